@@ -1,0 +1,90 @@
+/*
+ * tern/apps.h — ping and traceroute as programs running on a tern host.
+ *
+ * Each is sans-I/O like the stack: start it on a stack at `now`; it sends
+ * with stack timers and listens for ICMP, printing to `out` exactly what
+ * iputils ping / traceroute print. Whoever drives the stack (the simulator
+ * or the real-time runner) drives the app. Check done(), then finish()
+ * prints the closing summary (ping) and frees.
+ */
+#ifndef TERN_APPS_H
+#define TERN_APPS_H
+
+#include <stdio.h>
+
+#include "tern/stack.h"
+
+/* ---- ping (iputils ping's behaviour and output) ---- */
+
+struct tern_ping_opts {
+	tern_ip4_t dst;
+	tern_ip4_t src;          /* 0: route's choice (-I addr) */
+	unsigned count;          /* -c; 0: until stopped */
+	tern_time_t interval;    /* -i; default 1 s */
+	size_t size;             /* -s payload bytes; default 56 */
+	uint8_t ttl;             /* -t; 0: stack default */
+	tern_time_t timeout;     /* -W: how long to wait for each reply; default 10 s */
+	tern_time_t deadline;    /* -w: stop after this long; 0: none */
+	bool df;                 /* -M do */
+	bool quiet;              /* -q */
+	uint16_t ident;          /* ICMP identifier */
+	const char *dst_name;    /* as typed, for the banner; NULL: the address */
+};
+void tern_ping_opts_init(struct tern_ping_opts *o);
+
+struct tern_ping_stats {
+	unsigned transmitted, received, errors, duplicates;
+	tern_time_t rtt_min, rtt_avg, rtt_max, rtt_mdev;
+	tern_time_t elapsed;     /* from start to the last send/receive, as "time Nms" */
+	/* the last error seen (type, code, from, mtu), for tests */
+	uint8_t last_err_type, last_err_code;
+	tern_ip4_t last_err_from;
+	uint16_t last_err_mtu;
+};
+
+struct tern_ping;
+/* Returns NULL and sets *err (TERN_EINVAL, TERN_ENOMEM ...) on failure. */
+struct tern_ping *tern_ping_start(struct tern_stack *s, const struct tern_ping_opts *o,
+				  FILE *out, tern_time_t now, int *err);
+bool tern_ping_done(const struct tern_ping *p);
+void tern_ping_get_stats(const struct tern_ping *p, struct tern_ping_stats *st);
+/* Stop (as on Ctrl-C), print the statistics, free. Returns the exit status
+ * ping would: 0 if any reply arrived, 1 if none, 2 on other errors. */
+int tern_ping_finish(struct tern_ping *p, tern_time_t now);
+
+/* ---- traceroute (traceroute's behaviour and output) ---- */
+
+struct tern_traceroute_opts {
+	tern_ip4_t dst;
+	tern_ip4_t src;
+	bool icmp;               /* -I: ICMP echo probes instead of UDP */
+	uint8_t first_ttl;       /* -f; default 1 */
+	uint8_t max_ttl;         /* -m; default 30 */
+	unsigned nqueries;       /* -q; default 3 */
+	uint16_t port;           /* -p; default 33434, incremented per probe */
+	size_t packetlen;        /* total IP length; default 60 */
+	tern_time_t wait;        /* -w; default 5 s */
+	unsigned sim_queries;    /* -N probes in flight; default 16 */
+	bool numeric;            /* -n */
+	uint16_t ident;          /* ICMP id / UDP source port */
+	const char *dst_name;
+};
+void tern_traceroute_opts_init(struct tern_traceroute_opts *o);
+
+#define TERN_TRACEROUTE_MAX_HOPS 64
+struct tern_traceroute_result {
+	unsigned hops;                                   /* lines printed */
+	tern_ip4_t hop_addr[TERN_TRACEROUTE_MAX_HOPS];  /* first responder per hop; 0: none */
+	bool reached;                                    /* destination answered */
+};
+
+struct tern_traceroute;
+struct tern_traceroute *tern_traceroute_start(struct tern_stack *s,
+					      const struct tern_traceroute_opts *o, FILE *out,
+					      tern_time_t now, int *err);
+bool tern_traceroute_done(const struct tern_traceroute *t);
+void tern_traceroute_get_result(const struct tern_traceroute *t, struct tern_traceroute_result *r);
+/* Free; returns 0 if the destination was reached, 1 otherwise. */
+int tern_traceroute_finish(struct tern_traceroute *t, tern_time_t now);
+
+#endif

@@ -1,0 +1,165 @@
+/*
+ * tern/netdev.h — network devices: a small vtable, and wrappers that stack.
+ *
+ * A device moves whole link-layer frames. Downward, its owner calls
+ * tern_netdev_transmit(); the device copies what it needs (the frame buffer
+ * stays the caller's). Upward, the device hands received frames to the
+ * callback its owner installed with tern_netdev_set_rx() — a stack, a switch
+ * or a wrapping device. So frames never change hands between hosts: each
+ * stack copies a received frame into a buffer from its own pool.
+ *
+ * Devices that hold frames for later (a simulated link with delay, the fault
+ * injector) are sans-I/O like the stack: poll_at() says when they next have
+ * work, poll(now) does it. Devices backed by a file descriptor (TAP) expose
+ * it with tern_netdev_fd() so a real-time runner can wait on it.
+ *
+ * Wrapping: tern_pcap_wrap(), tern_fault_wrap() take an inner device and
+ * return an outer one that behaves as the inner one plus its effect, for
+ * frames in both directions. The outer device owns the inner one.
+ */
+#ifndef TERN_NETDEV_H
+#define TERN_NETDEV_H
+
+#include <stdio.h>
+
+#include "tern/types.h"
+
+struct tern_netdev;
+
+typedef void (*tern_netdev_rx_fn)(void *ctx, struct tern_netdev *dev,
+				   const uint8_t *frame, size_t len, tern_time_t now);
+
+struct tern_netdev_ops {
+	/* Send one frame (Ethernet header included, no FCS). Returns 0 or a
+	 * negative tern_err; a device may drop silently as a wire would. */
+	int (*transmit)(struct tern_netdev *dev, const uint8_t *frame, size_t len, tern_time_t now);
+	/* Next time this device has work, or TERN_TIME_NEVER. May be NULL. */
+	tern_time_t (*poll_at)(const struct tern_netdev *dev);
+	/* Do due work: deliver frames whose time has come. May be NULL. */
+	void (*poll)(struct tern_netdev *dev, tern_time_t now);
+	/* A file descriptor to wait on for readability, or -1. May be NULL. */
+	int (*fd)(const struct tern_netdev *dev);
+	/* Read what the fd has ready and deliver it upward. May be NULL. */
+	void (*read_ready)(struct tern_netdev *dev, tern_time_t now);
+	/* Free the device (and any device it wraps). */
+	void (*destroy)(struct tern_netdev *dev);
+};
+
+#define TERN_NETDEV_NAMELEN 16
+#define TERN_ETH_MAX_MTU 9000
+
+struct tern_netdev {
+	const struct tern_netdev_ops *ops;
+	char name[TERN_NETDEV_NAMELEN];
+	struct tern_mac mac;
+	uint32_t mtu;          /* largest IP packet the link carries */
+	tern_netdev_rx_fn rx;  /* installed by the owner */
+	void *rx_ctx;
+};
+
+/* Called by device implementations to fill in the common fields. */
+void tern_netdev_init(struct tern_netdev *dev, const struct tern_netdev_ops *ops,
+		      const char *name, const struct tern_mac *mac, uint32_t mtu);
+
+static inline void tern_netdev_set_rx(struct tern_netdev *dev, tern_netdev_rx_fn rx, void *ctx)
+{
+	dev->rx = rx;
+	dev->rx_ctx = ctx;
+}
+
+/* Hand a frame upward to whoever owns the device (no-op if nobody does). */
+static inline void tern_netdev_deliver(struct tern_netdev *dev, const uint8_t *frame,
+				       size_t len, tern_time_t now)
+{
+	if (dev->rx)
+		dev->rx(dev->rx_ctx, dev, frame, len, now);
+}
+
+int tern_netdev_transmit(struct tern_netdev *dev, const uint8_t *frame, size_t len, tern_time_t now);
+tern_time_t tern_netdev_poll_at(const struct tern_netdev *dev);
+void tern_netdev_poll(struct tern_netdev *dev, tern_time_t now);
+int tern_netdev_fd(const struct tern_netdev *dev);
+void tern_netdev_read_ready(struct tern_netdev *dev, tern_time_t now);
+void tern_netdev_destroy(struct tern_netdev *dev);
+
+/* ---- drivers (src/dev/) ------------------------------------------------ */
+
+/* A point-to-point link between two devices (src/dev/link.c). Frames sent
+ * on one end arrive at the other after serialization at `rate_bps` (0 means
+ * infinitely fast) plus `delay`; frames larger than mtu + 14 are dropped as
+ * a real link would drop them. The link buffers at most `queue_bytes`
+ * bytes per direction awaiting serialization (tail drop); 0 means 256 KiB. */
+struct tern_link_params {
+	uint64_t rate_bps;
+	tern_time_t delay;
+	uint32_t mtu;          /* 0 means 1500 */
+	uint32_t queue_bytes;
+};
+struct tern_link;
+struct tern_link *tern_link_create(const struct tern_link_params *p,
+				   const char *name_a, const struct tern_mac *mac_a,
+				   const char *name_b, const struct tern_mac *mac_b);
+struct tern_netdev *tern_link_end(struct tern_link *l, int side); /* side 0 or 1 */
+/* The link owns its two end devices: destroy the link, not the ends. */
+void tern_link_destroy(struct tern_link *l);
+/* Counters for one direction of a link: frames sent from end `side`. */
+struct tern_link_stats {
+	uint64_t tx_frames, tx_bytes;  /* accepted onto the wire */
+	uint64_t rx_frames, rx_bytes;  /* delivered at the other end */
+	uint64_t drop_too_big;         /* longer than mtu + 14 */
+	uint64_t drop_queue_full;      /* tail drop */
+	uint64_t drop_nomem;
+};
+void tern_link_get_stats(const struct tern_link *l, int side, struct tern_link_stats *out);
+
+/* An Ethernet learning switch (src/dev/switch.c). Attach any device as a
+ * port (typically one end of a link whose other end is a host); frames are
+ * forwarded by learned source address, flooded when unknown or broadcast.
+ * The switch does not own attached devices. `max_ports` 0 means 32 and
+ * `aging` 0 means 300 s. Attached ports keep calling into the switch, so
+ * none may deliver a frame once the switch is destroyed. */
+struct tern_switch;
+struct tern_switch *tern_switch_create(const char *name, unsigned max_ports, tern_time_t aging);
+int tern_switch_attach(struct tern_switch *sw, struct tern_netdev *port); /* returns port number */
+void tern_switch_destroy(struct tern_switch *sw);
+struct tern_switch_stats {
+	uint64_t forwarded;     /* sent to the one learned port */
+	uint64_t flooded;       /* sent to every other port */
+	uint64_t filtered;      /* destination learned on the ingress port */
+	uint64_t drop_short;    /* shorter than an Ethernet header */
+};
+void tern_switch_get_stats(const struct tern_switch *sw, struct tern_switch_stats *out);
+
+/* A Linux TAP device (src/dev/tap.c). Opens /dev/net/tun, creates or
+ * attaches to `ifname` (IFF_TAP | IFF_NO_PI) and brings it up. The tern
+ * host's MAC is `mac` (the kernel side has its own). Returns NULL and sets
+ * *err to a negative tern_err on failure. */
+struct tern_netdev *tern_tap_open(const char *ifname, const struct tern_mac *mac,
+				  uint32_t mtu, int *err);
+
+/* Seeded fault injection (src/dev/fault.c), applied to frames in each
+ * direction independently. Probabilities are in [0,1]; `delay` plus a
+ * uniform `jitter` is added to every frame; `reorder` holds a frame back
+ * by `reorder_delay` so later ones overtake it; `rate_bps` serializes. */
+struct tern_fault_params {
+	double loss, duplicate, corrupt, reorder;
+	tern_time_t delay, jitter, reorder_delay;
+	uint64_t rate_bps;
+	uint64_t seed;
+	int directions; /* bit 0: transmit (egress), bit 1: receive; 0 means both */
+};
+struct tern_netdev *tern_fault_wrap(struct tern_netdev *inner, const struct tern_fault_params *p);
+/* Counters kept by the fault injector, for tests and tools. */
+struct tern_fault_stats {
+	uint64_t passed, dropped, duplicated, corrupted, reordered;
+};
+void tern_fault_get_stats(const struct tern_netdev *fault_dev, struct tern_fault_stats *out);
+
+/* A pcap writer (src/dev/pcap.c): every frame transmitted or received
+ * through the wrapper is written to `path` (DLT_EN10MB, nanosecond
+ * timestamps taken from the `now` each frame carries, plus `time_offset`).
+ * Returns NULL and sets *err on failure. */
+struct tern_netdev *tern_pcap_wrap(struct tern_netdev *inner, const char *path,
+				   tern_time_t time_offset, int *err);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * tern/sim.h — the in-process runner: hosts, routers, switches and links in
+ * deterministic virtual time. The seed of the full lab (topology files,
+ * scenarios) that comes later.
+ *
+ * Build a topology, then step time. Every stack gets a seed derived from
+ * the simulation's seed and its creation order; links and fault injectors
+ * likewise. Events at the same instant run in creation order, so the same
+ * seed and the same calls give the same run, byte for byte.
+ */
+#ifndef TERN_SIM_H
+#define TERN_SIM_H
+
+#include "tern/netdev.h"
+#include "tern/stack.h"
+
+struct tern_sim;
+
+struct tern_sim *tern_sim_create(uint64_t seed);
+/* Destroys every node, link and device the simulation made. */
+void tern_sim_destroy(struct tern_sim *sim);
+
+/* Write a pcap per interface, dir/<node>-<ifname>.pcap, for every link
+ * created after this call. dir must exist. */
+void tern_sim_capture(struct tern_sim *sim, const char *dir);
+
+/* A host (forwarding off) or router (forwarding on); names are unique.
+ * cfg may be NULL for defaults; its seed and name are overridden. */
+struct tern_stack *tern_sim_host(struct tern_sim *sim, const char *name,
+				 const struct tern_stack_config *cfg);
+struct tern_stack *tern_sim_router(struct tern_sim *sim, const char *name,
+				   const struct tern_stack_config *cfg);
+struct tern_stack *tern_sim_node(const struct tern_sim *sim, const char *name);
+struct tern_switch *tern_sim_switch(struct tern_sim *sim, const char *name, unsigned ports);
+
+/* Link properties. The zero value is an ideal 1500-byte-MTU Ethernet link. */
+struct tern_sim_link_opts {
+	uint64_t rate_bps;   /* 0: infinitely fast */
+	tern_time_t delay;   /* one way */
+	uint32_t mtu;        /* 0: 1500 */
+	double loss;         /* per frame, each direction */
+	double duplicate, corrupt, reorder;
+	tern_time_t jitter;
+};
+
+/* Connect two stacks: a new interface on each (named eth0, eth1, ... in
+ * order), with the given "addr/plen" (NULL for none). Returns 0 or a
+ * negative tern_err; the new interface indexes go to *if_a / *if_b if
+ * non-NULL. */
+int tern_sim_connect(struct tern_sim *sim, struct tern_stack *a, const char *addr_a,
+		     struct tern_stack *b, const char *addr_b,
+		     const struct tern_sim_link_opts *opts, int *if_a, int *if_b);
+/* Connect a stack to a switch port with a link. */
+int tern_sim_connect_switch(struct tern_sim *sim, struct tern_stack *a, const char *addr_a,
+			    struct tern_switch *sw, const struct tern_sim_link_opts *opts,
+			    int *if_a);
+
+tern_time_t tern_sim_now(const struct tern_sim *sim);
+/* When the next event is due (TERN_TIME_NEVER if nothing is scheduled). */
+tern_time_t tern_sim_next(const struct tern_sim *sim);
+/* Run every event up to and including time t; now becomes t. */
+void tern_sim_run_until(struct tern_sim *sim, tern_time_t t);
+void tern_sim_run_for(struct tern_sim *sim, tern_time_t dt);
+/* Run until done(ctx) is true (checked after each instant), nothing is
+ * left to do, or `limit` is reached. Returns true if done() said so. */
+bool tern_sim_run_while(struct tern_sim *sim, bool (*done)(void *ctx), void *ctx,
+			tern_time_t limit);
+
+#endif

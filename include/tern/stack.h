@@ -1,0 +1,229 @@
+/*
+ * tern/stack.h — one host: interfaces, addresses, routes, timers, counters.
+ *
+ * A tern_stack is one host (or router) and owns everything it uses; there is
+ * no global state, so hundreds live in one process. The stack is sans-I/O:
+ *
+ *   - frames arrive through the devices attached with tern_stack_attach()
+ *     (the device calls the stack back with the frame and `now`);
+ *   - tern_stack_poll(stack, now) runs every timer due at or before now;
+ *   - tern_stack_poll_at(stack) says when it next needs to be polled.
+ *
+ * Time never goes backwards between calls. The stack never reads a clock,
+ * never sleeps and never blocks: runners (the simulator, tern/rt.h on a
+ * real TAP device) own time and I/O.
+ */
+#ifndef TERN_STACK_H
+#define TERN_STACK_H
+
+#include <stdio.h>
+
+#include "tern/err.h"
+#include "tern/netdev.h"
+#include "tern/stats.h"
+#include "tern/types.h"
+
+struct tern_stack;
+
+/* ---- configuration ------------------------------------------------------ */
+
+/* Tunables, BSD-sysctl style: set once at creation (tern_stack_config_init
+ * fills the defaults shown; the RFC or Linux value each mirrors is noted). */
+struct tern_stack_config {
+	const char *name;              /* for logs and tools; copied */
+	uint64_t seed;                 /* every random choice derives from it */
+	bool forwarding;               /* act as a router (RFC 1812); default off */
+	uint8_t default_ttl;           /* 64, as Linux */
+	/* ARP (RFC 826; timers as Linux's neighbour defaults, simplified) */
+	tern_time_t arp_reachable_time;  /* 30 s: entry lifetime */
+	tern_time_t arp_retrans_time;    /* 1 s between requests */
+	unsigned arp_max_probes;         /* 3 requests, then unreachable */
+	unsigned arp_queue_len;          /* 3 packets held per unresolved address */
+	unsigned arp_cache_size;         /* 1024 entries */
+	/* RFC 5227 probing, for addresses added with TERN_ADDR_PROBE */
+	tern_time_t dad_probe_wait;      /* PROBE_WAIT 1 s (random 0..1 s first) */
+	tern_time_t dad_probe_min, dad_probe_max; /* 1 s, 2 s */
+	unsigned dad_probe_num;          /* 3 */
+	tern_time_t dad_announce_wait;   /* ANNOUNCE_WAIT 2 s */
+	/* IPv4 reassembly (RFC 791; RFC 1122 §3.3.2) */
+	tern_time_t reasm_timeout;       /* 30 s */
+	size_t reasm_mem_limit;          /* 4 MiB, as Linux ipfrag_high_thresh */
+	unsigned reasm_max_frags;        /* 64 fragments per datagram */
+	/* ICMP (RFC 1812 §4.3.2.8): token bucket for error messages */
+	uint32_t icmp_ratelimit_per_sec; /* 1000, as Linux icmp_msgs_per_sec */
+	uint32_t icmp_ratelimit_burst;   /* 50, as Linux icmp_msgs_burst */
+	bool icmp_echo_ignore_broadcasts; /* true, as Linux */
+	bool send_redirects;             /* true (routers only) */
+	bool accept_redirects;           /* true (hosts only) */
+	/* packet buffers */
+	unsigned pkt_pool_small;         /* 1024 buffers of one frame */
+	unsigned pkt_pool_large;         /* 64 buffers of 64 KiB (reassembly, big sends) */
+	/* Log sink for events a user should see (address conflicts). May be NULL. */
+	void (*log)(void *ctx, struct tern_stack *s, const char *msg);
+	void *log_ctx;
+};
+
+void tern_stack_config_init(struct tern_stack_config *cfg);
+
+struct tern_stack *tern_stack_create(const struct tern_stack_config *cfg);
+/* Frees the stack and everything it owns, except attached devices. */
+void tern_stack_destroy(struct tern_stack *s);
+const char *tern_stack_name(const struct tern_stack *s);
+void tern_stack_set_forwarding(struct tern_stack *s, bool on);
+
+/* ---- time ---------------------------------------------------------------- */
+
+void tern_stack_poll(struct tern_stack *s, tern_time_t now);
+tern_time_t tern_stack_poll_at(const struct tern_stack *s);
+/* The latest `now` the stack has seen (from input or poll). */
+tern_time_t tern_stack_now(const struct tern_stack *s);
+
+/* Timers, for the stack's own modules and for applications running on the
+ * host (ping, traceroute): embed a tern_timer in your object, recover the
+ * object in the callback with TERN_CONTAINER_OF. Arming an armed timer
+ * moves it. Callbacks run from tern_stack_poll(). */
+struct tern_timer;
+typedef void (*tern_timer_fn)(struct tern_stack *s, struct tern_timer *t, tern_time_t now);
+struct tern_timer {
+	tern_time_t when;
+	int32_t heap_idx;   /* -1 when not armed */
+	tern_timer_fn fn;
+};
+#define TERN_CONTAINER_OF(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+void tern_timer_init(struct tern_timer *t, tern_timer_fn fn);
+void tern_timer_arm(struct tern_stack *s, struct tern_timer *t, tern_time_t when);
+void tern_timer_cancel(struct tern_stack *s, struct tern_timer *t);
+static inline bool tern_timer_armed(const struct tern_timer *t) { return t->heap_idx >= 0; }
+
+/* ---- interfaces and addresses --------------------------------------------- */
+
+#define TERN_MAX_IFACES 16
+#define TERN_MAX_ADDRS 8      /* per interface */
+#define TERN_IFINDEX_LOOPBACK 0
+
+/* Attach a device; the stack installs itself as the device's receiver.
+ * Returns the interface index (>= 1) or a negative tern_err. The stack
+ * does not own the device. */
+int tern_stack_attach(struct tern_stack *s, struct tern_netdev *dev);
+struct tern_netdev *tern_stack_iface_dev(const struct tern_stack *s, int ifindex);
+int tern_stack_iface_count(const struct tern_stack *s); /* loopback included */
+int tern_stack_iface_mtu(const struct tern_stack *s, int ifindex);
+/* Change an interface's MTU (the device's MTU is left alone). */
+int tern_stack_iface_set_mtu(struct tern_stack *s, int ifindex, uint32_t mtu);
+
+enum tern_addr_flags {
+	TERN_ADDR_PROBE = 1, /* RFC 5227: probe for conflicts before using it */
+};
+enum tern_addr_state {
+	TERN_ADDR_TENTATIVE,  /* probing (RFC 5227 §2.1) */
+	TERN_ADDR_PREFERRED,  /* usable */
+	TERN_ADDR_CONFLICT,   /* another host has it: not used */
+};
+
+/* Add addr/plen to an interface: adds the connected route, sends a
+ * gratuitous ARP announcement (or starts probing with TERN_ADDR_PROBE).
+ * TERN_EEXIST if the stack already has this address. */
+int tern_stack_addr_add(struct tern_stack *s, int ifindex, tern_ip4_t addr, unsigned plen,
+			unsigned flags);
+int tern_stack_addr_del(struct tern_stack *s, int ifindex, tern_ip4_t addr);
+/* State of one of our addresses; TERN_ENOENT if not configured. */
+int tern_stack_addr_state(const struct tern_stack *s, tern_ip4_t addr, enum tern_addr_state *out);
+/* The first usable address of an interface, or 0. */
+tern_ip4_t tern_stack_iface_addr(const struct tern_stack *s, int ifindex);
+/* True if addr is one of ours (any interface, loopback range included). */
+bool tern_stack_is_local_addr(const struct tern_stack *s, tern_ip4_t addr);
+
+/* ---- routes ----------------------------------------------------------- */
+
+/* Add a route to dst/plen via gateway (0: directly connected) out of
+ * ifindex (0: the interface whose connected route covers the gateway).
+ * A default gateway is 0.0.0.0/0. Longest prefix wins; among equal
+ * prefixes, the lower metric. TERN_EEXIST for a duplicate,
+ * TERN_ENETUNREACH if the gateway is not on a connected network. */
+int tern_route_add(struct tern_stack *s, tern_ip4_t dst, unsigned plen, tern_ip4_t gateway,
+		   int ifindex, unsigned metric);
+int tern_route_del(struct tern_stack *s, tern_ip4_t dst, unsigned plen, tern_ip4_t gateway);
+
+struct tern_route_result {
+	int ifindex;
+	tern_ip4_t next_hop;  /* the gateway, or the destination itself */
+	tern_ip4_t src;       /* preferred source address on ifindex */
+	tern_ip4_t dst;       /* the matched route's prefix and length */
+	unsigned plen;
+	bool local;           /* dst is one of our addresses */
+};
+int tern_route_lookup(const struct tern_stack *s, tern_ip4_t dst, struct tern_route_result *out);
+/* Print the table like `ip route` does. */
+void tern_route_print(const struct tern_stack *s, FILE *f);
+
+/* ---- counters and tracing -------------------------------------------------- */
+
+uint64_t tern_stack_stat(const struct tern_stack *s, enum tern_stat st);
+/* Print counters grouped by protocol, netstat -s style; with nonzero_only,
+ * only counters that moved. */
+void tern_stack_stats_print(const struct tern_stack *s, FILE *f, bool nonzero_only);
+
+enum tern_trace_kind { TERN_TRACE_RX, TERN_TRACE_TX, TERN_TRACE_DROP };
+enum tern_trace_layer { TERN_LAYER_LINK, TERN_LAYER_IP };
+struct tern_trace_event {
+	enum tern_trace_kind kind;
+	enum tern_trace_layer layer; /* what `data` starts with */
+	int ifindex;                  /* -1 if none yet (locally generated) */
+	const uint8_t *data;
+	size_t len;
+	enum tern_stat reason;        /* for TERN_TRACE_DROP */
+	tern_time_t now;
+};
+typedef void (*tern_trace_fn)(void *ctx, struct tern_stack *s, const struct tern_trace_event *ev);
+/* Subscribe to frames in, out and dropped. Returns a handle >= 0 for
+ * unsubscribing, or TERN_ENOSPC (at most 8 subscribers). */
+int tern_stack_trace_subscribe(struct tern_stack *s, tern_trace_fn fn, void *ctx);
+void tern_stack_trace_unsubscribe(struct tern_stack *s, int handle);
+
+/* ---- raw IP, for tools until they move to sockets -------------------------- */
+
+struct tern_ip_send {
+	tern_ip4_t src;    /* 0: the route's preferred source */
+	tern_ip4_t dst;
+	uint8_t proto;
+	uint8_t ttl;       /* 0: the stack's default */
+	uint8_t tos;
+	bool df;
+};
+/* Send payload as one IP datagram (fragmented to the egress MTU unless df).
+ * TERN_ENETUNREACH without a route, TERN_EMSGSIZE if df and too big for
+ * the egress MTU or > 65535 total, TERN_ENOBUFS. */
+int tern_ip_send_raw(struct tern_stack *s, const struct tern_ip_send *p, const uint8_t *payload,
+		     size_t len, tern_time_t now);
+
+/* An ICMP message delivered to this host, parsed. For errors, the quoted
+ * datagram's header fields and the first bytes of its payload. */
+struct tern_icmp_msg {
+	tern_ip4_t src, dst;
+	uint8_t ttl;
+	uint16_t ip_total_len;
+	uint8_t type, code;
+	uint16_t id, seq;           /* echo / echo reply */
+	uint16_t mtu;               /* frag needed */
+	tern_ip4_t gateway;         /* redirect */
+	const uint8_t *data;        /* after the ICMP header */
+	size_t data_len;
+	/* errors only: the datagram that caused it */
+	bool has_quote;
+	tern_ip4_t q_src, q_dst;
+	uint8_t q_proto, q_ttl;
+	uint16_t q_id;
+	const uint8_t *q_l4;        /* first bytes of its transport header */
+	size_t q_l4_len;
+};
+typedef void (*tern_icmp_fn)(void *ctx, struct tern_stack *s, const struct tern_icmp_msg *m,
+			     tern_time_t now);
+/* Observe every valid ICMP message delivered locally (after the stack has
+ * handled it: echo requests are answered by the stack). Returns a handle
+ * >= 0 or TERN_ENOSPC. */
+int tern_icmp_listen(struct tern_stack *s, tern_icmp_fn fn, void *ctx);
+void tern_icmp_unlisten(struct tern_stack *s, int handle);
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * tern/stats.h — named per-stack counters, netstat -s style.
+ *
+ * Every counter has an enum value, a group (the protocol) and a name. Drop
+ * reasons are counters too (kind DROP): wire parsers return the reason a
+ * packet is bad as an enum tern_stat (0, TERN_STAT_NONE, means "valid"),
+ * input paths bump it and tell trace subscribers, so every discarded packet
+ * is counted under a name that says why.
+ *
+ * To add a counter, add one line to its group. Names are stable: tests and
+ * tools look them up by "group.name".
+ */
+#ifndef TERN_STATS_H
+#define TERN_STATS_H
+
+#include <stdint.h>
+
+/* X(ENUM_SUFFIX, group, name, kind)   kind: COUNT or DROP */
+#define TERN_STATS(X) \
+	/* packet buffers and devices */ \
+	X(PKT_NOBUFS,            "pkt",  "no_buffers",            DROP) \
+	X(DEV_TX_FRAMES,         "dev",  "tx_frames",             COUNT) \
+	X(DEV_RX_FRAMES,         "dev",  "rx_frames",             COUNT) \
+	X(DEV_TX_ERRORS,         "dev",  "tx_errors",             DROP) \
+	X(DEV_RX_TOO_BIG,        "dev",  "rx_frame_too_big",      DROP) \
+	X(DEV_NO_IFACE,          "dev",  "rx_unknown_interface",  DROP) \
+	/* Ethernet */ \
+	X(ETH_SHORT,             "eth",  "short_frame",           DROP) \
+	X(ETH_NOT_FOR_US,        "eth",  "other_host",            DROP) \
+	X(ETH_UNKNOWN_TYPE,      "eth",  "unknown_ethertype",     DROP) \
+	X(ETH_BAD_SRC,           "eth",  "bad_source_mac",        DROP) \
+	/* ARP (RFC 826, RFC 5227) */ \
+	X(ARP_IN,                "arp",  "in_packets",            COUNT) \
+	X(ARP_REQUESTS_SENT,     "arp",  "requests_sent",         COUNT) \
+	X(ARP_REPLIES_SENT,      "arp",  "replies_sent",          COUNT) \
+	X(ARP_GRATUITOUS_SENT,   "arp",  "announcements_sent",    COUNT) \
+	X(ARP_PROBES_SENT,       "arp",  "probes_sent",           COUNT) \
+	X(ARP_SHORT,             "arp",  "short_packet",          DROP) \
+	X(ARP_BAD_FORMAT,        "arp",  "bad_hw_or_proto",       DROP) \
+	X(ARP_BAD_OP,            "arp",  "bad_opcode",            DROP) \
+	X(ARP_BAD_SENDER,        "arp",  "bad_sender_address",    DROP) \
+	X(ARP_NOT_FOR_US,        "arp",  "target_not_ours",       DROP) \
+	X(ARP_QUEUE_FULL,        "arp",  "unresolved_queue_full", DROP) \
+	X(ARP_UNRESOLVED,        "arp",  "unresolved_timeout",    DROP) \
+	X(ARP_CACHE_FULL,        "arp",  "cache_full",            DROP) \
+	X(ARP_CONFLICT,          "arp",  "address_conflicts",     COUNT) \
+	/* IPv4 (RFC 791, 1122, 1812) */ \
+	X(IP_IN_RECEIVES,        "ip",   "in_receives",           COUNT) \
+	X(IP_IN_DELIVERS,        "ip",   "in_delivers",           COUNT) \
+	X(IP_OUT_REQUESTS,       "ip",   "out_requests",          COUNT) \
+	X(IP_FORWARDED,          "ip",   "forwarded",             COUNT) \
+	X(IP_SHORT,              "ip",   "short_packet",          DROP) \
+	X(IP_BAD_VERSION,        "ip",   "bad_version",           DROP) \
+	X(IP_BAD_HLEN,           "ip",   "bad_header_length",     DROP) \
+	X(IP_BAD_CHECKSUM,       "ip",   "bad_checksum",          DROP) \
+	X(IP_BAD_TOTAL_LEN,      "ip",   "bad_total_length",      DROP) \
+	X(IP_BAD_OPTIONS,        "ip",   "bad_options",           DROP) \
+	X(IP_BAD_SRC,            "ip",   "martian_source",        DROP) \
+	X(IP_BAD_DST,            "ip",   "martian_destination",   DROP) \
+	X(IP_BAD_FRAG,           "ip",   "bad_fragment",          DROP) \
+	X(IP_NOT_FOR_US,         "ip",   "not_for_us",            DROP) \
+	X(IP_NO_ROUTE,           "ip",   "no_route",              DROP) \
+	X(IP_TTL_EXCEEDED,       "ip",   "ttl_exceeded",          DROP) \
+	X(IP_FRAG_NEEDED,        "ip",   "frag_needed_df",        DROP) \
+	X(IP_UNKNOWN_PROTO,      "ip",   "unknown_protocol",      DROP) \
+	X(IP_FRAG_CREATES,       "ip",   "frag_creates",          COUNT) \
+	X(IP_FRAG_OKS,           "ip",   "frag_oks",              COUNT) \
+	X(IP_REASM_REQDS,        "ip",   "reasm_reqds",           COUNT) \
+	X(IP_REASM_OKS,          "ip",   "reasm_oks",             COUNT) \
+	X(IP_REASM_OVERLAP,      "ip",   "reasm_overlap",         DROP) \
+	X(IP_REASM_DUPLICATE,    "ip",   "reasm_duplicate_frag",  DROP) \
+	X(IP_REASM_TIMEOUT,      "ip",   "reasm_timeout",         DROP) \
+	X(IP_REASM_TOO_BIG,      "ip",   "reasm_too_big",         DROP) \
+	X(IP_REASM_MEMORY,       "ip",   "reasm_memory_limit",    DROP) \
+	X(IP_REASM_TOO_MANY,     "ip",   "reasm_too_many_frags",  DROP) \
+	/* ICMP (RFC 792, 1122 3.2.2, 1812 4.3) */ \
+	X(ICMP_IN_MSGS,          "icmp", "in_msgs",               COUNT) \
+	X(ICMP_OUT_MSGS,         "icmp", "out_msgs",              COUNT) \
+	X(ICMP_IN_ECHOS,         "icmp", "in_echos",              COUNT) \
+	X(ICMP_OUT_ECHO_REPS,    "icmp", "out_echo_reps",         COUNT) \
+	X(ICMP_IN_ERRORS_MSGS,   "icmp", "in_error_msgs",         COUNT) \
+	X(ICMP_OUT_DEST_UNREACH, "icmp", "out_dest_unreachs",     COUNT) \
+	X(ICMP_OUT_TIME_EXCDS,   "icmp", "out_time_excds",        COUNT) \
+	X(ICMP_OUT_REDIRECTS,    "icmp", "out_redirects",         COUNT) \
+	X(ICMP_SHORT,            "icmp", "short_packet",          DROP) \
+	X(ICMP_BAD_CHECKSUM,     "icmp", "bad_checksum",          DROP) \
+	X(ICMP_BAD_TYPE,         "icmp", "unknown_type",          DROP) \
+	X(ICMP_BAD_CODE,         "icmp", "bad_code",              DROP) \
+	X(ICMP_BAD_QUOTE,        "icmp", "bad_quoted_header",     DROP) \
+	X(ICMP_BCAST_ECHO,       "icmp", "broadcast_echo_ignored",DROP) \
+	X(ICMP_RATELIMITED,      "icmp", "errors_ratelimited",    DROP) \
+	X(ICMP_REDIRECT_IGNORED, "icmp", "redirects_ignored",     DROP) \
+	X(ICMP_ERROR_SUPPRESSED, "icmp", "errors_not_sent",       COUNT) \
+	/* UDP (RFC 768, 1122 4.1) */ \
+	X(UDP_IN_DATAGRAMS,      "udp",  "in_datagrams",          COUNT) \
+	X(UDP_OUT_DATAGRAMS,     "udp",  "out_datagrams",         COUNT) \
+	X(UDP_SHORT,             "udp",  "short_packet",          DROP) \
+	X(UDP_BAD_LEN,           "udp",  "bad_length",            DROP) \
+	X(UDP_BAD_CHECKSUM,      "udp",  "bad_checksum",          DROP) \
+	X(UDP_NO_PORT,           "udp",  "no_port",               DROP) \
+	X(UDP_RCVBUF_ERRORS,     "udp",  "receive_buffer_errors", DROP) \
+	X(UDP_NO_BROADCAST,      "udp",  "broadcast_not_allowed", DROP) \
+	/* sockets */ \
+	X(SOCK_ERRORS_QUEUED,    "sock", "icmp_errors_reported",  COUNT)
+
+enum tern_stat_kind { TERN_STAT_COUNT_KIND, TERN_STAT_DROP_KIND };
+
+enum tern_stat {
+	TERN_STAT_NONE = 0, /* "no reason": a valid packet */
+#define TERN_STAT_ENUM_(n, g, s, k) TERN_STAT_##n,
+	TERN_STATS(TERN_STAT_ENUM_)
+#undef TERN_STAT_ENUM_
+	TERN_STAT__COUNT
+};
+
+/* "ip", "bad_checksum", and whether it counts drops. */
+const char *tern_stat_group(enum tern_stat s);
+const char *tern_stat_name(enum tern_stat s);
+int tern_stat_is_drop(enum tern_stat s);
+/* Look a counter up by "group.name"; returns TERN_STAT_NONE if unknown. */
+enum tern_stat tern_stat_lookup(const char *group_dot_name);
+
+#endif

@@ -1,0 +1,142 @@
+/*
+ * core/checksum.c — the Internet checksum (RFC 1071) and its incremental
+ * update (RFC 1624). Every wire module that carries a checksum (ipv4, icmp,
+ * udp, tcp) calls these; nothing here knows about packets.
+ *
+ * The fast path follows RFC 1071 §2: the one's-complement sum is
+ *   (A) commutative and associative, so words may be added in any grouping;
+ *   (B) byte-order independent, so we may add the data in the machine's
+ *       native order and swap the folded result once at the end;
+ *   (C) computable on wider words: a 64-bit accumulator with end-around
+ *       carry holds the sum of 32- or 64-bit words, and folding it down to
+ *       16 bits later gives the same one's-complement sum, because
+ *       2^16 ≡ 1 (mod 2^16 - 1).
+ * Loads go through memcpy, so any alignment and any length are safe and the
+ * compiler still emits single word loads where the CPU allows them.
+ */
+#include "core/checksum.h"
+
+#include <string.h>
+
+#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define CSUM_BIG_ENDIAN 1
+#else
+#define CSUM_BIG_ENDIAN 0
+#endif
+
+static inline uint64_t load64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+/* a + b with the carry out of bit 63 added back in (end-around carry). */
+static inline uint64_t add_eac(uint64_t a, uint64_t b)
+{
+	uint64_t s = a + b;
+	return s + (s < b);
+}
+
+/* Fold a 64-bit one's-complement accumulator to 16 bits, same residue
+ * modulo 0xffff. Each step keeps the value congruent: hi*2^32 + lo ≡ hi + lo.
+ * The result is 0 only if acc was 0. */
+static inline uint16_t fold64(uint64_t acc)
+{
+	acc = (acc & 0xffffffffu) + (acc >> 32); /* < 2^33 */
+	acc = (acc & 0xffffffffu) + (acc >> 32); /* <= 2^32 */
+	acc = (acc & 0xffffu) + (acc >> 16);     /* <= 0x1fffe (2^32 -> 0x10000) */
+	acc = (acc & 0xffffu) + (acc >> 16);     /* <= 0xffff */
+	return (uint16_t)acc;
+}
+
+static inline uint16_t swap16(uint16_t v)
+{
+	return (uint16_t)((v << 8) | (v >> 8));
+}
+
+/*
+ * Sum the bytes in native word order. Bytes at even offsets from data are
+ * the high half of a big-endian 16-bit word; after the final swap on a
+ * little-endian host they are again (RFC 1071 §2(B)). The tail (< 8 bytes)
+ * is zero-padded, which is also how an odd final byte is padded.
+ */
+static uint16_t sum_native(const uint8_t *p, size_t len)
+{
+	uint64_t acc = 0;
+
+	while (len >= 32) {
+		acc = add_eac(acc, load64(p));
+		acc = add_eac(acc, load64(p + 8));
+		acc = add_eac(acc, load64(p + 16));
+		acc = add_eac(acc, load64(p + 24));
+		p += 32;
+		len -= 32;
+	}
+	while (len >= 8) {
+		acc = add_eac(acc, load64(p));
+		p += 8;
+		len -= 8;
+	}
+	if (len) {
+		uint8_t tail[8] = {0};
+		memcpy(tail, p, len);
+		acc = add_eac(acc, load64(tail));
+	}
+	return fold64(acc);
+}
+
+uint32_t tern_csum_partial(const void *data, size_t len, uint32_t sum)
+{
+	uint16_t s = sum_native(data, len);
+	uint64_t total;
+
+	if (!CSUM_BIG_ENDIAN)
+		s = swap16(s);
+	/* Add into the caller's 32-bit partial with end-around carry so that
+	 * no carry is lost even if sum is near 2^32. */
+	total = (uint64_t)sum + s;
+	return (uint32_t)((total & 0xffffffffu) + (total >> 32));
+}
+
+uint16_t tern_csum_fold(uint32_t sum)
+{
+	sum = (sum & 0xffffu) + (sum >> 16);
+	sum = (sum & 0xffffu) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+uint16_t tern_csum(const void *data, size_t len)
+{
+	return tern_csum_fold(tern_csum_partial(data, len, 0));
+}
+
+/* RFC 768 / RFC 9293 §3.1: src, dst, zero, protocol, length — six 16-bit
+ * words whose sum is at most 6 * 0xffff, so it cannot overflow. */
+uint32_t tern_csum_pseudo4(tern_ip4_t src, tern_ip4_t dst, uint8_t proto, uint16_t len)
+{
+	return (src >> 16) + (src & 0xffffu) + (dst >> 16) + (dst & 0xffffu) + proto + (uint32_t)len;
+}
+
+/*
+ * RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m').
+ *
+ * The three terms are added with end-around carry and never "normalised"
+ * (0xffff is not turned into 0), which is what makes eqn. 3 correct where
+ * RFC 1141's eqn. 2 (HC - ~m - m') is not: RFC 1624 §4's example, HC =
+ * 0xdd2f, m = 0x5555 -> m' = 0x3285, must give 0x0000 like recomputation
+ * does, not the -0 value 0xffff.
+ *
+ * The result equals a full recomputation whenever the covered data is not
+ * all zero after the change (true of any IP, ICMP, UDP or TCP header). UDP
+ * callers must still map a result of 0 to 0xffff and leave a zero
+ * ("no checksum") field alone (RFC 768).
+ */
+uint16_t tern_csum_update16(uint16_t csum, uint16_t old_word, uint16_t new_word)
+{
+	uint32_t sum = (uint32_t)(uint16_t)~csum + (uint16_t)~old_word + new_word;
+
+	sum = (sum & 0xffffu) + (sum >> 16);
+	sum = (sum & 0xffffu) + (sum >> 16);
+	return (uint16_t)~sum;
+}

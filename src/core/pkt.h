@@ -1,0 +1,138 @@
+/*
+ * core/pkt.h — packet buffers: one contiguous buffer per packet, with
+ * headroom so each layer prepends its header in place (no copy), taken from
+ * a per-stack pool in two size classes:
+ *   small — one frame (up to TERN_PKT_SMALL_DATA bytes of data);
+ *   large — a whole IP datagram up to 65535 bytes plus link header
+ *           (reassembly results, big local sends before fragmentation).
+ * Buffers are malloc'd once when a pool first grows and then recycled, so
+ * the hot path never mallocs. Every test ends with tern_pkt_pool_in_use()
+ * back to zero.
+ *
+ * Invariant: head + len <= cap. push/pull/put/trim are bounds-checked and
+ * return NULL (or an error) rather than overrun.
+ */
+#ifndef TERN_CORE_PKT_H
+#define TERN_CORE_PKT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tern/types.h"
+
+#define TERN_PKT_HEADROOM   128
+#define TERN_PKT_SMALL_CAP  2048
+#define TERN_PKT_SMALL_DATA (TERN_PKT_SMALL_CAP - TERN_PKT_HEADROOM)
+#define TERN_PKT_LARGE_CAP  (65536 + 256)
+#define TERN_PKT_LARGE_DATA (TERN_PKT_LARGE_CAP - TERN_PKT_HEADROOM)
+
+/* How the frame reached us at the link layer (RFC 1122 §3.3.6: a datagram
+ * that arrived as a link-layer broadcast is never forwarded). */
+enum { TERN_PKT_L2_UNICAST = 0, TERN_PKT_L2_BROADCAST = 1, TERN_PKT_L2_MULTICAST = 2 };
+
+struct tern_pkt {
+	struct tern_pkt *next;  /* for queues; NULL when not queued */
+	uint8_t *buf;
+	uint32_t cap;
+	uint32_t head;          /* offset of the first data byte */
+	uint32_t len;           /* bytes of data */
+	int16_t ifindex;        /* interface it arrived on; -1 if local */
+	uint8_t large;          /* size class */
+	uint8_t l2_type;        /* TERN_PKT_L2_* */
+	tern_ip4_t next_hop;    /* set by IP output for the link layer */
+};
+
+struct tern_pkt_pool {
+	struct tern_pkt *free_small, *free_large;
+	unsigned max_small, max_large;     /* limits on buffers ever made */
+	unsigned made_small, made_large;
+	unsigned in_use;
+};
+
+void tern_pkt_pool_init(struct tern_pkt_pool *pool, unsigned max_small, unsigned max_large);
+/* Frees every buffer on the free lists. Buffers still in use leak: callers
+ * free them first (tern_stack_destroy does). */
+void tern_pkt_pool_fini(struct tern_pkt_pool *pool);
+unsigned tern_pkt_pool_in_use(const struct tern_pkt_pool *pool);
+
+/* A buffer with room for `data_len` bytes after TERN_PKT_HEADROOM, empty
+ * (len 0, head at the headroom). NULL if the pool is exhausted or data_len
+ * exceeds the large class. */
+struct tern_pkt *tern_pkt_alloc(struct tern_pkt_pool *pool, size_t data_len);
+void tern_pkt_free(struct tern_pkt_pool *pool, struct tern_pkt *p);
+
+static inline uint8_t *tern_pkt_data(const struct tern_pkt *p)
+{
+	return p->buf + p->head;
+}
+
+/* Prepend n bytes; returns the new start, or NULL without headroom. */
+static inline uint8_t *tern_pkt_push(struct tern_pkt *p, size_t n)
+{
+	if (n > p->head)
+		return NULL;
+	p->head -= (uint32_t)n;
+	p->len += (uint32_t)n;
+	return p->buf + p->head;
+}
+
+/* Remove n bytes from the front; returns the new start, or NULL if short. */
+static inline uint8_t *tern_pkt_pull(struct tern_pkt *p, size_t n)
+{
+	if (n > p->len)
+		return NULL;
+	p->head += (uint32_t)n;
+	p->len -= (uint32_t)n;
+	return p->buf + p->head;
+}
+
+/* Append n bytes at the tail; returns where they go, or NULL if no room. */
+static inline uint8_t *tern_pkt_put(struct tern_pkt *p, size_t n)
+{
+	if (n > p->cap - p->head - p->len)
+		return NULL;
+	uint8_t *tail = p->buf + p->head + p->len;
+	p->len += (uint32_t)n;
+	return tail;
+}
+
+/* Cut the data to len bytes (no-op if already shorter). */
+static inline void tern_pkt_trim(struct tern_pkt *p, size_t len)
+{
+	if (len < p->len)
+		p->len = (uint32_t)len;
+}
+
+/* A FIFO of packets linked through ->next. */
+struct tern_pkt_queue {
+	struct tern_pkt *head, *tail;
+	unsigned len;
+};
+
+static inline void tern_pkt_enqueue(struct tern_pkt_queue *q, struct tern_pkt *p)
+{
+	p->next = NULL;
+	if (q->tail)
+		q->tail->next = p;
+	else
+		q->head = p;
+	q->tail = p;
+	q->len++;
+}
+
+static inline struct tern_pkt *tern_pkt_dequeue(struct tern_pkt_queue *q)
+{
+	struct tern_pkt *p = q->head;
+	if (p) {
+		q->head = p->next;
+		if (!q->head)
+			q->tail = NULL;
+		p->next = NULL;
+		q->len--;
+	}
+	return p;
+}
+
+void tern_pkt_queue_purge(struct tern_pkt_pool *pool, struct tern_pkt_queue *q);
+
+#endif

@@ -1,0 +1,157 @@
+/*
+ * dev/frameq.c — the timed frame queue behind the link and fault devices
+ * (see frameq.h): a min-heap of frame records keyed by (due time, seq),
+ * with records recycled through per-size-class free lists.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dev/frameq.h"
+#include "tern/err.h"
+
+#define FRAMEQ_MIN_SHIFT 7 /* smallest class: 128 bytes */
+
+void tern_frameq_init(struct tern_frameq *q)
+{
+	memset(q, 0, sizeof(*q));
+}
+
+void tern_frameq_fini(struct tern_frameq *q)
+{
+	for (size_t i = 0; i < q->n; i++)
+		free(q->heap[i]);
+	free(q->heap);
+	for (int c = 0; c < TERN_FRAMEQ_NCLASSES; c++) {
+		while (q->free[c]) {
+			struct tern_frame *f = q->free[c];
+			q->free[c] = f->next;
+			free(f);
+		}
+	}
+	memset(q, 0, sizeof(*q));
+}
+
+/* Smallest class whose records hold len bytes, or -1 if none does. */
+static int size_class(size_t len)
+{
+	for (int c = 0; c < TERN_FRAMEQ_NCLASSES; c++)
+		if (len <= ((size_t)1 << (FRAMEQ_MIN_SHIFT + c)))
+			return c;
+	return -1;
+}
+
+struct tern_frame *tern_frameq_alloc(struct tern_frameq *q, size_t len)
+{
+	int c = size_class(len);
+	struct tern_frame *f;
+
+	if (c >= 0 && q->free[c]) {
+		f = q->free[c];
+		q->free[c] = f->next;
+	} else {
+		size_t room = c >= 0 ? (size_t)1 << (FRAMEQ_MIN_SHIFT + c) : len;
+		f = malloc(sizeof(*f) + room);
+		if (!f)
+			return NULL;
+		f->cls = c;
+	}
+	f->len = len;
+	f->next = NULL;
+	return f;
+}
+
+void tern_frameq_release(struct tern_frameq *q, struct tern_frame *f)
+{
+	if (f->cls < 0) {
+		free(f);
+		return;
+	}
+	f->next = q->free[f->cls];
+	q->free[f->cls] = f;
+}
+
+/* Heap order: earlier due time first; equal times in insertion order. */
+static int before(const struct tern_frame *a, const struct tern_frame *b)
+{
+	return a->at < b->at || (a->at == b->at && a->seq < b->seq);
+}
+
+static void sift_up(struct tern_frame **h, size_t i)
+{
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		if (!before(h[i], h[parent]))
+			break;
+		struct tern_frame *t = h[i];
+		h[i] = h[parent];
+		h[parent] = t;
+		i = parent;
+	}
+}
+
+static void sift_down(struct tern_frame **h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < n && before(h[l], h[m]))
+			m = l;
+		if (r < n && before(h[r], h[m]))
+			m = r;
+		if (m == i)
+			break;
+		struct tern_frame *t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+static int grow(struct tern_frameq *q)
+{
+	size_t cap = q->cap ? q->cap * 2 : 64;
+	struct tern_frame **h = realloc(q->heap, cap * sizeof(*h));
+	if (!h)
+		return TERN_ENOMEM;
+	q->heap = h;
+	q->cap = cap;
+	return 0;
+}
+
+int tern_frameq_push(struct tern_frameq *q, struct tern_frame *f, tern_time_t at)
+{
+	if (q->n == q->cap && grow(q) < 0) {
+		tern_frameq_release(q, f);
+		return TERN_ENOMEM;
+	}
+	f->at = at;
+	f->seq = q->next_seq++;
+	q->heap[q->n] = f;
+	sift_up(q->heap, q->n);
+	q->n++;
+	q->bytes += f->len;
+	return 0;
+}
+
+int tern_frameq_push_copy(struct tern_frameq *q, const uint8_t *frame, size_t len,
+			  tern_time_t at)
+{
+	struct tern_frame *f = tern_frameq_alloc(q, len);
+	if (!f)
+		return TERN_ENOMEM;
+	if (len)
+		memcpy(f->data, frame, len);
+	return tern_frameq_push(q, f, at);
+}
+
+struct tern_frame *tern_frameq_pop_due(struct tern_frameq *q, tern_time_t now, uint64_t mark)
+{
+	if (q->n == 0)
+		return NULL;
+	struct tern_frame *f = q->heap[0];
+	if (f->at > now || f->seq >= mark)
+		return NULL;
+	q->heap[0] = q->heap[--q->n];
+	sift_down(q->heap, q->n, 0);
+	q->bytes -= f->len;
+	return f;
+}

@@ -1,0 +1,96 @@
+/*
+ * dev/frameq.h — a timed frame queue for devices that hold frames for later
+ * (the simulated link, the fault injector). Internal to src/dev/.
+ *
+ * A queue holds copies of frames, each with the time it becomes due. It is
+ * a binary min-heap ordered by (due time, insertion order), so frames due
+ * at the same instant leave in the order they were queued (FIFO ties).
+ * Frame records come from per-queue free lists sorted into power-of-two
+ * size classes, so a queue in steady state does not call malloc per frame;
+ * the cache never holds more than the queue's own high-water mark.
+ */
+#ifndef TERN_DEV_FRAMEQ_H
+#define TERN_DEV_FRAMEQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tern/types.h"
+
+/* Size classes hold 128 << k bytes, k = 0 .. FRAMEQ_NCLASSES-1 (up to
+ * 64 KiB); larger frames get an exact allocation that is never cached. */
+#define TERN_FRAMEQ_NCLASSES 10
+
+struct tern_frame {
+	tern_time_t at;          /* when the frame is due */
+	uint64_t seq;            /* insertion order, breaks ties */
+	size_t len;
+	int cls;                 /* size class, or -1 for an uncached one */
+	struct tern_frame *next; /* free-list link while cached */
+	uint8_t data[];
+};
+
+struct tern_frameq {
+	struct tern_frame **heap;
+	size_t n, cap;
+	uint64_t next_seq;
+	size_t bytes; /* sum of len over queued frames */
+	struct tern_frame *free[TERN_FRAMEQ_NCLASSES];
+};
+
+void tern_frameq_init(struct tern_frameq *q);
+/* Frees queued and cached frames. */
+void tern_frameq_fini(struct tern_frameq *q);
+
+/* A record with room for len bytes (data not initialised), or NULL. */
+struct tern_frame *tern_frameq_alloc(struct tern_frameq *q, size_t len);
+/* Give a record that is not queued back to the cache. */
+void tern_frameq_release(struct tern_frameq *q, struct tern_frame *f);
+/* Queue a record obtained from tern_frameq_alloc(q) to fall due at `at`.
+ * Returns 0 or TERN_ENOMEM, in which case f is released. */
+int tern_frameq_push(struct tern_frameq *q, struct tern_frame *f, tern_time_t at);
+/* Copy and queue a frame; 0 or TERN_ENOMEM. */
+int tern_frameq_push_copy(struct tern_frameq *q, const uint8_t *frame, size_t len,
+			  tern_time_t at);
+
+/* Due time of the first frame, or TERN_TIME_NEVER when empty. */
+static inline tern_time_t tern_frameq_next_at(const struct tern_frameq *q)
+{
+	return q->n ? q->heap[0]->at : TERN_TIME_NEVER;
+}
+
+/* Sequence number the next pushed frame will get. A poll loop records it
+ * before delivering so frames queued by its own callbacks wait for the
+ * next poll, which keeps one poll's work bounded. */
+static inline uint64_t tern_frameq_mark(const struct tern_frameq *q)
+{
+	return q->next_seq;
+}
+
+/* Remove and return the first frame if it is due at or before `now` and
+ * was queued before `mark`; otherwise NULL. The caller releases it. */
+struct tern_frame *tern_frameq_pop_due(struct tern_frameq *q, tern_time_t now, uint64_t mark);
+
+/* Nanoseconds to clock len bytes onto a wire of rate_bps (0: infinitely
+ * fast), rounded up so a frame never takes zero time on a finite link.
+ * len * 8e9 stays below 2^64 for any len under 2^30. */
+static inline tern_time_t tern_serialize_ns(size_t len, uint64_t rate_bps)
+{
+	if (rate_bps == 0)
+		return 0;
+	return (tern_time_t)(((uint64_t)len * 8 * 1000000000ull + rate_bps - 1) / rate_bps);
+}
+
+/* Bytes a serializer busy until `busy_until` still has to clock out at
+ * `now`: the backlog a tail-drop queue limit applies to. The product can
+ * pass 2^64 (seconds of backlog at 100 Gbit/s), hence the wide multiply. */
+static inline uint64_t tern_backlog_bytes(tern_time_t busy_until, tern_time_t now,
+					  uint64_t rate_bps)
+{
+	if (busy_until <= now || rate_bps == 0)
+		return 0;
+	unsigned __int128 bits = (unsigned __int128)(uint64_t)(busy_until - now) * rate_bps;
+	return (uint64_t)(bits / 8000000000ull);
+}
+
+#endif

@@ -1,0 +1,165 @@
+/*
+ * dev/link.c — a simulated point-to-point link: two end devices joined by a
+ * wire with a bit rate, a propagation delay, an MTU and a tail-drop queue.
+ *
+ * It sits below whatever owns each end (a stack, a switch port, a wrapper).
+ * Transmitting on end i queues a copy of the frame in end 1-i's inbound
+ * queue, stamped with the time its last bit arrives:
+ *
+ *	departure = max(now, busy_until[i]) + len * 8 / rate_bps
+ *	arrival   = departure + delay
+ *
+ * busy_until[i] is when the wire from end i finishes clocking out what it
+ * already has, so back-to-back frames serialize one after the other. The
+ * link is sans-I/O: it never reads a clock. poll_at(end) is the earliest
+ * arrival queued for that end and poll(end, now) delivers everything due by
+ * now to that end's owner, so a runner that polls every device when its
+ * poll_at comes round sees every frame at its arrival time.
+ */
+#include <stdlib.h>
+
+#include "dev/frameq.h"
+#include "tern/err.h"
+#include "tern/netdev.h"
+
+#define LINK_DEFAULT_MTU 1500
+#define LINK_DEFAULT_QUEUE (256u * 1024)
+#define ETH_HDR_LEN 14
+
+struct link_end {
+	struct tern_netdev dev; /* first, so a device pointer is an end pointer */
+	struct tern_link *link;
+	int side;
+	struct tern_frameq inbound;    /* frames on their way to this end */
+	tern_time_t busy_until;        /* this end's transmitter is busy until */
+	struct tern_link_stats stats;  /* frames sent from this end */
+};
+
+struct tern_link {
+	struct tern_link_params p;
+	struct link_end end[2];
+};
+
+static struct link_end *to_end(struct tern_netdev *dev)
+{
+	return (struct link_end *)dev;
+}
+
+static const struct link_end *to_cend(const struct tern_netdev *dev)
+{
+	return (const struct link_end *)dev;
+}
+
+/* Transmit: check size and queue room, then put the frame on the wire
+ * toward the other end. Drops count against this end's stats. */
+static int link_transmit(struct tern_netdev *dev, const uint8_t *frame, size_t len,
+			 tern_time_t now)
+{
+	struct link_end *e = to_end(dev);
+	struct tern_link *l = e->link;
+	struct link_end *peer = &l->end[1 - e->side];
+
+	if (len > (size_t)l->p.mtu + ETH_HDR_LEN) {
+		e->stats.drop_too_big++;
+		return TERN_EMSGSIZE;
+	}
+	/* Tail drop: the queue holds the bytes not yet clocked out, which is
+	 * exactly the transmitter's remaining busy time times the rate. */
+	if (tern_backlog_bytes(e->busy_until, now, l->p.rate_bps) + len > l->p.queue_bytes) {
+		e->stats.drop_queue_full++;
+		return TERN_ENOBUFS;
+	}
+	tern_time_t start = e->busy_until > now ? e->busy_until : now;
+	tern_time_t departure = start + tern_serialize_ns(len, l->p.rate_bps);
+	if (tern_frameq_push_copy(&peer->inbound, frame, len, departure + l->p.delay) < 0) {
+		e->stats.drop_nomem++;
+		return TERN_ENOMEM;
+	}
+	e->busy_until = departure;
+	e->stats.tx_frames++;
+	e->stats.tx_bytes += len;
+	return 0;
+}
+
+static tern_time_t link_poll_at(const struct tern_netdev *dev)
+{
+	return tern_frameq_next_at(&to_cend(dev)->inbound);
+}
+
+/* Deliver the frames due at this end. Frames that the owner's callback
+ * sends back across this link land in the other end's queue; the mark only
+ * matters for a callback that transmits on the far end itself. */
+static void link_poll(struct tern_netdev *dev, tern_time_t now)
+{
+	struct link_end *e = to_end(dev);
+	struct link_end *peer = &e->link->end[1 - e->side];
+	uint64_t mark = tern_frameq_mark(&e->inbound);
+	struct tern_frame *f;
+
+	while ((f = tern_frameq_pop_due(&e->inbound, now, mark))) {
+		peer->stats.rx_frames++;
+		peer->stats.rx_bytes += f->len;
+		tern_netdev_deliver(dev, f->data, f->len, now);
+		tern_frameq_release(&e->inbound, f);
+	}
+}
+
+/* The ends belong to the link, so destroying one (say, from a wrapper that
+ * owns it) does nothing; tern_link_destroy() frees both. */
+static void link_end_destroy(struct tern_netdev *dev)
+{
+}
+
+static const struct tern_netdev_ops link_ops = {
+	.transmit = link_transmit,
+	.poll_at = link_poll_at,
+	.poll = link_poll,
+	.destroy = link_end_destroy,
+};
+
+struct tern_link *tern_link_create(const struct tern_link_params *p,
+				   const char *name_a, const struct tern_mac *mac_a,
+				   const char *name_b, const struct tern_mac *mac_b)
+{
+	struct tern_link *l = calloc(1, sizeof(*l));
+	if (!l)
+		return NULL;
+	if (p)
+		l->p = *p;
+	if (l->p.mtu == 0)
+		l->p.mtu = LINK_DEFAULT_MTU;
+	if (l->p.queue_bytes == 0)
+		l->p.queue_bytes = LINK_DEFAULT_QUEUE;
+
+	const char *names[2] = {name_a, name_b};
+	const struct tern_mac *macs[2] = {mac_a, mac_b};
+	for (int i = 0; i < 2; i++) {
+		struct link_end *e = &l->end[i];
+		tern_netdev_init(&e->dev, &link_ops, names[i], macs[i], l->p.mtu);
+		e->link = l;
+		e->side = i;
+		tern_frameq_init(&e->inbound);
+	}
+	return l;
+}
+
+struct tern_netdev *tern_link_end(struct tern_link *l, int side)
+{
+	if (side != 0 && side != 1)
+		return NULL;
+	return &l->end[side].dev;
+}
+
+void tern_link_get_stats(const struct tern_link *l, int side, struct tern_link_stats *out)
+{
+	*out = l->end[side ? 1 : 0].stats;
+}
+
+void tern_link_destroy(struct tern_link *l)
+{
+	if (!l)
+		return;
+	for (int i = 0; i < 2; i++)
+		tern_frameq_fini(&l->end[i].inbound);
+	free(l);
+}

@@ -1,0 +1,69 @@
+/*
+ * link/arp.h — ARP (RFC 826) and address-conflict detection (RFC 5227):
+ * the neighbour cache that maps next-hop IPv4 addresses to Ethernet
+ * addresses, per interface.
+ *
+ * Call order: eth_input → tern_arp_input for ARP frames; IP output →
+ * tern_arp_output for every datagram leaving an Ethernet interface, which
+ * transmits at once when the neighbour is known and otherwise queues it
+ * (bounded) while requests go out. When resolution fails after
+ * arp_max_probes requests, each queued datagram earns its sender an ICMP
+ * host unreachable (RFC 1122 §2.3.2.2, RFC 1812 §4.3.3.1).
+ */
+#ifndef TERN_LINK_ARP_H
+#define TERN_LINK_ARP_H
+
+#include "core/pkt.h"
+#include "tern/stack.h"
+
+struct tern_iface;
+struct tern_ifaddr;
+
+enum tern_arp_state {
+	TERN_ARP_FREE = 0,
+	TERN_ARP_INCOMPLETE, /* requests out, packets may be queued */
+	TERN_ARP_REACHABLE,  /* confirmed within reachable_time */
+	TERN_ARP_STALE,      /* expired: still used while a refresh is asked */
+};
+
+struct tern_arp_entry {
+	tern_ip4_t ip;
+	int32_t ifindex;
+	struct tern_mac mac;
+	uint8_t state;
+	uint8_t probes;          /* requests sent in this resolution */
+	int32_t hash_next;       /* chain in the bucket, -1 at the end */
+	tern_time_t confirmed;   /* last time the mapping was confirmed */
+	struct tern_timer timer; /* retransmit or expiry */
+	struct tern_pkt_queue queue;
+	struct tern_stack *stack;
+};
+
+struct tern_arp_cache {
+	struct tern_arp_entry *entries;
+	int32_t *buckets;
+	uint32_t size, nbuckets;
+	uint32_t used;
+};
+
+int tern_arp_init(struct tern_stack *s);
+void tern_arp_fini(struct tern_stack *s);
+/* pkt data starts at the ARP packet; consumes pkt. */
+void tern_arp_input(struct tern_stack *s, struct tern_iface *ifc, struct tern_pkt *pkt,
+		    tern_time_t now);
+/* pkt data starts at the IP header; consumes pkt. */
+void tern_arp_output(struct tern_stack *s, struct tern_iface *ifc, struct tern_pkt *pkt,
+		     tern_ip4_t next_hop, tern_time_t now);
+/* Gratuitous ARP announcement of addr (RFC 5227 §2.3). */
+void tern_arp_announce(struct tern_stack *s, struct tern_iface *ifc, tern_ip4_t addr,
+		       tern_time_t now);
+/* Begin RFC 5227 probing for a tentative address. */
+void tern_arp_probe_start(struct tern_stack *s, struct tern_iface *ifc, struct tern_ifaddr *ia,
+			  tern_time_t now);
+/* Forget every entry on an interface (address removed, link down). */
+void tern_arp_flush_iface(struct tern_stack *s, int ifindex);
+/* For tests and tools: the cached MAC of ip on ifindex (0, or TERN_ENOENT
+ * / TERN_EAGAIN while incomplete). */
+int tern_arp_lookup(const struct tern_stack *s, int ifindex, tern_ip4_t ip, struct tern_mac *mac);
+
+#endif

@@ -1,0 +1,238 @@
+/*
+ * net/icmp.c — ICMP for a stack (RFC 792; RFC 1122 §3.2.2; RFC 1812 §4.3;
+ * RFC 1191 for the next-hop MTU).
+ *
+ * Input: echo requests are answered in place (the request's buffer becomes
+ * the reply, no payload copy); errors are checked for a sane quoted header
+ * and passed to the transport that sent the datagram; redirects update the
+ * routing table on hosts; every valid message then goes to listeners.
+ * Output: tern_icmp_send_error() enforces when an error must not be sent,
+ * and a token bucket limits how many are.
+ */
+#include "core/checksum.h"
+#include "core/stack_impl.h"
+#include "net/icmp.h"
+
+/* ---- error generation ---- */
+
+/* RFC 1812 §4.3.2.8: a token bucket, in thousandths of a message. */
+static bool ratelimit_ok(struct tern_stack *s, tern_time_t now)
+{
+	uint64_t cap = (uint64_t)s->cfg.icmp_ratelimit_burst * 1000;
+	tern_time_t elapsed = now - s->icmp_last_refill;
+	if (elapsed > TERN_SEC(100))
+		elapsed = TERN_SEC(100);
+	if (elapsed > 0) {
+		/* tokens/s × ns / 1e9 × 1000 = tokens/s × ns / 1e6 */
+		uint64_t add = (uint64_t)s->cfg.icmp_ratelimit_per_sec * (uint64_t)elapsed / 1000000u;
+		s->icmp_tokens_milli = s->icmp_tokens_milli + add > cap ? cap : s->icmp_tokens_milli + add;
+		s->icmp_last_refill = now;
+	}
+	if (s->icmp_tokens_milli < 1000)
+		return false;
+	s->icmp_tokens_milli -= 1000;
+	return true;
+}
+
+/* RFC 1122 §3.2.2 and RFC 1812 §4.3.2.7: never an error about an ICMP
+ * error, a datagram to a broadcast or multicast address (IP or link
+ * layer), a non-first fragment, or a datagram whose source does not name
+ * a single host. */
+static bool error_allowed(struct tern_stack *s, const struct tern_pkt *orig, uint8_t type)
+{
+	const uint8_t *h = tern_pkt_data(orig);
+	if (orig->len < TERN_IPV4_HLEN)
+		return false;
+	size_t hlen = (size_t)(h[0] & 0x0f) * 4;
+	tern_ip4_t src = rd32(h + 12), dst = rd32(h + 16);
+	if (rd16(h + 6) & 0x1fff)
+		return false;
+	if (orig->l2_type != TERN_PKT_L2_UNICAST || tern_ip4_is_multicast(dst) ||
+	    tern_ip4_is_our_broadcast(s, dst))
+		return false;
+	if (src == 0 || tern_ip4_is_multicast(src) || tern_ip4_is_class_e(src) ||
+	    src == TERN_IP4_BROADCAST || tern_ip4_is_our_broadcast(s, src))
+		return false;
+	if (h[9] == TERN_IPPROTO_ICMP && type != TERN_ICMP_REDIRECT) {
+		if (orig->len <= hlen || tern_icmp_is_error(h[hlen]))
+			return false;
+		/* An unknown ICMP type may be an error type we don't know of. */
+		if (h[hlen] > TERN_ICMP_TIMESTAMP_REPLY + 4)
+			return false;
+	}
+	return true;
+}
+
+static void count_out(struct tern_stack *s, uint8_t type)
+{
+	tern_stat_inc(s, TERN_STAT_ICMP_OUT_MSGS);
+	if (type == TERN_ICMP_DEST_UNREACH)
+		tern_stat_inc(s, TERN_STAT_ICMP_OUT_DEST_UNREACH);
+	else if (type == TERN_ICMP_TIME_EXCEEDED)
+		tern_stat_inc(s, TERN_STAT_ICMP_OUT_TIME_EXCDS);
+	else if (type == TERN_ICMP_REDIRECT)
+		tern_stat_inc(s, TERN_STAT_ICMP_OUT_REDIRECTS);
+}
+
+void tern_icmp_send_error(struct tern_stack *s, const struct tern_pkt *orig, uint8_t type,
+			  uint8_t code, uint32_t aux, tern_time_t now)
+{
+	if (!error_allowed(s, orig, type)) {
+		tern_stat_inc(s, TERN_STAT_ICMP_ERROR_SUPPRESSED);
+		return;
+	}
+	if (!ratelimit_ok(s, now)) {
+		tern_drop(s, NULL, TERN_STAT_ICMP_RATELIMITED, TERN_LAYER_IP);
+		return;
+	}
+	/* RFC 1812 §4.3.2.3: quote as much as fits in a 576-byte datagram. */
+	size_t quote = orig->len;
+	if (quote > 576 - TERN_IPV4_HLEN - TERN_ICMP_HLEN)
+		quote = 576 - TERN_IPV4_HLEN - TERN_ICMP_HLEN;
+	struct tern_pkt *pkt = tern_stack_pkt_alloc(s, TERN_ICMP_HLEN + quote);
+	if (!pkt)
+		return;
+	struct tern_icmp_repr icmp = {
+		.type = type, .code = code, .data = tern_pkt_data(orig), .data_len = quote,
+	};
+	if (type == TERN_ICMP_DEST_UNREACH && code == TERN_ICMP_FRAG_NEEDED)
+		icmp.u.mtu = (uint16_t)aux;
+	else if (type == TERN_ICMP_REDIRECT)
+		icmp.u.gateway = aux;
+	tern_icmp_emit(&icmp, tern_pkt_put(pkt, TERN_ICMP_HLEN + quote));
+	/* Linux sends errors with precedence "internetwork control". */
+	struct tern_ip_send ip = {.dst = rd32(tern_pkt_data(orig) + 12), .proto = TERN_IPPROTO_ICMP,
+				  .tos = 0xc0};
+	count_out(s, type);
+	tern_ipv4_output(s, pkt, &ip, now);
+}
+
+/* ---- input ---- */
+
+static void drop_ip(struct tern_stack *s, struct tern_pkt *pkt, const struct tern_ipv4_repr *ip,
+		    enum tern_stat reason)
+{
+	tern_pkt_push(pkt, ip->hlen); /* trace shows the whole datagram */
+	tern_drop(s, pkt, reason, TERN_LAYER_IP);
+}
+
+/* Answer an echo request with its own buffer (RFC 792 "Echo or Echo
+ * Reply": same identifier, sequence and data; type 0). */
+static void echo_reply(struct tern_stack *s, struct tern_pkt *pkt, const struct tern_ipv4_repr *ip,
+		       tern_time_t now)
+{
+	uint8_t *h = tern_pkt_data(pkt);
+	uint16_t old_word = rd16(h);
+	h[0] = TERN_ICMP_ECHO_REPLY;
+	wr16(h + 2, tern_csum_update16(rd16(h + 2), old_word, rd16(h)));
+	struct tern_ifaddr *ia = tern_ifaddr_find(s, ip->dst);
+	struct tern_ip_send out = {
+		.src = ia ? ip->dst : 0, /* a broadcast was asked: answer from our own */
+		.dst = ip->src,
+		.proto = TERN_IPPROTO_ICMP,
+		.tos = ip->tos,
+	};
+	if (tern_ip4_is_loopback(ip->dst))
+		out.src = ip->dst;
+	tern_stat_inc(s, TERN_STAT_ICMP_OUT_MSGS);
+	tern_stat_inc(s, TERN_STAT_ICMP_OUT_ECHO_REPS);
+	tern_ipv4_output(s, pkt, &out, now);
+}
+
+/* RFC 1122 §3.2.2.2: a host accepts a redirect only from the gateway it
+ * currently uses for that destination, and only to a gateway on a network
+ * it is directly connected to. */
+static void handle_redirect(struct tern_stack *s, const struct tern_icmp_msg *m)
+{
+	struct tern_route_result cur;
+	const struct tern_route *via = tern_route_match(&s->routes, m->gateway);
+	if (s->cfg.forwarding || !s->cfg.accept_redirects ||
+	    tern_route_lookup(s, m->q_dst, &cur) < 0 || cur.local || cur.next_hop != m->src ||
+	    cur.next_hop == m->q_dst || !via || !(via->flags & TERN_ROUTE_CONNECTED) ||
+	    via->ifindex != cur.ifindex || tern_stack_is_local_addr(s, m->gateway)) {
+		tern_drop(s, NULL, TERN_STAT_ICMP_REDIRECT_IGNORED, TERN_LAYER_IP);
+		return;
+	}
+	tern_route_remove(&s->routes, m->q_dst, 32, 0);
+	struct tern_route r = {
+		.dst = m->q_dst, .plen = 32, .flags = TERN_ROUTE_REDIRECT,
+		.gateway = m->gateway, .ifindex = cur.ifindex,
+	};
+	tern_route_insert(&s->routes, &r);
+	char a[TERN_IP4_STRLEN], g[TERN_IP4_STRLEN];
+	tern_stack_logf(s, "redirect: %s now via %s", tern_ip4_str(m->q_dst, a),
+			tern_ip4_str(m->gateway, g));
+}
+
+/* Fill the quoted-datagram fields of an error message; false if the
+ * quote is not a plausible IPv4 header. */
+static bool parse_quote(struct tern_icmp_msg *m)
+{
+	const uint8_t *q = m->data;
+	if (m->data_len < TERN_IPV4_HLEN || (q[0] >> 4) != 4)
+		return false;
+	size_t hlen = (size_t)(q[0] & 0x0f) * 4;
+	if (hlen < TERN_IPV4_HLEN || hlen > m->data_len)
+		return false;
+	m->has_quote = true;
+	m->q_ttl = q[8];
+	m->q_proto = q[9];
+	m->q_id = rd16(q + 4);
+	m->q_src = rd32(q + 12);
+	m->q_dst = rd32(q + 16);
+	m->q_l4 = q + hlen;
+	m->q_l4_len = m->data_len - hlen;
+	return true;
+}
+
+static void fill_msg(struct tern_icmp_msg *m, const struct tern_icmp_repr *icmp,
+		     const struct tern_ipv4_repr *ip)
+{
+	*m = (struct tern_icmp_msg){
+		.src = ip->src, .dst = ip->dst, .ttl = ip->ttl, .ip_total_len = ip->total_len,
+		.type = icmp->type, .code = icmp->code,
+		.data = icmp->data, .data_len = icmp->data_len,
+	};
+	if (icmp->type == TERN_ICMP_ECHO || icmp->type == TERN_ICMP_ECHO_REPLY) {
+		m->id = icmp->u.echo.id;
+		m->seq = icmp->u.echo.seq;
+	} else if (icmp->type == TERN_ICMP_DEST_UNREACH && icmp->code == TERN_ICMP_FRAG_NEEDED) {
+		m->mtu = icmp->u.mtu;
+	} else if (icmp->type == TERN_ICMP_REDIRECT) {
+		m->gateway = icmp->u.gateway;
+	}
+}
+
+void tern_icmp_input(struct tern_stack *s, struct tern_pkt *pkt, const struct tern_ipv4_repr *ip,
+		     tern_time_t now)
+{
+	struct tern_icmp_repr icmp;
+	struct tern_icmp_msg m;
+	tern_stat_inc(s, TERN_STAT_ICMP_IN_MSGS);
+	enum tern_stat bad = tern_icmp_parse(tern_pkt_data(pkt), pkt->len, 0, &icmp);
+	if (bad)
+		return drop_ip(s, pkt, ip, bad);
+	fill_msg(&m, &icmp, ip);
+
+	if (icmp.type == TERN_ICMP_ECHO) {
+		tern_stat_inc(s, TERN_STAT_ICMP_IN_ECHOS);
+		/* RFC 1122 §3.2.2.6: a host may ignore echoes to a broadcast. */
+		bool bcast = pkt->l2_type != TERN_PKT_L2_UNICAST || tern_ip4_is_our_broadcast(s, ip->dst) ||
+			     tern_ip4_is_multicast(ip->dst);
+		if (bcast && s->cfg.icmp_echo_ignore_broadcasts)
+			return drop_ip(s, pkt, ip, TERN_STAT_ICMP_BCAST_ECHO);
+		tern_icmp_notify(s, &m, now);
+		return echo_reply(s, pkt, ip, now);
+	}
+	if (tern_icmp_is_error(icmp.type)) {
+		tern_stat_inc(s, TERN_STAT_ICMP_IN_ERRORS_MSGS);
+		if (!parse_quote(&m))
+			return drop_ip(s, pkt, ip, TERN_STAT_ICMP_BAD_QUOTE);
+		if (icmp.type == TERN_ICMP_REDIRECT)
+			handle_redirect(s, &m);
+		else if (m.q_proto == TERN_IPPROTO_UDP)
+			tern_udp_icmp_error(s, &m, now);
+	}
+	tern_icmp_notify(s, &m, now);
+	tern_stack_pkt_free(s, pkt);
+}

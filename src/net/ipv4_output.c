@@ -1,0 +1,194 @@
+/*
+ * net/ipv4_output.c — IPv4 send: route, build the header, fragment to the
+ * egress MTU (RFC 791 §3.2 "Fragmentation"), and hand each datagram to ARP
+ * on Ethernet interfaces or to the loopback queue.
+ *
+ * Payload copies: a datagram that fits the MTU is never copied here; one
+ * that must be fragmented is copied once into the fragments.
+ */
+#include "core/checksum.h"
+#include "core/stack_impl.h"
+
+static void loopback_enqueue(struct tern_stack *s, struct tern_pkt *pkt)
+{
+	pkt->ifindex = TERN_IFINDEX_LOOPBACK;
+	pkt->l2_type = TERN_PKT_L2_UNICAST;
+	tern_trace_emit(s, TERN_TRACE_TX, TERN_LAYER_IP, TERN_IFINDEX_LOOPBACK, tern_pkt_data(pkt),
+			pkt->len, TERN_STAT_NONE);
+	tern_pkt_enqueue(&s->loopback, pkt);
+}
+
+void tern_ipv4_loopback_run(struct tern_stack *s, tern_time_t now)
+{
+	/* Only what is queued now: a datagram that makes another waits for the
+	 * next round, so a stack talking to itself cannot spin here. */
+	unsigned n = s->loopback.len;
+	struct tern_iface *lo = &s->ifaces[TERN_IFINDEX_LOOPBACK];
+	while (n-- > 0) {
+		struct tern_pkt *pkt = tern_pkt_dequeue(&s->loopback);
+		tern_trace_emit(s, TERN_TRACE_RX, TERN_LAYER_IP, TERN_IFINDEX_LOOPBACK,
+				tern_pkt_data(pkt), pkt->len, TERN_STAT_NONE);
+		tern_ipv4_input(s, lo, pkt, now);
+	}
+}
+
+/* Options that go into every fragment are those with the copied flag
+ * (RFC 791 §3.1, "Options"); the rest stay in the first fragment only. */
+static size_t copied_options(const uint8_t *opt, size_t len, uint8_t *out)
+{
+	size_t i = 0, n = 0;
+	while (i < len) {
+		uint8_t type = opt[i];
+		if (type == 0)
+			break;
+		if (type == 1) {
+			i++;
+			continue;
+		}
+		size_t olen = (i + 1 < len) ? opt[i + 1] : 0;
+		if (olen < 2 || i + olen > len)
+			break; /* validated on input; ours are well formed */
+		if (type & 0x80) {
+			memcpy(out + n, opt + i, olen);
+			n += olen;
+		}
+		i += olen;
+	}
+	while (n % 4)
+		out[n++] = 0; /* pad with End of Option List */
+	return n;
+}
+
+static int fragment(struct tern_stack *s, struct tern_iface *ifc, struct tern_pkt *pkt,
+		    tern_ip4_t next_hop, tern_time_t now)
+{
+	const uint8_t *h = tern_pkt_data(pkt);
+	size_t hlen = (size_t)(h[0] & 0x0f) * 4;
+	size_t payload = pkt->len - hlen;
+	uint16_t field = rd16(h + 6);
+	size_t base = (size_t)(field & 0x1fff) * 8;
+	bool more = field & 0x2000;
+	uint8_t rest_hdr[TERN_IPV4_MAX_HLEN];
+	memcpy(rest_hdr, h, TERN_IPV4_HLEN);
+	size_t rest_hlen = TERN_IPV4_HLEN + copied_options(h + TERN_IPV4_HLEN, hlen - TERN_IPV4_HLEN,
+							   rest_hdr + TERN_IPV4_HLEN);
+	rest_hdr[0] = (uint8_t)(0x40 | (rest_hlen / 4));
+
+	for (size_t off = 0; off < payload;) {
+		const uint8_t *hdr = off == 0 ? h : rest_hdr;
+		size_t this_hlen = off == 0 ? hlen : rest_hlen;
+		size_t room = ((ifc->mtu - this_hlen) / 8) * 8; /* RFC 791: 8-byte units */
+		size_t n = payload - off < room ? payload - off : room;
+		bool last = off + n == payload;
+		struct tern_pkt *f = tern_stack_pkt_alloc(s, this_hlen + n);
+		if (!f) {
+			tern_stack_pkt_free(s, pkt);
+			return TERN_ENOBUFS;
+		}
+		uint8_t *fh = tern_pkt_put(f, this_hlen + n);
+		memcpy(fh, hdr, this_hlen);
+		memcpy(fh + this_hlen, h + hlen + off, n);
+		wr16(fh + 2, (uint16_t)(this_hlen + n));
+		wr16(fh + 6, (uint16_t)((field & 0x4000) | ((!last || more) ? 0x2000 : 0) |
+					((base + off) / 8)));
+		wr16(fh + 10, 0);
+		wr16(fh + 10, tern_csum(fh, this_hlen));
+		tern_stat_inc(s, TERN_STAT_IP_FRAG_CREATES);
+		tern_arp_output(s, ifc, f, next_hop, now);
+		off += n;
+	}
+	tern_stat_inc(s, TERN_STAT_IP_FRAG_OKS);
+	tern_stack_pkt_free(s, pkt);
+	return 0;
+}
+
+int tern_ipv4_transmit(struct tern_stack *s, struct tern_iface *ifc, struct tern_pkt *pkt,
+		       tern_ip4_t next_hop, tern_time_t now)
+{
+	if (ifc->loopback) {
+		loopback_enqueue(s, pkt);
+		return 0;
+	}
+	if (pkt->len <= ifc->mtu) {
+		tern_arp_output(s, ifc, pkt, next_hop, now);
+		return 0;
+	}
+	if (rd16(tern_pkt_data(pkt) + 6) & 0x4000) {
+		tern_stack_pkt_free(s, pkt);
+		return TERN_EMSGSIZE;
+	}
+	return fragment(s, ifc, pkt, next_hop, now);
+}
+
+/* Pick the interface for a limited broadcast: a route for it if the user
+ * made one, else the first interface with a usable address. */
+static int broadcast_route(struct tern_stack *s, struct tern_route_result *rt)
+{
+	if (tern_route_lookup(s, TERN_IP4_BROADCAST, rt) == 0 && !rt->local) {
+		rt->next_hop = TERN_IP4_BROADCAST;
+		return 0;
+	}
+	for (int i = 1; i < s->n_ifaces; i++) {
+		if (s->ifaces[i].used && tern_iface_pick_src(&s->ifaces[i], 0)) {
+			*rt = (struct tern_route_result){
+				.ifindex = i, .next_hop = TERN_IP4_BROADCAST,
+				.src = tern_iface_pick_src(&s->ifaces[i], 0),
+			};
+			return 0;
+		}
+	}
+	return TERN_ENETUNREACH;
+}
+
+int tern_ipv4_output(struct tern_stack *s, struct tern_pkt *pkt, const struct tern_ip_send *p,
+		     tern_time_t now)
+{
+	struct tern_route_result rt;
+	int err = p->dst == TERN_IP4_BROADCAST ? broadcast_route(s, &rt)
+					       : tern_route_lookup(s, p->dst, &rt);
+	size_t total = pkt->len + TERN_IPV4_HLEN;
+	if (err == 0 && total > TERN_IPV4_MAX_LEN)
+		err = TERN_EMSGSIZE;
+	struct tern_iface *ifc = err == 0 ? tern_iface_get(s, rt.ifindex) : NULL;
+	if (ifc && p->df && total > ifc->mtu)
+		err = TERN_EMSGSIZE; /* a local error, as Linux's "message too long" */
+	if (err < 0) {
+		if (err == TERN_ENETUNREACH)
+			tern_stat_inc(s, TERN_STAT_IP_NO_ROUTE);
+		tern_stack_pkt_free(s, pkt);
+		return err;
+	}
+	uint8_t *h = tern_pkt_push(pkt, TERN_IPV4_HLEN);
+	if (!h) {
+		tern_stack_pkt_free(s, pkt);
+		return TERN_ENOBUFS;
+	}
+	struct tern_ipv4_repr ip = {
+		.hlen = TERN_IPV4_HLEN,
+		.tos = p->tos,
+		.total_len = (uint16_t)total,
+		.id = s->ip_id++,
+		.df = p->df,
+		.ttl = p->ttl ? p->ttl : s->cfg.default_ttl,
+		.proto = p->proto,
+		.src = p->src ? p->src : rt.src,
+		.dst = p->dst,
+	};
+	tern_ipv4_emit(&ip, h);
+	tern_stat_inc(s, TERN_STAT_IP_OUT_REQUESTS);
+	return tern_ipv4_transmit(s, ifc, pkt, rt.next_hop, now);
+}
+
+int tern_ip_send_raw(struct tern_stack *s, const struct tern_ip_send *p, const uint8_t *payload,
+		     size_t len, tern_time_t now)
+{
+	if (now > s->now)
+		s->now = now;
+	if (len > TERN_IPV4_MAX_LEN - TERN_IPV4_HLEN)
+		return TERN_EMSGSIZE;
+	struct tern_pkt *pkt = tern_stack_pkt_alloc(s, len + TERN_IPV4_HLEN);
+	if (!pkt)
+		return TERN_ENOBUFS;
+	memcpy(tern_pkt_put(pkt, len), payload, len);
+	return tern_ipv4_output(s, pkt, p, s->now);
+}

@@ -1,0 +1,230 @@
+/*
+ * net/ipv4_reasm.c — IPv4 reassembly (RFC 791 §3.2; RFC 1122 §3.3.2).
+ *
+ * Fragments of one datagram (same src, dst, protocol, identification) are
+ * kept as packets in a list sorted by offset. Rules:
+ *   - an exact duplicate of a held fragment is discarded, nothing else;
+ *   - any other overlap discards the whole datagram (as RFC 5722 requires
+ *     for IPv6 and Linux does for IPv4: overlaps are an attack, not a
+ *     retransmission);
+ *   - the reassembled datagram may not exceed 65535 bytes;
+ *   - all datagrams together hold at most reasm_mem_limit bytes of buffers
+ *     (a fragment that would exceed it is dropped), each at most
+ *     reasm_max_frags fragments;
+ *   - reasm_timeout after the first fragment arrived, an incomplete
+ *     datagram is discarded, with ICMP time exceeded (code 1) to the
+ *     sender if fragment zero was among those received.
+ */
+#include <stdlib.h>
+
+#include "core/checksum.h"
+#include "core/stack_impl.h"
+#include "net/icmp.h"
+
+struct tern_reasm {
+	struct tern_reasm *next;
+	tern_ip4_t src, dst;
+	uint16_t id;
+	uint8_t proto;
+	bool have_last;
+	uint32_t total;           /* payload length, known once the last fragment came */
+	unsigned nfrags;
+	struct tern_pkt *frags;   /* sorted by offset; data = the fragment's IP header */
+	struct tern_timer timer;
+};
+
+struct frag_range {
+	uint32_t hlen, off, end;
+};
+
+static struct frag_range range_of(const struct tern_pkt *p)
+{
+	const uint8_t *h = tern_pkt_data(p);
+	uint32_t hlen = (uint32_t)(h[0] & 0x0f) * 4;
+	uint32_t off = (uint32_t)(rd16(h + 6) & 0x1fff) * 8;
+	return (struct frag_range){hlen, off, off + p->len - hlen};
+}
+
+static void reasm_free(struct tern_stack *s, struct tern_reasm *r)
+{
+	struct tern_reasm **link = &s->reasm.active;
+	while (*link && *link != r)
+		link = &(*link)->next;
+	if (*link)
+		*link = r->next;
+	tern_timer_cancel(s, &r->timer);
+	while (r->frags) {
+		struct tern_pkt *p = r->frags;
+		r->frags = p->next;
+		s->reasm.mem -= p->cap;
+		tern_stack_pkt_free(s, p);
+	}
+	s->reasm.count--;
+	free(r);
+}
+
+static void reasm_timeout(struct tern_stack *s, struct tern_timer *t, tern_time_t now)
+{
+	struct tern_reasm *r = TERN_CONTAINER_OF(t, struct tern_reasm, timer);
+	if (r->frags && range_of(r->frags).off == 0)
+		tern_icmp_send_error(s, r->frags, 11, 1, 0, now);
+	tern_drop(s, NULL, TERN_STAT_IP_REASM_TIMEOUT, TERN_LAYER_IP);
+	reasm_free(s, r);
+}
+
+void tern_reasm_fini(struct tern_stack *s)
+{
+	while (s->reasm.active)
+		reasm_free(s, s->reasm.active);
+}
+
+static struct tern_reasm *find_or_create(struct tern_stack *s, const struct tern_ipv4_repr *ip,
+					 tern_time_t now)
+{
+	for (struct tern_reasm *r = s->reasm.active; r; r = r->next)
+		if (r->src == ip->src && r->dst == ip->dst && r->id == ip->id && r->proto == ip->proto)
+			return r;
+	struct tern_reasm *r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	*r = (struct tern_reasm){.src = ip->src, .dst = ip->dst, .id = ip->id, .proto = ip->proto};
+	tern_timer_init(&r->timer, reasm_timeout);
+	tern_timer_arm(s, &r->timer, now + s->cfg.reasm_timeout);
+	r->next = s->reasm.active;
+	s->reasm.active = r;
+	s->reasm.count++;
+	return r;
+}
+
+/* Where a new fragment goes; NULL-linked `*pos` after the last. Returns
+ * IP_REASM_OVERLAP for a partial overlap, TERN_STAT_NONE otherwise, and
+ * sets *dup for an exact duplicate. */
+static enum tern_stat place(struct tern_reasm *r, struct frag_range fr, struct tern_pkt ***pos,
+			    bool *dup)
+{
+	struct tern_pkt **link = &r->frags;
+	*dup = false;
+	for (; *link; link = &(*link)->next) {
+		struct frag_range o = range_of(*link);
+		if (o.off == fr.off && o.end == fr.end) {
+			*dup = true;
+			return TERN_STAT_NONE;
+		}
+		if (fr.off < o.end && o.off < fr.end)
+			return TERN_STAT_IP_REASM_OVERLAP;
+		if (fr.end <= o.off)
+			break;
+	}
+	*pos = link;
+	return TERN_STAT_NONE;
+}
+
+/* Lengths that cannot belong to one datagram (RFC 791 §3.2). */
+static enum tern_stat check_lengths(const struct tern_reasm *r, const struct tern_ipv4_repr *ip,
+				    struct frag_range fr)
+{
+	if (ip->mf && (fr.end == fr.off || (fr.end - fr.off) % 8))
+		return TERN_STAT_IP_BAD_FRAG; /* non-final fragments carry 8n bytes */
+	if (fr.hlen + fr.end > TERN_IPV4_MAX_LEN)
+		return TERN_STAT_IP_REASM_TOO_BIG;
+	if (r->have_last && (fr.end > r->total || (!ip->mf && fr.end != r->total)))
+		return TERN_STAT_IP_REASM_OVERLAP;
+	if (!ip->mf) {
+		for (struct tern_pkt *p = r->frags; p; p = p->next)
+			if (range_of(p).end > fr.end)
+				return TERN_STAT_IP_REASM_OVERLAP;
+	}
+	if (r->nfrags >= 0xffff)
+		return TERN_STAT_IP_REASM_TOO_MANY;
+	return TERN_STAT_NONE;
+}
+
+static bool complete(const struct tern_reasm *r)
+{
+	if (!r->have_last)
+		return false;
+	uint32_t next = 0;
+	for (const struct tern_pkt *p = r->frags; p; p = p->next) {
+		struct frag_range fr = range_of(p);
+		if (fr.off != next)
+			return false;
+		next = fr.end;
+	}
+	return next == r->total;
+}
+
+/* Join the fragments behind fragment zero's header, fixed up as a whole
+ * datagram: total length set, MF and offset cleared, checksum redone. */
+static struct tern_pkt *assemble(struct tern_stack *s, struct tern_reasm *r)
+{
+	struct tern_pkt *first = r->frags;
+	uint32_t hlen = range_of(first).hlen;
+	struct tern_pkt *out = tern_stack_pkt_alloc(s, hlen + r->total);
+	if (!out)
+		return NULL;
+	uint8_t *h = tern_pkt_put(out, hlen + r->total);
+	memcpy(h, tern_pkt_data(first), hlen);
+	for (struct tern_pkt *p = r->frags; p; p = p->next) {
+		struct frag_range fr = range_of(p);
+		memcpy(h + hlen + fr.off, tern_pkt_data(p) + fr.hlen, fr.end - fr.off);
+	}
+	wr16(h + 2, (uint16_t)(hlen + r->total));
+	wr16(h + 6, rd16(h + 6) & 0x4000);
+	wr16(h + 10, 0);
+	wr16(h + 10, tern_csum(h, hlen));
+	out->ifindex = first->ifindex;
+	out->l2_type = first->l2_type;
+	return out;
+}
+
+struct tern_pkt *tern_reasm_input(struct tern_stack *s, struct tern_pkt *pkt,
+				  const struct tern_ipv4_repr *ip, tern_time_t now)
+{
+	tern_stat_inc(s, TERN_STAT_IP_REASM_REQDS);
+	struct tern_reasm *r = find_or_create(s, ip, now);
+	if (!r) {
+		tern_drop(s, pkt, TERN_STAT_IP_REASM_MEMORY, TERN_LAYER_IP);
+		return NULL;
+	}
+	struct frag_range fr = range_of(pkt);
+	struct tern_pkt **pos = NULL;
+	bool dup;
+	enum tern_stat bad = check_lengths(r, ip, fr);
+	if (!bad)
+		bad = place(r, fr, &pos, &dup);
+	if (bad) {
+		tern_drop(s, pkt, bad, TERN_LAYER_IP);
+		reasm_free(s, r);
+		return NULL;
+	}
+	if (dup) {
+		tern_drop(s, pkt, TERN_STAT_IP_REASM_DUPLICATE, TERN_LAYER_IP);
+		return NULL;
+	}
+	if (r->nfrags >= s->cfg.reasm_max_frags) {
+		tern_drop(s, pkt, TERN_STAT_IP_REASM_TOO_MANY, TERN_LAYER_IP);
+		reasm_free(s, r);
+		return NULL;
+	}
+	if (s->reasm.mem + pkt->cap > s->cfg.reasm_mem_limit) {
+		tern_drop(s, pkt, TERN_STAT_IP_REASM_MEMORY, TERN_LAYER_IP);
+		if (!r->frags)
+			reasm_free(s, r);
+		return NULL;
+	}
+	pkt->next = *pos;
+	*pos = pkt;
+	r->nfrags++;
+	s->reasm.mem += pkt->cap;
+	if (!ip->mf) {
+		r->have_last = true;
+		r->total = fr.end;
+	}
+	if (!complete(r))
+		return NULL;
+	struct tern_pkt *whole = assemble(s, r);
+	reasm_free(s, r);
+	if (whole)
+		tern_stat_inc(s, TERN_STAT_IP_REASM_OKS);
+	return whole;
+}
