@@ -34,8 +34,10 @@ void tern_ping_opts_init(struct tern_ping_opts *o);
 
 struct tern_ping_stats {
 	unsigned transmitted, received, errors, duplicates;
-	tern_time_t rtt_min, rtt_avg, rtt_max, rtt_mdev;
-	tern_time_t elapsed;     /* from start to the last send/receive, as "time Nms" */
+	unsigned wrong_data;     /* replies whose payload differed from the request */
+	unsigned pipe;           /* most requests in flight, iputils' "pipe N" */
+	tern_time_t rtt_min, rtt_avg, rtt_max, rtt_mdev; /* microsecond precision, as printed */
+	tern_time_t elapsed;     /* from the first to the last request sent, as "time Nms" */
 	/* the last error seen (type, code, from, mtu), for tests */
 	uint8_t last_err_type, last_err_code;
 	tern_ip4_t last_err_from;
@@ -63,7 +65,9 @@ struct tern_traceroute_opts {
 	unsigned nqueries;       /* -q; default 3 */
 	uint16_t port;           /* -p; default 33434, incremented per probe */
 	size_t packetlen;        /* total IP length; default 60 */
-	tern_time_t wait;        /* -w; default 5 s */
+	tern_time_t wait;        /* -w MAX; default 5 s */
+	double wait_here;        /* -w ,HERE: at most HERE x an answered RTT of the same hop; default 3 (0: off) */
+	double wait_near;        /* -w ,,NEAR: at most NEAR x an answered RTT of a later probe; default 10 (0: off) */
 	unsigned sim_queries;    /* -N probes in flight; default 16 */
 	bool numeric;            /* -n */
 	uint16_t ident;          /* ICMP id / UDP source port */
@@ -74,7 +78,8 @@ void tern_traceroute_opts_init(struct tern_traceroute_opts *o);
 #define TERN_TRACEROUTE_MAX_HOPS 64
 struct tern_traceroute_result {
 	unsigned hops;                                   /* lines printed */
-	tern_ip4_t hop_addr[TERN_TRACEROUTE_MAX_HOPS];  /* first responder per hop; 0: none */
+	tern_ip4_t hop_addr[TERN_TRACEROUTE_MAX_HOPS];  /* first responder per line (line 0 is
+							 * hop first_ttl); 0: none */
 	bool reached;                                    /* destination answered */
 };
 

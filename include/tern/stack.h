@@ -38,7 +38,7 @@ struct tern_stack_config {
 	tern_time_t arp_reachable_time;  /* 30 s: entry lifetime */
 	tern_time_t arp_retrans_time;    /* 1 s between requests */
 	unsigned arp_max_probes;         /* 3 requests, then unreachable */
-	unsigned arp_queue_len;          /* 3 packets held per unresolved address */
+	unsigned arp_queue_len;          /* 101 packets held per unresolved address (Linux unres_qlen) */
 	unsigned arp_cache_size;         /* 1024 entries */
 	/* RFC 5227 probing, for addresses added with TERN_ADDR_PROBE */
 	tern_time_t dad_probe_wait;      /* PROBE_WAIT 1 s (random 0..1 s first) */

@@ -24,7 +24,7 @@ void tern_stack_config_init(struct tern_stack_config *c)
 		.arp_reachable_time = TERN_SEC(30),
 		.arp_retrans_time = TERN_SEC(1),
 		.arp_max_probes = 3,
-		.arp_queue_len = 3,
+		.arp_queue_len = 101, /* Linux unres_qlen */
 		.arp_cache_size = 1024,
 		.dad_probe_wait = TERN_SEC(1),
 		.dad_probe_min = TERN_SEC(1),
@@ -77,6 +77,7 @@ struct tern_stack *tern_stack_create(const struct tern_stack_config *cfg)
 		tern_stack_destroy(s);
 		return NULL;
 	}
+	tern_sock_table_init(s);
 	add_loopback(s);
 	return s;
 }
@@ -90,6 +91,7 @@ void tern_stack_destroy(struct tern_stack *s)
 		if (ifc->used && ifc->dev && ifc->dev->rx_ctx == ifc)
 			tern_netdev_set_rx(ifc->dev, NULL, NULL);
 	}
+	tern_sock_table_fini(s); /* first: sockets hold packets */
 	tern_reasm_fini(s);
 	tern_arp_fini(s);
 	tern_pkt_queue_purge(&s->pool, &s->loopback);

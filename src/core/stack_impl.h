@@ -17,6 +17,7 @@
 #include "net/ipv4.h"
 #include "net/route.h"
 #include "tern/stack.h"
+#include "transport/sock.h"
 
 struct tern_ifaddr {
 	bool used;
@@ -72,6 +73,8 @@ struct tern_stack {
 	struct { tern_trace_fn fn; void *ctx; } trace[TERN_MAX_TRACE];
 	unsigned n_trace;
 	struct { tern_icmp_fn fn; void *ctx; } icmp_listeners[TERN_MAX_ICMP_LISTENERS];
+
+	struct tern_sock_table socks;   /* sockets and their lookup tables (transport/) */
 };
 
 static inline void tern_stat_inc(struct tern_stack *s, enum tern_stat st)

@@ -118,10 +118,8 @@ static struct tern_arp_entry *entry_create(struct tern_stack *s, int ifindex, te
 {
 	struct tern_arp_cache *c = &s->arp;
 	struct tern_arp_entry *e = entry_slot(s);
-	if (!e) {
-		tern_stat_inc(s, TERN_STAT_ARP_CACHE_FULL);
-		return NULL;
-	}
+	if (!e)
+		return NULL; /* the caller counts what it drops (ARP_CACHE_FULL) */
 	e->ip = ip;
 	e->ifindex = ifindex;
 	e->probes = 0;

@@ -152,6 +152,11 @@ int tern_ipv4_output(struct tern_stack *s, struct tern_pkt *pkt, const struct te
 	struct tern_iface *ifc = err == 0 ? tern_iface_get(s, rt.ifindex) : NULL;
 	if (ifc && p->df && total > ifc->mtu)
 		err = TERN_EMSGSIZE; /* a local error, as Linux's "message too long" */
+	/* RFC 1122 §3.2.1.3: 0.0.0.0 is no source for an ordinary datagram;
+	 * with no usable address (all tentative or conflicting) there is
+	 * nothing to send from. */
+	if (err == 0 && !p->src && !rt.src)
+		err = TERN_EADDRNOTAVAIL;
 	if (err < 0) {
 		if (err == TERN_ENETUNREACH)
 			tern_stat_inc(s, TERN_STAT_IP_NO_ROUTE);

@@ -144,10 +144,14 @@ int tern_route_lookup(const struct tern_stack *s, tern_ip4_t dst, struct tern_ro
 	struct tern_iface *ifc = tern_iface_get(ms, r->ifindex);
 	if (!ifc)
 		return TERN_ENETUNREACH;
+	/* RFC 5227 §2.1: a connected route's address is its source only once
+	 * it is usable (not while probing, not after a conflict). */
+	const struct tern_ifaddr *pa = r->prefsrc ? tern_ifaddr_find(ms, r->prefsrc) : NULL;
+	bool prefsrc_ok = pa && pa->state == TERN_ADDR_PREFERRED;
 	*out = (struct tern_route_result){
 		.ifindex = r->ifindex,
 		.next_hop = r->gateway ? r->gateway : dst,
-		.src = r->prefsrc ? r->prefsrc : tern_iface_pick_src(ifc, r->gateway ? r->gateway : dst),
+		.src = prefsrc_ok ? r->prefsrc : tern_iface_pick_src(ifc, r->gateway ? r->gateway : dst),
 		.dst = r->dst,
 		.plen = r->plen,
 	};

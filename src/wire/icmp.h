@@ -63,7 +63,11 @@ static inline int tern_icmp_is_error(uint8_t type)
 /* ICMP_SHORT if len < 8; ICMP_BAD_CHECKSUM (unless TERN_WIRE_NO_CSUM).
  * Types are not restricted here (the protocol decides what to ignore); for
  * error types, data must hold at least an IPv4 header (20 bytes) plus 8
- * bytes of its payload, else ICMP_BAD_QUOTE (RFC 792; RFC 1122 §3.2.2). */
+ * bytes of its payload, else ICMP_BAD_QUOTE (RFC 792; RFC 1122 §3.2.2).
+ * "Header" means the quoted one as its own IHL gives it: the quote must
+ * start with version 4 and IHL >= 5 and hold IHL * 4 + 8 bytes (as Linux
+ * checks), so protocol code may read the quoted addresses, protocol and
+ * ports without further length checks. */
 enum tern_stat tern_icmp_parse(const uint8_t *buf, size_t len, unsigned flags,
 			       struct tern_icmp_repr *out);
 /* Write the 8-byte header followed by r->data (data_len bytes, may alias

@@ -7,8 +7,9 @@
  *                                    TERN_STAT_NONE (0) or the drop reason;
  *   tern_<fmt>_emit(repr, buf, ...)  write the header (and checksum);
  *   TERN_<FMT>_HLEN / tern_<fmt>_len the bytes emit writes.
- * Parsers never read past len and never write. Emit never reads buf, so it
- * may be called on uninitialised memory.
+ * Parsers never read past len and never write; on failure they leave *out
+ * unchanged. Emit never reads buf, so it may be called on uninitialised
+ * memory (except a payload it checksums, or data/options already in place).
  */
 #ifndef TERN_WIRE_WIRE_H
 #define TERN_WIRE_WIRE_H

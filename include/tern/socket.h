@@ -1,0 +1,203 @@
+/*
+ * tern/socket.h — the BSD-shaped socket API of a tern host.
+ *
+ * Sockets belong to a stack (one host); a socket descriptor is a small
+ * non-negative integer from a per-stack table, lowest free first, like a
+ * file descriptor. Calls mirror their POSIX namesakes and Linux's
+ * behaviour (socket(7), ip(7), udp(7)), with two differences:
+ *
+ *   - errors are returned as a negative tern_err (TERN_EADDRINUSE ==
+ *     -EADDRINUSE); there is no errno;
+ *   - nothing blocks. A call that would wait returns TERN_EAGAIN. Readiness
+ *     comes from tern_poll() (which never waits: the runner owns waiting,
+ *     see tern_stack_poll_at) or from a per-socket callback.
+ *
+ * Addresses are a struct tern_sockaddr_in in host byte order.
+ *
+ * Calls that transmit (send, sendto, connect's route choice) act at the
+ * stack's current time, tern_stack_now(): call them from a callback or
+ * after the runner has fed the stack input or polled it.
+ *
+ * Types: TERN_SOCK_DGRAM (UDP, RFC 768) now; TERN_SOCK_STREAM (TCP) plugs
+ * in through the same per-type operations table and returns
+ * TERN_EPROTONOSUPPORT until it does.
+ */
+#ifndef TERN_SOCKET_H
+#define TERN_SOCKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tern/err.h"
+#include "tern/types.h"
+
+struct tern_stack;
+
+/* Domains, types and protocols (Linux's numbers). */
+#define TERN_AF_UNSPEC 0
+#define TERN_AF_INET 2
+#define TERN_SOCK_STREAM 1
+#define TERN_SOCK_DGRAM 2
+#ifndef TERN_IPPROTO_TCP
+#define TERN_IPPROTO_TCP 6
+#endif
+#ifndef TERN_IPPROTO_UDP
+#define TERN_IPPROTO_UDP 17
+#endif
+
+/* An IPv4 socket address, host byte order. */
+struct tern_sockaddr_in {
+	tern_ip4_t addr;
+	uint16_t port;
+};
+
+/* ---- life cycle and addressing ------------------------------------------ */
+
+/* A new socket: domain TERN_AF_INET; type TERN_SOCK_DGRAM with protocol 0
+ * or TERN_IPPROTO_UDP. Returns the descriptor (>= 0) or TERN_EAFNOSUPPORT,
+ * TERN_EPROTONOSUPPORT, TERN_EINVAL (unknown type), TERN_EMFILE, TERN_ENOMEM. */
+int tern_socket(struct tern_stack *s, int domain, int type, int protocol);
+
+/* Bind to a local address and port (port 0: an ephemeral port, RFC 6056,
+ * from 49152-65535). TERN_EADDRNOTAVAIL for an address that is not ours,
+ * TERN_EADDRINUSE on a conflict (rules as Linux: see transport/udp.c),
+ * TERN_EINVAL if already bound. */
+int tern_bind(struct tern_stack *s, int sd, const struct tern_sockaddr_in *addr);
+
+/* UDP: set the default peer (send() goes there, only its datagrams are
+ * received), binding first if needed and choosing the local address by
+ * route. addr NULL dissolves the association (AF_UNSPEC connect). */
+int tern_connect(struct tern_stack *s, int sd, const struct tern_sockaddr_in *addr);
+
+/* Stream sockets only: TERN_EOPNOTSUPP on UDP. accept returns the new
+ * descriptor and fills *peer (may be NULL). */
+int tern_listen(struct tern_stack *s, int sd, int backlog);
+int tern_accept(struct tern_stack *s, int sd, struct tern_sockaddr_in *peer);
+
+#define TERN_SHUT_RD 0
+#define TERN_SHUT_WR 1
+#define TERN_SHUT_RDWR 2
+/* As Linux: on an unconnected UDP socket the shutdown takes effect but
+ * TERN_ENOTCONN is returned. */
+int tern_shutdown(struct tern_stack *s, int sd, int how);
+
+/* Release the socket, its queued data and its port. The descriptor may be
+ * reused by the next tern_socket(). */
+int tern_close(struct tern_stack *s, int sd);
+
+int tern_getsockname(struct tern_stack *s, int sd, struct tern_sockaddr_in *out);
+/* TERN_ENOTCONN if the socket has no peer. */
+int tern_getpeername(struct tern_stack *s, int sd, struct tern_sockaddr_in *out);
+
+/* ---- data ------------------------------------------------------------------ */
+
+#define TERN_MSG_PEEK 0x02     /* return data without consuming it */
+#define TERN_MSG_TRUNC 0x20    /* recv: return the datagram's real length */
+#define TERN_MSG_DONTWAIT 0x40 /* accepted; every call is non-blocking anyway */
+
+/* The largest UDP payload: 65535 - 20 (IP header) - 8 (UDP header). */
+#define TERN_UDP_MAX_PAYLOAD 65507
+
+/* Send one datagram (to dst, or to the connected peer when dst is NULL).
+ * Returns len or: TERN_EDESTADDRREQ (no peer), TERN_EMSGSIZE (len >
+ * TERN_UDP_MAX_PAYLOAD), TERN_EACCES (broadcast without SO_BROADCAST),
+ * TERN_ENETUNREACH, TERN_ENOBUFS, -EPIPE after SHUT_WR, or a pending error
+ * (SO_ERROR), reported once, in which case nothing is sent. */
+int tern_sendto(struct tern_stack *s, int sd, const void *buf, size_t len, int flags,
+		const struct tern_sockaddr_in *dst);
+int tern_send(struct tern_stack *s, int sd, const void *buf, size_t len, int flags);
+
+/* Receive one datagram into buf, its sender into *src (may be NULL).
+ * As Linux: a datagram longer than len is truncated and the rest
+ * discarded; the return value is the bytes copied, or the datagram's full
+ * length with TERN_MSG_TRUNC. TERN_EAGAIN if none is queued; 0 once the
+ * queue is empty after SHUT_RD; a pending error (SO_ERROR) is returned
+ * first, once. */
+int tern_recvfrom(struct tern_stack *s, int sd, void *buf, size_t len, int flags,
+		  struct tern_sockaddr_in *src);
+int tern_recv(struct tern_stack *s, int sd, void *buf, size_t len, int flags);
+
+/* ---- options ---------------------------------------------------------------- */
+
+/* Levels */
+#define TERN_SOL_SOCKET 1
+#define TERN_IPPROTO_IP 0
+/* TERN_SOL_SOCKET options (int values; booleans are 0/1) */
+#define TERN_SO_REUSEADDR 2
+#define TERN_SO_TYPE 3       /* get only */
+#define TERN_SO_ERROR 4      /* get only: the pending error (negative), cleared */
+#define TERN_SO_BROADCAST 6  /* allow sending to broadcast addresses */
+#define TERN_SO_SNDBUF 7     /* as Linux: set n, get 2n (min 4608, max 2 * 212992) */
+#define TERN_SO_RCVBUF 8     /* as Linux: set n, get 2n (min 2304, max 2 * 212992) */
+#define TERN_SO_REUSEPORT 15
+/* TERN_IPPROTO_IP options */
+#define TERN_IP_TOS 1
+#define TERN_IP_TTL 2        /* 1..255, or -1 for the stack default */
+/* Report every ICMP error (soft ones too, unconnected sockets too) as the
+ * pending error. Linux's IP_RECVERR without the error queue: only
+ * SO_ERROR / the next call sees it. Off by default, as Linux. */
+#define TERN_IP_RECVERR 11
+
+/* optval points to an int (setsockopt needs optlen >= sizeof(int); IP
+ * options also take a single byte). getsockopt writes at most *optlen
+ * bytes and sets *optlen. TERN_ENOPROTOOPT for unknown options. */
+int tern_setsockopt(struct tern_stack *s, int sd, int level, int name, const void *optval,
+		    size_t optlen);
+int tern_getsockopt(struct tern_stack *s, int sd, int level, int name, void *optval,
+		    size_t *optlen);
+
+/* ---- readiness ------------------------------------------------------------- */
+
+#define TERN_POLLIN 0x001
+#define TERN_POLLOUT 0x004
+#define TERN_POLLERR 0x008   /* always reported, like poll(2) */
+#define TERN_POLLHUP 0x010   /* always reported */
+#define TERN_POLLNVAL 0x020  /* not an open descriptor */
+
+struct tern_pollfd {
+	int sd;            /* negative: ignored (revents 0) */
+	unsigned events;   /* TERN_POLLIN | TERN_POLLOUT */
+	unsigned revents;  /* filled in */
+};
+/* Fill in revents for each entry; returns how many have a nonzero revents.
+ * Never waits. */
+int tern_poll(struct tern_stack *s, struct tern_pollfd *fds, unsigned n);
+
+/* Called with the socket's current readiness (TERN_POLL* mask) when it may
+ * have become readable, writable or errored: a datagram queued, an error
+ * reported, a shutdown. It runs inside the stack's input or poll (or the
+ * shutdown call) and may call any socket function, including tern_close on
+ * this socket. fn NULL removes it. A UDP socket is always writable, so it
+ * is never called for that alone. */
+typedef void (*tern_socket_fn)(void *ctx, struct tern_stack *s, int sd, unsigned events);
+int tern_socket_set_callback(struct tern_stack *s, int sd, tern_socket_fn fn, void *ctx);
+
+/* ---- enumeration, for `tern ss` ---------------------------------------------- */
+
+#define TERN_SOCK_OWNER_LEN 32
+
+struct tern_sock_info {
+	int sd;
+	int type;                        /* TERN_SOCK_DGRAM ... */
+	int protocol;                    /* TERN_IPPROTO_UDP ... */
+	const char *state;               /* as ss shows it: "UNCONN", "ESTAB" */
+	struct tern_sockaddr_in local;   /* 0.0.0.0:0 before bind */
+	struct tern_sockaddr_in peer;    /* 0.0.0.0:0 without one */
+	uint32_t rx_queue;               /* bytes charged to the receive buffer (ss Recv-Q) */
+	uint32_t tx_queue;               /* bytes waiting to be sent (ss Send-Q) */
+	uint32_t rx_datagrams;           /* datagrams queued */
+	int rcvbuf, sndbuf;              /* as getsockopt reports them */
+	uint64_t in_datagrams, out_datagrams;
+	uint64_t drops;                  /* receive-buffer overflows */
+	char owner[TERN_SOCK_OWNER_LEN]; /* tern_socket_set_owner's tag, "" if none */
+};
+/* TERN_EBADF if sd is not open. */
+int tern_socket_info(struct tern_stack *s, int sd, struct tern_sock_info *out);
+/* The lowest open descriptor greater than `after` (start with -1), or -1
+ * when there are no more. */
+int tern_socket_next(struct tern_stack *s, int after);
+/* Tag the socket with its owner (a program name, for ss -p); copied,
+ * truncated to TERN_SOCK_OWNER_LEN - 1 bytes. */
+int tern_socket_set_owner(struct tern_stack *s, int sd, const char *owner);
+
+#endif

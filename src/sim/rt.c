@@ -1,0 +1,283 @@
+/*
+ * sim/rt.c — the real-time runner (tern/rt.h): one tern host on real
+ * TAP devices, driven by CLOCK_MONOTONIC.
+ *
+ * It is the real-world counterpart of the simulator and sits in the same
+ * place, above the stack and its devices: the stack stays sans-I/O and
+ * this file owns the clock and the waiting. Each round computes the
+ * earliest deadline (the stack's poll_at, every device's poll_at, the
+ * caller's max_wait), sleeps in ppoll() on every device fd until then or
+ * until a frame arrives, hands readable devices their frames, and polls
+ * devices and stack with the current time.
+ */
+#define _GNU_SOURCE /* ppoll */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tern/err.h"
+#include "tern/rt.h"
+
+struct tern_rt {
+	struct tern_stack *stack;
+	/* Devices the runner owns (outermost wrapper of each interface),
+	 * in attach order. */
+	struct tern_netdev *devs[TERN_MAX_IFACES];
+	unsigned ndevs;
+};
+
+static tern_time_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (tern_time_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+tern_time_t tern_rt_now(const struct tern_rt *rt)
+{
+	(void)rt;
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+/* splitmix64's finalizer, to spread clock bits over the whole seed. */
+static uint64_t mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+struct tern_rt *tern_rt_create(const struct tern_stack_config *cfg)
+{
+	struct tern_stack_config c;
+	struct tern_rt *rt = calloc(1, sizeof(*rt));
+
+	if (!rt)
+		return NULL;
+	if (cfg) {
+		c = *cfg;
+	} else {
+		tern_stack_config_init(&c);
+		/* A real host: no reproducibility wanted, just a fresh seed. */
+		c.seed = mix64((uint64_t)clock_ns(CLOCK_REALTIME) ^
+			       mix64((uint64_t)clock_ns(CLOCK_MONOTONIC)));
+	}
+	rt->stack = tern_stack_create(&c);
+	if (!rt->stack) {
+		free(rt);
+		return NULL;
+	}
+	return rt;
+}
+
+/* The stack goes first: it refers to the devices but does not own them. */
+void tern_rt_destroy(struct tern_rt *rt)
+{
+	if (!rt)
+		return;
+	tern_stack_destroy(rt->stack);
+	for (unsigned i = 0; i < rt->ndevs; i++)
+		tern_netdev_destroy(rt->devs[i]);
+	free(rt);
+}
+
+struct tern_stack *tern_rt_stack(struct tern_rt *rt)
+{
+	return rt->stack;
+}
+
+/* The stack's clock moves only when it is polled or fed a frame: bring
+ * it to now before configuring an interface, so that what configuration
+ * sends (address announcements) and the timers it arms are stamped with
+ * the real time rather than the stack's last poll. */
+int tern_rt_add_dev(struct tern_rt *rt, struct tern_netdev *dev)
+{
+	if (!dev)
+		return TERN_EINVAL;
+	if (rt->ndevs >= TERN_MAX_IFACES)
+		return TERN_ENOSPC;
+	tern_stack_poll(rt->stack, tern_rt_now(rt));
+	int ifindex = tern_stack_attach(rt->stack, dev);
+	if (ifindex < 0)
+		return ifindex;
+	rt->devs[rt->ndevs++] = dev;
+	return ifindex;
+}
+
+/* A stable, locally administered unicast MAC from the interface name
+ * (FNV-1a), so the same TAP name gets the same MAC on every run and
+ * neighbours' ARP caches stay valid across restarts. */
+static struct tern_mac mac_from_name(const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (const char *p = name; *p; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	struct tern_mac m;
+	for (int i = 0; i < 6; i++)
+		m.b[i] = (uint8_t)(h >> (8 * i));
+	m.b[0] = (uint8_t)((m.b[0] & 0xfc) | 0x02);
+	return m;
+}
+
+/* Wrap the TAP device as asked: fault injector, then pcap outermost so
+ * the capture shows what the stack sent and what it finally received.
+ * Pcap timestamps are shifted from the monotonic clock to wall-clock
+ * time. On failure, everything (the TAP included) is freed. */
+static struct tern_netdev *wrap_tap(struct tern_netdev *dev, const struct tern_rt_tap_opts *o,
+				    int *err)
+{
+	if (o->fault) {
+		struct tern_netdev *f = tern_fault_wrap(dev, o->fault);
+		if (!f) {
+			tern_netdev_destroy(dev);
+			*err = TERN_ENOMEM;
+			return NULL;
+		}
+		dev = f;
+	}
+	if (o->pcap_path) {
+		tern_time_t offset = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
+		struct tern_netdev *pc = tern_pcap_wrap(dev, o->pcap_path, offset, err);
+		if (!pc) {
+			tern_netdev_destroy(dev);
+			return NULL;
+		}
+		dev = pc;
+	}
+	return dev;
+}
+
+int tern_rt_add_tap(struct tern_rt *rt, const char *ifname, const char *addr_prefix,
+		    const struct tern_rt_tap_opts *opts)
+{
+	static const struct tern_rt_tap_opts defaults;
+	const struct tern_rt_tap_opts *o = opts ? opts : &defaults;
+	tern_ip4_t addr = 0;
+	unsigned plen = 0;
+	int err = 0;
+
+	if (!ifname || (addr_prefix && tern_ip4_parse_prefix(addr_prefix, &addr, &plen) < 0))
+		return TERN_EINVAL;
+	if (rt->ndevs >= TERN_MAX_IFACES)
+		return TERN_ENOSPC;
+	uint32_t mtu = o->mtu ? o->mtu : 1500;
+	struct tern_mac mac = o->mac ? *o->mac : mac_from_name(ifname);
+	struct tern_netdev *dev = tern_tap_open(ifname, &mac, mtu, &err);
+	if (!dev)
+		return err < 0 ? err : TERN_ENODEV;
+	dev = wrap_tap(dev, o, &err);
+	if (!dev)
+		return err < 0 ? err : TERN_ENOMEM;
+
+	int ifindex = tern_rt_add_dev(rt, dev);
+	if (ifindex < 0) {
+		tern_netdev_destroy(dev);
+		return ifindex;
+	}
+	/* From here the runner owns the device whatever else fails. */
+	err = tern_stack_iface_set_mtu(rt->stack, ifindex, mtu);
+	if (err == 0 && addr_prefix)
+		err = tern_stack_addr_add(rt->stack, ifindex, addr, plen, o->addr_flags);
+	return err < 0 ? err : ifindex;
+}
+
+int tern_rt_add_route(struct tern_rt *rt, const char *prefix, const char *gateway)
+{
+	tern_ip4_t dst, gw = 0;
+	unsigned plen;
+
+	if (!prefix || tern_ip4_parse_prefix(prefix, &dst, &plen) < 0)
+		return TERN_EINVAL;
+	if (gateway && tern_ip4_parse(gateway, &gw) < 0)
+		return TERN_EINVAL;
+	return tern_route_add(rt->stack, dst & tern_ip4_mask(plen), plen, gw, 0, 0);
+}
+
+/* ---- the loop ------------------------------------------------------------ */
+
+/* The earliest of now + max_wait and every deadline the stack and the
+ * devices report. */
+static tern_time_t next_deadline(const struct tern_rt *rt, tern_time_t now, tern_time_t max_wait)
+{
+	tern_time_t t = TERN_TIME_NEVER;
+
+	if (max_wait != TERN_TIME_NEVER && max_wait < TERN_TIME_NEVER - now)
+		t = now + (max_wait > 0 ? max_wait : 0);
+	tern_time_t s = tern_stack_poll_at(rt->stack);
+	if (s < t)
+		t = s;
+	for (unsigned i = 0; i < rt->ndevs; i++) {
+		tern_time_t d = tern_netdev_poll_at(rt->devs[i]);
+		if (d < t)
+			t = d;
+	}
+	return t;
+}
+
+/* Wait until `deadline` or until some fd is readable. Returns the number
+ * of ready fds (0 on timeout or signal) or a negative tern_err. */
+static int wait_fds(struct pollfd *pfd, unsigned n, tern_time_t now, tern_time_t deadline)
+{
+	struct timespec ts, *tsp = NULL;
+
+	if (deadline != TERN_TIME_NEVER) {
+		tern_time_t d = deadline > now ? deadline - now : 0;
+		ts.tv_sec = (time_t)(d / 1000000000);
+		ts.tv_nsec = (long)(d % 1000000000);
+		tsp = &ts;
+	}
+	int r = ppoll(pfd, n, tsp, NULL);
+	if (r < 0)
+		return errno == EINTR ? 0 : -errno;
+	return r;
+}
+
+int tern_rt_run_once(struct tern_rt *rt, tern_time_t max_wait)
+{
+	struct pollfd pfd[TERN_MAX_IFACES];
+	unsigned owner[TERN_MAX_IFACES];
+	unsigned n = 0;
+	tern_time_t now = tern_rt_now(rt);
+
+	for (unsigned i = 0; i < rt->ndevs; i++) {
+		int fd = tern_netdev_fd(rt->devs[i]);
+		if (fd < 0)
+			continue;
+		pfd[n] = (struct pollfd){.fd = fd, .events = POLLIN};
+		owner[n++] = i;
+	}
+	int r = wait_fds(pfd, n, now, next_deadline(rt, now, max_wait));
+	if (r < 0)
+		return r;
+
+	now = tern_rt_now(rt);
+	for (unsigned k = 0; r > 0 && k < n; k++) {
+		if (pfd[k].revents & (POLLERR | POLLNVAL))
+			return TERN_EIO;
+		if (pfd[k].revents & POLLIN)
+			tern_netdev_read_ready(rt->devs[owner[k]], now);
+	}
+	for (unsigned i = 0; i < rt->ndevs; i++)
+		tern_netdev_poll(rt->devs[i], now);
+	tern_stack_poll(rt->stack, now);
+	return 0;
+}
+
+bool tern_rt_run_while(struct tern_rt *rt, bool (*done)(void *ctx), void *ctx,
+		       tern_time_t timeout)
+{
+	tern_time_t start = tern_rt_now(rt);
+	tern_time_t end = timeout == TERN_TIME_NEVER || timeout >= TERN_TIME_NEVER - start
+				  ? TERN_TIME_NEVER : start + timeout;
+
+	while (!done(ctx)) {
+		tern_time_t now = tern_rt_now(rt);
+		if (now >= end)
+			return false;
+		if (tern_rt_run_once(rt, end == TERN_TIME_NEVER ? TERN_SEC(1) : end - now) < 0)
+			return false;
+	}
+	return true;
+}

@@ -1,0 +1,541 @@
+/*
+ * sim/sim.c — the deterministic in-process simulator (tern/sim.h).
+ *
+ * It sits above everything else: it creates stacks (hosts and routers),
+ * switches and simulated links, wires link ends to stacks through optional
+ * fault injectors and pcap writers, and owns virtual time. Nothing here
+ * reads a clock; the event loop jumps time to the earliest deadline any
+ * device or stack reports and polls whatever is due at that instant.
+ *
+ * Determinism: every seed is derived from the simulation's seed and a
+ * creation index, MACs and names from creation order, and every instant
+ * polls devices and then stacks in creation order. No pointer values,
+ * hash orders or wall-clock readings influence what happens, so the same
+ * seed and the same calls give the same run byte for byte.
+ *
+ * Finding the next event scans every device and stack (O(n) per instant).
+ * A heap would need every poll_at change reported back to the simulator,
+ * which the sans-I/O contract does not do; at lab scale (hundreds of
+ * nodes) the scan is cheap next to the work done per instant.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tern/err.h"
+#include "tern/sim.h"
+
+/* Polls at one instant before we call it a livelock: something keeps
+ * reporting work due now and never finishes it. */
+#define SIM_MAX_ROUNDS_PER_INSTANT 100000
+#define SIM_PATH_MAX 4096
+
+/* One node: a stack and the number of interfaces the simulator gave it. */
+struct sim_node {
+	struct tern_stack *stack;
+	unsigned index;   /* creation order, for seeds and MACs */
+	unsigned nifs;    /* eth0 .. eth(nifs-1) */
+};
+
+/* One link and the outermost device at each end: the device the stack or
+ * switch is attached to (pcap over fault over link end, each optional).
+ * Destroying an outer device destroys what it wraps; link ends are freed
+ * with the link itself. */
+struct sim_link {
+	struct tern_link *link;
+	struct tern_netdev *outer[2];
+};
+
+struct sim_switch {
+	struct tern_switch *sw;
+	unsigned index;
+	unsigned nports;  /* ports attached so far, for MACs and names */
+};
+
+struct tern_sim {
+	uint64_t seed;
+	tern_time_t now;
+	char *capture_dir;   /* NULL: no capture */
+
+	struct sim_node *nodes;
+	size_t nnodes, cap_nodes;
+	struct sim_link *links;
+	size_t nlinks, cap_links;
+	struct sim_switch *switches;
+	size_t nswitches, cap_switches;
+	/* Devices to poll, in creation order: the outermost device of every
+	 * link end. Points into no one's storage; the links own them. */
+	struct tern_netdev **devs;
+	size_t ndevs, cap_devs;
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+/* splitmix64's finalizer: a bijective mix, so distinct (seed, index)
+ * pairs give unrelated-looking seeds. */
+static uint64_t mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* A seed for one object: the sim seed, a domain tag (stacks, faults) and
+ * the object's creation index, each step mixed so tags never collide. */
+static uint64_t derive_seed(uint64_t seed, uint64_t tag, uint64_t index)
+{
+	uint64_t z = mix64(seed + 0x9e3779b97f4a7c15ull);
+	z = mix64(z ^ (tag * 0x9e3779b97f4a7c15ull));
+	return mix64(z ^ (index + 1) * 0xd6e8feb86659fd93ull);
+}
+
+enum { SEED_STACK = 1, SEED_FAULT = 2 };
+
+/* Grow a dynamic array to hold one more element. */
+static int grow(void **arr, size_t *cap, size_t n, size_t elem)
+{
+	if (n < *cap)
+		return 0;
+	size_t ncap = *cap ? *cap * 2 : 8;
+	void *p = realloc(*arr, ncap * elem);
+	if (!p)
+		return TERN_ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+#define GROW(sim, field, n, cap) \
+	grow((void **)&(sim)->field, &(sim)->cap, (sim)->n, sizeof(*(sim)->field))
+
+/* A locally administered unicast MAC (02:...): byte 1 says what kind of
+ * owner (0 node, 1 switch), then a 16-bit owner index and a 16-bit
+ * interface number, so every interface in a simulation differs and a
+ * capture shows whose frame it is. */
+static struct tern_mac make_mac(unsigned kind, unsigned owner, unsigned ifnum)
+{
+	struct tern_mac m = {{0x02, (uint8_t)kind, (uint8_t)(owner >> 8), (uint8_t)owner,
+			      (uint8_t)(ifnum >> 8), (uint8_t)ifnum}};
+	return m;
+}
+
+static struct sim_node *find_node(const struct tern_sim *sim, const struct tern_stack *s)
+{
+	for (size_t i = 0; i < sim->nnodes; i++)
+		if (sim->nodes[i].stack == s)
+			return &sim->nodes[i];
+	return NULL;
+}
+
+static struct sim_switch *find_switch(const struct tern_sim *sim, const struct tern_switch *sw)
+{
+	for (size_t i = 0; i < sim->nswitches; i++)
+		if (sim->switches[i].sw == sw)
+			return &sim->switches[i];
+	return NULL;
+}
+
+/* ---- creation and destruction ------------------------------------------ */
+
+struct tern_sim *tern_sim_create(uint64_t seed)
+{
+	struct tern_sim *sim = calloc(1, sizeof(*sim));
+	if (!sim)
+		return NULL;
+	sim->seed = seed;
+	return sim;
+}
+
+/* Stacks first (they hold pointers to devices but never free them), then
+ * the devices wrapping link ends, then links, then switches: nothing is
+ * polled during teardown, so no port delivers into a freed switch. */
+void tern_sim_destroy(struct tern_sim *sim)
+{
+	if (!sim)
+		return;
+	for (size_t i = 0; i < sim->nnodes; i++)
+		tern_stack_destroy(sim->nodes[i].stack);
+	for (size_t i = 0; i < sim->nlinks; i++) {
+		for (int side = 0; side < 2; side++)
+			tern_netdev_destroy(sim->links[i].outer[side]);
+		tern_link_destroy(sim->links[i].link);
+	}
+	for (size_t i = 0; i < sim->nswitches; i++)
+		tern_switch_destroy(sim->switches[i].sw);
+	free(sim->nodes);
+	free(sim->links);
+	free(sim->switches);
+	free(sim->devs);
+	free(sim->capture_dir);
+	free(sim);
+}
+
+void tern_sim_capture(struct tern_sim *sim, const char *dir)
+{
+	free(sim->capture_dir);
+	sim->capture_dir = dir ? strdup(dir) : NULL;
+}
+
+static struct tern_stack *add_node(struct tern_sim *sim, const char *name,
+				   const struct tern_stack_config *cfg, bool router)
+{
+	struct tern_stack_config c;
+
+	if (!name || tern_sim_node(sim, name) || GROW(sim, nodes, nnodes, cap_nodes) < 0)
+		return NULL;
+	if (cfg)
+		c = *cfg;
+	else
+		tern_stack_config_init(&c);
+	c.name = name;
+	c.seed = derive_seed(sim->seed, SEED_STACK, sim->nnodes);
+	if (router)
+		c.forwarding = true;
+
+	struct tern_stack *s = tern_stack_create(&c);
+	if (!s)
+		return NULL;
+	sim->nodes[sim->nnodes] = (struct sim_node){.stack = s, .index = (unsigned)sim->nnodes};
+	sim->nnodes++;
+	return s;
+}
+
+struct tern_stack *tern_sim_host(struct tern_sim *sim, const char *name,
+				 const struct tern_stack_config *cfg)
+{
+	return add_node(sim, name, cfg, false);
+}
+
+struct tern_stack *tern_sim_router(struct tern_sim *sim, const char *name,
+				   const struct tern_stack_config *cfg)
+{
+	return add_node(sim, name, cfg, true);
+}
+
+struct tern_stack *tern_sim_node(const struct tern_sim *sim, const char *name)
+{
+	for (size_t i = 0; i < sim->nnodes; i++)
+		if (strcmp(tern_stack_name(sim->nodes[i].stack), name) == 0)
+			return sim->nodes[i].stack;
+	return NULL;
+}
+
+struct tern_switch *tern_sim_switch(struct tern_sim *sim, const char *name, unsigned ports)
+{
+	if (GROW(sim, switches, nswitches, cap_switches) < 0)
+		return NULL;
+	struct tern_switch *sw = tern_switch_create(name, ports, 0);
+	if (!sw)
+		return NULL;
+	sim->switches[sim->nswitches] = (struct sim_switch){
+		.sw = sw, .index = (unsigned)sim->nswitches};
+	sim->nswitches++;
+	return sw;
+}
+
+/* ---- links ---------------------------------------------------------------- */
+
+static bool opts_impaired(const struct tern_sim_link_opts *o)
+{
+	return o->loss > 0 || o->duplicate > 0 || o->corrupt > 0 || o->reorder > 0 ||
+	       o->jitter > 0;
+}
+
+/* Fault parameters for one end of link `link_index`: egress only, so each
+ * direction of the link is impaired exactly once. A reordered frame is
+ * held back one link delay (at least 1 ms) so that later frames can
+ * actually overtake it. */
+static struct tern_fault_params fault_params(const struct tern_sim *sim,
+					     const struct tern_sim_link_opts *o,
+					     size_t link_index, int side)
+{
+	struct tern_fault_params p = {
+		.loss = o->loss,
+		.duplicate = o->duplicate,
+		.corrupt = o->corrupt,
+		.reorder = o->reorder,
+		.jitter = o->jitter,
+		.reorder_delay = o->delay > TERN_MSEC(1) ? o->delay : TERN_MSEC(1),
+		.seed = derive_seed(sim->seed, SEED_FAULT, link_index * 2 + (size_t)side),
+		.directions = 1,
+	};
+	return p;
+}
+
+/* Wrap one link end as asked: fault injector, then pcap outermost, so the
+ * capture shows what the stack sent before impairment and what arrived
+ * after it. `node` names the capture file (NULL: no capture for this
+ * end). On failure the wrappers made so far are freed (the link end is
+ * not: the link owns it) and NULL is returned. */
+static struct tern_netdev *wrap_end(struct tern_sim *sim, struct tern_netdev *end,
+				    const struct tern_sim_link_opts *o, size_t link_index,
+				    int side, const char *node, int *err)
+{
+	struct tern_netdev *dev = end;
+
+	if (opts_impaired(o)) {
+		struct tern_fault_params fp = fault_params(sim, o, link_index, side);
+		dev = tern_fault_wrap(end, &fp);
+		if (!dev) {
+			*err = TERN_ENOMEM;
+			return NULL;
+		}
+	}
+	if (node && sim->capture_dir) {
+		char path[SIM_PATH_MAX];
+		int n = snprintf(path, sizeof(path), "%s/%s-%s.pcap", sim->capture_dir, node,
+				 end->name);
+		struct tern_netdev *pc = NULL;
+		if (n > 0 && (size_t)n < sizeof(path))
+			pc = tern_pcap_wrap(dev, path, 0, err);
+		else
+			*err = TERN_ERANGE;
+		if (!pc) {
+			if (dev != end)
+				tern_netdev_destroy(dev);
+			return NULL;
+		}
+		dev = pc;
+	}
+	return dev;
+}
+
+/* Make a link whose end 0 is node a's next interface and end 1 is
+ * named/addressed by (name_b, mac_b); wrap both ends and record the link
+ * so the simulator polls and frees it. Nothing is attached yet. Returns
+ * the link's index or a negative tern_err. */
+static int make_link(struct tern_sim *sim, struct sim_node *na, const char *name_b,
+		     const struct tern_mac *mac_b, const char *node_b,
+		     const struct tern_sim_link_opts *o)
+{
+	char name_a[TERN_NETDEV_NAMELEN];
+	struct tern_mac mac_a = make_mac(0, na->index, na->nifs);
+	struct tern_link_params lp = {.rate_bps = o->rate_bps, .delay = o->delay, .mtu = o->mtu};
+	int err = TERN_ENOMEM;
+
+	snprintf(name_a, sizeof(name_a), "eth%u", na->nifs);
+	if (GROW(sim, links, nlinks, cap_links) < 0 || grow((void **)&sim->devs, &sim->cap_devs,
+							       sim->ndevs + 1, sizeof(*sim->devs)) < 0)
+		return TERN_ENOMEM;
+	struct tern_link *l = tern_link_create(&lp, name_a, &mac_a, name_b, mac_b);
+	if (!l)
+		return TERN_ENOMEM;
+
+	size_t li = sim->nlinks;
+	struct tern_netdev *outer_a = wrap_end(sim, tern_link_end(l, 0), o, li, 0,
+					       tern_stack_name(na->stack), &err);
+	struct tern_netdev *outer_b = outer_a ? wrap_end(sim, tern_link_end(l, 1), o, li, 1,
+							 node_b, &err) : NULL;
+	if (!outer_b) {
+		tern_netdev_destroy(outer_a);
+		tern_link_destroy(l);
+		return err;
+	}
+	sim->links[li] = (struct sim_link){.link = l, .outer = {outer_a, outer_b}};
+	sim->nlinks++;
+	sim->devs[sim->ndevs++] = outer_a;
+	sim->devs[sim->ndevs++] = outer_b;
+	na->nifs++;
+	return (int)li;
+}
+
+/* Attach a device to a stack and configure it: MTU of the link, then the
+ * address if any (its announcement goes out on the configured link). The
+ * stack only learns the time from polls and input, so bring its clock to
+ * `now` first: a stack idle since t=0 would otherwise stamp the
+ * announcement, and arm its timers, in the past. */
+static int attach_iface(struct tern_stack *s, struct tern_netdev *dev, uint32_t mtu,
+			const char *addr, tern_time_t now, int *ifindex_out)
+{
+	tern_stack_poll(s, now);
+	int ifindex = tern_stack_attach(s, dev);
+	if (ifindex < 0)
+		return ifindex;
+	if (ifindex_out)
+		*ifindex_out = ifindex;
+	int err = tern_stack_iface_set_mtu(s, ifindex, mtu);
+	if (err < 0 || !addr)
+		return err;
+
+	tern_ip4_t a;
+	unsigned plen;
+	err = tern_ip4_parse_prefix(addr, &a, &plen);
+	if (err < 0)
+		return err;
+	return tern_stack_addr_add(s, ifindex, a, plen, 0);
+}
+
+static bool valid_prefix(const char *addr)
+{
+	tern_ip4_t a;
+	unsigned plen;
+	return !addr || tern_ip4_parse_prefix(addr, &a, &plen) == 0;
+}
+
+/* Once attached, a device cannot be taken back from a stack, so a failure
+ * after the first attach leaves the link in place (the simulator still
+ * owns and frees it) and reports the error. Addresses are checked up
+ * front so the common mistake fails before anything is built. */
+int tern_sim_connect(struct tern_sim *sim, struct tern_stack *a, const char *addr_a,
+		     struct tern_stack *b, const char *addr_b,
+		     const struct tern_sim_link_opts *opts, int *if_a, int *if_b)
+{
+	static const struct tern_sim_link_opts ideal;
+	const struct tern_sim_link_opts *o = opts ? opts : &ideal;
+	struct sim_node *na = find_node(sim, a), *nb = find_node(sim, b);
+
+	if (!na || !nb || na == nb || !valid_prefix(addr_a) || !valid_prefix(addr_b))
+		return TERN_EINVAL;
+	uint32_t mtu = o->mtu ? o->mtu : 1500;
+	char name_b[TERN_NETDEV_NAMELEN];
+	struct tern_mac mac_b = make_mac(0, nb->index, nb->nifs);
+	snprintf(name_b, sizeof(name_b), "eth%u", nb->nifs);
+
+	int li = make_link(sim, na, name_b, &mac_b, tern_stack_name(b), o);
+	if (li < 0)
+		return li;
+	nb->nifs++;
+	struct sim_link *l = &sim->links[li];
+	int err = attach_iface(a, l->outer[0], mtu, addr_a, sim->now, if_a);
+	if (err < 0)
+		return err;
+	return attach_iface(b, l->outer[1], mtu, addr_b, sim->now, if_b);
+}
+
+int tern_sim_connect_switch(struct tern_sim *sim, struct tern_stack *a, const char *addr_a,
+			    struct tern_switch *sw, const struct tern_sim_link_opts *opts,
+			    int *if_a)
+{
+	static const struct tern_sim_link_opts ideal;
+	const struct tern_sim_link_opts *o = opts ? opts : &ideal;
+	struct sim_node *na = find_node(sim, a);
+	struct sim_switch *ss = find_switch(sim, sw);
+
+	if (!na || !ss || !valid_prefix(addr_a))
+		return TERN_EINVAL;
+	uint32_t mtu = o->mtu ? o->mtu : 1500;
+	char name_b[TERN_NETDEV_NAMELEN];
+	struct tern_mac mac_b = make_mac(1, ss->index, ss->nports);
+	snprintf(name_b, sizeof(name_b), "sw%u-p%u", ss->index, ss->nports);
+
+	int li = make_link(sim, na, name_b, &mac_b, NULL, o);
+	if (li < 0)
+		return li;
+	ss->nports++;
+	struct sim_link *l = &sim->links[li];
+	int port = tern_switch_attach(sw, l->outer[1]);
+	if (port < 0)
+		return port;
+	return attach_iface(a, l->outer[0], mtu, addr_a, sim->now, if_a);
+}
+
+/* ---- time --------------------------------------------------------------- */
+
+tern_time_t tern_sim_now(const struct tern_sim *sim)
+{
+	return sim->now;
+}
+
+tern_time_t tern_sim_next(const struct tern_sim *sim)
+{
+	tern_time_t t = TERN_TIME_NEVER;
+
+	for (size_t i = 0; i < sim->ndevs; i++) {
+		tern_time_t d = tern_netdev_poll_at(sim->devs[i]);
+		if (d < t)
+			t = d;
+	}
+	for (size_t i = 0; i < sim->nnodes; i++) {
+		tern_time_t d = tern_stack_poll_at(sim->nodes[i].stack);
+		if (d < t)
+			t = d;
+	}
+	return t;
+}
+
+/* One pass over everything due at sim->now: devices first (frames
+ * arriving), then stacks (timers), each in creation order. Returns whether
+ * anything was due. */
+static bool poll_due(struct tern_sim *sim)
+{
+	tern_time_t now = sim->now;
+	bool any = false;
+
+	for (size_t i = 0; i < sim->ndevs; i++) {
+		if (tern_netdev_poll_at(sim->devs[i]) <= now) {
+			tern_netdev_poll(sim->devs[i], now);
+			any = true;
+		}
+	}
+	for (size_t i = 0; i < sim->nnodes; i++) {
+		if (tern_stack_poll_at(sim->nodes[i].stack) <= now) {
+			tern_stack_poll(sim->nodes[i].stack, now);
+			any = true;
+		}
+	}
+	return any;
+}
+
+/* Run the current instant to quiescence: work done at an instant may make
+ * more work due at the same instant (a zero-delay link, a timer armed for
+ * now), so repeat until nothing is due. A bounded number of rounds keeps
+ * a livelock from hanging a test silently. */
+static void run_instant(struct tern_sim *sim)
+{
+	for (int round = 0; round < SIM_MAX_ROUNDS_PER_INSTANT; round++)
+		if (!poll_due(sim))
+			return;
+	fprintf(stderr,
+		"tern_sim: livelock: still work due at t=%lld ns after %d rounds "
+		"(a device or stack keeps reporting poll_at <= now)\n",
+		(long long)sim->now, SIM_MAX_ROUNDS_PER_INSTANT);
+	abort();
+}
+
+/* Advance to the next event if it is due at or before `limit` and run
+ * that instant. Returns false (time unchanged) if there is none. A
+ * deadline already in the past (an overdue timer) runs at the current
+ * time: virtual time never goes backwards. */
+static bool step(struct tern_sim *sim, tern_time_t limit)
+{
+	tern_time_t te = tern_sim_next(sim);
+
+	if (te == TERN_TIME_NEVER || te > limit)
+		return false;
+	if (te > sim->now)
+		sim->now = te;
+	run_instant(sim);
+	return true;
+}
+
+void tern_sim_run_until(struct tern_sim *sim, tern_time_t t)
+{
+	while (step(sim, t))
+		;
+	if (t != TERN_TIME_NEVER && t > sim->now)
+		sim->now = t;
+}
+
+void tern_sim_run_for(struct tern_sim *sim, tern_time_t dt)
+{
+	tern_time_t t = dt >= TERN_TIME_NEVER - sim->now ? TERN_TIME_NEVER : sim->now + dt;
+	tern_sim_run_until(sim, t);
+}
+
+/* When the next event lies beyond the limit, time moves to the limit (as
+ * run_until would); when nothing at all is scheduled it stays put, since
+ * there is nothing left to simulate. */
+bool tern_sim_run_while(struct tern_sim *sim, bool (*done)(void *ctx), void *ctx,
+			tern_time_t limit)
+{
+	for (;;) {
+		if (done(ctx))
+			return true;
+		if (!step(sim, limit))
+			break;
+	}
+	if (limit != TERN_TIME_NEVER && limit > sim->now &&
+	    tern_sim_next(sim) != TERN_TIME_NEVER)
+		sim->now = limit;
+	return done(ctx);
+}

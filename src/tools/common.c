@@ -1,0 +1,357 @@
+/*
+ * tools/common.c — shared pieces of the `tern` subcommands (see common.h):
+ * option values parsed with messages that name the option and the bad
+ * value, the --tap/--addr/... options that put a tern host on TAP devices
+ * through the real-time runner, and the Ctrl-C flag.
+ */
+#include "tools/common.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tern/err.h"
+
+volatile sig_atomic_t cli_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	cli_stop = 1;
+}
+
+void cli_catch_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: the runner's ppoll() must return */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* ---- messages ---------------------------------------------------------- */
+
+static void verror(const char *cmd, const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	fprintf(stderr, "tern %s: ", cmd);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void cli_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	verror(cmd, fmt, ap);
+	va_end(ap);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	verror(cmd, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "Try 'tern %s --help' for more information.\n", cmd);
+	return CLI_EXIT_USAGE;
+}
+
+int cli_bad_option(const char *cmd, int c, char **argv)
+{
+	/* With opterr off, getopt leaves a short option's letter in optopt;
+	 * for a long one optopt is 0 (unknown) or its value (>= 256 here),
+	 * and the option is the argument getopt just stepped over. */
+	bool is_short = optopt > 0 && optopt < 256;
+	const char *arg = optind > 0 ? argv[optind - 1] : "?";
+	int len = (int)strcspn(arg, "=");
+	if (c == ':') {
+		if (is_short)
+			return cli_usage_error(cmd, "option '-%c' needs a value", optopt);
+		return cli_usage_error(cmd, "option '%.*s' needs a value", len, arg);
+	}
+	if (is_short)
+		return cli_usage_error(cmd, "unknown option '-%c'", optopt);
+	return cli_usage_error(cmd, "unknown option '%.*s'", len, arg);
+}
+
+/* ---- value parsers ------------------------------------------------------- */
+
+int cli_parse_uint(const char *cmd, const char *opt, const char *arg, unsigned long min,
+		   unsigned long max, unsigned long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(arg, &end, 10);
+	if (!*arg || *end || arg[0] == '-' || errno == ERANGE || v < min || v > max) {
+		cli_usage_error(cmd, "invalid value '%s' for %s: expected an integer from %lu to %lu",
+				arg, opt, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int cli_parse_seconds(const char *cmd, const char *opt, const char *arg, tern_time_t min,
+		      tern_time_t max, tern_time_t *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(arg, &end);
+	/* Compare in nanoseconds, after rounding, so "0.0000000001" below a
+	 * 1 ns minimum is refused rather than rounded to zero silently. */
+	double ns = v * 1e9;
+	if (!*arg || *end || errno == ERANGE || !isfinite(v) || ns < (double)min ||
+	    ns > (double)max) {
+		cli_usage_error(cmd, "invalid value '%s' for %s: expected seconds from %g to %g", arg,
+				opt, (double)min / 1e9, (double)max / 1e9);
+		return -1;
+	}
+	*out = (tern_time_t)(ns + 0.5); /* ns >= 0 here; no libm needed */
+	return 0;
+}
+
+int cli_parse_ip(const char *cmd, const char *opt, const char *arg, tern_ip4_t *out)
+{
+	if (tern_ip4_parse(arg, out) < 0) {
+		cli_usage_error(cmd, "invalid value '%s' for %s: expected an IPv4 address (a.b.c.d)",
+				arg, opt);
+		return -1;
+	}
+	return 0;
+}
+
+int cli_parse_prefix(const char *cmd, const char *opt, const char *arg, tern_ip4_t *addr,
+		     unsigned *plen)
+{
+	if (tern_ip4_parse_prefix(arg, addr, plen) < 0) {
+		cli_usage_error(cmd, "invalid value '%s' for %s: expected ADDRESS/PREFIXLEN "
+				"(e.g. 10.0.0.2/24)", arg, opt);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- a host on TAP devices --------------------------------------------- */
+
+const char cli_net_usage[] =
+	"Where the tern host lives (it runs on a Linux TAP device):\n"
+	"  --tap IFNAME       TAP device to use (created if missing; needs CAP_NET_ADMIN)\n"
+	"  --addr ADDR/PREFIX the tern host's address on that device, e.g. 10.0.0.2/24\n"
+	"  --gw GATEWAY       default gateway\n"
+	"  --mtu N            interface MTU, 68..9000 (default 1500)\n";
+
+/* --route PREFIX,NEXTHOP (NEXTHOP may be empty for an on-link prefix). */
+static int take_route(struct cli_net *n, const char *cmd, char *arg)
+{
+	tern_ip4_t a;
+	unsigned plen;
+	if (n->nroutes >= CLI_MAX_ROUTES) {
+		cli_usage_error(cmd, "too many --route options (at most %d)", CLI_MAX_ROUTES);
+		return -1;
+	}
+	char *comma = strchr(arg, ',');
+	if (!comma) {
+		cli_usage_error(cmd, "invalid value '%s' for --route: expected PREFIX,NEXTHOP "
+				"(e.g. 10.2.0.0/16,10.0.0.1)", arg);
+		return -1;
+	}
+	*comma = '\0';
+	const char *nh = comma + 1;
+	if (cli_parse_prefix(cmd, "--route", arg, &a, &plen) < 0) {
+		*comma = ',';
+		return -1;
+	}
+	if (*nh && cli_parse_ip(cmd, "--route", nh, &a) < 0) {
+		*comma = ',';
+		return -1;
+	}
+	n->routes[n->nroutes++] = (struct cli_route){arg, *nh ? nh : NULL};
+	return 1;
+}
+
+static int take_tap(struct cli_net *n, const char *cmd, const char *arg)
+{
+	if (n->ntaps >= n->max_taps) {
+		if (n->max_taps == 1)
+			cli_usage_error(cmd, "--tap given twice ('%s'): this command uses one TAP device",
+					arg);
+		else
+			cli_usage_error(cmd, "too many --tap options (at most %u)", n->max_taps);
+		return -1;
+	}
+	if (!*arg || strlen(arg) >= 16) {
+		cli_usage_error(cmd, "invalid value '%s' for --tap: expected an interface name "
+				"of 1 to 15 characters", arg);
+		return -1;
+	}
+	n->taps[n->ntaps++] = (struct cli_tap){arg, NULL};
+	return 1;
+}
+
+static int take_addr(struct cli_net *n, const char *cmd, const char *arg)
+{
+	tern_ip4_t a;
+	unsigned plen;
+	if (cli_parse_prefix(cmd, "--addr", arg, &a, &plen) < 0)
+		return -1;
+	if (n->ntaps == 0) {
+		cli_usage_error(cmd, "--addr '%s' given before any --tap (each --addr belongs to "
+				"the --tap before it)", arg);
+		return -1;
+	}
+	struct cli_tap *t = &n->taps[n->ntaps - 1];
+	if (t->addr) {
+		cli_usage_error(cmd, "--addr given twice for --tap %s ('%s' and '%s')", t->ifname,
+				t->addr, arg);
+		return -1;
+	}
+	t->addr = arg;
+	return 1;
+}
+
+int cli_net_option(struct cli_net *n, const char *cmd, int opt, const char *arg)
+{
+	unsigned long v;
+	tern_ip4_t a;
+	switch (opt) {
+	case CLI_OPT_TAP:
+		return take_tap(n, cmd, arg);
+	case CLI_OPT_ADDR:
+		return take_addr(n, cmd, arg);
+	case CLI_OPT_GW:
+		if (cli_parse_ip(cmd, "--gw", arg, &a) < 0)
+			return -1;
+		n->gw = arg;
+		return 1;
+	case CLI_OPT_MTU:
+		if (cli_parse_uint(cmd, "--mtu", arg, 68, TERN_ETH_MAX_MTU, &v) < 0)
+			return -1;
+		n->mtu = (uint32_t)v;
+		return 1;
+	case CLI_OPT_PCAP:
+		if (!*arg) {
+			cli_usage_error(cmd, "invalid value '' for --pcap: expected a %s",
+					n->pcap_is_dir ? "directory" : "file name");
+			return -1;
+		}
+		n->pcap = arg;
+		return 1;
+	case CLI_OPT_ROUTE:
+		if (!n->allow_routes)
+			return 0;
+		return take_route(n, cmd, (char *)arg);
+	default:
+		return 0;
+	}
+}
+
+int cli_net_check(const struct cli_net *n, const char *cmd, bool need_addr)
+{
+	if (n->ntaps == 0) {
+		cli_error(cmd, "--tap is required (tern hosts live on a TAP device or in the "
+			  "simulator)");
+		return -1;
+	}
+	for (unsigned i = 0; i < n->ntaps; i++) {
+		if (need_addr && !n->taps[i].addr) {
+			cli_usage_error(cmd, "--addr is required for --tap %s (e.g. --addr 10.0.0.2/24)",
+					n->taps[i].ifname);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+uint64_t cli_seed(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t z = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^
+		     ((uint64_t)getpid() << 32);
+	/* splitmix64's finalizer spreads the few changing bits. */
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+void cli_stack_config(struct tern_stack_config *cfg, const char *name)
+{
+	tern_stack_config_init(cfg);
+	cfg->name = name;
+	cfg->seed = cli_seed();
+	cfg->arp_queue_len = 101;
+}
+
+static int add_one_tap(struct tern_rt *rt, const struct cli_net *n, const char *cmd, unsigned i)
+{
+	const struct cli_tap *t = &n->taps[i];
+	char path[4096];
+	struct tern_rt_tap_opts o = {
+		.mtu = n->mtu,
+		.addr_flags = n->probe ? TERN_ADDR_PROBE : 0,
+	};
+	if (n->pcap && n->pcap_is_dir) {
+		snprintf(path, sizeof(path), "%s/%s-%s.pcap", n->pcap, n->name ? n->name : "tern",
+			 t->ifname);
+		o.pcap_path = path;
+	} else if (n->pcap) {
+		o.pcap_path = n->pcap;
+	}
+	int rc = tern_rt_add_tap(rt, t->ifname, t->addr, &o);
+	if (rc < 0) {
+		if (rc == TERN_EPERM || rc == TERN_EACCES)
+			cli_error(cmd, "cannot open TAP device %s: %s (run as root or with "
+				  "CAP_NET_ADMIN)", t->ifname, tern_strerror(rc));
+		else
+			cli_error(cmd, "cannot set up TAP device %s%s%s: %s", t->ifname,
+				  t->addr ? " with " : "", t->addr ? t->addr : "", tern_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+struct tern_rt *cli_net_up(const struct cli_net *n, const char *cmd,
+			   const struct tern_stack_config *cfg)
+{
+	struct tern_rt *rt = tern_rt_create(cfg);
+	if (!rt) {
+		cli_error(cmd, "cannot create the stack: out of memory");
+		return NULL;
+	}
+	/* Let the stack see the clock before anything is sent: adding an
+	 * address announces it at the stack's idea of now, which a capture
+	 * records. */
+	tern_stack_poll(tern_rt_stack(rt), tern_rt_now(rt));
+	for (unsigned i = 0; i < n->ntaps; i++) {
+		if (add_one_tap(rt, n, cmd, i) < 0)
+			goto fail;
+	}
+	for (unsigned i = 0; i < n->nroutes; i++) {
+		int rc = tern_rt_add_route(rt, n->routes[i].prefix, n->routes[i].nexthop);
+		if (rc < 0) {
+			cli_error(cmd, "cannot add route %s via %s: %s", n->routes[i].prefix,
+				  n->routes[i].nexthop ? n->routes[i].nexthop : "(on-link)",
+				  tern_strerror(rc));
+			goto fail;
+		}
+	}
+	if (n->gw) {
+		int rc = tern_rt_add_route(rt, "0.0.0.0/0", n->gw);
+		if (rc < 0) {
+			cli_error(cmd, "cannot add default route via %s: %s", n->gw, tern_strerror(rc));
+			goto fail;
+		}
+	}
+	return rt;
+fail:
+	tern_rt_destroy(rt);
+	return NULL;
+}

@@ -1,0 +1,137 @@
+/*
+ * tools/common.h — what the `tern` subcommands share: the options that put
+ * a tern host on TAP devices (--tap, --addr, --gw, --mtu, --pcap, --route),
+ * value parsers that explain what was wrong, the Ctrl-C flag, and the
+ * conventions for usage errors (message naming the option, exit 2).
+ */
+#ifndef TERN_TOOLS_COMMON_H
+#define TERN_TOOLS_COMMON_H
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tern/rt.h"
+#include "tern/types.h"
+
+#ifndef TERN_VERSION_STRING
+#define TERN_VERSION_STRING "0.1.0"
+#endif
+
+/* Exit statuses, as iputils uses them. */
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAIL 1
+#define CLI_EXIT_USAGE 2
+
+/* Subcommand entry points (argv[0] is the subcommand's name). */
+int cmd_ping(int argc, char **argv);
+int cmd_traceroute(int argc, char **argv);
+int cmd_host(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+/* ---- Ctrl-C ----------------------------------------------------------------- */
+
+/* Set by SIGINT / SIGTERM once cli_catch_signals() ran; the only global
+ * mutable state in tern, and it lives in the program, not the library. */
+extern volatile sig_atomic_t cli_stop;
+/* Install the handlers without SA_RESTART, so a signal wakes the runner. */
+void cli_catch_signals(void);
+
+/* ---- messages ------------------------------------------------------------- */
+
+/* "tern CMD: <message>\n" on stderr. */
+void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Report a usage error and point at --help; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* getopt_long returned '?' or ':' (opterr is off and the optstring starts
+ * with ':'): name the option that was unknown or lacked its value.
+ * Returns CLI_EXIT_USAGE. */
+int cli_bad_option(const char *cmd, int c, char **argv);
+
+/* ---- value parsers -------------------------------------------------------- */
+/* Each returns 0, or prints "tern CMD: invalid value 'V' for OPT: why" and
+ * returns -1. */
+
+int cli_parse_uint(const char *cmd, const char *opt, const char *arg, unsigned long min,
+		   unsigned long max, unsigned long *out);
+/* Seconds as a decimal ("0.2", "5"), min <= value <= max. */
+int cli_parse_seconds(const char *cmd, const char *opt, const char *arg, tern_time_t min,
+		      tern_time_t max, tern_time_t *out);
+int cli_parse_ip(const char *cmd, const char *opt, const char *arg, tern_ip4_t *out);
+int cli_parse_prefix(const char *cmd, const char *opt, const char *arg, tern_ip4_t *addr,
+		     unsigned *plen);
+
+/* ---- a host on TAP devices -------------------------------------------------- */
+
+#define CLI_MAX_TAPS 8
+#define CLI_MAX_ROUTES 32
+
+struct cli_tap {
+	const char *ifname;
+	const char *addr;        /* "A/P", may be NULL */
+};
+struct cli_route {
+	const char *prefix;      /* "10.1.0.0/16" */
+	const char *nexthop;     /* NULL: on-link */
+};
+
+struct cli_net {
+	struct cli_tap taps[CLI_MAX_TAPS];
+	unsigned ntaps;
+	struct cli_route routes[CLI_MAX_ROUTES];
+	unsigned nroutes;
+	const char *gw;
+	uint32_t mtu;            /* 0: 1500 */
+	const char *pcap;        /* a file (one TAP) or a directory (host) */
+	bool pcap_is_dir;
+	bool probe;              /* RFC 5227 probing for the addresses */
+	bool forward;
+	const char *name;
+	unsigned max_taps;       /* how many --tap this command accepts */
+	bool allow_routes;       /* --route accepted */
+};
+
+/* Long options the TAP-host commands share; their getopt values. */
+enum {
+	CLI_OPT_TAP = 1000,
+	CLI_OPT_ADDR,
+	CLI_OPT_GW,
+	CLI_OPT_MTU,
+	CLI_OPT_PCAP,
+	CLI_OPT_ROUTE,
+	CLI_OPT_FORWARD,
+	CLI_OPT_NAME,
+	CLI_OPT_PROBE,
+	CLI_OPT_HELP,
+};
+#define CLI_NET_LONGOPTS                                                \
+	{"tap", required_argument, NULL, CLI_OPT_TAP},                  \
+	{"addr", required_argument, NULL, CLI_OPT_ADDR},                \
+	{"gw", required_argument, NULL, CLI_OPT_GW},                    \
+	{"mtu", required_argument, NULL, CLI_OPT_MTU},                  \
+	{"pcap", required_argument, NULL, CLI_OPT_PCAP}
+
+/* Take one of the options above. Returns 1 if it was one (0 if not, so
+ * the caller handles it), or -1 after printing what was wrong. */
+int cli_net_option(struct cli_net *n, const char *cmd, int opt, const char *arg);
+/* Check the combination (a --tap, an --addr for each when required). */
+int cli_net_check(const struct cli_net *n, const char *cmd, bool need_addr);
+/* Build the runner: stack (named, seeded from the clock), TAP devices with
+ * their addresses, captures, routes. NULL after printing why. */
+struct tern_rt *cli_net_up(const struct cli_net *n, const char *cmd,
+			   const struct tern_stack_config *cfg);
+
+/* The usage text for the options above, to embed in --help. */
+extern const char cli_net_usage[];
+
+/* A seed for a real host's stack: clock and pid mixed. */
+uint64_t cli_seed(void);
+/* Defaults for a real host's stack: named, seeded from cli_seed(), and
+ * holding as many datagrams per unresolved neighbour as Linux does
+ * (unres_qlen 101): every tern command starts with a cold ARP cache, and
+ * traceroute's first burst of probes must not be cut to three. */
+void cli_stack_config(struct tern_stack_config *cfg, const char *name);
+
+#endif

@@ -1,0 +1,252 @@
+/*
+ * tools/traceroute.c — `tern traceroute`: the Linux traceroute's options
+ * and output, from a tern host brought up on a TAP device. The engine
+ * (src/app/traceroute.c) sends the probes and prints; this file parses
+ * options, builds the host with the real-time runner and drives it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tern/apps.h"
+#include "tern/err.h"
+#include "tools/common.h"
+
+#define CMD "traceroute"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: tern traceroute [options] --tap IFNAME --addr ADDR/PREFIX HOST [PACKETLEN]\n"
+		"\n"
+		"Print the routers on the way from a tern host to HOST (an IPv4 address), as\n"
+		"traceroute does: probes with TTL 1, 2, 3 ... each make the router where the\n"
+		"TTL runs out answer with an ICMP time-exceeded message. PACKETLEN is the\n"
+		"probes' total IP length (default 60).\n"
+		"\n"
+		"Options:\n"
+		"  -I                 probe with ICMP echo requests instead of UDP datagrams\n"
+		"  -f FIRST_TTL       start at hop FIRST_TTL (default 1)\n"
+		"  -m MAX_TTL         give up after MAX_TTL hops, 1..255 (default 30)\n"
+		"  -N SQUERIES        probes in flight at once, 1..1000 (default 16)\n"
+		"  -n                 print addresses only (tern has no resolver, so the default\n"
+		"                     repeats the address where a name would go)\n"
+		"  -p PORT            UDP: destination port of the first probe (default 33434),\n"
+		"                     one more for each further probe\n"
+		"  -q NQUERIES        probes per hop, 1..10 (default 3)\n"
+		"  -w MAX[,HERE[,NEAR]]\n"
+		"                     wait for an answer at most MAX seconds (default 5), or HERE\n"
+		"                     times the round trip of an answered probe of the same hop\n"
+		"                     (default 3), or NEAR times that of a later probe (default\n"
+		"                     10); 0 turns HERE or NEAR off\n"
+		"  -h, --help         show this help\n"
+		"\n"
+		"%s"
+		"  --pcap FILE        write every frame of that interface to FILE (pcap)\n"
+		"\n"
+		"Each line: hop number, the address that answered, the round-trip time of each\n"
+		"probe ('*' for no answer), and a note when a router refused: !H host, !N\n"
+		"network, !P protocol unreachable, !X prohibited, !F-MTU fragmentation needed.\n"
+		"\n"
+		"Exit status: 0 if HOST answered, 1 if not, 2 on errors.\n"
+		"\n"
+		"Example:\n"
+		"  tern traceroute --tap tap0 --addr 10.0.0.2/24 --gw 10.0.0.1 -n 10.9.9.9\n",
+		cli_net_usage);
+}
+
+struct tr_args {
+	struct tern_traceroute_opts o;
+	struct cli_net net;
+	bool help;
+};
+
+static int parse_double(const char *s, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (!*s || *end || !(v >= 0) || v > 1e6)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* -w MAX[,HERE[,NEAR]], as traceroute takes it. */
+static int parse_wait(struct tr_args *a, const char *arg)
+{
+	char buf[128];
+	snprintf(buf, sizeof(buf), "%s", arg);
+	char *here = strchr(buf, ',');
+	char *near = NULL;
+	if (here) {
+		*here++ = '\0';
+		near = strchr(here, ',');
+		if (near)
+			*near++ = '\0';
+	}
+	if (cli_parse_seconds(CMD, "-w", buf, 0, TERN_SEC(86400), &a->o.wait) < 0)
+		return CLI_EXIT_USAGE;
+	if ((here && parse_double(here, &a->o.wait_here) < 0) ||
+	    (near && parse_double(near, &a->o.wait_near) < 0))
+		return cli_usage_error(CMD, "invalid value '%s' for -w: expected MAX[,HERE[,NEAR]] "
+				       "(non-negative numbers, e.g. 5,3,10)", arg);
+	return 0;
+}
+
+static int take_uint(const char *opt, const char *arg, unsigned long min, unsigned long max,
+		     unsigned long *v)
+{
+	return cli_parse_uint(CMD, opt, arg, min, max, v) < 0 ? CLI_EXIT_USAGE : 0;
+}
+
+static int take_option(struct tr_args *a, int c, const char *arg)
+{
+	unsigned long v = 0;
+	int rc = 0;
+	switch (c) {
+	case 'I':
+		a->o.icmp = true;
+		break;
+	case 'n':
+		a->o.numeric = true;
+		break;
+	case 'f':
+		if (!(rc = take_uint("-f", arg, 1, 255, &v)))
+			a->o.first_ttl = (uint8_t)v;
+		break;
+	case 'm':
+		if (!(rc = take_uint("-m", arg, 1, 255, &v)))
+			a->o.max_ttl = (uint8_t)v;
+		break;
+	case 'N':
+		if (!(rc = take_uint("-N", arg, 1, 1000, &v)))
+			a->o.sim_queries = (unsigned)v;
+		break;
+	case 'p':
+		if (!(rc = take_uint("-p", arg, 1, 65535, &v)))
+			a->o.port = (uint16_t)v;
+		break;
+	case 'q':
+		if (!(rc = take_uint("-q", arg, 1, 10, &v)))
+			a->o.nqueries = (unsigned)v;
+		break;
+	case 'w':
+		rc = parse_wait(a, arg);
+		break;
+	default:
+		rc = CLI_EXIT_USAGE;
+	}
+	return rc;
+}
+
+static int take_operands(struct tr_args *a, int argc, char **argv)
+{
+	if (optind >= argc)
+		return cli_usage_error(CMD, "missing HOST");
+	a->o.dst_name = argv[optind];
+	if (tern_ip4_parse(argv[optind], &a->o.dst) < 0)
+		return cli_usage_error(CMD, "invalid HOST '%s': expected an IPv4 address "
+				       "(tern traceroute does not resolve names)", argv[optind]);
+	if (optind + 1 < argc) {
+		unsigned long v;
+		if (cli_parse_uint(CMD, "PACKETLEN", argv[optind + 1], 0, 65000, &v) < 0)
+			return CLI_EXIT_USAGE;
+		a->o.packetlen = v;
+	}
+	if (optind + 2 < argc)
+		return cli_usage_error(CMD, "unexpected argument '%s' after PACKETLEN",
+				       argv[optind + 2]);
+	if (a->o.first_ttl > a->o.max_ttl)
+		return cli_usage_error(CMD, "invalid value '%u' for -f: first hop beyond -m %u",
+				       a->o.first_ttl, a->o.max_ttl);
+	return 0;
+}
+
+static int parse_args(struct tr_args *a, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"help", no_argument, NULL, 'h'},
+		CLI_NET_LONGOPTS,
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":If:m:N:np:q:w:h", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			a->help = true;
+			return 0;
+		}
+		if (c == '?' || c == ':')
+			return cli_bad_option(CMD, c, argv);
+		int r = cli_net_option(&a->net, CMD, c, optarg);
+		if (r < 0)
+			return CLI_EXIT_USAGE;
+		if (r == 0 && take_option(a, c, optarg) != 0)
+			return CLI_EXIT_USAGE;
+	}
+	return take_operands(a, argc, argv);
+}
+
+static void log_to_stderr(void *ctx, struct tern_stack *s, const char *msg)
+{
+	cli_error(CMD, "%s", msg);
+}
+
+static int run(struct tr_args *a)
+{
+	struct tern_stack_config cfg;
+	cli_stack_config(&cfg, "tern-traceroute");
+	cfg.log = log_to_stderr;
+
+	cli_catch_signals();
+	struct tern_rt *rt = cli_net_up(&a->net, CMD, &cfg);
+	if (!rt)
+		return CLI_EXIT_USAGE;
+	int err;
+	struct tern_traceroute *t = tern_traceroute_start(tern_rt_stack(rt), &a->o, stdout,
+							  tern_rt_now(rt), &err);
+	if (!t) {
+		if (err == TERN_ENETUNREACH)
+			cli_error(CMD, "connect: Network is unreachable (no route to %s; try --gw)",
+				  a->o.dst_name);
+		else
+			cli_error(CMD, "cannot start: %s", tern_strerror(err));
+		tern_rt_destroy(rt);
+		return CLI_EXIT_USAGE;
+	}
+	int fatal = 0;
+	while (!cli_stop && !tern_traceroute_done(t)) {
+		fatal = tern_rt_run_once(rt, TERN_SEC(1));
+		if (fatal < 0)
+			break;
+	}
+	int status = tern_traceroute_finish(t, tern_rt_now(rt));
+	if (fatal < 0) {
+		cli_error(CMD, "device error: %s", tern_strerror(fatal));
+		status = CLI_EXIT_USAGE;
+	}
+	tern_rt_destroy(rt);
+	return status;
+}
+
+int cmd_traceroute(int argc, char **argv)
+{
+	struct tr_args a;
+	memset(&a, 0, sizeof(a));
+	tern_traceroute_opts_init(&a.o);
+	a.o.ident = (uint16_t)(getpid() & 0xffff);
+	a.net.max_taps = 1;
+
+	int rc = parse_args(&a, argc, argv);
+	if (rc != 0)
+		return rc;
+	if (a.help) {
+		usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (cli_net_check(&a.net, CMD, true) < 0)
+		return CLI_EXIT_USAGE;
+	return run(&a);
+}

@@ -1,0 +1,164 @@
+/*
+ * transport/sock.h — the socket layer's insides, shared by the generic
+ * layer (transport/socket.c) and the protocols (udp.c, later tcp).
+ *
+ * Call order: the public calls in tern/socket.h find the socket by
+ * descriptor (socket.c) and dispatch through its type's operations table
+ * (struct tern_sock_ops); protocol input (tern_udp_input) finds sockets in
+ * the protocol's hash tables, queues data and calls tern_sock_wakeup(),
+ * which runs the application's callback.
+ *
+ * Ownership: the table owns every socket; a socket owns the packets on its
+ * receive queue. Closing frees both. Nothing here is global: all of it
+ * hangs off struct tern_stack (member `socks`).
+ */
+#ifndef TERN_TRANSPORT_SOCK_H
+#define TERN_TRANSPORT_SOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/pkt.h"
+#include "tern/socket.h"
+
+struct tern_stack;
+struct tern_sock;
+
+/* ---- intrusive hash tables of sockets ------------------------------------ */
+
+/* A socket's membership in one table: the chain link and the hash it was
+ * filed under (kept so the table can grow without asking the protocol). */
+struct tern_sock_hlink {
+	struct tern_sock *next;
+	uint32_t hash;
+	bool linked;
+};
+
+/* Chained buckets, a power of two of them, doubled when the table holds
+ * more sockets than buckets so chains stay short (ARCHITECTURE.md
+ * principle 6). Chain order carries no meaning. */
+struct tern_sock_htab {
+	struct tern_sock **buckets;
+	uint32_t nbuckets;   /* 0 until the first insert */
+	uint32_t count;
+	size_t link_off;     /* offsetof(struct tern_sock, <its tern_sock_hlink>) */
+};
+
+void tern_sock_htab_init(struct tern_sock_htab *h, size_t link_off);
+void tern_sock_htab_fini(struct tern_sock_htab *h);
+/* TERN_ENOMEM if the first bucket array cannot be had (a failed growth is
+ * not an error: chains just get longer). */
+int tern_sock_htab_insert(struct tern_sock_htab *h, struct tern_sock *so, uint32_t hash);
+void tern_sock_htab_remove(struct tern_sock_htab *h, struct tern_sock *so);
+/* Walk the chain `hash` falls in; callers compare keys themselves. */
+struct tern_sock *tern_sock_htab_first(const struct tern_sock_htab *h, uint32_t hash);
+struct tern_sock *tern_sock_htab_next(const struct tern_sock_htab *h, const struct tern_sock *so);
+
+/* ---- per-type operations ---------------------------------------------------- */
+
+/* What a socket type implements. The generic layer has already checked the
+ * descriptor and arguments that do not depend on the type (NULL pointers,
+ * `how` values, option lengths). Every function returns 0 / a count or a
+ * negative tern_err. A NULL entry means TERN_EOPNOTSUPP. */
+struct tern_sock_ops {
+	int type;      /* TERN_SOCK_DGRAM ... */
+	int protocol;  /* TERN_IPPROTO_UDP ... */
+	int (*init)(struct tern_stack *s, struct tern_sock *so);
+	int (*bind)(struct tern_stack *s, struct tern_sock *so, const struct tern_sockaddr_in *a);
+	int (*connect)(struct tern_stack *s, struct tern_sock *so, const struct tern_sockaddr_in *a);
+	int (*listen)(struct tern_stack *s, struct tern_sock *so, int backlog);
+	int (*accept)(struct tern_stack *s, struct tern_sock *so, struct tern_sockaddr_in *peer);
+	int (*sendto)(struct tern_stack *s, struct tern_sock *so, const void *buf, size_t len,
+		      int flags, const struct tern_sockaddr_in *dst);
+	int (*recvfrom)(struct tern_stack *s, struct tern_sock *so, void *buf, size_t len,
+			int flags, struct tern_sockaddr_in *src);
+	int (*shutdown)(struct tern_stack *s, struct tern_sock *so, int how);
+	/* Release protocol state (ports, queues); the generic layer frees so. */
+	void (*close)(struct tern_stack *s, struct tern_sock *so);
+	unsigned (*poll)(struct tern_stack *s, struct tern_sock *so);
+	/* The type's own rows of ss: state name and queue sizes. */
+	void (*info)(struct tern_stack *s, struct tern_sock *so, struct tern_sock_info *out);
+	/* Options the generic layer does not know (e.g. level TCP later). */
+	int (*setsockopt)(struct tern_stack *s, struct tern_sock *so, int level, int name, int val);
+	int (*getsockopt)(struct tern_stack *s, struct tern_sock *so, int level, int name, int *val);
+};
+
+extern const struct tern_sock_ops tern_udp_sock_ops;
+
+/* ---- the socket -------------------------------------------------------------- */
+
+#define TERN_SHUT_RD_BIT 1
+#define TERN_SHUT_WR_BIT 2
+
+struct tern_sock {
+	int sd;
+	uint64_t serial;                 /* unique per stack: tells a reused sd apart */
+	const struct tern_sock_ops *ops;
+
+	/* Addresses, as Linux's inet_sock: rcv_addr is what we accept datagrams
+	 * on (the bound address, or the route's source once connected);
+	 * src_addr is the source we send from (0: the route's choice; bound
+	 * broadcast/multicast addresses are never a source). */
+	tern_ip4_t rcv_addr, src_addr, peer_addr;
+	uint16_t lport, peer_port;       /* lport 0: not bound */
+	bool connected;
+	bool addr_locked, port_locked;   /* chosen by bind(), kept by disconnect */
+	uint64_t bind_seq;               /* bind order: the newest wins ties */
+
+	/* options */
+	bool reuseaddr, reuseport, broadcast, recverr;
+	int rcvbuf, sndbuf;              /* as getsockopt reports: 2 × the value set */
+	int ttl;                         /* -1: the stack default */
+	uint8_t tos;
+	int so_error;                    /* pending error (negative) or 0 */
+	uint8_t shut;                    /* TERN_SHUT_*_BIT */
+
+	/* receive queue: pkts as received, data at the IP header */
+	struct tern_pkt_queue rxq;
+	size_t rx_charged;               /* sum of queued pkts' true sizes */
+
+	uint64_t in_datagrams, out_datagrams, drops;
+	char owner[TERN_SOCK_OWNER_LEN];
+	tern_socket_fn cb;
+	void *cb_ctx;
+
+	/* protocol tables */
+	struct tern_sock_hlink port_link;  /* UDP: by local port (every bound socket) */
+	struct tern_sock_hlink conn_link;  /* UDP: by 4-tuple (connected sockets) */
+};
+
+/* ---- the per-stack table ----------------------------------------------------- */
+
+#define TERN_SOCK_MAX 65536  /* descriptors per stack */
+
+struct tern_sock_table {
+	struct tern_sock **slots;  /* by descriptor; NULL = free */
+	uint32_t nslots;
+	uint32_t free_hint;        /* no free slot below this */
+	uint32_t count;
+	uint64_t next_serial, next_bind_seq;
+	uint64_t secret;           /* keys the hashes, from the stack's seed */
+	struct tern_sock_htab udp_ports;
+	struct tern_sock_htab udp_conns;
+};
+
+void tern_sock_table_init(struct tern_stack *s);
+/* Closes every socket (freeing queued packets) and frees the table. */
+void tern_sock_table_fini(struct tern_stack *s);
+
+struct tern_sock *tern_sock_get(struct tern_stack *s, int sd);
+/* Tell the application its socket's readiness may have changed. */
+void tern_sock_wakeup(struct tern_stack *s, struct tern_sock *so);
+/* The true size of a queued packet, charged against SO_RCVBUF. */
+size_t tern_sock_pkt_truesize(const struct tern_pkt *p);
+
+/* A keyed 32-bit hash of a 4-tuple (and of a port alone: the rest 0). */
+uint32_t tern_sock_hash4(const struct tern_sock_table *t, tern_ip4_t laddr, uint16_t lport,
+			 tern_ip4_t raddr, uint16_t rport);
+
+/* Linux's buffer limits (net.core.rmem_max / wmem_max, SOCK_MIN_*BUF). */
+#define TERN_SOCK_BUF_MAX 212992
+#define TERN_SOCK_MIN_RCVBUF 2304
+#define TERN_SOCK_MIN_SNDBUF 4608
+
+#endif
