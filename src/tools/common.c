@@ -287,7 +287,6 @@ void cli_stack_config(struct tern_stack_config *cfg, const char *name)
 	tern_stack_config_init(cfg);
 	cfg->name = name;
 	cfg->seed = cli_seed();
-	cfg->arp_queue_len = 101;
 }
 
 static int add_one_tap(struct tern_rt *rt, const struct cli_net *n, const char *cmd, unsigned i)

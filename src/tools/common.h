@@ -128,10 +128,8 @@ extern const char cli_net_usage[];
 
 /* A seed for a real host's stack: clock and pid mixed. */
 uint64_t cli_seed(void);
-/* Defaults for a real host's stack: named, seeded from cli_seed(), and
- * holding as many datagrams per unresolved neighbour as Linux does
- * (unres_qlen 101): every tern command starts with a cold ARP cache, and
- * traceroute's first burst of probes must not be cut to three. */
+/* Defaults for a real host's stack: the stack's, named and seeded from
+ * cli_seed(). */
 void cli_stack_config(struct tern_stack_config *cfg, const char *name);
 
 #endif
