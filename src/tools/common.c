@@ -146,7 +146,76 @@ const char cli_net_usage[] =
 	"  --tap IFNAME       TAP device to use (created if missing; needs CAP_NET_ADMIN)\n"
 	"  --addr ADDR/PREFIX the tern host's address on that device, e.g. 10.0.0.2/24\n"
 	"  --gw GATEWAY       default gateway\n"
-	"  --mtu N            interface MTU, 68..9000 (default 1500)\n";
+	"  --mtu N            interface MTU, 68..9000 (default 1500); after a --tap,\n"
+	"                     that interface's only\n"
+	"Impairments, applied to every TAP interface in both directions (the kernel\n"
+	"here may lack netem; tern's seeded fault injector stands in):\n"
+	"  --loss PCT  --duplicate PCT  --corrupt PCT  --reorder PCT   per frame, 0..100\n"
+	"  --delay MS  --jitter MS      added to every frame (jitter: uniform 0..MS)\n"
+	"  --rate BITS  serialize at this many bits per second (e.g. 10000000)\n"
+	"  --fault-seed N               seed of the impairments (default 1)\n";
+
+/* A percentage 0..100, stored as a probability. */
+static int take_percent(const char *cmd, const char *opt, const char *arg, double *out)
+{
+	char *end;
+	double v = strtod(arg, &end);
+	if (end == arg || *end || !(v >= 0 && v <= 100)) {
+		cli_usage_error(cmd, "invalid value '%s' for %s: expected a percentage 0..100", arg,
+				opt);
+		return -1;
+	}
+	*out = v / 100.0;
+	return 1;
+}
+
+/* Milliseconds, possibly fractional, up to a minute. */
+static int take_ms(const char *cmd, const char *opt, const char *arg, tern_time_t *out)
+{
+	char *end;
+	double v = strtod(arg, &end);
+	if (end == arg || *end || !(v >= 0 && v <= 60000)) {
+		cli_usage_error(cmd, "invalid value '%s' for %s: expected milliseconds 0..60000",
+				arg, opt);
+		return -1;
+	}
+	*out = (tern_time_t)(v * 1e6);
+	return 1;
+}
+
+static int take_fault(struct cli_net *n, const char *cmd, int opt, const char *arg)
+{
+	struct tern_fault_params *f = &n->fault;
+	unsigned long v;
+	n->has_fault = true;
+	switch (opt) {
+	case CLI_OPT_LOSS:
+		return take_percent(cmd, "--loss", arg, &f->loss);
+	case CLI_OPT_DUPLICATE:
+		return take_percent(cmd, "--duplicate", arg, &f->duplicate);
+	case CLI_OPT_CORRUPT:
+		return take_percent(cmd, "--corrupt", arg, &f->corrupt);
+	case CLI_OPT_REORDER:
+		if (!f->reorder_delay)
+			f->reorder_delay = TERN_MSEC(10);
+		return take_percent(cmd, "--reorder", arg, &f->reorder);
+	case CLI_OPT_DELAY:
+		return take_ms(cmd, "--delay", arg, &f->delay);
+	case CLI_OPT_JITTER:
+		return take_ms(cmd, "--jitter", arg, &f->jitter);
+	case CLI_OPT_RATE:
+		if (cli_parse_uint(cmd, "--rate", arg, 1000, 100000000000ul, &v) < 0)
+			return -1;
+		f->rate_bps = v;
+		return 1;
+	case CLI_OPT_FAULT_SEED:
+		if (cli_parse_uint(cmd, "--fault-seed", arg, 0, ~0ul, &v) < 0)
+			return -1;
+		f->seed = v;
+		return 1;
+	}
+	return 0;
+}
 
 /* --route PREFIX,NEXTHOP (NEXTHOP may be empty for an on-link prefix). */
 static int take_route(struct cli_net *n, const char *cmd, char *arg)
@@ -192,7 +261,7 @@ static int take_tap(struct cli_net *n, const char *cmd, const char *arg)
 				"of 1 to 15 characters", arg);
 		return -1;
 	}
-	n->taps[n->ntaps++] = (struct cli_tap){arg, NULL};
+	n->taps[n->ntaps++] = (struct cli_tap){arg, NULL, 0};
 	return 1;
 }
 
@@ -234,8 +303,20 @@ int cli_net_option(struct cli_net *n, const char *cmd, int opt, const char *arg)
 	case CLI_OPT_MTU:
 		if (cli_parse_uint(cmd, "--mtu", arg, 68, TERN_ETH_MAX_MTU, &v) < 0)
 			return -1;
-		n->mtu = (uint32_t)v;
+		if (n->ntaps)
+			n->taps[n->ntaps - 1].mtu = (uint32_t)v;
+		else
+			n->mtu = (uint32_t)v;
 		return 1;
+	case CLI_OPT_LOSS:
+	case CLI_OPT_DELAY:
+	case CLI_OPT_JITTER:
+	case CLI_OPT_DUPLICATE:
+	case CLI_OPT_CORRUPT:
+	case CLI_OPT_REORDER:
+	case CLI_OPT_RATE:
+	case CLI_OPT_FAULT_SEED:
+		return take_fault(n, cmd, opt, arg);
 	case CLI_OPT_PCAP:
 		if (!*arg) {
 			cli_usage_error(cmd, "invalid value '' for --pcap: expected a %s",
@@ -293,9 +374,12 @@ static int add_one_tap(struct tern_rt *rt, const struct cli_net *n, const char *
 {
 	const struct cli_tap *t = &n->taps[i];
 	char path[4096];
+	struct tern_fault_params fault = n->fault;
+	fault.seed = (n->fault.seed ? n->fault.seed : 1) + i; /* each interface its own stream */
 	struct tern_rt_tap_opts o = {
-		.mtu = n->mtu,
+		.mtu = t->mtu ? t->mtu : n->mtu,
 		.addr_flags = n->probe ? TERN_ADDR_PROBE : 0,
+		.fault = n->has_fault ? &fault : NULL,
 	};
 	if (n->pcap && n->pcap_is_dir) {
 		snprintf(path, sizeof(path), "%s/%s-%s.pcap", n->pcap, n->name ? n->name : "tern",

@@ -71,6 +71,7 @@ int cli_parse_prefix(const char *cmd, const char *opt, const char *arg, tern_ip4
 struct cli_tap {
 	const char *ifname;
 	const char *addr;        /* "A/P", may be NULL */
+	uint32_t mtu;            /* --mtu after this --tap; 0: the global one */
 };
 struct cli_route {
 	const char *prefix;      /* "10.1.0.0/16" */
@@ -83,7 +84,9 @@ struct cli_net {
 	struct cli_route routes[CLI_MAX_ROUTES];
 	unsigned nroutes;
 	const char *gw;
-	uint32_t mtu;            /* 0: 1500 */
+	uint32_t mtu;            /* --mtu before any --tap; 0: 1500 */
+	struct tern_fault_params fault; /* --loss, --delay ...: impair every TAP */
+	bool has_fault;
 	const char *pcap;        /* a file (one TAP) or a directory (host) */
 	bool pcap_is_dir;
 	bool probe;              /* RFC 5227 probing for the addresses */
@@ -105,13 +108,29 @@ enum {
 	CLI_OPT_NAME,
 	CLI_OPT_PROBE,
 	CLI_OPT_HELP,
+	CLI_OPT_LOSS,
+	CLI_OPT_DELAY,
+	CLI_OPT_JITTER,
+	CLI_OPT_DUPLICATE,
+	CLI_OPT_CORRUPT,
+	CLI_OPT_REORDER,
+	CLI_OPT_RATE,
+	CLI_OPT_FAULT_SEED,
 };
 #define CLI_NET_LONGOPTS                                                \
 	{"tap", required_argument, NULL, CLI_OPT_TAP},                  \
 	{"addr", required_argument, NULL, CLI_OPT_ADDR},                \
 	{"gw", required_argument, NULL, CLI_OPT_GW},                    \
 	{"mtu", required_argument, NULL, CLI_OPT_MTU},                  \
-	{"pcap", required_argument, NULL, CLI_OPT_PCAP}
+	{"pcap", required_argument, NULL, CLI_OPT_PCAP},                \
+	{"loss", required_argument, NULL, CLI_OPT_LOSS},                \
+	{"delay", required_argument, NULL, CLI_OPT_DELAY},              \
+	{"jitter", required_argument, NULL, CLI_OPT_JITTER},            \
+	{"duplicate", required_argument, NULL, CLI_OPT_DUPLICATE},      \
+	{"corrupt", required_argument, NULL, CLI_OPT_CORRUPT},          \
+	{"reorder", required_argument, NULL, CLI_OPT_REORDER},          \
+	{"rate", required_argument, NULL, CLI_OPT_RATE},                \
+	{"fault-seed", required_argument, NULL, CLI_OPT_FAULT_SEED}
 
 /* Take one of the options above. Returns 1 if it was one (0 if not, so
  * the caller handles it), or -1 after printing what was wrong. */
