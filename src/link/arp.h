@@ -54,7 +54,9 @@ void tern_arp_input(struct tern_stack *s, struct tern_iface *ifc, struct tern_pk
 /* pkt data starts at the IP header; consumes pkt. */
 void tern_arp_output(struct tern_stack *s, struct tern_iface *ifc, struct tern_pkt *pkt,
 		     tern_ip4_t next_hop, tern_time_t now);
-/* Gratuitous ARP announcement of addr (RFC 5227 §2.3). */
+/* Gratuitous ARP announcement of addr (RFC 5227 §2.3). An address added
+ * without probing is announced once, as a courtesy to neighbours' caches
+ * (Linux sends none by default); a probed address gets §2.3's two. */
 void tern_arp_announce(struct tern_stack *s, struct tern_iface *ifc, tern_ip4_t addr,
 		       tern_time_t now);
 /* Begin RFC 5227 probing for a tentative address. */
