@@ -222,6 +222,13 @@ struct tern_pkt *tern_reasm_input(struct tern_stack *s, struct tern_pkt *pkt,
 	}
 	if (!complete(r))
 		return NULL;
+	/* check_lengths() judged each fragment with its own header; the
+	 * datagram gets fragment zero's, options and all (RFC 791 §3.2). */
+	if (range_of(r->frags).hlen + r->total > TERN_IPV4_MAX_LEN) {
+		tern_drop(s, NULL, TERN_STAT_IP_REASM_TOO_BIG, TERN_LAYER_IP);
+		reasm_free(s, r);
+		return NULL;
+	}
 	struct tern_pkt *whole = assemble(s, r);
 	reasm_free(s, r);
 	if (whole)
