@@ -49,6 +49,7 @@
 #include "core/checksum.h"
 #include "core/stack_impl.h"
 #include "tern/netdev.h"
+#include "tern/socket.h"
 #include "tern/stack.h"
 #include "wire/arp.h"
 #include "wire/ethernet.h"
@@ -286,6 +287,55 @@ static void helper(struct tern_stack *s, struct fz_dev *devs, unsigned kind, uns
 	(void)s;
 }
 
+/* UDP sockets, so datagrams reach demultiplexing, receive queues, ICMP
+ * error delivery and (through the echoing one) the send path. */
+#define FZ_NSOCKS 5
+static int socks[FZ_NSOCKS];
+
+static void on_sock(void *ctx, struct tern_stack *s, int sd, unsigned events)
+{
+	static uint8_t buf[70000];
+	struct tern_sockaddr_in from;
+	if (events & TERN_POLLERR) {
+		int err;
+		size_t len = sizeof(err);
+		tern_getsockopt(s, sd, TERN_SOL_SOCKET, TERN_SO_ERROR, &err, &len);
+	}
+	if (!(events & TERN_POLLIN) || !ctx)
+		return; /* the others fill up: queue limits get exercised */
+	int n = tern_recvfrom(s, sd, buf, sizeof(buf), 0, &from);
+	if (n >= 0)
+		tern_sendto(s, sd, buf, (size_t)n, 0, &from);
+}
+
+static int open_udp(struct tern_stack *s, tern_ip4_t addr, uint16_t port, int opt,
+		    const struct tern_sockaddr_in *peer, bool echo)
+{
+	int one = 1;
+	int sd = tern_socket(s, TERN_AF_INET, TERN_SOCK_DGRAM, 0);
+	FZ_ASSERT(sd >= 0);
+	if (opt)
+		FZ_ASSERT(tern_setsockopt(s, sd, opt == TERN_IP_RECVERR ? TERN_IPPROTO_IP : TERN_SOL_SOCKET,
+					  opt, &one, sizeof(one)) == 0);
+	struct tern_sockaddr_in local = {addr, port};
+	FZ_ASSERT(tern_bind(s, sd, &local) == 0);
+	if (peer)
+		FZ_ASSERT(tern_connect(s, sd, peer) == 0);
+	tern_socket_set_callback(s, sd, on_sock, echo ? (void *)1 : NULL);
+	return sd;
+}
+
+static void open_sockets(struct tern_stack *s)
+{
+	struct tern_sockaddr_in peer = {TERN_IP4(10, 0, 0, 9), 9};
+	socks[0] = open_udp(s, 0, 7, 0, NULL, true);                    /* wildcard echo */
+	socks[1] = open_udp(s, IP_A, 53, 0, NULL, false);               /* exact address */
+	socks[2] = open_udp(s, 0, 5353, TERN_SO_REUSEPORT, NULL, false); /* a reuseport pair */
+	socks[3] = open_udp(s, 0, 5353, TERN_SO_REUSEPORT, NULL, false);
+	socks[4] = open_udp(s, IP_A, 40000, TERN_IP_RECVERR, &peer, false); /* connected */
+	tern_send(s, socks[4], "x", 1, 0); /* so ICMP errors about it can match */
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
@@ -320,6 +370,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FZ_ASSERT(tern_route_add(s, TERN_IP4(172, 16, 0, 0), 16, TERN_IP4(10, 0, 0, 9), 0, 0) == 0);
 	FZ_ASSERT(tern_stack_trace_subscribe(s, on_trace, NULL) >= 0);
 	FZ_ASSERT(tern_icmp_listen(s, on_icmp, NULL) >= 0);
+	open_sockets(s);
 
 	tern_time_t now = 0;
 	unsigned n = 0;
@@ -346,6 +397,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* Let every timer run out: ARP queues, reassembly, probing. */
 	advance(s, now + TERN_SEC(600));
+	for (int i = 0; i < FZ_NSOCKS; i++)
+		FZ_ASSERT(tern_close(s, socks[i]) == 0);
 	static int verbose = -1;
 	if (verbose < 0)
 		verbose = getenv("FUZZ_STACK_STATS") != NULL;
