@@ -11,6 +11,12 @@
  *   tern_rt_add_tap(rt, "tap0", "10.0.0.2/24", 0, NULL);
  *   tern_rt_add_route(rt, "0.0.0.0/0", "10.0.0.1");
  *   while (!stop) tern_rt_run_once(rt, TERN_SEC(1));
+ *
+ * Attaching a device polls the stack at the real clock first, so what
+ * configuration sends (address announcements) is stamped with the time it
+ * is sent. The program's own fds (stdin, control sockets) can share the
+ * wait (tern_rt_add_fd), and tern_rt_recvfrom / tern_rt_sendto give the
+ * socket API blocking conveniences on top.
  */
 #ifndef TERN_RT_H
 #define TERN_RT_H
@@ -51,5 +57,48 @@ int tern_rt_run_once(struct tern_rt *rt, tern_time_t max_wait);
  * (TERN_TIME_NEVER: no limit). Returns true if done() said so. */
 bool tern_rt_run_while(struct tern_rt *rt, bool (*done)(void *ctx), void *ctx,
 		       tern_time_t timeout);
+
+/* ---- the program's own file descriptors ---------------------------------- */
+
+/* A program on a tern host often has other inputs than the network: a
+ * terminal, a control socket. Registering them here puts them in the same
+ * wait as the devices, so one thread serves everything:
+ *
+ *   tern_rt_add_fd(rt, STDIN_FILENO, POLLIN, on_stdin, &app);
+ *
+ * fn runs from tern_rt_run_once, after received frames were handled and
+ * the stack was polled at the current time (so it may send at once), with
+ * poll(2)'s revents for fd (POLLERR, POLLHUP and POLLNVAL may come without
+ * being asked for: remove the fd then, or it will be reported again). It
+ * may add and remove fds, its own included. */
+#define TERN_RT_MAX_FDS 32
+typedef void (*tern_rt_fd_fn)(void *ctx, struct tern_rt *rt, int fd, short revents);
+/* events: POLLIN / POLLOUT as for poll(2). TERN_EEXIST if fd is already
+ * registered, TERN_ENOSPC beyond TERN_RT_MAX_FDS, TERN_EINVAL for fd < 0
+ * or fn NULL. The runner never closes the fd. */
+int tern_rt_add_fd(struct tern_rt *rt, int fd, short events, tern_rt_fd_fn fn, void *ctx);
+/* Change what fd waits for (0: nothing for now, it stays registered). */
+int tern_rt_set_fd_events(struct tern_rt *rt, int fd, short events);
+/* TERN_ENOENT if fd is not registered. */
+int tern_rt_del_fd(struct tern_rt *rt, int fd);
+
+/* ---- blocking conveniences (tern/socket.h on the real clock) ---------------- */
+
+/* The sockets API never blocks; these drive the runner until the call can
+ * complete, for programs that are happy to wait (examples/udp_echo.c). */
+struct tern_sockaddr_in;
+
+/* tern_recvfrom, waiting at most `timeout` (TERN_TIME_NEVER: forever) for
+ * a datagram or a pending error. Returns what tern_recvfrom returns;
+ * TERN_EAGAIN once the timeout passed; -EINTR if a signal interrupted the
+ * wait (as recvfrom(2) without SA_RESTART); a negative tern_err if a
+ * device failed. */
+int tern_rt_recvfrom(struct tern_rt *rt, int sd, void *buf, size_t len, int flags,
+		     struct tern_sockaddr_in *from, tern_time_t timeout);
+/* tern_sendto at the real current time: the stack is polled first, so the
+ * datagram (and its capture) is stamped now rather than at the last round.
+ * Never waits: a datagram for an unresolved neighbour waits in ARP's queue. */
+int tern_rt_sendto(struct tern_rt *rt, int sd, const void *buf, size_t len, int flags,
+		   const struct tern_sockaddr_in *to);
 
 #endif

@@ -8,7 +8,9 @@
  * earliest deadline (the stack's poll_at, every device's poll_at, the
  * caller's max_wait), sleeps in ppoll() on every device fd until then or
  * until a frame arrives, hands readable devices their frames, and polls
- * devices and stack with the current time.
+ * devices and stack with the current time. The program's own fds (stdin,
+ * a control socket) wait in the same ppoll() and are handed to their
+ * callbacks last, once the stack has caught up with the clock.
  */
 #define _GNU_SOURCE /* ppoll */
 #include <errno.h>
@@ -19,6 +21,18 @@
 
 #include "tern/err.h"
 #include "tern/rt.h"
+#include "tern/socket.h"
+
+/* A program fd in the wait. `id` tells a registration apart from a later
+ * one of the same fd, so a callback that removed (or replaced) another
+ * entry during a round does not get that entry's old revents. */
+struct rt_fd {
+	int fd;
+	short events;
+	tern_rt_fd_fn fn;
+	void *ctx;
+	uint64_t id;
+};
 
 struct tern_rt {
 	struct tern_stack *stack;
@@ -26,6 +40,9 @@ struct tern_rt {
 	 * in attach order. */
 	struct tern_netdev *devs[TERN_MAX_IFACES];
 	unsigned ndevs;
+	struct rt_fd fds[TERN_RT_MAX_FDS];
+	unsigned nfds;
+	uint64_t next_fd_id;
 };
 
 static tern_time_t clock_ns(clockid_t id)
@@ -216,8 +233,8 @@ static tern_time_t next_deadline(const struct tern_rt *rt, tern_time_t now, tern
 	return t;
 }
 
-/* Wait until `deadline` or until some fd is readable. Returns the number
- * of ready fds (0 on timeout or signal) or a negative tern_err. */
+/* Wait until `deadline` or until some fd is ready. Returns the number of
+ * ready fds (0 on timeout) or a negative errno (-EINTR for a signal). */
 static int wait_fds(struct pollfd *pfd, unsigned n, tern_time_t now, tern_time_t deadline)
 {
 	struct timespec ts, *tsp = NULL;
@@ -229,18 +246,82 @@ static int wait_fds(struct pollfd *pfd, unsigned n, tern_time_t now, tern_time_t
 		tsp = &ts;
 	}
 	int r = ppoll(pfd, n, tsp, NULL);
-	if (r < 0)
-		return errno == EINTR ? 0 : -errno;
-	return r;
+	return r < 0 ? -errno : r;
 }
 
-int tern_rt_run_once(struct tern_rt *rt, tern_time_t max_wait)
+/* ---- the program's fds ------------------------------------------------------ */
+
+static struct rt_fd *find_fd(struct tern_rt *rt, int fd)
 {
-	struct pollfd pfd[TERN_MAX_IFACES];
+	for (unsigned i = 0; i < rt->nfds; i++)
+		if (rt->fds[i].fd == fd)
+			return &rt->fds[i];
+	return NULL;
+}
+
+int tern_rt_add_fd(struct tern_rt *rt, int fd, short events, tern_rt_fd_fn fn, void *ctx)
+{
+	if (fd < 0 || !fn)
+		return TERN_EINVAL;
+	if (find_fd(rt, fd))
+		return TERN_EEXIST;
+	if (rt->nfds >= TERN_RT_MAX_FDS)
+		return TERN_ENOSPC;
+	rt->fds[rt->nfds++] = (struct rt_fd){fd, events, fn, ctx, ++rt->next_fd_id};
+	return 0;
+}
+
+int tern_rt_set_fd_events(struct tern_rt *rt, int fd, short events)
+{
+	struct rt_fd *f = find_fd(rt, fd);
+	if (!f)
+		return TERN_ENOENT;
+	f->events = events;
+	return 0;
+}
+
+int tern_rt_del_fd(struct tern_rt *rt, int fd)
+{
+	struct rt_fd *f = find_fd(rt, fd);
+	if (!f)
+		return TERN_ENOENT;
+	*f = rt->fds[--rt->nfds]; /* order carries no meaning */
+	return 0;
+}
+
+/* ---- one round -------------------------------------------------------------- */
+
+/* A program fd that was ready this round, remembered before any callback
+ * runs (callbacks may change the table). */
+struct ready_fd {
+	uint64_t id;
+	int fd;
+	short revents;
+};
+
+/* Hand each ready program fd to its callback, if it is still registered
+ * as it was when the round began. */
+static void run_fd_callbacks(struct tern_rt *rt, const struct ready_fd *ready, unsigned n)
+{
+	for (unsigned k = 0; k < n; k++) {
+		struct rt_fd *f = find_fd(rt, ready[k].fd);
+		if (f && f->id == ready[k].id)
+			f->fn(f->ctx, rt, f->fd, ready[k].revents);
+	}
+}
+
+/* One round of the loop; *interrupted tells whether a signal cut the
+ * wait short. */
+static int run_round(struct tern_rt *rt, tern_time_t max_wait, bool *interrupted)
+{
+	struct pollfd pfd[TERN_MAX_IFACES + TERN_RT_MAX_FDS];
 	unsigned owner[TERN_MAX_IFACES];
-	unsigned n = 0;
+	uint64_t fd_id[TERN_RT_MAX_FDS];
+	struct ready_fd ready[TERN_RT_MAX_FDS];
+	unsigned n = 0, nready = 0;
 	tern_time_t now = tern_rt_now(rt);
 
+	*interrupted = false;
 	for (unsigned i = 0; i < rt->ndevs; i++) {
 		int fd = tern_netdev_fd(rt->devs[i]);
 		if (fd < 0)
@@ -248,21 +329,42 @@ int tern_rt_run_once(struct tern_rt *rt, tern_time_t max_wait)
 		pfd[n] = (struct pollfd){.fd = fd, .events = POLLIN};
 		owner[n++] = i;
 	}
+	unsigned ndev_fds = n;
+	for (unsigned i = 0; i < rt->nfds; i++) {
+		pfd[n++] = (struct pollfd){.fd = rt->fds[i].fd, .events = rt->fds[i].events};
+		fd_id[i] = rt->fds[i].id;
+	}
 	int r = wait_fds(pfd, n, now, next_deadline(rt, now, max_wait));
-	if (r < 0)
-		return r;
+	if (r < 0) {
+		if (r != -EINTR)
+			return r;
+		*interrupted = true;
+		r = 0;
+	}
 
 	now = tern_rt_now(rt);
-	for (unsigned k = 0; r > 0 && k < n; k++) {
+	for (unsigned k = 0; r > 0 && k < ndev_fds; k++) {
 		if (pfd[k].revents & (POLLERR | POLLNVAL))
 			return TERN_EIO;
 		if (pfd[k].revents & POLLIN)
 			tern_netdev_read_ready(rt->devs[owner[k]], now);
 	}
+	for (unsigned k = ndev_fds; r > 0 && k < n; k++) {
+		if (pfd[k].revents)
+			ready[nready++] = (struct ready_fd){fd_id[k - ndev_fds], pfd[k].fd,
+							    pfd[k].revents};
+	}
 	for (unsigned i = 0; i < rt->ndevs; i++)
 		tern_netdev_poll(rt->devs[i], now);
 	tern_stack_poll(rt->stack, now);
+	run_fd_callbacks(rt, ready, nready);
 	return 0;
+}
+
+int tern_rt_run_once(struct tern_rt *rt, tern_time_t max_wait)
+{
+	bool interrupted;
+	return run_round(rt, max_wait, &interrupted);
 }
 
 bool tern_rt_run_while(struct tern_rt *rt, bool (*done)(void *ctx), void *ctx,
@@ -280,4 +382,42 @@ bool tern_rt_run_while(struct tern_rt *rt, bool (*done)(void *ctx), void *ctx,
 			return false;
 	}
 	return true;
+}
+
+/* ---- blocking conveniences -------------------------------------------------- */
+
+/* now + timeout, saturating at TERN_TIME_NEVER. */
+static tern_time_t deadline_after(tern_time_t now, tern_time_t timeout)
+{
+	if (timeout == TERN_TIME_NEVER || timeout >= TERN_TIME_NEVER - now)
+		return TERN_TIME_NEVER;
+	return now + (timeout > 0 ? timeout : 0);
+}
+
+int tern_rt_recvfrom(struct tern_rt *rt, int sd, void *buf, size_t len, int flags,
+		     struct tern_sockaddr_in *from, tern_time_t timeout)
+{
+	tern_time_t end = deadline_after(tern_rt_now(rt), timeout);
+	for (;;) {
+		int r = tern_recvfrom(rt->stack, sd, buf, len, flags, from);
+		if (r != TERN_EAGAIN)
+			return r;
+		tern_time_t now = tern_rt_now(rt);
+		if (now >= end)
+			return TERN_EAGAIN;
+		bool interrupted;
+		r = run_round(rt, end == TERN_TIME_NEVER ? TERN_TIME_NEVER : end - now,
+			      &interrupted);
+		if (r < 0)
+			return r;
+		if (interrupted)
+			return -EINTR;
+	}
+}
+
+int tern_rt_sendto(struct tern_rt *rt, int sd, const void *buf, size_t len, int flags,
+		   const struct tern_sockaddr_in *to)
+{
+	tern_stack_poll(rt->stack, tern_rt_now(rt));
+	return tern_sendto(rt->stack, sd, buf, len, flags, to);
 }

@@ -409,10 +409,8 @@ struct tern_rt *cli_net_up(const struct cli_net *n, const char *cmd,
 		cli_error(cmd, "cannot create the stack: out of memory");
 		return NULL;
 	}
-	/* Let the stack see the clock before anything is sent: adding an
-	 * address announces it at the stack's idea of now, which a capture
-	 * records. */
-	tern_stack_poll(tern_rt_stack(rt), tern_rt_now(rt));
+	/* tern_rt_add_tap polls the stack at the real clock before it
+	 * attaches, so announcements are stamped with the time they leave. */
 	for (unsigned i = 0; i < n->ntaps; i++) {
 		if (add_one_tap(rt, n, cmd, i) < 0)
 			goto fail;

@@ -236,7 +236,12 @@ int cmd_traceroute(int argc, char **argv)
 	struct tr_args a;
 	memset(&a, 0, sizeof(a));
 	tern_traceroute_opts_init(&a.o);
-	a.o.ident = (uint16_t)(getpid() & 0xffff);
+	/* The ICMP id and the UDP probes' source port: an ephemeral port, as
+	 * Linux's traceroute gets from the kernel, here from the dynamic
+	 * range tern's sockets use (49152 + pid mod 16384). getpid() & 0xffff
+	 * could be a well-known port, which tshark then decodes the probes as
+	 * (rwho on 513 ...). */
+	a.o.ident = (uint16_t)(49152 + getpid() % 16384);
 	a.net.max_taps = 1;
 
 	int rc = parse_args(&a, argc, argv);
