@@ -436,3 +436,39 @@ fail:
 	tern_rt_destroy(rt);
 	return NULL;
 }
+
+int cli_parse_options(const char *cmd, int argc, char **argv, const char *shortopts,
+		      const struct option *longopts, struct cli_net *net, cli_take_fn take,
+		      void *ctx, bool *help)
+{
+	int c;
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (c == 'h') {
+			*help = true;
+			return 0;
+		}
+		if (c == '?' || c == ':')
+			return cli_bad_option(cmd, c, argv);
+		int r = cli_net_option(net, cmd, c, optarg);
+		if (r < 0)
+			return CLI_EXIT_USAGE;
+		if (r == 0 && take(ctx, c, optarg) != 0)
+			return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+int cli_run_app(struct tern_rt *rt, const char *cmd, bool (*done)(const void *app),
+		const void *app)
+{
+	while (!cli_stop && !done(app)) {
+		int fatal = tern_rt_run_once(rt, TERN_SEC(1));
+		if (fatal < 0) {
+			cli_error(cmd, "device error: %s", tern_strerror(fatal));
+			return fatal;
+		}
+	}
+	return 0;
+}

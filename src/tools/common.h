@@ -144,6 +144,21 @@ int cli_net_check(const struct cli_net *n, const char *cmd, bool need_addr);
 struct tern_rt *cli_net_up(const struct cli_net *n, const char *cmd,
 			   const struct tern_stack_config *cfg);
 
+/* The option loop every TAP-host command shares: getopt_long over argv
+ * (opterr off; shortopts must start with ':'), the options above go to net,
+ * -h sets *help and stops, anything else goes to take(ctx, opt, arg), which
+ * returns 0 or non-zero after printing what was wrong. Leaves optind at
+ * the first operand. Returns 0 or CLI_EXIT_USAGE. */
+typedef int (*cli_take_fn)(void *ctx, int opt, const char *arg);
+int cli_parse_options(const char *cmd, int argc, char **argv, const char *shortopts,
+		      const struct option *longopts, struct cli_net *net, cli_take_fn take,
+		      void *ctx, bool *help);
+
+/* Drive the runner until done(app) is true or Ctrl-C. A device error is
+ * reported ("device error: ...") and returned (negative); else 0. */
+int cli_run_app(struct tern_rt *rt, const char *cmd, bool (*done)(const void *app),
+		const void *app);
+
 /* The usage text for the options above, to embed in --help. */
 extern const char cli_net_usage[];
 

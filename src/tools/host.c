@@ -125,6 +125,12 @@ static int take_option(struct host_args *a, int c, const char *arg)
 	}
 }
 
+/* take_option with the signature cli_parse_options() calls. */
+static int take(void *a, int c, const char *arg)
+{
+	return take_option(a, c, arg);
+}
+
 static int parse_args(struct host_args *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -137,22 +143,10 @@ static int parse_args(struct host_args *a, int argc, char **argv)
 		{"udp-echo", required_argument, NULL, OPT_UDP_ECHO},
 		{NULL, 0, NULL, 0},
 	};
-	int c;
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			a->help = true;
-			return 0;
-		}
-		if (c == '?' || c == ':')
-			return cli_bad_option(CMD, c, argv);
-		int r = cli_net_option(&a->net, CMD, c, optarg);
-		if (r < 0)
-			return CLI_EXIT_USAGE;
-		if (r == 0 && take_option(a, c, optarg) != 0)
-			return CLI_EXIT_USAGE;
-	}
+	int rc = cli_parse_options(CMD, argc, argv, ":h", longopts, &a->net, take, a,
+				   &a->help);
+	if (rc || a->help)
+		return rc;
 	if (optind < argc)
 		return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
 	return 0;

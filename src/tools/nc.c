@@ -173,6 +173,12 @@ static int parse_operands(struct nc_args *a, int n, char **v)
 	return 0;
 }
 
+/* take_option with the signature cli_parse_options() calls. */
+static int take(void *a, int c, const char *arg)
+{
+	return take_option(a, c, arg);
+}
+
 static int parse_args(struct nc_args *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -180,22 +186,10 @@ static int parse_args(struct nc_args *a, int argc, char **argv)
 		CLI_NET_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
-	int c;
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, ":ulvnp:s:q:w:h", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			a->help = true;
-			return 0;
-		}
-		if (c == '?' || c == ':')
-			return cli_bad_option(CMD, c, argv);
-		int r = cli_net_option(&a->net, CMD, c, optarg);
-		if (r < 0)
-			return CLI_EXIT_USAGE;
-		if (r == 0 && take_option(a, c, optarg) != 0)
-			return CLI_EXIT_USAGE;
-	}
+	int rc = cli_parse_options(CMD, argc, argv, ":ulvnp:s:q:w:h", longopts, &a->net, take, a,
+				   &a->help);
+	if (rc || a->help)
+		return rc;
 	if (!a->udp) {
 		cli_error(CMD, "TCP is not implemented yet (UDP only: -u)");
 		return CLI_EXIT_USAGE;

@@ -113,6 +113,12 @@ static int take_option(struct ping_args *a, int c, const char *arg)
 	}
 }
 
+/* take_option with the signature cli_parse_options() calls. */
+static int take(void *a, int c, const char *arg)
+{
+	return take_option(a, c, arg);
+}
+
 static int parse_args(struct ping_args *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -120,22 +126,10 @@ static int parse_args(struct ping_args *a, int argc, char **argv)
 		CLI_NET_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
-	int c;
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, ":c:i:I:M:qs:t:W:w:h", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			a->help = true;
-			return 0;
-		}
-		if (c == '?' || c == ':')
-			return cli_bad_option(CMD, c, argv);
-		int r = cli_net_option(&a->net, CMD, c, optarg);
-		if (r < 0)
-			return CLI_EXIT_USAGE;
-		if (r == 0 && take_option(a, c, optarg) != 0)
-			return CLI_EXIT_USAGE;
-	}
+	int rc = cli_parse_options(CMD, argc, argv, ":c:i:I:M:qs:t:W:w:h", longopts, &a->net, take, a,
+				   &a->help);
+	if (rc || a->help)
+		return rc;
 	if (optind >= argc)
 		return cli_usage_error(CMD, "missing DESTINATION");
 	if (optind + 1 < argc)
@@ -166,6 +160,11 @@ static void start_error(const struct ping_args *a, int err)
 		cli_error(CMD, "cannot start: %s", tern_strerror(err));
 }
 
+static bool app_done(const void *app)
+{
+	return tern_ping_done(app);
+}
+
 static int run(struct ping_args *a)
 {
 	struct tern_stack_config cfg;
@@ -184,17 +183,10 @@ static int run(struct ping_args *a)
 		tern_rt_destroy(rt);
 		return CLI_EXIT_USAGE;
 	}
-	int fatal = 0;
-	while (!cli_stop && !tern_ping_done(p)) {
-		fatal = tern_rt_run_once(rt, TERN_SEC(1));
-		if (fatal < 0)
-			break;
-	}
+	int fatal = cli_run_app(rt, CMD, app_done, p);
 	int status = tern_ping_finish(p, tern_rt_now(rt));
-	if (fatal < 0) {
-		cli_error(CMD, "device error: %s", tern_strerror(fatal));
+	if (fatal < 0)
 		status = CLI_EXIT_USAGE;
-	}
 	tern_rt_destroy(rt);
 	return status;
 }

@@ -163,6 +163,12 @@ static int take_operands(struct tr_args *a, int argc, char **argv)
 	return 0;
 }
 
+/* take_option with the signature cli_parse_options() calls. */
+static int take(void *a, int c, const char *arg)
+{
+	return take_option(a, c, arg);
+}
+
 static int parse_args(struct tr_args *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -170,28 +176,21 @@ static int parse_args(struct tr_args *a, int argc, char **argv)
 		CLI_NET_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
-	int c;
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, ":If:m:N:np:q:w:h", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			a->help = true;
-			return 0;
-		}
-		if (c == '?' || c == ':')
-			return cli_bad_option(CMD, c, argv);
-		int r = cli_net_option(&a->net, CMD, c, optarg);
-		if (r < 0)
-			return CLI_EXIT_USAGE;
-		if (r == 0 && take_option(a, c, optarg) != 0)
-			return CLI_EXIT_USAGE;
-	}
+	int rc = cli_parse_options(CMD, argc, argv, ":If:m:N:np:q:w:h", longopts, &a->net, take, a,
+				   &a->help);
+	if (rc || a->help)
+		return rc;
 	return take_operands(a, argc, argv);
 }
 
 static void log_to_stderr(void *ctx, struct tern_stack *s, const char *msg)
 {
 	cli_error(CMD, "%s", msg);
+}
+
+static bool app_done(const void *app)
+{
+	return tern_traceroute_done(app);
 }
 
 static int run(struct tr_args *a)
@@ -216,17 +215,10 @@ static int run(struct tr_args *a)
 		tern_rt_destroy(rt);
 		return CLI_EXIT_USAGE;
 	}
-	int fatal = 0;
-	while (!cli_stop && !tern_traceroute_done(t)) {
-		fatal = tern_rt_run_once(rt, TERN_SEC(1));
-		if (fatal < 0)
-			break;
-	}
+	int fatal = cli_run_app(rt, CMD, app_done, t);
 	int status = tern_traceroute_finish(t, tern_rt_now(rt));
-	if (fatal < 0) {
-		cli_error(CMD, "device error: %s", tern_strerror(fatal));
+	if (fatal < 0)
 		status = CLI_EXIT_USAGE;
-	}
 	tern_rt_destroy(rt);
 	return status;
 }
