@@ -7,30 +7,8 @@
 #include <string.h>
 
 #include "harness.h"
+#include "unit/wire_util.h"
 #include "wire/icmp.h"
-
-/* Decode hex into a fresh malloc of exactly its length (ASan then flags
- * any read past the end). */
-static uint8_t *hex_alloc(const char *hex, size_t *len)
-{
-	size_t n = strlen(hex) / 2;
-	uint8_t *p = malloc(n);
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-		sscanf(hex + 2 * i, "%2x", &v);
-		p[i] = (uint8_t)v;
-	}
-	*len = n;
-	return p;
-}
-
-static uint8_t *dup_exact(const uint8_t *p, size_t n)
-{
-	uint8_t *q = malloc(n);
-	if (n)
-		memcpy(q, p, n);
-	return q;
-}
 
 /* Byte-pair reference checksum (RFC 1071 §1), independent of core/. */
 static uint16_t ref_csum(const uint8_t *p, size_t n)

@@ -9,30 +9,8 @@
 
 #include "core/checksum.h"
 #include "harness.h"
+#include "unit/wire_util.h"
 #include "wire/ipv4.h"
-
-/* Decode hex into a fresh malloc of exactly its length (ASan then flags
- * any read past the end). */
-static uint8_t *hex_alloc(const char *hex, size_t *len)
-{
-	size_t n = strlen(hex) / 2;
-	uint8_t *p = malloc(n);
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-		sscanf(hex + 2 * i, "%2x", &v);
-		p[i] = (uint8_t)v;
-	}
-	*len = n;
-	return p;
-}
-
-static uint8_t *dup_exact(const uint8_t *p, size_t n)
-{
-	uint8_t *q = malloc(n);
-	if (n)
-		memcpy(q, p, n);
-	return q;
-}
 
 #define A TERN_IP4(10, 0, 0, 1)
 #define B TERN_IP4(10, 0, 0, 2)
