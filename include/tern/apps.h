@@ -1,11 +1,12 @@
 /*
- * tern/apps.h — ping and traceroute as programs running on a tern host.
+ * tern/apps.h — ping, traceroute and nc as programs running on a tern host.
  *
  * Each is sans-I/O like the stack: start it on a stack at `now`; it sends
  * with stack timers and listens for ICMP, printing to `out` exactly what
  * iputils ping / traceroute print. Whoever drives the stack (the simulator
  * or the real-time runner) drives the app. Check done(), then finish()
- * prints the closing summary (ping) and frees.
+ * prints the closing summary (ping) and frees. nc has no end of its own:
+ * its user feeds it datagrams (tern_nc_send) and calls finish() to stop.
  */
 #ifndef TERN_APPS_H
 #define TERN_APPS_H
@@ -91,5 +92,35 @@ bool tern_traceroute_done(const struct tern_traceroute *t);
 void tern_traceroute_get_result(const struct tern_traceroute *t, struct tern_traceroute_result *r);
 /* Free; returns 0 if the destination was reached, 1 otherwise. */
 int tern_traceroute_finish(struct tern_traceroute *t, tern_time_t now);
+
+/* ---- nc (OpenBSD nc -u: UDP datagrams between stdin/stdout and a peer) ---- */
+
+struct tern_nc_opts {
+	bool listen;             /* -l: wait for a datagram, then talk to its sender only */
+	tern_ip4_t src;          /* -s; 0: route's choice */
+	uint16_t port;           /* -p local port (with listen: the port listened on); 0: ephemeral */
+	tern_ip4_t dst;          /* HOST (not with listen) */
+	uint16_t dst_port;       /* PORT (not with listen) */
+};
+
+struct tern_nc;
+/* Open the socket (bind, and connect unless listening). Every datagram
+ * received is written raw to `out`. Returns NULL and sets *err (the bind
+ * or connect error, TERN_EINVAL, TERN_ENOMEM) on failure. */
+struct tern_nc *tern_nc_start(struct tern_stack *s, const struct tern_nc_opts *o, FILE *out,
+			      tern_time_t now, int *err);
+/* Send one datagram at `now`, as nc does for each read of stdin. Returns
+ * len, TERN_ENOTCONN when listening and no peer is known yet, or the
+ * socket's error (a pending one, e.g. TERN_ECONNREFUSED, is also kept for
+ * tern_nc_error). */
+int tern_nc_send(struct tern_nc *nc, const void *buf, size_t len, tern_time_t now);
+bool tern_nc_has_peer(const struct tern_nc *nc);
+/* The first socket error seen (TERN_ECONNREFUSED after an ICMP port
+ * unreachable ...), 0 if none. */
+int tern_nc_error(const struct tern_nc *nc);
+/* Datagrams written to `out`. */
+unsigned tern_nc_received(const struct tern_nc *nc);
+/* Close and free; returns nc's exit status: 1 if an error was seen, else 0. */
+int tern_nc_finish(struct tern_nc *nc);
 
 #endif
