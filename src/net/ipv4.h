@@ -20,6 +20,11 @@ struct tern_iface;
 void tern_ipv4_input(struct tern_stack *s, struct tern_iface *ifc, struct tern_pkt *pkt,
 		     tern_time_t now);
 
+/* The route a datagram to dst takes, as tern_route_lookup, except that the
+ * limited broadcast 255.255.255.255 leaves by a route made for it or the
+ * first interface with an address (RFC 1122 §3.3.6), never via a gateway. */
+int tern_ipv4_route(struct tern_stack *s, tern_ip4_t dst, struct tern_route_result *rt);
+
 /* Send the payload in pkt (data = transport header onwards) to p->dst:
  * route, prepend the header, fragment if allowed. Consumes pkt, whatever
  * the result. Errors: TERN_ENETUNREACH, TERN_EMSGSIZE (df and too big),

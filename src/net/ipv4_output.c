@@ -120,8 +120,8 @@ int tern_ipv4_transmit(struct tern_stack *s, struct tern_iface *ifc, struct tern
 	return fragment(s, ifc, pkt, next_hop, now);
 }
 
-/* Pick the interface for a limited broadcast: a route for it if the user
- * made one, else the first interface with a usable address. */
+/* A limited broadcast goes out of a route the user made for it, else the
+ * first interface with a usable address; never to a gateway. */
 static int broadcast_route(struct tern_stack *s, struct tern_route_result *rt)
 {
 	if (tern_route_lookup(s, TERN_IP4_BROADCAST, rt) == 0 && !rt->local) {
@@ -129,10 +129,10 @@ static int broadcast_route(struct tern_stack *s, struct tern_route_result *rt)
 		return 0;
 	}
 	for (int i = 1; i < s->n_ifaces; i++) {
-		if (s->ifaces[i].used && tern_iface_pick_src(&s->ifaces[i], 0)) {
+		tern_ip4_t src = s->ifaces[i].used ? tern_iface_pick_src(&s->ifaces[i], 0) : 0;
+		if (src) {
 			*rt = (struct tern_route_result){
-				.ifindex = i, .next_hop = TERN_IP4_BROADCAST,
-				.src = tern_iface_pick_src(&s->ifaces[i], 0),
+				.ifindex = i, .next_hop = TERN_IP4_BROADCAST, .src = src,
 			};
 			return 0;
 		}
@@ -140,12 +140,16 @@ static int broadcast_route(struct tern_stack *s, struct tern_route_result *rt)
 	return TERN_ENETUNREACH;
 }
 
+int tern_ipv4_route(struct tern_stack *s, tern_ip4_t dst, struct tern_route_result *rt)
+{
+	return dst == TERN_IP4_BROADCAST ? broadcast_route(s, rt) : tern_route_lookup(s, dst, rt);
+}
+
 int tern_ipv4_output(struct tern_stack *s, struct tern_pkt *pkt, const struct tern_ip_send *p,
 		     tern_time_t now)
 {
 	struct tern_route_result rt;
-	int err = p->dst == TERN_IP4_BROADCAST ? broadcast_route(s, &rt)
-					       : tern_route_lookup(s, p->dst, &rt);
+	int err = tern_ipv4_route(s, p->dst, &rt);
 	size_t total = pkt->len + TERN_IPV4_HLEN;
 	if (err == 0 && total > TERN_IPV4_MAX_LEN)
 		err = TERN_EMSGSIZE;

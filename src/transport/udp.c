@@ -189,32 +189,6 @@ static int autobind(struct tern_stack *s, struct tern_sock *so)
 
 /* ---- routes ------------------------------------------------------------------ */
 
-static bool is_broadcast(const struct tern_stack *s, tern_ip4_t dst)
-{
-	return tern_ip4_is_our_broadcast(s, dst);
-}
-
-/* The route a datagram to dst takes, for its source address. The limited
- * broadcast goes where tern_ipv4_output sends it: a route the user made for
- * it, else the first interface with an address. */
-static int route_for(struct tern_stack *s, tern_ip4_t dst, struct tern_route_result *rt)
-{
-	if (dst != TERN_IP4_BROADCAST)
-		return tern_route_lookup(s, dst, rt);
-	if (tern_route_lookup(s, dst, rt) == 0 && !rt->local)
-		return 0;
-	for (int i = 1; i < s->n_ifaces; i++) {
-		tern_ip4_t src = s->ifaces[i].used ? tern_iface_pick_src(&s->ifaces[i], 0) : 0;
-		if (src) {
-			*rt = (struct tern_route_result){
-				.ifindex = i, .next_hop = TERN_IP4_BROADCAST, .src = src,
-			};
-			return 0;
-		}
-	}
-	return TERN_ENETUNREACH;
-}
-
 /* Linux sends to 0.0.0.0 as to "this host": the bound source, else
  * 127.0.0.1 (ip_route_output_key's rule for an unspecified destination). */
 static tern_ip4_t resolve_any(const struct tern_sock *so, tern_ip4_t dst)
@@ -231,14 +205,14 @@ static tern_ip4_t resolve_any(const struct tern_sock *so, tern_ip4_t dst)
 static int route_checked(struct tern_stack *s, const struct tern_sock *so, tern_ip4_t dst,
 			 struct tern_route_result *rt)
 {
-	int err = route_for(s, dst, rt);
+	int err = tern_ipv4_route(s, dst, rt);
 	if (err < 0) {
 		tern_stat_inc(s, TERN_STAT_IP_NO_ROUTE);
 		return err;
 	}
 	if (tern_ip4_is_loopback(so->src_addr) && !rt->local)
 		return TERN_EINVAL;
-	if (is_broadcast(s, dst) && !so->broadcast) {
+	if (tern_ip4_is_our_broadcast(s, dst) && !so->broadcast) {
 		tern_stat_inc(s, TERN_STAT_UDP_NO_BROADCAST);
 		return TERN_EACCES;
 	}
@@ -546,7 +520,7 @@ void tern_udp_input(struct tern_stack *s, struct tern_pkt *pkt, const struct ter
 	if (bad)
 		return tern_drop(s, pkt, bad, TERN_LAYER_IP);
 	tern_pkt_trim(pkt, (size_t)ip->hlen + udp.len); /* RFC 768: the length field rules */
-	if (is_broadcast(s, ip->dst) || tern_ip4_is_multicast(ip->dst))
+	if (tern_ip4_is_our_broadcast(s, ip->dst) || tern_ip4_is_multicast(ip->dst))
 		return deliver_multi(s, pkt, ip, &udp);
 	struct tern_sock *so = lookup(s, ip->dst, udp.dport, ip->src, udp.sport);
 	if (!so) {
