@@ -1,12 +1,13 @@
 /*
- * tern/apps.h — ping, traceroute and nc as programs running on a tern host.
+ * tern/apps.h — ping, traceroute, nc and ss as programs running on a tern host.
  *
  * Each is sans-I/O like the stack: start it on a stack at `now`; it sends
  * with stack timers and listens for ICMP, printing to `out` exactly what
  * iputils ping / traceroute print. Whoever drives the stack (the simulator
  * or the real-time runner) drives the app. Check done(), then finish()
- * prints the closing summary (ping) and frees. nc has no end of its own:
- * its user feeds it datagrams (tern_nc_send) and calls finish() to stop.
+ * prints the closing summary (ping) and frees. nc ends on -q or -w, or
+ * an error; its user feeds it datagrams and EOF (tern_nc_send, _eof).
+ * ss is not a running program: tern_ss_print prints a stack's sockets.
  */
 #ifndef TERN_APPS_H
 #define TERN_APPS_H
@@ -101,26 +102,68 @@ struct tern_nc_opts {
 	uint16_t port;           /* -p local port (with listen: the port listened on); 0: ephemeral */
 	tern_ip4_t dst;          /* HOST (not with listen) */
 	uint16_t dst_port;       /* PORT (not with listen) */
+	tern_time_t quit_after;  /* -q: done this long after tern_nc_eof; < 0: never, keep
+				  * receiving (the default of tern_nc_opts_init) */
+	tern_time_t idle;        /* -w: done after this long without a datagram either way,
+				  * counted once a peer is known; 0: never */
+	bool verbose;            /* -v: with listen, "Bound on ADDR PORT" and "Connection
+				  * received on ADDR PORT" on diag */
+	FILE *diag;              /* nc's messages (-v, errors); NULL: none */
+	const char *prog;        /* errors read "PROG: read: Connection refused"; NULL: "nc" */
 };
+/* Zero, and quit_after -1 (never), as nc without -q. */
+void tern_nc_opts_init(struct tern_nc_opts *o);
 
 struct tern_nc;
 /* Open the socket (bind, and connect unless listening). Every datagram
  * received is written raw to `out`. Returns NULL and sets *err (the bind
- * or connect error, TERN_EINVAL, TERN_ENOMEM) on failure. */
+ * or connect error, TERN_EINVAL, TERN_ENOMEM) on failure, having said why
+ * on diag. */
 struct tern_nc *tern_nc_start(struct tern_stack *s, const struct tern_nc_opts *o, FILE *out,
 			      tern_time_t now, int *err);
 /* Send one datagram at `now`, as nc does for each read of stdin. Returns
  * len, TERN_ENOTCONN when listening and no peer is known yet, or the
- * socket's error (a pending one, e.g. TERN_ECONNREFUSED, is also kept for
- * tern_nc_error). */
+ * socket's error (a pending one, e.g. TERN_ECONNREFUSED), which ends nc. */
 int tern_nc_send(struct tern_nc *nc, const void *buf, size_t len, tern_time_t now);
+/* The input ended (EOF on stdin): -q's countdown starts. */
+void tern_nc_eof(struct tern_nc *nc, tern_time_t now);
+/* nc has ended: -q or -w ran out, or an error. */
+bool tern_nc_done(const struct tern_nc *nc);
 bool tern_nc_has_peer(const struct tern_nc *nc);
-/* The first socket error seen (TERN_ECONNREFUSED after an ICMP port
- * unreachable ...), 0 if none. */
+/* The first error seen (TERN_ECONNREFUSED after an ICMP port unreachable,
+ * TERN_EIO when `out` failed ...), 0 if none. */
 int tern_nc_error(const struct tern_nc *nc);
 /* Datagrams written to `out`. */
 unsigned tern_nc_received(const struct tern_nc *nc);
-/* Close and free; returns nc's exit status: 1 if an error was seen, else 0. */
+/* Close and free; returns nc's exit status: 1 if an error was seen, else
+ * 0. Datagrams still waiting in the stack (tern_stack_tx_pending) are sent
+ * as long as the stack runs. */
 int tern_nc_finish(struct tern_nc *nc);
+
+/* ---- ss (iproute2 ss: the table of a stack's sockets) ---- */
+
+enum tern_ss_select {
+	TERN_SS_DEFAULT,         /* each table's default: connected sockets only */
+	TERN_SS_LISTENING,       /* -l: listening ones (for UDP: unconnected, UNCONN) */
+	TERN_SS_ALL,             /* -a: every state */
+};
+
+struct tern_ss_opts {
+	bool tcp, udp;           /* -t, -u; neither: every table, as ss */
+	enum tern_ss_select select;
+	bool numeric;            /* -n: ports as numbers (else /etc/services names,
+				  * except in the ephemeral range 49152-65535) */
+	bool processes;          /* -p: users:(("OWNER",pid=PID,fd=SD)), OWNER being the
+				  * socket's owner tag ("tern" if none), SD its descriptor */
+	bool info;               /* -i: a second line of counters per socket */
+	bool no_header;          /* -H */
+	int screen_width;        /* > 0: spread the columns over a terminal this wide */
+	long pid;                /* the PID that -p shows */
+};
+
+/* Print the sockets of stack s to `out`, byte for byte as ss prints a
+ * Linux host's with the same options; zeroed options are a plain `ss`.
+ * Returns 0, or TERN_ENOMEM (having printed nothing). */
+int tern_ss_print(struct tern_stack *s, const struct tern_ss_opts *o, FILE *out);
 
 #endif

@@ -57,6 +57,12 @@ int tern_rt_run_once(struct tern_rt *rt, tern_time_t max_wait);
  * (TERN_TIME_NEVER: no limit). Returns true if done() said so. */
 bool tern_rt_run_while(struct tern_rt *rt, bool (*done)(void *ctx), void *ctx,
 		       tern_time_t timeout);
+/* Whether anything is still on its way out: held by the stack (waiting for
+ * ARP, tern_stack_tx_pending) or by a device (a fault injector's delay
+ * line, a rate-limited queue). A program about to exit runs the loop until
+ * this is false (bounded by ARP's give-up time): the kernel would send
+ * those frames after the program exited, but here the stack goes with it. */
+bool tern_rt_tx_pending(const struct tern_rt *rt);
 
 /* ---- the program's own file descriptors ---------------------------------- */
 

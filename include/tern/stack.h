@@ -77,6 +77,11 @@ void tern_stack_poll(struct tern_stack *s, tern_time_t now);
 tern_time_t tern_stack_poll_at(const struct tern_stack *s);
 /* The latest `now` the stack has seen (from input or poll). */
 tern_time_t tern_stack_now(const struct tern_stack *s);
+/* Packets the stack still holds on their way out: waiting for a
+ * neighbour's address (ARP) or on the loopback queue. A program about to
+ * exit polls until this is 0 (or ARP gives up), as the kernel would send
+ * them after the program is gone. */
+size_t tern_stack_tx_pending(const struct tern_stack *s);
 
 /* Timers, for the stack's own modules and for applications running on the
  * host (ping, traceroute): embed a tern_timer in your object, recover the

@@ -166,6 +166,11 @@ tern_time_t tern_stack_poll_at(const struct tern_stack *s)
 	return t ? t->when : TERN_TIME_NEVER;
 }
 
+size_t tern_stack_tx_pending(const struct tern_stack *s)
+{
+	return s->loopback.len + tern_arp_queued(s);
+}
+
 /* ---- packets, drops, trace, log ---- */
 
 struct tern_pkt *tern_stack_pkt_alloc(struct tern_stack *s, size_t data_len)

@@ -88,6 +88,16 @@ void tern_arp_flush_iface(struct tern_stack *s, int ifindex)
 			entry_delete(s, &c->entries[i]);
 }
 
+size_t tern_arp_queued(const struct tern_stack *s)
+{
+	const struct tern_arp_cache *c = &s->arp;
+	size_t n = 0;
+	for (uint32_t i = 0; i < c->size; i++)
+		if (c->entries[i].state != TERN_ARP_FREE)
+			n += c->entries[i].queue.len;
+	return n;
+}
+
 static struct tern_arp_entry *entry_find(const struct tern_stack *s, int ifindex, tern_ip4_t ip)
 {
 	const struct tern_arp_cache *c = &s->arp;

@@ -64,6 +64,8 @@ void tern_arp_probe_start(struct tern_stack *s, struct tern_iface *ifc, struct t
 			  tern_time_t now);
 /* Forget every entry on an interface (address removed, link down). */
 void tern_arp_flush_iface(struct tern_stack *s, int ifindex);
+/* Datagrams queued on unresolved entries, over the whole cache. */
+size_t tern_arp_queued(const struct tern_stack *s);
 /* For tests and tools: the cached MAC of ip on ifindex (0, or TERN_ENOENT
  * / TERN_EAGAIN while incomplete). */
 int tern_arp_lookup(const struct tern_stack *s, int ifindex, tern_ip4_t ip, struct tern_mac *mac);

@@ -384,6 +384,16 @@ bool tern_rt_run_while(struct tern_rt *rt, bool (*done)(void *ctx), void *ctx,
 	return true;
 }
 
+bool tern_rt_tx_pending(const struct tern_rt *rt)
+{
+	if (tern_stack_tx_pending(rt->stack) > 0)
+		return true;
+	for (unsigned i = 0; i < rt->ndevs; i++)
+		if (tern_netdev_poll_at(rt->devs[i]) != TERN_TIME_NEVER)
+			return true;
+	return false;
+}
+
 /* ---- blocking conveniences -------------------------------------------------- */
 
 /* now + timeout, saturating at TERN_TIME_NEVER. */

@@ -1,9 +1,9 @@
 /*
  * tools/demo.c — `tern demo`: a first look at tern without root or TAP
  * devices. It builds host A — router R1 — router R2 — host B in the
- * simulator, runs ping and traceroute on A in virtual time, prints what
- * they print (with a few words on what to notice) and leaves a pcap per
- * interface to open in Wireshark.
+ * simulator, runs ping, traceroute and nc on A (and nc and ss on B) in
+ * virtual time, prints what they print (with a few words on what to
+ * notice) and leaves a pcap per interface to open in Wireshark.
  */
 #include <errno.h>
 #include <glob.h>
@@ -27,9 +27,9 @@ static void usage(FILE *f)
 		"Usage: tern demo [--seed N] [--out DIR]\n"
 		"\n"
 		"Build a small internetwork in the simulator (host A, routers R1 and R2,\n"
-		"host B), run ping and traceroute from A to B in virtual time, and print\n"
-		"what they print. Nothing touches the real network and no root is needed;\n"
-		"the same seed prints the same output every time.\n"
+		"host B), run ping, traceroute and nc from A to B and ss on B in virtual\n"
+		"time, and print what they print. Nothing touches the real network and no\n"
+		"root is needed; the same seed prints the same output every time.\n"
 		"\n"
 		"Options:\n"
 		"  --seed N     seed for every random choice in the simulation (default 1)\n"
@@ -56,7 +56,8 @@ static const char topology[] =
 	"\n"
 	"A sends everything off its subnet to R1 (default gateway), B to R2. R1\n"
 	"reaches 10.0.2.0/24 through R2 and R2 reaches 10.0.1.0/24 through R1.\n"
-	"Every command below runs on host A, exactly as the real program would print.\n";
+	"Each command below runs on the host its prompt names (A$, B$), printing exactly\n"
+	"what the real program would.\n";
 
 static int must(int rc, const char *what)
 {
@@ -97,10 +98,11 @@ static int build(struct demo *d)
 
 /* ---- the commands ----------------------------------------------------------- */
 
-static void heading(const struct demo *d, const char *cmdline, const char *explain)
+static void heading(const struct demo *d, const char *host, const char *cmdline,
+		    const char *explain)
 {
 	tern_time_t now = tern_sim_now(d->sim);
-	printf("\n== A$ %s        [virtual time %lld.%03lld s]\n", cmdline,
+	printf("\n== %s$ %s        [virtual time %lld.%03lld s]\n", host, cmdline,
 	       (long long)(now / TERN_SEC(1)), (long long)(now % TERN_SEC(1) / TERN_MSEC(1)));
 	printf("%s\n\n", explain);
 	fflush(stdout);
@@ -150,34 +152,80 @@ static int run_traceroute(struct demo *d)
 	return 0;
 }
 
+static bool nc_done(void *nc)
+{
+	return tern_nc_done(nc);
+}
+
+/* B listens with nc, A sends it a line; then ss on B shows the socket. */
+static int run_nc_ss(struct demo *d)
+{
+	static const char line[] = "hello from A\n";
+	struct tern_nc_opts ol, oa;
+	int err;
+	tern_nc_opts_init(&ol);
+	ol.listen = true;
+	ol.port = 5000;
+	tern_nc_opts_init(&oa);
+	oa.dst = TERN_IP4(10, 0, 2, 2);
+	oa.dst_port = 5000;
+	oa.quit_after = TERN_SEC(1);
+	heading(d, "A", "echo 'hello from A' | nc -u -q 1 10.0.2.2 5000",
+		"Meanwhile B runs `nc -u -l -p 5000`, printing every datagram it receives;\n"
+		"what B's nc printed follows. A's nc quits one second after its input ends.");
+	struct tern_nc *b = tern_nc_start(d->b, &ol, stdout, tern_sim_now(d->sim), &err);
+	if (!b)
+		return must(err, "start nc on B");
+	struct tern_nc *a = tern_nc_start(d->a, &oa, stdout, tern_sim_now(d->sim), &err);
+	if (!a) {
+		tern_nc_finish(b);
+		return must(err, "start nc on A");
+	}
+	tern_nc_send(a, line, sizeof(line) - 1, tern_sim_now(d->sim));
+	tern_nc_eof(a, tern_sim_now(d->sim));
+	tern_sim_run_while(d->sim, nc_done, a, tern_sim_now(d->sim) + DEMO_LIMIT);
+	tern_nc_finish(a);
+
+	heading(d, "B", "ss -u -a -n",
+		"B's nc socket, as ss shows it: after the first datagram nc \"connected\"\n"
+		"it to the sender (A's address and the port A's kernel, here tern, chose\n"
+		"at random from 49152-65535), so it is ESTAB and takes datagrams from A only.");
+	struct tern_ss_opts so = {.udp = true, .select = TERN_SS_ALL, .numeric = true};
+	int rc = tern_ss_print(d->b, &so, stdout);
+	tern_nc_finish(b);
+	return must(rc, "print B's sockets");
+}
+
 static int run_commands(struct demo *d)
 {
-	heading(d, "ping -c 3 10.0.2.2",
+	heading(d, "A", "ping -c 3 10.0.2.2",
 		"Three echo requests cross both routers. ttl=62 in the replies: B sent them\n"
 		"with TTL 64 and each router took one off. The first round trip is the\n"
 		"longest because A, R1 and R2 each resolve their next hop with ARP first.");
 	if (run_ping(d, 3, 56, false) < 0)
 		return -1;
 
-	heading(d, "ping -c 2 -s 4000 10.0.2.2",
+	heading(d, "A", "ping -c 2 -s 4000 10.0.2.2",
 		"A 4008-byte ICMP message does not fit one frame: A splits the datagram into\n"
 		"1500-byte fragments, R1 splits them again for the 1280-byte link, and B\n"
 		"reassembles them before it answers (its reply is fragmented the same way).");
 	if (run_ping(d, 2, 4000, false) < 0)
 		return -1;
 
-	heading(d, "ping -c 1 -M do -s 1400 10.0.2.2",
+	heading(d, "A", "ping -c 1 -M do -s 1400 10.0.2.2",
 		"With Don't Fragment set (-M do) the 1428-byte datagram fits A's link but not\n"
 		"R1-R2. R1 drops it and tells A \"fragmentation needed\" with the next-hop\n"
 		"MTU (RFC 1191): the signal path MTU discovery relies on.");
 	if (run_ping(d, 1, 1400, true) < 0)
 		return -1;
 
-	heading(d, "traceroute 10.0.2.2",
+	heading(d, "A", "traceroute 10.0.2.2",
 		"UDP probes with TTL 1, 2, 3: the router where the TTL runs out answers\n"
 		"\"time exceeded\" and so reveals itself; B, with nothing listening on port\n"
 		"33434 and up, answers \"port unreachable\", which ends the trace.");
-	return run_traceroute(d);
+	if (run_traceroute(d) < 0)
+		return -1;
+	return run_nc_ss(d);
 }
 
 /* ---- captures --------------------------------------------------------------- */

@@ -29,7 +29,7 @@
 #include "tern/rt.h"
 #include "tern/socket.h"
 #include "tools/common.h"
-#include "tools/ss_format.h"
+#include "tools/ss_opts.h"
 
 #define CMD "host"
 #define PROBE_LIMIT TERN_SEC(30) /* RFC 5227 probing takes under 10 s */
@@ -287,7 +287,11 @@ static void ctl_command(struct ctl *c, char *line, FILE *out)
 		else if (o.help)
 			ctl_help(out);
 		else
-			ss_render(out, s, &o, getpid());
+			{
+			o.ss.pid = (long)getpid();
+			if (tern_ss_print(s, &o.ss, out) < 0)
+				fprintf(out, "error: out of memory\n");
+		}
 	} else if (strcmp(argv[0], "stats") == 0 && argc <= 2 &&
 		   (argc == 1 || strcmp(argv[1], "-a") == 0)) {
 		tern_stack_stats_print(s, out, argc == 1);

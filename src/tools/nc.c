@@ -10,21 +10,15 @@
  *                                               stdin goes back to it and only its
  *                                               datagrams are accepted
  *
- * stdin is one more fd in the runner's wait (tern_rt_add_fd); the socket
- * reports through its callback. EOF on stdin: with -q N quit N seconds
- * later, without -q keep receiving. -w N: quit after N idle seconds (in
- * listen mode only once a peer is known, as nc).
+ * This is the library's nc engine (tern_nc_* in tern/apps.h, the same one
+ * the simulator runs) on one TAP device with the real clock: stdin is one
+ * more fd in the runner's wait (tern_rt_add_fd), fed to the engine; the
+ * engine does -q and -w, -v's reports and the error messages.
  *
  * Errors: a connected UDP socket gets ICMP errors (port unreachable →
  * ECONNREFUSED) on its next call. OpenBSD nc on Linux then exits 0 without
  * a word; tern nc says what happened, "tern nc: read: Connection refused"
  * (or "write: ..." if sending found it), and exits 1.
- *
- * Leaving: a datagram may still wait in ARP's queue when nc decides to
- * quit (-q 0 right after the first datagram to a new neighbour); the
- * kernel would send it after nc exited, but here the stack goes with the
- * process, so nc lingers (at most ARP's give-up time) until every datagram
- * it sent has left as a frame.
  */
 #include <errno.h>
 #include <poll.h>
@@ -33,6 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tern/apps.h"
 #include "tern/err.h"
 #include "tern/rt.h"
 #include "tern/socket.h"
@@ -199,224 +194,85 @@ static int parse_args(struct nc_args *a, int argc, char **argv)
 
 /* ---- running ------------------------------------------------------------------ */
 
+/* The nc engine (tern_nc_*, src/app/nc.c) does the protocol and -q/-w;
+ * this side feeds it stdin and drives the stack with the real clock. */
 struct nc {
 	struct tern_rt *rt;
-	struct tern_stack *s;
-	const struct nc_args *a;
-	int sd;
-	struct tern_sockaddr_in local;
-	bool connected;
-	bool stdin_watched;
-	bool stdin_eof;
-	tern_time_t eof_at;
-	tern_time_t last_activity;
-	bool done;
-	int status;
-	uint64_t sent, left;       /* datagrams sent; first frames of them seen leaving */
-	bool tracing;              /* on_trace counts `left` */
-	uint8_t buf[65536];
+	struct tern_nc *nc;
+	bool stdin_watched, stdin_eof;
+	uint8_t buf[STDIN_CHUNK];
 };
-
-static void finish(struct nc *nc, int status)
-{
-	nc->done = true;
-	if (status > nc->status)
-		nc->status = status;
-}
-
-static void fail_io(struct nc *nc, const char *op, int err)
-{
-	cli_error(CMD, "%s: %s", op, tern_strerror(err));
-	finish(nc, CLI_EXIT_FAIL);
-}
-
-static void write_stdout(struct nc *nc, const uint8_t *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(STDOUT_FILENO, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			cli_error(CMD, "write to stdout: %s", strerror(errno));
-			finish(nc, CLI_EXIT_FAIL);
-			return;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-}
 
 static void on_stdin(void *ctx, struct tern_rt *rt, int fd, short revents)
 {
-	struct nc *nc = ctx;
-	ssize_t n = read(fd, nc->buf, STDIN_CHUNK);
+	struct nc *c = ctx;
+	(void)revents;
+	ssize_t n = read(fd, c->buf, sizeof(c->buf));
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n <= 0) { /* EOF (or an unreadable stdin, taken as one) */
 		tern_rt_del_fd(rt, fd);
-		nc->stdin_watched = false;
-		nc->stdin_eof = true;
-		nc->eof_at = tern_rt_now(rt);
+		c->stdin_watched = false;
+		c->stdin_eof = true;
+		tern_nc_eof(c->nc, tern_rt_now(rt));
 		return;
 	}
-	nc->last_activity = tern_rt_now(rt);
-	/* The runner polled the stack just now: send at once. */
-	int rc = tern_send(nc->s, nc->sd, nc->buf, (size_t)n, 0);
-	if (rc < 0)
-		fail_io(nc, "write", rc);
-	else
-		nc->sent++;
+	/* Errors end the engine, which reports them ("write: ..."). */
+	tern_nc_send(c->nc, c->buf, (size_t)n, tern_rt_now(rt));
 }
 
-static void watch_stdin(struct nc *nc)
+/* stdin is read once there is someone to send it to (with -l: after the
+ * first datagram). */
+static int watch_stdin(struct nc *c)
 {
-	if (nc->stdin_watched || nc->stdin_eof)
-		return;
-	int rc = tern_rt_add_fd(nc->rt, STDIN_FILENO, POLLIN, on_stdin, nc);
-	if (rc < 0)
-		fail_io(nc, "stdin", rc);
-	else
-		nc->stdin_watched = true;
-}
-
-/* Listen mode, first datagram: from now on, talk to its sender only. */
-static void take_peer(struct nc *nc, const struct tern_sockaddr_in *from)
-{
-	char ip[TERN_IP4_STRLEN];
-	int rc = tern_connect(nc->s, nc->sd, from);
+	if (c->stdin_watched || c->stdin_eof || !tern_nc_has_peer(c->nc))
+		return 0;
+	int rc = tern_rt_add_fd(c->rt, STDIN_FILENO, POLLIN, on_stdin, c);
 	if (rc < 0) {
-		fail_io(nc, "connect", rc);
-		return;
-	}
-	nc->connected = true;
-	if (nc->a->verbose) {
-		fflush(stdout);
-		fprintf(stderr, "Connection received on %s %u\n", tern_ip4_str(from->addr, ip),
-			from->port);
-	}
-	watch_stdin(nc);
-}
-
-/* Runs inside the stack's input: print everything queued. */
-static void on_socket(void *ctx, struct tern_stack *s, int sd, unsigned events)
-{
-	struct nc *nc = ctx;
-	while (!nc->done) {
-		struct tern_sockaddr_in from;
-		int n = tern_recvfrom(s, sd, nc->buf, sizeof(nc->buf), 0, &from);
-		if (n == TERN_EAGAIN)
-			return;
-		if (n < 0) {
-			fail_io(nc, "read", n);
-			return;
-		}
-		nc->last_activity = tern_stack_now(s);
-		if (nc->a->listen && !nc->connected)
-			take_peer(nc, &from);
-		write_stdout(nc, nc->buf, (size_t)n);
-	}
-}
-
-static uint16_t rd16be(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-/* Count the frames that carry the start of one of our datagrams out (an
- * unfragmented datagram or its first fragment), to know when all left. */
-static void on_trace(void *ctx, struct tern_stack *s, const struct tern_trace_event *ev)
-{
-	struct nc *nc = ctx;
-	const uint8_t *f = ev->data;
-	if (ev->kind != TERN_TRACE_TX || ev->layer != TERN_LAYER_LINK || ev->len < 14 + 20 + 8)
-		return;
-	const uint8_t *ip = f + 14;
-	size_t hl = (size_t)(ip[0] & 0x0f) * 4;
-	if (rd16be(f + 12) != 0x0800 || ip[9] != TERN_IPPROTO_UDP || ev->len < 14 + hl + 8 ||
-	    (rd16be(ip + 6) & 0x1fff) != 0)
-		return;
-	uint32_t src = (uint32_t)ip[12] << 24 | (uint32_t)ip[13] << 16 | (uint32_t)ip[14] << 8 |
-		       ip[15];
-	if (rd16be(ip + hl) == nc->local.port && (nc->local.addr == 0 || src == nc->local.addr))
-		nc->left++;
-}
-
-static int open_socket(struct nc *nc)
-{
-	const struct nc_args *a = nc->a;
-	struct tern_stack *s = nc->s;
-	char ip[TERN_IP4_STRLEN];
-	int sd = tern_socket(s, TERN_AF_INET, TERN_SOCK_DGRAM, 0);
-	if (sd < 0) {
-		cli_error(CMD, "socket: %s", tern_strerror(sd));
+		cli_error(CMD, "stdin: %s", tern_strerror(rc));
 		return -1;
 	}
-	nc->sd = sd;
-	tern_socket_set_owner(s, sd, "nc");
-	tern_socket_set_callback(s, sd, on_socket, nc);
-	tern_ip4_t laddr = a->has_src ? a->src : a->listen && a->has_host ? a->host : 0;
-	if (laddr || a->port >= 0) {
-		struct tern_sockaddr_in b = {laddr, a->port >= 0 ? (uint16_t)a->port : 0};
-		int rc = tern_bind(s, sd, &b);
-		if (rc < 0) {
-			cli_error(CMD, "bind %s:%u: %s", tern_ip4_str(laddr, ip), b.port,
-				  tern_strerror(rc));
-			return -1;
-		}
-	}
-	if (!a->listen) {
-		struct tern_sockaddr_in peer = {a->host, a->dport};
-		int rc = tern_connect(s, sd, &peer);
-		if (rc < 0) {
-			cli_error(CMD, "connect to %s port %u (udp) failed: %s",
-				  tern_ip4_str(a->host, ip), a->dport, tern_strerror(rc));
-			return -1;
-		}
-		nc->connected = true;
-	}
-	tern_getsockname(s, sd, &nc->local);
-	if (a->listen && a->verbose) {
-		fprintf(stderr, "Bound on %s %u\n", tern_ip4_str(nc->local.addr, ip), nc->local.port);
-		fflush(stderr);
-	}
+	c->stdin_watched = true;
 	return 0;
 }
 
-/* When nc must next look at the clock: -q after EOF, -w after silence. */
-static tern_time_t own_deadline(const struct nc *nc)
+static int loop(struct nc *c)
 {
-	tern_time_t t = TERN_TIME_NEVER;
-	if (nc->stdin_eof && nc->a->quit_after >= 0)
-		t = nc->eof_at + nc->a->quit_after;
-	if (nc->a->idle > 0 && nc->connected && nc->last_activity + nc->a->idle < t)
-		t = nc->last_activity + nc->a->idle;
-	return t;
-}
-
-static int loop(struct nc *nc)
-{
-	while (!cli_stop && !nc->done) {
-		tern_time_t now = tern_rt_now(nc->rt);
-		tern_time_t t = own_deadline(nc);
-		if (now >= t) {
-			finish(nc, CLI_EXIT_OK);
-			break;
-		}
-		tern_time_t wait = t == TERN_TIME_NEVER ? TERN_SEC(1) : t - now;
-		int rc = tern_rt_run_once(nc->rt, wait < TERN_SEC(1) ? wait : TERN_SEC(1));
+	while (!cli_stop && !tern_nc_done(c->nc)) {
+		if (watch_stdin(c) < 0)
+			return CLI_EXIT_FAIL;
+		int rc = tern_rt_run_once(c->rt, TERN_SEC(1));
 		if (rc < 0) {
 			cli_error(CMD, "device error: %s", tern_strerror(rc));
 			return CLI_EXIT_USAGE;
 		}
 	}
-	/* Let what is still waiting for ARP leave, unless stopped by a
-	 * signal or an error. */
-	tern_time_t end = tern_rt_now(nc->rt) + LINGER_MAX;
-	while (!cli_stop && nc->tracing && nc->status == 0 && nc->left < nc->sent &&
-	       tern_rt_now(nc->rt) < end)
-		if (tern_rt_run_once(nc->rt, TERN_MSEC(50)) < 0)
+	/* A datagram may still wait for ARP (-q 0 right after the first one
+	 * to a new neighbour) or in a --delay line: the kernel would send it
+	 * after nc exited, but here the stack goes with the process, so
+	 * linger (at most ARP's give-up time) until it has left, unless
+	 * stopped or failed. */
+	tern_time_t end = tern_rt_now(c->rt) + LINGER_MAX;
+	while (!cli_stop && tern_nc_error(c->nc) == 0 && tern_rt_tx_pending(c->rt) &&
+	       tern_rt_now(c->rt) < end)
+		if (tern_rt_run_once(c->rt, TERN_MSEC(50)) < 0)
 			break;
-	return nc->status;
+	return CLI_EXIT_OK;
+}
+
+static void engine_opts(const struct nc_args *a, struct tern_nc_opts *o)
+{
+	tern_nc_opts_init(o);
+	o->listen = a->listen;
+	o->src = a->has_src ? a->src : a->listen && a->has_host ? a->host : 0;
+	o->port = a->port >= 0 ? (uint16_t)a->port : 0;
+	o->dst = a->listen ? 0 : a->host;
+	o->dst_port = a->listen ? 0 : a->dport;
+	o->quit_after = a->quit_after;
+	o->idle = a->idle;
+	o->verbose = a->verbose;
+	o->diag = stderr;
+	o->prog = "tern " CMD;
 }
 
 static int run(const struct nc_args *a)
@@ -427,29 +283,24 @@ static int run(const struct nc_args *a)
 	struct tern_rt *rt = cli_net_up(&a->net, CMD, &cfg);
 	if (!rt)
 		return CLI_EXIT_USAGE;
-	struct nc *nc = calloc(1, sizeof(*nc));
-	if (!nc) {
+	struct nc *c = calloc(1, sizeof(*c));
+	if (!c) {
 		cli_error(CMD, "out of memory");
 		tern_rt_destroy(rt);
 		return CLI_EXIT_USAGE;
 	}
-	nc->rt = rt;
-	nc->s = tern_rt_stack(rt);
-	nc->a = a;
-	nc->sd = -1;
-	nc->last_activity = tern_rt_now(rt);
-	int status = CLI_EXIT_USAGE;
-	int handle = tern_stack_trace_subscribe(nc->s, on_trace, nc);
-	nc->tracing = handle >= 0;
-	if (open_socket(nc) == 0) {
-		if (!a->listen)
-			watch_stdin(nc);
-		status = loop(nc);
+	c->rt = rt;
+	struct tern_nc_opts o;
+	engine_opts(a, &o);
+	int err, status = CLI_EXIT_USAGE;
+	c->nc = tern_nc_start(tern_rt_stack(rt), &o, stdout, tern_rt_now(rt), &err);
+	if (c->nc) {
+		status = loop(c);
+		int rc = tern_nc_finish(c->nc);
+		status = status ? status : rc ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 	}
-	if (handle >= 0)
-		tern_stack_trace_unsubscribe(nc->s, handle);
 	tern_rt_destroy(rt);
-	free(nc);
+	free(c);
 	return status;
 }
 

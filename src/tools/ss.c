@@ -21,7 +21,7 @@
  *   help           the list of commands
  *
  * so `echo stats | socat - UNIX-CONNECT:/run/tern/NAME.sock` works too.
- * The host renders the table (tools/ss_format.c): it owns the sockets and
+ * The host renders the table (tern_ss_print, src/app/ss.c): it owns the sockets and
  * ss's layout needs all rows at once. This side checks the options first,
  * so mistakes are reported here with exit status 2, then sends them in a
  * canonical form and copies the answer to stdout.
@@ -37,7 +37,7 @@
 #include <unistd.h>
 
 #include "tools/common.h"
-#include "tools/ss_format.h"
+#include "tools/ss_opts.h"
 
 #define CMD "ss"
 #define IO_TIMEOUT_SEC 5
@@ -201,9 +201,9 @@ int cmd_ss(int argc, char **argv)
 	}
 	/* As ss: on a terminal, spread the columns over its width. */
 	struct winsize ws;
-	if (o.screen_width == 0 && isatty(STDOUT_FILENO) &&
+	if (o.ss.screen_width == 0 && isatty(STDOUT_FILENO) &&
 	    ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-		o.screen_width = ws.ws_col;
+		o.ss.screen_width = ws.ws_col;
 
 	int fd = connect_host(o.host);
 	if (fd < 0)

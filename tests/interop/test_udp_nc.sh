@@ -17,6 +17,9 @@
 #     refused" and exits 1 (OpenBSD nc exits 0 silently there; tern says why);
 #  5. TCP is refused clearly: tern nc without -u exits 2 with
 #     "tern nc: TCP is not implemented yet (UDP only: -u)";
+#  6. -q 0 right after the first datagram to a neighbour not yet resolved:
+#     tern nc lingers until ARP lets the datagram go, and Linux gets it;
+#     -w 1 with -l: tern nc ends about 1 s after the last datagram;
 # and every capture decodes cleanly with good checksums.
 source "$(dirname "$0")/lib.sh" "$@" || exit 1
 source "$(dirname "$0")/lib_udp.sh" || exit 1
@@ -116,5 +119,38 @@ assert_eq 1 "$n" "Linux's port unreachable in tern nc's capture"
 run "$TERN" nc "${TN[@]}" 10.201.20.1 80
 assert_rc 2 "tern nc without -u"
 assert_eq "tern nc: TCP is not implemented yet (UDP only: -u)" "$RUN_OUT" "tern nc without -u"
+
+# ---- 6. -q 0 and -w --------------------------------------------------------
+# --delay 300 holds every frame 300 ms each way on tern's side, so ARP's
+# answer comes long after stdin's EOF: without lingering, nc would exit
+# with the datagram still queued.
+log "tern nc -u -q 0 --delay 300 -> Linux: the datagram waits for ARP, then leaves"
+bg_start linux-q0 /dev/null "$NS" "$PY" -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('0.0.0.0', 5003))
+s.settimeout(8)
+print(s.recv(100).decode().strip())"
+wait_udp_bound "$NS" 5003
+run_ns -t 15 "$NS" sh -c "printf 'quick\n' | '$TERN' nc -u -q 0 --delay 300 ${TN[*]} \
+	10.201.20.1 5003"
+assert_rc 0 "tern nc -u -q 0 10.201.20.1 5003"
+bg_wait linux-q0 10
+assert_eq "quick" "$(cat "$OUT/linux-q0.out")" "what Linux received from tern nc -q 0"
+
+log "socat -> tern nc -u -l -w 1: ends 1 s after the datagram"
+bg_start tern-idle /dev/null "$NS" "$TERN" nc -u -l -v -w 1 "${TN[@]}" 5004
+wait_file_match "$OUT/tern-idle.err" '^Bound on 0\.0\.0\.0 5004$' 10 "tern nc -l -w 1 ready"
+wait_link_up "$NS" tap0
+t0=$(date +%s%N)
+run_ns -t 10 "$NS" sh -c "printf 'then silence\n' | socat -u - UDP:10.201.20.2:5004"
+assert_rc 0 "socat -u - UDP:10.201.20.2:5004"
+bg_wait tern-idle 10
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$BG_RC" -eq 0 ] || fail "tern nc -u -l -w 1 exited $BG_RC: $(cat "$OUT/tern-idle.err")"
+assert_eq "then silence" "$(cat "$OUT/tern-idle.out")" "what tern nc -l -w 1 printed"
+[ "$ms" -ge 900 ] && [ "$ms" -lt 4000 ] ||
+	fail "tern nc -l -w 1 ended $ms ms after the datagram (expected about 1000)"
+log "tern nc -l -w 1 ended $ms ms after the datagram"
 
 pass

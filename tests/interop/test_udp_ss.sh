@@ -65,7 +65,7 @@ sorted_table() {
 		sort <<<"$1"
 	fi
 }
-for opts in "-u -a -n" "-u -l -n" "-u -a" "-u -a -n -H" "-u -n" "-t" "-n" "-t -u -a -n"; do
+for opts in "-u -a -n" "-u -l -n" "-u -a" "-u -a -n -H" "-u -n" "-t" "-n" "-t -u -a -n" "-t -u -l -n" "-u -a -l -n" "-u -l -a -n"; do
 	# shellcheck disable=SC2086 # word splitting of opts intended
 	run "$TERN" ss $opts --host "$H"
 	assert_rc 0 "tern ss $opts --host $H"

@@ -2,7 +2,9 @@
  * tests/sim/test_sim_nc.c — the nc engine (tern/apps.h) in the simulator:
  * two hosts on a 1 ms link, B listening on 5000 (nc -u -l -p 5000), A
  * sending to it (nc -u 10.0.0.2 5000). Datagrams both ways, a fragmented
- * 8000-byte one, and a port unreachable turned into ECONNREFUSED.
+ * 8000-byte one, and a port unreachable turned into ECONNREFUSED; -q and
+ * -w to the nanosecond of virtual time; -v's reports and the error
+ * messages; a datagram held for ARP counted by tern_stack_tx_pending.
  */
 #include "harness.h"
 
@@ -115,6 +117,172 @@ TEST(nc_udp_both_ways)
 	CHECK_EQ(peer_close(&pc), 1);
 	CHECK_EQ(peer_close(&pa), 0);
 	CHECK_EQ(peer_close(&pb), 0);
+	tern_sim_destroy(sim);
+}
+
+static bool nc_done(void *ctx)
+{
+	return tern_nc_done(ctx);
+}
+
+/* Two hosts A 10.0.0.1 and B 10.0.0.2 on a 1 ms link, settled. */
+static struct tern_sim *two_hosts(uint64_t seed, struct tern_stack **a, struct tern_stack **b)
+{
+	struct tern_sim *sim = tern_sim_create(seed);
+	struct tern_sim_link_opts lo = {.delay = TERN_MSEC(1)};
+	*a = tern_sim_host(sim, "A", NULL);
+	*b = tern_sim_host(sim, "B", NULL);
+	if (!*a || !*b ||
+	    tern_sim_connect(sim, *a, "10.0.0.1/24", *b, "10.0.0.2/24", &lo, NULL, NULL) < 0) {
+		tern_sim_destroy(sim);
+		return NULL;
+	}
+	tern_sim_run_until(sim, TERN_MSEC(100));
+	return sim;
+}
+
+/* -q 2: done exactly 2 s of virtual time after EOF, not before; -q 0: at
+ * once; no -q: never. */
+TEST(nc_quit_after_eof)
+{
+	struct tern_stack *a, *b;
+	struct tern_sim *sim = two_hosts(9, &a, &b);
+	REQUIRE(sim);
+	struct tern_nc_opts o;
+	tern_nc_opts_init(&o);
+	CHECK(o.quit_after < 0);
+	o.dst = TERN_IP4(10, 0, 0, 2);
+	o.dst_port = 5000;
+	struct peer never = {0}, two = {0}, zero = {0};
+	REQUIRE(peer_open(&never, sim, a, &o));
+	o.quit_after = TERN_SEC(2);
+	REQUIRE(peer_open(&two, sim, a, &o));
+	o.quit_after = 0;
+	REQUIRE(peer_open(&zero, sim, a, &o));
+
+	tern_time_t eof = tern_sim_now(sim);
+	tern_nc_eof(never.nc, eof);
+	tern_nc_eof(two.nc, eof);
+	tern_nc_eof(zero.nc, eof);
+	CHECK(tern_nc_done(zero.nc));
+	CHECK(!tern_nc_done(two.nc));
+	CHECK(tern_sim_run_while(sim, nc_done, two.nc, eof + TERN_SEC(10)));
+	CHECK_EQ(tern_sim_now(sim), eof + TERN_SEC(2));
+	tern_sim_run_for(sim, TERN_SEC(60));
+	CHECK(!tern_nc_done(never.nc));
+	CHECK_EQ(peer_close(&zero), 0);
+	CHECK_EQ(peer_close(&two), 0);
+	CHECK_EQ(peer_close(&never), 0);
+	tern_sim_destroy(sim);
+}
+
+/* -w 3 while listening: no clock before the first datagram; then done
+ * 3 s after the last datagram either way. */
+TEST(nc_idle_timeout)
+{
+	struct tern_stack *a, *b;
+	struct tern_sim *sim = two_hosts(10, &a, &b);
+	REQUIRE(sim);
+	struct tern_nc_opts ol, oc;
+	tern_nc_opts_init(&ol);
+	ol.listen = true;
+	ol.port = 5000;
+	ol.idle = TERN_SEC(3);
+	tern_nc_opts_init(&oc);
+	oc.dst = TERN_IP4(10, 0, 0, 2);
+	oc.dst_port = 5000;
+	struct peer pl = {0}, pc = {0};
+	REQUIRE(peer_open(&pl, sim, b, &ol));
+	REQUIRE(peer_open(&pc, sim, a, &oc));
+	tern_sim_run_for(sim, TERN_SEC(10));
+	CHECK(!tern_nc_done(pl.nc)); /* no peer yet: -w does not count */
+
+	CHECK(exchange(sim, &pc, &pl, "1\n", 2, 1));
+	tern_time_t first = tern_sim_now(sim);
+	tern_sim_run_for(sim, TERN_SEC(2));
+	CHECK(exchange(sim, &pc, &pl, "2\n", 2, 2)); /* activity: the clock restarts */
+	tern_time_t second = tern_sim_now(sim);
+	CHECK(tern_sim_run_while(sim, nc_done, pl.nc, first + TERN_SEC(20)));
+	CHECK_EQ(tern_sim_now(sim), second + TERN_SEC(3));
+	CHECK_EQ(pl.len, 4);
+	CHECK_EQ(peer_close(&pc), 0);
+	CHECK_EQ(peer_close(&pl), 0);
+	tern_sim_destroy(sim);
+}
+
+/* What nc says on diag: -v's reports with -l, and errors, which end it. */
+TEST(nc_diagnostics)
+{
+	struct tern_stack *a, *b;
+	struct tern_sim *sim = two_hosts(12, &a, &b);
+	REQUIRE(sim);
+	char *dbuf = NULL;
+	size_t dlen = 0;
+	FILE *diag = open_memstream(&dbuf, &dlen);
+	REQUIRE(diag);
+	struct tern_nc_opts ol, oc;
+	tern_nc_opts_init(&ol);
+	ol.listen = true;
+	ol.port = 5000;
+	ol.verbose = true;
+	ol.diag = diag;
+	tern_nc_opts_init(&oc);
+	oc.src = TERN_IP4(10, 0, 0, 1);
+	oc.port = 40000;
+	oc.dst = TERN_IP4(10, 0, 0, 2);
+	oc.dst_port = 5000;
+	oc.diag = diag;
+	oc.prog = "tern nc";
+	struct peer pl = {0}, pc = {0};
+	REQUIRE(peer_open(&pl, sim, b, &ol));
+	REQUIRE(peer_open(&pc, sim, a, &oc));
+	CHECK(exchange(sim, &pc, &pl, "hi\n", 3, 1));
+	fflush(diag);
+	CHECK_STR(dbuf, "Bound on 0.0.0.0 5000\nConnection received on 10.0.0.1 40000\n");
+
+	/* B's nc goes: A's next datagram meets a closed port. */
+	CHECK_EQ(peer_close(&pl), 0);
+	CHECK_EQ(tern_nc_send(pc.nc, "x", 1, tern_sim_now(sim)), 1);
+	CHECK(tern_sim_run_while(sim, nc_done, pc.nc, tern_sim_now(sim) + TERN_SEC(1)));
+	CHECK_EQ(tern_nc_error(pc.nc), TERN_ECONNREFUSED);
+	fflush(diag);
+	CHECK(strstr(dbuf, "Connection received on 10.0.0.1 40000\n"
+			   "tern nc: read: Connection refused\n") != NULL);
+
+	/* a port taken: the bind error names the address */
+	struct peer dup = {0};
+	CHECK(!peer_open(&dup, sim, a, &oc));
+	fflush(diag);
+	CHECK(strstr(dbuf, "tern nc: bind 10.0.0.1:40000: Address already in use\n") != NULL);
+	peer_close(&dup);
+	CHECK_EQ(peer_close(&pc), 1);
+	fclose(diag);
+	free(dbuf);
+	tern_sim_destroy(sim);
+}
+
+/* A datagram to a neighbour not yet resolved waits in the stack
+ * (tern_stack_tx_pending) until ARP answers. */
+TEST(nc_datagram_waits_for_arp)
+{
+	struct tern_stack *a, *b;
+	struct tern_sim *sim = two_hosts(13, &a, &b);
+	REQUIRE(sim);
+	struct tern_nc_opts o;
+	tern_nc_opts_init(&o);
+	o.dst = TERN_IP4(10, 0, 0, 2);
+	o.dst_port = 5000;
+	o.quit_after = 0;
+	struct peer p = {0};
+	REQUIRE(peer_open(&p, sim, a, &o));
+	CHECK_EQ(tern_stack_tx_pending(a), 0);
+	CHECK_EQ(tern_nc_send(p.nc, "x", 1, tern_sim_now(sim)), 1);
+	tern_nc_eof(p.nc, tern_sim_now(sim));
+	CHECK(tern_nc_done(p.nc));
+	CHECK_EQ(tern_stack_tx_pending(a), 1);
+	tern_sim_run_for(sim, TERN_MSEC(5)); /* request and reply: 2 ms */
+	CHECK_EQ(tern_stack_tx_pending(a), 0);
+	CHECK_EQ(peer_close(&p), 0);
 	tern_sim_destroy(sim);
 }
 

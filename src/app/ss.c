@@ -1,14 +1,14 @@
 /*
- * tools/ss_format.c — iproute2 ss's options, selection rules and table
- * layout, applied to a tern stack's sockets (see ss_format.h).
+ * app/ss.c — iproute2 ss's table of sockets for a tern stack
+ * (tern_ss_print in tern/apps.h).
  *
  * Which sockets: as ss. -t and -u pick tables (neither: all of them); each
  * table shows its default states unless -a (all) or -l (listening, which
- * for UDP means unconnected) says otherwise, the last of the two winning.
- * Defaults: TCP shows connection states, UDP only connected (ESTAB)
- * sockets, and with neither -t nor -u every table shows connection
- * states. The Netid column appears when more than one table is shown, the
- * State column when more than one state can be.
+ * for UDP means unconnected) says otherwise. Defaults: TCP shows
+ * connection states, UDP only connected (ESTAB) sockets, and with neither
+ * -t nor -u every table shows connection states. The Netid column appears
+ * when more than one table is shown, the State column when more than one
+ * state can be.
  *
  * Layout: as ss, each column is as wide as its widest cell (header
  * included), plus a one-space delimiter before every column but the
@@ -16,24 +16,20 @@
  * right-aligned, everything else left-aligned, and every cell padded, so
  * rows carry trailing spaces. ss does not measure the Process cell of the
  * last socket (it is still being written when the table is laid out);
- * neither does this, so the bytes match. On
- * a terminal (--screen-width N) the spare width is handed out over the
- * columns, right to left, and columns that do not fit start a new line.
+ * neither does this, so the bytes match. On a terminal (screen_width) the
+ * spare width is handed out over the columns, right to left, and columns
+ * that do not fit start a new line.
  */
 #define _GNU_SOURCE /* getservbyport in <netdb.h> */
-#include "tools/ss_format.h"
+#include "tern/apps.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
-#include <getopt.h>
 #include <netdb.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/un.h>
 
+#include "tern/err.h"
 #include "tern/socket.h"
-#include "tern/stack.h"
 
 /* ---- states, numbered as ss numbers them ---------------------------------- */
 
@@ -53,133 +49,12 @@ static const char *const state_names[SS_NSTATES] = {
 	"TIME-WAIT", "UNCONN", "CLOSE-WAIT", "LAST-ACK", "LISTEN", "CLOSING",
 };
 
-static int state_of(const char *name)
+static unsigned state_of(const char *name)
 {
 	for (int i = 1; i < SS_NSTATES; i++)
 		if (name && strcmp(name, state_names[i]) == 0)
 			return i;
 	return 0;
-}
-
-/* ---- options ----------------------------------------------------------------- */
-
-enum { OPT_HOST = 1000, OPT_SCREEN_WIDTH };
-
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-/* getopt_long returned '?' or ':' (opterr off): name the option. */
-static void bad_option(int c, char **argv, char *err, size_t errlen)
-{
-	bool is_short = optopt > 0 && optopt < 256;
-	const char *arg = optind > 0 ? argv[optind - 1] : "?";
-	int len = (int)strcspn(arg, "=");
-	if (c == ':' && is_short)
-		errf(err, errlen, "option '-%c' needs a value", optopt);
-	else if (c == ':')
-		errf(err, errlen, "option '%.*s' needs a value", len, arg);
-	else if (is_short)
-		errf(err, errlen, "unknown option '-%c'", optopt);
-	else
-		errf(err, errlen, "unknown option '%.*s'", len, arg);
-}
-
-int ss_parse(struct ss_opts *o, int argc, char **argv, char *err, size_t errlen)
-{
-	static const struct option longopts[] = {
-		{"tcp", no_argument, NULL, 't'},
-		{"udp", no_argument, NULL, 'u'},
-		{"listening", no_argument, NULL, 'l'},
-		{"all", no_argument, NULL, 'a'},
-		{"numeric", no_argument, NULL, 'n'},
-		{"processes", no_argument, NULL, 'p'},
-		{"info", no_argument, NULL, 'i'},
-		{"no-header", no_argument, NULL, 'H'},
-		{"help", no_argument, NULL, 'h'},
-		{"host", required_argument, NULL, OPT_HOST},
-		{"screen-width", required_argument, NULL, OPT_SCREEN_WIDTH},
-		{NULL, 0, NULL, 0},
-	};
-	int c;
-	memset(o, 0, sizeof(*o));
-	o->header = true;
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, ":tulanpiHh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 't': o->tcp = true; break;
-		case 'u': o->udp = true; break;
-		case 'l': o->states = SS_BIT(SS_LISTEN) | SS_BIT(SS_CLOSE); break;
-		case 'a': o->states = SS_ALL; break;
-		case 'n': o->numeric = true; break;
-		case 'p': o->processes = true; break;
-		case 'i': o->info = true; break;
-		case 'H': o->header = false; break;
-		case 'h': o->help = true; return 0;
-		case OPT_HOST:
-			if (!*optarg || strlen(optarg) > 31 || strchr(optarg, '/')) {
-				errf(err, errlen, "invalid value '%s' for --host: expected a tern host's "
-				     "name (1 to 31 characters, no '/')", optarg);
-				return -1;
-			}
-			o->host = optarg;
-			break;
-		case OPT_SCREEN_WIDTH: {
-			char *end;
-			errno = 0;
-			long w = strtol(optarg, &end, 10);
-			if (!*optarg || *end || errno || w < 1 || w > 100000) {
-				errf(err, errlen, "invalid value '%s' for --screen-width: expected "
-				     "1 to 100000 columns", optarg);
-				return -1;
-			}
-			o->screen_width = (int)w;
-			break;
-		}
-		default:
-			bad_option(c, argv, err, errlen);
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		errf(err, errlen, "unexpected argument '%s' (tern ss takes no filter expressions "
-		     "yet)", argv[optind]);
-		return -1;
-	}
-	return 0;
-}
-
-void ss_unparse(const struct ss_opts *o, char *buf, size_t len)
-{
-	snprintf(buf, len, "ss%s%s%s%s%s%s%s%s",
-		 o->tcp ? " -t" : "", o->udp ? " -u" : "",
-		 o->states == SS_ALL ? " -a" : o->states ? " -l" : "",
-		 o->numeric ? " -n" : "", o->processes ? " -p" : "", o->info ? " -i" : "",
-		 o->header ? "" : " -H", o->help ? " -h" : "");
-	if (o->screen_width > 0) {
-		size_t used = strlen(buf);
-		snprintf(buf + used, len - used, " --screen-width %d", o->screen_width);
-	}
-}
-
-const char *ss_run_dir(void)
-{
-	const char *d = getenv("TERN_RUN_DIR");
-	return d && *d ? d : "/run/tern";
-}
-
-int ss_ctl_path(const char *name, char *buf, size_t len)
-{
-	int n = snprintf(buf, len, "%s/%s.sock", ss_run_dir(), name);
-	return n < 0 || (size_t)n >= len || (size_t)n >= sizeof(((struct sockaddr_un *)0)->sun_path)
-		       ? -1 : 0;
 }
 
 /* ---- the table ----------------------------------------------------------------- */
@@ -249,7 +124,7 @@ static void port_str(char *buf, size_t len, uint16_t port, const char *proto, bo
 }
 
 static void fill_row(struct row *r, const struct tern_sock_info *si, const char *proto,
-		     const struct ss_opts *o, pid_t pid)
+		     const struct tern_ss_opts *o)
 {
 	char ip[TERN_IP4_STRLEN];
 	snprintf(r->cell[COL_NETID], CELL_LEN, "%s", proto);
@@ -264,7 +139,7 @@ static void fill_row(struct row *r, const struct tern_sock_info *si, const char 
 	 * is the tern host and the socket descriptor stands for the fd. */
 	if (o->processes)
 		snprintf(r->cell[COL_PROC], CELL_LEN, " users:((\"%s\",pid=%ld,fd=%d))",
-			 si->owner[0] ? si->owner : "tern", (long)pid, si->sd);
+			 si->owner[0] ? si->owner : "tern", o->pid, si->sd);
 	if (o->info)
 		snprintf(r->info, sizeof(r->info),
 			 "\t queued:%u in:%llu out:%llu drops:%llu rcvbuf:%d sndbuf:%d",
@@ -351,53 +226,72 @@ static void print_row(FILE *out, const struct table *t, const struct row *r)
 		fprintf(out, "%s\n", r->info);
 }
 
-void ss_render(FILE *out, struct tern_stack *s, const struct ss_opts *o, pid_t pid)
+/* The states shown, as a mask of SS_BIT()s; *tcp and *udp become the
+ * tables shown. */
+static unsigned select_states(const struct tern_ss_opts *o, bool *tcp, bool *udp)
 {
-	bool tcp = o->tcp, udp = o->udp;
-	unsigned states = o->states;
-	if (!tcp && !udp) {
-		tcp = udp = true;
-		states = states ? states : SS_CONN;
-	} else if (!states) {
-		states = (tcp ? SS_CONN : 0) | (udp ? SS_BIT(SS_ESTAB) : 0);
-	}
+	bool neither = !o->tcp && !o->udp;
+	*tcp = o->tcp || neither;
+	*udp = o->udp || neither;
+	if (o->select == TERN_SS_ALL)
+		return SS_ALL;
+	if (o->select == TERN_SS_LISTENING)
+		return SS_BIT(SS_LISTEN) | SS_BIT(SS_CLOSE);
+	if (neither)
+		return SS_CONN;
+	return (*tcp ? SS_CONN : 0) | (*udp ? SS_BIT(SS_ESTAB) : 0);
+}
 
+/* One table's rows: the sockets of `protocol` in one of `states`. */
+static int add_sockets(struct table *t, struct tern_stack *s, const struct tern_ss_opts *o,
+		       int protocol, unsigned states)
+{
+	const char *proto = protocol == TERN_IPPROTO_UDP ? "udp" : "tcp";
+	for (int sd = tern_socket_next(s, -1); sd >= 0; sd = tern_socket_next(s, sd)) {
+		struct tern_sock_info si;
+		if (tern_socket_info(s, sd, &si) < 0 || si.protocol != protocol)
+			continue;
+		if (!(states & SS_BIT(state_of(si.state))))
+			continue;
+		struct row *r = add_row(t);
+		if (!r)
+			return TERN_ENOMEM;
+		fill_row(r, &si, proto, o);
+	}
+	return 0;
+}
+
+int tern_ss_print(struct tern_stack *s, const struct tern_ss_opts *o, FILE *out)
+{
+	bool tcp, udp;
+	unsigned states = select_states(o, &tcp, &udp);
 	struct table t = {0};
 	for (int c = 0; c < NCOLS; c++)
 		t.on[c] = true;
 	t.on[COL_NETID] = tcp && udp;
 	t.on[COL_STATE] = (states & (states - 1)) != 0;
-	if (o->header) {
+	int rc = 0;
+	if (!o->no_header) {
 		struct row *h = add_row(&t);
-		if (!h)
-			goto nomem;
+		if (!h) {
+			rc = TERN_ENOMEM;
+			goto out;
+		}
 		for (int c = 0; c < NCOLS; c++)
 			snprintf(h->cell[c], CELL_LEN, "%s", cols[c].header);
 		t.first_data = 1;
 	}
 	/* ss prints the UDP table before the TCP one. */
-	for (int pass = 0; pass < 2; pass++) {
-		int want = pass == 0 ? TERN_IPPROTO_UDP : TERN_IPPROTO_TCP;
-		if ((want == TERN_IPPROTO_UDP && !udp) || (want == TERN_IPPROTO_TCP && !tcp))
-			continue;
-		for (int sd = tern_socket_next(s, -1); sd >= 0; sd = tern_socket_next(s, sd)) {
-			struct tern_sock_info si;
-			if (tern_socket_info(s, sd, &si) < 0 || si.protocol != want)
-				continue;
-			if (!(states & SS_BIT(state_of(si.state))))
-				continue;
-			struct row *r = add_row(&t);
-			if (!r)
-				goto nomem;
-			fill_row(r, &si, want == TERN_IPPROTO_UDP ? "udp" : "tcp", o, pid);
-		}
+	if (udp)
+		rc = add_sockets(&t, s, o, TERN_IPPROTO_UDP, states);
+	if (tcp && rc == 0)
+		rc = add_sockets(&t, s, o, TERN_IPPROTO_TCP, states);
+	if (rc == 0) {
+		layout(&t, o->screen_width);
+		for (size_t i = 0; i < t.n; i++)
+			print_row(out, &t, &t.rows[i]);
 	}
-	layout(&t, o->screen_width);
-	for (size_t i = 0; i < t.n; i++)
-		print_row(out, &t, &t.rows[i]);
+out:
 	free(t.rows);
-	return;
-nomem:
-	fprintf(out, "tern ss: out of memory\n");
-	free(t.rows);
+	return rc;
 }

@@ -1,0 +1,36 @@
+/*
+ * tools/ss_opts.h — `tern ss`'s command line, shared by the two sides of
+ * the control socket: ss.c parses the options (to report mistakes locally)
+ * and sends them; host.c parses them again and prints its own sockets with
+ * tern_ss_print (see ss.c for the protocol).
+ */
+#ifndef TERN_TOOLS_SS_OPTS_H
+#define TERN_TOOLS_SS_OPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "tern/apps.h"
+
+struct ss_opts {
+	struct tern_ss_opts ss; /* the table's options (-t -u -l -a -n -p -i -H,
+				 * --screen-width N, sent by tern ss on a terminal) */
+	bool help;              /* -h */
+	const char *host;       /* --host NAME (tern ss only) */
+};
+
+/* Parse ss's options; argv[0] is the command name. Returns 0, or -1 with a
+ * message ("unknown option '-x'") in err. -l and -a: the last one wins. */
+int ss_parse(struct ss_opts *o, int argc, char **argv, char *err, size_t errlen);
+
+/* The same options as one command line for the control socket:
+ * "ss -u -a -n ..." (no --host). */
+void ss_unparse(const struct ss_opts *o, char *buf, size_t len);
+
+/* Control sockets live in $TERN_RUN_DIR, /run/tern by default; tern host
+ * NAME listens on DIR/NAME.sock. ss_ctl_path returns 0, or -1 if the path
+ * does not fit a Unix socket address. */
+const char *ss_run_dir(void);
+int ss_ctl_path(const char *name, char *buf, size_t len);
+
+#endif
