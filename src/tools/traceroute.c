@@ -49,7 +49,7 @@ static void usage(FILE *f)
 		"probe ('*' for no answer), and a note when a router refused: !H host, !N\n"
 		"network, !P protocol unreachable, !X prohibited, !F-MTU fragmentation needed.\n"
 		"\n"
-		"Exit status: 0 if HOST answered, 1 if not, 2 on errors.\n"
+		"Exit status: 0, whether or not HOST answered (as traceroute); 2 on errors.\n"
 		"\n"
 		"Example:\n"
 		"  tern traceroute --tap tap0 --addr 10.0.0.2/24 --gw 10.0.0.1 -n 10.9.9.9\n",
@@ -216,9 +216,9 @@ static int run(struct tr_args *a)
 		return CLI_EXIT_USAGE;
 	}
 	int fatal = cli_run_app(rt, CMD, app_done, t);
-	int status = tern_traceroute_finish(t, tern_rt_now(rt));
-	if (fatal < 0)
-		status = CLI_EXIT_USAGE;
+	/* As traceroute: 0 whether or not HOST answered (the lines say it). */
+	tern_traceroute_finish(t, tern_rt_now(rt));
+	int status = fatal < 0 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
 	tern_rt_destroy(rt);
 	return status;
 }
