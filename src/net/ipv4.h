@@ -20,10 +20,12 @@ struct tern_iface;
 void tern_ipv4_input(struct tern_stack *s, struct tern_iface *ifc, struct tern_pkt *pkt,
 		     tern_time_t now);
 
-/* The route a datagram to dst takes, as tern_route_lookup, except that the
- * limited broadcast 255.255.255.255 leaves by a route made for it or the
- * first interface with an address (RFC 1122 §3.3.6), never via a gateway. */
-int tern_ipv4_route(struct tern_stack *s, tern_ip4_t dst, struct tern_route_result *rt);
+/* The route a datagram to dst from src (0: any) takes, as
+ * tern_route_lookup, except that the limited broadcast 255.255.255.255
+ * leaves by the route covering it or else the interface owning src, as on
+ * Linux, and never via a gateway (RFC 1122 §3.3.6). */
+int tern_ipv4_route(struct tern_stack *s, tern_ip4_t dst, tern_ip4_t src,
+		    struct tern_route_result *rt);
 
 /* Send the payload in pkt (data = transport header onwards) to p->dst:
  * route, prepend the header, fragment if allowed. Consumes pkt, whatever

@@ -4,7 +4,8 @@
  * on Ethernet interfaces or to the loopback queue.
  *
  * Payload copies: a datagram that fits the MTU is never copied here; one
- * that must be fragmented is copied once into the fragments.
+ * that must be fragmented is copied once into the fragments; a broadcast
+ * is copied once more for this host's own sockets.
  */
 #include "core/checksum.h"
 #include "core/stack_impl.h"
@@ -16,6 +17,19 @@ static void loopback_enqueue(struct tern_stack *s, struct tern_pkt *pkt)
 	tern_trace_emit(s, TERN_TRACE_TX, TERN_LAYER_IP, TERN_IFINDEX_LOOPBACK, tern_pkt_data(pkt),
 			pkt->len, TERN_STAT_NONE);
 	tern_pkt_enqueue(&s->loopback, pkt);
+}
+
+/* Linux hands itself a copy of every broadcast it sends on a device
+ * (ip_mc_output → dev_loopback_xmit): this host's own sockets on that port
+ * hear it, as the other hosts on the link do. */
+static void loop_broadcast(struct tern_stack *s, const struct tern_pkt *pkt)
+{
+	struct tern_pkt *copy = tern_stack_pkt_alloc(s, pkt->len);
+	if (!copy)
+		return; /* the pool is out: this host misses its own broadcast */
+	memcpy(tern_pkt_put(copy, pkt->len), tern_pkt_data(pkt), pkt->len);
+	loopback_enqueue(s, copy);
+	copy->l2_type = TERN_PKT_L2_BROADCAST;
 }
 
 void tern_ipv4_loopback_run(struct tern_stack *s, tern_time_t now)
@@ -120,36 +134,38 @@ int tern_ipv4_transmit(struct tern_stack *s, struct tern_iface *ifc, struct tern
 	return fragment(s, ifc, pkt, next_hop, now);
 }
 
-/* A limited broadcast goes out of a route the user made for it, else the
- * first interface with a usable address; never to a gateway. */
-static int broadcast_route(struct tern_stack *s, struct tern_route_result *rt)
+/* The limited broadcast 255.255.255.255 (RFC 1122 §3.3.6), as Linux
+ * routes it: out of the interface of the route that covers it (a default
+ * route, or one made for it), else of the interface that owns the bound
+ * source address; otherwise the network is unreachable. Never to a
+ * gateway: it stays on the link. */
+static int broadcast_route(struct tern_stack *s, tern_ip4_t src, struct tern_route_result *rt)
 {
 	if (tern_route_lookup(s, TERN_IP4_BROADCAST, rt) == 0 && !rt->local) {
 		rt->next_hop = TERN_IP4_BROADCAST;
 		return 0;
 	}
-	for (int i = 1; i < s->n_ifaces; i++) {
-		tern_ip4_t src = s->ifaces[i].used ? tern_iface_pick_src(&s->ifaces[i], 0) : 0;
-		if (src) {
-			*rt = (struct tern_route_result){
-				.ifindex = i, .next_hop = TERN_IP4_BROADCAST, .src = src,
-			};
-			return 0;
-		}
-	}
-	return TERN_ENETUNREACH;
+	struct tern_ifaddr *ia = src ? tern_ifaddr_find(s, src) : NULL;
+	if (!ia || ia->iface->loopback)
+		return TERN_ENETUNREACH;
+	*rt = (struct tern_route_result){
+		.ifindex = ia->iface->index, .next_hop = TERN_IP4_BROADCAST, .src = src,
+	};
+	return 0;
 }
 
-int tern_ipv4_route(struct tern_stack *s, tern_ip4_t dst, struct tern_route_result *rt)
+int tern_ipv4_route(struct tern_stack *s, tern_ip4_t dst, tern_ip4_t src,
+		    struct tern_route_result *rt)
 {
-	return dst == TERN_IP4_BROADCAST ? broadcast_route(s, rt) : tern_route_lookup(s, dst, rt);
+	return dst == TERN_IP4_BROADCAST ? broadcast_route(s, src, rt)
+					 : tern_route_lookup(s, dst, rt);
 }
 
 int tern_ipv4_output(struct tern_stack *s, struct tern_pkt *pkt, const struct tern_ip_send *p,
 		     tern_time_t now)
 {
 	struct tern_route_result rt;
-	int err = tern_ipv4_route(s, p->dst, &rt);
+	int err = tern_ipv4_route(s, p->dst, p->src, &rt);
 	size_t total = pkt->len + TERN_IPV4_HLEN;
 	if (err == 0 && total > TERN_IPV4_MAX_LEN)
 		err = TERN_EMSGSIZE;
@@ -185,6 +201,8 @@ int tern_ipv4_output(struct tern_stack *s, struct tern_pkt *pkt, const struct te
 	};
 	tern_ipv4_emit(&ip, h);
 	tern_stat_inc(s, TERN_STAT_IP_OUT_REQUESTS);
+	if (!ifc->loopback && tern_ip4_is_our_broadcast(s, ip.dst))
+		loop_broadcast(s, pkt);
 	return tern_ipv4_transmit(s, ifc, pkt, rt.next_hop, now);
 }
 

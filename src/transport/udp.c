@@ -205,7 +205,7 @@ static tern_ip4_t resolve_any(const struct tern_sock *so, tern_ip4_t dst)
 static int route_checked(struct tern_stack *s, const struct tern_sock *so, tern_ip4_t dst,
 			 struct tern_route_result *rt)
 {
-	int err = tern_ipv4_route(s, dst, rt);
+	int err = tern_ipv4_route(s, dst, so->src_addr, rt);
 	if (err < 0) {
 		tern_stat_inc(s, TERN_STAT_IP_NO_ROUTE);
 		return err;

@@ -85,7 +85,7 @@ static uint64_t stat_of(struct tern_stack *s, const char *name)
 	enum tern_stat st = tern_stat_lookup(name);
 	if (st == TERN_STAT_NONE) {
 		fprintf(stderr, "unknown counter %s\n", name);
-		return 0;
+		return UINT64_MAX; /* so that any check on it fails */
 	}
 	return tern_stack_stat(s, st);
 }

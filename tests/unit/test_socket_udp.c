@@ -3,7 +3,8 @@
  * B 10.0.0.2 on one link; a router R for the soft-error cases):
  * demultiplexing (exact 4-tuple before specific before wildcard, newest
  * wins among REUSEADDR ties), SO_REUSEPORT spreading, broadcast (SO_BROADCAST
- * gates sending; receiving needs nothing), fragmented datagrams, ICMP
+ * gates sending; receiving needs nothing; the sender hears its own, as
+ * Linux), fragmented datagrams, ICMP
  * errors as Linux reports them, the receive buffer bound, checksums, and
  * that every buffer is back in the pool at the end.
  */
@@ -229,8 +230,9 @@ TEST(broadcast_send_needs_so_broadcast)
 	REQUIRE(w1 >= 0 && w2 >= 0 && spec >= 0 && bc >= 0 && conn >= 0);
 	CHECK_EQ(tern_connect(p.b, conn, &peer), 0);
 
-	/* socket(7) SO_BROADCAST; Linux answers EACCES without it. */
-	int a = udp_bound(p.a, 0, 0, 6001);
+	/* socket(7) SO_BROADCAST; Linux answers EACCES without it. (Bound
+	 * to A's address, so that 255.255.255.255 has a way out.) */
+	int a = udp_bound(p.a, 0, IP_A, 6001);
 	CHECK_EQ(send_byte(p.a, a, IP_NET_BCAST, 6700, 1), TERN_EACCES);
 	CHECK_EQ(send_byte(p.a, a, TERN_IP4_BROADCAST, 6700, 1), TERN_EACCES);
 	struct tern_sockaddr_in bcast = sa(IP_NET_BCAST, 6700);
@@ -265,6 +267,73 @@ TEST(broadcast_send_needs_so_broadcast)
 	pair_run(&p, TERN_MSEC(10));
 	CHECK_EQ(stat_of(p.b, "udp.no_port"), 1);
 	CHECK_EQ(stat_of(p.b, "icmp.out_dest_unreachs"), 0);
+	pair_finish(&p);
+}
+
+/* A host hears its own broadcasts, as Linux (a copy through loopback):
+ * the sender's own socket and a neighbour both get it; a unicast to the
+ * host's own address is not duplicated. */
+TEST(broadcast_loops_back_to_the_sender)
+{
+	struct pair p;
+	REQUIRE(pair_init(&p, 17, NULL));
+	/* a default route, the way out for 255.255.255.255 */
+	REQUIRE_EQ(tern_route_add(p.a, 0, 0, TERN_IP4(10, 0, 0, 9), 0, 0), 0);
+	int a = udp_bound(p.a, OPT_REUSEADDR, 0, 6900), a2 = udp_bound(p.a, OPT_REUSEADDR, 0, 6900);
+	int b = udp_bound(p.b, 0, 0, 6900);
+	REQUIRE(a >= 0 && a2 >= 0 && b >= 0);
+	CHECK_EQ(set_int(p.a, a, TERN_SOL_SOCKET, TERN_SO_BROADCAST, 1), 0);
+	CHECK_EQ(send_byte(p.a, a, TERN_IP4_BROADCAST, 6900, 5), 1);
+	CHECK_EQ(send_byte(p.a, a, IP_NET_BCAST, 6900, 6), 1);
+	pair_run(&p, TERN_MSEC(10));
+	CHECK_EQ(recv_byte(p.b, b), 5);
+	CHECK_EQ(recv_byte(p.b, b), 6);
+	CHECK_EQ(recv_byte(p.a, a), 5);
+	CHECK_EQ(recv_byte(p.a, a), 6);
+	CHECK_EQ(recv_byte(p.a, a2), 5);
+	CHECK_EQ(recv_byte(p.a, a2), 6);
+	struct tern_sockaddr_in from;
+	uint8_t c;
+	CHECK_EQ(send_byte(p.a, a, IP_NET_BCAST, 6900, 7), 1);
+	pair_run(&p, TERN_MSEC(10));
+	CHECK_EQ(tern_recvfrom(p.a, a, &c, 1, 0, &from), 1);
+	CHECK_EQ(from.addr, IP_A);
+	CHECK_EQ(from.port, 6900);
+	CHECK_EQ(stat_of(p.a, "ip.out_requests"), 3);
+	CHECK_EQ(stat_of(p.b, "udp.in_datagrams"), 3);
+	CHECK_EQ(stat_of(p.a, "udp.in_datagrams"), 6);
+	CHECK_EQ(drain(p.a, a2) + drain(p.b, b), 2);
+	CHECK_EQ(drain(p.a, a), 0);
+	/* to its own unicast address: one copy, by loopback */
+	CHECK_EQ(send_byte(p.a, a, IP_A, 6900, 8), 1);
+	pair_run(&p, TERN_MSEC(10));
+	CHECK_EQ(drain(p.a, a) + drain(p.a, a2), 1);
+	CHECK_EQ(stat_of(p.b, "udp.in_datagrams"), 3);
+	pair_finish(&p);
+}
+
+/* 255.255.255.255 leaves as on Linux: by the route covering it, else by
+ * the interface of the bound source address, else ENETUNREACH (checked
+ * before SO_BROADCAST, as udp_sendmsg); always as a link broadcast, never
+ * to the default route's gateway (10.0.0.9 does not exist: no ARP for it). */
+TEST(limited_broadcast_routes_as_linux)
+{
+	struct pair p;
+	REQUIRE(pair_init(&p, 18, NULL));
+	int b = udp_bound(p.b, 0, 0, 6950);
+	int any = udp_bound(p.a, 0, 0, 0), bound = udp_bound(p.a, 0, IP_A, 0);
+	REQUIRE(b >= 0 && any >= 0 && bound >= 0);
+	CHECK_EQ(send_byte(p.a, any, TERN_IP4_BROADCAST, 6950, 1), TERN_ENETUNREACH);
+	CHECK_EQ(set_int(p.a, any, TERN_SOL_SOCKET, TERN_SO_BROADCAST, 1), 0);
+	CHECK_EQ(set_int(p.a, bound, TERN_SOL_SOCKET, TERN_SO_BROADCAST, 1), 0);
+	CHECK_EQ(send_byte(p.a, any, TERN_IP4_BROADCAST, 6950, 1), TERN_ENETUNREACH);
+	CHECK_EQ(send_byte(p.a, bound, TERN_IP4_BROADCAST, 6950, 2), 1);
+	REQUIRE_EQ(tern_route_add(p.a, 0, 0, TERN_IP4(10, 0, 0, 9), 0, 0), 0);
+	CHECK_EQ(send_byte(p.a, any, TERN_IP4_BROADCAST, 6950, 3), 1);
+	pair_run(&p, TERN_MSEC(10));
+	CHECK_EQ(recv_byte(p.b, b), 2);
+	CHECK_EQ(recv_byte(p.b, b), 3);
+	CHECK_EQ(stat_of(p.a, "arp.requests_sent"), 0);
 	pair_finish(&p);
 }
 

@@ -25,8 +25,10 @@ static inline struct tern_sockaddr_in sa(tern_ip4_t addr, uint16_t port)
 static inline uint64_t stat_of(const struct tern_stack *s, const char *name)
 {
 	enum tern_stat st = tern_stat_lookup(name);
-	if (st == TERN_STAT_NONE)
+	if (st == TERN_STAT_NONE) {
 		fprintf(stderr, "unknown counter %s\n", name);
+		return UINT64_MAX; /* so that any check on it fails */
+	}
 	return tern_stack_stat(s, st);
 }
 

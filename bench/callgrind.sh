@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# bench/callgrind.sh — instructions (and heap allocations) per datagram on
+# tern's two UDP paths, counted rather than timed.
+#
+#   bench/callgrind.sh BUILD_DIR
+#   env: SIZES="64 512 1472 8000"  N1=1000  N2=5000  TOP=10  TOP_SIZES="64 8000"
+#
+# What it measures: bench_udp_pps --mode tern-lo|tern-link --size S --count N
+# --reps 1 does its setup, 100 warm-up datagrams, then N datagrams. Run
+# under `valgrind --tool=callgrind` at two counts, the setup cancels:
+#
+#   Ir per datagram = (Ir(N2) - Ir(N1)) / (N2 - N1)
+#
+# (Ir: instructions executed in user space; there are no hardware counters
+# on this machine, and tern runs entirely in user space.) The same
+# difference per function gives the top TOP functions by self cost per
+# datagram, with calls per datagram. Under valgrind's memcheck, the
+# "total heap usage" difference gives malloc calls per datagram: the
+# steady-state path should make none. Counts are deterministic: one run
+# of each is enough.
+set -euo pipefail
+
+build=${1:?usage: bench/callgrind.sh BUILD_DIR}
+bin=$build/bench/bench_udp_pps
+SIZES=${SIZES:-64 512 1472 8000}
+N1=${N1:-1000}
+N2=${N2:-5000}
+TOP=${TOP:-10}
+TOP_SIZES=${TOP_SIZES:-64 8000}
+MODES="tern-lo tern-link"
+
+[[ -x $bin ]] || { echo "callgrind.sh: no $bin (build with -DTERN_BENCH=ON)" >&2; exit 1; }
+command -v valgrind >/dev/null || { echo "callgrind.sh: valgrind not found" >&2; exit 1; }
+(( N2 > N1 )) || { echo "callgrind.sh: need N2 > N1" >&2; exit 1; }
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+# cg MODE SIZE N: callgrind profile at $out/cg.MODE.SIZE.N; prints total Ir.
+cg() {
+	local f=$out/cg.$1.$2.$3
+	valgrind --tool=callgrind --callgrind-out-file="$f" \
+		"$bin" --mode "$1" --size "$2" --count "$3" --reps 1 >/dev/null 2>"$f.log" ||
+		{ cat "$f.log" >&2; return 1; }
+	awk '/^summary:/ { print $2 }' "$f"
+}
+
+# allocs MODE SIZE N: malloc/calloc/realloc calls over the whole run (memcheck).
+allocs() {
+	local log=$out/mc.$1.$2.$3
+	valgrind --tool=memcheck "$bin" --mode "$1" --size "$2" --count "$3" --reps 1 \
+		>/dev/null 2>"$log" || { cat "$log" >&2; return 1; }
+	sed -n 's/.*total heap usage: \([0-9,]*\) allocs.*/\1/p' "$log" | tr -d ,
+}
+
+# per N1V N2V: (N2V - N1V) / (N2 - N1), two decimals.
+per() {
+	awk -v a="$1" -v b="$2" -v n1="$N1" -v n2="$N2" 'BEGIN { printf "%.2f", (b - a) / (n2 - n1) }'
+}
+
+# fncosts FILE: "function<TAB>self Ir<TAB>calls" for every function, from
+# callgrind_annotate's caller tree (calls = sum of the callers' counts).
+fncosts() {
+	callgrind_annotate --tree=caller --threshold=100 --auto=no --show-percs=no "$1" |
+	perl -ne '
+		if (/^\s*[\d,]+\s+<\s+.*\(([\d,]+)x\)/) { (my $c = $1) =~ tr/,//d; $calls += $c; next }
+		if (/^\s*([\d,]+)\s+\*\s+(\S+)/) {
+			(my $ir = $1) =~ tr/,//d; (my $fn = $2) =~ s{^.*/}{};
+			print "$fn\t$ir\t", $calls + 0, "\n"; $calls = 0; next }
+		$calls = 0 if /^\s*$/;'
+}
+
+# top MODE SIZE: the TOP functions by self Ir per datagram, N2 run minus N1 run.
+top() {
+	local a=$out/cg.$1.$2.$N1 b=$out/cg.$1.$2.$N2
+	echo
+	echo "top $TOP functions, $1, $2 bytes: self Ir per datagram, calls per datagram"
+	join -t $'\t' -a 2 -e 0 -o 0,1.2,1.3,2.2,2.3 <(fncosts "$a" | sort -t $'\t' -k1,1) \
+		<(fncosts "$b" | sort -t $'\t' -k1,1) |
+	awk -F '\t' -v n="$((N2 - N1))" '{ printf "%10.1f %8.2f  %s\n", ($4 - $2) / n, ($5 - $3) / n, $1 }' |
+	sort -rn | head -n "$TOP"
+}
+
+echo "instructions per datagram (callgrind Ir, (Ir(N2)-Ir(N1))/(N2-N1), N1=$N1 N2=$N2)"
+echo "and heap allocations per datagram (memcheck's total heap usage, same difference)"
+printf '%6s %12s %12s %14s %14s\n' bytes "tern-lo Ir" "tern-link Ir" "tern-lo allocs" "tern-link allocs"
+for size in $SIZES; do
+	row=()
+	for mode in $MODES; do
+		row+=("$(per "$(cg "$mode" "$size" "$N1")" "$(cg "$mode" "$size" "$N2")")")
+	done
+	for mode in $MODES; do
+		row+=("$(per "$(allocs "$mode" "$size" "$N1")" "$(allocs "$mode" "$size" "$N2")")")
+	done
+	printf '%6s %12s %12s %14s %14s\n' "$size" "${row[@]}"
+done
+
+for size in $TOP_SIZES; do
+	for mode in $MODES; do
+		[[ -f $out/cg.$mode.$size.$N2 ]] || { cg "$mode" "$size" "$N1" >/dev/null; cg "$mode" "$size" "$N2" >/dev/null; }
+		top "$mode" "$size"
+	done
+done
