@@ -52,15 +52,17 @@ allocs() {
 	sed -n 's/.*total heap usage: \([0-9,]*\) allocs.*/\1/p' "$log" | tr -d ,
 }
 
-# per N1V N2V: (N2V - N1V) / (N2 - N1), two decimals.
+# per N1V N2V: (N2V - N1V) / (N2 - N1), one decimal.
 per() {
-	awk -v a="$1" -v b="$2" -v n1="$N1" -v n2="$N2" 'BEGIN { printf "%.2f", (b - a) / (n2 - n1) }'
+	awk -v a="$1" -v b="$2" -v n1="$N1" -v n2="$N2" 'BEGIN { printf "%.1f", (b - a) / (n2 - n1) }'
 }
 
 # fncosts FILE: "function<TAB>self Ir<TAB>calls" for every function, from
 # callgrind_annotate's caller tree (calls = sum of the callers' counts).
+# Run away from the sources: callgrind_annotate 3.19 drops the callers of
+# functions whose file it finds under the current directory.
 fncosts() {
-	callgrind_annotate --tree=caller --threshold=100 --auto=no --show-percs=no "$1" |
+	(cd "$out" && callgrind_annotate --tree=caller --threshold=100 --auto=no --show-percs=no "$1") |
 	perl -ne '
 		if (/^\s*[\d,]+\s+<\s+.*\(([\d,]+)x\)/) { (my $c = $1) =~ tr/,//d; $calls += $c; next }
 		if (/^\s*([\d,]+)\s+\*\s+(\S+)/) {

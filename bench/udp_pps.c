@@ -540,7 +540,7 @@ static bool parse_opt(int argc, char **argv, int *i, struct opts *o)
 	(*i)++;
 	if (strcmp(a, "--mode") == 0)
 		return parse_mode(v, o);
-	if (!parse_long(v, 1, 1L << 40, &x))
+	if (!parse_long(v, 1, 1000000000L, &x))
 		return false;
 	if (strcmp(a, "--count") == 0)
 		o->count = x;

@@ -49,9 +49,15 @@ struct tern_stack_config {
 	tern_time_t reasm_timeout;       /* 30 s */
 	size_t reasm_mem_limit;          /* 4 MiB, as Linux ipfrag_high_thresh */
 	unsigned reasm_max_frags;        /* 64 fragments per datagram */
-	/* ICMP (RFC 1812 §4.3.2.8): token bucket for error messages */
+	/* ICMP error rate limits (RFC 1812 §4.3.2.8), as Linux: a token
+	 * bucket for the whole host, then one per destination host; both
+	 * apply only to the types in icmp_ratemask, and never to
+	 * "fragmentation needed" (path MTU discovery depends on it). */
 	uint32_t icmp_ratelimit_per_sec; /* 1000, as Linux icmp_msgs_per_sec */
 	uint32_t icmp_ratelimit_burst;   /* 50, as Linux icmp_msgs_burst */
+	tern_time_t icmp_ratelimit;      /* 1 s, as Linux icmp_ratelimit: per destination, one
+					  * error per interval after a burst of 6; 0: off */
+	uint32_t icmp_ratemask;          /* 0x1818 (types 3, 4, 11, 12), as Linux */
 	bool icmp_echo_ignore_broadcasts; /* true, as Linux */
 	bool send_redirects;             /* true (routers only) */
 	bool accept_redirects;           /* true (hosts only) */

@@ -89,6 +89,7 @@
 	X(ICMP_BAD_QUOTE,        "icmp", "bad_quoted_header",     DROP) \
 	X(ICMP_BCAST_ECHO,       "icmp", "broadcast_echo_ignored",DROP) \
 	X(ICMP_RATELIMITED,      "icmp", "errors_ratelimited",    DROP) \
+	X(ICMP_RATELIMITED_HOST, "icmp", "errors_ratelimited_host", DROP) \
 	X(ICMP_REDIRECT_IGNORED, "icmp", "redirects_ignored",     DROP) \
 	X(ICMP_ERROR_SUPPRESSED, "icmp", "errors_not_sent",       COUNT) \
 	/* UDP (RFC 768, 1122 4.1) */ \

@@ -36,6 +36,8 @@ void tern_stack_config_init(struct tern_stack_config *c)
 		.reasm_max_frags = 64,
 		.icmp_ratelimit_per_sec = 1000,
 		.icmp_ratelimit_burst = 50,
+		.icmp_ratelimit = TERN_SEC(1),
+		.icmp_ratemask = 0x1818,
 		.icmp_echo_ignore_broadcasts = true,
 		.send_redirects = true,
 		.accept_redirects = true,

@@ -46,6 +46,7 @@ struct tern_iface {
 };
 
 #define TERN_MAX_TRACE 8
+#define TERN_ICMP_PEERS 256       /* per-destination ICMP rate state: 64 sets of 4 */
 #define TERN_MAX_ICMP_LISTENERS 8
 
 struct tern_stack {
@@ -66,9 +67,15 @@ struct tern_stack {
 	struct tern_reasm_table reasm;
 	uint16_t ip_id;                /* next IP identification */
 
-	/* ICMP error token bucket (RFC 1812 §4.3.2.8) */
+	/* ICMP error token buckets (RFC 1812 §4.3.2.8): the host's, and
+	 * per destination in a small set-associative table (net/icmp.c) */
 	uint64_t icmp_tokens_milli;    /* tokens × 1000 */
 	tern_time_t icmp_last_refill;
+	struct tern_icmp_peer {
+		tern_ip4_t addr;       /* 0: free */
+		tern_time_t tokens;    /* time credit, up to 6 × icmp_ratelimit */
+		tern_time_t last;
+	} icmp_peers[TERN_ICMP_PEERS];
 
 	struct { tern_trace_fn fn; void *ctx; } trace[TERN_MAX_TRACE];
 	unsigned n_trace;

@@ -7,7 +7,8 @@
  * and passed to the transport that sent the datagram; redirects update the
  * routing table on hosts; every valid message then goes to listeners.
  * Output: tern_icmp_send_error() enforces when an error must not be sent,
- * and a token bucket limits how many are.
+ * and token buckets, the host's and each destination's, limit how many
+ * are (as Linux).
  */
 #include "core/checksum.h"
 #include "core/stack_impl.h"
@@ -15,8 +16,9 @@
 
 /* ---- error generation ---- */
 
-/* RFC 1812 §4.3.2.8: a token bucket, in thousandths of a message. */
-static bool ratelimit_ok(struct tern_stack *s, tern_time_t now)
+/* RFC 1812 §4.3.2.8: the host's token bucket, in thousandths of a
+ * message (Linux icmp_global_allow). */
+static bool global_allow(struct tern_stack *s, tern_time_t now)
 {
 	uint64_t cap = (uint64_t)s->cfg.icmp_ratelimit_burst * 1000;
 	tern_time_t elapsed = now - s->icmp_last_refill;
@@ -31,6 +33,76 @@ static bool ratelimit_ok(struct tern_stack *s, tern_time_t now)
 	if (s->icmp_tokens_milli < 1000)
 		return false;
 	s->icmp_tokens_milli -= 1000;
+	return true;
+}
+
+/* Linux keeps up to 6 intervals of credit per destination
+ * (XRLIM_BURST_FACTOR); each error spends one interval. */
+#define PEER_BURST 6
+#define PEER_WAYS 4
+
+/* The destination's entry: found, or a free or least recently used one of
+ * its set taken over with a full burst (as a new Linux inet_peer). */
+static struct tern_icmp_peer *peer_get(struct tern_stack *s, tern_ip4_t addr, tern_time_t now)
+{
+	uint32_t h = addr * 0x9e3779b1u;
+	struct tern_icmp_peer *set = &s->icmp_peers[((h ^ (h >> 16)) % (TERN_ICMP_PEERS / PEER_WAYS)) *
+						     PEER_WAYS];
+	struct tern_icmp_peer *victim = &set[0];
+	for (int i = 0; i < PEER_WAYS; i++) {
+		if (set[i].addr == addr)
+			return &set[i];
+		if (set[i].addr == 0 || (victim->addr && set[i].last < victim->last))
+			victim = &set[i];
+	}
+	*victim = (struct tern_icmp_peer){
+		.addr = addr, .tokens = PEER_BURST * s->cfg.icmp_ratelimit, .last = now,
+	};
+	return victim;
+}
+
+/* Linux icmpv4_xrlim_allow: per destination host, at most one error per
+ * icmp_ratelimit after a burst of six; none of this towards ourselves. */
+static bool peer_allow(struct tern_stack *s, tern_ip4_t dst, tern_time_t now)
+{
+	tern_time_t interval = s->cfg.icmp_ratelimit;
+	if (interval <= 0 || tern_ip4_is_loopback(dst) || tern_stack_is_local_addr(s, dst))
+		return true;
+	struct tern_icmp_peer *p = peer_get(s, dst, now);
+	tern_time_t cap = PEER_BURST * interval, elapsed = now - p->last;
+	tern_time_t tokens = p->tokens + (elapsed < cap ? (elapsed > 0 ? elapsed : 0) : cap);
+	p->tokens = tokens < cap ? tokens : cap;
+	p->last = now;
+	if (p->tokens < interval)
+		return false;
+	p->tokens -= interval;
+	return true;
+}
+
+/* Linux icmpv4_mask_allow: only the types in icmp_ratemask are limited,
+ * and never "fragmentation needed". */
+static bool is_limited(const struct tern_stack *s, uint8_t type, uint8_t code)
+{
+	if (type > 31 || !(s->cfg.icmp_ratemask & (1u << type)))
+		return false;
+	return !(type == TERN_ICMP_DEST_UNREACH && code == TERN_ICMP_FRAG_NEEDED);
+}
+
+/* Both limits, in Linux's order: the host's bucket (not for datagrams
+ * that came over loopback), then the destination's. */
+static bool ratelimit_ok(struct tern_stack *s, const struct tern_pkt *orig, uint8_t type,
+			 uint8_t code, tern_time_t now)
+{
+	if (!is_limited(s, type, code))
+		return true;
+	if (orig->ifindex != TERN_IFINDEX_LOOPBACK && !global_allow(s, now)) {
+		tern_drop(s, NULL, TERN_STAT_ICMP_RATELIMITED, TERN_LAYER_IP);
+		return false;
+	}
+	if (!peer_allow(s, rd32(tern_pkt_data(orig) + 12), now)) {
+		tern_drop(s, NULL, TERN_STAT_ICMP_RATELIMITED_HOST, TERN_LAYER_IP);
+		return false;
+	}
 	return true;
 }
 
@@ -81,10 +153,8 @@ void tern_icmp_send_error(struct tern_stack *s, const struct tern_pkt *orig, uin
 		tern_stat_inc(s, TERN_STAT_ICMP_ERROR_SUPPRESSED);
 		return;
 	}
-	if (!ratelimit_ok(s, now)) {
-		tern_drop(s, NULL, TERN_STAT_ICMP_RATELIMITED, TERN_LAYER_IP);
+	if (!ratelimit_ok(s, orig, type, code, now))
 		return;
-	}
 	/* RFC 1812 §4.3.2.3: quote as much as fits in a 576-byte datagram. */
 	size_t quote = orig->len;
 	if (quote > 576 - TERN_IPV4_HLEN - TERN_ICMP_HLEN)

@@ -423,6 +423,54 @@ TEST(icmp_error_rate_limit)
 	fx_finish(&fx);
 }
 
+/* Linux's second limit: per destination host, a burst of 6 and then one
+ * error per icmp_ratelimit (1 s); each host has its own. */
+TEST(icmp_error_rate_limit_per_destination)
+{
+	struct fixture fx;
+	fx_config(&fx);
+	fx_host(&fx);
+	const tern_ip4_t other = A(10, 0, 0, 3);
+	fx_learn(&fx, 0, 0, FX_IP_PEER, FX_MAC_PEER, FX_IP_US);
+	fx_learn(&fx, 0, 0, other, fx_mac(0x33), FX_IP_US);
+	fx_clear_tx(&fx);
+	uint8_t f[128], g[128], data[4] = {0};
+	struct fxb_ip h = {.src = FX_IP_PEER, .dst = FX_IP_US, .id = 1};
+	size_t n = fxb_udp(f, FX_MAC_US, FX_MAC_PEER, &h, 1, 2, data, sizeof(data));
+	h.src = other;
+	size_t m = fxb_udp(g, FX_MAC_US, fx_mac(0x33), &h, 1, 2, data, sizeof(data));
+	for (int i = 0; i < 10; i++)
+		inject(&fx, TERN_SEC(1), f, n);
+	CHECK_EQ(fx.nframes, 6);
+	CHECK_EQ(fx_stat(&fx, "icmp.errors_ratelimited_host"), 4);
+	fx_clear_tx(&fx);
+	for (int i = 0; i < 10; i++)
+		inject(&fx, TERN_SEC(1), g, m);
+	CHECK_EQ(fx.nframes, 6); /* the other host has its own burst */
+	fx_clear_tx(&fx);
+	inject(&fx, TERN_SEC(1) + TERN_MSEC(999), f, n);
+	CHECK_EQ(fx.nframes, 0); /* not a whole interval yet */
+	inject(&fx, TERN_SEC(2), f, n);
+	inject(&fx, TERN_SEC(2), f, n);
+	CHECK_EQ(fx.nframes, 1);
+	CHECK_EQ(fx_stat(&fx, "icmp.errors_ratelimited_host"), 4 + 4 + 2);
+	CHECK_EQ(fx_stat(&fx, "icmp.errors_ratelimited"), 0);
+	fx_clear_tx(&fx);
+	fx_finish(&fx);
+
+	/* icmp_ratelimit 0: only the host-wide bucket is left */
+	fx_config(&fx);
+	fx.cfg.icmp_ratelimit = 0;
+	fx_host(&fx);
+	fx_learn(&fx, 0, 0, FX_IP_PEER, FX_MAC_PEER, FX_IP_US);
+	fx_clear_tx(&fx);
+	for (int i = 0; i < 10; i++)
+		inject(&fx, TERN_SEC(1), f, n);
+	CHECK_EQ(fx.nframes, 10);
+	fx_clear_tx(&fx);
+	fx_finish(&fx);
+}
+
 /* ---- forwarding ---- */
 
 #define R_MAC0 fx_mac(0x11)
@@ -614,6 +662,36 @@ static int collect_fragments(struct fixture *fx, int dev, uint32_t mtu, uint8_t 
 		TEST_FAIL_("no last fragment");
 	*payload_len = end;
 	return nfrag;
+}
+
+/* Path MTU discovery must not starve: "fragmentation needed" is never
+ * rate limited, while time exceeded to the same host is (6, as Linux). */
+TEST(frag_needed_is_never_rate_limited)
+{
+	struct fixture fx;
+	router(&fx);
+	REQUIRE_EQ(tern_stack_iface_set_mtu(fx.s, 2, 1000), 0);
+	uint8_t f[1600], data[1400];
+	fx_pattern(data, sizeof(data), 4);
+	struct fxb_ip h = {.src = FX_IP_PEER, .dst = B_IP, .id = 4, .df = true};
+	size_t n = fxb_udp(f, R_MAC0, FX_MAC_PEER, &h, 1, 2, data, 1400 - 28);
+	for (int i = 0; i < 60; i++)
+		fx_inject(&fx, 0, TERN_MSEC(1), f, n);
+	CHECK_EQ(fx.nframes, 60);
+	fx_clear_tx(&fx);
+	h.df = false;
+	h.ttl = 1;
+	n = fxb_udp(f, R_MAC0, FX_MAC_PEER, &h, 1, 2, data, 100);
+	for (int i = 0; i < 60; i++)
+		fx_inject(&fx, 0, TERN_MSEC(1), f, n);
+	/* Linux's order: the host-wide bucket first (its 50 tokens go to
+	 * the first 50, the rest are refused there), then the destination's
+	 * (6 of those 50 pass). The 60 "fragmentation needed" took none. */
+	CHECK_EQ(fx.nframes, 6);
+	CHECK_EQ(fx_stat(&fx, "icmp.errors_ratelimited"), 10);
+	CHECK_EQ(fx_stat(&fx, "icmp.errors_ratelimited_host"), 44);
+	fx_clear_tx(&fx);
+	fx_finish(&fx);
 }
 
 TEST(forward_fragments_when_too_big)
