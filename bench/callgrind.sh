@@ -26,7 +26,7 @@ SIZES=${SIZES:-64 512 1472 8000}
 N1=${N1:-1000}
 N2=${N2:-5000}
 TOP=${TOP:-10}
-TOP_SIZES=${TOP_SIZES:-64 8000}
+TOP_SIZES=${TOP_SIZES-64 8000}  # empty: no top lists
 MODES="tern-lo tern-link"
 
 [[ -x $bin ]] || { echo "callgrind.sh: no $bin (build with -DTERN_BENCH=ON)" >&2; exit 1; }
@@ -84,7 +84,7 @@ top() {
 
 echo "instructions per datagram (callgrind Ir, (Ir(N2)-Ir(N1))/(N2-N1), N1=$N1 N2=$N2)"
 echo "and heap allocations per datagram (memcheck's total heap usage, same difference)"
-printf '%6s %12s %12s %14s %14s\n' bytes "tern-lo Ir" "tern-link Ir" "tern-lo allocs" "tern-link allocs"
+printf '%6s %12s %12s %16s %16s\n' bytes "tern-lo Ir" "tern-link Ir" "tern-lo allocs" "tern-link allocs"
 for size in $SIZES; do
 	row=()
 	for mode in $MODES; do
@@ -93,7 +93,7 @@ for size in $SIZES; do
 	for mode in $MODES; do
 		row+=("$(per "$(allocs "$mode" "$size" "$N1")" "$(allocs "$mode" "$size" "$N2")")")
 	done
-	printf '%6s %12s %12s %14s %14s\n' "$size" "${row[@]}"
+	printf '%6s %12s %12s %16s %16s\n' "$size" "${row[@]}"
 done
 
 for size in $TOP_SIZES; do
