@@ -346,14 +346,9 @@ int tern_stack_iface_set_mtu(struct tern_stack *s, int ifindex, uint32_t mtu)
 
 struct tern_ifaddr *tern_ifaddr_find(struct tern_stack *s, tern_ip4_t addr)
 {
-	for (int i = 0; i < s->n_ifaces; i++) {
-		struct tern_iface *ifc = &s->ifaces[i];
-		if (!ifc->used)
-			continue;
-		for (int j = 0; j < TERN_MAX_ADDRS; j++)
-			if (ifc->addrs[j].used && ifc->addrs[j].addr == addr)
-				return &ifc->addrs[j];
-	}
+	for (unsigned k = 0; k < s->n_addrs; k++)
+		if (s->addrs[k]->addr == addr)
+			return s->addrs[k];
 	return NULL;
 }
 
@@ -369,12 +364,9 @@ bool tern_ip4_is_our_broadcast(const struct tern_stack *s, tern_ip4_t dst)
 {
 	if (dst == TERN_IP4_BROADCAST)
 		return true;
-	for (int i = 0; i < s->n_ifaces; i++) {
-		const struct tern_iface *ifc = &s->ifaces[i];
-		for (int j = 0; ifc->used && j < TERN_MAX_ADDRS; j++)
-			if (ifc->addrs[j].used && ifc->addrs[j].plen < 31 && ifc->addrs[j].bcast == dst)
-				return true;
-	}
+	for (unsigned k = 0; k < s->n_addrs; k++)
+		if (s->addrs[k]->plen < 31 && s->addrs[k]->bcast == dst)
+			return true;
 	return false;
 }
 
@@ -451,6 +443,7 @@ int tern_stack_addr_add(struct tern_stack *s, int ifindex, tern_ip4_t addr, unsi
 		ia->used = false;
 		return err;
 	}
+	s->addrs[s->n_addrs++] = ia;
 	if (ifc->loopback) {
 		ia->state = TERN_ADDR_PREFERRED;
 	} else if (flags & TERN_ADDR_PROBE) {
@@ -461,6 +454,16 @@ int tern_stack_addr_add(struct tern_stack *s, int ifindex, tern_ip4_t addr, unsi
 		tern_arp_announce(s, ifc, addr, s->now);
 	}
 	return 0;
+}
+
+static void unlist_addr(struct tern_stack *s, const struct tern_ifaddr *ia)
+{
+	for (unsigned k = 0; k < s->n_addrs; k++) {
+		if (s->addrs[k] == ia) {
+			s->addrs[k] = s->addrs[--s->n_addrs];
+			return;
+		}
+	}
 }
 
 int tern_stack_addr_del(struct tern_stack *s, int ifindex, tern_ip4_t addr)
@@ -474,6 +477,7 @@ int tern_stack_addr_del(struct tern_stack *s, int ifindex, tern_ip4_t addr)
 			tern_timer_cancel(s, &ia->timer);
 			tern_route_remove_iface(&s->routes, ifindex, addr);
 			ia->used = false;
+			unlist_addr(s, ia);
 			return 0;
 		}
 	}

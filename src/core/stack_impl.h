@@ -60,6 +60,11 @@ struct tern_stack {
 
 	struct tern_iface ifaces[TERN_MAX_IFACES];
 	int n_ifaces;                  /* highest used index + 1 */
+	/* Every address in use, for the per-packet "is it ours?" questions
+	 * (tern_ifaddr_find, tern_ip4_is_our_broadcast): a short list instead
+	 * of interfaces × slots. Kept by addr_add and addr_del. */
+	struct tern_ifaddr *addrs[TERN_MAX_IFACES * TERN_MAX_ADDRS];
+	unsigned n_addrs;
 	struct tern_pkt_queue loopback;
 
 	struct tern_arp_cache arp;

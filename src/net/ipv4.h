@@ -57,6 +57,8 @@ void tern_ipv4_loopback_run(struct tern_stack *s, tern_time_t now);
 struct tern_reasm;
 struct tern_reasm_table {
 	struct tern_reasm *active;  /* list of datagrams being reassembled */
+	struct tern_reasm *spare;   /* finished records kept for reuse (no malloc per datagram) */
+	unsigned nspare;
 	size_t mem;                 /* bytes of buffers held */
 	unsigned count;
 };

@@ -45,6 +45,10 @@ static struct frag_range range_of(const struct tern_pkt *p)
 	return (struct frag_range){hlen, off, off + p->len - hlen};
 }
 
+/* Records of finished datagrams are kept, up to this many, so steady
+ * fragmented traffic allocates nothing. */
+#define REASM_SPARE_MAX 16
+
 static void reasm_free(struct tern_stack *s, struct tern_reasm *r)
 {
 	struct tern_reasm **link = &s->reasm.active;
@@ -60,7 +64,13 @@ static void reasm_free(struct tern_stack *s, struct tern_reasm *r)
 		tern_stack_pkt_free(s, p);
 	}
 	s->reasm.count--;
-	free(r);
+	if (s->reasm.nspare < REASM_SPARE_MAX) {
+		r->next = s->reasm.spare;
+		s->reasm.spare = r;
+		s->reasm.nspare++;
+	} else {
+		free(r);
+	}
 }
 
 static void reasm_timeout(struct tern_stack *s, struct tern_timer *t, tern_time_t now)
@@ -76,6 +86,22 @@ void tern_reasm_fini(struct tern_stack *s)
 {
 	while (s->reasm.active)
 		reasm_free(s, s->reasm.active);
+	while (s->reasm.spare) {
+		struct tern_reasm *r = s->reasm.spare;
+		s->reasm.spare = r->next;
+		free(r);
+	}
+	s->reasm.nspare = 0;
+}
+
+static struct tern_reasm *record_alloc(struct tern_stack *s)
+{
+	struct tern_reasm *r = s->reasm.spare;
+	if (!r)
+		return malloc(sizeof(*r));
+	s->reasm.spare = r->next;
+	s->reasm.nspare--;
+	return r;
 }
 
 static struct tern_reasm *find_or_create(struct tern_stack *s, const struct tern_ipv4_repr *ip,
@@ -84,7 +110,7 @@ static struct tern_reasm *find_or_create(struct tern_stack *s, const struct tern
 	for (struct tern_reasm *r = s->reasm.active; r; r = r->next)
 		if (r->src == ip->src && r->dst == ip->dst && r->id == ip->id && r->proto == ip->proto)
 			return r;
-	struct tern_reasm *r = calloc(1, sizeof(*r));
+	struct tern_reasm *r = record_alloc(s);
 	if (!r)
 		return NULL;
 	*r = (struct tern_reasm){.src = ip->src, .dst = ip->dst, .id = ip->id, .proto = ip->proto};
