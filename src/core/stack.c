@@ -183,6 +183,17 @@ struct tern_pkt *tern_stack_pkt_alloc(struct tern_stack *s, size_t data_len)
 	return p;
 }
 
+struct tern_pkt *tern_stack_pkt_clone(struct tern_stack *s, const struct tern_pkt *pkt)
+{
+	struct tern_pkt *c = tern_stack_pkt_alloc(s, pkt->len);
+	if (!c)
+		return NULL;
+	memcpy(tern_pkt_put(c, pkt->len), tern_pkt_data(pkt), pkt->len);
+	c->ifindex = pkt->ifindex;
+	c->l2_type = pkt->l2_type;
+	return c;
+}
+
 void tern_trace_emit(struct tern_stack *s, enum tern_trace_kind kind, enum tern_trace_layer layer,
 		     int ifindex, const uint8_t *data, size_t len, enum tern_stat reason)
 {

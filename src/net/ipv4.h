@@ -33,6 +33,12 @@ int tern_ipv4_route(struct tern_stack *s, tern_ip4_t dst, tern_ip4_t src,
  * TERN_ENOBUFS, TERN_EINVAL. */
 int tern_ipv4_output(struct tern_stack *s, struct tern_pkt *pkt, const struct tern_ip_send *p,
 		     tern_time_t now);
+/* The same, on a route the caller already has from tern_ipv4_route (for
+ * p->dst): a transport that checked the route before building the
+ * datagram does not look it up twice. */
+int tern_ipv4_output_routed(struct tern_stack *s, struct tern_pkt *pkt,
+			    const struct tern_ip_send *p, const struct tern_route_result *rt,
+			    tern_time_t now);
 
 /* Send a complete datagram (data = IP header) out of ifc to next_hop,
  * fragmenting to the interface MTU unless DF is set. Consumes pkt.

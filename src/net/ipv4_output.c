@@ -24,10 +24,9 @@ static void loopback_enqueue(struct tern_stack *s, struct tern_pkt *pkt)
  * hear it, as the other hosts on the link do. */
 static void loop_broadcast(struct tern_stack *s, const struct tern_pkt *pkt)
 {
-	struct tern_pkt *copy = tern_stack_pkt_alloc(s, pkt->len);
+	struct tern_pkt *copy = tern_stack_pkt_clone(s, pkt);
 	if (!copy)
 		return; /* the pool is out: this host misses its own broadcast */
-	memcpy(tern_pkt_put(copy, pkt->len), tern_pkt_data(pkt), pkt->len);
 	loopback_enqueue(s, copy);
 	copy->l2_type = TERN_PKT_L2_BROADCAST;
 }
@@ -166,20 +165,30 @@ int tern_ipv4_output(struct tern_stack *s, struct tern_pkt *pkt, const struct te
 {
 	struct tern_route_result rt;
 	int err = tern_ipv4_route(s, p->dst, p->src, &rt);
+	if (err < 0) {
+		if (err == TERN_ENETUNREACH)
+			tern_stat_inc(s, TERN_STAT_IP_NO_ROUTE);
+		tern_stack_pkt_free(s, pkt);
+		return err;
+	}
+	return tern_ipv4_output_routed(s, pkt, p, &rt, now);
+}
+
+int tern_ipv4_output_routed(struct tern_stack *s, struct tern_pkt *pkt,
+			    const struct tern_ip_send *p, const struct tern_route_result *rt,
+			    tern_time_t now)
+{
 	size_t total = pkt->len + TERN_IPV4_HLEN;
-	if (err == 0 && total > TERN_IPV4_MAX_LEN)
-		err = TERN_EMSGSIZE;
-	struct tern_iface *ifc = err == 0 ? tern_iface_get(s, rt.ifindex) : NULL;
-	if (ifc && p->df && total > ifc->mtu)
+	struct tern_iface *ifc = tern_iface_get(s, rt->ifindex);
+	int err = 0;
+	if (total > TERN_IPV4_MAX_LEN || (p->df && total > ifc->mtu))
 		err = TERN_EMSGSIZE; /* a local error, as Linux's "message too long" */
 	/* RFC 1122 §3.2.1.3: 0.0.0.0 is no source for an ordinary datagram;
 	 * with no usable address (all tentative or conflicting) there is
 	 * nothing to send from. */
-	if (err == 0 && !p->src && !rt.src)
+	else if (!p->src && !rt->src)
 		err = TERN_EADDRNOTAVAIL;
 	if (err < 0) {
-		if (err == TERN_ENETUNREACH)
-			tern_stat_inc(s, TERN_STAT_IP_NO_ROUTE);
 		tern_stack_pkt_free(s, pkt);
 		return err;
 	}
@@ -196,14 +205,14 @@ int tern_ipv4_output(struct tern_stack *s, struct tern_pkt *pkt, const struct te
 		.df = p->df,
 		.ttl = p->ttl ? p->ttl : s->cfg.default_ttl,
 		.proto = p->proto,
-		.src = p->src ? p->src : rt.src,
+		.src = p->src ? p->src : rt->src,
 		.dst = p->dst,
 	};
 	tern_ipv4_emit(&ip, h);
 	tern_stat_inc(s, TERN_STAT_IP_OUT_REQUESTS);
 	if (!ifc->loopback && tern_ip4_is_our_broadcast(s, ip.dst))
 		loop_broadcast(s, pkt);
-	return tern_ipv4_transmit(s, ifc, pkt, rt.next_hop, now);
+	return tern_ipv4_transmit(s, ifc, pkt, rt->next_hop, now);
 }
 
 int tern_ip_send_raw(struct tern_stack *s, const struct tern_ip_send *p, const uint8_t *payload,

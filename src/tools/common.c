@@ -64,22 +64,29 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return CLI_EXIT_USAGE;
 }
 
-int cli_bad_option(const char *cmd, int c, char **argv)
+void cli_bad_option_text(int c, char **argv, char *buf, size_t len)
 {
 	/* With opterr off, getopt leaves a short option's letter in optopt;
 	 * for a long one optopt is 0 (unknown) or its value (>= 256 here),
 	 * and the option is the argument getopt just stepped over. */
 	bool is_short = optopt > 0 && optopt < 256;
 	const char *arg = optind > 0 ? argv[optind - 1] : "?";
-	int len = (int)strcspn(arg, "=");
-	if (c == ':') {
-		if (is_short)
-			return cli_usage_error(cmd, "option '-%c' needs a value", optopt);
-		return cli_usage_error(cmd, "option '%.*s' needs a value", len, arg);
-	}
+	char opt[128];
 	if (is_short)
-		return cli_usage_error(cmd, "unknown option '-%c'", optopt);
-	return cli_usage_error(cmd, "unknown option '%.*s'", len, arg);
+		snprintf(opt, sizeof(opt), "-%c", optopt);
+	else
+		snprintf(opt, sizeof(opt), "%.*s", (int)strcspn(arg, "="), arg);
+	if (c == ':')
+		snprintf(buf, len, "option '%s' needs a value", opt);
+	else
+		snprintf(buf, len, "unknown option '%s'", opt);
+}
+
+int cli_bad_option(const char *cmd, int c, char **argv)
+{
+	char msg[256];
+	cli_bad_option_text(c, argv, msg, sizeof(msg));
+	return cli_usage_error(cmd, "%s", msg);
 }
 
 /* ---- value parsers ------------------------------------------------------- */

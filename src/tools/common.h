@@ -51,6 +51,9 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
  * with ':'): name the option that was unknown or lacked its value.
  * Returns CLI_EXIT_USAGE. */
 int cli_bad_option(const char *cmd, int c, char **argv);
+/* The same message ("unknown option '-x'", "option '--tap' needs a
+ * value") into buf, for callers that report it elsewhere. */
+void cli_bad_option_text(int c, char **argv, char *buf, size_t len);
 
 /* ---- value parsers -------------------------------------------------------- */
 /* Each returns 0, or prints "tern CMD: invalid value 'V' for OPT: why" and

@@ -103,8 +103,10 @@ static int take_echo_port(struct host_args *a, const char *arg)
 	return 0;
 }
 
-static int take_option(struct host_args *a, int c, const char *arg)
+/* One option for cli_parse_options(); ctx is the struct host_args. */
+static int take_option(void *ctx, int c, const char *arg)
 {
+	struct host_args *a = ctx;
 	switch (c) {
 	case CLI_OPT_FORWARD:
 		a->net.forward = true;
@@ -125,12 +127,6 @@ static int take_option(struct host_args *a, int c, const char *arg)
 	}
 }
 
-/* take_option with the signature cli_parse_options() calls. */
-static int take(void *a, int c, const char *arg)
-{
-	return take_option(a, c, arg);
-}
-
 static int parse_args(struct host_args *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -143,8 +139,8 @@ static int parse_args(struct host_args *a, int argc, char **argv)
 		{"udp-echo", required_argument, NULL, OPT_UDP_ECHO},
 		{NULL, 0, NULL, 0},
 	};
-	int rc = cli_parse_options(CMD, argc, argv, ":h", longopts, &a->net, take, a,
-				   &a->help);
+	int rc = cli_parse_options(CMD, argc, argv, ":h", longopts, &a->net,
+				   take_option, a, &a->help);
 	if (rc || a->help)
 		return rc;
 	if (optind < argc)

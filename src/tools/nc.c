@@ -87,8 +87,10 @@ struct nc_args {
 	uint16_t dport;            /* PORT (client) or positional listen port */
 };
 
-static int take_option(struct nc_args *a, int c, const char *arg)
+/* One option for cli_parse_options(); ctx is the struct nc_args. */
+static int take_option(void *ctx, int c, const char *arg)
 {
+	struct nc_args *a = ctx;
 	unsigned long v;
 	switch (c) {
 	case 'u': a->udp = true; return 0;
@@ -168,12 +170,6 @@ static int parse_operands(struct nc_args *a, int n, char **v)
 	return 0;
 }
 
-/* take_option with the signature cli_parse_options() calls. */
-static int take(void *a, int c, const char *arg)
-{
-	return take_option(a, c, arg);
-}
-
 static int parse_args(struct nc_args *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -181,8 +177,8 @@ static int parse_args(struct nc_args *a, int argc, char **argv)
 		CLI_NET_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
-	int rc = cli_parse_options(CMD, argc, argv, ":ulvnp:s:q:w:h", longopts, &a->net, take, a,
-				   &a->help);
+	int rc = cli_parse_options(CMD, argc, argv, ":ulvnp:s:q:w:h", longopts, &a->net,
+				   take_option, a, &a->help);
 	if (rc || a->help)
 		return rc;
 	if (!a->udp) {

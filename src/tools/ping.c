@@ -69,8 +69,10 @@ static int parse_pmtudisc(const char *arg, bool *df)
 }
 
 /* One short option's value into the engine options. Returns 0 or exit 2. */
-static int take_option(struct ping_args *a, int c, const char *arg)
+/* One option for cli_parse_options(); ctx is the struct ping_args. */
+static int take_option(void *ctx, int c, const char *arg)
 {
+	struct ping_args *a = ctx;
 	unsigned long v;
 	int bad = CLI_EXIT_USAGE;
 	switch (c) {
@@ -113,12 +115,6 @@ static int take_option(struct ping_args *a, int c, const char *arg)
 	}
 }
 
-/* take_option with the signature cli_parse_options() calls. */
-static int take(void *a, int c, const char *arg)
-{
-	return take_option(a, c, arg);
-}
-
 static int parse_args(struct ping_args *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -126,8 +122,8 @@ static int parse_args(struct ping_args *a, int argc, char **argv)
 		CLI_NET_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
-	int rc = cli_parse_options(CMD, argc, argv, ":c:i:I:M:qs:t:W:w:h", longopts, &a->net, take, a,
-				   &a->help);
+	int rc = cli_parse_options(CMD, argc, argv, ":c:i:I:M:qs:t:W:w:h", longopts, &a->net,
+				   take_option, a, &a->help);
 	if (rc || a->help)
 		return rc;
 	if (optind >= argc)

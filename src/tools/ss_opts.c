@@ -6,40 +6,16 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
 
+#include "tools/common.h"
+
 /* ---- options ----------------------------------------------------------------- */
 
 enum { OPT_HOST = 1000, OPT_SCREEN_WIDTH };
-
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-/* getopt_long returned '?' or ':' (opterr off): name the option. */
-static void bad_option(int c, char **argv, char *err, size_t errlen)
-{
-	bool is_short = optopt > 0 && optopt < 256;
-	const char *arg = optind > 0 ? argv[optind - 1] : "?";
-	int len = (int)strcspn(arg, "=");
-	if (c == ':' && is_short)
-		errf(err, errlen, "option '-%c' needs a value", optopt);
-	else if (c == ':')
-		errf(err, errlen, "option '%.*s' needs a value", len, arg);
-	else if (is_short)
-		errf(err, errlen, "unknown option '-%c'", optopt);
-	else
-		errf(err, errlen, "unknown option '%.*s'", len, arg);
-}
 
 int ss_parse(struct ss_opts *o, int argc, char **argv, char *err, size_t errlen)
 {
@@ -74,7 +50,7 @@ int ss_parse(struct ss_opts *o, int argc, char **argv, char *err, size_t errlen)
 		case 'h': o->help = true; return 0;
 		case OPT_HOST:
 			if (!*optarg || strlen(optarg) > 31 || strchr(optarg, '/')) {
-				errf(err, errlen, "invalid value '%s' for --host: expected a tern host's "
+				snprintf(err, errlen, "invalid value '%s' for --host: expected a tern host's "
 				     "name (1 to 31 characters, no '/')", optarg);
 				return -1;
 			}
@@ -85,7 +61,7 @@ int ss_parse(struct ss_opts *o, int argc, char **argv, char *err, size_t errlen)
 			errno = 0;
 			long w = strtol(optarg, &end, 10);
 			if (!*optarg || *end || errno || w < 1 || w > 100000) {
-				errf(err, errlen, "invalid value '%s' for --screen-width: expected "
+				snprintf(err, errlen, "invalid value '%s' for --screen-width: expected "
 				     "1 to 100000 columns", optarg);
 				return -1;
 			}
@@ -93,12 +69,12 @@ int ss_parse(struct ss_opts *o, int argc, char **argv, char *err, size_t errlen)
 			break;
 		}
 		default:
-			bad_option(c, argv, err, errlen);
+			cli_bad_option_text(c, argv, err, errlen);
 			return -1;
 		}
 	}
 	if (optind < argc) {
-		errf(err, errlen, "unexpected argument '%s' (tern ss takes no filter expressions "
+		snprintf(err, errlen, "unexpected argument '%s' (tern ss takes no filter expressions "
 		     "yet)", argv[optind]);
 		return -1;
 	}

@@ -100,8 +100,10 @@ static int take_uint(const char *opt, const char *arg, unsigned long min, unsign
 	return cli_parse_uint(CMD, opt, arg, min, max, v) < 0 ? CLI_EXIT_USAGE : 0;
 }
 
-static int take_option(struct tr_args *a, int c, const char *arg)
+/* One option for cli_parse_options(); ctx is the struct tr_args. */
+static int take_option(void *ctx, int c, const char *arg)
 {
+	struct tr_args *a = ctx;
 	unsigned long v = 0;
 	int rc = 0;
 	switch (c) {
@@ -163,12 +165,6 @@ static int take_operands(struct tr_args *a, int argc, char **argv)
 	return 0;
 }
 
-/* take_option with the signature cli_parse_options() calls. */
-static int take(void *a, int c, const char *arg)
-{
-	return take_option(a, c, arg);
-}
-
 static int parse_args(struct tr_args *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -176,8 +172,8 @@ static int parse_args(struct tr_args *a, int argc, char **argv)
 		CLI_NET_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
-	int rc = cli_parse_options(CMD, argc, argv, ":If:m:N:np:q:w:h", longopts, &a->net, take, a,
-				   &a->help);
+	int rc = cli_parse_options(CMD, argc, argv, ":If:m:N:np:q:w:h", longopts, &a->net,
+				   take_option, a, &a->help);
 	if (rc || a->help)
 		return rc;
 	return take_operands(a, argc, argv);

@@ -7,9 +7,10 @@
  *         queue the received pkt itself (no copy) on the socket; a
  *         broadcast or multicast datagram goes to every matching socket; no
  *         socket means ICMP port unreachable (RFC 1122 §4.1.3.1).
- * Output: tern_sendto → udp_sendto: choose the source by route, build one
- *         pkt with headroom, copy the user's data once, checksum, hand to
- *         tern_ipv4_output (which fragments to the MTU).
+ * Output: tern_sendto → udp_sendto: route once, choose the source, build
+ *         one pkt with headroom, copy the user's data once, checksum, hand
+ *         it with the route to tern_ipv4_output_routed (which fragments to
+ *         the MTU).
  * Errors: tern_icmp_input → tern_udp_icmp_error: the socket that sent the
  *         quoted datagram gets a pending error when Linux would give it one.
  *
@@ -276,11 +277,12 @@ static int take_error(struct tern_sock *so)
 	return err;
 }
 
-/* Build and send one datagram. The only copy of the user's data is into
- * the pkt; headers go in its headroom. */
+/* Build and send one datagram on the route already checked. The only
+ * copy of the user's data is into the pkt; headers go in its headroom. */
 static int udp_output(struct tern_stack *s, struct tern_sock *so, const void *buf, size_t len,
-		      tern_ip4_t src, tern_ip4_t dst, uint16_t dport)
+		      const struct tern_route_result *rt, tern_ip4_t dst, uint16_t dport)
 {
+	tern_ip4_t src = so->src_addr ? so->src_addr : rt->src;
 	struct tern_pkt *pkt = tern_stack_pkt_alloc(s, TERN_IPV4_HLEN + TERN_UDP_HLEN + len);
 	if (!pkt)
 		return TERN_ENOBUFS;
@@ -296,7 +298,7 @@ static int udp_output(struct tern_stack *s, struct tern_sock *so, const void *bu
 		.src = src, .dst = dst, .proto = TERN_IPPROTO_UDP, .tos = so->tos,
 		.ttl = tern_ip4_is_multicast(dst) ? 1 : so->ttl < 0 ? 0 : (uint8_t)so->ttl,
 	};
-	int err = tern_ipv4_output(s, pkt, &ip, s->now);
+	int err = tern_ipv4_output_routed(s, pkt, &ip, rt, s->now);
 	if (err < 0)
 		return err;
 	so->out_datagrams++;
@@ -335,7 +337,7 @@ static int udp_sendto(struct tern_stack *s, struct tern_sock *so, const void *bu
 		return err;
 	if (so->shut & TERN_SHUT_WR_BIT)
 		return -EPIPE;
-	return udp_output(s, so, buf, len, so->src_addr ? so->src_addr : rt.src, dst, dport);
+	return udp_output(s, so, buf, len, &rt, dst, dport);
 }
 
 /* ---- input ------------------------------------------------------------------------ */
@@ -438,17 +440,6 @@ static bool enqueue(struct tern_stack *s, struct tern_sock *so, struct tern_pkt 
 	return true;
 }
 
-static struct tern_pkt *clone_pkt(struct tern_stack *s, const struct tern_pkt *pkt)
-{
-	struct tern_pkt *c = tern_stack_pkt_alloc(s, pkt->len);
-	if (!c)
-		return NULL;
-	memcpy(tern_pkt_put(c, pkt->len), tern_pkt_data(pkt), pkt->len);
-	c->ifindex = pkt->ifindex;
-	c->l2_type = pkt->l2_type;
-	return c;
-}
-
 /* Does a socket take a broadcast/multicast datagram? As Linux's
  * __udp_is_mcast_sock: the port, a wildcard or equal local address, and the
  * peer if connected. SO_BROADCAST is not needed to receive (Linux). */
@@ -499,7 +490,7 @@ static void deliver_multi(struct tern_stack *s, struct tern_pkt *pkt,
 		return tern_drop(s, pkt, n == 0 ? TERN_STAT_UDP_NO_PORT : TERN_STAT_PKT_NOBUFS,
 				 TERN_LAYER_IP);
 	for (int i = 0; i < n; i++) {
-		struct tern_pkt *p = i == n - 1 ? pkt : clone_pkt(s, pkt);
+		struct tern_pkt *p = i == n - 1 ? pkt : tern_stack_pkt_clone(s, pkt);
 		t[i].queued = p && enqueue(s, t[i].so, p);
 	}
 	for (int i = 0; i < n; i++) {
