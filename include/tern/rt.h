@@ -8,7 +8,7 @@
  * timers: the sans-I/O core stays clock-free and this is the only loop.
  *
  *   struct tern_rt *rt = tern_rt_create(&cfg);
- *   tern_rt_add_tap(rt, "tap0", "10.0.0.2/24", 0, NULL);
+ *   tern_rt_add_tap(rt, "tap0", "10.0.0.2/24", NULL);
  *   tern_rt_add_route(rt, "0.0.0.0/0", "10.0.0.1");
  *   while (!stop) tern_rt_run_once(rt, TERN_SEC(1));
  *

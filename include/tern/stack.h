@@ -219,6 +219,7 @@ struct tern_icmp_msg {
 	uint16_t id, seq;           /* echo / echo reply */
 	uint16_t mtu;               /* frag needed */
 	tern_ip4_t gateway;         /* redirect */
+	uint8_t pointer;            /* parameter problem: the octet at fault */
 	const uint8_t *data;        /* after the ICMP header */
 	size_t data_len;
 	/* errors only: the datagram that caused it */

@@ -421,7 +421,7 @@ static void on_error(struct tern_ping *p, const struct tern_icmp_msg *m, tern_ti
 	if (m->type == TERN_ICMP_DEST_UNREACH && m->code == TERN_ICMP_FRAG_NEEDED)
 		info = m->mtu;
 	else if (m->type == TERN_ICMP_PARAM_PROBLEM)
-		info = m->gateway >> 24; /* the pointer is the first byte after the checksum */
+		info = m->pointer;
 	acknowledge(p, seq);
 	p->nerrors++;
 	p->last_err_type = m->type;

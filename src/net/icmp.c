@@ -270,6 +270,8 @@ static void fill_msg(struct tern_icmp_msg *m, const struct tern_icmp_repr *icmp,
 		m->mtu = icmp->u.mtu;
 	} else if (icmp->type == TERN_ICMP_REDIRECT) {
 		m->gateway = icmp->u.gateway;
+	} else if (icmp->type == TERN_ICMP_PARAM_PROBLEM) {
+		m->pointer = icmp->u.pointer;
 	}
 }
 
