@@ -28,6 +28,9 @@ struct tern_rt;
 
 /* cfg may be NULL for defaults (seed from the clock then). */
 struct tern_rt *tern_rt_create(const struct tern_stack_config *cfg);
+/* A seed for a real host, where reproducibility is not wanted: the
+ * clocks and the process id, mixed. */
+uint64_t tern_rt_fresh_seed(void);
 void tern_rt_destroy(struct tern_rt *rt); /* closes devices, frees the stack */
 struct tern_stack *tern_rt_stack(struct tern_rt *rt);
 tern_time_t tern_rt_now(const struct tern_rt *rt);

@@ -43,7 +43,6 @@ struct tern_ping {
 	struct tern_timer exit_timer;  /* -W linger after the last send, or -w */
 	bool timing;                   /* payload holds a timestamp */
 	bool exiting;
-	bool exit_scheduled;
 	tern_time_t start, last_send;
 	unsigned ntransmitted, nreceived, nerrors, nrepeats, nwrong;
 	unsigned pipesize;             /* most requests in flight, as iputils' "pipe" */
@@ -127,7 +126,6 @@ static void schedule_exit(struct tern_ping *p, tern_time_t now)
 		if (wait < p->o.interval)
 			wait = p->o.interval;
 	}
-	p->exit_scheduled = true;
 	tern_timer_arm(p->s, &p->exit_timer, now + wait);
 }
 
@@ -243,8 +241,8 @@ static void send_timer_fn(struct tern_stack *s, struct tern_timer *t, tern_time_
 		 * real-time runner does not accumulate. */
 		tern_time_t next = p->start + (tern_time_t)p->ntransmitted * p->o.interval;
 		tern_timer_arm(s, &p->send_timer, next > now ? next : now);
-	} else if (!p->exit_scheduled) {
-		schedule_exit(p, now);
+	} else {
+		schedule_exit(p, now); /* the send timer is not armed again */
 	}
 }
 
@@ -417,18 +415,14 @@ static void on_error(struct tern_ping *p, const struct tern_icmp_msg *m, tern_ti
 		return;
 	}
 
-	uint32_t info = 0;
-	if (m->type == TERN_ICMP_DEST_UNREACH && m->code == TERN_ICMP_FRAG_NEEDED)
-		info = m->mtu;
-	else if (m->type == TERN_ICMP_PARAM_PROBLEM)
-		info = m->pointer;
+	bool frag_needed = m->type == TERN_ICMP_DEST_UNREACH && m->code == TERN_ICMP_FRAG_NEEDED;
+	uint32_t info = frag_needed ? m->mtu : m->type == TERN_ICMP_PARAM_PROBLEM ? m->pointer : 0;
 	acknowledge(p, seq);
 	p->nerrors++;
 	p->last_err_type = m->type;
 	p->last_err_code = m->code;
 	p->last_err_from = m->src;
-	p->last_err_mtu = m->type == TERN_ICMP_DEST_UNREACH && m->code == TERN_ICMP_FRAG_NEEDED
-				  ? m->mtu : 0;
+	p->last_err_mtu = frag_needed ? m->mtu : 0;
 	if (!p->o.quiet) {
 		describe_icmp(what, sizeof(what), m->type, m->code, info);
 		fprintf(p->out, "From %s icmp_seq=%u %s\n", from, seq, what);
@@ -573,12 +567,12 @@ static void print_summary(const struct tern_ping *p)
 	fputc('\n', p->out);
 
 	const char *sep = "";
-	if (st.received && p->timing && p->rtt.n) {
-		int64_t avg, mdev;
-		tern_app_rtt_result(&p->rtt, &avg, &mdev);
+	if (p->rtt.n) { /* timed replies came back; the figures are in µs */
 		fprintf(p->out, "rtt min/avg/max/mdev = %s/%s/%s/%s ms",
-			tern_app_fmt_ms3(a, sizeof(a), p->rtt.min), tern_app_fmt_ms3(b, sizeof(b), avg),
-			tern_app_fmt_ms3(c, sizeof(c), p->rtt.max), tern_app_fmt_ms3(d, sizeof(d), mdev));
+			tern_app_fmt_ms3(a, sizeof(a), st.rtt_min / 1000),
+			tern_app_fmt_ms3(b, sizeof(b), st.rtt_avg / 1000),
+			tern_app_fmt_ms3(c, sizeof(c), st.rtt_max / 1000),
+			tern_app_fmt_ms3(d, sizeof(d), st.rtt_mdev / 1000));
 		sep = ", ";
 	}
 	if (st.pipe > 1)

@@ -9,6 +9,15 @@
 
 #include <stdint.h>
 
+/* splitmix64's finalizer: a bijection that spreads every input bit
+ * (hash keys, seeds derived from seeds). */
+static inline uint64_t tern_mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
 struct tern_rng {
 	uint64_t s[4];
 };

@@ -21,10 +21,10 @@
 #include "dev/frameq.h"
 #include "tern/err.h"
 #include "tern/netdev.h"
+#include "wire/ethernet.h"
 
 #define LINK_DEFAULT_MTU 1500
 #define LINK_DEFAULT_QUEUE (256u * 1024)
-#define ETH_HDR_LEN 14
 
 struct link_end {
 	struct tern_netdev dev; /* first, so a device pointer is an end pointer */
@@ -59,7 +59,7 @@ static int link_transmit(struct tern_netdev *dev, const uint8_t *frame, size_t l
 	struct tern_link *l = e->link;
 	struct link_end *peer = &l->end[1 - e->side];
 
-	if (len > (size_t)l->p.mtu + ETH_HDR_LEN) {
+	if (len > (size_t)l->p.mtu + TERN_ETH_HLEN) {
 		e->stats.drop_too_big++;
 		return TERN_EMSGSIZE;
 	}

@@ -19,12 +19,12 @@
 
 #include "tern/err.h"
 #include "tern/netdev.h"
+#include "wire/ethernet.h"
 
 #define SW_SETS 256
 #define SW_WAYS 4
 #define SW_DEFAULT_PORTS 32
 #define SW_DEFAULT_AGING TERN_SEC(300) /* the 802.1D default ageing time */
-#define ETH_HDR_LEN 14
 
 struct sw_port {
 	struct tern_switch *sw;
@@ -67,7 +67,7 @@ static struct sw_entry *lookup(struct tern_switch *sw, const struct tern_mac *ma
 {
 	struct sw_entry *set = sw->table[mac_set(mac)];
 	for (int w = 0; w < SW_WAYS; w++)
-		if (entry_live(sw, &set[w], now) && memcmp(set[w].mac.b, mac->b, 6) == 0)
+		if (entry_live(sw, &set[w], now) && tern_mac_eq(&set[w].mac, mac))
 			return &set[w];
 	return NULL;
 }
@@ -111,7 +111,7 @@ static void switch_rx(void *ctx, struct tern_netdev *dev, const uint8_t *frame, 
 	struct tern_switch *sw = port->sw;
 	struct tern_mac dst, src;
 
-	if (len < ETH_HDR_LEN) {
+	if (len < TERN_ETH_HLEN) {
 		sw->stats.drop_short++;
 		return;
 	}
@@ -119,9 +119,9 @@ static void switch_rx(void *ctx, struct tern_netdev *dev, const uint8_t *frame, 
 	memcpy(src.b, frame + 6, 6);
 
 	/* A group address is never a station's source; don't learn it. */
-	if (!(src.b[0] & 1))
+	if (!tern_mac_is_multicast(&src))
 		learn(sw, &src, port->index, now);
-	if (dst.b[0] & 1) {
+	if (tern_mac_is_multicast(&dst)) {
 		flood(sw, port->index, frame, len, now);
 		return;
 	}

@@ -18,7 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "core/rng.h"
 #include "tern/err.h"
 #include "tern/rt.h"
 #include "tern/socket.h"
@@ -58,12 +60,11 @@ tern_time_t tern_rt_now(const struct tern_rt *rt)
 	return clock_ns(CLOCK_MONOTONIC);
 }
 
-/* splitmix64's finalizer, to spread clock bits over the whole seed. */
-static uint64_t mix64(uint64_t z)
+uint64_t tern_rt_fresh_seed(void)
 {
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	uint64_t pid = (uint64_t)getpid() << 32;
+	return tern_mix64((uint64_t)clock_ns(CLOCK_REALTIME) ^
+			  tern_mix64((uint64_t)clock_ns(CLOCK_MONOTONIC) ^ pid));
 }
 
 struct tern_rt *tern_rt_create(const struct tern_stack_config *cfg)
@@ -78,8 +79,7 @@ struct tern_rt *tern_rt_create(const struct tern_stack_config *cfg)
 	} else {
 		tern_stack_config_init(&c);
 		/* A real host: no reproducibility wanted, just a fresh seed. */
-		c.seed = mix64((uint64_t)clock_ns(CLOCK_REALTIME) ^
-			       mix64((uint64_t)clock_ns(CLOCK_MONOTONIC)));
+		c.seed = tern_rt_fresh_seed();
 	}
 	rt->stack = tern_stack_create(&c);
 	if (!rt->stack) {
@@ -214,14 +214,19 @@ int tern_rt_add_route(struct tern_rt *rt, const char *prefix, const char *gatewa
 
 /* ---- the loop ------------------------------------------------------------ */
 
+/* now + timeout, saturating at TERN_TIME_NEVER. */
+static tern_time_t deadline_after(tern_time_t now, tern_time_t timeout)
+{
+	if (timeout == TERN_TIME_NEVER || timeout >= TERN_TIME_NEVER - now)
+		return TERN_TIME_NEVER;
+	return now + (timeout > 0 ? timeout : 0);
+}
+
 /* The earliest of now + max_wait and every deadline the stack and the
  * devices report. */
 static tern_time_t next_deadline(const struct tern_rt *rt, tern_time_t now, tern_time_t max_wait)
 {
-	tern_time_t t = TERN_TIME_NEVER;
-
-	if (max_wait != TERN_TIME_NEVER && max_wait < TERN_TIME_NEVER - now)
-		t = now + (max_wait > 0 ? max_wait : 0);
+	tern_time_t t = deadline_after(now, max_wait);
 	tern_time_t s = tern_stack_poll_at(rt->stack);
 	if (s < t)
 		t = s;
@@ -370,9 +375,7 @@ int tern_rt_run_once(struct tern_rt *rt, tern_time_t max_wait)
 bool tern_rt_run_while(struct tern_rt *rt, bool (*done)(void *ctx), void *ctx,
 		       tern_time_t timeout)
 {
-	tern_time_t start = tern_rt_now(rt);
-	tern_time_t end = timeout == TERN_TIME_NEVER || timeout >= TERN_TIME_NEVER - start
-				  ? TERN_TIME_NEVER : start + timeout;
+	tern_time_t end = deadline_after(tern_rt_now(rt), timeout);
 
 	while (!done(ctx)) {
 		tern_time_t now = tern_rt_now(rt);
@@ -395,14 +398,6 @@ bool tern_rt_tx_pending(const struct tern_rt *rt)
 }
 
 /* ---- blocking conveniences -------------------------------------------------- */
-
-/* now + timeout, saturating at TERN_TIME_NEVER. */
-static tern_time_t deadline_after(tern_time_t now, tern_time_t timeout)
-{
-	if (timeout == TERN_TIME_NEVER || timeout >= TERN_TIME_NEVER - now)
-		return TERN_TIME_NEVER;
-	return now + (timeout > 0 ? timeout : 0);
-}
 
 int tern_rt_recvfrom(struct tern_rt *rt, int sd, void *buf, size_t len, int flags,
 		     struct tern_sockaddr_in *from, tern_time_t timeout)

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/rng.h"
 #include "tern/err.h"
 #include "tern/sim.h"
 
@@ -71,22 +72,13 @@ struct tern_sim {
 
 /* ---- small helpers ---------------------------------------------------- */
 
-/* splitmix64's finalizer: a bijective mix, so distinct (seed, index)
- * pairs give unrelated-looking seeds. */
-static uint64_t mix64(uint64_t z)
-{
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 /* A seed for one object: the sim seed, a domain tag (stacks, faults) and
  * the object's creation index, each step mixed so tags never collide. */
 static uint64_t derive_seed(uint64_t seed, uint64_t tag, uint64_t index)
 {
-	uint64_t z = mix64(seed + 0x9e3779b97f4a7c15ull);
-	z = mix64(z ^ (tag * 0x9e3779b97f4a7c15ull));
-	return mix64(z ^ (index + 1) * 0xd6e8feb86659fd93ull);
+	uint64_t z = tern_mix64(seed + 0x9e3779b97f4a7c15ull);
+	z = tern_mix64(z ^ (tag * 0x9e3779b97f4a7c15ull));
+	return tern_mix64(z ^ (index + 1) * 0xd6e8feb86659fd93ull);
 }
 
 enum { SEED_STACK = 1, SEED_FAULT = 2 };
@@ -455,36 +447,47 @@ tern_time_t tern_sim_next(const struct tern_sim *sim)
 
 /* One pass over everything due at sim->now: devices first (frames
  * arriving), then stacks (timers), each in creation order. Returns whether
- * anything was due. */
-static bool poll_due(struct tern_sim *sim)
+ * anything was due; *next gets the earliest deadline after now seen in
+ * the pass, which is tern_sim_next() when nothing was due (nothing was
+ * polled, so nothing it read has changed). */
+static bool poll_due(struct tern_sim *sim, tern_time_t *next)
 {
-	tern_time_t now = sim->now;
+	tern_time_t now = sim->now, t = TERN_TIME_NEVER;
 	bool any = false;
 
 	for (size_t i = 0; i < sim->ndevs; i++) {
-		if (tern_netdev_poll_at(sim->devs[i]) <= now) {
+		tern_time_t d = tern_netdev_poll_at(sim->devs[i]);
+		if (d <= now) {
 			tern_netdev_poll(sim->devs[i], now);
 			any = true;
+		} else if (d < t) {
+			t = d;
 		}
 	}
 	for (size_t i = 0; i < sim->nnodes; i++) {
-		if (tern_stack_poll_at(sim->nodes[i].stack) <= now) {
+		tern_time_t d = tern_stack_poll_at(sim->nodes[i].stack);
+		if (d <= now) {
 			tern_stack_poll(sim->nodes[i].stack, now);
 			any = true;
+		} else if (d < t) {
+			t = d;
 		}
 	}
+	*next = t;
 	return any;
 }
 
 /* Run the current instant to quiescence: work done at an instant may make
  * more work due at the same instant (a zero-delay link, a timer armed for
  * now), so repeat until nothing is due. A bounded number of rounds keeps
- * a livelock from hanging a test silently. */
-static void run_instant(struct tern_sim *sim)
+ * a livelock from hanging a test silently. Returns the next event's time
+ * (as tern_sim_next, read off the last, quiet round). */
+static tern_time_t run_instant(struct tern_sim *sim)
 {
+	tern_time_t next;
 	for (int round = 0; round < SIM_MAX_ROUNDS_PER_INSTANT; round++)
-		if (!poll_due(sim))
-			return;
+		if (!poll_due(sim, &next))
+			return next;
 	fprintf(stderr,
 		"tern_sim: livelock: still work due at t=%lld ns after %d rounds "
 		"(a device or stack keeps reporting poll_at <= now)\n",
@@ -508,10 +511,16 @@ static bool step(struct tern_sim *sim, tern_time_t limit)
 	return true;
 }
 
+/* step() in a loop, except that each instant hands over the next event's
+ * time, so everything is scanned once per instant, not twice. */
 void tern_sim_run_until(struct tern_sim *sim, tern_time_t t)
 {
-	while (step(sim, t))
-		;
+	tern_time_t te = tern_sim_next(sim);
+	while (te != TERN_TIME_NEVER && te <= t) {
+		if (te > sim->now)
+			sim->now = te;
+		te = run_instant(sim);
+	}
 	if (t != TERN_TIME_NEVER && t > sim->now)
 		sim->now = t;
 }

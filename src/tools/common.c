@@ -358,23 +358,11 @@ int cli_net_check(const struct cli_net *n, const char *cmd, bool need_addr)
 	return 0;
 }
 
-uint64_t cli_seed(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	uint64_t z = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^
-		     ((uint64_t)getpid() << 32);
-	/* splitmix64's finalizer spreads the few changing bits. */
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 void cli_stack_config(struct tern_stack_config *cfg, const char *name)
 {
 	tern_stack_config_init(cfg);
 	cfg->name = name;
-	cfg->seed = cli_seed();
+	cfg->seed = tern_rt_fresh_seed();
 }
 
 static int add_one_tap(struct tern_rt *rt, const struct cli_net *n, const char *cmd, unsigned i)

@@ -165,10 +165,8 @@ int cli_run_app(struct tern_rt *rt, const char *cmd, bool (*done)(const void *ap
 /* The usage text for the options above, to embed in --help. */
 extern const char cli_net_usage[];
 
-/* A seed for a real host's stack: clock and pid mixed. */
-uint64_t cli_seed(void);
 /* Defaults for a real host's stack: the stack's, named and seeded from
- * cli_seed(). */
+ * the clock (tern_rt_fresh_seed). */
 void cli_stack_config(struct tern_stack_config *cfg, const char *name);
 
 #endif

@@ -135,7 +135,6 @@ struct tern_sock_table {
 	struct tern_sock **slots;  /* by descriptor; NULL = free */
 	uint32_t nslots;
 	uint32_t free_hint;        /* no free slot below this */
-	uint32_t count;
 	uint64_t next_serial, next_bind_seq;
 	uint64_t secret;           /* keys the hashes, from the stack's seed */
 	struct tern_sock_htab udp_ports;

@@ -29,14 +29,6 @@ static const struct tern_sock_ops *const sock_types[] = {
 
 /* ---- hashing ---------------------------------------------------------------- */
 
-/* splitmix64's finalizer: a bijection that spreads every input bit. */
-static uint64_t mix64(uint64_t z)
-{
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 /* Keyed so a remote peer cannot aim many 4-tuples at one chain (or at one
  * SO_REUSEPORT socket) without knowing the stack's secret. */
 uint32_t tern_sock_hash4(const struct tern_sock_table *t, tern_ip4_t laddr, uint16_t lport,
@@ -44,7 +36,7 @@ uint32_t tern_sock_hash4(const struct tern_sock_table *t, tern_ip4_t laddr, uint
 {
 	uint64_t addrs = ((uint64_t)laddr << 32) | raddr;
 	uint64_t ports = ((uint64_t)lport << 16) | rport;
-	return (uint32_t)(mix64(addrs ^ mix64(ports + t->secret)) >> 32);
+	return (uint32_t)(tern_mix64(addrs ^ tern_mix64(ports + t->secret)) >> 32);
 }
 
 static struct tern_sock_hlink *hlink(const struct tern_sock_htab *h, const struct tern_sock *so)
@@ -134,7 +126,7 @@ void tern_sock_table_init(struct tern_stack *s)
 	*t = (struct tern_sock_table){.next_serial = 1, .next_bind_seq = 1};
 	/* Derived from the seed, not drawn from s->rng: creating the table must
 	 * not shift the random sequence every other module sees. */
-	t->secret = mix64(s->cfg.seed ^ 0x736f636b73656372ull);
+	t->secret = tern_mix64(s->cfg.seed ^ 0x736f636b73656372ull);
 	tern_sock_htab_init(&t->udp_ports, offsetof(struct tern_sock, port_link));
 	tern_sock_htab_init(&t->udp_conns, offsetof(struct tern_sock, conn_link));
 }
@@ -146,7 +138,6 @@ static void sock_free(struct tern_stack *s, struct tern_sock *so)
 	t->slots[so->sd] = NULL;
 	if ((uint32_t)so->sd < t->free_hint)
 		t->free_hint = (uint32_t)so->sd;
-	t->count--;
 	free(so);
 }
 
@@ -242,7 +233,6 @@ int tern_socket(struct tern_stack *s, int domain, int type, int protocol)
 		return err;
 	}
 	t->slots[sd] = so;
-	t->count++;
 	return sd;
 }
 

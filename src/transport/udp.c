@@ -349,6 +349,8 @@ static struct tern_sock *lookup_connected(struct tern_stack *s, tern_ip4_t daddr
 {
 	const struct tern_sock_htab *h = &s->socks.udp_conns;
 	struct tern_sock *best = NULL;
+	if (h->count == 0)
+		return NULL; /* no connected socket: spare the 4-tuple hash */
 	for (struct tern_sock *o = tern_sock_htab_first(h, conn_hash(s, daddr, dport, saddr, sport));
 	     o; o = tern_sock_htab_next(h, o))
 		if (o->lport == dport && o->rcv_addr == daddr && o->peer_addr == saddr &&
