@@ -134,9 +134,5 @@ uint32_t tern_csum_pseudo4(tern_ip4_t src, tern_ip4_t dst, uint8_t proto, uint16
  */
 uint16_t tern_csum_update16(uint16_t csum, uint16_t old_word, uint16_t new_word)
 {
-	uint32_t sum = (uint32_t)(uint16_t)~csum + (uint16_t)~old_word + new_word;
-
-	sum = (sum & 0xffffu) + (sum >> 16);
-	sum = (sum & 0xffffu) + (sum >> 16);
-	return (uint16_t)~sum;
+	return tern_csum_fold((uint32_t)(uint16_t)~csum + (uint16_t)~old_word + new_word);
 }

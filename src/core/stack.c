@@ -115,12 +115,6 @@ void tern_stack_set_forwarding(struct tern_stack *s, bool on)
 
 /* ---- time and timers ---- */
 
-static void advance(struct tern_stack *s, tern_time_t now)
-{
-	if (now > s->now)
-		s->now = now;
-}
-
 tern_time_t tern_stack_now(const struct tern_stack *s)
 {
 	return s->now;
@@ -150,7 +144,7 @@ void tern_timer_cancel(struct tern_stack *s, struct tern_timer *t)
 
 void tern_stack_poll(struct tern_stack *s, tern_time_t now)
 {
-	advance(s, now);
+	tern_stack_advance(s, now);
 	tern_ipv4_loopback_run(s, s->now);
 	struct tern_timer *t;
 	while ((t = tern_timer_heap_top(&s->timers)) && t->when <= s->now) {
@@ -280,7 +274,7 @@ static void iface_rx(void *ctx, struct tern_netdev *dev, const uint8_t *frame, s
 {
 	struct tern_iface *ifc = ctx;
 	struct tern_stack *s = ifc->stack;
-	advance(s, now);
+	tern_stack_advance(s, now);
 	tern_stat_inc(s, TERN_STAT_DEV_RX_FRAMES);
 	if (len > TERN_PKT_LARGE_DATA) {
 		tern_stat_inc(s, TERN_STAT_DEV_RX_TOO_BIG);
@@ -442,7 +436,6 @@ int tern_stack_addr_add(struct tern_stack *s, int ifindex, tern_ip4_t addr, unsi
 	*ia = (struct tern_ifaddr){
 		.used = true,
 		.plen = (uint8_t)plen,
-		.flags = (uint8_t)flags,
 		.addr = addr,
 		.bcast = addr | ~tern_ip4_mask(plen),
 		.iface = ifc,

@@ -23,7 +23,6 @@ struct tern_ifaddr {
 	bool used;
 	uint8_t plen;
 	uint8_t state;            /* enum tern_addr_state */
-	uint8_t flags;            /* enum tern_addr_flags */
 	tern_ip4_t addr;
 	tern_ip4_t bcast;         /* directed broadcast address of the subnet */
 	/* RFC 5227 probing and defence */
@@ -88,6 +87,14 @@ struct tern_stack {
 
 	struct tern_sock_table socks;   /* sockets and their lookup tables (transport/) */
 };
+
+/* Time only moves forward: an entry point's `now` older than what the
+ * stack has seen leaves its clock alone. */
+static inline void tern_stack_advance(struct tern_stack *s, tern_time_t now)
+{
+	if (now > s->now)
+		s->now = now;
+}
 
 static inline void tern_stat_inc(struct tern_stack *s, enum tern_stat st)
 {

@@ -47,10 +47,8 @@ int tern_arp_init(struct tern_stack *s)
 		return TERN_ENOMEM;
 	for (uint32_t i = 0; i < c->nbuckets; i++)
 		c->buckets[i] = -1;
-	for (uint32_t i = 0; i < c->size; i++) {
+	for (uint32_t i = 0; i < c->size; i++)
 		tern_timer_init(&c->entries[i].timer, entry_timer);
-		c->entries[i].stack = s;
-	}
 	return 0;
 }
 
@@ -66,7 +64,6 @@ static void entry_delete(struct tern_stack *s, struct tern_arp_entry *e)
 	tern_timer_cancel(s, &e->timer);
 	tern_pkt_queue_purge(&s->pool, &e->queue);
 	e->state = TERN_ARP_FREE;
-	c->used--;
 }
 
 void tern_arp_fini(struct tern_stack *s)
@@ -78,14 +75,6 @@ void tern_arp_fini(struct tern_stack *s)
 	free(c->entries);
 	free(c->buckets);
 	*c = (struct tern_arp_cache){0};
-}
-
-void tern_arp_flush_iface(struct tern_stack *s, int ifindex)
-{
-	struct tern_arp_cache *c = &s->arp;
-	for (uint32_t i = 0; i < c->size; i++)
-		if (c->entries[i].state != TERN_ARP_FREE && c->entries[i].ifindex == ifindex)
-			entry_delete(s, &c->entries[i]);
 }
 
 size_t tern_arp_queued(const struct tern_stack *s)
@@ -139,7 +128,6 @@ static struct tern_arp_entry *entry_create(struct tern_stack *s, int ifindex, te
 	uint32_t b = bucket_of(c, ifindex, ip);
 	e->hash_next = c->buckets[b];
 	c->buckets[b] = (int32_t)(e - c->entries);
-	c->used++;
 	return e;
 }
 
@@ -169,14 +157,17 @@ static void arp_send(struct tern_stack *s, struct tern_iface *ifc, uint16_t op, 
 	tern_eth_output(s, ifc, pkt, eth_dst, TERN_ETHERTYPE_ARP, s->now);
 }
 
-static void send_request(struct tern_stack *s, struct tern_iface *ifc, struct tern_arp_entry *e)
+/* Ask for e's address and arm the retransmit timer. The first request
+ * broadcasts; a refresh of a known entry is unicast to the cached address
+ * first, as Linux does in its PROBE state. */
+static void solicit(struct tern_stack *s, struct tern_iface *ifc, struct tern_arp_entry *e,
+		    tern_time_t now)
 {
-	/* The first request broadcasts; a refresh of a known entry is unicast
-	 * to the cached address first, as Linux does in its PROBE state. */
 	const struct tern_mac *dst = e->state == TERN_ARP_STALE && e->probes < 2 ? &e->mac
 									   : &tern_mac_broadcast;
 	arp_send(s, ifc, TERN_ARP_OP_REQUEST, tern_iface_pick_src(ifc, e->ip), &tern_mac_zero, e->ip,
 		 dst, TERN_STAT_ARP_REQUESTS_SENT);
+	tern_timer_arm(s, &e->timer, now + s->cfg.arp_retrans_time);
 }
 
 void tern_arp_announce(struct tern_stack *s, struct tern_iface *ifc, tern_ip4_t addr,
@@ -239,8 +230,7 @@ static void entry_timer(struct tern_stack *s, struct tern_timer *t, tern_time_t 
 			return entry_delete(s, e);
 		}
 		e->probes++;
-		send_request(s, ifc, e);
-		tern_timer_arm(s, &e->timer, now + s->cfg.arp_retrans_time);
+		solicit(s, ifc, e, now);
 		return;
 	}
 }
@@ -283,8 +273,7 @@ void tern_arp_output(struct tern_stack *s, struct tern_iface *ifc, struct tern_p
 			return tern_drop(s, pkt, TERN_STAT_ARP_CACHE_FULL, TERN_LAYER_IP);
 		enqueue(s, e, pkt);
 		e->probes = 1;
-		send_request(s, ifc, e);
-		tern_timer_arm(s, &e->timer, now + s->cfg.arp_retrans_time);
+		solicit(s, ifc, e, now);
 		return;
 	}
 	switch (e->state) {
@@ -293,8 +282,7 @@ void tern_arp_output(struct tern_stack *s, struct tern_iface *ifc, struct tern_p
 	case TERN_ARP_STALE:
 		if (!tern_timer_armed(&e->timer)) {
 			e->probes = 1;
-			send_request(s, ifc, e);
-			tern_timer_arm(s, &e->timer, now + s->cfg.arp_retrans_time);
+			solicit(s, ifc, e, now);
 		}
 		break;
 	default:

@@ -36,14 +36,12 @@ struct tern_arp_entry {
 	tern_time_t confirmed;   /* last time the mapping was confirmed */
 	struct tern_timer timer; /* retransmit or expiry */
 	struct tern_pkt_queue queue;
-	struct tern_stack *stack;
 };
 
 struct tern_arp_cache {
 	struct tern_arp_entry *entries;
 	int32_t *buckets;
 	uint32_t size, nbuckets;
-	uint32_t used;
 };
 
 int tern_arp_init(struct tern_stack *s);
@@ -63,7 +61,6 @@ void tern_arp_announce(struct tern_stack *s, struct tern_iface *ifc, tern_ip4_t 
 void tern_arp_probe_start(struct tern_stack *s, struct tern_iface *ifc, struct tern_ifaddr *ia,
 			  tern_time_t now);
 /* Forget every entry on an interface (address removed, link down). */
-void tern_arp_flush_iface(struct tern_stack *s, int ifindex);
 /* Datagrams queued on unresolved entries, over the whole cache. */
 size_t tern_arp_queued(const struct tern_stack *s);
 /* For tests and tools: the cached MAC of ip on ifindex (0, or TERN_ENOENT

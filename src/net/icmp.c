@@ -115,15 +115,15 @@ static bool error_allowed(struct tern_stack *s, const struct tern_pkt *orig, uin
 	const uint8_t *h = tern_pkt_data(orig);
 	if (orig->len < TERN_IPV4_HLEN)
 		return false;
-	size_t hlen = (size_t)(h[0] & 0x0f) * 4;
+	size_t hlen = tern_ipv4_hdr_len(h);
 	tern_ip4_t src = rd32(h + 12), dst = rd32(h + 16);
-	if (rd16(h + 6) & 0x1fff)
+	if (rd16(h + 6) & TERN_IPV4_FRAG_MASK)
 		return false;
 	if (orig->l2_type != TERN_PKT_L2_UNICAST || tern_ip4_is_multicast(dst) ||
 	    tern_ip4_is_our_broadcast(s, dst))
 		return false;
 	if (src == 0 || tern_ip4_is_multicast(src) || tern_ip4_is_class_e(src) ||
-	    src == TERN_IP4_BROADCAST || tern_ip4_is_our_broadcast(s, src))
+	    tern_ip4_is_our_broadcast(s, src))
 		return false;
 	if (h[9] == TERN_IPPROTO_ICMP && type != TERN_ICMP_REDIRECT) {
 		if (orig->len <= hlen || tern_icmp_is_error(h[hlen]))
@@ -195,15 +195,13 @@ static void echo_reply(struct tern_stack *s, struct tern_pkt *pkt, const struct 
 	uint16_t old_word = rd16(h);
 	h[0] = TERN_ICMP_ECHO_REPLY;
 	wr16(h + 2, tern_csum_update16(rd16(h + 2), old_word, rd16(h)));
-	struct tern_ifaddr *ia = tern_ifaddr_find(s, ip->dst);
 	struct tern_ip_send out = {
-		.src = ia ? ip->dst : 0, /* a broadcast was asked: answer from our own */
+		/* a broadcast was asked: answer from our own address */
+		.src = tern_stack_is_local_addr(s, ip->dst) ? ip->dst : 0,
 		.dst = ip->src,
 		.proto = TERN_IPPROTO_ICMP,
 		.tos = ip->tos,
 	};
-	if (tern_ip4_is_loopback(ip->dst))
-		out.src = ip->dst;
 	tern_stat_inc(s, TERN_STAT_ICMP_OUT_MSGS);
 	tern_stat_inc(s, TERN_STAT_ICMP_OUT_ECHO_REPS);
 	tern_ipv4_output(s, pkt, &out, now);
@@ -234,16 +232,12 @@ static void handle_redirect(struct tern_stack *s, const struct tern_icmp_msg *m)
 			tern_ip4_str(m->gateway, g));
 }
 
-/* Fill the quoted-datagram fields of an error message; false if the
- * quote is not a plausible IPv4 header. */
-static bool parse_quote(struct tern_icmp_msg *m)
+/* Fill the quoted-datagram fields of an error message (tern_icmp_parse
+ * has checked that the quote is an IPv4 header plus 8 bytes). */
+static void parse_quote(struct tern_icmp_msg *m)
 {
 	const uint8_t *q = m->data;
-	if (m->data_len < TERN_IPV4_HLEN || (q[0] >> 4) != 4)
-		return false;
-	size_t hlen = (size_t)(q[0] & 0x0f) * 4;
-	if (hlen < TERN_IPV4_HLEN || hlen > m->data_len)
-		return false;
+	size_t hlen = tern_ipv4_hdr_len(q);
 	m->has_quote = true;
 	m->q_ttl = q[8];
 	m->q_proto = q[9];
@@ -252,7 +246,6 @@ static bool parse_quote(struct tern_icmp_msg *m)
 	m->q_dst = rd32(q + 16);
 	m->q_l4 = q + hlen;
 	m->q_l4_len = m->data_len - hlen;
-	return true;
 }
 
 static void fill_msg(struct tern_icmp_msg *m, const struct tern_icmp_repr *icmp,
@@ -298,8 +291,7 @@ void tern_icmp_input(struct tern_stack *s, struct tern_pkt *pkt, const struct te
 	}
 	if (tern_icmp_is_error(icmp.type)) {
 		tern_stat_inc(s, TERN_STAT_ICMP_IN_ERRORS_MSGS);
-		if (!parse_quote(&m))
-			return drop_ip(s, pkt, ip, TERN_STAT_ICMP_BAD_QUOTE);
+		parse_quote(&m);
 		if (icmp.type == TERN_ICMP_REDIRECT)
 			handle_redirect(s, &m);
 		else if (m.q_proto == TERN_IPPROTO_UDP)

@@ -25,7 +25,7 @@ static enum tern_stat check_source(struct tern_stack *s, const struct tern_iface
 		return TERN_STAT_NONE;
 	/* Loopback or our own address arriving from outside is spoofed (an
 	 * address lost to a conflict is the other host's, not ours). */
-	if (tern_ip4_is_loopback(src) || tern_stack_is_local_addr(s, src))
+	if (tern_stack_is_local_addr(s, src)) /* loopback included */
 		return TERN_STAT_IP_BAD_SRC;
 	for (int j = 0; j < TERN_MAX_ADDRS; j++)
 		if (ifc->addrs[j].used && ifc->addrs[j].plen < 31 && ifc->addrs[j].bcast == src)

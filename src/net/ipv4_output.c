@@ -76,11 +76,11 @@ static int fragment(struct tern_stack *s, struct tern_iface *ifc, struct tern_pk
 		    tern_ip4_t next_hop, tern_time_t now)
 {
 	const uint8_t *h = tern_pkt_data(pkt);
-	size_t hlen = (size_t)(h[0] & 0x0f) * 4;
+	size_t hlen = tern_ipv4_hdr_len(h);
 	size_t payload = pkt->len - hlen;
 	uint16_t field = rd16(h + 6);
-	size_t base = (size_t)(field & 0x1fff) * 8;
-	bool more = field & 0x2000;
+	size_t base = (size_t)(field & TERN_IPV4_FRAG_MASK) * 8;
+	bool more = field & TERN_IPV4_MF;
 	uint8_t rest_hdr[TERN_IPV4_MAX_HLEN];
 	memcpy(rest_hdr, h, TERN_IPV4_HLEN);
 	size_t rest_hlen = TERN_IPV4_HLEN + copied_options(h + TERN_IPV4_HLEN, hlen - TERN_IPV4_HLEN,
@@ -102,7 +102,7 @@ static int fragment(struct tern_stack *s, struct tern_iface *ifc, struct tern_pk
 		memcpy(fh, hdr, this_hlen);
 		memcpy(fh + this_hlen, h + hlen + off, n);
 		wr16(fh + 2, (uint16_t)(this_hlen + n));
-		wr16(fh + 6, (uint16_t)((field & 0x4000) | ((!last || more) ? 0x2000 : 0) |
+		wr16(fh + 6, (uint16_t)((field & TERN_IPV4_DF) | ((!last || more) ? TERN_IPV4_MF : 0) |
 					((base + off) / 8)));
 		wr16(fh + 10, 0);
 		wr16(fh + 10, tern_csum(fh, this_hlen));
@@ -126,7 +126,7 @@ int tern_ipv4_transmit(struct tern_stack *s, struct tern_iface *ifc, struct tern
 		tern_arp_output(s, ifc, pkt, next_hop, now);
 		return 0;
 	}
-	if (rd16(tern_pkt_data(pkt) + 6) & 0x4000) {
+	if (rd16(tern_pkt_data(pkt) + 6) & TERN_IPV4_DF) {
 		tern_stack_pkt_free(s, pkt);
 		return TERN_EMSGSIZE;
 	}
@@ -218,8 +218,7 @@ int tern_ipv4_output_routed(struct tern_stack *s, struct tern_pkt *pkt,
 int tern_ip_send_raw(struct tern_stack *s, const struct tern_ip_send *p, const uint8_t *payload,
 		     size_t len, tern_time_t now)
 {
-	if (now > s->now)
-		s->now = now;
+	tern_stack_advance(s, now);
 	if (len > TERN_IPV4_MAX_LEN - TERN_IPV4_HLEN)
 		return TERN_EMSGSIZE;
 	struct tern_pkt *pkt = tern_stack_pkt_alloc(s, len + TERN_IPV4_HLEN);

@@ -40,8 +40,8 @@ struct frag_range {
 static struct frag_range range_of(const struct tern_pkt *p)
 {
 	const uint8_t *h = tern_pkt_data(p);
-	uint32_t hlen = (uint32_t)(h[0] & 0x0f) * 4;
-	uint32_t off = (uint32_t)(rd16(h + 6) & 0x1fff) * 8;
+	uint32_t hlen = (uint32_t)tern_ipv4_hdr_len(h);
+	uint32_t off = (uint32_t)(rd16(h + 6) & TERN_IPV4_FRAG_MASK) * 8;
 	return (struct frag_range){hlen, off, off + p->len - hlen};
 }
 
@@ -195,7 +195,7 @@ static struct tern_pkt *assemble(struct tern_stack *s, struct tern_reasm *r)
 		memcpy(h + hlen + fr.off, tern_pkt_data(p) + fr.hlen, fr.end - fr.off);
 	}
 	wr16(h + 2, (uint16_t)(hlen + r->total));
-	wr16(h + 6, rd16(h + 6) & 0x4000);
+	wr16(h + 6, rd16(h + 6) & TERN_IPV4_DF);
 	wr16(h + 10, 0);
 	wr16(h + 10, tern_csum(h, hlen));
 	out->ifindex = first->ifindex;

@@ -102,9 +102,7 @@ int tern_route_add(struct tern_stack *s, tern_ip4_t dst, unsigned plen, tern_ip4
 	if (gateway) {
 		/* RFC 1122 §3.3.1.1: a gateway must be on a connected network. */
 		const struct tern_route *via = tern_route_match(&s->routes, gateway);
-		while (via && !(via->flags & TERN_ROUTE_CONNECTED))
-			via = NULL;
-		if (!via)
+		if (!via || !(via->flags & TERN_ROUTE_CONNECTED))
 			return TERN_ENETUNREACH;
 		if (!ifindex)
 			ifindex = via->ifindex;
@@ -129,9 +127,7 @@ int tern_route_del(struct tern_stack *s, tern_ip4_t dst, unsigned plen, tern_ip4
 
 int tern_route_lookup(const struct tern_stack *s, tern_ip4_t dst, struct tern_route_result *out)
 {
-	struct tern_stack *ms = (struct tern_stack *)s;
-	struct tern_ifaddr *ia = tern_ifaddr_find(ms, dst);
-	if ((ia && ia->state != TERN_ADDR_CONFLICT) || tern_ip4_is_loopback(dst)) {
+	if (tern_stack_is_local_addr(s, dst)) {
 		*out = (struct tern_route_result){
 			.ifindex = TERN_IFINDEX_LOOPBACK, .next_hop = dst, .src = dst,
 			.dst = dst, .plen = 32, .local = true,
@@ -141,6 +137,7 @@ int tern_route_lookup(const struct tern_stack *s, tern_ip4_t dst, struct tern_ro
 	const struct tern_route *r = tern_route_match(&s->routes, dst);
 	if (!r)
 		return TERN_ENETUNREACH;
+	struct tern_stack *ms = (struct tern_stack *)s; /* lookups only read it */
 	struct tern_iface *ifc = tern_iface_get(ms, r->ifindex);
 	if (!ifc)
 		return TERN_ENETUNREACH;

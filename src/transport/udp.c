@@ -608,7 +608,7 @@ static int udp_recvfrom(struct tern_stack *s, struct tern_sock *so, void *buf, s
 	if (!p)
 		return (so->shut & TERN_SHUT_RD_BIT) ? 0 : TERN_EAGAIN;
 	const uint8_t *h = tern_pkt_data(p);
-	size_t hlen = (size_t)(h[0] & 0x0f) * 4;
+	size_t hlen = tern_ipv4_hdr_len(h);
 	size_t dlen = p->len - hlen - TERN_UDP_HLEN;
 	size_t n = dlen < len ? dlen : len;
 	if (n)

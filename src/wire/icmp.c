@@ -28,7 +28,7 @@ static int quote_ok(const uint8_t *q, size_t n)
 
 	if (n < TERN_IPV4_HLEN + ICMP_QUOTE_PAYLOAD)
 		return 0;
-	qhlen = (size_t)(q[0] & 0xf) * 4;
+	qhlen = tern_ipv4_hdr_len(q);
 	return q[0] >> 4 == 4 && qhlen >= TERN_IPV4_HLEN && n >= qhlen + ICMP_QUOTE_PAYLOAD;
 }
 

@@ -15,9 +15,6 @@
 #define IP_OPT_NOP 1 /* no operation */
 
 #define IP_FLAG_RESERVED 0x8000
-#define IP_FLAG_DF 0x4000
-#define IP_FLAG_MF 0x2000
-#define IP_FRAG_MASK 0x1fff
 
 /*
  * RFC 791 §3.1 "Options": an option is either a single octet (EOL, NOP)
@@ -57,7 +54,7 @@ enum tern_stat tern_ipv4_parse(const uint8_t *buf, size_t len, unsigned flags,
 		return TERN_STAT_IP_SHORT;
 	if (buf[0] >> 4 != 4)
 		return TERN_STAT_IP_BAD_VERSION;
-	hlen = (size_t)(buf[0] & 0xf) * 4;
+	hlen = tern_ipv4_hdr_len(buf);
 	if (hlen < TERN_IPV4_HLEN || hlen > len)
 		return TERN_STAT_IP_BAD_HLEN;
 	total = rd16(buf + 2);
@@ -72,16 +69,16 @@ enum tern_stat tern_ipv4_parse(const uint8_t *buf, size_t len, unsigned flags,
 	 * whose offset plus payload passes that can never be reassembled
 	 * (the "ping of death"). */
 	frag = rd16(buf + 6);
-	if ((size_t)(frag & IP_FRAG_MASK) * 8 + (total - hlen) > TERN_IPV4_MAX_LEN)
+	if ((size_t)(frag & TERN_IPV4_FRAG_MASK) * 8 + (total - hlen) > TERN_IPV4_MAX_LEN)
 		return TERN_STAT_IP_BAD_FRAG;
 
 	out->hlen = (uint8_t)hlen;
 	out->tos = buf[1];
 	out->total_len = (uint16_t)total;
 	out->id = rd16(buf + 4);
-	out->df = (frag & IP_FLAG_DF) != 0;
-	out->mf = (frag & IP_FLAG_MF) != 0;
-	out->frag_off = (uint16_t)((frag & IP_FRAG_MASK) * 8);
+	out->df = (frag & TERN_IPV4_DF) != 0;
+	out->mf = (frag & TERN_IPV4_MF) != 0;
+	out->frag_off = (uint16_t)((frag & TERN_IPV4_FRAG_MASK) * 8);
 	out->ttl = buf[8];
 	out->proto = buf[9];
 	out->csum = rd16(buf + 10);
@@ -110,16 +107,16 @@ void tern_ipv4_emit(const struct tern_ipv4_repr *r, uint8_t *buf)
 {
 	size_t optspace = emit_optspace(r);
 	size_t ncopy = r->options ? (r->options_len < optspace ? r->options_len : optspace) : 0;
-	uint16_t frag = (uint16_t)((r->frag_off >> 3) & IP_FRAG_MASK);
+	uint16_t frag = (uint16_t)((r->frag_off >> 3) & TERN_IPV4_FRAG_MASK);
 
 	/* Options first: their source may overlap the fixed header. */
 	if (ncopy)
 		memmove(buf + TERN_IPV4_HLEN, r->options, ncopy);
 	memset(buf + TERN_IPV4_HLEN + ncopy, 0, optspace - ncopy);
 	if (r->df)
-		frag |= IP_FLAG_DF;
+		frag |= TERN_IPV4_DF;
 	if (r->mf)
-		frag |= IP_FLAG_MF;
+		frag |= TERN_IPV4_MF;
 	buf[0] = (uint8_t)(0x40 | ((TERN_IPV4_HLEN + optspace) / 4));
 	buf[1] = r->tos;
 	wr16(buf + 2, r->total_len);

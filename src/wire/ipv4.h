@@ -9,6 +9,10 @@
 #define TERN_IPV4_HLEN 20      /* without options */
 #define TERN_IPV4_MAX_HLEN 60
 #define TERN_IPV4_MAX_LEN 65535
+/* The flags and fragment offset word (bytes 6-7), RFC 791 §3.1. */
+#define TERN_IPV4_DF 0x4000
+#define TERN_IPV4_MF 0x2000
+#define TERN_IPV4_FRAG_MASK 0x1fff  /* offset, in 8-byte units */
 #define TERN_IPPROTO_ICMP 1
 #define TERN_IPPROTO_TCP  6
 #define TERN_IPPROTO_UDP  17
@@ -44,6 +48,9 @@ enum tern_stat tern_ipv4_parse(const uint8_t *buf, size_t len, unsigned flags,
 void tern_ipv4_emit(const struct tern_ipv4_repr *r, uint8_t *buf);
 
 /* Address classes (RFC 1122 §3.2.1.3, RFC 1812 §5.3.7). */
+/* The header length a header's first byte declares (IHL × 4), for code
+ * that holds an already validated or quoted header. */
+static inline size_t tern_ipv4_hdr_len(const uint8_t *h) { return (size_t)(h[0] & 0x0f) * 4; }
 static inline int tern_ip4_is_multicast(tern_ip4_t a) { return (a >> 28) == 0xe; }
 static inline int tern_ip4_is_loopback(tern_ip4_t a) { return (a >> 24) == 127; }
 static inline int tern_ip4_is_zeronet(tern_ip4_t a) { return (a >> 24) == 0; }
