@@ -7,9 +7,9 @@
  * messages; a datagram held for ARP counted by tern_stack_tx_pending.
  */
 #include "harness.h"
+#include "sim_pair.h"
 
 #include "tern/apps.h"
-#include "tern/sim.h"
 
 #define LIMIT TERN_SEC(5)
 
@@ -70,13 +70,9 @@ static bool exchange(struct tern_sim *sim, struct peer *from, struct peer *to, c
 
 TEST(nc_udp_both_ways)
 {
-	struct tern_sim *sim = tern_sim_create(7);
-	struct tern_stack *a = tern_sim_host(sim, "A", NULL);
-	struct tern_stack *b = tern_sim_host(sim, "B", NULL);
-	struct tern_sim_link_opts lo = {.delay = TERN_MSEC(1)};
-	REQUIRE(a && b);
-	REQUIRE_EQ(tern_sim_connect(sim, a, "10.0.0.1/24", b, "10.0.0.2/24", &lo, NULL, NULL), 0);
-	tern_sim_run_until(sim, TERN_MSEC(100)); /* gratuitous ARPs settle */
+	struct tern_stack *a, *b;
+	struct tern_sim *sim = sim_pair(7, &a, &b);
+	REQUIRE(sim);
 
 	struct peer pa = {0}, pb = {0}, pc = {0};
 	struct tern_nc_opts ob = {.listen = true, .port = 5000};
@@ -125,28 +121,12 @@ static bool nc_done(void *ctx)
 	return tern_nc_done(ctx);
 }
 
-/* Two hosts A 10.0.0.1 and B 10.0.0.2 on a 1 ms link, settled. */
-static struct tern_sim *two_hosts(uint64_t seed, struct tern_stack **a, struct tern_stack **b)
-{
-	struct tern_sim *sim = tern_sim_create(seed);
-	struct tern_sim_link_opts lo = {.delay = TERN_MSEC(1)};
-	*a = tern_sim_host(sim, "A", NULL);
-	*b = tern_sim_host(sim, "B", NULL);
-	if (!*a || !*b ||
-	    tern_sim_connect(sim, *a, "10.0.0.1/24", *b, "10.0.0.2/24", &lo, NULL, NULL) < 0) {
-		tern_sim_destroy(sim);
-		return NULL;
-	}
-	tern_sim_run_until(sim, TERN_MSEC(100));
-	return sim;
-}
-
 /* -q 2: done exactly 2 s of virtual time after EOF, not before; -q 0: at
  * once; no -q: never. */
 TEST(nc_quit_after_eof)
 {
 	struct tern_stack *a, *b;
-	struct tern_sim *sim = two_hosts(9, &a, &b);
+	struct tern_sim *sim = sim_pair(9, &a, &b);
 	REQUIRE(sim);
 	struct tern_nc_opts o;
 	tern_nc_opts_init(&o);
@@ -181,7 +161,7 @@ TEST(nc_quit_after_eof)
 TEST(nc_idle_timeout)
 {
 	struct tern_stack *a, *b;
-	struct tern_sim *sim = two_hosts(10, &a, &b);
+	struct tern_sim *sim = sim_pair(10, &a, &b);
 	REQUIRE(sim);
 	struct tern_nc_opts ol, oc;
 	tern_nc_opts_init(&ol);
@@ -214,7 +194,7 @@ TEST(nc_idle_timeout)
 TEST(nc_diagnostics)
 {
 	struct tern_stack *a, *b;
-	struct tern_sim *sim = two_hosts(12, &a, &b);
+	struct tern_sim *sim = sim_pair(12, &a, &b);
 	REQUIRE(sim);
 	char *dbuf = NULL;
 	size_t dlen = 0;
@@ -266,7 +246,7 @@ TEST(nc_diagnostics)
 TEST(nc_datagram_waits_for_arp)
 {
 	struct tern_stack *a, *b;
-	struct tern_sim *sim = two_hosts(13, &a, &b);
+	struct tern_sim *sim = sim_pair(13, &a, &b);
 	REQUIRE(sim);
 	struct tern_nc_opts o;
 	tern_nc_opts_init(&o);

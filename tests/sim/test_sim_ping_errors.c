@@ -5,12 +5,12 @@
  * rejecting an IP option would. A's ping prints iputils' line for it.
  */
 #include "harness.h"
+#include "sim_pair.h"
 
 #include <stdlib.h>
 
 #include "core/checksum.h"
 #include "tern/apps.h"
-#include "tern/sim.h"
 #include "wire/bytes.h"
 #include "wire/icmp.h"
 #include "wire/ipv4.h"
@@ -49,14 +49,10 @@ static bool ping_done(void *p)
 
 TEST(ping_reports_parameter_problem_pointer)
 {
-	struct tern_sim *sim = tern_sim_create(21);
-	struct tern_stack *a = tern_sim_host(sim, "A", NULL);
-	struct tern_stack *b = tern_sim_host(sim, "B", NULL);
-	struct tern_sim_link_opts lo = {.delay = TERN_MSEC(1)};
-	REQUIRE(a && b);
-	REQUIRE_EQ(tern_sim_connect(sim, a, "10.0.0.1/24", b, "10.0.0.2/24", &lo, NULL, NULL), 0);
+	struct tern_stack *a, *b;
+	struct tern_sim *sim = sim_pair(21, &a, &b);
+	REQUIRE(sim);
 	REQUIRE(tern_icmp_listen(b, complain, NULL) >= 0);
-	tern_sim_run_until(sim, TERN_MSEC(100));
 
 	char *out = NULL;
 	size_t len = 0;

@@ -8,13 +8,13 @@
  */
 #define _GNU_SOURCE /* getservbyport */
 #include "harness.h"
+#include "sim_pair.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <stdlib.h>
 
 #include "tern/apps.h"
-#include "tern/sim.h"
 #include "tern/socket.h"
 
 struct net {
@@ -36,12 +36,8 @@ static int udp_socket(struct tern_stack *s, tern_ip4_t addr, uint16_t port, cons
 
 static bool net_up(struct net *n)
 {
-	struct tern_sim_link_opts lo = {.delay = TERN_MSEC(1)};
-	n->sim = tern_sim_create(11);
-	n->a = tern_sim_host(n->sim, "A", NULL);
-	n->b = tern_sim_host(n->sim, "B", NULL);
-	if (!n->a || !n->b ||
-	    tern_sim_connect(n->sim, n->a, "10.0.0.1/24", n->b, "10.0.0.2/24", &lo, NULL, NULL) < 0)
+	n->sim = sim_pair(11, &n->a, &n->b);
+	if (!n->sim)
 		return false;
 	n->echo = udp_socket(n->b, 0, 7, "echo");
 	n->mdns = udp_socket(n->b, TERN_IP4(10, 0, 0, 2), 5353, NULL);
