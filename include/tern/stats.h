@@ -41,6 +41,7 @@
 	X(ARP_BAD_SENDER,        "arp",  "bad_sender_address",    DROP) \
 	X(ARP_NOT_FOR_US,        "arp",  "target_not_ours",       DROP) \
 	X(ARP_QUEUE_FULL,        "arp",  "unresolved_queue_full", DROP) \
+	X(ARP_QUEUE_MEMORY,      "arp",  "unresolved_memory_limit", DROP) \
 	X(ARP_UNRESOLVED,        "arp",  "unresolved_timeout",    DROP) \
 	X(ARP_CACHE_FULL,        "arp",  "cache_full",            DROP) \
 	X(ARP_CONFLICT,          "arp",  "address_conflicts",     COUNT) \
@@ -72,6 +73,7 @@
 	X(IP_REASM_TIMEOUT,      "ip",   "reasm_timeout",         DROP) \
 	X(IP_REASM_TOO_BIG,      "ip",   "reasm_too_big",         DROP) \
 	X(IP_REASM_MEMORY,       "ip",   "reasm_memory_limit",    DROP) \
+	X(IP_REASM_EVICTED,      "ip",   "reasm_evicted",         DROP) \
 	X(IP_REASM_TOO_MANY,     "ip",   "reasm_too_many_frags",  DROP) \
 	/* ICMP (RFC 792, 1122 3.2.2, 1812 4.3) */ \
 	X(ICMP_IN_MSGS,          "icmp", "in_msgs",               COUNT) \
@@ -102,7 +104,8 @@
 	X(UDP_RCVBUF_ERRORS,     "udp",  "receive_buffer_errors", DROP) \
 	X(UDP_NO_BROADCAST,      "udp",  "broadcast_not_allowed", DROP) \
 	/* sockets */ \
-	X(SOCK_ERRORS_QUEUED,    "sock", "icmp_errors_reported",  COUNT)
+	X(SOCK_ERRORS_QUEUED,    "sock", "icmp_errors_reported",  COUNT) \
+	X(SOCK_RCV_MEMORY,       "sock", "rcv_memory_limit",      DROP)
 
 enum tern_stat_kind { TERN_STAT_COUNT_KIND, TERN_STAT_DROP_KIND };
 

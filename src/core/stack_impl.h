@@ -10,6 +10,7 @@
 #ifndef TERN_CORE_STACK_IMPL_H
 #define TERN_CORE_STACK_IMPL_H
 
+#include "core/budget.h"
 #include "core/pkt.h"
 #include "core/rng.h"
 #include "core/timer.h"
@@ -54,6 +55,14 @@ struct tern_stack {
 	tern_time_t now;
 	struct tern_rng rng;
 	struct tern_pkt_pool pool;
+	struct tern_timer pool_trim;   /* gives free buffers back (pkt_pool_keep_bytes) */
+	/* What remote peers can fill, each within its share of the pool
+	 * (core/budget.h; limits set at creation from the configuration). */
+	struct {
+		struct tern_budget reasm;    /* fragments held for reassembly */
+		struct tern_budget neigh;    /* packets waiting for ARP */
+		struct tern_budget sock_rx;  /* all sockets' receive queues */
+	} budget;
 	struct tern_timer_heap timers;
 	uint64_t stats[TERN_STAT__COUNT];
 
