@@ -27,6 +27,18 @@ struct tern_stack;
 
 /* ---- configuration ------------------------------------------------------ */
 
+/* How much an ARP packet may teach the neighbour cache (link/arp.c). */
+enum tern_arp_mode {
+	/* As Linux with arp_accept=0: requests to us and answers to our
+	 * requests are learned, unsolicited replies and gratuitous ARP never
+	 * create entries; and a known neighbour's MAC never changes on the
+	 * word of one packet (the old MAC is asked first). */
+	TERN_ARP_MODE_DEFAULT = 0,
+	/* Only answers to our own outstanding requests are learned; requests
+	 * to us are answered but teach nothing; gratuitous ARP is ignored. */
+	TERN_ARP_MODE_STRICT,
+};
+
 /* Tunables, BSD-sysctl style: set once at creation (tern_stack_config_init
  * fills the defaults shown; the RFC or Linux value each mirrors is noted). */
 struct tern_stack_config {
@@ -42,6 +54,10 @@ struct tern_stack_config {
 	size_t arp_queue_total_bytes;    /* 2 MiB held for all unresolved addresses together
 					  * (ICMP errors included); at most 1/8 of the pool */
 	unsigned arp_cache_size;         /* 1024 entries */
+	tern_time_t arp_locktime;        /* 1 s, as Linux locktime: a reply claiming another MAC
+					  * this soon after an entry changed is ignored (the
+					  * first answer wins) */
+	enum tern_arp_mode arp_mode;     /* TERN_ARP_MODE_DEFAULT */
 	/* RFC 5227 probing, for addresses added with TERN_ADDR_PROBE */
 	tern_time_t dad_probe_wait;      /* PROBE_WAIT 1 s (random 0..1 s first) */
 	tern_time_t dad_probe_min, dad_probe_max; /* 1 s, 2 s */
@@ -199,6 +215,23 @@ struct tern_route_result {
 int tern_route_lookup(const struct tern_stack *s, tern_ip4_t dst, struct tern_route_result *out);
 /* Print the table like `ip route` does. */
 void tern_route_print(const struct tern_stack *s, FILE *f);
+
+/* ---- the neighbour cache ------------------------------------------------- */
+
+/* A static (permanent) neighbour, as `ip neigh replace ... nud permanent`:
+ * ip on ifindex (0: the interface whose connected route covers ip) is
+ * always at mac. It replaces any learned entry (datagrams waiting for it
+ * leave for mac), never expires, is never evicted, and no ARP packet
+ * changes it (arp.static_refused counts those that try). TERN_EINVAL for
+ * an address that cannot be a neighbour (0, multicast, broadcast, ours)
+ * or a multicast or zero mac, TERN_ENETUNREACH if ifindex 0 finds no
+ * interface, TERN_ENODEV for a bad or loopback ifindex, TERN_ENOSPC if the
+ * cache is full of entries that may not be evicted. */
+int tern_arp_add_static(struct tern_stack *s, int ifindex, tern_ip4_t ip,
+			const struct tern_mac *mac);
+/* Remove a static entry (ifindex 0 as above); TERN_ENOENT if ip has none
+ * there (learned entries are left alone). */
+int tern_arp_del_static(struct tern_stack *s, int ifindex, tern_ip4_t ip);
 
 /* ---- counters and tracing -------------------------------------------------- */
 

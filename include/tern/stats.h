@@ -45,6 +45,10 @@
 	X(ARP_UNRESOLVED,        "arp",  "unresolved_timeout",    DROP) \
 	X(ARP_CACHE_FULL,        "arp",  "cache_full",            DROP) \
 	X(ARP_CONFLICT,          "arp",  "address_conflicts",     COUNT) \
+	X(ARP_UNSOLICITED,       "arp",  "unsolicited_ignored",   DROP) \
+	X(ARP_OVERRIDE_REFUSED,  "arp",  "override_refused",      DROP) \
+	X(ARP_STRICT_REFUSED,    "arp",  "strict_refused",        DROP) \
+	X(ARP_STATIC_REFUSED,    "arp",  "static_refused",        DROP) \
 	/* IPv4 (RFC 791, 1122, 1812) */ \
 	X(IP_IN_RECEIVES,        "ip",   "in_receives",           COUNT) \
 	X(IP_IN_DELIVERS,        "ip",   "in_delivers",           COUNT) \

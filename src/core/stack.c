@@ -27,6 +27,7 @@ void tern_stack_config_init(struct tern_stack_config *c)
 		.arp_queue_len = 101, /* Linux unres_qlen */
 		.arp_queue_total_bytes = 2u << 20,
 		.arp_cache_size = 1024,
+		.arp_locktime = TERN_SEC(1), /* Linux locktime */
 		.dad_probe_wait = TERN_SEC(1),
 		.dad_probe_min = TERN_SEC(1),
 		.dad_probe_max = TERN_SEC(2),

@@ -3,15 +3,55 @@
  * address-conflict probing and defence. See arp.h for the call order.
  *
  * Cache entries live in one array sized at creation (arp_cache_size),
- * chained into hash buckets by index; a full cache evicts the entry
- * confirmed longest ago, never one that is still resolving.
+ * chained into hash buckets by index, and each sits in the list of
+ * entries in its state, oldest first. A new entry takes a free slot, else
+ * the entry STALE longest, else (for our own traffic only) the REACHABLE
+ * entry confirmed longest ago; never one still resolving, never a static
+ * one. A peer's request may only displace STALE entries: a flood from
+ * spoofed senders churns through the entries it made itself and never
+ * reaches a live peer. Each choice is O(1).
  *
  * Entry life: INCOMPLETE (requests every arp_retrans_time, up to
  * arp_max_probes; then every queued datagram earns an ICMP host
  * unreachable and the entry goes) → REACHABLE (for arp_reachable_time
- * after a confirmation) → STALE (still used; the first use sends a unicast
- * refresh and, if no answer comes after arp_max_probes tries, the entry
- * goes).
+ * after a confirmation) → STALE (still used; the first use probes the
+ * cached MAC by unicast and, if no answer comes after arp_max_probes
+ * tries, the entry goes). PERMANENT entries (tern_arp_add_static) never
+ * change, expire or leave but by tern_arp_del_static.
+ *
+ * What a packet may teach (TERN_ARP_MODE_DEFAULT, Linux's rules with
+ * arp_accept=0, made unpoisonable):
+ *   - only packets for us, and gratuitous ARP (sender = target; a reply
+ *     also with THA = SHA, Linux arp_is_garp), touch the cache: RFC 826's
+ *     merge of any sender into an existing entry is what lets one forged
+ *     packet, addressed anywhere, redirect a host's traffic;
+ *   - a request for one of our addresses creates or completes the
+ *     sender's entry as STALE (Linux neigh_event_ns) and is answered;
+ *   - replies and gratuitous ARP never create an entry
+ *     (arp.unsolicited_ignored); a reply to an INCOMPLETE entry, our
+ *     outstanding request, completes it (REACHABLE), and a different MAC
+ *     within arp_locktime of the last change is ignored: the first
+ *     answer wins (Linux locktime);
+ *   - stricter than Linux, which lets a reply after locktime, any request
+ *     to us and any gratuitous ARP override the cached MAC: a known
+ *     neighbour's MAC never changes on the word of one packet. A claim of
+ *     a different MAC is refused (arp.override_refused) and checked: a
+ *     unicast request goes to the cached MAC (arp_max_probes of them,
+ *     one check in flight per entry). If it answers, the entry stays and
+ *     is confirmed; if it never does, the entry resolves afresh by
+ *     broadcast, as a new one would, rather than believe the claimant.
+ *     Forging ARP is trivial, so one packet proves nothing; to move an
+ *     entry an attacker must now also silence the real owner, and a host
+ *     that really moved costs its peers about arp_max_probes seconds;
+ *   - a claim of the same MAC refreshes as Linux does: a reply unicast to
+ *     us confirms (REACHABLE); requests and broadcast replies leave the
+ *     entry as it is (a REACHABLE entry is not downgraded).
+ * TERN_ARP_MODE_STRICT learns only from replies to an outstanding request
+ * of ours (INCOMPLETE, or a probe of the cached MAC answered by it);
+ * requests to us are answered but teach nothing, gratuitous ARP is
+ * ignored, and each refusal counts arp.strict_refused. Static entries
+ * refuse a different MAC in either mode (arp.static_refused) and take the
+ * same MAC silently.
  */
 #include <stdlib.h>
 
@@ -35,6 +75,45 @@ static uint32_t bucket_of(const struct tern_arp_cache *c, int ifindex, tern_ip4_
 	return (h ^ (h >> 16)) & (c->nbuckets - 1);
 }
 
+/* ---- the per-state lists (eviction order) ---- */
+
+static void list_unlink(struct tern_arp_cache *c, struct tern_arp_entry *e)
+{
+	struct tern_arp_list *l = &c->lists[e->state];
+	if (e->prev != -1)
+		c->entries[e->prev].next = e->next;
+	else
+		l->head = e->next;
+	if (e->next != -1)
+		c->entries[e->next].prev = e->prev;
+	else
+		l->tail = e->prev;
+	e->prev = e->next = -1;
+}
+
+static void list_append(struct tern_arp_cache *c, struct tern_arp_entry *e)
+{
+	struct tern_arp_list *l = &c->lists[e->state];
+	int32_t idx = (int32_t)(e - c->entries);
+	e->prev = l->tail;
+	e->next = -1;
+	if (l->tail != -1)
+		c->entries[l->tail].next = idx;
+	else
+		l->head = idx;
+	l->tail = idx;
+}
+
+/* Move e to the end of its new state's list (to the end of its own list
+ * if the state is the same: a REACHABLE entry confirmed again is the
+ * last to be evicted). */
+static void set_state(struct tern_arp_cache *c, struct tern_arp_entry *e, enum tern_arp_state state)
+{
+	list_unlink(c, e);
+	e->state = (uint8_t)state;
+	list_append(c, e);
+}
+
 int tern_arp_init(struct tern_stack *s)
 {
 	struct tern_arp_cache *c = &s->arp;
@@ -47,8 +126,14 @@ int tern_arp_init(struct tern_stack *s)
 		return TERN_ENOMEM;
 	for (uint32_t i = 0; i < c->nbuckets; i++)
 		c->buckets[i] = -1;
-	for (uint32_t i = 0; i < c->size; i++)
-		tern_timer_init(&c->entries[i].timer, entry_timer);
+	for (int i = 0; i < TERN_ARP_NSTATES; i++)
+		c->lists[i] = (struct tern_arp_list){-1, -1};
+	for (uint32_t i = 0; i < c->size; i++) {
+		struct tern_arp_entry *e = &c->entries[i];
+		tern_timer_init(&e->timer, entry_timer);
+		e->prev = e->next = -1;
+		list_append(c, e); /* calloc made it FREE */
+	}
 	return 0;
 }
 
@@ -76,7 +161,7 @@ static void entry_delete(struct tern_stack *s, struct tern_arp_entry *e)
 	struct tern_pkt *p;
 	while ((p = queue_take(s, e)))
 		tern_stack_pkt_free(s, p);
-	e->state = TERN_ARP_FREE;
+	set_state(c, e, TERN_ARP_FREE);
 	c->used--;
 }
 
@@ -110,35 +195,39 @@ static struct tern_arp_entry *entry_find(const struct tern_stack *s, int ifindex
 	return NULL;
 }
 
-/* A free slot, or the resolved entry confirmed longest ago. */
-static struct tern_arp_entry *entry_slot(struct tern_stack *s)
+/* A free slot, else the entry STALE longest, else, unless a peer's packet
+ * asks for the slot, the REACHABLE entry confirmed longest ago. */
+static struct tern_arp_entry *entry_slot(struct tern_stack *s, bool peer_asked)
 {
 	struct tern_arp_cache *c = &s->arp;
-	struct tern_arp_entry *victim = NULL;
-	for (uint32_t i = 0; i < c->size; i++) {
-		struct tern_arp_entry *e = &c->entries[i];
-		if (e->state == TERN_ARP_FREE)
-			return e;
-		if (e->state != TERN_ARP_INCOMPLETE && (!victim || e->confirmed < victim->confirmed))
-			victim = e;
-	}
-	if (victim)
-		entry_delete(s, victim);
-	return victim;
+	int32_t i = c->lists[TERN_ARP_FREE].head;
+	if (i == -1)
+		i = c->lists[TERN_ARP_STALE].head;
+	if (i == -1 && !peer_asked)
+		i = c->lists[TERN_ARP_REACHABLE].head;
+	if (i == -1)
+		return NULL;
+	struct tern_arp_entry *e = &c->entries[i];
+	if (e->state != TERN_ARP_FREE)
+		entry_delete(s, e);
+	return e;
 }
 
-static struct tern_arp_entry *entry_create(struct tern_stack *s, int ifindex, tern_ip4_t ip)
+/* A new INCOMPLETE entry, or NULL (the caller counts ARP_CACHE_FULL). */
+static struct tern_arp_entry *entry_create(struct tern_stack *s, int ifindex, tern_ip4_t ip,
+					   bool peer_asked)
 {
 	struct tern_arp_cache *c = &s->arp;
-	struct tern_arp_entry *e = entry_slot(s);
+	struct tern_arp_entry *e = entry_slot(s, peer_asked);
 	if (!e)
-		return NULL; /* the caller counts what it drops (ARP_CACHE_FULL) */
+		return NULL;
 	e->ip = ip;
 	e->ifindex = ifindex;
 	e->probes = 0;
-	e->confirmed = 0;
+	e->probing = e->contested = false;
+	e->updated = s->now;
 	e->queue = (struct tern_pkt_queue){0};
-	e->state = TERN_ARP_INCOMPLETE;
+	set_state(c, e, TERN_ARP_INCOMPLETE);
 	c->used++;
 	uint32_t b = bucket_of(c, ifindex, ip);
 	e->hash_next = c->buckets[b];
@@ -172,17 +261,26 @@ static void arp_send(struct tern_stack *s, struct tern_iface *ifc, uint16_t op, 
 	tern_eth_output(s, ifc, pkt, eth_dst, TERN_ETHERTYPE_ARP, s->now);
 }
 
-/* Ask for e's address and arm the retransmit timer. The first request
- * broadcasts; a refresh of a known entry is unicast to the cached address
- * first, as Linux does in its PROBE state. */
+/* Ask for e's address and arm the retransmit timer: by broadcast while
+ * resolving, else unicast to the cached MAC (Linux's PROBE state, whose
+ * requests are all unicast with the default mcast_reprobes of 0). */
 static void solicit(struct tern_stack *s, struct tern_iface *ifc, struct tern_arp_entry *e,
 		    tern_time_t now)
 {
-	const struct tern_mac *dst = e->state == TERN_ARP_STALE && e->probes < 2 ? &e->mac
-									   : &tern_mac_broadcast;
+	const struct tern_mac *dst = e->state == TERN_ARP_INCOMPLETE ? &tern_mac_broadcast : &e->mac;
 	arp_send(s, ifc, TERN_ARP_OP_REQUEST, tern_iface_pick_src(ifc, e->ip), &tern_mac_zero, e->ip,
 		 dst, TERN_STAT_ARP_REQUESTS_SENT);
 	tern_timer_arm(s, &e->timer, now + s->cfg.arp_retrans_time);
+}
+
+/* Ask the cached MAC whether it still holds e->ip: the refresh of a STALE
+ * entry in use, or the check of a claim. */
+static void probe_start(struct tern_stack *s, struct tern_iface *ifc, struct tern_arp_entry *e,
+			tern_time_t now)
+{
+	e->probing = true;
+	e->probes = 1;
+	solicit(s, ifc, e, now);
 }
 
 void tern_arp_announce(struct tern_stack *s, struct tern_iface *ifc, tern_ip4_t addr,
@@ -197,14 +295,22 @@ void tern_arp_announce(struct tern_stack *s, struct tern_iface *ifc, tern_ip4_t 
 
 /* ---- resolution ---- */
 
-static void confirm(struct tern_stack *s, struct tern_arp_entry *e, const struct tern_mac *mac,
-		    tern_time_t now)
+/* e->ip is at mac, in state (REACHABLE, STALE or PERMANENT): any probe
+ * ends, and the datagrams waiting for it leave. */
+static void entry_learn(struct tern_stack *s, struct tern_arp_entry *e, const struct tern_mac *mac,
+			enum tern_arp_state state, tern_time_t now)
 {
+	/* Linux moves `updated` (the locktime's start) only on a change. */
+	if (state != e->state || !tern_mac_eq(mac, &e->mac))
+		e->updated = now;
 	e->mac = *mac;
-	e->state = TERN_ARP_REACHABLE;
-	e->confirmed = now;
+	set_state(&s->arp, e, state);
 	e->probes = 0;
-	tern_timer_arm(s, &e->timer, now + s->cfg.arp_reachable_time);
+	e->probing = e->contested = false;
+	if (state == TERN_ARP_REACHABLE)
+		tern_timer_arm(s, &e->timer, now + s->cfg.arp_reachable_time);
+	else
+		tern_timer_cancel(s, &e->timer); /* STALE: probed on use */
 	struct tern_iface *ifc = tern_iface_get(s, e->ifindex);
 	struct tern_pkt *pkt;
 	while ((pkt = queue_take(s, e))) {
@@ -213,6 +319,12 @@ static void confirm(struct tern_stack *s, struct tern_arp_entry *e, const struct
 		else
 			tern_stack_pkt_free(s, pkt);
 	}
+}
+
+static void confirm(struct tern_stack *s, struct tern_arp_entry *e, const struct tern_mac *mac,
+		    tern_time_t now)
+{
+	entry_learn(s, e, mac, TERN_ARP_REACHABLE, now);
 }
 
 /* Resolution failed: RFC 1122 §2.3.2.2 and RFC 1812 §4.3.3.1 — tell the
@@ -227,27 +339,44 @@ static void resolution_failed(struct tern_stack *s, struct tern_arp_entry *e, te
 	entry_delete(s, e);
 }
 
+/* The cached MAC did not answer its probes. A plain refresh forgets the
+ * entry (the next use resolves afresh); a contested entry resolves afresh
+ * now, by broadcast, and takes whichever answer comes first — not the
+ * claimant's word. */
+static void probe_failed(struct tern_stack *s, struct tern_iface *ifc, struct tern_arp_entry *e,
+			 tern_time_t now)
+{
+	if (!e->contested)
+		return entry_delete(s, e);
+	char a[TERN_IP4_STRLEN], m[TERN_MAC_STRLEN], c[TERN_MAC_STRLEN];
+	tern_stack_logf(s, "neighbour %s on %s: %s did not answer (%s claimed it); resolving afresh",
+			tern_ip4_str(e->ip, a), ifc->name, tern_mac_str(&e->mac, m),
+			tern_mac_str(&e->claimed, c));
+	e->probing = e->contested = false;
+	set_state(&s->arp, e, TERN_ARP_INCOMPLETE);
+	e->updated = now;
+	e->probes = 1;
+	solicit(s, ifc, e, now);
+}
+
 static void entry_timer(struct tern_stack *s, struct tern_timer *t, tern_time_t now)
 {
 	struct tern_arp_entry *e = TERN_CONTAINER_OF(t, struct tern_arp_entry, timer);
 	struct tern_iface *ifc = tern_iface_get(s, e->ifindex);
 	if (!ifc)
 		return entry_delete(s, e);
-	switch (e->state) {
-	case TERN_ARP_REACHABLE:
-		e->state = TERN_ARP_STALE; /* refreshed on next use */
+	if (e->state == TERN_ARP_REACHABLE && !e->probing) {
+		set_state(&s->arp, e, TERN_ARP_STALE); /* probed on next use */
 		return;
-	case TERN_ARP_INCOMPLETE:
-	case TERN_ARP_STALE:
-		if (e->probes >= s->cfg.arp_max_probes) {
-			if (e->state == TERN_ARP_INCOMPLETE)
-				return resolution_failed(s, e, now);
-			return entry_delete(s, e);
-		}
+	}
+	if (e->probes < s->cfg.arp_max_probes) {
 		e->probes++;
 		solicit(s, ifc, e, now);
 		return;
 	}
+	if (e->state == TERN_ARP_INCOMPLETE)
+		return resolution_failed(s, e, now);
+	probe_failed(s, ifc, e, now);
 }
 
 /* Hold pkt until e resolves. Two bounds: arp_queue_len per address (the
@@ -290,7 +419,7 @@ void tern_arp_output(struct tern_stack *s, struct tern_iface *ifc, struct tern_p
 	}
 	struct tern_arp_entry *e = entry_find(s, ifc->index, next_hop);
 	if (!e) {
-		e = entry_create(s, ifc->index, next_hop);
+		e = entry_create(s, ifc->index, next_hop, false);
 		if (!e)
 			return tern_drop(s, pkt, TERN_STAT_ARP_CACHE_FULL, TERN_LAYER_IP);
 		enqueue(s, e, pkt);
@@ -298,19 +427,14 @@ void tern_arp_output(struct tern_stack *s, struct tern_iface *ifc, struct tern_p
 		solicit(s, ifc, e, now);
 		return;
 	}
-	switch (e->state) {
-	case TERN_ARP_INCOMPLETE:
+	if (e->state == TERN_ARP_INCOMPLETE)
 		return enqueue(s, e, pkt);
-	case TERN_ARP_STALE:
-		if (!tern_timer_armed(&e->timer)) {
-			e->probes = 1;
-			solicit(s, ifc, e, now);
-		}
-		break;
-	default:
-		break;
-	}
 	tern_eth_output(s, ifc, pkt, &e->mac, TERN_ETHERTYPE_IPV4, now);
+	/* A STALE entry is still used; its first use then probes the cached
+	 * MAC. The datagram goes first, as Linux sends it at once in DELAY:
+	 * an entry learned from a peer's request (STALE) delays no answer. */
+	if (e->state == TERN_ARP_STALE && !e->probing)
+		probe_start(s, ifc, e, now);
 }
 
 /* ---- RFC 5227 probing ---- */
@@ -397,6 +521,147 @@ static void check_conflicts(struct tern_stack *s, struct tern_iface *ifc,
 
 /* ---- input (RFC 826, "Packet Reception") ---- */
 
+/* What an ARP packet is to the cache. */
+enum arp_kind {
+	ARP_OTHER,       /* for another host: teaches nothing */
+	ARP_REQUEST_US,  /* a request for one of our addresses */
+	ARP_REPLY_US,    /* a reply to one of our addresses */
+	ARP_GRATUITOUS,  /* a neighbour announcing its own address */
+};
+
+/* An address of ours (not one another host turned out to hold). */
+static bool is_ours(struct tern_stack *s, tern_ip4_t addr)
+{
+	struct tern_ifaddr *ia = tern_ifaddr_find(s, addr);
+	return ia && ia->state != TERN_ADDR_CONFLICT;
+}
+
+static enum arp_kind classify(struct tern_stack *s, const struct tern_arp_repr *arp)
+{
+	if (arp->spa == arp->tpa) {
+		/* Linux arp_is_garp: a gratuitous reply also has THA = SHA. */
+		bool garp = arp->op == TERN_ARP_OP_REQUEST || tern_mac_eq(&arp->tha, &arp->sha);
+		return garp && !is_ours(s, arp->spa) ? ARP_GRATUITOUS : ARP_OTHER;
+	}
+	struct tern_ifaddr *target = tern_ifaddr_find(s, arp->tpa);
+	if (!target || target->state != TERN_ADDR_PREFERRED)
+		return ARP_OTHER;
+	return arp->op == TERN_ARP_OP_REQUEST ? ARP_REQUEST_US : ARP_REPLY_US;
+}
+
+/* A packet we would otherwise believe says e->ip is at mac. The same MAC
+ * changes nothing (a REACHABLE entry is not downgraded, as Linux). Another
+ * is refused and checked: the cached MAC is probed, one probe sequence at
+ * a time, and the entry moves only if that MAC stays silent. */
+static enum tern_stat claim(struct tern_stack *s, struct tern_iface *ifc,
+			    struct tern_arp_entry *e, const struct tern_mac *mac, tern_time_t now)
+{
+	if (tern_mac_eq(mac, &e->mac))
+		return TERN_STAT_NONE;
+	if (!e->contested) {
+		char a[TERN_IP4_STRLEN], m[TERN_MAC_STRLEN], old[TERN_MAC_STRLEN];
+		tern_stack_logf(s, "neighbour %s on %s: %s claims it; asking the cached %s first",
+				tern_ip4_str(e->ip, a), ifc->name, tern_mac_str(mac, m),
+				tern_mac_str(&e->mac, old));
+		e->contested = true;
+		e->claimed = *mac;
+	}
+	if (!e->probing)
+		probe_start(s, ifc, e, now);
+	return TERN_STAT_ARP_OVERRIDE_REFUSED;
+}
+
+/* Linux neigh_event_ns: a request for us creates or completes the
+ * sender's entry as STALE. A peer's packet may evict only STALE entries. */
+static enum tern_stat learn_request(struct tern_stack *s, struct tern_iface *ifc,
+				    struct tern_arp_entry *e, const struct tern_arp_repr *arp,
+				    tern_time_t now)
+{
+	if (!e && !(e = entry_create(s, ifc->index, arp->spa, true)))
+		return TERN_STAT_ARP_CACHE_FULL;
+	if (e->state == TERN_ARP_INCOMPLETE) {
+		entry_learn(s, e, &arp->sha, TERN_ARP_STALE, now);
+		return TERN_STAT_NONE;
+	}
+	return claim(s, ifc, e, &arp->sha, now);
+}
+
+/* A reply completes our outstanding request (the first answer wins:
+ * another MAC within arp_locktime of the last change is ignored, as
+ * Linux's locktime); unicast with the cached MAC, it confirms. */
+static enum tern_stat learn_reply(struct tern_stack *s, struct tern_iface *ifc,
+				  struct tern_arp_entry *e, const struct tern_arp_repr *arp,
+				  bool unicast, tern_time_t now)
+{
+	if (!e)
+		return TERN_STAT_ARP_UNSOLICITED; /* Linux arp_accept=0 */
+	if (e->state == TERN_ARP_INCOMPLETE) {
+		confirm(s, e, &arp->sha, now);
+		return TERN_STAT_NONE;
+	}
+	if (tern_mac_eq(&arp->sha, &e->mac)) {
+		if (unicast)
+			confirm(s, e, &arp->sha, now);
+		return TERN_STAT_NONE;
+	}
+	if (now - e->updated < s->cfg.arp_locktime)
+		return TERN_STAT_ARP_OVERRIDE_REFUSED;
+	return claim(s, ifc, e, &arp->sha, now);
+}
+
+/* Gratuitous ARP never creates an entry (Linux arp_accept=0); it may
+ * complete one we are resolving, as Linux does (STALE). */
+static enum tern_stat learn_gratuitous(struct tern_stack *s, struct tern_iface *ifc,
+				       struct tern_arp_entry *e, const struct tern_arp_repr *arp,
+				       tern_time_t now)
+{
+	if (!e)
+		return TERN_STAT_ARP_UNSOLICITED;
+	if (e->state == TERN_ARP_INCOMPLETE) {
+		entry_learn(s, e, &arp->sha, TERN_ARP_STALE, now);
+		return TERN_STAT_NONE;
+	}
+	return claim(s, ifc, e, &arp->sha, now);
+}
+
+/* Strict mode: only the answer to a request of ours teaches — while
+ * resolving, or from the cached MAC while we probe it. */
+static enum tern_stat learn_strict(struct tern_stack *s, struct tern_arp_entry *e,
+				   const struct tern_arp_repr *arp, enum arp_kind kind,
+				   tern_time_t now)
+{
+	bool answers = kind == ARP_REPLY_US && e &&
+		       (e->state == TERN_ARP_INCOMPLETE ||
+			(e->probing && tern_mac_eq(&arp->sha, &e->mac)));
+	if (!answers)
+		return TERN_STAT_ARP_STRICT_REFUSED;
+	confirm(s, e, &arp->sha, now);
+	return TERN_STAT_NONE;
+}
+
+/* Apply what the packet says about its sender; returns the reason it
+ * was refused, or TERN_STAT_NONE. */
+static enum tern_stat learn(struct tern_stack *s, struct tern_iface *ifc,
+			    const struct tern_arp_repr *arp, enum arp_kind kind, bool unicast,
+			    tern_time_t now)
+{
+	if (kind == ARP_OTHER || !arp->spa || is_ours(s, arp->spa))
+		return TERN_STAT_NONE; /* a probe, our own address: not a neighbour */
+	struct tern_arp_entry *e = entry_find(s, ifc->index, arp->spa);
+	if (e && e->state == TERN_ARP_PERMANENT)
+		return tern_mac_eq(&arp->sha, &e->mac) ? TERN_STAT_NONE : TERN_STAT_ARP_STATIC_REFUSED;
+	if (s->cfg.arp_mode == TERN_ARP_MODE_STRICT)
+		return learn_strict(s, e, arp, kind, now);
+	switch (kind) {
+	case ARP_REQUEST_US:
+		return learn_request(s, ifc, e, arp, now);
+	case ARP_REPLY_US:
+		return learn_reply(s, ifc, e, arp, unicast, now);
+	default:
+		return learn_gratuitous(s, ifc, e, arp, now);
+	}
+}
+
 void tern_arp_input(struct tern_stack *s, struct tern_iface *ifc, struct tern_pkt *pkt,
 		    tern_time_t now)
 {
@@ -410,21 +675,65 @@ void tern_arp_input(struct tern_stack *s, struct tern_iface *ifc, struct tern_pk
 		return tern_drop(s, pkt, TERN_STAT_ARP_BAD_SENDER, TERN_LAYER_LINK);
 
 	check_conflicts(s, ifc, &arp);
-
-	/* Merge: update the sender's entry if we have one. */
-	bool merged = false;
-	struct tern_arp_entry *e = arp.spa ? entry_find(s, ifc->index, arp.spa) : NULL;
-	if (e) {
-		confirm(s, e, &arp.sha, now);
-		merged = true;
-	}
-	struct tern_ifaddr *target = tern_ifaddr_find(s, arp.tpa);
-	if (!target || target->state != TERN_ADDR_PREFERRED || arp.tpa == arp.spa)
-		return tern_drop(s, pkt, TERN_STAT_ARP_NOT_FOR_US, TERN_LAYER_LINK);
-	if (!merged && arp.spa && (e = entry_create(s, ifc->index, arp.spa)))
-		confirm(s, e, &arp.sha, now);
-	if (arp.op == TERN_ARP_OP_REQUEST)
+	enum arp_kind kind = classify(s, &arp);
+	enum tern_stat refused = learn(s, ifc, &arp, kind, pkt->l2_type == TERN_PKT_L2_UNICAST, now);
+	if (kind == ARP_REQUEST_US) {
+		/* Answered whatever it taught: the refusal is the cache's, not
+		 * the packet's. */
+		if (refused)
+			tern_stat_inc(s, refused);
 		arp_send(s, ifc, TERN_ARP_OP_REPLY, arp.tpa, &arp.sha, arp.spa, &arp.sha,
 			 TERN_STAT_ARP_REPLIES_SENT);
+		return tern_stack_pkt_free(s, pkt);
+	}
+	if (refused)
+		return tern_drop(s, pkt, refused, TERN_LAYER_LINK);
+	if (kind == ARP_OTHER)
+		return tern_drop(s, pkt, TERN_STAT_ARP_NOT_FOR_US, TERN_LAYER_LINK);
 	tern_stack_pkt_free(s, pkt);
+}
+
+/* ---- static entries ---- */
+
+/* Where a static entry for ip goes: *ifindex, or (0) the interface whose
+ * connected route covers ip. */
+static int static_iface(struct tern_stack *s, int *ifindex, tern_ip4_t ip)
+{
+	if (!ip || tern_ip4_is_multicast(ip) || tern_ip4_is_our_broadcast(s, ip) ||
+	    tern_stack_is_local_addr(s, ip))
+		return TERN_EINVAL;
+	if (*ifindex == 0) {
+		struct tern_route_result r;
+		if (tern_route_lookup(s, ip, &r) < 0 || r.next_hop != ip || r.local)
+			return TERN_ENETUNREACH;
+		*ifindex = r.ifindex;
+	}
+	struct tern_iface *ifc = tern_iface_get(s, *ifindex);
+	return ifc && !ifc->loopback ? 0 : TERN_ENODEV;
+}
+
+int tern_arp_add_static(struct tern_stack *s, int ifindex, tern_ip4_t ip,
+			const struct tern_mac *mac)
+{
+	int rc = static_iface(s, &ifindex, ip);
+	if (rc < 0)
+		return rc;
+	if (!mac || tern_mac_is_multicast(mac) || tern_mac_eq(mac, &tern_mac_zero))
+		return TERN_EINVAL;
+	struct tern_arp_entry *e = entry_find(s, ifindex, ip);
+	if (!e && !(e = entry_create(s, ifindex, ip, false)))
+		return TERN_ENOSPC;
+	entry_learn(s, e, mac, TERN_ARP_PERMANENT, s->now);
+	return 0;
+}
+
+int tern_arp_del_static(struct tern_stack *s, int ifindex, tern_ip4_t ip)
+{
+	if (static_iface(s, &ifindex, ip) < 0)
+		return TERN_ENOENT;
+	struct tern_arp_entry *e = entry_find(s, ifindex, ip);
+	if (!e || e->state != TERN_ARP_PERMANENT)
+		return TERN_ENOENT;
+	entry_delete(s, e);
+	return 0;
 }

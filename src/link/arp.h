@@ -23,7 +23,10 @@ enum tern_arp_state {
 	TERN_ARP_FREE = 0,
 	TERN_ARP_INCOMPLETE, /* requests out, packets may be queued */
 	TERN_ARP_REACHABLE,  /* confirmed within reachable_time */
-	TERN_ARP_STALE,      /* expired: still used while a refresh is asked */
+	TERN_ARP_STALE,      /* expired, or learned from a request: still used
+			      * while a refresh is asked */
+	TERN_ARP_PERMANENT,  /* static (tern_arp_add_static): never changes */
+	TERN_ARP_NSTATES
 };
 
 struct tern_arp_entry {
@@ -31,11 +34,21 @@ struct tern_arp_entry {
 	int32_t ifindex;
 	struct tern_mac mac;
 	uint8_t state;
-	uint8_t probes;          /* requests sent in this resolution */
+	uint8_t probes;          /* requests sent in this resolution or probe */
+	bool probing;            /* unicast requests to mac in flight (refresh or check) */
+	bool contested;          /* another MAC claimed ip: a failed probe re-resolves */
+	struct tern_mac claimed; /* the first such MAC, for the log */
 	int32_t hash_next;       /* chain in the bucket, -1 at the end */
+	int32_t prev, next;      /* in the list of entries in this state, -1 at the ends */
 	tern_time_t confirmed;   /* last time the mapping was confirmed */
+	tern_time_t updated;     /* last time mac or state changed (locktime) */
 	struct tern_timer timer; /* retransmit or expiry */
 	struct tern_pkt_queue queue;
+};
+
+/* Entries in one state, oldest (longest in it) first. */
+struct tern_arp_list {
+	int32_t head, tail;
 };
 
 struct tern_arp_cache {
@@ -44,6 +57,7 @@ struct tern_arp_cache {
 	uint32_t size, nbuckets;
 	uint32_t used;     /* entries not FREE */
 	uint32_t queued;   /* packets waiting, over all entries */
+	struct tern_arp_list lists[TERN_ARP_NSTATES]; /* free slots, eviction order */
 };
 
 int tern_arp_init(struct tern_stack *s);

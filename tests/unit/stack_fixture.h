@@ -531,13 +531,46 @@ static inline size_t fxb_frag(uint8_t *buf, struct tern_mac eth_dst, struct tern
 	return fxb_ip(buf, eth_dst, eth_src, &ip, whole + off, len);
 }
 
-/* Teach the stack a neighbour: an ARP reply to us on `dev`. */
+/* Drop every frame sent after the first `keep`. */
+static inline void fx_drop_tx_after(struct fixture *fx, unsigned keep)
+{
+	struct fx_frame **link = &fx->head, *last = NULL;
+	for (unsigned i = 0; *link && i < keep; i++) {
+		last = *link;
+		link = &(*link)->next;
+	}
+	struct fx_frame *f = *link;
+	*link = NULL;
+	fx->tail = last;
+	fx->nframes = keep < fx->nframes ? keep : fx->nframes;
+	while (f) {
+		struct fx_frame *n = f->next;
+		free(f);
+		f = n;
+	}
+}
+
+/* Teach the stack a neighbour (REACHABLE): an ARP reply to us on `dev`.
+ * A reply alone creates no entry (link/arp.c: only an outstanding
+ * request or a request to us does), so for an address the stack does not
+ * know yet the neighbour first asks for us, as a real peer would, and the
+ * answer the stack sends is discarded. */
 static inline void fx_learn(struct fixture *fx, int dev, tern_time_t now, tern_ip4_t ip,
 			    struct tern_mac mac, tern_ip4_t our_ip)
 {
 	uint8_t f[64];
-	size_t n = fxb_arp(f, fx->devs[dev].dev.mac, mac, TERN_ARP_OP_REPLY, mac, ip,
-			   fx->devs[dev].dev.mac, our_ip);
+	size_t n;
+	struct tern_mac known;
+	const struct tern_mac us = fx->devs[dev].dev.mac;
+	fx_advance(fx, now);
+	if (tern_arp_lookup(fx->s, fx->devs[dev].ifindex, ip, &known) == TERN_ENOENT) {
+		unsigned before = fx->nframes;
+		n = fxb_arp(f, tern_mac_broadcast, mac, TERN_ARP_OP_REQUEST, mac, ip, tern_mac_zero,
+			    our_ip);
+		fx_inject(fx, dev, now, f, n);
+		fx_drop_tx_after(fx, before);
+	}
+	n = fxb_arp(f, us, mac, TERN_ARP_OP_REPLY, mac, ip, us, our_ip);
 	fx_inject(fx, dev, now, f, n);
 }
 

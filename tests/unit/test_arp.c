@@ -128,10 +128,12 @@ TEST(reply_populates_cache_and_releases_queue)
 	fx_finish(&fx);
 }
 
-TEST(announcement_updates_known_neighbour)
+TEST(announcement_does_not_move_known_neighbour)
 {
-	/* RFC 826 merge: a known sender's new hardware address replaces the
-	 * old, even from a packet not addressed to us (a gratuitous ARP). */
+	/* RFC 826's merge once let a gratuitous ARP with a new hardware
+	 * address replace a known sender's; that is one forged packet
+	 * redirecting our traffic. Now the claim is refused and the cached
+	 * address asked first (link/arp.c). */
 	struct fixture fx;
 	fx_config(&fx);
 	fx_host(&fx);
@@ -141,15 +143,27 @@ TEST(announcement_updates_known_neighbour)
 	size_t n = fxb_arp(f, BCAST_MAC, moved, TERN_ARP_OP_REQUEST, moved, FX_IP_PEER, ZERO_MAC,
 			   FX_IP_PEER);
 	inject(&fx, TERN_SEC(1), f, n);
+	CHECK_EQ(fx_stat(&fx, "arp.override_refused"), 1);
+	struct fx_pkt p;
+	expect_tx_parse(&fx, &p);
+	check_request(&p, FX_IP_US, FX_IP_PEER, FX_MAC_PEER);
+	fx_pkt_free(&p);
 	CHECK_EQ(fx.nframes, 0);
 	struct tern_mac mac;
 	REQUIRE_EQ(tern_arp_lookup(fx.s, 1, FX_IP_PEER, &mac), 0);
-	CHECK_MEM(mac.b, moved.b, 6);
+	CHECK_MEM(mac.b, FX_MAC_PEER.b, 6);
+	/* The same address announced again is taken quietly. */
+	n = fxb_arp(f, BCAST_MAC, FX_MAC_PEER, TERN_ARP_OP_REQUEST, FX_MAC_PEER, FX_IP_PEER,
+		    ZERO_MAC, FX_IP_PEER);
+	inject(&fx, TERN_MSEC(1100), f, n);
+	CHECK_EQ(fx_stat(&fx, "arp.override_refused"), 1);
+	CHECK_EQ(fx.nframes, 0);
 	/* An unknown sender's announcement is not cached. */
 	n = fxb_arp(f, BCAST_MAC, fx_mac(0x78), TERN_ARP_OP_REQUEST, fx_mac(0x78), A(10, 0, 0, 78),
 		    ZERO_MAC, A(10, 0, 0, 78));
-	inject(&fx, TERN_SEC(2), f, n);
+	inject(&fx, TERN_MSEC(1200), f, n);
 	CHECK_EQ(tern_arp_lookup(fx.s, 1, A(10, 0, 0, 78), &mac), TERN_ENOENT);
+	CHECK_EQ(fx_stat(&fx, "arp.unsolicited_ignored"), 1);
 	fx_finish(&fx);
 }
 
@@ -319,17 +333,20 @@ TEST(reachable_goes_stale_then_unicast_refresh)
 	expect_tx_parse(&fx, &p);
 	CHECK(p.is_icmp);
 	fx_pkt_free(&p);
-	/* At 31 s the entry is STALE: still used, but the first use sends a
-	 * unicast request to the cached address before the datagram. */
+	/* At 31 s the entry is STALE: still used, and the first use sends a
+	 * unicast request to the cached address right after the datagram
+	 * (the datagram first, as Linux sends it at once in DELAY: entries
+	 * learned from a peer's request start STALE, and answering that
+	 * peer must not wait behind a probe). */
 	expect_no_tx(&fx, TERN_SEC(31) + 1);
 	REQUIRE_EQ(send_to(&fx, FX_IP_PEER, 2), 0);
-	expect_tx_parse(&fx, &p);
-	check_request(&p, FX_IP_US, FX_IP_PEER, FX_MAC_PEER);
-	fx_pkt_free(&p);
 	expect_tx_parse(&fx, &p);
 	CHECK(p.is_icmp);
 	CHECK_MEM(p.eth.dst.b, FX_MAC_PEER.b, 6);
 	CHECK_EQ(p.icmp.u.echo.seq, 2);
+	fx_pkt_free(&p);
+	expect_tx_parse(&fx, &p);
+	check_request(&p, FX_IP_US, FX_IP_PEER, FX_MAC_PEER);
 	fx_pkt_free(&p);
 	/* A second use while refreshing sends no second request. */
 	REQUIRE_EQ(send_to(&fx, FX_IP_PEER, 3), 0);
@@ -353,16 +370,20 @@ TEST(stale_refresh_unanswered_forgets_entry)
 	fx_advance(&fx, TERN_SEC(31));
 	REQUIRE_EQ(send_to(&fx, FX_IP_PEER, 1), 0);
 	struct fx_pkt p;
+	expect_tx_parse(&fx, &p); /* the datagram, then the refresh */
+	CHECK(p.is_icmp);
+	fx_pkt_free(&p);
 	expect_tx_parse(&fx, &p);
 	check_request(&p, FX_IP_US, FX_IP_PEER, FX_MAC_PEER);
 	fx_pkt_free(&p);
 	fx_clear_tx(&fx);
-	/* Further requests until arp_max_probes, then the entry goes. */
+	/* Further requests until arp_max_probes, all unicast to the cached
+	 * address (Linux's PROBE state), then the entry goes. */
 	int requests = 1;
 	struct fx_frame *f;
 	while ((f = fx_next_tx(&fx, TERN_SEC(40)))) {
 		CHECK_EQ(fx_parse(f, &p), TERN_STAT_NONE);
-		CHECK(p.is_arp);
+		check_request(&p, FX_IP_US, FX_IP_PEER, FX_MAC_PEER);
 		requests++;
 		fx_pkt_free(&p);
 	}
@@ -658,6 +679,11 @@ TEST(cache_full_evicts_oldest_resolved)
 		CHECK_EQ(tern_arp_lookup(fx.s, 1, A(10, 0, 0, 10 + i), &mac), 0);
 	/* Re-confirm .10 so .11 is now the oldest. */
 	fx_learn(&fx, 0, TERN_SEC(5), A(10, 0, 0, 10), fx_mac(0x10), FX_IP_US);
+	/* Our own traffic to a fifth neighbour evicts the REACHABLE entry
+	 * confirmed longest ago (a peer's request could not: it may only
+	 * displace STALE entries, see cache_flood_keeps_reachable_peer). */
+	fx_advance(&fx, TERN_SEC(6));
+	REQUIRE_EQ(send_to(&fx, A(10, 0, 0, 20), 1), 0);
 	fx_learn(&fx, 0, TERN_SEC(6), A(10, 0, 0, 20), fx_mac(0x20), FX_IP_US);
 	CHECK_EQ(tern_arp_lookup(fx.s, 1, A(10, 0, 0, 11), &mac), TERN_ENOENT);
 	CHECK_EQ(tern_arp_lookup(fx.s, 1, A(10, 0, 0, 10), &mac), 0);
