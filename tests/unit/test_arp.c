@@ -783,4 +783,517 @@ TEST(addr_del_stops_answering)
 	fx_finish(&fx);
 }
 
+/* ---- hardening: what a packet may teach the cache (link/arp.c) ---- */
+
+/* The state of ip's entry on interface 1, or -1 if it has none. */
+static int arp_state(struct fixture *fx, tern_ip4_t ip)
+{
+	const struct tern_arp_cache *c = &fx->s->arp;
+	for (uint32_t i = 0; i < c->size; i++)
+		if (c->entries[i].state != TERN_ARP_FREE && c->entries[i].ip == ip &&
+		    c->entries[i].ifindex == 1)
+			return c->entries[i].state;
+	return -1;
+}
+
+/* ip's cached MAC must be `want`. */
+#define CHECK_CACHED(fx, ip, want)                                              \
+	do {                                                                    \
+		struct tern_mac got_;                                           \
+		REQUIRE_EQ(tern_arp_lookup((fx)->s, 1, (ip), &got_), 0);        \
+		CHECK_MEM(got_.b, (want).b, 6);                                 \
+	} while (0)
+
+/* Inject an ARP packet on the first device. */
+static void inject_arp(struct fixture *fx, tern_time_t now, struct tern_mac eth_dst, uint16_t op,
+		       struct tern_mac sha, tern_ip4_t spa, struct tern_mac tha, tern_ip4_t tpa)
+{
+	uint8_t f[64];
+	size_t n = fxb_arp(f, eth_dst, sha, op, sha, spa, tha, tpa);
+	inject(fx, now, f, n);
+}
+
+/* Pop the next frame: it must be exactly our unicast request for
+ * FX_IP_PEER to `mac`, the check of a claim (or a refresh). */
+#define expect_unicast_check(fx, mac)                                                   \
+	do {                                                                            \
+		uint8_t want_[64];                                                      \
+		size_t wn_ = fxb_arp(want_, (mac), FX_MAC_US, TERN_ARP_OP_REQUEST, FX_MAC_US, \
+				     FX_IP_US, ZERO_MAC, FX_IP_PEER);                   \
+		expect_tx((fx), want_, wn_);                                            \
+	} while (0)
+
+static const struct tern_mac FORGED = {{0x02, 0x00, 0x00, 0x00, 0x00, 0x66}};
+
+TEST(unsolicited_reply_creates_nothing)
+{
+	/* Linux arp_accept=0: a reply we did not ask for is not cached. */
+	struct fixture fx;
+	fx_config(&fx);
+	fx_host(&fx);
+	inject_arp(&fx, TERN_MSEC(1), FX_MAC_US, TERN_ARP_OP_REPLY, FX_MAC_PEER, FX_IP_PEER, FX_MAC_US,
+		   FX_IP_US);
+	struct tern_mac mac;
+	CHECK_EQ(tern_arp_lookup(fx.s, 1, FX_IP_PEER, &mac), TERN_ENOENT);
+	CHECK_EQ(tern_arp_entries(fx.s), 0);
+	CHECK_EQ(fx_stat(&fx, "arp.unsolicited_ignored"), 1);
+	expect_no_tx(&fx, TERN_SEC(2));
+	/* So the first datagram to it still resolves by broadcast. */
+	REQUIRE_EQ(send_to(&fx, FX_IP_PEER, 1), 0);
+	struct fx_pkt p;
+	expect_tx_parse(&fx, &p);
+	check_request(&p, FX_IP_US, FX_IP_PEER, BCAST_MAC);
+	fx_pkt_free(&p);
+	fx_finish(&fx);
+}
+
+TEST(gratuitous_arp_creates_nothing)
+{
+	struct fixture fx;
+	fx_config(&fx);
+	fx_host(&fx);
+	/* Request form (RFC 5227 §3), then reply form with THA = SHA. */
+	inject_arp(&fx, TERN_MSEC(1), BCAST_MAC, TERN_ARP_OP_REQUEST, FX_MAC_PEER, FX_IP_PEER, ZERO_MAC,
+		   FX_IP_PEER);
+	inject_arp(&fx, TERN_MSEC(2), BCAST_MAC, TERN_ARP_OP_REPLY, FX_MAC_PEER, FX_IP_PEER,
+		   FX_MAC_PEER, FX_IP_PEER);
+	CHECK_EQ(fx_stat(&fx, "arp.unsolicited_ignored"), 2);
+	/* A reply with sender = target but THA != SHA is no announcement
+	 * (Linux arp_is_garp): a reply for another host, ignored as such. */
+	inject_arp(&fx, TERN_MSEC(3), BCAST_MAC, TERN_ARP_OP_REPLY, FX_MAC_PEER, FX_IP_PEER, ZERO_MAC,
+		   FX_IP_PEER);
+	CHECK_EQ(fx_stat(&fx, "arp.target_not_ours"), 1);
+	CHECK_EQ(tern_arp_entries(fx.s), 0);
+	expect_no_tx(&fx, TERN_SEC(2));
+	fx_finish(&fx);
+}
+
+TEST(packet_for_another_host_changes_nothing)
+{
+	/* A request or reply to someone else, claiming a known neighbour's
+	 * address: RFC 826 would merge it; Linux and tern do not. */
+	struct fixture fx;
+	fx_config(&fx);
+	fx_host(&fx);
+	fx_learn(&fx, 0, 0, FX_IP_PEER, FX_MAC_PEER, FX_IP_US);
+	inject_arp(&fx, TERN_SEC(5), BCAST_MAC, TERN_ARP_OP_REQUEST, FORGED, FX_IP_PEER, ZERO_MAC,
+		   A(10, 0, 0, 77));
+	inject_arp(&fx, TERN_SEC(6), BCAST_MAC, TERN_ARP_OP_REPLY, FORGED, FX_IP_PEER, fx_mac(0x77),
+		   A(10, 0, 0, 77));
+	CHECK_CACHED(&fx, FX_IP_PEER, FX_MAC_PEER);
+	CHECK_EQ(arp_state(&fx, FX_IP_PEER), TERN_ARP_REACHABLE);
+	CHECK_EQ(fx_stat(&fx, "arp.target_not_ours"), 2);
+	CHECK_EQ(fx_stat(&fx, "arp.override_refused"), 0);
+	expect_no_tx(&fx, TERN_SEC(20));
+	fx_finish(&fx);
+}
+
+TEST(request_learns_stale_and_same_mac_refreshes_as_linux)
+{
+	struct fixture fx;
+	fx_config(&fx);
+	fx_host(&fx);
+	/* neigh_event_ns: a request for us creates the sender's entry STALE. */
+	inject_arp(&fx, TERN_MSEC(1), BCAST_MAC, TERN_ARP_OP_REQUEST, FX_MAC_PEER, FX_IP_PEER, ZERO_MAC,
+		   FX_IP_US);
+	fx_clear_tx(&fx);
+	CHECK_EQ(arp_state(&fx, FX_IP_PEER), TERN_ARP_STALE);
+	/* A broadcast reply with the same MAC leaves it STALE; unicast confirms. */
+	inject_arp(&fx, TERN_MSEC(2), BCAST_MAC, TERN_ARP_OP_REPLY, FX_MAC_PEER, FX_IP_PEER, FX_MAC_US,
+		   FX_IP_US);
+	CHECK_EQ(arp_state(&fx, FX_IP_PEER), TERN_ARP_STALE);
+	inject_arp(&fx, TERN_MSEC(3), FX_MAC_US, TERN_ARP_OP_REPLY, FX_MAC_PEER, FX_IP_PEER, FX_MAC_US,
+		   FX_IP_US);
+	CHECK_EQ(arp_state(&fx, FX_IP_PEER), TERN_ARP_REACHABLE);
+	/* Requests, broadcast replies, announcements: not downgraded. */
+	inject_arp(&fx, TERN_MSEC(4), BCAST_MAC, TERN_ARP_OP_REQUEST, FX_MAC_PEER, FX_IP_PEER, ZERO_MAC,
+		   FX_IP_US);
+	inject_arp(&fx, TERN_MSEC(5), BCAST_MAC, TERN_ARP_OP_REPLY, FX_MAC_PEER, FX_IP_PEER, FX_MAC_US,
+		   FX_IP_US);
+	inject_arp(&fx, TERN_MSEC(6), BCAST_MAC, TERN_ARP_OP_REQUEST, FX_MAC_PEER, FX_IP_PEER, ZERO_MAC,
+		   FX_IP_PEER);
+	CHECK_EQ(arp_state(&fx, FX_IP_PEER), TERN_ARP_REACHABLE);
+	CHECK_CACHED(&fx, FX_IP_PEER, FX_MAC_PEER);
+	CHECK_EQ(fx_stat(&fx, "arp.override_refused"), 0);
+	CHECK_EQ(fx_stat(&fx, "arp.replies_sent"), 2); /* the two requests */
+	fx_finish(&fx);
+}
+
+/* A REACHABLE FX_IP_PEER, then at 5 s a reply unicast to us claiming it
+ * is at FORGED; returns with the check's first request popped. */
+static void forged_reply_for_reachable(struct fixture *fx)
+{
+	fx_config(fx);
+	fx_host(fx);
+	fx_learn(fx, 0, 0, FX_IP_PEER, FX_MAC_PEER, FX_IP_US);
+	inject_arp(fx, TERN_SEC(5), FX_MAC_US, TERN_ARP_OP_REPLY, FORGED, FX_IP_PEER, FX_MAC_US,
+		   FX_IP_US);
+	CHECK_CACHED(fx, FX_IP_PEER, FX_MAC_PEER);
+	CHECK_EQ(fx_stat(fx, "arp.override_refused"), 1);
+	expect_unicast_check(fx, FX_MAC_PEER);
+	CHECK_EQ(fx->nframes, 0);
+}
+
+TEST(reply_with_new_mac_is_refused_and_checked)
+{
+	struct fixture fx;
+	forged_reply_for_reachable(&fx);
+	CHECK(fx_log_has(&fx, "10.0.0.2", "02:00:00:00:00:66"));
+	/* Traffic still goes to the cached MAC while the check runs. */
+	REQUIRE_EQ(send_to(&fx, FX_IP_PEER, 1), 0);
+	struct fx_pkt p;
+	expect_tx_parse(&fx, &p);
+	CHECK(p.is_icmp);
+	CHECK_MEM(p.eth.dst.b, FX_MAC_PEER.b, 6);
+	fx_pkt_free(&p);
+	/* More claims while it runs: refused, no second check. */
+	inject_arp(&fx, TERN_SEC(5) + TERN_MSEC(10), FX_MAC_US, TERN_ARP_OP_REPLY, FORGED, FX_IP_PEER,
+		   FX_MAC_US, FX_IP_US);
+	inject_arp(&fx, TERN_SEC(5) + TERN_MSEC(20), BCAST_MAC, TERN_ARP_OP_REQUEST, FORGED,
+		   FX_IP_PEER, ZERO_MAC, FX_IP_PEER);
+	CHECK_EQ(fx_stat(&fx, "arp.override_refused"), 3);
+	CHECK_EQ(fx.nframes, 0);
+	CHECK_CACHED(&fx, FX_IP_PEER, FX_MAC_PEER);
+	fx_finish(&fx);
+}
+
+TEST(request_with_new_mac_is_answered_but_refused)
+{
+	struct fixture fx;
+	fx_config(&fx);
+	fx_host(&fx);
+	fx_learn(&fx, 0, 0, FX_IP_PEER, FX_MAC_PEER, FX_IP_US);
+	inject_arp(&fx, TERN_SEC(5), BCAST_MAC, TERN_ARP_OP_REQUEST, FORGED, FX_IP_PEER, ZERO_MAC,
+		   FX_IP_US);
+	/* The claim is only checked, with the cached MAC, and the question
+	 * is answered (to whoever asked). */
+	expect_unicast_check(&fx, FX_MAC_PEER);
+	uint8_t want[64];
+	size_t wn = fxb_arp(want, FORGED, FX_MAC_US, TERN_ARP_OP_REPLY, FX_MAC_US, FX_IP_US, FORGED,
+			    FX_IP_PEER);
+	expect_tx(&fx, want, wn);
+	CHECK_EQ(fx.nframes, 0);
+	CHECK_EQ(fx_stat(&fx, "arp.override_refused"), 1);
+	CHECK_CACHED(&fx, FX_IP_PEER, FX_MAC_PEER);
+	fx_finish(&fx);
+}
+
+TEST(checked_mac_answers_entry_stays)
+{
+	struct fixture fx;
+	forged_reply_for_reachable(&fx);
+	inject_arp(&fx, TERN_SEC(5) + TERN_MSEC(2), FX_MAC_US, TERN_ARP_OP_REPLY, FX_MAC_PEER,
+		   FX_IP_PEER, FX_MAC_US, FX_IP_US);
+	CHECK_CACHED(&fx, FX_IP_PEER, FX_MAC_PEER);
+	CHECK_EQ(arp_state(&fx, FX_IP_PEER), TERN_ARP_REACHABLE);
+	/* Confirmed: no more requests, REACHABLE for arp_reachable_time. */
+	expect_no_tx(&fx, TERN_SEC(35));
+	CHECK_EQ(arp_state(&fx, FX_IP_PEER), TERN_ARP_REACHABLE);
+	CHECK_EQ(fx_stat(&fx, "arp.requests_sent"), 1);
+	fx_finish(&fx);
+}
+
+TEST(checked_mac_silent_entry_resolves_afresh)
+{
+	struct fixture fx;
+	forged_reply_for_reachable(&fx);
+	/* arp_max_probes (3) unicast requests, arp_retrans_time apart... */
+	for (int i = 1; i < 3; i++) {
+		expect_no_tx(&fx, TERN_SEC(5 + i) - 1);
+		struct fx_frame *f = fx_next_tx(&fx, TERN_SEC(5 + i));
+		REQUIRE(f != NULL);
+		CHECK_EQ(f->t, TERN_SEC(5 + i));
+		fx.head = f; /* put it back for the exact comparison */
+		fx.tail = f;
+		fx.nframes = 1;
+		expect_unicast_check(&fx, FX_MAC_PEER);
+	}
+	CHECK_CACHED(&fx, FX_IP_PEER, FX_MAC_PEER);
+	/* ...then the entry resolves afresh, by broadcast, keeping what waits. */
+	expect_no_tx(&fx, TERN_SEC(8) - 1);
+	struct fx_frame *f = fx_next_tx(&fx, TERN_SEC(8));
+	REQUIRE(f != NULL);
+	CHECK_EQ(f->t, TERN_SEC(8));
+	struct fx_pkt p;
+	CHECK_EQ(fx_parse(f, &p), TERN_STAT_NONE);
+	check_request(&p, FX_IP_US, FX_IP_PEER, BCAST_MAC);
+	fx_pkt_free(&p);
+	CHECK(fx_log_has(&fx, "10.0.0.2", "did not answer"));
+	struct tern_mac mac;
+	CHECK_EQ(tern_arp_lookup(fx.s, 1, FX_IP_PEER, &mac), TERN_EAGAIN);
+	REQUIRE_EQ(send_to(&fx, FX_IP_PEER, 7), 0);
+	CHECK_EQ(fx.nframes, 0); /* queued */
+	/* Whoever answers first now is believed (here the claimant). */
+	inject_arp(&fx, TERN_SEC(8) + TERN_MSEC(1), FX_MAC_US, TERN_ARP_OP_REPLY, FORGED, FX_IP_PEER,
+		   FX_MAC_US, FX_IP_US);
+	CHECK_CACHED(&fx, FX_IP_PEER, FORGED);
+	expect_tx_parse(&fx, &p);
+	CHECK(p.is_icmp);
+	CHECK_MEM(p.eth.dst.b, FORGED.b, 6);
+	CHECK_EQ(p.icmp.u.echo.seq, 7);
+	fx_pkt_free(&p);
+	CHECK_EQ(fx_stat(&fx, "arp.requests_sent"), 4);
+	fx_finish(&fx);
+}
+
+TEST(locktime_first_reply_wins)
+{
+	struct fixture fx;
+	fx_config(&fx);
+	fx_host(&fx);
+	CHECK_EQ(fx.s->cfg.arp_locktime, TERN_SEC(1));
+	REQUIRE_EQ(send_to(&fx, FX_IP_PEER, 1), 0);
+	fx_clear_tx(&fx);
+	/* Two answers back to back (two proxies, or an attacker racing). */
+	inject_arp(&fx, TERN_MSEC(1), FX_MAC_US, TERN_ARP_OP_REPLY, FX_MAC_PEER, FX_IP_PEER, FX_MAC_US,
+		   FX_IP_US);
+	inject_arp(&fx, TERN_MSEC(2), FX_MAC_US, TERN_ARP_OP_REPLY, FORGED, FX_IP_PEER, FX_MAC_US,
+		   FX_IP_US);
+	CHECK_CACHED(&fx, FX_IP_PEER, FX_MAC_PEER);
+	/* The datagram left for the first; the second is just ignored. */
+	struct fx_pkt p;
+	expect_tx_parse(&fx, &p);
+	CHECK(p.is_icmp);
+	CHECK_MEM(p.eth.dst.b, FX_MAC_PEER.b, 6);
+	fx_pkt_free(&p);
+	CHECK_EQ(fx.nframes, 0);
+	CHECK_EQ(fx_stat(&fx, "arp.override_refused"), 1);
+	/* After locktime a different reply is a claim to check. */
+	inject_arp(&fx, TERN_MSEC(1001), FX_MAC_US, TERN_ARP_OP_REPLY, FORGED, FX_IP_PEER, FX_MAC_US,
+		   FX_IP_US);
+	CHECK_EQ(fx_stat(&fx, "arp.override_refused"), 2);
+	expect_unicast_check(&fx, FX_MAC_PEER);
+	CHECK_CACHED(&fx, FX_IP_PEER, FX_MAC_PEER);
+	fx_finish(&fx);
+}
+
+TEST(strict_mode_learns_only_answers)
+{
+	struct fixture fx;
+	fx_config(&fx);
+	fx.cfg.arp_mode = TERN_ARP_MODE_STRICT;
+	fx_host(&fx);
+	/* Our request's answer is learned. */
+	REQUIRE_EQ(send_to(&fx, FX_IP_PEER, 1), 0);
+	inject_arp(&fx, TERN_MSEC(1), FX_MAC_US, TERN_ARP_OP_REPLY, FX_MAC_PEER, FX_IP_PEER, FX_MAC_US,
+		   FX_IP_US);
+	CHECK_EQ(arp_state(&fx, FX_IP_PEER), TERN_ARP_REACHABLE);
+	fx_clear_tx(&fx);
+	/* An unsolicited reply for the existing entry: refused, unchecked. */
+	inject_arp(&fx, TERN_SEC(5), FX_MAC_US, TERN_ARP_OP_REPLY, FORGED, FX_IP_PEER, FX_MAC_US,
+		   FX_IP_US);
+	CHECK_EQ(fx_stat(&fx, "arp.strict_refused"), 1);
+	CHECK_EQ(fx.nframes, 0);
+	/* Requests are answered but teach nothing: neither a new MAC for a
+	 * known neighbour nor a new neighbour. */
+	inject_arp(&fx, TERN_SEC(6), BCAST_MAC, TERN_ARP_OP_REQUEST, FORGED, FX_IP_PEER, ZERO_MAC,
+		   FX_IP_US);
+	inject_arp(&fx, TERN_SEC(7), BCAST_MAC, TERN_ARP_OP_REQUEST, fx_mac(0x03), A(10, 0, 0, 3),
+		   ZERO_MAC, FX_IP_US);
+	CHECK_EQ(fx_stat(&fx, "arp.replies_sent"), 2);
+	CHECK_EQ(fx.nframes, 2);
+	fx_clear_tx(&fx);
+	struct tern_mac mac;
+	CHECK_EQ(tern_arp_lookup(fx.s, 1, A(10, 0, 0, 3), &mac), TERN_ENOENT);
+	/* Gratuitous ARP is ignored, for known and unknown addresses. */
+	inject_arp(&fx, TERN_SEC(8), BCAST_MAC, TERN_ARP_OP_REQUEST, FORGED, FX_IP_PEER, ZERO_MAC,
+		   FX_IP_PEER);
+	inject_arp(&fx, TERN_SEC(9), BCAST_MAC, TERN_ARP_OP_REQUEST, fx_mac(0x04), A(10, 0, 0, 4),
+		   ZERO_MAC, A(10, 0, 0, 4));
+	CHECK_EQ(fx_stat(&fx, "arp.strict_refused"), 5);
+	CHECK_EQ(tern_arp_entries(fx.s), 1);
+	CHECK_CACHED(&fx, FX_IP_PEER, FX_MAC_PEER);
+	CHECK_EQ(fx_stat(&fx, "arp.override_refused"), 0);
+	/* The refresh of a STALE entry is our request too: its answer from
+	 * the cached MAC is learned, so entries in use do not expire. */
+	fx_advance(&fx, TERN_SEC(31) + 1);
+	CHECK_EQ(arp_state(&fx, FX_IP_PEER), TERN_ARP_STALE);
+	REQUIRE_EQ(send_to(&fx, FX_IP_PEER, 2), 0);
+	REQUIRE_EQ(fx.nframes, 2); /* the datagram, the unicast refresh */
+	fx_clear_tx(&fx);
+	inject_arp(&fx, TERN_SEC(32), FX_MAC_US, TERN_ARP_OP_REPLY, FX_MAC_PEER, FX_IP_PEER, FX_MAC_US,
+		   FX_IP_US);
+	CHECK_EQ(arp_state(&fx, FX_IP_PEER), TERN_ARP_REACHABLE);
+	CHECK_EQ(fx_stat(&fx, "arp.strict_refused"), 5);
+	fx_finish(&fx);
+}
+
+/* Every way a packet could try to move ip from the static `mac`. */
+static void assault_static(struct fixture *fx, tern_time_t t)
+{
+	inject_arp(fx, t, BCAST_MAC, TERN_ARP_OP_REQUEST, FORGED, FX_IP_PEER, ZERO_MAC, FX_IP_US);
+	inject_arp(fx, t + 1, FX_MAC_US, TERN_ARP_OP_REPLY, FORGED, FX_IP_PEER, FX_MAC_US, FX_IP_US);
+	inject_arp(fx, t + 2, BCAST_MAC, TERN_ARP_OP_REPLY, FORGED, FX_IP_PEER, FX_MAC_US, FX_IP_US);
+	inject_arp(fx, t + 3, BCAST_MAC, TERN_ARP_OP_REQUEST, FORGED, FX_IP_PEER, ZERO_MAC, FX_IP_PEER);
+	inject_arp(fx, t + 4, BCAST_MAC, TERN_ARP_OP_REPLY, FORGED, FX_IP_PEER, FORGED, FX_IP_PEER);
+}
+
+static void static_entry_resists(enum tern_arp_mode mode)
+{
+	const struct tern_mac peer_mac = FX_MAC_PEER;
+	struct fixture fx;
+	fx_config(&fx);
+	fx.cfg.arp_mode = mode;
+	fx_host(&fx);
+	/* It replaces a learned entry (strict mode learns none this way). */
+	fx_learn(&fx, 0, 0, FX_IP_PEER, fx_mac(0x22), FX_IP_US);
+	const uint64_t strict0 = fx_stat(&fx, "arp.strict_refused");
+	REQUIRE_EQ(tern_arp_add_static(fx.s, 0, FX_IP_PEER, &peer_mac), 0);
+	CHECK_EQ(arp_state(&fx, FX_IP_PEER), TERN_ARP_PERMANENT);
+	CHECK_CACHED(&fx, FX_IP_PEER, FX_MAC_PEER);
+	assault_static(&fx, TERN_SEC(1));
+	CHECK_EQ(fx_stat(&fx, "arp.static_refused"), 5);
+	CHECK_EQ(fx_stat(&fx, "arp.override_refused"), 0);
+	CHECK_EQ(fx_stat(&fx, "arp.strict_refused"), strict0);
+	CHECK_EQ(fx.nframes, 1); /* the answer to the request; no check */
+	fx_clear_tx(&fx);
+	/* The same MAC is taken silently. */
+	inject_arp(&fx, TERN_SEC(2), FX_MAC_US, TERN_ARP_OP_REPLY, FX_MAC_PEER, FX_IP_PEER, FX_MAC_US,
+		   FX_IP_US);
+	inject_arp(&fx, TERN_SEC(2), BCAST_MAC, TERN_ARP_OP_REQUEST, FX_MAC_PEER, FX_IP_PEER, ZERO_MAC,
+		   FX_IP_PEER);
+	CHECK_EQ(fx_stat(&fx, "arp.static_refused"), 5);
+	CHECK_EQ(fx_stat(&fx, "arp.unsolicited_ignored"), 0);
+	CHECK_EQ(fx_stat(&fx, "arp.strict_refused"), strict0);
+	/* It never expires and is never refreshed. */
+	fx_advance(&fx, TERN_SEC(300));
+	REQUIRE_EQ(send_to(&fx, FX_IP_PEER, 1), 0);
+	struct fx_pkt p;
+	expect_tx_parse(&fx, &p);
+	CHECK(p.is_icmp);
+	CHECK_MEM(p.eth.dst.b, FX_MAC_PEER.b, 6);
+	fx_pkt_free(&p);
+	expect_no_tx(&fx, TERN_SEC(400));
+	CHECK_EQ(arp_state(&fx, FX_IP_PEER), TERN_ARP_PERMANENT);
+	fx_finish(&fx);
+}
+
+TEST(static_entry_resists_every_packet)
+{
+	static_entry_resists(TERN_ARP_MODE_DEFAULT);
+}
+
+TEST(static_entry_resists_every_packet_in_strict_mode)
+{
+	static_entry_resists(TERN_ARP_MODE_STRICT);
+}
+
+TEST(static_entry_api)
+{
+	const struct tern_mac peer_mac = FX_MAC_PEER;
+	struct fixture fx;
+	fx_config(&fx);
+	fx_host(&fx);
+	const struct tern_mac mcast = {{0x01, 0x00, 0x5e, 0, 0, 1}};
+	CHECK_EQ(tern_arp_add_static(fx.s, 0, 0, &peer_mac), TERN_EINVAL);
+	CHECK_EQ(tern_arp_add_static(fx.s, 0, A(224, 0, 0, 1), &peer_mac), TERN_EINVAL);
+	CHECK_EQ(tern_arp_add_static(fx.s, 0, A(10, 0, 0, 255), &peer_mac), TERN_EINVAL);
+	CHECK_EQ(tern_arp_add_static(fx.s, 0, FX_IP_US, &peer_mac), TERN_EINVAL);
+	CHECK_EQ(tern_arp_add_static(fx.s, 0, FX_IP_PEER, &mcast), TERN_EINVAL);
+	CHECK_EQ(tern_arp_add_static(fx.s, 0, FX_IP_PEER, &ZERO_MAC), TERN_EINVAL);
+	CHECK_EQ(tern_arp_add_static(fx.s, 0, A(192, 168, 9, 9), &peer_mac), TERN_ENETUNREACH);
+	CHECK_EQ(tern_arp_add_static(fx.s, 9, FX_IP_PEER, &peer_mac), TERN_ENODEV);
+	CHECK_EQ(tern_arp_entries(fx.s), 0);
+	/* Added while resolving: what waited leaves for the static MAC. */
+	REQUIRE_EQ(send_to(&fx, FX_IP_PEER, 1), 0);
+	fx_clear_tx(&fx);
+	REQUIRE_EQ(tern_arp_add_static(fx.s, 1, FX_IP_PEER, &peer_mac), 0);
+	struct fx_pkt p;
+	expect_tx_parse(&fx, &p);
+	CHECK(p.is_icmp);
+	CHECK_MEM(p.eth.dst.b, FX_MAC_PEER.b, 6);
+	fx_pkt_free(&p);
+	expect_no_tx(&fx, TERN_SEC(5)); /* no more requests */
+	/* Deleting it; a learned entry is not a static one. */
+	CHECK_EQ(tern_arp_del_static(fx.s, 0, FX_IP_PEER), 0);
+	struct tern_mac mac;
+	CHECK_EQ(tern_arp_lookup(fx.s, 1, FX_IP_PEER, &mac), TERN_ENOENT);
+	CHECK_EQ(tern_arp_del_static(fx.s, 0, FX_IP_PEER), TERN_ENOENT);
+	fx_learn(&fx, 0, TERN_SEC(6), FX_IP_GW, FX_MAC_GW, FX_IP_US);
+	CHECK_EQ(tern_arp_del_static(fx.s, 1, FX_IP_GW), TERN_ENOENT);
+	CHECK_CACHED(&fx, FX_IP_GW, FX_MAC_GW);
+	fx_finish(&fx);
+}
+
+TEST(static_entries_survive_cache_full)
+{
+	const struct tern_mac peer_mac = FX_MAC_PEER;
+	const struct tern_mac gw_mac = FX_MAC_GW;
+	struct fixture fx;
+	fx_config(&fx);
+	fx.cfg.arp_cache_size = 3;
+	fx_host(&fx);
+	REQUIRE_EQ(tern_arp_add_static(fx.s, 0, FX_IP_PEER, &peer_mac), 0);
+	fx_learn(&fx, 0, 0, A(10, 0, 0, 10), fx_mac(0x10), FX_IP_US);
+	fx_learn(&fx, 0, TERN_MSEC(1), A(10, 0, 0, 11), fx_mac(0x11), FX_IP_US);
+	/* Our traffic evicts the learned entries, oldest first, never the
+	 * static one; then, with only INCOMPLETE and static entries, none. */
+	for (uint8_t i = 12; i <= 14; i++)
+		REQUIRE_EQ(send_to(&fx, A(10, 0, 0, i), 1), 0);
+	struct tern_mac mac;
+	CHECK_EQ(tern_arp_lookup(fx.s, 1, A(10, 0, 0, 10), &mac), TERN_ENOENT);
+	CHECK_EQ(tern_arp_lookup(fx.s, 1, A(10, 0, 0, 11), &mac), TERN_ENOENT);
+	CHECK_EQ(tern_arp_lookup(fx.s, 1, A(10, 0, 0, 14), &mac), TERN_ENOENT);
+	CHECK_EQ(fx_stat(&fx, "arp.cache_full"), 1);
+	CHECK_CACHED(&fx, FX_IP_PEER, FX_MAC_PEER);
+	/* A static entry takes a learned one's place, but never an
+	 * unresolved one's. */
+	CHECK_EQ(tern_arp_add_static(fx.s, 0, A(10, 0, 0, 20), &gw_mac), TERN_ENOSPC);
+	fx_advance(&fx, TERN_SEC(10)); /* .12 and .13 fail and go */
+	REQUIRE_EQ(tern_arp_add_static(fx.s, 0, A(10, 0, 0, 20), &gw_mac), 0);
+	CHECK_CACHED(&fx, FX_IP_PEER, FX_MAC_PEER);
+	fx_finish(&fx);
+}
+
+TEST(request_flood_keeps_reachable_peer)
+{
+	/* 2000 requests from distinct spoofed senders into a 16-entry
+	 * cache: each is answered and cached STALE, displacing only the
+	 * STALE entries the flood made; the live peer stays. */
+	struct fixture fx;
+	fx_config(&fx);
+	fx.cfg.arp_cache_size = 16;
+	fx_host(&fx);
+	fx_learn(&fx, 0, 0, FX_IP_PEER, FX_MAC_PEER, FX_IP_US);
+	fx_learn(&fx, 0, 0, FX_IP_GW, FX_MAC_GW, FX_IP_US);
+	for (unsigned i = 0; i < 2000; i++) {
+		struct tern_mac m = {{0x02, 0x10, 0, 0, (uint8_t)(i >> 8), (uint8_t)i}};
+		inject_arp(&fx, TERN_SEC(1) + i, BCAST_MAC, TERN_ARP_OP_REQUEST, m,
+			   A(10, 0, 100 + (i >> 8), (uint8_t)i), ZERO_MAC, FX_IP_US);
+		fx_clear_tx(&fx);
+	}
+	CHECK_EQ(fx_stat(&fx, "arp.replies_sent"), 2000 + 2);
+	CHECK_EQ(fx_stat(&fx, "arp.cache_full"), 0);
+	CHECK_EQ(tern_arp_entries(fx.s), 16);
+	CHECK_EQ(arp_state(&fx, FX_IP_PEER), TERN_ARP_REACHABLE);
+	CHECK_CACHED(&fx, FX_IP_PEER, FX_MAC_PEER);
+	CHECK_CACHED(&fx, FX_IP_GW, FX_MAC_GW);
+	/* The newest flood senders hold the other 14 slots. */
+	struct tern_mac mac;
+	CHECK_EQ(tern_arp_lookup(fx.s, 1, A(10, 0, 107, 207), &mac), 0);
+	CHECK_EQ(tern_arp_lookup(fx.s, 1, A(10, 0, 107, 193), &mac), TERN_ENOENT);
+	fx_finish(&fx);
+}
+
+TEST(request_never_evicts_reachable)
+{
+	/* A cache full of live peers: a new requester is answered but not
+	 * cached (counted as cache_full) until our own traffic needs it. */
+	struct fixture fx;
+	fx_config(&fx);
+	fx.cfg.arp_cache_size = 2;
+	fx_host(&fx);
+	fx_learn(&fx, 0, 0, FX_IP_PEER, FX_MAC_PEER, FX_IP_US);
+	fx_learn(&fx, 0, 0, FX_IP_GW, FX_MAC_GW, FX_IP_US);
+	inject_arp(&fx, TERN_SEC(1), BCAST_MAC, TERN_ARP_OP_REQUEST, fx_mac(0x03), A(10, 0, 0, 3),
+		   ZERO_MAC, FX_IP_US);
+	CHECK_EQ(fx.nframes, 1);
+	CHECK_EQ(fx_stat(&fx, "arp.cache_full"), 1);
+	struct tern_mac mac;
+	CHECK_EQ(tern_arp_lookup(fx.s, 1, A(10, 0, 0, 3), &mac), TERN_ENOENT);
+	CHECK_CACHED(&fx, FX_IP_PEER, FX_MAC_PEER);
+	CHECK_CACHED(&fx, FX_IP_GW, FX_MAC_GW);
+	fx_finish(&fx);
+}
+
 TEST_MAIN()
