@@ -155,6 +155,8 @@ const char cli_net_usage[] =
 	"  --gw GATEWAY       default gateway\n"
 	"  --mtu N            interface MTU, 68..9000 (default 1500); after a --tap,\n"
 	"                     that interface's only\n"
+	"  --arp strict       learn neighbours only from answers to our own ARP requests\n"
+	"  --arp static,IP,MAC  IP is always at MAC (ARP never changes it); repeatable\n"
 	"Impairments, applied to every TAP interface in both directions (the kernel\n"
 	"here may lack netem; tern's seeded fault injector stands in):\n"
 	"  --loss PCT  --duplicate PCT  --corrupt PCT  --reorder PCT   per frame, 0..100\n"
@@ -253,6 +255,47 @@ static int take_route(struct cli_net *n, const char *cmd, char *arg)
 	return 1;
 }
 
+/* --arp strict | --arp static,IP,MAC */
+static int take_arp(struct cli_net *n, const char *cmd, const char *arg)
+{
+	static const char expected[] = "expected strict or static,IP,MAC "
+				       "(e.g. static,10.0.0.1,02:00:00:00:00:01)";
+	if (strcmp(arg, "strict") == 0) {
+		n->arp_strict = true;
+		return 1;
+	}
+	if (strncmp(arg, "static,", 7) != 0) {
+		cli_usage_error(cmd, "invalid value '%s' for --arp: %s", arg, expected);
+		return -1;
+	}
+	if (n->narp_static >= CLI_MAX_ARP_STATIC) {
+		cli_usage_error(cmd, "too many --arp static options (at most %d)", CLI_MAX_ARP_STATIC);
+		return -1;
+	}
+	char ip[TERN_IP4_STRLEN];
+	const char *mac = strchr(arg + 7, ',');
+	struct cli_arp_static *e = &n->arp_static[n->narp_static];
+	size_t iplen = mac ? (size_t)(mac - (arg + 7)) : 0;
+	if (!mac || iplen >= sizeof(ip)) {
+		cli_usage_error(cmd, "invalid value '%s' for --arp: %s", arg, expected);
+		return -1;
+	}
+	memcpy(ip, arg + 7, iplen);
+	ip[iplen] = '\0';
+	if (tern_ip4_parse(ip, &e->ip) < 0) {
+		cli_usage_error(cmd, "invalid value '%s' for --arp: '%s' is not an IPv4 address "
+				"(a.b.c.d)", arg, ip);
+		return -1;
+	}
+	if (tern_mac_parse(mac + 1, &e->mac) < 0) {
+		cli_usage_error(cmd, "invalid value '%s' for --arp: '%s' is not a MAC address "
+				"(e.g. 02:00:00:00:00:01)", arg, mac + 1);
+		return -1;
+	}
+	n->narp_static++;
+	return 1;
+}
+
 static int take_tap(struct cli_net *n, const char *cmd, const char *arg)
 {
 	if (n->ntaps >= n->max_taps) {
@@ -336,6 +379,8 @@ int cli_net_option(struct cli_net *n, const char *cmd, int opt, const char *arg)
 		if (!n->allow_routes)
 			return 0;
 		return take_route(n, cmd, (char *)arg);
+	case CLI_OPT_ARP:
+		return take_arp(n, cmd, arg);
 	default:
 		return 0;
 	}
@@ -396,10 +441,30 @@ static int add_one_tap(struct tern_rt *rt, const struct cli_net *n, const char *
 	return 0;
 }
 
+/* The --arp static entries, once the interfaces they belong to exist. */
+static int add_arp_statics(struct tern_rt *rt, const struct cli_net *n, const char *cmd)
+{
+	for (unsigned i = 0; i < n->narp_static; i++) {
+		const struct cli_arp_static *e = &n->arp_static[i];
+		int rc = tern_arp_add_static(tern_rt_stack(rt), 0, e->ip, &e->mac);
+		if (rc < 0) {
+			char ip[TERN_IP4_STRLEN], mac[TERN_MAC_STRLEN];
+			cli_error(cmd, "cannot add static ARP entry %s at %s: %s%s",
+				  tern_ip4_str(e->ip, ip), tern_mac_str(&e->mac, mac), tern_strerror(rc),
+				  rc == TERN_ENETUNREACH ? " (not on a --tap's subnet)" : "");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 struct tern_rt *cli_net_up(const struct cli_net *n, const char *cmd,
 			   const struct tern_stack_config *cfg)
 {
-	struct tern_rt *rt = tern_rt_create(cfg);
+	struct tern_stack_config c = *cfg;
+	if (n->arp_strict)
+		c.arp_mode = TERN_ARP_MODE_STRICT;
+	struct tern_rt *rt = tern_rt_create(&c);
 	if (!rt) {
 		cli_error(cmd, "cannot create the stack: out of memory");
 		return NULL;
@@ -426,6 +491,8 @@ struct tern_rt *cli_net_up(const struct cli_net *n, const char *cmd,
 			goto fail;
 		}
 	}
+	if (add_arp_statics(rt, n, cmd) < 0)
+		goto fail;
 	return rt;
 fail:
 	tern_rt_destroy(rt);

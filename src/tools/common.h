@@ -1,6 +1,7 @@
 /*
  * tools/common.h — what the `tern` subcommands share: the options that put
- * a tern host on TAP devices (--tap, --addr, --gw, --mtu, --pcap, --route),
+ * a tern host on TAP devices (--tap, --addr, --gw, --mtu, --pcap, --route,
+ * --arp),
  * value parsers that explain what was wrong, the Ctrl-C flag, and the
  * conventions for usage errors (message naming the option, exit 2).
  */
@@ -72,6 +73,7 @@ int cli_parse_prefix(const char *cmd, const char *opt, const char *arg, tern_ip4
 
 #define CLI_MAX_TAPS 8
 #define CLI_MAX_ROUTES 32
+#define CLI_MAX_ARP_STATIC 32
 
 struct cli_tap {
 	const char *ifname;
@@ -83,11 +85,19 @@ struct cli_route {
 	const char *nexthop;     /* NULL: on-link */
 };
 
+struct cli_arp_static {
+	tern_ip4_t ip;
+	struct tern_mac mac;
+};
+
 struct cli_net {
 	struct cli_tap taps[CLI_MAX_TAPS];
 	unsigned ntaps;
 	struct cli_route routes[CLI_MAX_ROUTES];
 	unsigned nroutes;
+	bool arp_strict;         /* --arp strict */
+	struct cli_arp_static arp_static[CLI_MAX_ARP_STATIC]; /* --arp static,IP,MAC */
+	unsigned narp_static;
 	const char *gw;
 	uint32_t mtu;            /* --mtu before any --tap; 0: 1500 */
 	struct tern_fault_params fault; /* --loss, --delay ...: impair every TAP */
@@ -121,6 +131,7 @@ enum {
 	CLI_OPT_REORDER,
 	CLI_OPT_RATE,
 	CLI_OPT_FAULT_SEED,
+	CLI_OPT_ARP,
 };
 #define CLI_NET_LONGOPTS                                                \
 	{"tap", required_argument, NULL, CLI_OPT_TAP},                  \
@@ -135,15 +146,17 @@ enum {
 	{"corrupt", required_argument, NULL, CLI_OPT_CORRUPT},          \
 	{"reorder", required_argument, NULL, CLI_OPT_REORDER},          \
 	{"rate", required_argument, NULL, CLI_OPT_RATE},                \
-	{"fault-seed", required_argument, NULL, CLI_OPT_FAULT_SEED}
+	{"fault-seed", required_argument, NULL, CLI_OPT_FAULT_SEED},    \
+	{"arp", required_argument, NULL, CLI_OPT_ARP}
 
 /* Take one of the options above. Returns 1 if it was one (0 if not, so
  * the caller handles it), or -1 after printing what was wrong. */
 int cli_net_option(struct cli_net *n, const char *cmd, int opt, const char *arg);
 /* Check the combination (a --tap, an --addr for each when required). */
 int cli_net_check(const struct cli_net *n, const char *cmd, bool need_addr);
-/* Build the runner: stack (named, seeded from the clock), TAP devices with
- * their addresses, captures, routes. NULL after printing why. */
+/* Build the runner: stack (named, seeded from the clock; --arp strict
+ * sets its ARP mode), TAP devices with their addresses, captures, routes,
+ * static ARP entries. NULL after printing why. */
 struct tern_rt *cli_net_up(const struct cli_net *n, const char *cmd,
 			   const struct tern_stack_config *cfg);
 
