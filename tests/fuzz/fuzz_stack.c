@@ -19,8 +19,8 @@
  * deadline on the way, as a runner following tern_stack_poll_at would),
  * then the frame arrives on device (dev & 1). If dev bit 7 is set, and on
  * every 8th record anyway, a valid helper frame goes first (dev bits 1-2
- * choose: an ARP reply from a neighbour on either side, an ARP request
- * for us, or an echo request in two fragments), so the fuzzer reaches
+ * choose: a neighbour on either side asking for us and then answering,
+ * an ARP request for us, or an echo request in two fragments), so the fuzzer reaches
  * resolved neighbours and reassembly without having to invent them.
  *
  * Oracles (abort on violation, which libFuzzer reports as a crash):
@@ -259,10 +259,17 @@ static void helper(struct tern_stack *s, struct fz_dev *devs, unsigned kind, uns
 	size_t len;
 	switch (kind & 3) {
 	case 0:
+		/* A reply alone creates no entry (link/arp.c): ask first. */
+		len = build_arp(f, TERN_ARP_OP_REQUEST, tern_mac_broadcast, mac_neigh_a, IP_NEIGH_A,
+				tern_mac_zero, IP_A);
+		tern_netdev_deliver(&devs[0].dev, f, len, now);
 		len = build_arp(f, TERN_ARP_OP_REPLY, mac_a, mac_neigh_a, IP_NEIGH_A, mac_a, IP_A);
 		tern_netdev_deliver(&devs[0].dev, f, len, now);
 		break;
 	case 1:
+		len = build_arp(f, TERN_ARP_OP_REQUEST, tern_mac_broadcast, mac_gw_b, IP_GW_B,
+				tern_mac_zero, IP_B);
+		tern_netdev_deliver(&devs[1].dev, f, len, now);
 		len = build_arp(f, TERN_ARP_OP_REPLY, mac_b, mac_gw_b, IP_GW_B, mac_b, IP_B);
 		tern_netdev_deliver(&devs[1].dev, f, len, now);
 		break;
@@ -456,7 +463,11 @@ int main(int argc, char **argv)
 	uint8_t f[2048], m[1600];
 	size_t n, ml;
 
-	/* echo request to the router, after the neighbour's ARP reply */
+	/* echo request to the router, after the neighbour's ARP request and
+	 * reply (a reply alone creates no entry) */
+	n = build_arp(f, TERN_ARP_OP_REQUEST, tern_mac_broadcast, mac_neigh_a, IP_NEIGH_A, tern_mac_zero,
+		      IP_A);
+	rec(0, 0, f, n, false);
 	n = build_arp(f, TERN_ARP_OP_REPLY, mac_a, mac_neigh_a, IP_NEIGH_A, mac_a, IP_A);
 	rec(0, 0, f, n, false);
 	ml = echo_msg(m, 1, 1, 56);
@@ -507,6 +518,8 @@ int main(int argc, char **argv)
 	save(dir, "udp_closed_port", 1);
 
 	/* UDP forwarded from a to b (needs the gateway's ARP) */
+	n = build_arp(f, TERN_ARP_OP_REQUEST, tern_mac_broadcast, mac_gw_b, IP_GW_B, tern_mac_zero, IP_B);
+	rec(1, 0, f, n, false);
 	n = build_arp(f, TERN_ARP_OP_REPLY, mac_b, mac_gw_b, IP_GW_B, mac_b, IP_B);
 	rec(1, 0, f, n, false);
 	n = build_ip(f, mac_a, mac_neigh_a, IP_NEIGH_A, TERN_IP4(8, 8, 8, 8), TERN_IPPROTO_UDP, 64, 4,
