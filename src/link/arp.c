@@ -571,14 +571,13 @@ static enum tern_stat claim(struct tern_stack *s, struct tern_iface *ifc,
 	return TERN_STAT_ARP_OVERRIDE_REFUSED;
 }
 
-/* Linux neigh_event_ns: a request for us creates or completes the
- * sender's entry as STALE. A peer's packet may evict only STALE entries. */
-static enum tern_stat learn_request(struct tern_stack *s, struct tern_iface *ifc,
-				    struct tern_arp_entry *e, const struct tern_arp_repr *arp,
-				    tern_time_t now)
+/* A request for us or an announcement, about an entry we have: it
+ * completes one we are resolving, as STALE (Linux neigh_event_ns, and
+ * its override by gratuitous ARP); for any other it is a claim. */
+static enum tern_stat learn_stale(struct tern_stack *s, struct tern_iface *ifc,
+				  struct tern_arp_entry *e, const struct tern_arp_repr *arp,
+				  tern_time_t now)
 {
-	if (!e && !(e = entry_create(s, ifc->index, arp->spa, true)))
-		return TERN_STAT_ARP_CACHE_FULL;
 	if (e->state == TERN_ARP_INCOMPLETE) {
 		entry_learn(s, e, &arp->sha, TERN_ARP_STALE, now);
 		return TERN_STAT_NONE;
@@ -606,21 +605,6 @@ static enum tern_stat learn_reply(struct tern_stack *s, struct tern_iface *ifc,
 	}
 	if (now - e->updated < s->cfg.arp_locktime)
 		return TERN_STAT_ARP_OVERRIDE_REFUSED;
-	return claim(s, ifc, e, &arp->sha, now);
-}
-
-/* Gratuitous ARP never creates an entry (Linux arp_accept=0); it may
- * complete one we are resolving, as Linux does (STALE). */
-static enum tern_stat learn_gratuitous(struct tern_stack *s, struct tern_iface *ifc,
-				       struct tern_arp_entry *e, const struct tern_arp_repr *arp,
-				       tern_time_t now)
-{
-	if (!e)
-		return TERN_STAT_ARP_UNSOLICITED;
-	if (e->state == TERN_ARP_INCOMPLETE) {
-		entry_learn(s, e, &arp->sha, TERN_ARP_STALE, now);
-		return TERN_STAT_NONE;
-	}
 	return claim(s, ifc, e, &arp->sha, now);
 }
 
@@ -654,11 +638,16 @@ static enum tern_stat learn(struct tern_stack *s, struct tern_iface *ifc,
 		return learn_strict(s, e, arp, kind, now);
 	switch (kind) {
 	case ARP_REQUEST_US:
-		return learn_request(s, ifc, e, arp, now);
+		/* Linux neigh_event_ns: a request for us creates the sender's
+		 * entry (STALE), displacing at most a STALE one. */
+		if (!e && !(e = entry_create(s, ifc->index, arp->spa, true)))
+			return TERN_STAT_ARP_CACHE_FULL;
+		return learn_stale(s, ifc, e, arp, now);
 	case ARP_REPLY_US:
 		return learn_reply(s, ifc, e, arp, unicast, now);
 	default:
-		return learn_gratuitous(s, ifc, e, arp, now);
+		/* Gratuitous ARP never creates an entry (Linux arp_accept=0). */
+		return e ? learn_stale(s, ifc, e, arp, now) : TERN_STAT_ARP_UNSOLICITED;
 	}
 }
 
