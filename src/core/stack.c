@@ -240,6 +240,8 @@ void tern_drop(struct tern_stack *s, struct tern_pkt *pkt, enum tern_stat reason
 {
 	tern_stat_inc(s, reason);
 	if (pkt) {
+		if (pkt->icmp_out)
+			tern_icmp_sent(s, pkt, false);
 		tern_trace_emit(s, TERN_TRACE_DROP, layer, pkt->ifindex, tern_pkt_data(pkt), pkt->len,
 				reason);
 		tern_pkt_free(&s->pool, pkt);
@@ -581,9 +583,14 @@ void tern_icmp_unlisten(struct tern_stack *s, int handle)
 		s->icmp_listeners[handle].fn = NULL;
 }
 
-void tern_icmp_notify(struct tern_stack *s, const struct tern_icmp_msg *m, tern_time_t now)
+unsigned tern_icmp_notify(struct tern_stack *s, const struct tern_icmp_msg *m, tern_time_t now)
 {
-	for (int i = 0; i < TERN_MAX_ICMP_LISTENERS; i++)
-		if (s->icmp_listeners[i].fn)
+	unsigned n = 0;
+	for (int i = 0; i < TERN_MAX_ICMP_LISTENERS; i++) {
+		if (s->icmp_listeners[i].fn) {
 			s->icmp_listeners[i].fn(s->icmp_listeners[i].ctx, s, m, now);
+			n++;
+		}
+	}
+	return n;
 }

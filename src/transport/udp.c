@@ -588,19 +588,22 @@ static bool icmp_errno(uint8_t type, uint8_t code, int *err, bool *hard)
  * its addresses swapped. As Linux without IP_RECVERR, only hard errors and
  * only on connected sockets become the pending error; with TERN_IP_RECVERR
  * every error does. */
-void tern_udp_icmp_error(struct tern_stack *s, const struct tern_icmp_msg *m, tern_time_t now)
+bool tern_udp_icmp_error(struct tern_stack *s, const struct tern_icmp_msg *m, tern_time_t now)
 {
 	int err;
 	bool hard;
-	if (!m->has_quote || m->q_l4_len < 4 || !icmp_errno(m->type, m->code, &err, &hard))
-		return;
+	if (!m->has_quote || m->q_l4_len < 4)
+		return false;
 	uint16_t sport = rd16(m->q_l4), dport = rd16(m->q_l4 + 2);
 	struct tern_sock *so = lookup(s, m->q_src, sport, m->q_dst, dport);
-	if (!so || (!so->recverr && !(hard && so->connected)))
-		return;
+	if (!so)
+		return false;
+	if (!icmp_errno(m->type, m->code, &err, &hard) || (!so->recverr && !(hard && so->connected)))
+		return true; /* ours, and nothing to report (as Linux) */
 	so->so_error = err;
 	tern_stat_inc(s, TERN_STAT_SOCK_ERRORS_QUEUED);
 	tern_sock_wakeup(s, so);
+	return true;
 }
 
 /* ---- receive, readiness, shutdown, close ------------------------------------------------ */

@@ -286,6 +286,7 @@ static inline void fx_finish(struct fixture *fx)
 	CHECK_EQ(tern_pkt_pool_in_use(&fx->s->pool), 0);
 	CHECK_EQ(fx->s->budget.reasm.used, 0);
 	CHECK_EQ(fx->s->budget.neigh.used, 0);
+	CHECK_EQ(fx->s->budget.sock_rx.used, 0);
 	tern_stack_destroy(fx->s);
 	fx->s = NULL;
 	for (unsigned i = 0; i < fx->nlog; i++)
