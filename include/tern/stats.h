@@ -99,6 +99,7 @@
 	X(ICMP_RATELIMITED,      "icmp", "errors_ratelimited",    DROP) \
 	X(ICMP_RATELIMITED_HOST, "icmp", "errors_ratelimited_host", DROP) \
 	X(ICMP_REDIRECT_IGNORED, "icmp", "redirects_ignored",     DROP) \
+	X(ICMP_REDIRECT_TABLE_FULL, "icmp", "redirect_table_full", DROP) \
 	X(ICMP_ERROR_SUPPRESSED, "icmp", "errors_not_sent",       COUNT) \
 	X(ICMP_OUT_ERRORS,       "icmp", "out_errors",            DROP) \
 	/* UDP (RFC 768, 1122 4.1) */ \

@@ -43,6 +43,7 @@ void tern_stack_config_init(struct tern_stack_config *c)
 		.icmp_echo_ignore_broadcasts = true,
 		.send_redirects = true,
 		.accept_redirects = true,
+		.redirect_routes_max = 256,
 		.pkt_pool_max_bytes = 32u << 20,
 		.pkt_pool_keep_bytes = 1u << 20,
 		.sock_rcv_total_bytes = 16u << 20,

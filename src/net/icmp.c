@@ -216,6 +216,14 @@ static void echo_reply(struct tern_stack *s, struct tern_pkt *pkt, const struct 
 	tern_ipv4_output(s, pkt, &out, now);
 }
 
+static unsigned redirect_routes(const struct tern_stack *s)
+{
+	unsigned n = 0;
+	for (uint32_t i = 0; i < s->routes.len; i++)
+		n += (s->routes.routes[i].flags & TERN_ROUTE_REDIRECT) != 0;
+	return n;
+}
+
 /* RFC 1122 §3.2.2.2: a host accepts a redirect only from the gateway it
  * currently uses for that destination, and only to a gateway on a network
  * it is directly connected to. */
@@ -231,6 +239,11 @@ static void handle_redirect(struct tern_stack *s, const struct tern_icmp_msg *m)
 		return;
 	}
 	tern_route_remove(&s->routes, m->q_dst, 32, 0);
+	/* Each redirect adds a host route: a table a peer can fill. */
+	if (redirect_routes(s) >= s->cfg.redirect_routes_max) {
+		tern_drop(s, NULL, TERN_STAT_ICMP_REDIRECT_TABLE_FULL, TERN_LAYER_IP);
+		return;
+	}
 	struct tern_route r = {
 		.dst = m->q_dst, .plen = 32, .flags = TERN_ROUTE_REDIRECT,
 		.gateway = m->gateway, .ifindex = cur.ifindex,
