@@ -16,11 +16,11 @@
 #include <stdlib.h>
 
 #include "core/stack_impl.h"
-#include "link/arp.h"
 #include "link/ethernet.h"
-#include "net/icmp.h"
+#include "link/link.h"
 #include "wire/arp.h"
 #include "wire/ethernet.h"
+#include "wire/ipv4.h"
 
 /* RFC 5227 §1.1: DEFEND_INTERVAL and ANNOUNCE_INTERVAL, ANNOUNCE_NUM. */
 #define DEFEND_INTERVAL TERN_SEC(10)
@@ -35,9 +35,9 @@ static uint32_t bucket_of(const struct tern_arp_cache *c, int ifindex, tern_ip4_
 	return (h ^ (h >> 16)) & (c->nbuckets - 1);
 }
 
-int tern_arp_init(struct tern_stack *s)
+static int arp_init(struct tern_stack *s)
 {
-	struct tern_arp_cache *c = &s->arp;
+	struct tern_arp_cache *c = &s->link->arp;
 	c->size = s->cfg.arp_cache_size ? s->cfg.arp_cache_size : 1;
 	for (c->nbuckets = 16; c->nbuckets < c->size; c->nbuckets *= 2)
 		;
@@ -52,20 +52,28 @@ int tern_arp_init(struct tern_stack *s)
 	return 0;
 }
 
+int tern_link_init(struct tern_stack *s)
+{
+	s->link = calloc(1, sizeof(*s->link));
+	if (!s->link)
+		return TERN_ENOMEM;
+	return arp_init(s);
+}
+
 /* The oldest packet waiting on e, uncharged from the neighbour budget. */
 static struct tern_pkt *queue_take(struct tern_stack *s, struct tern_arp_entry *e)
 {
 	struct tern_pkt *p = tern_pkt_dequeue(&e->queue);
 	if (p) {
 		tern_budget_uncharge(&s->budget.neigh, tern_pkt_truesize(p));
-		s->arp.queued--;
+		s->link->arp.queued--;
 	}
 	return p;
 }
 
 static void entry_delete(struct tern_stack *s, struct tern_arp_entry *e)
 {
-	struct tern_arp_cache *c = &s->arp;
+	struct tern_arp_cache *c = &s->link->arp;
 	int32_t idx = (int32_t)(e - c->entries);
 	int32_t *link = &c->buckets[bucket_of(c, e->ifindex, e->ip)];
 	while (*link != -1 && *link != idx)
@@ -80,30 +88,33 @@ static void entry_delete(struct tern_stack *s, struct tern_arp_entry *e)
 	c->used--;
 }
 
-void tern_arp_fini(struct tern_stack *s)
+void tern_link_fini(struct tern_stack *s)
 {
-	struct tern_arp_cache *c = &s->arp;
+	if (!s->link)
+		return;
+	struct tern_arp_cache *c = &s->link->arp;
 	for (uint32_t i = 0; c->entries && i < c->size; i++)
 		if (c->entries[i].state != TERN_ARP_FREE)
 			entry_delete(s, &c->entries[i]);
 	free(c->entries);
 	free(c->buckets);
-	*c = (struct tern_arp_cache){0};
+	free(s->link);
+	s->link = NULL;
 }
 
 size_t tern_arp_queued(const struct tern_stack *s)
 {
-	return s->arp.queued;
+	return s->link->arp.queued;
 }
 
 unsigned tern_arp_entries(const struct tern_stack *s)
 {
-	return s->arp.used;
+	return s->link->arp.used;
 }
 
 static struct tern_arp_entry *entry_find(const struct tern_stack *s, int ifindex, tern_ip4_t ip)
 {
-	const struct tern_arp_cache *c = &s->arp;
+	const struct tern_arp_cache *c = &s->link->arp;
 	for (int32_t i = c->buckets[bucket_of(c, ifindex, ip)]; i != -1; i = c->entries[i].hash_next)
 		if (c->entries[i].ip == ip && c->entries[i].ifindex == ifindex)
 			return &c->entries[i];
@@ -113,7 +124,7 @@ static struct tern_arp_entry *entry_find(const struct tern_stack *s, int ifindex
 /* A free slot, or the resolved entry confirmed longest ago. */
 static struct tern_arp_entry *entry_slot(struct tern_stack *s)
 {
-	struct tern_arp_cache *c = &s->arp;
+	struct tern_arp_cache *c = &s->link->arp;
 	struct tern_arp_entry *victim = NULL;
 	for (uint32_t i = 0; i < c->size; i++) {
 		struct tern_arp_entry *e = &c->entries[i];
@@ -129,7 +140,7 @@ static struct tern_arp_entry *entry_slot(struct tern_stack *s)
 
 static struct tern_arp_entry *entry_create(struct tern_stack *s, int ifindex, tern_ip4_t ip)
 {
-	struct tern_arp_cache *c = &s->arp;
+	struct tern_arp_cache *c = &s->link->arp;
 	struct tern_arp_entry *e = entry_slot(s);
 	if (!e)
 		return NULL; /* the caller counts what it drops (ARP_CACHE_FULL) */
@@ -221,7 +232,7 @@ static void resolution_failed(struct tern_stack *s, struct tern_arp_entry *e, te
 {
 	struct tern_pkt *pkt;
 	while ((pkt = queue_take(s, e))) {
-		tern_icmp_send_error(s, pkt, 3, 1, 0, now);
+		s->link->unreachable(s, pkt, now);
 		tern_drop(s, pkt, TERN_STAT_ARP_UNRESOLVED, TERN_LAYER_IP);
 	}
 	entry_delete(s, e);
@@ -265,7 +276,7 @@ static void enqueue(struct tern_stack *s, struct tern_arp_entry *e, struct tern_
 		return tern_drop(s, pkt, TERN_STAT_ARP_QUEUE_MEMORY, TERN_LAYER_IP);
 	tern_budget_charge(&s->budget.neigh, size);
 	tern_pkt_enqueue(&e->queue, pkt);
-	s->arp.queued++;
+	s->link->arp.queued++;
 }
 
 static void multicast_mac(tern_ip4_t group, struct tern_mac *mac)

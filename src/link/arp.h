@@ -46,8 +46,6 @@ struct tern_arp_cache {
 	uint32_t queued;   /* packets waiting, over all entries */
 };
 
-int tern_arp_init(struct tern_stack *s);
-void tern_arp_fini(struct tern_stack *s);
 /* pkt data starts at the ARP packet; consumes pkt. */
 void tern_arp_input(struct tern_stack *s, struct tern_iface *ifc, struct tern_pkt *pkt,
 		    tern_time_t now);

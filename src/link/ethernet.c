@@ -8,6 +8,7 @@
  */
 #include "core/stack_impl.h"
 #include "link/ethernet.h"
+#include "link/link.h"
 #include "wire/ethernet.h"
 
 void tern_eth_input(struct tern_stack *s, struct tern_iface *ifc, struct tern_pkt *pkt,
@@ -37,7 +38,7 @@ void tern_eth_input(struct tern_stack *s, struct tern_iface *ifc, struct tern_pk
 	tern_pkt_pull(pkt, TERN_ETH_HLEN);
 	switch (eth.ethertype) {
 	case TERN_ETHERTYPE_IPV4:
-		return tern_ipv4_input(s, ifc, pkt, now);
+		return s->link->ipv4_input(s, ifc, pkt, now);
 	case TERN_ETHERTYPE_ARP:
 		return tern_arp_input(s, ifc, pkt, now);
 	default:
@@ -65,8 +66,7 @@ int tern_eth_output(struct tern_stack *s, struct tern_iface *ifc, struct tern_pk
 			TERN_STAT_NONE);
 	int err = tern_netdev_transmit(ifc->dev, tern_pkt_data(pkt), pkt->len, now);
 	tern_stat_inc(s, err < 0 ? TERN_STAT_DEV_TX_ERRORS : TERN_STAT_DEV_TX_FRAMES);
-	if (pkt->icmp_out)
-		tern_icmp_sent(s, pkt, err >= 0);
+	tern_pkt_tag_done(s, pkt, err >= 0);
 	tern_pkt_free(&s->pool, pkt);
 	return err;
 }

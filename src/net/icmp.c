@@ -10,9 +10,10 @@
  * and token buckets, the host's and each destination's, limit how many
  * are (as Linux).
  */
-#include "core/checksum.h"
+#include "wire/checksum.h"
 #include "core/stack_impl.h"
 #include "net/icmp.h"
+#include "net/net.h"
 
 /* ---- error generation ---- */
 
@@ -21,18 +22,18 @@
 static bool global_allow(struct tern_stack *s, tern_time_t now)
 {
 	uint64_t cap = (uint64_t)s->cfg.icmp_ratelimit_burst * 1000;
-	tern_time_t elapsed = now - s->icmp_last_refill;
+	tern_time_t elapsed = now - s->net->icmp_last_refill;
 	if (elapsed > TERN_SEC(100))
 		elapsed = TERN_SEC(100);
 	if (elapsed > 0) {
 		/* tokens/s × ns / 1e9 × 1000 = tokens/s × ns / 1e6 */
 		uint64_t add = (uint64_t)s->cfg.icmp_ratelimit_per_sec * (uint64_t)elapsed / 1000000u;
-		s->icmp_tokens_milli = s->icmp_tokens_milli + add > cap ? cap : s->icmp_tokens_milli + add;
-		s->icmp_last_refill = now;
+		s->net->icmp_tokens_milli = s->net->icmp_tokens_milli + add > cap ? cap : s->net->icmp_tokens_milli + add;
+		s->net->icmp_last_refill = now;
 	}
-	if (s->icmp_tokens_milli < 1000)
+	if (s->net->icmp_tokens_milli < 1000)
 		return false;
-	s->icmp_tokens_milli -= 1000;
+	s->net->icmp_tokens_milli -= 1000;
 	return true;
 }
 
@@ -46,7 +47,7 @@ static bool global_allow(struct tern_stack *s, tern_time_t now)
 static struct tern_icmp_peer *peer_get(struct tern_stack *s, tern_ip4_t addr, tern_time_t now)
 {
 	uint32_t h = addr * 0x9e3779b1u;
-	struct tern_icmp_peer *set = &s->icmp_peers[((h ^ (h >> 16)) % (TERN_ICMP_PEERS / PEER_WAYS)) *
+	struct tern_icmp_peer *set = &s->net->icmp_peers[((h ^ (h >> 16)) % (TERN_ICMP_PEERS / PEER_WAYS)) *
 						     PEER_WAYS];
 	struct tern_icmp_peer *victim = &set[0];
 	for (int i = 0; i < PEER_WAYS; i++) {
@@ -139,8 +140,7 @@ static bool error_allowed(struct tern_stack *s, const struct tern_pkt *orig, uin
  * for a neighbour that never answered was not sent. */
 void tern_icmp_sent(struct tern_stack *s, struct tern_pkt *pkt, bool sent)
 {
-	uint8_t type = (uint8_t)(pkt->icmp_out - 1);
-	pkt->icmp_out = 0;
+	uint8_t type = (uint8_t)(pkt->tx_tag - 1);
 	if (!sent) {
 		tern_stat_inc(s, TERN_STAT_ICMP_OUT_ERRORS);
 		return;
@@ -183,7 +183,7 @@ void tern_icmp_send_error(struct tern_stack *s, const struct tern_pkt *orig, uin
 	/* Linux sends errors with precedence "internetwork control". */
 	struct tern_ip_send ip = {.dst = rd32(tern_pkt_data(orig) + 12), .proto = TERN_IPPROTO_ICMP,
 				  .tos = 0xc0};
-	pkt->icmp_out = (uint8_t)(type + 1);
+	pkt->tx_tag = (uint8_t)(type + 1);
 	tern_ipv4_output(s, pkt, &ip, now);
 }
 
@@ -212,15 +212,15 @@ static void echo_reply(struct tern_stack *s, struct tern_pkt *pkt, const struct 
 		.proto = TERN_IPPROTO_ICMP,
 		.tos = ip->tos,
 	};
-	pkt->icmp_out = TERN_ICMP_ECHO_REPLY + 1;
+	pkt->tx_tag = TERN_ICMP_ECHO_REPLY + 1;
 	tern_ipv4_output(s, pkt, &out, now);
 }
 
 static unsigned redirect_routes(const struct tern_stack *s)
 {
 	unsigned n = 0;
-	for (uint32_t i = 0; i < s->routes.len; i++)
-		n += (s->routes.routes[i].flags & TERN_ROUTE_REDIRECT) != 0;
+	for (uint32_t i = 0; i < s->net->routes.len; i++)
+		n += (s->net->routes.routes[i].flags & TERN_ROUTE_REDIRECT) != 0;
 	return n;
 }
 
@@ -230,7 +230,7 @@ static unsigned redirect_routes(const struct tern_stack *s)
 static void handle_redirect(struct tern_stack *s, const struct tern_icmp_msg *m)
 {
 	struct tern_route_result cur;
-	const struct tern_route *via = tern_route_match(&s->routes, m->gateway);
+	const struct tern_route *via = tern_route_match(&s->net->routes, m->gateway);
 	if (s->cfg.forwarding || !s->cfg.accept_redirects ||
 	    tern_route_lookup(s, m->q_dst, &cur) < 0 || cur.local || cur.next_hop != m->src ||
 	    cur.next_hop == m->q_dst || !via || !(via->flags & TERN_ROUTE_CONNECTED) ||
@@ -238,7 +238,7 @@ static void handle_redirect(struct tern_stack *s, const struct tern_icmp_msg *m)
 		tern_drop(s, NULL, TERN_STAT_ICMP_REDIRECT_IGNORED, TERN_LAYER_IP);
 		return;
 	}
-	tern_route_remove(&s->routes, m->q_dst, 32, 0);
+	tern_route_remove(&s->net->routes, m->q_dst, 32, 0);
 	/* Each redirect adds a host route: a table a peer can fill. */
 	if (redirect_routes(s) >= s->cfg.redirect_routes_max) {
 		tern_drop(s, NULL, TERN_STAT_ICMP_REDIRECT_TABLE_FULL, TERN_LAYER_IP);
@@ -248,7 +248,7 @@ static void handle_redirect(struct tern_stack *s, const struct tern_icmp_msg *m)
 		.dst = m->q_dst, .plen = 32, .flags = TERN_ROUTE_REDIRECT,
 		.gateway = m->gateway, .ifindex = cur.ifindex,
 	};
-	tern_route_insert(&s->routes, &r);
+	tern_route_insert(&s->net->routes, &r);
 	char a[TERN_IP4_STRLEN], g[TERN_IP4_STRLEN];
 	tern_stack_logf(s, "redirect: %s now via %s", tern_ip4_str(m->q_dst, a),
 			tern_ip4_str(m->gateway, g));
@@ -309,8 +309,9 @@ static void error_input(struct tern_stack *s, struct tern_pkt *pkt,
 	if (m->type == TERN_ICMP_REDIRECT) {
 		handle_redirect(s, m);
 		claimed = true; /* taken, or counted as ignored */
-	} else if (m->q_proto == TERN_IPPROTO_UDP) {
-		claimed = tern_udp_icmp_error(s, m, now);
+	} else {
+		const struct tern_ip_proto *p = tern_net_proto(s, m->q_proto);
+		claimed = p && p->error(s, m, now);
 	}
 	if (tern_icmp_notify(s, m, now))
 		claimed = true;
@@ -359,4 +360,36 @@ void tern_icmp_input(struct tern_stack *s, struct tern_pkt *pkt, const struct te
 		return drop_ip(s, pkt, ip, TERN_STAT_ICMP_TYPE_IGNORED);
 	}
 	tern_stack_pkt_free(s, pkt);
+}
+
+/* ---- listeners ---- */
+
+int tern_icmp_listen(struct tern_stack *s, tern_icmp_fn fn, void *ctx)
+{
+	for (int i = 0; i < TERN_MAX_ICMP_LISTENERS; i++) {
+		if (!s->net->icmp_listeners[i].fn) {
+			s->net->icmp_listeners[i].fn = fn;
+			s->net->icmp_listeners[i].ctx = ctx;
+			return i;
+		}
+	}
+	return TERN_ENOSPC;
+}
+
+void tern_icmp_unlisten(struct tern_stack *s, int handle)
+{
+	if (handle >= 0 && handle < TERN_MAX_ICMP_LISTENERS)
+		s->net->icmp_listeners[handle].fn = NULL;
+}
+
+unsigned tern_icmp_notify(struct tern_stack *s, const struct tern_icmp_msg *m, tern_time_t now)
+{
+	unsigned n = 0;
+	for (int i = 0; i < TERN_MAX_ICMP_LISTENERS; i++) {
+		if (s->net->icmp_listeners[i].fn) {
+			s->net->icmp_listeners[i].fn(s->net->icmp_listeners[i].ctx, s, m, now);
+			n++;
+		}
+	}
+	return n;
 }

@@ -9,7 +9,7 @@
  */
 #include "wire/ipv4.h"
 
-#include "core/checksum.h"
+#include "wire/checksum.h"
 
 #define IP_OPT_EOL 0 /* end of option list */
 #define IP_OPT_NOP 1 /* no operation */

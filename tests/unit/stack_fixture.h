@@ -36,8 +36,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/checksum.h"
+#include "wire/checksum.h"
 #include "core/stack_impl.h"
+#include "link/link.h"
+#include "net/net.h"
+#include "transport/sock.h"
 #include "harness.h"
 #include "tern/err.h"
 #include "tern/netdev.h"

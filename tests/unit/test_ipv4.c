@@ -176,7 +176,7 @@ TEST(link_padding_is_ignored)
 	struct fxb_ip h = {.src = FX_IP_PEER, .dst = FX_IP_US, .id = 1};
 	size_t n = fxb_echo(f, FX_MAC_US, FX_MAC_PEER, &h, TERN_ICMP_ECHO, 3, 4, NULL, 0);
 	memset(f + 42, 0xee, n - 42); /* non-zero padding */
-	uint16_t id = fx.s->ip_id;
+	uint16_t id = fx.s->net->ip_id;
 	inject(&fx, TERN_MSEC(1), f, n);
 	struct fxb_ip r = {.src = FX_IP_US, .dst = FX_IP_PEER, .id = id};
 	size_t wn = fxb_echo(want, FX_MAC_PEER, FX_MAC_US, &r, TERN_ICMP_ECHO_REPLY, 3, 4, NULL, 0);
@@ -194,7 +194,7 @@ static void echo_exact(size_t dlen, uint8_t tos)
 	fx_pattern(data, dlen, 0x31);
 	struct fxb_ip h = {.src = FX_IP_PEER, .dst = FX_IP_US, .ttl = 50, .id = 0x4321, .tos = tos};
 	size_t n = fxb_echo(f, FX_MAC_US, FX_MAC_PEER, &h, TERN_ICMP_ECHO, 0x1234, 7, data, dlen);
-	uint16_t id = fx.s->ip_id;
+	uint16_t id = fx.s->net->ip_id;
 	inject(&fx, TERN_MSEC(1), f, n);
 	/* RFC 792: type 0, same identifier, sequence and data; src and dst
 	 * swapped; a fresh header with TTL 64 (our default). */
