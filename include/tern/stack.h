@@ -82,6 +82,7 @@ struct tern_stack_config {
 	bool icmp_echo_ignore_broadcasts; /* true, as Linux */
 	bool send_redirects;             /* true (routers only) */
 	bool accept_redirects;           /* true (hosts only) */
+	unsigned redirect_routes_max;    /* 256 host routes learnt from redirects, then refused */
 	/* Memory. Packet buffers come from a pool of the stack's own that grows
 	 * on demand up to pkt_pool_max_bytes (buffers counted at their true
 	 * size: a frame's costs 2 KiB, a 64 KiB datagram's 64.25 KiB). Each

@@ -25,7 +25,7 @@
 #include <string.h>
 
 #include "app/format.h"
-#include "core/checksum.h"
+#include "wire/checksum.h"
 #include "wire/icmp.h"
 #include "wire/ipv4.h"
 

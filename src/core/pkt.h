@@ -43,6 +43,8 @@ struct tern_pkt {
 	int16_t ifindex;        /* interface it arrived on; -1 if local */
 	uint8_t large;          /* size class */
 	uint8_t l2_type;        /* TERN_PKT_L2_* */
+	uint8_t tx_tag;         /* nonzero: accounted when it leaves or is dropped on the
+				 * way (core/stack_impl.h tx_tag_done); ICMP: 1 + type */
 	tern_ip4_t next_hop;    /* set by IP output for the link layer */
 };
 

@@ -1,11 +1,15 @@
 /*
- * core/stack_impl.h — the inside of a struct tern_stack, shared by the
- * stack's own modules (core, link, net, transport). Not a public header:
- * applications use tern/stack.h.
+ * core/stack_impl.h — the ground floor of a struct tern_stack, shared by
+ * every layer (link, net, transport) and by the host assembly above them.
+ * Not a public header: applications use tern/stack.h.
  *
- * Everything a host owns hangs off this struct: interfaces and addresses,
- * the neighbour cache, routes, reassembly state, timers, counters, trace
- * subscribers and the seeded random generator. Nothing is global.
+ * What is here is what every layer uses: the configuration, the clock,
+ * the seeded random generator, the packet pool and its budgets, timers,
+ * counters, trace subscribers, the log, and the interfaces with their
+ * addresses. Each layer keeps its own state behind a pointer (link/link.h,
+ * net/net.h, transport/sock.h define them), and hands packets upwards only
+ * through hooks the host installs (host/host.c), so no include here or in
+ * a layer names a layer above it. Nothing is global.
  */
 #ifndef TERN_CORE_STACK_IMPL_H
 #define TERN_CORE_STACK_IMPL_H
@@ -14,11 +18,7 @@
 #include "core/pkt.h"
 #include "core/rng.h"
 #include "core/timer.h"
-#include "link/arp.h"
-#include "net/ipv4.h"
-#include "net/route.h"
 #include "tern/stack.h"
-#include "transport/sock.h"
 
 struct tern_ifaddr {
 	bool used;
@@ -46,8 +46,10 @@ struct tern_iface {
 };
 
 #define TERN_MAX_TRACE 8
-#define TERN_ICMP_PEERS 256       /* per-destination ICMP rate state: 64 sets of 4 */
-#define TERN_MAX_ICMP_LISTENERS 8
+
+struct tern_link;       /* link/link.h */
+struct tern_net;        /* net/net.h */
+struct tern_sock_table; /* transport/sock.h */
 
 struct tern_stack {
 	struct tern_stack_config cfg;
@@ -73,29 +75,28 @@ struct tern_stack {
 	 * of interfaces × slots. Kept by addr_add and addr_del. */
 	struct tern_ifaddr *addrs[TERN_MAX_IFACES * TERN_MAX_ADDRS];
 	unsigned n_addrs;
-	struct tern_pkt_queue loopback;
-
-	struct tern_arp_cache arp;
-	struct tern_route_table routes;
-	struct tern_reasm_table reasm;
-	uint16_t ip_id;                /* next IP identification */
-
-	/* ICMP error token buckets (RFC 1812 §4.3.2.8): the host's, and
-	 * per destination in a small set-associative table (net/icmp.c) */
-	uint64_t icmp_tokens_milli;    /* tokens × 1000 */
-	tern_time_t icmp_last_refill;
-	struct tern_icmp_peer {
-		tern_ip4_t addr;       /* 0: free */
-		tern_time_t tokens;    /* time credit, up to 6 × icmp_ratelimit */
-		tern_time_t last;
-	} icmp_peers[TERN_ICMP_PEERS];
 
 	struct { tern_trace_fn fn; void *ctx; } trace[TERN_MAX_TRACE];
 	unsigned n_trace;
-	struct { tern_icmp_fn fn; void *ctx; } icmp_listeners[TERN_MAX_ICMP_LISTENERS];
+	/* A packet carrying a tx_tag is accounted when it leaves (sent) or is
+	 * dropped or freed on its way out: the layer that tagged it says how
+	 * (net/icmp.c: ICMP out counters). Installed by the host. */
+	void (*tx_tag_done)(struct tern_stack *s, struct tern_pkt *pkt, bool sent);
 
-	struct tern_sock_table socks;   /* sockets and their lookup tables (transport/) */
+	/* The layers' own state, made and wired by the host (host/host.c). */
+	struct tern_link *link;
+	struct tern_net *net;
+	struct tern_sock_table *socks;
 };
+
+/* The ground floor's life (core/stack.c), for the host: init fills a
+ * zeroed stack from cfg (NULL: the defaults). */
+void tern_core_init(struct tern_stack *s, const struct tern_stack_config *cfg);
+void tern_core_fini(struct tern_stack *s);
+/* Run every timer due at s->now, calling between(s) after each. */
+void tern_core_run_timers(struct tern_stack *s, void (*between)(struct tern_stack *s));
+/* The earliest armed timer's deadline, or TERN_TIME_NEVER. */
+tern_time_t tern_core_next_timer(const struct tern_stack *s);
 
 /* Time only moves forward: an entry point's `now` older than what the
  * stack has seen leaves its clock alone. */
@@ -131,10 +132,6 @@ struct tern_pkt *tern_stack_pkt_alloc(struct tern_stack *s, size_t data_len);
 /* A copy of pkt's data in a new buffer, with its ifindex and l2_type
  * (one datagram delivered twice: broadcast loop-back, one per socket). */
 struct tern_pkt *tern_stack_pkt_clone(struct tern_stack *s, const struct tern_pkt *pkt);
-static inline void tern_stack_pkt_free(struct tern_stack *s, struct tern_pkt *p)
-{
-	tern_pkt_free(&s->pool, p);
-}
 
 /* Write a message to the configured log sink (and nowhere else). */
 void tern_stack_logf(struct tern_stack *s, const char *fmt, ...)
@@ -148,14 +145,20 @@ bool tern_ip4_is_our_broadcast(const struct tern_stack *s, tern_ip4_t dst);
 /* A usable address on the interface, preferring one on dst's subnet. */
 tern_ip4_t tern_iface_pick_src(const struct tern_iface *ifc, tern_ip4_t dst);
 
-/* Deliver an ICMP message to listeners (net/icmp.c calls it). */
-void tern_icmp_notify(struct tern_stack *s, const struct tern_icmp_msg *m, tern_time_t now);
+/* A tagged packet leaves the host (sent) or will not (see tx_tag_done). */
+static inline void tern_pkt_tag_done(struct tern_stack *s, struct tern_pkt *p, bool sent)
+{
+	if (p->tx_tag)
+		s->tx_tag_done(s, p, sent);
+	p->tx_tag = 0;
+}
 
-/* Transport input hooks (transport/). pkt data at the transport header,
- * consumed. */
-void tern_udp_input(struct tern_stack *s, struct tern_pkt *pkt, const struct tern_ipv4_repr *ip,
-		    tern_time_t now);
-/* An ICMP error about a datagram we sent with this protocol. */
-void tern_udp_icmp_error(struct tern_stack *s, const struct tern_icmp_msg *m, tern_time_t now);
+/* Give a buffer back (a tagged packet freed on its way out was not sent). */
+static inline void tern_stack_pkt_free(struct tern_stack *s, struct tern_pkt *p)
+{
+	if (p && p->tx_tag)
+		tern_pkt_tag_done(s, p, false);
+	tern_pkt_free(&s->pool, p);
+}
 
 #endif

@@ -56,11 +56,11 @@
 #include <stdlib.h>
 
 #include "core/stack_impl.h"
-#include "link/arp.h"
 #include "link/ethernet.h"
-#include "net/icmp.h"
+#include "link/link.h"
 #include "wire/arp.h"
 #include "wire/ethernet.h"
+#include "wire/ipv4.h"
 
 /* RFC 5227 §1.1: DEFEND_INTERVAL and ANNOUNCE_INTERVAL, ANNOUNCE_NUM. */
 #define DEFEND_INTERVAL TERN_SEC(10)
@@ -114,9 +114,9 @@ static void set_state(struct tern_arp_cache *c, struct tern_arp_entry *e, enum t
 	list_append(c, e);
 }
 
-int tern_arp_init(struct tern_stack *s)
+static int arp_init(struct tern_stack *s)
 {
-	struct tern_arp_cache *c = &s->arp;
+	struct tern_arp_cache *c = &s->link->arp;
 	c->size = s->cfg.arp_cache_size ? s->cfg.arp_cache_size : 1;
 	for (c->nbuckets = 16; c->nbuckets < c->size; c->nbuckets *= 2)
 		;
@@ -137,20 +137,28 @@ int tern_arp_init(struct tern_stack *s)
 	return 0;
 }
 
+int tern_link_init(struct tern_stack *s)
+{
+	s->link = calloc(1, sizeof(*s->link));
+	if (!s->link)
+		return TERN_ENOMEM;
+	return arp_init(s);
+}
+
 /* The oldest packet waiting on e, uncharged from the neighbour budget. */
 static struct tern_pkt *queue_take(struct tern_stack *s, struct tern_arp_entry *e)
 {
 	struct tern_pkt *p = tern_pkt_dequeue(&e->queue);
 	if (p) {
 		tern_budget_uncharge(&s->budget.neigh, tern_pkt_truesize(p));
-		s->arp.queued--;
+		s->link->arp.queued--;
 	}
 	return p;
 }
 
 static void entry_delete(struct tern_stack *s, struct tern_arp_entry *e)
 {
-	struct tern_arp_cache *c = &s->arp;
+	struct tern_arp_cache *c = &s->link->arp;
 	int32_t idx = (int32_t)(e - c->entries);
 	int32_t *link = &c->buckets[bucket_of(c, e->ifindex, e->ip)];
 	while (*link != -1 && *link != idx)
@@ -165,30 +173,33 @@ static void entry_delete(struct tern_stack *s, struct tern_arp_entry *e)
 	c->used--;
 }
 
-void tern_arp_fini(struct tern_stack *s)
+void tern_link_fini(struct tern_stack *s)
 {
-	struct tern_arp_cache *c = &s->arp;
+	if (!s->link)
+		return;
+	struct tern_arp_cache *c = &s->link->arp;
 	for (uint32_t i = 0; c->entries && i < c->size; i++)
 		if (c->entries[i].state != TERN_ARP_FREE)
 			entry_delete(s, &c->entries[i]);
 	free(c->entries);
 	free(c->buckets);
-	*c = (struct tern_arp_cache){0};
+	free(s->link);
+	s->link = NULL;
 }
 
 size_t tern_arp_queued(const struct tern_stack *s)
 {
-	return s->arp.queued;
+	return s->link->arp.queued;
 }
 
 unsigned tern_arp_entries(const struct tern_stack *s)
 {
-	return s->arp.used;
+	return s->link->arp.used;
 }
 
 static struct tern_arp_entry *entry_find(const struct tern_stack *s, int ifindex, tern_ip4_t ip)
 {
-	const struct tern_arp_cache *c = &s->arp;
+	const struct tern_arp_cache *c = &s->link->arp;
 	for (int32_t i = c->buckets[bucket_of(c, ifindex, ip)]; i != -1; i = c->entries[i].hash_next)
 		if (c->entries[i].ip == ip && c->entries[i].ifindex == ifindex)
 			return &c->entries[i];
@@ -199,7 +210,7 @@ static struct tern_arp_entry *entry_find(const struct tern_stack *s, int ifindex
  * asks for the slot, the REACHABLE entry confirmed longest ago. */
 static struct tern_arp_entry *entry_slot(struct tern_stack *s, bool peer_asked)
 {
-	struct tern_arp_cache *c = &s->arp;
+	struct tern_arp_cache *c = &s->link->arp;
 	int32_t i = c->lists[TERN_ARP_FREE].head;
 	if (i == -1)
 		i = c->lists[TERN_ARP_STALE].head;
@@ -217,7 +228,7 @@ static struct tern_arp_entry *entry_slot(struct tern_stack *s, bool peer_asked)
 static struct tern_arp_entry *entry_create(struct tern_stack *s, int ifindex, tern_ip4_t ip,
 					   bool peer_asked)
 {
-	struct tern_arp_cache *c = &s->arp;
+	struct tern_arp_cache *c = &s->link->arp;
 	struct tern_arp_entry *e = entry_slot(s, peer_asked);
 	if (!e)
 		return NULL;
@@ -304,7 +315,7 @@ static void entry_learn(struct tern_stack *s, struct tern_arp_entry *e, const st
 	if (state != e->state || !tern_mac_eq(mac, &e->mac))
 		e->updated = now;
 	e->mac = *mac;
-	set_state(&s->arp, e, state);
+	set_state(&s->link->arp, e, state);
 	e->probes = 0;
 	e->probing = e->contested = false;
 	if (state == TERN_ARP_REACHABLE)
@@ -333,7 +344,7 @@ static void resolution_failed(struct tern_stack *s, struct tern_arp_entry *e, te
 {
 	struct tern_pkt *pkt;
 	while ((pkt = queue_take(s, e))) {
-		tern_icmp_send_error(s, pkt, 3, 1, 0, now);
+		s->link->unreachable(s, pkt, now);
 		tern_drop(s, pkt, TERN_STAT_ARP_UNRESOLVED, TERN_LAYER_IP);
 	}
 	entry_delete(s, e);
@@ -353,7 +364,7 @@ static void probe_failed(struct tern_stack *s, struct tern_iface *ifc, struct te
 			tern_ip4_str(e->ip, a), ifc->name, tern_mac_str(&e->mac, m),
 			tern_mac_str(&e->claimed, c));
 	e->probing = e->contested = false;
-	set_state(&s->arp, e, TERN_ARP_INCOMPLETE);
+	set_state(&s->link->arp, e, TERN_ARP_INCOMPLETE);
 	e->updated = now;
 	e->probes = 1;
 	solicit(s, ifc, e, now);
@@ -366,7 +377,7 @@ static void entry_timer(struct tern_stack *s, struct tern_timer *t, tern_time_t 
 	if (!ifc)
 		return entry_delete(s, e);
 	if (e->state == TERN_ARP_REACHABLE && !e->probing) {
-		set_state(&s->arp, e, TERN_ARP_STALE); /* probed on next use */
+		set_state(&s->link->arp, e, TERN_ARP_STALE); /* probed on next use */
 		return;
 	}
 	if (e->probes < s->cfg.arp_max_probes) {
@@ -394,7 +405,7 @@ static void enqueue(struct tern_stack *s, struct tern_arp_entry *e, struct tern_
 		return tern_drop(s, pkt, TERN_STAT_ARP_QUEUE_MEMORY, TERN_LAYER_IP);
 	tern_budget_charge(&s->budget.neigh, size);
 	tern_pkt_enqueue(&e->queue, pkt);
-	s->arp.queued++;
+	s->link->arp.queued++;
 }
 
 static void multicast_mac(tern_ip4_t group, struct tern_mac *mac)
@@ -684,6 +695,20 @@ void tern_arp_input(struct tern_stack *s, struct tern_iface *ifc, struct tern_pk
 
 /* ---- static entries ---- */
 
+/* The interface with an address whose subnet holds ip (its connected
+ * route), or 0. */
+static int on_link_ifindex(const struct tern_stack *s, tern_ip4_t ip)
+{
+	for (unsigned i = 0; i < s->n_addrs; i++) {
+		const struct tern_ifaddr *ia = s->addrs[i];
+		uint32_t mask = ia->plen ? ~0u << (32 - ia->plen) : 0;
+		if (!ia->iface->loopback && ia->state != TERN_ADDR_CONFLICT &&
+		    (ip & mask) == (ia->addr & mask))
+			return ia->iface->index;
+	}
+	return 0;
+}
+
 /* Where a static entry for ip goes: *ifindex, or (0) the interface whose
  * connected route covers ip. */
 static int static_iface(struct tern_stack *s, int *ifindex, tern_ip4_t ip)
@@ -691,12 +716,8 @@ static int static_iface(struct tern_stack *s, int *ifindex, tern_ip4_t ip)
 	if (!ip || tern_ip4_is_multicast(ip) || tern_ip4_is_our_broadcast(s, ip) ||
 	    tern_stack_is_local_addr(s, ip))
 		return TERN_EINVAL;
-	if (*ifindex == 0) {
-		struct tern_route_result r;
-		if (tern_route_lookup(s, ip, &r) < 0 || r.next_hop != ip || r.local)
-			return TERN_ENETUNREACH;
-		*ifindex = r.ifindex;
-	}
+	if (*ifindex == 0 && !(*ifindex = on_link_ifindex(s, ip)))
+		return TERN_ENETUNREACH;
 	struct tern_iface *ifc = tern_iface_get(s, *ifindex);
 	return ifc && !ifc->loopback ? 0 : TERN_ENODEV;
 }

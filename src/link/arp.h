@@ -60,8 +60,6 @@ struct tern_arp_cache {
 	struct tern_arp_list lists[TERN_ARP_NSTATES]; /* free slots, eviction order */
 };
 
-int tern_arp_init(struct tern_stack *s);
-void tern_arp_fini(struct tern_stack *s);
 /* pkt data starts at the ARP packet; consumes pkt. */
 void tern_arp_input(struct tern_stack *s, struct tern_iface *ifc, struct tern_pkt *pkt,
 		    tern_time_t now);

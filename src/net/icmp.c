@@ -10,9 +10,10 @@
  * and token buckets, the host's and each destination's, limit how many
  * are (as Linux).
  */
-#include "core/checksum.h"
+#include "wire/checksum.h"
 #include "core/stack_impl.h"
 #include "net/icmp.h"
+#include "net/net.h"
 
 /* ---- error generation ---- */
 
@@ -21,18 +22,18 @@
 static bool global_allow(struct tern_stack *s, tern_time_t now)
 {
 	uint64_t cap = (uint64_t)s->cfg.icmp_ratelimit_burst * 1000;
-	tern_time_t elapsed = now - s->icmp_last_refill;
+	tern_time_t elapsed = now - s->net->icmp_last_refill;
 	if (elapsed > TERN_SEC(100))
 		elapsed = TERN_SEC(100);
 	if (elapsed > 0) {
 		/* tokens/s × ns / 1e9 × 1000 = tokens/s × ns / 1e6 */
 		uint64_t add = (uint64_t)s->cfg.icmp_ratelimit_per_sec * (uint64_t)elapsed / 1000000u;
-		s->icmp_tokens_milli = s->icmp_tokens_milli + add > cap ? cap : s->icmp_tokens_milli + add;
-		s->icmp_last_refill = now;
+		s->net->icmp_tokens_milli = s->net->icmp_tokens_milli + add > cap ? cap : s->net->icmp_tokens_milli + add;
+		s->net->icmp_last_refill = now;
 	}
-	if (s->icmp_tokens_milli < 1000)
+	if (s->net->icmp_tokens_milli < 1000)
 		return false;
-	s->icmp_tokens_milli -= 1000;
+	s->net->icmp_tokens_milli -= 1000;
 	return true;
 }
 
@@ -46,7 +47,7 @@ static bool global_allow(struct tern_stack *s, tern_time_t now)
 static struct tern_icmp_peer *peer_get(struct tern_stack *s, tern_ip4_t addr, tern_time_t now)
 {
 	uint32_t h = addr * 0x9e3779b1u;
-	struct tern_icmp_peer *set = &s->icmp_peers[((h ^ (h >> 16)) % (TERN_ICMP_PEERS / PEER_WAYS)) *
+	struct tern_icmp_peer *set = &s->net->icmp_peers[((h ^ (h >> 16)) % (TERN_ICMP_PEERS / PEER_WAYS)) *
 						     PEER_WAYS];
 	struct tern_icmp_peer *victim = &set[0];
 	for (int i = 0; i < PEER_WAYS; i++) {
@@ -135,8 +136,15 @@ static bool error_allowed(struct tern_stack *s, const struct tern_pkt *orig, uin
 	return true;
 }
 
-static void count_out(struct tern_stack *s, uint8_t type)
+/* Counted when the message leaves, not when it is made: one that waited
+ * for a neighbour that never answered was not sent. */
+void tern_icmp_sent(struct tern_stack *s, struct tern_pkt *pkt, bool sent)
 {
+	uint8_t type = (uint8_t)(pkt->tx_tag - 1);
+	if (!sent) {
+		tern_stat_inc(s, TERN_STAT_ICMP_OUT_ERRORS);
+		return;
+	}
 	tern_stat_inc(s, TERN_STAT_ICMP_OUT_MSGS);
 	if (type == TERN_ICMP_DEST_UNREACH)
 		tern_stat_inc(s, TERN_STAT_ICMP_OUT_DEST_UNREACH);
@@ -144,6 +152,8 @@ static void count_out(struct tern_stack *s, uint8_t type)
 		tern_stat_inc(s, TERN_STAT_ICMP_OUT_TIME_EXCDS);
 	else if (type == TERN_ICMP_REDIRECT)
 		tern_stat_inc(s, TERN_STAT_ICMP_OUT_REDIRECTS);
+	else if (type == TERN_ICMP_ECHO_REPLY)
+		tern_stat_inc(s, TERN_STAT_ICMP_OUT_ECHO_REPS);
 }
 
 void tern_icmp_send_error(struct tern_stack *s, const struct tern_pkt *orig, uint8_t type,
@@ -173,7 +183,7 @@ void tern_icmp_send_error(struct tern_stack *s, const struct tern_pkt *orig, uin
 	/* Linux sends errors with precedence "internetwork control". */
 	struct tern_ip_send ip = {.dst = rd32(tern_pkt_data(orig) + 12), .proto = TERN_IPPROTO_ICMP,
 				  .tos = 0xc0};
-	count_out(s, type);
+	pkt->tx_tag = (uint8_t)(type + 1);
 	tern_ipv4_output(s, pkt, &ip, now);
 }
 
@@ -202,9 +212,16 @@ static void echo_reply(struct tern_stack *s, struct tern_pkt *pkt, const struct 
 		.proto = TERN_IPPROTO_ICMP,
 		.tos = ip->tos,
 	};
-	tern_stat_inc(s, TERN_STAT_ICMP_OUT_MSGS);
-	tern_stat_inc(s, TERN_STAT_ICMP_OUT_ECHO_REPS);
+	pkt->tx_tag = TERN_ICMP_ECHO_REPLY + 1;
 	tern_ipv4_output(s, pkt, &out, now);
+}
+
+static unsigned redirect_routes(const struct tern_stack *s)
+{
+	unsigned n = 0;
+	for (uint32_t i = 0; i < s->net->routes.len; i++)
+		n += (s->net->routes.routes[i].flags & TERN_ROUTE_REDIRECT) != 0;
+	return n;
 }
 
 /* RFC 1122 §3.2.2.2: a host accepts a redirect only from the gateway it
@@ -213,7 +230,7 @@ static void echo_reply(struct tern_stack *s, struct tern_pkt *pkt, const struct 
 static void handle_redirect(struct tern_stack *s, const struct tern_icmp_msg *m)
 {
 	struct tern_route_result cur;
-	const struct tern_route *via = tern_route_match(&s->routes, m->gateway);
+	const struct tern_route *via = tern_route_match(&s->net->routes, m->gateway);
 	if (s->cfg.forwarding || !s->cfg.accept_redirects ||
 	    tern_route_lookup(s, m->q_dst, &cur) < 0 || cur.local || cur.next_hop != m->src ||
 	    cur.next_hop == m->q_dst || !via || !(via->flags & TERN_ROUTE_CONNECTED) ||
@@ -221,12 +238,17 @@ static void handle_redirect(struct tern_stack *s, const struct tern_icmp_msg *m)
 		tern_drop(s, NULL, TERN_STAT_ICMP_REDIRECT_IGNORED, TERN_LAYER_IP);
 		return;
 	}
-	tern_route_remove(&s->routes, m->q_dst, 32, 0);
+	tern_route_remove(&s->net->routes, m->q_dst, 32, 0);
+	/* Each redirect adds a host route: a table a peer can fill. */
+	if (redirect_routes(s) >= s->cfg.redirect_routes_max) {
+		tern_drop(s, NULL, TERN_STAT_ICMP_REDIRECT_TABLE_FULL, TERN_LAYER_IP);
+		return;
+	}
 	struct tern_route r = {
 		.dst = m->q_dst, .plen = 32, .flags = TERN_ROUTE_REDIRECT,
 		.gateway = m->gateway, .ifindex = cur.ifindex,
 	};
-	tern_route_insert(&s->routes, &r);
+	tern_route_insert(&s->net->routes, &r);
 	char a[TERN_IP4_STRLEN], g[TERN_IP4_STRLEN];
 	tern_stack_logf(s, "redirect: %s now via %s", tern_ip4_str(m->q_dst, a),
 			tern_ip4_str(m->gateway, g));
@@ -268,6 +290,36 @@ static void fill_msg(struct tern_icmp_msg *m, const struct tern_icmp_repr *icmp,
 	}
 }
 
+/* An error about a datagram we sent goes to the socket that sent it, then
+ * to listeners (ping, traceroute); one quoting a datagram that is not ours,
+ * or that neither a socket nor a listener claims, is only counted. */
+static void error_input(struct tern_stack *s, struct tern_pkt *pkt,
+			const struct tern_ipv4_repr *ip, struct tern_icmp_msg *m, tern_time_t now)
+{
+	tern_stat_inc(s, TERN_STAT_ICMP_IN_ERRORS_MSGS);
+	parse_quote(m);
+	if (m->type == TERN_ICMP_SOURCE_QUENCH) {
+		/* RFC 6633 §4: a host MUST silently discard it. */
+		tern_icmp_notify(s, m, now);
+		return drop_ip(s, pkt, ip, TERN_STAT_ICMP_TYPE_IGNORED);
+	}
+	if (!tern_stack_is_local_addr(s, m->q_src))
+		return drop_ip(s, pkt, ip, TERN_STAT_ICMP_ERROR_NOT_OURS);
+	bool claimed = false;
+	if (m->type == TERN_ICMP_REDIRECT) {
+		handle_redirect(s, m);
+		claimed = true; /* taken, or counted as ignored */
+	} else {
+		const struct tern_ip_proto *p = tern_net_proto(s, m->q_proto);
+		claimed = p && p->error(s, m, now);
+	}
+	if (tern_icmp_notify(s, m, now))
+		claimed = true;
+	if (!claimed)
+		return drop_ip(s, pkt, ip, TERN_STAT_ICMP_ERROR_NOT_OURS);
+	tern_stack_pkt_free(s, pkt);
+}
+
 void tern_icmp_input(struct tern_stack *s, struct tern_pkt *pkt, const struct tern_ipv4_repr *ip,
 		     tern_time_t now)
 {
@@ -289,14 +341,55 @@ void tern_icmp_input(struct tern_stack *s, struct tern_pkt *pkt, const struct te
 		tern_icmp_notify(s, &m, now);
 		return echo_reply(s, pkt, ip, now);
 	}
-	if (tern_icmp_is_error(icmp.type)) {
-		tern_stat_inc(s, TERN_STAT_ICMP_IN_ERRORS_MSGS);
-		parse_quote(&m);
-		if (icmp.type == TERN_ICMP_REDIRECT)
-			handle_redirect(s, &m);
-		else if (m.q_proto == TERN_IPPROTO_UDP)
-			tern_udp_icmp_error(s, &m, now);
-	}
+	if (tern_icmp_is_error(icmp.type))
+		return error_input(s, pkt, ip, &m, now);
 	tern_icmp_notify(s, &m, now);
+	switch (icmp.type) {
+	case TERN_ICMP_ECHO_REPLY:
+		tern_stat_inc(s, TERN_STAT_ICMP_IN_ECHO_REPS);
+		break;
+	case TERN_ICMP_TIMESTAMP:
+		/* RFC 1122 §3.2.2.8 makes the reply optional; tern gives
+		 * away no clock (unlike Linux). */
+		return drop_ip(s, pkt, ip, TERN_STAT_ICMP_TIMESTAMP_IGNORED);
+	default:
+		/* Source quench (RFC 6633: silently discarded), router
+		 * discovery, information and address mask messages, replies
+		 * to requests never sent, types unknown: none asks anything
+		 * of a host. */
+		return drop_ip(s, pkt, ip, TERN_STAT_ICMP_TYPE_IGNORED);
+	}
 	tern_stack_pkt_free(s, pkt);
+}
+
+/* ---- listeners ---- */
+
+int tern_icmp_listen(struct tern_stack *s, tern_icmp_fn fn, void *ctx)
+{
+	for (int i = 0; i < TERN_MAX_ICMP_LISTENERS; i++) {
+		if (!s->net->icmp_listeners[i].fn) {
+			s->net->icmp_listeners[i].fn = fn;
+			s->net->icmp_listeners[i].ctx = ctx;
+			return i;
+		}
+	}
+	return TERN_ENOSPC;
+}
+
+void tern_icmp_unlisten(struct tern_stack *s, int handle)
+{
+	if (handle >= 0 && handle < TERN_MAX_ICMP_LISTENERS)
+		s->net->icmp_listeners[handle].fn = NULL;
+}
+
+unsigned tern_icmp_notify(struct tern_stack *s, const struct tern_icmp_msg *m, tern_time_t now)
+{
+	unsigned n = 0;
+	for (int i = 0; i < TERN_MAX_ICMP_LISTENERS; i++) {
+		if (s->net->icmp_listeners[i].fn) {
+			s->net->icmp_listeners[i].fn(s->net->icmp_listeners[i].ctx, s, m, now);
+			n++;
+		}
+	}
+	return n;
 }

@@ -21,6 +21,11 @@ void tern_icmp_input(struct tern_stack *s, struct tern_pkt *pkt, const struct te
  * header; not consumed). aux is the next-hop MTU for FRAG_NEEDED or the
  * gateway for REDIRECT. Silently does nothing where RFC 1122 §3.2.2 and
  * RFC 1812 §4.3.2.7 forbid an error, and under the rate limit. */
+/* A message tern_icmp_* made (pkt->tx_tag = 1 + type) leaves the host or
+ * is dropped on its way: count it as sent, or as icmp.out_errors. The
+ * host installs it as the stack's tx_tag_done. */
+void tern_icmp_sent(struct tern_stack *s, struct tern_pkt *pkt, bool sent);
+
 void tern_icmp_send_error(struct tern_stack *s, const struct tern_pkt *orig, uint8_t type,
 			  uint8_t code, uint32_t aux, tern_time_t now);
 

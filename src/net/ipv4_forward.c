@@ -2,8 +2,9 @@
  * net/ipv4_forward.c — forwarding a datagram not addressed to this stack
  * when it is a router (RFC 1812 §5.2-5.3): TTL, route, redirect, MTU.
  */
-#include "core/checksum.h"
+#include "wire/checksum.h"
 #include "core/stack_impl.h"
+#include "net/net.h"
 #include "net/icmp.h"
 
 static bool on_link(const struct tern_iface *ifc, tern_ip4_t addr)

@@ -4,10 +4,11 @@
  * deliver locally (through reassembly) or hand to forwarding.
  *
  * Call order: tern_eth_input → tern_ipv4_input → tern_reasm_input? →
- * tern_ipv4_deliver → tern_icmp_input | tern_udp_input.
+ * tern_ipv4_deliver → tern_icmp_input | the transport's input (net.h).
  */
 #include "core/stack_impl.h"
 #include "net/icmp.h"
+#include "net/net.h"
 
 /* RFC 1122 §3.2.1.3, RFC 1812 §5.3.7: source addresses never valid on the
  * wire. 0.0.0.0 is allowed ("this host", e.g. DHCP) only towards a
@@ -65,6 +66,12 @@ void tern_ipv4_input(struct tern_stack *s, struct tern_iface *ifc, struct tern_p
 	tern_pkt_trim(pkt, ip.total_len); /* drop link-layer padding */
 	if ((bad = check_source(s, ifc, &ip)))
 		return tern_drop(s, pkt, bad, TERN_LAYER_IP);
+	/* Source routing lets a sender choose our path and answers for it
+	 * (RFC 7126 §4.3, 4.4): dropped, as Linux with accept_source_route=0,
+	 * whether addressed to us or to be forwarded. */
+	if (ip.options_len && (tern_ipv4_has_option(&ip, TERN_IPOPT_LSRR) ||
+			       tern_ipv4_has_option(&ip, TERN_IPOPT_SSRR)))
+		return tern_drop(s, pkt, TERN_STAT_IP_SOURCE_ROUTE, TERN_LAYER_IP);
 
 	switch (classify_dest(s, ifc, ip.dst)) {
 	case DEST_BAD:
@@ -93,16 +100,16 @@ void tern_ipv4_deliver(struct tern_stack *s, struct tern_pkt *pkt, const struct 
 		       tern_time_t now)
 {
 	tern_stat_inc(s, TERN_STAT_IP_IN_DELIVERS);
-	switch (ip->proto) {
-	case TERN_IPPROTO_ICMP:
+	if (ip->proto == TERN_IPPROTO_ICMP) {
 		tern_pkt_pull(pkt, ip->hlen);
 		return tern_icmp_input(s, pkt, ip, now);
-	case TERN_IPPROTO_UDP:
-		tern_pkt_pull(pkt, ip->hlen);
-		return tern_udp_input(s, pkt, ip, now);
-	default:
+	}
+	const struct tern_ip_proto *p = tern_net_proto(s, ip->proto);
+	if (!p) {
 		/* RFC 1122 §3.2.2.1: protocol unreachable. */
 		tern_icmp_send_error(s, pkt, 3, 2, 0, now);
 		return tern_drop(s, pkt, TERN_STAT_IP_UNKNOWN_PROTO, TERN_LAYER_IP);
 	}
+	tern_pkt_pull(pkt, ip->hlen);
+	p->input(s, pkt, ip, now);
 }

@@ -7,8 +7,10 @@
  * that must be fragmented is copied once into the fragments; a broadcast
  * is copied once more for this host's own sockets.
  */
-#include "core/checksum.h"
+#include "wire/checksum.h"
 #include "core/stack_impl.h"
+#include "link/arp.h"
+#include "net/net.h"
 
 static void loopback_enqueue(struct tern_stack *s, struct tern_pkt *pkt)
 {
@@ -16,7 +18,8 @@ static void loopback_enqueue(struct tern_stack *s, struct tern_pkt *pkt)
 	pkt->l2_type = TERN_PKT_L2_UNICAST;
 	tern_trace_emit(s, TERN_TRACE_TX, TERN_LAYER_IP, TERN_IFINDEX_LOOPBACK, tern_pkt_data(pkt),
 			pkt->len, TERN_STAT_NONE);
-	tern_pkt_enqueue(&s->loopback, pkt);
+	tern_pkt_enqueue(&s->net->loopback, pkt);
+	tern_pkt_tag_done(s, pkt, true);
 }
 
 /* Linux hands itself a copy of every broadcast it sends on a device
@@ -35,10 +38,10 @@ void tern_ipv4_loopback_run(struct tern_stack *s, tern_time_t now)
 {
 	/* Only what is queued now: a datagram that makes another waits for the
 	 * next round, so a stack talking to itself cannot spin here. */
-	unsigned n = s->loopback.len;
+	unsigned n = s->net->loopback.len;
 	struct tern_iface *lo = &s->ifaces[TERN_IFINDEX_LOOPBACK];
 	while (n-- > 0) {
-		struct tern_pkt *pkt = tern_pkt_dequeue(&s->loopback);
+		struct tern_pkt *pkt = tern_pkt_dequeue(&s->net->loopback);
 		tern_trace_emit(s, TERN_TRACE_RX, TERN_LAYER_IP, TERN_IFINDEX_LOOPBACK,
 				tern_pkt_data(pkt), pkt->len, TERN_STAT_NONE);
 		tern_ipv4_input(s, lo, pkt, now);
@@ -107,6 +110,10 @@ static int fragment(struct tern_stack *s, struct tern_iface *ifc, struct tern_pk
 		wr16(fh + 10, 0);
 		wr16(fh + 10, tern_csum(fh, this_hlen));
 		tern_stat_inc(s, TERN_STAT_IP_FRAG_CREATES);
+		if (off == 0) {
+			f->tx_tag = pkt->tx_tag; /* one message, accounted once */
+			pkt->tx_tag = 0;
+		}
 		tern_arp_output(s, ifc, f, next_hop, now);
 		off += n;
 	}
@@ -201,7 +208,7 @@ int tern_ipv4_output_routed(struct tern_stack *s, struct tern_pkt *pkt,
 		.hlen = TERN_IPV4_HLEN,
 		.tos = p->tos,
 		.total_len = (uint16_t)total,
-		.id = s->ip_id++,
+		.id = s->net->ip_id++,
 		.df = p->df,
 		.ttl = p->ttl ? p->ttl : s->cfg.default_ttl,
 		.proto = p->proto,

@@ -25,9 +25,10 @@
  */
 #include <stdlib.h>
 
-#include "core/checksum.h"
+#include "wire/checksum.h"
 #include "core/rng.h"
 #include "core/stack_impl.h"
+#include "net/net.h"
 #include "net/icmp.h"
 
 struct tern_reasm {
@@ -62,9 +63,9 @@ static struct frag_range range_of(const struct tern_pkt *p)
 static struct tern_reasm **bucket_of(struct tern_stack *s, tern_ip4_t src, tern_ip4_t dst,
 				     uint16_t id, uint8_t proto)
 {
-	uint64_t k = ((uint64_t)src << 32 | dst) ^ s->reasm.key;
+	uint64_t k = ((uint64_t)src << 32 | dst) ^ s->net->reasm.key;
 	uint64_t h = tern_mix64(tern_mix64(k) ^ ((uint64_t)id << 8 | proto));
-	return &s->reasm.buckets[h % TERN_REASM_BUCKETS];
+	return &s->net->reasm.buckets[h % TERN_REASM_BUCKETS];
 }
 
 static void unlink_record(struct tern_stack *s, struct tern_reasm *r)
@@ -76,11 +77,11 @@ static void unlink_record(struct tern_stack *s, struct tern_reasm *r)
 	if (r->older)
 		r->older->newer = r->newer;
 	else
-		s->reasm.oldest = r->newer;
+		s->net->reasm.oldest = r->newer;
 	if (r->newer)
 		r->newer->older = r->older;
 	else
-		s->reasm.newest = r->older;
+		s->net->reasm.newest = r->older;
 }
 
 static void reasm_free(struct tern_stack *s, struct tern_reasm *r)
@@ -94,11 +95,11 @@ static void reasm_free(struct tern_stack *s, struct tern_reasm *r)
 		tern_stack_pkt_free(s, p);
 	}
 	tern_budget_uncharge(&s->budget.reasm, sizeof(*r));
-	s->reasm.count--;
-	if (s->reasm.nspare < REASM_SPARE_MAX) {
-		r->hnext = s->reasm.spare;
-		s->reasm.spare = r;
-		s->reasm.nspare++;
+	s->net->reasm.count--;
+	if (s->net->reasm.nspare < REASM_SPARE_MAX) {
+		r->hnext = s->net->reasm.spare;
+		s->net->reasm.spare = r;
+		s->net->reasm.nspare++;
 	} else {
 		free(r);
 	}
@@ -115,19 +116,19 @@ static void reasm_timeout(struct tern_stack *s, struct tern_timer *t, tern_time_
 
 void tern_reasm_init(struct tern_stack *s)
 {
-	s->reasm.key = tern_mix64(s->cfg.seed ^ 0x7265617373656d62ull);
+	s->net->reasm.key = tern_mix64(s->cfg.seed ^ 0x7265617373656d62ull);
 }
 
 void tern_reasm_fini(struct tern_stack *s)
 {
-	while (s->reasm.oldest)
-		reasm_free(s, s->reasm.oldest);
-	while (s->reasm.spare) {
-		struct tern_reasm *r = s->reasm.spare;
-		s->reasm.spare = r->hnext;
+	while (s->net->reasm.oldest)
+		reasm_free(s, s->net->reasm.oldest);
+	while (s->net->reasm.spare) {
+		struct tern_reasm *r = s->net->reasm.spare;
+		s->net->reasm.spare = r->hnext;
 		free(r);
 	}
-	s->reasm.nspare = 0;
+	s->net->reasm.nspare = 0;
 }
 
 static struct tern_reasm *find(struct tern_stack *s, const struct tern_ipv4_repr *ip)
@@ -148,7 +149,7 @@ static bool make_room(struct tern_stack *s, struct tern_reasm *keep, size_t need
 	struct tern_budget *b = &s->budget.reasm;
 	if (tern_budget_fits(b, need))
 		return true;
-	struct tern_reasm *r = s->reasm.oldest;
+	struct tern_reasm *r = s->net->reasm.oldest;
 	while (r && b->used + need > s->cfg.reasm_low_thresh) {
 		struct tern_reasm *next = r->newer;
 		if (r != keep) {
@@ -163,24 +164,24 @@ static bool make_room(struct tern_stack *s, struct tern_reasm *keep, size_t need
 static struct tern_reasm *create(struct tern_stack *s, const struct tern_ipv4_repr *ip,
 				 tern_time_t now)
 {
-	struct tern_reasm *r = s->reasm.spare;
+	struct tern_reasm *r = s->net->reasm.spare;
 	if (r) {
-		s->reasm.spare = r->hnext;
-		s->reasm.nspare--;
+		s->net->reasm.spare = r->hnext;
+		s->net->reasm.nspare--;
 	} else if (!(r = malloc(sizeof(*r)))) {
 		return NULL;
 	}
 	*r = (struct tern_reasm){.src = ip->src, .dst = ip->dst, .id = ip->id, .proto = ip->proto,
-				 .older = s->reasm.newest};
+				 .older = s->net->reasm.newest};
 	struct tern_reasm **bucket = bucket_of(s, ip->src, ip->dst, ip->id, ip->proto);
 	r->hnext = *bucket;
 	*bucket = r;
-	if (s->reasm.newest)
-		s->reasm.newest->newer = r;
+	if (s->net->reasm.newest)
+		s->net->reasm.newest->newer = r;
 	else
-		s->reasm.oldest = r;
-	s->reasm.newest = r;
-	s->reasm.count++;
+		s->net->reasm.oldest = r;
+	s->net->reasm.newest = r;
+	s->net->reasm.count++;
 	tern_budget_charge(&s->budget.reasm, sizeof(*r));
 	tern_timer_init(&r->timer, reasm_timeout);
 	tern_timer_arm(s, &r->timer, now + s->cfg.reasm_timeout);

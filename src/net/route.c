@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "core/stack_impl.h"
+#include "net/net.h"
 
 void tern_route_table_fini(struct tern_route_table *t)
 {
@@ -101,7 +102,7 @@ int tern_route_add(struct tern_stack *s, tern_ip4_t dst, unsigned plen, tern_ip4
 		return TERN_EINVAL;
 	if (gateway) {
 		/* RFC 1122 §3.3.1.1: a gateway must be on a connected network. */
-		const struct tern_route *via = tern_route_match(&s->routes, gateway);
+		const struct tern_route *via = tern_route_match(&s->net->routes, gateway);
 		if (!via || !(via->flags & TERN_ROUTE_CONNECTED))
 			return TERN_ENETUNREACH;
 		if (!ifindex)
@@ -117,12 +118,12 @@ int tern_route_add(struct tern_stack *s, tern_ip4_t dst, unsigned plen, tern_ip4
 		.ifindex = ifindex,
 		.metric = metric,
 	};
-	return tern_route_insert(&s->routes, &r);
+	return tern_route_insert(&s->net->routes, &r);
 }
 
 int tern_route_del(struct tern_stack *s, tern_ip4_t dst, unsigned plen, tern_ip4_t gateway)
 {
-	return tern_route_remove(&s->routes, dst, plen, gateway);
+	return tern_route_remove(&s->net->routes, dst, plen, gateway);
 }
 
 int tern_route_lookup(const struct tern_stack *s, tern_ip4_t dst, struct tern_route_result *out)
@@ -134,7 +135,7 @@ int tern_route_lookup(const struct tern_stack *s, tern_ip4_t dst, struct tern_ro
 		};
 		return 0;
 	}
-	const struct tern_route *r = tern_route_match(&s->routes, dst);
+	const struct tern_route *r = tern_route_match(&s->net->routes, dst);
 	if (!r)
 		return TERN_ENETUNREACH;
 	struct tern_stack *ms = (struct tern_stack *)s; /* lookups only read it */
@@ -157,8 +158,8 @@ int tern_route_lookup(const struct tern_stack *s, tern_ip4_t dst, struct tern_ro
 
 void tern_route_print(const struct tern_stack *s, FILE *f)
 {
-	for (uint32_t i = 0; i < s->routes.len; i++) {
-		const struct tern_route *r = &s->routes.routes[i];
+	for (uint32_t i = 0; i < s->net->routes.len; i++) {
+		const struct tern_route *r = &s->net->routes.routes[i];
 		char a[TERN_IP4_STRLEN], g[TERN_IP4_STRLEN], p[TERN_IP4_STRLEN];
 		const struct tern_iface *ifc = &s->ifaces[r->ifindex];
 		if (r->plen == 0)

@@ -4,7 +4,7 @@
  *
  * Call order: the public calls in tern/socket.h find the socket by
  * descriptor (socket.c) and dispatch through its type's operations table
- * (struct tern_sock_ops); protocol input (tern_udp_input) finds sockets in
+ * (struct tern_sock_ops); protocol input (UDP's udp_input) finds sockets in
  * the protocol's hash tables, queues data and calls tern_sock_wakeup(),
  * which runs the application's callback.
  *
@@ -141,7 +141,8 @@ struct tern_sock_table {
 	struct tern_sock_htab udp_conns;
 };
 
-void tern_sock_table_init(struct tern_stack *s);
+/* Make s->socks; TERN_ENOMEM. */
+int tern_sock_table_init(struct tern_stack *s);
 /* Closes every socket (freeing queued packets) and frees the table. */
 void tern_sock_table_fini(struct tern_stack *s);
 
@@ -157,5 +158,9 @@ uint32_t tern_sock_hash4(const struct tern_sock_table *t, tern_ip4_t laddr, uint
 #define TERN_SOCK_BUF_MAX 212992
 #define TERN_SOCK_MIN_RCVBUF 2304
 #define TERN_SOCK_MIN_SNDBUF 4608
+
+/* UDP as the network layer sees it (transport/udp.c): input and ICMP
+ * errors, for the host to register (net/net.h). */
+extern const struct tern_ip_proto tern_udp_proto;
 
 #endif

@@ -120,20 +120,23 @@ struct tern_sock *tern_sock_htab_next(const struct tern_sock_htab *h, const stru
 
 /* ---- the descriptor table ------------------------------------------------- */
 
-void tern_sock_table_init(struct tern_stack *s)
+int tern_sock_table_init(struct tern_stack *s)
 {
-	struct tern_sock_table *t = &s->socks;
+	struct tern_sock_table *t = s->socks = malloc(sizeof(*t));
+	if (!t)
+		return TERN_ENOMEM;
 	*t = (struct tern_sock_table){.next_serial = 1, .next_bind_seq = 1};
 	/* Derived from the seed, not drawn from s->rng: creating the table must
 	 * not shift the random sequence every other module sees. */
 	t->secret = tern_mix64(s->cfg.seed ^ 0x736f636b73656372ull);
 	tern_sock_htab_init(&t->udp_ports, offsetof(struct tern_sock, port_link));
 	tern_sock_htab_init(&t->udp_conns, offsetof(struct tern_sock, conn_link));
+	return 0;
 }
 
 static void sock_free(struct tern_stack *s, struct tern_sock *so)
 {
-	struct tern_sock_table *t = &s->socks;
+	struct tern_sock_table *t = s->socks;
 	so->ops->close(s, so);
 	t->slots[so->sd] = NULL;
 	if ((uint32_t)so->sd < t->free_hint)
@@ -143,20 +146,22 @@ static void sock_free(struct tern_stack *s, struct tern_sock *so)
 
 void tern_sock_table_fini(struct tern_stack *s)
 {
-	struct tern_sock_table *t = &s->socks;
+	struct tern_sock_table *t = s->socks;
+	if (!t)
+		return;
 	for (uint32_t i = 0; i < t->nslots; i++)
 		if (t->slots[i])
 			sock_free(s, t->slots[i]);
 	free(t->slots);
-	t->slots = NULL;
-	t->nslots = 0;
 	tern_sock_htab_fini(&t->udp_ports);
 	tern_sock_htab_fini(&t->udp_conns);
+	free(t);
+	s->socks = NULL;
 }
 
 struct tern_sock *tern_sock_get(struct tern_stack *s, int sd)
 {
-	struct tern_sock_table *t = &s->socks;
+	struct tern_sock_table *t = s->socks;
 	if (sd < 0 || (uint32_t)sd >= t->nslots)
 		return NULL;
 	return t->slots[sd];
@@ -206,7 +211,7 @@ int tern_socket(struct tern_stack *s, int domain, int type, int protocol)
 		(size_t)type < sizeof(sock_types) / sizeof(sock_types[0]) ? sock_types[type] : NULL;
 	if (!ops || (protocol != 0 && protocol != ops->protocol))
 		return TERN_EPROTONOSUPPORT;
-	struct tern_sock_table *t = &s->socks;
+	struct tern_sock_table *t = s->socks;
 	int sd = alloc_sd(t);
 	if (sd < 0)
 		return sd;
@@ -530,7 +535,7 @@ int tern_socket_info(struct tern_stack *s, int sd, struct tern_sock_info *out)
 
 int tern_socket_next(struct tern_stack *s, int after)
 {
-	struct tern_sock_table *t = &s->socks;
+	struct tern_sock_table *t = s->socks;
 	uint32_t i = after < 0 ? 0 : (uint32_t)after + 1;
 	for (; i < t->nslots; i++)
 		if (t->slots[i])

@@ -1,7 +1,7 @@
 /*
  * transport/udp.c — UDP (RFC 768; RFC 1122 §4.1) and its socket type.
  *
- * Input:  tern_ipv4_deliver → tern_udp_input: validate (checksum verified
+ * Input:  tern_ipv4_deliver → udp_input (tern_udp_proto): validate (checksum verified
  *         unless zero), demultiplex — connected sockets by exact 4-tuple
  *         first, then bound sockets by local port, best match wins — and
  *         queue the received pkt itself (no copy) on the socket; a
@@ -11,7 +11,7 @@
  *         one pkt with headroom, copy the user's data once, checksum, hand
  *         it with the route to tern_ipv4_output_routed (which fragments to
  *         the MTU).
- * Errors: tern_icmp_input → tern_udp_icmp_error: the socket that sent the
+ * Errors: tern_icmp_input → udp_icmp_error: the socket that sent the
  *         quoted datagram gets a pending error when Linux would give it one.
  *
  * Queued datagrams keep their IP header (pkt data starts at it), so recv
@@ -56,6 +56,7 @@
 
 #include "core/stack_impl.h"
 #include "net/icmp.h"
+#include "net/net.h"
 #include "transport/sock.h"
 #include "wire/udp.h"
 
@@ -66,18 +67,18 @@
 
 static uint32_t port_hash(const struct tern_stack *s, uint16_t port)
 {
-	return tern_sock_hash4(&s->socks, 0, port, 0, 0);
+	return tern_sock_hash4(s->socks, 0, port, 0, 0);
 }
 
 static uint32_t conn_hash(const struct tern_stack *s, tern_ip4_t laddr, uint16_t lport,
 			  tern_ip4_t raddr, uint16_t rport)
 {
-	return tern_sock_hash4(&s->socks, laddr, lport, raddr, rport);
+	return tern_sock_hash4(s->socks, laddr, lport, raddr, rport);
 }
 
 static int hash_conn(struct tern_stack *s, struct tern_sock *so)
 {
-	return tern_sock_htab_insert(&s->socks.udp_conns, so,
+	return tern_sock_htab_insert(&s->socks->udp_conns, so,
 				     conn_hash(s, so->rcv_addr, so->lport, so->peer_addr,
 					       so->peer_port));
 }
@@ -85,7 +86,7 @@ static int hash_conn(struct tern_stack *s, struct tern_sock *so)
 /* Does any socket at all use this port? */
 static bool port_used(struct tern_stack *s, uint16_t port)
 {
-	const struct tern_sock_htab *h = &s->socks.udp_ports;
+	const struct tern_sock_htab *h = &s->socks->udp_ports;
 	for (struct tern_sock *o = tern_sock_htab_first(h, port_hash(s, port)); o;
 	     o = tern_sock_htab_next(h, o))
 		if (o->lport == port)
@@ -110,7 +111,7 @@ static bool bind_conflict(const struct tern_sock *so, tern_ip4_t addr, const str
 static bool port_conflict(struct tern_stack *s, const struct tern_sock *so, tern_ip4_t addr,
 			  uint16_t port)
 {
-	const struct tern_sock_htab *h = &s->socks.udp_ports;
+	const struct tern_sock_htab *h = &s->socks->udp_ports;
 	for (struct tern_sock *o = tern_sock_htab_first(h, port_hash(s, port)); o;
 	     o = tern_sock_htab_next(h, o))
 		if (o != so && o->lport == port && bind_conflict(so, addr, o))
@@ -153,14 +154,14 @@ static int bind_port(struct tern_stack *s, struct tern_sock *so, tern_ip4_t addr
 	} else if (port_conflict(s, so, addr, port)) {
 		return TERN_EADDRINUSE;
 	}
-	if (tern_sock_htab_insert(&s->socks.udp_ports, so, port_hash(s, port)) < 0)
+	if (tern_sock_htab_insert(&s->socks->udp_ports, so, port_hash(s, port)) < 0)
 		return TERN_ENOMEM;
 	so->rcv_addr = addr;
 	/* A broadcast or multicast address is for receiving: as Linux's
 	 * inet_bind, the source is then left to the route. */
 	so->src_addr = tern_ip4_is_our_broadcast(s, addr) || tern_ip4_is_multicast(addr) ? 0 : addr;
 	so->lport = port;
-	so->bind_seq = s->socks.next_bind_seq++;
+	so->bind_seq = s->socks->next_bind_seq++;
 	return 0;
 }
 
@@ -226,14 +227,14 @@ static int route_checked(struct tern_stack *s, const struct tern_sock *so, tern_
  * (not bind) chose is given back. */
 static int disconnect(struct tern_stack *s, struct tern_sock *so)
 {
-	tern_sock_htab_remove(&s->socks.udp_conns, so);
+	tern_sock_htab_remove(&s->socks->udp_conns, so);
 	so->connected = false;
 	so->peer_addr = 0;
 	so->peer_port = 0;
 	if (!so->addr_locked)
 		so->rcv_addr = so->src_addr = 0;
 	if (!so->port_locked) {
-		tern_sock_htab_remove(&s->socks.udp_ports, so);
+		tern_sock_htab_remove(&s->socks->udp_ports, so);
 		so->lport = 0;
 	}
 	return 0;
@@ -256,7 +257,7 @@ static int udp_connect(struct tern_stack *s, struct tern_sock *so, const struct 
 		so->src_addr = rt.src;
 	if (!so->rcv_addr)
 		so->rcv_addr = rt.src;
-	tern_sock_htab_remove(&s->socks.udp_conns, so);
+	tern_sock_htab_remove(&s->socks->udp_conns, so);
 	so->peer_addr = dst;
 	so->peer_port = a->port;
 	so->connected = true;
@@ -347,7 +348,7 @@ static int udp_sendto(struct tern_stack *s, struct tern_sock *so, const void *bu
 static struct tern_sock *lookup_connected(struct tern_stack *s, tern_ip4_t daddr, uint16_t dport,
 					  tern_ip4_t saddr, uint16_t sport)
 {
-	const struct tern_sock_htab *h = &s->socks.udp_conns;
+	const struct tern_sock_htab *h = &s->socks->udp_conns;
 	struct tern_sock *best = NULL;
 	if (h->count == 0)
 		return NULL; /* no connected socket: spare the 4-tuple hash */
@@ -388,14 +389,14 @@ static struct tern_sock *reuseport_pick(struct tern_stack *s, struct tern_sock *
 					tern_ip4_t daddr, uint16_t dport, tern_ip4_t saddr,
 					uint16_t sport)
 {
-	const struct tern_sock_htab *h = &s->socks.udp_ports;
+	const struct tern_sock_htab *h = &s->socks->udp_ports;
 	uint32_t flow = conn_hash(s, daddr, dport, saddr, sport), top = 0;
 	struct tern_sock *pick = best;
 	for (struct tern_sock *o = tern_sock_htab_first(h, port_hash(s, dport)); o;
 	     o = tern_sock_htab_next(h, o)) {
 		if (o->lport != dport || !o->reuseport || o->connected || o->rcv_addr != best->rcv_addr)
 			continue;
-		uint32_t w = tern_sock_hash4(&s->socks, flow, (uint16_t)o->serial,
+		uint32_t w = tern_sock_hash4(s->socks, flow, (uint16_t)o->serial,
 					     (tern_ip4_t)(o->serial >> 16), 0);
 		if (w > top || (w == top && o->bind_seq > pick->bind_seq)) {
 			top = w;
@@ -411,7 +412,7 @@ static struct tern_sock *lookup(struct tern_stack *s, tern_ip4_t daddr, uint16_t
 	struct tern_sock *best = lookup_connected(s, daddr, dport, saddr, sport);
 	if (best)
 		return best;
-	const struct tern_sock_htab *h = &s->socks.udp_ports;
+	const struct tern_sock_htab *h = &s->socks->udp_ports;
 	int best_score = -1;
 	for (struct tern_sock *o = tern_sock_htab_first(h, port_hash(s, dport)); o;
 	     o = tern_sock_htab_next(h, o)) {
@@ -471,7 +472,7 @@ struct multi_target {
 static int multi_collect(struct tern_stack *s, tern_ip4_t daddr, uint16_t dport, tern_ip4_t saddr,
 			 uint16_t sport, struct multi_target **out, int room)
 {
-	const struct tern_sock_htab *h = &s->socks.udp_ports;
+	const struct tern_sock_htab *h = &s->socks->udp_ports;
 	int n = 0;
 	for (struct tern_sock *o = tern_sock_htab_first(h, port_hash(s, dport)); o;
 	     o = tern_sock_htab_next(h, o))
@@ -511,7 +512,7 @@ static void deliver_multi(struct tern_stack *s, struct tern_pkt *pkt,
 		free(t);
 }
 
-void tern_udp_input(struct tern_stack *s, struct tern_pkt *pkt, const struct tern_ipv4_repr *ip,
+static void udp_input(struct tern_stack *s, struct tern_pkt *pkt, const struct tern_ipv4_repr *ip,
 		    tern_time_t now)
 {
 	struct tern_udp_repr udp;
@@ -588,19 +589,22 @@ static bool icmp_errno(uint8_t type, uint8_t code, int *err, bool *hard)
  * its addresses swapped. As Linux without IP_RECVERR, only hard errors and
  * only on connected sockets become the pending error; with TERN_IP_RECVERR
  * every error does. */
-void tern_udp_icmp_error(struct tern_stack *s, const struct tern_icmp_msg *m, tern_time_t now)
+static bool udp_icmp_error(struct tern_stack *s, const struct tern_icmp_msg *m, tern_time_t now)
 {
 	int err;
 	bool hard;
-	if (!m->has_quote || m->q_l4_len < 4 || !icmp_errno(m->type, m->code, &err, &hard))
-		return;
+	if (!m->has_quote || m->q_l4_len < 4)
+		return false;
 	uint16_t sport = rd16(m->q_l4), dport = rd16(m->q_l4 + 2);
 	struct tern_sock *so = lookup(s, m->q_src, sport, m->q_dst, dport);
-	if (!so || (!so->recverr && !(hard && so->connected)))
-		return;
+	if (!so)
+		return false;
+	if (!icmp_errno(m->type, m->code, &err, &hard) || (!so->recverr && !(hard && so->connected)))
+		return true; /* ours, and nothing to report (as Linux) */
 	so->so_error = err;
 	tern_stat_inc(s, TERN_STAT_SOCK_ERRORS_QUEUED);
 	tern_sock_wakeup(s, so);
+	return true;
 }
 
 /* ---- receive, readiness, shutdown, close ------------------------------------------------ */
@@ -660,8 +664,8 @@ static int udp_shutdown(struct tern_stack *s, struct tern_sock *so, int how)
 
 static void udp_close(struct tern_stack *s, struct tern_sock *so)
 {
-	tern_sock_htab_remove(&s->socks.udp_conns, so);
-	tern_sock_htab_remove(&s->socks.udp_ports, so);
+	tern_sock_htab_remove(&s->socks->udp_conns, so);
+	tern_sock_htab_remove(&s->socks->udp_ports, so);
 	tern_pkt_queue_purge(&s->pool, &so->rxq);
 	tern_budget_uncharge(&s->budget.sock_rx, so->rx_charged);
 	so->rx_charged = 0;
@@ -686,4 +690,10 @@ const struct tern_sock_ops tern_udp_sock_ops = {
 	.close = udp_close,
 	.poll = udp_poll,
 	.info = udp_info,
+};
+
+const struct tern_ip_proto tern_udp_proto = {
+	.proto = TERN_IPPROTO_UDP,
+	.input = udp_input,
+	.error = udp_icmp_error,
 };

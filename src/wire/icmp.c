@@ -9,7 +9,7 @@
  */
 #include "wire/icmp.h"
 
-#include "core/checksum.h"
+#include "wire/checksum.h"
 #include "wire/ipv4.h"
 
 /* Bytes of the offending datagram's payload an error message must quote:

@@ -7,7 +7,7 @@
  */
 #include "wire/udp.h"
 
-#include "core/checksum.h"
+#include "wire/checksum.h"
 #include "wire/ipv4.h"
 
 static uint16_t udp_csum(const uint8_t *buf, uint16_t ulen, tern_ip4_t src, tern_ip4_t dst)

@@ -12,7 +12,7 @@
  *   [u8 flags] then records [u8 dev][u16 delay_ms][u16 len][len bytes]
  * flags bit 0: fix the IPv4 header checksum and the ICMP / UDP checksum of
  *              each frame before injecting it, so mutations get past the
- *              checksum checks (core/checksum.c does the arithmetic);
+ *              checksum checks (wire/checksum.c does the arithmetic);
  * flags bit 1: host mode (forwarding off);
  * flags bit 2: accept ICMP echo to broadcast addresses.
  * For each record: time advances by delay_ms (the stack is polled at every
@@ -46,8 +46,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/checksum.h"
+#include "wire/checksum.h"
 #include "core/stack_impl.h"
+#include "link/link.h"
+#include "net/net.h"
 #include "tern/netdev.h"
 #include "tern/socket.h"
 #include "tern/stack.h"

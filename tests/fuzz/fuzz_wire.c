@@ -14,7 +14,7 @@
  * violation aborts, which libFuzzer reports as a crash.
  *
  * Build with clang -fsanitize=fuzzer,address,undefined -Iinclude -Isrc,
- * linking the sources of src/wire/ and core/checksum.c, stats.c, addr.c.
+ * linking the sources of src/wire/ and wire/checksum.c, stats.c, addr.c.
  * Seeds: tests/fuzz/corpus/wire/.
  */
 #include <stdint.h>

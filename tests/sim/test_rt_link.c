@@ -9,7 +9,7 @@
 
 #include "harness.h"
 
-#include "core/checksum.h"
+#include "wire/checksum.h"
 #include "tern/rt.h"
 #include "wire/bytes.h"
 

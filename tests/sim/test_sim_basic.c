@@ -11,7 +11,7 @@
  */
 #include "harness.h"
 
-#include "core/checksum.h"
+#include "wire/checksum.h"
 #include "tern/sim.h"
 #include "wire/bytes.h"
 

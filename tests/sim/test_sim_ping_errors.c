@@ -9,7 +9,7 @@
 
 #include <stdlib.h>
 
-#include "core/checksum.h"
+#include "wire/checksum.h"
 #include "tern/apps.h"
 #include "wire/bytes.h"
 #include "wire/icmp.h"

@@ -36,8 +36,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/checksum.h"
+#include "wire/checksum.h"
 #include "core/stack_impl.h"
+#include "link/link.h"
+#include "net/net.h"
+#include "transport/sock.h"
 #include "harness.h"
 #include "tern/err.h"
 #include "tern/netdev.h"
@@ -286,6 +289,7 @@ static inline void fx_finish(struct fixture *fx)
 	CHECK_EQ(tern_pkt_pool_in_use(&fx->s->pool), 0);
 	CHECK_EQ(fx->s->budget.reasm.used, 0);
 	CHECK_EQ(fx->s->budget.neigh.used, 0);
+	CHECK_EQ(fx->s->budget.sock_rx.used, 0);
 	tern_stack_destroy(fx->s);
 	fx->s = NULL;
 	for (unsigned i = 0; i < fx->nlog; i++)

@@ -788,7 +788,7 @@ TEST(addr_del_stops_answering)
 /* The state of ip's entry on interface 1, or -1 if it has none. */
 static int arp_state(struct fixture *fx, tern_ip4_t ip)
 {
-	const struct tern_arp_cache *c = &fx->s->arp;
+	const struct tern_arp_cache *c = &fx->s->link->arp;
 	for (uint32_t i = 0; i < c->size; i++)
 		if (c->entries[i].state != TERN_ARP_FREE && c->entries[i].ip == ip &&
 		    c->entries[i].ifindex == 1)

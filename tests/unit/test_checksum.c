@@ -1,5 +1,5 @@
 /*
- * test_checksum.c — the Internet checksum (core/checksum.c) against the
+ * test_checksum.c — the Internet checksum (wire/checksum.c) against the
  * RFC 1071 example, real headers, a byte-pair reference for every short
  * length and alignment, and RFC 1624 incremental updates against full
  * recomputation (including the -0 corner of RFC 1624 §4).
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/checksum.h"
+#include "wire/checksum.h"
 #include "harness.h"
 #include "wire/bytes.h"
 

@@ -176,7 +176,7 @@ TEST(link_padding_is_ignored)
 	struct fxb_ip h = {.src = FX_IP_PEER, .dst = FX_IP_US, .id = 1};
 	size_t n = fxb_echo(f, FX_MAC_US, FX_MAC_PEER, &h, TERN_ICMP_ECHO, 3, 4, NULL, 0);
 	memset(f + 42, 0xee, n - 42); /* non-zero padding */
-	uint16_t id = fx.s->ip_id;
+	uint16_t id = fx.s->net->ip_id;
 	inject(&fx, TERN_MSEC(1), f, n);
 	struct fxb_ip r = {.src = FX_IP_US, .dst = FX_IP_PEER, .id = id};
 	size_t wn = fxb_echo(want, FX_MAC_PEER, FX_MAC_US, &r, TERN_ICMP_ECHO_REPLY, 3, 4, NULL, 0);
@@ -194,7 +194,7 @@ static void echo_exact(size_t dlen, uint8_t tos)
 	fx_pattern(data, dlen, 0x31);
 	struct fxb_ip h = {.src = FX_IP_PEER, .dst = FX_IP_US, .ttl = 50, .id = 0x4321, .tos = tos};
 	size_t n = fxb_echo(f, FX_MAC_US, FX_MAC_PEER, &h, TERN_ICMP_ECHO, 0x1234, 7, data, dlen);
-	uint16_t id = fx.s->ip_id;
+	uint16_t id = fx.s->net->ip_id;
 	inject(&fx, TERN_MSEC(1), f, n);
 	/* RFC 792: type 0, same identifier, sequence and data; src and dst
 	 * swapped; a fresh header with TTL 64 (our default). */
@@ -947,6 +947,36 @@ TEST(host_accepts_redirect_from_its_gateway_only)
 	REQUIRE_EQ(tern_route_lookup(fx.s, dst, &r), 0);
 	CHECK_EQ(r.next_hop, better);
 	expect_no_tx(&fx, TERN_SEC(1));
+	fx_finish(&fx);
+}
+
+/* Routes learnt from redirects are a table the gateway (or whoever forges
+ * its address) fills: bounded by redirect_routes_max, then refused. */
+TEST(redirect_routes_bounded)
+{
+	struct fixture fx;
+	fx_config(&fx);
+	fx.cfg.redirect_routes_max = 4;
+	fx_host(&fx);
+	fx_learn(&fx, 0, 0, FX_IP_GW, FX_MAC_GW, FX_IP_US);
+	fx_clear_tx(&fx);
+	uint8_t f[128];
+	for (uint8_t i = 1; i <= 6; i++) {
+		size_t n = redirect_frame(f, FX_IP_GW, FX_MAC_GW, A(172, 16, 2, i), A(10, 0, 0, 5));
+		inject(&fx, TERN_MSEC(i), f, n);
+	}
+	CHECK_EQ(fx_stat(&fx, "icmp.redirect_table_full"), 2);
+	struct tern_route_result r;
+	REQUIRE_EQ(tern_route_lookup(fx.s, A(172, 16, 2, 4), &r), 0);
+	CHECK_EQ(r.next_hop, A(10, 0, 0, 5));
+	REQUIRE_EQ(tern_route_lookup(fx.s, A(172, 16, 2, 5), &r), 0);
+	CHECK_EQ(r.next_hop, FX_IP_GW);
+	/* A redirect for a destination already redirected replaces its route. */
+	size_t n = redirect_frame(f, A(10, 0, 0, 5), fx_mac(0x05), A(172, 16, 2, 1), A(10, 0, 0, 6));
+	inject(&fx, TERN_MSEC(10), f, n);
+	CHECK_EQ(fx_stat(&fx, "icmp.redirect_table_full"), 2);
+	REQUIRE_EQ(tern_route_lookup(fx.s, A(172, 16, 2, 1), &r), 0);
+	CHECK_EQ(r.next_hop, A(10, 0, 0, 6));
 	fx_finish(&fx);
 }
 

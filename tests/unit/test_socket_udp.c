@@ -8,7 +8,7 @@
  * errors as Linux reports them, the receive buffer bound, checksums, and
  * that every buffer is back in the pool at the end.
  */
-#include "core/checksum.h"
+#include "wire/checksum.h"
 #include "test_socket_util.h"
 #include "wire/bytes.h"
 

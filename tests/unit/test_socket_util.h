@@ -8,6 +8,8 @@
 #define TERN_TEST_SOCKET_UTIL_H
 
 #include "core/stack_impl.h"
+#include "net/net.h"
+#include "transport/sock.h"
 #include "harness.h"
 #include "tern/sim.h"
 #include "tern/socket.h"
@@ -128,7 +130,7 @@ static inline struct tern_stack *lone_stack(uint64_t seed)
  * empty: an answer (an ICMP error) queued while it runs waits a round. */
 static inline void lo_run(struct tern_stack *s)
 {
-	for (int i = 0; i < 8 && (i == 0 || s->loopback.len); i++)
+	for (int i = 0; i < 8 && (i == 0 || s->net->loopback.len); i++)
 		tern_stack_poll(s, tern_stack_now(s));
 }
 

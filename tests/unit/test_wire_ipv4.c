@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/checksum.h"
+#include "wire/checksum.h"
 #include "harness.h"
 #include "unit/wire_util.h"
 #include "wire/ipv4.h"

@@ -1,5 +1,5 @@
 /*
- * core/checksum.h — the Internet checksum (RFC 1071) and its incremental
+ * wire/checksum.h — the Internet checksum (RFC 1071) and its incremental
  * update (RFC 1624).
  *
  * tern_csum_partial() accumulates a 32-bit one's-complement partial sum of
@@ -8,8 +8,8 @@
  * length. tern_csum_fold() folds and complements to the 16-bit value that
  * goes on the wire (in host order; write it with wr16()).
  */
-#ifndef TERN_CORE_CHECKSUM_H
-#define TERN_CORE_CHECKSUM_H
+#ifndef TERN_WIRE_CHECKSUM_H
+#define TERN_WIRE_CHECKSUM_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /*
- * core/checksum.c — the Internet checksum (RFC 1071) and its incremental
+ * wire/checksum.c — the Internet checksum (RFC 1071) and its incremental
  * update (RFC 1624). Every wire module that carries a checksum (ipv4, icmp,
  * udp, tcp) calls these; nothing here knows about packets.
  *
@@ -14,7 +14,7 @@
  * Loads go through memcpy, so any alignment and any length are safe and the
  * compiler still emits single word loads where the CPU allows them.
  */
-#include "core/checksum.h"
+#include "wire/checksum.h"
 
 #include <string.h>
 

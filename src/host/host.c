@@ -1,0 +1,242 @@
+/*
+ * host/host.c — a host: the layers assembled on the ground floor. It makes
+ * and frees the stack and each layer's state, wires the hooks through
+ * which a layer hands packets up (Ethernet to IPv4, ARP failure to ICMP,
+ * IP to the transports), attaches devices, and runs the poll contract.
+ *
+ * Entry points: a device calls iface_rx() with a received frame (installed
+ * by tern_stack_attach); runners call tern_stack_poll() when
+ * tern_stack_poll_at() comes due. Both record `now` first; nothing here
+ * reads a clock.
+ *
+ * This is the only file that includes every layer: core/ sits under them
+ * all, each layer includes only itself and what is below it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/stack_impl.h"
+#include "link/ethernet.h"
+#include "link/link.h"
+#include "net/icmp.h"
+#include "net/net.h"
+#include "transport/sock.h"
+
+void tern_stack_config_init(struct tern_stack_config *c)
+{
+	*c = (struct tern_stack_config){
+		.name = "host",
+		.seed = 1,
+		.default_ttl = 64,
+		.arp_reachable_time = TERN_SEC(30),
+		.arp_retrans_time = TERN_SEC(1),
+		.arp_max_probes = 3,
+		.arp_queue_len = 101, /* Linux unres_qlen */
+		.arp_queue_total_bytes = 2u << 20,
+		.arp_cache_size = 1024,
+		.arp_locktime = TERN_SEC(1), /* Linux locktime */
+		.dad_probe_wait = TERN_SEC(1),
+		.dad_probe_min = TERN_SEC(1),
+		.dad_probe_max = TERN_SEC(2),
+		.dad_probe_num = 3,
+		.dad_announce_wait = TERN_SEC(2),
+		.reasm_timeout = TERN_SEC(30),
+		.reasm_high_thresh = 4u << 20,
+		.reasm_low_thresh = 3u << 20,
+		.reasm_max_frags = 64,
+		.icmp_ratelimit_per_sec = 1000,
+		.icmp_ratelimit_burst = 50,
+		.icmp_ratelimit = TERN_SEC(1),
+		.icmp_ratemask = 0x1818,
+		.icmp_echo_ignore_broadcasts = true,
+		.send_redirects = true,
+		.accept_redirects = true,
+		.redirect_routes_max = 256,
+		.pkt_pool_max_bytes = 32u << 20,
+		.pkt_pool_keep_bytes = 1u << 20,
+		.sock_rcv_total_bytes = 16u << 20,
+	};
+}
+
+static void add_loopback(struct tern_stack *s)
+{
+	struct tern_iface *lo = &s->ifaces[TERN_IFINDEX_LOOPBACK];
+	lo->used = true;
+	lo->loopback = true;
+	lo->index = TERN_IFINDEX_LOOPBACK;
+	lo->stack = s;
+	lo->mtu = 65536;
+	strcpy(lo->name, "lo");
+	s->n_ifaces = 1;
+	tern_stack_addr_add(s, TERN_IFINDEX_LOOPBACK, TERN_IP4(127, 0, 0, 1), 8, 0);
+}
+
+/* ARP gave up on a datagram's next hop: RFC 1122 §2.3.2.2, RFC 1812
+ * §4.3.3.1 — host unreachable to its sender. */
+static void neighbour_unreachable(struct tern_stack *s, const struct tern_pkt *pkt, tern_time_t now)
+{
+	tern_icmp_send_error(s, pkt, TERN_ICMP_DEST_UNREACH, TERN_ICMP_HOST_UNREACH, 0, now);
+}
+
+/* The layers, bottom up (the network layer first: it draws from the
+ * seeded generator, and a seed must give the sequence it always gave). */
+static int layers_init(struct tern_stack *s)
+{
+	int err;
+	if ((err = tern_net_init(s)) < 0 || (err = tern_link_init(s)) < 0 ||
+	    (err = tern_sock_table_init(s)) < 0)
+		return err;
+	s->tx_tag_done = tern_icmp_sent;
+	s->link->ipv4_input = tern_ipv4_input;
+	s->link->unreachable = neighbour_unreachable;
+	return tern_net_add_proto(s, &tern_udp_proto);
+}
+
+struct tern_stack *tern_stack_create(const struct tern_stack_config *cfg)
+{
+	struct tern_stack *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	tern_core_init(s, cfg);
+	if (layers_init(s) < 0) {
+		tern_stack_destroy(s);
+		return NULL;
+	}
+	add_loopback(s);
+	return s;
+}
+
+void tern_stack_destroy(struct tern_stack *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < s->n_ifaces; i++) {
+		struct tern_iface *ifc = &s->ifaces[i];
+		if (ifc->used && ifc->dev && ifc->dev->rx_ctx == ifc)
+			tern_netdev_set_rx(ifc->dev, NULL, NULL);
+	}
+	tern_sock_table_fini(s); /* top down: sockets hold packets */
+	tern_net_fini(s);
+	tern_link_fini(s);
+	tern_core_fini(s);
+	free(s);
+}
+
+void tern_stack_set_forwarding(struct tern_stack *s, bool on)
+{
+	s->cfg.forwarding = on;
+}
+
+/* ---- time ---- */
+
+static void run_loopback(struct tern_stack *s)
+{
+	tern_ipv4_loopback_run(s, s->now);
+}
+
+void tern_stack_poll(struct tern_stack *s, tern_time_t now)
+{
+	tern_stack_advance(s, now);
+	run_loopback(s);
+	tern_core_run_timers(s, run_loopback);
+}
+
+tern_time_t tern_stack_poll_at(const struct tern_stack *s)
+{
+	if (s->net->loopback.len)
+		return s->now;
+	return tern_core_next_timer(s);
+}
+
+size_t tern_stack_tx_pending(const struct tern_stack *s)
+{
+	return s->net->loopback.len + tern_arp_queued(s);
+}
+
+/* ---- memory ---- */
+
+static struct tern_mem_budget mem_budget(const struct tern_budget *b)
+{
+	return (struct tern_mem_budget){b->used, b->limit, b->peak};
+}
+
+void tern_stack_mem_get(const struct tern_stack *s, struct tern_stack_mem *m)
+{
+	*m = (struct tern_stack_mem){
+		.pool_max = s->pool.max_bytes,
+		.pool_made = s->pool.made_bytes,
+		.pool_in_use = s->pool.in_use_bytes,
+		.pool_peak = s->pool.peak_bytes,
+		.reasm = mem_budget(&s->budget.reasm),
+		.neigh = mem_budget(&s->budget.neigh),
+		.sock_rx = mem_budget(&s->budget.sock_rx),
+		.reasm_datagrams = s->net->reasm.count,
+		.neigh_entries = tern_arp_entries(s),
+		.neigh_queued = (unsigned)tern_arp_queued(s),
+	};
+}
+
+void tern_stack_mem_print(const struct tern_stack *s, FILE *f)
+{
+	struct tern_stack_mem m;
+	tern_stack_mem_get(s, &m);
+	fprintf(f, "pool: max %zu made %zu in_use %zu peak %zu\n", m.pool_max, m.pool_made,
+		m.pool_in_use, m.pool_peak);
+	fprintf(f, "reasm: used %zu limit %zu peak %zu datagrams %u\n", m.reasm.used, m.reasm.limit,
+		m.reasm.peak, m.reasm_datagrams);
+	fprintf(f, "neigh: used %zu limit %zu peak %zu entries %u queued %u\n", m.neigh.used,
+		m.neigh.limit, m.neigh.peak, m.neigh_entries, m.neigh_queued);
+	fprintf(f, "sock_rx: used %zu limit %zu peak %zu\n", m.sock_rx.used, m.sock_rx.limit,
+		m.sock_rx.peak);
+}
+
+/* ---- devices ---- */
+
+static void iface_rx(void *ctx, struct tern_netdev *dev, const uint8_t *frame, size_t len,
+		     tern_time_t now)
+{
+	struct tern_iface *ifc = ctx;
+	struct tern_stack *s = ifc->stack;
+	tern_stack_advance(s, now);
+	tern_stat_inc(s, TERN_STAT_DEV_RX_FRAMES);
+	if (len > TERN_PKT_LARGE_DATA) {
+		tern_stat_inc(s, TERN_STAT_DEV_RX_TOO_BIG);
+		tern_trace_emit(s, TERN_TRACE_DROP, TERN_LAYER_LINK, ifc->index, frame, len,
+				TERN_STAT_DEV_RX_TOO_BIG);
+		return;
+	}
+	struct tern_pkt *pkt = tern_stack_pkt_alloc(s, len);
+	if (!pkt) {
+		tern_trace_emit(s, TERN_TRACE_DROP, TERN_LAYER_LINK, ifc->index, frame, len,
+				TERN_STAT_PKT_NOBUFS);
+		return;
+	}
+	memcpy(tern_pkt_put(pkt, len), frame, len);
+	pkt->ifindex = (int16_t)ifc->index;
+	tern_trace_emit(s, TERN_TRACE_RX, TERN_LAYER_LINK, ifc->index, frame, len, TERN_STAT_NONE);
+	tern_eth_input(s, ifc, pkt, s->now);
+	tern_ipv4_loopback_run(s, s->now);
+}
+
+int tern_stack_attach(struct tern_stack *s, struct tern_netdev *dev)
+{
+	int i;
+	for (i = 1; i < TERN_MAX_IFACES && s->ifaces[i].used; i++)
+		;
+	if (i == TERN_MAX_IFACES)
+		return TERN_ENOSPC;
+	struct tern_iface *ifc = &s->ifaces[i];
+	memset(ifc, 0, sizeof(*ifc));
+	ifc->used = true;
+	ifc->index = i;
+	ifc->stack = s;
+	ifc->dev = dev;
+	ifc->mac = dev->mac;
+	ifc->mtu = dev->mtu ? dev->mtu : 1500;
+	memcpy(ifc->name, dev->name, sizeof(ifc->name));
+	ifc->name[sizeof(ifc->name) - 1] = 0;
+	if (i >= s->n_ifaces)
+		s->n_ifaces = i + 1;
+	tern_netdev_set_rx(dev, iface_rx, ifc);
+	return i;
+}

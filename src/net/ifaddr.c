@@ -1,0 +1,91 @@
+/*
+ * net/ifaddr.c — adding and removing an interface's IPv4 addresses: the
+ * connected route comes and goes with the address, and a new address is
+ * announced (or probed first, RFC 5227) by ARP below.
+ */
+#include "core/stack_impl.h"
+#include "link/arp.h"
+#include "net/net.h"
+
+static int add_connected_route(struct tern_stack *s, struct tern_iface *ifc, struct tern_ifaddr *ia)
+{
+	struct tern_route r = {
+		.dst = ia->addr & tern_ip4_mask(ia->plen),
+		.plen = ia->plen,
+		.flags = TERN_ROUTE_CONNECTED,
+		.ifindex = ifc->index,
+		.prefsrc = ia->addr,
+	};
+	return tern_route_insert(&s->net->routes, &r);
+}
+
+int tern_stack_addr_add(struct tern_stack *s, int ifindex, tern_ip4_t addr, unsigned plen,
+			unsigned flags)
+{
+	struct tern_iface *ifc = tern_iface_get(s, ifindex);
+	if (!ifc)
+		return TERN_ENODEV;
+	if (plen > 32 || addr == 0 || addr == TERN_IP4_BROADCAST || tern_ip4_is_multicast(addr))
+		return TERN_EINVAL;
+	if (tern_ifaddr_find(s, addr))
+		return TERN_EEXIST;
+	struct tern_ifaddr *ia = NULL;
+	for (int j = 0; j < TERN_MAX_ADDRS && !ia; j++)
+		if (!ifc->addrs[j].used)
+			ia = &ifc->addrs[j];
+	if (!ia)
+		return TERN_ENOSPC;
+	*ia = (struct tern_ifaddr){
+		.used = true,
+		.plen = (uint8_t)plen,
+		.addr = addr,
+		.bcast = addr | ~tern_ip4_mask(plen),
+		.iface = ifc,
+		.last_defend = -TERN_SEC(3600),
+	};
+	tern_timer_init(&ia->timer, NULL);
+	int err = add_connected_route(s, ifc, ia);
+	if (err < 0 && err != TERN_EEXIST) {
+		ia->used = false;
+		return err;
+	}
+	s->addrs[s->n_addrs++] = ia;
+	if (ifc->loopback) {
+		ia->state = TERN_ADDR_PREFERRED;
+	} else if (flags & TERN_ADDR_PROBE) {
+		ia->state = TERN_ADDR_TENTATIVE;
+		tern_arp_probe_start(s, ifc, ia, s->now);
+	} else {
+		ia->state = TERN_ADDR_PREFERRED;
+		tern_arp_announce(s, ifc, addr, s->now);
+	}
+	return 0;
+}
+
+static void unlist_addr(struct tern_stack *s, const struct tern_ifaddr *ia)
+{
+	for (unsigned k = 0; k < s->n_addrs; k++) {
+		if (s->addrs[k] == ia) {
+			s->addrs[k] = s->addrs[--s->n_addrs];
+			return;
+		}
+	}
+}
+
+int tern_stack_addr_del(struct tern_stack *s, int ifindex, tern_ip4_t addr)
+{
+	struct tern_iface *ifc = tern_iface_get(s, ifindex);
+	if (!ifc)
+		return TERN_ENODEV;
+	for (int j = 0; j < TERN_MAX_ADDRS; j++) {
+		struct tern_ifaddr *ia = &ifc->addrs[j];
+		if (ia->used && ia->addr == addr) {
+			tern_timer_cancel(s, &ia->timer);
+			tern_route_remove_iface(&s->net->routes, ifindex, addr);
+			ia->used = false;
+			unlist_addr(s, ia);
+			return 0;
+		}
+	}
+	return TERN_EADDRNOTAVAIL;
+}
