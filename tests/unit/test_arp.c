@@ -34,6 +34,15 @@ static void check_request(struct fx_pkt *p, tern_ip4_t spa, tern_ip4_t tpa, stru
 	CHECK_EQ(p->f->len, 60);
 }
 
+/* Pop the next frame: an ARP request from us (spa) for tpa, to eth_dst. */
+#define expect_request(fx, spa, tpa, eth_dst)         \
+	do {                                           \
+		struct fx_pkt p_;                      \
+		expect_tx_parse((fx), &p_);            \
+		check_request(&p_, (spa), (tpa), (eth_dst)); \
+		fx_pkt_free(&p_);                      \
+	} while (0)
+
 TEST(gratuitous_arp_on_addr_add)
 {
 	struct fixture fx;
@@ -101,9 +110,7 @@ TEST(reply_populates_cache_and_releases_queue)
 	fx_host(&fx);
 	REQUIRE_EQ(send_to(&fx, FX_IP_PEER, 1), 0);
 	struct fx_pkt p;
-	expect_tx_parse(&fx, &p);
-	check_request(&p, FX_IP_US, FX_IP_PEER, BCAST_MAC);
-	fx_pkt_free(&p);
+	expect_request(&fx, FX_IP_US, FX_IP_PEER, BCAST_MAC);
 	CHECK_EQ(fx_stat(&fx, "arp.requests_sent"), 1);
 	struct tern_mac mac;
 	CHECK_EQ(tern_arp_lookup(fx.s, 1, FX_IP_PEER, &mac), TERN_EAGAIN);
@@ -144,10 +151,7 @@ TEST(announcement_does_not_move_known_neighbour)
 			   FX_IP_PEER);
 	inject(&fx, TERN_SEC(1), f, n);
 	CHECK_EQ(fx_stat(&fx, "arp.override_refused"), 1);
-	struct fx_pkt p;
-	expect_tx_parse(&fx, &p);
-	check_request(&p, FX_IP_US, FX_IP_PEER, FX_MAC_PEER);
-	fx_pkt_free(&p);
+	expect_request(&fx, FX_IP_US, FX_IP_PEER, FX_MAC_PEER);
 	CHECK_EQ(fx.nframes, 0);
 	struct tern_mac mac;
 	REQUIRE_EQ(tern_arp_lookup(fx.s, 1, FX_IP_PEER, &mac), 0);
@@ -176,9 +180,7 @@ TEST(unresolved_queue_drops_oldest)
 	for (uint16_t i = 1; i <= 5; i++)
 		REQUIRE_EQ(send_to(&fx, FX_IP_PEER, i), 0);
 	struct fx_pkt p;
-	expect_tx_parse(&fx, &p);
-	check_request(&p, FX_IP_US, FX_IP_PEER, BCAST_MAC);
-	fx_pkt_free(&p);
+	expect_request(&fx, FX_IP_US, FX_IP_PEER, BCAST_MAC);
 	CHECK_EQ(fx.nframes, 0);
 	CHECK_EQ(fx_stat(&fx, "arp.unresolved_queue_full"), 2);
 	fx_learn(&fx, 0, TERN_MSEC(100), FX_IP_PEER, FX_MAC_PEER, FX_IP_US);
@@ -272,10 +274,7 @@ TEST(unresolved_retries_then_host_unreachable)
 	CHECK_EQ(tern_arp_lookup(fx.s, 1, dst, &mac), TERN_ENOENT);
 	/* The next datagram starts a fresh resolution. */
 	REQUIRE_EQ(send_to(&fx, dst, 3), 0);
-	struct fx_pkt p;
-	expect_tx_parse(&fx, &p);
-	check_request(&p, FX_IP_US, dst, BCAST_MAC);
-	fx_pkt_free(&p);
+	expect_request(&fx, FX_IP_US, dst, BCAST_MAC);
 	fx_finish(&fx);
 }
 
@@ -345,9 +344,7 @@ TEST(reachable_goes_stale_then_unicast_refresh)
 	CHECK_MEM(p.eth.dst.b, FX_MAC_PEER.b, 6);
 	CHECK_EQ(p.icmp.u.echo.seq, 2);
 	fx_pkt_free(&p);
-	expect_tx_parse(&fx, &p);
-	check_request(&p, FX_IP_US, FX_IP_PEER, FX_MAC_PEER);
-	fx_pkt_free(&p);
+	expect_request(&fx, FX_IP_US, FX_IP_PEER, FX_MAC_PEER);
 	/* A second use while refreshing sends no second request. */
 	REQUIRE_EQ(send_to(&fx, FX_IP_PEER, 3), 0);
 	expect_tx_parse(&fx, &p);
@@ -373,9 +370,7 @@ TEST(stale_refresh_unanswered_forgets_entry)
 	expect_tx_parse(&fx, &p); /* the datagram, then the refresh */
 	CHECK(p.is_icmp);
 	fx_pkt_free(&p);
-	expect_tx_parse(&fx, &p);
-	check_request(&p, FX_IP_US, FX_IP_PEER, FX_MAC_PEER);
-	fx_pkt_free(&p);
+	expect_request(&fx, FX_IP_US, FX_IP_PEER, FX_MAC_PEER);
 	fx_clear_tx(&fx);
 	/* Further requests until arp_max_probes, all unicast to the cached
 	 * address (Linux's PROBE state), then the entry goes. */
@@ -568,10 +563,7 @@ TEST(rfc5227_tentative_address_not_used_as_source)
 	REQUIRE_EQ(tern_route_lookup(fx.s, FX_IP_PEER, &r), 0);
 	CHECK_EQ(r.src, FX_IP_US);
 	CHECK_EQ(send_to(&fx, FX_IP_PEER, 2), 0);
-	struct fx_pkt p;
-	expect_tx_parse(&fx, &p);
-	check_request(&p, FX_IP_US, FX_IP_PEER, BCAST_MAC);
-	fx_pkt_free(&p);
+	expect_request(&fx, FX_IP_US, FX_IP_PEER, BCAST_MAC);
 	fx_finish(&fx);
 }
 
@@ -599,9 +591,7 @@ TEST(rfc5227_conflicted_address_belongs_to_the_other_host)
 	inject(&fx, TERN_MSEC(2), f, n);
 	CHECK_EQ(fx_stat(&fx, "ip.martian_source"), 0);
 	struct fx_pkt p;
-	expect_tx_parse(&fx, &p); /* resolving it, from our real address */
-	check_request(&p, FX_IP_US, taken, BCAST_MAC);
-	fx_pkt_free(&p);
+	expect_request(&fx, FX_IP_US, taken, BCAST_MAC); /* resolving it, from our real address */
 	fx_learn(&fx, 0, TERN_MSEC(3), taken, other, FX_IP_US);
 	expect_tx_parse(&fx, &p);
 	CHECK(p.is_icmp);
@@ -840,10 +830,7 @@ TEST(unsolicited_reply_creates_nothing)
 	expect_no_tx(&fx, TERN_SEC(2));
 	/* So the first datagram to it still resolves by broadcast. */
 	REQUIRE_EQ(send_to(&fx, FX_IP_PEER, 1), 0);
-	struct fx_pkt p;
-	expect_tx_parse(&fx, &p);
-	check_request(&p, FX_IP_US, FX_IP_PEER, BCAST_MAC);
-	fx_pkt_free(&p);
+	expect_request(&fx, FX_IP_US, FX_IP_PEER, BCAST_MAC);
 	fx_finish(&fx);
 }
 
@@ -1245,17 +1232,24 @@ TEST(static_entries_survive_cache_full)
 	fx_finish(&fx);
 }
 
+/* A host whose cache holds `size` entries, two of them REACHABLE peers
+ * (FX_IP_PEER and the gateway). */
+static void two_live_peers(struct fixture *fx, unsigned size)
+{
+	fx_config(fx);
+	fx->cfg.arp_cache_size = size;
+	fx_host(fx);
+	fx_learn(fx, 0, 0, FX_IP_PEER, FX_MAC_PEER, FX_IP_US);
+	fx_learn(fx, 0, 0, FX_IP_GW, FX_MAC_GW, FX_IP_US);
+}
+
 TEST(request_flood_keeps_reachable_peer)
 {
 	/* 2000 requests from distinct spoofed senders into a 16-entry
 	 * cache: each is answered and cached STALE, displacing only the
 	 * STALE entries the flood made; the live peer stays. */
 	struct fixture fx;
-	fx_config(&fx);
-	fx.cfg.arp_cache_size = 16;
-	fx_host(&fx);
-	fx_learn(&fx, 0, 0, FX_IP_PEER, FX_MAC_PEER, FX_IP_US);
-	fx_learn(&fx, 0, 0, FX_IP_GW, FX_MAC_GW, FX_IP_US);
+	two_live_peers(&fx, 16);
 	for (unsigned i = 0; i < 2000; i++) {
 		struct tern_mac m = {{0x02, 0x10, 0, 0, (uint8_t)(i >> 8), (uint8_t)i}};
 		inject_arp(&fx, TERN_SEC(1) + i, BCAST_MAC, TERN_ARP_OP_REQUEST, m,
@@ -1280,11 +1274,7 @@ TEST(request_never_evicts_reachable)
 	/* A cache full of live peers: a new requester is answered but not
 	 * cached (counted as cache_full) until our own traffic needs it. */
 	struct fixture fx;
-	fx_config(&fx);
-	fx.cfg.arp_cache_size = 2;
-	fx_host(&fx);
-	fx_learn(&fx, 0, 0, FX_IP_PEER, FX_MAC_PEER, FX_IP_US);
-	fx_learn(&fx, 0, 0, FX_IP_GW, FX_MAC_GW, FX_IP_US);
+	two_live_peers(&fx, 2);
 	inject_arp(&fx, TERN_SEC(1), BCAST_MAC, TERN_ARP_OP_REQUEST, fx_mac(0x03), A(10, 0, 0, 3),
 		   ZERO_MAC, FX_IP_US);
 	CHECK_EQ(fx.nframes, 1);
