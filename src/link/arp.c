@@ -552,7 +552,7 @@ static enum arp_kind classify(struct tern_stack *s, const struct tern_arp_repr *
 	if (arp->spa == arp->tpa) {
 		/* Linux arp_is_garp: a gratuitous reply also has THA = SHA. */
 		bool garp = arp->op == TERN_ARP_OP_REQUEST || tern_mac_eq(&arp->tha, &arp->sha);
-		return garp && !is_ours(s, arp->spa) ? ARP_GRATUITOUS : ARP_OTHER;
+		return garp && arp->spa && !is_ours(s, arp->spa) ? ARP_GRATUITOUS : ARP_OTHER;
 	}
 	struct tern_ifaddr *target = tern_ifaddr_find(s, arp->tpa);
 	if (!target || target->state != TERN_ADDR_PREFERRED)
