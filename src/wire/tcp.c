@@ -13,6 +13,7 @@
 
 #include "core/checksum.h"
 #include "wire/ipv4.h"
+#include "wire/options.h"
 
 #define TCPOLEN_MSS 4
 #define TCPOLEN_WSCALE 3
@@ -95,33 +96,21 @@ static void parse_option(uint8_t kind, const uint8_t *body, uint8_t olen, struct
 }
 
 /*
- * RFC 9293 §3.1 "Options": a single octet (EOL, NOP) or kind, length, data
- * with length counting all of them, so >= 2, and every option ending in
- * the option space. After EOL the rest is padding. Options may come in any
- * order; a repeated one overwrites the earlier. Linux and FreeBSD stop
- * reading options at a malformed length and keep the segment; tern drops
- * it (tcp.bad_options), as it drops IPv4 headers with malformed options.
+ * RFC 9293 §3.1 "Options", framed as wire/options.h walks them; options
+ * may come in any order and a repeated one overwrites the earlier. Linux
+ * and FreeBSD stop reading options at a malformed length and keep the
+ * segment; tern drops it (tcp.bad_options), as it drops IPv4 headers with
+ * malformed options.
  */
 static int parse_options(const uint8_t *opt, size_t n, struct tern_tcp_repr *r)
 {
-	size_t i = 0;
+	size_t pos = 0;
+	struct tern_opt o;
+	int rc;
 
-	while (i < n) {
-		uint8_t kind = opt[i];
-		if (kind == TERN_TCPOPT_EOL)
-			return 1;
-		if (kind == TERN_TCPOPT_NOP) {
-			i++;
-			continue;
-		}
-		if (n - i < 2)
-			return 0; /* no room for the length octet */
-		if (opt[i + 1] < 2 || opt[i + 1] > n - i)
-			return 0;
-		parse_option(kind, opt + i + 2, opt[i + 1], r);
-		i += opt[i + 1];
-	}
-	return 1;
+	while ((rc = tern_opt_next(opt, n, &pos, &o)) == TERN_OPT_NEXT)
+		parse_option(o.kind, o.data, o.len, r);
+	return rc == TERN_OPT_END;
 }
 
 enum tern_stat tern_tcp_parse(const uint8_t *buf, size_t len, tern_ip4_t src, tern_ip4_t dst,
