@@ -115,6 +115,11 @@
 	X(UDP_NO_PORT,           "udp",  "no_port",               DROP) \
 	X(UDP_RCVBUF_ERRORS,     "udp",  "receive_buffer_errors", DROP) \
 	X(UDP_NO_BROADCAST,      "udp",  "broadcast_not_allowed", DROP) \
+	/* TCP (RFC 9293 §3.1; the wire format, src/wire/tcp.c) */ \
+	X(TCP_SHORT,             "tcp",  "short_packet",          DROP) \
+	X(TCP_BAD_HLEN,          "tcp",  "bad_header_length",     DROP) \
+	X(TCP_BAD_CHECKSUM,      "tcp",  "bad_checksum",          DROP) \
+	X(TCP_BAD_OPTIONS,       "tcp",  "bad_options",           DROP) \
 	/* sockets */ \
 	X(SOCK_ERRORS_QUEUED,    "sock", "icmp_errors_reported",  COUNT) \
 	X(SOCK_RCV_MEMORY,       "sock", "rcv_memory_limit",      DROP)

@@ -56,46 +56,93 @@ static inline uint16_t swap16(uint16_t v)
 }
 
 /*
- * Sum the bytes in native word order. Bytes at even offsets from data are
- * the high half of a big-endian 16-bit word; after the final swap on a
- * little-endian host they are again (RFC 1071 §2(B)). The tail (< 8 bytes)
- * is zero-padded, which is also how an odd final byte is padded.
+ * Sum the bytes in native word order, copying them to dst on the way if dst
+ * is not NULL. Bytes at even offsets from src are the high half of a
+ * big-endian 16-bit word; after the final swap on a little-endian host they
+ * are again (RFC 1071 §2(B)). The tail (< 8 bytes) is zero-padded, which is
+ * also how an odd final byte is padded.
+ *
+ * Always inlined into its two callers, where dst is either the constant
+ * NULL (tern_csum_partial: the stores vanish) or a real pointer
+ * (tern_csum_copy: each word is loaded once, stored and added), so the sum
+ * and the copy share one loop without costing the plain sum anything.
  */
-static uint16_t sum_native(const uint8_t *p, size_t len)
+static inline __attribute__((always_inline)) uint16_t sum_native(uint8_t *dst, const uint8_t *p,
+								size_t len)
 {
 	uint64_t acc = 0;
 
 	while (len >= 32) {
-		acc = add_eac(acc, load64(p));
-		acc = add_eac(acc, load64(p + 8));
-		acc = add_eac(acc, load64(p + 16));
-		acc = add_eac(acc, load64(p + 24));
+		uint64_t w0 = load64(p), w1 = load64(p + 8), w2 = load64(p + 16), w3 = load64(p + 24);
+		if (dst) {
+			memcpy(dst, &w0, 8);
+			memcpy(dst + 8, &w1, 8);
+			memcpy(dst + 16, &w2, 8);
+			memcpy(dst + 24, &w3, 8);
+			dst += 32;
+		}
+		acc = add_eac(acc, w0);
+		acc = add_eac(acc, w1);
+		acc = add_eac(acc, w2);
+		acc = add_eac(acc, w3);
 		p += 32;
 		len -= 32;
 	}
 	while (len >= 8) {
-		acc = add_eac(acc, load64(p));
+		uint64_t w = load64(p);
+		if (dst) {
+			memcpy(dst, &w, 8);
+			dst += 8;
+		}
+		acc = add_eac(acc, w);
 		p += 8;
 		len -= 8;
 	}
 	if (len) {
 		uint8_t tail[8] = {0};
 		memcpy(tail, p, len);
+		if (dst)
+			memcpy(dst, tail, len);
 		acc = add_eac(acc, load64(tail));
 	}
 	return fold64(acc);
 }
 
-uint32_t tern_csum_partial(const void *data, size_t len, uint32_t sum)
+/* Add a folded native-order sum s into the caller's 32-bit partial, with
+ * end-around carry so that no carry is lost even if sum is near 2^32. */
+static uint32_t add_native(uint32_t sum, uint16_t s)
 {
-	uint16_t s = sum_native(data, len);
 	uint64_t total;
 
 	if (!CSUM_BIG_ENDIAN)
 		s = swap16(s);
-	/* Add into the caller's 32-bit partial with end-around carry so that
-	 * no carry is lost even if sum is near 2^32. */
 	total = (uint64_t)sum + s;
+	return (uint32_t)((total & 0xffffffffu) + (total >> 32));
+}
+
+uint32_t tern_csum_partial(const void *data, size_t len, uint32_t sum)
+{
+	return add_native(sum, sum_native(NULL, data, len));
+}
+
+uint32_t tern_csum_copy(void *dst, const void *src, size_t len, uint32_t sum)
+{
+	return add_native(sum, sum_native(dst, src, len));
+}
+
+/*
+ * RFC 1071 §2(B) again: a range that starts at an odd offset contributes
+ * each byte to the other half of its 16-bit word, so its sum, taken as if
+ * it started at an even offset, joins byte-swapped. Folding to 16 bits
+ * first keeps the swap exact (a 32-bit partial is only defined mod 0xffff).
+ */
+uint32_t tern_csum_join(uint32_t sum_a, size_t len_a, uint32_t sum_b)
+{
+	uint64_t total;
+
+	if (len_a & 1)
+		sum_b = swap16((uint16_t)~tern_csum_fold(sum_b));
+	total = (uint64_t)sum_a + sum_b;
 	return (uint32_t)((total & 0xffffffffu) + (total >> 32));
 }
 

@@ -5,8 +5,9 @@
  * tern_csum_partial() accumulates a 32-bit one's-complement partial sum of
  * a byte range (odd lengths padded with a zero byte); partial sums of
  * consecutive ranges may be added if every range but the last has even
- * length. tern_csum_fold() folds and complements to the 16-bit value that
- * goes on the wire (in host order; write it with wr16()).
+ * length (else see tern_csum_join). tern_csum_fold() folds and complements
+ * to the 16-bit value that goes on the wire (in host order; write it with
+ * wr16()).
  */
 #ifndef TERN_WIRE_CHECKSUM_H
 #define TERN_WIRE_CHECKSUM_H
@@ -17,6 +18,22 @@
 #include "tern/types.h"
 
 uint32_t tern_csum_partial(const void *data, size_t len, uint32_t sum);
+/*
+ * Copy len bytes from src to dst (which must not overlap) and return
+ * tern_csum_partial(src, len, sum), reading each byte once: the send path's
+ * one payload copy, with the checksum folded in. Any alignment of either
+ * pointer.
+ */
+uint32_t tern_csum_copy(void *dst, const void *src, size_t len, uint32_t sum);
+/*
+ * The partial sum of range A followed by range B, from their partial sums
+ * (each taken as tern_csum_partial(range, len, 0) or a sum continued from
+ * one). If A's length is even the sums simply add. If it is odd, B's bytes
+ * sit one position later in their 16-bit words than tern_csum_partial
+ * assumed, so B's sum joins byte-swapped (RFC 1071 §2(B)): a segment cut
+ * from a ring in two pieces sums as join(sum(p1), len1, sum(p2)).
+ */
+uint32_t tern_csum_join(uint32_t sum_a, size_t len_a, uint32_t sum_b);
 uint16_t tern_csum_fold(uint32_t sum);
 /* Checksum of one buffer: fold(partial(data, len, 0)). A buffer that
  * includes a correct checksum field sums to 0. */

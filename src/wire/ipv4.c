@@ -10,48 +10,32 @@
 #include "wire/ipv4.h"
 
 #include "wire/checksum.h"
-
-#define IP_OPT_EOL 0 /* end of option list */
-#define IP_OPT_NOP 1 /* no operation */
+#include "wire/options.h"
 
 #define IP_FLAG_RESERVED 0x8000
 
-/*
- * RFC 791 §3.1 "Options": an option is either a single octet (EOL, NOP)
- * or type, length, data where length counts all three and so is >= 2.
- * Every option must end inside the header. After EOL the rest is padding.
- */
+/* RFC 791 §3.1 "Options": well formed as wire/options.h walks them. */
 static int options_ok(const uint8_t *opt, size_t n)
 {
-	size_t i = 0;
+	size_t pos = 0;
+	struct tern_opt o;
+	int rc;
 
-	while (i < n) {
-		uint8_t type = opt[i];
-		if (type == IP_OPT_EOL)
-			return 1;
-		if (type == IP_OPT_NOP) {
-			i++;
-			continue;
-		}
-		if (n - i < 2)
-			return 0; /* no room for the length octet */
-		if (opt[i + 1] < 2 || opt[i + 1] > n - i)
-			return 0;
-		i += opt[i + 1];
-	}
-	return 1;
+	while ((rc = tern_opt_next(opt, n, &pos, &o)) == TERN_OPT_NEXT)
+		continue;
+	return rc == TERN_OPT_END;
 }
 
+/* Over options options_ok() has accepted; NOP and EOL are not options
+ * one asks for. */
 bool tern_ipv4_has_option(const struct tern_ipv4_repr *r, uint8_t type)
 {
-	const uint8_t *opt = r->options;
-	size_t i = 0, n = r->options ? r->options_len : 0;
-	/* The walk of options_ok(), over options it has accepted. */
-	while (i < n && opt[i] != IP_OPT_EOL) {
-		if (opt[i] == type)
+	size_t pos = 0, n = r->options ? r->options_len : 0;
+	struct tern_opt o;
+
+	while (tern_opt_next(r->options, n, &pos, &o) == TERN_OPT_NEXT)
+		if (o.kind == type)
 			return true;
-		i += opt[i] == IP_OPT_NOP ? 1 : opt[i + 1];
-	}
 	return false;
 }
 

@@ -1,7 +1,7 @@
 /*
  * wire/wire.h — conventions shared by every wire-format module.
  *
- * Each format (ethernet, arp, ipv4, icmp, udp, later tcp, dns, dhcp) has
+ * Each format (ethernet, arp, ipv4, icmp, udp, tcp, later dns, dhcp) has
  *   struct tern_<fmt>_repr           the validated, host-order fields;
  *   tern_<fmt>_parse(buf, len, ...)  validate untrusted bytes once; returns
  *                                    TERN_STAT_NONE (0) or the drop reason;

@@ -3,10 +3,11 @@
  * (src/wire/) and the address parsers (src/core/addr.c).
  *
  * The first input byte selects what runs on the rest:
- *   0 ethernet, 1 arp, 2 ipv4, 3 icmp, 4 udp (pseudo-header 10.0.0.1 >
- *   10.0.0.2), 5 the text parsers (ip4, prefix, mac);
- *   anything else: every packet parser on the rest, then the rest decoded
- *   as a frame, eth -> arp | ipv4 -> icmp | udp, as the stack would.
+ *   0 ethernet, 1 arp, 2 ipv4, 3 icmp, 4 udp, 6 tcp (both with the
+ *   pseudo-header 10.0.0.1 > 10.0.0.2), 5 the text parsers (ip4, prefix,
+ *   mac); anything else: every packet parser on the rest, then the rest
+ *   decoded as a frame, eth -> arp | ipv4 -> icmp | udp | tcp, as the
+ *   stack would.
  * Each parser runs with and without TERN_WIRE_NO_CSUM. A failure must be a
  * drop reason of the parser's own group and leave *out untouched; a
  * success must satisfy the repr's invariants, and emitting the repr and
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "wire/checksum.h"
 #include "tern/err.h"
 #include "tern/stats.h"
 #include "tern/types.h"
@@ -30,6 +32,7 @@
 #include "wire/ethernet.h"
 #include "wire/icmp.h"
 #include "wire/ipv4.h"
+#include "wire/tcp.h"
 #include "wire/udp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -42,8 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 		}                                                                   \
 	} while (0)
 
-#define UDP_SRC TERN_IP4(10, 0, 0, 1)
-#define UDP_DST TERN_IP4(10, 0, 0, 2)
+#define PSEUDO_SRC TERN_IP4(10, 0, 0, 1)
+#define PSEUDO_DST TERN_IP4(10, 0, 0, 2)
 
 /* A failed parse returns a drop reason of the right group and does not
  * touch *out (compared against a copy taken before the call). */
@@ -265,6 +268,84 @@ static void fuzz_udp(const uint8_t *buf, size_t len, tern_ip4_t src, tern_ip4_t 
 	udp_round_trip(&r, buf, src, dst, flags);
 }
 
+static void tcp_invariants(const struct tern_tcp_repr *r, const uint8_t *buf, size_t len)
+{
+	FUZZ_ASSERT(r->hlen >= TERN_TCP_HLEN && r->hlen <= TERN_TCP_MAX_HLEN && r->hlen % 4 == 0);
+	FUZZ_ASSERT(r->hlen <= len && r->payload == buf + r->hlen);
+	FUZZ_ASSERT(r->payload_len == len - r->hlen && r->csum == rd16(buf + 16));
+	FUZZ_ASSERT(r->wscale <= TERN_TCP_MAX_WSCALE && r->sack_count <= TERN_TCP_MAX_SACK);
+	FUZZ_ASSERT(!r->wscale_clamped || (r->has_wscale && r->wscale == TERN_TCP_MAX_WSCALE));
+	FUZZ_ASSERT(r->has_mss || r->mss == 0);
+	FUZZ_ASSERT(r->has_ts || (r->tsval == 0 && r->tsecr == 0));
+}
+
+/*
+ * Emit the repr with its payload (copied and summed with tern_csum_copy,
+ * as the send path will) and parse the result, checksum on: same fields,
+ * the options emit could fit (SACK blocks may be trimmed), same payload;
+ * the payload summed separately gives the same bytes. If the original's
+ * options were already in Linux's layout, the header is the original's
+ * but for the reserved bits (and the checksum, if that verified).
+ */
+static void tcp_round_trip(const struct tern_tcp_repr *r, const uint8_t *buf, tern_ip4_t src,
+			   tern_ip4_t dst, unsigned flags)
+{
+	size_t hlen = tern_tcp_hdr_len(r), n = hlen + r->payload_len;
+	uint8_t *q = malloc(n), *q2 = malloc(n);
+	struct tern_tcp_repr back;
+
+	FUZZ_ASSERT(hlen <= TERN_TCP_MAX_HLEN && hlen % 4 == 0);
+	memset(q, 0xa5, n);
+	uint32_t sum = tern_csum_copy(q + hlen, r->payload, r->payload_len, 0);
+	tern_tcp_emit(r, q, src, dst, r->payload_len, sum);
+	FUZZ_ASSERT(tern_tcp_parse(q, n, src, dst, 0, &back) == TERN_STAT_NONE);
+	tcp_invariants(&back, q, n);
+	FUZZ_ASSERT(back.hlen == hlen && back.payload_len == r->payload_len);
+	FUZZ_ASSERT(back.sport == r->sport && back.dport == r->dport);
+	FUZZ_ASSERT(back.seq == r->seq && back.ack == r->ack && back.flags == r->flags);
+	FUZZ_ASSERT(back.window == r->window && back.urgent == r->urgent);
+	FUZZ_ASSERT(back.has_mss == r->has_mss && back.mss == r->mss);
+	FUZZ_ASSERT(back.has_wscale == r->has_wscale && back.wscale == r->wscale);
+	FUZZ_ASSERT(!back.wscale_clamped && back.sack_perm == r->sack_perm);
+	FUZZ_ASSERT(back.has_ts == r->has_ts && back.tsval == r->tsval && back.tsecr == r->tsecr);
+	/* SACK blocks: the first ones, all that fit beside the others */
+	FUZZ_ASSERT(back.sack_count <= r->sack_count);
+	FUZZ_ASSERT(back.sack_count == r->sack_count || hlen + 8 > TERN_TCP_MAX_HLEN);
+	FUZZ_ASSERT(memcmp(back.sack, r->sack, back.sack_count * sizeof back.sack[0]) == 0);
+	FUZZ_ASSERT(memcmp(q + hlen, r->payload, r->payload_len) == 0);
+
+	memcpy(q2, q, n);
+	memset(q2, 0xa5, hlen);
+	tern_tcp_emit(r, q2, src, dst, r->payload_len, tern_csum_partial(r->payload, r->payload_len, 0));
+	FUZZ_ASSERT(memcmp(q2, q, n) == 0);
+
+	if (hlen == r->hlen && memcmp(q + TERN_TCP_HLEN, buf + TERN_TCP_HLEN, hlen - TERN_TCP_HLEN) == 0) {
+		FUZZ_ASSERT(memcmp(q, buf, 12) == 0 && q[12] == (buf[12] & 0xf0));
+		FUZZ_ASSERT(memcmp(q + 13, buf + 13, 3) == 0 && memcmp(q + 18, buf + 18, 2) == 0);
+		/* A verified field equals emit's unless it was 0xffff, which
+		 * verifies only where emit writes 0 (the folded sum is never 0). */
+		if (!(flags & TERN_WIRE_NO_CSUM) && (buf[12] & 0x0f) == 0 && r->csum != 0xffff)
+			FUZZ_ASSERT(back.csum == r->csum);
+	}
+	free(q2);
+	free(q);
+}
+
+static void fuzz_tcp(const uint8_t *buf, size_t len, tern_ip4_t src, tern_ip4_t dst, unsigned flags)
+{
+	struct tern_tcp_repr r, before;
+
+	memset(&r, 0x5a, sizeof r);
+	memset(&before, 0x5a, sizeof before);
+	enum tern_stat st = tern_tcp_parse(buf, len, src, dst, flags, &r);
+	if (st != TERN_STAT_NONE) {
+		check_failure(st, "tcp", &r, &before, sizeof r);
+		return;
+	}
+	tcp_invariants(&r, buf, len);
+	tcp_round_trip(&r, buf, src, dst, flags);
+}
+
 /* The text parsers: whatever parses must format back to the same text
  * (the parsers accept only the canonical form, bar hex case). */
 static void fuzz_text(const uint8_t *data, size_t size)
@@ -312,6 +393,8 @@ static void fuzz_frame(const uint8_t *buf, size_t len, unsigned flags)
 		fuzz_icmp(buf + ip.hlen, (size_t)ip.total_len - ip.hlen, flags);
 	else if (ip.proto == TERN_IPPROTO_UDP)
 		fuzz_udp(buf + ip.hlen, (size_t)ip.total_len - ip.hlen, ip.src, ip.dst, flags);
+	else if (ip.proto == TERN_IPPROTO_TCP)
+		fuzz_tcp(buf + ip.hlen, (size_t)ip.total_len - ip.hlen, ip.src, ip.dst, flags);
 }
 
 static void fuzz_all(const uint8_t *buf, size_t len, unsigned flags)
@@ -320,7 +403,8 @@ static void fuzz_all(const uint8_t *buf, size_t len, unsigned flags)
 	fuzz_arp(buf, len);
 	(void)fuzz_ipv4(buf, len, flags, NULL);
 	fuzz_icmp(buf, len, flags);
-	fuzz_udp(buf, len, UDP_SRC, UDP_DST, flags);
+	fuzz_udp(buf, len, PSEUDO_SRC, PSEUDO_DST, flags);
+	fuzz_tcp(buf, len, PSEUDO_SRC, PSEUDO_DST, flags);
 	fuzz_frame(buf, len, flags);
 }
 
@@ -353,7 +437,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_icmp(buf, len, flags);
 			break;
 		case 4:
-			fuzz_udp(buf, len, UDP_SRC, UDP_DST, flags);
+			fuzz_udp(buf, len, PSEUDO_SRC, PSEUDO_DST, flags);
+			break;
+		case 6:
+			fuzz_tcp(buf, len, PSEUDO_SRC, PSEUDO_DST, flags);
 			break;
 		default:
 			fuzz_all(buf, len, flags);

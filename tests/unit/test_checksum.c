@@ -270,4 +270,52 @@ TEST(update16_matches_recompute)
 	CHECK(minus_zero_hits >= 4000);
 }
 
+/*
+ * tern_csum_copy against memcpy + tern_csum_partial: every length 0..300,
+ * source and destination each at every alignment 0..7, both ending at the
+ * end of their allocations (ASan catches an over-read or over-write), the
+ * destination's neighbours untouched, and a random initial partial sum.
+ */
+TEST(copy_matches_memcpy_and_partial)
+{
+	uint64_t seed = 0xc0b1;
+	for (size_t len = 0; len <= 300; len++) {
+		for (size_t sa = 0; sa < 8; sa++) {
+			for (size_t da = 0; da < 8; da++) {
+				uint8_t *sbuf = malloc(sa + len + 1), *dbuf = malloc(da + len + 1);
+				uint8_t *src = sbuf + sa, *dst = dbuf + da;
+				rnd_fill(&seed, src, len);
+				memset(dbuf, 0xa5, da + len + 1);
+				if (len == 300 && sa == 0)
+					memset(src, 0xff, len); /* carries every word */
+				uint32_t init = (uint32_t)rnd_next(&seed);
+				uint32_t got = tern_csum_copy(dst, src, len, init);
+				CHECK_EQ(got, tern_csum_partial(src, len, init));
+				CHECK_MEM(dst, src, len);
+				for (size_t i = 0; i < da; i++)
+					CHECK_EQ(dbuf[i], 0xa5);
+				CHECK_EQ(dst[len], 0xa5);
+				free(dbuf);
+				free(sbuf);
+			}
+		}
+	}
+}
+
+/* Two pieces of a buffer cut anywhere, odd or even: their partial sums
+ * joined equal the sum of the whole (checksum.h, tern_csum_join). */
+TEST(join_at_any_cut)
+{
+	uint64_t seed = 1071;
+	uint8_t buf[301];
+	rnd_fill(&seed, buf, sizeof buf);
+	for (size_t cut = 0; cut <= sizeof buf; cut++) {
+		uint32_t init = (uint32_t)rnd_next(&seed);
+		uint32_t a = tern_csum_partial(buf, cut, init);
+		uint32_t b = tern_csum_copy((uint8_t[301]){0}, buf + cut, sizeof buf - cut, 0);
+		CHECK_EQ(tern_csum_fold(tern_csum_join(a, cut, b)),
+			 (uint16_t)~ref_sum(buf, sizeof buf, init));
+	}
+}
+
 TEST_MAIN()
