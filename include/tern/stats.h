@@ -46,6 +46,7 @@
 	X(ARP_QUEUE_MEMORY,      "arp",  "unresolved_memory_limit", DROP) \
 	X(ARP_UNRESOLVED,        "arp",  "unresolved_timeout",    DROP) \
 	X(ARP_CACHE_FULL,        "arp",  "cache_full",            DROP) \
+	X(ARP_EVICTED_UNRESOLVED,"arp",  "evicted_unresolved",    DROP) \
 	X(ARP_CONFLICT,          "arp",  "address_conflicts",     COUNT) \
 	X(ARP_UNSOLICITED,       "arp",  "unsolicited_ignored",   DROP) \
 	X(ARP_OVERRIDE_REFUSED,  "arp",  "override_refused",      DROP) \

@@ -206,8 +206,12 @@ static struct tern_arp_entry *entry_find(const struct tern_stack *s, int ifindex
 	return NULL;
 }
 
-/* A free slot, else the entry STALE longest, else, unless a peer's packet
- * asks for the slot, the REACHABLE entry confirmed longest ago. */
+/* A free slot, else the entry STALE longest; unless a peer's packet asks
+ * for the slot, else the oldest still INCOMPLETE (its waiting packets are
+ * dropped and counted), and only then the REACHABLE entry confirmed
+ * longest ago. A flood of destinations that never answer (replies to
+ * spoofed on-link sources) thus displaces itself, not a neighbour that
+ * proved itself. Static entries are never on these lists. */
 static struct tern_arp_entry *entry_slot(struct tern_stack *s, bool peer_asked)
 {
 	struct tern_arp_cache *c = &s->link->arp;
@@ -215,10 +219,17 @@ static struct tern_arp_entry *entry_slot(struct tern_stack *s, bool peer_asked)
 	if (i == -1)
 		i = c->lists[TERN_ARP_STALE].head;
 	if (i == -1 && !peer_asked)
+		i = c->lists[TERN_ARP_INCOMPLETE].head;
+	if (i == -1 && !peer_asked)
 		i = c->lists[TERN_ARP_REACHABLE].head;
 	if (i == -1)
 		return NULL;
 	struct tern_arp_entry *e = &c->entries[i];
+	if (e->state == TERN_ARP_INCOMPLETE) {
+		struct tern_pkt *p;
+		while ((p = queue_take(s, e)))
+			tern_drop(s, p, TERN_STAT_ARP_EVICTED_UNRESOLVED, TERN_LAYER_IP);
+	}
 	if (e->state != TERN_ARP_FREE)
 		entry_delete(s, e);
 	return e;

@@ -684,21 +684,29 @@ TEST(cache_full_evicts_oldest_resolved)
 	fx_finish(&fx);
 }
 
-TEST(cache_full_of_incomplete_drops_and_counts)
+/* A cache full of entries that never resolve (replies to spoofed on-link
+ * sources) gives up its oldest, whose waiting packets are counted, and
+ * never a neighbour that answered. */
+TEST(cache_full_of_incomplete_evicts_oldest_incomplete)
 {
 	struct fixture fx;
 	fx_config(&fx);
-	fx.cfg.arp_cache_size = 2;
+	fx.cfg.arp_cache_size = 3;
 	fx_host(&fx);
+	fx_learn(&fx, 0, 0, FX_IP_PEER, FX_MAC_PEER, FX_IP_US);
+	fx_clear_tx(&fx);
 	REQUIRE_EQ(send_to(&fx, A(10, 0, 0, 10), 1), 0);
 	REQUIRE_EQ(send_to(&fx, A(10, 0, 0, 11), 1), 0);
 	CHECK_EQ(fx.nframes, 2);
 	fx_clear_tx(&fx);
-	/* Entries still resolving are never evicted: the third is dropped,
-	 * counted once. */
 	REQUIRE_EQ(send_to(&fx, A(10, 0, 0, 12), 1), 0);
-	CHECK_EQ(fx.nframes, 0);
-	CHECK_EQ(fx_stat(&fx, "arp.cache_full"), 1);
+	CHECK_EQ(fx.nframes, 1); /* the third one's request */
+	CHECK_EQ(fx_stat(&fx, "arp.evicted_unresolved"), 1);
+	CHECK_EQ(fx_stat(&fx, "arp.cache_full"), 0);
+	struct tern_mac mac;
+	CHECK_EQ(tern_arp_lookup(fx.s, 1, A(10, 0, 0, 10), &mac), TERN_ENOENT);
+	CHECK_EQ(tern_arp_lookup(fx.s, 1, A(10, 0, 0, 11), &mac), TERN_EAGAIN);
+	CHECK_EQ(tern_arp_lookup(fx.s, 1, FX_IP_PEER, &mac), 0);
 	CHECK_EQ(tern_pkt_pool_in_use(&fx.s->pool), 2);
 	fx_finish(&fx);
 }
@@ -1213,22 +1221,26 @@ TEST(static_entries_survive_cache_full)
 	REQUIRE_EQ(tern_arp_add_static(fx.s, 0, FX_IP_PEER, &peer_mac), 0);
 	fx_learn(&fx, 0, 0, A(10, 0, 0, 10), fx_mac(0x10), FX_IP_US);
 	fx_learn(&fx, 0, TERN_MSEC(1), A(10, 0, 0, 11), fx_mac(0x11), FX_IP_US);
-	/* Our traffic evicts the learned entries, oldest first, never the
-	 * static one; then, with only INCOMPLETE and static entries, none. */
+	/* Our traffic to .12 evicts the learned entry confirmed longest ago;
+	 * then .13 and .14, with no STALE entry left, each evict the oldest
+	 * INCOMPLETE one (its datagram counted) rather than .11, which
+	 * answered. The static entry is never a candidate. */
 	for (uint8_t i = 12; i <= 14; i++)
 		REQUIRE_EQ(send_to(&fx, A(10, 0, 0, i), 1), 0);
 	struct tern_mac mac;
 	CHECK_EQ(tern_arp_lookup(fx.s, 1, A(10, 0, 0, 10), &mac), TERN_ENOENT);
-	CHECK_EQ(tern_arp_lookup(fx.s, 1, A(10, 0, 0, 11), &mac), TERN_ENOENT);
-	CHECK_EQ(tern_arp_lookup(fx.s, 1, A(10, 0, 0, 14), &mac), TERN_ENOENT);
-	CHECK_EQ(fx_stat(&fx, "arp.cache_full"), 1);
+	CHECK_EQ(tern_arp_lookup(fx.s, 1, A(10, 0, 0, 11), &mac), 0);
+	CHECK_EQ(tern_arp_lookup(fx.s, 1, A(10, 0, 0, 12), &mac), TERN_ENOENT);
+	CHECK_EQ(tern_arp_lookup(fx.s, 1, A(10, 0, 0, 13), &mac), TERN_ENOENT);
+	CHECK_EQ(tern_arp_lookup(fx.s, 1, A(10, 0, 0, 14), &mac), TERN_EAGAIN);
+	CHECK_EQ(fx_stat(&fx, "arp.evicted_unresolved"), 2);
+	CHECK_EQ(fx_stat(&fx, "arp.cache_full"), 0);
 	CHECK_CACHED(&fx, FX_IP_PEER, FX_MAC_PEER);
-	/* A static entry takes a learned one's place, but never an
-	 * unresolved one's. */
-	CHECK_EQ(tern_arp_add_static(fx.s, 0, A(10, 0, 0, 20), &gw_mac), TERN_ENOSPC);
-	fx_advance(&fx, TERN_SEC(10)); /* .12 and .13 fail and go */
+	/* An administrator's static entry takes the unresolved one's place. */
 	REQUIRE_EQ(tern_arp_add_static(fx.s, 0, A(10, 0, 0, 20), &gw_mac), 0);
+	CHECK_EQ(fx_stat(&fx, "arp.evicted_unresolved"), 3);
 	CHECK_CACHED(&fx, FX_IP_PEER, FX_MAC_PEER);
+	CHECK_CACHED(&fx, A(10, 0, 0, 20), FX_MAC_GW);
 	fx_finish(&fx);
 }
 
