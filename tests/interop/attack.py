@@ -20,7 +20,7 @@ import struct
 import sys
 import time
 
-from scapy.all import ARP, ICMP, IP, UDP, Ether, IPOption, Raw  # noqa: E402
+from scapy.all import ARP, ICMP, IP, UDP, Ether, Raw  # noqa: E402
 from scapy.all import raw as scapy_raw  # noqa: E402
 
 ETH_HLEN = 14
@@ -57,6 +57,18 @@ def patch_ip(frame, src=None, ident=None):
         f[ETH_HLEN + 12:ETH_HLEN + 16] = socket.inet_aton(src)
     if ident is not None:
         f[ETH_HLEN + 4:ETH_HLEN + 6] = struct.pack("!H", ident & 0xFFFF)
+    fix_ip_csum(f)
+    return bytes(f)
+
+
+def with_options(frame, opts):
+    """frame (Ethernet + a 20-byte IPv4 header) with opts (raw bytes, padded
+    to 4n with zeros, so End of Options) inserted as the IP options."""
+    opts = opts + b"\0" * (-len(opts) % 4)
+    f = bytearray(frame[:ETH_HLEN + 20] + opts + frame[ETH_HLEN + 20:])
+    f[ETH_HLEN] = 0x40 | ((20 + len(opts)) // 4)
+    tot = struct.unpack("!H", bytes(f[ETH_HLEN + 2:ETH_HLEN + 4]))[0] + len(opts)
+    f[ETH_HLEN + 2:ETH_HLEN + 4] = struct.pack("!H", tot)
     fix_ip_csum(f)
     return bytes(f)
 
@@ -174,64 +186,75 @@ class Forge:
     # ---- header and link-layer forgeries (each an echo request or UDP) ------
 
     def hdr(self):
-        """--count copies of the forgery named by --what."""
+        """--count copies of each forgery in the comma-separated --what; the
+        i-th (from 0) uses ICMP identifier --ident + i and, for UDP, source
+        port --sport + i, so each one's answer, if any, is told apart."""
         a = self.a
-        w = a.what
+        out = []
+        for i, w in enumerate(a.what.split(",")):
+            f = self.hdr_frame(w, a.ident + i, a.sport + i)
+            out += [f] * a.count
+        return out
+
+    def hdr_frame(self, w, ident, sport):
+        """One forgery: an echo request (identifier ident), or a UDP datagram
+        from port sport to --dport, broken as w says."""
+        a = self.a
         e = self.eth()
         frame = None
         if w == "lsrr":
-            opt = IPOption(b"\x83\x07\x04" + socket.inet_aton(a.tern_ip))
-            frame = e / self.echo(options=[opt, IPOption(b"\x00")])
+            frame = with_options(scapy_raw(e / self.echo(ident=ident)),
+                                 b"\x83\x07\x04" + socket.inet_aton(a.tern_ip))
         elif w == "ssrr":
-            opt = IPOption(b"\x89\x07\x04" + socket.inet_aton(a.tern_ip))
-            frame = e / self.echo(options=[opt, IPOption(b"\x00")])
+            frame = with_options(scapy_raw(e / self.echo(ident=ident)),
+                                 b"\x89\x07\x04" + socket.inet_aton(a.tern_ip))
         elif w == "eth-own-src":
-            frame = self.eth(src=a.tern_mac) / self.echo()
+            frame = self.eth(src=a.tern_mac) / self.echo(ident=ident, )
         elif w == "eth-zero-src":
-            frame = self.eth(src="00:00:00:00:00:00") / self.echo()
+            frame = self.eth(src="00:00:00:00:00:00") / self.echo(ident=ident, )
         elif w == "eth-mcast-src":
-            frame = self.eth(src="01:00:5e:00:00:01") / self.echo()
+            frame = self.eth(src="01:00:5e:00:00:01") / self.echo(ident=ident, )
         elif w == "eth-bcast-src":
-            frame = self.eth(src="ff:ff:ff:ff:ff:ff") / self.echo()
+            frame = self.eth(src="ff:ff:ff:ff:ff:ff") / self.echo(ident=ident, )
         elif w == "land":
-            frame = e / self.echo(src=a.tern_ip)
+            frame = e / self.echo(ident=ident, src=a.tern_ip)
         elif w.startswith("martian-"):
             src = {"zero": "0.0.0.0", "bcast": "255.255.255.255", "mcast": "224.0.0.5",
                    "classe": "240.0.0.1", "loopback": "127.0.0.1", "zeronet": "0.1.2.3"}[w[8:]]
-            frame = e / self.echo(src=src)
+            frame = e / self.echo(ident=ident, src=src)
         elif w == "ip-version":
-            frame = e / self.echo(version=6)
+            frame = e / self.echo(ident=ident, version=6)
         elif w == "ip-ihl-short":
-            frame = e / self.echo(ihl=4)
+            frame = e / self.echo(ident=ident, ihl=4)
         elif w == "ip-ihl-long":
-            frame = e / self.echo(ihl=15)  # 60-byte header in a 40-byte datagram
+            frame = e / self.echo(ident=ident, ihl=15)  # 60-byte header in a 40-byte datagram
             b = bytearray(scapy_raw(frame))
             b[ETH_HLEN + 2:ETH_HLEN + 4] = struct.pack("!H", 40)
             fix_ip_csum(b)
             frame = bytes(b[:ETH_HLEN + 40])
         elif w == "ip-len-short":
-            frame = e / self.echo(len=16)  # below the 20-byte header
+            frame = e / self.echo(ident=ident, len=16)  # below the 20-byte header
         elif w == "ip-len-long":
-            frame = e / self.echo(len=1400)  # beyond the frame
+            frame = e / self.echo(ident=ident, len=1400)  # beyond the frame
         elif w == "ip-checksum":
-            frame = e / self.echo(chksum=0x1234)
+            frame = e / self.echo(ident=ident, chksum=0x1234)
         elif w == "ip-options-len":
             # a Record Route option whose length runs past the header
-            frame = e / self.echo(options=[IPOption(b"\x07\x27\x04\x00")])
+            frame = with_options(scapy_raw(e / self.echo(ident=ident)), b"\x07\x27\x04\x00")
         elif w == "ip-options-len0":
-            frame = e / self.echo(options=[IPOption(b"\x44\x00\x00\x00")])  # length 0
+            frame = with_options(scapy_raw(e / self.echo(ident=ident)), b"\x44\x00\x00\x00")  # length 0
         elif w == "ip-ttl0":
-            frame = e / self.echo(ttl=0)
+            frame = e / self.echo(ident=ident, ttl=0)
         elif w == "icmp-checksum":
-            p = self.echo()
+            p = self.echo(ident=ident, )
             p[ICMP].chksum = 0x4321
             frame = e / p
         elif w == "icmp-short":
             frame = e / IP(src=a.atk_ip, dst=a.tern_ip, proto=1) / Raw(b"\x08\x00\xf7")
         elif w.startswith("udp-"):
-            u = UDP(sport=a.sport, dport=a.dport)
+            u = UDP(sport=sport, dport=a.dport)
             ip = IP(src=a.atk_ip, dst=a.tern_ip)
-            pay = Raw(b"forged-udp-%d" % a.ident)
+            pay = Raw(b"forged-udp-%d" % ident)
             if w == "udp-checksum":
                 u.chksum = 0x1111
             elif w == "udp-len-long":
@@ -244,23 +267,23 @@ class Forge:
                 raise SystemExit("unknown forgery %s" % w)
             frame = e / ip / u / pay
         elif w == "icmp-timestamp":
-            frame = e / IP(src=a.atk_ip, dst=a.tern_ip) / ICMP(type=13, id=a.ident, seq=1) / \
+            frame = e / IP(src=a.atk_ip, dst=a.tern_ip) / ICMP(type=13, id=ident, seq=1) / \
                 Raw(b"\0" * 12)
         elif w.startswith("icmp-type-"):
             t = int(w[10:])
-            quote = scapy_raw(IP(src=a.tern_ip, dst=a.atk_ip) / UDP(sport=a.sport, dport=a.dport))
+            quote = scapy_raw(IP(src=a.tern_ip, dst=a.atk_ip) / UDP(sport=sport, dport=a.dport))
             body = quote if t in (4,) else b"\0" * 8
             frame = e / IP(src=a.atk_ip, dst=a.tern_ip) / ICMP(type=t, code=0) / Raw(body)
         elif w in ("icmp-err-foreign-src", "icmp-err-no-port"):
             # a port unreachable quoting a UDP datagram tern did not send:
             # from another source, or from tern to a port it has no socket on
             qsrc = a.legit_ip if w == "icmp-err-foreign-src" else a.tern_ip
-            quote = scapy_raw(IP(src=qsrc, dst=a.atk_ip) / UDP(sport=a.sport, dport=a.dport) /
+            quote = scapy_raw(IP(src=qsrc, dst=a.atk_ip) / UDP(sport=sport, dport=a.dport) /
                               Raw(b"x" * 8))
             frame = e / IP(src=a.atk_ip, dst=a.tern_ip) / ICMP(type=3, code=3) / Raw(quote)
         else:
             raise SystemExit("unknown forgery %s" % w)
-        return [frame if isinstance(frame, bytes) else scapy_raw(frame)] * a.count
+        return frame if isinstance(frame, bytes) else scapy_raw(frame)
 
     # ---- floods -------------------------------------------------------------
 

@@ -97,6 +97,13 @@ attack_topology() {
 	veth_bridged "$NS_BR" br0 vl "$NS_LEGIT" eth0 "$LEGIT_MAC" "$LEGIT_IP/$PLEN"
 	veth_bridged "$NS_BR" br0 va "$NS_ATK" eth0 "$ATK_MAC" "$ATK_IP/$PLEN"
 	ip -n "$NS_BR" link set va type bridge_slave learning off || fail "learning off on va"
+	# With br_netfilter loaded, a bridge validates (and drops) malformed
+	# IPv4 headers before they reach tern: not in this namespace.
+	if [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]; then
+		ip netns exec "$NS_BR" sysctl -qw net.bridge.bridge-nf-call-iptables=0 \
+			net.bridge.bridge-nf-call-arptables=0 net.bridge.bridge-nf-call-ip6tables=0 \
+			>/dev/null || fail "bridge-nf-call-* off in $NS_BR"
+	fi
 	# The attacker's kernel answers no echo of tern's with an ICMP error
 	# of its own (it has no UDP socket on the ports attack.py uses).
 	ip netns exec "$NS_ATK" sysctl -qw net.ipv4.icmp_ratemask=0 >/dev/null ||
@@ -167,10 +174,14 @@ attack_host_stop() { host_stop "$H"; }
 
 # atk KIND ARGS... — attack.py KIND in the attacker namespace, bounded by
 # --seconds (default 10) and the run timeout; its line in ATK_OUT.
+# ATK_NS and ATK_IF send from elsewhere: a Linux bridge drops frames whose
+# Ethernet source is not a valid unicast address, so those are written
+# straight onto tern's TAP from the bridge's namespace (ATK_NS=$NS_BR
+# ATK_IF=tap0), as a hub would deliver them.
 atk() {
 	local kind=$1
 	shift
-	run_ns -t 40 "$NS_ATK" "$PY" "$ATTACK_PY" "$kind" --iface eth0 --mac "$ATK_MAC" \
+	run_ns -t 40 "${ATK_NS:-$NS_ATK}" "$PY" "$ATTACK_PY" "$kind" --iface "${ATK_IF:-eth0}" --mac "$ATK_MAC" \
 		--tern-mac "$TERN_MAC" --tern-ip "$TERN_IP" --atk-ip "$ATK_IP" --legit-ip "$LEGIT_IP" "$@"
 	assert_rc 0 "attack.py $kind $*"
 	ATK_OUT=$RUN_OUT
@@ -334,6 +345,10 @@ $MEM_OUT"
 }
 
 # ---- captures ----------------------------------------------------------------
+
+# from_tern — a display filter for frames tern sent (a capture file has
+# no direction; forged frames with tern's source MAC are addressed to it).
+from_tern() { echo "(eth.src == $TERN_MAC && !(eth.dst == $TERN_MAC))"; }
 
 # expect_no_frames PCAP FILTER WHAT — no frame of PCAP matches FILTER.
 expect_no_frames() {
