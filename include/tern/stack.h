@@ -39,15 +39,20 @@ struct tern_stack_config {
 	tern_time_t arp_retrans_time;    /* 1 s between requests */
 	unsigned arp_max_probes;         /* 3 requests, then unreachable */
 	unsigned arp_queue_len;          /* 101 packets held per unresolved address (Linux unres_qlen) */
+	size_t arp_queue_total_bytes;    /* 2 MiB held for all unresolved addresses together
+					  * (ICMP errors included); at most 1/8 of the pool */
 	unsigned arp_cache_size;         /* 1024 entries */
 	/* RFC 5227 probing, for addresses added with TERN_ADDR_PROBE */
 	tern_time_t dad_probe_wait;      /* PROBE_WAIT 1 s (random 0..1 s first) */
 	tern_time_t dad_probe_min, dad_probe_max; /* 1 s, 2 s */
 	unsigned dad_probe_num;          /* 3 */
 	tern_time_t dad_announce_wait;   /* ANNOUNCE_WAIT 2 s */
-	/* IPv4 reassembly (RFC 791; RFC 1122 §3.3.2) */
+	/* IPv4 reassembly (RFC 791; RFC 1122 §3.3.2). When a fragment would
+	 * take the datagrams being reassembled past the high mark, the oldest
+	 * are evicted down to the low mark (as Linux's ipfrag evictor did). */
 	tern_time_t reasm_timeout;       /* 30 s */
-	size_t reasm_mem_limit;          /* 4 MiB, as Linux ipfrag_high_thresh */
+	size_t reasm_high_thresh;        /* 4 MiB, as Linux ipfrag_high_thresh; at most 1/4 of the pool */
+	size_t reasm_low_thresh;         /* 3 MiB, as Linux ipfrag_low_thresh */
 	unsigned reasm_max_frags;        /* 64 fragments per datagram */
 	/* ICMP error rate limits (RFC 1812 §4.3.2.8), as Linux: a token
 	 * bucket for the whole host, then one per destination host; both
@@ -61,9 +66,19 @@ struct tern_stack_config {
 	bool icmp_echo_ignore_broadcasts; /* true, as Linux */
 	bool send_redirects;             /* true (routers only) */
 	bool accept_redirects;           /* true (hosts only) */
-	/* packet buffers */
-	unsigned pkt_pool_small;         /* 1024 buffers of one frame */
-	unsigned pkt_pool_large;         /* 64 buffers of 64 KiB (reassembly, big sends) */
+	unsigned redirect_routes_max;    /* 256 host routes learnt from redirects, then refused */
+	/* Memory. Packet buffers come from a pool of the stack's own that grows
+	 * on demand up to pkt_pool_max_bytes (buffers counted at their true
+	 * size: a frame's costs 2 KiB, a 64 KiB datagram's 64.25 KiB). Each
+	 * resource a remote peer can fill charges its own budget in it, capped
+	 * at a fixed share of the pool (reassembly 1/4, neighbour queues 1/8,
+	 * socket receive queues 1/2), so at least 1/8 stays for everything
+	 * else: however one budget is exhausted, frames are still received. */
+	size_t pkt_pool_max_bytes;       /* 32 MiB */
+	size_t pkt_pool_keep_bytes;      /* 1 MiB: free buffers beyond it go back to malloc
+					  * after about a second */
+	size_t sock_rcv_total_bytes;     /* 16 MiB in all sockets' receive queues together
+					  * (as Linux's udp_mem); each also within SO_RCVBUF */
 	/* Log sink for events a user should see (address conflicts). May be NULL. */
 	void (*log)(void *ctx, struct tern_stack *s, const char *msg);
 	void *log_ctx;
@@ -76,6 +91,23 @@ struct tern_stack *tern_stack_create(const struct tern_stack_config *cfg);
 void tern_stack_destroy(struct tern_stack *s);
 const char *tern_stack_name(const struct tern_stack *s);
 void tern_stack_set_forwarding(struct tern_stack *s, bool on);
+
+/* What the stack's memory holds now: the packet pool and each budget
+ * (see tern_stack_config), for tools and for tests that check memory
+ * returns to its resting size after an attack. */
+struct tern_mem_budget {
+	size_t used, limit, peak;
+};
+struct tern_stack_mem {
+	size_t pool_max, pool_made, pool_in_use, pool_peak; /* bytes */
+	struct tern_mem_budget reasm, neigh, sock_rx;
+	unsigned reasm_datagrams;     /* being reassembled */
+	unsigned neigh_entries;       /* in the ARP cache */
+	unsigned neigh_queued;        /* packets waiting for an address */
+};
+void tern_stack_mem_get(const struct tern_stack *s, struct tern_stack_mem *m);
+/* Print it as four lines: pool, reasm, neigh, sock_rx. */
+void tern_stack_mem_print(const struct tern_stack *s, FILE *f);
 
 /* ---- time ---------------------------------------------------------------- */
 

@@ -29,6 +29,8 @@
 	X(ETH_NOT_FOR_US,        "eth",  "other_host",            DROP) \
 	X(ETH_UNKNOWN_TYPE,      "eth",  "unknown_ethertype",     DROP) \
 	X(ETH_BAD_SRC,           "eth",  "bad_source_mac",        DROP) \
+	X(ETH_OWN_SRC,           "eth",  "own_source_mac",        DROP) \
+	X(ETH_ZERO_SRC,          "eth",  "zero_source_mac",       DROP) \
 	/* ARP (RFC 826, RFC 5227) */ \
 	X(ARP_IN,                "arp",  "in_packets",            COUNT) \
 	X(ARP_REQUESTS_SENT,     "arp",  "requests_sent",         COUNT) \
@@ -41,6 +43,7 @@
 	X(ARP_BAD_SENDER,        "arp",  "bad_sender_address",    DROP) \
 	X(ARP_NOT_FOR_US,        "arp",  "target_not_ours",       DROP) \
 	X(ARP_QUEUE_FULL,        "arp",  "unresolved_queue_full", DROP) \
+	X(ARP_QUEUE_MEMORY,      "arp",  "unresolved_memory_limit", DROP) \
 	X(ARP_UNRESOLVED,        "arp",  "unresolved_timeout",    DROP) \
 	X(ARP_CACHE_FULL,        "arp",  "cache_full",            DROP) \
 	X(ARP_CONFLICT,          "arp",  "address_conflicts",     COUNT) \
@@ -55,6 +58,7 @@
 	X(IP_BAD_CHECKSUM,       "ip",   "bad_checksum",          DROP) \
 	X(IP_BAD_TOTAL_LEN,      "ip",   "bad_total_length",      DROP) \
 	X(IP_BAD_OPTIONS,        "ip",   "bad_options",           DROP) \
+	X(IP_SOURCE_ROUTE,       "ip",   "source_route_denied",   DROP) \
 	X(IP_BAD_SRC,            "ip",   "martian_source",        DROP) \
 	X(IP_BAD_DST,            "ip",   "martian_destination",   DROP) \
 	X(IP_BAD_FRAG,           "ip",   "bad_fragment",          DROP) \
@@ -72,11 +76,13 @@
 	X(IP_REASM_TIMEOUT,      "ip",   "reasm_timeout",         DROP) \
 	X(IP_REASM_TOO_BIG,      "ip",   "reasm_too_big",         DROP) \
 	X(IP_REASM_MEMORY,       "ip",   "reasm_memory_limit",    DROP) \
+	X(IP_REASM_EVICTED,      "ip",   "reasm_evicted",         DROP) \
 	X(IP_REASM_TOO_MANY,     "ip",   "reasm_too_many_frags",  DROP) \
 	/* ICMP (RFC 792, 1122 3.2.2, 1812 4.3) */ \
 	X(ICMP_IN_MSGS,          "icmp", "in_msgs",               COUNT) \
 	X(ICMP_OUT_MSGS,         "icmp", "out_msgs",              COUNT) \
 	X(ICMP_IN_ECHOS,         "icmp", "in_echos",              COUNT) \
+	X(ICMP_IN_ECHO_REPS,     "icmp", "in_echo_reps",          COUNT) \
 	X(ICMP_OUT_ECHO_REPS,    "icmp", "out_echo_reps",         COUNT) \
 	X(ICMP_IN_ERRORS_MSGS,   "icmp", "in_error_msgs",         COUNT) \
 	X(ICMP_OUT_DEST_UNREACH, "icmp", "out_dest_unreachs",     COUNT) \
@@ -84,14 +90,18 @@
 	X(ICMP_OUT_REDIRECTS,    "icmp", "out_redirects",         COUNT) \
 	X(ICMP_SHORT,            "icmp", "short_packet",          DROP) \
 	X(ICMP_BAD_CHECKSUM,     "icmp", "bad_checksum",          DROP) \
-	X(ICMP_BAD_TYPE,         "icmp", "unknown_type",          DROP) \
+	X(ICMP_TYPE_IGNORED,     "icmp", "type_ignored",          DROP) \
+	X(ICMP_TIMESTAMP_IGNORED,"icmp", "timestamp_ignored",     DROP) \
+	X(ICMP_ERROR_NOT_OURS,   "icmp", "error_not_ours",        DROP) \
 	X(ICMP_BAD_CODE,         "icmp", "bad_code",              DROP) \
 	X(ICMP_BAD_QUOTE,        "icmp", "bad_quoted_header",     DROP) \
 	X(ICMP_BCAST_ECHO,       "icmp", "broadcast_echo_ignored",DROP) \
 	X(ICMP_RATELIMITED,      "icmp", "errors_ratelimited",    DROP) \
 	X(ICMP_RATELIMITED_HOST, "icmp", "errors_ratelimited_host", DROP) \
 	X(ICMP_REDIRECT_IGNORED, "icmp", "redirects_ignored",     DROP) \
+	X(ICMP_REDIRECT_TABLE_FULL, "icmp", "redirect_table_full", DROP) \
 	X(ICMP_ERROR_SUPPRESSED, "icmp", "errors_not_sent",       COUNT) \
+	X(ICMP_OUT_ERRORS,       "icmp", "out_errors",            DROP) \
 	/* UDP (RFC 768, 1122 4.1) */ \
 	X(UDP_IN_DATAGRAMS,      "udp",  "in_datagrams",          COUNT) \
 	X(UDP_OUT_DATAGRAMS,     "udp",  "out_datagrams",         COUNT) \
@@ -102,7 +112,8 @@
 	X(UDP_RCVBUF_ERRORS,     "udp",  "receive_buffer_errors", DROP) \
 	X(UDP_NO_BROADCAST,      "udp",  "broadcast_not_allowed", DROP) \
 	/* sockets */ \
-	X(SOCK_ERRORS_QUEUED,    "sock", "icmp_errors_reported",  COUNT)
+	X(SOCK_ERRORS_QUEUED,    "sock", "icmp_errors_reported",  COUNT) \
+	X(SOCK_RCV_MEMORY,       "sock", "rcv_memory_limit",      DROP)
 
 enum tern_stat_kind { TERN_STAT_COUNT_KIND, TERN_STAT_DROP_KIND };
 

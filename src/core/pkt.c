@@ -3,31 +3,43 @@
  *
  * The pkt header and its buffer come from one allocation, made the first
  * time the pool needs another buffer of that class and recycled on the
- * class's free list thereafter.
+ * class's free list thereafter, until a trim gives it back.
  */
 #include <stdlib.h>
 
 #include "core/pkt.h"
 
-void tern_pkt_pool_init(struct tern_pkt_pool *pool, unsigned max_small, unsigned max_large)
+void tern_pkt_pool_init(struct tern_pkt_pool *pool, size_t max_bytes)
 {
-	*pool = (struct tern_pkt_pool){.max_small = max_small, .max_large = max_large};
+	*pool = (struct tern_pkt_pool){.max_bytes = max_bytes};
 }
 
-static void free_list(struct tern_pkt *p)
+/* Free the first buffer of a free list; false if it is empty. */
+static bool release_one(struct tern_pkt_pool *pool, struct tern_pkt **list)
 {
-	while (p) {
-		struct tern_pkt *next = p->next;
-		free(p);
-		p = next;
-	}
+	struct tern_pkt *p = *list;
+	if (!p)
+		return false;
+	*list = p->next;
+	pool->made_bytes -= tern_pkt_truesize(p);
+	free(p);
+	return true;
 }
 
 void tern_pkt_pool_fini(struct tern_pkt_pool *pool)
 {
-	free_list(pool->free_small);
-	free_list(pool->free_large);
-	pool->free_small = pool->free_large = NULL;
+	while (release_one(pool, &pool->free_small) || release_one(pool, &pool->free_large))
+		;
+}
+
+void tern_pkt_pool_trim(struct tern_pkt_pool *pool, size_t keep_bytes)
+{
+	if (keep_bytes < pool->recent_peak_bytes)
+		keep_bytes = pool->recent_peak_bytes;
+	pool->recent_peak_bytes = pool->in_use_bytes;
+	while (pool->made_bytes > keep_bytes &&
+	       (release_one(pool, &pool->free_large) || release_one(pool, &pool->free_small)))
+		;
 }
 
 unsigned tern_pkt_pool_in_use(const struct tern_pkt_pool *pool)
@@ -35,14 +47,22 @@ unsigned tern_pkt_pool_in_use(const struct tern_pkt_pool *pool)
 	return pool->in_use;
 }
 
-static struct tern_pkt *make(uint32_t cap, uint8_t large)
+/* A new buffer of capacity cap, if the pool may grow by its true size
+ * (giving back free buffers of the other class to make room). */
+static struct tern_pkt *make(struct tern_pkt_pool *pool, uint32_t cap, uint8_t large)
 {
-	struct tern_pkt *p = malloc(sizeof(*p) + cap);
+	size_t size = TERN_PKT_TRUESIZE(cap);
+	struct tern_pkt **other = large ? &pool->free_small : &pool->free_large;
+	while (pool->made_bytes + size > pool->max_bytes)
+		if (!release_one(pool, other))
+			return NULL;
+	struct tern_pkt *p = malloc(size);
 	if (!p)
 		return NULL;
 	p->buf = (uint8_t *)(p + 1);
 	p->cap = cap;
 	p->large = large;
+	pool->made_bytes += size;
 	return p;
 }
 
@@ -53,14 +73,14 @@ struct tern_pkt *tern_pkt_alloc(struct tern_pkt_pool *pool, size_t data_len)
 		p = pool->free_small;
 		if (p)
 			pool->free_small = p->next;
-		else if (pool->made_small < pool->max_small && (p = make(TERN_PKT_SMALL_CAP, 0)))
-			pool->made_small++;
+		else
+			p = make(pool, TERN_PKT_SMALL_CAP, 0);
 	} else if (data_len <= TERN_PKT_LARGE_DATA) {
 		p = pool->free_large;
 		if (p)
 			pool->free_large = p->next;
-		else if (pool->made_large < pool->max_large && (p = make(TERN_PKT_LARGE_CAP, 1)))
-			pool->made_large++;
+		else
+			p = make(pool, TERN_PKT_LARGE_CAP, 1);
 	} else {
 		return NULL;
 	}
@@ -71,8 +91,15 @@ struct tern_pkt *tern_pkt_alloc(struct tern_pkt_pool *pool, size_t data_len)
 	p->len = 0;
 	p->ifindex = -1;
 	p->l2_type = TERN_PKT_L2_UNICAST;
+	p->icmp_out = 0;
 	p->next_hop = 0;
 	pool->in_use++;
+	pool->in_use_bytes += tern_pkt_truesize(p);
+	if (pool->in_use_bytes > pool->recent_peak_bytes) {
+		pool->recent_peak_bytes = pool->in_use_bytes;
+		if (pool->in_use_bytes > pool->peak_bytes)
+			pool->peak_bytes = pool->in_use_bytes;
+	}
 	return p;
 }
 
@@ -84,6 +111,7 @@ void tern_pkt_free(struct tern_pkt_pool *pool, struct tern_pkt *p)
 	p->next = *list;
 	*list = p;
 	pool->in_use--;
+	pool->in_use_bytes -= tern_pkt_truesize(p);
 }
 
 void tern_pkt_queue_purge(struct tern_pkt_pool *pool, struct tern_pkt_queue *q)

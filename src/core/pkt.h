@@ -5,9 +5,13 @@
  *   small — one frame (up to TERN_PKT_SMALL_DATA bytes of data);
  *   large — a whole IP datagram up to 65535 bytes plus link header
  *           (reassembly results, big local sends before fragmentation).
- * Buffers are malloc'd once when a pool first grows and then recycled, so
- * the hot path never mallocs. Every test ends with tern_pkt_pool_in_use()
- * back to zero.
+ * Buffers are malloc'd when the pool first needs them and then recycled, so
+ * the hot path never mallocs. The pool grows on demand up to max_bytes of
+ * buffers made (free or in use, counted at their true size); past that an
+ * allocation of one class may release a free buffer of the other class to
+ * make room, and only then fails. tern_pkt_pool_trim() returns free
+ * buffers to malloc down to a resting size. Every test ends with
+ * tern_pkt_pool_in_use() back to zero.
  *
  * Invariant: head + len <= cap. push/pull/put/trim are bounds-checked and
  * return NULL (or an error) rather than overrun.
@@ -39,17 +43,34 @@ struct tern_pkt {
 	int16_t ifindex;        /* interface it arrived on; -1 if local */
 	uint8_t large;          /* size class */
 	uint8_t l2_type;        /* TERN_PKT_L2_* */
+	uint8_t icmp_out;       /* 1 + the type of an ICMP message this host made: counted
+				 * as sent when it leaves, as an out error if dropped */
 	tern_ip4_t next_hop;    /* set by IP output for the link layer */
 };
 
 struct tern_pkt_pool {
 	struct tern_pkt *free_small, *free_large;
-	unsigned max_small, max_large;     /* limits on buffers ever made */
-	unsigned made_small, made_large;
+	size_t max_bytes;        /* limit on buffers made, at true size */
+	size_t made_bytes;       /* buffers that exist, free or in use */
+	size_t in_use_bytes, peak_bytes;
+	size_t recent_peak_bytes;  /* highest in_use_bytes since the last trim */
 	unsigned in_use;
 };
 
-void tern_pkt_pool_init(struct tern_pkt_pool *pool, unsigned max_small, unsigned max_large);
+/* A buffer's true size: what holding it costs (like Linux's skb
+ * truesize). Budgets charge this, never the payload length. */
+#define TERN_PKT_TRUESIZE(cap) (sizeof(struct tern_pkt) + (size_t)(cap))
+static inline size_t tern_pkt_truesize(const struct tern_pkt *p)
+{
+	return TERN_PKT_TRUESIZE(p->cap);
+}
+
+void tern_pkt_pool_init(struct tern_pkt_pool *pool, size_t max_bytes);
+/* Return free buffers to malloc until at most max(keep_bytes, the most in
+ * use since the last trim) are made: a pool trimmed every second keeps what
+ * a steady load needs and settles at keep_bytes one idle second after a
+ * burst. Buffers in use stay, of course. */
+void tern_pkt_pool_trim(struct tern_pkt_pool *pool, size_t keep_bytes);
 /* Frees every buffer on the free lists. Buffers still in use leak: callers
  * free them first (tern_stack_destroy does). */
 void tern_pkt_pool_fini(struct tern_pkt_pool *pool);

@@ -25,6 +25,7 @@ void tern_stack_config_init(struct tern_stack_config *c)
 		.arp_retrans_time = TERN_SEC(1),
 		.arp_max_probes = 3,
 		.arp_queue_len = 101, /* Linux unres_qlen */
+		.arp_queue_total_bytes = 2u << 20,
 		.arp_cache_size = 1024,
 		.dad_probe_wait = TERN_SEC(1),
 		.dad_probe_min = TERN_SEC(1),
@@ -32,7 +33,8 @@ void tern_stack_config_init(struct tern_stack_config *c)
 		.dad_probe_num = 3,
 		.dad_announce_wait = TERN_SEC(2),
 		.reasm_timeout = TERN_SEC(30),
-		.reasm_mem_limit = 4u << 20,
+		.reasm_high_thresh = 4u << 20,
+		.reasm_low_thresh = 3u << 20,
 		.reasm_max_frags = 64,
 		.icmp_ratelimit_per_sec = 1000,
 		.icmp_ratelimit_burst = 50,
@@ -41,8 +43,10 @@ void tern_stack_config_init(struct tern_stack_config *c)
 		.icmp_echo_ignore_broadcasts = true,
 		.send_redirects = true,
 		.accept_redirects = true,
-		.pkt_pool_small = 1024,
-		.pkt_pool_large = 64,
+		.redirect_routes_max = 256,
+		.pkt_pool_max_bytes = 32u << 20,
+		.pkt_pool_keep_bytes = 1u << 20,
+		.sock_rcv_total_bytes = 16u << 20,
 	};
 }
 
@@ -59,6 +63,34 @@ static void add_loopback(struct tern_stack *s)
 	tern_stack_addr_add(s, TERN_IFINDEX_LOOPBACK, TERN_IP4(127, 0, 0, 1), 8, 0);
 }
 
+static size_t at_most(size_t v, size_t cap)
+{
+	return v < cap ? v : cap;
+}
+
+/* Each budget gets what the configuration asks, within its share of the
+ * pool (tern/stack.h); the shares leave 1/8 of the pool to no budget. */
+static void budgets_init(struct tern_stack *s)
+{
+	const struct tern_stack_config *c = &s->cfg;
+	size_t pool = c->pkt_pool_max_bytes;
+	s->budget.reasm.limit = at_most(c->reasm_high_thresh, pool / 4);
+	s->cfg.reasm_high_thresh = s->budget.reasm.limit;
+	s->cfg.reasm_low_thresh = at_most(c->reasm_low_thresh, s->cfg.reasm_high_thresh);
+	s->budget.neigh.limit = at_most(c->arp_queue_total_bytes, pool / 8);
+	s->budget.sock_rx.limit = at_most(c->sock_rcv_total_bytes, pool / 2);
+}
+
+/* Give free buffers back to malloc, once a second while the pool is
+ * bigger than its resting size (core/pkt.c keeps what the last second
+ * needed). */
+static void pool_trim_timer(struct tern_stack *s, struct tern_timer *t, tern_time_t now)
+{
+	tern_pkt_pool_trim(&s->pool, s->cfg.pkt_pool_keep_bytes);
+	if (s->pool.made_bytes > s->cfg.pkt_pool_keep_bytes)
+		tern_timer_arm(s, t, now + TERN_SEC(1));
+}
+
 struct tern_stack *tern_stack_create(const struct tern_stack_config *cfg)
 {
 	struct tern_stack *s = calloc(1, sizeof(*s));
@@ -71,10 +103,13 @@ struct tern_stack *tern_stack_create(const struct tern_stack_config *cfg)
 	snprintf(s->name, sizeof(s->name), "%s", s->cfg.name ? s->cfg.name : "host");
 	s->cfg.name = s->name;
 	tern_rng_seed(&s->rng, s->cfg.seed);
-	tern_pkt_pool_init(&s->pool, s->cfg.pkt_pool_small, s->cfg.pkt_pool_large);
+	tern_pkt_pool_init(&s->pool, s->cfg.pkt_pool_max_bytes);
 	tern_timer_heap_init(&s->timers);
+	tern_timer_init(&s->pool_trim, pool_trim_timer);
+	budgets_init(s);
 	s->ip_id = (uint16_t)tern_rng_next(&s->rng);
 	s->icmp_tokens_milli = (uint64_t)s->cfg.icmp_ratelimit_burst * 1000;
+	tern_reasm_init(s);
 	if (tern_arp_init(s) < 0) {
 		tern_stack_destroy(s);
 		return NULL;
@@ -174,6 +209,8 @@ struct tern_pkt *tern_stack_pkt_alloc(struct tern_stack *s, size_t data_len)
 	struct tern_pkt *p = tern_pkt_alloc(&s->pool, data_len);
 	if (!p)
 		tern_stat_inc(s, TERN_STAT_PKT_NOBUFS);
+	else if (s->pool.made_bytes > s->cfg.pkt_pool_keep_bytes && !tern_timer_armed(&s->pool_trim))
+		tern_timer_arm(s, &s->pool_trim, s->now + TERN_SEC(1));
 	return p;
 }
 
@@ -204,6 +241,8 @@ void tern_drop(struct tern_stack *s, struct tern_pkt *pkt, enum tern_stat reason
 {
 	tern_stat_inc(s, reason);
 	if (pkt) {
+		if (pkt->icmp_out)
+			tern_icmp_sent(s, pkt, false);
 		tern_trace_emit(s, TERN_TRACE_DROP, layer, pkt->ifindex, tern_pkt_data(pkt), pkt->len,
 				reason);
 		tern_pkt_free(&s->pool, pkt);
@@ -265,6 +304,43 @@ void tern_stack_stats_print(const struct tern_stack *s, FILE *f, bool nonzero_on
 		fprintf(f, "    %-26s %llu%s\n", tern_stat_name(st), (unsigned long long)s->stats[st],
 			tern_stat_is_drop(st) ? " (dropped)" : "");
 	}
+}
+
+/* ---- memory ---- */
+
+static struct tern_mem_budget mem_budget(const struct tern_budget *b)
+{
+	return (struct tern_mem_budget){b->used, b->limit, b->peak};
+}
+
+void tern_stack_mem_get(const struct tern_stack *s, struct tern_stack_mem *m)
+{
+	*m = (struct tern_stack_mem){
+		.pool_max = s->pool.max_bytes,
+		.pool_made = s->pool.made_bytes,
+		.pool_in_use = s->pool.in_use_bytes,
+		.pool_peak = s->pool.peak_bytes,
+		.reasm = mem_budget(&s->budget.reasm),
+		.neigh = mem_budget(&s->budget.neigh),
+		.sock_rx = mem_budget(&s->budget.sock_rx),
+		.reasm_datagrams = s->reasm.count,
+		.neigh_entries = tern_arp_entries(s),
+		.neigh_queued = (unsigned)tern_arp_queued(s),
+	};
+}
+
+void tern_stack_mem_print(const struct tern_stack *s, FILE *f)
+{
+	struct tern_stack_mem m;
+	tern_stack_mem_get(s, &m);
+	fprintf(f, "pool: max %zu made %zu in_use %zu peak %zu\n", m.pool_max, m.pool_made,
+		m.pool_in_use, m.pool_peak);
+	fprintf(f, "reasm: used %zu limit %zu peak %zu datagrams %u\n", m.reasm.used, m.reasm.limit,
+		m.reasm.peak, m.reasm_datagrams);
+	fprintf(f, "neigh: used %zu limit %zu peak %zu entries %u queued %u\n", m.neigh.used,
+		m.neigh.limit, m.neigh.peak, m.neigh_entries, m.neigh_queued);
+	fprintf(f, "sock_rx: used %zu limit %zu peak %zu\n", m.sock_rx.used, m.sock_rx.limit,
+		m.sock_rx.peak);
 }
 
 /* ---- interfaces ---- */
@@ -508,9 +584,14 @@ void tern_icmp_unlisten(struct tern_stack *s, int handle)
 		s->icmp_listeners[handle].fn = NULL;
 }
 
-void tern_icmp_notify(struct tern_stack *s, const struct tern_icmp_msg *m, tern_time_t now)
+unsigned tern_icmp_notify(struct tern_stack *s, const struct tern_icmp_msg *m, tern_time_t now)
 {
-	for (int i = 0; i < TERN_MAX_ICMP_LISTENERS; i++)
-		if (s->icmp_listeners[i].fn)
+	unsigned n = 0;
+	for (int i = 0; i < TERN_MAX_ICMP_LISTENERS; i++) {
+		if (s->icmp_listeners[i].fn) {
 			s->icmp_listeners[i].fn(s->icmp_listeners[i].ctx, s, m, now);
+			n++;
+		}
+	}
+	return n;
 }

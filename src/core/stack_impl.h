@@ -10,6 +10,7 @@
 #ifndef TERN_CORE_STACK_IMPL_H
 #define TERN_CORE_STACK_IMPL_H
 
+#include "core/budget.h"
 #include "core/pkt.h"
 #include "core/rng.h"
 #include "core/timer.h"
@@ -54,6 +55,14 @@ struct tern_stack {
 	tern_time_t now;
 	struct tern_rng rng;
 	struct tern_pkt_pool pool;
+	struct tern_timer pool_trim;   /* gives free buffers back (pkt_pool_keep_bytes) */
+	/* What remote peers can fill, each within its share of the pool
+	 * (core/budget.h; limits set at creation from the configuration). */
+	struct {
+		struct tern_budget reasm;    /* fragments held for reassembly */
+		struct tern_budget neigh;    /* packets waiting for ARP */
+		struct tern_budget sock_rx;  /* all sockets' receive queues */
+	} budget;
 	struct tern_timer_heap timers;
 	uint64_t stats[TERN_STAT__COUNT];
 
@@ -122,10 +131,7 @@ struct tern_pkt *tern_stack_pkt_alloc(struct tern_stack *s, size_t data_len);
 /* A copy of pkt's data in a new buffer, with its ifindex and l2_type
  * (one datagram delivered twice: broadcast loop-back, one per socket). */
 struct tern_pkt *tern_stack_pkt_clone(struct tern_stack *s, const struct tern_pkt *pkt);
-static inline void tern_stack_pkt_free(struct tern_stack *s, struct tern_pkt *p)
-{
-	tern_pkt_free(&s->pool, p);
-}
+
 
 /* Write a message to the configured log sink (and nowhere else). */
 void tern_stack_logf(struct tern_stack *s, const char *fmt, ...)
@@ -139,14 +145,29 @@ bool tern_ip4_is_our_broadcast(const struct tern_stack *s, tern_ip4_t dst);
 /* A usable address on the interface, preferring one on dst's subnet. */
 tern_ip4_t tern_iface_pick_src(const struct tern_iface *ifc, tern_ip4_t dst);
 
+/* An ICMP message this host made (pkt->icmp_out set) leaves (sent) or is
+ * dropped on its way out (not sent): count it once, as icmp.out_msgs and
+ * its type's counter, or as icmp.out_errors (net/icmp.c). */
+void tern_icmp_sent(struct tern_stack *s, struct tern_pkt *pkt, bool sent);
+
+/* Give a buffer back. An ICMP message of ours freed unsent counts so. */
+static inline void tern_stack_pkt_free(struct tern_stack *s, struct tern_pkt *p)
+{
+	if (p && p->icmp_out)
+		tern_icmp_sent(s, p, false);
+	tern_pkt_free(&s->pool, p);
+}
+
 /* Deliver an ICMP message to listeners (net/icmp.c calls it). */
-void tern_icmp_notify(struct tern_stack *s, const struct tern_icmp_msg *m, tern_time_t now);
+/* Returns how many listeners heard it. */
+unsigned tern_icmp_notify(struct tern_stack *s, const struct tern_icmp_msg *m, tern_time_t now);
 
 /* Transport input hooks (transport/). pkt data at the transport header,
  * consumed. */
 void tern_udp_input(struct tern_stack *s, struct tern_pkt *pkt, const struct tern_ipv4_repr *ip,
 		    tern_time_t now);
-/* An ICMP error about a datagram we sent with this protocol. */
-void tern_udp_icmp_error(struct tern_stack *s, const struct tern_icmp_msg *m, tern_time_t now);
+/* An ICMP error about a datagram we sent with this protocol. False if no
+ * socket sent it. */
+bool tern_udp_icmp_error(struct tern_stack *s, const struct tern_icmp_msg *m, tern_time_t now);
 
 #endif

@@ -52,6 +52,17 @@ int tern_arp_init(struct tern_stack *s)
 	return 0;
 }
 
+/* The oldest packet waiting on e, uncharged from the neighbour budget. */
+static struct tern_pkt *queue_take(struct tern_stack *s, struct tern_arp_entry *e)
+{
+	struct tern_pkt *p = tern_pkt_dequeue(&e->queue);
+	if (p) {
+		tern_budget_uncharge(&s->budget.neigh, tern_pkt_truesize(p));
+		s->arp.queued--;
+	}
+	return p;
+}
+
 static void entry_delete(struct tern_stack *s, struct tern_arp_entry *e)
 {
 	struct tern_arp_cache *c = &s->arp;
@@ -62,8 +73,11 @@ static void entry_delete(struct tern_stack *s, struct tern_arp_entry *e)
 	if (*link == idx)
 		*link = e->hash_next;
 	tern_timer_cancel(s, &e->timer);
-	tern_pkt_queue_purge(&s->pool, &e->queue);
+	struct tern_pkt *p;
+	while ((p = queue_take(s, e)))
+		tern_stack_pkt_free(s, p);
 	e->state = TERN_ARP_FREE;
+	c->used--;
 }
 
 void tern_arp_fini(struct tern_stack *s)
@@ -79,12 +93,12 @@ void tern_arp_fini(struct tern_stack *s)
 
 size_t tern_arp_queued(const struct tern_stack *s)
 {
-	const struct tern_arp_cache *c = &s->arp;
-	size_t n = 0;
-	for (uint32_t i = 0; i < c->size; i++)
-		if (c->entries[i].state != TERN_ARP_FREE)
-			n += c->entries[i].queue.len;
-	return n;
+	return s->arp.queued;
+}
+
+unsigned tern_arp_entries(const struct tern_stack *s)
+{
+	return s->arp.used;
 }
 
 static struct tern_arp_entry *entry_find(const struct tern_stack *s, int ifindex, tern_ip4_t ip)
@@ -125,6 +139,7 @@ static struct tern_arp_entry *entry_create(struct tern_stack *s, int ifindex, te
 	e->confirmed = 0;
 	e->queue = (struct tern_pkt_queue){0};
 	e->state = TERN_ARP_INCOMPLETE;
+	c->used++;
 	uint32_t b = bucket_of(c, ifindex, ip);
 	e->hash_next = c->buckets[b];
 	c->buckets[b] = (int32_t)(e - c->entries);
@@ -192,7 +207,7 @@ static void confirm(struct tern_stack *s, struct tern_arp_entry *e, const struct
 	tern_timer_arm(s, &e->timer, now + s->cfg.arp_reachable_time);
 	struct tern_iface *ifc = tern_iface_get(s, e->ifindex);
 	struct tern_pkt *pkt;
-	while ((pkt = tern_pkt_dequeue(&e->queue))) {
+	while ((pkt = queue_take(s, e))) {
 		if (ifc)
 			tern_eth_output(s, ifc, pkt, &e->mac, TERN_ETHERTYPE_IPV4, now);
 		else
@@ -205,7 +220,7 @@ static void confirm(struct tern_stack *s, struct tern_arp_entry *e, const struct
 static void resolution_failed(struct tern_stack *s, struct tern_arp_entry *e, tern_time_t now)
 {
 	struct tern_pkt *pkt;
-	while ((pkt = tern_pkt_dequeue(&e->queue))) {
+	while ((pkt = queue_take(s, e))) {
 		tern_icmp_send_error(s, pkt, 3, 1, 0, now);
 		tern_drop(s, pkt, TERN_STAT_ARP_UNRESOLVED, TERN_LAYER_IP);
 	}
@@ -235,15 +250,22 @@ static void entry_timer(struct tern_stack *s, struct tern_timer *t, tern_time_t 
 	}
 }
 
+/* Hold pkt until e resolves. Two bounds: arp_queue_len per address (the
+ * oldest waiting datagram makes room, as Linux), and the neighbour budget
+ * over all addresses, which refuses the newcomer: one flood of
+ * unresolvable destinations cannot take the pool. */
 static void enqueue(struct tern_stack *s, struct tern_arp_entry *e, struct tern_pkt *pkt)
 {
-	/* Bounded: the oldest waiting datagram makes room (as Linux). */
+	if (!s->cfg.arp_queue_len)
+		return tern_drop(s, pkt, TERN_STAT_ARP_QUEUE_FULL, TERN_LAYER_IP);
 	if (e->queue.len >= s->cfg.arp_queue_len)
-		tern_drop(s, tern_pkt_dequeue(&e->queue), TERN_STAT_ARP_QUEUE_FULL, TERN_LAYER_IP);
-	if (s->cfg.arp_queue_len)
-		tern_pkt_enqueue(&e->queue, pkt);
-	else
-		tern_drop(s, pkt, TERN_STAT_ARP_QUEUE_FULL, TERN_LAYER_IP);
+		tern_drop(s, queue_take(s, e), TERN_STAT_ARP_QUEUE_FULL, TERN_LAYER_IP);
+	size_t size = tern_pkt_truesize(pkt);
+	if (!tern_budget_fits(&s->budget.neigh, size))
+		return tern_drop(s, pkt, TERN_STAT_ARP_QUEUE_MEMORY, TERN_LAYER_IP);
+	tern_budget_charge(&s->budget.neigh, size);
+	tern_pkt_enqueue(&e->queue, pkt);
+	s->arp.queued++;
 }
 
 static void multicast_mac(tern_ip4_t group, struct tern_mac *mac)

@@ -42,6 +42,8 @@ struct tern_arp_cache {
 	struct tern_arp_entry *entries;
 	int32_t *buckets;
 	uint32_t size, nbuckets;
+	uint32_t used;     /* entries not FREE */
+	uint32_t queued;   /* packets waiting, over all entries */
 };
 
 int tern_arp_init(struct tern_stack *s);
@@ -60,9 +62,10 @@ void tern_arp_announce(struct tern_stack *s, struct tern_iface *ifc, tern_ip4_t 
 /* Begin RFC 5227 probing for a tentative address. */
 void tern_arp_probe_start(struct tern_stack *s, struct tern_iface *ifc, struct tern_ifaddr *ia,
 			  tern_time_t now);
-/* Forget every entry on an interface (address removed, link down). */
 /* Datagrams queued on unresolved entries, over the whole cache. */
 size_t tern_arp_queued(const struct tern_stack *s);
+/* Entries in use (any state but free). */
+unsigned tern_arp_entries(const struct tern_stack *s);
 /* For tests and tools: the cached MAC of ip on ifindex (0, or TERN_ENOENT
  * / TERN_EAGAIN while incomplete). */
 int tern_arp_lookup(const struct tern_stack *s, int ifindex, tern_ip4_t ip, struct tern_mac *mac);

@@ -17,9 +17,16 @@ void tern_eth_input(struct tern_stack *s, struct tern_iface *ifc, struct tern_pk
 	enum tern_stat bad = tern_eth_parse(tern_pkt_data(pkt), pkt->len, &eth);
 	if (bad)
 		return tern_drop(s, pkt, bad, TERN_LAYER_LINK);
-	/* A frame claiming a multicast source is malformed (IEEE 802.3). */
+	/* A frame claiming a multicast (or broadcast) source is malformed
+	 * (IEEE 802.3); one from the null address or from our own is forged
+	 * or looped back, and believing it would let it poison ARP or answer
+	 * ourselves. */
 	if (tern_mac_is_multicast(&eth.src))
 		return tern_drop(s, pkt, TERN_STAT_ETH_BAD_SRC, TERN_LAYER_LINK);
+	if (tern_mac_eq(&eth.src, &tern_mac_zero))
+		return tern_drop(s, pkt, TERN_STAT_ETH_ZERO_SRC, TERN_LAYER_LINK);
+	if (tern_mac_eq(&eth.src, &ifc->mac))
+		return tern_drop(s, pkt, TERN_STAT_ETH_OWN_SRC, TERN_LAYER_LINK);
 	if (tern_mac_is_broadcast(&eth.dst))
 		pkt->l2_type = TERN_PKT_L2_BROADCAST;
 	else if (tern_mac_is_multicast(&eth.dst))
@@ -58,6 +65,8 @@ int tern_eth_output(struct tern_stack *s, struct tern_iface *ifc, struct tern_pk
 			TERN_STAT_NONE);
 	int err = tern_netdev_transmit(ifc->dev, tern_pkt_data(pkt), pkt->len, now);
 	tern_stat_inc(s, err < 0 ? TERN_STAT_DEV_TX_ERRORS : TERN_STAT_DEV_TX_FRAMES);
+	if (pkt->icmp_out)
+		tern_icmp_sent(s, pkt, err >= 0);
 	tern_pkt_free(&s->pool, pkt);
 	return err;
 }

@@ -135,8 +135,16 @@ static bool error_allowed(struct tern_stack *s, const struct tern_pkt *orig, uin
 	return true;
 }
 
-static void count_out(struct tern_stack *s, uint8_t type)
+/* Counted when the message leaves, not when it is made: one that waited
+ * for a neighbour that never answered was not sent. */
+void tern_icmp_sent(struct tern_stack *s, struct tern_pkt *pkt, bool sent)
 {
+	uint8_t type = (uint8_t)(pkt->icmp_out - 1);
+	pkt->icmp_out = 0;
+	if (!sent) {
+		tern_stat_inc(s, TERN_STAT_ICMP_OUT_ERRORS);
+		return;
+	}
 	tern_stat_inc(s, TERN_STAT_ICMP_OUT_MSGS);
 	if (type == TERN_ICMP_DEST_UNREACH)
 		tern_stat_inc(s, TERN_STAT_ICMP_OUT_DEST_UNREACH);
@@ -144,6 +152,8 @@ static void count_out(struct tern_stack *s, uint8_t type)
 		tern_stat_inc(s, TERN_STAT_ICMP_OUT_TIME_EXCDS);
 	else if (type == TERN_ICMP_REDIRECT)
 		tern_stat_inc(s, TERN_STAT_ICMP_OUT_REDIRECTS);
+	else if (type == TERN_ICMP_ECHO_REPLY)
+		tern_stat_inc(s, TERN_STAT_ICMP_OUT_ECHO_REPS);
 }
 
 void tern_icmp_send_error(struct tern_stack *s, const struct tern_pkt *orig, uint8_t type,
@@ -173,7 +183,7 @@ void tern_icmp_send_error(struct tern_stack *s, const struct tern_pkt *orig, uin
 	/* Linux sends errors with precedence "internetwork control". */
 	struct tern_ip_send ip = {.dst = rd32(tern_pkt_data(orig) + 12), .proto = TERN_IPPROTO_ICMP,
 				  .tos = 0xc0};
-	count_out(s, type);
+	pkt->icmp_out = (uint8_t)(type + 1);
 	tern_ipv4_output(s, pkt, &ip, now);
 }
 
@@ -202,9 +212,16 @@ static void echo_reply(struct tern_stack *s, struct tern_pkt *pkt, const struct 
 		.proto = TERN_IPPROTO_ICMP,
 		.tos = ip->tos,
 	};
-	tern_stat_inc(s, TERN_STAT_ICMP_OUT_MSGS);
-	tern_stat_inc(s, TERN_STAT_ICMP_OUT_ECHO_REPS);
+	pkt->icmp_out = TERN_ICMP_ECHO_REPLY + 1;
 	tern_ipv4_output(s, pkt, &out, now);
+}
+
+static unsigned redirect_routes(const struct tern_stack *s)
+{
+	unsigned n = 0;
+	for (uint32_t i = 0; i < s->routes.len; i++)
+		n += (s->routes.routes[i].flags & TERN_ROUTE_REDIRECT) != 0;
+	return n;
 }
 
 /* RFC 1122 §3.2.2.2: a host accepts a redirect only from the gateway it
@@ -222,6 +239,11 @@ static void handle_redirect(struct tern_stack *s, const struct tern_icmp_msg *m)
 		return;
 	}
 	tern_route_remove(&s->routes, m->q_dst, 32, 0);
+	/* Each redirect adds a host route: a table a peer can fill. */
+	if (redirect_routes(s) >= s->cfg.redirect_routes_max) {
+		tern_drop(s, NULL, TERN_STAT_ICMP_REDIRECT_TABLE_FULL, TERN_LAYER_IP);
+		return;
+	}
 	struct tern_route r = {
 		.dst = m->q_dst, .plen = 32, .flags = TERN_ROUTE_REDIRECT,
 		.gateway = m->gateway, .ifindex = cur.ifindex,
@@ -268,6 +290,35 @@ static void fill_msg(struct tern_icmp_msg *m, const struct tern_icmp_repr *icmp,
 	}
 }
 
+/* An error about a datagram we sent goes to the socket that sent it, then
+ * to listeners (ping, traceroute); one quoting a datagram that is not ours,
+ * or that neither a socket nor a listener claims, is only counted. */
+static void error_input(struct tern_stack *s, struct tern_pkt *pkt,
+			const struct tern_ipv4_repr *ip, struct tern_icmp_msg *m, tern_time_t now)
+{
+	tern_stat_inc(s, TERN_STAT_ICMP_IN_ERRORS_MSGS);
+	parse_quote(m);
+	if (m->type == TERN_ICMP_SOURCE_QUENCH) {
+		/* RFC 6633 §4: a host MUST silently discard it. */
+		tern_icmp_notify(s, m, now);
+		return drop_ip(s, pkt, ip, TERN_STAT_ICMP_TYPE_IGNORED);
+	}
+	if (!tern_stack_is_local_addr(s, m->q_src))
+		return drop_ip(s, pkt, ip, TERN_STAT_ICMP_ERROR_NOT_OURS);
+	bool claimed = false;
+	if (m->type == TERN_ICMP_REDIRECT) {
+		handle_redirect(s, m);
+		claimed = true; /* taken, or counted as ignored */
+	} else if (m->q_proto == TERN_IPPROTO_UDP) {
+		claimed = tern_udp_icmp_error(s, m, now);
+	}
+	if (tern_icmp_notify(s, m, now))
+		claimed = true;
+	if (!claimed)
+		return drop_ip(s, pkt, ip, TERN_STAT_ICMP_ERROR_NOT_OURS);
+	tern_stack_pkt_free(s, pkt);
+}
+
 void tern_icmp_input(struct tern_stack *s, struct tern_pkt *pkt, const struct tern_ipv4_repr *ip,
 		     tern_time_t now)
 {
@@ -289,14 +340,23 @@ void tern_icmp_input(struct tern_stack *s, struct tern_pkt *pkt, const struct te
 		tern_icmp_notify(s, &m, now);
 		return echo_reply(s, pkt, ip, now);
 	}
-	if (tern_icmp_is_error(icmp.type)) {
-		tern_stat_inc(s, TERN_STAT_ICMP_IN_ERRORS_MSGS);
-		parse_quote(&m);
-		if (icmp.type == TERN_ICMP_REDIRECT)
-			handle_redirect(s, &m);
-		else if (m.q_proto == TERN_IPPROTO_UDP)
-			tern_udp_icmp_error(s, &m, now);
-	}
+	if (tern_icmp_is_error(icmp.type))
+		return error_input(s, pkt, ip, &m, now);
 	tern_icmp_notify(s, &m, now);
+	switch (icmp.type) {
+	case TERN_ICMP_ECHO_REPLY:
+		tern_stat_inc(s, TERN_STAT_ICMP_IN_ECHO_REPS);
+		break;
+	case TERN_ICMP_TIMESTAMP:
+		/* RFC 1122 §3.2.2.8 makes the reply optional; tern gives
+		 * away no clock (unlike Linux). */
+		return drop_ip(s, pkt, ip, TERN_STAT_ICMP_TIMESTAMP_IGNORED);
+	default:
+		/* Source quench (RFC 6633: silently discarded), router
+		 * discovery, information and address mask messages, replies
+		 * to requests never sent, types unknown: none asks anything
+		 * of a host. */
+		return drop_ip(s, pkt, ip, TERN_STAT_ICMP_TYPE_IGNORED);
+	}
 	tern_stack_pkt_free(s, pkt);
 }

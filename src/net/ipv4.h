@@ -60,14 +60,19 @@ void tern_ipv4_loopback_run(struct tern_stack *s, tern_time_t now);
 
 /* ---- reassembly (net/ipv4_reasm.c) ---- */
 
+#define TERN_REASM_BUCKETS 256
 struct tern_reasm;
 struct tern_reasm_table {
-	struct tern_reasm *active;  /* list of datagrams being reassembled */
+	/* Datagrams being reassembled, oldest first (eviction order), and
+	 * the same found by a keyed hash of (src, dst, id, protocol). */
+	struct tern_reasm *oldest, *newest;
+	struct tern_reasm *buckets[TERN_REASM_BUCKETS];
+	uint64_t key;               /* per-stack hash secret */
 	struct tern_reasm *spare;   /* finished records kept for reuse (no malloc per datagram) */
 	unsigned nspare;
-	size_t mem;                 /* bytes of buffers held */
 	unsigned count;
 };
+void tern_reasm_init(struct tern_stack *s);
 void tern_reasm_fini(struct tern_stack *s);
 /* Add a fragment (pkt data = IP header, validated as ip). Returns the
  * reassembled datagram (data = IP header, fields fixed up) when complete,

@@ -65,6 +65,12 @@ void tern_ipv4_input(struct tern_stack *s, struct tern_iface *ifc, struct tern_p
 	tern_pkt_trim(pkt, ip.total_len); /* drop link-layer padding */
 	if ((bad = check_source(s, ifc, &ip)))
 		return tern_drop(s, pkt, bad, TERN_LAYER_IP);
+	/* Source routing lets a sender choose our path and answers for it
+	 * (RFC 7126 §4.3, 4.4): dropped, as Linux with accept_source_route=0,
+	 * whether addressed to us or to be forwarded. */
+	if (ip.options_len && (tern_ipv4_has_option(&ip, TERN_IPOPT_LSRR) ||
+			       tern_ipv4_has_option(&ip, TERN_IPOPT_SSRR)))
+		return tern_drop(s, pkt, TERN_STAT_IP_SOURCE_ROUTE, TERN_LAYER_IP);
 
 	switch (classify_dest(s, ifc, ip.dst)) {
 	case DEST_BAD:

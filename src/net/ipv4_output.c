@@ -17,6 +17,8 @@ static void loopback_enqueue(struct tern_stack *s, struct tern_pkt *pkt)
 	tern_trace_emit(s, TERN_TRACE_TX, TERN_LAYER_IP, TERN_IFINDEX_LOOPBACK, tern_pkt_data(pkt),
 			pkt->len, TERN_STAT_NONE);
 	tern_pkt_enqueue(&s->loopback, pkt);
+	if (pkt->icmp_out)
+		tern_icmp_sent(s, pkt, true);
 }
 
 /* Linux hands itself a copy of every broadcast it sends on a device
@@ -107,6 +109,10 @@ static int fragment(struct tern_stack *s, struct tern_iface *ifc, struct tern_pk
 		wr16(fh + 10, 0);
 		wr16(fh + 10, tern_csum(fh, this_hlen));
 		tern_stat_inc(s, TERN_STAT_IP_FRAG_CREATES);
+		if (off == 0) {
+			f->icmp_out = pkt->icmp_out; /* one message, counted once */
+			pkt->icmp_out = 0;
+		}
 		tern_arp_output(s, ifc, f, next_hop, now);
 		off += n;
 	}

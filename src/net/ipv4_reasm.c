@@ -8,21 +8,31 @@
  *     for IPv6 and Linux does for IPv4: overlaps are an attack, not a
  *     retransmission);
  *   - the reassembled datagram may not exceed 65535 bytes;
- *   - all datagrams together hold at most reasm_mem_limit bytes of buffers
- *     (a fragment that would exceed it is dropped), each at most
- *     reasm_max_frags fragments;
+ *   - each datagram holds at most reasm_max_frags fragments;
+ *   - all datagrams together are charged to the reassembly budget (every
+ *     fragment's true buffer size, every record's size). When a fragment
+ *     would take it past reasm_high_thresh, the oldest datagrams are
+ *     evicted until it fits under reasm_low_thresh (as Linux's evictor
+ *     did before 4.17): a flood of first fragments displaces itself
+ *     instead of holding the host's buffers for the 30 s timeout, and a
+ *     legitimate fragmented datagram arriving afterwards is reassembled;
  *   - reasm_timeout after the first fragment arrived, an incomplete
  *     datagram is discarded, with ICMP time exceeded (code 1) to the
  *     sender if fragment zero was among those received.
+ *
+ * Datagrams are found by a hash keyed with a per-stack secret, so a peer
+ * cannot aim its fragments at one bucket.
  */
 #include <stdlib.h>
 
 #include "core/checksum.h"
+#include "core/rng.h"
 #include "core/stack_impl.h"
 #include "net/icmp.h"
 
 struct tern_reasm {
-	struct tern_reasm *next;
+	struct tern_reasm *older, *newer;  /* the age list */
+	struct tern_reasm *hnext;          /* hash bucket chain */
 	tern_ip4_t src, dst;
 	uint16_t id;
 	uint8_t proto;
@@ -49,23 +59,44 @@ static struct frag_range range_of(const struct tern_pkt *p)
  * fragmented traffic allocates nothing. */
 #define REASM_SPARE_MAX 16
 
+static struct tern_reasm **bucket_of(struct tern_stack *s, tern_ip4_t src, tern_ip4_t dst,
+				     uint16_t id, uint8_t proto)
+{
+	uint64_t k = ((uint64_t)src << 32 | dst) ^ s->reasm.key;
+	uint64_t h = tern_mix64(tern_mix64(k) ^ ((uint64_t)id << 8 | proto));
+	return &s->reasm.buckets[h % TERN_REASM_BUCKETS];
+}
+
+static void unlink_record(struct tern_stack *s, struct tern_reasm *r)
+{
+	struct tern_reasm **link = bucket_of(s, r->src, r->dst, r->id, r->proto);
+	while (*link != r)
+		link = &(*link)->hnext;
+	*link = r->hnext;
+	if (r->older)
+		r->older->newer = r->newer;
+	else
+		s->reasm.oldest = r->newer;
+	if (r->newer)
+		r->newer->older = r->older;
+	else
+		s->reasm.newest = r->older;
+}
+
 static void reasm_free(struct tern_stack *s, struct tern_reasm *r)
 {
-	struct tern_reasm **link = &s->reasm.active;
-	while (*link && *link != r)
-		link = &(*link)->next;
-	if (*link)
-		*link = r->next;
+	unlink_record(s, r);
 	tern_timer_cancel(s, &r->timer);
 	while (r->frags) {
 		struct tern_pkt *p = r->frags;
 		r->frags = p->next;
-		s->reasm.mem -= p->cap;
+		tern_budget_uncharge(&s->budget.reasm, tern_pkt_truesize(p));
 		tern_stack_pkt_free(s, p);
 	}
+	tern_budget_uncharge(&s->budget.reasm, sizeof(*r));
 	s->reasm.count--;
 	if (s->reasm.nspare < REASM_SPARE_MAX) {
-		r->next = s->reasm.spare;
+		r->hnext = s->reasm.spare;
 		s->reasm.spare = r;
 		s->reasm.nspare++;
 	} else {
@@ -82,43 +113,77 @@ static void reasm_timeout(struct tern_stack *s, struct tern_timer *t, tern_time_
 	reasm_free(s, r);
 }
 
+void tern_reasm_init(struct tern_stack *s)
+{
+	s->reasm.key = tern_mix64(s->cfg.seed ^ 0x7265617373656d62ull);
+}
+
 void tern_reasm_fini(struct tern_stack *s)
 {
-	while (s->reasm.active)
-		reasm_free(s, s->reasm.active);
+	while (s->reasm.oldest)
+		reasm_free(s, s->reasm.oldest);
 	while (s->reasm.spare) {
 		struct tern_reasm *r = s->reasm.spare;
-		s->reasm.spare = r->next;
+		s->reasm.spare = r->hnext;
 		free(r);
 	}
 	s->reasm.nspare = 0;
 }
 
-static struct tern_reasm *record_alloc(struct tern_stack *s)
+static struct tern_reasm *find(struct tern_stack *s, const struct tern_ipv4_repr *ip)
 {
-	struct tern_reasm *r = s->reasm.spare;
-	if (!r)
-		return malloc(sizeof(*r));
-	s->reasm.spare = r->next;
-	s->reasm.nspare--;
-	return r;
-}
-
-static struct tern_reasm *find_or_create(struct tern_stack *s, const struct tern_ipv4_repr *ip,
-					 tern_time_t now)
-{
-	for (struct tern_reasm *r = s->reasm.active; r; r = r->next)
+	for (struct tern_reasm *r = *bucket_of(s, ip->src, ip->dst, ip->id, ip->proto); r;
+	     r = r->hnext)
 		if (r->src == ip->src && r->dst == ip->dst && r->id == ip->id && r->proto == ip->proto)
 			return r;
-	struct tern_reasm *r = record_alloc(s);
-	if (!r)
+	return NULL;
+}
+
+/* Make room for `need` more bytes: past the high mark, evict the oldest
+ * datagrams (never `keep`, the one the fragment belongs to) until the
+ * budget is at the low mark with room for it. False if it still does not
+ * fit. */
+static bool make_room(struct tern_stack *s, struct tern_reasm *keep, size_t need)
+{
+	struct tern_budget *b = &s->budget.reasm;
+	if (tern_budget_fits(b, need))
+		return true;
+	struct tern_reasm *r = s->reasm.oldest;
+	while (r && b->used + need > s->cfg.reasm_low_thresh) {
+		struct tern_reasm *next = r->newer;
+		if (r != keep) {
+			tern_drop(s, NULL, TERN_STAT_IP_REASM_EVICTED, TERN_LAYER_IP);
+			reasm_free(s, r);
+		}
+		r = next;
+	}
+	return tern_budget_fits(b, need);
+}
+
+static struct tern_reasm *create(struct tern_stack *s, const struct tern_ipv4_repr *ip,
+				 tern_time_t now)
+{
+	struct tern_reasm *r = s->reasm.spare;
+	if (r) {
+		s->reasm.spare = r->hnext;
+		s->reasm.nspare--;
+	} else if (!(r = malloc(sizeof(*r)))) {
 		return NULL;
-	*r = (struct tern_reasm){.src = ip->src, .dst = ip->dst, .id = ip->id, .proto = ip->proto};
+	}
+	*r = (struct tern_reasm){.src = ip->src, .dst = ip->dst, .id = ip->id, .proto = ip->proto,
+				 .older = s->reasm.newest};
+	struct tern_reasm **bucket = bucket_of(s, ip->src, ip->dst, ip->id, ip->proto);
+	r->hnext = *bucket;
+	*bucket = r;
+	if (s->reasm.newest)
+		s->reasm.newest->newer = r;
+	else
+		s->reasm.oldest = r;
+	s->reasm.newest = r;
+	s->reasm.count++;
+	tern_budget_charge(&s->budget.reasm, sizeof(*r));
 	tern_timer_init(&r->timer, reasm_timeout);
 	tern_timer_arm(s, &r->timer, now + s->cfg.reasm_timeout);
-	r->next = s->reasm.active;
-	s->reasm.active = r;
-	s->reasm.count++;
 	return r;
 }
 
@@ -207,8 +272,9 @@ struct tern_pkt *tern_reasm_input(struct tern_stack *s, struct tern_pkt *pkt,
 				  const struct tern_ipv4_repr *ip, tern_time_t now)
 {
 	tern_stat_inc(s, TERN_STAT_IP_REASM_REQDS);
-	struct tern_reasm *r = find_or_create(s, ip, now);
-	if (!r) {
+	struct tern_reasm *r = find(s, ip);
+	size_t need = tern_pkt_truesize(pkt) + (r ? 0 : sizeof(*r));
+	if (!make_room(s, r, need) || (!r && !(r = create(s, ip, now)))) {
 		tern_drop(s, pkt, TERN_STAT_IP_REASM_MEMORY, TERN_LAYER_IP);
 		return NULL;
 	}
@@ -232,16 +298,10 @@ struct tern_pkt *tern_reasm_input(struct tern_stack *s, struct tern_pkt *pkt,
 		reasm_free(s, r);
 		return NULL;
 	}
-	if (s->reasm.mem + pkt->cap > s->cfg.reasm_mem_limit) {
-		tern_drop(s, pkt, TERN_STAT_IP_REASM_MEMORY, TERN_LAYER_IP);
-		if (!r->frags)
-			reasm_free(s, r);
-		return NULL;
-	}
 	pkt->next = *pos;
 	*pos = pkt;
 	r->nfrags++;
-	s->reasm.mem += pkt->cap;
+	tern_budget_charge(&s->budget.reasm, tern_pkt_truesize(pkt));
 	if (!ip->mf) {
 		r->have_last = true;
 		r->total = fr.end;

@@ -257,6 +257,7 @@ static void ctl_help(FILE *out)
 	fprintf(out, "commands (one line; the answer follows, then the connection closes):\n"
 		     "  ss [-tulanpiH]   the sockets, as iproute2 ss (see tern ss --help)\n"
 		     "  stats [-a]       the counters that moved (-a: all of them)\n"
+		     "  mem              the packet pool and each memory budget, in bytes\n"
 		     "  routes           the routing table\n"
 		     "  help             this list\n");
 }
@@ -291,6 +292,8 @@ static void ctl_command(struct ctl *c, char *line, FILE *out)
 	} else if (strcmp(argv[0], "stats") == 0 && argc <= 2 &&
 		   (argc == 1 || strcmp(argv[1], "-a") == 0)) {
 		tern_stack_stats_print(s, out, argc == 1);
+	} else if (strcmp(argv[0], "mem") == 0 && argc == 1) {
+		tern_stack_mem_print(s, out);
 	} else if (strcmp(argv[0], "routes") == 0 && argc == 1) {
 		tern_route_print(s, out);
 	} else if (strcmp(argv[0], "help") == 0 && argc == 1) {

@@ -148,8 +148,6 @@ void tern_sock_table_fini(struct tern_stack *s);
 struct tern_sock *tern_sock_get(struct tern_stack *s, int sd);
 /* Tell the application its socket's readiness may have changed. */
 void tern_sock_wakeup(struct tern_stack *s, struct tern_sock *so);
-/* The true size of a queued packet, charged against SO_RCVBUF. */
-size_t tern_sock_pkt_truesize(const struct tern_pkt *p);
 
 /* A keyed 32-bit hash of a 4-tuple (and of a port alone: the rest 0). */
 uint32_t tern_sock_hash4(const struct tern_sock_table *t, tern_ip4_t laddr, uint16_t lport,

@@ -185,11 +185,6 @@ static int alloc_sd(struct tern_sock_table *t)
 	return sd;
 }
 
-size_t tern_sock_pkt_truesize(const struct tern_pkt *p)
-{
-	return sizeof(*p) + p->cap;
-}
-
 void tern_sock_wakeup(struct tern_stack *s, struct tern_sock *so)
 {
 	if (!so->cb)

@@ -430,13 +430,20 @@ static struct tern_sock *lookup(struct tern_stack *s, tern_ip4_t daddr, uint16_t
  * buffer is over SO_RCVBUF (see the top of the file). Consumes pkt. */
 static bool enqueue(struct tern_stack *s, struct tern_sock *so, struct tern_pkt *pkt)
 {
-	if (so->rx_charged > (size_t)so->rcvbuf) {
+	size_t size = tern_pkt_truesize(pkt);
+	enum tern_stat refused = TERN_STAT_NONE;
+	if (so->rx_charged > (size_t)so->rcvbuf)
+		refused = TERN_STAT_UDP_RCVBUF_ERRORS;
+	else if (!tern_budget_fits(&s->budget.sock_rx, size))
+		refused = TERN_STAT_SOCK_RCV_MEMORY; /* all sockets together: as udp_mem */
+	if (refused) {
 		so->drops++;
-		tern_drop(s, pkt, TERN_STAT_UDP_RCVBUF_ERRORS, TERN_LAYER_IP);
+		tern_drop(s, pkt, refused, TERN_LAYER_IP);
 		return false;
 	}
 	tern_pkt_enqueue(&so->rxq, pkt);
-	so->rx_charged += tern_sock_pkt_truesize(pkt);
+	tern_budget_charge(&s->budget.sock_rx, size);
+	so->rx_charged += size;
 	so->in_datagrams++;
 	tern_stat_inc(s, TERN_STAT_UDP_IN_DATAGRAMS);
 	return true;
@@ -581,19 +588,22 @@ static bool icmp_errno(uint8_t type, uint8_t code, int *err, bool *hard)
  * its addresses swapped. As Linux without IP_RECVERR, only hard errors and
  * only on connected sockets become the pending error; with TERN_IP_RECVERR
  * every error does. */
-void tern_udp_icmp_error(struct tern_stack *s, const struct tern_icmp_msg *m, tern_time_t now)
+bool tern_udp_icmp_error(struct tern_stack *s, const struct tern_icmp_msg *m, tern_time_t now)
 {
 	int err;
 	bool hard;
-	if (!m->has_quote || m->q_l4_len < 4 || !icmp_errno(m->type, m->code, &err, &hard))
-		return;
+	if (!m->has_quote || m->q_l4_len < 4)
+		return false;
 	uint16_t sport = rd16(m->q_l4), dport = rd16(m->q_l4 + 2);
 	struct tern_sock *so = lookup(s, m->q_src, sport, m->q_dst, dport);
-	if (!so || (!so->recverr && !(hard && so->connected)))
-		return;
+	if (!so)
+		return false;
+	if (!icmp_errno(m->type, m->code, &err, &hard) || (!so->recverr && !(hard && so->connected)))
+		return true; /* ours, and nothing to report (as Linux) */
 	so->so_error = err;
 	tern_stat_inc(s, TERN_STAT_SOCK_ERRORS_QUEUED);
 	tern_sock_wakeup(s, so);
+	return true;
 }
 
 /* ---- receive, readiness, shutdown, close ------------------------------------------------ */
@@ -617,7 +627,8 @@ static int udp_recvfrom(struct tern_stack *s, struct tern_sock *so, void *buf, s
 		*src = (struct tern_sockaddr_in){.addr = rd32(h + 12), .port = rd16(h + hlen)};
 	if (!(flags & TERN_MSG_PEEK)) {
 		tern_pkt_dequeue(&so->rxq);
-		so->rx_charged -= tern_sock_pkt_truesize(p);
+		so->rx_charged -= tern_pkt_truesize(p);
+		tern_budget_uncharge(&s->budget.sock_rx, tern_pkt_truesize(p));
 		tern_stack_pkt_free(s, p); /* the rest of a truncated datagram goes too */
 	}
 	return (int)((flags & TERN_MSG_TRUNC) ? dlen : n);
@@ -655,6 +666,7 @@ static void udp_close(struct tern_stack *s, struct tern_sock *so)
 	tern_sock_htab_remove(&s->socks.udp_conns, so);
 	tern_sock_htab_remove(&s->socks.udp_ports, so);
 	tern_pkt_queue_purge(&s->pool, &so->rxq);
+	tern_budget_uncharge(&s->budget.sock_rx, so->rx_charged);
 	so->rx_charged = 0;
 }
 

@@ -42,6 +42,19 @@ static int options_ok(const uint8_t *opt, size_t n)
 	return 1;
 }
 
+bool tern_ipv4_has_option(const struct tern_ipv4_repr *r, uint8_t type)
+{
+	const uint8_t *opt = r->options;
+	size_t i = 0, n = r->options ? r->options_len : 0;
+	/* The walk of options_ok(), over options it has accepted. */
+	while (i < n && opt[i] != IP_OPT_EOL) {
+		if (opt[i] == type)
+			return true;
+		i += opt[i] == IP_OPT_NOP ? 1 : opt[i + 1];
+	}
+	return false;
+}
+
 enum tern_stat tern_ipv4_parse(const uint8_t *buf, size_t len, unsigned flags,
 			       struct tern_ipv4_repr *out)
 {

@@ -43,6 +43,12 @@ struct tern_ipv4_repr {
  */
 enum tern_stat tern_ipv4_parse(const uint8_t *buf, size_t len, unsigned flags,
 			       struct tern_ipv4_repr *out);
+/* Option types (RFC 791 §3.1): loose and strict source and record route. */
+#define TERN_IPOPT_LSRR 131
+#define TERN_IPOPT_SSRR 137
+/* True if a parsed header carries an option of this type. */
+bool tern_ipv4_has_option(const struct tern_ipv4_repr *r, uint8_t type);
+
 /* Write r->hlen bytes (copying r->options if options_len) with a fresh
  * checksum. r->total_len must already be set. */
 void tern_ipv4_emit(const struct tern_ipv4_repr *r, uint8_t *buf);

@@ -351,10 +351,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.forwarding = !(flags & 2);
 	cfg.icmp_echo_ignore_broadcasts = !(flags & 4);
 	cfg.arp_cache_size = 16;       /* reach eviction */
-	cfg.reasm_mem_limit = 256 << 10; /* reach the memory limit */
+	cfg.reasm_high_thresh = 256 << 10; /* reach eviction */
+	cfg.reasm_low_thresh = 192 << 10;
 	cfg.reasm_max_frags = 16;
-	cfg.pkt_pool_small = 256;
-	cfg.pkt_pool_large = 8;
+	cfg.pkt_pool_max_bytes = 1u << 20; /* reach the pool's limit */
+	cfg.pkt_pool_keep_bytes = 256 << 10;
 	cfg.log = on_log;
 	struct tern_stack *s = tern_stack_create(&cfg);
 	FZ_ASSERT(s);

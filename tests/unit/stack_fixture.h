@@ -284,6 +284,9 @@ static inline void fx_finish(struct fixture *fx)
 	fx_advance(fx, tern_stack_now(fx->s) + TERN_SEC(600));
 	fx_clear_tx(fx);
 	CHECK_EQ(tern_pkt_pool_in_use(&fx->s->pool), 0);
+	CHECK_EQ(fx->s->budget.reasm.used, 0);
+	CHECK_EQ(fx->s->budget.neigh.used, 0);
+	CHECK_EQ(fx->s->budget.sock_rx.used, 0);
 	tern_stack_destroy(fx->s);
 	fx->s = NULL;
 	for (unsigned i = 0; i < fx->nlog; i++)

@@ -179,6 +179,34 @@ TEST(unresolved_queue_drops_oldest)
 	fx_finish(&fx);
 }
 
+/* All unresolved neighbours together stay within the neighbour budget:
+ * past it the newcomer is refused (and counted), whichever address it is
+ * for, and the budget drains when the queues do. */
+TEST(unresolved_queues_share_one_budget)
+{
+	struct fixture fx;
+	fx_config(&fx);
+	fx.cfg.arp_queue_total_bytes = 4 * TERN_PKT_TRUESIZE(TERN_PKT_SMALL_CAP);
+	fx_host(&fx);
+	for (uint16_t i = 1; i <= 3; i++)
+		REQUIRE_EQ(send_to(&fx, A(10, 0, 0, 3), i), 0);
+	for (uint16_t i = 1; i <= 3; i++)
+		REQUIRE_EQ(send_to(&fx, A(10, 0, 0, 4), i), 0);
+	CHECK_EQ(fx_stat(&fx, "arp.unresolved_memory_limit"), 2);
+	CHECK_EQ(fx_stat(&fx, "arp.unresolved_queue_full"), 0);
+	CHECK_EQ(tern_stack_tx_pending(fx.s), 4);
+	CHECK_EQ(fx.s->budget.neigh.used, 4 * TERN_PKT_TRUESIZE(TERN_PKT_SMALL_CAP));
+	/* One resolves: its queue leaves and gives its share back. */
+	fx_learn(&fx, 0, TERN_MSEC(100), A(10, 0, 0, 4), FX_MAC_PEER, FX_IP_US);
+	CHECK_EQ(tern_stack_tx_pending(fx.s), 3);
+	CHECK_EQ(fx.s->budget.neigh.used, 3 * TERN_PKT_TRUESIZE(TERN_PKT_SMALL_CAP));
+	struct tern_stack_mem m;
+	tern_stack_mem_get(fx.s, &m);
+	CHECK_EQ(m.neigh_queued, 3);
+	CHECK_EQ(m.neigh.limit, 4 * TERN_PKT_TRUESIZE(TERN_PKT_SMALL_CAP));
+	fx_finish(&fx);
+}
+
 TEST(unresolved_retries_then_host_unreachable)
 {
 	struct fixture fx;

@@ -950,6 +950,36 @@ TEST(host_accepts_redirect_from_its_gateway_only)
 	fx_finish(&fx);
 }
 
+/* Routes learnt from redirects are a table the gateway (or whoever forges
+ * its address) fills: bounded by redirect_routes_max, then refused. */
+TEST(redirect_routes_bounded)
+{
+	struct fixture fx;
+	fx_config(&fx);
+	fx.cfg.redirect_routes_max = 4;
+	fx_host(&fx);
+	fx_learn(&fx, 0, 0, FX_IP_GW, FX_MAC_GW, FX_IP_US);
+	fx_clear_tx(&fx);
+	uint8_t f[128];
+	for (uint8_t i = 1; i <= 6; i++) {
+		size_t n = redirect_frame(f, FX_IP_GW, FX_MAC_GW, A(172, 16, 2, i), A(10, 0, 0, 5));
+		inject(&fx, TERN_MSEC(i), f, n);
+	}
+	CHECK_EQ(fx_stat(&fx, "icmp.redirect_table_full"), 2);
+	struct tern_route_result r;
+	REQUIRE_EQ(tern_route_lookup(fx.s, A(172, 16, 2, 4), &r), 0);
+	CHECK_EQ(r.next_hop, A(10, 0, 0, 5));
+	REQUIRE_EQ(tern_route_lookup(fx.s, A(172, 16, 2, 5), &r), 0);
+	CHECK_EQ(r.next_hop, FX_IP_GW);
+	/* A redirect for a destination already redirected replaces its route. */
+	size_t n = redirect_frame(f, A(10, 0, 0, 5), fx_mac(0x05), A(172, 16, 2, 1), A(10, 0, 0, 6));
+	inject(&fx, TERN_MSEC(10), f, n);
+	CHECK_EQ(fx_stat(&fx, "icmp.redirect_table_full"), 2);
+	REQUIRE_EQ(tern_route_lookup(fx.s, A(172, 16, 2, 1), &r), 0);
+	CHECK_EQ(r.next_hop, A(10, 0, 0, 6));
+	fx_finish(&fx);
+}
+
 TEST(router_ignores_redirects)
 {
 	struct fixture fx;

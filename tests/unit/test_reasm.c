@@ -76,7 +76,7 @@ static void run_order(const size_t *order, size_t nfrag, size_t piece, size_t le
 	CHECK_EQ(fx_stat(&fx, "ip.reasm_oks"), 1);
 	CHECK_EQ(fx_stat(&fx, "ip.reasm_reqds"), nfrag);
 	CHECK_EQ(fx.s->reasm.count, 0);
-	CHECK_EQ(fx.s->reasm.mem, 0);
+	CHECK_EQ(fx.s->budget.reasm.used, 0);
 	expect_no_tx(&fx, TERN_SEC(60));
 	fx_finish(&fx);
 }
@@ -339,36 +339,64 @@ TEST(options_in_fragment_zero_cannot_overflow)
 	fx_finish(&fx);
 }
 
-TEST(memory_limit)
+/* The budget's high mark evicts the oldest datagrams down to the low mark
+ * (a flood displaces itself); the datagram a fragment belongs to is never
+ * the one evicted for it, so it completes. */
+TEST(memory_eviction)
 {
 	struct fixture fx;
 	fx_config(&fx);
-	/* Room for three fragment buffers. */
-	fx.cfg.reasm_mem_limit = 3 * TERN_PKT_SMALL_CAP;
 	host(&fx);
 	uint8_t req[2048];
 	size_t n = echo_payload(req, 7, 1192);
 	struct fxb_ip h = frag_hdr;
-	for (uint16_t id = 1; id <= 4; id++) {
+	h.id = 1;
+	inject_frag(&fx, TERN_MSEC(1), &h, req, n, 0, 400);
+	size_t u = fx.s->budget.reasm.used; /* one record, one fragment */
+	CHECK(u > TERN_PKT_SMALL_CAP);
+	fx.s->budget.reasm.limit = 3 * u + u / 2;
+	fx.s->cfg.reasm_low_thresh = 2 * u;
+	for (uint16_t id = 2; id <= 3; id++) {
 		h.id = id;
 		inject_frag(&fx, TERN_MSEC(id), &h, req, n, 0, 400);
 	}
-	CHECK_EQ(fx_stat(&fx, "ip.reasm_memory_limit"), 1);
 	CHECK_EQ(fx.s->reasm.count, 3);
-	CHECK_EQ(fx.s->reasm.mem, 3 * TERN_PKT_SMALL_CAP);
-	/* Datagram 1 cannot grow either ... */
-	h.id = 1;
-	inject_frag(&fx, TERN_MSEC(10), &h, req, n, 400, 400);
-	CHECK_EQ(fx_stat(&fx, "ip.reasm_memory_limit"), 2);
-	/* ... until the others time out. */
-	fx_advance(&fx, TERN_SEC(40));
-	CHECK_EQ(fx.s->reasm.count, 0);
-	CHECK_EQ(fx.s->reasm.mem, 0);
-	fx_clear_tx(&fx); /* the time exceeded messages */
-	fx_learn(&fx, 0, TERN_SEC(40), FX_IP_PEER, FX_MAC_PEER, FX_IP_US);
-	for (size_t off = 0; off < n; off += 400)
-		inject_frag(&fx, TERN_SEC(41), &h, req, n, off, 400);
+	CHECK_EQ(fx_stat(&fx, "ip.reasm_evicted"), 0);
+	/* A fourth datagram: 1 and 2 go, down to the low mark with room. */
+	h.id = 4;
+	inject_frag(&fx, TERN_MSEC(4), &h, req, n, 0, 400);
+	CHECK_EQ(fx_stat(&fx, "ip.reasm_evicted"), 2);
+	CHECK_EQ(fx.s->reasm.count, 2);
+	CHECK_EQ(fx.s->budget.reasm.used, 2 * u);
+	/* Datagram 4 completes; 3 is evicted for it, never 4 itself. */
+	fx_learn(&fx, 0, TERN_MSEC(5), FX_IP_PEER, FX_MAC_PEER, FX_IP_US);
+	for (size_t off = 400; off < n; off += 400)
+		inject_frag(&fx, TERN_MSEC(6), &h, req, n, off, 400);
 	check_reply(&fx, req, n);
+	CHECK_EQ(fx_stat(&fx, "ip.reasm_evicted"), 3);
+	CHECK_EQ(fx_stat(&fx, "ip.reasm_memory_limit"), 0);
+	CHECK_EQ(fx.s->reasm.count, 0);
+	CHECK_EQ(fx.s->budget.reasm.used, 0);
+	/* No ICMP time exceeded for an evicted datagram (as Linux). */
+	fx_advance(&fx, TERN_SEC(40));
+	CHECK_EQ(fx.nframes, 0);
+	fx_finish(&fx);
+}
+
+/* A fragment that cannot fit even an empty budget is refused. */
+TEST(memory_limit)
+{
+	struct fixture fx;
+	fx_config(&fx);
+	fx.cfg.reasm_high_thresh = TERN_PKT_SMALL_CAP;
+	host(&fx);
+	uint8_t req[2048];
+	size_t n = echo_payload(req, 7, 1192);
+	struct fxb_ip h = frag_hdr;
+	inject_frag(&fx, TERN_MSEC(1), &h, req, n, 0, 400);
+	CHECK_EQ(fx_stat(&fx, "ip.reasm_memory_limit"), 1);
+	CHECK_EQ(fx.s->reasm.count, 0);
+	CHECK_EQ(fx.s->budget.reasm.used, 0);
 	fx_finish(&fx);
 }
 
