@@ -10,8 +10,8 @@
 #  1. overlapping fragments: echo requests whose middle fragment overlaps
 #     the first with other bytes — never delivered (no echo reply, no
 #     icmp.in_echos), ip.reasm_overlap per datagram;
-#  2. oversize fragments, whose offset + length ends past 65535 —
-#     ip.reasm_too_big, nothing held;
+#  2. oversize fragments, whose offset + length ends past 65535 — refused
+#     by the header check before reassembly (ip.bad_fragment), nothing held;
 #  3. the ping of death (a 65,548-byte echo request in 45 fragments) — no
 #     reply, ip.reasm_too_big, the held fragments freed at once;
 #  4. a flood of 20,000 first fragments (MF=1, offset 0, 1000 bytes, distinct
@@ -58,7 +58,7 @@ atk frag-too-big --count 5 --ident 0x6002 --id-base 2000 --interval 0.2
 probes_check fbig-during 95 "oversize fragments (during)"
 probes_after fbig-after 20 "oversize fragments"
 stats_snap "$OUT/fbig.1"
-expect_delta "$OUT/fbig.0" "$OUT/fbig.1" ip.reasm_too_big 10
+expect_delta "$OUT/fbig.0" "$OUT/fbig.1" ip.bad_fragment 10
 expect_delta "$OUT/fbig.0" "$OUT/fbig.1" ip.reasm_oks 0
 expect_mem_rest "oversize fragments" 5
 attack_host_stop

@@ -26,7 +26,8 @@
 #       total length 16; 1400 in a short frame     ip.bad_total_length
 #       header checksum                            ip.bad_checksum
 #       option length past the header; length 0    ip.bad_options
-#       TTL 0                                      (no answer)
+#       (TTL 0 is no forgery for a host: RFC 1122 §3.2.1.7 forbids dropping
+#       a datagram for TTL < 2, and Linux answers it; so does tern)
 #       ICMP checksum; an ICMP message of 3 bytes  icmp.bad_checksum, icmp.short_packet
 #       UDP checksum; UDP length 200 and 4         udp.bad_checksum, udp.bad_length
 #  2. ICMP consumed without action: timestamp requests (13), no reply,
@@ -67,7 +68,7 @@ LINK_FORGED=(eth-zero-src eth-mcast-src eth-bcast-src)
 FORGED=(lsrr ssrr eth-own-src land
 	martian-zero martian-bcast martian-mcast martian-classe martian-loopback martian-zeronet
 	ip-version ip-ihl-short ip-ihl-long ip-len-short ip-len-long ip-checksum
-	ip-options-len ip-options-len0 ip-ttl0
+	ip-options-len ip-options-len0
 	icmp-checksum icmp-short udp-checksum udp-len-long udp-len-short)
 attack_host_start hdr
 stats_snap "$OUT/hdr.0"
