@@ -146,6 +146,32 @@ tap_add() {
 	ip -n "$ns" link set "$ifn" up || fail "link $ifn up in $ns"
 }
 
+# bridge_create NS BR [OPTION...] — a Linux bridge in NS with no address of
+# its own: a plain Ethernet segment that TAPs and veths are plugged into.
+# OPTIONs are ip-link's bridge options (e.g. mcast_snooping 0).
+bridge_create() {
+	local ns=$1 br=$2
+	shift 2
+	ip -n "$ns" link add "$br" type bridge "$@" || fail "bridge $br in $ns"
+	ip -n "$ns" link set "$br" up || fail "link $br up in $ns"
+}
+
+# veth_bridged NS BR IF PEER_NS PEER_IF MAC [ADDR/PLEN] — a veth pair: IF
+# in NS enslaved to bridge BR, PEER_IF in PEER_NS with Ethernet address
+# MAC and, if given, ADDR/PLEN. Both ends up.
+veth_bridged() {
+	local ns=$1 br=$2 ifn=$3 pns=$4 pif=$5 mac=$6 addr=${7:-}
+	ip -n "$ns" link add "$ifn" type veth peer name "$pif" netns "$pns" ||
+		fail "veth $ifn ($ns) / $pif ($pns)"
+	ip -n "$ns" link set "$ifn" master "$br" || fail "$ifn into bridge $br in $ns"
+	ip -n "$ns" link set "$ifn" up || fail "link $ifn up in $ns"
+	ip -n "$pns" link set "$pif" address "$mac" || fail "MAC $mac on $pif in $pns"
+	if [ -n "$addr" ]; then
+		ip -n "$pns" addr add "$addr" dev "$pif" || fail "addr $addr on $pif in $pns"
+	fi
+	ip -n "$pns" link set "$pif" up || fail "link $pif up in $pns"
+}
+
 # wait_link_up NS IF — wait (at most 3 s) until the kernel reports IF
 # operationally up. When tern opens a TAP, the carrier comes up at once but
 # the kernel activates the device (its transmit queue) only when its link
