@@ -112,7 +112,7 @@ static int xmit(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, size_t o
 		if (seq_gt(edge, tp->rcv_adv))
 			tp->rcv_adv = edge;
 		tp->last_ack_sent = tp->rcv_nxt;
-		tp->flags &= ~(uint32_t)(TF_ACKNOW | TF_DELACK);
+		tp->flags &= ~(uint32_t)(TF_ACKNOW | TF_DELACK | TF_READ);
 		tp->deadline[TCPT_DELACK] = TERN_TIME_NEVER;
 	}
 	tern_stat_inc(s, TERN_STAT_TCP_OUT_SEGS);
@@ -191,7 +191,9 @@ static bool fin_due(const struct tern_tcb *tp, size_t off, size_t len)
  * or half the buffer.) */
 static bool window_update_due(const struct tern_tcb *tp)
 {
-	if (tp->state < TCPS_ESTABLISHED || (tp->flags & TF_RCVD_FIN))
+	/* Only a read opens the window (as Linux's tcp_cleanup_rbuf): the
+	 * SYN's smaller, unscaled window is not worth a segment. */
+	if (!(tp->flags & TF_READ) || tp->state < TCPS_ESTABLISHED || (tp->flags & TF_RCVD_FIN))
 		return false;
 	uint32_t adv_left = seq_gt(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
 	uint32_t space = tcp_rcv_space(tp);

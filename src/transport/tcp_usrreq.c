@@ -337,8 +337,10 @@ static int tcp_recvfrom(struct tern_stack *s, struct tern_sock *so, void *buf, s
 		tern_stack_pkt_free(s, p);
 		p = tp->rcvq.head;
 	}
-	if (!(flags & TERN_MSG_PEEK))
+	if (!(flags & TERN_MSG_PEEK)) {
+		tp->flags |= TF_READ;
 		window_opened(s, tp);
+	}
 	return (int)copied;
 }
 
