@@ -55,6 +55,7 @@ enum tern_err {
 	TERN_EALREADY = -EALREADY,
 	TERN_EINPROGRESS = -EINPROGRESS,
 	TERN_EPROTO = -EPROTO,
+	TERN_EPIPE = -EPIPE,
 };
 
 /* Human-readable text for a tern_err (or any negated errno). */

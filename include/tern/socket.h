@@ -18,9 +18,14 @@
  * stack's current time, tern_stack_now(): call them from a callback or
  * after the runner has fed the stack input or polled it.
  *
- * Types: TERN_SOCK_DGRAM (UDP, RFC 768) now; TERN_SOCK_STREAM (TCP) plugs
- * in through the same per-type operations table and returns
- * TERN_EPROTONOSUPPORT until it does.
+ * Types: TERN_SOCK_DGRAM (UDP, RFC 768) and TERN_SOCK_STREAM (TCP, RFC
+ * 9293), each behind its own operations table. Every call is
+ * non-blocking, with Linux's answers: a stream connect returns
+ * TERN_EINPROGRESS and completes with TERN_POLLOUT (then SO_ERROR tells
+ * how); accept, send and recv return TERN_EAGAIN rather than wait; recv
+ * returns 0 at the end of the stream; close hands the connection to TCP,
+ * which finishes the FIN exchange and TIME-WAIT on its own (or resets if
+ * unread data was left, or with SO_LINGER {1, 0}).
  */
 #ifndef TERN_SOCKET_H
 #define TERN_SOCKET_H
@@ -129,6 +134,8 @@ int tern_recv(struct tern_stack *s, int sd, void *buf, size_t len, int flags);
 #define TERN_SO_BROADCAST 6  /* allow sending to broadcast addresses */
 #define TERN_SO_SNDBUF 7     /* as Linux: set n, get 2n (min 4608, max 2 * 212992) */
 #define TERN_SO_RCVBUF 8     /* as Linux: set n, get 2n (min 2304, max 2 * 212992) */
+#define TERN_SO_KEEPALIVE 9   /* TCP: keepalive probes (tern/tcp.h for their timing) */
+#define TERN_SO_LINGER 13     /* takes a struct tern_linger; TCP: {1, 0} makes close reset */
 #define TERN_SO_REUSEPORT 15
 /* TERN_IPPROTO_IP options */
 #define TERN_IP_TOS 1
@@ -137,6 +144,11 @@ int tern_recv(struct tern_stack *s, int sd, void *buf, size_t len, int flags);
  * pending error. Linux's IP_RECVERR without the error queue: only
  * SO_ERROR / the next call sees it. Off by default, as Linux. */
 #define TERN_IP_RECVERR 11
+
+struct tern_linger {
+	int l_onoff;
+	int l_linger; /* seconds */
+};
 
 /* optval points to an int (setsockopt needs optlen >= sizeof(int); IP
  * options also take a single byte). getsockopt writes at most *optlen

@@ -83,6 +83,25 @@ struct tern_stack_config {
 	bool send_redirects;             /* true (routers only) */
 	bool accept_redirects;           /* true (hosts only) */
 	unsigned redirect_routes_max;    /* 256 host routes learnt from redirects, then refused */
+	/* TCP (RFC 9293; timers as Linux's defaults) */
+	tern_time_t tcp_rto_min;         /* 200 ms, as Linux TCP_RTO_MIN */
+	tern_time_t tcp_rto_max;         /* 120 s, as Linux TCP_RTO_MAX */
+	tern_time_t tcp_rto_initial;     /* 1 s (RFC 6298 §2.1) */
+	tern_time_t tcp_delack;          /* 40 ms, as Linux TCP_DELACK_MIN */
+	tern_time_t tcp_time_wait;       /* 2*MSL: 60 s, as Linux TCP_TIMEWAIT_LEN */
+	tern_time_t tcp_fin_timeout;     /* 60 s in FIN-WAIT-2 once orphaned (tcp_fin_timeout) */
+	unsigned tcp_syn_retries;        /* 6, as Linux tcp_syn_retries */
+	unsigned tcp_synack_retries;     /* 5, as Linux tcp_synack_retries */
+	unsigned tcp_retries2;           /* 15, as Linux tcp_retries2 */
+	tern_time_t tcp_keepalive_time;  /* 2 h; tcp_keepalive_intvl 75 s; probes 9 */
+	tern_time_t tcp_keepalive_intvl;
+	unsigned tcp_keepalive_probes;
+	bool tcp_timestamps;             /* true, as Linux tcp_timestamps */
+	bool tcp_window_scaling;         /* true */
+	bool tcp_sack;                   /* true: SACK-permitted offered (blocks: to come) */
+	unsigned tcp_max_syn_backlog;    /* 256 half-open connections in all (a budget), and
+					  * per listener at most its backlog */
+	uint32_t tcp_challenge_ack_limit; /* about 1000 per second, randomized (RFC 5961 §7) */
 	/* Memory. Packet buffers come from a pool of the stack's own that grows
 	 * on demand up to pkt_pool_max_bytes (buffers counted at their true
 	 * size: a frame's costs 2 KiB, a 64 KiB datagram's 64.25 KiB). Each

@@ -121,6 +121,42 @@
 	X(TCP_BAD_HLEN,          "tcp",  "bad_header_length",     DROP) \
 	X(TCP_BAD_CHECKSUM,      "tcp",  "bad_checksum",          DROP) \
 	X(TCP_BAD_OPTIONS,       "tcp",  "bad_options",           DROP) \
+	X(TCP_IN_SEGS,           "tcp",  "in_segs",               COUNT) \
+	X(TCP_OUT_SEGS,          "tcp",  "out_segs",              COUNT) \
+	X(TCP_RETRANS_SEGS,      "tcp",  "retrans_segs",          COUNT) \
+	X(TCP_ACTIVE_OPENS,      "tcp",  "active_opens",          COUNT) \
+	X(TCP_PASSIVE_OPENS,     "tcp",  "passive_opens",         COUNT) \
+	X(TCP_ATTEMPT_FAILS,     "tcp",  "attempt_fails",         COUNT) \
+	X(TCP_ESTAB_RESETS,      "tcp",  "estab_resets",          COUNT) \
+	X(TCP_OUT_RSTS,          "tcp",  "out_rsts",              COUNT) \
+	X(TCP_DELAYED_ACKS,      "tcp",  "delayed_acks",          COUNT) \
+	X(TCP_TIMEOUTS,          "tcp",  "timeouts",              COUNT) \
+	X(TCP_TIMEOUT_DROPS,     "tcp",  "timeout_drops",         COUNT) \
+	X(TCP_WINDOW_PROBES,     "tcp",  "window_probes",         COUNT) \
+	X(TCP_KEEPALIVES,        "tcp",  "keepalive_probes",      COUNT) \
+	X(TCP_KEEPALIVE_DROPS,   "tcp",  "keepalive_drops",       COUNT) \
+	X(TCP_FAST_RETRANS,      "tcp",  "fast_retransmits",      COUNT) \
+	X(TCP_CHALLENGE_ACKS,    "tcp",  "challenge_acks",        COUNT) \
+	X(TCP_TW_RECYCLED,       "tcp",  "time_wait_reused",      COUNT) \
+	X(TCP_NO_PORT,           "tcp",  "no_port",               DROP) \
+	X(TCP_BAD_SYN,           "tcp",  "bad_syn",               DROP) \
+	X(TCP_BAD_ACK,           "tcp",  "bad_ack",               DROP) \
+	X(TCP_BAD_RST,           "tcp",  "bad_rst",               DROP) \
+	X(TCP_RST_IN_WINDOW,     "tcp",  "rst_in_window",         DROP) \
+	X(TCP_SYN_IN_WINDOW,     "tcp",  "syn_in_window",         DROP) \
+	X(TCP_RCV_OUT_OF_WINDOW, "tcp",  "rcv_pack_after_win",    DROP) \
+	X(TCP_RCV_DUP_PACK,      "tcp",  "rcv_dup_pack",          DROP) \
+	X(TCP_RCV_ACK_TOO_MUCH,  "tcp",  "rcv_ack_too_much",      DROP) \
+	X(TCP_RCV_OLD_ACK,       "tcp",  "rcv_old_ack",           DROP) \
+	X(TCP_PAWS_DROP,         "tcp",  "paws_drop",             DROP) \
+	X(TCP_RCV_AFTER_CLOSE,   "tcp",  "rcv_after_close",       DROP) \
+	X(TCP_NO_ACK,            "tcp",  "no_ack_flag",           DROP) \
+	X(TCP_RCVBUF_DROP,       "tcp",  "rcvbuf_drop",           DROP) \
+	X(TCP_OFO_DROP,          "tcp",  "ofo_drop",              DROP) \
+	X(TCP_CHALLENGE_LIMITED, "tcp",  "challenge_ack_limited", DROP) \
+	X(TCP_LISTEN_OVERFLOW,   "tcp",  "listen_overflows",      DROP) \
+	X(TCP_SYN_QUEUE_FULL,    "tcp",  "syn_queue_full",        DROP) \
+	X(TCP_RCV_MEMORY,        "tcp",  "rcv_memory_limit",      DROP) \
 	/* sockets */ \
 	X(SOCK_ERRORS_QUEUED,    "sock", "icmp_errors_reported",  COUNT) \
 	X(SOCK_RCV_MEMORY,       "sock", "rcv_memory_limit",      DROP)

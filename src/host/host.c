@@ -49,6 +49,23 @@ void tern_stack_config_init(struct tern_stack_config *c)
 		.icmp_ratelimit = TERN_SEC(1),
 		.icmp_ratemask = 0x1818,
 		.icmp_echo_ignore_broadcasts = true,
+		.tcp_rto_min = TERN_MSEC(200),
+		.tcp_rto_max = TERN_SEC(120),
+		.tcp_rto_initial = TERN_SEC(1),
+		.tcp_delack = TERN_MSEC(40),
+		.tcp_time_wait = TERN_SEC(60),
+		.tcp_fin_timeout = TERN_SEC(60),
+		.tcp_syn_retries = 6,
+		.tcp_synack_retries = 5,
+		.tcp_retries2 = 15,
+		.tcp_keepalive_time = TERN_SEC(7200),
+		.tcp_keepalive_intvl = TERN_SEC(75),
+		.tcp_keepalive_probes = 9,
+		.tcp_timestamps = true,
+		.tcp_window_scaling = true,
+		.tcp_sack = true,
+		.tcp_max_syn_backlog = 256,
+		.tcp_challenge_ack_limit = 1000,
 		.send_redirects = true,
 		.accept_redirects = true,
 		.redirect_routes_max = 256,
@@ -89,7 +106,9 @@ static int layers_init(struct tern_stack *s)
 	s->tx_tag_done = tern_icmp_sent;
 	s->link->ipv4_input = tern_ipv4_input;
 	s->link->unreachable = neighbour_unreachable;
-	return tern_net_add_proto(s, &tern_udp_proto);
+	if ((err = tern_net_add_proto(s, &tern_udp_proto)) < 0)
+		return err;
+	return tern_net_add_proto(s, &tern_tcp_proto);
 }
 
 struct tern_stack *tern_stack_create(const struct tern_stack_config *cfg)

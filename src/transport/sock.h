@@ -20,6 +20,7 @@
 
 #include "core/pkt.h"
 #include "tern/socket.h"
+#include "transport/tcp.h"
 
 struct tern_stack;
 struct tern_sock;
@@ -84,6 +85,7 @@ struct tern_sock_ops {
 };
 
 extern const struct tern_sock_ops tern_udp_sock_ops;
+extern const struct tern_sock_ops tern_tcp_sock_ops;
 
 /* ---- the socket -------------------------------------------------------------- */
 
@@ -123,8 +125,9 @@ struct tern_sock {
 	void *cb_ctx;
 
 	/* protocol tables */
-	struct tern_sock_hlink port_link;  /* UDP: by local port (every bound socket) */
+	struct tern_sock_hlink port_link;  /* UDP, TCP: by local port (every bound socket) */
 	struct tern_sock_hlink conn_link;  /* UDP: by 4-tuple (connected sockets) */
+	struct tern_tcb *tcb;              /* TCP: the connection or listener, if any */
 };
 
 /* ---- the per-stack table ----------------------------------------------------- */
@@ -139,6 +142,8 @@ struct tern_sock_table {
 	uint64_t secret;           /* keys the hashes, from the stack's seed */
 	struct tern_sock_htab udp_ports;
 	struct tern_sock_htab udp_conns;
+	struct tern_sock_htab tcp_ports;   /* TCP sockets with a local port, by port */
+	struct tern_tcp_table tcp;         /* connections (transport/tcp.h) */
 };
 
 /* Make s->socks; TERN_ENOMEM. */
@@ -147,6 +152,9 @@ int tern_sock_table_init(struct tern_stack *s);
 void tern_sock_table_fini(struct tern_stack *s);
 
 struct tern_sock *tern_sock_get(struct tern_stack *s, int sd);
+/* A new socket of this type in the lowest free descriptor (ops->init not
+ * called): for accept. NULL if no descriptor or memory is left. */
+struct tern_sock *tern_sock_new(struct tern_stack *s, const struct tern_sock_ops *ops, int *err);
 /* Tell the application its socket's readiness may have changed. */
 void tern_sock_wakeup(struct tern_stack *s, struct tern_sock *so);
 

@@ -19,10 +19,9 @@
 #include "core/stack_impl.h"
 #include "transport/sock.h"
 
-/* Socket types the stack implements, by TERN_SOCK_* number. A NULL entry is
- * a known type not implemented yet: TCP's ops go at TERN_SOCK_STREAM. */
+/* Socket types the stack implements, by TERN_SOCK_* number. */
 static const struct tern_sock_ops *const sock_types[] = {
-	[TERN_SOCK_STREAM] = NULL,
+	[TERN_SOCK_STREAM] = &tern_tcp_sock_ops,
 	[TERN_SOCK_DGRAM] = &tern_udp_sock_ops,
 };
 #define SOCK_TYPE_MAX 11 /* Linux's SOCK_MAX: types above are invalid */
@@ -131,7 +130,8 @@ int tern_sock_table_init(struct tern_stack *s)
 	t->secret = tern_mix64(s->cfg.seed ^ 0x736f636b73656372ull);
 	tern_sock_htab_init(&t->udp_ports, offsetof(struct tern_sock, port_link));
 	tern_sock_htab_init(&t->udp_conns, offsetof(struct tern_sock, conn_link));
-	return 0;
+	tern_sock_htab_init(&t->tcp_ports, offsetof(struct tern_sock, port_link));
+	return tern_tcp_table_init(s);
 }
 
 static void sock_free(struct tern_stack *s, struct tern_sock *so)
@@ -149,12 +149,14 @@ void tern_sock_table_fini(struct tern_stack *s)
 	struct tern_sock_table *t = s->socks;
 	if (!t)
 		return;
+	tern_tcp_table_fini(s); /* connections go quietly: no FIN from a host being destroyed */
 	for (uint32_t i = 0; i < t->nslots; i++)
 		if (t->slots[i])
 			sock_free(s, t->slots[i]);
 	free(t->slots);
 	tern_sock_htab_fini(&t->udp_ports);
 	tern_sock_htab_fini(&t->udp_conns);
+	tern_sock_htab_fini(&t->tcp_ports);
 	free(t);
 	s->socks = NULL;
 }
@@ -201,6 +203,30 @@ void tern_sock_wakeup(struct tern_stack *s, struct tern_sock *so)
 
 /* ---- life cycle --------------------------------------------------------------- */
 
+struct tern_sock *tern_sock_new(struct tern_stack *s, const struct tern_sock_ops *ops, int *err)
+{
+	struct tern_sock_table *t = s->socks;
+	int sd = alloc_sd(t);
+	if (sd < 0) {
+		*err = sd;
+		return NULL;
+	}
+	struct tern_sock *so = calloc(1, sizeof(*so));
+	if (!so) {
+		t->free_hint = (uint32_t)sd; /* alloc_sd moved it past sd */
+		*err = TERN_ENOMEM;
+		return NULL;
+	}
+	so->sd = sd;
+	so->serial = t->next_serial++;
+	so->ops = ops;
+	so->rcvbuf = TERN_SOCK_BUF_MAX; /* Linux's rmem_default / wmem_default */
+	so->sndbuf = TERN_SOCK_BUF_MAX;
+	so->ttl = -1;
+	t->slots[sd] = so;
+	return so;
+}
+
 int tern_socket(struct tern_stack *s, int domain, int type, int protocol)
 {
 	if (domain != TERN_AF_INET)
@@ -211,29 +237,18 @@ int tern_socket(struct tern_stack *s, int domain, int type, int protocol)
 		(size_t)type < sizeof(sock_types) / sizeof(sock_types[0]) ? sock_types[type] : NULL;
 	if (!ops || (protocol != 0 && protocol != ops->protocol))
 		return TERN_EPROTONOSUPPORT;
-	struct tern_sock_table *t = s->socks;
-	int sd = alloc_sd(t);
-	if (sd < 0)
-		return sd;
-	struct tern_sock *so = calloc(1, sizeof(*so));
-	if (!so) {
-		t->free_hint = (uint32_t)sd; /* alloc_sd moved it past sd */
-		return TERN_ENOMEM;
-	}
-	so->sd = sd;
-	so->serial = t->next_serial++;
-	so->ops = ops;
-	so->rcvbuf = TERN_SOCK_BUF_MAX; /* Linux's rmem_default / wmem_default */
-	so->sndbuf = TERN_SOCK_BUF_MAX;
-	so->ttl = -1;
-	int err = ops->init ? ops->init(s, so) : 0;
+	int err;
+	struct tern_sock *so = tern_sock_new(s, ops, &err);
+	if (!so)
+		return err;
+	err = ops->init ? ops->init(s, so) : 0;
 	if (err < 0) {
+		s->socks->slots[so->sd] = NULL;
+		s->socks->free_hint = (uint32_t)so->sd;
 		free(so);
-		t->free_hint = (uint32_t)sd;
 		return err;
 	}
-	t->slots[sd] = so;
-	return sd;
+	return so->sd;
 }
 
 int tern_close(struct tern_stack *s, int sd)
@@ -406,8 +421,20 @@ int tern_setsockopt(struct tern_stack *s, int sd, int level, int name, const voi
 		val = *(const unsigned char *)optval;
 	else
 		return TERN_EINVAL;
-	if (level == TERN_SOL_SOCKET)
-		return sol_socket_set(so, name, val);
+	if (level == TERN_SOL_SOCKET && name == TERN_SO_LINGER) {
+		/* struct tern_linger: the protocol sees -1 (off) or the seconds. */
+		struct tern_linger l;
+		if (optlen < sizeof(l))
+			return TERN_EINVAL;
+		memcpy(&l, optval, sizeof(l));
+		val = l.l_onoff ? (l.l_linger < 0 ? 0 : l.l_linger) : -1;
+	}
+	if (level == TERN_SOL_SOCKET) {
+		int err = sol_socket_set(so, name, val);
+		if (err != TERN_ENOPROTOOPT || !so->ops->setsockopt)
+			return err;
+		return so->ops->setsockopt(s, so, level, name, val);
+	}
 	if (level == TERN_IPPROTO_IP)
 		return ip_set(so, name, val);
 	return so->ops->setsockopt ? so->ops->setsockopt(s, so, level, name, val)
@@ -453,9 +480,11 @@ int tern_getsockopt(struct tern_stack *s, int sd, int level, int name, void *opt
 		return TERN_EFAULT;
 	if (*optlen == 0)
 		return TERN_EINVAL;
-	if (level == TERN_SOL_SOCKET)
+	if (level == TERN_SOL_SOCKET) {
 		err = sol_socket_get(so, name, &val);
-	else if (level == TERN_IPPROTO_IP)
+		if (err == TERN_ENOPROTOOPT && so->ops->getsockopt)
+			err = so->ops->getsockopt(s, so, level, name, &val);
+	} else if (level == TERN_IPPROTO_IP)
 		err = ip_get(s, so, name, &val);
 	else
 		err = so->ops->getsockopt ? so->ops->getsockopt(s, so, level, name, &val)

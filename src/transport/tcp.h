@@ -1,0 +1,261 @@
+/*
+ * transport/tcp.h — TCP inside a stack (RFC 9293): the control block, the
+ * sequence-number arithmetic, and the functions the TCP files share.
+ *
+ * Files and call order:
+ *   tcp_conn.c     the connection and listener tables, ports, ISS (RFC 6528)
+ *   tcp_input.c    SEGMENT ARRIVES, in RFC 9293 §3.10.7 order
+ *   tcp_output.c   the one place that decides what to send; RST and ACK replies
+ *   tcp_timer.c    retransmission (RFC 6298), delayed ACK, keepalive, TIME-WAIT
+ *   tcp_usrreq.c   the socket operations (struct tern_sock_ops for SOCK_STREAM)
+ * IP input → tcp_input → (tcb found) → tcp_output; the socket calls and
+ * timers end in tcp_output too.
+ *
+ * A connection (struct tern_tcb) is not a socket. A socket holds at most
+ * one tcb (so->tcb), and a tcb points back at its socket (tp->so) while the
+ * application has one: a connection being accepted has none yet, and a
+ * closed socket leaves its tcb behind to finish the FIN exchange and
+ * TIME-WAIT (an orphan), as Linux keeps a sock after close(2).
+ */
+#ifndef TERN_TRANSPORT_TCP_H
+#define TERN_TRANSPORT_TCP_H
+
+#include "core/pkt.h"
+#include "core/ring.h"
+#include "tern/stack.h"
+#include "wire/tcp.h"
+
+struct tern_sock;
+struct tern_ipv4_repr;
+struct tern_ip_proto;
+
+/* RFC 9293 §3.3.2 states; the order of the RFC's list. */
+enum tern_tcp_state {
+	TCPS_CLOSED,
+	TCPS_LISTEN,
+	TCPS_SYN_SENT,
+	TCPS_SYN_RECEIVED,
+	TCPS_ESTABLISHED,
+	TCPS_FIN_WAIT_1,
+	TCPS_FIN_WAIT_2,
+	TCPS_CLOSE_WAIT,
+	TCPS_CLOSING,
+	TCPS_LAST_ACK,
+	TCPS_TIME_WAIT,
+};
+const char *tern_tcp_state_name(enum tern_tcp_state st);
+
+/* ---- sequence numbers (RFC 9293 §3.4): modulo 2^32 ---- */
+
+typedef uint32_t tcp_seq;
+static inline bool seq_lt(tcp_seq a, tcp_seq b) { return (int32_t)(a - b) < 0; }
+static inline bool seq_leq(tcp_seq a, tcp_seq b) { return (int32_t)(a - b) <= 0; }
+static inline bool seq_gt(tcp_seq a, tcp_seq b) { return (int32_t)(a - b) > 0; }
+static inline bool seq_geq(tcp_seq a, tcp_seq b) { return (int32_t)(a - b) >= 0; }
+static inline tcp_seq seq_max(tcp_seq a, tcp_seq b) { return seq_gt(a, b) ? a : b; }
+static inline tcp_seq seq_min(tcp_seq a, tcp_seq b) { return seq_lt(a, b) ? a : b; }
+/* lo <= x < lo + len */
+static inline bool seq_in(tcp_seq x, tcp_seq lo, uint32_t len) { return x - lo < len; }
+
+/* ---- the connection's endpoints ---- */
+
+/* The 4-tuple, local side first. IPv6 joins as another family here: the
+ * tables hash and compare tuples, never bare addresses. */
+struct tcp_tuple {
+	tern_ip4_t laddr, raddr;
+	uint16_t lport, rport;
+};
+
+/* ---- the control block ---- */
+
+/* Flags (FreeBSD's TF_ names where they exist). */
+enum {
+	TF_ACKNOW = 1u << 0,      /* send an ACK at the next tcp_output */
+	TF_DELACK = 1u << 1,      /* an ACK is owed, on the delayed-ACK timer */
+	TF_NODELAY = 1u << 2,     /* TCP_NODELAY: no Nagle */
+	TF_CORK = 1u << 3,        /* TCP_CORK: only full segments */
+	TF_QUICKACK = 1u << 4,    /* TCP_QUICKACK: no delayed ACKs for now */
+	TF_SENTFIN = 1u << 5,     /* our FIN has been sent (snd_max covers it) */
+	TF_WANTFIN = 1u << 6,     /* the application shut down writing: FIN after the data */
+	TF_REQ_SCALE = 1u << 7,   /* we offered window scaling */
+	TF_RCVD_SCALE = 1u << 8,  /* the peer offered it too: in use */
+	TF_REQ_TSTMP = 1u << 9,
+	TF_RCVD_TSTMP = 1u << 10,
+	TF_SACK_PERMIT = 1u << 11, /* both offered SACK */
+	TF_RTT_TIMING = 1u << 12, /* rtt_seq is being timed (no timestamps) */
+	TF_KEEPALIVE = 1u << 13,  /* SO_KEEPALIVE */
+	TF_FASTRECOV = 1u << 14,  /* in fast recovery (RFC 6582) */
+	TF_RCVD_FIN = 1u << 15,   /* the peer's FIN is in (rcv_nxt covers it) */
+	TF_LINGER0 = 1u << 16,    /* SO_LINGER with 0 s: close sends RST */
+	TF_READ = 1u << 17,       /* the application read since the last ACK: a window update may be due */
+};
+
+/* Deadline slots behind the one timer (TCP.md §4). */
+enum { TCPT_RXT, TCPT_DELACK, TCPT_KEEP, TCPT_N };
+/* What TCPT_RXT times now. */
+enum { RXT_NONE, RXT_REXMT, RXT_PERSIST };
+
+struct tern_tcb {
+	struct tern_sock *so;           /* the application's socket; NULL: none (yet, or any more) */
+	struct tern_tcb *listener;      /* SYN-RECEIVED / unaccepted: the listening tcb */
+	struct tern_tcb *hnext;         /* connection table chain */
+	struct tern_tcb *qnext;         /* the listener's accept queue */
+	struct tcp_tuple t;
+	uint8_t state;                  /* enum tern_tcp_state */
+	bool hashed;                    /* in the connection table */
+	uint32_t flags;                 /* TF_* */
+
+	/* send sequence space (RFC 9293 §3.3.1) */
+	tcp_seq iss, snd_una, snd_nxt, snd_max;
+	uint32_t snd_wnd;               /* scaled */
+	tcp_seq snd_wl1, snd_wl2;
+	uint32_t max_sndwnd;
+	/* receive sequence space */
+	tcp_seq irs, rcv_nxt;
+	uint32_t rcv_wnd;
+	tcp_seq rcv_adv;                /* right edge advertised: never moves left */
+	tcp_seq last_ack_sent;
+
+	/* options */
+	uint16_t t_maxseg;              /* MSS we send: min(peer's, route's) */
+	uint16_t rcv_mss;               /* the MSS we advertised */
+	uint8_t snd_scale, rcv_scale;   /* window shifts in use */
+	uint32_t ts_recent;             /* RFC 7323 §4.3 */
+	tern_time_t ts_recent_age;
+	uint32_t ts_offset;             /* added to our clock in TSval */
+
+	/* RTT and RTO (RFC 6298), nanoseconds */
+	tern_time_t srtt, rttvar, rto;
+	uint8_t rxtshift;               /* backoff count */
+	tcp_seq rtt_seq;
+	tern_time_t rtt_start;
+	tern_time_t t_rcvtime;          /* last segment from the peer */
+	tern_time_t first_rexmit;       /* when the oldest outstanding retransmission began */
+
+	/* congestion (RFC 5681, NewReno RFC 6582) */
+	uint32_t snd_cwnd, snd_ssthresh;
+	tcp_seq snd_recover;
+	uint8_t dupacks;
+
+	/* data */
+	struct tern_ring snd;           /* offset 0 = snd_una (SYN and FIN take no byte) */
+	struct tern_pkt_queue rcvq;     /* in-order payload, data = payload */
+	uint32_t rcv_queued;            /* payload bytes on rcvq */
+	size_t rcv_charged;             /* true sizes on rcvq (and the OOO queue) */
+	struct tern_pkt *ofo;           /* out of order, sorted by seq (pkt->next) */
+	unsigned ofo_count;
+	int soft_error;                 /* an ICMP error kept until (unless) it proves fatal */
+
+	/* timers */
+	struct tern_timer timer;
+	tern_time_t deadline[TCPT_N];
+	uint8_t rxt_mode;               /* RXT_* */
+	uint8_t keep_probes;            /* keepalives sent without answer */
+
+	/* listener */
+	struct tern_tcb *accq_head, *accq_tail;
+	unsigned accq_len, synq_len, backlog;
+
+	/* socket options (per connection) */
+	tern_time_t keepidle, keepintvl, user_timeout;
+	unsigned keepcnt;
+	uint16_t user_mss;              /* TCP_MAXSEG, 0: none */
+
+	/* counters for ss -i / TCP_INFO */
+	uint32_t total_retrans;
+	uint64_t bytes_acked, bytes_received;
+};
+
+/* Per-packet scratch while a pkt sits on a TCP receive queue (as Linux's
+ * TCP_SKB_CB): its first sequence number. Kept in the pkt's next_hop word,
+ * which only IP output uses. */
+static inline tcp_seq tcp_pkt_seq(const struct tern_pkt *p) { return p->next_hop; }
+static inline void tcp_pkt_set_seq(struct tern_pkt *p, tcp_seq seq) { p->next_hop = seq; }
+
+/* The TCP layer's per-stack state (s->socks->tcp). */
+#define TCP_HASH_MIN 64
+struct tern_tcp_table {
+	struct tern_tcb **buckets;      /* by 4-tuple; listeners are not here */
+	uint32_t nbuckets, count;
+	unsigned half_open;             /* SYN-RECEIVED connections, all listeners */
+	uint64_t secret;                /* ISS and port choice (RFC 6528, RFC 6056) */
+	uint32_t port_hint;             /* RFC 6056 algorithm 3's counter */
+	uint32_t challenge_budget;      /* challenge ACKs left this second (randomized) */
+	tern_time_t challenge_second;
+};
+
+/* ---- tcp_conn.c ---- */
+int tern_tcp_table_init(struct tern_stack *s);
+void tern_tcp_table_fini(struct tern_stack *s);
+struct tern_tcb *tcp_tcb_new(struct tern_stack *s);
+/* Free a tcb that is in no table (its queues, ring, timer). */
+void tcp_tcb_free(struct tern_stack *s, struct tern_tcb *tp);
+int tcp_hash_insert(struct tern_stack *s, struct tern_tcb *tp);
+void tcp_hash_remove(struct tern_stack *s, struct tern_tcb *tp);
+struct tern_tcb *tcp_lookup(struct tern_stack *s, const struct tcp_tuple *t);
+/* The listening socket for a segment to laddr:lport (exact address first). */
+struct tern_sock *tcp_lookup_listener(struct tern_stack *s, tern_ip4_t laddr, uint16_t lport);
+/* RFC 6528: ISN = M + F(4-tuple, secret), M a 4 µs clock. */
+tcp_seq tcp_iss(struct tern_stack *s, const struct tcp_tuple *t, tern_time_t now);
+/* A local port for connect() to raddr:rport (RFC 6056 algorithm 3). */
+int tcp_pick_port(struct tern_stack *s, tern_ip4_t laddr, tern_ip4_t raddr, uint16_t rport);
+/* Move to a new state (and TIME-WAIT's, CLOSED's consequences). */
+void tcp_set_state(struct tern_stack *s, struct tern_tcb *tp, enum tern_tcp_state st);
+/* The connection is over: unhash, detach, and free it, unless a socket
+ * still holds it (then it stays, CLOSED, to report its error). Returns
+ * false if tp was freed. */
+bool tcp_close_tcb(struct tern_stack *s, struct tern_tcb *tp);
+/* Abort with err: RST if synchronized and send_rst, then closed. Returns
+ * false if tp was freed. */
+bool tcp_drop(struct tern_stack *s, struct tern_tcb *tp, int err, bool send_rst);
+/* Tell the application its socket's readiness may have changed. */
+void tcp_wakeup(struct tern_stack *s, struct tern_tcb *tp);
+
+/* ---- tcp_input.c ---- */
+extern const struct tern_ip_proto tern_tcp_proto;
+/* What our SYN offers: MSS from the route, window scale, timestamps. */
+void tcp_options_offer(struct tern_stack *s, struct tern_tcb *tp);
+
+/* ---- tcp_output.c ---- */
+/* Send what may be sent now (data, SYN, FIN, ACK, window update). */
+void tcp_output(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
+/* A zero-window probe: one byte past the window if there is one, else an
+ * empty ACK (RFC 9293 §3.8.6.1). */
+void tcp_send_probe(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
+/* A control segment for a connection: <SEQ=seq><ACK=rcv_nxt><flags>. */
+void tcp_send_ctl(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, uint8_t flags,
+		  tern_time_t now);
+/* RFC 9293 §3.10.7.1: the reset for a segment that has no connection. */
+void tcp_respond_rst(struct tern_stack *s, const struct tern_ipv4_repr *ip,
+		     const struct tern_tcp_repr *th, tern_time_t now);
+/* The window we would advertise now (unscaled bytes). */
+uint32_t tcp_rcv_space(const struct tern_tcb *tp);
+/* Our timestamp clock: ms since the stack began, plus the connection's offset. */
+static inline uint32_t tcp_ts_now(const struct tern_tcb *tp, tern_time_t now)
+{
+	return (uint32_t)(now / TERN_MSEC(1)) + tp->ts_offset;
+}
+
+/* ---- tcp_timer.c ---- */
+/* Arm slot `which` at `when` (TERN_TIME_NEVER clears it). */
+void tcp_timer_set(struct tern_stack *s, struct tern_tcb *tp, int which, tern_time_t when);
+static inline bool tcp_timer_isset(const struct tern_tcb *tp, int which)
+{
+	return tp->deadline[which] != TERN_TIME_NEVER;
+}
+void tcp_timer_init(struct tern_tcb *tp);
+void tcp_timer_cancel_all(struct tern_stack *s, struct tern_tcb *tp);
+/* An RTT sample (RFC 6298 §2). */
+void tcp_rtt_sample(struct tern_stack *s, struct tern_tcb *tp, tern_time_t rtt);
+/* The current RTO, backed off by rxtshift, within the configured bounds. */
+tern_time_t tcp_rto(const struct tern_stack *s, const struct tern_tcb *tp);
+/* Arm the retransmission timer from now if data or SYN/FIN is outstanding. */
+void tcp_rearm_rxt(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
+
+/* ---- tcp_usrreq.c (its ops table: tern_tcp_sock_ops, transport/sock.h) ---- */
+/* A connection the listener completed: queue it for accept. */
+void tcp_accept_enqueue(struct tern_stack *s, struct tern_tcb *lp, struct tern_tcb *tp);
+/* Bytes the application may still write. */
+size_t tcp_snd_space(const struct tern_tcb *tp);
+
+#endif

@@ -1,0 +1,318 @@
+/*
+ * transport/tcp_conn.c — where connections live: the table of connections
+ * by 4-tuple, listeners by port, the choice of local ports (RFC 6056) and
+ * of initial sequence numbers (RFC 6528), and a connection's end.
+ *
+ * Connections are found by a hash of the 4-tuple keyed with the stack's
+ * secret (a peer cannot aim at one chain); listeners, like every TCP socket
+ * with a local port, are in the socket layer's tcp_ports table. No lookup
+ * walks all connections.
+ */
+#include <stdlib.h>
+
+#include "core/rng.h"
+#include "core/stack_impl.h"
+#include "net/net.h"
+#include "transport/sock.h"
+
+const char *tern_tcp_state_name(enum tern_tcp_state st)
+{
+	static const char *const names[] = {
+		"CLOSED", "LISTEN", "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1",
+		"FIN-WAIT-2", "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT",
+	};
+	return (unsigned)st < sizeof(names) / sizeof(names[0]) ? names[st] : "?";
+}
+
+static struct tern_tcp_table *table(struct tern_stack *s)
+{
+	return &s->socks->tcp;
+}
+
+int tern_tcp_table_init(struct tern_stack *s)
+{
+	struct tern_tcp_table *tt = table(s);
+	*tt = (struct tern_tcp_table){.nbuckets = TCP_HASH_MIN};
+	tt->buckets = calloc(tt->nbuckets, sizeof(*tt->buckets));
+	if (!tt->buckets)
+		return TERN_ENOMEM;
+	/* From the seed, not drawn from s->rng (see tern_sock_table_init). */
+	tt->secret = tern_mix64(s->cfg.seed ^ 0x7463702d69737321ull);
+	tt->port_hint = (uint32_t)tern_mix64(tt->secret);
+	return 0;
+}
+
+void tern_tcp_table_fini(struct tern_stack *s)
+{
+	struct tern_tcp_table *tt = table(s);
+	/* Listeners first (they are in no hash chain): their queues hold
+	 * connections the chains free below. */
+	for (uint32_t i = 0; i < s->socks->nslots; i++) {
+		struct tern_sock *so = s->socks->slots[i];
+		if (so && so->tcb && so->tcb->state == TCPS_LISTEN) {
+			tcp_tcb_free(s, so->tcb);
+			so->tcb = NULL;
+		}
+	}
+	for (uint32_t i = 0; i < tt->nbuckets; i++) {
+		while (tt->buckets[i]) {
+			struct tern_tcb *tp = tt->buckets[i];
+			tcp_hash_remove(s, tp);
+			if (tp->so)
+				tp->so->tcb = NULL;
+			tcp_tcb_free(s, tp);
+		}
+	}
+	free(tt->buckets);
+	tt->buckets = NULL;
+}
+
+static uint32_t tuple_hash(struct tern_stack *s, const struct tcp_tuple *t)
+{
+	return tern_sock_hash4(s->socks, t->laddr, t->lport, t->raddr, t->rport);
+}
+
+static bool tuple_eq(const struct tcp_tuple *a, const struct tcp_tuple *b)
+{
+	return a->laddr == b->laddr && a->raddr == b->raddr && a->lport == b->lport &&
+	       a->rport == b->rport;
+}
+
+/* Double the buckets when chains would average more than one. */
+static void grow(struct tern_stack *s)
+{
+	struct tern_tcp_table *tt = table(s);
+	uint32_t nb = tt->nbuckets * 2;
+	struct tern_tcb **b = calloc(nb, sizeof(*b));
+	if (!b)
+		return; /* chains get longer; nothing breaks */
+	for (uint32_t i = 0; i < tt->nbuckets; i++) {
+		for (struct tern_tcb *tp = tt->buckets[i], *next; tp; tp = next) {
+			next = tp->hnext;
+			uint32_t h = tuple_hash(s, &tp->t) & (nb - 1);
+			tp->hnext = b[h];
+			b[h] = tp;
+		}
+	}
+	free(tt->buckets);
+	tt->buckets = b;
+	tt->nbuckets = nb;
+}
+
+int tcp_hash_insert(struct tern_stack *s, struct tern_tcb *tp)
+{
+	struct tern_tcp_table *tt = table(s);
+	if (tcp_lookup(s, &tp->t))
+		return TERN_EADDRINUSE;
+	if (tt->count >= tt->nbuckets)
+		grow(s);
+	struct tern_tcb **head = &tt->buckets[tuple_hash(s, &tp->t) & (tt->nbuckets - 1)];
+	tp->hnext = *head;
+	*head = tp;
+	tp->hashed = true;
+	tt->count++;
+	return 0;
+}
+
+void tcp_hash_remove(struct tern_stack *s, struct tern_tcb *tp)
+{
+	struct tern_tcp_table *tt = table(s);
+	if (!tp->hashed)
+		return;
+	struct tern_tcb **pp = &tt->buckets[tuple_hash(s, &tp->t) & (tt->nbuckets - 1)];
+	while (*pp != tp)
+		pp = &(*pp)->hnext;
+	*pp = tp->hnext;
+	tp->hnext = NULL;
+	tp->hashed = false;
+	tt->count--;
+}
+
+struct tern_tcb *tcp_lookup(struct tern_stack *s, const struct tcp_tuple *t)
+{
+	struct tern_tcp_table *tt = table(s);
+	for (struct tern_tcb *tp = tt->buckets[tuple_hash(s, t) & (tt->nbuckets - 1)]; tp;
+	     tp = tp->hnext)
+		if (tuple_eq(&tp->t, t))
+			return tp;
+	return NULL;
+}
+
+struct tern_sock *tcp_lookup_listener(struct tern_stack *s, tern_ip4_t laddr, uint16_t lport)
+{
+	const struct tern_sock_htab *h = &s->socks->tcp_ports;
+	struct tern_sock *wild = NULL;
+	uint32_t hash = tern_sock_hash4(s->socks, 0, lport, 0, 0);
+	for (struct tern_sock *so = tern_sock_htab_first(h, hash); so;
+	     so = tern_sock_htab_next(h, so)) {
+		if (so->lport != lport || !so->tcb || so->tcb->state != TCPS_LISTEN)
+			continue;
+		if (so->rcv_addr == laddr)
+			return so;
+		if (so->rcv_addr == 0)
+			wild = so;
+	}
+	return wild;
+}
+
+/* RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport,
+ * secretkey), M a timer ticking every 4 µs. F is the stack's keyed mix of
+ * the tuple, so a seed gives the same numbers and peers cannot predict
+ * another connection's. */
+tcp_seq tcp_iss(struct tern_stack *s, const struct tcp_tuple *t, tern_time_t now)
+{
+	uint64_t k = ((uint64_t)t->laddr << 32 | t->raddr) ^ table(s)->secret;
+	uint64_t f = tern_mix64(tern_mix64(k) ^ ((uint64_t)t->lport << 16 | t->rport));
+	return (tcp_seq)(f >> 32) + (tcp_seq)(now / TERN_USEC(4));
+}
+
+#define EPHEMERAL_LOW 32768   /* Linux's ip_local_port_range */
+#define EPHEMERAL_HIGH 60999
+
+/* RFC 6056 §3.3.3 (algorithm 3, "Simple Hash-Based"): start at a keyed
+ * hash of the destination plus a counter, and take the first port whose
+ * 4-tuple is free. A port some socket has bound is left alone. */
+int tcp_pick_port(struct tern_stack *s, tern_ip4_t laddr, tern_ip4_t raddr, uint16_t rport)
+{
+	struct tern_tcp_table *tt = table(s);
+	uint32_t n = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1;
+	uint32_t offset = (uint32_t)tern_mix64(((uint64_t)raddr << 16 | rport) ^ tt->secret);
+	for (uint32_t i = 0; i < n; i++) {
+		uint16_t port = (uint16_t)(EPHEMERAL_LOW + (offset + tt->port_hint + i) % n);
+		struct tcp_tuple t = {laddr, raddr, port, rport};
+		if (tcp_lookup(s, &t))
+			continue;
+		bool bound = false;
+		uint32_t hash = tern_sock_hash4(s->socks, 0, port, 0, 0);
+		for (struct tern_sock *so = tern_sock_htab_first(&s->socks->tcp_ports, hash); so;
+		     so = tern_sock_htab_next(&s->socks->tcp_ports, so))
+			bound |= so->lport == port;
+		if (bound)
+			continue;
+		tt->port_hint += i + 1;
+		return port;
+	}
+	return TERN_EADDRNOTAVAIL;
+}
+
+struct tern_tcb *tcp_tcb_new(struct tern_stack *s)
+{
+	struct tern_tcb *tp = calloc(1, sizeof(*tp));
+	if (!tp)
+		return NULL;
+	tcp_timer_init(tp);
+	tp->rto = s->cfg.tcp_rto_initial;
+	tp->keepidle = s->cfg.tcp_keepalive_time;
+	tp->keepintvl = s->cfg.tcp_keepalive_intvl;
+	tp->keepcnt = s->cfg.tcp_keepalive_probes;
+	tp->snd_ssthresh = UINT32_MAX;
+	tern_ring_init(&tp->snd, TERN_SOCK_BUF_MAX);
+	return tp;
+}
+
+static void free_queues(struct tern_stack *s, struct tern_tcb *tp)
+{
+	tern_pkt_queue_purge(&s->pool, &tp->rcvq);
+	while (tp->ofo) {
+		struct tern_pkt *p = tp->ofo;
+		tp->ofo = p->next;
+		tern_stack_pkt_free(s, p);
+	}
+	tern_budget_uncharge(&s->budget.sock_rx, tp->rcv_charged);
+	tp->rcv_charged = 0;
+	tp->rcv_queued = 0;
+	tp->ofo_count = 0;
+}
+
+void tcp_tcb_free(struct tern_stack *s, struct tern_tcb *tp)
+{
+	tcp_timer_cancel_all(s, tp);
+	free_queues(s, tp);
+	tern_ring_fini(&tp->snd);
+	free(tp);
+}
+
+/* Take tp off its listener's queues (it is being dropped). */
+static void unlink_listener(struct tern_stack *s, struct tern_tcb *tp)
+{
+	struct tern_tcb *lp = tp->listener;
+	if (!lp)
+		return;
+	if (tp->state == TCPS_SYN_RECEIVED) {
+		lp->synq_len--;
+		table(s)->half_open--;
+	} else {
+		struct tern_tcb **pp = &lp->accq_head;
+		while (*pp && *pp != tp)
+			pp = &(*pp)->qnext;
+		if (*pp) {
+			*pp = tp->qnext;
+			if (lp->accq_tail == tp) {
+				lp->accq_tail = NULL;
+				for (struct tern_tcb *q = lp->accq_head; q; q = q->qnext)
+					lp->accq_tail = q;
+			}
+			lp->accq_len--;
+		}
+	}
+	tp->listener = NULL;
+	tp->qnext = NULL;
+}
+
+void tcp_set_state(struct tern_stack *s, struct tern_tcb *tp, enum tern_tcp_state st)
+{
+	if (tp->state == TCPS_SYN_RECEIVED && tp->listener && st != TCPS_SYN_RECEIVED) {
+		tp->listener->synq_len--;
+		table(s)->half_open--;
+	}
+	tp->state = (uint8_t)st;
+	if (st == TCPS_TIME_WAIT) {
+		/* RFC 9293 §3.10.7.4: 2*MSL, then delete the TCB. Only the
+		 * TIME-WAIT deadline is left. */
+		tcp_timer_cancel_all(s, tp);
+		tcp_timer_set(s, tp, TCPT_KEEP, s->now + s->cfg.tcp_time_wait);
+		tern_ring_fini(&tp->snd);
+		if (!tp->so)
+			free_queues(s, tp); /* an open socket may still read them */
+	}
+}
+
+void tcp_wakeup(struct tern_stack *s, struct tern_tcb *tp)
+{
+	if (tp->so)
+		tern_sock_wakeup(s, tp->so);
+	else if (tp->listener && tp->listener->so && tp->state != TCPS_SYN_RECEIVED)
+		tern_sock_wakeup(s, tp->listener->so);
+}
+
+bool tcp_close_tcb(struct tern_stack *s, struct tern_tcb *tp)
+{
+	tcp_hash_remove(s, tp);
+	unlink_listener(s, tp);
+	tcp_timer_cancel_all(s, tp);
+	tp->state = TCPS_CLOSED;
+	if (tp->so) {
+		/* The socket keeps its tcb (closed, with its error) until the
+		 * application closes it. */
+		tern_ring_fini(&tp->snd);
+		tcp_wakeup(s, tp);
+		return true;
+	}
+	tcp_tcb_free(s, tp);
+	return false;
+}
+
+bool tcp_drop(struct tern_stack *s, struct tern_tcb *tp, int err, bool send_rst)
+{
+	if (send_rst && tp->state >= TCPS_SYN_RECEIVED && tp->state != TCPS_TIME_WAIT) {
+		tcp_send_ctl(s, tp, tp->snd_nxt, TERN_TCP_RST | TERN_TCP_ACK, s->now);
+		tern_stat_inc(s, TERN_STAT_TCP_OUT_RSTS);
+	}
+	if (err && tp->so)
+		tp->so->so_error = err;
+	if (tp->state >= TCPS_SYN_RECEIVED && tp->state != TCPS_TIME_WAIT)
+		tern_stat_inc(s, tp->state == TCPS_SYN_RECEIVED || tp->state == TCPS_SYN_SENT
+					 ? TERN_STAT_TCP_ATTEMPT_FAILS
+					 : TERN_STAT_TCP_ESTAB_RESETS);
+	return tcp_close_tcb(s, tp);
+}

@@ -1,0 +1,895 @@
+/*
+ * transport/tcp_input.c — SEGMENT ARRIVES (RFC 9293 §3.10.7), step by
+ * step and in the RFC's order, with RFC 5961's defences, RFC 7323's PAWS
+ * and RFC 6191's TIME-WAIT reuse.
+ *
+ *   tcp_input   parse → the connection (4-tuple) → TIME-WAIT → listener → none
+ *     none        §3.10.7.1  reset (never in answer to a reset)
+ *     LISTEN      §3.10.7.2  listen_input: a SYN makes a SYN-RECEIVED tcb
+ *     SYN-SENT    §3.10.7.3  syn_sent_input
+ *     TIME-WAIT   time_wait_input (RFC 6191)
+ *     the rest    §3.10.7.4  synced_input: 1 sequence · 2 RST · 4 SYN ·
+ *                 5 ACK · 7 text · 8 FIN
+ *   then tcp_output for whatever became due, and one wakeup at the end.
+ *
+ * Every discarded segment is counted under its reason. The received
+ * packet becomes the receive queue's buffer (its headers pulled): no
+ * payload copy until the application reads.
+ */
+#include "core/rng.h"
+#include "core/stack_impl.h"
+#include "net/net.h"
+#include "transport/sock.h"
+#include "wire/icmp.h"
+
+/* What a segment is, beside its header: lengths in sequence space. */
+struct seg {
+	struct tern_tcp_repr th;
+	const struct tern_ipv4_repr *ip;
+	struct tern_pkt *pkt;    /* data = payload once accepted; NULL once consumed */
+	uint32_t len;            /* payload bytes */
+	tern_time_t now;
+};
+
+static void seg_drop(struct tern_stack *s, struct seg *g, enum tern_stat why)
+{
+	if (g->pkt)
+		tern_drop(s, g->pkt, why, TERN_LAYER_IP);
+	else
+		tern_stat_inc(s, why);
+	g->pkt = NULL;
+}
+
+/* ---- options at connection set-up (RFC 9293 §3.7.1, RFC 7323, RFC 2018) ---- */
+
+/* The MSS we can receive on the route to the peer: its MTU less the IPv4
+ * and TCP headers. */
+static uint16_t route_mss(struct tern_stack *s, tern_ip4_t dst)
+{
+	struct tern_route_result rt;
+	uint32_t mtu = 1500;
+	if (tern_ipv4_route(s, dst, 0, &rt) == 0) {
+		int m = tern_stack_iface_mtu(s, rt.ifindex);
+		if (m > 0)
+			mtu = (uint32_t)m;
+	}
+	uint32_t mss = mtu - TERN_IPV4_HLEN - TERN_TCP_HLEN;
+	return (uint16_t)(mss > 65495 ? 65495 : mss);
+}
+
+/* The window shift we ask for: Linux's 7 (it is fixed at the SYN, so it
+ * covers what the buffer may grow to). */
+#define TCP_RCV_SCALE 7
+
+void tcp_options_offer(struct tern_stack *s, struct tern_tcb *tp)
+{
+	tp->rcv_mss = route_mss(s, tp->t.raddr);
+	if (tp->user_mss && tp->user_mss < tp->rcv_mss)
+		tp->rcv_mss = tp->user_mss;
+	if (s->cfg.tcp_window_scaling) {
+		tp->flags |= TF_REQ_SCALE;
+		tp->rcv_scale = TCP_RCV_SCALE; /* offered; kept if the peer offers too */
+	}
+	if (s->cfg.tcp_timestamps)
+		tp->flags |= TF_REQ_TSTMP;
+	/* A per-connection timestamp offset (Linux's tsoffset): the peer
+	 * learns nothing of our clock or of other connections. */
+	tp->ts_offset = tcp_iss(s, &tp->t, 0) * 2654435761u;
+}
+
+/* What a SYN or SYN-ACK from the peer settles. */
+static void options_settle(struct tern_stack *s, struct tern_tcb *tp, const struct seg *g)
+{
+	const struct tern_tcp_repr *th = &g->th;
+	/* RFC 9293 §3.7.1: without the option, 536 (IPv4). */
+	uint16_t peer_mss = th->has_mss && th->mss ? th->mss : 536;
+	tp->t_maxseg = peer_mss < tp->rcv_mss ? peer_mss : tp->rcv_mss;
+	if (tp->user_mss && tp->user_mss < tp->t_maxseg)
+		tp->t_maxseg = tp->user_mss;
+	if (tp->t_maxseg < 64)
+		tp->t_maxseg = 64;
+	if ((tp->flags & TF_REQ_SCALE) && th->has_wscale) {
+		tp->flags |= TF_RCVD_SCALE;
+		tp->snd_scale = th->wscale;
+		tp->rcv_scale = TCP_RCV_SCALE;
+	} else {
+		tp->flags &= ~(uint32_t)(TF_REQ_SCALE | TF_RCVD_SCALE);
+		tp->snd_scale = tp->rcv_scale = 0;
+	}
+	if ((tp->flags & TF_REQ_TSTMP) && th->has_ts) {
+		tp->flags |= TF_RCVD_TSTMP;
+		tp->ts_recent = th->tsval;
+		tp->ts_recent_age = g->now;
+	} else {
+		tp->flags &= ~(uint32_t)(TF_REQ_TSTMP | TF_RCVD_TSTMP);
+	}
+	if (s->cfg.tcp_sack && th->sack_perm)
+		tp->flags |= TF_SACK_PERMIT;
+	/* RFC 7323 §2.2: the window in a SYN is never scaled. */
+	tp->snd_wnd = th->window;
+	tp->max_sndwnd = tp->snd_wnd;
+	tp->snd_wl1 = th->seq;
+	tp->snd_wl2 = th->ack;
+	/* RFC 6928: an initial window of 10 segments (as Linux). */
+	tp->snd_cwnd = 10u * tp->t_maxseg;
+}
+
+/* ---- LISTEN (§3.10.7.2) ---- */
+
+static void listen_input(struct tern_stack *s, struct tern_tcb *lp, struct seg *g)
+{
+	const struct tern_tcp_repr *th = &g->th;
+	struct tern_tcp_table *tt = &s->socks->tcp;
+	if (th->flags & TERN_TCP_RST)
+		return seg_drop(s, g, TERN_STAT_TCP_BAD_RST); /* "An incoming RST should be ignored" */
+	if (th->flags & TERN_TCP_ACK) {
+		tcp_respond_rst(s, g->ip, th, g->now); /* <SEQ=SEG.ACK><CTL=RST> */
+		return seg_drop(s, g, TERN_STAT_TCP_BAD_ACK);
+	}
+	if (!(th->flags & TERN_TCP_SYN))
+		return seg_drop(s, g, TERN_STAT_TCP_NO_ACK);
+	/* Budgets (no peer can starve the host): the accept queue (Linux
+	 * counts ListenOverflows), the listener's SYN queue and the stack's
+	 * half-open connections in all. SYN cookies come later. */
+	if (lp->accq_len > lp->backlog)
+		return seg_drop(s, g, TERN_STAT_TCP_LISTEN_OVERFLOW);
+	if (lp->synq_len > lp->backlog || tt->half_open >= s->cfg.tcp_max_syn_backlog)
+		return seg_drop(s, g, TERN_STAT_TCP_SYN_QUEUE_FULL);
+	struct tern_tcb *tp = tcp_tcb_new(s);
+	if (!tp)
+		return seg_drop(s, g, TERN_STAT_TCP_SYN_QUEUE_FULL);
+	tp->t = (struct tcp_tuple){g->ip->dst, g->ip->src, th->dport, th->sport};
+	tp->state = TCPS_SYN_RECEIVED;
+	tp->listener = lp;
+	tp->flags |= lp->flags & (TF_NODELAY | TF_KEEPALIVE);
+	tp->user_mss = lp->user_mss;
+	tp->keepidle = lp->keepidle;
+	tp->keepintvl = lp->keepintvl;
+	tp->keepcnt = lp->keepcnt;
+	tp->user_timeout = lp->user_timeout;
+	if (tcp_hash_insert(s, tp) < 0) {
+		tcp_tcb_free(s, tp);
+		return seg_drop(s, g, TERN_STAT_TCP_SYN_QUEUE_FULL);
+	}
+	lp->synq_len++;
+	tt->half_open++;
+	tp->irs = th->seq;
+	tp->rcv_nxt = th->seq + 1;
+	tp->rcv_adv = tp->rcv_nxt;
+	tp->iss = tcp_iss(s, &tp->t, g->now);
+	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss;
+	tp->t_rcvtime = g->now;
+	tcp_options_offer(s, tp);
+	options_settle(s, tp, g);
+	tern_stat_inc(s, TERN_STAT_TCP_PASSIVE_OPENS);
+	/* Data on a SYN waits for Fast Open (issue 11): not accepted, so not
+	 * acknowledged; the peer sends it again. */
+	seg_drop(s, g, TERN_STAT_NONE);
+	tcp_output(s, tp, g->now); /* the SYN-ACK, and its retransmission timer */
+}
+
+/* ---- SYN-SENT (§3.10.7.3) ---- */
+
+static void syn_sent_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
+{
+	const struct tern_tcp_repr *th = &g->th;
+	bool ack = th->flags & TERN_TCP_ACK;
+	/* First, the ACK: "If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a
+	 * reset (unless the RST bit is set)". */
+	if (ack && (seq_leq(th->ack, tp->iss) || seq_gt(th->ack, tp->snd_max))) {
+		tcp_respond_rst(s, g->ip, th, g->now);
+		return seg_drop(s, g, TERN_STAT_TCP_BAD_ACK);
+	}
+	if (th->flags & TERN_TCP_RST) {
+		/* RFC 5961 §3.2: only a reset that acknowledges our SYN. */
+		if (!ack)
+			return seg_drop(s, g, TERN_STAT_TCP_BAD_RST);
+		seg_drop(s, g, TERN_STAT_NONE);
+		tcp_drop(s, tp, TERN_ECONNREFUSED, false);
+		return;
+	}
+	if (!(th->flags & TERN_TCP_SYN))
+		return seg_drop(s, g, TERN_STAT_TCP_NO_ACK);
+	tp->irs = th->seq;
+	tp->rcv_nxt = th->seq + 1;
+	tp->rcv_adv = tp->rcv_nxt;
+	tp->t_rcvtime = g->now;
+	options_settle(s, tp, g);
+	if (ack) {
+		tp->snd_una = th->ack;
+		if ((tp->flags & TF_RCVD_TSTMP) && th->tsecr) {
+			uint32_t ms = tcp_ts_now(tp, g->now) - th->tsecr;
+			tcp_rtt_sample(s, tp, ms ? TERN_MSEC(ms) : TERN_USEC(500));
+		} else if (tp->flags & TF_RTT_TIMING) {
+			tcp_rtt_sample(s, tp, g->now - tp->rtt_start);
+		}
+		tp->flags &= ~(uint32_t)TF_RTT_TIMING;
+		tp->rxtshift = 0;
+		tp->first_rexmit = 0;
+		tcp_timer_set(s, tp, TCPT_RXT, TERN_TIME_NEVER);
+		tcp_set_state(s, tp, TCPS_ESTABLISHED);
+		if (tp->flags & TF_KEEPALIVE)
+			tcp_timer_set(s, tp, TCPT_KEEP, g->now + tp->keepidle);
+		tp->flags |= TF_ACKNOW;
+		seg_drop(s, g, TERN_STAT_NONE); /* data on a SYN-ACK: resent by the peer */
+		tcp_output(s, tp, g->now);
+		tcp_wakeup(s, tp);
+		return;
+	}
+	/* Simultaneous open: SYN-RECEIVED, and our SYN again with an ACK. */
+	tcp_set_state(s, tp, TCPS_SYN_RECEIVED);
+	tp->snd_nxt = tp->iss;
+	seg_drop(s, g, TERN_STAT_NONE);
+	tcp_output(s, tp, g->now);
+}
+
+/* ---- §3.10.7.4, the synchronized states and SYN-RECEIVED ---- */
+
+/* RFC 5961 §7: challenge ACKs, at most tcp_challenge_ack_limit a second
+ * for the host, the limit drawn afresh each second from the seeded
+ * generator (half to the whole of it), as Linux does since the side
+ * channel of CVE-2016-5696. */
+static void challenge_ack(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
+{
+	struct tern_tcp_table *tt = &s->socks->tcp;
+	tern_time_t second = now / TERN_SEC(1);
+	if (second != tt->challenge_second) {
+		uint32_t lim = s->cfg.tcp_challenge_ack_limit;
+		tt->challenge_second = second;
+		tt->challenge_budget = lim / 2 + (uint32_t)tern_rng_below(&s->rng, lim / 2 + 1);
+	}
+	if (tt->challenge_budget == 0) {
+		tern_stat_inc(s, TERN_STAT_TCP_CHALLENGE_LIMITED);
+		return;
+	}
+	tt->challenge_budget--;
+	tern_stat_inc(s, TERN_STAT_TCP_CHALLENGE_ACKS);
+	tcp_send_ctl(s, tp, tp->snd_nxt, TERN_TCP_ACK, now);
+}
+
+/* The window we advertised, as RCV.WND in the acceptability test. */
+static uint32_t rcv_wnd(const struct tern_tcb *tp)
+{
+	return seq_gt(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+}
+
+/* Step 1's table ("There are four cases for the acceptability test"). */
+static bool seq_acceptable(const struct tern_tcb *tp, tcp_seq seq, uint32_t len)
+{
+	uint32_t wnd = rcv_wnd(tp);
+	if (len == 0)
+		return wnd == 0 ? seq == tp->rcv_nxt : seq_in(seq, tp->rcv_nxt, wnd);
+	if (wnd == 0)
+		return false;
+	return seq_in(seq, tp->rcv_nxt, wnd) || seq_in(seq + len - 1, tp->rcv_nxt, wnd);
+}
+
+/* RFC 7323 §5.3: PAWS. A segment whose TSval is older than ts_recent is a
+ * duplicate from an old incarnation of the sequence space, unless
+ * ts_recent itself is older than 24 days (§5.5). */
+static bool paws_reject(const struct tern_tcb *tp, const struct seg *g)
+{
+	if (!(tp->flags & TF_RCVD_TSTMP) || !g->th.has_ts || (g->th.flags & TERN_TCP_RST))
+		return false;
+	if ((int32_t)(g->th.tsval - tp->ts_recent) >= 0)
+		return false;
+	return g->now - tp->ts_recent_age < TERN_SEC(24 * 24 * 3600);
+}
+
+/* Cut the segment to what the window takes: the front already received,
+ * the tail beyond the right edge (losing a FIN there). */
+static void trim_to_window(struct tern_tcb *tp, struct seg *g)
+{
+	struct tern_tcp_repr *th = &g->th;
+	if (th->flags & TERN_TCP_SYN) { /* a SYN in sequence space: handled at step 4 */
+		if (seq_lt(th->seq, tp->rcv_nxt)) {
+			th->flags &= (uint8_t)~TERN_TCP_SYN;
+			th->seq++;
+		}
+	}
+	if (seq_lt(th->seq, tp->rcv_nxt)) {
+		uint32_t cut = tp->rcv_nxt - th->seq;
+		if (cut >= g->len) {
+			if (cut > g->len)
+				th->flags &= (uint8_t)~TERN_TCP_FIN; /* an old FIN */
+			cut = g->len;
+		}
+		if (g->pkt)
+			tern_pkt_pull(g->pkt, cut);
+		g->len -= cut;
+		th->seq += cut;
+	}
+	uint32_t wnd = rcv_wnd(tp);
+	uint32_t room = tp->rcv_nxt + wnd - th->seq;
+	if (g->len > room) {
+		if (g->pkt)
+			tern_pkt_trim(g->pkt, room);
+		g->len = room;
+		th->flags &= (uint8_t)~TERN_TCP_FIN;
+	}
+}
+
+/* Our FIN has been acknowledged. */
+static bool fin_acked(const struct tern_tcb *tp)
+{
+	return (tp->flags & TF_SENTFIN) && tp->snd_una == tp->snd_max;
+}
+
+/* NewReno congestion control (RFC 5681 §3, RFC 6582): the window grows
+ * by what an ACK covers, one segment at most, in slow start, by about one
+ * segment per window in congestion avoidance. */
+static void cc_ack(struct tern_tcb *tp, uint32_t acked)
+{
+	uint32_t mss = tp->t_maxseg;
+	if (tp->flags & TF_FASTRECOV)
+		return;
+	if (tp->snd_cwnd < tp->snd_ssthresh) {
+		tp->snd_cwnd += acked < mss ? acked : mss;
+	} else {
+		uint32_t inc = (uint32_t)((uint64_t)mss * mss / (tp->snd_cwnd ? tp->snd_cwnd : 1));
+		tp->snd_cwnd += inc ? inc : 1;
+	}
+}
+
+/* Three duplicate ACKs: RFC 5681 §3.2 fast retransmit, then fast
+ * recovery until everything outstanding then is acknowledged (RFC 6582). */
+static void fast_retransmit(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
+{
+	uint32_t flight = tp->snd_max - tp->snd_una, two = 2u * tp->t_maxseg;
+	tp->snd_ssthresh = flight / 2 > two ? flight / 2 : two;
+	tp->snd_recover = tp->snd_max;
+	tp->flags |= TF_FASTRECOV;
+	tp->flags &= ~(uint32_t)TF_RTT_TIMING;
+	tern_stat_inc(s, TERN_STAT_TCP_FAST_RETRANS);
+	tcp_seq next = tp->snd_nxt;
+	uint32_t cwnd = tp->snd_cwnd;
+	tp->snd_nxt = tp->snd_una;
+	tp->snd_cwnd = tp->t_maxseg; /* exactly one segment: the lost one */
+	tcp_output(s, tp, now);
+	tp->snd_nxt = seq_max(next, tp->snd_nxt);
+	(void)cwnd;
+	tp->snd_cwnd = tp->snd_ssthresh + 3u * tp->t_maxseg;
+}
+
+/* A duplicate ACK (RFC 5681 §2, "DUPLICATE ACKNOWLEDGMENT"). */
+static void dupack(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
+{
+	if (tp->flags & TF_FASTRECOV) {
+		tp->snd_cwnd += tp->t_maxseg; /* §3.2 step 4: inflate */
+		return;
+	}
+	if (++tp->dupacks == 3)
+		fast_retransmit(s, tp, now);
+}
+
+/* An ACK of new data during recovery (RFC 6582 §3.2 steps 2-3). */
+static void recovery_ack(struct tern_stack *s, struct tern_tcb *tp, uint32_t acked, tern_time_t now)
+{
+	if (seq_geq(tp->snd_una, tp->snd_recover)) {
+		/* Full acknowledgment: deflate to ssthresh, or to what is in
+		 * flight plus one segment if that is less. */
+		uint32_t flight = tp->snd_max - tp->snd_una;
+		uint32_t w = flight + tp->t_maxseg;
+		tp->snd_cwnd = w < tp->snd_ssthresh ? w : tp->snd_ssthresh;
+		tp->flags &= ~(uint32_t)TF_FASTRECOV;
+		tp->dupacks = 0;
+		return;
+	}
+	/* Partial: resend the next hole now, deflate by what was acked. */
+	tcp_seq next = tp->snd_nxt;
+	uint32_t cwnd = tp->snd_cwnd;
+	tp->snd_nxt = tp->snd_una;
+	tp->snd_cwnd = tp->t_maxseg;
+	tcp_output(s, tp, now);
+	tp->snd_nxt = seq_max(next, tp->snd_nxt);
+	tp->snd_cwnd = cwnd > acked ? cwnd - acked + tp->t_maxseg : tp->t_maxseg;
+}
+
+/* Step 5 for a segment that acknowledges something new. */
+static void ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct seg *g)
+{
+	const struct tern_tcp_repr *th = &g->th;
+	uint32_t acked = th->ack - tp->snd_una;
+	if (tp->snd_una == tp->iss)
+		acked--; /* the SYN took a sequence number, not a byte */
+	size_t queued = tern_ring_len(&tp->snd);
+	/* The FIN takes a sequence number but no byte of the ring. */
+	tern_ring_consume(&tp->snd, acked < queued ? acked : queued);
+	if (tern_ring_len(&tp->snd) == 0)
+		tern_ring_release(&tp->snd);
+	tp->snd_una = th->ack;
+	if (seq_lt(tp->snd_nxt, tp->snd_una))
+		tp->snd_nxt = tp->snd_una;
+	tp->bytes_acked += acked;
+	/* RTT (RFC 6298 §3; RFC 7323 §4.1 with timestamps). */
+	if ((tp->flags & TF_RCVD_TSTMP) && th->has_ts && th->tsecr) {
+		uint32_t ms = tcp_ts_now(tp, g->now) - th->tsecr;
+		if (ms < 3600u * 1000)
+			tcp_rtt_sample(s, tp, ms ? TERN_MSEC(ms) : TERN_USEC(500));
+	} else if ((tp->flags & TF_RTT_TIMING) && seq_gt(th->ack, tp->rtt_seq)) {
+		/* (a SYN-ACK's RTT too: rtt_seq was the ISS) */
+		tp->flags &= ~(uint32_t)TF_RTT_TIMING;
+		tcp_rtt_sample(s, tp, g->now - tp->rtt_start);
+	}
+	tp->rxtshift = 0;
+	tp->first_rexmit = 0;
+	if (tp->flags & TF_FASTRECOV)
+		recovery_ack(s, tp, acked, g->now);
+	else
+		cc_ack(tp, acked);
+	tp->dupacks = 0;
+	tcp_rearm_rxt(s, tp, g->now);
+	tcp_wakeup(s, tp); /* room in the send buffer */
+}
+
+/* RFC 9293 §3.10.7.4 step 5, "SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and
+ * SND.WL2 =< SEG.ACK)": the window update rule. */
+static void update_window(struct tern_stack *s, struct tern_tcb *tp, const struct seg *g)
+{
+	const struct tern_tcp_repr *th = &g->th;
+	if (!(seq_lt(tp->snd_wl1, th->seq) ||
+	      (tp->snd_wl1 == th->seq && seq_leq(tp->snd_wl2, th->ack))))
+		return;
+	uint32_t wnd = (uint32_t)th->window << tp->snd_scale;
+	tp->snd_wnd = wnd;
+	tp->snd_wl1 = th->seq;
+	tp->snd_wl2 = th->ack;
+	if (wnd > tp->max_sndwnd)
+		tp->max_sndwnd = wnd;
+	if (wnd && tp->rxt_mode == RXT_PERSIST) {
+		/* The window opened: the probing is over. */
+		tcp_timer_set(s, tp, TCPT_RXT, TERN_TIME_NEVER);
+		tp->rxtshift = 0;
+		tp->first_rexmit = 0;
+	}
+}
+
+/* Step 5 for SYN-RECEIVED: the handshake's last ACK. False if the segment
+ * is finished with (reset sent). */
+static bool syn_received_ack(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
+{
+	const struct tern_tcp_repr *th = &g->th;
+	if (!(seq_lt(tp->snd_una, th->ack) && seq_leq(th->ack, tp->snd_max))) {
+		tcp_respond_rst(s, g->ip, th, g->now); /* <SEQ=SEG.ACK><CTL=RST> */
+		seg_drop(s, g, TERN_STAT_TCP_BAD_ACK);
+		return false;
+	}
+	struct tern_tcb *lp = tp->listener;
+	tcp_set_state(s, tp, TCPS_ESTABLISHED);
+	tp->snd_wnd = (uint32_t)th->window << tp->snd_scale;
+	tp->max_sndwnd = tp->snd_wnd;
+	tp->snd_wl1 = th->seq;
+	tp->snd_wl2 = th->ack;
+	if (tp->flags & TF_KEEPALIVE)
+		tcp_timer_set(s, tp, TCPT_KEEP, g->now + tp->keepidle);
+	if (lp) {
+		tp->listener = NULL;
+		tcp_accept_enqueue(s, lp, tp);
+	}
+	return true;
+}
+
+/* Step 5. False if the segment is finished with. */
+static bool ack_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
+{
+	const struct tern_tcp_repr *th = &g->th;
+	if (!(th->flags & TERN_TCP_ACK)) {
+		seg_drop(s, g, TERN_STAT_TCP_NO_ACK);
+		return false;
+	}
+	if (tp->state == TCPS_SYN_RECEIVED && !syn_received_ack(s, tp, g))
+		return false;
+	/* RFC 5961 §5.2: acceptable is (SND.UNA - MAX.SND.WND) =< SEG.ACK =<
+	 * SND.NXT; beyond, an ACK and discard; below, a challenge ACK. */
+	if (seq_gt(th->ack, tp->snd_max)) {
+		tp->flags |= TF_ACKNOW;
+		seg_drop(s, g, TERN_STAT_TCP_RCV_ACK_TOO_MUCH);
+		return false;
+	}
+	if (seq_lt(th->ack, tp->snd_una - tp->max_sndwnd)) {
+		challenge_ack(s, tp, g->now);
+		seg_drop(s, g, TERN_STAT_TCP_RCV_OLD_ACK);
+		return false;
+	}
+	bool dup = th->ack == tp->snd_una && g->len == 0 && !(th->flags & TERN_TCP_FIN) &&
+		   ((uint32_t)th->window << tp->snd_scale) == tp->snd_wnd &&
+		   tp->snd_una != tp->snd_max;
+	if (seq_gt(th->ack, tp->snd_una))
+		ack_new_data(s, tp, g);
+	update_window(s, tp, g);
+	if (dup)
+		dupack(s, tp, g->now);
+	else if (!seq_gt(th->ack, tp->snd_una) && th->ack != tp->snd_una)
+		tp->dupacks = 0;
+	/* What the ACK of our FIN does, by state. */
+	if (fin_acked(tp)) {
+		switch (tp->state) {
+		case TCPS_FIN_WAIT_1:
+			tcp_set_state(s, tp, TCPS_FIN_WAIT_2);
+			if (!tp->so)
+				tcp_timer_set(s, tp, TCPT_KEEP, g->now + s->cfg.tcp_fin_timeout);
+			break;
+		case TCPS_CLOSING:
+			tcp_set_state(s, tp, TCPS_TIME_WAIT);
+			break;
+		case TCPS_LAST_ACK:
+			seg_drop(s, g, TERN_STAT_NONE);
+			tcp_close_tcb(s, tp);
+			return false;
+		default:
+			break;
+		}
+	}
+	return true;
+}
+
+/* Step 7: in-order payload joins the receive queue, out-of-order payload
+ * waits in the reassembly list; both within SO_RCVBUF and the stack's
+ * socket budget. Returns true if the segment filled a hole or came out
+ * of order (an ACK is due at once). */
+static bool ofo_insert(struct tern_stack *s, struct tern_tcb *tp, struct seg *g);
+static void ofo_drain(struct tern_stack *s, struct tern_tcb *tp);
+
+static bool charge_rcv(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
+{
+	size_t size = tern_pkt_truesize(g->pkt);
+	size_t cap = tp->so ? (size_t)tp->so->rcvbuf : TERN_SOCK_BUF_MAX;
+	if (tp->rcv_charged + size > cap) {
+		seg_drop(s, g, TERN_STAT_TCP_RCVBUF_DROP);
+		return false;
+	}
+	if (!tern_budget_fits(&s->budget.sock_rx, size)) {
+		seg_drop(s, g, TERN_STAT_TCP_RCV_MEMORY);
+		return false;
+	}
+	tern_budget_charge(&s->budget.sock_rx, size);
+	tp->rcv_charged += size;
+	return true;
+}
+
+static bool data_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
+{
+	const struct tern_tcp_repr *th = &g->th;
+	if (g->len == 0)
+		return false;
+	if (tp->state != TCPS_ESTABLISHED && tp->state != TCPS_FIN_WAIT_1 &&
+	    tp->state != TCPS_FIN_WAIT_2) {
+		seg_drop(s, g, TERN_STAT_TCP_RCV_AFTER_CLOSE); /* after the peer's FIN */
+		return false;
+	}
+	tp->bytes_received += g->len;
+	if (th->seq != tp->rcv_nxt)
+		return ofo_insert(s, tp, g), true;
+	if (!charge_rcv(s, tp, g))
+		return true;
+	tcp_pkt_set_seq(g->pkt, th->seq);
+	tern_pkt_enqueue(&tp->rcvq, g->pkt);
+	g->pkt = NULL;
+	tp->rcv_queued += g->len;
+	tp->rcv_nxt += g->len;
+	bool filled = tp->ofo != NULL;
+	ofo_drain(s, tp);
+	return filled;
+}
+
+/* The out-of-order list: sorted by sequence, no two entries overlapping
+ * (a newcomer is trimmed to the gaps it fills, or dropped if it fills
+ * none), at most TCP_OFO_MAX entries (SegmentSmack, CVE-2018-5390:
+ * bounded work per segment). */
+#define TCP_OFO_MAX 64
+
+static bool ofo_insert(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
+{
+	tcp_seq seq = g->th.seq, end = seq + g->len;
+	struct tern_pkt **pp = &tp->ofo;
+	while (*pp && seq_leq(tcp_pkt_seq(*pp) + (*pp)->len, seq))
+		pp = &(*pp)->next;
+	/* *pp is the first entry ending after seq: cut our front to it, our
+	 * tail to the one after. */
+	if (*pp && seq_leq(tcp_pkt_seq(*pp), seq)) {
+		tcp_seq e = tcp_pkt_seq(*pp) + (*pp)->len;
+		if (seq_geq(e, end)) {
+			seg_drop(s, g, TERN_STAT_TCP_RCV_DUP_PACK);
+			return true;
+		}
+		tern_pkt_pull(g->pkt, e - seq);
+		seq = e;
+		pp = &(*pp)->next;
+	}
+	if (*pp && seq_lt(tcp_pkt_seq(*pp), end))
+		tern_pkt_trim(g->pkt, tcp_pkt_seq(*pp) - seq);
+	if (tp->ofo_count >= TCP_OFO_MAX) {
+		seg_drop(s, g, TERN_STAT_TCP_OFO_DROP);
+		return true;
+	}
+	if (!charge_rcv(s, tp, g))
+		return true;
+	tcp_pkt_set_seq(g->pkt, seq);
+	g->pkt->next = *pp;
+	*pp = g->pkt;
+	g->pkt = NULL;
+	tp->ofo_count++;
+	return true;
+}
+
+/* Move what is now in order from the out-of-order list to the queue. */
+static void ofo_drain(struct tern_stack *s, struct tern_tcb *tp)
+{
+	while (tp->ofo && seq_leq(tcp_pkt_seq(tp->ofo), tp->rcv_nxt)) {
+		struct tern_pkt *p = tp->ofo;
+		tp->ofo = p->next;
+		tp->ofo_count--;
+		tcp_seq end = tcp_pkt_seq(p) + p->len;
+		if (seq_leq(end, tp->rcv_nxt)) { /* covered meanwhile */
+			tern_budget_uncharge(&s->budget.sock_rx, tern_pkt_truesize(p));
+			tp->rcv_charged -= tern_pkt_truesize(p);
+			tern_stack_pkt_free(s, p);
+			continue;
+		}
+		tern_pkt_pull(p, tp->rcv_nxt - tcp_pkt_seq(p));
+		tcp_pkt_set_seq(p, tp->rcv_nxt);
+		tern_pkt_enqueue(&tp->rcvq, p);
+		tp->rcv_queued += p->len;
+		tp->rcv_nxt += p->len;
+	}
+}
+
+/* RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2: delay an ACK at most tcp_delack,
+ * and ACK at least every second full-sized segment (counted in bytes, as
+ * TCP.md §7 warns). */
+static void schedule_ack(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
+{
+	uint32_t unacked = tp->rcv_nxt - tp->last_ack_sent;
+	if ((tp->flags & TF_QUICKACK) || unacked >= 2u * tp->rcv_mss ||
+	    tcp_rcv_space(tp) < 2u * tp->rcv_mss) {
+		tp->flags |= TF_ACKNOW;
+		return;
+	}
+	if (!(tp->flags & TF_DELACK)) {
+		tp->flags |= TF_DELACK;
+		tcp_timer_set(s, tp, TCPT_DELACK, now + s->cfg.tcp_delack);
+	}
+}
+
+/* Step 8: the peer's FIN, in order. */
+static void fin_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
+{
+	if (!(g->th.flags & TERN_TCP_FIN) || g->th.seq + g->len != tp->rcv_nxt ||
+	    (tp->flags & TF_RCVD_FIN))
+		return;
+	tp->rcv_nxt++;
+	tp->flags |= TF_RCVD_FIN | TF_ACKNOW;
+	switch (tp->state) {
+	case TCPS_SYN_RECEIVED:
+	case TCPS_ESTABLISHED:
+		tcp_set_state(s, tp, TCPS_CLOSE_WAIT);
+		break;
+	case TCPS_FIN_WAIT_1:
+		tcp_set_state(s, tp, fin_acked(tp) ? TCPS_TIME_WAIT : TCPS_CLOSING);
+		break;
+	case TCPS_FIN_WAIT_2:
+		tcp_set_state(s, tp, TCPS_TIME_WAIT);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Step 2, RFC 5961 §3.2: a reset exactly at RCV.NXT resets; one merely in
+ * the window earns a challenge ACK. False: the segment is finished with
+ * (tp may be gone). */
+static bool rst_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
+{
+	if (!(g->th.flags & TERN_TCP_RST))
+		return true;
+	if (g->th.seq != tp->rcv_nxt) {
+		challenge_ack(s, tp, g->now);
+		seg_drop(s, g, TERN_STAT_TCP_RST_IN_WINDOW);
+		return false;
+	}
+	seg_drop(s, g, TERN_STAT_NONE);
+	if (tp->state == TCPS_SYN_RECEIVED && tp->listener) {
+		tcp_close_tcb(s, tp); /* back to LISTEN: the listener forgets it */
+		return false;
+	}
+	int err = tp->state == TCPS_SYN_RECEIVED ? TERN_ECONNREFUSED
+		  : (tp->state == TCPS_CLOSING || tp->state == TCPS_LAST_ACK) ? 0
+		  : TERN_ECONNRESET;
+	if (tp->state == TCPS_CLOSE_WAIT)
+		err = TERN_EPIPE;
+	tcp_drop(s, tp, err, false);
+	return false;
+}
+
+static void synced_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
+{
+	struct tern_tcp_repr *th = &g->th;
+	uint32_t seglen = g->len + !!(th->flags & TERN_TCP_SYN) + !!(th->flags & TERN_TCP_FIN);
+	/* A retransmitted SYN in SYN-RECEIVED: our SYN-ACK was lost. */
+	if (tp->state == TCPS_SYN_RECEIVED && (th->flags & TERN_TCP_SYN) &&
+	    !(th->flags & TERN_TCP_ACK) && th->seq == tp->irs) {
+		tp->snd_nxt = tp->iss;
+		seg_drop(s, g, TERN_STAT_NONE);
+		tcp_output(s, tp, g->now);
+		return;
+	}
+	/* Step 1: PAWS, then the acceptability test. */
+	if (paws_reject(tp, g)) {
+		if (!(th->flags & TERN_TCP_RST))
+			tcp_send_ctl(s, tp, tp->snd_nxt, TERN_TCP_ACK, g->now);
+		return seg_drop(s, g, TERN_STAT_TCP_PAWS_DROP);
+	}
+	if (!seq_acceptable(tp, th->seq, seglen)) {
+		if (!(th->flags & TERN_TCP_RST))
+			tcp_send_ctl(s, tp, tp->snd_nxt, TERN_TCP_ACK, g->now);
+		bool old = seq_leq(th->seq + seglen, tp->rcv_nxt);
+		return seg_drop(s, g, old ? TERN_STAT_TCP_RCV_DUP_PACK : TERN_STAT_TCP_RCV_OUT_OF_WINDOW);
+	}
+	/* RFC 7323 §4.3: remember the newest TSval of in-window segments. */
+	if ((tp->flags & TF_RCVD_TSTMP) && th->has_ts && seq_leq(th->seq, tp->last_ack_sent) &&
+	    (int32_t)(th->tsval - tp->ts_recent) >= 0) {
+		tp->ts_recent = th->tsval;
+		tp->ts_recent_age = g->now;
+	}
+	trim_to_window(tp, g);
+	tp->t_rcvtime = g->now;
+	tp->keep_probes = 0;
+	/* Step 2, RST. */
+	if (!rst_input(s, tp, g))
+		return;
+	/* Step 4, SYN (RFC 5961 §4): whatever its sequence number, a
+	 * challenge ACK. */
+	if (th->flags & TERN_TCP_SYN) {
+		challenge_ack(s, tp, g->now);
+		return seg_drop(s, g, TERN_STAT_TCP_SYN_IN_WINDOW);
+	}
+	/* Step 5, ACK. */
+	if (!ack_input(s, tp, g))
+		return;
+	/* An orphan that gets new data can never deliver it: reset (RFC 1122
+	 * §4.2.2.13, Linux's TCPAbortOnData). */
+	if (!tp->so && g->len && (tp->state == TCPS_FIN_WAIT_1 || tp->state == TCPS_FIN_WAIT_2)) {
+		seg_drop(s, g, TERN_STAT_TCP_RCV_AFTER_CLOSE);
+		tcp_drop(s, tp, 0, true);
+		return;
+	}
+	/* Steps 6-8: urgent data is ordinary data here (RFC 9293 §3.8.5
+	 * leaves it to the application); text; FIN. */
+	bool now_ack = data_input(s, tp, g);
+	fin_input(s, tp, g);
+	if (g->pkt)
+		seg_drop(s, g, TERN_STAT_NONE);
+	if (now_ack)
+		tp->flags |= TF_ACKNOW;
+	else if (seq_gt(tp->rcv_nxt, tp->last_ack_sent) && !(tp->flags & TF_ACKNOW))
+		schedule_ack(s, tp, g->now);
+	if (tp->state == TCPS_TIME_WAIT) {
+		tcp_send_ctl(s, tp, tp->snd_max, TERN_TCP_ACK, g->now);
+		tcp_wakeup(s, tp);
+		return;
+	}
+	tcp_output(s, tp, g->now);
+	tcp_wakeup(s, tp);
+}
+
+/* ---- TIME-WAIT ---- */
+
+/* RFC 9293 §3.10.7.4 and RFC 6191: a retransmitted FIN is acknowledged and
+ * restarts 2*MSL; a SYN with a higher sequence number (or, with
+ * timestamps, a newer TSval) may reuse the 4-tuple; a reset ends it (as
+ * Linux with tcp_rfc1337 = 0). Returns true if the segment should go on
+ * to a listener (the tcb is gone). */
+static bool time_wait_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
+{
+	const struct tern_tcp_repr *th = &g->th;
+	if (th->flags & TERN_TCP_RST) {
+		seg_drop(s, g, TERN_STAT_NONE);
+		tcp_close_tcb(s, tp);
+		return false;
+	}
+	if ((th->flags & TERN_TCP_SYN) && !(th->flags & TERN_TCP_ACK)) {
+		bool newer = (tp->flags & TF_RCVD_TSTMP) && th->has_ts
+				     ? (int32_t)(th->tsval - tp->ts_recent) > 0
+				     : seq_gt(th->seq, tp->rcv_nxt);
+		if (newer) {
+			tern_stat_inc(s, TERN_STAT_TCP_TW_RECYCLED);
+			tcp_close_tcb(s, tp);
+			return true;
+		}
+	}
+	if ((th->flags & TERN_TCP_FIN) && th->seq + g->len + 1 == tp->rcv_nxt)
+		tcp_timer_set(s, tp, TCPT_KEEP, g->now + s->cfg.tcp_time_wait);
+	if (!(th->flags & TERN_TCP_ACK) && !(th->flags & TERN_TCP_FIN))
+		return seg_drop(s, g, TERN_STAT_TCP_NO_ACK), false;
+	tcp_send_ctl(s, tp, tp->snd_max, TERN_TCP_ACK, g->now);
+	seg_drop(s, g, TERN_STAT_TCP_RCV_DUP_PACK);
+	return false;
+}
+
+/* ---- the entry point ---- */
+
+static void tcp_input(struct tern_stack *s, struct tern_pkt *pkt, const struct tern_ipv4_repr *ip,
+		      tern_time_t now)
+{
+	struct seg g = {.ip = ip, .pkt = pkt, .now = now};
+	tern_stat_inc(s, TERN_STAT_TCP_IN_SEGS);
+	enum tern_stat bad = tern_tcp_parse(tern_pkt_data(pkt), pkt->len, ip->src, ip->dst, 0, &g.th);
+	if (bad)
+		return seg_drop(s, &g, bad);
+	/* RFC 1122 §4.2.3.10: TCP is for one host; a segment to a broadcast
+	 * or multicast address is dropped, never answered. */
+	if (pkt->l2_type != TERN_PKT_L2_UNICAST || tern_ip4_is_multicast(ip->dst) ||
+	    tern_ip4_is_our_broadcast(s, ip->dst))
+		return seg_drop(s, &g, TERN_STAT_TCP_NO_PORT);
+	tern_pkt_pull(pkt, g.th.hlen); /* data = payload from here on */
+	g.len = (uint32_t)g.th.payload_len;
+	struct tcp_tuple t = {ip->dst, ip->src, g.th.dport, g.th.sport};
+	struct tern_tcb *tp = tcp_lookup(s, &t);
+	if (tp && tp->state == TCPS_TIME_WAIT && !time_wait_input(s, tp, &g))
+		return;
+	if (tp && tp->state != TCPS_TIME_WAIT)
+		return tp->state == TCPS_SYN_SENT ? syn_sent_input(s, tp, &g) : synced_input(s, tp, &g);
+	struct tern_sock *lso = tcp_lookup_listener(s, ip->dst, g.th.dport);
+	if (lso)
+		return listen_input(s, lso->tcb, &g);
+	/* §3.10.7.1: CLOSED. */
+	tcp_respond_rst(s, ip, &g.th, now);
+	seg_drop(s, &g, TERN_STAT_TCP_NO_PORT);
+}
+
+/* ---- ICMP errors about our segments (RFC 5927, RFC 1122 §4.2.3.9) ---- */
+
+static bool tcp_icmp_error(struct tern_stack *s, const struct tern_icmp_msg *m, tern_time_t now)
+{
+	if (!m->has_quote || m->q_l4_len < 8)
+		return false;
+	struct tcp_tuple t = {m->q_src, m->q_dst, rd16(m->q_l4), rd16(m->q_l4 + 2)};
+	struct tern_tcb *tp = tcp_lookup(s, &t);
+	if (!tp || tp->state == TCPS_TIME_WAIT)
+		return false;
+	/* RFC 5927 §4.1: only for a sequence number we have in flight. */
+	tcp_seq seq = rd32(m->q_l4 + 4);
+	if (!(seq_geq(seq, tp->snd_una) && seq_lt(seq, tp->snd_max)) &&
+	    !(tp->state == TCPS_SYN_SENT && seq == tp->iss))
+		return true;
+	if (m->type == TERN_ICMP_DEST_UNREACH && m->code == TERN_ICMP_FRAG_NEEDED) {
+		/* RFC 1191: the smaller MSS, and resend what was lost. */
+		uint32_t mss = m->mtu > TERN_IPV4_HLEN + TERN_TCP_HLEN + 68
+				       ? m->mtu - TERN_IPV4_HLEN - TERN_TCP_HLEN
+				       : 536;
+		if (mss < tp->t_maxseg) {
+			tp->t_maxseg = (uint16_t)mss;
+			tp->snd_nxt = tp->snd_una;
+			tcp_output(s, tp, now);
+		}
+		return true;
+	}
+	int err = TERN_EHOSTUNREACH;
+	if (m->type == TERN_ICMP_DEST_UNREACH) {
+		if (m->code == TERN_ICMP_NET_UNREACH)
+			err = TERN_ENETUNREACH;
+		else if (m->code == TERN_ICMP_PORT_UNREACH || m->code == TERN_ICMP_PROTO_UNREACH)
+			err = TERN_ECONNREFUSED;
+	} else if (m->type != TERN_ICMP_TIME_EXCEEDED) {
+		return true;
+	}
+	/* As Linux's tcp_v4_err: a connection still opening gives up; an
+	 * established one keeps the error as a soft one, reported if it
+	 * times out. */
+	if (tp->state == TCPS_SYN_SENT || (tp->state == TCPS_SYN_RECEIVED && !tp->listener)) {
+		tcp_drop(s, tp, err, false);
+		return true;
+	}
+	tp->soft_error = err;
+	if (tp->so && tp->so->recverr) {
+		tp->so->so_error = err;
+		tcp_wakeup(s, tp);
+	}
+	return true;
+}
+
+const struct tern_ip_proto tern_tcp_proto = {
+	.proto = TERN_IPPROTO_TCP,
+	.input = tcp_input,
+	.error = tcp_icmp_error,
+};

@@ -1,0 +1,312 @@
+/*
+ * transport/tcp_output.c — the one place that decides what a connection
+ * sends now (RFC 9293 §3.8.6, RFC 1122 §4.2.3.4, RFC 896, RFC 5681), and
+ * the builder of every segment.
+ *
+ * tcp_output() asks, as FreeBSD's tcp_output does, for a reason to send:
+ * a full segment; the last of the data when nothing is in flight or Nagle
+ * is off; half the largest window the peer offered; a retransmission;
+ * SYN or FIN; an ACK owed now; a window update worth announcing. Without
+ * one it returns, arming the persist timer if data waits on a closed
+ * window. Each call sends a bounded number of segments.
+ *
+ * Payload copies: one, ring → packet buffer, with the checksum summed in
+ * the same pass (tern_csum_copy); a retransmission re-cuts from the ring.
+ */
+#include "core/stack_impl.h"
+#include "net/ipv4.h"
+#include "net/net.h"
+#include "transport/sock.h"
+#include "wire/checksum.h"
+
+#define TCP_MAX_BURST 64 /* segments per call: bounded work per event */
+
+/* The receive buffer's payload capacity: half of SO_RCVBUF, the other
+ * half being what buffers cost beyond their payload (as Linux's
+ * tcp_adv_win_scale = 1). An orphan keeps the default. */
+static uint32_t rcv_capacity(const struct tern_tcb *tp)
+{
+	int rcvbuf = tp->so ? tp->so->rcvbuf : TERN_SOCK_BUF_MAX;
+	return (uint32_t)rcvbuf / 2;
+}
+
+uint32_t tcp_rcv_space(const struct tern_tcb *tp)
+{
+	uint32_t cap = rcv_capacity(tp);
+	return tp->rcv_queued < cap ? cap - tp->rcv_queued : 0;
+}
+
+/* The window field for a segment, and the right edge it advertises: never
+ * left of one already advertised (RFC 9293 §3.8.6.2.1: do not shrink),
+ * and from the receiver's silly-window rule (§3.8.6.2.2): a window that
+ * would open by less than min(MSS, half the buffer) is not opened. */
+static uint32_t window_to_advertise(const struct tern_tcb *tp, bool syn)
+{
+	uint32_t space = tcp_rcv_space(tp);
+	uint32_t adv_left = seq_gt(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+	uint32_t cap = rcv_capacity(tp);
+	uint32_t mss = tp->rcv_mss ? tp->rcv_mss : 536;
+	uint32_t step = mss < cap / 2 ? mss : cap / 2;
+	if (space < adv_left + step && space != cap)
+		space = adv_left; /* keep the old right edge */
+	if (space < adv_left)
+		space = adv_left;
+	uint32_t max = syn ? 65535u : 65535u << tp->rcv_scale; /* RFC 7323 §2.2: SYN unscaled */
+	return space < max ? space : max;
+}
+
+/* Options for a segment of ours (RFC 9293 §3.7.1, RFC 7323, RFC 2018). */
+static void fill_options(const struct tern_stack *s, const struct tern_tcb *tp,
+			 struct tern_tcp_repr *th, tern_time_t now)
+{
+	bool syn = th->flags & TERN_TCP_SYN;
+	bool synack = syn && (th->flags & TERN_TCP_ACK);
+	if (syn) {
+		th->has_mss = true;
+		th->mss = tp->rcv_mss;
+		/* On a SYN-ACK only what the peer offered (RFC 7323 §1.3). */
+		if (synack ? (tp->flags & TF_RCVD_SCALE) : (tp->flags & TF_REQ_SCALE)) {
+			th->has_wscale = true;
+			th->wscale = tp->rcv_scale;
+		}
+		th->sack_perm = synack ? (tp->flags & TF_SACK_PERMIT) != 0 : s->cfg.tcp_sack;
+	}
+	bool ts = syn && !synack ? (tp->flags & TF_REQ_TSTMP) : (tp->flags & TF_RCVD_TSTMP);
+	if (ts) {
+		th->has_ts = true;
+		th->tsval = tcp_ts_now(tp, now);
+		th->tsecr = tp->ts_recent;
+	}
+}
+
+/* Build and send one segment: [seq, seq + len) of the ring (from ring
+ * offset off) with flags. Returns 0 or the IP layer's error. */
+static int xmit(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, size_t off, size_t len,
+		uint8_t flags, tern_time_t now)
+{
+	struct tern_tcp_repr th = {
+		.sport = tp->t.lport, .dport = tp->t.rport, .seq = seq, .flags = flags,
+	};
+	if (flags & TERN_TCP_ACK)
+		th.ack = tp->rcv_nxt;
+	fill_options(s, tp, &th, now);
+	size_t hlen = tern_tcp_hdr_len(&th);
+	struct tern_pkt *pkt = tern_stack_pkt_alloc(s, hlen + len);
+	if (!pkt)
+		return TERN_ENOBUFS;
+	uint8_t *h = tern_pkt_put(pkt, hlen + len);
+	uint32_t sum = 0;
+	if (len) {
+		struct tern_ring_span sp[2];
+		tern_ring_peek(&tp->snd, off, len, sp);
+		sum = tern_csum_copy(h + hlen, sp[0].p, sp[0].n, 0);
+		if (sp[1].n)
+			sum = tern_csum_join(sum, sp[0].n,
+					     tern_csum_copy(h + hlen + sp[0].n, sp[1].p, sp[1].n, 0));
+	}
+	uint32_t win = window_to_advertise(tp, flags & TERN_TCP_SYN);
+	th.window = (uint16_t)((flags & TERN_TCP_SYN) ? win : win >> tp->rcv_scale);
+	tern_tcp_emit(&th, h, tp->t.laddr, tp->t.raddr, len, sum);
+	if (flags & TERN_TCP_ACK) {
+		tcp_seq edge = tp->rcv_nxt + ((uint32_t)th.window << ((flags & TERN_TCP_SYN) ? 0 : tp->rcv_scale));
+		if (seq_gt(edge, tp->rcv_adv))
+			tp->rcv_adv = edge;
+		tp->last_ack_sent = tp->rcv_nxt;
+		tp->flags &= ~(uint32_t)(TF_ACKNOW | TF_DELACK | TF_READ);
+		tp->deadline[TCPT_DELACK] = TERN_TIME_NEVER;
+	}
+	tern_stat_inc(s, TERN_STAT_TCP_OUT_SEGS);
+	/* Linux sets DF on TCP (path MTU discovery, RFC 1191). */
+	struct tern_ip_send ip = {.src = tp->t.laddr, .dst = tp->t.raddr,
+				  .proto = TERN_IPPROTO_TCP, .df = true,
+				  .ttl = tp->so && tp->so->ttl > 0 ? (uint8_t)tp->so->ttl : 0,
+				  .tos = tp->so ? tp->so->tos : 0};
+	return tern_ipv4_output(s, pkt, &ip, now);
+}
+
+void tcp_send_ctl(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, uint8_t flags,
+		  tern_time_t now)
+{
+	xmit(s, tp, seq, 0, 0, flags, now);
+}
+
+void tcp_send_probe(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
+{
+	/* Linux's zero-window probe: an old sequence number, so the peer
+	 * answers with its current window whatever it is. */
+	tcp_send_ctl(s, tp, tp->snd_una - 1, TERN_TCP_ACK, now);
+}
+
+/* RFC 9293 §3.10.7.1: "If the ACK bit is off, sequence number zero is
+ * used, <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>; if the ACK bit is on,
+ * <SEQ=SEG.ACK><CTL=RST>". Never in answer to a RST, nor to a segment for
+ * a broadcast or multicast address. */
+void tcp_respond_rst(struct tern_stack *s, const struct tern_ipv4_repr *ip,
+		     const struct tern_tcp_repr *th, tern_time_t now)
+{
+	if ((th->flags & TERN_TCP_RST) || tern_ip4_is_multicast(ip->dst) ||
+	    tern_ip4_is_our_broadcast(s, ip->dst))
+		return;
+	struct tern_tcp_repr r = {.sport = th->dport, .dport = th->sport};
+	if (th->flags & TERN_TCP_ACK) {
+		r.seq = th->ack;
+		r.flags = TERN_TCP_RST;
+	} else {
+		uint32_t seglen = (uint32_t)th->payload_len + !!(th->flags & TERN_TCP_SYN) +
+				  !!(th->flags & TERN_TCP_FIN);
+		r.ack = th->seq + seglen;
+		r.flags = TERN_TCP_RST | TERN_TCP_ACK;
+	}
+	struct tern_pkt *pkt = tern_stack_pkt_alloc(s, TERN_TCP_HLEN);
+	if (!pkt)
+		return;
+	tern_tcp_emit(&r, tern_pkt_put(pkt, TERN_TCP_HLEN), ip->dst, ip->src, 0, 0);
+	tern_stat_inc(s, TERN_STAT_TCP_OUT_SEGS);
+	tern_stat_inc(s, TERN_STAT_TCP_OUT_RSTS);
+	struct tern_ip_send out = {.src = ip->dst, .dst = ip->src, .proto = TERN_IPPROTO_TCP,
+				   .df = true};
+	tern_ipv4_output(s, pkt, &out, now);
+}
+
+/* ---- deciding ---- */
+
+/* The SYN or SYN-ACK is still to be sent (or resent). */
+static bool syn_due(const struct tern_tcb *tp)
+{
+	return (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED) &&
+	       tp->snd_nxt == tp->iss;
+}
+
+/* Our FIN goes once every byte written is sent. */
+static bool fin_due(const struct tern_tcb *tp, size_t off, size_t len)
+{
+	if (!(tp->flags & TF_WANTFIN) || off + len != tern_ring_len(&tp->snd))
+		return false;
+	/* Not yet sent, or being resent (snd_nxt pulled back over it). */
+	tcp_seq fin_seq = tp->snd_una + (uint32_t)tern_ring_len(&tp->snd);
+	return !(tp->flags & TF_SENTFIN) || seq_leq(tp->snd_nxt + (uint32_t)len, fin_seq);
+}
+
+/* Is a window update worth a segment of its own? (FreeBSD: two segments
+ * or half the buffer.) */
+static bool window_update_due(const struct tern_tcb *tp)
+{
+	/* Only a read opens the window (as Linux's tcp_cleanup_rbuf): the
+	 * SYN's smaller, unscaled window is not worth a segment. */
+	if (!(tp->flags & TF_READ) || tp->state < TCPS_ESTABLISHED || (tp->flags & TF_RCVD_FIN))
+		return false;
+	uint32_t adv_left = seq_gt(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+	uint32_t space = tcp_rcv_space(tp);
+	if (space <= adv_left)
+		return false;
+	uint32_t grow = space - adv_left;
+	return grow >= 2u * tp->rcv_mss || grow >= rcv_capacity(tp) / 2;
+}
+
+/* RFC 1122 §4.2.3.4 and RFC 896: send len bytes now? */
+static bool data_due(const struct tern_tcb *tp, size_t off, size_t len, size_t avail,
+		     uint32_t mss)
+{
+	if (len == 0)
+		return false;
+	if (len >= mss)
+		return true;
+	if (seq_lt(tp->snd_nxt, tp->snd_max))
+		return true; /* a retransmission */
+	bool idle = tp->snd_max == tp->snd_una;
+	if (off + len == avail && !(tp->flags & TF_CORK) &&
+	    (idle || (tp->flags & TF_NODELAY)))
+		return true; /* the end of the data, nothing in flight (Nagle) */
+	if (off + len == avail && (tp->flags & TF_WANTFIN) && !(tp->flags & TF_CORK))
+		return true; /* closing: no more is coming to fill it */
+	return tp->max_sndwnd && len >= tp->max_sndwnd / 2;
+}
+
+/* One segment, if one is due. Returns true if something was sent. */
+static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
+{
+	if (syn_due(tp)) {
+		uint8_t flags = TERN_TCP_SYN | (tp->state == TCPS_SYN_RECEIVED ? TERN_TCP_ACK : 0);
+		if (tp->rxtshift == 0) { /* Karn: never time a retransmitted SYN */
+			tp->flags |= TF_RTT_TIMING;
+			tp->rtt_seq = tp->iss;
+			tp->rtt_start = now;
+		}
+		xmit(s, tp, tp->iss, 0, 0, flags, now);
+		tp->snd_nxt = tp->iss + 1;
+		if (seq_gt(tp->snd_nxt, tp->snd_max))
+			tp->snd_max = tp->snd_nxt;
+		return true;
+	}
+	if (tp->state < TCPS_ESTABLISHED || tp->state == TCPS_TIME_WAIT)
+		return false;
+	size_t avail = tern_ring_len(&tp->snd);
+	size_t off = tp->snd_nxt - tp->snd_una;
+	if (off > avail)
+		off = avail; /* snd_nxt is past our FIN */
+	uint32_t wnd = tp->snd_wnd < tp->snd_cwnd ? tp->snd_wnd : tp->snd_cwnd;
+	uint32_t mss = tp->t_maxseg - (tp->flags & TF_RCVD_TSTMP ? 12 : 0);
+	size_t len = avail - off;
+	if (off >= wnd)
+		len = 0;
+	else if (len > wnd - off)
+		len = wnd - off;
+	if (len > mss)
+		len = mss;
+	bool fin = fin_due(tp, off, len);
+	bool data = data_due(tp, off, len, avail, mss);
+	if (!data && !fin && !(tp->flags & TF_ACKNOW) && !window_update_due(tp))
+		return false;
+	if (!data && !fin)
+		len = 0;
+	uint8_t flags = TERN_TCP_ACK;
+	if (fin)
+		flags |= TERN_TCP_FIN;
+	if (len && off + len == avail)
+		flags |= TERN_TCP_PSH; /* as Linux: the last segment of what was written */
+	tcp_seq seq = tp->snd_una + (uint32_t)off;
+	if (len == 0 && !fin)
+		seq = tp->snd_max; /* a pure ACK carries the highest sequence number sent */
+	bool rexmit = len && seq_lt(seq, tp->snd_max);
+	/* RTT timing (RFC 6298 §3, Karn): one new segment at a time, without
+	 * timestamps. */
+	if (len && !rexmit && !(tp->flags & (TF_RTT_TIMING | TF_RCVD_TSTMP))) {
+		tp->flags |= TF_RTT_TIMING;
+		tp->rtt_seq = seq;
+		tp->rtt_start = now;
+	}
+	xmit(s, tp, seq, off, len, flags, now);
+	if (rexmit) {
+		tern_stat_inc(s, TERN_STAT_TCP_RETRANS_SEGS);
+		tp->total_retrans++;
+	}
+	if (len || fin) {
+		tp->snd_nxt = seq + (uint32_t)len + (fin ? 1 : 0);
+		if (fin)
+			tp->flags |= TF_SENTFIN;
+		if (seq_gt(tp->snd_nxt, tp->snd_max))
+			tp->snd_max = tp->snd_nxt;
+	}
+	return len > 0 || fin;
+}
+
+void tcp_output(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
+{
+	if (tp->state == TCPS_CLOSED || tp->state == TCPS_LISTEN)
+		return;
+	/* Data, SYN and FIN segments until none is due; an ACK or window
+	 * update alone goes once and ends the loop. */
+	for (int i = 0; i < TCP_MAX_BURST && output_one(s, tp, now); i++)
+		;
+	if (tp->snd_una != tp->snd_max) {
+		if (tp->rxt_mode != RXT_REXMT || !tcp_timer_isset(tp, TCPT_RXT)) {
+			tp->rxt_mode = RXT_REXMT;
+			tcp_timer_set(s, tp, TCPT_RXT, now + tcp_rto(s, tp));
+		}
+	} else if (tern_ring_len(&tp->snd) && tp->snd_wnd == 0 && tp->rxt_mode == RXT_NONE) {
+		/* Data waits on a closed window: probe it (FreeBSD arms persist
+		 * in exactly this idle case). */
+		tp->rxt_mode = RXT_PERSIST;
+		tcp_timer_set(s, tp, TCPT_RXT, now + tcp_rto(s, tp));
+	}
+}

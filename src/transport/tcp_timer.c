@@ -1,0 +1,220 @@
+/*
+ * transport/tcp_timer.c — a connection's deadlines and what happens when
+ * one passes (RFC 9293 §3.8, RFC 6298, RFC 1122 §4.2.3.6).
+ *
+ * Three slots share one stack timer per connection (TCP.md §4):
+ *   RXT     retransmission, or the persist probe of a zero window: never
+ *           both (FreeBSD: "retransmit and persist are mutually exclusive");
+ *   DELACK  the delayed ACK;
+ *   KEEP    by state: keepalive (ESTABLISHED), the orphan's FIN-WAIT-2
+ *           timeout, 2*MSL in TIME-WAIT.
+ * The stack timer is armed at the earliest deadline. A deadline that moves
+ * later leaves it alone (the RTO restarts on almost every ACK): when it
+ * fires early, nothing is due and it is armed again at the new earliest.
+ * Only a deadline moving earlier re-arms it.
+ */
+#include "core/stack_impl.h"
+#include "transport/sock.h"
+
+static void tcp_timer_fire(struct tern_stack *s, struct tern_timer *t, tern_time_t now);
+
+void tcp_timer_init(struct tern_tcb *tp)
+{
+	tern_timer_init(&tp->timer, tcp_timer_fire);
+	for (int i = 0; i < TCPT_N; i++)
+		tp->deadline[i] = TERN_TIME_NEVER;
+}
+
+static tern_time_t earliest(const struct tern_tcb *tp)
+{
+	tern_time_t e = TERN_TIME_NEVER;
+	for (int i = 0; i < TCPT_N; i++)
+		if (tp->deadline[i] < e)
+			e = tp->deadline[i];
+	return e;
+}
+
+void tcp_timer_set(struct tern_stack *s, struct tern_tcb *tp, int which, tern_time_t when)
+{
+	tp->deadline[which] = when;
+	if (which == TCPT_RXT && when == TERN_TIME_NEVER)
+		tp->rxt_mode = RXT_NONE;
+	if (when != TERN_TIME_NEVER && (!tern_timer_armed(&tp->timer) || when < tp->timer.when))
+		tern_timer_arm(s, &tp->timer, when);
+}
+
+void tcp_timer_cancel_all(struct tern_stack *s, struct tern_tcb *tp)
+{
+	for (int i = 0; i < TCPT_N; i++)
+		tp->deadline[i] = TERN_TIME_NEVER;
+	tp->rxt_mode = RXT_NONE;
+	tern_timer_cancel(s, &tp->timer);
+}
+
+/* ---- RTT and RTO (RFC 6298) ---- */
+
+/* RFC 6298 §2.2-2.3, with Linux's floor: the variance term is at least
+ * tcp_rto_min, so RTO = SRTT + max(4·RTTVAR, rto_min). In nanoseconds
+ * there is no fixed point to derive: the shifts are the RFC's α = 1/8 and
+ * β = 1/4 directly. */
+void tcp_rtt_sample(struct tern_stack *s, struct tern_tcb *tp, tern_time_t rtt)
+{
+	if (rtt <= 0)
+		rtt = 1;
+	if (tp->srtt == 0) {
+		tp->srtt = rtt;
+		tp->rttvar = rtt / 2;
+	} else {
+		tern_time_t delta = tp->srtt > rtt ? tp->srtt - rtt : rtt - tp->srtt;
+		tp->rttvar = tp->rttvar - tp->rttvar / 4 + delta / 4;
+		tp->srtt = tp->srtt - tp->srtt / 8 + rtt / 8;
+	}
+	tern_time_t var = 4 * tp->rttvar;
+	if (var < s->cfg.tcp_rto_min)
+		var = s->cfg.tcp_rto_min;
+	tp->rto = tp->srtt + var;
+	if (tp->rto > s->cfg.tcp_rto_max)
+		tp->rto = s->cfg.tcp_rto_max;
+	tp->rxtshift = 0; /* RFC 6298 §5.7: a new sample ends the backoff */
+}
+
+tern_time_t tcp_rto(const struct tern_stack *s, const struct tern_tcb *tp)
+{
+	tern_time_t rto = tp->rto;
+	for (unsigned i = 0; i < tp->rxtshift && rto < s->cfg.tcp_rto_max; i++)
+		rto *= 2; /* RFC 6298 §5.5: back off */
+	return rto < s->cfg.tcp_rto_max ? rto : s->cfg.tcp_rto_max;
+}
+
+void tcp_rearm_rxt(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
+{
+	if (tp->snd_una != tp->snd_max) {
+		tp->rxt_mode = RXT_REXMT;
+		tcp_timer_set(s, tp, TCPT_RXT, now + tcp_rto(s, tp));
+	} else if (tp->rxt_mode == RXT_REXMT) {
+		tcp_timer_set(s, tp, TCPT_RXT, TERN_TIME_NEVER); /* RFC 6298 §5.2 */
+	}
+}
+
+/* ---- what a passed deadline does ---- */
+
+static unsigned retries_allowed(const struct tern_stack *s, const struct tern_tcb *tp)
+{
+	if (tp->state == TCPS_SYN_SENT)
+		return s->cfg.tcp_syn_retries;
+	if (tp->state == TCPS_SYN_RECEIVED)
+		return s->cfg.tcp_synack_retries;
+	return s->cfg.tcp_retries2;
+}
+
+/* RFC 9293 §3.8.3 and TCP_USER_TIMEOUT: give up once data has gone
+ * unacknowledged that long. */
+static bool user_timeout_passed(const struct tern_tcb *tp, tern_time_t now)
+{
+	return tp->user_timeout && tp->first_rexmit && now - tp->first_rexmit >= tp->user_timeout;
+}
+
+/* Each handler returns false if tp is gone. */
+static bool rexmt_timeout(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
+{
+	if (tp->rxtshift >= retries_allowed(s, tp) || user_timeout_passed(tp, now)) {
+		tern_stat_inc(s, TERN_STAT_TCP_TIMEOUT_DROPS);
+		/* A soft error (ICMP) seen meanwhile is the better answer. */
+		return tcp_drop(s, tp, tp->soft_error ? tp->soft_error : TERN_ETIMEDOUT, true);
+	}
+	tern_stat_inc(s, TERN_STAT_TCP_TIMEOUTS);
+	if (!tp->first_rexmit)
+		tp->first_rexmit = now;
+	tp->rxtshift++;
+	/* RFC 5681 §3.1 (eq. 4): ssthresh = max(FlightSize / 2, 2·SMSS), and
+	 * the loss window is one segment. */
+	uint32_t flight = tp->snd_max - tp->snd_una;
+	uint32_t half = flight / 2, two = 2u * tp->t_maxseg;
+	if (tp->state >= TCPS_ESTABLISHED) {
+		tp->snd_ssthresh = half > two ? half : two;
+		tp->snd_cwnd = tp->t_maxseg;
+	}
+	tp->flags &= ~(uint32_t)(TF_FASTRECOV | TF_RTT_TIMING); /* Karn: no sample from a resend */
+	tp->dupacks = 0;
+	tp->snd_nxt = tp->snd_una;
+	tp->rxt_mode = RXT_REXMT;
+	tp->deadline[TCPT_RXT] = now + tcp_rto(s, tp);
+	tcp_output(s, tp, now);
+	return true;
+}
+
+/* RFC 9293 §3.8.6.1: probe a zero window with one byte, backing off as
+ * retransmissions do; the connection stays open as long as the peer
+ * answers. */
+static bool persist_timeout(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
+{
+	if (user_timeout_passed(tp, now))
+		return tcp_drop(s, tp, TERN_ETIMEDOUT, true);
+	tern_stat_inc(s, TERN_STAT_TCP_WINDOW_PROBES);
+	if (tp->rxtshift < 15)
+		tp->rxtshift++;
+	if (!tp->first_rexmit)
+		tp->first_rexmit = now;
+	tp->rxt_mode = RXT_PERSIST;
+	tp->deadline[TCPT_RXT] = now + tcp_rto(s, tp);
+	tcp_send_probe(s, tp, now);
+	return true;
+}
+
+static bool keep_timeout(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
+{
+	if (tp->state == TCPS_TIME_WAIT)
+		return tcp_close_tcb(s, tp);
+	if (tp->state == TCPS_FIN_WAIT_2 && !tp->so)
+		return tcp_close_tcb(s, tp); /* an orphan whose peer never closes (tcp_fin_timeout) */
+	if (!(tp->flags & TF_KEEPALIVE) || tp->state < TCPS_ESTABLISHED)
+		return true;
+	tern_time_t idle = now - tp->t_rcvtime;
+	if (idle < tp->keepidle && !tp->keep_probes) {
+		tcp_timer_set(s, tp, TCPT_KEEP, tp->t_rcvtime + tp->keepidle);
+		return true;
+	}
+	if (tp->keep_probes >= tp->keepcnt || user_timeout_passed(tp, now)) {
+		tern_stat_inc(s, TERN_STAT_TCP_KEEPALIVE_DROPS);
+		return tcp_drop(s, tp, TERN_ETIMEDOUT, true);
+	}
+	/* SEQ = SND.UNA - 1: outside the peer's window, so it must answer
+	 * (RFC 9293 §3.8.4; RFC 1122 §4.2.3.6). */
+	tp->keep_probes++;
+	tern_stat_inc(s, TERN_STAT_TCP_KEEPALIVES);
+	tcp_send_ctl(s, tp, tp->snd_una - 1, TERN_TCP_ACK, now);
+	tcp_timer_set(s, tp, TCPT_KEEP, now + tp->keepintvl);
+	return true;
+}
+
+static void tcp_timer_fire(struct tern_stack *s, struct tern_timer *t, tern_time_t now)
+{
+	struct tern_tcb *tp = TERN_CONTAINER_OF(t, struct tern_tcb, timer);
+	if (tp->deadline[TCPT_DELACK] <= now) {
+		tp->deadline[TCPT_DELACK] = TERN_TIME_NEVER;
+		if (tp->flags & TF_DELACK) {
+			tp->flags = (tp->flags & ~(uint32_t)TF_DELACK) | TF_ACKNOW;
+			tern_stat_inc(s, TERN_STAT_TCP_DELAYED_ACKS);
+			tcp_output(s, tp, now);
+		}
+	}
+	if (tp->deadline[TCPT_RXT] <= now) {
+		tp->deadline[TCPT_RXT] = TERN_TIME_NEVER;
+		uint8_t mode = tp->rxt_mode;
+		tp->rxt_mode = RXT_NONE;
+		if (mode == RXT_REXMT && !rexmt_timeout(s, tp, now))
+			return;
+		if (mode == RXT_PERSIST && !persist_timeout(s, tp, now))
+			return;
+	}
+	if (tp->deadline[TCPT_KEEP] <= now) {
+		tp->deadline[TCPT_KEEP] = TERN_TIME_NEVER;
+		if (!keep_timeout(s, tp, now))
+			return;
+	}
+	if (tp->state == TCPS_CLOSED)
+		return; /* kept only for its socket: no deadlines */
+	tern_time_t next = earliest(tp);
+	if (next != TERN_TIME_NEVER)
+		tern_timer_arm(s, &tp->timer, next);
+}

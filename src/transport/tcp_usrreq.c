@@ -1,0 +1,585 @@
+/*
+ * transport/tcp_usrreq.c — TCP's socket operations (RFC 9293 §3.10.1-6,
+ * "USER CALLS"), with Linux's non-blocking semantics: connect answers
+ * EINPROGRESS and completes with POLLOUT; accept, send and recv answer
+ * EAGAIN rather than wait; close hands the connection to TCP to finish.
+ *
+ * Binding follows Linux's rules: a port is shared only by sockets that
+ * all set SO_REUSEADDR (none of them listening) or all set SO_REUSEPORT.
+ */
+#include <string.h>
+
+#include "core/stack_impl.h"
+#include "net/ipv4.h"
+#include "net/net.h"
+#include "tern/tcp.h"
+#include "transport/sock.h"
+
+#define TCP_SOMAXCONN 4096 /* Linux net.core.somaxconn */
+
+static uint32_t port_hash(const struct tern_stack *s, uint16_t port)
+{
+	return tern_sock_hash4(s->socks, 0, port, 0, 0);
+}
+
+/* ---- binding ---- */
+
+static bool bind_conflict(const struct tern_sock *so, tern_ip4_t addr, const struct tern_sock *o)
+{
+	if (addr != 0 && o->rcv_addr != 0 && addr != o->rcv_addr)
+		return false;
+	bool listening = o->tcb && o->tcb->state == TCPS_LISTEN;
+	if (so->reuseaddr && o->reuseaddr && !listening)
+		return false;
+	if (so->reuseport && o->reuseport)
+		return false;
+	return true;
+}
+
+static bool port_taken(struct tern_stack *s, const struct tern_sock *so, tern_ip4_t addr,
+		       uint16_t port)
+{
+	const struct tern_sock_htab *h = &s->socks->tcp_ports;
+	for (struct tern_sock *o = tern_sock_htab_first(h, port_hash(s, port)); o;
+	     o = tern_sock_htab_next(h, o))
+		if (o != so && o->lport == port && bind_conflict(so, addr, o))
+			return true;
+	return false;
+}
+
+static int file_port(struct tern_stack *s, struct tern_sock *so, tern_ip4_t addr, uint16_t port)
+{
+	int err = tern_sock_htab_insert(&s->socks->tcp_ports, so, port_hash(s, port));
+	if (err < 0)
+		return err;
+	so->lport = port;
+	so->rcv_addr = addr;
+	so->src_addr = addr;
+	return 0;
+}
+
+/* An ephemeral port for a socket that listens or binds port 0: RFC 6056
+ * algorithm 3 keyed on nothing in particular. */
+static int pick_bind_port(struct tern_stack *s, struct tern_sock *so, tern_ip4_t addr)
+{
+	for (int tries = 0; tries < 64; tries++) {
+		int port = tcp_pick_port(s, addr, (tern_ip4_t)tries, (uint16_t)tries);
+		if (port < 0)
+			return port;
+		if (!port_taken(s, so, addr, (uint16_t)port))
+			return port;
+	}
+	return TERN_EADDRINUSE;
+}
+
+static int tcp_bind(struct tern_stack *s, struct tern_sock *so, const struct tern_sockaddr_in *a)
+{
+	if (so->lport || (so->tcb && so->tcb->state != TCPS_CLOSED))
+		return TERN_EINVAL;
+	if (a->addr != 0 && !tern_stack_is_local_addr(s, a->addr))
+		return TERN_EADDRNOTAVAIL; /* TCP binds only to a unicast address of ours */
+	int port = a->port;
+	if (port == 0 && (port = pick_bind_port(s, so, a->addr)) < 0)
+		return port;
+	if (port_taken(s, so, a->addr, (uint16_t)port))
+		return TERN_EADDRINUSE;
+	so->addr_locked = a->addr != 0;
+	so->port_locked = a->port != 0;
+	return file_port(s, so, a->addr, (uint16_t)port);
+}
+
+/* ---- the tcb behind a socket ---- */
+
+static struct tern_tcb *attach_tcb(struct tern_stack *s, struct tern_sock *so)
+{
+	if (so->tcb)
+		return so->tcb;
+	struct tern_tcb *tp = tcp_tcb_new(s);
+	if (!tp)
+		return NULL;
+	tp->so = so;
+	so->tcb = tp;
+	tern_ring_resize(&tp->snd, (size_t)so->sndbuf);
+	return tp;
+}
+
+static int tcp_listen(struct tern_stack *s, struct tern_sock *so, int backlog)
+{
+	struct tern_tcb *tp = so->tcb;
+	if (tp && tp->state != TCPS_CLOSED && tp->state != TCPS_LISTEN)
+		return TERN_EINVAL;
+	if (!so->lport) {
+		struct tern_sockaddr_in any = {0, 0};
+		int err = tcp_bind(s, so, &any);
+		if (err < 0)
+			return err;
+	} else {
+		/* A listener shares its port with no one but SO_REUSEPORT. */
+		const struct tern_sock_htab *h = &s->socks->tcp_ports;
+		for (struct tern_sock *o = tern_sock_htab_first(h, port_hash(s, so->lport)); o;
+		     o = tern_sock_htab_next(h, o))
+			if (o != so && o->lport == so->lport && o->tcb &&
+			    o->tcb->state == TCPS_LISTEN && !(so->reuseport && o->reuseport) &&
+			    (!o->rcv_addr || !so->rcv_addr || o->rcv_addr == so->rcv_addr))
+				return TERN_EADDRINUSE;
+	}
+	if (!(tp = attach_tcb(s, so)))
+		return TERN_ENOMEM;
+	tp->state = TCPS_LISTEN;
+	tp->t.laddr = so->rcv_addr;
+	tp->t.lport = so->lport;
+	/* Linux: the backlog is capped at somaxconn; the queue is full when
+	 * it holds more than backlog. */
+	if (backlog < 0 || backlog > TCP_SOMAXCONN)
+		backlog = TCP_SOMAXCONN;
+	tp->backlog = (unsigned)backlog;
+	return 0;
+}
+
+void tcp_accept_enqueue(struct tern_stack *s, struct tern_tcb *lp, struct tern_tcb *tp)
+{
+	tp->listener = lp;
+	tp->qnext = NULL;
+	if (lp->accq_tail)
+		lp->accq_tail->qnext = tp;
+	else
+		lp->accq_head = tp;
+	lp->accq_tail = tp;
+	lp->accq_len++;
+	if (lp->so)
+		tern_sock_wakeup(s, lp->so);
+}
+
+static int tcp_accept(struct tern_stack *s, struct tern_sock *so, struct tern_sockaddr_in *peer)
+{
+	struct tern_tcb *lp = so->tcb;
+	if (!lp || lp->state != TCPS_LISTEN)
+		return TERN_EINVAL;
+	struct tern_tcb *tp = lp->accq_head;
+	if (!tp)
+		return TERN_EAGAIN;
+	int err;
+	struct tern_sock *nso = tern_sock_new(s, &tern_tcp_sock_ops, &err);
+	if (!nso)
+		return err;
+	lp->accq_head = tp->qnext;
+	if (!lp->accq_head)
+		lp->accq_tail = NULL;
+	lp->accq_len--;
+	tp->qnext = NULL;
+	tp->listener = NULL;
+	/* Options a listener had pass to what it accepts (as Linux). */
+	nso->rcvbuf = so->rcvbuf;
+	nso->sndbuf = so->sndbuf;
+	nso->ttl = so->ttl;
+	nso->tos = so->tos;
+	memcpy(nso->owner, so->owner, sizeof(nso->owner));
+	nso->tcb = tp;
+	tp->so = nso;
+	tern_ring_resize(&tp->snd, (size_t)nso->sndbuf);
+	nso->connected = true;
+	nso->peer_addr = tp->t.raddr;
+	nso->peer_port = tp->t.rport;
+	if (file_port(s, nso, tp->t.laddr, tp->t.lport) < 0) {
+		tcp_drop(s, tp, 0, true);
+		tern_close(s, nso->sd);
+		return TERN_ENOMEM;
+	}
+	if (peer)
+		*peer = (struct tern_sockaddr_in){tp->t.raddr, tp->t.rport};
+	return nso->sd;
+}
+
+static int tcp_connect(struct tern_stack *s, struct tern_sock *so, const struct tern_sockaddr_in *a)
+{
+	struct tern_tcb *tp = so->tcb;
+	if (tp) {
+		switch (tp->state) {
+		case TCPS_SYN_SENT:
+		case TCPS_SYN_RECEIVED:
+			return TERN_EALREADY;
+		case TCPS_LISTEN:
+			return TERN_EINVAL;
+		case TCPS_CLOSED:
+			if (so->connected) {
+				/* A failed connect reports its error once. */
+				int err = so->so_error ? so->so_error : TERN_ECONNABORTED;
+				so->so_error = 0;
+				return err;
+			}
+			break;
+		default:
+			return TERN_EISCONN;
+		}
+	}
+	if (!a)
+		return TERN_EAFNOSUPPORT;
+	if (a->port == 0 || a->addr == 0 || tern_ip4_is_multicast(a->addr) ||
+	    tern_ip4_is_our_broadcast(s, a->addr))
+		return a->port == 0 ? TERN_ECONNREFUSED : TERN_ENETUNREACH;
+	struct tern_route_result rt;
+	int err = tern_ipv4_route(s, a->addr, so->src_addr, &rt);
+	if (err < 0)
+		return err;
+	tern_ip4_t laddr = so->src_addr ? so->src_addr : rt.src;
+	if (!(tp = attach_tcb(s, so)))
+		return TERN_ENOMEM;
+	uint16_t lport = so->lport;
+	if (!lport) {
+		int p = tcp_pick_port(s, laddr, a->addr, a->port);
+		if (p < 0)
+			return p;
+		lport = (uint16_t)p;
+	}
+	tp->t = (struct tcp_tuple){laddr, a->addr, lport, a->port};
+	if (tcp_hash_insert(s, tp) < 0)
+		return TERN_EADDRNOTAVAIL;
+	if (!so->lport && (err = file_port(s, so, 0, lport)) < 0) {
+		tcp_hash_remove(s, tp);
+		return err;
+	}
+	so->src_addr = so->rcv_addr = laddr;
+	so->peer_addr = a->addr;
+	so->peer_port = a->port;
+	so->connected = true;
+	tp->state = TCPS_SYN_SENT;
+	tp->iss = tcp_iss(s, &tp->t, s->now);
+	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss;
+	tp->rxtshift = 0;
+	tcp_options_offer(s, tp);
+	tern_stat_inc(s, TERN_STAT_TCP_ACTIVE_OPENS);
+	tcp_output(s, tp, s->now);
+	return TERN_EINPROGRESS;
+}
+
+/* ---- data ---- */
+
+size_t tcp_snd_space(const struct tern_tcb *tp)
+{
+	return tern_ring_space(&tp->snd);
+}
+
+static int tcp_sendto(struct tern_stack *s, struct tern_sock *so, const void *buf, size_t len,
+		      int flags, const struct tern_sockaddr_in *dst)
+{
+	(void)flags;
+	(void)dst; /* ignored on a connected stream, as Linux */
+	struct tern_tcb *tp = so->tcb;
+	if (so->so_error) {
+		int err = so->so_error;
+		so->so_error = 0;
+		return err;
+	}
+	if (!tp || tp->state == TCPS_LISTEN || (tp->state == TCPS_CLOSED && !so->connected))
+		return TERN_EPIPE; /* Linux: EPIPE, not ENOTCONN, when not connected */
+	if (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED)
+		return TERN_EAGAIN;
+	if ((so->shut & TERN_SHUT_WR_BIT) || (tp->flags & TF_WANTFIN) ||
+	    (tp->state != TCPS_ESTABLISHED && tp->state != TCPS_CLOSE_WAIT))
+		return TERN_EPIPE;
+	if (len == 0)
+		return 0;
+	long n = tern_ring_write(&tp->snd, buf, len);
+	if (n < 0)
+		return TERN_ENOBUFS;
+	if (n == 0)
+		return TERN_EAGAIN;
+	tcp_output(s, tp, s->now);
+	return (int)n;
+}
+
+/* After the application read, tell the peer if the window opened enough
+ * to be worth it (RFC 9293 §3.8.6.2.2), as Linux's tcp_cleanup_rbuf. */
+static void window_opened(struct tern_stack *s, struct tern_tcb *tp)
+{
+	if (tp->state == TCPS_ESTABLISHED || tp->state == TCPS_FIN_WAIT_1 ||
+	    tp->state == TCPS_FIN_WAIT_2)
+		tcp_output(s, tp, s->now);
+}
+
+static int tcp_recvfrom(struct tern_stack *s, struct tern_sock *so, void *buf, size_t len,
+			int flags, struct tern_sockaddr_in *src)
+{
+	struct tern_tcb *tp = so->tcb;
+	if (src)
+		*src = (struct tern_sockaddr_in){so->peer_addr, so->peer_port};
+	if (!tp || tp->state == TCPS_LISTEN || (tp->state == TCPS_CLOSED && !so->connected))
+		return TERN_ENOTCONN;
+	if (!tp->rcvq.head) {
+		if (so->so_error) {
+			int err = so->so_error;
+			so->so_error = 0;
+			return err;
+		}
+		if ((tp->flags & TF_RCVD_FIN) || (so->shut & TERN_SHUT_RD_BIT) ||
+		    tp->state == TCPS_CLOSED)
+			return 0;
+		return TERN_EAGAIN;
+	}
+	size_t copied = 0;
+	struct tern_pkt *p = tp->rcvq.head;
+	while (p && copied < len) {
+		size_t n = p->len < len - copied ? p->len : len - copied;
+		memcpy((uint8_t *)buf + copied, tern_pkt_data(p), n);
+		copied += n;
+		if (flags & TERN_MSG_PEEK) {
+			p = p->next;
+			continue;
+		}
+		tp->rcv_queued -= (uint32_t)n;
+		if (n < p->len) {
+			tern_pkt_pull(p, n);
+			break;
+		}
+		tern_pkt_dequeue(&tp->rcvq);
+		tp->rcv_charged -= tern_pkt_truesize(p);
+		tern_budget_uncharge(&s->budget.sock_rx, tern_pkt_truesize(p));
+		tern_stack_pkt_free(s, p);
+		p = tp->rcvq.head;
+	}
+	if (!(flags & TERN_MSG_PEEK)) {
+		tp->flags |= TF_READ;
+		window_opened(s, tp);
+	}
+	return (int)copied;
+}
+
+/* RFC 9293 §3.10.4 CLOSE for the sending side: the FIN goes after the data
+ * queued (Linux moves the state now, tcp_close_state). */
+static void queue_fin(struct tern_stack *s, struct tern_tcb *tp)
+{
+	if (tp->flags & TF_WANTFIN)
+		return;
+	if (tp->state == TCPS_ESTABLISHED)
+		tcp_set_state(s, tp, TCPS_FIN_WAIT_1);
+	else if (tp->state == TCPS_CLOSE_WAIT)
+		tcp_set_state(s, tp, TCPS_LAST_ACK);
+	else
+		return;
+	tp->flags |= TF_WANTFIN;
+	tcp_output(s, tp, s->now);
+}
+
+static int tcp_shutdown(struct tern_stack *s, struct tern_sock *so, int how)
+{
+	struct tern_tcb *tp = so->tcb;
+	if (!tp || tp->state == TCPS_CLOSED || tp->state == TCPS_SYN_SENT ||
+	    tp->state == TCPS_LISTEN)
+		return TERN_ENOTCONN;
+	if (how == TERN_SHUT_RD || how == TERN_SHUT_RDWR)
+		so->shut |= TERN_SHUT_RD_BIT;
+	if (how == TERN_SHUT_WR || how == TERN_SHUT_RDWR) {
+		so->shut |= TERN_SHUT_WR_BIT;
+		queue_fin(s, tp);
+	}
+	tern_sock_wakeup(s, so); /* last use of so */
+	return 0;
+}
+
+/* Close a listener: every connection it holds, still opening or waiting
+ * to be accepted, is reset (as Linux's inet_csk_listen_stop). */
+static void close_listener(struct tern_stack *s, struct tern_tcb *lp)
+{
+	struct tern_tcp_table *tt = &s->socks->tcp;
+	while (lp->accq_head)
+		tcp_drop(s, lp->accq_head, 0, true);
+	for (uint32_t i = 0; lp->synq_len && i < tt->nbuckets; i++) {
+		for (struct tern_tcb *tp = tt->buckets[i], *next; tp; tp = next) {
+			next = tp->hnext;
+			if (tp->listener == lp)
+				tcp_drop(s, tp, 0, true);
+		}
+	}
+	tcp_tcb_free(s, lp);
+}
+
+static void tcp_close(struct tern_stack *s, struct tern_sock *so)
+{
+	tern_sock_htab_remove(&s->socks->tcp_ports, so);
+	struct tern_tcb *tp = so->tcb;
+	so->tcb = NULL;
+	if (!tp)
+		return;
+	tp->so = NULL;
+	if (tp->state == TCPS_LISTEN)
+		return close_listener(s, tp);
+	bool unread = tp->rcvq.head != NULL;
+	switch (tp->state) {
+	case TCPS_CLOSED:
+		tcp_tcb_free(s, tp);
+		return;
+	case TCPS_SYN_SENT:
+		tcp_close_tcb(s, tp);
+		return;
+	case TCPS_TIME_WAIT:
+		return; /* the deadline frees it */
+	default:
+		break;
+	}
+	/* RFC 2525 §2.17 and Linux: closing with data unread, or with
+	 * SO_LINGER 0, aborts with a reset. */
+	if (unread || (tp->flags & TF_LINGER0)) {
+		tcp_drop(s, tp, 0, true);
+		return;
+	}
+	queue_fin(s, tp);
+	if (tp->state == TCPS_FIN_WAIT_2)
+		tcp_timer_set(s, tp, TCPT_KEEP, s->now + s->cfg.tcp_fin_timeout);
+}
+
+/* ---- readiness and ss ---- */
+
+/* As Linux's tcp_poll. */
+static unsigned tcp_poll(struct tern_stack *s, struct tern_sock *so)
+{
+	(void)s;
+	struct tern_tcb *tp = so->tcb;
+	unsigned m = 0;
+	if (so->so_error)
+		m |= TERN_POLLERR;
+	if (!tp || tp->state == TCPS_CLOSED)
+		return m | TERN_POLLHUP | (so->connected ? TERN_POLLIN : TERN_POLLOUT);
+	if (tp->state == TCPS_LISTEN)
+		return m | (tp->accq_head ? TERN_POLLIN : 0);
+	if (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED)
+		return m;
+	if (tp->rcvq.head || (tp->flags & TF_RCVD_FIN) || (so->shut & TERN_SHUT_RD_BIT))
+		m |= TERN_POLLIN;
+	/* Writable while at least a third of the buffer is free (Linux:
+	 * sk_stream_wspace() >= sk_stream_min_wspace()). */
+	size_t space = tcp_snd_space(tp);
+	if (!(so->shut & TERN_SHUT_WR_BIT) && !(tp->flags & TF_WANTFIN) &&
+	    space >= tern_ring_len(&tp->snd) / 2 && space > 0)
+		m |= TERN_POLLOUT;
+	if ((tp->flags & TF_RCVD_FIN) && ((so->shut & TERN_SHUT_WR_BIT) || (tp->flags & TF_WANTFIN)))
+		m |= TERN_POLLHUP;
+	return m;
+}
+
+static void tcp_info(struct tern_stack *s, struct tern_sock *so, struct tern_sock_info *out)
+{
+	(void)s;
+	static const char *const ss_names[] = {
+		[TCPS_CLOSED] = "CLOSE", [TCPS_LISTEN] = "LISTEN", [TCPS_SYN_SENT] = "SYN-SENT",
+		[TCPS_SYN_RECEIVED] = "SYN-RECV", [TCPS_ESTABLISHED] = "ESTAB",
+		[TCPS_FIN_WAIT_1] = "FIN-WAIT-1", [TCPS_FIN_WAIT_2] = "FIN-WAIT-2",
+		[TCPS_CLOSE_WAIT] = "CLOSE-WAIT", [TCPS_CLOSING] = "CLOSING",
+		[TCPS_LAST_ACK] = "LAST-ACK", [TCPS_TIME_WAIT] = "TIME-WAIT",
+	};
+	struct tern_tcb *tp = so->tcb;
+	out->state = tp ? ss_names[tp->state] : "CLOSE";
+	if (tp && tp->state == TCPS_LISTEN) {
+		/* ss: Recv-Q is the accept queue, Send-Q the backlog. */
+		out->rx_queue = tp->accq_len;
+		out->tx_queue = tp->backlog;
+	} else if (tp) {
+		out->rx_queue = tp->rcv_queued;
+		out->tx_queue = (uint32_t)tern_ring_len(&tp->snd);
+	}
+}
+
+/* ---- options ---- */
+
+static int tcp_setsockopt(struct tern_stack *s, struct tern_sock *so, int level, int name, int val)
+{
+	struct tern_tcb *tp = attach_tcb(s, so);
+	if (!tp)
+		return TERN_ENOMEM;
+	if (level == TERN_SOL_SOCKET) {
+		switch (name) {
+		case TERN_SO_KEEPALIVE:
+			tp->flags = val ? tp->flags | TF_KEEPALIVE : tp->flags & ~(uint32_t)TF_KEEPALIVE;
+			if (val && tp->state >= TCPS_ESTABLISHED && tp->state < TCPS_TIME_WAIT)
+				tcp_timer_set(s, tp, TCPT_KEEP, s->now + tp->keepidle);
+			return 0;
+		case TERN_SO_LINGER:
+			tp->flags = val == 0 ? tp->flags | TF_LINGER0 : tp->flags & ~(uint32_t)TF_LINGER0;
+			return 0;
+		default:
+			return TERN_ENOPROTOOPT;
+		}
+	}
+	if (level != TERN_IPPROTO_TCP)
+		return TERN_ENOPROTOOPT;
+	uint32_t bit = 0;
+	switch (name) {
+	case TERN_TCP_NODELAY: bit = TF_NODELAY; break;
+	case TERN_TCP_CORK: bit = TF_CORK; break;
+	case TERN_TCP_QUICKACK: bit = TF_QUICKACK; break;
+	case TERN_TCP_MAXSEG:
+		if (val < 0 || (val && (val < 88 || val > 32767)))
+			return TERN_EINVAL; /* Linux: TCP_MIN_MSS .. MAX_TCP_WINDOW */
+		tp->user_mss = (uint16_t)val;
+		return 0;
+	case TERN_TCP_KEEPIDLE:
+	case TERN_TCP_KEEPINTVL:
+		if (val < 1 || val > 32767)
+			return TERN_EINVAL;
+		*(name == TERN_TCP_KEEPIDLE ? &tp->keepidle : &tp->keepintvl) = TERN_SEC(val);
+		return 0;
+	case TERN_TCP_KEEPCNT:
+		if (val < 1 || val > 127)
+			return TERN_EINVAL;
+		tp->keepcnt = (unsigned)val;
+		return 0;
+	case TERN_TCP_USER_TIMEOUT:
+		if (val < 0)
+			return TERN_EINVAL;
+		tp->user_timeout = TERN_MSEC(val);
+		return 0;
+	default:
+		return TERN_ENOPROTOOPT;
+	}
+	tp->flags = val ? tp->flags | bit : tp->flags & ~bit;
+	/* Clearing TCP_CORK or setting TCP_NODELAY sends what waited. */
+	if ((bit == TF_CORK && !val) || (bit == TF_NODELAY && val))
+		tcp_output(s, tp, s->now);
+	if (bit == TF_QUICKACK && val && (tp->flags & TF_DELACK)) {
+		tp->flags |= TF_ACKNOW;
+		tcp_output(s, tp, s->now);
+	}
+	return 0;
+}
+
+static int tcp_getsockopt(struct tern_stack *s, struct tern_sock *so, int level, int name, int *val)
+{
+	(void)s;
+	struct tern_tcb *tp = so->tcb;
+	if (level == TERN_SOL_SOCKET) {
+		switch (name) {
+		case TERN_SO_KEEPALIVE: *val = tp && (tp->flags & TF_KEEPALIVE); return 0;
+		default: return TERN_ENOPROTOOPT;
+		}
+	}
+	if (level != TERN_IPPROTO_TCP)
+		return TERN_ENOPROTOOPT;
+	uint32_t f = tp ? tp->flags : 0;
+	switch (name) {
+	case TERN_TCP_NODELAY: *val = !!(f & TF_NODELAY); return 0;
+	case TERN_TCP_CORK: *val = !!(f & TF_CORK); return 0;
+	case TERN_TCP_QUICKACK: *val = !!(f & TF_QUICKACK); return 0;
+	case TERN_TCP_MAXSEG: *val = tp && tp->t_maxseg ? tp->t_maxseg : 536; return 0;
+	case TERN_TCP_KEEPIDLE: *val = (int)((tp ? tp->keepidle : s->cfg.tcp_keepalive_time) / TERN_SEC(1)); return 0;
+	case TERN_TCP_KEEPINTVL: *val = (int)((tp ? tp->keepintvl : s->cfg.tcp_keepalive_intvl) / TERN_SEC(1)); return 0;
+	case TERN_TCP_KEEPCNT: *val = (int)(tp ? tp->keepcnt : s->cfg.tcp_keepalive_probes); return 0;
+	case TERN_TCP_USER_TIMEOUT: *val = (int)((tp ? tp->user_timeout : 0) / TERN_MSEC(1)); return 0;
+	default: return TERN_ENOPROTOOPT;
+	}
+}
+
+const struct tern_sock_ops tern_tcp_sock_ops = {
+	.type = TERN_SOCK_STREAM,
+	.protocol = TERN_IPPROTO_TCP,
+	.bind = tcp_bind,
+	.connect = tcp_connect,
+	.listen = tcp_listen,
+	.accept = tcp_accept,
+	.sendto = tcp_sendto,
+	.recvfrom = tcp_recvfrom,
+	.shutdown = tcp_shutdown,
+	.close = tcp_close,
+	.poll = tcp_poll,
+	.info = tcp_info,
+	.setsockopt = tcp_setsockopt,
+	.getsockopt = tcp_getsockopt,
+};
