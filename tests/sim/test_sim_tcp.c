@@ -223,4 +223,64 @@ TEST(connect_times_out)
 	tern_sim_destroy(sim);
 }
 
+/* The lesson of Nagle (RFC 896) meeting delayed ACKs (RFC 1122
+ * §4.2.3.2): a client that writes a request in two pieces and then waits
+ * for the answer stalls for the peer's delayed-ACK time on every request,
+ * because its second piece waits for the ACK of the first; TCP_NODELAY
+ * sends it at once. Returns the time 20 request-answer rounds take. */
+static tern_time_t write_write_read(bool nodelay)
+{
+	struct tern_stack *a, *b;
+	struct tern_sim *sim = sim_pair(11, &a, &b);
+	if (!sim)
+		abort();
+	int lsd = listener(b, 7000);
+	int c = tern_socket(a, TERN_AF_INET, TERN_SOCK_STREAM, 0);
+	int one = 1;
+	if (nodelay)
+		CHECK_EQ(tern_setsockopt(a, c, TERN_IPPROTO_TCP, TERN_TCP_NODELAY, &one, sizeof(one)), 0);
+	struct tern_sockaddr_in dst = sa(B_IP, 7000);
+	CHECK_EQ(tern_connect(a, c, &dst), TERN_EINPROGRESS);
+	tern_sim_run_for(sim, TERN_MSEC(20));
+	int srv = tern_accept(b, lsd, NULL);
+	if (srv < 0)
+		abort();
+	tern_time_t t0 = tern_sim_now(sim);
+	char buf[256];
+	for (int round = 0; round < 20; round++) {
+		CHECK_EQ(tern_send(a, c, "GET /", 5, 0), 5);       /* write */
+		CHECK_EQ(tern_send(a, c, " HTTP/1.0\r\n", 11, 0), 11); /* write */
+		int got = 0;
+		while (got < 16) {                               /* the server reads the request */
+			tern_sim_run_for(sim, TERN_USEC(100));
+			int r = tern_recv(b, srv, buf, sizeof(buf), 0);
+			if (r > 0)
+				got += r;
+		}
+		CHECK_EQ(tern_send(b, srv, "200", 3, 0), 3);
+		int r;
+		while ((r = tern_recv(a, c, buf, sizeof(buf), 0)) == TERN_EAGAIN) /* read */
+			tern_sim_run_for(sim, TERN_USEC(100));
+		CHECK_EQ(r, 3);
+	}
+	tern_time_t took = tern_sim_now(sim) - t0;
+	tern_close(a, c);
+	tern_close(b, srv);
+	tern_close(b, lsd);
+	tern_sim_run_for(sim, TERN_SEC(70));
+	tern_sim_destroy(sim);
+	return took;
+}
+
+TEST(nagle_meets_delayed_ack_and_nodelay_ends_it)
+{
+	tern_time_t stalled = write_write_read(false), quick = write_write_read(true);
+	printf("# 20 write-write-read rounds: %.1f ms with Nagle, %.1f ms with TCP_NODELAY\n",
+	       stalled / 1e6, quick / 1e6);
+	/* 1 ms each way: a round is about 2 RTTs (4 ms) without the stall,
+	 * and at least the 40 ms delayed-ACK timer with it. */
+	CHECK(stalled >= 20 * TERN_MSEC(40));
+	CHECK(quick <= 20 * TERN_MSEC(6));
+}
+
 TEST_MAIN()
