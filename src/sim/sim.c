@@ -513,6 +513,16 @@ static bool step(struct tern_sim *sim, tern_time_t limit)
 
 /* step() in a loop, except that each instant hands over the next event's
  * time, so everything is scanned once per instant, not twice. */
+/* Bring every stack's clock to the simulation's: a program that calls the
+ * socket API between runs then acts at the time it reads from
+ * tern_sim_now, not at its host's last event. Nothing is due by now (every
+ * event up to it has run), so this only moves clocks. */
+static void sync_clocks(struct tern_sim *sim)
+{
+	for (size_t i = 0; i < sim->nnodes; i++)
+		tern_stack_poll(sim->nodes[i].stack, sim->now);
+}
+
 void tern_sim_run_until(struct tern_sim *sim, tern_time_t t)
 {
 	tern_time_t te = tern_sim_next(sim);
@@ -523,6 +533,7 @@ void tern_sim_run_until(struct tern_sim *sim, tern_time_t t)
 	}
 	if (t != TERN_TIME_NEVER && t > sim->now)
 		sim->now = t;
+	sync_clocks(sim);
 }
 
 void tern_sim_run_for(struct tern_sim *sim, tern_time_t dt)
@@ -546,5 +557,6 @@ bool tern_sim_run_while(struct tern_sim *sim, bool (*done)(void *ctx), void *ctx
 	if (limit != TERN_TIME_NEVER && limit > sim->now &&
 	    tern_sim_next(sim) != TERN_TIME_NEVER)
 		sim->now = limit;
+	sync_clocks(sim);
 	return done(ctx);
 }

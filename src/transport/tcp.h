@@ -151,6 +151,12 @@ struct tern_tcb {
 	tern_time_t deadline[TCPT_N];
 	uint8_t rxt_mode;               /* RXT_* */
 	uint8_t keep_probes;            /* keepalives sent without answer */
+	/* Linux's ACK engine: the first data is acknowledged at once (up to
+	 * 16 "quick ACKs"), until the connection turns interactive
+	 * (pingpong: we answered within the delayed-ACK time). */
+	uint8_t quickacks;
+	bool ato_init, pingpong;
+	tern_time_t last_data_rcvd;
 
 	/* listener */
 	struct tern_tcb *accq_head, *accq_tail;

@@ -567,6 +567,7 @@ static bool data_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 	g->pkt = NULL;
 	tp->rcv_queued += g->len;
 	tp->rcv_nxt += g->len;
+	tp->last_data_rcvd = g->now;
 	bool filled = tp->ofo != NULL;
 	ofo_drain(s, tp);
 	return filled;
@@ -640,8 +641,19 @@ static void ofo_drain(struct tern_stack *s, struct tern_tcb *tp)
 static void schedule_ack(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 {
 	uint32_t unacked = tp->rcv_nxt - tp->last_ack_sent;
-	if ((tp->flags & TF_QUICKACK) || unacked >= 2u * tp->rcv_mss ||
+	if (!tp->ato_init) {
+		/* Linux's tcp_event_data_recv: the first data starts the
+		 * engine with quick ACKs, as many as half the window holds
+		 * segments, at most 16 (TCP_MAX_QUICKACKS). */
+		uint32_t n = tcp_rcv_space(tp) / (2u * tp->rcv_mss);
+		tp->ato_init = true;
+		tp->quickacks = (uint8_t)(n < 16 ? (n ? n : 1) : 16);
+	}
+	bool quick = tp->quickacks && !tp->pingpong;
+	if ((tp->flags & TF_QUICKACK) || quick || unacked >= 2u * tp->rcv_mss ||
 	    tcp_rcv_space(tp) < 2u * tp->rcv_mss) {
+		if (quick)
+			tp->quickacks--;
 		tp->flags |= TF_ACKNOW;
 		return;
 	}

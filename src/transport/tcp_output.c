@@ -280,6 +280,11 @@ static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t no
 		tern_stat_inc(s, TERN_STAT_TCP_RETRANS_SEGS);
 		tp->total_retrans++;
 	}
+	/* Linux's tcp_event_data_sent: data sent within the delayed-ACK time
+	 * of data received is an answer: the connection is interactive, and
+	 * its ACKs ride on the answers (delayed, no quick ACKs). */
+	if (len && tp->ato_init && now - tp->last_data_rcvd < s->cfg.tcp_delack)
+		tp->pingpong = true;
 	if (len || fin) {
 		tp->snd_nxt = seq + (uint32_t)len + (fin ? 1 : 0);
 		if (fin)

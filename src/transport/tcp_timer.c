@@ -193,6 +193,9 @@ static void tcp_timer_fire(struct tern_stack *s, struct tern_timer *t, tern_time
 	if (tp->deadline[TCPT_DELACK] <= now) {
 		tp->deadline[TCPT_DELACK] = TERN_TIME_NEVER;
 		if (tp->flags & TF_DELACK) {
+			/* Linux's delack timer: a delayed ACK that had to wait
+			 * for the timer ends the interactive (pingpong) mode. */
+			tp->pingpong = false;
 			tp->flags = (tp->flags & ~(uint32_t)TF_DELACK) | TF_ACKNOW;
 			tern_stat_inc(s, TERN_STAT_TCP_DELAYED_ACKS);
 			tcp_output(s, tp, now);

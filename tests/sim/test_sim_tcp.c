@@ -278,8 +278,10 @@ TEST(nagle_meets_delayed_ack_and_nodelay_ends_it)
 	printf("# 20 write-write-read rounds: %.1f ms with Nagle, %.1f ms with TCP_NODELAY\n",
 	       stalled / 1e6, quick / 1e6);
 	/* 1 ms each way: a round is about 2 RTTs (4 ms) without the stall,
-	 * and at least the 40 ms delayed-ACK timer with it. */
-	CHECK(stalled >= 20 * TERN_MSEC(40));
+	 * and at least the 40 ms delayed-ACK timer with it, once the first
+	 * answer made the connection interactive (Linux's quick ACKs and
+	 * pingpong mode: the first round goes quickly, as on Linux). */
+	CHECK(stalled >= 19 * TERN_MSEC(40));
 	CHECK(quick <= 20 * TERN_MSEC(6));
 }
 
