@@ -27,14 +27,22 @@ struct seg {
 	struct tern_tcp_repr th;
 	const struct tern_ipv4_repr *ip;
 	struct tern_pkt *pkt;    /* data = payload once accepted; NULL once consumed */
+	uint32_t head0, len0;    /* where the datagram began: a drop shows all of it */
 	uint32_t len;            /* payload bytes */
 	tern_time_t now;
 };
 
+/* Done with the segment's buffer: a drop counted under `why`, or, with
+ * TERN_STAT_NONE, a segment fully used whose buffer holds nothing kept. */
 static void seg_drop(struct tern_stack *s, struct seg *g, enum tern_stat why)
 {
-	if (g->pkt)
+	if (why == TERN_STAT_NONE)
+		tern_stack_pkt_free(s, g->pkt);
+	else if (g->pkt) {
+		g->pkt->head = g->head0; /* trace subscribers see the IP datagram */
+		g->pkt->len = g->len0;
 		tern_drop(s, g->pkt, why, TERN_LAYER_IP);
+	}
 	else
 		tern_stat_inc(s, why);
 	g->pkt = NULL;
@@ -823,7 +831,8 @@ static bool time_wait_input(struct tern_stack *s, struct tern_tcb *tp, struct se
 static void tcp_input(struct tern_stack *s, struct tern_pkt *pkt, const struct tern_ipv4_repr *ip,
 		      tern_time_t now)
 {
-	struct seg g = {.ip = ip, .pkt = pkt, .now = now};
+	struct seg g = {.ip = ip, .pkt = pkt, .now = now, .head0 = pkt->head - ip->hlen,
+			.len0 = pkt->len + ip->hlen};
 	tern_stat_inc(s, TERN_STAT_TCP_IN_SEGS);
 	enum tern_stat bad = tern_tcp_parse(tern_pkt_data(pkt), pkt->len, ip->src, ip->dst, 0, &g.th);
 	if (bad)

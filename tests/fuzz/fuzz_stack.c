@@ -161,6 +161,11 @@ static void fix_checksums(uint8_t *f, size_t len)
 		uint32_t sum = tern_csum_pseudo4(rd32(ip + 12), rd32(ip + 16), TERN_IPPROTO_UDP, ulen);
 		uint16_t c = tern_csum_fold(tern_csum_partial(l4, ulen, sum));
 		wr16(l4 + 6, c ? c : 0xffff);
+	} else if (ip[9] == TERN_IPPROTO_TCP && l4len >= 20) {
+		wr16(l4 + 16, 0);
+		uint32_t sum = tern_csum_pseudo4(rd32(ip + 12), rd32(ip + 16), TERN_IPPROTO_TCP,
+						 (uint16_t)l4len);
+		wr16(l4 + 16, tern_csum_fold(tern_csum_partial(l4, l4len, sum)));
 	}
 }
 
@@ -334,6 +339,56 @@ static int open_udp(struct tern_stack *s, tern_ip4_t addr, uint16_t port, int op
 	return sd;
 }
 
+/* TCP: a listener on port 80 whose connections echo (and are closed once
+ * the peer's FIN is in), and one connection of ours towards 10.0.0.9:80,
+ * so segments reach LISTEN, SYN-SENT and, with the helper's neighbours,
+ * whatever the input makes of them. */
+#define FZ_MAX_TCP 16
+static int tcp_socks[FZ_MAX_TCP];
+static unsigned n_tcp;
+
+static void on_tcp(void *ctx, struct tern_stack *s, int sd, unsigned events)
+{
+	static uint8_t buf[4096];
+	(void)ctx;
+	(void)events;
+	int n;
+	while ((n = tern_recv(s, sd, buf, sizeof(buf), 0)) > 0)
+		tern_send(s, sd, buf, (size_t)n, 0);
+	if (n == 0)
+		tern_shutdown(s, sd, TERN_SHUT_WR);
+}
+
+static void on_listen(void *ctx, struct tern_stack *s, int sd, unsigned events)
+{
+	(void)ctx;
+	(void)events;
+	int c;
+	while ((c = tern_accept(s, sd, NULL)) >= 0) {
+		if (n_tcp == FZ_MAX_TCP) {
+			tern_close(s, c);
+			continue;
+		}
+		tcp_socks[n_tcp++] = c;
+		tern_socket_set_callback(s, c, on_tcp, NULL);
+	}
+}
+
+static void open_tcp(struct tern_stack *s)
+{
+	n_tcp = 0;
+	int l = tern_socket(s, TERN_AF_INET, TERN_SOCK_STREAM, 0);
+	struct tern_sockaddr_in any = {0, 80};
+	FZ_ASSERT(l >= 0 && tern_bind(s, l, &any) == 0 && tern_listen(s, l, 4) == 0);
+	tern_socket_set_callback(s, l, on_listen, NULL);
+	tcp_socks[n_tcp++] = l;
+	int c = tern_socket(s, TERN_AF_INET, TERN_SOCK_STREAM, 0);
+	struct tern_sockaddr_in peer = {TERN_IP4(10, 0, 0, 9), 80};
+	FZ_ASSERT(c >= 0 && tern_connect(s, c, &peer) == TERN_EINPROGRESS);
+	tern_socket_set_callback(s, c, on_tcp, NULL);
+	tcp_socks[n_tcp++] = c;
+}
+
 static void open_sockets(struct tern_stack *s)
 {
 	struct tern_sockaddr_in peer = {TERN_IP4(10, 0, 0, 9), 9};
@@ -343,6 +398,7 @@ static void open_sockets(struct tern_stack *s)
 	socks[3] = open_udp(s, 0, 5353, TERN_SO_REUSEPORT, NULL, false);
 	socks[4] = open_udp(s, IP_A, 40000, TERN_IP_RECVERR, &peer, false); /* connected */
 	tern_send(s, socks[4], "x", 1, 0); /* so ICMP errors about it can match */
+	open_tcp(s);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -365,6 +421,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.reasm_max_frags = 16;
 	cfg.pkt_pool_max_bytes = 1u << 20; /* reach the pool's limit */
 	cfg.pkt_pool_keep_bytes = 256 << 10;
+	cfg.tcp_retries2 = 3; /* orphans give up within the final wait */
 	cfg.log = on_log;
 	struct tern_stack *s = tern_stack_create(&cfg);
 	FZ_ASSERT(s);
@@ -409,6 +466,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	advance(s, now + TERN_SEC(600));
 	for (int i = 0; i < FZ_NSOCKS; i++)
 		FZ_ASSERT(tern_close(s, socks[i]) == 0);
+	for (unsigned i = 0; i < n_tcp; i++)
+		FZ_ASSERT(tern_close(s, tcp_socks[i]) == 0);
+	advance(s, now + TERN_SEC(1800)); /* closed connections finish (FIN, TIME-WAIT) */
 	static int verbose = -1;
 	if (verbose < 0)
 		verbose = getenv("FUZZ_STACK_STATS") != NULL;
@@ -528,6 +588,40 @@ int main(int argc, char **argv)
 		     false, 0, m, 28);
 	rec(0, 1, f, n, true);
 	save(dir, "udp_forward", 1);
+
+	/* TCP: a SYN to the echo listener on port 80 (after the neighbour's
+	 * ARP), then an ACK and data, a FIN, and a RST (checksums fixed:
+	 * flag 1). The fuzzer's mutations of seq/ack/flags/options reach the
+	 * whole state machine from here. */
+	n = build_arp(f, TERN_ARP_OP_REQUEST, tern_mac_broadcast, mac_neigh_a, IP_NEIGH_A, tern_mac_zero,
+		      IP_A);
+	rec(0, 0, f, n, false);
+	{
+		static const uint8_t syn_opts[20] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1,
+						     0, 0, 0, 0, 1, 3, 3, 7};
+		struct { uint8_t flags; uint32_t seq, ack; size_t dlen; } segs[] = {
+			{0x02, 1000, 0, 0}, {0x10, 1001, 1, 0}, {0x18, 1001, 1, 12},
+			{0x11, 1013, 1, 0}, {0x04, 1014, 0, 0},
+		};
+		for (size_t i = 0; i < sizeof(segs) / sizeof(segs[0]); i++) {
+			size_t hl = i == 0 ? 40 : 20;
+			memset(m, 0, hl + segs[i].dlen);
+			wr16(m, 40000);
+			wr16(m + 2, 80);
+			wr32(m + 4, segs[i].seq);
+			wr32(m + 8, segs[i].ack);
+			m[12] = (uint8_t)(hl / 4) << 4;
+			m[13] = segs[i].flags;
+			wr16(m + 14, 65535);
+			if (i == 0)
+				memcpy(m + 20, syn_opts, 20);
+			memcpy(m + hl, "hello, tern!", segs[i].dlen);
+			n = build_ip(f, mac_a, mac_neigh_a, IP_NEIGH_A, IP_A, TERN_IPPROTO_TCP, 64,
+				     (uint16_t)(20 + i), false, 0, m, hl + segs[i].dlen);
+			rec(0, 1, f, n, true);
+		}
+	}
+	save(dir, "tcp_listener", 1);
 
 	/* TTL 1 through the router: time exceeded */
 	ml = echo_msg(m, 5, 5, 32);
