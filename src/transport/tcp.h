@@ -143,6 +143,7 @@ struct tern_tcb {
 	uint32_t rcv_queued;            /* payload bytes on rcvq */
 	size_t rcv_charged;             /* true sizes on rcvq (and the OOO queue) */
 	struct tern_pkt *ofo;           /* out of order, sorted by seq (pkt->next) */
+	struct tern_pkt *ofo_tail;      /* its last entry, for appends */
 	unsigned ofo_count;
 	int soft_error;                 /* an ICMP error kept until (unless) it proves fatal */
 
@@ -171,6 +172,14 @@ struct tern_tcb {
 	uint32_t total_retrans;
 	uint64_t bytes_acked, bytes_received;
 };
+
+/* The payload a full segment carries: the MSS less the options every
+ * segment takes (timestamps, 12 bytes with their padding). Congestion
+ * windows count in these. */
+static inline uint32_t tcp_mss(const struct tern_tcb *tp)
+{
+	return tp->t_maxseg - ((tp->flags & TF_RCVD_TSTMP) ? 12u : 0u);
+}
 
 /* Per-packet scratch while a pkt sits on a TCP receive queue (as Linux's
  * TCP_SKB_CB): its first sequence number. Kept in the pkt's next_hop word,

@@ -218,6 +218,7 @@ static void free_queues(struct tern_stack *s, struct tern_tcb *tp)
 		tp->ofo = p->next;
 		tern_stack_pkt_free(s, p);
 	}
+	tp->ofo_tail = NULL;
 	tern_budget_uncharge(&s->budget.sock_rx, tp->rcv_charged);
 	tp->rcv_charged = 0;
 	tp->rcv_queued = 0;

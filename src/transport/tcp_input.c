@@ -119,7 +119,7 @@ static void options_settle(struct tern_stack *s, struct tern_tcb *tp, const stru
 	tp->snd_wl1 = th->seq;
 	tp->snd_wl2 = th->ack;
 	/* RFC 6928: an initial window of 10 segments (as Linux). */
-	tp->snd_cwnd = 10u * tp->t_maxseg;
+	tp->snd_cwnd = 10u * tcp_mss(tp);
 }
 
 /* ---- LISTEN (§3.10.7.2) ---- */
@@ -328,7 +328,7 @@ static bool fin_acked(const struct tern_tcb *tp)
  * segment per window in congestion avoidance. */
 static void cc_ack(struct tern_tcb *tp, uint32_t acked)
 {
-	uint32_t mss = tp->t_maxseg;
+	uint32_t mss = tcp_mss(tp);
 	if (tp->flags & TF_FASTRECOV)
 		return;
 	if (tp->snd_cwnd < tp->snd_ssthresh) {
@@ -343,7 +343,7 @@ static void cc_ack(struct tern_tcb *tp, uint32_t acked)
  * recovery until everything outstanding then is acknowledged (RFC 6582). */
 static void fast_retransmit(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 {
-	uint32_t flight = tp->snd_max - tp->snd_una, two = 2u * tp->t_maxseg;
+	uint32_t flight = tp->snd_max - tp->snd_una, two = 2u * tcp_mss(tp);
 	tp->snd_ssthresh = flight / 2 > two ? flight / 2 : two;
 	tp->snd_recover = tp->snd_max;
 	tp->flags |= TF_FASTRECOV;
@@ -352,18 +352,18 @@ static void fast_retransmit(struct tern_stack *s, struct tern_tcb *tp, tern_time
 	tcp_seq next = tp->snd_nxt;
 	uint32_t cwnd = tp->snd_cwnd;
 	tp->snd_nxt = tp->snd_una;
-	tp->snd_cwnd = tp->t_maxseg; /* exactly one segment: the lost one */
+	tp->snd_cwnd = tcp_mss(tp); /* exactly one segment: the lost one */
 	tcp_output(s, tp, now);
 	tp->snd_nxt = seq_max(next, tp->snd_nxt);
 	(void)cwnd;
-	tp->snd_cwnd = tp->snd_ssthresh + 3u * tp->t_maxseg;
+	tp->snd_cwnd = tp->snd_ssthresh + 3u * tcp_mss(tp);
 }
 
 /* A duplicate ACK (RFC 5681 §2, "DUPLICATE ACKNOWLEDGMENT"). */
 static void dupack(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 {
 	if (tp->flags & TF_FASTRECOV) {
-		tp->snd_cwnd += tp->t_maxseg; /* §3.2 step 4: inflate */
+		tp->snd_cwnd += tcp_mss(tp); /* §3.2 step 4: inflate */
 		return;
 	}
 	if (++tp->dupacks == 3)
@@ -377,7 +377,7 @@ static void recovery_ack(struct tern_stack *s, struct tern_tcb *tp, uint32_t ack
 		/* Full acknowledgment: deflate to ssthresh, or to what is in
 		 * flight plus one segment if that is less. */
 		uint32_t flight = tp->snd_max - tp->snd_una;
-		uint32_t w = flight + tp->t_maxseg;
+		uint32_t w = flight + tcp_mss(tp);
 		tp->snd_cwnd = w < tp->snd_ssthresh ? w : tp->snd_ssthresh;
 		tp->flags &= ~(uint32_t)TF_FASTRECOV;
 		tp->dupacks = 0;
@@ -387,10 +387,10 @@ static void recovery_ack(struct tern_stack *s, struct tern_tcb *tp, uint32_t ack
 	tcp_seq next = tp->snd_nxt;
 	uint32_t cwnd = tp->snd_cwnd;
 	tp->snd_nxt = tp->snd_una;
-	tp->snd_cwnd = tp->t_maxseg;
+	tp->snd_cwnd = tcp_mss(tp);
 	tcp_output(s, tp, now);
 	tp->snd_nxt = seq_max(next, tp->snd_nxt);
-	tp->snd_cwnd = cwnd > acked ? cwnd - acked + tp->t_maxseg : tp->t_maxseg;
+	tp->snd_cwnd = cwnd > acked ? cwnd - acked + tcp_mss(tp) : tcp_mss(tp);
 }
 
 /* Step 5 for a segment that acknowledges something new. */
@@ -583,14 +583,19 @@ static bool data_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 
 /* The out-of-order list: sorted by sequence, no two entries overlapping
  * (a newcomer is trimmed to the gaps it fills, or dropped if it fills
- * none), at most TCP_OFO_MAX entries (SegmentSmack, CVE-2018-5390:
- * bounded work per segment). */
-#define TCP_OFO_MAX 64
+ * none), bounded by SO_RCVBUF's charge and at most TCP_OFO_MAX entries
+ * (SegmentSmack, CVE-2018-5390: bounded work per segment). The common
+ * case, a segment past the last one held, appends at the tail without a
+ * walk (Linux's ooo_last_skb). */
+#define TCP_OFO_MAX 1024
 
 static bool ofo_insert(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 {
 	tcp_seq seq = g->th.seq, end = seq + g->len;
 	struct tern_pkt **pp = &tp->ofo;
+	struct tern_pkt *last = tp->ofo_tail;
+	if (last && seq_geq(seq, tcp_pkt_seq(last) + last->len))
+		pp = &last->next;
 	while (*pp && seq_leq(tcp_pkt_seq(*pp) + (*pp)->len, seq))
 		pp = &(*pp)->next;
 	/* *pp is the first entry ending after seq: cut our front to it, our
@@ -616,6 +621,8 @@ static bool ofo_insert(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 	tcp_pkt_set_seq(g->pkt, seq);
 	g->pkt->next = *pp;
 	*pp = g->pkt;
+	if (!g->pkt->next)
+		tp->ofo_tail = g->pkt;
 	g->pkt = NULL;
 	tp->ofo_count++;
 	return true;
@@ -627,6 +634,8 @@ static void ofo_drain(struct tern_stack *s, struct tern_tcb *tp)
 	while (tp->ofo && seq_leq(tcp_pkt_seq(tp->ofo), tp->rcv_nxt)) {
 		struct tern_pkt *p = tp->ofo;
 		tp->ofo = p->next;
+		if (!tp->ofo)
+			tp->ofo_tail = NULL;
 		tp->ofo_count--;
 		tcp_seq end = tcp_pkt_seq(p) + p->len;
 		if (seq_leq(end, tp->rcv_nxt)) { /* covered meanwhile */

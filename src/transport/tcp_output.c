@@ -182,6 +182,8 @@ static bool fin_due(const struct tern_tcb *tp, size_t off, size_t len)
 {
 	if (!(tp->flags & TF_WANTFIN) || off + len != tern_ring_len(&tp->snd))
 		return false;
+	if ((tp->flags & TF_SENTFIN) && tp->snd_una == tp->snd_max)
+		return false; /* sent and acknowledged: the ring is empty, snd_una is past it */
 	/* Not yet sent, or being resent (snd_nxt pulled back over it). */
 	tcp_seq fin_seq = tp->snd_una + (uint32_t)tern_ring_len(&tp->snd);
 	return !(tp->flags & TF_SENTFIN) || seq_leq(tp->snd_nxt + (uint32_t)len, fin_seq);
@@ -245,7 +247,7 @@ static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t no
 	if (off > avail)
 		off = avail; /* snd_nxt is past our FIN */
 	uint32_t wnd = tp->snd_wnd < tp->snd_cwnd ? tp->snd_wnd : tp->snd_cwnd;
-	uint32_t mss = tp->t_maxseg - (tp->flags & TF_RCVD_TSTMP ? 12 : 0);
+	uint32_t mss = tcp_mss(tp);
 	size_t len = avail - off;
 	if (off >= wnd)
 		len = 0;

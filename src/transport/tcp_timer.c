@@ -129,10 +129,10 @@ static bool rexmt_timeout(struct tern_stack *s, struct tern_tcb *tp, tern_time_t
 	/* RFC 5681 §3.1 (eq. 4): ssthresh = max(FlightSize / 2, 2·SMSS), and
 	 * the loss window is one segment. */
 	uint32_t flight = tp->snd_max - tp->snd_una;
-	uint32_t half = flight / 2, two = 2u * tp->t_maxseg;
+	uint32_t half = flight / 2, two = 2u * tcp_mss(tp);
 	if (tp->state >= TCPS_ESTABLISHED) {
 		tp->snd_ssthresh = half > two ? half : two;
-		tp->snd_cwnd = tp->t_maxseg;
+		tp->snd_cwnd = tcp_mss(tp);
 	}
 	tp->flags &= ~(uint32_t)(TF_FASTRECOV | TF_RTT_TIMING); /* Karn: no sample from a resend */
 	tp->dupacks = 0;
