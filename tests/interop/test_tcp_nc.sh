@@ -33,16 +33,6 @@ tap_add "$NS" tap0 10.201.21.1/24
 TN=(--tap tap0 --addr 10.201.21.2/24)
 K=10.201.21.1 T=10.201.21.2
 
-# wait_tcp_listen NS PORT — until a Linux TCP socket in NS listens on PORT.
-wait_tcp_listen() {
-	local i
-	for ((i = 0; i < 50; i++)); do
-		ip netns exec "$1" ss -Htnl "sport = :$2" 2>/dev/null | grep -q . && return 0
-		sleep 0.1
-	done
-	fail "nothing listens on TCP port $2 in $1 within 5 s"
-}
-
 # check_clean_tcp PCAP PORT WHAT — the connection to PORT in PCAP has its
 # handshake, a FIN each way and no RST.
 check_clean_tcp() {
