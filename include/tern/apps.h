@@ -5,8 +5,9 @@
  * with stack timers and listens for ICMP, printing to `out` exactly what
  * iputils ping / traceroute print. Whoever drives the stack (the simulator
  * or the real-time runner) drives the app. Check done(), then finish()
- * prints the closing summary (ping) and frees. nc ends on -q or -w, or
- * an error; its user feeds it datagrams and EOF (tern_nc_send, _eof).
+ * prints the closing summary (ping) and frees. nc ends on -q or -w, the
+ * end of its TCP connection, or an error; its user feeds it input and EOF
+ * (tern_nc_send, _eof).
  * ss is not a running program: tern_ss_print prints a stack's sockets.
  */
 #ifndef TERN_APPS_H
@@ -94,50 +95,86 @@ void tern_traceroute_get_result(const struct tern_traceroute *t, struct tern_tra
 /* Free; returns 0 if the destination was reached, 1 otherwise. */
 int tern_traceroute_finish(struct tern_traceroute *t, tern_time_t now);
 
-/* ---- nc (OpenBSD nc -u: UDP datagrams between stdin/stdout and a peer) ---- */
+/* ---- nc (OpenBSD nc, as Debian's netcat-openbsd 1.219 behaves: TCP, or UDP with -u) ---- */
 
 struct tern_nc_opts {
-	bool listen;             /* -l: wait for a datagram, then talk to its sender only */
+	bool tcp;                /* TCP (nc's default mode; `tern nc` sets it unless -u);
+				  * false, the zero value: UDP datagrams (-u) */
+	bool listen;             /* -l. UDP: wait for a datagram, then talk to its sender
+				  * only. TCP: accept one connection (more with keep) */
+	bool keep;               /* -k (TCP, with listen): after a connection ends, accept
+				  * the next instead of ending */
+	bool shutdown_on_eof;    /* -N (TCP): shutdown(SHUT_WR) once the input ended and
+				  * what it gave was sent */
+	bool numeric;            /* -n: -v names the port "*" rather than by its
+				  * /etc/services name, as nc -n does */
 	tern_ip4_t src;          /* -s; 0: route's choice */
 	uint16_t port;           /* -p local port (with listen: the port listened on); 0: ephemeral */
 	tern_ip4_t dst;          /* HOST (not with listen) */
 	uint16_t dst_port;       /* PORT (not with listen) */
-	tern_time_t quit_after;  /* -q: done this long after tern_nc_eof; < 0: never, keep
-				  * receiving (the default of tern_nc_opts_init) */
-	tern_time_t idle;        /* -w: done after this long without a datagram either way,
-				  * counted once a peer is known; 0: never */
-	bool verbose;            /* -v: with listen, "Bound on ADDR PORT" and "Connection
-				  * received on ADDR PORT" on diag */
+	tern_time_t quit_after;  /* -q. UDP: done this long after tern_nc_eof. TCP (as
+				  * Debian's nc): after the input ends, shut down the write
+				  * side; once the peer has closed too, done this long
+				  * later. < 0: never; keep receiving, and over TCP send no
+				  * FIN at EOF (the default of tern_nc_opts_init) */
+	tern_time_t idle;        /* -w: done after this long without traffic either way,
+				  * counted once a peer is known (TCP: once connected); TCP
+				  * also gives up connecting after this long; 0: never */
+	bool verbose;            /* -v: UDP with listen, "Bound on ADDR PORT" and
+				  * "Connection received on ADDR PORT"; TCP as nc -v: "Listening
+				  * on ADDR PORT", "Connection received on ADDR PORT", the
+				  * client's "Connection to HOST PORT port [tcp/NAME]
+				  * succeeded!" and "PROG: connect to HOST port PORT (tcp)
+				  * failed: REASON" (on diag) */
 	FILE *diag;              /* nc's messages (-v, errors); NULL: none */
 	const char *prog;        /* errors read "PROG: read: Connection refused"; NULL: "nc" */
 };
-/* Zero, and quit_after -1 (never), as nc without -q. */
+/* Zero (UDP), and quit_after -1 (never), as nc without -q. */
 void tern_nc_opts_init(struct tern_nc_opts *o);
 
 struct tern_nc;
-/* Open the socket (bind, and connect unless listening). Every datagram
- * received is written raw to `out`. Returns NULL and sets *err (the bind
- * or connect error, TERN_EINVAL, TERN_ENOMEM) on failure, having said why
- * on diag. */
+/* Open the socket (bind, and connect unless listening; TCP: listen, or
+ * start connecting). Everything received is written raw to `out`.
+ * Returns NULL and sets *err (the socket or bind error, UDP's connect
+ * error, TERN_EINVAL, TERN_ENOMEM) on failure, having said why on diag.
+ * A TCP connect that fails (at once or later) ends nc instead, with exit
+ * status 1 and, with verbose, nc's "connect to ... failed" line. */
 struct tern_nc *tern_nc_start(struct tern_stack *s, const struct tern_nc_opts *o, FILE *out,
 			      tern_time_t now, int *err);
-/* Send one datagram at `now`, as nc does for each read of stdin. Returns
- * len, TERN_ENOTCONN when listening and no peer is known yet, or the
- * socket's error (a pending one, e.g. TERN_ECONNREFUSED), which ends nc. */
+/* Give nc input at `now`, as nc does for each read of stdin. UDP: sent as
+ * one datagram; returns len, TERN_ENOTCONN when listening and no peer is
+ * known yet, or the socket's error (a pending one, e.g.
+ * TERN_ECONNREFUSED), which ends nc. TCP: as much as the send buffer
+ * takes goes at once, nc keeps the rest and sends it as room frees;
+ * returns len, or TERN_ENOTCONN before the connection is established (or
+ * after it ended). Feed more only while tern_nc_wants_input(). */
 int tern_nc_send(struct tern_nc *nc, const void *buf, size_t len, tern_time_t now);
-/* The input ended (EOF on stdin): -q's countdown starts. */
+/* Whether nc takes input now: a peer is known (TCP: connected) and, over
+ * TCP, what it was given before has all gone into the send buffer. */
+bool tern_nc_wants_input(const struct tern_nc *nc);
+/* The input ended (EOF on stdin): -q's countdown starts (UDP); TCP: -N
+ * or -q shuts the write side down once the input has been sent. */
 void tern_nc_eof(struct tern_nc *nc, tern_time_t now);
-/* nc has ended: -q or -w ran out, or an error. */
+/* nc has ended: -q or -w ran out, the connection ended (TCP, without
+ * keep), or an error. */
 bool tern_nc_done(const struct tern_nc *nc);
+/* UDP: the peer is known. TCP: a connection is established. */
 bool tern_nc_has_peer(const struct tern_nc *nc);
-/* The first error seen (TERN_ECONNREFUSED after an ICMP port unreachable,
- * TERN_EIO when `out` failed ...), 0 if none. */
+/* The first error seen (TERN_ECONNREFUSED after an ICMP port unreachable
+ * or a TCP reset to the SYN, TERN_ECONNRESET, TERN_EIO when `out` failed
+ * ...), 0 if none. */
 int tern_nc_error(const struct tern_nc *nc);
-/* Datagrams written to `out`. */
+/* Datagrams (UDP) or reads (TCP) written to `out`. */
 unsigned tern_nc_received(const struct tern_nc *nc);
-/* Close and free; returns nc's exit status: 1 if an error was seen, else
- * 0. Datagrams still waiting in the stack (tern_stack_tx_pending) are sent
- * as long as the stack runs. */
+/* Bytes written to `out`. */
+uint64_t tern_nc_received_bytes(const struct tern_nc *nc);
+/* TCP: connections established (accepted, with listen) so far. */
+unsigned tern_nc_connections(const struct tern_nc *nc);
+/* Close and free; returns nc's exit status, as Debian's nc: 1 if a TCP
+ * connect failed or timed out, or (UDP, or `out` failing) an error was
+ * seen; else 0, also after a TCP reset once connected, which nc takes
+ * silently. What is still queued in the stack (tern_stack_tx_pending, a
+ * closing TCP connection) is sent as long as the stack runs. */
 int tern_nc_finish(struct tern_nc *nc);
 
 /* ---- ss (iproute2 ss: the table of a stack's sockets) ---- */

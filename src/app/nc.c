@@ -1,7 +1,8 @@
 /*
- * app/nc.c — nc -u as an application on a tern host: one UDP socket,
+ * app/nc.c — nc as an application on a tern host. UDP (-u): one socket,
  * datagrams in from the user (tern_nc_send, one per read of stdin), every
- * datagram received written raw to `out`.
+ * datagram received written raw to `out`. TCP (the default of `tern nc`):
+ * one connection at a time, a byte stream each way; see "TCP" below.
  *
  * Sans-I/O like ping: the socket's callback runs inside the stack's input
  * and -q / -w are stack timers, so whoever drives the stack (the
@@ -19,7 +20,10 @@
  */
 #include "tern/apps.h"
 
+#define _GNU_SOURCE /* getservbyport in <netdb.h> */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,14 +35,26 @@ struct tern_nc {
 	struct tern_stack *s;
 	struct tern_nc_opts o;
 	FILE *out;
-	int sd;
+	int sd;                    /* UDP: the socket; TCP: the connection, -1 if none */
 	bool peer;                 /* connected: the sender is known */
 	bool done;
 	int error;                 /* first socket error seen, 0 if none */
+	int status;                /* exit status so far (0 or 1) */
 	unsigned received;
+	uint64_t received_bytes;
 	tern_time_t last_activity;
-	struct tern_timer quit;    /* -q, armed by tern_nc_eof */
+	struct tern_timer quit;    /* -q, armed by tern_nc_eof (TCP: once both sides ended) */
 	struct tern_timer idle;    /* -w, armed once a peer is known */
+	/* TCP */
+	int lsd;                   /* listening socket (-l), else -1 */
+	bool connecting;           /* connect in progress */
+	bool eof;                  /* the input ended (tern_nc_eof) */
+	bool net_in_done;          /* the peer's FIN (or a reset) came */
+	bool net_out_done;         /* the input ended and all of it was sent */
+	bool pumping, again;       /* tcp_pump's guard against re-entry from callbacks */
+	unsigned connections;
+	uint8_t *pend;             /* input given by tern_nc_send, not yet in the send buffer */
+	size_t pend_off, pend_len, pend_cap;
 	uint8_t buf[65536];
 };
 
@@ -46,6 +62,11 @@ void tern_nc_opts_init(struct tern_nc_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->quit_after = -1;
+}
+
+static const char *prog_name(const struct tern_nc *nc)
+{
+	return nc->o.prog ? nc->o.prog : "nc";
 }
 
 static void say(const struct tern_nc *nc, const char *fmt, ...)
@@ -66,7 +87,8 @@ static void fail(struct tern_nc *nc, const char *op, int err)
 {
 	if (!nc->error)
 		nc->error = err;
-	say(nc, "%s: %s: %s\n", nc->o.prog ? nc->o.prog : "nc", op, tern_strerror(err));
+	say(nc, "%s: %s: %s\n", prog_name(nc), op, tern_strerror(err));
+	nc->status = 1;
 	nc->done = true;
 }
 
@@ -85,13 +107,17 @@ static void arm_idle(struct tern_nc *nc)
 		tern_timer_arm(nc->s, &nc->idle, nc->last_activity + nc->o.idle);
 }
 
+static void tcp_idle(struct tern_nc *nc);
+
 static void on_idle(struct tern_stack *s, struct tern_timer *t, tern_time_t now)
 {
 	struct tern_nc *nc = TERN_CONTAINER_OF(t, struct tern_nc, idle);
-	if (now >= nc->last_activity + nc->o.idle)
-		nc->done = true;
-	else
+	if (now < nc->last_activity + nc->o.idle)
 		tern_timer_arm(s, t, nc->last_activity + nc->o.idle);
+	else if (nc->o.tcp)
+		tcp_idle(nc);
+	else
+		nc->done = true;
 }
 
 static void on_quit(struct tern_stack *s, struct tern_timer *t, tern_time_t now)
@@ -121,11 +147,13 @@ static void take_peer(struct tern_nc *nc, const struct tern_sockaddr_in *from)
 
 static void deliver(struct tern_nc *nc, size_t len)
 {
+	nc->received_bytes += len;
 	if (fwrite(nc->buf, 1, len, nc->out) != len || fflush(nc->out) != 0) {
 		int e = errno;
 		if (!nc->error)
 			nc->error = TERN_EIO;
-		say(nc, "%s: write to output: %s\n", nc->o.prog ? nc->o.prog : "nc", strerror(e));
+		nc->status = 1;
+		say(nc, "%s: write to output: %s\n", prog_name(nc), strerror(e));
 		nc->done = true;
 		return;
 	}
@@ -156,7 +184,7 @@ static void on_socket(void *ctx, struct tern_stack *s, int sd, unsigned events)
 static int open_socket(struct tern_nc *nc)
 {
 	const struct tern_nc_opts *o = &nc->o;
-	const char *prog = o->prog ? o->prog : "nc";
+	const char *prog = prog_name(nc);
 	char ip[TERN_IP4_STRLEN];
 	nc->sd = tern_socket(nc->s, TERN_AF_INET, TERN_SOCK_DGRAM, 0);
 	if (nc->sd < 0) {
@@ -193,6 +221,337 @@ static int open_socket(struct tern_nc *nc)
 	return 0;
 }
 
+/* ---- TCP -------------------------------------------------------------------
+ *
+ * As Debian's netcat-openbsd 1.219 does it (observed against it; the
+ * interop test compares the two):
+ *   - the client connects (non-blocking; -w bounds the wait); with -v it
+ *     says "Connection to HOST PORT port [tcp/NAME] succeeded!" or
+ *     "nc: connect to HOST port PORT (tcp) failed: REASON" ("timed out:
+ *     Operation now in progress" after -w); a failed connect is exit
+ *     status 1, and without -v nc says nothing;
+ *   - -l listens ("Listening on ADDR PORT"), accepts one connection
+ *     ("Connection received on ADDR PORT") and serves it; -k accepts the
+ *     next once it ends;
+ *   - input goes to the socket, the socket's data to `out`. At EOF on
+ *     the input nothing is sent unless -N or -q is given: then the write
+ *     side is shut down (FIN) once the input has gone into the send
+ *     buffer;
+ *   - the connection is over when the input has ended and the peer's FIN
+ *     has come, or (with -l) as soon as the peer's FIN has come and the
+ *     input given so far was sent, or on a reset (silently, status 0), or
+ *     after -w without traffic. Then -q N > 0 ends nc N seconds later
+ *     (even with -k); otherwise nc ends at once, or with -k accepts again.
+ */
+
+static void tcp_pump(struct tern_nc *nc);
+
+static void on_tcp_socket(void *ctx, struct tern_stack *s, int sd, unsigned events)
+{
+	(void)s;
+	(void)sd;
+	(void)events;
+	tcp_pump(ctx);
+}
+
+/* The name -v gives the port: its /etc/services name (nc -n: "*"). */
+static const char *service_name(const struct tern_nc *nc, uint16_t port)
+{
+	if (nc->o.numeric)
+		return "*";
+	struct servent *se = getservbyport(htons(port), "tcp");
+	return se && se->s_name ? se->s_name : "*";
+}
+
+static void tcp_connected(struct tern_nc *nc)
+{
+	char ip[TERN_IP4_STRLEN];
+	nc->connecting = false;
+	nc->peer = true;
+	nc->connections++;
+	nc->net_in_done = nc->net_out_done = false;
+	nc->last_activity = tern_stack_now(nc->s);
+	tern_timer_cancel(nc->s, &nc->idle);
+	arm_idle(nc);
+	if (nc->o.verbose && !nc->o.listen)
+		say(nc, "Connection to %s %u port [tcp/%s] succeeded!\n", tern_ip4_str(nc->o.dst, ip),
+		    nc->o.dst_port, service_name(nc, nc->o.dst_port));
+}
+
+/* The connect failed (err < 0) or timed out (err 0): nc's -v line, status 1. */
+static void tcp_connect_failed(struct tern_nc *nc, int err)
+{
+	char ip[TERN_IP4_STRLEN];
+	if (!nc->error)
+		nc->error = err ? err : TERN_ETIMEDOUT;
+	nc->status = 1;
+	nc->connecting = false;
+	nc->done = true;
+	if (nc->o.verbose) {
+		if (err)
+			say(nc, "%s: connect to %s port %u (tcp) failed: %s\n", prog_name(nc),
+			    tern_ip4_str(nc->o.dst, ip), nc->o.dst_port, tern_strerror(err));
+		else
+			say(nc, "%s: connect to %s port %u (tcp) timed out: %s\n", prog_name(nc),
+			    tern_ip4_str(nc->o.dst, ip), nc->o.dst_port, tern_strerror(TERN_EINPROGRESS));
+	}
+}
+
+static void pend_clear(struct tern_nc *nc)
+{
+	nc->pend_off = nc->pend_len = 0;
+}
+
+/* This connection is over: close it, then end nc (-q N later unless
+ * -w ended it, as nc's idle timeout skips -q's delay; or at once) or,
+ * with -k, wait for the next. */
+static void tcp_conn_over(struct tern_nc *nc, bool by_idle)
+{
+	if (nc->sd >= 0) {
+		tern_socket_set_callback(nc->s, nc->sd, NULL, NULL);
+		tern_close(nc->s, nc->sd);
+		nc->sd = -1;
+	}
+	nc->peer = false;
+	pend_clear(nc);
+	tern_timer_cancel(nc->s, &nc->idle);
+	if (nc->o.quit_after > 0 && !by_idle) {
+		if (!tern_timer_armed(&nc->quit))
+			tern_timer_arm(nc->s, &nc->quit, tern_stack_now(nc->s) + nc->o.quit_after);
+	} else if (nc->o.listen && nc->o.keep) {
+		nc->again = true; /* one may wait in the backlog already */
+	} else {
+		nc->done = true;
+	}
+}
+
+/* A reset, or any other error on an established connection: nc ends the
+ * connection without a word and without changing its exit status. */
+static void tcp_conn_error(struct tern_nc *nc, int err)
+{
+	if (!nc->error)
+		nc->error = err;
+	nc->net_in_done = nc->net_out_done = true;
+}
+
+static void tcp_accept(struct tern_nc *nc)
+{
+	char ip[TERN_IP4_STRLEN];
+	struct tern_sockaddr_in from;
+	if (tern_timer_armed(&nc->quit))
+		return; /* -q's delay runs: nc is leaving */
+	int sd = tern_accept(nc->s, nc->lsd, &from);
+	if (sd < 0) {
+		if (sd != TERN_EAGAIN)
+			fail(nc, "accept", sd);
+		return;
+	}
+	nc->sd = sd;
+	tern_socket_set_owner(nc->s, sd, "nc");
+	tern_socket_set_callback(nc->s, sd, on_tcp_socket, nc);
+	if (nc->o.verbose) {
+		fflush(nc->out);
+		say(nc, "Connection received on %s %u\n", tern_ip4_str(from.addr, ip), from.port);
+	}
+	tcp_connected(nc);
+}
+
+/* Connecting: has it completed? */
+static bool tcp_check_connect(struct tern_nc *nc)
+{
+	struct tern_pollfd p = {nc->sd, TERN_POLLOUT, 0};
+	tern_poll(nc->s, &p, 1);
+	if (!(p.revents & (TERN_POLLOUT | TERN_POLLERR | TERN_POLLHUP)))
+		return false;
+	int soerr = 0;
+	size_t len = sizeof(soerr);
+	int rc = tern_getsockopt(nc->s, nc->sd, TERN_SOL_SOCKET, TERN_SO_ERROR, &soerr, &len);
+	if (rc < 0)
+		soerr = rc;
+	if (soerr < 0) {
+		tcp_connect_failed(nc, soerr);
+		return false;
+	}
+	tcp_connected(nc);
+	return true;
+}
+
+static void tcp_read(struct tern_nc *nc)
+{
+	while (!nc->done && !nc->net_in_done) {
+		int n = tern_recv(nc->s, nc->sd, nc->buf, sizeof(nc->buf), 0);
+		if (n == TERN_EAGAIN)
+			return;
+		if (n == 0) {
+			nc->net_in_done = true;
+			return;
+		}
+		if (n < 0) {
+			tcp_conn_error(nc, n);
+			return;
+		}
+		nc->last_activity = tern_stack_now(nc->s);
+		deliver(nc, (size_t)n);
+	}
+}
+
+static void tcp_write(struct tern_nc *nc)
+{
+	while (!nc->net_out_done && nc->pend_off < nc->pend_len) {
+		int n = tern_send(nc->s, nc->sd, nc->pend + nc->pend_off, nc->pend_len - nc->pend_off, 0);
+		if (n == TERN_EAGAIN)
+			return;
+		if (n < 0) {
+			tcp_conn_error(nc, n);
+			return;
+		}
+		nc->pend_off += (size_t)n;
+		nc->last_activity = tern_stack_now(nc->s);
+	}
+	if (nc->pend_off >= nc->pend_len)
+		pend_clear(nc);
+	if (nc->eof && nc->pend_len == 0 && !nc->net_out_done) {
+		nc->net_out_done = true;
+		if (nc->o.shutdown_on_eof || nc->o.quit_after >= 0)
+			tern_shutdown(nc->s, nc->sd, TERN_SHUT_WR);
+	}
+}
+
+static void tcp_step(struct tern_nc *nc)
+{
+	if (nc->done)
+		return;
+	if (nc->sd < 0) {
+		if (nc->lsd >= 0)
+			tcp_accept(nc);
+		return;
+	}
+	if (nc->connecting && !tcp_check_connect(nc))
+		return;
+	tcp_read(nc);
+	if (nc->done)
+		return;
+	tcp_write(nc);
+	if ((nc->net_in_done && nc->net_out_done) ||
+	    (nc->o.listen && nc->net_in_done && nc->pend_len == 0))
+		tcp_conn_over(nc, false);
+}
+
+/* Everything TCP does happens here, from the sockets' callbacks and the
+ * calls of nc's user; a call made inside (shutdown, close) that runs a
+ * callback again only asks for one more round. */
+static void tcp_pump(struct tern_nc *nc)
+{
+	if (nc->pumping) {
+		nc->again = true;
+		return;
+	}
+	nc->pumping = true;
+	do {
+		nc->again = false;
+		tcp_step(nc);
+	} while (nc->again && !nc->done);
+	nc->pumping = false;
+}
+
+static void on_listener(void *ctx, struct tern_stack *s, int sd, unsigned events)
+{
+	(void)s;
+	(void)sd;
+	(void)events;
+	tcp_pump(ctx);
+}
+
+static int tcp_open(struct tern_nc *nc)
+{
+	const struct tern_nc_opts *o = &nc->o;
+	const char *prog = prog_name(nc);
+	char ip[TERN_IP4_STRLEN];
+	int sd = tern_socket(nc->s, TERN_AF_INET, TERN_SOCK_STREAM, 0);
+	if (sd < 0) {
+		say(nc, "%s: socket: %s\n", prog, tern_strerror(sd));
+		return sd;
+	}
+	tern_socket_set_owner(nc->s, sd, "nc");
+	if (o->listen) {
+		int one = 1;
+		tern_setsockopt(nc->s, sd, TERN_SOL_SOCKET, TERN_SO_REUSEADDR, &one, sizeof(one));
+		nc->lsd = sd;
+	} else {
+		nc->sd = sd;
+	}
+	if (o->src || o->port) {
+		struct tern_sockaddr_in b = {o->src, o->port};
+		int rc = tern_bind(nc->s, sd, &b);
+		if (rc < 0) {
+			say(nc, "%s: bind %s:%u: %s\n", prog, tern_ip4_str(o->src, ip), o->port,
+			    tern_strerror(rc));
+			return rc;
+		}
+	}
+	if (o->listen) {
+		int rc = tern_listen(nc->s, sd, 1);
+		if (rc < 0) {
+			say(nc, "%s: listen: %s\n", prog, tern_strerror(rc));
+			return rc;
+		}
+		struct tern_sockaddr_in local;
+		tern_getsockname(nc->s, sd, &local);
+		if (o->verbose)
+			say(nc, "Listening on %s %u\n", tern_ip4_str(local.addr, ip), local.port);
+		tern_socket_set_callback(nc->s, sd, on_listener, nc);
+		return 0;
+	}
+	tern_socket_set_callback(nc->s, sd, on_tcp_socket, nc);
+	struct tern_sockaddr_in peer = {o->dst, o->dst_port};
+	int rc = tern_connect(nc->s, sd, &peer);
+	if (rc == 0) {
+		tcp_connected(nc);
+	} else if (rc == TERN_EINPROGRESS) {
+		nc->connecting = true;
+		if (o->idle > 0)
+			tern_timer_arm(nc->s, &nc->idle, tern_stack_now(nc->s) + o->idle);
+	} else {
+		tcp_connect_failed(nc, rc);
+	}
+	return 0;
+}
+
+static int tcp_send(struct tern_nc *nc, const void *buf, size_t len)
+{
+	if (!nc->peer || nc->net_out_done)
+		return TERN_ENOTCONN;
+	if (nc->pend_len + len > nc->pend_cap) {
+		size_t cap = nc->pend_cap ? nc->pend_cap : 16384;
+		while (cap < nc->pend_len + len)
+			cap *= 2;
+		uint8_t *p = realloc(nc->pend, cap);
+		if (!p)
+			return TERN_ENOMEM;
+		nc->pend = p;
+		nc->pend_cap = cap;
+	}
+	memcpy(nc->pend + nc->pend_len, buf, len);
+	nc->pend_len += len;
+	nc->last_activity = tern_stack_now(nc->s);
+	tcp_pump(nc);
+	return (int)len;
+}
+
+/* -w ran out: connecting, that is a timeout (status 1, as nc); connected,
+ * the connection is over. */
+static void tcp_idle(struct tern_nc *nc)
+{
+	if (nc->connecting) {
+		tcp_connect_failed(nc, 0);
+		return;
+	}
+	if (nc->sd < 0)
+		return;
+	tcp_conn_over(nc, true);
+	tcp_pump(nc);
+}
+
 struct tern_nc *tern_nc_start(struct tern_stack *s, const struct tern_nc_opts *o, FILE *out,
 			      tern_time_t now, int *err)
 {
@@ -208,15 +567,18 @@ struct tern_nc *tern_nc_start(struct tern_stack *s, const struct tern_nc_opts *o
 	nc->s = s;
 	nc->o = *o;
 	nc->out = out;
+	nc->sd = nc->lsd = -1;
 	tern_timer_init(&nc->quit, on_quit);
 	tern_timer_init(&nc->idle, on_idle);
 	catch_up(s, now);
 	nc->last_activity = tern_stack_now(s);
-	int rc = open_socket(nc);
+	int rc = o->tcp ? tcp_open(nc) : open_socket(nc);
 	if (rc < 0) {
 		tern_timer_cancel(s, &nc->idle);
 		if (nc->sd >= 0)
 			tern_close(s, nc->sd);
+		if (nc->lsd >= 0)
+			tern_close(s, nc->lsd);
 		free(nc);
 		*err = rc;
 		return NULL;
@@ -227,6 +589,10 @@ struct tern_nc *tern_nc_start(struct tern_stack *s, const struct tern_nc_opts *o
 
 int tern_nc_send(struct tern_nc *nc, const void *buf, size_t len, tern_time_t now)
 {
+	if (nc->o.tcp) {
+		catch_up(nc->s, now);
+		return tcp_send(nc, buf, len);
+	}
 	if (!nc->peer)
 		return TERN_ENOTCONN;
 	catch_up(nc->s, now);
@@ -237,9 +603,21 @@ int tern_nc_send(struct tern_nc *nc, const void *buf, size_t len, tern_time_t no
 	return rc;
 }
 
+bool tern_nc_wants_input(const struct tern_nc *nc)
+{
+	if (nc->done || !nc->peer)
+		return false;
+	return !nc->o.tcp || (!nc->net_out_done && nc->pend_len == 0);
+}
+
 void tern_nc_eof(struct tern_nc *nc, tern_time_t now)
 {
 	catch_up(nc->s, now);
+	if (nc->o.tcp) {
+		nc->eof = true;
+		tcp_pump(nc);
+		return;
+	}
 	if (nc->o.quit_after == 0)
 		nc->done = true;
 	else if (nc->o.quit_after > 0 && !tern_timer_armed(&nc->quit))
@@ -266,12 +644,30 @@ unsigned tern_nc_received(const struct tern_nc *nc)
 	return nc->received;
 }
 
+uint64_t tern_nc_received_bytes(const struct tern_nc *nc)
+{
+	return nc->received_bytes;
+}
+
+unsigned tern_nc_connections(const struct tern_nc *nc)
+{
+	return nc->connections;
+}
+
 int tern_nc_finish(struct tern_nc *nc)
 {
-	int status = nc->error ? 1 : 0;
+	int status = nc->status;
 	tern_timer_cancel(nc->s, &nc->quit);
 	tern_timer_cancel(nc->s, &nc->idle);
-	tern_close(nc->s, nc->sd);
+	if (nc->sd >= 0) {
+		tern_socket_set_callback(nc->s, nc->sd, NULL, NULL);
+		tern_close(nc->s, nc->sd);
+	}
+	if (nc->lsd >= 0) {
+		tern_socket_set_callback(nc->s, nc->lsd, NULL, NULL);
+		tern_close(nc->s, nc->lsd);
+	}
+	free(nc->pend);
 	free(nc);
 	return status;
 }

@@ -20,7 +20,7 @@ static const struct command commands[] = {
 	{"traceroute", cmd_traceroute, "print the route to a host (traceroute)"},
 	{"host", cmd_host, "run a tern host or router on TAP devices until stopped"},
 	{"ss", cmd_ss, "show a running tern host's sockets (iproute2 ss)"},
-	{"nc", cmd_nc, "read and write UDP datagrams from a tern host (netcat)"},
+	{"nc", cmd_nc, "TCP and UDP from a tern host to stdin and stdout (netcat)"},
 	{"demo", cmd_demo, "a simulated A-R1-R2-B network: ping and traceroute, no root"},
 	{"version", cmd_version, "print tern's version"},
 };

@@ -1,7 +1,11 @@
 /*
- * tools/nc.c — `tern nc`: netcat on a tern host, UDP only for now, with
- * OpenBSD nc's options and behaviour:
+ * tools/nc.c — `tern nc`: netcat on a tern host, TCP or UDP, with OpenBSD
+ * nc's options and behaviour (as Debian's netcat-openbsd 1.219 shows it):
  *
+ *   tern nc [-N] [-q S] [-w S] HOST PORT        connect; stdin to the connection,
+ *                                               the connection to stdout
+ *   tern nc -l [-k] -p PORT | PORT              accept one connection (-k: one
+ *                                               after another) and do the same
  *   tern nc -u [-s ADDR] [-p PORT] HOST PORT    send each read() of stdin as one
  *                                               datagram to HOST:PORT, print every
  *                                               datagram that comes back
@@ -12,8 +16,10 @@
  *
  * This is the library's nc engine (tern_nc_* in tern/apps.h, the same one
  * the simulator runs) on one TAP device with the real clock: stdin is one
- * more fd in the runner's wait (tern_rt_add_fd), fed to the engine; the
- * engine does -q and -w, -v's reports and the error messages.
+ * more fd in the runner's wait (tern_rt_add_fd), fed to the engine while
+ * it wants input (over TCP: while what it was given last has gone into
+ * the send buffer, so a fast stdin waits for a slow peer); the engine
+ * does -k, -N, -q and -w, -v's reports and the error messages.
  *
  * Errors: a connected UDP socket gets ICMP errors (port unreachable →
  * ECONNREFUSED) on its next call. OpenBSD nc on Linux then exits 0 without
@@ -36,39 +42,58 @@
 #define CMD "nc"
 #define STDIN_CHUNK 16384            /* OpenBSD nc's buffer: one read, one datagram */
 #define LINGER_MAX TERN_MSEC(3500)   /* ARP gives up after 3 requests, 1 s apart */
+/* After a TCP session the stack keeps running this long, so the last ACK
+ * (or the FIN of a close) leaves and its answer is taken in, as the
+ * kernel would do after nc exited. */
+#define TCP_GRACE TERN_MSEC(200)
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: tern nc -u [options] --tap IFNAME --addr ADDR/PREFIX HOST PORT\n"
-		"       tern nc -u -l [options] --tap IFNAME --addr ADDR/PREFIX [-p] PORT\n"
+		"Usage: tern nc [options] --tap IFNAME --addr ADDR/PREFIX HOST PORT\n"
+		"       tern nc -l [-k] [options] --tap IFNAME --addr ADDR/PREFIX [-p] PORT\n"
+		"       tern nc -u [-l] [options] --tap IFNAME --addr ADDR/PREFIX ...\n"
 		"\n"
-		"netcat on a tern host, as OpenBSD nc does it for UDP: each read of stdin is\n"
-		"sent as one datagram and every datagram received is written to stdout. With\n"
+		"netcat on a tern host, as OpenBSD nc (Debian's netcat-openbsd) does it. TCP:\n"
+		"connect to HOST PORT (with -l: accept one connection on PORT), copy stdin to\n"
+		"the connection and the connection to stdout. UDP (-u): each read of stdin is\n"
+		"sent as one datagram and every datagram received is written to stdout; with\n"
 		"-l it waits for a datagram on PORT, then answers its sender only.\n"
 		"\n"
 		"Options:\n"
-		"  -u                 UDP (required: TCP is not implemented yet)\n"
-		"  -l                 listen for a datagram instead of sending first\n"
+		"  -u                 UDP instead of TCP\n"
+		"  -l                 listen: accept a connection (UDP: wait for a datagram)\n"
+		"  -k                 with -l (TCP): accept the next connection after one ends\n"
+		"  -N                 (TCP) shut down the write side (send FIN) after EOF on stdin\n"
 		"  -p PORT            source port (with -l: the port to listen on)\n"
 		"  -s ADDR            source address (one of the tern host's)\n"
-		"  -q SECS            after EOF on stdin, quit SECS seconds later (default:\n"
-		"                     keep receiving until Ctrl-C)\n"
+		"  -q SECS            after EOF on stdin: UDP, quit SECS seconds later; TCP, shut\n"
+		"                     down the write side, and quit SECS seconds after the peer\n"
+		"                     has closed too (default: UDP keeps receiving until Ctrl-C;\n"
+		"                     TCP sends no FIN at EOF and ends when the peer closes)\n"
 		"  -w SECS            quit after SECS seconds without traffic (with -l: once a\n"
-		"                     peer is known)\n"
-		"  -v                 with -l, report \"Bound on ADDR PORT\" and \"Connection\n"
-		"                     received on ADDR PORT\" on stderr\n"
-		"  -n                 numeric addresses only (always the case)\n"
+		"                     peer is known); TCP: also give up connecting after SECS\n"
+		"  -v                 report on stderr: TCP \"Connection to HOST PORT port\n"
+		"                     [tcp/NAME] succeeded!\", \"connect to HOST port PORT (tcp)\n"
+		"                     failed: REASON\", \"Listening on ADDR PORT\", \"Connection\n"
+		"                     received on ADDR PORT\"; UDP with -l \"Bound on ADDR PORT\"\n"
+		"                     and \"Connection received on ADDR PORT\"\n"
+		"  -n                 numeric addresses only (always the case); -v names no\n"
+		"                     service: [tcp/*]\n"
 		"  -h, --help         show this help\n"
 		"\n"
 		"%s"
 		"  --pcap FILE        write every frame of that interface to FILE (pcap)\n"
 		"\n"
-		"Exit status: 0; 1 when the peer is unreachable (e.g. \"tern nc: read:\n"
-		"Connection refused\" after an ICMP port unreachable) or on a socket error;\n"
+		"Exit status: 0; 1 when a TCP connect fails (refused, timed out, unreachable;\n"
+		"said only with -v, as nc), when a UDP peer is unreachable (\"tern nc: read:\n"
+		"Connection refused\" after an ICMP port unreachable) or on a socket error; a\n"
+		"TCP connection reset once established ends tern nc silently with 0, as nc;\n"
 		"2 on usage errors.\n"
 		"\n"
 		"Examples:\n"
+		"  tern nc -l -p 5000 --tap tap0 --addr 10.0.0.2/24 > received\n"
+		"  tern nc -N --tap tap0 --addr 10.0.0.2/24 10.0.0.1 5000 < file\n"
 		"  tern nc -u -l -p 5000 --tap tap0 --addr 10.0.0.2/24\n"
 		"  echo hello | tern nc -u -q 1 --tap tap0 --addr 10.0.0.2/24 10.0.0.1 5000\n",
 		cli_net_usage);
@@ -76,7 +101,7 @@ static void usage(FILE *f)
 
 struct nc_args {
 	struct cli_net net;
-	bool udp, listen, verbose, help;
+	bool udp, listen, keep, shut_eof, numeric, verbose, help;
 	long port;                 /* -p; -1: none */
 	tern_ip4_t src;            /* -s */
 	bool has_src;
@@ -96,7 +121,9 @@ static int take_option(void *ctx, int c, const char *arg)
 	case 'u': a->udp = true; return 0;
 	case 'l': a->listen = true; return 0;
 	case 'v': a->verbose = true; return 0;
-	case 'n': return 0;
+	case 'n': a->numeric = true; return 0;
+	case 'k': a->keep = true; return 0;
+	case 'N': a->shut_eof = true; return 0;
 	case 'p':
 		if (cli_parse_uint(CMD, "-p", arg, 1, 65535, &v) < 0)
 			return CLI_EXIT_USAGE;
@@ -177,14 +204,15 @@ static int parse_args(struct nc_args *a, int argc, char **argv)
 		CLI_NET_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
-	int rc = cli_parse_options(CMD, argc, argv, ":ulvnp:s:q:w:h", longopts, &a->net,
+	int rc = cli_parse_options(CMD, argc, argv, ":ulvnkNp:s:q:w:h", longopts, &a->net,
 				   take_option, a, &a->help);
 	if (rc || a->help)
 		return rc;
-	if (!a->udp) {
-		cli_error(CMD, "TCP is not implemented yet (UDP only: -u)");
-		return CLI_EXIT_USAGE;
-	}
+	if (a->keep && !a->listen)
+		return cli_usage_error(CMD, "-k needs -l (it keeps listening for connections)");
+	if (a->keep && a->udp)
+		return cli_usage_error(CMD, "-k is for TCP: a UDP listener (-u -l) talks to one "
+				       "sender");
 	return parse_operands(a, argc - optind, argv + optind);
 }
 
@@ -217,11 +245,18 @@ static void on_stdin(void *ctx, struct tern_rt *rt, int fd, short revents)
 	tern_nc_send(c->nc, c->buf, (size_t)n, tern_rt_now(rt));
 }
 
-/* stdin is read once there is someone to send it to (with -l: after the
- * first datagram). */
+/* stdin is read while the engine takes input: once there is someone to
+ * send it to (with -l: after the first datagram, or the connection), and
+ * over TCP while what it read last has gone into the send buffer. */
 static int watch_stdin(struct nc *c)
 {
-	if (c->stdin_watched || c->stdin_eof || !tern_nc_has_peer(c->nc))
+	bool want = !c->stdin_eof && tern_nc_wants_input(c->nc);
+	if (c->stdin_watched && !want) {
+		tern_rt_del_fd(c->rt, STDIN_FILENO);
+		c->stdin_watched = false;
+		return 0;
+	}
+	if (c->stdin_watched || !want)
 		return 0;
 	int rc = tern_rt_add_fd(c->rt, STDIN_FILENO, POLLIN, on_stdin, c);
 	if (rc < 0) {
@@ -232,7 +267,7 @@ static int watch_stdin(struct nc *c)
 	return 0;
 }
 
-static int loop(struct nc *c)
+static int loop(struct nc *c, bool tcp)
 {
 	while (!cli_stop && !tern_nc_done(c->nc)) {
 		if (watch_stdin(c) < 0)
@@ -253,13 +288,23 @@ static int loop(struct nc *c)
 	       tern_rt_now(c->rt) < end)
 		if (tern_rt_run_once(c->rt, TERN_MSEC(50)) < 0)
 			break;
+	if (tcp && tern_nc_connections(c->nc) > 0) {
+		end = tern_rt_now(c->rt) + TCP_GRACE;
+		while (!cli_stop && tern_rt_now(c->rt) < end)
+			if (tern_rt_run_once(c->rt, end - tern_rt_now(c->rt)) < 0)
+				break;
+	}
 	return CLI_EXIT_OK;
 }
 
 static void engine_opts(const struct nc_args *a, struct tern_nc_opts *o)
 {
 	tern_nc_opts_init(o);
+	o->tcp = !a->udp;
 	o->listen = a->listen;
+	o->keep = a->keep;
+	o->shutdown_on_eof = a->shut_eof;
+	o->numeric = a->numeric;
 	o->src = a->has_src ? a->src : a->listen && a->has_host ? a->host : 0;
 	o->port = a->port >= 0 ? (uint16_t)a->port : 0;
 	o->dst = a->listen ? 0 : a->host;
@@ -291,7 +336,7 @@ static int run(const struct nc_args *a)
 	int err, status = CLI_EXIT_USAGE;
 	c->nc = tern_nc_start(tern_rt_stack(rt), &o, stdout, tern_rt_now(rt), &err);
 	if (c->nc) {
-		status = loop(c);
+		status = loop(c, o.tcp);
 		int rc = tern_nc_finish(c->nc);
 		status = status ? status : rc ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 	}

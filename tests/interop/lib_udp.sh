@@ -1,4 +1,4 @@
-# tests/interop/lib_udp.sh — helpers the UDP interop tests add to lib.sh.
+# tests/interop/lib_udp.sh — helpers the UDP (and TCP nc) interop tests add to lib.sh.
 # Sourced after lib.sh (whose cleanup also stops what these start):
 #
 #   source "$(dirname "$0")/lib.sh" "$@" || exit 1
@@ -79,12 +79,19 @@ wait_file_match() {
 $(cat "$1" 2>/dev/null)"
 }
 
-# wait_udp_bound NS PORT — until a Linux UDP socket in NS is bound to PORT.
-wait_udp_bound() {
+# _wait_ss NS FLAGS PORT WHAT — until `ss -H FLAGS` in NS lists a socket on
+# local PORT (5 s at most).
+_wait_ss() {
 	local i
 	for ((i = 0; i < 50; i++)); do
-		ip netns exec "$1" ss -Hunl "sport = :$2" 2>/dev/null | grep -q . && return 0
+		ip netns exec "$1" ss -H"$2" "sport = :$3" 2>/dev/null | grep -q . && return 0
 		sleep 0.1
 	done
-	fail "nothing bound UDP port $2 in $1 within 5 s"
+	fail "nothing $4 port $3 in $1 within 5 s"
 }
+
+# wait_udp_bound NS PORT — until a Linux UDP socket in NS is bound to PORT.
+wait_udp_bound() { _wait_ss "$1" unl "$2" "bound UDP"; }
+
+# wait_tcp_listen NS PORT — until a Linux TCP socket in NS listens on PORT.
+wait_tcp_listen() { _wait_ss "$1" tnl "$2" "listens on TCP"; }

@@ -15,8 +15,8 @@
 #     has the ICMP port unreachable quoting the datagram;
 #  4. tern → Linux closed port: tern nc prints "tern nc: read: Connection
 #     refused" and exits 1 (OpenBSD nc exits 0 silently there; tern says why);
-#  5. TCP is refused clearly: tern nc without -u exits 2 with
-#     "tern nc: TCP is not implemented yet (UDP only: -u)";
+#  5. -k is TCP's: tern nc -u -l -k exits 2 saying so (TCP itself, tern
+#     nc without -u, is test_tcp_nc.sh's);
 #  6. -q 0 right after the first datagram to a neighbour not yet resolved:
 #     tern nc lingers until ARP lets the datagram go, and Linux gets it;
 #     -w 1 with -l: tern nc ends about 1 s after the last datagram;
@@ -115,10 +115,10 @@ check_pcap "$OUT/nc-refused.pcap"
 n=$(pcap_count "$OUT/nc-refused.pcap" 'ip.src == 10.201.20.1 && icmp.type == 3 && icmp.code == 3')
 assert_eq 1 "$n" "Linux's port unreachable in tern nc's capture"
 
-# ---- 5. TCP ----------------------------------------------------------------
-run "$TERN" nc "${TN[@]}" 10.201.20.1 80
-assert_rc 2 "tern nc without -u"
-assert_eq "tern nc: TCP is not implemented yet (UDP only: -u)" "$RUN_OUT" "tern nc without -u"
+# ---- 5. -k is for TCP ------------------------------------------------------
+run "$TERN" nc -u -l -k "${TN[@]}" 5000
+assert_rc 2 "tern nc -u -l -k"
+assert_match '^tern nc: -k is for TCP' "$RUN_OUT" "tern nc -u -l -k"
 
 # ---- 6. -q 0 and -w --------------------------------------------------------
 # --delay 300 holds every frame 300 ms each way on tern's side, so ARP's
