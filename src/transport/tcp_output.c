@@ -198,6 +198,11 @@ static bool window_update_due(const struct tern_tcb *tp)
 	if (space <= adv_left)
 		return false;
 	uint32_t grow = space - adv_left;
+	/* And only a window that at least doubles (Linux's
+	 * __tcp_cleanup_rbuf): the handshake's ACK, which finds our SYN-ACK's
+	 * unscaled 65535 below the buffer, is not answered. */
+	if (space < 2u * adv_left)
+		return false;
 	return grow >= 2u * tp->rcv_mss || grow >= rcv_capacity(tp) / 2;
 }
 
