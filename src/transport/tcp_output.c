@@ -182,6 +182,8 @@ static bool fin_due(const struct tern_tcb *tp, size_t off, size_t len)
 {
 	if (!(tp->flags & TF_WANTFIN) || off + len != tern_ring_len(&tp->snd))
 		return false;
+	if ((tp->flags & TF_SENTFIN) && tp->snd_una == tp->snd_max)
+		return false; /* acknowledged: it takes no second sequence number */
 	/* Not yet sent, or being resent (snd_nxt pulled back over it). */
 	tcp_seq fin_seq = tp->snd_una + (uint32_t)tern_ring_len(&tp->snd);
 	return !(tp->flags & TF_SENTFIN) || seq_leq(tp->snd_nxt + (uint32_t)len, fin_seq);
