@@ -764,7 +764,8 @@ static void synced_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *
 	else if (seq_gt(tp->rcv_nxt, tp->last_ack_sent) && !(tp->flags & TF_ACKNOW))
 		schedule_ack(s, tp, g->now);
 	if (tp->state == TCPS_TIME_WAIT) {
-		tcp_send_ctl(s, tp, tp->snd_max, TERN_TCP_ACK, g->now);
+		if (tp->flags & TF_ACKNOW) /* the FIN; not the ACK that ended CLOSING */
+			tcp_send_ctl(s, tp, tp->snd_max, TERN_TCP_ACK, g->now);
 		tcp_wakeup(s, tp);
 		return;
 	}
