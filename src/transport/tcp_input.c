@@ -826,9 +826,12 @@ static void tcp_input(struct tern_stack *s, struct tern_pkt *pkt, const struct t
 	g.len = (uint32_t)g.th.payload_len;
 	struct tcp_tuple t = {ip->dst, ip->src, g.th.dport, g.th.sport};
 	struct tern_tcb *tp = tcp_lookup(s, &t);
-	if (tp && tp->state == TCPS_TIME_WAIT && !time_wait_input(s, tp, &g))
-		return;
-	if (tp && tp->state != TCPS_TIME_WAIT)
+	if (tp && tp->state == TCPS_TIME_WAIT) {
+		if (!time_wait_input(s, tp, &g))
+			return;
+		tp = NULL; /* closed (freed, if orphaned): the SYN goes to the listener */
+	}
+	if (tp)
 		return tp->state == TCPS_SYN_SENT ? syn_sent_input(s, tp, &g) : synced_input(s, tp, &g);
 	struct tern_sock *lso = tcp_lookup_listener(s, ip->dst, g.th.dport);
 	if (lso)
