@@ -413,7 +413,14 @@ static inline bool tcp_fx_syn_received(struct tfx *t, bool ts, tern_time_t now)
 			return false;
 		t->ts_off = th.tsval - (uint32_t)(now / T_MS(1));
 	}
-	return th.flags == (TERN_TCP_SYN | TERN_TCP_ACK) && th.ack == t->irs + 1;
+	if (th.flags != (TERN_TCP_SYN | TERN_TCP_ACK) || th.ack != t->irs + 1) {
+		char fl[9];
+		seg_flags_str(th.flags, fl);
+		TFX_FAIL(__FILE__, __LINE__, "no SYN-ACK to the SYN: [%s] seq %u ack %u", fl, th.seq,
+			 th.ack);
+		return false;
+	}
+	return true;
 }
 
 /* LISTEN, peer's SYN at 10 ms, our SYN-ACK, peer's ACK at 20 ms,

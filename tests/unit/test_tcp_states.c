@@ -575,6 +575,24 @@ TEST(time_wait__syn_higher_seq__syn_received)
 	tcp_fx_finish(&t);
 }
 
+/* The same with the socket closed first: the TIME-WAIT tcb is an orphan,
+ * freed when the SYN reuses its 4-tuple (and never touched after). */
+TEST(time_wait__syn_higher_seq__syn_received_orphan)
+{
+	struct tfx t;
+	tcp_fx_config(&t);
+	REQUIRE(tcp_fx_passive_established(&t));
+	REQUIRE(tcp_fx_to_time_wait(&t, T_MS(100)));
+	at_time(&t, T_MS(500));
+	CHECK_EQ(tern_close(t.fx.s, t.sd), 0);
+	t.sd = -1;
+	t.irs = t.peer + 100000;
+	REQUIRE(tcp_fx_syn_received(&t, false, T_SEC(1)));
+	CHECK_STATE(&t, TCPS_SYN_RECEIVED);
+	CHECK_EQ(t.fx.s->socks->tcp.count, 1);
+	tcp_fx_finish(&t);
+}
+
 /* ... and one with a lower sequence number does not: TIME-WAIT stays,
  * nothing is opened. */
 TEST(time_wait__syn_lower_seq__time_wait)
