@@ -713,6 +713,16 @@ static void synced_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *
 		tcp_output(s, tp, g->now);
 		return;
 	}
+	/* Simultaneous open (RFC 793 Figure 8, line 7): the peer's SYN-ACK
+	 * repeats its SYN, one below RCV.NXT. Its SYN is old, its ACK is of
+	 * ours: drop the SYN bit and take the ACK (Linux's
+	 * tcp_validate_incoming lets this one SYN-ACK pass). */
+	if (tp->state == TCPS_SYN_RECEIVED && (th->flags & TERN_TCP_SYN) &&
+	    (th->flags & TERN_TCP_ACK) && th->seq + 1 == tp->rcv_nxt) {
+		th->flags &= (uint8_t)~TERN_TCP_SYN;
+		th->seq++;
+		seglen--;
+	}
 	/* Step 1: PAWS, then the acceptability test. */
 	if (paws_reject(tp, g)) {
 		if (!(th->flags & TERN_TCP_RST))
