@@ -455,7 +455,8 @@ static bool syn_received_ack(struct tern_stack *s, struct tern_tcb *tp, struct s
 		return false;
 	}
 	struct tern_tcb *lp = tp->listener;
-	tcp_set_state(s, tp, TCPS_ESTABLISHED);
+	/* A close in SYN-RECEIVED queued its FIN for now (RFC 9293 §3.10.4). */
+	tcp_set_state(s, tp, (tp->flags & TF_WANTFIN) ? TCPS_FIN_WAIT_1 : TCPS_ESTABLISHED);
 	tp->snd_wnd = (uint32_t)th->window << tp->snd_scale;
 	tp->max_sndwnd = tp->snd_wnd;
 	tp->snd_wl1 = th->seq;
