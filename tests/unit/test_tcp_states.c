@@ -248,7 +248,10 @@ TEST(syn_received__rst__closed_active)
 
 /* §3.10.4 CLOSE, SYN-RECEIVED: "If no SENDs have been issued and there is
  * no pending data to send, then form a FIN segment and send it, and
- * enter FIN-WAIT-1 state". (Simultaneous open, so the socket is ours.) */
+ * enter FIN-WAIT-1 state; otherwise, queue for processing after entering
+ * ESTABLISHED state." tern queues it: the FIN leaves, and FIN-WAIT-1 is
+ * entered, with the ACK of our SYN. (Simultaneous open, so the socket is
+ * ours.) */
 TEST(syn_received__close__fin_wait_1)
 {
 	struct tfx t;
@@ -258,8 +261,12 @@ TEST(syn_received__close__fin_wait_1)
 	fx_clear_tx(&t.fx);
 	at_time(&t, T_MS(30));
 	CHECK_EQ(tern_shutdown(t.fx.s, t.sd, TERN_SHUT_WR), 0);
-	OUT(&t, T_MS(30), .seq = t.us, .ack = t.irs + 1, .flags = FIN | ACK, W(65535));
+	expect_no_seg(&t, T_MS(39));
+	IN(&t, T_MS(40), .seq = t.irs + 1, .ack = t.us, .flags = ACK, W(64240));
+	OUT(&t, T_MS(40), .seq = t.us, .ack = t.irs + 1, .flags = FIN | ACK, W(65535));
 	CHECK_STATE(&t, TCPS_FIN_WAIT_1);
+	IN(&t, T_MS(50), .seq = t.irs + 1, .ack = t.us + 1, .flags = ACK, W(64240));
+	CHECK_STATE(&t, TCPS_FIN_WAIT_2);
 	tcp_fx_finish(&t);
 }
 
