@@ -238,6 +238,10 @@ static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t no
 			tp->rtt_start = now;
 		}
 		xmit(s, tp, tp->iss, 0, 0, flags, now);
+		if (tp->snd_max != tp->iss) { /* sent before */
+			tern_stat_inc(s, TERN_STAT_TCP_RETRANS_SEGS);
+			tp->total_retrans++;
+		}
 		tp->snd_nxt = tp->iss + 1;
 		if (seq_gt(tp->snd_nxt, tp->snd_max))
 			tp->snd_max = tp->snd_nxt;
@@ -272,7 +276,7 @@ static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t no
 	tcp_seq seq = tp->snd_una + (uint32_t)off;
 	if (len == 0 && !fin)
 		seq = tp->snd_max; /* a pure ACK carries the highest sequence number sent */
-	bool rexmit = len && seq_lt(seq, tp->snd_max);
+	bool rexmit = (len || fin) && seq_lt(seq, tp->snd_max);
 	/* RTT timing (RFC 6298 §3, Karn): one new segment at a time, without
 	 * timestamps. */
 	if (len && !rexmit && !(tp->flags & (TF_RTT_TIMING | TF_RCVD_TSTMP))) {
