@@ -32,7 +32,8 @@ static struct tern_tcp_table *table(struct tern_stack *s)
 int tern_tcp_table_init(struct tern_stack *s)
 {
 	struct tern_tcp_table *tt = table(s);
-	*tt = (struct tern_tcp_table){.nbuckets = TCP_HASH_MIN};
+	/* challenge_second: none yet, so the first second draws its budget. */
+	*tt = (struct tern_tcp_table){.nbuckets = TCP_HASH_MIN, .challenge_second = -1};
 	tt->buckets = calloc(tt->nbuckets, sizeof(*tt->buckets));
 	if (!tt->buckets)
 		return TERN_ENOMEM;
