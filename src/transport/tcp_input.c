@@ -485,6 +485,7 @@ static bool ack_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 	if (seq_gt(th->ack, tp->snd_max)) {
 		tp->flags |= TF_ACKNOW;
 		seg_drop(s, g, TERN_STAT_TCP_RCV_ACK_TOO_MUCH);
+		tcp_output(s, tp, g->now); /* FreeBSD's dropafterack */
 		return false;
 	}
 	if (seq_lt(th->ack, tp->snd_una - tp->max_sndwnd)) {
