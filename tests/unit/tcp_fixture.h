@@ -78,6 +78,9 @@ struct tfx {
 	uint32_t peer_ts_base;      /* the peer's TSval = base + ms */
 	uint16_t our_win;           /* the window field we usually send */
 	uint16_t peer_win;          /* the window field the peer usually sends */
+	uint16_t peer_mss;          /* the MSS the peer's SYN offers (0: none) */
+	int peer_wscale;            /* the window shift it offers (-1: none) */
+	int rcvbuf;                 /* SO_RCVBUF for the active socket (0: default) */
 };
 
 /* ---- failure reporting at the caller's line ---- */
@@ -113,6 +116,8 @@ static inline void tcp_fx_config(struct tfx *t)
 	t->irs = T_PEER_ISS;
 	t->peer_ts_base = 7000000;
 	t->peer_win = T_PEER_WIN;
+	t->peer_mss = T_PEER_MSS;
+	t->peer_wscale = 7;
 	t->our_win = T_OUR_WIN;
 	t->pport = T_PORT_PEER;
 	t->lport = T_PORT_US;
@@ -370,8 +375,10 @@ static inline int tfx_state(struct tfx *t)
  * TS if ts). */
 static inline struct seg peer_syn(const struct tfx *t, bool ts, tern_time_t now)
 {
-	struct seg sg = {.seq = t->irs, .flags = TERN_TCP_SYN, .mss_opt = true, .mss = T_PEER_MSS,
-			 .ws_opt = true, .ws = 7, .sackok = true, .no_ts = !ts};
+	struct seg sg = {.seq = t->irs, .flags = TERN_TCP_SYN, .mss_opt = t->peer_mss != 0,
+			 .mss = t->peer_mss, .ws_opt = t->peer_wscale >= 0,
+			 .ws = (uint8_t)(t->peer_wscale >= 0 ? t->peer_wscale : 0), .sackok = true,
+			 .no_ts = !ts};
 	if (ts) {
 		sg.ts = true;
 		sg.tsval = peer_tsval(t, now);
@@ -457,7 +464,11 @@ static inline bool tcp_fx_syn_sent(struct tfx *t)
 	at_time(t, T_MS(10));
 	t->sd = tern_socket(s, TERN_AF_INET, TERN_SOCK_STREAM, 0);
 	struct tern_sockaddr_in dst = sa(FX_IP_PEER, T_PEER_LISTEN_PORT);
-	if (t->sd < 0 || tern_connect(s, t->sd, &dst) != TERN_EINPROGRESS)
+	if (t->sd < 0)
+		return false;
+	if (t->rcvbuf && set_int(s, t->sd, TERN_SOL_SOCKET, TERN_SO_RCVBUF, t->rcvbuf) < 0)
+		return false;
+	if (tern_connect(s, t->sd, &dst) != TERN_EINPROGRESS)
 		return false;
 	struct fx_pkt p;
 	struct tern_tcp_repr th;
