@@ -311,7 +311,7 @@ bool tcp_drop(struct tern_stack *s, struct tern_tcb *tp, int err, bool send_rst)
 	}
 	if (err && tp->so)
 		tp->so->so_error = err;
-	if (tp->state >= TCPS_SYN_RECEIVED && tp->state != TCPS_TIME_WAIT)
+	if (tp->state >= TCPS_SYN_SENT && tp->state != TCPS_TIME_WAIT)
 		tern_stat_inc(s, tp->state == TCPS_SYN_RECEIVED || tp->state == TCPS_SYN_SENT
 					 ? TERN_STAT_TCP_ATTEMPT_FAILS
 					 : TERN_STAT_TCP_ESTAB_RESETS);
