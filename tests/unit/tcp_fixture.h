@@ -350,6 +350,13 @@ static inline void at_time(struct tfx *t, tern_time_t now)
 	fx_advance(&t->fx, now);
 }
 
+/* At `now` the application writes n bytes on t->sd, all of them taken. */
+#define SEND(t, now, buf, n)                                                          \
+	do {                                                                          \
+		at_time((t), (now));                                                  \
+		REQUIRE_EQ(tern_send((t)->fx.s, (t)->sd, (buf), (n), 0), (int)(n));  \
+	} while (0)
+
 /* The connection's tcb, read only (to name the state in an assertion). */
 static inline struct tern_tcb *tfx_tcb(struct tfx *t)
 {

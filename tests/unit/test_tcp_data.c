@@ -248,8 +248,7 @@ TEST(options__mss_clamped_to_route_mtu)
 	IN(&t, T_MS(20), .seq = t.irs, .ack = t.us, .flags = SYN | ACK, .mss_opt = true,
 	   .mss = 1460, .ws_opt = true, .ws = 7);
 	OUT(&t, T_MS(20), .seq = t.us, .ack = t.peer, .flags = ACK);
-	at_time(&t, T_MS(30));
-	CHECK_EQ(tern_send(t.fx.s, t.sd, payload, 2000, 0), 2000);
+	SEND(&t, T_MS(30), payload, 2000);
 	OUT(&t, T_MS(30), .seq = t.us, .ack = t.peer, .flags = ACK, .data = payload, .len = 1360);
 	tcp_fx_finish(&t);
 }
@@ -261,8 +260,7 @@ TEST(options__mss_clamped_to_peer)
 	tcp_fx_config(&t);
 	t.peer_mss = 536;
 	REQUIRE(tcp_fx_passive_established(&t));
-	at_time(&t, T_MS(100));
-	CHECK_EQ(tern_send(t.fx.s, t.sd, payload, 1000, 0), 1000);
+	SEND(&t, T_MS(100), payload, 1000);
 	OUT(&t, T_MS(100), .seq = t.us, .ack = t.peer, .flags = ACK, .data = payload, .len = 536);
 	/* The 464 left wait for the ACK (Nagle: RFC 1122 §4.2.3.4). */
 	expect_no_seg(&t, T_MS(150));
@@ -280,8 +278,7 @@ TEST(options__mss_default_536)
 	tcp_fx_config(&t);
 	t.peer_mss = 0;
 	REQUIRE(tcp_fx_passive_established(&t));
-	at_time(&t, T_MS(100));
-	CHECK_EQ(tern_send(t.fx.s, t.sd, payload, 600, 0), 600);
+	SEND(&t, T_MS(100), payload, 600);
 	OUT(&t, T_MS(100), .seq = t.us, .ack = t.peer, .flags = ACK, .data = payload, .len = 536);
 	tcp_fx_finish(&t);
 }
@@ -374,18 +371,27 @@ TEST(delayed_ack__quickack_immediate)
  * sending TCP buffers all user data (regardless of the PSH bit), until
  * the outstanding data has been acknowledged or until the TCP can send a
  * full-sized segment." */
-TEST(nagle__holds_small_segment_until_ack)
+/* ESTABLISHED; 100 bytes written at 100 ms leave at once (nothing in
+ * flight), 50 more at 101 ms wait. */
+static bool nagle_holding(struct tfx *t)
 {
 	init_payload();
+	tcp_fx_config(t);
+	if (!tcp_fx_passive_established(t))
+		return false;
+	at_time(t, T_MS(100));
+	if (tern_send(t->fx.s, t->sd, payload, 100, 0) != 100)
+		return false;
+	TRY_SEG(t, T_MS(100), &SEG(.seq = t->us, .ack = t->peer, .flags = ACK | PSH, .psh = true,
+				  .data = payload, .len = 100));
+	at_time(t, T_MS(101));
+	return tern_send(t->fx.s, t->sd, payload + 100, 50, 0) == 50;
+}
+
+TEST(nagle__holds_small_segment_until_ack)
+{
 	struct tfx t;
-	tcp_fx_config(&t);
-	REQUIRE(tcp_fx_passive_established(&t));
-	at_time(&t, T_MS(100));
-	CHECK_EQ(tern_send(t.fx.s, t.sd, payload, 100, 0), 100);
-	OUT(&t, T_MS(100), .seq = t.us, .ack = t.peer, .flags = ACK | PSH, .psh = true,
-	    .data = payload, .len = 100);
-	at_time(&t, T_MS(101));
-	CHECK_EQ(tern_send(t.fx.s, t.sd, payload + 100, 50, 0), 50);
+	REQUIRE(nagle_holding(&t));
 	expect_no_seg(&t, T_MS(150));
 	IN(&t, T_MS(150), .seq = t.peer, .ack = t.us + 100, .flags = ACK);
 	OUT(&t, T_MS(150), .seq = t.us + 100, .ack = t.peer, .flags = ACK | PSH, .psh = true,
@@ -397,21 +403,13 @@ TEST(nagle__holds_small_segment_until_ack)
  * writes go while data is in flight. */
 TEST(nodelay__releases_held_segment)
 {
-	init_payload();
 	struct tfx t;
-	tcp_fx_config(&t);
-	REQUIRE(tcp_fx_passive_established(&t));
-	at_time(&t, T_MS(100));
-	CHECK_EQ(tern_send(t.fx.s, t.sd, payload, 100, 0), 100);
-	OUT(&t, T_MS(100), .seq = t.us, .ack = t.peer, .flags = ACK, .data = payload, .len = 100);
-	at_time(&t, T_MS(101));
-	CHECK_EQ(tern_send(t.fx.s, t.sd, payload + 100, 50, 0), 50);
+	REQUIRE(nagle_holding(&t));
 	expect_no_seg(&t, T_MS(120));
 	REQUIRE_EQ(set_int(t.fx.s, t.sd, TERN_IPPROTO_TCP, TERN_TCP_NODELAY, 1), 0);
 	OUT(&t, T_MS(120), .seq = t.us + 100, .ack = t.peer, .flags = ACK, .data = payload + 100,
 	    .len = 50);
-	at_time(&t, T_MS(130));
-	CHECK_EQ(tern_send(t.fx.s, t.sd, payload + 150, 10, 0), 10);
+	SEND(&t, T_MS(130), payload + 150, 10);
 	OUT(&t, T_MS(130), .seq = t.us + 150, .ack = t.peer, .flags = ACK, .data = payload + 150,
 	    .len = 10);
 	tcp_fx_finish(&t);

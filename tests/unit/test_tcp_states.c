@@ -332,8 +332,7 @@ TEST(established__close__fin_wait_1)
 	struct tfx t;
 	tcp_fx_config(&t);
 	REQUIRE(tcp_fx_passive_established(&t));
-	at_time(&t, T_MS(100));
-	CHECK_EQ(tern_send(t.fx.s, t.sd, "bye", 3, 0), 3);
+	SEND(&t, T_MS(100), "bye", 3);
 	OUT(&t, T_MS(100), .seq = t.us, .ack = t.peer, .flags = ACK | TERN_TCP_PSH, .psh = true,
 	    .data = "bye", .len = 3);
 	at_time(&t, T_MS(101));
@@ -360,8 +359,7 @@ TEST(established__fin__close_wait)
 	CHECK_EQ(tern_recv(t.fx.s, t.sd, buf, sizeof(buf), 0), 3);
 	CHECK_EQ(tern_recv(t.fx.s, t.sd, buf, sizeof(buf), 0), 0);
 	/* Writing still works in CLOSE-WAIT (a half-close). */
-	at_time(&t, T_MS(110));
-	CHECK_EQ(tern_send(t.fx.s, t.sd, "ok", 2, 0), 2);
+	SEND(&t, T_MS(110), "ok", 2);
 	OUT(&t, T_MS(110), .seq = t.us, .ack = t.peer + 4, .flags = ACK, .data = "ok", .len = 2);
 	tcp_fx_finish(&t);
 }
@@ -440,8 +438,7 @@ TEST(fin_wait_1__partial_ack__fin_wait_1)
 	struct tfx t;
 	tcp_fx_config(&t);
 	REQUIRE(tcp_fx_passive_established(&t));
-	at_time(&t, T_MS(100));
-	CHECK_EQ(tern_send(t.fx.s, t.sd, "abcd", 4, 0), 4);
+	SEND(&t, T_MS(100), "abcd", 4);
 	OUT(&t, T_MS(100), .seq = t.us, .ack = t.peer, .flags = ACK, .data = "abcd", .len = 4);
 	at_time(&t, T_MS(101));
 	CHECK_EQ(tern_shutdown(t.fx.s, t.sd, TERN_SHUT_WR), 0);

@@ -123,8 +123,7 @@ TEST(rto__data__min_200ms_after_sample_and_backoff)
 	struct tfx t;
 	tcp_fx_config(&t);
 	REQUIRE(tcp_fx_passive_established(&t));
-	at_time(&t, T_MS(100));
-	CHECK_EQ(tern_send(t.fx.s, t.sd, payload, 100, 0), 100);
+	SEND(&t, T_MS(100), payload, 100);
 	OUT(&t, T_MS(100), .seq = t.us, .ack = t.peer, .flags = ACK, .data = payload, .len = 100);
 	OUT(&t, T_MS(310), .seq = t.us, .ack = t.peer, .flags = ACK, .data = payload, .len = 100);
 	OUT(&t, T_MS(730), .seq = t.us, .ack = t.peer, .flags = ACK, .data = payload, .len = 100);
@@ -134,8 +133,7 @@ TEST(rto__data__min_200ms_after_sample_and_backoff)
 	expect_no_seg(&t, T_SEC(10));
 	/* The backoff is over: new data is retransmitted 210 ms after it
 	 * left (§5.7 keeps the backed-off RTO only until an ACK). */
-	at_time(&t, T_SEC(11));
-	CHECK_EQ(tern_send(t.fx.s, t.sd, payload, 10, 0), 10);
+	SEND(&t, T_SEC(11), payload, 10);
 	OUT(&t, T_SEC(11), .seq = t.us + 100, .ack = t.peer, .flags = ACK, .data = payload, .len = 10);
 	OUT(&t, T_SEC(11) + T_MS(210), .seq = t.us + 100, .ack = t.peer, .flags = ACK,
 	    .data = payload, .len = 10);
@@ -153,8 +151,7 @@ TEST(rto__restarted_by_partial_ack)
 	tcp_fx_config(&t);
 	REQUIRE(tcp_fx_passive_established(&t));
 	REQUIRE_EQ(set_int(t.fx.s, t.sd, TERN_IPPROTO_TCP, TERN_TCP_NODELAY, 1), 0);
-	at_time(&t, T_MS(100));
-	CHECK_EQ(tern_send(t.fx.s, t.sd, payload, 2000, 0), 2000);
+	SEND(&t, T_MS(100), payload, 2000);
 	OUT(&t, T_MS(100), .seq = t.us, .ack = t.peer, .flags = ACK, .data = payload, .len = 1460);
 	OUT(&t, T_MS(100), .seq = t.us + 1460, .ack = t.peer, .flags = ACK, .data = payload + 1460,
 	    .len = 540);
@@ -176,8 +173,7 @@ TEST(rto__retries2__etimedout)
 	tcp_fx_config(&t);
 	t.fx.cfg.tcp_retries2 = 3;
 	REQUIRE(tcp_fx_passive_established(&t));
-	at_time(&t, T_MS(100));
-	CHECK_EQ(tern_send(t.fx.s, t.sd, payload, 10, 0), 10);
+	SEND(&t, T_MS(100), payload, 10);
 	OUT(&t, T_MS(100), .seq = t.us, .ack = t.peer, .flags = ACK, .data = payload, .len = 10);
 	OUT(&t, T_MS(310), .seq = t.us, .ack = t.peer, .flags = ACK, .data = payload, .len = 10);
 	OUT(&t, T_MS(730), .seq = t.us, .ack = t.peer, .flags = ACK, .data = payload, .len = 10);
@@ -203,8 +199,7 @@ TEST(persist__zero_window_probes_backoff)
 	tcp_fx_config(&t);
 	REQUIRE(tcp_fx_passive_established(&t));
 	IN(&t, T_MS(50), .seq = t.peer, .ack = t.us, .flags = ACK, W(0));
-	at_time(&t, T_MS(100));
-	CHECK_EQ(tern_send(t.fx.s, t.sd, payload, 100, 0), 100);
+	SEND(&t, T_MS(100), payload, 100);
 	expect_no_seg(&t, T_MS(309));
 	OUT(&t, T_MS(310), .seq = t.us - 1, .ack = t.peer, .flags = ACK);
 	OUT(&t, T_MS(730), .seq = t.us - 1, .ack = t.peer, .flags = ACK);
