@@ -88,6 +88,9 @@ struct tern_stack_config {
 	tern_time_t tcp_rto_max;         /* 120 s, as Linux TCP_RTO_MAX */
 	tern_time_t tcp_rto_initial;     /* 1 s (RFC 6298 §2.1) */
 	tern_time_t tcp_delack;          /* 40 ms, as Linux TCP_DELACK_MIN */
+	unsigned tcp_quickacks;          /* 16: the first data segments are acknowledged at
+					  * once, as Linux (TCP_MAX_QUICKACKS); 0: delayed from
+					  * the start, as RFC 1122 §4.2.3.2 alone says */
 	tern_time_t tcp_time_wait;       /* 2*MSL: 60 s, as Linux TCP_TIMEWAIT_LEN */
 	tern_time_t tcp_fin_timeout;     /* 60 s in FIN-WAIT-2 once orphaned (tcp_fin_timeout) */
 	unsigned tcp_syn_retries;        /* 6, as Linux tcp_syn_retries */

@@ -53,6 +53,7 @@ void tern_stack_config_init(struct tern_stack_config *c)
 		.tcp_rto_max = TERN_SEC(120),
 		.tcp_rto_initial = TERN_SEC(1),
 		.tcp_delack = TERN_MSEC(40),
+		.tcp_quickacks = 16,
 		.tcp_time_wait = TERN_SEC(60),
 		.tcp_fin_timeout = TERN_SEC(60),
 		.tcp_syn_retries = 6,

@@ -32,7 +32,8 @@ static struct tern_tcp_table *table(struct tern_stack *s)
 int tern_tcp_table_init(struct tern_stack *s)
 {
 	struct tern_tcp_table *tt = table(s);
-	*tt = (struct tern_tcp_table){.nbuckets = TCP_HASH_MIN};
+	/* challenge_second: none yet, so the first second draws its budget. */
+	*tt = (struct tern_tcp_table){.nbuckets = TCP_HASH_MIN, .challenge_second = -1};
 	tt->buckets = calloc(tt->nbuckets, sizeof(*tt->buckets));
 	if (!tt->buckets)
 		return TERN_ENOMEM;
@@ -311,7 +312,7 @@ bool tcp_drop(struct tern_stack *s, struct tern_tcb *tp, int err, bool send_rst)
 	}
 	if (err && tp->so)
 		tp->so->so_error = err;
-	if (tp->state >= TCPS_SYN_RECEIVED && tp->state != TCPS_TIME_WAIT)
+	if (tp->state >= TCPS_SYN_SENT && tp->state != TCPS_TIME_WAIT)
 		tern_stat_inc(s, tp->state == TCPS_SYN_RECEIVED || tp->state == TCPS_SYN_SENT
 					 ? TERN_STAT_TCP_ATTEMPT_FAILS
 					 : TERN_STAT_TCP_ESTAB_RESETS);

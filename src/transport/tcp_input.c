@@ -463,7 +463,8 @@ static bool syn_received_ack(struct tern_stack *s, struct tern_tcb *tp, struct s
 		return false;
 	}
 	struct tern_tcb *lp = tp->listener;
-	tcp_set_state(s, tp, TCPS_ESTABLISHED);
+	/* A close in SYN-RECEIVED queued its FIN for now (RFC 9293 §3.10.4). */
+	tcp_set_state(s, tp, (tp->flags & TF_WANTFIN) ? TCPS_FIN_WAIT_1 : TCPS_ESTABLISHED);
 	tp->snd_wnd = (uint32_t)th->window << tp->snd_scale;
 	tp->max_sndwnd = tp->snd_wnd;
 	tp->snd_wl1 = th->seq;
@@ -492,6 +493,7 @@ static bool ack_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 	if (seq_gt(th->ack, tp->snd_max)) {
 		tp->flags |= TF_ACKNOW;
 		seg_drop(s, g, TERN_STAT_TCP_RCV_ACK_TOO_MUCH);
+		tcp_output(s, tp, g->now); /* FreeBSD's dropafterack */
 		return false;
 	}
 	if (seq_lt(th->ack, tp->snd_una - tp->max_sndwnd)) {
@@ -662,9 +664,9 @@ static void schedule_ack(struct tern_stack *s, struct tern_tcb *tp, tern_time_t 
 		/* Linux's tcp_event_data_recv: the first data starts the
 		 * engine with quick ACKs, as many as half the window holds
 		 * segments, at most 16 (TCP_MAX_QUICKACKS). */
-		uint32_t n = tcp_rcv_space(tp) / (2u * tp->rcv_mss);
+		uint32_t n = tcp_rcv_space(tp) / (2u * tp->rcv_mss), max = s->cfg.tcp_quickacks;
 		tp->ato_init = true;
-		tp->quickacks = (uint8_t)(n < 16 ? (n ? n : 1) : 16);
+		tp->quickacks = (uint8_t)(n < max ? (n ? n : 1) : (max < 255 ? max : 255));
 	}
 	bool quick = tp->quickacks && !tp->pingpong;
 	if ((tp->flags & TF_QUICKACK) || quick || unacked >= 2u * tp->rcv_mss ||
@@ -742,6 +744,16 @@ static void synced_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *
 		tcp_output(s, tp, g->now);
 		return;
 	}
+	/* Simultaneous open (RFC 793 Figure 8, line 7): the peer's SYN-ACK
+	 * repeats its SYN, one below RCV.NXT. Its SYN is old, its ACK is of
+	 * ours: drop the SYN bit and take the ACK (Linux's
+	 * tcp_validate_incoming lets this one SYN-ACK pass). */
+	if (tp->state == TCPS_SYN_RECEIVED && (th->flags & TERN_TCP_SYN) &&
+	    (th->flags & TERN_TCP_ACK) && th->seq + 1 == tp->rcv_nxt) {
+		th->flags &= (uint8_t)~TERN_TCP_SYN;
+		th->seq++;
+		seglen--;
+	}
 	/* Step 1: PAWS, then the acceptability test. */
 	if (paws_reject(tp, g)) {
 		if (!(th->flags & TERN_TCP_RST))
@@ -793,7 +805,8 @@ static void synced_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *
 	else if (seq_gt(tp->rcv_nxt, tp->last_ack_sent) && !(tp->flags & TF_ACKNOW))
 		schedule_ack(s, tp, g->now);
 	if (tp->state == TCPS_TIME_WAIT) {
-		tcp_send_ctl(s, tp, tp->snd_max, TERN_TCP_ACK, g->now);
+		if (tp->flags & TF_ACKNOW) /* the FIN; not the ACK that ended CLOSING */
+			tcp_send_ctl(s, tp, tp->snd_max, TERN_TCP_ACK, g->now);
 		tcp_wakeup(s, tp);
 		return;
 	}
@@ -855,9 +868,12 @@ static void tcp_input(struct tern_stack *s, struct tern_pkt *pkt, const struct t
 	g.len = (uint32_t)g.th.payload_len;
 	struct tcp_tuple t = {ip->dst, ip->src, g.th.dport, g.th.sport};
 	struct tern_tcb *tp = tcp_lookup(s, &t);
-	if (tp && tp->state == TCPS_TIME_WAIT && !time_wait_input(s, tp, &g))
-		return;
-	if (tp && tp->state != TCPS_TIME_WAIT)
+	if (tp && tp->state == TCPS_TIME_WAIT) {
+		if (!time_wait_input(s, tp, &g))
+			return;
+		tp = NULL; /* closed (freed, if orphaned): the SYN goes to the listener */
+	}
+	if (tp)
 		return tp->state == TCPS_SYN_SENT ? syn_sent_input(s, tp, &g) : synced_input(s, tp, &g);
 	struct tern_sock *lso = tcp_lookup_listener(s, ip->dst, g.th.dport);
 	if (lso)

@@ -183,7 +183,7 @@ static bool fin_due(const struct tern_tcb *tp, size_t off, size_t len)
 	if (!(tp->flags & TF_WANTFIN) || off + len != tern_ring_len(&tp->snd))
 		return false;
 	if ((tp->flags & TF_SENTFIN) && tp->snd_una == tp->snd_max)
-		return false; /* sent and acknowledged: the ring is empty, snd_una is past it */
+		return false; /* sent and acknowledged: it takes no second sequence number */
 	/* Not yet sent, or being resent (snd_nxt pulled back over it). */
 	tcp_seq fin_seq = tp->snd_una + (uint32_t)tern_ring_len(&tp->snd);
 	return !(tp->flags & TF_SENTFIN) || seq_leq(tp->snd_nxt + (uint32_t)len, fin_seq);
@@ -202,6 +202,11 @@ static bool window_update_due(const struct tern_tcb *tp)
 	if (space <= adv_left)
 		return false;
 	uint32_t grow = space - adv_left;
+	/* And only a window that at least doubles (Linux's
+	 * __tcp_cleanup_rbuf): the handshake's ACK, which finds our SYN-ACK's
+	 * unscaled 65535 below the buffer, is not answered. */
+	if (space < 2u * adv_left)
+		return false;
 	return grow >= 2u * tp->rcv_mss || grow >= rcv_capacity(tp) / 2;
 }
 
@@ -235,6 +240,10 @@ static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t no
 			tp->rtt_start = now;
 		}
 		xmit(s, tp, tp->iss, 0, 0, flags, now);
+		if (tp->snd_max != tp->iss) { /* sent before */
+			tern_stat_inc(s, TERN_STAT_TCP_RETRANS_SEGS);
+			tp->total_retrans++;
+		}
 		tp->snd_nxt = tp->iss + 1;
 		if (seq_gt(tp->snd_nxt, tp->snd_max))
 			tp->snd_max = tp->snd_nxt;
@@ -269,7 +278,7 @@ static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t no
 	tcp_seq seq = tp->snd_una + (uint32_t)off;
 	if (len == 0 && !fin)
 		seq = tp->snd_max; /* a pure ACK carries the highest sequence number sent */
-	bool rexmit = len && seq_lt(seq, tp->snd_max);
+	bool rexmit = (len || fin) && seq_lt(seq, tp->snd_max);
 	/* RTT timing (RFC 6298 §3, Karn): one new segment at a time, without
 	 * timestamps. */
 	if (len && !rexmit && !(tp->flags & (TF_RTT_TIMING | TF_RCVD_TSTMP))) {

@@ -119,8 +119,11 @@ static bool rexmt_timeout(struct tern_stack *s, struct tern_tcb *tp, tern_time_t
 {
 	if (tp->rxtshift >= retries_allowed(s, tp) || user_timeout_passed(tp, now)) {
 		tern_stat_inc(s, TERN_STAT_TCP_TIMEOUT_DROPS);
-		/* A soft error (ICMP) seen meanwhile is the better answer. */
-		return tcp_drop(s, tp, tp->soft_error ? tp->soft_error : TERN_ETIMEDOUT, true);
+		/* A soft error (ICMP) seen meanwhile is the better answer. A
+		 * SYN-ACK nobody answered is forgotten without a reset, as
+		 * Linux's request socks and FreeBSD's syncache are. */
+		return tcp_drop(s, tp, tp->soft_error ? tp->soft_error : TERN_ETIMEDOUT,
+				tp->state != TCPS_SYN_RECEIVED);
 	}
 	tern_stat_inc(s, TERN_STAT_TCP_TIMEOUTS);
 	if (!tp->first_rexmit)

@@ -350,6 +350,12 @@ static void queue_fin(struct tern_stack *s, struct tern_tcb *tp)
 {
 	if (tp->flags & TF_WANTFIN)
 		return;
+	if (tp->state == TCPS_SYN_RECEIVED) {
+		/* RFC 9293 §3.10.4: the FIN waits for ESTABLISHED (our SYN
+		 * takes the first sequence number the ring does not map). */
+		tp->flags |= TF_WANTFIN;
+		return;
+	}
 	if (tp->state == TCPS_ESTABLISHED)
 		tcp_set_state(s, tp, TCPS_FIN_WAIT_1);
 	else if (tp->state == TCPS_CLOSE_WAIT)

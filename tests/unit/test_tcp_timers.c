@@ -1,0 +1,247 @@
+/*
+ * tests/unit/test_tcp_timers.c — TCP's clocks, each deadline to the
+ * nanosecond: retransmission (RFC 6298: initial RTO 1 s, backoff, the
+ * 200 ms floor after samples; tcp_syn_retries / tcp_synack_retries /
+ * tcp_retries2), zero-window probes (RFC 9293 §3.8.6.1, RFC 1122
+ * §4.2.2.17) and keepalives (RFC 1122 §4.2.3.6).
+ */
+#include "tcp_fixture.h"
+
+#define ACK TERN_TCP_ACK
+#define SYN TERN_TCP_SYN
+#define FIN TERN_TCP_FIN
+#define RST TERN_TCP_RST
+
+static uint8_t payload[2048];
+
+/* Our SYN as tcp_fx_syn_sent saw it, sent again at `at`. */
+#define OUR_SYN(t, at)                                                                  \
+	OUT((t), (at), .seq = (t)->iss, .flags = SYN, .mss_opt = true, .mss = T_OUR_MSS,     \
+	    .sackok = true, .ws_opt = true, .ws = 7, .ts = true, .tsval = our_tsval((t), (at)), \
+	    .tsecr = 0)
+
+/* RFC 6298 §2.1: "Until a round-trip time (RTT) measurement has been
+ * made ... the sender SHOULD set RTO <- 1 second"; §5.5: "The host MUST
+ * set RTO <- RTO * 2 ("back off the timer")". After tcp_syn_retries (6)
+ * retransmissions the connection fails with ETIMEDOUT, without a reset. */
+TEST(syn_sent__timeout__backoff_then_etimedout)
+{
+	struct tfx t;
+	tcp_fx_config(&t);
+	REQUIRE(tcp_fx_syn_sent(&t));
+	tern_time_t at = T_MS(10), rto = T_SEC(1);
+	for (int i = 0; i < 6; i++) {
+		at += rto;
+		rto *= 2;
+		OUR_SYN(&t, at);
+	}
+	CHECK_EQ(at, T_MS(63010));
+	CHECK_EQ(fx_stat(&t.fx, "tcp.retrans_segs"), 6);
+	fx_advance(&t.fx, at + rto - 1);
+	CHECK_STATE(&t, TCPS_SYN_SENT);
+	expect_no_seg(&t, at + rto);
+	CHECK_STATE(&t, TCPS_CLOSED);
+	struct tern_sockaddr_in dst = sa(FX_IP_PEER, T_PEER_LISTEN_PORT);
+	CHECK_EQ(tern_connect(t.fx.s, t.sd, &dst), TERN_ETIMEDOUT);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.attempt_fails"), 1);
+	tcp_fx_finish(&t);
+}
+
+/* Karn (RFC 6298 §3): the SYN-ACK to a retransmitted SYN gives no RTT
+ * sample, so the first data is retransmitted after the initial 1 s (the
+ * backoff itself ends with the handshake). */
+TEST(syn_sent__retransmitted_syn__no_rtt_sample)
+{
+	struct tfx t;
+	tcp_fx_config(&t);
+	REQUIRE(tcp_fx_syn_sent(&t));
+	OUR_SYN(&t, T_MS(1010));
+	IN(&t, T_MS(1020), .seq = t.irs, .ack = t.us, .flags = SYN | ACK, .mss_opt = true,
+	   .mss = T_PEER_MSS, .ws_opt = true, .ws = 7);
+	OUT(&t, T_MS(1020), .seq = t.us, .ack = t.irs + 1, .flags = ACK);
+	struct tern_tcb *tp = tfx_tcb(&t);
+	REQUIRE(tp != NULL);
+	CHECK_EQ(tp->srtt, 0); /* no sample from the retransmitted SYN */
+	at_time(&t, T_MS(1100));
+	fx_pattern(payload, 100, 1);
+	CHECK_EQ(tern_send(t.fx.s, t.sd, payload, 100, 0), 100);
+	OUT(&t, T_MS(1100), .seq = t.us, .ack = t.irs + 1, .flags = ACK, .data = payload, .len = 100);
+	OUT(&t, T_MS(2100), .seq = t.us, .ack = t.irs + 1, .flags = ACK, .data = payload, .len = 100);
+	tcp_fx_finish(&t);
+}
+
+/* SYN-RECEIVED: the SYN-ACK is retransmitted on the same backoff,
+ * tcp_synack_retries (5) times; then the half-open connection is
+ * forgotten — silently, as Linux and FreeBSD's syncache do (no RST to a
+ * peer that never answered) — and the listener takes new SYNs. */
+TEST(syn_received__timeout__synack_backoff_then_forgotten)
+{
+	struct tfx t;
+	tcp_fx_config(&t);
+	REQUIRE(tcp_fx_listen(&t));
+	REQUIRE(tcp_fx_syn_received(&t, false, T_MS(10)));
+	tern_time_t at = T_MS(10), rto = T_SEC(1);
+	for (int i = 0; i < 5; i++) {
+		at += rto;
+		rto *= 2;
+		OUT(&t, at, .seq = t.iss, .ack = t.peer, .flags = SYN | ACK, .mss_opt = true,
+		    .mss = T_OUR_MSS, .sackok = true, .ws_opt = true, .ws = 7);
+	}
+	CHECK_EQ(at, T_MS(31010));
+	expect_no_seg(&t, at + rto);
+	CHECK_STATE(&t, TCPS_CLOSED);
+	CHECK_EQ(t.fx.s->socks->tcp.half_open, 0);
+	t.pport++;
+	REQUIRE(tcp_fx_syn_received(&t, false, at + rto + T_MS(1)));
+	tcp_fx_finish(&t);
+}
+
+/* A retransmitted SYN in SYN-RECEIVED (our SYN-ACK was lost) is answered
+ * with the SYN-ACK again at once. */
+TEST(syn_received__syn_again__synack_again)
+{
+	struct tfx t;
+	tcp_fx_config(&t);
+	REQUIRE(tcp_fx_listen(&t));
+	REQUIRE(tcp_fx_syn_received(&t, false, T_MS(10)));
+	struct seg syn = peer_syn(&t, false, T_MS(500));
+	inject_seg(&t, T_MS(500), &syn);
+	OUT(&t, T_MS(500), .seq = t.iss, .ack = t.peer, .flags = SYN | ACK, .mss_opt = true,
+	    .mss = T_OUR_MSS, .sackok = true, .ws_opt = true, .ws = 7);
+	IN(&t, T_MS(510), .seq = t.peer, .ack = t.us, .flags = ACK);
+	CHECK_STATE(&t, TCPS_ESTABLISHED);
+	tcp_fx_finish(&t);
+}
+
+/* RFC 6298 §2.2-2.4 with Linux's floor: the handshake measured 10 ms
+ * (SYN-ACK at 10 ms, its ACK at 20 ms), SRTT 10 ms, RTTVAR 5 ms, and
+ * RTO = SRTT + max(4·RTTVAR, 200 ms) = 210 ms. §5.5: doubled on each
+ * timeout; §5.3 (and §5.7's end of the backoff) on the ACK. */
+TEST(rto__data__min_200ms_after_sample_and_backoff)
+{
+	fx_pattern(payload, 100, 9);
+	struct tfx t;
+	tcp_fx_config(&t);
+	REQUIRE(tcp_fx_passive_established(&t));
+	SEND(&t, T_MS(100), payload, 100);
+	OUT(&t, T_MS(100), .seq = t.us, .ack = t.peer, .flags = ACK, .data = payload, .len = 100);
+	OUT(&t, T_MS(310), .seq = t.us, .ack = t.peer, .flags = ACK, .data = payload, .len = 100);
+	OUT(&t, T_MS(730), .seq = t.us, .ack = t.peer, .flags = ACK, .data = payload, .len = 100);
+	OUT(&t, T_MS(1570), .seq = t.us, .ack = t.peer, .flags = ACK, .data = payload, .len = 100);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.timeouts"), 3);
+	IN(&t, T_MS(1600), .seq = t.peer, .ack = t.us + 100, .flags = ACK);
+	expect_no_seg(&t, T_SEC(10));
+	/* The backoff is over: new data is retransmitted 210 ms after it
+	 * left (§5.7 keeps the backed-off RTO only until an ACK). */
+	SEND(&t, T_SEC(11), payload, 10);
+	OUT(&t, T_SEC(11), .seq = t.us + 100, .ack = t.peer, .flags = ACK, .data = payload, .len = 10);
+	OUT(&t, T_SEC(11) + T_MS(210), .seq = t.us + 100, .ack = t.peer, .flags = ACK,
+	    .data = payload, .len = 10);
+	tcp_fx_finish(&t);
+}
+
+/* An ACK for part of the data restarts the timer from the ACK (RFC 6298
+ * §5.3: "When an ACK is received that acknowledges new data, restart the
+ * retransmission timer so that it will expire after RTO seconds"), and
+ * only the unacknowledged rest is resent. */
+TEST(rto__restarted_by_partial_ack)
+{
+	fx_pattern(payload, 2000, 4);
+	struct tfx t;
+	tcp_fx_config(&t);
+	REQUIRE(tcp_fx_passive_established(&t));
+	REQUIRE_EQ(set_int(t.fx.s, t.sd, TERN_IPPROTO_TCP, TERN_TCP_NODELAY, 1), 0);
+	SEND(&t, T_MS(100), payload, 2000);
+	OUT(&t, T_MS(100), .seq = t.us, .ack = t.peer, .flags = ACK, .data = payload, .len = 1460);
+	OUT(&t, T_MS(100), .seq = t.us + 1460, .ack = t.peer, .flags = ACK, .data = payload + 1460,
+	    .len = 540);
+	IN(&t, T_MS(200), .seq = t.peer, .ack = t.us + 1460, .flags = ACK);
+	/* The sample of 100 ms: SRTT 10 + (100 - 10)/8 = 21.25 ms, RTTVAR
+	 * 5·3/4 + 90/4 = 26.25 ms, RTO = 21.25 + 200 ms. */
+	tern_time_t rto = TERN_USEC(21250) + T_MS(200);
+	OUT(&t, T_MS(200) + rto, .seq = t.us + 1460, .ack = t.peer, .flags = ACK,
+	    .data = payload + 1460, .len = 540);
+	tcp_fx_finish(&t);
+}
+
+/* tcp_retries2 retransmissions, then the connection is given up with
+ * ETIMEDOUT (and a reset, as FreeBSD's tcp_drop). */
+TEST(rto__retries2__etimedout)
+{
+	fx_pattern(payload, 10, 2);
+	struct tfx t;
+	tcp_fx_config(&t);
+	t.fx.cfg.tcp_retries2 = 3;
+	REQUIRE(tcp_fx_passive_established(&t));
+	SEND(&t, T_MS(100), payload, 10);
+	OUT(&t, T_MS(100), .seq = t.us, .ack = t.peer, .flags = ACK, .data = payload, .len = 10);
+	OUT(&t, T_MS(310), .seq = t.us, .ack = t.peer, .flags = ACK, .data = payload, .len = 10);
+	OUT(&t, T_MS(730), .seq = t.us, .ack = t.peer, .flags = ACK, .data = payload, .len = 10);
+	OUT(&t, T_MS(1570), .seq = t.us, .ack = t.peer, .flags = ACK, .data = payload, .len = 10);
+	OUT(&t, T_MS(3250), .seq = t.us + 10, .ack = t.peer, .flags = RST | ACK);
+	CHECK_STATE(&t, TCPS_CLOSED);
+	uint8_t b[4];
+	CHECK_EQ(tern_recv(t.fx.s, t.sd, b, sizeof(b), 0), TERN_ETIMEDOUT);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.timeout_drops"), 1);
+	tcp_fx_finish(&t);
+}
+
+/* RFC 9293 §3.8.6.1: "The transmitting host SHOULD send the first
+ * zero-window probe when a zero window has existed for the retransmission
+ * timeout period, and SHOULD increase exponentially the interval between
+ * successive probes." tern's probe is Linux's: <SEQ=SND.UNA-1><ACK>,
+ * which the peer must answer with its window. When it opens, the data
+ * goes at once. */
+TEST(persist__zero_window_probes_backoff)
+{
+	fx_pattern(payload, 100, 5);
+	struct tfx t;
+	tcp_fx_config(&t);
+	REQUIRE(tcp_fx_passive_established(&t));
+	IN(&t, T_MS(50), .seq = t.peer, .ack = t.us, .flags = ACK, W(0));
+	SEND(&t, T_MS(100), payload, 100);
+	expect_no_seg(&t, T_MS(309));
+	OUT(&t, T_MS(310), .seq = t.us - 1, .ack = t.peer, .flags = ACK);
+	OUT(&t, T_MS(730), .seq = t.us - 1, .ack = t.peer, .flags = ACK);
+	OUT(&t, T_MS(1570), .seq = t.us - 1, .ack = t.peer, .flags = ACK);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.window_probes"), 3);
+	/* The answer to a probe, still zero: the probing goes on. */
+	IN(&t, T_MS(1580), .seq = t.peer, .ack = t.us, .flags = ACK, W(0));
+	CHECK_STATE(&t, TCPS_ESTABLISHED);
+	IN(&t, T_MS(2000), .seq = t.peer, .ack = t.us, .flags = ACK, W(T_PEER_WIN));
+	OUT(&t, T_MS(2000), .seq = t.us, .ack = t.peer, .flags = ACK, .data = payload, .len = 100);
+	IN(&t, T_MS(2010), .seq = t.peer, .ack = t.us + 100, .flags = ACK);
+	expect_no_seg(&t, T_SEC(60));
+	tcp_fx_finish(&t);
+}
+
+/* RFC 1122 §4.2.3.6 with SO_KEEPALIVE and TCP_KEEPIDLE 10 s, KEEPINTVL
+ * 2 s, KEEPCNT 2: probes <SEQ=SND.UNA-1><ACK> after 10 s idle, every 2 s;
+ * an answer resets the count; two unanswered, and the connection is
+ * dropped with ETIMEDOUT. */
+TEST(keepalive__probes_then_etimedout)
+{
+	struct tfx t;
+	tcp_fx_config(&t);
+	REQUIRE(tcp_fx_passive_established(&t));
+	at_time(&t, T_MS(100));
+	REQUIRE_EQ(set_int(t.fx.s, t.sd, TERN_IPPROTO_TCP, TERN_TCP_KEEPIDLE, 10), 0);
+	REQUIRE_EQ(set_int(t.fx.s, t.sd, TERN_IPPROTO_TCP, TERN_TCP_KEEPINTVL, 2), 0);
+	REQUIRE_EQ(set_int(t.fx.s, t.sd, TERN_IPPROTO_TCP, TERN_TCP_KEEPCNT, 2), 0);
+	REQUIRE_EQ(set_int(t.fx.s, t.sd, TERN_SOL_SOCKET, TERN_SO_KEEPALIVE, 1), 0);
+	/* Idle since the handshake's ACK at 20 ms... but the idle time is
+	 * counted from when keepalive was set (100 ms), as Linux. */
+	OUT(&t, T_MS(100) + T_SEC(10), .seq = t.us - 1, .ack = t.peer, .flags = ACK);
+	IN(&t, T_MS(200) + T_SEC(10), .seq = t.peer, .ack = t.us, .flags = ACK);
+	tern_time_t idle = T_MS(200) + T_SEC(10);
+	OUT(&t, idle + T_SEC(10), .seq = t.us - 1, .ack = t.peer, .flags = ACK);
+	OUT(&t, idle + T_SEC(12), .seq = t.us - 1, .ack = t.peer, .flags = ACK);
+	OUT(&t, idle + T_SEC(14), .seq = t.us, .ack = t.peer, .flags = RST | ACK);
+	CHECK_STATE(&t, TCPS_CLOSED);
+	uint8_t b[4];
+	CHECK_EQ(tern_recv(t.fx.s, t.sd, b, sizeof(b), 0), TERN_ETIMEDOUT);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.keepalive_probes"), 3);
+	tcp_fx_finish(&t);
+}
+
+TEST_MAIN()
