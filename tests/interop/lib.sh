@@ -340,7 +340,10 @@ $3"
 # a bad one is only a warning ("Checksum" expert group), so the filter
 # asks for every checksum status "Bad" (0) explicitly as well.
 TSHARK_PREFS=(-o ip.check_checksum:TRUE -o udp.check_checksum:TRUE -o tcp.check_checksum:TRUE)
-PCAP_BAD_FILTER='_ws.malformed || _ws.expert.severity >= error || _ws.expert.group == "Checksum" || ip.checksum.status == 0 || icmp.checksum.status == 0 || udp.checksum.status == 0 || tcp.checksum.status == 0'
+# (A TCP checksum field of 0xffff where 0x0000 is usual is right by RFC
+# 1624 and Linux sends it now and then; tshark flags it, so that note
+# alone does not count.)
+PCAP_BAD_FILTER='_ws.malformed || _ws.expert.severity >= error || (_ws.expert.group == "Checksum" && !tcp.checksum.ffff) || ip.checksum.status == 0 || icmp.checksum.status == 0 || udp.checksum.status == 0 || (tcp.checksum.status == 0 && !tcp.checksum.ffff)'
 
 # tshark_fields FILE FILTER FIELD... — one line per matching frame.
 tshark_fields() {
@@ -370,7 +373,11 @@ check_pcap() {
 	[ -f "$f" ] || fail "check_pcap: no capture file $f"
 	n=$(timeout -k 2 60 tshark -n -r "$f" -T fields -e frame.number 2>"$OUT/tshark.out.err" | grep -c .)
 	[ "$n" -gt 0 ] || fail "check_pcap: $f has no packets"
-	bad=$(timeout -k 2 60 tshark -n -r "$f" "${TSHARK_PREFS[@]}" -Y "$PCAP_BAD_FILTER" \
+	# TCP payload is read as plain data: random test data would otherwise
+	# now and then look like a protocol to a heuristic dissector (Thrift)
+	# and be called malformed.
+	bad=$(timeout -k 2 60 tshark -n -r "$f" "${TSHARK_PREFS[@]}" -d 'tcp.port==1-65535,data' \
+		-Y "$PCAP_BAD_FILTER" \
 		-T fields -e frame.number -e _ws.col.Info -e _ws.expert.message \
 		2>"$OUT/tshark.out.err") ||
 		fail "check_pcap: tshark failed on $f: $(cat "$OUT/tshark.out.err")"
