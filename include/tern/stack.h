@@ -105,6 +105,8 @@ struct tern_stack_config {
 	unsigned tcp_max_syn_backlog;    /* 256 half-open connections in all (a budget), and
 					  * per listener at most its backlog */
 	uint32_t tcp_challenge_ack_limit; /* about 1000 per second, randomized (RFC 5961 §7) */
+	const char *tcp_congestion_control; /* "reno" (NewReno), the only module yet; read
+					     * once, at creation */
 	/* Memory. Packet buffers come from a pool of the stack's own that grows
 	 * on demand up to pkt_pool_max_bytes (buffers counted at their true
 	 * size: a frame's costs 2 KiB, a 64 KiB datagram's 64.25 KiB). Each

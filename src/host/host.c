@@ -67,6 +67,7 @@ void tern_stack_config_init(struct tern_stack_config *c)
 		.tcp_sack = true,
 		.tcp_max_syn_backlog = 256,
 		.tcp_challenge_ack_limit = 1000,
+		.tcp_congestion_control = "reno",
 		.send_redirects = true,
 		.accept_redirects = true,
 		.redirect_routes_max = 256,

@@ -28,6 +28,7 @@
 struct tern_sock;
 struct tern_ipv4_repr;
 struct tern_ip_proto;
+struct tern_cc_ops;
 
 /* RFC 9293 §3.3.2 states; the order of the RFC's list. */
 enum tern_tcp_state {
@@ -132,7 +133,10 @@ struct tern_tcb {
 	tern_time_t t_rcvtime;          /* last segment from the peer */
 	tern_time_t first_rexmit;       /* when the oldest outstanding retransmission began */
 
-	/* congestion (RFC 5681, NewReno RFC 6582) */
+	/* congestion: the module (tcp_cc.h) owns cwnd and ssthresh and keeps
+	 * its own state inline; recovery (RFC 6582) is the core's */
+	const struct tern_cc_ops *cc;
+	uint64_t cc_state[8];
 	uint32_t snd_cwnd, snd_ssthresh;
 	tcp_seq snd_recover;
 	uint8_t dupacks;
@@ -196,6 +200,7 @@ struct tern_tcp_table {
 	uint64_t secret;                /* ISS and port choice (RFC 6528, RFC 6056) */
 	uint32_t port_hint;             /* RFC 6056 algorithm 3's counter */
 	uint32_t challenge_budget;      /* challenge ACKs left this second (randomized) */
+	const struct tern_cc_ops *cc_default; /* tcp_congestion_control, resolved at creation */
 	tern_time_t challenge_second;
 };
 

@@ -14,6 +14,7 @@
 #include "core/stack_impl.h"
 #include "net/net.h"
 #include "transport/sock.h"
+#include "transport/tcp_cc.h"
 
 const char *tern_tcp_state_name(enum tern_tcp_state st)
 {
@@ -40,6 +41,9 @@ int tern_tcp_table_init(struct tern_stack *s)
 	/* From the seed, not drawn from s->rng (see tern_sock_table_init). */
 	tt->secret = tern_mix64(s->cfg.seed ^ 0x7463702d69737321ull);
 	tt->port_hint = (uint32_t)tern_mix64(tt->secret);
+	tt->cc_default = tern_cc_find(s->cfg.tcp_congestion_control);
+	if (!tt->cc_default)
+		tt->cc_default = &tern_cc_reno; /* an unknown name: Linux's fallback too */
 	return 0;
 }
 
@@ -207,6 +211,7 @@ struct tern_tcb *tcp_tcb_new(struct tern_stack *s)
 	tp->keepintvl = s->cfg.tcp_keepalive_intvl;
 	tp->keepcnt = s->cfg.tcp_keepalive_probes;
 	tp->snd_ssthresh = UINT32_MAX;
+	tp->cc = table(s)->cc_default;
 	tern_ring_init(&tp->snd, TERN_SOCK_BUF_MAX);
 	return tp;
 }

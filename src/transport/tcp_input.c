@@ -20,6 +20,7 @@
 #include "core/stack_impl.h"
 #include "net/net.h"
 #include "transport/sock.h"
+#include "transport/tcp_cc.h"
 #include "wire/icmp.h"
 
 /* What a segment is, beside its header: lengths in sequence space. */
@@ -118,8 +119,7 @@ static void options_settle(struct tern_stack *s, struct tern_tcb *tp, const stru
 	tp->max_sndwnd = tp->snd_wnd;
 	tp->snd_wl1 = th->seq;
 	tp->snd_wl2 = th->ack;
-	/* RFC 6928: an initial window of 10 segments (as Linux). */
-	tp->snd_cwnd = 10u * tcp_mss(tp);
+	tp->cc->init(tp, g->now);
 }
 
 /* ---- LISTEN (§3.10.7.2) ---- */
@@ -323,40 +323,21 @@ static bool fin_acked(const struct tern_tcb *tp)
 	return (tp->flags & TF_SENTFIN) && tp->snd_una == tp->snd_max;
 }
 
-/* NewReno congestion control (RFC 5681 §3, RFC 6582): the window grows
- * by what an ACK covers, one segment at most, in slow start, by about one
- * segment per window in congestion avoidance. */
-static void cc_ack(struct tern_tcb *tp, uint32_t acked)
-{
-	uint32_t mss = tcp_mss(tp);
-	if (tp->flags & TF_FASTRECOV)
-		return;
-	if (tp->snd_cwnd < tp->snd_ssthresh) {
-		tp->snd_cwnd += acked < mss ? acked : mss;
-	} else {
-		uint32_t inc = (uint32_t)((uint64_t)mss * mss / (tp->snd_cwnd ? tp->snd_cwnd : 1));
-		tp->snd_cwnd += inc ? inc : 1;
-	}
-}
-
 /* Three duplicate ACKs: RFC 5681 §3.2 fast retransmit, then fast
  * recovery until everything outstanding then is acknowledged (RFC 6582). */
 static void fast_retransmit(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 {
-	uint32_t flight = tp->snd_max - tp->snd_una, two = 2u * tcp_mss(tp);
-	tp->snd_ssthresh = flight / 2 > two ? flight / 2 : two;
+	tp->cc->on_loss(tp, now);
 	tp->snd_recover = tp->snd_max;
 	tp->flags |= TF_FASTRECOV;
 	tp->flags &= ~(uint32_t)TF_RTT_TIMING;
 	tern_stat_inc(s, TERN_STAT_TCP_FAST_RETRANS);
 	tcp_seq next = tp->snd_nxt;
-	uint32_t cwnd = tp->snd_cwnd;
 	tp->snd_nxt = tp->snd_una;
 	tp->snd_cwnd = tcp_mss(tp); /* exactly one segment: the lost one */
 	tcp_output(s, tp, now);
 	tp->snd_nxt = seq_max(next, tp->snd_nxt);
-	(void)cwnd;
-	tp->snd_cwnd = tp->snd_ssthresh + 3u * tcp_mss(tp);
+	tp->snd_cwnd = tp->snd_ssthresh + 3u * tcp_mss(tp); /* §3.2 step 3 */
 }
 
 /* A duplicate ACK (RFC 5681 §2, "DUPLICATE ACKNOWLEDGMENT"). */
@@ -374,12 +355,9 @@ static void dupack(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 static void recovery_ack(struct tern_stack *s, struct tern_tcb *tp, uint32_t acked, tern_time_t now)
 {
 	if (seq_geq(tp->snd_una, tp->snd_recover)) {
-		/* Full acknowledgment: deflate to ssthresh, or to what is in
-		 * flight plus one segment if that is less. */
-		uint32_t flight = tp->snd_max - tp->snd_una;
-		uint32_t w = flight + tcp_mss(tp);
-		tp->snd_cwnd = w < tp->snd_ssthresh ? w : tp->snd_ssthresh;
+		/* Full acknowledgment: recovery is over. */
 		tp->flags &= ~(uint32_t)TF_FASTRECOV;
+		tp->cc->on_recovery_end(tp, now);
 		tp->dupacks = 0;
 		return;
 	}
@@ -424,7 +402,7 @@ static void ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct
 	if (tp->flags & TF_FASTRECOV)
 		recovery_ack(s, tp, acked, g->now);
 	else
-		cc_ack(tp, acked);
+		tp->cc->on_ack(tp, acked, g->now);
 	tp->dupacks = 0;
 	tcp_rearm_rxt(s, tp, g->now);
 	tcp_wakeup(s, tp); /* room in the send buffer */

@@ -15,6 +15,7 @@
  */
 #include "core/stack_impl.h"
 #include "transport/sock.h"
+#include "transport/tcp_cc.h"
 
 static void tcp_timer_fire(struct tern_stack *s, struct tern_timer *t, tern_time_t now);
 
@@ -129,14 +130,8 @@ static bool rexmt_timeout(struct tern_stack *s, struct tern_tcb *tp, tern_time_t
 	if (!tp->first_rexmit)
 		tp->first_rexmit = now;
 	tp->rxtshift++;
-	/* RFC 5681 §3.1 (eq. 4): ssthresh = max(FlightSize / 2, 2·SMSS), and
-	 * the loss window is one segment. */
-	uint32_t flight = tp->snd_max - tp->snd_una;
-	uint32_t half = flight / 2, two = 2u * tcp_mss(tp);
-	if (tp->state >= TCPS_ESTABLISHED) {
-		tp->snd_ssthresh = half > two ? half : two;
-		tp->snd_cwnd = tcp_mss(tp);
-	}
+	if (tp->state >= TCPS_ESTABLISHED)
+		tp->cc->on_rto(tp, now);
 	tp->flags &= ~(uint32_t)(TF_FASTRECOV | TF_RTT_TIMING); /* Karn: no sample from a resend */
 	tp->dupacks = 0;
 	tp->snd_nxt = tp->snd_una;
