@@ -82,6 +82,14 @@ struct tern_sock_ops {
 	/* Options the generic layer does not know (e.g. level TCP later). */
 	int (*setsockopt)(struct tern_stack *s, struct tern_sock *so, int level, int name, int val);
 	int (*getsockopt)(struct tern_stack *s, struct tern_sock *so, int level, int name, int *val);
+	/* Options whose value is not an int (TCP_CONGESTION's name,
+	 * TCP_INFO's struct), asked first: TERN_ENOPROTOOPT passes the
+	 * option on to the int path. get writes at most *len bytes and sets
+	 * *len. */
+	int (*setsockopt_raw)(struct tern_stack *s, struct tern_sock *so, int level, int name,
+			      const void *val, size_t len);
+	int (*getsockopt_raw)(struct tern_stack *s, struct tern_sock *so, int level, int name,
+			      void *val, size_t *len);
 };
 
 extern const struct tern_sock_ops tern_udp_sock_ops;

@@ -414,6 +414,11 @@ int tern_setsockopt(struct tern_stack *s, int sd, int level, int name, const voi
 		return TERN_EBADF;
 	if (!optval)
 		return TERN_EFAULT;
+	if (so->ops->setsockopt_raw) {
+		int r = so->ops->setsockopt_raw(s, so, level, name, optval, optlen);
+		if (r != TERN_ENOPROTOOPT)
+			return r;
+	}
 	/* Linux takes an int, and for IP options also a single byte. */
 	if (optlen >= sizeof(int))
 		memcpy(&val, optval, sizeof(int));
@@ -480,6 +485,11 @@ int tern_getsockopt(struct tern_stack *s, int sd, int level, int name, void *opt
 		return TERN_EFAULT;
 	if (*optlen == 0)
 		return TERN_EINVAL;
+	if (so->ops->getsockopt_raw) {
+		err = so->ops->getsockopt_raw(s, so, level, name, optval, optlen);
+		if (err != TERN_ENOPROTOOPT)
+			return err;
+	}
 	if (level == TERN_SOL_SOCKET) {
 		err = sol_socket_get(so, name, &val);
 		if (err == TERN_ENOPROTOOPT && so->ops->getsockopt)

@@ -173,8 +173,10 @@ struct tern_tcb {
 	uint16_t user_mss;              /* TCP_MAXSEG, 0: none */
 
 	/* counters for ss -i / TCP_INFO */
-	uint32_t total_retrans;
-	uint64_t bytes_acked, bytes_received;
+	uint32_t total_retrans, total_rto;
+	uint32_t segs_out, segs_in, data_segs_out, data_segs_in;
+	uint64_t bytes_acked, bytes_received, bytes_sent, bytes_retrans;
+	tern_time_t last_data_sent, last_ack_rcvd;
 };
 
 /* The payload a full segment carries: the MSS less the options every
@@ -277,5 +279,9 @@ void tcp_rearm_rxt(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
 void tcp_accept_enqueue(struct tern_stack *s, struct tern_tcb *lp, struct tern_tcb *tp);
 /* Bytes the application may still write. */
 size_t tcp_snd_space(const struct tern_tcb *tp);
+struct tern_tcp_info;
+/* TCP_INFO for a connection (tp NULL: a socket without one). */
+void tern_tcp_fill_info(const struct tern_stack *s, const struct tern_tcb *tp,
+			struct tern_tcp_info *ti);
 
 #endif

@@ -752,6 +752,11 @@ static void synced_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *
 	}
 	trim_to_window(tp, g);
 	tp->t_rcvtime = g->now;
+	tp->segs_in++;
+	if (g->len)
+		tp->data_segs_in++;
+	if (th->flags & TERN_TCP_ACK)
+		tp->last_ack_rcvd = g->now;
 	tp->keep_probes = 0;
 	/* Step 2, RST. */
 	if (!rst_input(s, tp, g))

@@ -116,6 +116,14 @@ static int xmit(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, size_t o
 		tp->deadline[TCPT_DELACK] = TERN_TIME_NEVER;
 	}
 	tern_stat_inc(s, TERN_STAT_TCP_OUT_SEGS);
+	tp->segs_out++;
+	if (len) {
+		tp->data_segs_out++;
+		tp->bytes_sent += len;
+		tp->last_data_sent = now;
+		if (seq_lt(seq, tp->snd_max))
+			tp->bytes_retrans += len;
+	}
 	/* Linux sets DF on TCP (path MTU discovery, RFC 1191). */
 	struct tern_ip_send ip = {.src = tp->t.laddr, .dst = tp->t.raddr,
 				  .proto = TERN_IPPROTO_TCP, .df = true,

@@ -127,6 +127,7 @@ static bool rexmt_timeout(struct tern_stack *s, struct tern_tcb *tp, tern_time_t
 				tp->state != TCPS_SYN_RECEIVED);
 	}
 	tern_stat_inc(s, TERN_STAT_TCP_TIMEOUTS);
+	tp->total_rto++;
 	if (!tp->first_rexmit)
 		tp->first_rexmit = now;
 	tp->rxtshift++;

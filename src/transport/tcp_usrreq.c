@@ -14,6 +14,7 @@
 #include "net/net.h"
 #include "tern/tcp.h"
 #include "transport/sock.h"
+#include "transport/tcp_cc.h"
 
 #define TCP_SOMAXCONN 4096 /* Linux net.core.somaxconn */
 
@@ -573,6 +574,131 @@ static int tcp_getsockopt(struct tern_stack *s, struct tern_sock *so, int level,
 	}
 }
 
+/* Linux's numbering of the states (include/net/tcp_states.h). */
+static uint8_t linux_state(enum tern_tcp_state st)
+{
+	static const uint8_t map[] = {
+		[TCPS_CLOSED] = 7, [TCPS_LISTEN] = 10, [TCPS_SYN_SENT] = 2, [TCPS_SYN_RECEIVED] = 3,
+		[TCPS_ESTABLISHED] = 1, [TCPS_FIN_WAIT_1] = 4, [TCPS_FIN_WAIT_2] = 5,
+		[TCPS_CLOSE_WAIT] = 8, [TCPS_CLOSING] = 11, [TCPS_LAST_ACK] = 9,
+		[TCPS_TIME_WAIT] = 6,
+	};
+	return map[st];
+}
+
+static uint32_t usec(tern_time_t t)
+{
+	return (uint32_t)(t / TERN_USEC(1));
+}
+
+static uint32_t msec_since(tern_time_t now, tern_time_t then)
+{
+	return then ? (uint32_t)((now - then) / TERN_MSEC(1)) : 0;
+}
+
+/* What Linux's tcp_get_info fills, from the tcb. */
+void tern_tcp_fill_info(const struct tern_stack *s, const struct tern_tcb *tp,
+			struct tern_tcp_info *ti)
+{
+	memset(ti, 0, sizeof(*ti));
+	if (!tp) {
+		ti->tcpi_state = 7;
+		return;
+	}
+	uint32_t mss = tp->t_maxseg ? tcp_mss(tp) : 536;
+	ti->tcpi_state = linux_state(tp->state);
+	/* Linux's ca_state: Open 0, Recovery 3, Loss 4 (after an RTO). */
+	ti->tcpi_ca_state = (tp->flags & TF_FASTRECOV) ? 3 : (tp->rxtshift && tp->rxt_mode == RXT_REXMT ? 4 : 0);
+	ti->tcpi_retransmits = tp->rxt_mode == RXT_REXMT ? tp->rxtshift : 0;
+	ti->tcpi_probes = tp->rxt_mode == RXT_PERSIST ? tp->rxtshift : tp->keep_probes;
+	ti->tcpi_backoff = tp->rxtshift;
+	ti->tcpi_options = ((tp->flags & TF_RCVD_TSTMP) ? 1 : 0) | ((tp->flags & TF_SACK_PERMIT) ? 2 : 0) |
+			   ((tp->flags & TF_RCVD_SCALE) ? 4 : 0);
+	if (tp->flags & TF_RCVD_SCALE) {
+		ti->tcpi_snd_wscale = tp->snd_scale & 15;
+		ti->tcpi_rcv_wscale = tp->rcv_scale & 15;
+	}
+	ti->tcpi_rto = usec(tcp_rto(s, tp));
+	ti->tcpi_ato = tp->pingpong || (tp->flags & TF_DELACK) ? usec(s->cfg.tcp_delack) : 0;
+	ti->tcpi_snd_mss = mss;
+	ti->tcpi_rcv_mss = tp->rcv_mss ? tp->rcv_mss : 536;
+	ti->tcpi_unacked = (tp->snd_max - tp->snd_una + mss - 1) / mss;
+	ti->tcpi_last_data_sent = msec_since(s->now, tp->last_data_sent);
+	ti->tcpi_last_data_recv = msec_since(s->now, tp->last_data_rcvd);
+	ti->tcpi_last_ack_recv = msec_since(s->now, tp->last_ack_rcvd);
+	ti->tcpi_pmtu = tp->t_maxseg ? tp->t_maxseg + 40u : 0;
+	ti->tcpi_rcv_ssthresh = tcp_rcv_space(tp);
+	ti->tcpi_rtt = usec(tp->srtt);
+	ti->tcpi_rttvar = usec(tp->rttvar);
+	ti->tcpi_snd_ssthresh = tp->snd_ssthresh == UINT32_MAX ? 0x7fffffff : tp->snd_ssthresh / mss;
+	ti->tcpi_snd_cwnd = tp->snd_cwnd / mss;
+	ti->tcpi_advmss = tp->rcv_mss;
+	ti->tcpi_reordering = 3;
+	ti->tcpi_rcv_space = tcp_rcv_space(tp);
+	ti->tcpi_total_retrans = tp->total_retrans;
+	ti->tcpi_bytes_acked = tp->bytes_acked;
+	ti->tcpi_bytes_received = tp->bytes_received;
+	ti->tcpi_segs_out = tp->segs_out;
+	ti->tcpi_segs_in = tp->segs_in;
+	ti->tcpi_data_segs_out = tp->data_segs_out;
+	ti->tcpi_data_segs_in = tp->data_segs_in;
+	ti->tcpi_notsent_bytes = (uint32_t)(tern_ring_len(&tp->snd) - (tp->snd_max - tp->snd_una <
+									 tern_ring_len(&tp->snd)
+								 ? tp->snd_max - tp->snd_una
+								 : tern_ring_len(&tp->snd)));
+	ti->tcpi_bytes_sent = tp->bytes_sent;
+	ti->tcpi_bytes_retrans = tp->bytes_retrans;
+	ti->tcpi_rcv_ooopack = tp->ofo_count;
+	ti->tcpi_snd_wnd = tp->snd_wnd;
+	ti->tcpi_rcv_wnd = seq_gt(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+	ti->tcpi_total_rto = (uint16_t)tp->total_rto;
+}
+
+static int tcp_setsockopt_raw(struct tern_stack *s, struct tern_sock *so, int level, int name,
+			      const void *val, size_t len)
+{
+	if (level != TERN_IPPROTO_TCP || name != TERN_TCP_CONGESTION)
+		return TERN_ENOPROTOOPT;
+	char want[16] = {0};
+	memcpy(want, val, len < sizeof(want) - 1 ? len : sizeof(want) - 1);
+	const struct tern_cc_ops *cc = tern_cc_find(want);
+	if (!cc)
+		return TERN_ENOENT; /* as Linux for an unknown module */
+	struct tern_tcb *tp = attach_tcb(s, so);
+	if (!tp)
+		return TERN_ENOMEM;
+	if (tp->cc != cc) {
+		tp->cc = cc;
+		memset(tp->cc_state, 0, sizeof(tp->cc_state));
+		if (tp->state >= TCPS_ESTABLISHED && tp->t_maxseg)
+			cc->init(tp, s->now);
+	}
+	return 0;
+}
+
+static int tcp_getsockopt_raw(struct tern_stack *s, struct tern_sock *so, int level, int name,
+			      void *val, size_t *len)
+{
+	if (level != TERN_IPPROTO_TCP)
+		return TERN_ENOPROTOOPT;
+	if (name == TERN_TCP_INFO) {
+		struct tern_tcp_info ti;
+		tern_tcp_fill_info(s, so->tcb, &ti);
+		*len = *len < sizeof(ti) ? *len : sizeof(ti);
+		memcpy(val, &ti, *len);
+		return 0;
+	}
+	if (name == TERN_TCP_CONGESTION) {
+		const char *n = so->tcb ? so->tcb->cc->name : s->socks->tcp.cc_default->name;
+		char buf[16] = {0}; /* Linux's TCP_CA_NAME_MAX */
+		strncpy(buf, n, sizeof(buf) - 1);
+		*len = *len < sizeof(buf) ? *len : sizeof(buf);
+		memcpy(val, buf, *len);
+		return 0;
+	}
+	return TERN_ENOPROTOOPT;
+}
+
 const struct tern_sock_ops tern_tcp_sock_ops = {
 	.type = TERN_SOCK_STREAM,
 	.protocol = TERN_IPPROTO_TCP,
@@ -588,4 +714,6 @@ const struct tern_sock_ops tern_tcp_sock_ops = {
 	.info = tcp_info,
 	.setsockopt = tcp_setsockopt,
 	.getsockopt = tcp_getsockopt,
+	.setsockopt_raw = tcp_setsockopt_raw,
+	.getsockopt_raw = tcp_getsockopt_raw,
 };

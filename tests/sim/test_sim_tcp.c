@@ -285,4 +285,49 @@ TEST(nagle_meets_delayed_ack_and_nodelay_ends_it)
 	CHECK(quick <= 20 * TERN_MSEC(6));
 }
 
+/* TCP_INFO in Linux's layout and units, and TCP_CONGESTION by name. */
+TEST(tcp_info_and_congestion_name)
+{
+	struct xfer x = {0};
+	struct tern_sim *sim;
+	struct tern_sim_link_opts lo = {.delay = TERN_MSEC(5), .rate_bps = 100000000};
+	run_xfer(9, &lo, 200000, &x, &sim);
+	REQUIRE(x.eof);
+	tern_sim_run_for(sim, TERN_MSEC(100)); /* our FIN acknowledged too */
+	struct tern_tcp_info ti;
+	size_t len = sizeof(ti);
+	REQUIRE_EQ(tern_getsockopt(x.a, x.csd, TERN_IPPROTO_TCP, TERN_TCP_INFO, &ti, &len), 0);
+	CHECK_EQ(len, 248);
+	CHECK_EQ(ti.tcpi_state, 5);                        /* FIN-WAIT-2, Linux's number */
+	CHECK_EQ(ti.tcpi_options, 1 | 2 | 4);              /* TS, SACK, WSCALE */
+	CHECK_EQ(ti.tcpi_snd_wscale, 7);
+	CHECK_EQ(ti.tcpi_rcv_wscale, 7);
+	CHECK_EQ(ti.tcpi_snd_mss, 1448);
+	CHECK_EQ(ti.tcpi_rcv_mss, 1460);
+	CHECK(ti.tcpi_rtt >= 10000 && ti.tcpi_rtt < 20000); /* 10 ms RTT, in µs */
+	CHECK(ti.tcpi_rto >= 200000);
+	CHECK(ti.tcpi_snd_cwnd > 10);
+	CHECK_EQ(ti.tcpi_bytes_acked, 200000 + 1);           /* and our FIN */
+	CHECK_EQ(ti.tcpi_total_retrans, 0);
+	CHECK(ti.tcpi_segs_out >= 200000 / 1448);
+	CHECK_EQ(ti.tcpi_bytes_sent, 200000);
+	REQUIRE(x.ssd >= 0);
+	len = sizeof(ti);
+	REQUIRE_EQ(tern_getsockopt(x.b, x.ssd, TERN_IPPROTO_TCP, TERN_TCP_INFO, &ti, &len), 0);
+	CHECK_EQ(ti.tcpi_state, 8);                        /* CLOSE-WAIT, Linux's number */
+	CHECK_EQ(ti.tcpi_bytes_received, 200000);
+	char name[16] = {0};
+	len = sizeof(name);
+	REQUIRE_EQ(tern_getsockopt(x.a, x.csd, TERN_IPPROTO_TCP, TERN_TCP_CONGESTION, name, &len), 0);
+	CHECK(strcmp(name, "reno") == 0);
+	CHECK_EQ(tern_setsockopt(x.a, x.csd, TERN_IPPROTO_TCP, TERN_TCP_CONGESTION, "cubic", 5),
+		 TERN_ENOENT);
+	CHECK_EQ(tern_setsockopt(x.a, x.csd, TERN_IPPROTO_TCP, TERN_TCP_CONGESTION, "reno", 4), 0);
+	tern_close(x.a, x.csd);
+	tern_close(x.b, x.ssd);
+	tern_close(x.b, x.lsd);
+	tern_sim_run_for(sim, TERN_SEC(70));
+	tern_sim_destroy(sim);
+}
+
 TEST_MAIN()
