@@ -104,6 +104,8 @@ struct tern_stack_config {
 	bool tcp_sack;                   /* true: SACK-permitted offered (blocks: to come) */
 	unsigned tcp_max_syn_backlog;    /* 256 half-open connections in all (a budget), and
 					  * per listener at most its backlog */
+	unsigned tcp_syncookies;         /* 1, as Linux: SYN cookies once the SYN queue or
+					  * that budget is full; 0: drop the SYN */
 	uint32_t tcp_challenge_ack_limit; /* about 1000 per second, randomized (RFC 5961 §7) */
 	const char *tcp_congestion_control; /* "reno" (NewReno), the only module yet; read
 					     * once, at creation */

@@ -156,6 +156,9 @@
 	X(TCP_CHALLENGE_LIMITED, "tcp",  "challenge_ack_limited", DROP) \
 	X(TCP_LISTEN_OVERFLOW,   "tcp",  "listen_overflows",      DROP) \
 	X(TCP_SYN_QUEUE_FULL,    "tcp",  "syn_queue_full",        DROP) \
+	X(TCP_SYNCOOKIES_SENT,   "tcp",  "syncookies_sent",       COUNT) \
+	X(TCP_SYNCOOKIES_RECV,   "tcp",  "syncookies_recv",       COUNT) \
+	X(TCP_SYNCOOKIES_FAILED, "tcp",  "syncookies_failed",     COUNT) \
 	X(TCP_RCV_MEMORY,        "tcp",  "rcv_memory_limit",      DROP) \
 	/* sockets */ \
 	X(SOCK_ERRORS_QUEUED,    "sock", "icmp_errors_reported",  COUNT) \

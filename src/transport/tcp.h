@@ -203,6 +203,7 @@ struct tern_tcp_table {
 	uint32_t port_hint;             /* RFC 6056 algorithm 3's counter */
 	uint32_t challenge_budget;      /* challenge ACKs left this second (randomized) */
 	const struct tern_cc_ops *cc_default; /* tcp_congestion_control, resolved at creation */
+	tern_time_t last_cookie;        /* when a SYN cookie was last sent (0: never) */
 	tern_time_t challenge_second;
 };
 
@@ -237,6 +238,19 @@ void tcp_wakeup(struct tern_stack *s, struct tern_tcb *tp);
 extern const struct tern_ip_proto tern_tcp_proto;
 /* What our SYN offers: MSS from the route, window scale, timestamps. */
 void tcp_options_offer(struct tern_stack *s, struct tern_tcb *tp);
+
+/* ---- tcp_syncookie.c ---- */
+struct tcp_cookie {
+	uint16_t mss;
+	int wscale;   /* the peer's shift, -1: it offered none */
+	bool sack;
+};
+/* The ISN of a SYN-ACK that remembers the SYN's options. */
+tcp_seq tcp_cookie_make(const struct tern_stack *s, const struct tcp_tuple *t, tcp_seq peer_isn,
+			uint16_t mss, int wscale, bool sack, tern_time_t now);
+/* Is cookie (SEG.ACK - 1) ours for this tuple and peer ISN (SEG.SEQ - 1)? */
+bool tcp_cookie_check(const struct tern_stack *s, const struct tcp_tuple *t, tcp_seq peer_isn,
+		      tcp_seq cookie, tern_time_t now, struct tcp_cookie *out);
 
 /* ---- tcp_output.c ---- */
 /* Send what may be sent now (data, SYN, FIN, ACK, window update). */

@@ -124,6 +124,51 @@ static void options_settle(struct tern_stack *s, struct tern_tcb *tp, const stru
 
 /* ---- LISTEN (§3.10.7.2) ---- */
 
+/* What a connection takes from its listener (as Linux's clone). */
+static void inherit(struct tern_tcb *tp, const struct tern_tcb *lp)
+{
+	tp->flags |= lp->flags & (TF_NODELAY | TF_KEEPALIVE);
+	tp->user_mss = lp->user_mss;
+	tp->keepidle = lp->keepidle;
+	tp->keepintvl = lp->keepintvl;
+	tp->keepcnt = lp->keepcnt;
+	tp->user_timeout = lp->user_timeout;
+	tp->cc = lp->cc;
+}
+
+/* The SYN queue is full: answer with a cookie instead of a tcb. A tcb on
+ * the C stack only builds the segment (tcp_send_ctl arms no timer). */
+static void send_cookie(struct tern_stack *s, struct seg *g)
+{
+	const struct tern_tcp_repr *th = &g->th;
+	struct tern_tcb tmp;
+	memset(&tmp, 0, sizeof(tmp));
+	tcp_timer_init(&tmp);
+	tmp.t = (struct tcp_tuple){g->ip->dst, g->ip->src, th->dport, th->sport};
+	tmp.state = TCPS_SYN_RECEIVED;
+	tmp.rcv_nxt = tmp.rcv_adv = th->seq + 1;
+	tcp_options_offer(s, &tmp);
+	if (th->has_wscale && (tmp.flags & TF_REQ_SCALE))
+		tmp.flags |= TF_RCVD_SCALE;
+	if (th->has_ts && (tmp.flags & TF_REQ_TSTMP)) {
+		tmp.flags |= TF_RCVD_TSTMP;
+		tmp.ts_recent = th->tsval;
+	}
+	bool sack = s->cfg.tcp_sack && th->sack_perm;
+	if (sack)
+		tmp.flags |= TF_SACK_PERMIT;
+	uint16_t mss = th->has_mss && th->mss ? th->mss : 536;
+	tcp_seq cookie = tcp_cookie_make(s, &tmp.t, th->seq, mss, th->has_wscale ? th->wscale : -1,
+					 sack, g->now);
+	tcp_send_ctl(s, &tmp, cookie, TERN_TCP_SYN | TERN_TCP_ACK, g->now);
+	s->socks->tcp.last_cookie = g->now;
+	tern_stat_inc(s, TERN_STAT_TCP_SYNCOOKIES_SENT);
+}
+
+/* An ACK at a listener that may complete a cookie's handshake. False if
+ * the cookie is not ours (the caller resets, as for any stray ACK). */
+static bool cookie_ack(struct tern_stack *s, struct tern_tcb *lp, struct seg *g);
+
 static void listen_input(struct tern_stack *s, struct tern_tcb *lp, struct seg *g)
 {
 	const struct tern_tcp_repr *th = &g->th;
@@ -131,6 +176,8 @@ static void listen_input(struct tern_stack *s, struct tern_tcb *lp, struct seg *
 	if (th->flags & TERN_TCP_RST)
 		return seg_drop(s, g, TERN_STAT_TCP_BAD_RST); /* "An incoming RST should be ignored" */
 	if (th->flags & TERN_TCP_ACK) {
+		if (!(th->flags & TERN_TCP_SYN) && cookie_ack(s, lp, g))
+			return;
 		tcp_respond_rst(s, g->ip, th, g->now); /* <SEQ=SEG.ACK><CTL=RST> */
 		return seg_drop(s, g, TERN_STAT_TCP_BAD_ACK);
 	}
@@ -138,23 +185,22 @@ static void listen_input(struct tern_stack *s, struct tern_tcb *lp, struct seg *
 		return seg_drop(s, g, TERN_STAT_TCP_NO_ACK);
 	/* Budgets (no peer can starve the host): the accept queue (Linux
 	 * counts ListenOverflows), the listener's SYN queue and the stack's
-	 * half-open connections in all. SYN cookies come later. */
+	 * half-open connections in all; past the last two, SYN cookies. */
 	if (lp->accq_len > lp->backlog)
 		return seg_drop(s, g, TERN_STAT_TCP_LISTEN_OVERFLOW);
-	if (lp->synq_len > lp->backlog || tt->half_open >= s->cfg.tcp_max_syn_backlog)
-		return seg_drop(s, g, TERN_STAT_TCP_SYN_QUEUE_FULL);
+	if (lp->synq_len > lp->backlog || tt->half_open >= s->cfg.tcp_max_syn_backlog) {
+		if (!s->cfg.tcp_syncookies)
+			return seg_drop(s, g, TERN_STAT_TCP_SYN_QUEUE_FULL);
+		send_cookie(s, g);
+		return seg_drop(s, g, TERN_STAT_NONE);
+	}
 	struct tern_tcb *tp = tcp_tcb_new(s);
 	if (!tp)
 		return seg_drop(s, g, TERN_STAT_TCP_SYN_QUEUE_FULL);
 	tp->t = (struct tcp_tuple){g->ip->dst, g->ip->src, th->dport, th->sport};
 	tp->state = TCPS_SYN_RECEIVED;
 	tp->listener = lp;
-	tp->flags |= lp->flags & (TF_NODELAY | TF_KEEPALIVE);
-	tp->user_mss = lp->user_mss;
-	tp->keepidle = lp->keepidle;
-	tp->keepintvl = lp->keepintvl;
-	tp->keepcnt = lp->keepcnt;
-	tp->user_timeout = lp->user_timeout;
+	inherit(tp, lp);
 	if (tcp_hash_insert(s, tp) < 0) {
 		tcp_tcb_free(s, tp);
 		return seg_drop(s, g, TERN_STAT_TCP_SYN_QUEUE_FULL);
@@ -174,6 +220,69 @@ static void listen_input(struct tern_stack *s, struct tern_tcb *lp, struct seg *
 	 * acknowledged; the peer sends it again. */
 	seg_drop(s, g, TERN_STAT_NONE);
 	tcp_output(s, tp, g->now); /* the SYN-ACK, and its retransmission timer */
+}
+
+static void synced_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g);
+
+static bool cookie_ack(struct tern_stack *s, struct tern_tcb *lp, struct seg *g)
+{
+	const struct tern_tcp_repr *th = &g->th;
+	struct tern_tcp_table *tt = &s->socks->tcp;
+	struct tcp_cookie ck;
+	struct tcp_tuple t = {g->ip->dst, g->ip->src, th->dport, th->sport};
+	if (!tt->last_cookie || g->now - tt->last_cookie > 3 * TERN_SEC(64))
+		return false; /* none sent lately: not even looked at (as Linux) */
+	if (!tcp_cookie_check(s, &t, th->seq - 1, th->ack - 1, g->now, &ck)) {
+		tern_stat_inc(s, TERN_STAT_TCP_SYNCOOKIES_FAILED);
+		return false;
+	}
+	if (lp->accq_len > lp->backlog) {
+		seg_drop(s, g, TERN_STAT_TCP_LISTEN_OVERFLOW);
+		return true;
+	}
+	struct tern_tcb *tp = tcp_tcb_new(s);
+	if (!tp || (tp->t = t, tcp_hash_insert(s, tp) < 0)) {
+		if (tp)
+			tcp_tcb_free(s, tp);
+		seg_drop(s, g, TERN_STAT_TCP_SYN_QUEUE_FULL);
+		return true;
+	}
+	inherit(tp, lp);
+	tp->state = TCPS_ESTABLISHED;
+	tp->irs = th->seq - 1;
+	tp->rcv_nxt = th->seq;
+	tp->iss = th->ack - 1;
+	tp->snd_una = tp->snd_nxt = tp->snd_max = th->ack;
+	tp->t_rcvtime = g->now;
+	tcp_options_offer(s, tp);
+	tp->rcv_adv = tp->rcv_nxt + (tcp_rcv_space(tp) < 65535 ? tcp_rcv_space(tp) : 65535);
+	tp->last_ack_sent = tp->rcv_nxt;
+	tp->t_maxseg = ck.mss < tp->rcv_mss ? ck.mss : tp->rcv_mss;
+	if (ck.wscale >= 0 && (tp->flags & TF_REQ_SCALE)) {
+		tp->flags |= TF_RCVD_SCALE;
+		tp->snd_scale = (uint8_t)ck.wscale;
+	} else {
+		tp->flags &= ~(uint32_t)TF_REQ_SCALE;
+		tp->snd_scale = tp->rcv_scale = 0;
+	}
+	if (th->has_ts && (tp->flags & TF_REQ_TSTMP)) {
+		tp->flags |= TF_RCVD_TSTMP;
+		tp->ts_recent = th->tsval;
+		tp->ts_recent_age = g->now;
+	} else {
+		tp->flags &= ~(uint32_t)TF_REQ_TSTMP;
+	}
+	if (ck.sack)
+		tp->flags |= TF_SACK_PERMIT;
+	tp->snd_wnd = tp->max_sndwnd = (uint32_t)th->window << tp->snd_scale;
+	tp->snd_wl1 = th->seq;
+	tp->snd_wl2 = th->ack;
+	tp->cc->init(tp, g->now);
+	tern_stat_inc(s, TERN_STAT_TCP_SYNCOOKIES_RECV);
+	tern_stat_inc(s, TERN_STAT_TCP_PASSIVE_OPENS);
+	tcp_accept_enqueue(s, lp, tp);
+	synced_input(s, tp, g); /* whatever else the ACK carries: data, FIN */
+	return true;
 }
 
 /* ---- SYN-SENT (§3.10.7.3) ---- */

@@ -635,6 +635,7 @@ TEST(listen__half_open_budget__syn_dropped)
 	struct tfx t;
 	tcp_fx_config(&t);
 	t.fx.cfg.tcp_max_syn_backlog = 2;
+	t.fx.cfg.tcp_syncookies = 0; /* the budget alone; cookies: the next test */
 	REQUIRE(tcp_fx_listen(&t));
 	uint32_t us0 = 0;
 	for (int i = 0; i < 2; i++) {
@@ -655,6 +656,50 @@ TEST(listen__half_open_budget__syn_dropped)
 	CHECK_EQ(t.fx.s->socks->tcp.half_open, 1);
 	t.pport = T_PORT_PEER + 2;
 	REQUIRE(tcp_fx_syn_received(&t, false, T_MS(700)));
+	tcp_fx_finish(&t);
+}
+
+/* Past the half-open budget, SYN cookies (tcp_syncookies = 1, as Linux):
+ * the third SYN is answered with a SYN-ACK and no tcb, its ACK makes the
+ * connection, with the window scale and SACK the SYN offered (kept in the
+ * ISN, FreeBSD's way: no timestamps needed); a forged ACK is refused. */
+TEST(listen__syn_queue_full__syn_cookies)
+{
+	struct tfx t;
+	tcp_fx_config(&t);
+	t.fx.cfg.tcp_max_syn_backlog = 2;
+	REQUIRE(tcp_fx_listen(&t));
+	for (int i = 0; i < 2; i++) {
+		t.pport = (uint16_t)(T_PORT_PEER + i);
+		REQUIRE(tcp_fx_syn_received(&t, false, T_MS(10 + i)));
+	}
+	t.pport = T_PORT_PEER + 2;
+	REQUIRE(tcp_fx_syn_received(&t, false, T_MS(20))); /* a SYN-ACK all the same */
+	CHECK_EQ(fx_stat(&t.fx, "tcp.syncookies_sent"), 1);
+	CHECK_EQ(t.fx.s->socks->tcp.half_open, 2);        /* nothing kept for it */
+	CHECK_STATE(&t, TCPS_CLOSED);
+	/* A forged ACK (wrong cookie) from a fourth port: reset. */
+	t.pport = T_PORT_PEER + 3;
+	IN(&t, T_MS(25), .seq = T_PEER_ISS + 1, .ack = t.us + 77, .flags = ACK);
+	OUT(&t, T_MS(25), .seq = t.us + 77, .flags = RST);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.syncookies_failed"), 1);
+	/* The real ACK, with data: established, acceptable, data queued. */
+	t.pport = T_PORT_PEER + 2;
+	IN(&t, T_MS(30), .seq = t.peer, .ack = t.us, .flags = ACK | PSH, .data = "GET", .len = 3);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.syncookies_recv"), 1);
+	CHECK_STATE(&t, TCPS_ESTABLISHED);
+	struct tern_tcb *tp = tfx_tcb(&t);
+	REQUIRE(tp != NULL);
+	CHECK_EQ(tp->snd_scale, 7);
+	CHECK_EQ(tp->rcv_scale, 7);
+	CHECK(tp->flags & TF_SACK_PERMIT);
+	CHECK_EQ(tp->t_maxseg, 1460);
+	struct tern_sockaddr_in peer;
+	t.sd = tern_accept(t.fx.s, t.lsd, &peer);
+	REQUIRE(t.sd >= 0);
+	CHECK_EQ(peer.port, T_PORT_PEER + 2);
+	char buf[8];
+	CHECK_EQ(tern_recv(t.fx.s, t.sd, buf, sizeof(buf), 0), 3);
 	tcp_fx_finish(&t);
 }
 
