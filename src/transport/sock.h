@@ -54,6 +54,12 @@ void tern_sock_htab_remove(struct tern_sock_htab *h, struct tern_sock *so);
 /* Walk the chain `hash` falls in; callers compare keys themselves. */
 struct tern_sock *tern_sock_htab_first(const struct tern_sock_htab *h, uint32_t hash);
 struct tern_sock *tern_sock_htab_next(const struct tern_sock_htab *h, const struct tern_sock *so);
+/* SO_REUSEPORT: among best's group in h (its port and address, SO_REUSEPORT
+ * set, member() true), the socket that rendezvous hashing of `flow` (a
+ * 4-tuple hash) picks. */
+struct tern_sock *tern_sock_reuseport_pick(struct tern_stack *s, const struct tern_sock_htab *h,
+					   struct tern_sock *best, uint32_t flow,
+					   bool (*member)(const struct tern_sock *o));
 
 /* ---- per-type operations ---------------------------------------------------- */
 

@@ -117,6 +117,30 @@ struct tern_sock *tern_sock_htab_next(const struct tern_sock_htab *h, const stru
 	return hlink(h, so)->next;
 }
 
+/* Rendezvous hashing: each member's weight is a hash of the flow and the
+ * member, the heaviest wins; a member joining or leaving moves only the
+ * flows it wins or won. Ties go to the newest bind. */
+struct tern_sock *tern_sock_reuseport_pick(struct tern_stack *s, const struct tern_sock_htab *h,
+					   struct tern_sock *best, uint32_t flow,
+					   bool (*member)(const struct tern_sock *o))
+{
+	uint32_t top = 0;
+	struct tern_sock *pick = best;
+	for (struct tern_sock *o = tern_sock_htab_first(h, tern_sock_hash4(s->socks, 0, best->lport, 0, 0));
+	     o; o = tern_sock_htab_next(h, o)) {
+		if (o->lport != best->lport || !o->reuseport || o->rcv_addr != best->rcv_addr ||
+		    !member(o))
+			continue;
+		uint32_t w = tern_sock_hash4(s->socks, flow, (uint16_t)o->serial,
+					     (tern_ip4_t)(o->serial >> 16), 0);
+		if (w > top || (w == top && o->bind_seq > pick->bind_seq)) {
+			top = w;
+			pick = o;
+		}
+	}
+	return pick;
+}
+
 /* ---- the descriptor table ------------------------------------------------- */
 
 int tern_sock_table_init(struct tern_stack *s)

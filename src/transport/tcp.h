@@ -216,8 +216,9 @@ void tcp_tcb_free(struct tern_stack *s, struct tern_tcb *tp);
 int tcp_hash_insert(struct tern_stack *s, struct tern_tcb *tp);
 void tcp_hash_remove(struct tern_stack *s, struct tern_tcb *tp);
 struct tern_tcb *tcp_lookup(struct tern_stack *s, const struct tcp_tuple *t);
-/* The listening socket for a segment to laddr:lport (exact address first). */
-struct tern_sock *tcp_lookup_listener(struct tern_stack *s, tern_ip4_t laddr, uint16_t lport);
+/* The listening socket for a segment of 4-tuple t (exact address first,
+ * then the wildcard; within an SO_REUSEPORT group, by hash of t). */
+struct tern_sock *tcp_lookup_listener(struct tern_stack *s, const struct tcp_tuple *t);
 /* RFC 6528: ISN = M + F(4-tuple, secret), M a 4 µs clock. */
 tcp_seq tcp_iss(struct tern_stack *s, const struct tcp_tuple *t, tern_time_t now);
 /* A local port for connect() to raddr:rport (RFC 6056 algorithm 3). */

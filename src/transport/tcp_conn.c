@@ -16,6 +16,8 @@
 #include "transport/sock.h"
 #include "transport/tcp_cc.h"
 
+static struct tern_sock *listener_for(struct tern_stack *s, tern_ip4_t laddr, uint16_t lport);
+
 const char *tern_tcp_state_name(enum tern_tcp_state st)
 {
 	static const char *const names[] = {
@@ -143,14 +145,32 @@ struct tern_tcb *tcp_lookup(struct tern_stack *s, const struct tcp_tuple *t)
 	return NULL;
 }
 
-struct tern_sock *tcp_lookup_listener(struct tern_stack *s, tern_ip4_t laddr, uint16_t lport)
+static bool listening(const struct tern_sock *o)
+{
+	return o->tcb && o->tcb->state == TCPS_LISTEN;
+}
+
+/* SO_REUSEPORT listeners share the connections by a hash of the 4-tuple
+ * (as Linux's reuseport groups). */
+struct tern_sock *tcp_lookup_listener(struct tern_stack *s, const struct tcp_tuple *t)
+{
+	struct tern_sock *so = listener_for(s, t->laddr, t->lport);
+	if (so && so->reuseport)
+		so = tern_sock_reuseport_pick(s, &s->socks->tcp_ports, so,
+					      tern_sock_hash4(s->socks, t->laddr, t->lport, t->raddr,
+							      t->rport),
+					      listening);
+	return so;
+}
+
+static struct tern_sock *listener_for(struct tern_stack *s, tern_ip4_t laddr, uint16_t lport)
 {
 	const struct tern_sock_htab *h = &s->socks->tcp_ports;
 	struct tern_sock *wild = NULL;
 	uint32_t hash = tern_sock_hash4(s->socks, 0, lport, 0, 0);
 	for (struct tern_sock *so = tern_sock_htab_first(h, hash); so;
 	     so = tern_sock_htab_next(h, so)) {
-		if (so->lport != lport || !so->tcb || so->tcb->state != TCPS_LISTEN)
+		if (so->lport != lport || !listening(so))
 			continue;
 		if (so->rcv_addr == laddr)
 			return so;

@@ -967,7 +967,7 @@ static void tcp_input(struct tern_stack *s, struct tern_pkt *pkt, const struct t
 	}
 	if (tp)
 		return tp->state == TCPS_SYN_SENT ? syn_sent_input(s, tp, &g) : synced_input(s, tp, &g);
-	struct tern_sock *lso = tcp_lookup_listener(s, ip->dst, g.th.dport);
+	struct tern_sock *lso = tcp_lookup_listener(s, &t);
 	if (lso)
 		return listen_input(s, lso->tcb, &g);
 	/* §3.10.7.1: CLOSED. */

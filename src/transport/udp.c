@@ -385,25 +385,17 @@ static int match_score(const struct tern_sock *o, tern_ip4_t daddr, uint16_t dpo
  * address and port as `best` shares its datagrams. Rendezvous hashing:
  * each socket draws a keyed hash of the 4-tuple and its own serial; the
  * highest draw wins, so a flow stays on one socket. */
+static bool udp_group_member(const struct tern_sock *o)
+{
+	return !o->connected;
+}
+
 static struct tern_sock *reuseport_pick(struct tern_stack *s, struct tern_sock *best,
 					tern_ip4_t daddr, uint16_t dport, tern_ip4_t saddr,
 					uint16_t sport)
 {
-	const struct tern_sock_htab *h = &s->socks->udp_ports;
-	uint32_t flow = conn_hash(s, daddr, dport, saddr, sport), top = 0;
-	struct tern_sock *pick = best;
-	for (struct tern_sock *o = tern_sock_htab_first(h, port_hash(s, dport)); o;
-	     o = tern_sock_htab_next(h, o)) {
-		if (o->lport != dport || !o->reuseport || o->connected || o->rcv_addr != best->rcv_addr)
-			continue;
-		uint32_t w = tern_sock_hash4(s->socks, flow, (uint16_t)o->serial,
-					     (tern_ip4_t)(o->serial >> 16), 0);
-		if (w > top || (w == top && o->bind_seq > pick->bind_seq)) {
-			top = w;
-			pick = o;
-		}
-	}
-	return pick;
+	return tern_sock_reuseport_pick(s, &s->socks->udp_ports, best,
+					conn_hash(s, daddr, dport, saddr, sport), udp_group_member);
 }
 
 static struct tern_sock *lookup(struct tern_stack *s, tern_ip4_t daddr, uint16_t dport,

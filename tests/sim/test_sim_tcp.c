@@ -330,4 +330,47 @@ TEST(tcp_info_and_congestion_name)
 	tern_sim_destroy(sim);
 }
 
+/* SO_REUSEPORT listeners share the connections by a hash of the 4-tuple. */
+TEST(reuseport_listeners_share_connections)
+{
+	struct tern_stack *a, *b;
+	struct tern_sim *sim = sim_pair(21, &a, &b);
+	REQUIRE(sim);
+	int l[2], one = 1;
+	for (int i = 0; i < 2; i++) {
+		l[i] = tern_socket(b, TERN_AF_INET, TERN_SOCK_STREAM, 0);
+		REQUIRE_EQ(tern_setsockopt(b, l[i], TERN_SOL_SOCKET, TERN_SO_REUSEPORT, &one, sizeof(one)), 0);
+		struct tern_sockaddr_in any = sa(0, 8080);
+		REQUIRE_EQ(tern_bind(b, l[i], &any), 0);
+		REQUIRE_EQ(tern_listen(b, l[i], 64), 0);
+	}
+	/* A third without SO_REUSEPORT may not join. */
+	int l3 = tern_socket(b, TERN_AF_INET, TERN_SOCK_STREAM, 0);
+	struct tern_sockaddr_in any = sa(0, 8080);
+	CHECK_EQ(tern_bind(b, l3, &any), TERN_EADDRINUSE);
+	tern_close(b, l3);
+	int c[40];
+	for (int i = 0; i < 40; i++) {
+		c[i] = tern_socket(a, TERN_AF_INET, TERN_SOCK_STREAM, 0);
+		struct tern_sockaddr_in dst = sa(B_IP, 8080);
+		CHECK_EQ(tern_connect(a, c[i], &dst), TERN_EINPROGRESS);
+	}
+	tern_sim_run_for(sim, TERN_MSEC(50));
+	int got[2] = {0, 0}, sd;
+	for (int i = 0; i < 2; i++)
+		while ((sd = tern_accept(b, l[i], NULL)) >= 0) {
+			got[i]++;
+			tern_close(b, sd);
+		}
+	CHECK_EQ(got[0] + got[1], 40);
+	CHECK(got[0] >= 8 && got[1] >= 8);
+	printf("# reuseport: %d and %d of 40 connections\n", got[0], got[1]);
+	for (int i = 0; i < 40; i++)
+		tern_close(a, c[i]);
+	tern_close(b, l[0]);
+	tern_close(b, l[1]);
+	tern_sim_run_for(sim, TERN_SEC(70));
+	tern_sim_destroy(sim);
+}
+
 TEST_MAIN()
