@@ -35,6 +35,7 @@
 #define PROBE_LIMIT TERN_SEC(30) /* RFC 5227 probing takes under 10 s */
 #define MAX_ECHO_PORTS 8
 #define OPT_UDP_ECHO 2000
+#define OPT_TCP_ECHO 2001
 
 static void usage(FILE *f)
 {
@@ -45,7 +46,7 @@ static void usage(FILE *f)
 		"                 [--arp strict] [--arp static,IP,MAC ...]\n"
 		"                 [--loss PCT] [--delay MS] [--jitter MS] [--duplicate PCT]\n"
 		"                 [--corrupt PCT] [--reorder PCT] [--rate BITS] [--fault-seed N]\n"
-		"                 [--udp-echo PORT ...]\n"
+		"                 [--udp-echo PORT ...] [--tcp-echo PORT ...]\n"
 		"\n"
 		"Run a tern host on TAP devices until Ctrl-C (SIGINT) or SIGTERM: it answers\n"
 		"ARP and ping, and with --forward routes between its interfaces. When every\n"
@@ -69,6 +70,8 @@ static void usage(FILE *f)
 		"                           socket (default: the first --tap's name)\n"
 		"  --udp-echo PORT          answer UDP datagrams to PORT with their copy (RFC 862\n"
 		"                           echo; on any address); repeatable\n"
+		"  --tcp-echo PORT          listen on TCP PORT and echo what each connection sends\n"
+		"                           (RFC 862), closing after the peer does; repeatable\n"
 		"  --probe                  check that each address is free first (RFC 5227 ARP\n"
 		"                           probes); exit 1 if another host has it\n"
 		"  --arp strict             learn neighbours only from answers to the host's own\n"
@@ -90,21 +93,23 @@ struct host_args {
 	struct cli_net net;
 	uint16_t echo_ports[MAX_ECHO_PORTS];
 	unsigned necho;
+	uint16_t tcp_echo_ports[MAX_ECHO_PORTS];
+	unsigned ntcp_echo;
 	bool help;
 };
 
-static int take_echo_port(struct host_args *a, const char *arg)
+/* One --udp-echo or --tcp-echo PORT into ports[*n]. */
+static int take_echo_port(const char *opt, uint16_t *ports, unsigned *n, const char *arg)
 {
 	unsigned long v;
-	if (cli_parse_uint(CMD, "--udp-echo", arg, 1, 65535, &v) < 0)
+	if (cli_parse_uint(CMD, opt, arg, 1, 65535, &v) < 0)
 		return CLI_EXIT_USAGE;
-	for (unsigned i = 0; i < a->necho; i++)
-		if (a->echo_ports[i] == v)
-			return cli_usage_error(CMD, "--udp-echo %lu given twice", v);
-	if (a->necho >= MAX_ECHO_PORTS)
-		return cli_usage_error(CMD, "too many --udp-echo options (at most %d)",
-				       MAX_ECHO_PORTS);
-	a->echo_ports[a->necho++] = (uint16_t)v;
+	for (unsigned i = 0; i < *n; i++)
+		if (ports[i] == v)
+			return cli_usage_error(CMD, "%s %lu given twice", opt, v);
+	if (*n >= MAX_ECHO_PORTS)
+		return cli_usage_error(CMD, "too many %s options (at most %d)", opt, MAX_ECHO_PORTS);
+	ports[(*n)++] = (uint16_t)v;
 	return 0;
 }
 
@@ -126,7 +131,9 @@ static int take_option(void *ctx, int c, const char *arg)
 		a->net.name = arg;
 		return 0;
 	case OPT_UDP_ECHO:
-		return take_echo_port(a, arg);
+		return take_echo_port("--udp-echo", a->echo_ports, &a->necho, arg);
+	case OPT_TCP_ECHO:
+		return take_echo_port("--tcp-echo", a->tcp_echo_ports, &a->ntcp_echo, arg);
 	default:
 		return CLI_EXIT_USAGE;
 	}
@@ -142,6 +149,7 @@ static int parse_args(struct host_args *a, int argc, char **argv)
 		{"name", required_argument, NULL, CLI_OPT_NAME},
 		{"probe", no_argument, NULL, CLI_OPT_PROBE},
 		{"udp-echo", required_argument, NULL, OPT_UDP_ECHO},
+		{"tcp-echo", required_argument, NULL, OPT_TCP_ECHO},
 		{NULL, 0, NULL, 0},
 	};
 	int rc = cli_parse_options(CMD, argc, argv, ":h", longopts, &a->net,
@@ -233,6 +241,98 @@ static int echo_start(struct echo *e, struct tern_stack *s, const struct host_ar
 		e->sd[e->n++] = sd;
 	}
 	return 0;
+}
+
+/* ---- TCP echo (RFC 862) ------------------------------------------------------ */
+
+#define TCP_ECHO_CONNS 256
+
+struct tcp_echo_conn {
+	bool used;
+	size_t len;    /* received, not yet sent back */
+	uint8_t buf[16384];
+};
+
+struct tcp_echo {
+	struct tcp_echo_conn *conns[TCP_ECHO_CONNS];
+};
+
+/* Send back what waits, then read more; close once the peer has closed
+ * and everything is echoed (the FIN follows the data). */
+static void on_tcp_conn(void *ctx, struct tern_stack *s, int sd, unsigned events)
+{
+	struct tcp_echo_conn *c = ctx;
+	(void)events;
+	bool eof = false;
+	for (;;) {
+		if (c->len) {
+			int w = tern_send(s, sd, c->buf, c->len, 0);
+			if (w <= 0)
+				break;
+			memmove(c->buf, c->buf + w, c->len - (size_t)w);
+			c->len -= (size_t)w;
+			continue;
+		}
+		int r = tern_recv(s, sd, c->buf, sizeof(c->buf), 0);
+		if (r <= 0) {
+			eof = r != TERN_EAGAIN;
+			break;
+		}
+		c->len = (size_t)r;
+	}
+	if (eof && c->len == 0) {
+		tern_close(s, sd);
+		c->used = false;
+	}
+}
+
+static void on_tcp_listener(void *ctx, struct tern_stack *s, int lsd, unsigned events)
+{
+	struct tcp_echo *e = ctx;
+	(void)events;
+	int sd;
+	while ((sd = tern_accept(s, lsd, NULL)) >= 0) {
+		struct tcp_echo_conn *c = NULL;
+		for (int i = 0; i < TCP_ECHO_CONNS && !c; i++) {
+			if (!e->conns[i])
+				e->conns[i] = calloc(1, sizeof(*e->conns[i]));
+			if (e->conns[i] && !e->conns[i]->used)
+				c = e->conns[i];
+		}
+		if (!c) {
+			tern_close(s, sd); /* full (or no memory): the peer sees the close */
+			continue;
+		}
+		c->used = true;
+		c->len = 0;
+		tern_socket_set_owner(s, sd, "tcp-echo");
+		tern_socket_set_callback(s, sd, on_tcp_conn, c);
+		on_tcp_conn(c, s, sd, 0);
+	}
+}
+
+static int tcp_echo_start(struct tcp_echo *e, struct tern_stack *s, const struct host_args *a)
+{
+	for (unsigned i = 0; i < a->ntcp_echo; i++) {
+		struct tern_sockaddr_in any = {.addr = 0, .port = a->tcp_echo_ports[i]};
+		int sd = tern_socket(s, TERN_AF_INET, TERN_SOCK_STREAM, 0);
+		int rc = sd < 0 ? sd : tern_bind(s, sd, &any);
+		if (rc == 0)
+			rc = tern_listen(s, sd, 128);
+		if (rc < 0) {
+			cli_error(CMD, "--tcp-echo %u: %s", a->tcp_echo_ports[i], tern_strerror(rc));
+			return -1;
+		}
+		tern_socket_set_owner(s, sd, "tcp-echo");
+		tern_socket_set_callback(s, sd, on_tcp_listener, e);
+	}
+	return 0;
+}
+
+static void tcp_echo_free(struct tcp_echo *e)
+{
+	for (int i = 0; i < TCP_ECHO_CONNS; i++)
+		free(e->conns[i]);
 }
 
 /* ---- the control socket ------------------------------------------------------ */
@@ -519,22 +619,27 @@ static int run(struct host_args *a)
 		return CLI_EXIT_USAGE;
 
 	struct echo *echo = calloc(1, sizeof(*echo));
+	struct tcp_echo *techo = calloc(1, sizeof(*techo));
 	struct ctl *ctl = calloc(1, sizeof(*ctl));
-	if (!echo || !ctl) {
+	if (!echo || !ctl || !techo) {
 		cli_error(CMD, "out of memory");
 		free(echo);
+		free(techo);
 		free(ctl);
 		tern_rt_destroy(rt);
 		return CLI_EXIT_USAGE;
 	}
 	ctl->lfd = -1;
 	int status = a->net.probe ? settle_addresses(rt, &a->net, name) : 0;
-	if (status == 0 && echo_start(echo, tern_rt_stack(rt), a) < 0)
+	if (status == 0 && (echo_start(echo, tern_rt_stack(rt), a) < 0 ||
+			    tcp_echo_start(techo, tern_rt_stack(rt), a) < 0))
 		status = CLI_EXIT_USAGE;
 	if (status == 0) {
 		ctl_open(ctl, rt, name);
 		for (unsigned i = 0; i < a->necho; i++)
 			printf("tern host %s: udp echo on port %u\n", name, a->echo_ports[i]);
+		for (unsigned i = 0; i < a->ntcp_echo; i++)
+			printf("tern host %s: tcp echo on port %u\n", name, a->tcp_echo_ports[i]);
 		if (ctl->lfd >= 0)
 			printf("tern host %s: control socket %s\n", name, ctl->path);
 		print_ready(&a->net, name);
@@ -554,6 +659,8 @@ static int run(struct host_args *a)
 		status = status < 0 ? CLI_EXIT_OK : status;
 	}
 	tern_rt_destroy(rt);
+	tcp_echo_free(techo);
+	free(techo);
 	free(ctl);
 	free(echo);
 	return status;
