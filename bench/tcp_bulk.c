@@ -76,6 +76,8 @@
 #include <tern/socket.h>
 #include <tern/stack.h>
 
+#include "common.h"
+
 #define MAX_REPS 99
 #define BENCH_PORT 5201
 #define CHUNK 65536                /* bytes per send / recv call */
@@ -121,13 +123,6 @@ static bool stream_ok(const uint8_t *buf, size_t n, uint64_t off, bool all)
 	if (all)
 		return memcmp(buf, pattern + off % PERIOD, n) == 0;
 	return buf[0] == (uint8_t)(off % PERIOD) && buf[n - 1] == (uint8_t)((off + n - 1) % PERIOD);
-}
-
-static double now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
 static int fail(const char *what, int err)
@@ -325,12 +320,12 @@ static int tern_bulk_run(void *ctx, const struct opts *o, double *out)
 		return -1;
 	*w = true;
 	uint64_t segs0 = tern_stack_stat(t->p->a, TERN_STAT_TCP_RETRANS_SEGS);
-	double t0 = now_ns();
+	double t0 = bench_now_ns();
 	if (tern_bulk_transfer(t, o->bytes, o->verify) < 0)
 		return -1;
-	double dt = now_ns() - t0;
-	/* Time-wait's 61 virtual seconds are after the last byte: negligible
-	 * against the transfer, but kept out of nothing. */
+	double dt = bench_now_ns() - t0;
+	/* The 61 virtual seconds that end TIME-WAIT after the last byte are
+	 * inside the timing: a few timer events, nothing against the transfer. */
 	*out = (double)o->bytes * 8 / dt;
 	uint64_t rexmit = tern_stack_stat(t->p->a, TERN_STAT_TCP_RETRANS_SEGS) - segs0;
 	if (rexmit)
@@ -389,12 +384,12 @@ static void tern_cps_close(void *ctx)
 static int tern_cps_run(void *ctx, const struct opts *o, double *out)
 {
 	long n = 0;
-	double t0 = now_ns(), dt;
+	double t0 = bench_now_ns(), dt;
 	do {
 		for (int i = 0; i < 100; i++, n++)
 			if (tern_one_conn(ctx) < 0)
 				return -1;
-	} while ((dt = now_ns() - t0) < o->cps_ns);
+	} while ((dt = bench_now_ns() - t0) < o->cps_ns);
 	*out = (double)n * 1e9 / dt;
 	return 0;
 }
@@ -619,7 +614,7 @@ static void *linux_receiver(void *arg)
 		}
 		t->got += (uint64_t)n;
 	}
-	t->t_end = now_ns();
+	t->t_end = bench_now_ns();
 	close(fd);
 	return NULL;
 }
@@ -653,7 +648,7 @@ static double linux_bulk_transfer(struct linux_bulk *t, uint64_t bytes)
 	if (ns_enter(t->cli_ns) == 0)
 		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ns_enter(NULL);
-	double t0 = now_ns();
+	double t0 = bench_now_ns();
 	int rc = fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ? -1 : 0;
 	if (rc < 0)
 		perror("bench_tcp: linux connect");
@@ -766,11 +761,11 @@ static double linux_cps_batch(long n, double budget_ns)
 	struct sockaddr_in a = sin_of("127.0.0.1", BENCH_PORT + 1);
 	long done = 0;
 	int rc = ns_enter(ns_a); /* the client's sockets are made in ns_a */
-	double t0 = now_ns(), dt = 0;
+	double t0 = bench_now_ns(), dt = 0;
 	while (rc == 0 && (n < 0 ? dt < budget_ns : done < n)) {
 		for (int i = 0; rc == 0 && i < 100; i++, done++)
 			rc = linux_one_conn(&a);
-		dt = now_ns() - t0;
+		dt = bench_now_ns() - t0;
 	}
 	ns_enter(NULL);
 	shutdown(t.lfd, SHUT_RD);
@@ -823,26 +818,8 @@ static const struct row rows[NRUNS - 1] = {
 		      {"linux lo", linux_cps_open, linux_cps_run, linux_cps_close}}},
 };
 
-struct cell {
-	bool done;
-	double med, lo, hi;
-};
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static struct cell summarize(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-	return (struct cell){.done = true, .med = med, .lo = v[0], .hi = v[n - 1]};
-}
-
 /* Both sides of a row, runs alternating. */
-static int measure(const struct opts *o, const struct row *r, struct cell out[NSIDES])
+static int measure(const struct opts *o, const struct row *r, struct bench_cell out[NSIDES])
 {
 	void *ctx[NSIDES] = {0};
 	double v[NSIDES][MAX_REPS];
@@ -857,14 +834,14 @@ static int measure(const struct opts *o, const struct row *r, struct cell out[NS
 			rc = r->side[s].run(ctx[s], o, &v[s][i]);
 	for (int s = 0; s < nsides; s++) {
 		if (rc == 0)
-			out[s] = summarize(v[s], o->reps);
+			out[s] = bench_summarize(v[s], o->reps);
 		if (ctx[s])
 			r->side[s].close(ctx[s]);
 	}
 	return rc;
 }
 
-static void print_cell(const struct cell *c, int decimals)
+static void print_cell(const struct bench_cell *c, int decimals)
 {
 	char buf[40] = "-";
 	if (c->done)
@@ -873,7 +850,7 @@ static void print_cell(const struct cell *c, int decimals)
 	printf(" %16s", buf);
 }
 
-static void print_rows(const struct opts *o, struct cell cells[][NSIDES])
+static void print_rows(const struct opts *o, struct bench_cell cells[][NSIDES])
 {
 	printf("median of %d runs, +- half the spread between runs; ratio > 1: tern is faster\n"
 	       "(bulk: %llu MiB per run; connections: %.1f s per run)\n\n", o->reps,
@@ -970,17 +947,6 @@ static int usage(void)
 	return 2;
 }
 
-static bool parse_long(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	errno = 0;
-	long v = s ? strtol(s, &end, 10) : 0;
-	if (!s || errno || *end || end == s || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
-
 static bool parse_run(const char *v, struct opts *o)
 {
 	static const char *const names[NRUNS] = {"bulk", "bulk64k", "cps", "mem"};
@@ -1003,7 +969,7 @@ static bool parse_opt(int argc, char **argv, int *i, struct opts *o, bool *any_r
 		return o->with_linux = strcmp(v, "all") == 0, true;
 	if (strcmp(a, "--run") == 0)
 		return *any_run = true, parse_run(v, o);
-	if (!parse_long(v, 1, 1L << 30, &x))
+	if (!bench_parse_long(v, 1, 1L << 30, &x))
 		return false;
 	if (strcmp(a, "--mib") == 0 && x <= (1L << 20))
 		o->bytes = (uint64_t)x << 20;
@@ -1046,7 +1012,7 @@ int main(int argc, char **argv)
 	bool timed = o.run[RUN_BULK] || o.run[RUN_BULK64K] || o.run[RUN_CPS];
 	if (timed && o.with_linux && ns_create() < 0)
 		return 1;
-	struct cell cells[NRUNS][NSIDES];
+	struct bench_cell cells[NRUNS][NSIDES];
 	memset(cells, 0, sizeof(cells));
 	for (int r = 0; r < NRUNS - 1; r++)
 		if (o.run[r] && measure(&o, &rows[r], cells[r]) < 0)
