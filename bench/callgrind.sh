@@ -2,8 +2,10 @@
 # bench/callgrind.sh — instructions (and heap allocations) per datagram on
 # tern's two UDP paths, counted rather than timed.
 #
-#   bench/callgrind.sh BUILD_DIR
+#   bench/callgrind.sh BUILD_DIR            UDP (bench_udp_pps), below
+#   bench/callgrind.sh BUILD_DIR tcp        TCP bulk (bench_tcp), at the end
 #   env: SIZES="64 512 1472 8000"  N1=1000  N2=5000  TOP=10  TOP_SIZES="64 8000"
+#   env (tcp): M1=16  M2=64 (MiB)  TOP=10
 #
 # What it measures: bench_udp_pps --mode tern-lo|tern-link --size S --count N
 # --reps 1 does its setup, 100 warm-up datagrams, then N datagrams. Run
@@ -20,8 +22,11 @@
 # of each is enough.
 set -euo pipefail
 
-build=${1:?usage: bench/callgrind.sh BUILD_DIR}
+build=${1:?usage: bench/callgrind.sh BUILD_DIR [udp|tcp]}
+what=${2:-udp}
+[[ $what == udp || $what == tcp ]] || { echo "callgrind.sh: udp or tcp, not $what" >&2; exit 1; }
 bin=$build/bench/bench_udp_pps
+[[ $what == tcp ]] && bin=$build/bench/bench_tcp
 SIZES=${SIZES:-64 512 1472 8000}
 N1=${N1:-1000}
 N2=${N2:-5000}
@@ -52,9 +57,10 @@ allocs() {
 	sed -n 's/.*total heap usage: \([0-9,]*\) allocs.*/\1/p' "$log" | tr -d ,
 }
 
-# per N1V N2V: (N2V - N1V) / (N2 - N1), one decimal.
+# per N1V N2V [DIGITS]: (N2V - N1V) / (N2 - N1), one decimal (or DIGITS).
 per() {
-	awk -v a="$1" -v b="$2" -v n1="$N1" -v n2="$N2" 'BEGIN { printf "%.1f", (b - a) / (n2 - n1) }'
+	awk -v a="$1" -v b="$2" -v n1="$N1" -v n2="$N2" -v d="${3:-1}" \
+		'BEGIN { printf "%.*f", d, (b - a) / (n2 - n1) }'
 }
 
 # fncosts FILE: "function<TAB>self Ir<TAB>calls" for every function, from
@@ -71,16 +77,57 @@ fncosts() {
 		$calls = 0 if /^\s*$/;'
 }
 
-# top MODE SIZE: the TOP functions by self Ir per datagram, N2 run minus N1 run.
+# top MODE SIZE [TITLE]: the TOP functions by self Ir per datagram (per
+# N2 - N1 units), N2 run minus N1 run.
 top() {
 	local a=$out/cg.$1.$2.$N1 b=$out/cg.$1.$2.$N2
 	echo
-	echo "top $TOP functions, $1, $2 bytes: self Ir per datagram, calls per datagram"
+	echo "${3:-top $TOP functions, $1, $2 bytes: self Ir per datagram, calls per datagram}"
 	join -t $'\t' -a 2 -e 0 -o 0,1.2,1.3,2.2,2.3 <(fncosts "$a" | sort -t $'\t' -k1,1) \
 		<(fncosts "$b" | sort -t $'\t' -k1,1) |
 	awk -F '\t' -v n="$((N2 - N1))" '{ printf "%10.1f %8.2f  %s\n", ($4 - $2) / n, ($5 - $3) / n, $1 }' |
 	sort -rn | head -n "$TOP"
 }
+
+if [[ $what == tcp ]]; then
+	# bench_tcp --mode tern --run RUN --mib M --reps 1: set-up, a 16 MiB
+	# warm-up, then one M MiB transfer. The difference between M2 and M1
+	# is (M2 - M1) MiB of steady bulk transfer; divided by its data
+	# segments (payload 1448 bytes at MSS 1460 and 65483 at MSS 65495,
+	# timestamps taking 12) it is per segment; per payload byte divides
+	# that by the payload. N1 and N2 become the two runs' segment counts,
+	# so per() and top() divide by their difference.
+	M1=${M1:-16}
+	M2=${M2:-64}
+	tcg() { # RUN M SEGS: callgrind profile at $out/cg.RUN.x.SEGS; prints total Ir
+		local f=$out/cg.$1.x.$3
+		valgrind --tool=callgrind --callgrind-out-file="$f" \
+			"$bin" --mode tern --run "$1" --mib "$2" --reps 1 >/dev/null 2>"$f.log" ||
+			{ cat "$f.log" >&2; return 1; }
+		awk '/^summary:/ { print $2 }' "$f"
+	}
+	tallocs() { # RUN M: malloc calls over the whole run (memcheck)
+		local log=$out/mc.$1.$2
+		valgrind --tool=memcheck "$bin" --mode tern --run "$1" --mib "$2" --reps 1 \
+			>/dev/null 2>"$log" || { cat "$log" >&2; return 1; }
+		sed -n 's/.*total heap usage: \([0-9,]*\) allocs.*/\1/p' "$log" | tr -d ,
+	}
+	echo "TCP bulk, $M1 MiB vs $M2 MiB: instructions per payload byte (callgrind Ir)"
+	echo "and heap allocations per data segment (memcheck's total heap usage)"
+	printf '%-8s %9s %12s %12s %14s\n' run payload "Ir/byte" "Ir/segment" "allocs/segment"
+	for run in bulk bulk64k; do
+		pay=1448
+		[[ $run == bulk64k ]] && pay=65483
+		N1=$(( (M1 << 20) / pay )) N2=$(( (M2 << 20) / pay ))
+		a=$(tcg $run "$M1" "$N1") b=$(tcg $run "$M2" "$N2")
+		per_seg=$(per "$a" "$b")
+		per_byte=$(awk -v s="$per_seg" -v p="$pay" 'BEGIN { printf "%.3f", s / p }')
+		printf '%-8s %9s %12s %12s %14s\n' $run $pay "$per_byte" "$per_seg" \
+			"$(per "$(tallocs $run "$M1")" "$(tallocs $run "$M2")" 3)"
+		top $run x "top $TOP functions, $run: self Ir per data segment ($pay payload bytes), calls per segment"
+	done
+	exit 0
+fi
 
 echo "instructions per datagram (callgrind Ir, (Ir(N2)-Ir(N1))/(N2-N1), N1=$N1 N2=$N2)"
 echo "and heap allocations per datagram (memcheck's total heap usage, same difference)"

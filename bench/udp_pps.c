@@ -47,6 +47,8 @@
 #include <tern/socket.h>
 #include <tern/stack.h>
 
+#include "common.h"
+
 #define MAX_SIZES 8
 #define MAX_REPS 99
 #define BENCH_PORT 7001   /* tern ports are per stack: no clash with Linux */
@@ -330,20 +332,13 @@ static const struct path paths[NPATHS] = {
 
 /* ---- timing ------------------------------------------------------------------- */
 
-static double now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
 /* ns per datagram over a batch of n, or -1 if the path failed. */
 static double timed_batch(const struct path *p, void *ctx, long n)
 {
-	double t0 = now_ns();
+	double t0 = bench_now_ns();
 	if (p->run(ctx, n) < 0)
 		return -1;
-	return (now_ns() - t0) / (double)n;
+	return (bench_now_ns() - t0) / (double)n;
 }
 
 /* A batch size that takes about target_ns: time doubling trial batches
@@ -370,24 +365,6 @@ static long batch_size(const struct opts *o, const struct path *p, void *ctx, do
 }
 
 /* ---- statistics ------------------------------------------------------------------ */
-
-struct cell {
-	bool done;
-	double med, lo, hi;  /* ns per datagram */
-};
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static struct cell summarize(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-	return (struct cell){.done = true, .med = med, .lo = v[0], .hi = v[n - 1]};
-}
 
 /* ---- one payload size: every chosen path, batches interleaved ---------------------- */
 
@@ -424,7 +401,7 @@ static int open_paths(const struct opts *o, size_t size, void *ctx[NPATHS], long
 
 /* Fill row[] with each chosen path's median over o->reps batches. Batches
  * take turns across paths so slow drifts of the machine hit all alike. */
-static int measure_size(const struct opts *o, size_t size, struct cell row[NPATHS])
+static int measure_size(const struct opts *o, size_t size, struct bench_cell row[NPATHS])
 {
 	void *ctx[NPATHS] = {0};
 	long count[NPATHS] = {0};
@@ -436,7 +413,7 @@ static int measure_size(const struct opts *o, size_t size, struct cell row[NPATH
 				rc = -1;
 	for (int p = 0; rc == 0 && p < NPATHS; p++)
 		if (o->use[p])
-			row[p] = summarize(samples[p], o->reps);
+			row[p] = bench_summarize(samples[p], o->reps);
 	close_paths(ctx);
 	return rc;
 }
@@ -444,7 +421,7 @@ static int measure_size(const struct opts *o, size_t size, struct cell row[NPATH
 /* ---- output ------------------------------------------------------------------------ */
 
 /* "1234 +-5%": the median and half the min-max spread as a % of it. */
-static void print_cell(const struct cell *c)
+static void print_cell(const struct bench_cell *c)
 {
 	if (!c->done) {
 		printf(" %16s", "-");
@@ -455,7 +432,7 @@ static void print_cell(const struct cell *c)
 	printf(" %16s", buf);
 }
 
-static void print_ratio(const struct cell *t, const struct cell *ref)
+static void print_ratio(const struct bench_cell *t, const struct bench_cell *ref)
 {
 	if (t->done && ref->done)
 		printf(" %15.3f", t->med / ref->med);
@@ -463,7 +440,7 @@ static void print_ratio(const struct cell *t, const struct cell *ref)
 		printf(" %15s", "-");
 }
 
-static void print_rate(const struct cell *c)
+static void print_rate(const struct bench_cell *c)
 {
 	if (c->done)
 		printf(" %16.0f", 1e9 / c->med);
@@ -471,7 +448,7 @@ static void print_rate(const struct cell *c)
 		printf(" %16s", "-");
 }
 
-static void print_table(const struct opts *o, struct cell rows[][NPATHS])
+static void print_table(const struct opts *o, struct bench_cell rows[][NPATHS])
 {
 	printf("ns per datagram (sendto + deliver + recvfrom), median of %d batches,\n"
 	       "+- half the spread between batches; ratio < 1: tern is faster than Linux\n\n",
@@ -506,17 +483,6 @@ static int usage(void)
 	return 2;
 }
 
-static bool parse_long(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	errno = 0;
-	long v = s ? strtol(s, &end, 10) : 0;
-	if (!s || errno || *end || end == s || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
-
 static bool parse_mode(const char *s, struct opts *o)
 {
 	static const char *const names[] = {"tern-lo", "tern-link", "linux"};
@@ -540,7 +506,7 @@ static bool parse_opt(int argc, char **argv, int *i, struct opts *o)
 	(*i)++;
 	if (strcmp(a, "--mode") == 0)
 		return parse_mode(v, o);
-	if (!parse_long(v, 1, 1000000000L, &x))
+	if (!bench_parse_long(v, 1, 1000000000L, &x))
 		return false;
 	if (strcmp(a, "--count") == 0)
 		o->count = x;
@@ -575,7 +541,7 @@ int main(int argc, char **argv)
 	struct opts o;
 	if (!parse_opts(argc, argv, &o))
 		return usage();
-	struct cell rows[MAX_SIZES][NPATHS];
+	struct bench_cell rows[MAX_SIZES][NPATHS];
 	memset(rows, 0, sizeof(rows));
 	for (int i = 0; i < o.nsizes; i++)
 		if (measure_size(&o, o.sizes[i], rows[i]) < 0)
