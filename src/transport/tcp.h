@@ -290,7 +290,8 @@ tern_time_t tcp_rto(const struct tern_stack *s, const struct tern_tcb *tp);
 void tcp_rearm_rxt(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
 
 /* ---- tcp_usrreq.c (its ops table: tern_tcp_sock_ops, transport/sock.h) ---- */
-/* A connection the listener completed: queue it for accept. */
+/* A connection the listener completed: queue it for accept (the caller
+ * wakes the listener once the segment is done with). */
 void tcp_accept_enqueue(struct tern_stack *s, struct tern_tcb *lp, struct tern_tcb *tp);
 /* Bytes the application may still write. */
 size_t tcp_snd_space(const struct tern_tcb *tp);

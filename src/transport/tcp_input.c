@@ -514,7 +514,8 @@ static void ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct
 		tp->cc->on_ack(tp, acked, g->now);
 	tp->dupacks = 0;
 	tcp_rearm_rxt(s, tp, g->now);
-	tcp_wakeup(s, tp); /* room in the send buffer */
+	/* Room in the send buffer: told at the end of the segment (one
+	 * wakeup, after every change to tp; the callback may close). */
 }
 
 /* RFC 9293 §3.10.7.4 step 5, "SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and

@@ -373,4 +373,48 @@ TEST(reuseport_listeners_share_connections)
 	tern_sim_destroy(sim);
 }
 
+/* The application accepts, writes and shuts down from inside the
+ * listener's callback, that is, while tern is still taking the handshake's
+ * last ACK in: the callback comes once the segment is done with, so the
+ * whole answer goes, then one FIN (a first cut lost the first byte and
+ * sent a second FIN past the first). */
+static void accept_write_close(void *ctx, struct tern_stack *s, int lsd, unsigned events)
+{
+	(void)events;
+	int *srv = ctx, sd;
+	while ((sd = tern_accept(s, lsd, NULL)) >= 0) {
+		CHECK_EQ(tern_send(s, sd, "HELLO", 5, 0), 5);
+		CHECK_EQ(tern_shutdown(s, sd, TERN_SHUT_WR), 0);
+		*srv = sd;
+	}
+}
+
+TEST(accept_send_shutdown_from_the_listener_callback)
+{
+	struct tern_stack *a, *b;
+	struct tern_sim *sim = sim_pair(31, &a, &b);
+	REQUIRE(sim);
+	int srv = -1, lsd = listener(b, 7100);
+	REQUIRE(lsd >= 0);
+	tern_socket_set_callback(b, lsd, accept_write_close, &srv);
+	int c = tern_socket(a, TERN_AF_INET, TERN_SOCK_STREAM, 0);
+	struct tern_sockaddr_in dst = sa(B_IP, 7100);
+	CHECK_EQ(tern_connect(a, c, &dst), TERN_EINPROGRESS);
+	tern_sim_run_for(sim, TERN_MSEC(50));
+	char buf[16] = {0};
+	CHECK_EQ(tern_recv(a, c, buf, sizeof(buf), 0), 5);
+	CHECK(memcmp(buf, "HELLO", 5) == 0);
+	CHECK_EQ(tern_recv(a, c, buf, sizeof(buf), 0), 0); /* then the end of the stream */
+	CHECK_EQ(tern_stack_stat(b, TERN_STAT_TCP_RETRANS_SEGS), 0);
+	REQUIRE(srv >= 0);
+	tern_close(a, c);
+	tern_close(b, srv);
+	tern_close(b, lsd);
+	tern_sim_run_for(sim, TERN_SEC(70));
+	struct tern_stack_mem m;
+	tern_stack_mem_get(b, &m);
+	CHECK_EQ(m.pool_in_use, 0);
+	tern_sim_destroy(sim);
+}
+
 TEST_MAIN()
