@@ -483,6 +483,7 @@ static void transfer_done(struct tern_curl *c)
 		return;
 	}
 	begin_transfer(c);
+	c->again = true; /* inside pump: one more round sends the request */
 }
 
 static bool check_connect(struct tern_curl *c)
@@ -659,10 +660,10 @@ static bool has_token(const char *list, const char *tok)
 static bool take_head(struct tern_curl *c, size_t len)
 {
 	char *h = c->head;
-	h[len - 1] = '\0';
 	c->size_header += len;
 	if (c->o.head && !emit(c, c->out, c->head, len))
 		return false;
+	h[len - 1] = '\0';
 	char *save = NULL, *line = strtok_r(h, "\n", &save);
 	int major, minor, code;
 	char sp;

@@ -74,10 +74,18 @@ struct conn {
 	uint64_t body_sent;
 };
 
+#define REFUSE_MAX 32
+
 struct tern_httpd {
 	struct tern_stack *s;
 	struct tern_httpd_opts o;
 	int lsd;
+	/* accepted beyond max_conns, answered 503 by a timer: a send and
+	 * shutdown from inside the accept callback loses the first byte
+	 * (a TCP bug, reported; tests/sim/test_sim_http.c checks the 503) */
+	int refused[REFUSE_MAX];
+	unsigned nrefused;
+	struct tern_timer refuse_timer;
 	struct conn *conns;
 	struct tern_httpd_stats st;
 };
@@ -945,8 +953,8 @@ static void conn_pump(struct conn *c)
 
 /* ---- the listener ----------------------------------------------------------- */
 
-/* Over the bound: a 503 and a FIN right away, nothing read. */
-static void refuse(struct tern_httpd *h, int sd)
+/* Over the bound: a 503 and a FIN, nothing read. */
+static void refuse_now(struct tern_httpd *h, int sd)
 {
 	char date[64], msg[256];
 	http_date(wall_now(h), date, sizeof(date));
@@ -958,6 +966,28 @@ static void refuse(struct tern_httpd *h, int sd)
 	tern_shutdown(h->s, sd, TERN_SHUT_WR);
 	tern_close(h->s, sd);
 	h->st.refused++;
+}
+
+static void on_refuse_timer(struct tern_stack *s, struct tern_timer *t, tern_time_t now)
+{
+	struct tern_httpd *h = TERN_CONTAINER_OF(t, struct tern_httpd, refuse_timer);
+	(void)s;
+	(void)now;
+	for (unsigned i = 0; i < h->nrefused; i++)
+		refuse_now(h, h->refused[i]);
+	h->nrefused = 0;
+}
+
+static void refuse(struct tern_httpd *h, int sd)
+{
+	if (h->nrefused == REFUSE_MAX) { /* a flood: no answer, just the FIN */
+		tern_close(h->s, sd);
+		h->st.refused++;
+		return;
+	}
+	h->refused[h->nrefused++] = sd;
+	if (!tern_timer_armed(&h->refuse_timer))
+		tern_timer_arm(h->s, &h->refuse_timer, tern_stack_now(h->s));
 }
 
 static void on_listener(void *ctx, struct tern_stack *s, int lsd, unsigned events)
@@ -1014,6 +1044,7 @@ struct tern_httpd *tern_httpd_start(struct tern_stack *s, const struct tern_http
 	}
 	h->s = s;
 	h->o = *o;
+	tern_timer_init(&h->refuse_timer, on_refuse_timer);
 	if (h->o.idle_timeout <= 0)
 		h->o.idle_timeout = TERN_SEC(5);
 	if (now > tern_stack_now(s))
@@ -1066,6 +1097,9 @@ void tern_httpd_finish(struct tern_httpd *h)
 		}
 		conn_free(c);
 	}
+	tern_timer_cancel(h->s, &h->refuse_timer);
+	for (unsigned i = 0; i < h->nrefused; i++)
+		tern_close(h->s, h->refused[i]);
 	tern_socket_set_callback(h->s, h->lsd, NULL, NULL);
 	tern_close(h->s, h->lsd);
 	free(h);
