@@ -370,14 +370,14 @@ static void build_request(struct tern_curl *c)
 	c->req_len = (size_t)n;
 	c->req_off = 0;
 	c->size_request = (uint64_t)n;
-	/* -v shows the request line by line, CRLFs off, the blank line as "> " */
+	/* -v shows the request line by line, as curl: "> " and the line with its CRLF */
 	if (c->o.verbose && c->req) {
 		const char *p = c->req;
 		while (*p) {
 			const char *e = strstr(p, "\r\n");
 			if (!e)
 				break;
-			info(c, "> %.*s\n", (int)(e - p), p);
+			info(c, "> %.*s\r\n", (int)(e - p), p);
 			p = e + 2;
 		}
 	}
@@ -672,12 +672,14 @@ static bool take_head(struct tern_curl *c, size_t len)
 		fail(c, CE_UNSUPPORTED_PROTOCOL, "Received HTTP/0.9 when not allowed");
 		return false;
 	}
+	/* -v echoes each line with its own ending, CRLF or LF, as curl does */
 	size_t ll = strlen(line);
+	const char *eol = ll && line[ll - 1] == '\r' ? "\r\n" : "\n";
 	if (ll && line[ll - 1] == '\r')
 		line[--ll] = '\0';
 	if (major == 1 && minor == 0)
 		info(c, "* HTTP 1.0, assume close after body\n");
-	info(c, "< %s\n", line);
+	info(c, "< %s%s", line, eol);
 	c->http_major = major;
 	c->http_minor = minor;
 	c->http_code = code;
@@ -686,11 +688,12 @@ static bool take_head(struct tern_curl *c, size_t len)
 	int64_t cl = -1;
 	while ((line = strtok_r(NULL, "\n", &save))) {
 		ll = strlen(line);
+		eol = ll && line[ll - 1] == '\r' ? "\r\n" : "\n";
 		if (ll && line[ll - 1] == '\r')
 			line[--ll] = '\0';
 		if (ll == 0)
 			break;
-		info(c, "< %s\n", line);
+		info(c, "< %s%s", line, eol);
 		char *v;
 		if ((v = header_value(line, "Content-Length"))) {
 			char *end;
@@ -717,7 +720,7 @@ static bool take_head(struct tern_curl *c, size_t len)
 		fail(c, CE_HTTP_RETURNED_ERROR, "The requested URL returned error: %d", code);
 		return false;
 	}
-	info(c, "< \n");
+	info(c, "< %s", eol);
 	c->content_length = chunked ? -1 : cl;
 	if (c->o.head || code == 204 || code == 304) {
 		c->body = B_NONE;

@@ -260,11 +260,11 @@ TEST(http_keepalive_one_connection)
 	CHECK_EQ(tern_curl_connects(cl.c), 1);
 	const char *d = mem_str(&cl.diag), *out = mem_str(&cl.out);
 	CHECK(strstr(d, "*   Trying 10.0.0.2:80...\n* Connected to 10.0.0.2 (10.0.0.2) port 80 (#0)\n"
-			"> GET /small.txt HTTP/1.1\n> Host: 10.0.0.2\n> User-Agent: tern-curl\n"
-			"> Accept: */*\n> \n< HTTP/1.1 200 OK\n< Server: tern\n") == d);
+			"> GET /small.txt HTTP/1.1\r\n> Host: 10.0.0.2\r\n> User-Agent: tern-curl\r\n"
+			"> Accept: */*\r\n> \r\n< HTTP/1.1 200 OK\r\n< Server: tern\r\n") == d);
 	CHECK(strstr(d, "* Re-using existing connection #0 with host 10.0.0.2\n"
-			"> GET /mid.txt HTTP/1.1\n") != NULL);
-	CHECK(strstr(d, "< HTTP/1.1 404 Not Found\n") != NULL);
+			"> GET /mid.txt HTTP/1.1\r\n") != NULL);
+	CHECK(strstr(d, "< HTTP/1.1 404 Not Found\r\n") != NULL);
 	CHECK(strstr(d, "* Connection #0 to host 10.0.0.2 left intact\n") != NULL);
 	CHECK(strstr(d, "Closing connection") == NULL);
 	CHECK(strstr(out, "hello, tern\n200 12 1\nabcdefghij") == out);
@@ -296,7 +296,7 @@ TEST(http_404_with_and_without_fail)
 	REQUIRE_EQ(fetch(&cl, &e, &o), 0);
 	CHECK_STR(mem_str(&cl.out), "");
 	const char *d = mem_str(&cl.diag);
-	CHECK(strstr(d, "< Content-Length: 107\n* The requested URL returned error: 404\n"
+	CHECK(strstr(d, "< Content-Length: 107\r\n* The requested URL returned error: 404\n"
 			"* Closing connection 0\ncurl: (22) The requested URL returned error: 404\n") !=
 	      NULL);
 	CHECK_EQ(client_finish(&cl), 22);
