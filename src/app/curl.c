@@ -32,6 +32,8 @@
 #include "tern/err.h"
 #include "tern/socket.h"
 
+#include "app/http_util.h"
+
 #define HEAD_MAX 65536
 
 /* curl's exit codes (CURLcode) */
@@ -639,22 +641,6 @@ static char *header_value(char *line, const char *name)
 	return v;
 }
 
-static bool has_token(const char *list, const char *tok)
-{
-	size_t tl = strlen(tok);
-	for (const char *p = list; *p;) {
-		while (*p == ' ' || *p == '\t' || *p == ',')
-			p++;
-		const char *e = p;
-		while (*e && *e != ',' && *e != ' ' && *e != '\t')
-			e++;
-		if ((size_t)(e - p) == tl && strncasecmp(p, tok, tl) == 0)
-			return true;
-		p = e;
-	}
-	return false;
-}
-
 /* The response head is in head[0, len): status, headers, body framing.
  * Returns false if the transfer ended (error, or -f). */
 static bool take_head(struct tern_curl *c, size_t len)
@@ -704,11 +690,11 @@ static bool take_head(struct tern_curl *c, size_t len)
 			}
 			cl = n;
 		} else if ((v = header_value(line, "Transfer-Encoding"))) {
-			chunked = has_token(v, "chunked");
+			chunked = tern_http_has_token(v, "chunked");
 		} else if ((v = header_value(line, "Connection"))) {
-			if (has_token(v, "close"))
+			if (tern_http_has_token(v, "close"))
 				c->conn_close = true;
-			else if (has_token(v, "keep-alive") && major == 1 && minor == 0)
+			else if (tern_http_has_token(v, "keep-alive") && major == 1 && minor == 0)
 				c->conn_close = false;
 		} else if ((v = header_value(line, "Content-Type"))) {
 			snprintf(c->content_type, sizeof(c->content_type), "%s", v);

@@ -37,6 +37,8 @@
 #include "tern/err.h"
 #include "tern/socket.h"
 
+#include "app/http_util.h"
+
 #define REQ_MAX 8192           /* request line and headers */
 #define OUT_MAX 16384          /* what is sent from at a time */
 #define LINGER_TIME TERN_SEC(2)
@@ -311,24 +313,6 @@ static char *trim(char *s)
 	return s;
 }
 
-/* Whether the comma-separated list holds the token (case-insensitive). */
-static bool has_token(const char *list, const char *tok)
-{
-	size_t tl = strlen(tok);
-	const char *p = list;
-	while (*p) {
-		while (*p == ' ' || *p == '\t' || *p == ',')
-			p++;
-		const char *e = p;
-		while (*e && *e != ',' && *e != ' ' && *e != '\t')
-			e++;
-		if ((size_t)(e - p) == tl && strncasecmp(p, tok, tl) == 0)
-			return true;
-		p = e;
-	}
-	return false;
-}
-
 /* Split the request head (NUL-terminated, lines ending in CRLF or LF) in place. */
 static void parse_head(char *head, struct request *r)
 {
@@ -387,7 +371,7 @@ static void parse_head(char *head, struct request *r)
 				r->bad = true; /* RFC 9112 §3.2: more than one Host */
 			r->has_host = true;
 		} else if (strcasecmp(line, "Connection") == 0) {
-			if (has_token(val, "close"))
+			if (tern_http_has_token(val, "close"))
 				r->close = true;
 		} else if (strcasecmp(line, "Range") == 0) {
 			r->range = val;
