@@ -1,5 +1,5 @@
 /*
- * tern/apps.h — ping, traceroute, nc and ss as programs running on a tern host.
+ * tern/apps.h — ping, traceroute, nc, ss, http and curl as programs running on a tern host.
  *
  * Each is sans-I/O like the stack: start it on a stack at `now`; it sends
  * with stack timers and listens for ICMP, printing to `out` exactly what
@@ -9,6 +9,7 @@
  * end of its TCP connection, or an error; its user feeds it input and EOF
  * (tern_nc_send, _eof).
  * ss is not a running program: tern_ss_print prints a stack's sockets.
+ * http serves files over TCP until finished; curl fetches URLs and ends.
  */
 #ifndef TERN_APPS_H
 #define TERN_APPS_H
@@ -202,5 +203,91 @@ struct tern_ss_opts {
  * Linux host's with the same options; zeroed options are a plain `ss`.
  * Returns 0, or TERN_ENOMEM (having printed nothing). */
 int tern_ss_print(struct tern_stack *s, const struct tern_ss_opts *o, FILE *out);
+
+/* ---- http (a static-file HTTP/1.1 server) ---- */
+
+struct tern_httpd_opts {
+	tern_ip4_t addr;         /* local address listened on; 0: all */
+	uint16_t port;           /* default 80 */
+	const char *root;        /* the directory served (required) */
+	unsigned max_conns;      /* connections served at once (default 64); one more is
+				  * answered 503 and closed */
+	tern_time_t idle_timeout; /* an idle keep-alive connection is closed after this
+				  * (default 5 s); also bounds a request's arrival */
+	bool no_index;           /* a directory without index.html: 403, not a listing */
+	FILE *log;               /* a Common Log Format line per request; NULL: none */
+	FILE *diag;              /* errors; NULL: none */
+	/* Wall-clock seconds for the Date header and the log (the CLI passes
+	 * time()); NULL: the stack's time counted from the epoch, so a
+	 * simulation logs deterministic dates. */
+	int64_t (*wall_clock)(void *ctx);
+	void *wall_ctx;
+};
+void tern_httpd_opts_init(struct tern_httpd_opts *o);
+
+struct tern_httpd_stats {
+	uint64_t connections;    /* accepted and served */
+	uint64_t refused;        /* accepted beyond max_conns: 503 and closed */
+	uint64_t requests;       /* answered (any status) */
+	uint64_t bytes;          /* body bytes sent */
+	unsigned active;         /* connections open now */
+	unsigned max_active;     /* most open at once */
+};
+
+struct tern_httpd;
+/* Listen and serve until tern_httpd_finish. NULL and *err (the socket,
+ * bind or listen error, TERN_EINVAL without a root, TERN_ENOMEM) on
+ * failure. */
+struct tern_httpd *tern_httpd_start(struct tern_stack *s, const struct tern_httpd_opts *o,
+				    tern_time_t now, int *err);
+void tern_httpd_get_stats(const struct tern_httpd *h, struct tern_httpd_stats *st);
+/* Close the listener and every connection (with reset if a response was
+ * under way), free. */
+void tern_httpd_finish(struct tern_httpd *h);
+
+/* ---- curl (an HTTP/1.1 client with curl 7.88's options, output and exit codes) ---- */
+
+#define TERN_CURL_MAX_URLS 16
+
+struct tern_curl_opts {
+	const char *urls[TERN_CURL_MAX_URLS]; /* http://HOST[:PORT][/PATH], HOST numeric
+				  * IPv4 (a name: exit 6, "Could not resolve host") */
+	unsigned nurls;          /* fetched one after another, one connection reused
+				  * while the server keeps it alive */
+	bool head;               /* -I: HEAD, and the headers to `out` */
+	bool fail;               /* -f: HTTP >= 400 is exit 22, no body written */
+	bool verbose;            /* -v: curl's "*", ">" and "<" lines on diag */
+	bool data_trace;         /* with -v: "{ [N bytes data]" per read, as curl prints
+				  * when stdout is not a terminal */
+	bool silent;             /* -s: no error message */
+	bool show_error;         /* -S: the error message even with -s */
+	const char *write_out;   /* -w FORMAT after each transfer: %{http_code},
+				  * %{time_total}, %{time_connect}, %{size_download} and
+				  * more (src/app/curl.c); NULL: none */
+	FILE *write_out_to;      /* where -w writes (curl: stdout, also with -o); NULL: out */
+	tern_time_t max_time;    /* -m: the whole operation; 0: no limit */
+	const char *user_agent;  /* NULL: "tern-curl" */
+	FILE *diag;              /* -v lines and "curl: (N) MESSAGE"; NULL: none */
+	const char *prog;        /* errors read "PROG: (7) ..."; NULL: "curl" */
+};
+void tern_curl_opts_init(struct tern_curl_opts *o);
+
+struct tern_curl;
+/* Start the first transfer; bodies go to `out`. NULL and *err
+ * (TERN_EINVAL: no URL, TERN_ENOMEM) only when nothing could start; a bad
+ * URL or a refused connection ends the transfer with curl's exit code. */
+struct tern_curl *tern_curl_start(struct tern_stack *s, const struct tern_curl_opts *o,
+				  FILE *out, tern_time_t now, int *err);
+bool tern_curl_done(const struct tern_curl *c);
+/* Of the last transfer: the status code (0 if none), bytes of body. */
+int tern_curl_http_code(const struct tern_curl *c);
+uint64_t tern_curl_size_download(const struct tern_curl *c);
+/* TCP connections opened so far (1 when every URL reused the first). */
+unsigned tern_curl_connects(const struct tern_curl *c);
+/* Free; returns curl's exit code: 0, or the first failure's (1 unsupported
+ * protocol, 3 bad URL, 6 could not resolve, 7 could not connect, 18
+ * partial file, 22 HTTP error with -f, 23 write error, 28 timeout, 52
+ * empty reply, 56 receive failure). */
+int tern_curl_finish(struct tern_curl *c);
 
 #endif

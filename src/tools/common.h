@@ -31,6 +31,8 @@ int cmd_traceroute(int argc, char **argv);
 int cmd_host(int argc, char **argv);
 int cmd_ss(int argc, char **argv);
 int cmd_nc(int argc, char **argv);
+int cmd_http(int argc, char **argv);
+int cmd_curl(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

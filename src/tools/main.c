@@ -21,6 +21,8 @@ static const struct command commands[] = {
 	{"host", cmd_host, "run a tern host or router on TAP devices until stopped"},
 	{"ss", cmd_ss, "show a running tern host's sockets (iproute2 ss)"},
 	{"nc", cmd_nc, "TCP and UDP from a tern host to stdin and stdout (netcat)"},
+	{"http", cmd_http, "serve a directory over HTTP/1.1 from a tern host"},
+	{"curl", cmd_curl, "fetch http:// URLs from a tern host (curl)"},
 	{"demo", cmd_demo, "a simulated A-R1-R2-B network: ping and traceroute, no root"},
 	{"version", cmd_version, "print tern's version"},
 };
