@@ -104,6 +104,17 @@ struct tern_sockaddr_in;
  * device failed. */
 int tern_rt_recvfrom(struct tern_rt *rt, int sd, void *buf, size_t len, int flags,
 		     struct tern_sockaddr_in *from, tern_time_t timeout);
+/* TCP, waiting as the blocking calls do (timeout as above):
+ * tern_rt_connect returns 0 once connected, else the error the connection
+ * ended with (TERN_ECONNREFUSED, TERN_ETIMEDOUT, ...); tern_rt_accept the
+ * new descriptor; tern_rt_send_all writes all of buf, returning len, or
+ * what was written before an error or the timeout (the error if nothing
+ * was). Read with tern_rt_recvfrom (0: end of stream). */
+int tern_rt_connect(struct tern_rt *rt, int sd, const struct tern_sockaddr_in *to,
+		    tern_time_t timeout);
+int tern_rt_accept(struct tern_rt *rt, int sd, struct tern_sockaddr_in *peer, tern_time_t timeout);
+int tern_rt_send_all(struct tern_rt *rt, int sd, const void *buf, size_t len, tern_time_t timeout);
+
 /* tern_sendto at the real current time: the stack is polled first, so the
  * datagram (and its capture) is stamped now rather than at the last round.
  * Never waits: a datagram for an unresolved neighbour waits in ARP's queue. */

@@ -399,25 +399,80 @@ bool tern_rt_tx_pending(const struct tern_rt *rt)
 
 /* ---- blocking conveniences -------------------------------------------------- */
 
+/* Run rounds until `end` (0: go on) or an interruption. Returns 0 to try
+ * again, TERN_EAGAIN past the deadline, -EINTR, or a device error. */
+static int wait_round(struct tern_rt *rt, tern_time_t end)
+{
+	tern_time_t now = tern_rt_now(rt);
+	if (now >= end)
+		return TERN_EAGAIN;
+	bool interrupted;
+	int r = run_round(rt, end == TERN_TIME_NEVER ? TERN_TIME_NEVER : end - now, &interrupted);
+	if (r < 0)
+		return r;
+	return interrupted ? -EINTR : 0;
+}
+
 int tern_rt_recvfrom(struct tern_rt *rt, int sd, void *buf, size_t len, int flags,
 		     struct tern_sockaddr_in *from, tern_time_t timeout)
 {
 	tern_time_t end = deadline_after(tern_rt_now(rt), timeout);
 	for (;;) {
 		int r = tern_recvfrom(rt->stack, sd, buf, len, flags, from);
-		if (r != TERN_EAGAIN)
+		if (r != TERN_EAGAIN || (r = wait_round(rt, end)) != 0)
 			return r;
-		tern_time_t now = tern_rt_now(rt);
-		if (now >= end)
-			return TERN_EAGAIN;
-		bool interrupted;
-		r = run_round(rt, end == TERN_TIME_NEVER ? TERN_TIME_NEVER : end - now,
-			      &interrupted);
-		if (r < 0)
-			return r;
-		if (interrupted)
-			return -EINTR;
 	}
+}
+
+int tern_rt_connect(struct tern_rt *rt, int sd, const struct tern_sockaddr_in *to,
+		    tern_time_t timeout)
+{
+	tern_time_t end = deadline_after(tern_rt_now(rt), timeout);
+	tern_stack_poll(rt->stack, tern_rt_now(rt));
+	int r = tern_connect(rt->stack, sd, to);
+	if (r != TERN_EINPROGRESS)
+		return r;
+	for (;;) {
+		struct tern_pollfd p = {sd, TERN_POLLOUT, 0};
+		tern_poll(rt->stack, &p, 1);
+		if (p.revents & (TERN_POLLOUT | TERN_POLLERR | TERN_POLLHUP)) {
+			int err = 0;
+			size_t len = sizeof(err);
+			tern_getsockopt(rt->stack, sd, TERN_SOL_SOCKET, TERN_SO_ERROR, &err, &len);
+			return err;
+		}
+		if ((r = wait_round(rt, end)) != 0)
+			return r == TERN_EAGAIN ? TERN_ETIMEDOUT : r;
+	}
+}
+
+int tern_rt_accept(struct tern_rt *rt, int sd, struct tern_sockaddr_in *peer, tern_time_t timeout)
+{
+	tern_time_t end = deadline_after(tern_rt_now(rt), timeout);
+	for (;;) {
+		int r = tern_accept(rt->stack, sd, peer);
+		if (r != TERN_EAGAIN || (r = wait_round(rt, end)) != 0)
+			return r;
+	}
+}
+
+int tern_rt_send_all(struct tern_rt *rt, int sd, const void *buf, size_t len, tern_time_t timeout)
+{
+	tern_time_t end = deadline_after(tern_rt_now(rt), timeout);
+	size_t done = 0;
+	while (done < len) {
+		tern_stack_poll(rt->stack, tern_rt_now(rt));
+		int r = tern_send(rt->stack, sd, (const uint8_t *)buf + done, len - done, 0);
+		if (r > 0) {
+			done += (size_t)r;
+			continue;
+		}
+		if (r != TERN_EAGAIN)
+			return done ? (int)done : r;
+		if ((r = wait_round(rt, end)) != 0)
+			return done ? (int)done : r;
+	}
+	return (int)done;
 }
 
 int tern_rt_sendto(struct tern_rt *rt, int sd, const void *buf, size_t len, int flags,

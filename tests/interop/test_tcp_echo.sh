@@ -10,13 +10,17 @@
 #     of odd sizes, all echoed byte-exact and closed cleanly;
 #  3. a connect to a port nobody listens on is refused: Linux nc -z exits
 #     1 (tern answers the SYN with RST,ACK, RFC 9293 §3.10.7.1);
-#  4. the capture (kernel side) shows every connection opened by one SYN
+#  4. examples/tcp_client (the blocking helpers of tern/rt.h) against a
+#     Linux echo server (socat) on a second TAP gets its message back and
+#     exits 0; against a closed port it says "Connection refused", exit 1;
+#  5. the capture (kernel side) shows every connection opened by one SYN
 #     and one SYN-ACK, closed by a FIN each way, no RST but the refused
 #     one, and tshark finds no malformed segment.
 source "$(dirname "$0")/lib.sh" "$@" || exit 1
 source "$(dirname "$0")/lib_udp.sh" || exit 1
-require_tools nc tshark cmp
+require_tools nc tshark cmp socat
 ECHO_BIN=$(example_bin tcp_echo)
+CLIENT_BIN=$(example_bin tcp_client)
 
 ns_add tcpecho
 NS=$NS_NAME
@@ -75,7 +79,18 @@ assert_eq "16 of 16 echoed byte-exact" "$RUN_OUT" "the 16 echoes"
 run_ns -t 10 "$NS" nc -z -w 3 10.201.30.2 9
 assert_rc 1 "nc -z 10.201.30.2 9 (nothing listens)"
 
-# ---- 4. the capture --------------------------------------------------------------------------
+# ---- 4. examples/tcp_client against Linux -----------------------------------------------
+tap_add "$NS" tap1 10.201.32.1/24
+bg_start socat-echo /dev/null "$NS" timeout 30 socat TCP-LISTEN:7007,bind=10.201.32.1,reuseaddr,fork EXEC:cat
+sleep 0.5
+run_ns -t 20 "$NS" "$CLIENT_BIN" tap1 10.201.32.2/24 10.201.32.1 7007 "hello from tern's tcp_client"
+assert_rc 0 "tcp_client -> socat echo"
+assert_eq "hello from tern's tcp_client" "$RUN_OUT" "the echo tcp_client printed"
+run_ns -t 20 "$NS" "$CLIENT_BIN" tap1 10.201.32.2/24 10.201.32.1 7008 "nobody"
+assert_rc 1 "tcp_client -> a closed port"
+assert_match "Connection refused" "$RUN_OUT" "tcp_client's report"
+
+# ---- 5. the capture --------------------------------------------------------------------------
 sleep 1
 kill -INT "${_BG_PID[capture]}" 2>/dev/null
 bg_wait capture 10
