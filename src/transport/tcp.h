@@ -142,7 +142,9 @@ struct tern_tcb {
 	uint8_t dupacks;
 
 	/* data */
-	struct tern_ring snd;           /* offset 0 = snd_una (SYN and FIN take no byte) */
+	struct tern_ring snd;           /* offset 0 = snd_una (SYN and FIN take no byte); its
+					 * storage grows on demand up to snd_limit */
+	size_t snd_limit;               /* SO_SNDBUF */
 	struct tern_pkt_queue rcvq;     /* in-order payload, data = payload */
 	uint32_t rcv_queued;            /* payload bytes on rcvq */
 	size_t rcv_charged;             /* true sizes on rcvq (and the OOO queue) */
@@ -293,8 +295,11 @@ void tcp_rearm_rxt(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
 /* A connection the listener completed: queue it for accept (the caller
  * wakes the listener once the segment is done with). */
 void tcp_accept_enqueue(struct tern_stack *s, struct tern_tcb *lp, struct tern_tcb *tp);
-/* Bytes the application may still write. */
+/* Bytes the application may still write (within SO_SNDBUF). */
 size_t tcp_snd_space(const struct tern_tcb *tp);
+/* The send ring's first allocation: it doubles from here as data waits,
+ * so a connection that writes little holds little. */
+#define TCP_SND_RING_MIN 4096
 struct tern_tcp_info;
 /* TCP_INFO for a connection (tp NULL: a socket without one). */
 void tern_tcp_fill_info(const struct tern_stack *s, const struct tern_tcb *tp,

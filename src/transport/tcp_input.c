@@ -490,8 +490,10 @@ static void ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct
 	size_t queued = tern_ring_len(&tp->snd);
 	/* The FIN takes a sequence number but no byte of the ring. */
 	tern_ring_consume(&tp->snd, acked < queued ? acked : queued);
-	if (tern_ring_len(&tp->snd) == 0)
+	if (tern_ring_len(&tp->snd) == 0) {
 		tern_ring_release(&tp->snd);
+		tern_ring_resize(&tp->snd, TCP_SND_RING_MIN); /* empty: start small again */
+	}
 	tp->snd_una = th->ack;
 	if (seq_lt(tp->snd_nxt, tp->snd_una))
 		tp->snd_nxt = tp->snd_una;

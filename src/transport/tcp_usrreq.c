@@ -100,7 +100,7 @@ static struct tern_tcb *attach_tcb(struct tern_stack *s, struct tern_sock *so)
 		return NULL;
 	tp->so = so;
 	so->tcb = tp;
-	tern_ring_resize(&tp->snd, (size_t)so->sndbuf);
+	tp->snd_limit = (size_t)so->sndbuf;
 	return tp;
 }
 
@@ -179,7 +179,7 @@ static int tcp_accept(struct tern_stack *s, struct tern_sock *so, struct tern_so
 	memcpy(nso->owner, so->owner, sizeof(nso->owner));
 	nso->tcb = tp;
 	tp->so = nso;
-	tern_ring_resize(&tp->snd, (size_t)nso->sndbuf);
+	tp->snd_limit = (size_t)nso->sndbuf;
 	nso->connected = true;
 	nso->peer_addr = tp->t.raddr;
 	nso->peer_port = tp->t.rport;
@@ -257,9 +257,29 @@ static int tcp_connect(struct tern_stack *s, struct tern_sock *so, const struct 
 
 /* ---- data ---- */
 
+/* SO_SNDBUF as it is now (it may be set after connect); an orphan keeps
+ * what it had. */
+static size_t snd_limit(const struct tern_tcb *tp)
+{
+	return tp->so ? (size_t)tp->so->sndbuf : tp->snd_limit;
+}
+
 size_t tcp_snd_space(const struct tern_tcb *tp)
 {
-	return tern_ring_space(&tp->snd);
+	size_t held = tern_ring_len(&tp->snd), limit = snd_limit(tp);
+	return held < limit ? limit - held : 0;
+}
+
+/* Make room for n more bytes in the ring if SO_SNDBUF allows: double its
+ * storage (or to what is needed), never past the limit. */
+static void grow_ring(struct tern_tcb *tp, size_t n)
+{
+	struct tern_ring *r = &tp->snd;
+	size_t limit = snd_limit(tp);
+	if (n <= tern_ring_space(r) || r->cap >= limit)
+		return;
+	size_t want = r->cap * 2 > tern_ring_len(r) + n ? r->cap * 2 : tern_ring_len(r) + n;
+	tern_ring_resize(r, want < limit ? want : limit);
 }
 
 static int tcp_sendto(struct tern_stack *s, struct tern_sock *so, const void *buf, size_t len,
@@ -282,6 +302,10 @@ static int tcp_sendto(struct tern_stack *s, struct tern_sock *so, const void *bu
 		return TERN_EPIPE;
 	if (len == 0)
 		return 0;
+	size_t room = tcp_snd_space(tp);
+	if (len > room)
+		len = room;
+	grow_ring(tp, len);
 	long n = tern_ring_write(&tp->snd, buf, len);
 	if (n < 0)
 		return TERN_ENOBUFS;
@@ -409,6 +433,7 @@ static void tcp_close(struct tern_stack *s, struct tern_sock *so)
 	so->tcb = NULL;
 	if (!tp)
 		return;
+	tp->snd_limit = (size_t)so->sndbuf; /* what the orphan keeps */
 	tp->so = NULL;
 	if (tp->state == TCPS_LISTEN)
 		return close_listener(s, tp);
