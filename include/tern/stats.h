@@ -178,6 +178,9 @@ enum tern_stat {
 const char *tern_stat_group(enum tern_stat s);
 const char *tern_stat_name(enum tern_stat s);
 int tern_stat_is_drop(enum tern_stat s);
+/* Linux's name for the counter as nstat shows it ("TcpActiveOpens",
+ * "TcpExtListenOverflows"), or NULL where Linux has none. */
+const char *tern_stat_nstat_name(enum tern_stat s);
 /* Look a counter up by "group.name"; returns TERN_STAT_NONE if unknown. */
 enum tern_stat tern_stat_lookup(const char *group_dot_name);
 

@@ -77,3 +77,69 @@ enum tern_stat tern_stat_lookup(const char *group_dot_name)
 	}
 	return TERN_STAT_NONE;
 }
+
+/* Linux's names for the counters it has too, as nstat prints them
+ * (/proc/net/snmp "Tcp:", "Ip:", ... and /proc/net/netstat "TcpExt:"),
+ * so a tern host and a Linux one compare line by line. */
+static const struct {
+	enum tern_stat st;
+	const char *name;
+} nstat_names[] = {
+	{TERN_STAT_IP_IN_RECEIVES, "IpInReceives"},
+	{TERN_STAT_IP_IN_DELIVERS, "IpInDelivers"},
+	{TERN_STAT_IP_OUT_REQUESTS, "IpOutRequests"},
+	{TERN_STAT_IP_FORWARDED, "IpForwDatagrams"},
+	{TERN_STAT_IP_UNKNOWN_PROTO, "IpInUnknownProtos"},
+	{TERN_STAT_IP_REASM_REQDS, "IpReasmReqds"},
+	{TERN_STAT_IP_REASM_OKS, "IpReasmOKs"},
+	{TERN_STAT_IP_FRAG_OKS, "IpFragOKs"},
+	{TERN_STAT_IP_FRAG_CREATES, "IpFragCreates"},
+	{TERN_STAT_ICMP_IN_MSGS, "IcmpInMsgs"},
+	{TERN_STAT_ICMP_OUT_MSGS, "IcmpOutMsgs"},
+	{TERN_STAT_ICMP_OUT_ERRORS, "IcmpOutErrors"},
+	{TERN_STAT_ICMP_IN_ECHOS, "IcmpInEchos"},
+	{TERN_STAT_ICMP_IN_ECHO_REPS, "IcmpInEchoReps"},
+	{TERN_STAT_ICMP_OUT_ECHO_REPS, "IcmpOutEchoReps"},
+	{TERN_STAT_ICMP_OUT_DEST_UNREACH, "IcmpOutDestUnreachs"},
+	{TERN_STAT_ICMP_OUT_TIME_EXCDS, "IcmpOutTimeExcds"},
+	{TERN_STAT_ICMP_OUT_REDIRECTS, "IcmpOutRedirects"},
+	{TERN_STAT_ICMP_RATELIMITED, "IcmpMsgOutRateLimitGlobal"},
+	{TERN_STAT_ICMP_RATELIMITED_HOST, "IcmpMsgOutRateLimitHost"},
+	{TERN_STAT_UDP_IN_DATAGRAMS, "UdpInDatagrams"},
+	{TERN_STAT_UDP_OUT_DATAGRAMS, "UdpOutDatagrams"},
+	{TERN_STAT_UDP_NO_PORT, "UdpNoPorts"},
+	{TERN_STAT_UDP_RCVBUF_ERRORS, "UdpRcvbufErrors"},
+	{TERN_STAT_UDP_BAD_CHECKSUM, "UdpInCsumErrors"},
+	{TERN_STAT_TCP_ACTIVE_OPENS, "TcpActiveOpens"},
+	{TERN_STAT_TCP_PASSIVE_OPENS, "TcpPassiveOpens"},
+	{TERN_STAT_TCP_ATTEMPT_FAILS, "TcpAttemptFails"},
+	{TERN_STAT_TCP_ESTAB_RESETS, "TcpEstabResets"},
+	{TERN_STAT_TCP_IN_SEGS, "TcpInSegs"},
+	{TERN_STAT_TCP_OUT_SEGS, "TcpOutSegs"},
+	{TERN_STAT_TCP_RETRANS_SEGS, "TcpRetransSegs"},
+	{TERN_STAT_TCP_BAD_CHECKSUM, "TcpInCsumErrors"},
+	{TERN_STAT_TCP_OUT_RSTS, "TcpOutRsts"},
+	{TERN_STAT_TCP_SYNCOOKIES_SENT, "TcpExtSyncookiesSent"},
+	{TERN_STAT_TCP_SYNCOOKIES_RECV, "TcpExtSyncookiesRecv"},
+	{TERN_STAT_TCP_SYNCOOKIES_FAILED, "TcpExtSyncookiesFailed"},
+	{TERN_STAT_TCP_PAWS_DROP, "TcpExtPAWSEstab"},
+	{TERN_STAT_TCP_DELAYED_ACKS, "TcpExtDelayedACKs"},
+	{TERN_STAT_TCP_LISTEN_OVERFLOW, "TcpExtListenOverflows"},
+	{TERN_STAT_TCP_SYN_QUEUE_FULL, "TcpExtListenDrops"},
+	{TERN_STAT_TCP_TIMEOUTS, "TcpExtTCPTimeouts"},
+	{TERN_STAT_TCP_FAST_RETRANS, "TcpExtTCPFastRetrans"},
+	{TERN_STAT_TCP_CHALLENGE_ACKS, "TcpExtTCPChallengeACK"},
+	{TERN_STAT_TCP_KEEPALIVE_DROPS, "TcpExtTCPAbortOnTimeout"},
+	{TERN_STAT_TCP_RCV_AFTER_CLOSE, "TcpExtTCPAbortOnData"},
+	{TERN_STAT_TCP_OFO_DROP, "TcpExtTCPOFODrop"},
+	{TERN_STAT_TCP_RCVBUF_DROP, "TcpExtTCPRcvQDrop"},
+	{TERN_STAT_TCP_TW_RECYCLED, "TcpExtTWRecycled"},
+};
+
+const char *tern_stat_nstat_name(enum tern_stat s)
+{
+	for (size_t i = 0; i < sizeof(nstat_names) / sizeof(nstat_names[0]); i++)
+		if (nstat_names[i].st == s)
+			return nstat_names[i].name;
+	return NULL;
+}

@@ -362,6 +362,7 @@ static void ctl_help(FILE *out)
 	fprintf(out, "commands (one line; the answer follows, then the connection closes):\n"
 		     "  ss [-tulanpiH]   the sockets, as iproute2 ss (see tern ss --help)\n"
 		     "  stats [-a]       the counters that moved (-a: all of them)\n"
+		     "  nstat            the counters Linux has too, by nstat's names\n"
 		     "  mem              the packet pool and each memory budget, in bytes\n"
 		     "  routes           the routing table\n"
 		     "  help             this list\n");
@@ -397,6 +398,14 @@ static void ctl_command(struct ctl *c, char *line, FILE *out)
 	} else if (strcmp(argv[0], "stats") == 0 && argc <= 2 &&
 		   (argc == 1 || strcmp(argv[1], "-a") == 0)) {
 		tern_stack_stats_print(s, out, argc == 1);
+	} else if (strcmp(argv[0], "nstat") == 0 && argc == 1) {
+		/* As `nstat -a -z` prints them: name, value (no rate column). */
+		for (int st = 1; st < TERN_STAT__COUNT; st++) {
+			const char *n = tern_stat_nstat_name((enum tern_stat)st);
+			if (n)
+				fprintf(out, "%-32s%llu\n", n,
+					(unsigned long long)tern_stack_stat(s, (enum tern_stat)st));
+		}
 	} else if (strcmp(argv[0], "mem") == 0 && argc == 1) {
 		tern_stack_mem_print(s, out);
 	} else if (strcmp(argv[0], "routes") == 0 && argc == 1) {

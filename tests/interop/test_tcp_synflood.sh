@@ -64,5 +64,8 @@ assert_ge 1 "${sent:-0}" "tcp.syncookies_sent"
 assert_ge 1 "$(counter tcp syncookies_recv)" "tcp.syncookies_recv (legitimate handshakes by cookie)"
 assert_eq 0 "$(counter tcp syn_queue_full)" "tcp.syn_queue_full (SYNs refused for lack of room)"
 assert_eq "$rest" "$(in_use)" "packet buffers in use, back at rest"
+# the same counter by Linux's nstat name
+assert_eq "$sent" "$(ctl nstat | awk '$1 == "TcpExtSyncookiesSent" { print $2 }')" \
+	"TcpExtSyncookiesSent (nstat's name) against tcp.syncookies_sent"
 host_stop "$H"
 pass

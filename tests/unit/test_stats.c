@@ -117,4 +117,20 @@ TEST(spot_checks)
 	CHECK_EQ(TERN_STAT_PKT_NOBUFS, 1);
 }
 
+/* Linux's nstat names: unique, and on the counters they mean. */
+TEST(nstat_names)
+{
+	CHECK(strcmp(tern_stat_nstat_name(TERN_STAT_TCP_ACTIVE_OPENS), "TcpActiveOpens") == 0);
+	CHECK(strcmp(tern_stat_nstat_name(TERN_STAT_TCP_LISTEN_OVERFLOW), "TcpExtListenOverflows") == 0);
+	CHECK(strcmp(tern_stat_nstat_name(TERN_STAT_UDP_NO_PORT), "UdpNoPorts") == 0);
+	CHECK(tern_stat_nstat_name(TERN_STAT_ARP_QUEUE_MEMORY) == NULL);
+	for (int a = 1; a < TERN_STAT__COUNT; a++)
+		for (int b = a + 1; b < TERN_STAT__COUNT; b++) {
+			const char *x = tern_stat_nstat_name((enum tern_stat)a);
+			const char *y = tern_stat_nstat_name((enum tern_stat)b);
+			if (x && y && strcmp(x, y) == 0)
+				TEST_FAIL_("%s named twice", x);
+		}
+}
+
 TEST_MAIN()
