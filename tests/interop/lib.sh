@@ -179,11 +179,13 @@ veth_bridged() {
 # it (ARP replies, ...) is dropped.
 wait_link_up() {
 	local i
-	for ((i = 0; i < 30; i++)); do
+	# 10 s: a tern program starting on a loaded machine (or a sanitizer
+	# build) may take seconds to open its TAP device.
+	for ((i = 0; i < 100; i++)); do
 		[ "$(ip netns exec "$1" cat "/sys/class/net/$2/operstate" 2>/dev/null)" = up ] && return 0
 		sleep 0.1
 	done
-	fail "the kernel side of $2 in $1 is not operationally up 3 s after tern opened it: $(ip -n "$1" link show "$2" 2>&1)"
+	fail "the kernel side of $2 in $1 is not operationally up 10 s after tern opened it: $(ip -n "$1" link show "$2" 2>&1)"
 }
 
 # ---- running commands ---------------------------------------------------
