@@ -183,6 +183,18 @@ static struct flow *flow_get(uint16_t lport, uint16_t rport)
 static struct tern_stack *cur_stack;
 static uint32_t last_in_ack; /* the ACK field of the last segment injected */
 static uint64_t tx_segs;
+static int trace = -1; /* FUZZ_TCP_TRACE=1: print every segment, in and out */
+
+static void trace_seg(const char *dir, const struct tern_tcp_repr *th, size_t len)
+{
+	if (!trace)
+		return;
+	fprintf(stderr, "%8lld ms %s %u>%u [%s%s%s%s%s] seq %u ack %u win %u len %zu\n",
+		(long long)(tern_stack_now(cur_stack) / TERN_MSEC(1)), dir, th->sport, th->dport,
+		(th->flags & TERN_TCP_SYN) ? "S" : "", (th->flags & TERN_TCP_FIN) ? "F" : "",
+		(th->flags & TERN_TCP_RST) ? "R" : "", (th->flags & TERN_TCP_PSH) ? "P" : "",
+		(th->flags & TERN_TCP_ACK) ? "." : "", th->seq, th->ack, th->window, len);
+}
 
 /* ---- the device: checks every frame ---- */
 
@@ -196,6 +208,7 @@ static void check_tcp(const struct tern_ipv4_repr *ip, const uint8_t *l4, size_t
 	FZ_ASSERT(tern_tcp_parse(l4, l4len, ip->src, ip->dst, 0, &th) == TERN_STAT_NONE);
 	FZ_ASSERT(ip->src == IP_US && ip->dst == IP_PEER);
 	tx_segs++;
+	trace_seg("out", &th, th.payload_len);
 	struct flow *f = flow_get(th.sport, th.dport);
 	uint32_t end = th.seq + (uint32_t)th.payload_len + !!(th.flags & TERN_TCP_SYN) +
 		       !!(th.flags & TERN_TCP_FIN);
@@ -486,6 +499,7 @@ static void inject_seg(struct tern_stack *s, struct fz_dev *dev, struct rd *r, t
 		f->peer_nxt = end;
 	f->have_peer = true;
 	last_in_ack = ack;
+	trace_seg(" in", &th, plen);
 	tern_netdev_deliver(&dev->dev, frame, len, now);
 }
 
@@ -698,6 +712,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct tern_stack *s = tern_stack_create(&cfg);
 	FZ_ASSERT(s);
 	cur_stack = s;
+	if (trace < 0)
+		trace = getenv("FUZZ_TCP_TRACE") != NULL;
 	static struct fz_dev dev;
 	tern_netdev_init(&dev.dev, &fz_ops, "a", &mac_us, MTU);
 	FZ_ASSERT(tern_stack_attach(s, &dev.dev) == 1);
@@ -772,7 +788,8 @@ struct sg {
 	uint32_t seq;
 	int ack_k;
 	bool no_ack;
-	unsigned win;
+	unsigned win;               /* 0: 65535 (unless zwin) */
+	bool zwin;                  /* a zero window */
 	bool syn_opts, ts;
 	unsigned plen;
 };
@@ -791,7 +808,7 @@ static void seg(struct sg g)
 		b32(0);
 	else
 		b16((unsigned)g.ack_k & 0xffff);
-	b16(g.win ? g.win : 0xffff);
+	b16(g.zwin ? 0 : g.win ? g.win : 0xffff);
 	unsigned o = (g.syn_opts ? O_MSS | O_WS | O_SACKOK : 0) | (g.ts ? O_TS : 0);
 	b8(o);
 	if (g.syn_opts) {
@@ -904,7 +921,7 @@ int main(int argc, char **argv)
 			.syn_opts = true, .win = 2000});
 	op_s(OP_SEND, 0); b16(20000); b8(0);
 	t_ms(5);
-	seg((struct sg){.sel = ACT, .flags = FA, .win = 0});
+	seg((struct sg){.sel = ACT, .flags = FA, .ack_k = -1460, .zwin = true});
 	t_next();
 	t_next();
 	t_sec(10);
