@@ -144,11 +144,18 @@ static bool rexmt_timeout(struct tern_stack *s, struct tern_tcb *tp, tern_time_t
 
 /* RFC 9293 §3.8.6.1: probe a zero window with one byte, backing off as
  * retransmissions do; the connection stays open as long as the peer
- * answers. */
+ * answers. Probes it leaves unanswered count in keep_probes (reset by any
+ * acceptable segment, as Linux's icsk_probes_out, which keepalives share):
+ * after tcp_retries2 of them the peer is gone (Linux's tcp_probe_timer),
+ * or an orphan whose peer vanished behind a zero window would probe for
+ * ever. */
 static bool persist_timeout(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 {
-	if (user_timeout_passed(tp, now))
+	if (user_timeout_passed(tp, now) || tp->keep_probes >= s->cfg.tcp_retries2) {
+		tern_stat_inc(s, TERN_STAT_TCP_TIMEOUT_DROPS);
 		return tcp_drop(s, tp, TERN_ETIMEDOUT, true);
+	}
+	tp->keep_probes++;
 	tern_stat_inc(s, TERN_STAT_TCP_WINDOW_PROBES);
 	if (tp->rxtshift < 15)
 		tp->rxtshift++;

@@ -215,6 +215,39 @@ TEST(persist__zero_window_probes_backoff)
 	tcp_fx_finish(&t);
 }
 
+/* RFC 9293 §3.8.6.1 keeps a zero window open "as long as the receiving
+ * TCP continues to send acknowledgments in response to the probe
+ * segments"; a peer that answers none is gone: after tcp_retries2
+ * unanswered probes the connection is dropped with ETIMEDOUT, as Linux's
+ * tcp_probe_timer does. An answer (even a zero window) starts the count
+ * again. (Found by fuzz_tcp: an orphan behind a silent zero window probed
+ * for ever.) */
+TEST(persist__unanswered_probes__etimedout)
+{
+	fx_pattern(payload, 100, 5);
+	struct tfx t;
+	tcp_fx_config(&t);
+	t.fx.cfg.tcp_retries2 = 3;
+	REQUIRE(tcp_fx_passive_established(&t));
+	IN(&t, T_MS(50), .seq = t.peer, .ack = t.us, .flags = ACK, W(0));
+	SEND(&t, T_MS(100), payload, 100);
+	OUT(&t, T_MS(310), .seq = t.us - 1, .ack = t.peer, .flags = ACK);
+	OUT(&t, T_MS(730), .seq = t.us - 1, .ack = t.peer, .flags = ACK);
+	OUT(&t, T_MS(1570), .seq = t.us - 1, .ack = t.peer, .flags = ACK);
+	IN(&t, T_MS(1580), .seq = t.peer, .ack = t.us, .flags = ACK, W(0));
+	OUT(&t, T_MS(3250), .seq = t.us - 1, .ack = t.peer, .flags = ACK);
+	OUT(&t, T_MS(6610), .seq = t.us - 1, .ack = t.peer, .flags = ACK);
+	OUT(&t, T_MS(13330), .seq = t.us - 1, .ack = t.peer, .flags = ACK);
+	CHECK_STATE(&t, TCPS_ESTABLISHED);
+	OUT(&t, T_MS(26770), .seq = t.us, .ack = t.peer, .flags = RST | ACK);
+	CHECK_STATE(&t, TCPS_CLOSED);
+	uint8_t b[4];
+	CHECK_EQ(tern_recv(t.fx.s, t.sd, b, sizeof(b), 0), TERN_ETIMEDOUT);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.window_probes"), 6);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.timeout_drops"), 1);
+	tcp_fx_finish(&t);
+}
+
 /* RFC 1122 §4.2.3.6 with SO_KEEPALIVE and TCP_KEEPIDLE 10 s, KEEPINTVL
  * 2 s, KEEPCNT 2: probes <SEQ=SND.UNA-1><ACK> after 10 s idle, every 2 s;
  * an answer resets the count; two unanswered, and the connection is
