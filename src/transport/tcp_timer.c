@@ -115,7 +115,10 @@ static bool user_timeout_passed(const struct tern_tcb *tp, tern_time_t now)
 	return tp->user_timeout && tp->first_rexmit && now - tp->first_rexmit >= tp->user_timeout;
 }
 
-/* Each handler returns false if tp is gone. */
+/* Each handler returns false once it closed tp: then tp may be gone even
+ * if a socket held it (tcp_close_tcb's true), for the close wakes the
+ * socket's callback, which may close the socket and with it the tcb. A
+ * closed tcb has no deadlines left to look at. */
 static bool rexmt_timeout(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 {
 	if (tp->rxtshift >= retries_allowed(s, tp) || user_timeout_passed(tp, now)) {
@@ -123,8 +126,9 @@ static bool rexmt_timeout(struct tern_stack *s, struct tern_tcb *tp, tern_time_t
 		/* A soft error (ICMP) seen meanwhile is the better answer. A
 		 * SYN-ACK nobody answered is forgotten without a reset, as
 		 * Linux's request socks and FreeBSD's syncache are. */
-		return tcp_drop(s, tp, tp->soft_error ? tp->soft_error : TERN_ETIMEDOUT,
-				tp->state != TCPS_SYN_RECEIVED);
+		tcp_drop(s, tp, tp->soft_error ? tp->soft_error : TERN_ETIMEDOUT,
+			 tp->state != TCPS_SYN_RECEIVED);
+		return false;
 	}
 	tern_stat_inc(s, TERN_STAT_TCP_TIMEOUTS);
 	tp->total_rto++;
@@ -153,7 +157,8 @@ static bool persist_timeout(struct tern_stack *s, struct tern_tcb *tp, tern_time
 {
 	if (user_timeout_passed(tp, now) || tp->keep_probes >= s->cfg.tcp_retries2) {
 		tern_stat_inc(s, TERN_STAT_TCP_TIMEOUT_DROPS);
-		return tcp_drop(s, tp, TERN_ETIMEDOUT, true);
+		tcp_drop(s, tp, TERN_ETIMEDOUT, true);
+		return false;
 	}
 	tp->keep_probes++;
 	tern_stat_inc(s, TERN_STAT_TCP_WINDOW_PROBES);
@@ -169,10 +174,11 @@ static bool persist_timeout(struct tern_stack *s, struct tern_tcb *tp, tern_time
 
 static bool keep_timeout(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 {
-	if (tp->state == TCPS_TIME_WAIT)
-		return tcp_close_tcb(s, tp);
-	if (tp->state == TCPS_FIN_WAIT_2 && !tp->so)
-		return tcp_close_tcb(s, tp); /* an orphan whose peer never closes (tcp_fin_timeout) */
+	if (tp->state == TCPS_TIME_WAIT || (tp->state == TCPS_FIN_WAIT_2 && !tp->so)) {
+		/* (FIN-WAIT-2: an orphan whose peer never closes, tcp_fin_timeout) */
+		tcp_close_tcb(s, tp);
+		return false;
+	}
 	if (!(tp->flags & TF_KEEPALIVE) || tp->state < TCPS_ESTABLISHED)
 		return true;
 	tern_time_t idle = now - tp->t_rcvtime;
@@ -182,7 +188,8 @@ static bool keep_timeout(struct tern_stack *s, struct tern_tcb *tp, tern_time_t 
 	}
 	if (tp->keep_probes >= tp->keepcnt || user_timeout_passed(tp, now)) {
 		tern_stat_inc(s, TERN_STAT_TCP_KEEPALIVE_DROPS);
-		return tcp_drop(s, tp, TERN_ETIMEDOUT, true);
+		tcp_drop(s, tp, TERN_ETIMEDOUT, true);
+		return false;
 	}
 	/* SEQ = SND.UNA - 1: outside the peer's window, so it must answer
 	 * (RFC 9293 §3.8.4; RFC 1122 §4.2.3.6). */

@@ -248,6 +248,38 @@ TEST(persist__unanswered_probes__etimedout)
 	tcp_fx_finish(&t);
 }
 
+/* A connection the retransmission timer gives up wakes its socket's
+ * callback, which may close the socket there and then (and with it the
+ * tcb): the timer must not look at the tcb afterwards (found by fuzz_tcp
+ * as a use after free under ASan; TERN_SANITIZE=ON shows it here). */
+static void close_on_error_cb(void *ctx, struct tern_stack *s, int sd, unsigned events)
+{
+	(void)ctx;
+	if (events & (TERN_POLLERR | TERN_POLLHUP))
+		tern_close(s, sd);
+}
+
+TEST(syn_sent__timeout__callback_closes)
+{
+	struct tfx t;
+	tcp_fx_config(&t);
+	t.fx.cfg.tcp_syn_retries = 1;
+	tcp_fx_start(&t);
+	struct tern_stack *s = t.fx.s;
+	at_time(&t, T_MS(10));
+	int sd = tern_socket(s, TERN_AF_INET, TERN_SOCK_STREAM, 0);
+	REQUIRE(sd >= 0);
+	REQUIRE_EQ(tern_socket_set_callback(s, sd, close_on_error_cb, NULL), 0);
+	struct tern_sockaddr_in dst = sa(FX_IP_PEER, T_PEER_LISTEN_PORT);
+	REQUIRE_EQ(tern_connect(s, sd, &dst), TERN_EINPROGRESS);
+	fx_advance(&t.fx, T_SEC(10));
+	CHECK_EQ(t.fx.nframes, 2); /* the SYN and its one retransmission */
+	fx_clear_tx(&t.fx);
+	CHECK_EQ(tern_socket_next(s, -1), -1); /* closed by its callback */
+	CHECK_EQ(fx_stat(&t.fx, "tcp.timeout_drops"), 1);
+	tcp_fx_finish(&t);
+}
+
 /* RFC 1122 §4.2.3.6 with SO_KEEPALIVE and TCP_KEEPIDLE 10 s, KEEPINTVL
  * 2 s, KEEPCNT 2: probes <SEQ=SND.UNA-1><ACK> after 10 s idle, every 2 s;
  * an answer resets the count; two unanswered, and the connection is
