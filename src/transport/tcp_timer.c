@@ -168,7 +168,15 @@ static bool persist_timeout(struct tern_stack *s, struct tern_tcb *tp, tern_time
 		tp->first_rexmit = now;
 	tp->rxt_mode = RXT_PERSIST;
 	tp->deadline[TCPT_RXT] = now + tcp_rto(s, tp);
-	tcp_send_probe(s, tp, now);
+	if (tp->snd_wnd == 0) {
+		tcp_send_probe(s, tp, now);
+		return true;
+	}
+	/* A window too small to be worth a segment: what fits goes now (as
+	 * Linux's tcp_write_wakeup, FreeBSD's TF_FORCEDATA). */
+	tp->flags |= TF_FORCEDATA;
+	tcp_output(s, tp, now);
+	tp->flags &= ~(uint32_t)TF_FORCEDATA;
 	return true;
 }
 

@@ -280,6 +280,30 @@ TEST(syn_sent__timeout__callback_closes)
 	tcp_fx_finish(&t);
 }
 
+/* RFC 9293 §3.8.6.2.1 / RFC 1122 §4.2.3.4: data held back by the
+ * sender's silly-window rule (a window smaller than an MSS and than the
+ * data) with nothing in flight waits on an override timer, the persist
+ * timer, which then sends what the window allows (as Linux's
+ * tcp_write_wakeup). Without it the connection stalled for good: no
+ * segment in flight, so no ACK to restart it (found by fuzz_tcp). */
+TEST(persist__small_window__data_forced)
+{
+	fx_pattern(payload, 1000, 6);
+	struct tfx t;
+	tcp_fx_config(&t);
+	REQUIRE(tcp_fx_passive_established(&t));
+	IN(&t, T_MS(50), .seq = t.peer, .ack = t.us, .flags = ACK, W(1)); /* 128 bytes */
+	SEND(&t, T_MS(100), payload, 1000);
+	expect_no_seg(&t, T_MS(309));
+	OUT(&t, T_MS(310), .seq = t.us, .ack = t.peer, .flags = ACK, .data = payload, .len = 128);
+	IN(&t, T_MS(320), .seq = t.peer, .ack = t.us + 128, .flags = ACK, W(T_PEER_WIN));
+	OUT(&t, T_MS(320), .seq = t.us + 128, .ack = t.peer, .flags = ACK, .data = payload + 128,
+	    .len = 872);
+	IN(&t, T_MS(330), .seq = t.peer, .ack = t.us + 1000, .flags = ACK);
+	expect_no_seg(&t, T_SEC(60));
+	tcp_fx_finish(&t);
+}
+
 /* RFC 1122 §4.2.3.6 with SO_KEEPALIVE and TCP_KEEPIDLE 10 s, KEEPINTVL
  * 2 s, KEEPCNT 2: probes <SEQ=SND.UNA-1><ACK> after 10 s idle, every 2 s;
  * an answer resets the count; two unanswered, and the connection is
