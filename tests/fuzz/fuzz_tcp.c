@@ -755,9 +755,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			tt->half_open);
 		for (uint32_t b = 0; b < tt->nbuckets; b++)
 			for (struct tern_tcb *tp = tt->buckets[b]; tp; tp = tp->hnext)
-				fprintf(stderr, "  %u -> %u %s snd_una %u snd_max %u rcv_nxt %u\n",
+				fprintf(stderr,
+					"  %u -> %u %s snd_una %u snd_nxt %u snd_max %u rcv_nxt %u "
+					"snd_wnd %u cwnd %u mss %u queued %zu flags %#x rxt_mode %u "
+					"rxtshift %u deadlines %lld %lld %lld\n",
 					tp->t.lport, tp->t.rport, tern_tcp_state_name(tp->state),
-					tp->snd_una, tp->snd_max, tp->rcv_nxt);
+					tp->snd_una, tp->snd_nxt, tp->snd_max, tp->rcv_nxt, tp->snd_wnd,
+					tp->snd_cwnd, tcp_mss(tp), tern_ring_len(&tp->snd), tp->flags,
+					tp->rxt_mode, tp->rxtshift, (long long)tp->deadline[TCPT_RXT],
+					(long long)tp->deadline[TCPT_DELACK],
+					(long long)tp->deadline[TCPT_KEEP]);
 		abort();
 	}
 	tern_stack_destroy(s);
