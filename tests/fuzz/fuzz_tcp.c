@@ -71,13 +71,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FZ_ASSERT(c)                                                                  \
-	do {                                                                          \
-		if (!(c)) {                                                           \
-			fprintf(stderr, "fuzz_tcp: %s:%d: %s\n", __FILE__, __LINE__, #c); \
-			abort();                                                      \
-		}                                                                     \
-	} while (0)
+#define FZ_NAME "fuzz_tcp"
+#include "fuzz_util.h"
+
 
 #define IP_US TERN_IP4(10, 0, 0, 1)
 #define IP_PEER TERN_IP4(10, 0, 0, 2)
@@ -246,26 +242,13 @@ static void check_tcp(const struct tern_ipv4_repr *ip, const uint8_t *l4, size_t
 static int fz_transmit(struct tern_netdev *dev, const uint8_t *frame, size_t len, tern_time_t now)
 {
 	(void)now;
-	FZ_ASSERT(len >= TERN_ETH_MIN_FRAME && len <= (size_t)dev->mtu + TERN_ETH_HLEN);
-	struct tern_eth_repr eth;
-	FZ_ASSERT(tern_eth_parse(frame, len, &eth) == TERN_STAT_NONE);
-	FZ_ASSERT(tern_mac_eq(&eth.src, &dev->mac));
-	const uint8_t *pl = frame + TERN_ETH_HLEN;
-	size_t pl_len = len - TERN_ETH_HLEN;
-	if (eth.ethertype == TERN_ETHERTYPE_ARP) {
-		struct tern_arp_repr arp;
-		FZ_ASSERT(tern_arp_parse(pl, pl_len, &arp) == TERN_STAT_NONE);
-		FZ_ASSERT(tern_mac_eq(&arp.sha, &dev->mac));
-		return 0;
-	}
-	FZ_ASSERT(eth.ethertype == TERN_ETHERTYPE_IPV4);
 	struct tern_ipv4_repr ip;
-	FZ_ASSERT(tern_ipv4_parse(pl, pl_len, 0, &ip) == TERN_STAT_NONE);
-	FZ_ASSERT(ip.total_len <= dev->mtu);
-	FZ_ASSERT(ip.ttl > 0);
+	if (!fz_check_frame(dev, frame, len, &ip))
+		return 0;
+	const uint8_t *pl = frame + TERN_ETH_HLEN;
 	if (ip.proto == TERN_IPPROTO_TCP) {
 		FZ_ASSERT(!ip.mf && ip.frag_off == 0); /* DF: never fragmented */
-		FZ_ASSERT(tern_mac_eq(&eth.dst, &mac_peer));
+		FZ_ASSERT(memcmp(frame, mac_peer.b, 6) == 0); /* to the peer */
 		check_tcp(&ip, pl + ip.hlen, ip.total_len - ip.hlen);
 	}
 	return 0;
@@ -277,39 +260,6 @@ static void fz_destroy(struct tern_netdev *dev)
 }
 
 static const struct tern_netdev_ops fz_ops = {.transmit = fz_transmit, .destroy = fz_destroy};
-
-static void on_trace(void *ctx, struct tern_stack *s, const struct tern_trace_event *ev)
-{
-	(void)ctx;
-	(void)s;
-	if (ev->kind == TERN_TRACE_DROP)
-		FZ_ASSERT(ev->reason > TERN_STAT_NONE && ev->reason < TERN_STAT__COUNT &&
-			  tern_stat_is_drop(ev->reason));
-}
-
-static void on_log(void *ctx, struct tern_stack *s, const char *msg)
-{
-	(void)ctx;
-	(void)s;
-	(void)msg;
-}
-
-/* Run timers deadline by deadline up to `until` (as fuzz_stack). */
-static void advance(struct tern_stack *s, tern_time_t until)
-{
-	for (int guard = 0; guard < 100000; guard++) {
-		tern_time_t t = tern_stack_poll_at(s);
-		if (t > until)
-			break;
-		if (t < tern_stack_now(s))
-			t = tern_stack_now(s);
-		tern_stack_poll(s, t);
-		FZ_ASSERT(tern_stack_poll_at(s) >= t);
-	}
-	if (until > tern_stack_now(s))
-		tern_stack_poll(s, until);
-	FZ_ASSERT(tern_stack_poll_at(s) >= tern_stack_now(s));
-}
 
 /* ---- the descriptor table and the callbacks ---- */
 
@@ -598,7 +548,7 @@ static void run_op(struct tern_stack *s, struct fz_dev *dev, struct rd *r, tern_
 		}
 		}
 		*now += d;
-		advance(s, *now);
+		fz_advance(s, *now);
 		return;
 	}
 	if (op == OP_POLL) {
@@ -708,7 +658,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (cfgb & 128)
 		cfg.tcp_retries2 = 3;
-	cfg.log = on_log;
+	cfg.log = fz_on_log;
 	struct tern_stack *s = tern_stack_create(&cfg);
 	FZ_ASSERT(s);
 	cur_stack = s;
@@ -720,7 +670,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FZ_ASSERT(tern_stack_addr_add(s, 1, IP_US, 24, 0) == 0);
 	FZ_ASSERT(tern_route_add(s, 0, 0, TERN_IP4(10, 0, 0, 254), 0, 0) == 0);
 	FZ_ASSERT(tern_arp_add_static(s, 1, IP_PEER, &mac_peer) >= 0);
-	FZ_ASSERT(tern_stack_trace_subscribe(s, on_trace, NULL) >= 0);
+	FZ_ASSERT(tern_stack_trace_subscribe(s, fz_on_trace, NULL) >= 0);
 	memset(flows, 0, sizeof(flows));
 	nflows = flow_rr = 0;
 	last_in_ack = 0;
@@ -739,7 +689,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		forget(sd);
 		FZ_ASSERT(tern_close(s, sd) == 0);
 	}
-	advance(s, now + TERN_SEC(7200));
+	fz_advance(s, now + TERN_SEC(7200));
 	static int verbose = -1;
 	if (verbose < 0)
 		verbose = getenv("FUZZ_STACK_STATS") != NULL;
