@@ -89,6 +89,7 @@ enum {
 	TF_RCVD_FIN = 1u << 15,   /* the peer's FIN is in (rcv_nxt covers it) */
 	TF_LINGER0 = 1u << 16,    /* SO_LINGER with 0 s: close sends RST */
 	TF_READ = 1u << 17,       /* the application read since the last ACK: a window update may be due */
+	TF_FORCEDATA = 1u << 18,  /* the persist timer: send what the window allows, however little */
 };
 
 /* Deadline slots behind the one timer (TCP.md §4). */

@@ -224,7 +224,7 @@ static bool data_due(const struct tern_tcb *tp, size_t off, size_t len, size_t a
 {
 	if (len == 0)
 		return false;
-	if (len >= mss)
+	if (len >= mss || (tp->flags & TF_FORCEDATA))
 		return true;
 	if (seq_lt(tp->snd_nxt, tp->snd_max))
 		return true; /* a retransmission */
@@ -327,9 +327,13 @@ void tcp_output(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 			tp->rxt_mode = RXT_REXMT;
 			tcp_timer_set(s, tp, TCPT_RXT, now + tcp_rto(s, tp));
 		}
-	} else if (tern_ring_len(&tp->snd) && tp->snd_wnd == 0 && tp->rxt_mode == RXT_NONE) {
-		/* Data waits on a closed window: probe it (FreeBSD arms persist
-		 * in exactly this idle case). */
+	} else if (tp->rxt_mode == RXT_NONE &&
+		   tp->snd_wnd < tcp_mss(tp) && tp->snd_wnd < tern_ring_len(&tp->snd)) {
+		/* Data waits on a closed window, or on one too small for the
+		 * sender's silly-window rule to fill (RFC 9293 §3.8.6.2.1,
+		 * RFC 1122 §4.2.3.4: an override timer): probe it (FreeBSD
+		 * arms persist in exactly this idle case). Nothing is in
+		 * flight, so no ACK would ever come to send it. */
 		tp->rxt_mode = RXT_PERSIST;
 		tcp_timer_set(s, tp, TCPT_RXT, now + tcp_rto(s, tp));
 	}

@@ -115,7 +115,10 @@ static bool user_timeout_passed(const struct tern_tcb *tp, tern_time_t now)
 	return tp->user_timeout && tp->first_rexmit && now - tp->first_rexmit >= tp->user_timeout;
 }
 
-/* Each handler returns false if tp is gone. */
+/* Each handler returns false once it closed tp: then tp may be gone even
+ * if a socket held it (tcp_close_tcb's true), for the close wakes the
+ * socket's callback, which may close the socket and with it the tcb. A
+ * closed tcb has no deadlines left to look at. */
 static bool rexmt_timeout(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 {
 	if (tp->rxtshift >= retries_allowed(s, tp) || user_timeout_passed(tp, now)) {
@@ -123,8 +126,9 @@ static bool rexmt_timeout(struct tern_stack *s, struct tern_tcb *tp, tern_time_t
 		/* A soft error (ICMP) seen meanwhile is the better answer. A
 		 * SYN-ACK nobody answered is forgotten without a reset, as
 		 * Linux's request socks and FreeBSD's syncache are. */
-		return tcp_drop(s, tp, tp->soft_error ? tp->soft_error : TERN_ETIMEDOUT,
-				tp->state != TCPS_SYN_RECEIVED);
+		tcp_drop(s, tp, tp->soft_error ? tp->soft_error : TERN_ETIMEDOUT,
+			 tp->state != TCPS_SYN_RECEIVED);
+		return false;
 	}
 	tern_stat_inc(s, TERN_STAT_TCP_TIMEOUTS);
 	tp->total_rto++;
@@ -144,11 +148,19 @@ static bool rexmt_timeout(struct tern_stack *s, struct tern_tcb *tp, tern_time_t
 
 /* RFC 9293 §3.8.6.1: probe a zero window with one byte, backing off as
  * retransmissions do; the connection stays open as long as the peer
- * answers. */
+ * answers. Probes it leaves unanswered count in keep_probes (reset by any
+ * acceptable segment, as Linux's icsk_probes_out, which keepalives share):
+ * after tcp_retries2 of them the peer is gone (Linux's tcp_probe_timer),
+ * or an orphan whose peer vanished behind a zero window would probe for
+ * ever. */
 static bool persist_timeout(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 {
-	if (user_timeout_passed(tp, now))
-		return tcp_drop(s, tp, TERN_ETIMEDOUT, true);
+	if (user_timeout_passed(tp, now) || tp->keep_probes >= s->cfg.tcp_retries2) {
+		tern_stat_inc(s, TERN_STAT_TCP_TIMEOUT_DROPS);
+		tcp_drop(s, tp, TERN_ETIMEDOUT, true);
+		return false;
+	}
+	tp->keep_probes++;
 	tern_stat_inc(s, TERN_STAT_TCP_WINDOW_PROBES);
 	if (tp->rxtshift < 15)
 		tp->rxtshift++;
@@ -156,16 +168,25 @@ static bool persist_timeout(struct tern_stack *s, struct tern_tcb *tp, tern_time
 		tp->first_rexmit = now;
 	tp->rxt_mode = RXT_PERSIST;
 	tp->deadline[TCPT_RXT] = now + tcp_rto(s, tp);
-	tcp_send_probe(s, tp, now);
+	if (tp->snd_wnd == 0) {
+		tcp_send_probe(s, tp, now);
+		return true;
+	}
+	/* A window too small to be worth a segment: what fits goes now (as
+	 * Linux's tcp_write_wakeup, FreeBSD's TF_FORCEDATA). */
+	tp->flags |= TF_FORCEDATA;
+	tcp_output(s, tp, now);
+	tp->flags &= ~(uint32_t)TF_FORCEDATA;
 	return true;
 }
 
 static bool keep_timeout(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 {
-	if (tp->state == TCPS_TIME_WAIT)
-		return tcp_close_tcb(s, tp);
-	if (tp->state == TCPS_FIN_WAIT_2 && !tp->so)
-		return tcp_close_tcb(s, tp); /* an orphan whose peer never closes (tcp_fin_timeout) */
+	if (tp->state == TCPS_TIME_WAIT || (tp->state == TCPS_FIN_WAIT_2 && !tp->so)) {
+		/* (FIN-WAIT-2: an orphan whose peer never closes, tcp_fin_timeout) */
+		tcp_close_tcb(s, tp);
+		return false;
+	}
 	if (!(tp->flags & TF_KEEPALIVE) || tp->state < TCPS_ESTABLISHED)
 		return true;
 	tern_time_t idle = now - tp->t_rcvtime;
@@ -175,7 +196,8 @@ static bool keep_timeout(struct tern_stack *s, struct tern_tcb *tp, tern_time_t 
 	}
 	if (tp->keep_probes >= tp->keepcnt || user_timeout_passed(tp, now)) {
 		tern_stat_inc(s, TERN_STAT_TCP_KEEPALIVE_DROPS);
-		return tcp_drop(s, tp, TERN_ETIMEDOUT, true);
+		tcp_drop(s, tp, TERN_ETIMEDOUT, true);
+		return false;
 	}
 	/* SEQ = SND.UNA - 1: outside the peer's window, so it must answer
 	 * (RFC 9293 §3.8.4; RFC 1122 §4.2.3.6). */

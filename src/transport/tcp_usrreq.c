@@ -399,13 +399,18 @@ static int tcp_shutdown(struct tern_stack *s, struct tern_sock *so, int how)
 	if (!tp || tp->state == TCPS_CLOSED || tp->state == TCPS_SYN_SENT ||
 	    tp->state == TCPS_LISTEN)
 		return TERN_ENOTCONN;
+	unsigned before = so->shut;
 	if (how == TERN_SHUT_RD || how == TERN_SHUT_RDWR)
 		so->shut |= TERN_SHUT_RD_BIT;
 	if (how == TERN_SHUT_WR || how == TERN_SHUT_RDWR) {
 		so->shut |= TERN_SHUT_WR_BIT;
 		queue_fin(s, tp);
 	}
-	tern_sock_wakeup(s, so); /* last use of so */
+	/* Only a shutdown that changed something wakes the callback: one
+	 * that shuts down writing at the end of the stream from inside its
+	 * callback would otherwise call itself forever. */
+	if (so->shut != before)
+		tern_sock_wakeup(s, so); /* last use of so */
 	return 0;
 }
 

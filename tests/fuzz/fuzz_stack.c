@@ -61,13 +61,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FZ_ASSERT(c)                                                                    \
-	do {                                                                            \
-		if (!(c)) {                                                             \
-			fprintf(stderr, "fuzz_stack: %s:%d: %s\n", __FILE__, __LINE__, #c); \
-			abort();                                                        \
-		}                                                                       \
-	} while (0)
+#define FZ_NAME "fuzz_stack"
+#include "fuzz_util.h"
+
 
 #define IP_A TERN_IP4(10, 0, 0, 1)
 #define IP_PROBED TERN_IP4(10, 0, 0, 50)
@@ -183,23 +179,8 @@ static int fz_transmit(struct tern_netdev *dev, const uint8_t *frame, size_t len
 	struct fz_dev *d = (struct fz_dev *)dev;
 	(void)now;
 	d->frames++;
-	FZ_ASSERT(len >= TERN_ETH_MIN_FRAME && len <= (size_t)dev->mtu + TERN_ETH_HLEN);
-	struct tern_eth_repr eth;
-	FZ_ASSERT(tern_eth_parse(frame, len, &eth) == TERN_STAT_NONE);
-	FZ_ASSERT(tern_mac_eq(&eth.src, &dev->mac));
-	const uint8_t *pl = frame + TERN_ETH_HLEN;
-	size_t pl_len = len - TERN_ETH_HLEN;
-	if (eth.ethertype == TERN_ETHERTYPE_ARP) {
-		struct tern_arp_repr arp;
-		FZ_ASSERT(tern_arp_parse(pl, pl_len, &arp) == TERN_STAT_NONE);
-		FZ_ASSERT(tern_mac_eq(&arp.sha, &dev->mac));
-	} else {
-		FZ_ASSERT(eth.ethertype == TERN_ETHERTYPE_IPV4);
-		struct tern_ipv4_repr ip;
-		FZ_ASSERT(tern_ipv4_parse(pl, pl_len, 0, &ip) == TERN_STAT_NONE);
-		FZ_ASSERT(ip.total_len <= dev->mtu);
-		FZ_ASSERT(ip.ttl > 0);
-	}
+	struct tern_ipv4_repr ip;
+	fz_check_frame(dev, frame, len, &ip);
 	return 0;
 }
 
@@ -209,15 +190,6 @@ static void fz_destroy(struct tern_netdev *dev)
 }
 
 static const struct tern_netdev_ops fz_ops = {.transmit = fz_transmit, .destroy = fz_destroy};
-
-static void on_trace(void *ctx, struct tern_stack *s, const struct tern_trace_event *ev)
-{
-	(void)ctx;
-	(void)s;
-	if (ev->kind == TERN_TRACE_DROP)
-		FZ_ASSERT(ev->reason > TERN_STAT_NONE && ev->reason < TERN_STAT__COUNT &&
-			  tern_stat_is_drop(ev->reason));
-}
 
 static void on_icmp(void *ctx, struct tern_stack *s, const struct tern_icmp_msg *m, tern_time_t now)
 {
@@ -231,30 +203,6 @@ static void on_icmp(void *ctx, struct tern_stack *s, const struct tern_icmp_msg 
 	for (size_t i = 0; m->has_quote && i < m->q_l4_len; i++)
 		x ^= m->q_l4[i];
 	(void)x;
-}
-
-static void on_log(void *ctx, struct tern_stack *s, const char *msg)
-{
-	(void)ctx;
-	(void)s;
-	(void)msg;
-}
-
-/* Run timers deadline by deadline up to `until`. */
-static void advance(struct tern_stack *s, tern_time_t until)
-{
-	for (int guard = 0; guard < 100000; guard++) {
-		tern_time_t t = tern_stack_poll_at(s);
-		if (t > until)
-			break;
-		if (t < tern_stack_now(s))
-			t = tern_stack_now(s);
-		tern_stack_poll(s, t);
-		FZ_ASSERT(tern_stack_poll_at(s) >= t);
-	}
-	if (until > tern_stack_now(s))
-		tern_stack_poll(s, until);
-	FZ_ASSERT(tern_stack_poll_at(s) >= tern_stack_now(s));
 }
 
 static uint8_t frame_buf[TERN_PKT_LARGE_DATA + 64];
@@ -422,7 +370,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.pkt_pool_max_bytes = 1u << 20; /* reach the pool's limit */
 	cfg.pkt_pool_keep_bytes = 256 << 10;
 	cfg.tcp_retries2 = 3; /* orphans give up within the final wait */
-	cfg.log = on_log;
+	cfg.log = fz_on_log;
 	struct tern_stack *s = tern_stack_create(&cfg);
 	FZ_ASSERT(s);
 	static struct fz_dev devs[2];
@@ -435,7 +383,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FZ_ASSERT(tern_stack_addr_add(s, 2, IP_B, 24, 0) == 0);
 	FZ_ASSERT(tern_route_add(s, 0, 0, IP_GW_B, 0, 0) == 0);
 	FZ_ASSERT(tern_route_add(s, TERN_IP4(172, 16, 0, 0), 16, TERN_IP4(10, 0, 0, 9), 0, 0) == 0);
-	FZ_ASSERT(tern_stack_trace_subscribe(s, on_trace, NULL) >= 0);
+	FZ_ASSERT(tern_stack_trace_subscribe(s, fz_on_trace, NULL) >= 0);
 	FZ_ASSERT(tern_icmp_listen(s, on_icmp, NULL) >= 0);
 	open_sockets(s);
 
@@ -450,7 +398,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (len > size)
 			len = size;
 		now += delay;
-		advance(s, now);
+		fz_advance(s, now);
 		if ((dev & 0x80) || n % 8 == 7)
 			helper(s, devs, (dev & 0x80) ? (unsigned)(dev >> 1) : n / 8, n, now);
 		memcpy(frame_buf, data, len);
@@ -463,12 +411,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		n++;
 	}
 	/* Let every timer run out: ARP queues, reassembly, probing. */
-	advance(s, now + TERN_SEC(600));
+	fz_advance(s, now + TERN_SEC(600));
 	for (int i = 0; i < FZ_NSOCKS; i++)
 		FZ_ASSERT(tern_close(s, socks[i]) == 0);
 	for (unsigned i = 0; i < n_tcp; i++)
 		FZ_ASSERT(tern_close(s, tcp_socks[i]) == 0);
-	advance(s, now + TERN_SEC(1800)); /* closed connections finish (FIN, TIME-WAIT) */
+	fz_advance(s, now + TERN_SEC(1800)); /* closed connections finish (FIN, TIME-WAIT) */
 	static int verbose = -1;
 	if (verbose < 0)
 		verbose = getenv("FUZZ_STACK_STATS") != NULL;

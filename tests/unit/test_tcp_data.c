@@ -703,4 +703,41 @@ TEST(listen__syn_queue_full__syn_cookies)
 	tcp_fx_finish(&t);
 }
 
+/* ---- the socket callback ---- */
+
+/* A callback that shuts down writing once it reads the end of the stream
+ * (an echo server's) is called again by that shutdown, reads the end
+ * again and shuts down again: a shutdown that changes nothing must not
+ * call it once more, or it recurses without end (found by fuzz_tcp). */
+static unsigned eof_shut_calls;
+static void eof_shut_cb(void *ctx, struct tern_stack *s, int sd, unsigned events)
+{
+	(void)ctx;
+	(void)events;
+	char buf[64];
+	if (++eof_shut_calls > 100)
+		abort(); /* recursing */
+	if (tern_recv(s, sd, buf, sizeof(buf), 0) == 0)
+		tern_shutdown(s, sd, TERN_SHUT_WR);
+}
+
+TEST(callback__shutdown_at_eof__no_recursion)
+{
+	struct tfx t;
+	tcp_fx_config(&t);
+	REQUIRE(tcp_fx_passive_established(&t));
+	eof_shut_calls = 0;
+	REQUIRE_EQ(tern_socket_set_callback(t.fx.s, t.sd, eof_shut_cb, NULL), 0);
+	IN(&t, T_MS(100), .seq = t.peer, .ack = t.us, .flags = FIN | ACK);
+	t.peer++;
+	OUT(&t, T_MS(100), .seq = t.us, .ack = t.peer, .flags = ACK);
+	OUT(&t, T_MS(100), .seq = t.us, .ack = t.peer, .flags = FIN | ACK);
+	t.us++;
+	CHECK_STATE(&t, TCPS_LAST_ACK);
+	CHECK(eof_shut_calls <= 3);
+	IN(&t, T_MS(101), .seq = t.peer, .ack = t.us, .flags = ACK);
+	expect_no_seg(&t, T_SEC(1));
+	tcp_fx_finish(&t);
+}
+
 TEST_MAIN()

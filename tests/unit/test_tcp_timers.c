@@ -215,6 +215,95 @@ TEST(persist__zero_window_probes_backoff)
 	tcp_fx_finish(&t);
 }
 
+/* RFC 9293 §3.8.6.1 keeps a zero window open "as long as the receiving
+ * TCP continues to send acknowledgments in response to the probe
+ * segments"; a peer that answers none is gone: after tcp_retries2
+ * unanswered probes the connection is dropped with ETIMEDOUT, as Linux's
+ * tcp_probe_timer does. An answer (even a zero window) starts the count
+ * again. (Found by fuzz_tcp: an orphan behind a silent zero window probed
+ * for ever.) */
+TEST(persist__unanswered_probes__etimedout)
+{
+	fx_pattern(payload, 100, 5);
+	struct tfx t;
+	tcp_fx_config(&t);
+	t.fx.cfg.tcp_retries2 = 3;
+	REQUIRE(tcp_fx_passive_established(&t));
+	IN(&t, T_MS(50), .seq = t.peer, .ack = t.us, .flags = ACK, W(0));
+	SEND(&t, T_MS(100), payload, 100);
+	OUT(&t, T_MS(310), .seq = t.us - 1, .ack = t.peer, .flags = ACK);
+	OUT(&t, T_MS(730), .seq = t.us - 1, .ack = t.peer, .flags = ACK);
+	OUT(&t, T_MS(1570), .seq = t.us - 1, .ack = t.peer, .flags = ACK);
+	IN(&t, T_MS(1580), .seq = t.peer, .ack = t.us, .flags = ACK, W(0));
+	OUT(&t, T_MS(3250), .seq = t.us - 1, .ack = t.peer, .flags = ACK);
+	OUT(&t, T_MS(6610), .seq = t.us - 1, .ack = t.peer, .flags = ACK);
+	OUT(&t, T_MS(13330), .seq = t.us - 1, .ack = t.peer, .flags = ACK);
+	CHECK_STATE(&t, TCPS_ESTABLISHED);
+	OUT(&t, T_MS(26770), .seq = t.us, .ack = t.peer, .flags = RST | ACK);
+	CHECK_STATE(&t, TCPS_CLOSED);
+	uint8_t b[4];
+	CHECK_EQ(tern_recv(t.fx.s, t.sd, b, sizeof(b), 0), TERN_ETIMEDOUT);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.window_probes"), 6);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.timeout_drops"), 1);
+	tcp_fx_finish(&t);
+}
+
+/* A connection the retransmission timer gives up wakes its socket's
+ * callback, which may close the socket there and then (and with it the
+ * tcb): the timer must not look at the tcb afterwards (found by fuzz_tcp
+ * as a use after free under ASan; TERN_SANITIZE=ON shows it here). */
+static void close_on_error_cb(void *ctx, struct tern_stack *s, int sd, unsigned events)
+{
+	(void)ctx;
+	if (events & (TERN_POLLERR | TERN_POLLHUP))
+		tern_close(s, sd);
+}
+
+TEST(syn_sent__timeout__callback_closes)
+{
+	struct tfx t;
+	tcp_fx_config(&t);
+	t.fx.cfg.tcp_syn_retries = 1;
+	tcp_fx_start(&t);
+	struct tern_stack *s = t.fx.s;
+	at_time(&t, T_MS(10));
+	int sd = tern_socket(s, TERN_AF_INET, TERN_SOCK_STREAM, 0);
+	REQUIRE(sd >= 0);
+	REQUIRE_EQ(tern_socket_set_callback(s, sd, close_on_error_cb, NULL), 0);
+	struct tern_sockaddr_in dst = sa(FX_IP_PEER, T_PEER_LISTEN_PORT);
+	REQUIRE_EQ(tern_connect(s, sd, &dst), TERN_EINPROGRESS);
+	fx_advance(&t.fx, T_SEC(10));
+	CHECK_EQ(t.fx.nframes, 2); /* the SYN and its one retransmission */
+	fx_clear_tx(&t.fx);
+	CHECK_EQ(tern_socket_next(s, -1), -1); /* closed by its callback */
+	CHECK_EQ(fx_stat(&t.fx, "tcp.timeout_drops"), 1);
+	tcp_fx_finish(&t);
+}
+
+/* RFC 9293 §3.8.6.2.1 / RFC 1122 §4.2.3.4: data held back by the
+ * sender's silly-window rule (a window smaller than an MSS and than the
+ * data) with nothing in flight waits on an override timer, the persist
+ * timer, which then sends what the window allows (as Linux's
+ * tcp_write_wakeup). Without it the connection stalled for good: no
+ * segment in flight, so no ACK to restart it (found by fuzz_tcp). */
+TEST(persist__small_window__data_forced)
+{
+	fx_pattern(payload, 1000, 6);
+	struct tfx t;
+	tcp_fx_config(&t);
+	REQUIRE(tcp_fx_passive_established(&t));
+	IN(&t, T_MS(50), .seq = t.peer, .ack = t.us, .flags = ACK, W(1)); /* 128 bytes */
+	SEND(&t, T_MS(100), payload, 1000);
+	expect_no_seg(&t, T_MS(309));
+	OUT(&t, T_MS(310), .seq = t.us, .ack = t.peer, .flags = ACK, .data = payload, .len = 128);
+	IN(&t, T_MS(320), .seq = t.peer, .ack = t.us + 128, .flags = ACK, W(T_PEER_WIN));
+	OUT(&t, T_MS(320), .seq = t.us + 128, .ack = t.peer, .flags = ACK, .data = payload + 128,
+	    .len = 872);
+	IN(&t, T_MS(330), .seq = t.peer, .ack = t.us + 1000, .flags = ACK);
+	expect_no_seg(&t, T_SEC(60));
+	tcp_fx_finish(&t);
+}
+
 /* RFC 1122 §4.2.3.6 with SO_KEEPALIVE and TCP_KEEPIDLE 10 s, KEEPINTVL
  * 2 s, KEEPCNT 2: probes <SEQ=SND.UNA-1><ACK> after 10 s idle, every 2 s;
  * an answer resets the count; two unanswered, and the connection is
