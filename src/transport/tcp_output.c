@@ -264,6 +264,11 @@ static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t no
 	if (off > avail)
 		off = avail; /* snd_nxt is past our FIN */
 	uint32_t wnd = tp->snd_wnd < tp->snd_cwnd ? tp->snd_wnd : tp->snd_cwnd;
+	/* A retransmission timeout into a zero window resends the first
+	 * segment all the same (as Linux's tcp_retransmit_timer): it is the
+	 * probe, and a lost window update cannot then stall the connection. */
+	if (wnd == 0 && (tp->flags & TF_FORCEDATA) && tp->rxt_mode == RXT_REXMT)
+		wnd = tcp_mss(tp) < tp->snd_cwnd ? tcp_mss(tp) : tp->snd_cwnd;
 	uint32_t mss = tcp_mss(tp);
 	size_t len = avail - off;
 	if (off >= wnd)

@@ -142,7 +142,9 @@ static bool rexmt_timeout(struct tern_stack *s, struct tern_tcb *tp, tern_time_t
 	tp->snd_nxt = tp->snd_una;
 	tp->rxt_mode = RXT_REXMT;
 	tp->deadline[TCPT_RXT] = now + tcp_rto(s, tp);
+	tp->flags |= TF_FORCEDATA; /* into a zero window too: see output_one */
 	tcp_output(s, tp, now);
+	tp->flags &= ~(uint32_t)TF_FORCEDATA;
 	return true;
 }
 

@@ -646,11 +646,15 @@ static unsigned udp_poll(struct tern_stack *s, struct tern_sock *so)
 static int udp_shutdown(struct tern_stack *s, struct tern_sock *so, int how)
 {
 	int ret = so->connected ? 0 : TERN_ENOTCONN;
+	uint8_t before = so->shut;
 	if (how == TERN_SHUT_RD || how == TERN_SHUT_RDWR)
 		so->shut |= TERN_SHUT_RD_BIT;
 	if (how == TERN_SHUT_WR || how == TERN_SHUT_RDWR)
 		so->shut |= TERN_SHUT_WR_BIT;
-	tern_sock_wakeup(s, so); /* last use of so */
+	/* Only a change wakes the callback: one that shuts down from its own
+	 * callback would otherwise be called again, and again. */
+	if (so->shut != before)
+		tern_sock_wakeup(s, so); /* last use of so */
 	return ret;
 }
 

@@ -215,6 +215,40 @@ TEST(persist__zero_window_probes_backoff)
 	tcp_fx_finish(&t);
 }
 
+/* Data in flight, and the peer's ACK of half of it closes the window:
+ * the retransmission timer resends the first unacknowledged segment all
+ * the same (as Linux's tcp_retransmit_timer), so a window update that is
+ * lost cannot stall the connection (found by fuzz_tcp: it sent nothing). */
+TEST(rto__into_zero_window__resends_first_segment)
+{
+	fx_pattern(payload, 200, 6);
+	struct tfx t;
+	tcp_fx_config(&t);
+	REQUIRE(tcp_fx_passive_established(&t));
+	SEND(&t, T_MS(100), payload, 200);
+	OUT(&t, T_MS(100), .seq = t.us, .ack = t.peer, .flags = ACK, .data = payload, .len = 200);
+	IN(&t, T_MS(110), .seq = t.peer, .ack = t.us + 100, .flags = ACK, W(0));
+	/* The RTO (1 s, no RTT sample yet... or its sample's): the second
+	 * half goes again, into the zero window. */
+	struct fx_frame *f = fx_next_tx(&t.fx, T_SEC(5));
+	REQUIRE(f != NULL);
+	tern_time_t sent = f->t;
+	CHECK(sent >= T_MS(310) && sent <= T_MS(1110)); /* one RTO after the ACK */
+	struct fx_pkt p;
+	REQUIRE_EQ(fx_parse(f, &p), TERN_STAT_NONE);
+	struct tern_tcp_repr th;
+	REQUIRE_EQ(tern_tcp_parse(p.l4, p.l4_len, p.ip.src, p.ip.dst, 0, &th), TERN_STAT_NONE);
+	CHECK_EQ(th.seq, t.us + 100);
+	CHECK_EQ(th.payload_len, 100);
+	CHECK_MEM(th.payload, payload + 100, 100);
+	fx_pkt_free(&p);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.timeouts"), 1);
+	/* The window opens with the ACK of it: done. */
+	IN(&t, sent + T_MS(10), .seq = t.peer, .ack = t.us + 200, .flags = ACK, W(T_PEER_WIN));
+	expect_no_seg(&t, T_SEC(60));
+	tcp_fx_finish(&t);
+}
+
 /* RFC 9293 §3.8.6.1 keeps a zero window open "as long as the receiving
  * TCP continues to send acknowledgments in response to the probe
  * segments"; a peer that answers none is gone: after tcp_retries2
