@@ -169,6 +169,14 @@ struct tern_sock *tern_sock_get(struct tern_stack *s, int sd);
 /* A new socket of this type in the lowest free descriptor (ops->init not
  * called): for accept. NULL if no descriptor or memory is left. */
 struct tern_sock *tern_sock_new(struct tern_stack *s, const struct tern_sock_ops *ops, int *err);
+/* The pending error (SO_ERROR), cleared: reported once (socket(7)). */
+static inline int tern_sock_take_error(struct tern_sock *so)
+{
+	int err = so->so_error;
+	so->so_error = 0;
+	return err;
+}
+
 /* Tell the application its socket's readiness may have changed. */
 void tern_sock_wakeup(struct tern_stack *s, struct tern_sock *so);
 

@@ -481,8 +481,7 @@ static int sol_socket_get(struct tern_sock *so, int name, int *val)
 	case TERN_SO_TYPE: *val = so->ops->type; return 0;
 	case TERN_SO_ERROR:
 		/* Reading the pending error clears it (socket(7)). */
-		*val = so->so_error;
-		so->so_error = 0;
+		*val = tern_sock_take_error(so);
 		return 0;
 	default: return TERN_ENOPROTOOPT;
 	}

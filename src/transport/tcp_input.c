@@ -432,6 +432,17 @@ static bool fin_acked(const struct tern_tcb *tp)
 	return (tp->flags & TF_SENTFIN) && tp->snd_una == tp->snd_max;
 }
 
+/* Resend the one segment at SND.UNA (a window of exactly one segment),
+ * then carry on from where sending was; the caller sets cwnd after. */
+static void resend_first(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
+{
+	tcp_seq next = tp->snd_nxt;
+	tp->snd_nxt = tp->snd_una;
+	tp->snd_cwnd = tcp_mss(tp);
+	tcp_output(s, tp, now);
+	tp->snd_nxt = seq_max(next, tp->snd_nxt);
+}
+
 /* Three duplicate ACKs: RFC 5681 §3.2 fast retransmit, then fast
  * recovery until everything outstanding then is acknowledged (RFC 6582). */
 static void fast_retransmit(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
@@ -441,11 +452,7 @@ static void fast_retransmit(struct tern_stack *s, struct tern_tcb *tp, tern_time
 	tp->flags |= TF_FASTRECOV;
 	tp->flags &= ~(uint32_t)TF_RTT_TIMING;
 	tern_stat_inc(s, TERN_STAT_TCP_FAST_RETRANS);
-	tcp_seq next = tp->snd_nxt;
-	tp->snd_nxt = tp->snd_una;
-	tp->snd_cwnd = tcp_mss(tp); /* exactly one segment: the lost one */
-	tcp_output(s, tp, now);
-	tp->snd_nxt = seq_max(next, tp->snd_nxt);
+	resend_first(s, tp, now);
 	tp->snd_cwnd = tp->snd_ssthresh + 3u * tcp_mss(tp); /* §3.2 step 3 */
 }
 
@@ -471,12 +478,8 @@ static void recovery_ack(struct tern_stack *s, struct tern_tcb *tp, uint32_t ack
 		return;
 	}
 	/* Partial: resend the next hole now, deflate by what was acked. */
-	tcp_seq next = tp->snd_nxt;
 	uint32_t cwnd = tp->snd_cwnd;
-	tp->snd_nxt = tp->snd_una;
-	tp->snd_cwnd = tcp_mss(tp);
-	tcp_output(s, tp, now);
-	tp->snd_nxt = seq_max(next, tp->snd_nxt);
+	resend_first(s, tp, now);
 	tp->snd_cwnd = cwnd > acked ? cwnd - acked + tcp_mss(tp) : tcp_mss(tp);
 }
 

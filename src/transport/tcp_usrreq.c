@@ -206,9 +206,8 @@ static int tcp_connect(struct tern_stack *s, struct tern_sock *so, const struct 
 		case TCPS_CLOSED:
 			if (so->connected) {
 				/* A failed connect reports its error once. */
-				int err = so->so_error ? so->so_error : TERN_ECONNABORTED;
-				so->so_error = 0;
-				return err;
+				int err = tern_sock_take_error(so);
+				return err ? err : TERN_ECONNABORTED;
 			}
 			break;
 		default:
@@ -288,11 +287,9 @@ static int tcp_sendto(struct tern_stack *s, struct tern_sock *so, const void *bu
 	(void)flags;
 	(void)dst; /* ignored on a connected stream, as Linux */
 	struct tern_tcb *tp = so->tcb;
-	if (so->so_error) {
-		int err = so->so_error;
-		so->so_error = 0;
+	int err = tern_sock_take_error(so);
+	if (err)
 		return err;
-	}
 	if (!tp || tp->state == TCPS_LISTEN || (tp->state == TCPS_CLOSED && !so->connected))
 		return TERN_EPIPE; /* Linux: EPIPE, not ENOTCONN, when not connected */
 	if (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED)
@@ -333,11 +330,9 @@ static int tcp_recvfrom(struct tern_stack *s, struct tern_sock *so, void *buf, s
 	if (!tp || tp->state == TCPS_LISTEN || (tp->state == TCPS_CLOSED && !so->connected))
 		return TERN_ENOTCONN;
 	if (!tp->rcvq.head) {
-		if (so->so_error) {
-			int err = so->so_error;
-			so->so_error = 0;
+		int err = tern_sock_take_error(so);
+		if (err)
 			return err;
-		}
 		if ((tp->flags & TF_RCVD_FIN) || (so->shut & TERN_SHUT_RD_BIT) ||
 		    tp->state == TCPS_CLOSED)
 			return 0;

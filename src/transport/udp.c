@@ -271,13 +271,6 @@ static int udp_connect(struct tern_stack *s, struct tern_sock *so, const struct 
 /* ---- output --------------------------------------------------------------------- */
 
 /* The pending error, cleared: reported once (socket(7) SO_ERROR). */
-static int take_error(struct tern_sock *so)
-{
-	int err = so->so_error;
-	so->so_error = 0;
-	return err;
-}
-
 /* Build and send one datagram on the route already checked. The only
  * copy of the user's data is into the pkt; headers go in its headroom. */
 static int udp_output(struct tern_stack *s, struct tern_sock *so, const void *buf, size_t len,
@@ -334,7 +327,7 @@ static int udp_sendto(struct tern_stack *s, struct tern_sock *so, const void *bu
 	dst = resolve_any(so, dst);
 	if ((err = route_checked(s, so, dst, &rt)) < 0)
 		return err;
-	if ((err = take_error(so)) < 0)
+	if ((err = tern_sock_take_error(so)) < 0)
 		return err;
 	if (so->shut & TERN_SHUT_WR_BIT)
 		return -EPIPE;
@@ -604,7 +597,7 @@ static bool udp_icmp_error(struct tern_stack *s, const struct tern_icmp_msg *m, 
 static int udp_recvfrom(struct tern_stack *s, struct tern_sock *so, void *buf, size_t len,
 			int flags, struct tern_sockaddr_in *src)
 {
-	int err = take_error(so); /* reported before any data, as Linux */
+	int err = tern_sock_take_error(so); /* reported before any data, as Linux */
 	if (err < 0)
 		return err;
 	struct tern_pkt *p = so->rxq.head;
