@@ -101,6 +101,7 @@
 	X(ICMP_BAD_CODE,         "icmp", "bad_code",              DROP) \
 	X(ICMP_BAD_QUOTE,        "icmp", "bad_quoted_header",     DROP) \
 	X(ICMP_BCAST_ECHO,       "icmp", "broadcast_echo_ignored",DROP) \
+	X(ICMP_ECHO_IGNORED,     "icmp", "echo_ignored",          DROP) \
 	X(ICMP_RATELIMITED,      "icmp", "errors_ratelimited",    DROP) \
 	X(ICMP_RATELIMITED_HOST, "icmp", "errors_ratelimited_host", DROP) \
 	X(ICMP_REDIRECT_IGNORED, "icmp", "redirects_ignored",     DROP) \

@@ -244,8 +244,8 @@ struct tern_sock *tern_sock_new(struct tern_stack *s, const struct tern_sock_ops
 	so->sd = sd;
 	so->serial = t->next_serial++;
 	so->ops = ops;
-	so->rcvbuf = TERN_SOCK_BUF_MAX; /* Linux's rmem_default / wmem_default */
-	so->sndbuf = TERN_SOCK_BUF_MAX;
+	so->rcvbuf = (int)s->cfg.rmem_default; /* Linux's net.core.rmem_default / wmem_default */
+	so->sndbuf = (int)s->cfg.wmem_default;
 	so->ttl = -1;
 	t->slots[sd] = so;
 	return so;
@@ -394,22 +394,22 @@ int tern_recv(struct tern_stack *s, int sd, void *buf, size_t len, int flags)
 /* Linux's SO_RCVBUF/SO_SNDBUF rule (socket(7)): the value is capped at
  * rmem_max/wmem_max, then doubled for bookkeeping overhead, with a floor.
  * A negative int is a huge unsigned one, so it gets the cap. */
-static int buf_size(int val, int min)
+static int buf_size(int val, uint32_t max, int min)
 {
 	uint32_t v = (uint32_t)val;
-	if (v > TERN_SOCK_BUF_MAX)
-		v = TERN_SOCK_BUF_MAX;
+	if (v > max) /* net.core.rmem_max / wmem_max */
+		v = max;
 	return (int)(v * 2) > min ? (int)(v * 2) : min;
 }
 
-static int sol_socket_set(struct tern_sock *so, int name, int val)
+static int sol_socket_set(struct tern_stack *s, struct tern_sock *so, int name, int val)
 {
 	switch (name) {
 	case TERN_SO_REUSEADDR: so->reuseaddr = val != 0; return 0;
 	case TERN_SO_REUSEPORT: so->reuseport = val != 0; return 0;
 	case TERN_SO_BROADCAST: so->broadcast = val != 0; return 0;
-	case TERN_SO_RCVBUF: so->rcvbuf = buf_size(val, TERN_SOCK_MIN_RCVBUF); return 0;
-	case TERN_SO_SNDBUF: so->sndbuf = buf_size(val, TERN_SOCK_MIN_SNDBUF); return 0;
+	case TERN_SO_RCVBUF: so->rcvbuf = buf_size(val, s->cfg.rmem_max, TERN_SOCK_MIN_RCVBUF); return 0;
+	case TERN_SO_SNDBUF: so->sndbuf = buf_size(val, s->cfg.wmem_max, TERN_SOCK_MIN_SNDBUF); return 0;
 	default: return TERN_ENOPROTOOPT; /* SO_TYPE and SO_ERROR are read-only */
 	}
 }
@@ -459,7 +459,7 @@ int tern_setsockopt(struct tern_stack *s, int sd, int level, int name, const voi
 		val = l.l_onoff ? (l.l_linger < 0 ? 0 : l.l_linger) : -1;
 	}
 	if (level == TERN_SOL_SOCKET) {
-		int err = sol_socket_set(so, name, val);
+		int err = sol_socket_set(s, so, name, val);
 		if (err != TERN_ENOPROTOOPT || !so->ops->setsockopt)
 			return err;
 		return so->ops->setsockopt(s, so, level, name, val);

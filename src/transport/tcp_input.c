@@ -188,7 +188,9 @@ static void listen_input(struct tern_stack *s, struct tern_tcb *lp, struct seg *
 	 * half-open connections in all; past the last two, SYN cookies. */
 	if (lp->accq_len > lp->backlog)
 		return seg_drop(s, g, TERN_STAT_TCP_LISTEN_OVERFLOW);
-	if (lp->synq_len > lp->backlog || tt->half_open >= s->cfg.tcp_max_syn_backlog) {
+	/* tcp_syncookies 2: cookies for every SYN (Linux's testing mode). */
+	if (lp->synq_len > lp->backlog || tt->half_open >= s->cfg.tcp_max_syn_backlog ||
+	    s->cfg.tcp_syncookies == 2) {
 		if (!s->cfg.tcp_syncookies)
 			return seg_drop(s, g, TERN_STAT_TCP_SYN_QUEUE_FULL);
 		send_cookie(s, g);

@@ -16,8 +16,6 @@
 #include "transport/sock.h"
 #include "transport/tcp_cc.h"
 
-#define TCP_SOMAXCONN 4096 /* Linux net.core.somaxconn */
-
 static uint32_t port_hash(const struct tern_stack *s, uint16_t port)
 {
 	return tern_sock_hash4(s->socks, 0, port, 0, 0);
@@ -89,6 +87,15 @@ static int tcp_bind(struct tern_stack *s, struct tern_sock *so, const struct ter
 	return file_port(s, so, a->addr, (uint16_t)port);
 }
 
+/* A new TCP socket's buffers are tcp_rmem[1] / tcp_wmem[1] (Linux's
+ * tcp_init_sock), not net.core's defaults. */
+static int tcp_init(struct tern_stack *s, struct tern_sock *so)
+{
+	so->rcvbuf = (int)s->cfg.tcp_rmem[1];
+	so->sndbuf = (int)s->cfg.tcp_wmem[1];
+	return 0;
+}
+
 /* ---- the tcb behind a socket ---- */
 
 static struct tern_tcb *attach_tcb(struct tern_stack *s, struct tern_sock *so)
@@ -131,8 +138,8 @@ static int tcp_listen(struct tern_stack *s, struct tern_sock *so, int backlog)
 	tp->t.lport = so->lport;
 	/* Linux: the backlog is capped at somaxconn; the queue is full when
 	 * it holds more than backlog. */
-	if (backlog < 0 || backlog > TCP_SOMAXCONN)
-		backlog = TCP_SOMAXCONN;
+	if (backlog < 0 || (unsigned)backlog > s->cfg.somaxconn)
+		backlog = (int)s->cfg.somaxconn;
 	tp->backlog = (unsigned)backlog;
 	return 0;
 }
@@ -729,6 +736,7 @@ static int tcp_getsockopt_raw(struct tern_stack *s, struct tern_sock *so, int le
 const struct tern_sock_ops tern_tcp_sock_ops = {
 	.type = TERN_SOCK_STREAM,
 	.protocol = TERN_IPPROTO_TCP,
+	.init = tcp_init,
 	.bind = tcp_bind,
 	.connect = tcp_connect,
 	.listen = tcp_listen,
