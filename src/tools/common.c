@@ -157,6 +157,8 @@ const char cli_net_usage[] =
 	"                     that interface's only\n"
 	"  --arp strict       learn neighbours only from answers to our own ARP requests\n"
 	"  --arp static,IP,MAC  IP is always at MAC (ARP never changes it); repeatable\n"
+	"  --sysctl NAME=VALUE  set a tunable by its Linux name, e.g.\n"
+	"                     net.ipv4.tcp_timestamps=0 (README.md lists them); repeatable\n"
 	"Impairments, applied to every TAP interface in both directions (the kernel\n"
 	"here may lack netem; tern's seeded fault injector stands in):\n"
 	"  --loss PCT  --duplicate PCT  --corrupt PCT  --reorder PCT   per frame, 0..100\n"
@@ -381,6 +383,18 @@ int cli_net_option(struct cli_net *n, const char *cmd, int opt, const char *arg)
 		return take_route(n, cmd, (char *)arg);
 	case CLI_OPT_ARP:
 		return take_arp(n, cmd, arg);
+	case CLI_OPT_SYSCTL:
+		if (!strchr(arg, '=') || arg[0] == '=') {
+			cli_usage_error(cmd, "invalid value '%s' for --sysctl: expected NAME=VALUE "
+				  "(e.g. net.ipv4.tcp_sack=0)", arg);
+			return -1;
+		}
+		if (n->nsysctl >= CLI_MAX_SYSCTL) {
+			cli_usage_error(cmd, "too many --sysctl options (at most %d)", CLI_MAX_SYSCTL);
+			return -1;
+		}
+		n->sysctl[n->nsysctl++] = arg;
+		return 1;
 	default:
 		return 0;
 	}
@@ -469,6 +483,20 @@ struct tern_rt *cli_net_up(const struct cli_net *n, const char *cmd,
 		cli_error(cmd, "cannot create the stack: out of memory");
 		return NULL;
 	}
+	/* Before any device: the first frames already follow them. */
+	for (unsigned i = 0; i < n->nsysctl; i++) {
+		char name[128];
+		const char *eq = strchr(n->sysctl[i], '=');
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - n->sysctl[i]), n->sysctl[i]);
+		int rc = tern_sysctl_set(tern_rt_stack(rt), name, eq + 1);
+		if (rc < 0) {
+			cli_error(cmd, "--sysctl %s: %s", n->sysctl[i],
+				  rc == TERN_ENOENT && tern_sysctl_get(tern_rt_stack(rt), name, NULL, 0) == TERN_ENOENT
+					  ? "no such tunable"
+					  : tern_strerror(rc));
+			goto fail;
+		}
+	}
 	/* tern_rt_add_tap polls the stack at the real clock before it
 	 * attaches, so announcements are stamped with the time they leave. */
 	for (unsigned i = 0; i < n->ntaps; i++) {
@@ -533,4 +561,85 @@ int cli_run_app(struct tern_rt *rt, const char *cmd, bool (*done)(const void *ap
 		}
 	}
 	return 0;
+}
+
+/* ---- sysctl(8) ---------------------------------------------------------------- */
+
+/* The name as sysctl(8) prints it: dots, whatever the separator given. */
+static void sysctl_dotted(const char *name, size_t len, char *out, size_t outlen)
+{
+	size_t i;
+	for (i = 0; i < len && i + 1 < outlen; i++)
+		out[i] = name[i] == '/' ? '.' : name[i];
+	out[i] = 0;
+}
+
+static int sysctl_show(struct tern_stack *s, const char *name, bool value_only, FILE *out,
+		       FILE *err)
+{
+	char val[256], dotted[128], path[160];
+	sysctl_dotted(name, strlen(name), dotted, sizeof(dotted));
+	int rc = tern_sysctl_get(s, dotted, val, sizeof(val));
+	if (rc < 0) {
+		snprintf(path, sizeof(path), "%s", dotted);
+		for (char *p = path; *p; p++)
+			if (*p == '.')
+				*p = '/';
+		fprintf(err, "sysctl: cannot stat /proc/sys/%s: %s\n", path, tern_strerror(rc));
+		return 1;
+	}
+	if (value_only)
+		fprintf(out, "%s\n", val);
+	else
+		fprintf(out, "%s = %s\n", dotted, val);
+	return 0;
+}
+
+int cli_sysctl(struct tern_stack *s, int argc, char **argv, FILE *out, FILE *err)
+{
+	bool all = false, value_only = false;
+	int i, status = 0;
+	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		for (const char *f = argv[i] + 1; *f; f++) {
+			if (*f == 'a' || *f == 'A' || *f == 'X')
+				all = true;
+			else if (*f == 'n')
+				value_only = true;
+			else if (*f != 'w' && *f != 'q') {
+				fprintf(err, "sysctl: unknown option '-%c' (tern knows -a -n -w)\n", *f);
+				return 2;
+			}
+		}
+	}
+	if (all) {
+		const char *n;
+		for (unsigned k = 0; (n = tern_sysctl_name(k)); k++)
+			sysctl_show(s, n, value_only, out, err);
+		return 0;
+	}
+	if (i == argc) {
+		fprintf(err, "sysctl: no variables specified (sysctl [-a] [-n] [NAME[=VALUE]]...)\n");
+		return 2;
+	}
+	for (; i < argc; i++) {
+		const char *eq = strchr(argv[i], '=');
+		if (!eq) {
+			status |= sysctl_show(s, argv[i], value_only, out, err);
+			continue;
+		}
+		char dotted[128];
+		sysctl_dotted(argv[i], (size_t)(eq - argv[i]), dotted, sizeof(dotted));
+		int rc = tern_sysctl_set(s, dotted, eq + 1);
+		if (rc == TERN_ENOENT && tern_sysctl_get(s, dotted, NULL, 0) == TERN_ENOENT) {
+			status |= sysctl_show(s, dotted, false, out, err); /* "cannot stat" */
+		} else if (rc < 0) {
+			fprintf(err, "sysctl: setting key \"%s\": %s\n", dotted, tern_strerror(rc));
+			status = 1;
+		} else if (value_only) {
+			fprintf(out, "%s\n", eq + 1);
+		} else {
+			fprintf(out, "%s = %s\n", dotted, eq + 1); /* as given, as procps echoes it */
+		}
+	}
+	return status;
 }
