@@ -431,4 +431,107 @@ TEST(sysctl_forwarding_redirects_and_icmp_limits_are_the_config)
 	tern_stack_destroy(s);
 }
 
+TEST(sysctl_tcp_rto_min_us_lowers_the_first_retransmission)
+{
+	/* Handshake RTT 10 ms: SRTT 10, RTTVAR 5, so RTO = SRTT + max(4 RTTVAR,
+	 * tcp_rto_min), as Linux: 210 ms by default, 30 ms with 5 ms. */
+	static const char data[10] = "0123456789";
+	for (int lowered = 0; lowered < 2; lowered++) {
+		struct tfx t;
+		tcp_fx_config(&t);
+		REQUIRE(tcp_fx_listen(&t));
+		if (lowered)
+			REQUIRE(tern_sysctl_set(t.fx.s, "net.ipv4.tcp_rto_min_us", "5000") == 0);
+		REQUIRE(tcp_fx_syn_received(&t, false, T_MS(10)));
+		IN(&t, T_MS(20), .seq = t.peer, .ack = t.us, .flags = TERN_TCP_ACK);
+		t.sd = tern_accept(t.fx.s, t.lsd, NULL);
+		REQUIRE(t.sd >= 0);
+		at_time(&t, T_MS(100));
+		REQUIRE(tern_send(t.fx.s, t.sd, data, sizeof(data), 0) == (int)sizeof(data));
+		OUT(&t, T_MS(100), .seq = t.us, .ack = t.peer, .flags = TERN_TCP_ACK, .data = data,
+		    .len = sizeof(data));
+		tern_time_t rto = lowered ? T_MS(30) : T_MS(210);
+		OUT(&t, T_MS(100) + rto, .seq = t.us, .ack = t.peer, .flags = TERN_TCP_ACK, .data = data,
+		    .len = sizeof(data));
+		tcp_fx_finish(&t);
+	}
+}
+
+TEST(sysctl_tcp_synack_retries_bounds_the_syn_acks)
+{
+	struct tfx t;
+	tcp_fx_config(&t);
+	REQUIRE(tcp_fx_listen(&t));
+	REQUIRE(tern_sysctl_set(t.fx.s, "net.ipv4.tcp_synack_retries", "1") == 0);
+	REQUIRE(tcp_fx_syn_received(&t, false, T_MS(10)));
+	struct fx_frame *f = fx_next_tx(&t.fx, T_SEC(30));
+	REQUIRE(f); /* the one retransmission, after the initial 1 s */
+	CHECK_EQ(f->t, T_MS(10) + T_SEC(1));
+	free(f);
+	CHECK(fx_next_tx(&t.fx, T_SEC(30)) == NULL);
+	CHECK_EQ(t.fx.s->socks->tcp.half_open, 0); /* given up */
+	tcp_fx_finish(&t);
+}
+
+TEST(sysctl_tcp_fin_timeout_ends_an_orphan_in_fin_wait_2)
+{
+	for (int lowered = 0; lowered < 2; lowered++) {
+		struct tfx t;
+		tcp_fx_config(&t);
+		REQUIRE(tcp_fx_passive_established(&t));
+		if (lowered)
+			REQUIRE(tern_sysctl_set(t.fx.s, "net.ipv4.tcp_fin_timeout", "5") == 0);
+		REQUIRE(tcp_fx_to_fin_wait_2(&t, T_MS(100)));
+		tern_close(t.fx.s, t.sd); /* an orphan now */
+		t.sd = -1;
+		fx_advance(&t.fx, T_MS(101) + T_SEC(5) + T_MS(1));
+		CHECK_EQ(t.fx.s->socks->tcp.count, lowered ? 0u : 1u);
+		tcp_fx_finish(&t);
+	}
+}
+
+TEST(sysctl_ipfrag_time_is_the_reassembly_timeout)
+{
+	static uint8_t whole[800], f[FX_FRAME_MAX];
+	for (int lowered = 0; lowered < 2; lowered++) {
+		struct fixture fx;
+		fx_config(&fx);
+		fx_host(&fx);
+		if (lowered)
+			REQUIRE(tern_sysctl_set(fx.s, "net.ipv4.ipfrag_time", "1") == 0);
+		struct fxb_ip h = {.src = FX_IP_PEER, .dst = FX_IP_US, .id = 7, .proto = TERN_IPPROTO_UDP};
+		size_t n = fxb_frag(f, FX_MAC_US, FX_MAC_PEER, &h, whole, sizeof(whole), 400, 400);
+		inject(&fx, TERN_MSEC(1), f, n); /* the last fragment alone: no ICMP on timeout */
+		CHECK(fx.s->budget.reasm.used > 0);
+		fx_advance(&fx, TERN_MSEC(1) + TERN_SEC(1) + TERN_MSEC(1));
+		CHECK_EQ(fx.s->budget.reasm.used == 0, lowered == 1);
+		fx_finish(&fx);
+	}
+}
+
+TEST(sysctl_neigh_mcast_solicit_and_retrans_time_ms)
+{
+	struct fixture fx;
+	fx_config(&fx);
+	fx_host(&fx);
+	REQUIRE(tern_sysctl_set(fx.s, "net.ipv4.neigh.default.mcast_solicit", "2") == 0);
+	REQUIRE(tern_sysctl_set(fx.s, "net/ipv4/neigh/default/retrans_time_ms", "250") == 0);
+	int sd = tern_socket(fx.s, TERN_AF_INET, TERN_SOCK_DGRAM, 0);
+	struct tern_sockaddr_in dst = sa(TERN_IP4(10, 0, 0, 9), 9);
+	fx_advance(&fx, TERN_MSEC(10));
+	CHECK_EQ(tern_sendto(fx.s, sd, "x", 1, 0, &dst), 1);
+	/* Two requests 250 ms apart, then the neighbour is given up on. */
+	struct fx_frame *a = fx_next_tx(&fx, TERN_SEC(10));
+	struct fx_frame *b = fx_next_tx(&fx, TERN_SEC(10));
+	REQUIRE(a && b);
+	CHECK_EQ(b->t - a->t, TERN_MSEC(250));
+	free(a);
+	free(b);
+	struct fx_frame *c = fx_next_tx(&fx, TERN_SEC(10));
+	CHECK(c == NULL || c->data[12] != 0x08 || c->data[13] != 0x06); /* no third ARP */
+	free(c);
+	tern_close(fx.s, sd);
+	fx_finish(&fx);
+}
+
 TEST_MAIN()
