@@ -574,8 +574,10 @@ static void sysctl_dotted(const char *name, size_t len, char *out, size_t outlen
 	out[i] = 0;
 }
 
-static int sysctl_show(struct tern_stack *s, const char *name, bool value_only, FILE *out,
-		       FILE *err)
+/* What sysctl prints of a name: both (0), -n the value, -N the name. */
+enum { SC_SHOW_BOTH, SC_SHOW_VALUE, SC_SHOW_NAME };
+
+static int sysctl_show(struct tern_stack *s, const char *name, int show, FILE *out, FILE *err)
 {
 	char val[256], dotted[128], path[160];
 	sysctl_dotted(name, strlen(name), dotted, sizeof(dotted));
@@ -588,8 +590,10 @@ static int sysctl_show(struct tern_stack *s, const char *name, bool value_only, 
 		fprintf(err, "sysctl: cannot stat /proc/sys/%s: %s\n", path, tern_strerror(rc));
 		return 1;
 	}
-	if (value_only)
+	if (show == SC_SHOW_VALUE)
 		fprintf(out, "%s\n", val);
+	else if (show == SC_SHOW_NAME)
+		fprintf(out, "%s\n", dotted);
 	else
 		fprintf(out, "%s = %s\n", dotted, val);
 	return 0;
@@ -597,16 +601,24 @@ static int sysctl_show(struct tern_stack *s, const char *name, bool value_only, 
 
 int cli_sysctl(struct tern_stack *s, int argc, char **argv, FILE *out, FILE *err)
 {
-	bool all = false, value_only = false;
+	bool all = false, write = false, quiet = false;
+	int show = SC_SHOW_BOTH;
 	int i, status = 0;
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
 		for (const char *f = argv[i] + 1; *f; f++) {
 			if (*f == 'a' || *f == 'A' || *f == 'X')
 				all = true;
 			else if (*f == 'n')
-				value_only = true;
-			else if (*f != 'w' && *f != 'q') {
-				fprintf(err, "sysctl: unknown option '-%c' (tern knows -a -n -w)\n", *f);
+				show = SC_SHOW_VALUE;
+			else if (*f == 'N')
+				show = SC_SHOW_NAME;
+			else if (*f == 'w')
+				write = true;
+			else if (*f == 'q')
+				quiet = true;
+			else {
+				fprintf(err, "sysctl: unknown option '-%c' (tern knows -a -n -N -q -w)\n",
+					*f);
 				return 2;
 			}
 		}
@@ -614,7 +626,7 @@ int cli_sysctl(struct tern_stack *s, int argc, char **argv, FILE *out, FILE *err
 	if (all) {
 		const char *n;
 		for (unsigned k = 0; (n = tern_sysctl_name(k)); k++)
-			sysctl_show(s, n, value_only, out, err);
+			sysctl_show(s, n, show, out, err);
 		return 0;
 	}
 	if (i == argc) {
@@ -623,20 +635,30 @@ int cli_sysctl(struct tern_stack *s, int argc, char **argv, FILE *out, FILE *err
 	}
 	for (; i < argc; i++) {
 		const char *eq = strchr(argv[i], '=');
+		if (!eq && write) {
+			/* procps's words for -w without a value */
+			fprintf(err, "sysctl: command line(0): invalid syntax, continuing...\n");
+			status = 1;
+			continue;
+		}
 		if (!eq) {
-			status |= sysctl_show(s, argv[i], value_only, out, err);
+			status |= sysctl_show(s, argv[i], show, out, err);
 			continue;
 		}
 		char dotted[128];
 		sysctl_dotted(argv[i], (size_t)(eq - argv[i]), dotted, sizeof(dotted));
 		int rc = tern_sysctl_set(s, dotted, eq + 1);
 		if (rc == TERN_ENOENT && tern_sysctl_get(s, dotted, NULL, 0) == TERN_ENOENT) {
-			status |= sysctl_show(s, dotted, false, out, err); /* "cannot stat" */
+			status |= sysctl_show(s, dotted, SC_SHOW_BOTH, out, err); /* "cannot stat" */
 		} else if (rc < 0) {
 			fprintf(err, "sysctl: setting key \"%s\": %s\n", dotted, tern_strerror(rc));
 			status = 1;
-		} else if (value_only) {
+		} else if (quiet) {
+			continue;
+		} else if (show == SC_SHOW_VALUE) {
 			fprintf(out, "%s\n", eq + 1);
+		} else if (show == SC_SHOW_NAME) {
+			fprintf(out, "%s\n", dotted);
 		} else {
 			fprintf(out, "%s = %s\n", dotted, eq + 1); /* as given, as procps echoes it */
 		}

@@ -184,10 +184,10 @@ int cli_parse_options(const char *cmd, int argc, char **argv, const char *shorto
 int cli_run_app(struct tern_rt *rt, const char *cmd, bool (*done)(const void *app),
 		const void *app);
 
-/* sysctl(8) on a stack: `sysctl [-a] [-n] [-w] [NAME[=VALUE]]...` as
- * procps prints it ("net.ipv4.tcp_sack = 1"; -n: the value alone; a
- * NAME=VALUE sets it and prints it back; errors as sysctl's own
- * messages, on err). argv[0] is the command's name. Returns 0, or 1 if
+/* sysctl(8) on a stack: `sysctl [-a] [-n|-N] [-q] [-w] [NAME[=VALUE]]...`
+ * as procps prints it ("net.ipv4.tcp_sack = 1"; -n: the value alone, -N
+ * the name; a NAME=VALUE sets it and prints it back unless -q; errors as
+ * sysctl's own messages, on err). argv[0] is the command's name. Returns 0, or 1 if
  * some name failed, 2 for a usage error. */
 int cli_sysctl(struct tern_stack *s, int argc, char **argv, FILE *out, FILE *err);
 

@@ -370,8 +370,9 @@ static void ctl_help(FILE *out)
 		     "  nstat            the counters Linux has too, by nstat's names\n"
 		     "  mem              the packet pool and each memory budget, in bytes\n"
 		     "  routes           the routing table\n"
-		     "  sysctl [-a] [-n] [NAME[=VALUE]]...  tunables by Linux's names, read\n"
-		     "                   and set as sysctl(8) does (net.ipv4.tcp_sack = 1)\n"
+		     "  sysctl [-a] [-n|-N] [-q] [-w] [NAME[=VALUE]]...\n"
+		     "                   tunables by Linux's names, read and set as\n"
+		     "                   sysctl(8) does (net.ipv4.tcp_sack = 1)\n"
 		     "  help             this list\n");
 }
 

@@ -15,8 +15,8 @@
 #  3. vectors have Linux's layout (tcp_rmem, tcp_wmem: three tab-separated
 #     numbers), and the names set at start read back (ip_default_ttl = 30);
 #  4. setting prints what sysctl -w prints ("net.ipv4.tcp_syncookies = 2")
-#     and reads back; the errors are sysctl's own words for an unknown name
-#     and for a value out of range;
+#     and reads back; the errors are sysctl's own words for an unknown name,
+#     a value out of range and -w without a value; -N and -q as sysctl's;
 #  5. `sysctl -a` lists every name once, "NAME = VALUE", sorted;
 #  6. a bad --sysctl is refused before the host starts, exit 2 (a missing
 #     '=', or "no such tunable" for an unknown name).
@@ -84,6 +84,18 @@ ctl sysctl -w net.ipv4.ip_default_ttl=0
 assert_eq "$linux" "$RUN_OUT" "a value out of range"
 ctl sysctl -n net.ipv4.ip_default_ttl
 assert_eq 30 "$RUN_OUT" "ip_default_ttl unchanged by the refused value"
+run_ns "$REF" sysctl -w net.ipv4.tcp_sack
+linux=$RUN_OUT
+ctl sysctl -w net.ipv4.tcp_sack
+assert_eq "$linux" "$RUN_OUT" "-w without a value"
+run_ns "$REF" sysctl -N net.ipv4.tcp_sack net.core.somaxconn
+linux=$RUN_OUT
+ctl sysctl -N net.ipv4.tcp_sack net.core.somaxconn
+assert_eq "$linux" "$RUN_OUT" "-N: names only"
+run_ns "$REF" sysctl -q -w net.ipv4.tcp_sack=1
+linux=$RUN_OUT
+ctl sysctl -q -w net.ipv4.tcp_sack=1
+assert_eq "$linux" "$RUN_OUT" "-q: nothing echoed"
 
 # ---- 5. sysctl -a -----------------------------------------------------------------
 ctl sysctl -a
