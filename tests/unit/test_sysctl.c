@@ -534,4 +534,80 @@ TEST(sysctl_neigh_mcast_solicit_and_retrans_time_ms)
 	fx_finish(&fx);
 }
 
+TEST(sysctl_icmp_echo_ignore_broadcasts_0_answers_a_broadcast_ping)
+{
+	struct fixture fx;
+	fx_config(&fx);
+	fx_host(&fx);
+	struct tern_mac peer = FX_MAC_PEER;
+	REQUIRE(tern_arp_add_static(fx.s, fx.devs[0].ifindex, FX_IP_PEER, &peer) == 0);
+	uint8_t f[128];
+	struct fxb_ip h = {.src = FX_IP_PEER, .dst = TERN_IP4(10, 0, 0, 255), .id = 1};
+	size_t n = fxb_echo(f, tern_mac_broadcast, FX_MAC_PEER, &h, TERN_ICMP_ECHO, 1, 1,
+			    (const uint8_t *)"ab", 2);
+	inject(&fx, TERN_MSEC(1), f, n);
+	expect_no_tx(&fx, TERN_MSEC(100));
+	CHECK_EQ(fx_stat(&fx, "icmp.broadcast_echo_ignored"), 1);
+	REQUIRE(tern_sysctl_set(fx.s, "net.ipv4.icmp_echo_ignore_broadcasts", "0") == 0);
+	inject(&fx, TERN_MSEC(200), f, n);
+	struct fx_pkt p;
+	expect_tx_parse(&fx, &p);
+	CHECK(p.is_icmp && p.icmp.type == TERN_ICMP_ECHO_REPLY);
+	fx_pkt_free(&p);
+	fx_finish(&fx);
+}
+
+TEST(sysctl_icmp_msgs_burst_bounds_the_errors)
+{
+	/* Per-destination limiting off (icmp_ratelimit 0): the host-wide
+	 * bucket alone, one token deep, lets one port unreachable through. */
+	struct fixture fx;
+	fx_config(&fx);
+	fx_host(&fx);
+	struct tern_mac peer = FX_MAC_PEER;
+	REQUIRE(tern_arp_add_static(fx.s, fx.devs[0].ifindex, FX_IP_PEER, &peer) == 0);
+	REQUIRE(tern_sysctl_set(fx.s, "net.ipv4.icmp_ratelimit", "0") == 0);
+	REQUIRE(tern_sysctl_set(fx.s, "net.ipv4.icmp_msgs_burst", "1") == 0);
+	REQUIRE(tern_sysctl_set(fx.s, "net.ipv4.icmp_msgs_per_sec", "1") == 0);
+	uint8_t f[128];
+	struct fxb_ip h = {.src = FX_IP_PEER, .dst = FX_IP_US, .id = 1};
+	fx_advance(&fx, TERN_SEC(5)); /* the bucket full (of its one token) */
+	for (int i = 0; i < 3; i++) {
+		size_t n = fxb_udp(f, FX_MAC_US, FX_MAC_PEER, &h, 5000, 9, (const uint8_t *)"x", 1);
+		inject(&fx, TERN_SEC(5) + TERN_MSEC(i), f, n);
+	}
+	struct fx_pkt p;
+	expect_tx_parse(&fx, &p);
+	CHECK(p.is_icmp && p.icmp.type == TERN_ICMP_DEST_UNREACH);
+	fx_pkt_free(&p);
+	expect_no_tx(&fx, TERN_SEC(5) + TERN_MSEC(100));
+	CHECK_EQ(fx_stat(&fx, "icmp.errors_ratelimited"), 2);
+	fx_finish(&fx);
+}
+
+TEST(sysctl_tcp_rto_max_ms_caps_the_backoff)
+{
+	struct tfx t;
+	struct tern_tcp_repr th;
+	tcp_fx_config(&t);
+	tcp_fx_start(&t);
+	REQUIRE(tern_sysctl_set(t.fx.s, "net.ipv4.tcp_rto_max_ms", "1500") == 0);
+	at_time(&t, T_MS(10));
+	t.sd = tern_socket(t.fx.s, TERN_AF_INET, TERN_SOCK_STREAM, 0);
+	struct tern_sockaddr_in dst = sa(FX_IP_PEER, T_PEER_LISTEN_PORT);
+	REQUIRE(tern_connect(t.fx.s, t.sd, &dst) == TERN_EINPROGRESS);
+	struct fx_pkt p;
+	REQUIRE(tcp_pop_(&t, T_MS(10), &p, &th, __FILE__, __LINE__));
+	fx_pkt_free(&p);
+	/* SYNs at 0, +1 s, then +1.5 s each time (not 2, 4, 8 s). */
+	tern_time_t at[] = {T_MS(1010), T_MS(2510), T_MS(4010), T_MS(5510)};
+	for (unsigned i = 0; i < 4; i++) {
+		struct fx_frame *f = fx_next_tx(&t.fx, T_SEC(100));
+		REQUIRE(f);
+		CHECK_EQ(f->t, at[i]);
+		free(f);
+	}
+	tcp_fx_finish(&t);
+}
+
 TEST_MAIN()
