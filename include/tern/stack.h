@@ -107,6 +107,7 @@ struct tern_stack_config {
 	unsigned tcp_syncookies;         /* 1, as Linux: SYN cookies once the SYN queue or
 					  * that budget is full; 0: drop the SYN */
 	uint32_t tcp_challenge_ack_limit; /* about 1000 per second, randomized (RFC 5961 §7) */
+	tern_time_t tcp_invalid_ratelimit; /* 500 ms: at most one ACK per this to out-of-window or PAWS-failed pure ACKs, as Linux */
 	const char *tcp_congestion_control; /* "reno" (NewReno), the only module yet; read
 					     * once, at creation */
 	/* Memory. Packet buffers come from a pool of the stack's own that grows

@@ -165,6 +165,7 @@ struct tern_tcb {
 	uint8_t quickacks;
 	bool ato_init, pingpong;
 	tern_time_t last_data_rcvd;
+	tern_time_t last_oow_ack;       /* last ACK sent to an unacceptable pure ACK */
 
 	/* listener */
 	struct tern_tcb *accq_head, *accq_tail;
