@@ -177,6 +177,10 @@ int cli_parse_options(const char *cmd, int argc, char **argv, const char *shorto
 int cli_run_app(struct tern_rt *rt, const char *cmd, bool (*done)(const void *app),
 		const void *app);
 
+/* Before exiting: run the stack until every TCP connection, closed ones
+ * included, has delivered its data and FIN (at most 60 s; Ctrl-C ends it). */
+void cli_tcp_linger(struct tern_rt *rt);
+
 /* The usage text for the options above, to embed in --help. */
 extern const char cli_net_usage[];
 
