@@ -111,6 +111,7 @@ struct tern_stack_config {
 					  * that budget is full; 0: drop the SYN; 2: cookies
 					  * for every SYN */
 	uint32_t tcp_challenge_ack_limit; /* about 1000 per second, randomized (RFC 5961 §7) */
+	tern_time_t tcp_invalid_ratelimit; /* 500 ms: at most one ACK per this to out-of-window or PAWS-failed pure ACKs, as Linux */
 	const char *tcp_congestion_control; /* "reno" (NewReno), the only module yet: the
 					     * module of new connections */
 	uint16_t ip_local_port_range[2]; /* 32768, 60999: TCP connect's ephemeral ports, as

@@ -150,10 +150,13 @@
 	X(TCP_RCV_ACK_TOO_MUCH,  "tcp",  "rcv_ack_too_much",      DROP) \
 	X(TCP_RCV_OLD_ACK,       "tcp",  "rcv_old_ack",           DROP) \
 	X(TCP_PAWS_DROP,         "tcp",  "paws_drop",             DROP) \
+	X(TCP_ACK_SKIPPED_SEQ,   "tcp",  "ack_skipped_seq",       COUNT) \
+	X(TCP_ACK_SKIPPED_PAWS,  "tcp",  "ack_skipped_paws",      COUNT) \
 	X(TCP_RCV_AFTER_CLOSE,   "tcp",  "rcv_after_close",       DROP) \
 	X(TCP_NO_ACK,            "tcp",  "no_ack_flag",           DROP) \
 	X(TCP_RCVBUF_DROP,       "tcp",  "rcvbuf_drop",           DROP) \
 	X(TCP_OFO_DROP,          "tcp",  "ofo_drop",              DROP) \
+	X(TCP_OFO_PRUNED,        "tcp",  "ofo_pruned",            COUNT) \
 	X(TCP_CHALLENGE_LIMITED, "tcp",  "challenge_ack_limited", DROP) \
 	X(TCP_LISTEN_OVERFLOW,   "tcp",  "listen_overflows",      DROP) \
 	X(TCP_SYN_QUEUE_FULL,    "tcp",  "syn_queue_full",        DROP) \

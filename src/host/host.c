@@ -68,6 +68,7 @@ void tern_stack_config_init(struct tern_stack_config *c)
 		.tcp_max_syn_backlog = 256,
 		.tcp_syncookies = 1,
 		.tcp_challenge_ack_limit = 1000,
+		.tcp_invalid_ratelimit = TERN_MSEC(500),
 		.tcp_congestion_control = "reno",
 		.ip_local_port_range = {32768, 60999},
 		.somaxconn = 4096,

@@ -109,6 +109,7 @@ static const struct sc_entry table[] = {
 	INT("net.ipv4.tcp_challenge_ack_limit", tcp_challenge_ack_limit, 0, INT_MAX),
 	{.name = "net.ipv4.tcp_congestion_control", .kind = SC_CC, .off = OFF(tcp_congestion_control)},
 	TIME("net.ipv4.tcp_fin_timeout", tcp_fin_timeout, SEC, 0, INT_MAX / 1000),
+	TIME("net.ipv4.tcp_invalid_ratelimit", tcp_invalid_ratelimit, MSEC, 0, INT_MAX),
 	TIME("net.ipv4.tcp_keepalive_intvl", tcp_keepalive_intvl, SEC, 1, 32767),
 	INT("net.ipv4.tcp_keepalive_probes", tcp_keepalive_probes, 1, 127),
 	TIME("net.ipv4.tcp_keepalive_time", tcp_keepalive_time, SEC, 1, 32767),

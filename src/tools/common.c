@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "tern/err.h"
+#include "tern/tcp.h"
 
 volatile sig_atomic_t cli_stop;
 
@@ -664,4 +665,18 @@ int cli_sysctl(struct tern_stack *s, int argc, char **argv, FILE *out, FILE *err
 		}
 	}
 	return status;
+}
+
+/* The kernel finishes a closed connection after its program exits; a tern
+ * stack goes with its process, so the program stays until its TCP
+ * connections have delivered everything (or TCP_LINGER_MAX passes, or
+ * Ctrl-C). */
+#define TCP_LINGER_MAX TERN_SEC(60)
+
+void cli_tcp_linger(struct tern_rt *rt)
+{
+	tern_time_t end = tern_rt_now(rt) + TCP_LINGER_MAX;
+	while (!cli_stop && tern_tcp_pending(tern_rt_stack(rt)) > 0 && tern_rt_now(rt) < end)
+		if (tern_rt_run_once(rt, TERN_MSEC(100)) < 0)
+			break;
 }

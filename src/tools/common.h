@@ -190,6 +190,9 @@ int cli_run_app(struct tern_rt *rt, const char *cmd, bool (*done)(const void *ap
  * sysctl's own messages, on err). argv[0] is the command's name. Returns 0, or 1 if
  * some name failed, 2 for a usage error. */
 int cli_sysctl(struct tern_stack *s, int argc, char **argv, FILE *out, FILE *err);
+/* Before exiting: run the stack until every TCP connection, closed ones
+ * included, has delivered its data and FIN (at most 60 s; Ctrl-C ends it). */
+void cli_tcp_linger(struct tern_rt *rt);
 
 /* The usage text for the options above, to embed in --help. */
 extern const char cli_net_usage[];

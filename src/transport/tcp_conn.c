@@ -10,6 +10,8 @@
  */
 #include <stdlib.h>
 
+#include "tern/tcp.h"
+
 #include "core/rng.h"
 #include "core/stack_impl.h"
 #include "net/net.h"
@@ -72,6 +74,35 @@ void tern_tcp_table_fini(struct tern_stack *s)
 	}
 	free(tt->buckets);
 	tt->buckets = NULL;
+}
+
+/* A connection that still owes its peer something: bytes not yet
+ * acknowledged (or not yet sent), or a FIN not yet acknowledged. */
+static bool owes_peer(const struct tern_tcb *tp)
+{
+	switch (tp->state) {
+	case TCPS_SYN_SENT:
+	case TCPS_SYN_RECEIVED:
+	case TCPS_FIN_WAIT_1:
+	case TCPS_CLOSING:
+	case TCPS_LAST_ACK:
+		return true;
+	case TCPS_ESTABLISHED:
+	case TCPS_CLOSE_WAIT:
+		return tp->snd_una != tp->snd_max || tern_ring_len(&tp->snd) > 0;
+	default:
+		return false;
+	}
+}
+
+unsigned tern_tcp_pending(struct tern_stack *s)
+{
+	const struct tern_tcp_table *tt = table(s);
+	unsigned n = 0;
+	for (uint32_t i = 0; i < tt->nbuckets; i++)
+		for (const struct tern_tcb *tp = tt->buckets[i]; tp; tp = tp->hnext)
+			n += owes_peer(tp);
+	return n;
 }
 
 static uint32_t tuple_hash(struct tern_stack *s, const struct tcp_tuple *t)

@@ -46,6 +46,7 @@ static const struct row rows[] = {
 	{"net.ipv4.tcp_challenge_ack_limit", "1000", "100", "100", "-1"},
 	{"net.ipv4.tcp_congestion_control", "reno", "reno\n", "reno", ""},
 	{"net.ipv4.tcp_fin_timeout", "60", "5", "5", "-1"},
+	{"net.ipv4.tcp_invalid_ratelimit", "500", "100", "100", "-1"},
 	{"net.ipv4.tcp_keepalive_intvl", "75", "10", "10", "0"},
 	{"net.ipv4.tcp_keepalive_probes", "9", "3", "3", "0"},
 	{"net.ipv4.tcp_keepalive_time", "7200", "600", "600", "32768"},
