@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wire/bytes.h"
 #include "core/stack_impl.h"
 #include "link/ethernet.h"
 #include "link/link.h"
@@ -242,7 +243,7 @@ static void iface_rx(void *ctx, struct tern_netdev *dev, const uint8_t *frame, s
 				TERN_STAT_PKT_NOBUFS);
 		return;
 	}
-	memcpy(tern_pkt_put(pkt, len), frame, len);
+	tern_copy_payload(tern_pkt_put(pkt, len), frame, len);
 	pkt->ifindex = (int16_t)ifc->index;
 	tern_trace_emit(s, TERN_TRACE_RX, TERN_LAYER_LINK, ifc->index, frame, len, TERN_STAT_NONE);
 	tern_eth_input(s, ifc, pkt, s->now);

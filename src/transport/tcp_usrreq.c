@@ -9,6 +9,7 @@
  */
 #include <string.h>
 
+#include "wire/bytes.h"
 #include "core/stack_impl.h"
 #include "net/ipv4.h"
 #include "net/net.h"
@@ -349,7 +350,7 @@ static int tcp_recvfrom(struct tern_stack *s, struct tern_sock *so, void *buf, s
 	struct tern_pkt *p = tp->rcvq.head;
 	while (p && copied < len) {
 		size_t n = p->len < len - copied ? p->len : len - copied;
-		memcpy((uint8_t *)buf + copied, tern_pkt_data(p), n);
+		tern_copy_payload((uint8_t *)buf + copied, tern_pkt_data(p), n);
 		copied += n;
 		if (flags & TERN_MSG_PEEK) {
 			p = p->next;
