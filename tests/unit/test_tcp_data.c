@@ -138,9 +138,10 @@ TEST(established__out_of_window__ack)
 	   .len = 10);
 	OUT(&t, T_MS(100), .seq = t.us, .ack = t.peer, .flags = ACK);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.rcv_pack_after_win"), 1);
-	/* An old duplicate too. */
+	/* An old duplicate too (reported in a D-SACK block, RFC 2883 §4). */
 	IN(&t, T_MS(110), .seq = t.peer - 10, .ack = t.us, .flags = ACK, .data = payload, .len = 10);
-	OUT(&t, T_MS(110), .seq = t.us, .ack = t.peer, .flags = ACK);
+	OUT(&t, T_MS(110), .seq = t.us, .ack = t.peer, .flags = ACK,
+	    .sack = {{t.peer - 10, t.peer}});
 	CHECK_EQ(fx_stat(&t.fx, "tcp.rcv_dup_pack"), 1);
 	tcp_fx_finish(&t);
 }
@@ -447,8 +448,9 @@ TEST(nodelay__releases_held_segment)
 /* ---- out of order, the window's edge ---- */
 
 /* RFC 9293 §3.10.7.4 step 7 / RFC 5681 §4.2: an out-of-order segment is
- * queued and answered at once with a duplicate ACK; the one that fills
- * the hole is acknowledged at once with everything queued behind it. */
+ * queued and answered at once with a duplicate ACK (its SACK blocks, RFC
+ * 2018, the newest first); the one that fills the hole is acknowledged
+ * at once with everything queued behind it. */
 TEST(ooo__queued_then_delivered_when_hole_fills)
 {
 	init_payload();
@@ -457,20 +459,26 @@ TEST(ooo__queued_then_delivered_when_hole_fills)
 	REQUIRE(tcp_fx_passive_established(&t));
 	IN(&t, T_MS(100), .seq = t.peer + 100, .ack = t.us, .flags = ACK, .data = payload + 100,
 	   .len = 100);
-	OUT(&t, T_MS(100), .seq = t.us, .ack = t.peer, .flags = ACK);
+	OUT(&t, T_MS(100), .seq = t.us, .ack = t.peer, .flags = ACK,
+	    .sack = {{t.peer + 100, t.peer + 200}});
 	IN(&t, T_MS(101), .seq = t.peer + 300, .ack = t.us, .flags = ACK, .data = payload + 300,
 	   .len = 100);
-	OUT(&t, T_MS(101), .seq = t.us, .ack = t.peer, .flags = ACK);
+	OUT(&t, T_MS(101), .seq = t.us, .ack = t.peer, .flags = ACK,
+	    .sack = {{t.peer + 300, t.peer + 400}, {t.peer + 100, t.peer + 200}});
 	uint8_t b[1024];
 	CHECK_EQ(tern_recv(t.fx.s, t.sd, b, sizeof(b), 0), TERN_EAGAIN);
 	IN(&t, T_MS(110), .seq = t.peer, .ack = t.us, .flags = ACK, .data = payload, .len = 100);
-	OUT(&t, T_MS(110), .seq = t.us, .ack = t.peer + 200, .flags = ACK, W(WIN_UNREAD(200)));
+	OUT(&t, T_MS(110), .seq = t.us, .ack = t.peer + 200, .flags = ACK, W(WIN_UNREAD(200)),
+	    .sack = {{t.peer + 300, t.peer + 400}});
 	CHECK_EQ(tern_recv(t.fx.s, t.sd, b, sizeof(b), 0), 200);
 	CHECK_MEM(b, payload, 200);
-	/* The second hole, filled with overlap on both sides. */
+	/* The second hole, filled with overlap on both sides: the front, below
+	 * RCV.NXT, is the duplicate reported (RFC 2883 §4), the tail's copy of
+	 * held data does not touch it. No block is left. */
 	IN(&t, T_MS(120), .seq = t.peer + 150, .ack = t.us, .flags = ACK, .data = payload + 150,
 	   .len = 200);
-	OUT(&t, T_MS(120), .seq = t.us, .ack = t.peer + 400, .flags = ACK, W(WIN_UNREAD(400)));
+	OUT(&t, T_MS(120), .seq = t.us, .ack = t.peer + 400, .flags = ACK, W(WIN_UNREAD(400)),
+	    .sack = {{t.peer + 150, t.peer + 200}});
 	CHECK_EQ(tern_recv(t.fx.s, t.sd, b, sizeof(b), 0), 200);
 	CHECK_MEM(b, payload + 200, 200);
 	tcp_fx_finish(&t);
@@ -519,7 +527,8 @@ TEST(seq_wrap__peer_iss_near_2_32)
 	CHECK_EQ(0xfffffff1u + 2920, 2905u);
 	/* Out of order across the wrap and back. */
 	IN(&t, T_MS(110), .seq = 2905 + 100, .ack = t.us, .flags = ACK, .data = payload, .len = 100);
-	OUT(&t, T_MS(110), .seq = t.us, .ack = 2905, .flags = ACK, W(WIN_UNREAD(2920)));
+	OUT(&t, T_MS(110), .seq = t.us, .ack = 2905, .flags = ACK, W(WIN_UNREAD(2920)),
+	    .sack = {{3005, 3105}});
 	IN(&t, T_MS(111), .seq = 2905, .ack = t.us, .flags = ACK, .data = payload, .len = 100);
 	OUT(&t, T_MS(111), .seq = t.us, .ack = 2905 + 200, .flags = ACK, W(WIN_UNREAD(3120)));
 	CHECK_STATE(&t, TCPS_ESTABLISHED);
