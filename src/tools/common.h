@@ -133,6 +133,7 @@ enum {
 	CLI_OPT_REORDER,
 	CLI_OPT_RATE,
 	CLI_OPT_FAULT_SEED,
+	CLI_OPT_FAULT_DIR,
 	CLI_OPT_ARP,
 };
 #define CLI_NET_LONGOPTS                                                \
@@ -149,6 +150,7 @@ enum {
 	{"reorder", required_argument, NULL, CLI_OPT_REORDER},          \
 	{"rate", required_argument, NULL, CLI_OPT_RATE},                \
 	{"fault-seed", required_argument, NULL, CLI_OPT_FAULT_SEED},    \
+	{"fault-dir", required_argument, NULL, CLI_OPT_FAULT_DIR},      \
 	{"arp", required_argument, NULL, CLI_OPT_ARP}
 
 /* Take one of the options above. Returns 1 if it was one (0 if not, so

@@ -46,6 +46,7 @@ static void usage(FILE *f)
 		"                 [--arp strict] [--arp static,IP,MAC ...]\n"
 		"                 [--loss PCT] [--delay MS] [--jitter MS] [--duplicate PCT]\n"
 		"                 [--corrupt PCT] [--reorder PCT] [--rate BITS] [--fault-seed N]\n"
+		"                 [--fault-dir in|out|both]\n"
 		"                 [--udp-echo PORT ...] [--tcp-echo PORT ...]\n"
 		"\n"
 		"Run a tern host on TAP devices until Ctrl-C (SIGINT) or SIGTERM: it answers\n"
@@ -83,6 +84,8 @@ static void usage(FILE *f)
 		"  --delay MS, --jitter MS  add delay (and uniform jitter) to every frame\n"
 		"  --rate BITS              serialize at this rate (bits per second)\n"
 		"  --fault-seed N           seed for the impairments (default 1)\n"
+		"  --fault-dir in|out|both  impair only the frames the host receives (in) or\n"
+		"                           sends (out); default both\n"
 		"  -h, --help               show this help\n"
 		"\n"
 		"Exit status: 0 after a signal, 1 on an address conflict, 2 on errors.\n",
