@@ -184,6 +184,7 @@ struct tern_tcb {
 
 	/* counters for ss -i / TCP_INFO */
 	uint32_t total_retrans, total_rto;
+	uint32_t dsack_dups;            /* segments the peer's D-SACKs reported twice received */
 	uint32_t segs_out, segs_in, data_segs_out, data_segs_in;
 	uint64_t bytes_acked, bytes_received, bytes_sent, bytes_retrans;
 	tern_time_t last_data_sent, last_ack_rcvd;

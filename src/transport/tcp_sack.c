@@ -170,6 +170,12 @@ void tcp_sack_input(struct tern_stack *s, struct tern_tcb *tp, const struct tern
 			tern_stat_inc(s, d ? TERN_STAT_TCP_DSACK_IGNORED : TERN_STAT_TCP_SACK_DISCARD);
 			continue;
 		}
-		/* A valid block (no scoreboard takes it yet). */
+		/* A valid block: no scoreboard takes it yet; a D-SACK's length
+		 * in segments goes to TCP_INFO's tcpi_dsack_dups (as Linux's
+		 * tcp_dsack_seen: RFC 4898's tcpEStatsStackDSACKDups). */
+		if (d) {
+			uint32_t len = b[i].right - b[i].left, mss = tcp_mss(tp);
+			tp->dsack_dups += len > mss ? (len + mss - 1) / mss : 1;
+		}
 	}
 }

@@ -446,6 +446,12 @@ TEST(sack_input__dsack_counted_invalid_discarded)
 	CHECK_EQ(fx_stat(&t.fx, "tcp.fast_retransmits"), 1);
 	IN(&t, T_MS(120), .seq = t.peer, .ack = U + 2920, .flags = ACK);
 	expect_no_seg(&t, T_MS(300));
+	/* TCP_INFO's tcpi_dsack_dups: the segments the valid D-SACKs named
+	 * (1460 bytes, 100, and 600 of a 1460-byte MSS: one each). */
+	struct tern_tcp_info ti;
+	size_t len = sizeof(ti);
+	REQUIRE_EQ(tern_getsockopt(t.fx.s, t.sd, TERN_IPPROTO_TCP, TERN_TCP_INFO, &ti, &len), 0);
+	CHECK_EQ(ti.tcpi_dsack_dups, 3);
 	tcp_fx_finish(&t);
 }
 
