@@ -395,12 +395,20 @@ static bool paws_reject(const struct tern_tcb *tp, const struct seg *g)
 
 /* A segment whose payload starts below RCV.NXT brought [seq, RCV.NXT)
  * again: RFC 2883 §4's duplicate, reported in a D-SACK block (Linux's
- * tcp_send_dupack and its partial case). Not for a RST or SYN. */
+ * tcp_send_dupack and its partial case). Not for a RST or SYN, nor for
+ * bytes this connection never received: before the peer's ISN, or
+ * further back than the largest window we can offer (Linux would report
+ * those too; fuzz_tcp found one 2^31 away). */
 static void dsack_old(struct tern_stack *s, struct tern_tcb *tp, const struct seg *g)
 {
 	const struct tern_tcp_repr *th = &g->th;
-	if (g->len && seq_lt(th->seq, tp->rcv_nxt) && !(th->flags & (TERN_TCP_RST | TERN_TCP_SYN)))
-		tcp_dsack_add(s, tp, th->seq, seq_min(th->seq + g->len, tp->rcv_nxt));
+	if (!g->len || !seq_lt(th->seq, tp->rcv_nxt) || (th->flags & (TERN_TCP_RST | TERN_TCP_SYN)))
+		return;
+	uint32_t back = tp->rcv_nxt - th->seq;
+	uint32_t got = tp->bytes_received < UINT32_MAX ? tp->rcv_nxt - tp->irs - 1 : UINT32_MAX;
+	if (back > got || back > (65535u << tp->rcv_scale))
+		return;
+	tcp_dsack_add(s, tp, th->seq, seq_min(th->seq + g->len, tp->rcv_nxt));
 }
 
 /* Cut the segment to what the window takes: the front already received,
