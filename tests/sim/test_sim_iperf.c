@@ -1,0 +1,469 @@
+/*
+ * tests/sim/test_sim_iperf.c — the iperf engine (tern/apps.h) as client
+ * on A 10.0.0.1 and server on B 10.0.0.2, over a 100 Mbit/s link with 1 ms
+ * of delay each way: the reported bitrate is the link's goodput within a
+ * few percent; -n moves exactly that many bytes and both sides agree; -R
+ * turns the direction round; -P 2 prints [SUM] lines; iperf3's line
+ * layouts; the same seed prints the same bytes; a refused connection is
+ * iperf3's error and status 1; a control connection that sends garbage
+ * (a length past the limit, JSON that does not parse) costs the server
+ * that test only.
+ */
+#include <regex.h>
+
+#include "harness.h"
+
+#include "tern/apps.h"
+#include "tern/sim.h"
+#include "tern/socket.h"
+
+#define A_ADDR TERN_IP4(10, 0, 0, 1)
+#define B_ADDR TERN_IP4(10, 0, 0, 2)
+#define RATE 100000000ULL
+#define LIMIT TERN_SEC(60)
+/* TCP goodput on the link: 1448 payload bytes (timestamps on) per 1514-byte
+ * frame, which is what the link serializes. */
+#define GOODPUT ((double)RATE * 1448.0 / 1514.0)
+
+struct side {
+	struct tern_iperf *ip;
+	FILE *f, *diag;
+	char *buf, *dbuf;
+	size_t len, dlen;
+};
+
+static struct tern_sim *net(uint64_t seed, struct tern_stack **a, struct tern_stack **b)
+{
+	struct tern_sim *sim = tern_sim_create(seed);
+	struct tern_sim_link_opts lo = {.delay = TERN_MSEC(1), .rate_bps = RATE};
+	if (!sim)
+		return NULL;
+	*a = tern_sim_host(sim, "A", NULL);
+	*b = tern_sim_host(sim, "B", NULL);
+	if (!*a || !*b ||
+	    tern_sim_connect(sim, *a, "10.0.0.1/24", *b, "10.0.0.2/24", &lo, NULL, NULL) < 0) {
+		tern_sim_destroy(sim);
+		return NULL;
+	}
+	tern_sim_run_until(sim, TERN_MSEC(100));
+	return sim;
+}
+
+static int side_start(struct side *p, struct tern_sim *sim, struct tern_stack *s,
+		      const struct tern_iperf_opts *o)
+{
+	int err = 0;
+	memset(p, 0, sizeof(*p));
+	p->f = open_memstream(&p->buf, &p->len);
+	p->diag = open_memstream(&p->dbuf, &p->dlen);
+	if (!p->f || !p->diag)
+		return TERN_ENOMEM;
+	struct tern_iperf_opts oo = *o;
+	oo.diag = p->diag;
+	p->ip = tern_iperf_start(s, &oo, p->f, tern_sim_now(sim), &err);
+	return p->ip ? 0 : err;
+}
+
+static const char *out_of(struct side *p)
+{
+	fflush(p->f);
+	return p->buf ? p->buf : "";
+}
+
+static const char *diag_of(struct side *p)
+{
+	fflush(p->diag);
+	return p->dbuf ? p->dbuf : "";
+}
+
+static int side_finish(struct side *p)
+{
+	int rc = p->ip ? tern_iperf_finish(p->ip) : -1;
+	p->ip = NULL;
+	return rc;
+}
+
+static void side_free(struct side *p)
+{
+	if (p->ip)
+		tern_iperf_finish(p->ip);
+	if (p->f)
+		fclose(p->f);
+	if (p->diag)
+		fclose(p->diag);
+	free(p->buf);
+	free(p->dbuf);
+	memset(p, 0, sizeof(*p));
+}
+
+static bool done(void *ctx)
+{
+	return tern_iperf_done(ctx);
+}
+
+struct both {
+	struct tern_iperf *a, *b;
+};
+
+static bool both_done(void *ctx)
+{
+	const struct both *w = ctx;
+	return tern_iperf_done(w->a) && tern_iperf_done(w->b);
+}
+
+static void server_opts(struct tern_iperf_opts *o)
+{
+	tern_iperf_opts_init(o);
+	o->server = true;
+	o->one_off = true;
+}
+
+static void client_opts(struct tern_iperf_opts *o)
+{
+	tern_iperf_opts_init(o);
+	o->dst = B_ADDR;
+	o->cookie_seed = 7;
+}
+
+/* Run a server (one test) and a client to the end; both outputs kept. */
+struct run {
+	struct tern_sim *sim;
+	struct side srv, cli;
+	int srv_rc, cli_rc;
+	struct tern_iperf_result sr, cr;
+};
+
+static bool run_test(struct run *r, uint64_t seed, const struct tern_iperf_opts *co)
+{
+	struct tern_stack *a, *b;
+	struct tern_iperf_opts so;
+	memset(r, 0, sizeof(*r));
+	r->sim = net(seed, &a, &b);
+	if (!r->sim)
+		return false;
+	server_opts(&so);
+	if (side_start(&r->srv, r->sim, b, &so) != 0 || side_start(&r->cli, r->sim, a, co) != 0)
+		return false;
+	struct both w = {r->cli.ip, r->srv.ip};
+	bool ok = tern_sim_run_while(r->sim, both_done, &w, tern_sim_now(r->sim) + LIMIT);
+	tern_iperf_get_result(r->cli.ip, &r->cr);
+	tern_iperf_get_result(r->srv.ip, &r->sr);
+	r->cli_rc = side_finish(&r->cli);
+	r->srv_rc = side_finish(&r->srv);
+	tern_sim_run_for(r->sim, TERN_SEC(1)); /* the closes' FINs */
+	return ok;
+}
+
+static void run_free(struct run *r)
+{
+	side_free(&r->srv);
+	side_free(&r->cli);
+	if (r->sim)
+		tern_sim_destroy(r->sim);
+}
+
+/* Every line of text matches one of the patterns (iperf3's layouts, numbers
+ * free); returns the first line that does not, or NULL. */
+static const char *layout_mismatch(const char *text, const char *const *patterns, size_t n)
+{
+	static char line[512];
+	regex_t re[16];
+	if (n > 16)
+		return "too many patterns";
+	for (size_t i = 0; i < n; i++)
+		if (regcomp(&re[i], patterns[i], REG_EXTENDED | REG_NOSUB) != 0)
+			return "bad pattern";
+	const char *bad = NULL;
+	while (*text && !bad) {
+		const char *e = strchr(text, '\n');
+		size_t len = e ? (size_t)(e - text) : strlen(text);
+		snprintf(line, sizeof(line), "%.*s", (int)len, text);
+		bool ok = false;
+		for (size_t i = 0; i < n && !ok; i++)
+			ok = regexec(&re[i], line, 0, NULL, 0) == 0;
+		if (!ok)
+			bad = line;
+		text += len + (e ? 1 : 0);
+	}
+	for (size_t i = 0; i < n; i++)
+		regfree(&re[i]);
+	return bad;
+}
+
+#define NUM "[ 0-9.]{4} "
+#define IV "[ 0-9]{3}\\.[0-9]{2}-[0-9]+\\.[0-9]{2} *"
+static const char *const layouts[] = {
+	"^Connecting to host 10\\.0\\.0\\.2, port 5201$",
+	"^Reverse mode, remote host 10\\.0\\.0\\.2 is sending$",
+	"^\\[ *[0-9]+\\] local 10\\.0\\.0\\.[12] port [0-9]+ connected to 10\\.0\\.0\\.[12] port [0-9]+$",
+	"^\\[ ID\\] Interval           Transfer     Bitrate(         Retr(  Cwnd)?)?$",
+	"^\\[( *[0-9]+|SUM)\\] " IV " sec  " NUM "[KMG]?Bytes  " NUM "[KMG]?bits/sec  [ 0-9]{3}   " NUM
+	"[KMG]?Bytes       $",
+	"^\\[( *[0-9]+|SUM)\\] " IV " sec  " NUM "[KMG]?Bytes  " NUM "[KMG]?bits/sec  [ 0-9]{3}             (sender)?$",
+	"^\\[( *[0-9]+|SUM)\\] " IV " sec  " NUM "[KMG]?Bytes  " NUM "[KMG]?bits/sec                  (sender|receiver)?$",
+	"^- - - - - - - - - - - - - - - - - - - - - - - - -$",
+	"^$",
+	"^iperf Done\\.$",
+	"^-----------------------------------------------------------$",
+	"^Server listening on 5201 \\(test #1\\)$",
+	"^Accepted connection from 10\\.0\\.0\\.1, port [0-9]+$",
+};
+#define NLAYOUTS (sizeof(layouts) / sizeof(layouts[0]))
+
+TEST(iperf_time_100mbit_link)
+{
+	struct tern_iperf_opts co;
+	client_opts(&co);
+	co.duration = TERN_SEC(3);
+	struct run r;
+	REQUIRE(run_test(&r, 41, &co));
+	CHECK_EQ(r.cli_rc, 0);
+	CHECK_EQ(r.srv_rc, 0);
+	CHECK_STR(diag_of(&r.cli), "");
+	CHECK_STR(diag_of(&r.srv), "");
+	CHECK_EQ(r.cr.tests, 1);
+	CHECK_EQ(r.sr.tests, 1);
+	/* the client waits for its data to be acknowledged before TEST_END:
+	 * the server counted every byte */
+	CHECK_EQ(r.cr.sender_bytes, r.cr.receiver_bytes);
+	CHECK_EQ(r.sr.receiver_bytes, r.cr.sender_bytes);
+	CHECK_EQ(r.sr.sender_bytes, r.cr.sender_bytes);
+	CHECK(r.cr.sender_seconds > 2.999 && r.cr.sender_seconds < 3.001);
+	double bps = (double)r.cr.sender_bytes * 8 / r.cr.sender_seconds;
+	fprintf(stderr, "  iperf over 100 Mbit/s: %.2f Mbit/s (goodput %.2f)\n", bps / 1e6,
+		GOODPUT / 1e6);
+	CHECK(bps > GOODPUT * 0.95 && bps < GOODPUT * 1.01);
+	CHECK_EQ(r.cr.retransmits, 0);
+	CHECK_EQ(r.cr.intervals, 3);
+	const char *out = out_of(&r.cli);
+	CHECK(strstr(out, "Connecting to host 10.0.0.2, port 5201\n") == out);
+	CHECK(strstr(out, "[ ID] Interval           Transfer     Bitrate         Retr  Cwnd\n"));
+	CHECK(strstr(out, "[  5]   0.00-1.00   sec "));
+	CHECK(strstr(out, "[  5]   2.00-3.00   sec "));
+	CHECK(strstr(out, "[  5]   0.00-3.00   sec "));
+	CHECK(strstr(out, "Mbits/sec    0             sender\n"));
+	CHECK(strstr(out, "receiver\n\niperf Done.\n"));
+	const char *bad = layout_mismatch(out, layouts, NLAYOUTS);
+	CHECK_STR(bad ? bad : "", "");
+	const char *so = out_of(&r.srv);
+	CHECK(strstr(so, "-----------------------------------------------------------\n"
+			 "Server listening on 5201 (test #1)\n"
+			 "-----------------------------------------------------------\n"
+			 "Accepted connection from 10.0.0.1, port ") == so);
+	CHECK(strstr(so, "[ ID] Interval           Transfer     Bitrate\n"));
+	CHECK(strstr(so, "receiver\n"));
+	CHECK(!strstr(so, "sender"));
+	bad = layout_mismatch(so, layouts, NLAYOUTS);
+	CHECK_STR(bad ? bad : "", "");
+	run_free(&r);
+}
+
+TEST(iperf_same_seed_same_output)
+{
+	struct tern_iperf_opts co;
+	client_opts(&co);
+	co.duration = TERN_SEC(2);
+	struct run r1, r2;
+	REQUIRE(run_test(&r1, 42, &co));
+	REQUIRE(run_test(&r2, 42, &co));
+	CHECK_STR(out_of(&r1.cli), out_of(&r2.cli));
+	CHECK_STR(out_of(&r1.srv), out_of(&r2.srv));
+	CHECK_EQ(r1.cr.sender_bytes, r2.cr.sender_bytes);
+	run_free(&r1);
+	run_free(&r2);
+}
+
+TEST(iperf_bytes_exact)
+{
+	struct tern_iperf_opts co;
+	client_opts(&co);
+	co.duration = 0;
+	co.bytes = 10 * 1024 * 1024;
+	struct run r;
+	REQUIRE(run_test(&r, 43, &co));
+	CHECK_EQ(r.cli_rc, 0);
+	CHECK_EQ(r.srv_rc, 0);
+	CHECK_EQ(r.cr.sender_bytes, 10 * 1024 * 1024);
+	CHECK_EQ(r.cr.receiver_bytes, 10 * 1024 * 1024);
+	CHECK_EQ(r.sr.receiver_bytes, 10 * 1024 * 1024);
+	/* 10 MiB at ~95.6 Mbit/s: about 0.88 s */
+	CHECK(r.cr.sender_seconds > 0.8 && r.cr.sender_seconds < 1.0);
+	CHECK(strstr(out_of(&r.cli), "  10.0 MBytes  "));
+	run_free(&r);
+}
+
+TEST(iperf_reverse)
+{
+	struct tern_iperf_opts co;
+	client_opts(&co);
+	co.duration = 0;
+	co.bytes = 5 * 1024 * 1024;
+	co.reverse = true;
+	struct run r;
+	REQUIRE(run_test(&r, 44, &co));
+	CHECK_EQ(r.cli_rc, 0);
+	CHECK_EQ(r.srv_rc, 0);
+	CHECK_EQ(r.cr.sender_bytes, 5 * 1024 * 1024);
+	CHECK_EQ(r.cr.receiver_bytes, 5 * 1024 * 1024);
+	CHECK_EQ(r.sr.sender_bytes, 5 * 1024 * 1024);
+	const char *out = out_of(&r.cli);
+	CHECK(strstr(out, "Connecting to host 10.0.0.2, port 5201\n"
+			  "Reverse mode, remote host 10.0.0.2 is sending\n"));
+	/* the client's interval lines are a receiver's, its header still Retr Cwnd */
+	CHECK(strstr(out, "[ ID] Interval           Transfer     Bitrate         Retr  Cwnd\n"));
+	CHECK(strstr(out, "Mbits/sec                  \n"));
+	CHECK(strstr(out, "Mbits/sec    0             sender\n"));
+	const char *so = out_of(&r.srv);
+	CHECK(strstr(so, "[ ID] Interval           Transfer     Bitrate         Retr  Cwnd\n"));
+	CHECK(strstr(so, "sender\n"));
+	CHECK(!strstr(so, "receiver"));
+	const char *bad = layout_mismatch(out, layouts, NLAYOUTS);
+	CHECK_STR(bad ? bad : "", "");
+	bad = layout_mismatch(so, layouts, NLAYOUTS);
+	CHECK_STR(bad ? bad : "", "");
+
+	/* -R by time: the server sends until TEST_END; what it wrote but the
+	 * client had not read by then is its excess, at most its send buffer */
+	client_opts(&co);
+	co.duration = TERN_SEC(2);
+	co.reverse = true;
+	struct run r2;
+	REQUIRE(run_test(&r2, 45, &co));
+	CHECK_EQ(r2.cli_rc, 0);
+	CHECK(r2.cr.sender_bytes >= r2.cr.receiver_bytes);
+	CHECK(r2.cr.sender_bytes - r2.cr.receiver_bytes <= 2 * 212992);
+	double bps = (double)r2.cr.receiver_bytes * 8 / r2.cr.receiver_seconds;
+	CHECK(bps > GOODPUT * 0.95 && bps < GOODPUT * 1.01);
+	run_free(&r);
+	run_free(&r2);
+}
+
+TEST(iperf_parallel_sum)
+{
+	struct tern_iperf_opts co;
+	client_opts(&co);
+	co.duration = TERN_SEC(2);
+	co.parallel = 2;
+	struct run r;
+	REQUIRE(run_test(&r, 46, &co));
+	CHECK_EQ(r.cli_rc, 0);
+	CHECK_EQ(r.srv_rc, 0);
+	CHECK_EQ(r.cr.streams, 2);
+	CHECK_EQ(r.cr.sender_bytes, r.sr.receiver_bytes);
+	const char *out = out_of(&r.cli);
+	CHECK(strstr(out, "[  5] local 10.0.0.1 port "));
+	CHECK(strstr(out, "[  7] local 10.0.0.1 port "));
+	CHECK(strstr(out, "[SUM]   0.00-1.00   sec "));
+	CHECK(strstr(out, "[SUM]   1.00-2.00   sec "));
+	CHECK(strstr(out, "             sender\n[SUM]   0.00-"));
+	const char *so = out_of(&r.srv);
+	CHECK(strstr(so, "[  5] local 10.0.0.2 port 5201 connected to 10.0.0.1 port "));
+	CHECK(strstr(so, "[  8] local 10.0.0.2 port 5201 connected to 10.0.0.1 port "));
+	CHECK(strstr(so, "[SUM]   0.00-"));
+	/* the sender counts what its two send buffers took as well, the
+	 * receiver's time includes their draining: each within a few % */
+	double bps = (double)r.cr.sender_bytes * 8 / r.cr.sender_seconds;
+	CHECK(bps > GOODPUT * 0.95 && bps < GOODPUT * 1.05);
+	bps = (double)r.cr.receiver_bytes * 8 / r.cr.receiver_seconds;
+	CHECK(bps > GOODPUT * 0.90 && bps < GOODPUT * 1.005);
+	const char *bad = layout_mismatch(out, layouts, NLAYOUTS);
+	CHECK_STR(bad ? bad : "", "");
+	bad = layout_mismatch(so, layouts, NLAYOUTS);
+	CHECK_STR(bad ? bad : "", "");
+	run_free(&r);
+}
+
+TEST(iperf_refused)
+{
+	struct tern_stack *a, *b;
+	struct tern_sim *sim = net(47, &a, &b);
+	REQUIRE(sim);
+	struct tern_iperf_opts co;
+	client_opts(&co);
+	struct side c;
+	REQUIRE_EQ(side_start(&c, sim, a, &co), 0);
+	CHECK(tern_sim_run_while(sim, done, c.ip, tern_sim_now(sim) + LIMIT));
+	CHECK_EQ(side_finish(&c), 1);
+	CHECK_STR(diag_of(&c), "iperf3: error - unable to connect to server: Connection refused\n");
+	CHECK_STR(out_of(&c), "");
+	side_free(&c);
+	tern_sim_destroy(sim);
+}
+
+/* A raw control connection from A: the cookie, then what `bad` holds. */
+struct raw {
+	int sd;
+	uint8_t got[64];
+	size_t ngot;
+};
+
+static void raw_cb(void *ctx, struct tern_stack *s, int sd, unsigned ev)
+{
+	struct raw *r = ctx;
+	(void)ev;
+	int n;
+	while (r->ngot < sizeof(r->got) &&
+	       (n = tern_recv(s, sd, r->got + r->ngot, sizeof(r->got) - r->ngot, 0)) > 0)
+		r->ngot += (size_t)n;
+}
+
+static bool raw_got(void *ctx)
+{
+	return ((struct raw *)ctx)->ngot > 0;
+}
+
+static void garbage_after_param_exchange(const uint8_t *bad, size_t len, uint64_t seed)
+{
+	struct tern_stack *a, *b;
+	struct tern_sim *sim = net(seed, &a, &b);
+	REQUIRE(sim);
+	struct tern_iperf_opts so;
+	tern_iperf_opts_init(&so);
+	so.server = true;
+	struct side s;
+	REQUIRE_EQ(side_start(&s, sim, b, &so), 0);
+	struct raw r = {.sd = tern_socket(a, TERN_AF_INET, TERN_SOCK_STREAM, 0)};
+	REQUIRE(r.sd >= 0);
+	tern_socket_set_callback(a, r.sd, raw_cb, &r);
+	struct tern_sockaddr_in to = {B_ADDR, 5201};
+	CHECK_EQ(tern_connect(a, r.sd, &to), TERN_EINPROGRESS);
+	tern_sim_run_for(sim, TERN_MSEC(50));
+	static const char cookie[37] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	CHECK_EQ(tern_send(a, r.sd, cookie, sizeof(cookie), 0), (int)sizeof(cookie));
+	CHECK(tern_sim_run_while(sim, raw_got, &r, tern_sim_now(sim) + LIMIT));
+	CHECK_EQ(r.ngot, 1);
+	CHECK_EQ(r.got[0], 9); /* PARAM_EXCHANGE */
+	CHECK_EQ(tern_send(a, r.sd, bad, len, 0), (int)len);
+	tern_sim_run_for(sim, TERN_MSEC(100));
+	CHECK_STR(diag_of(&s), "iperf3: error - unable to receive parameters from client\n");
+	CHECK(strstr(out_of(&s), "Server listening on 5201 (test #2)\n"));
+	tern_close(a, r.sd);
+	tern_sim_run_for(sim, TERN_SEC(1));
+	/* and the next client is served */
+	struct tern_iperf_opts co;
+	client_opts(&co);
+	co.bytes = 1024 * 1024;
+	co.duration = 0;
+	struct side c;
+	REQUIRE_EQ(side_start(&c, sim, a, &co), 0);
+	CHECK(tern_sim_run_while(sim, done, c.ip, tern_sim_now(sim) + LIMIT));
+	struct tern_iperf_result cr;
+	tern_iperf_get_result(c.ip, &cr);
+	CHECK_EQ(side_finish(&c), 0);
+	CHECK_EQ(cr.receiver_bytes, 1024 * 1024);
+	side_free(&c);
+	side_free(&s);
+	tern_sim_destroy(sim);
+}
+
+TEST(iperf_server_survives_bad_control)
+{
+	static const uint8_t huge[] = {0xff, 0xff, 0xff, 0xff};
+	garbage_after_param_exchange(huge, sizeof(huge), 48);
+	static const uint8_t notjson[] = {0, 0, 0, 9, '{', '"', 't', 'c', 'p', '"', ':', 't', '}'};
+	garbage_after_param_exchange(notjson, sizeof(notjson), 49);
+	static const uint8_t badpar[] = "\0\0\0\x10{\"parallel\":999}";
+	garbage_after_param_exchange(badpar, 4 + 16, 50);
+}
+
+TEST_MAIN()
