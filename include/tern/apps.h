@@ -337,6 +337,13 @@ struct tern_iperf *tern_iperf_start(struct tern_stack *s, const struct tern_iper
 				    FILE *out, tern_time_t now, int *err);
 /* The client's test ended (or failed); the one-off server's test ended. */
 bool tern_iperf_done(const struct tern_iperf *ip);
+/* Stop as iperf3 does on Ctrl-C: the summary of a test under way (the
+ * other side's figures unknown), SERVER_TERMINATE or CLIENT_TERMINATE to
+ * the peer, "PROG: interrupt - the client has terminated" on diag; done,
+ * with status 1. A test with no byte moving for 120 s (iperf3's
+ * --rcv-timeout) ends the same way by itself: "error - idle timeout for
+ * receiving data". */
+void tern_iperf_interrupt(struct tern_iperf *ip);
 void tern_iperf_get_result(const struct tern_iperf *ip, struct tern_iperf_result *r);
 /* Close and free; returns iperf3's exit status: 0, or 1 after an error
  * (refused or lost connection, a protocol error, a test cut short). */

@@ -64,6 +64,8 @@
 #define IP_DRAIN_POLL TERN_MSEC(5)    /* how often a finished sender looks at its queues */
 #define IP_DRAIN_MAX TERN_SEC(5)      /* and for how long at most */
 #define IP_PACE TERN_MSEC(1)          /* -b: iperf3's pacing_timer, 1000 us */
+#define IP_IDLE TERN_SEC(120)         /* iperf3's --rcv-timeout default: a test with no
+				       * byte moving for this long is dropped */
 
 /* iperf3's state bytes (iperf_api.h) */
 enum {
@@ -136,7 +138,8 @@ struct tern_iperf {
 	unsigned accepted;        /* server: streams whose cookie checked */
 	struct ip_stream st[TERN_IPERF_MAX_STREAMS];
 	tern_time_t t_start, t_iv, t_end, t_drain_start;
-	struct tern_timer iv_timer, end_timer, aux_timer;
+	struct tern_timer iv_timer, end_timer, aux_timer, idle_timer;
+	tern_time_t last_io;      /* a byte read or written on any of the test's sockets */
 	bool header_done, last_sep;
 	unsigned intervals;
 	bool want_json;           /* the next control message is length + JSON */
@@ -205,6 +208,7 @@ static double rel(const struct tern_iperf *ip, tern_time_t t)
 /* ---- sockets ---------------------------------------------------------------- */
 
 static void pump(struct tern_iperf *ip);
+static void io_seen(struct tern_iperf *ip);
 
 static void on_socket(void *ctx, struct tern_stack *s, int sd, unsigned events)
 {
@@ -255,6 +259,7 @@ static void ctrl_flush(struct tern_iperf *ip)
 		if (n <= 0)
 			return; /* EAGAIN; an error shows on the read side */
 		ip->cout_off += (size_t)n;
+		io_seen(ip);
 	}
 }
 
@@ -284,6 +289,16 @@ static void stop_timers(struct tern_iperf *ip)
 	tern_timer_cancel(ip->s, &ip->iv_timer);
 	tern_timer_cancel(ip->s, &ip->end_timer);
 	tern_timer_cancel(ip->s, &ip->aux_timer);
+	tern_timer_cancel(ip->s, &ip->idle_timer);
+}
+
+/* Something moved: the idle guard starts over (armed lazily: it fires
+ * at most once per IP_IDLE and re-arms itself for the rest). */
+static void io_seen(struct tern_iperf *ip)
+{
+	ip->last_io = now_of(ip);
+	if (!tern_timer_armed(&ip->idle_timer))
+		tern_timer_arm(ip->s, &ip->idle_timer, ip->last_io + IP_IDLE);
 }
 
 static void server_banner(struct tern_iperf *ip)
@@ -846,6 +861,7 @@ static void stream_send(struct tern_iperf *ip, struct ip_stream *st)
 		}
 		st->bytes += (uint64_t)n;
 		st->iv_bytes += (uint64_t)n;
+		io_seen(ip);
 	}
 }
 
@@ -861,6 +877,7 @@ static void stream_recv(struct tern_iperf *ip, struct ip_stream *st, bool count)
 			st->eof = true;
 			return;
 		}
+		io_seen(ip);
 		if (count) {
 			st->bytes += (uint64_t)n;
 			st->iv_bytes += (uint64_t)n;
@@ -887,6 +904,19 @@ static void streams_io(struct tern_iperf *ip)
 	if (!ip->server && !ip->sender && ip->ph == PH_RUNNING && ip->bytes_limit &&
 	    total_bytes(ip) >= ip->bytes_limit)
 		client_end(ip);
+}
+
+static void on_idle(struct tern_stack *s, struct tern_timer *t, tern_time_t now)
+{
+	struct tern_iperf *ip = TERN_CONTAINER_OF(t, struct tern_iperf, idle_timer);
+	(void)s;
+	if (ip->done || ip->ph == PH_IDLE)
+		return;
+	if (now - ip->last_io < IP_IDLE) {
+		tern_timer_arm(ip->s, &ip->idle_timer, ip->last_io + IP_IDLE);
+		return;
+	}
+	fail(ip, "idle timeout for receiving data");
 }
 
 /* ---- the client ------------------------------------------------------------------- */
@@ -1047,6 +1077,7 @@ static void server_accept(struct tern_iperf *ip)
 			ip->ph = PH_COOKIE;
 			ip->cin_len = 0;
 			tern_socket_set_callback(ip->s, sd, on_socket, ip);
+			io_seen(ip);
 			continue;
 		}
 		if (ip->ph == PH_STREAMS) {
@@ -1079,6 +1110,7 @@ static bool read_cookie(struct tern_iperf *ip, int sd, uint8_t *buf, size_t *hav
 			return false;
 		}
 		*have += (size_t)n;
+		io_seen(ip);
 	}
 	return true;
 }
@@ -1148,6 +1180,12 @@ static void server_state(struct tern_iperf *ip, int state)
 		server_reset(ip, true);
 		return;
 	case CLIENT_TERMINATE:
+		/* as iperf3: what the test did so far, then the next test */
+		if (ip->ph == PH_RUNNING) {
+			ip->t_end = now_of(ip);
+			interval_report(ip, ip->t_end, true);
+			summary(ip);
+		}
 		diag(ip, "the client has terminated");
 		server_reset(ip, false);
 		return;
@@ -1258,6 +1296,7 @@ static void ctrl_read(struct tern_iperf *ip)
 			return;
 		}
 		ip->cin_len += (size_t)n;
+		io_seen(ip);
 		ctrl_parse(ip);
 	}
 }
@@ -1390,6 +1429,7 @@ struct tern_iperf *tern_iperf_start(struct tern_stack *s, const struct tern_iper
 	tern_timer_init(&ip->iv_timer, on_interval);
 	tern_timer_init(&ip->end_timer, on_end);
 	tern_timer_init(&ip->aux_timer, on_aux);
+	tern_timer_init(&ip->idle_timer, on_idle);
 	int rc;
 	if (ip->server) {
 		rc = tern_socket(s, TERN_AF_INET, TERN_SOCK_STREAM, 0);
@@ -1437,6 +1477,7 @@ struct tern_iperf *tern_iperf_start(struct tern_stack *s, const struct tern_iper
 	ip->csd = rc;
 	tern_socket_set_callback(s, ip->csd, on_socket, ip);
 	ip->ph = PH_CONNECTING;
+	io_seen(ip);
 	struct tern_sockaddr_in peer = {o->dst, o->port};
 	rc = tern_connect(s, ip->csd, &peer);
 	if (rc < 0 && rc != TERN_EINPROGRESS)
@@ -1444,6 +1485,30 @@ struct tern_iperf *tern_iperf_start(struct tern_stack *s, const struct tern_iper
 	else
 		pump(ip);
 	return ip;
+}
+
+void tern_iperf_interrupt(struct tern_iperf *ip)
+{
+	if (ip->done)
+		return;
+	bool started = ip->ph == PH_RUNNING || ip->ph == PH_DRAINING || ip->ph == PH_RESULTS;
+	if (started) {
+		if (ip->ph == PH_RUNNING) {
+			ip->t_end = now_of(ip);
+			interval_report(ip, ip->t_end, true);
+		}
+		summary(ip);
+	}
+	if (ip->csd >= 0 && ip->ph != PH_CONNECTING && ip->ph != PH_COOKIE)
+		send_state(ip, ip->server ? SERVER_TERMINATE : CLIENT_TERMINATE);
+	diag(ip, "interrupt - the %s has terminated", ip->server ? "server" : "client");
+	stop_timers(ip);
+	close_streams(ip);
+	close_sd(ip, &ip->csd);
+	close_sd(ip, &ip->lsd);
+	ip->status = 1;
+	ip->done = true;
+	ip->ph = PH_DONE;
 }
 
 bool tern_iperf_done(const struct tern_iperf *ip)

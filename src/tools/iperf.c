@@ -206,16 +206,13 @@ static int run(struct iperf_args *a)
 	struct tern_iperf *ip = tern_iperf_start(tern_rt_stack(rt), &a->o, stdout, tern_rt_now(rt), &err);
 	if (ip) {
 		int rc = cli_run_app(rt, CMD, iperf_done, ip);
-		bool interrupted = cli_stop && !tern_iperf_done(ip);
+		if (!tern_iperf_done(ip))
+			tern_iperf_interrupt(ip); /* Ctrl-C: iperf3's summary and message */
 		tern_time_t end = tern_rt_now(rt) + TCP_GRACE;
 		status = tern_iperf_finish(ip);
 		if (rc < 0)
 			status = CLI_EXIT_FAIL;
-		if (interrupted) {
-			fprintf(stderr, "tern iperf: interrupt - the %s has terminated\n",
-				a->server ? "server" : "client");
-			status = CLI_EXIT_FAIL;
-		}
+		cli_stop = 0; /* the grace runs after a Ctrl-C too: the TERMINATE byte leaves */
 		while (!cli_stop && tern_rt_now(rt) < end)
 			if (tern_rt_run_once(rt, end - tern_rt_now(rt)) < 0)
 				break;

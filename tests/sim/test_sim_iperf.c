@@ -7,7 +7,8 @@
  * layouts; the same seed prints the same bytes; a refused connection is
  * iperf3's error and status 1; a control connection that sends garbage
  * (a length past the limit, JSON that does not parse) costs the server
- * that test only.
+ * that test only, one that goes silent is dropped after 120 s; -b paces;
+ * an interrupted client tells the server (CLIENT_TERMINATE).
  */
 #include <regex.h>
 
@@ -464,6 +465,83 @@ TEST(iperf_server_survives_bad_control)
 	garbage_after_param_exchange(notjson, sizeof(notjson), 49);
 	static const uint8_t badpar[] = "\0\0\0\x10{\"parallel\":999}";
 	garbage_after_param_exchange(badpar, 4 + 16, 50);
+}
+
+TEST(iperf_bitrate_limit)
+{
+	struct tern_iperf_opts co;
+	client_opts(&co);
+	co.duration = TERN_SEC(2);
+	co.rate = 20000000; /* -b 20M */
+	struct run r;
+	REQUIRE(run_test(&r, 51, &co));
+	CHECK_EQ(r.cli_rc, 0);
+	double bps = (double)r.cr.sender_bytes * 8 / r.cr.sender_seconds;
+	/* as iperf3's throttle, a block goes whenever the average is below
+	 * the rate: at most one block (128 KiB, 2.6% of 2 s here) over */
+	CHECK(bps > 20e6 * 0.98 && bps < 20e6 * 1.03);
+	CHECK_EQ(r.cr.sender_bytes, r.cr.receiver_bytes);
+	CHECK(strstr(out_of(&r.cli), " Mbits/sec    0             sender\n"));
+	run_free(&r);
+}
+
+/* Ctrl-C on the client mid-test: its summary so far, CLIENT_TERMINATE,
+ * status 1; the server reports what it got and "the client has terminated". */
+TEST(iperf_interrupt)
+{
+	struct tern_stack *a, *b;
+	struct tern_sim *sim = net(52, &a, &b);
+	REQUIRE(sim);
+	struct tern_iperf_opts so, co;
+	server_opts(&so);
+	client_opts(&co);
+	struct side s, c;
+	REQUIRE_EQ(side_start(&s, sim, b, &so), 0);
+	REQUIRE_EQ(side_start(&c, sim, a, &co), 0);
+	tern_sim_run_for(sim, TERN_MSEC(2500));
+	CHECK(!tern_iperf_done(c.ip));
+	tern_iperf_interrupt(c.ip);
+	CHECK(tern_iperf_done(c.ip));
+	CHECK_EQ(side_finish(&c), 1);
+	CHECK_STR(diag_of(&c), "iperf3: interrupt - the client has terminated\n");
+	CHECK(strstr(out_of(&c), "             sender\n"));
+	CHECK(tern_sim_run_while(sim, done, s.ip, tern_sim_now(sim) + LIMIT));
+	CHECK_EQ(side_finish(&s), 1);
+	CHECK_STR(diag_of(&s), "iperf3: the client has terminated\n");
+	CHECK(strstr(out_of(&s), "             receiver\n"));
+	side_free(&c);
+	side_free(&s);
+	tern_sim_destroy(sim);
+}
+
+/* A client that sends its cookie and then nothing: dropped after 120 s
+ * without a byte, as iperf3's --rcv-timeout does. */
+TEST(iperf_idle_control_dropped)
+{
+	struct tern_stack *a, *b;
+	struct tern_sim *sim = net(53, &a, &b);
+	REQUIRE(sim);
+	struct tern_iperf_opts so;
+	tern_iperf_opts_init(&so);
+	so.server = true;
+	struct side s;
+	REQUIRE_EQ(side_start(&s, sim, b, &so), 0);
+	struct raw r = {.sd = tern_socket(a, TERN_AF_INET, TERN_SOCK_STREAM, 0)};
+	REQUIRE(r.sd >= 0);
+	tern_socket_set_callback(a, r.sd, raw_cb, &r);
+	struct tern_sockaddr_in to = {B_ADDR, 5201};
+	CHECK_EQ(tern_connect(a, r.sd, &to), TERN_EINPROGRESS);
+	tern_sim_run_for(sim, TERN_MSEC(50));
+	static const char cookie[37] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	CHECK_EQ(tern_send(a, r.sd, cookie, sizeof(cookie), 0), (int)sizeof(cookie));
+	tern_sim_run_for(sim, TERN_SEC(119));
+	CHECK_STR(diag_of(&s), "");
+	tern_sim_run_for(sim, TERN_SEC(2));
+	CHECK_STR(diag_of(&s), "iperf3: error - idle timeout for receiving data\n");
+	CHECK(strstr(out_of(&s), "Server listening on 5201 (test #2)\n"));
+	tern_close(a, r.sd);
+	side_free(&s);
+	tern_sim_destroy(sim);
 }
 
 TEST_MAIN()
