@@ -108,6 +108,8 @@ struct ip_stream {
 	struct tern_sockaddr_in local, peer;
 	uint64_t bytes, iv_bytes; /* during the test; in this interval */
 	uint32_t retr_base, retr_iv;
+	bool retr_kept;           /* retr_final taken (the connection may be gone) */
+	int64_t retr_final;
 	/* the other side's results */
 	bool peer_have;
 	uint64_t peer_bytes;
@@ -446,6 +448,26 @@ static void on_interval(struct tern_stack *s, struct tern_timer *t, tern_time_t 
 	tern_timer_arm(ip->s, &ip->iv_timer, ip->t_iv + ip->o.interval);
 }
 
+/* A sending stream's retransmissions during the test: TCP_INFO's count,
+ * kept at the end (keep_retr) since a server closes its data connections
+ * on TEST_END. */
+static int64_t own_retr(struct tern_iperf *ip, struct ip_stream *st)
+{
+	if (st->retr_kept)
+		return st->retr_final;
+	struct tern_tcp_info ti;
+	tcp_info(ip, st->sd, &ti);
+	return (int64_t)(uint32_t)(ti.tcpi_total_retrans - st->retr_base);
+}
+
+static void keep_retr(struct tern_iperf *ip)
+{
+	for (unsigned i = 0; i < ip->nstreams; i++) {
+		ip->st[i].retr_final = own_retr(ip, &ip->st[i]);
+		ip->st[i].retr_kept = true;
+	}
+}
+
 /* One summary line: "sender" (with Retr when known) or "receiver". */
 static void summary_line(struct tern_iperf *ip, int label, uint64_t bytes, double secs,
 			 bool sender, int64_t retr)
@@ -480,9 +502,7 @@ static void fill_result(struct tern_iperf *ip)
 		if (ip->st[i].peer_end > peer_secs)
 			peer_secs = ip->st[i].peer_end;
 		if (ip->sender) {
-			struct tern_tcp_info ti;
-			tcp_info(ip, ip->st[i].sd, &ti);
-			retr += (int64_t)(ti.tcpi_total_retrans - ip->st[i].retr_base);
+			retr += own_retr(ip, &ip->st[i]);
 		} else if (ip->st[i].peer_retr >= 0) {
 			retr += ip->st[i].peer_retr;
 		} else {
@@ -515,9 +535,7 @@ static void summary(struct tern_iperf *ip)
 		struct ip_stream *st = &ip->st[i];
 		int64_t retr = -1;
 		if (ip->sender) {
-			struct tern_tcp_info ti;
-			tcp_info(ip, st->sd, &ti);
-			retr = (int64_t)(ti.tcpi_total_retrans - st->retr_base);
+			retr = own_retr(ip, st);
 		} else if (ip->peer_has_retr == 1) {
 			retr = st->peer_retr;
 		}
@@ -579,11 +597,8 @@ static bool send_results(struct tern_iperf *ip)
 	for (unsigned i = 0; i < ip->nstreams; i++) {
 		struct ip_stream *st = &ip->st[i];
 		int64_t retr = -1;
-		if (ip->sender) {
-			struct tern_tcp_info ti;
-			tcp_info(ip, st->sd, &ti);
-			retr = (int64_t)(ti.tcpi_total_retrans - st->retr_base);
-		}
+		if (ip->sender)
+			retr = own_retr(ip, st);
 		tj_w_open(&w, NULL, '{');
 		tj_w_int(&w, "id", st->id);
 		tj_w_int(&w, "bytes", (int64_t)st->bytes);
@@ -1157,6 +1172,12 @@ static void server_test_end(struct tern_iperf *ip)
 	tern_timer_cancel(ip->s, &ip->iv_timer);
 	tern_timer_cancel(ip->s, &ip->aux_timer);
 	interval_report(ip, now, true);
+	/* as iperf3's server: the data connections close now. A sender's
+	 * queued data still goes, then its FIN: an iperf3 client draining its
+	 * streams after TEST_END waits for that end (it hung when the
+	 * connections stayed open) */
+	keep_retr(ip);
+	close_streams(ip);
 	ip->ph = PH_RESULTS;
 	send_state(ip, EXCHANGE_RESULTS);
 	ip->want_json = true;
