@@ -7,12 +7,14 @@
 #  1. tern iperf -c against iperf3 -s -1 -J: by time, both of tern's summary
 #     lines show what iperf3 received (to iperf3's three figures: tern waits
 #     for its data to be acknowledged before it ends the test); -R, tern's
-#     sender line is what iperf3 sent and its receiver line is within 2%;
+#     sender line is what iperf3 sent and its receiver line trails it by no
+#     more than a send buffer;
 #     -n 20M each way: iperf3 counted exactly 20971520 bytes; -P 2: [SUM]
 #     lines, and iperf3 received what tern reports;
 #  2. iperf3 -c -J against tern iperf -s -1: what tern's server reports is
 #     what iperf3's results say it received (its line matches the JSON's
-#     bytes), within 2% of what iperf3 sent; -R -n 20M exactly;
+#     bytes), trailing what iperf3 sent by no more than a send buffer (the
+#     server closes the streams on TEST_END); -R -n 20M exactly;
 #  3. the layout: every line tern prints (client, client -R, server, server
 #     for a -R client) has the shape of the line iperf3 prints in the same
 #     place in a run between two iperf3s on the namespace's loopback, once
@@ -52,8 +54,16 @@ transfer() {
 	grep -E "^\[ *[0-9]+\] .* $2\$" <<<"$1" | tail -1 |
 		sed -E 's/^.* sec +([0-9.]+ [KMGT]?Bytes) .*/\1/'
 }
-# ratio A B — A/B*1000 as an integer.
-ratio() { "$PY" -c 'import sys; print(int(float(sys.argv[1]) * 1000 / float(sys.argv[2])))' "$1" "$2"; }
+# short_by WHAT RECEIVED SENT — the receiver's count trails the sender's by
+# at most what the sender's buffer held when the test ended: the sending
+# side counts what its socket took, the server closes the streams on
+# TEST_END (iperf3's behaviour; Linux's send buffer grows to tcp_wmem's
+# 4 MiB, tern's to 416 KiB), so at most 5 MiB, and never more than was sent.
+short_by() {
+	local d=$(($3 - $2))
+	[ "$d" -ge 0 ] && [ "$d" -le $((5 * 1048576)) ] ||
+		fail "$1: received $2 bytes of the $3 sent"
+}
 # to_bytes "356 MBytes"
 to_bytes() {
 	"$PY" -c '
@@ -124,8 +134,9 @@ log "tern iperf -c -t 2 -R"
 tern_client c-rev -t 2 -R
 sent=$(jget "$OUT/c-rev-srv.out" "j['end']['sum_sent']['bytes']")
 assert_eq "$(fmt "$sent")" "$(transfer "$RUN_OUT" sender)" "tern's sender line for -R (iperf3 sent $sent bytes)"
-r=$(ratio "$(to_bytes "$(transfer "$RUN_OUT" receiver)")" "$sent")
-[ "$r" -ge 980 ] && [ "$r" -le 1005 ] || fail "-R: tern received $r/1000 of what iperf3 sent"
+# tern's receiver line is rounded to three figures: allow for that too
+got=$(to_bytes "$(transfer "$RUN_OUT" receiver)")
+short_by "-R, tern received (as printed)" "$got" $((sent + sent / 200))
 RATE_FROM_LINUX=$(jget "$OUT/c-rev-srv.out" "'%.0f' % (j['end']['sum_sent']['bits_per_second'] / 1e6)")
 log "Linux -> tern (tern client -R): $RATE_FROM_LINUX Mbit/s"
 
@@ -153,8 +164,7 @@ tern_server s-time -t 2
 sent=$(jget "$OUT/s-time.json" "j['end']['sum_sent']['bytes']")
 got=$(jget "$OUT/s-time.json" "j['end']['sum_received']['bytes']")
 assert_eq "$(fmt "$got")" "$(transfer "$TERN_SRV" receiver)" "tern server's receiver line ($got bytes)"
-r=$(ratio "$got" "$sent")
-[ "$r" -ge 980 ] && [ "$r" -le 1000 ] || fail "tern server received $r/1000 of what iperf3 sent"
+short_by "tern's server" "$got" "$sent"
 RATE_LINUX_TO_TERN=$(jget "$OUT/s-time.json" "'%.0f' % (j['end']['sum_received']['bits_per_second'] / 1e6)")
 log "Linux -> tern (iperf3 client): $RATE_LINUX_TO_TERN Mbit/s"
 cp "$OUT/s-time-srv.out" "$OUT/tern-server.txt"
@@ -164,8 +174,7 @@ tern_server s-rev -t 2 -R
 sent=$(jget "$OUT/s-rev.json" "j['end']['sum_sent']['bytes']")
 got=$(jget "$OUT/s-rev.json" "j['end']['sum_received']['bytes']")
 assert_eq "$(fmt "$sent")" "$(transfer "$TERN_SRV" sender)" "tern server's sender line ($sent bytes)"
-r=$(ratio "$got" "$sent")
-[ "$r" -ge 980 ] && [ "$r" -le 1000 ] || fail "iperf3 received $r/1000 of what tern's server sent"
+short_by "iperf3 -R from tern's server" "$got" "$sent"
 RATE_TERN_TO_LINUX=$(jget "$OUT/s-rev.json" "'%.0f' % (j['end']['sum_received']['bits_per_second'] / 1e6)")
 log "tern -> Linux (tern server, iperf3 -R): $RATE_TERN_TO_LINUX Mbit/s"
 cp "$OUT/s-rev-srv.out" "$OUT/tern-server-rev.txt"
