@@ -8,7 +8,10 @@
  * iperf3's error and status 1; a control connection that sends garbage
  * (a length past the limit, JSON that does not parse) costs the server
  * that test only, one that goes silent is dropped after 120 s; -b paces;
- * an interrupted client tells the server (CLIENT_TERMINATE).
+ * an interrupted client tells the server (CLIENT_TERMINATE); 60 hostile
+ * control connections (the protocol followed to a random step, then
+ * random states, lengths, mutated JSON, wrong cookies, resets) leave the
+ * server serving.
  */
 #include <regex.h>
 
@@ -540,6 +543,137 @@ TEST(iperf_idle_control_dropped)
 	CHECK_STR(diag_of(&s), "iperf3: error - idle timeout for receiving data\n");
 	CHECK(strstr(out_of(&s), "Server listening on 5201 (test #2)\n"));
 	tern_close(a, r.sd);
+	side_free(&s);
+	tern_sim_destroy(sim);
+}
+
+/* ---- a hostile control connection: the protocol followed to a random
+ * step, then random bytes, state bytes, lengths and mutated JSON ---- */
+
+static uint64_t xrand(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+static int raw_open(struct tern_sim *sim, struct tern_stack *a, struct raw *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->sd = tern_socket(a, TERN_AF_INET, TERN_SOCK_STREAM, 0);
+	if (r->sd < 0)
+		return r->sd;
+	tern_socket_set_callback(a, r->sd, raw_cb, r);
+	struct tern_sockaddr_in to = {B_ADDR, 5201};
+	tern_connect(a, r->sd, &to);
+	tern_sim_run_for(sim, TERN_MSEC(20));
+	return 0;
+}
+
+static void put_json(struct tern_stack *a, int sd, const char *json, uint64_t *x, bool mutate)
+{
+	char buf[512];
+	size_t n = strlen(json);
+	memcpy(buf + 4, json, n);
+	for (unsigned k = 0; mutate && k < 1 + xrand(x) % 4; k++)
+		buf[4 + xrand(x) % n] = (char)xrand(x);
+	uint32_t len = (uint32_t)n;
+	if (mutate && xrand(x) % 4 == 0)
+		len = (uint32_t)xrand(x) % (n + 8);
+	buf[0] = (char)(len >> 24);
+	buf[1] = (char)(len >> 16);
+	buf[2] = (char)(len >> 8);
+	buf[3] = (char)len;
+	tern_send(a, sd, buf, n + 4, 0);
+}
+
+static void put_garbage(struct tern_stack *a, int sd, uint64_t *x)
+{
+	static const uint8_t states[] = {1, 2, 4, 9, 10, 11, 12, 13, 14, 15, 16, 0xff, 0xfe, 0};
+	uint8_t buf[300];
+	size_t n = xrand(x) % sizeof(buf);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = xrand(x) % 2 ? states[xrand(x) % sizeof(states)] : (uint8_t)xrand(x);
+	tern_send(a, sd, buf, n, 0);
+}
+
+TEST(iperf_server_hostile_control)
+{
+	struct tern_stack *a, *b;
+	struct tern_sim *sim = net(54, &a, &b);
+	REQUIRE(sim);
+	struct tern_iperf_opts so;
+	tern_iperf_opts_init(&so);
+	so.server = true;
+	struct side s;
+	REQUIRE_EQ(side_start(&s, sim, b, &so), 0);
+	static const char cookie[37] = "hostilehostilehostilehostilehostile7";
+	static const char params[] = "{\"tcp\":true,\"omit\":0,\"time\":1,\"num\":0,\"parallel\":1,"
+				     "\"len\":1000,\"pacing_timer\":1000,\"client_version\":\"3.12\"}";
+	static const char results[] = "{\"cpu_util_total\":0,\"cpu_util_user\":0,\"cpu_util_system\":0,"
+				      "\"sender_has_retransmits\":1,\"streams\":[{\"id\":1,\"bytes\":5,"
+				      "\"retransmits\":0,\"jitter\":0,\"errors\":0,\"packets\":0}]}";
+	uint64_t x = 0x2545f4914f6cdd1dULL;
+	for (int round = 0; round < 60; round++) {
+		struct raw c, d;
+		REQUIRE_EQ(raw_open(sim, a, &c), 0);
+		unsigned step = (unsigned)(xrand(&x) % 5);
+		tern_send(a, c.sd, cookie, step == 0 && xrand(&x) % 2 ? 20 : sizeof(cookie), 0);
+		tern_sim_run_for(sim, TERN_MSEC(20));
+		bool stream = false;
+		if (step >= 1)
+			put_json(a, c.sd, params, &x, step == 1);
+		tern_sim_run_for(sim, TERN_MSEC(20));
+		if (step >= 2) {
+			REQUIRE_EQ(raw_open(sim, a, &d), 0);
+			stream = true;
+			/* a wrong cookie now and then: denied, the test waits on */
+			tern_send(a, d.sd, xrand(&x) % 4 ? cookie : "wrongcookiewrongcookiewrongcookie123",
+				  sizeof(cookie), 0);
+			tern_sim_run_for(sim, TERN_MSEC(20));
+			uint8_t junk[2000];
+			memset(junk, 'j', sizeof(junk));
+			tern_send(a, d.sd, junk, sizeof(junk), 0);
+		}
+		if (step >= 3) {
+			uint8_t end = 4;
+			tern_send(a, c.sd, &end, 1, 0);
+			tern_sim_run_for(sim, TERN_MSEC(20));
+			put_json(a, c.sd, results, &x, step == 3);
+		}
+		put_garbage(a, c.sd, &x);
+		tern_sim_run_for(sim, TERN_MSEC(50));
+		if (xrand(&x) % 2) {
+			tern_close(a, c.sd);
+			if (stream)
+				tern_close(a, d.sd);
+		} else {
+			/* reset rather than close */
+			struct tern_linger l = {1, 0};
+			tern_setsockopt(a, c.sd, TERN_SOL_SOCKET, TERN_SO_LINGER, &l, sizeof(l));
+			tern_close(a, c.sd);
+			if (stream) {
+				tern_setsockopt(a, d.sd, TERN_SOL_SOCKET, TERN_SO_LINGER, &l, sizeof(l));
+				tern_close(a, d.sd);
+			}
+		}
+		tern_sim_run_for(sim, TERN_MSEC(200));
+		CHECK(!tern_iperf_done(s.ip));
+	}
+	/* still serving */
+	struct tern_iperf_opts co;
+	client_opts(&co);
+	co.bytes = 1024 * 1024;
+	co.duration = 0;
+	struct side c;
+	REQUIRE_EQ(side_start(&c, sim, a, &co), 0);
+	CHECK(tern_sim_run_while(sim, done, c.ip, tern_sim_now(sim) + LIMIT));
+	struct tern_iperf_result cr;
+	tern_iperf_get_result(c.ip, &cr);
+	CHECK_EQ(side_finish(&c), 0);
+	CHECK_EQ(cr.receiver_bytes, 1024 * 1024);
+	side_free(&c);
 	side_free(&s);
 	tern_sim_destroy(sim);
 }
