@@ -52,6 +52,7 @@
 
 #include "app/format.h"
 #include "app/json.h"
+#include "app/sock_util.h"
 
 #define IP_COOKIE_LEN 37              /* iperf3's COOKIE_SIZE: 36 characters + NUL */
 #define IP_JSON_MAX (64 * 1024)       /* longest parameters or results accepted */
@@ -456,7 +457,8 @@ static int64_t own_retr(struct tern_iperf *ip, struct ip_stream *st)
 	if (st->retr_kept)
 		return st->retr_final;
 	struct tern_tcp_info ti;
-	tcp_info(ip, st->sd, &ti);
+	if (!tcp_info(ip, st->sd, &ti))
+		return 0;
 	return (int64_t)(uint32_t)(ti.tcpi_total_retrans - st->retr_base);
 }
 
@@ -871,6 +873,9 @@ static void stream_send(struct tern_iperf *ip, struct ip_stream *st)
 		if (n == TERN_EAGAIN || n == 0)
 			return;
 		if (n < 0) {
+			/* the peer reset or the connection failed: it is done */
+			st->retr_final = own_retr(ip, st);
+			st->retr_kept = true;
 			close_sd(ip, &st->sd);
 			return;
 		}
@@ -956,25 +961,6 @@ static void client_connect_stream(struct tern_iperf *ip)
 	st->connecting = true;
 }
 
-/* A connect finished? 1 yes, 0 not yet, -1 failed (err set). */
-static int connect_done(struct tern_iperf *ip, int sd, int *err)
-{
-	struct tern_pollfd p = {sd, TERN_POLLOUT, 0};
-	tern_poll(ip->s, &p, 1);
-	if (!(p.revents & (TERN_POLLOUT | TERN_POLLERR | TERN_POLLHUP)))
-		return 0;
-	int soerr = 0;
-	size_t len = sizeof(soerr);
-	int rc = tern_getsockopt(ip->s, sd, TERN_SOL_SOCKET, TERN_SO_ERROR, &soerr, &len);
-	if (rc < 0)
-		soerr = rc;
-	if (soerr < 0) {
-		*err = soerr;
-		return -1;
-	}
-	return 1;
-}
-
 static void print_connected(struct tern_iperf *ip, struct ip_stream *st)
 {
 	char a[TERN_IP4_STRLEN], b[TERN_IP4_STRLEN];
@@ -993,11 +979,11 @@ static void client_streams(struct tern_iperf *ip)
 			client_connect_stream(ip);
 			continue;
 		}
-		int err = 0, rc = connect_done(ip, st->sd, &err);
+		int rc = tern_app_connect_result(ip->s, st->sd);
 		if (rc == 0)
 			return;
 		if (rc < 0) {
-			fail(ip, "unable to connect stream: %s", tern_strerror(err));
+			fail(ip, "unable to connect stream: %s", tern_strerror(rc));
 			return;
 		}
 		st->connecting = false;
@@ -1324,11 +1310,11 @@ static void ctrl_read(struct tern_iperf *ip)
 
 static void client_ctrl_connect(struct tern_iperf *ip)
 {
-	int err = 0, rc = connect_done(ip, ip->csd, &err);
+	int rc = tern_app_connect_result(ip->s, ip->csd);
 	if (rc == 0)
 		return;
 	if (rc < 0) {
-		fail(ip, "unable to connect to server: %s", tern_strerror(err));
+		fail(ip, "unable to connect to server: %s", tern_strerror(rc));
 		return;
 	}
 	char a[TERN_IP4_STRLEN];
