@@ -84,6 +84,7 @@ enum {
 	ACCESS_DENIED = -1,
 	SERVER_ERROR = -2,
 };
+#define IE_UNIMP 13                   /* iperf3's i_errno IEUNIMP */
 
 enum phase {
 	PH_IDLE,        /* server: listening, no test */
@@ -382,7 +383,7 @@ static void separator(struct tern_iperf *ip)
 
 /* One interval report [t_iv, now]. At the end of the test a last, short
  * interval is shown only if it moved data or lasted a tenth of -i (as
- * iperf3 keeps it). */
+ * iperf3 keeps it); with -i 0 the end's is the only one, the whole test. */
 static void interval_report(struct tern_iperf *ip, tern_time_t now, bool final)
 {
 	if (ip->o.interval <= 0 && !final)
@@ -391,8 +392,8 @@ static void interval_report(struct tern_iperf *ip, tern_time_t now, bool final)
 	uint64_t total = 0;
 	for (unsigned i = 0; i < ip->nstreams; i++)
 		total += ip->st[i].iv_bytes;
-	if (ip->o.interval <= 0 || (final && total == 0 && dur * 10 < ip->o.interval) ||
-	    (final && dur <= 0)) {
+	if ((final && dur <= 0) ||
+	    (final && ip->o.interval > 0 && total == 0 && dur * 10 < ip->o.interval)) {
 		ip->t_iv = now;
 		return;
 	}
@@ -696,8 +697,10 @@ static bool alloc_data(struct tern_iperf *ip, size_t len)
 	return true;
 }
 
-/* The server takes the client's parameters; what it cannot do refuses the test. */
-static bool take_params(struct tern_iperf *ip, const char *text, size_t len)
+/* The server takes the client's parameters; what it cannot do refuses the
+ * test (*unsupported says what). */
+static bool take_params(struct tern_iperf *ip, const char *text, size_t len,
+			const char **unsupported)
 {
 	const struct tj_node *n = ip->nodes;
 	int used = tj_parse(text, len, ip->nodes, IP_JSON_NODES);
@@ -706,11 +709,11 @@ static bool take_params(struct tern_iperf *ip, const char *text, size_t len)
 	bool b = false;
 	int64_t v;
 	if ((tj_get_bool(n, &n[0], "udp", &b) && b) || (tj_get_bool(n, &n[0], "sctp", &b) && b)) {
-		diag(ip, "error - only TCP tests are supported");
+		*unsupported = "only TCP tests are supported";
 		return false;
 	}
 	if (tj_get_bool(n, &n[0], "bidirectional", &b) && b) {
-		diag(ip, "error - bidirectional tests are not supported");
+		*unsupported = "bidirectional tests are not supported";
 		return false;
 	}
 	ip->nstreams = 1;
@@ -1055,9 +1058,6 @@ static void client_state(struct tern_iperf *ip, int state)
 	case ACCESS_DENIED:
 		fail(ip, "the server is busy running a test. try again later");
 		return;
-	case SERVER_ERROR:
-		fail(ip, "the server has reported an error");
-		return;
 	default:
 		fail(ip, "received an unknown control message (%d)", state);
 		return;
@@ -1208,8 +1208,20 @@ static void ctrl_json(struct tern_iperf *ip, const char *text, size_t len)
 {
 	ip->want_json = false;
 	if (ip->server && ip->ph == PH_PARAMS) {
-		if (!take_params(ip, text, len)) {
-			fail(ip, "unable to receive parameters from client");
+		const char *unsupported = NULL;
+		if (!take_params(ip, text, len, &unsupported)) {
+			if (unsupported) {
+				/* iperf3's SERVER_ERROR: the state, then i_errno and
+				 * errno as 32-bit big-endian; IEUNIMP (13) reads "an
+				 * option you are trying to set is not implemented yet" */
+				static const uint8_t msg[9] = {(uint8_t)(int8_t)SERVER_ERROR, 0, 0, 0,
+							       IE_UNIMP, 0, 0, 0, 0};
+				ctrl_queue(ip, msg, sizeof(msg));
+				ctrl_flush(ip);
+				fail(ip, "%s", unsupported);
+			} else {
+				fail(ip, "unable to receive parameters from client");
+			}
 			return;
 		}
 		reset_streams(ip);
@@ -1261,7 +1273,22 @@ static void ctrl_parse(struct tern_iperf *ip)
 			off += 4 + len;
 			ctrl_json(ip, (const char *)p + 4, len);
 		} else {
-			int state = (int8_t)ip->cin[off++];
+			int state = (int8_t)ip->cin[off];
+			if (!ip->server && state == SERVER_ERROR) {
+				/* i_errno and errno follow, 32 bits each */
+				if (ip->cin_len - off < 9)
+					break;
+				const uint8_t *p = ip->cin + off + 1;
+				int32_t code = (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+							 (uint32_t)p[2] << 8 | p[3]);
+				off += 9;
+				if (code == IE_UNIMP)
+					fail(ip, "an option you are trying to set is not implemented yet");
+				else
+					fail(ip, "the server has reported an error (iperf3 error %d)", (int)code);
+				break;
+			}
+			off++;
 			if (ip->server)
 				server_state(ip, state);
 			else

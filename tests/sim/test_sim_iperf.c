@@ -678,4 +678,53 @@ TEST(iperf_server_hostile_control)
 	tern_sim_destroy(sim);
 }
 
+/* A UDP test asked of the server: iperf3's SERVER_ERROR with IEUNIMP
+ * ("an option you are trying to set is not implemented yet"). */
+TEST(iperf_server_refuses_udp)
+{
+	struct tern_stack *a, *b;
+	struct tern_sim *sim = net(55, &a, &b);
+	REQUIRE(sim);
+	struct tern_iperf_opts so;
+	tern_iperf_opts_init(&so);
+	so.server = true;
+	struct side s;
+	REQUIRE_EQ(side_start(&s, sim, b, &so), 0);
+	struct raw r;
+	REQUIRE_EQ(raw_open(sim, a, &r), 0);
+	static const char cookie[37] = "udpudpudpudpudpudpudpudpudpudpudpudp";
+	tern_send(a, r.sd, cookie, sizeof(cookie), 0);
+	tern_sim_run_for(sim, TERN_MSEC(20));
+	CHECK_EQ(r.ngot, 1);
+	static const char p[] = "\0\0\0\x21{\"udp\":true,\"parallel\":1,\"len\":1}";
+	REQUIRE_EQ(sizeof(p) - 1, 4 + 33);
+	tern_send(a, r.sd, p, sizeof(p) - 1, 0);
+	tern_sim_run_for(sim, TERN_MSEC(50));
+	static const uint8_t want[10] = {9, 0xfe, 0, 0, 0, 13, 0, 0, 0, 0};
+	CHECK_EQ(r.ngot, 10);
+	CHECK_MEM(r.got, want, 10);
+	CHECK_STR(diag_of(&s), "iperf3: error - only TCP tests are supported\n");
+	tern_close(a, r.sd);
+	side_free(&s);
+	tern_sim_destroy(sim);
+}
+
+/* -i 0: no interval lines but the end's, over the whole test (iperf3's). */
+TEST(iperf_no_intervals)
+{
+	struct tern_iperf_opts co;
+	client_opts(&co);
+	co.duration = TERN_SEC(2);
+	co.interval = 0;
+	struct run r;
+	REQUIRE(run_test(&r, 56, &co));
+	CHECK_EQ(r.cli_rc, 0);
+	CHECK_EQ(r.cr.intervals, 1);
+	const char *out = out_of(&r.cli);
+	CHECK(strstr(out, "[ ID] Interval           Transfer     Bitrate         Retr  Cwnd\n"
+			  "[  5]   0.00-2.00   sec "));
+	CHECK(!strstr(out, "0.00-1.00"));
+	run_free(&r);
+}
+
 TEST_MAIN()
