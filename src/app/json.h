@@ -34,8 +34,9 @@ struct tj_node {
 
 /* Parse text[0..len) as one JSON value (whitespace around it allowed).
  * Returns the number of nodes used (node 0 is the root), or -1 if the
- * text is not valid JSON, nests deeper than TJ_MAX_DEPTH or needs more
- * than cap nodes. */
+ * text is not valid JSON, nests deeper than TJ_MAX_DEPTH, needs more than
+ * cap nodes or holds a number longer than 63 characters (iperf3 writes
+ * none: a double takes at most 24). */
 int tj_parse(const char *text, size_t len, struct tj_node *nodes, int cap);
 /* The member `key` of object node `obj`, or NULL (also if obj is not an object). */
 const struct tj_node *tj_get(const struct tj_node *nodes, const struct tj_node *obj,
