@@ -326,6 +326,9 @@ struct tern_iperf_result {
 	double sender_seconds, receiver_seconds;
 	int64_t retransmits;     /* the sender's (TCP_INFO's tcpi_total_retrans), -1 unknown */
 	unsigned intervals;      /* interval reports this side printed */
+	unsigned failed;         /* tests ended by an error (a server's: refused
+				  * parameters, protocol errors, lost or idle
+				  * clients; it listens on) */
 };
 
 struct tern_iperf;

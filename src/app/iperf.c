@@ -344,6 +344,7 @@ static void fail(struct tern_iperf *ip, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	diag(ip, "error - %s", msg);
+	ip->res.failed++;
 	if (ip->server) {
 		server_reset(ip, false);
 		return;
@@ -1194,6 +1195,7 @@ static void server_state(struct tern_iperf *ip, int state)
 			summary(ip);
 		}
 		diag(ip, "the client has terminated");
+		ip->res.failed++;
 		server_reset(ip, false);
 		return;
 	default:
@@ -1307,6 +1309,7 @@ static void ctrl_closed(struct tern_iperf *ip)
 {
 	if (ip->server) {
 		diag(ip, "the client has unexpectedly closed the connection");
+		ip->res.failed++;
 		server_reset(ip, false);
 	} else {
 		fail(ip, "control socket has closed unexpectedly");

@@ -661,6 +661,12 @@ TEST(iperf_server_hostile_control)
 		tern_sim_run_for(sim, TERN_MSEC(200));
 		CHECK(!tern_iperf_done(s.ip));
 	}
+	/* each round cost the server its test, and nothing more */
+	struct tern_iperf_result sr;
+	tern_iperf_get_result(s.ip, &sr);
+	CHECK(sr.failed >= 55 && sr.failed <= 60);
+	fprintf(stderr, "  %u of 60 hostile rounds ended a test, %u reached results\n", sr.failed,
+		sr.tests);
 	/* still serving */
 	struct tern_iperf_opts co;
 	client_opts(&co);
