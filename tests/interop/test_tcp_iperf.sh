@@ -14,7 +14,9 @@
 #  2. iperf3 -c -J against tern iperf -s -1: what tern's server reports is
 #     what iperf3's results say it received (its line matches the JSON's
 #     bytes), trailing what iperf3 sent by no more than a send buffer (the
-#     server closes the streams on TEST_END); -R -n 20M exactly;
+#     server closes the streams on TEST_END); -P 2: both streams' results
+#     reach iperf3 under its ids, and tern's [SUM] line is their sum;
+#     -R -n 20M exactly;
 #  3. the layout: every line tern prints (client, client -R, server, server
 #     for a -R client) has the shape of the line iperf3 prints in the same
 #     place in a run between two iperf3s on the namespace's loopback, once
@@ -178,6 +180,17 @@ short_by "iperf3 -R from tern's server" "$got" "$sent"
 RATE_TERN_TO_LINUX=$(jget "$OUT/s-rev.json" "'%.0f' % (j['end']['sum_received']['bits_per_second'] / 1e6)")
 log "tern -> Linux (tern server, iperf3 -R): $RATE_TERN_TO_LINUX Mbit/s"
 cp "$OUT/s-rev-srv.out" "$OUT/tern-server-rev.txt"
+
+log "iperf3 -c -t 2 -P 2 against tern iperf -s"
+tern_server s-par -t 2 -P 2
+# iperf3 matches results to its streams by id (1, 3): each stream's
+# receiver bytes are tern's, and tern's [SUM] line is their sum
+got=$(jget "$OUT/s-par.json" "j['end']['sum_received']['bytes']")
+assert_eq 2 "$(jget "$OUT/s-par.json" "len([s for s in j['end']['streams'] if s['receiver']['bytes'] > 0])")" \
+	"streams with receiver bytes from tern's results"
+sumrecv=$(grep -E '^\[SUM\] .* receiver$' <<<"$TERN_SRV" | sed -E 's/^.* sec +([0-9.]+ [KMGT]?Bytes) .*/\1/')
+assert_eq "$(fmt "$got")" "$sumrecv" "tern server's [SUM] receiver line, -P 2"
+assert_count 2 '^\[ *[0-9]+\] .* receiver$' "$TERN_SRV" "tern server's per-stream receiver lines"
 
 log "iperf3 -c -n 20M -R against tern iperf -s"
 tern_server s-nrev -n 20M -R
