@@ -11,7 +11,8 @@
  * an interrupted client tells the server (CLIENT_TERMINATE); 60 hostile
  * control connections (the protocol followed to a random step, then
  * random states, lengths, mutated JSON, wrong cookies, resets) leave the
- * server serving.
+ * server serving; a UDP test is refused with iperf3's SERVER_ERROR; -i 0;
+ * a second client while a test runs is told the server is busy.
  */
 #include <regex.h>
 
@@ -731,6 +732,41 @@ TEST(iperf_no_intervals)
 			  "[  5]   0.00-2.00   sec "));
 	CHECK(!strstr(out, "0.00-1.00"));
 	run_free(&r);
+}
+
+/* A second client while a test runs: ACCESS_DENIED, iperf3's "busy" error;
+ * the first test goes on unharmed. */
+TEST(iperf_server_busy)
+{
+	struct tern_stack *a, *b;
+	struct tern_sim *sim = net(57, &a, &b);
+	REQUIRE(sim);
+	struct tern_iperf_opts so, co;
+	server_opts(&so);
+	client_opts(&co);
+	co.duration = TERN_SEC(3);
+	struct side s, c1, c2;
+	REQUIRE_EQ(side_start(&s, sim, b, &so), 0);
+	REQUIRE_EQ(side_start(&c1, sim, a, &co), 0);
+	tern_sim_run_for(sim, TERN_SEC(1));
+	co.cookie_seed = 8;
+	REQUIRE_EQ(side_start(&c2, sim, a, &co), 0);
+	CHECK(tern_sim_run_while(sim, done, c2.ip, tern_sim_now(sim) + LIMIT));
+	CHECK_EQ(side_finish(&c2), 1);
+	CHECK_STR(diag_of(&c2), "iperf3: error - the server is busy running a test. try again later\n");
+	struct both w = {c1.ip, s.ip};
+	CHECK(tern_sim_run_while(sim, both_done, &w, tern_sim_now(sim) + LIMIT));
+	struct tern_iperf_result r1, rs;
+	tern_iperf_get_result(c1.ip, &r1);
+	tern_iperf_get_result(s.ip, &rs);
+	CHECK_EQ(side_finish(&c1), 0);
+	CHECK_EQ(side_finish(&s), 0);
+	CHECK_EQ(r1.sender_bytes, rs.receiver_bytes);
+	CHECK_EQ(rs.failed, 0);
+	side_free(&c1);
+	side_free(&c2);
+	side_free(&s);
+	tern_sim_destroy(sim);
 }
 
 TEST_MAIN()
