@@ -305,16 +305,21 @@ struct tern_iperf_opts {
 				  * streams together; 0: by duration */
 	unsigned parallel;       /* -P streams; default 1, at most TERN_IPERF_MAX_STREAMS */
 	bool reverse;            /* -R: the server sends, the client receives */
-	size_t len;              /* -l bytes per write; default 128 KiB */
+	size_t len;              /* -l bytes per write; 0: 128 KiB (UDP: the control
+				  * connection's MSS, as iperf3) */
+	bool udp;                /* -u: one UDP stream, paced (iperf3's datagrams: send
+				  * time and sequence number first; the receiver counts
+				  * loss and jitter) */
 	tern_time_t interval;    /* -i between interval reports; default 1 s, 0: none */
-	uint64_t rate;           /* -b bits/s per stream; 0: as fast as TCP goes */
+	uint64_t rate;           /* -b bits/s per stream; 0: as fast as TCP goes (UDP:
+				  * iperf3's 1 Mbit/s) */
 	bool one_off;            /* -1 (server): end after one test */
 	uint64_t cookie_seed;    /* the client's 36-character cookie derives from it */
 	FILE *diag;              /* "PROG: error - ..." messages; NULL: none */
 	const char *prog;        /* NULL: "iperf3" */
 };
-/* iperf3's defaults: client, port 5201, 10 s, 1 stream, 128 KiB writes, 1 s
- * intervals. */
+/* iperf3's defaults: client, TCP, port 5201, 10 s, 1 stream, 128 KiB
+ * writes, 1 s intervals. */
 void tern_iperf_opts_init(struct tern_iperf_opts *o);
 
 /* Of the last test that ran to its results exchange (both sides know both). */
@@ -326,6 +331,9 @@ struct tern_iperf_result {
 	double sender_seconds, receiver_seconds;
 	int64_t retransmits;     /* the sender's (TCP_INFO's tcpi_total_retrans), -1 unknown */
 	unsigned intervals;      /* interval reports this side printed */
+	double jitter;           /* UDP: the receiver's, seconds */
+	int64_t lost;            /* UDP: datagrams the receiver found missing */
+	uint64_t packets;        /* UDP: datagrams, by the receiver's count */
 	unsigned failed;         /* tests ended by an error (a server's: refused
 				  * parameters, protocol errors, lost or idle
 				  * clients; it listens on) */

@@ -85,6 +85,15 @@ enum {
 	SERVER_ERROR = -2,
 };
 #define IE_UNIMP 13                   /* iperf3's i_errno IEUNIMP */
+/* UDP streams: the client's first datagram and the server's answer, the
+ * bytes iperf3 writes ("9876", "6789": its 0x36373839 and 0x39383736 in
+ * host order on a little-endian machine) */
+static const uint8_t udp_hello[4] = {'9', '8', '7', '6'};
+static const uint8_t udp_reply[4] = {'6', '7', '8', '9'};
+#define IP_UDP_HDR 12                 /* sec, usec, seq: 32 bits each, big-endian */
+#define IP_UDP_HDR64 16               /* with "udp_counters_64bit": a 64-bit seq */
+#define IP_UDP_DEFAULT_RATE 1048576   /* iperf3's UDP default, 1 Mbit/s */
+#define IP_UDP_BURST 64               /* datagrams per pacing tick at most */
 
 enum phase {
 	PH_IDLE,        /* server: listening, no test */
@@ -112,11 +121,20 @@ struct ip_stream {
 	uint32_t retr_base, retr_iv;
 	bool retr_kept;           /* retr_final taken (the connection may be gone) */
 	int64_t retr_final;
+	/* UDP: datagrams sent, or (receiving) the highest sequence number seen,
+	 * as iperf3 counts them, the gaps as lost, and RFC 3550's jitter */
+	uint64_t packets, iv_packets_base;
+	int64_t lost, iv_lost_base;
+	uint64_t out_of_order;
+	double jitter, prev_transit;
+	bool have_transit;
 	/* the other side's results */
 	bool peer_have;
 	uint64_t peer_bytes;
 	int64_t peer_retr;
 	double peer_end;
+	double peer_jitter;
+	int64_t peer_lost, peer_packets;
 };
 
 struct tern_iperf {
@@ -134,6 +152,8 @@ struct tern_iperf {
 	/* this test */
 	unsigned nstreams;
 	bool reverse, sender;     /* sender: this side writes the data */
+	bool udp, udp64;          /* UDP streams; 64-bit sequence numbers */
+	int usd;                  /* server, UDP: the socket waiting for the next stream */
 	size_t blksize;
 	uint64_t bytes_limit, rate;
 	tern_time_t duration;
@@ -165,7 +185,6 @@ void tern_iperf_opts_init(struct tern_iperf_opts *o)
 	o->port = IP_DEFAULT_PORT;
 	o->duration = TERN_SEC(10);
 	o->parallel = 1;
-	o->len = IP_DEFAULT_LEN;
 	o->interval = TERN_SEC(1);
 }
 
@@ -220,6 +239,16 @@ static void on_socket(void *ctx, struct tern_stack *s, int sd, unsigned events)
 	(void)sd;
 	(void)events;
 	pump(ctx);
+}
+
+/* The control connection's state bytes must leave at once: without
+ * TCP_NODELAY, Nagle held TEST_START behind the unacknowledged
+ * CREATE_STREAMS until the peer's delayed ACK, 40 ms, and the two sides'
+ * clocks of the test started that far apart. */
+static void ctrl_nodelay(struct tern_iperf *ip, int sd)
+{
+	int one = 1;
+	tern_setsockopt(ip->s, sd, TERN_IPPROTO_TCP, TERN_TCP_NODELAY, &one, sizeof(one));
 }
 
 static void close_sd(struct tern_iperf *ip, int *sd)
@@ -318,6 +347,7 @@ static void server_reset(struct tern_iperf *ip, bool ok)
 {
 	stop_timers(ip);
 	close_streams(ip);
+	close_sd(ip, &ip->usd);
 	close_sd(ip, &ip->csd);
 	ip->ph = PH_IDLE;
 	ip->cin_len = ip->cout_len = ip->cout_off = 0;
@@ -399,8 +429,12 @@ static void interval_report(struct tern_iperf *ip, tern_time_t now, bool final)
 		return;
 	}
 	if (!ip->header_done) {
-		say(ip, header_retr(ip) ? "[ ID] Interval           Transfer     Bitrate         Retr  Cwnd\n"
-					: "[ ID] Interval           Transfer     Bitrate\n");
+		if (ip->udp)
+			say(ip, ip->sender ? "[ ID] Interval           Transfer     Bitrate         Total Datagrams\n"
+					   : "[ ID] Interval           Transfer     Bitrate         Jitter    Lost/Total Datagrams\n");
+		else
+			say(ip, header_retr(ip) ? "[ ID] Interval           Transfer     Bitrate         Retr  Cwnd\n"
+						: "[ ID] Interval           Transfer     Bitrate\n");
 		ip->header_done = true;
 	}
 	double a = rel(ip, ip->t_iv), b = rel(ip, now), secs = (double)dur / 1e9;
@@ -410,7 +444,19 @@ static void interval_report(struct tern_iperf *ip, tern_time_t now, bool final)
 		struct ip_stream *st = &ip->st[i];
 		unit(tb, sizeof(tb), (double)st->iv_bytes, false);
 		unit(rb, sizeof(rb), rate_of(st->iv_bytes, secs), true);
-		if (ip->sender) {
+		if (ip->udp) {
+			uint64_t pk = st->packets - st->iv_packets_base;
+			int64_t lost = st->lost - st->iv_lost_base;
+			st->iv_packets_base = st->packets;
+			st->iv_lost_base = st->lost;
+			if (ip->sender)
+				say(ip, "[%3d] %6.2f-%-6.2f sec  %ss  %ss/sec  %llu  \n", st->label, a, b, tb,
+				    rb, (unsigned long long)pk);
+			else
+				say(ip, "[%3d] %6.2f-%-6.2f sec  %ss  %ss/sec  %5.3f ms  %lld/%llu (%.2g%%)  \n",
+				    st->label, a, b, tb, rb, st->jitter * 1000.0, (long long)lost,
+				    (unsigned long long)pk, pk ? 100.0 * (double)lost / (double)pk : 0.0);
+		} else if (ip->sender) {
 			struct tern_tcp_info ti;
 			tcp_info(ip, st->sd, &ti);
 			uint32_t retr = ti.tcpi_total_retrans - st->retr_iv;
@@ -519,8 +565,56 @@ static void fill_result(struct tern_iperf *ip)
 	r->receiver_bytes = ip->sender ? peer : own;
 	r->sender_seconds = ip->sender ? own_secs : peer_secs;
 	r->receiver_seconds = ip->sender ? peer_secs : own_secs;
-	r->retransmits = retr_known ? retr : -1;
+	r->retransmits = retr_known && !ip->udp ? retr : -1;
 	r->intervals = ip->intervals;
+	r->jitter = 0;
+	r->lost = 0;
+	r->packets = 0;
+	for (unsigned i = 0; ip->udp && i < ip->nstreams; i++) {
+		const struct ip_stream *st = &ip->st[i];
+		r->jitter = ip->sender ? st->peer_jitter : st->jitter;
+		r->lost += ip->sender ? st->peer_lost : st->lost;
+		r->packets += ip->sender ? (uint64_t)st->peer_packets : st->packets;
+	}
+}
+
+/* A UDP summary line: jitter, lost/total as iperf3 prints them. */
+static void udp_line(struct tern_iperf *ip, int label, uint64_t bytes, double secs, double jitter,
+		     int64_t lost, int64_t total, const char *role)
+{
+	char tb[32], rb[32];
+	unit(tb, sizeof(tb), (double)bytes, false);
+	unit(rb, sizeof(rb), rate_of(bytes, secs), true);
+	say(ip, "[%3d] %6.2f-%-6.2f sec  %ss  %ss/sec  %5.3f ms  %lld/%lld (%.2g%%)  %s\n", label, 0.0,
+	    secs, tb, rb, jitter * 1000.0, (long long)lost, (long long)total,
+	    total > 0 ? 100.0 * (double)lost / (double)total : 0.0, role);
+}
+
+/* UDP (one stream): the sender's line shows its datagrams, no loss and no
+ * jitter; the receiver's its jitter and what it found missing. */
+static void udp_summary(struct tern_iperf *ip)
+{
+	say(ip, "[ ID] Interval           Transfer     Bitrate         Jitter    Lost/Total Datagrams\n");
+	double own_secs = rel(ip, ip->t_end);
+	for (unsigned i = 0; i < ip->nstreams; i++) {
+		struct ip_stream *st = &ip->st[i];
+		bool own_first = ip->sender;
+		for (int k = 0; k < 2; k++) {
+			bool own = (k == 0) == own_first;
+			if (ip->server && !own)
+				continue;
+			bool sending = own ? ip->sender : !ip->sender;
+			if (own)
+				udp_line(ip, st->label, st->bytes, own_secs, sending ? 0 : st->jitter,
+					 sending ? 0 : st->lost, (int64_t)st->packets,
+					 sending ? "sender" : "receiver");
+			else
+				udp_line(ip, st->label, st->peer_bytes, st->peer_end,
+					 sending ? 0 : st->peer_jitter, sending ? 0 : st->peer_lost,
+					 st->peer_packets, sending ? "sender" : "receiver");
+		}
+	}
+	fill_result(ip);
 }
 
 /* The summary: the client shows both sides per stream, a server its own. */
@@ -528,6 +622,10 @@ static void summary(struct tern_iperf *ip)
 {
 	if (!ip->last_sep)
 		separator(ip);
+	if (ip->udp) {
+		udp_summary(ip);
+		return;
+	}
 	say(ip, header_retr(ip) ? "[ ID] Interval           Transfer     Bitrate         Retr\n"
 				: "[ ID] Interval           Transfer     Bitrate\n");
 	double own_secs = rel(ip, ip->t_end);
@@ -594,22 +692,25 @@ static bool send_results(struct tern_iperf *ip)
 	tj_w_double(&w, "cpu_util_total", 0);
 	tj_w_double(&w, "cpu_util_user", 0);
 	tj_w_double(&w, "cpu_util_system", 0);
-	tj_w_int(&w, "sender_has_retransmits", ip->sender ? 1 : -1);
+	tj_w_int(&w, "sender_has_retransmits", ip->sender ? (ip->udp ? 0 : 1) : -1);
 	tj_w_str(&w, "congestion_used", "reno");
 	tj_w_open(&w, "streams", '[');
 	double secs = rel(ip, ip->t_end);
 	for (unsigned i = 0; i < ip->nstreams; i++) {
 		struct ip_stream *st = &ip->st[i];
 		int64_t retr = -1;
-		if (ip->sender)
+		if (ip->sender && !ip->udp)
 			retr = own_retr(ip, st);
 		tj_w_open(&w, NULL, '{');
 		tj_w_int(&w, "id", st->id);
 		tj_w_int(&w, "bytes", (int64_t)st->bytes);
 		tj_w_int(&w, "retransmits", retr);
-		tj_w_int(&w, "jitter", 0);
-		tj_w_int(&w, "errors", 0);
-		tj_w_int(&w, "packets", 0);
+		if (ip->udp && !ip->sender)
+			tj_w_double(&w, "jitter", st->jitter);
+		else
+			tj_w_int(&w, "jitter", 0);
+		tj_w_int(&w, "errors", ip->udp && !ip->sender ? st->lost : 0);
+		tj_w_int(&w, "packets", ip->udp ? (int64_t)st->packets : 0);
 		tj_w_int(&w, "start_time", 0);
 		tj_w_double(&w, "end_time", secs);
 		tj_w_close(&w, '}');
@@ -637,10 +738,12 @@ static bool take_results(struct tern_iperf *ip, const char *text, size_t len)
 	if (!streams || streams->type != TJ_ARR)
 		return false;
 	for (int c = streams->child; c >= 0; c = n[c].next) {
-		int64_t id, bytes, retr = -1;
-		double end = 0;
+		int64_t id, bytes, retr = -1, lost = 0, packets = 0;
+		double end = 0, jitter = 0;
 		if (!tj_get_int(n, &n[c], "id", &id) || !tj_get_int(n, &n[c], "bytes", &bytes) ||
-		    !tj_get_int(n, &n[c], "retransmits", &retr))
+		    !tj_get_int(n, &n[c], "retransmits", &retr) ||
+		    !tj_get_num(n, &n[c], "jitter", &jitter) || !tj_get_int(n, &n[c], "errors", &lost) ||
+		    !tj_get_int(n, &n[c], "packets", &packets))
 			return false;
 		tj_get_num(n, &n[c], "end_time", &end);
 		struct ip_stream *st = NULL;
@@ -653,6 +756,9 @@ static bool take_results(struct tern_iperf *ip, const char *text, size_t len)
 		st->peer_bytes = (uint64_t)bytes;
 		st->peer_retr = retr;
 		st->peer_end = end;
+		st->peer_jitter = jitter >= 0 && jitter < 1e6 ? jitter : 0;
+		st->peer_lost = lost;
+		st->peer_packets = packets;
 	}
 	ip->peer_has_retr = has_retr;
 	ip->peer_results = true;
@@ -665,7 +771,7 @@ static bool send_params(struct tern_iperf *ip)
 	struct tj_writer w;
 	tj_w_init(&w, buf, sizeof(buf));
 	tj_w_open(&w, NULL, '{');
-	tj_w_bool(&w, "tcp", true);
+	tj_w_bool(&w, ip->udp ? "udp" : "tcp", true);
 	tj_w_int(&w, "omit", 0);
 	tj_w_int(&w, "time", (int64_t)((ip->duration + TERN_MSEC(500)) / TERN_SEC(1)));
 	tj_w_int(&w, "num", (int64_t)ip->bytes_limit);
@@ -709,10 +815,12 @@ static bool take_params(struct tern_iperf *ip, const char *text, size_t len,
 		return false;
 	bool b = false;
 	int64_t v;
-	if ((tj_get_bool(n, &n[0], "udp", &b) && b) || (tj_get_bool(n, &n[0], "sctp", &b) && b)) {
-		*unsupported = "only TCP tests are supported";
+	if (tj_get_bool(n, &n[0], "sctp", &b) && b) {
+		*unsupported = "only TCP and UDP tests are supported";
 		return false;
 	}
+	ip->udp = tj_get_bool(n, &n[0], "udp", &b) && b;
+	ip->udp64 = tj_get_int(n, &n[0], "udp_counters_64bit", &v) && v != 0;
 	if (tj_get_bool(n, &n[0], "bidirectional", &b) && b) {
 		*unsupported = "bidirectional tests are not supported";
 		return false;
@@ -723,9 +831,13 @@ static bool take_params(struct tern_iperf *ip, const char *text, size_t len,
 			return false;
 		ip->nstreams = (unsigned)v;
 	}
+	if (ip->udp && ip->nstreams > 1) {
+		*unsupported = "UDP tests have one stream here";
+		return false;
+	}
 	ip->blksize = IP_DEFAULT_LEN;
 	if (tj_get_int(n, &n[0], "len", &v)) {
-		if (v < 1 || v > IP_MAX_LEN)
+		if (v < 1 || v > IP_MAX_LEN || (ip->udp && (v < IP_UDP_HDR64 || v > TERN_UDP_MAX_PAYLOAD)))
 			return false;
 		ip->blksize = (size_t)v;
 	}
@@ -808,7 +920,7 @@ static void client_end(struct tern_iperf *ip)
 	tern_timer_cancel(ip->s, &ip->end_timer);
 	tern_timer_cancel(ip->s, &ip->iv_timer);
 	interval_report(ip, now, true);
-	if (ip->sender && !drained(ip)) {
+	if (ip->sender && !ip->udp && !drained(ip)) {
 		ip->ph = PH_DRAINING;
 		ip->t_drain_start = now;
 		tern_timer_arm(ip->s, &ip->aux_timer, now + IP_DRAIN_POLL);
@@ -848,8 +960,105 @@ static uint64_t total_bytes(const struct tern_iperf *ip)
 	return t;
 }
 
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* UDP: datagrams of blksize bytes, each headed by the send time (seconds,
+ * microseconds) and a sequence number from 1, paced by the aux timer (a
+ * UDP socket never calls back for room): at most rate x elapsed, and
+ * IP_UDP_BURST a tick. */
+static void udp_send(struct tern_iperf *ip, struct ip_stream *st)
+{
+	tern_time_t now = now_of(ip);
+	size_t hdr = ip->udp64 ? IP_UDP_HDR64 : IP_UDP_HDR;
+	for (unsigned k = 0; k < IP_UDP_BURST && !ip->stop_sending && st->sd >= 0; k++) {
+		size_t chunk = ip->blksize;
+		if (ip->bytes_limit) {
+			uint64_t sent = total_bytes(ip);
+			if (sent >= ip->bytes_limit) {
+				ip->stop_sending = true;
+				if (!ip->server)
+					client_end(ip);
+				return;
+			}
+			if (ip->bytes_limit - sent < chunk)
+				chunk = (size_t)(ip->bytes_limit - sent);
+			if (chunk < hdr)
+				chunk = hdr;
+		}
+		if (ip->rate &&
+		    (double)st->bytes >= (double)ip->rate / 8.0 * (double)(now - ip->t_start) / 1e9)
+			break;
+		uint64_t seq = st->packets + 1;
+		put32(ip->data, (uint32_t)(now / TERN_SEC(1)));
+		put32(ip->data + 4, (uint32_t)(now % TERN_SEC(1) / TERN_USEC(1)));
+		if (ip->udp64) {
+			put32(ip->data + 8, (uint32_t)(seq >> 32));
+			put32(ip->data + 12, (uint32_t)seq);
+		} else {
+			put32(ip->data + 8, (uint32_t)seq);
+		}
+		int n = tern_send(ip->s, st->sd, ip->data, chunk, 0);
+		if (n < 0)
+			break; /* a full queue, or an ICMP error reported once: next tick */
+		st->packets++;
+		st->bytes += (uint64_t)n;
+		st->iv_bytes += (uint64_t)n;
+		io_seen(ip);
+	}
+	if (!ip->stop_sending && !tern_timer_armed(&ip->aux_timer))
+		tern_timer_arm(ip->s, &ip->aux_timer, now + IP_PACE);
+}
+
+/* UDP: count a datagram as iperf3 does: the highest sequence number is
+ * the total, a jump counts the gap as lost, a late one takes one back;
+ * jitter is RFC 3550's running mean of transit-time differences (from
+ * the second datagram on: the clocks of two hosts differ). */
+static void udp_take(struct tern_iperf *ip, struct ip_stream *st, const uint8_t *p, size_t n)
+{
+	size_t hdr = ip->udp64 ? IP_UDP_HDR64 : IP_UDP_HDR;
+	st->bytes += n;
+	st->iv_bytes += n;
+	if (n < hdr)
+		return;
+	uint64_t seq = ip->udp64 ? (uint64_t)get32(p + 8) << 32 | get32(p + 12) : get32(p + 8);
+	if (seq >= st->packets + 1) {
+		if (seq > st->packets + 1)
+			st->lost += (int64_t)(seq - st->packets - 1);
+		st->packets = seq;
+	} else {
+		st->out_of_order++;
+		if (st->lost > 0)
+			st->lost--;
+	}
+	double sent = (double)get32(p) + (double)get32(p + 4) / 1e6;
+	double transit = (double)now_of(ip) / 1e9 - sent;
+	if (st->have_transit) {
+		double d = transit - st->prev_transit;
+		if (d < 0)
+			d = -d;
+		st->jitter += (d - st->jitter) / 16.0;
+	}
+	st->prev_transit = transit;
+	st->have_transit = true;
+}
+
 static void stream_send(struct tern_iperf *ip, struct ip_stream *st)
 {
+	if (ip->udp) {
+		udp_send(ip, st);
+		return;
+	}
 	tern_time_t now = now_of(ip);
 	while (!ip->stop_sending && st->sd >= 0) {
 		size_t chunk = ip->blksize;
@@ -897,6 +1106,14 @@ static void stream_recv(struct tern_iperf *ip, struct ip_stream *st, bool count)
 		int n = tern_recv(ip->s, st->sd, ip->data, ip->data_cap, 0);
 		if (n == TERN_EAGAIN)
 			return;
+		if (ip->udp) {
+			if (n < 0)
+				continue; /* an ICMP error, reported once */
+			io_seen(ip);
+			if (count)
+				udp_take(ip, st, ip->data, (size_t)n);
+			continue;
+		}
 		if (n <= 0) {
 			st->eof = true;
 			return;
@@ -975,10 +1192,58 @@ static void print_connected(struct tern_iperf *ip, struct ip_stream *st)
 	    st->peer.port);
 }
 
+/* UDP: a connected socket, "9876" to the server, and the stream is ready
+ * when "6789" comes back. */
+static void client_udp_stream(struct tern_iperf *ip, struct ip_stream *st)
+{
+	if (st->sd < 0) {
+		int sd = tern_socket(ip->s, TERN_AF_INET, TERN_SOCK_DGRAM, 0);
+		if (sd < 0) {
+			fail(ip, "unable to connect stream: %s", tern_strerror(sd));
+			return;
+		}
+		st->sd = sd;
+		tern_socket_set_callback(ip->s, sd, on_socket, ip);
+		struct tern_sockaddr_in peer = {ip->o.dst, ip->o.port};
+		int rc = tern_connect(ip->s, sd, &peer);
+		if (rc == 0)
+			rc = tern_send(ip->s, sd, udp_hello, sizeof(udp_hello), 0);
+		if (rc < 0) {
+			fail(ip, "unable to connect stream: %s", tern_strerror(rc));
+			return;
+		}
+		st->connecting = true;
+	}
+	for (;;) {
+		uint8_t buf[64];
+		int n = tern_recv(ip->s, st->sd, buf, sizeof(buf), 0);
+		if (n == TERN_EAGAIN)
+			return;
+		if (n < 0) {
+			fail(ip, "unable to connect stream: %s", tern_strerror(n));
+			return;
+		}
+		if (n == sizeof(udp_reply) && memcmp(buf, udp_reply, sizeof(udp_reply)) == 0)
+			break;
+	}
+	st->connecting = false;
+	st->ready = true;
+	io_seen(ip);
+	print_connected(ip, st);
+	ip->next_connect++;
+}
+
 static void client_streams(struct tern_iperf *ip)
 {
 	while (ip->ph == PH_STREAMS && ip->next_connect < ip->nstreams) {
 		struct ip_stream *st = &ip->st[ip->next_connect];
+		if (ip->udp) {
+			unsigned before = ip->next_connect;
+			client_udp_stream(ip, st);
+			if (ip->next_connect == before)
+				return;
+			continue;
+		}
 		if (st->sd < 0) {
 			client_connect_stream(ip);
 			continue;
@@ -1076,13 +1341,14 @@ static void server_accept(struct tern_iperf *ip)
 			return;
 		if (ip->ph == PH_IDLE && ip->csd < 0) {
 			ip->csd = sd;
+			ctrl_nodelay(ip, sd);
 			ip->ph = PH_COOKIE;
 			ip->cin_len = 0;
 			tern_socket_set_callback(ip->s, sd, on_socket, ip);
 			io_seen(ip);
 			continue;
 		}
-		if (ip->ph == PH_STREAMS) {
+		if (ip->ph == PH_STREAMS && !ip->udp) {
 			unsigned i = 0;
 			while (i < ip->nstreams && ip->st[i].sd >= 0)
 				i++;
@@ -1117,9 +1383,61 @@ static bool read_cookie(struct tern_iperf *ip, int sd, uint8_t *buf, size_t *hav
 	return true;
 }
 
+/* UDP: a socket on the port waits for the client's "9876", connects to its
+ * sender and answers "6789" (iperf3's iperf_udp_accept). */
+static int udp_listen(struct tern_iperf *ip)
+{
+	int sd = tern_socket(ip->s, TERN_AF_INET, TERN_SOCK_DGRAM, 0);
+	if (sd < 0)
+		return sd;
+	int one = 1;
+	tern_setsockopt(ip->s, sd, TERN_SOL_SOCKET, TERN_SO_REUSEADDR, &one, sizeof(one));
+	struct tern_sockaddr_in a = {0, ip->o.port};
+	int rc = tern_bind(ip->s, sd, &a);
+	if (rc < 0) {
+		tern_close(ip->s, sd);
+		return rc;
+	}
+	tern_socket_set_callback(ip->s, sd, on_socket, ip);
+	ip->usd = sd;
+	return 0;
+}
+
+static void server_udp_streams(struct tern_iperf *ip)
+{
+	while (ip->ph == PH_STREAMS && ip->usd >= 0 && ip->accepted < ip->nstreams) {
+		uint8_t buf[64];
+		struct tern_sockaddr_in from;
+		int n = tern_recvfrom(ip->s, ip->usd, buf, sizeof(buf), 0, &from);
+		if (n == TERN_EAGAIN)
+			return;
+		if (n != sizeof(udp_hello) || memcmp(buf, udp_hello, sizeof(udp_hello)) != 0)
+			continue;
+		int rc = tern_connect(ip->s, ip->usd, &from);
+		if (rc == 0)
+			rc = tern_send(ip->s, ip->usd, udp_reply, sizeof(udp_reply), 0);
+		if (rc < 0) {
+			fail(ip, "unable to accept stream connection: %s", tern_strerror(rc));
+			return;
+		}
+		struct ip_stream *st = &ip->st[ip->accepted++];
+		st->sd = ip->usd;
+		st->ready = true;
+		ip->usd = -1;
+		io_seen(ip);
+		print_connected(ip, st);
+		if (ip->accepted < ip->nstreams && (rc = udp_listen(ip)) < 0) {
+			fail(ip, "unable to start stream listener: %s", tern_strerror(rc));
+			return;
+		}
+	}
+}
+
 static void server_streams(struct tern_iperf *ip)
 {
-	for (unsigned i = 0; i < ip->nstreams && ip->ph == PH_STREAMS; i++) {
+	if (ip->udp)
+		server_udp_streams(ip);
+	for (unsigned i = 0; i < ip->nstreams && ip->ph == PH_STREAMS && !ip->udp; i++) {
 		struct ip_stream *st = &ip->st[i];
 		if (st->sd < 0 || st->ready)
 			continue;
@@ -1227,6 +1545,11 @@ static void ctrl_json(struct tern_iperf *ip, const char *text, size_t len)
 			return;
 		}
 		reset_streams(ip);
+		int rc = ip->udp ? udp_listen(ip) : 0;
+		if (rc < 0) {
+			fail(ip, "unable to start stream listener: %s", tern_strerror(rc));
+			return;
+		}
 		ip->ph = PH_STREAMS;
 		send_state(ip, CREATE_STREAMS);
 		return;
@@ -1351,6 +1674,13 @@ static void client_ctrl_connect(struct tern_iperf *ip)
 	say(ip, "Connecting to host %s, port %u\n", tern_ip4_str(ip->o.dst, a), ip->o.port);
 	if (ip->reverse)
 		say(ip, "Reverse mode, remote host %s is sending\n", a);
+	if (ip->udp && !ip->o.len) {
+		/* as iperf3: a UDP datagram as large as the control connection's MSS */
+		struct tern_tcp_info ti;
+		ip->blksize = tcp_info(ip, ip->csd, &ti) && ti.tcpi_snd_mss >= IP_UDP_HDR64
+				      ? ti.tcpi_snd_mss
+				      : 1460;
+	}
 	ctrl_queue(ip, ip->cookie, IP_COOKIE_LEN);
 	ctrl_flush(ip);
 	ip->ph = PH_PARAMS;
@@ -1441,7 +1771,9 @@ struct tern_iperf *tern_iperf_start(struct tern_stack *s, const struct tern_iper
 		err = &dummy;
 	(void)now;
 	if (!s || !o || !out || o->parallel < 1 || o->parallel > TERN_IPERF_MAX_STREAMS ||
-	    o->len < 1 || o->len > IP_MAX_LEN || o->port == 0 || (!o->server && o->dst == 0)) {
+	    o->len > IP_MAX_LEN || o->port == 0 || (!o->server && o->dst == 0) ||
+	    (o->udp && !o->server &&
+	     (o->parallel > 1 || (o->len && (o->len < IP_UDP_HDR || o->len > TERN_UDP_MAX_PAYLOAD))))) {
 		*err = TERN_EINVAL;
 		return NULL;
 	}
@@ -1458,7 +1790,7 @@ struct tern_iperf *tern_iperf_start(struct tern_stack *s, const struct tern_iper
 	ip->o = *o;
 	ip->out = out;
 	ip->server = o->server;
-	ip->lsd = ip->csd = -1;
+	ip->lsd = ip->csd = ip->usd = -1;
 	ip->rng = o->cookie_seed;
 	ip->test_no = 1;
 	for (unsigned i = 0; i < TERN_IPERF_MAX_STREAMS; i++)
@@ -1493,9 +1825,10 @@ struct tern_iperf *tern_iperf_start(struct tern_stack *s, const struct tern_iper
 	ip->nstreams = o->parallel;
 	ip->reverse = o->reverse;
 	ip->sender = !o->reverse;
-	ip->blksize = o->len;
+	ip->udp = o->udp;
+	ip->blksize = o->len ? o->len : IP_DEFAULT_LEN; /* UDP: the control MSS, once connected */
 	ip->bytes_limit = o->bytes;
-	ip->rate = o->rate;
+	ip->rate = o->rate ? o->rate : o->udp ? IP_UDP_DEFAULT_RATE : 0;
 	ip->duration = o->duration;
 	make_cookie(ip);
 	reset_streams(ip);
@@ -1512,6 +1845,7 @@ struct tern_iperf *tern_iperf_start(struct tern_stack *s, const struct tern_iper
 		return NULL;
 	}
 	ip->csd = rc;
+	ctrl_nodelay(ip, rc);
 	tern_socket_set_callback(s, ip->csd, on_socket, ip);
 	ip->ph = PH_CONNECTING;
 	io_seen(ip);
@@ -1569,6 +1903,7 @@ int tern_iperf_finish(struct tern_iperf *ip)
 	stop_timers(ip);
 	close_streams(ip);
 	close_sd(ip, &ip->csd);
+	close_sd(ip, &ip->usd);
 	close_sd(ip, &ip->lsd);
 	free(ip->cin);
 	free(ip->cout);

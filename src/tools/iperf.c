@@ -32,8 +32,8 @@ static void usage(FILE *f)
 		"Usage: tern iperf -s [options] --tap IFNAME --addr ADDR/PREFIX\n"
 		"       tern iperf -c HOST [options] --tap IFNAME --addr ADDR/PREFIX\n"
 		"\n"
-		"Measure TCP throughput between a tern host and an iperf3 (or another tern\n"
-		"iperf), speaking iperf3 3.12's protocol and printing its reports.\n"
+		"Measure TCP (or UDP) throughput between a tern host and an iperf3 (or\n"
+		"another tern iperf), speaking iperf3 3.12's protocol and printing its reports.\n"
 		"\n"
 		"Server or client:\n"
 		"  -p, --port PORT        server port to listen on / connect to (default 5201)\n"
@@ -47,7 +47,9 @@ static void usage(FILE *f)
 		"  -n, --bytes N[KMG]     bytes to transmit (instead of -t)\n"
 		"  -P, --parallel N       parallel streams (default 1, at most %d)\n"
 		"  -R, --reverse          the server sends, the client receives\n"
-		"  -l, --length N[KMG]    bytes per write (default 128K)\n"
+		"  -u, --udp              UDP: one stream of datagrams paced at -b (default\n"
+		"                         1M); the receiver reports jitter and loss\n"
+		"  -l, --length N[KMG]    bytes per write (default 128K; UDP: the MSS)\n"
 		"  -b, --bitrate N[KMG]   bits/sec per stream (default: unlimited)\n"
 		"  -h, --help             show this help\n"
 		"\n"
@@ -55,7 +57,7 @@ static void usage(FILE *f)
 		"  --pcap FILE            write every frame of that interface to FILE (pcap)\n"
 		"\n"
 		"K, M and G are 1024-based for sizes and 1000-based for -b, as in iperf3.\n"
-		"Only TCP tests (no -u); a server refuses UDP and bidirectional tests.\n"
+		"No --bidir, and UDP with one stream only: a server refuses the others.\n"
 		"Exit status, as iperf3's: 0 after a test ran to its summary, 1 on an error\n"
 		"(\"tern iperf: error - unable to connect to server: Connection refused\"),\n"
 		"a bad option or an interrupt.\n"
@@ -146,8 +148,7 @@ static int take_option(void *ctx, int c, const char *arg)
 			return CLI_EXIT_USAGE;
 		o->rate = amount;
 		return 0;
-	case 'u':
-		return cli_usage_error(CMD, "-u: only TCP tests are supported");
+	case 'u': o->udp = true; return 0;
 	default:
 		return CLI_EXIT_USAGE;
 	}
@@ -181,6 +182,10 @@ static int parse_args(struct iperf_args *a, int argc, char **argv)
 		return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
 	if (a->server == a->client)
 		return cli_usage_error(CMD, "must either be a client (-c) or server (-s)");
+	if (a->o.udp && a->o.parallel > 1)
+		return cli_usage_error(CMD, "-u: one stream only (no -P)");
+	if (a->o.udp && a->o.len && (a->o.len < 12 || a->o.len > 65507))
+		return cli_usage_error(CMD, "-l: a UDP datagram is 12 to 65507 bytes");
 	if (a->o.bytes && !a->time_set)
 		a->o.duration = 0; /* -n alone: until the bytes went, as iperf3 */
 	return 0;
