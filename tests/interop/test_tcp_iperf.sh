@@ -22,7 +22,10 @@
 #     place in a run between two iperf3s on the namespace's loopback, once
 #     numbers, addresses and ports are masked and repeated interval lines
 #     folded;
-#  4. a refused connection: exit 1 and iperf3's message with tern's name.
+#  4. a refused connection: exit 1 and iperf3's message with tern's name;
+#  5. UDP (-u -b 20M -t 2) with either tool as client, each way: tern's
+#     summary line shows the bytes and datagrams iperf3's JSON counts, none
+#     lost; its lines have iperf3's UDP shapes (in 3.).
 # The bitrates measured over the TAP are logged.
 TEST_DEADLINE=${TEST_DEADLINE:-240}
 source "$(dirname "$0")/lib.sh" "$@" || exit 1
@@ -80,6 +83,8 @@ mask() {
 		-e 's/^\[ *[0-9]+\]/[ N]/' -e 's/test #[0-9]+/test #N/' \
 		-e 's/ [ 0-9]{3}\.[0-9]{2}-[0-9. ]{6} sec/ I sec/' \
 		-e 's/[ 0-9.]{4} [KMGT]?Bytes/N Bytes/g' -e 's/[ 0-9.]{4} [KMGT]?bits\/sec/N bits\/sec/g' \
+		-e 's/bits\/sec  [0-9]+  $/bits\/sec  D  /' \
+		-e 's/[ 0-9]{2}[0-9]\.[0-9]{3} ms  [0-9]+\/[0-9]+ \([0-9.e+-]+%\)/J ms  L\/T (P%)/' \
 		-e 's/bits\/sec  [ 0-9]{2}[0-9] /bits\/sec  R /' "$1" | uniq
 }
 # same_layout WHAT REFERENCE TERN [SED] — the masked texts (SED applied to
@@ -197,10 +202,41 @@ tern_server s-nrev -n 20M -R
 assert_eq "$N20:$N20" "$(jget "$OUT/s-nrev.json" "j['end']['sum_sent']['bytes']"):$(jget "$OUT/s-nrev.json" "j['end']['sum_received']['bytes']")" \
 	"bytes sent and received, -n 20M -R"
 
+# ---- UDP (-u -b 20M), both tools as client, both directions --------------------
+# udp_check WHAT SUM TEXT ROLE FILE — tern's ROLE line shows the bytes and
+# datagrams of iperf3's JSON end.SUM (its own count, or the one tern's
+# results gave it); nothing lost on the TAP.
+udp_check() {
+	local bytes pk line
+	bytes=$(jget "$5" "j['end']['$2']['bytes']")
+	pk=$(jget "$5" "j['end']['$2']['packets']")
+	line=$(grep -E "^\[ *[0-9]+\] .* $4\$" <<<"$3" | tail -1)
+	assert_match " $(fmt "$bytes" | sed 's/\./\\./')  .* ms  0/$pk \(0%\)  $4\$" "$line" "$1"
+}
+log "tern iperf -c -u -t 2 -b 20M, and -R"
+tern_client c-udp -u -t 2 -b 20M
+udp_check "tern's receiver line, UDP (iperf3 received)" sum_received "$RUN_OUT" receiver \
+	"$OUT/c-udp-srv.out"
+cp "$OUT/c-udp.txt" "$OUT/c-udp-client.txt"
+tern_client c-udprev -u -t 2 -b 20M -R
+udp_check "tern's sender line, UDP -R (iperf3 sent)" sum_sent "$RUN_OUT" sender \
+	"$OUT/c-udprev-srv.out"
+log "iperf3 -c -u -t 2 -b 20M against tern iperf -s, and -R"
+tern_server s-udp -u -t 2 -b 20M
+udp_check "tern server's receiver line, UDP (its results)" sum_received "$TERN_SRV" receiver \
+	"$OUT/s-udp.json"
+cp "$OUT/s-udp-srv.out" "$OUT/tern-server-udp.txt"
+tern_server s-udprev -u -t 2 -b 20M -R
+udp_check "tern server's sender line, UDP -R (its results)" sum_sent "$TERN_SRV" sender \
+	"$OUT/s-udprev.json"
+assert_eq 0 "$(jget "$OUT/s-udprev.json" "j['end']['sum_received']['lost_packets']")" \
+	"datagrams iperf3 lost from tern's server"
+
 # ---- 3. the layout, against two iperf3s on loopback ----------------------------
-for mode in plain rev; do
+for mode in plain rev udp; do
 	extra=()
 	[ "$mode" = rev ] && extra=(-R)
+	[ "$mode" = udp ] && extra=(-u -b 20M)
 	log "iperf3 against iperf3 on loopback ${extra[*]}"
 	bg_start "ref-$mode-srv" /dev/null "$NS" iperf3 -s -1 -B 127.0.0.1
 	wait_tcp_listen "$NS" 5201
@@ -217,6 +253,8 @@ same_layout "client -R" "$OUT/ref-rev-client.txt" "$OUT/c-rev.txt" \
 	's/^(\[ ID\] Interval +Transfer +Bitrate)( +Retr +Cwnd)?$/\1 HEADER/'
 same_layout "server" "$OUT/ref-plain-srv.out" "$OUT/tern-server.txt"
 same_layout "server, -R client" "$OUT/ref-rev-srv.out" "$OUT/tern-server-rev.txt"
+same_layout "client, UDP" "$OUT/ref-udp-client.txt" "$OUT/c-udp-client.txt"
+same_layout "server, UDP" "$OUT/ref-udp-srv.out" "$OUT/tern-server-udp.txt"
 
 # ---- 4. refused ---------------------------------------------------------------
 log "refused: tern iperf -c to a closed port, and iperf3 -c"
