@@ -613,6 +613,8 @@ TEST(iperf_server_hostile_control)
 	static const char cookie[37] = "hostilehostilehostilehostilehostile7";
 	static const char params[] = "{\"tcp\":true,\"omit\":0,\"time\":1,\"num\":0,\"parallel\":1,"
 				     "\"len\":1000,\"pacing_timer\":1000,\"client_version\":\"3.12\"}";
+	static const char params_udp[] = "{\"udp\":true,\"time\":1,\"parallel\":1,\"len\":100,"
+					 "\"bandwidth\":1000000}";
 	static const char results[] = "{\"cpu_util_total\":0,\"cpu_util_user\":0,\"cpu_util_system\":0,"
 				      "\"sender_has_retransmits\":1,\"streams\":[{\"id\":1,\"bytes\":5,"
 				      "\"retransmits\":0,\"jitter\":0,\"errors\":0,\"packets\":0}]}";
@@ -624,9 +626,28 @@ TEST(iperf_server_hostile_control)
 		tern_send(a, c.sd, cookie, step == 0 && xrand(&x) % 2 ? 20 : sizeof(cookie), 0);
 		tern_sim_run_for(sim, TERN_MSEC(20));
 		bool stream = false;
+		bool udp = xrand(&x) % 3 == 0;
 		if (step >= 1)
-			put_json(a, c.sd, params, &x, step == 1);
+			put_json(a, c.sd, udp ? params_udp : params, &x, step == 1);
 		tern_sim_run_for(sim, TERN_MSEC(20));
+		if (udp) {
+			/* datagrams at the port: the greeting, short ones, junk */
+			int u = tern_socket(a, TERN_AF_INET, TERN_SOCK_DGRAM, 0);
+			REQUIRE(u >= 0);
+			struct tern_sockaddr_in to = {B_ADDR, 5201};
+			tern_connect(a, u, &to);
+			uint8_t dg[200];
+			for (int k = 0; k < 8; k++) {
+				size_t n = xrand(&x) % sizeof(dg);
+				for (size_t i = 0; i < n; i++)
+					dg[i] = (uint8_t)xrand(&x);
+				if (k == 0 || xrand(&x) % 4 == 0)
+					memcpy(dg, "9876", n = 4);
+				tern_send(a, u, dg, n, 0);
+			}
+			tern_sim_run_for(sim, TERN_MSEC(20));
+			tern_close(a, u);
+		}
 		if (step >= 2) {
 			REQUIRE_EQ(raw_open(sim, a, &d), 0);
 			stream = true;
