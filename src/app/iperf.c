@@ -34,6 +34,13 @@
  * been acknowledged before it sends TEST_END (iperf3 does not wait), which
  * keeps the two sides' byte counts together.
  *
+ * With -u ("udp":true) each stream is a connected UDP socket pair instead:
+ * the client sends "9876" to the server's port, the server connects to
+ * its sender and answers "6789"; datagrams then carry the send time
+ * (seconds, microseconds) and a sequence number from 1, and the results
+ * carry the receiver's jitter (seconds), lost ("errors") and highest
+ * sequence number ("packets").
+ *
  * Sans-I/O like nc: socket callbacks and stack timers drive it, reports go
  * to a FILE *. The control connection's messages are parsed from a
  * bounded buffer; a length over IP_JSON_MAX, JSON that does not parse or
