@@ -22,9 +22,6 @@
 #include "tools/common.h"
 
 #define CMD "iperf"
-/* After the test the stack keeps running this long, so the last ACKs and
- * FINs leave, as the kernel would send them after iperf3 exited. */
-#define TCP_GRACE TERN_MSEC(200)
 
 static void usage(FILE *f)
 {
@@ -213,14 +210,14 @@ static int run(struct iperf_args *a)
 		int rc = cli_run_app(rt, CMD, iperf_done, ip);
 		if (!tern_iperf_done(ip))
 			tern_iperf_interrupt(ip); /* Ctrl-C: iperf3's summary and message */
-		tern_time_t end = tern_rt_now(rt) + TCP_GRACE;
 		status = tern_iperf_finish(ip);
 		if (rc < 0)
 			status = CLI_EXIT_FAIL;
-		cli_stop = 0; /* the grace runs after a Ctrl-C too: the TERMINATE byte leaves */
-		while (!cli_stop && tern_rt_now(rt) < end)
-			if (tern_rt_run_once(rt, end - tern_rt_now(rt)) < 0)
-				break;
+		/* what the connections still hold (the TERMINATE byte after a
+		 * Ctrl-C too, so the flag is cleared; a second Ctrl-C ends it)
+		 * leaves before the stack goes, as the kernel would send it */
+		cli_stop = 0;
+		cli_tcp_linger(rt);
 	}
 	tern_rt_destroy(rt);
 	return status;
