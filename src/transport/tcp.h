@@ -174,6 +174,13 @@ struct tern_tcb {
 	tern_time_t last_data_rcvd;
 	tern_time_t last_oow_ack;       /* last ACK sent to an unacceptable pure ACK */
 	tcp_seq sack_high;              /* highest sequence the peer has SACKed (RFC 6675 DupAcks) */
+	/* Whether the window was what limited sending (Linux's
+	 * tcp_cwnd_validate, RFC 7661's idea): cwnd grows only then. Kept
+	 * per window of data: the largest flight and whether cwnd stopped a
+	 * send, since cwnd_usage_seq. */
+	bool cwnd_limited;
+	uint32_t max_flight;
+	tcp_seq cwnd_usage_seq;
 
 	/* listener */
 	struct tern_tcb *accq_head, *accq_tail;

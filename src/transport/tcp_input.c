@@ -512,6 +512,16 @@ static void recovery_ack(struct tern_stack *s, struct tern_tcb *tp, uint32_t ack
 	tp->snd_cwnd = cwnd > acked ? cwnd - acked + tcp_mss(tp) : tcp_mss(tp);
 }
 
+/* Linux's tcp_is_cwnd_limited: in slow start, while the window is less
+ * than twice the largest flight of the last window of data (slow start
+ * doubles it each round trip); afterwards, only if it stopped a send. */
+static bool cwnd_is_limiting(const struct tern_tcb *tp)
+{
+	if (tp->snd_cwnd < tp->snd_ssthresh)
+		return tp->snd_cwnd < 2 * tp->max_flight;
+	return tp->cwnd_limited;
+}
+
 /* Step 5 for a segment that acknowledges something new. */
 static void ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct seg *g)
 {
@@ -544,7 +554,7 @@ static void ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct
 	tp->first_rexmit = 0;
 	if (tp->flags & TF_FASTRECOV)
 		recovery_ack(s, tp, acked, g->now);
-	else
+	else if (cwnd_is_limiting(tp))
 		tp->cc->on_ack(tp, acked, g->now);
 	tp->dupacks = 0;
 	tcp_rearm_rxt(s, tp, g->now);

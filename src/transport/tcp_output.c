@@ -244,6 +244,22 @@ static bool data_due(const struct tern_tcb *tp, size_t off, size_t len, size_t a
 }
 
 /* One segment, if one is due. Returns true if something was sent. */
+/* Linux's tcp_cwnd_validate: note, once per window of data, whether the
+ * congestion window is what holds sending back (stopped, data waiting)
+ * and the largest flight, so that cwnd grows only when it is used (RFC
+ * 7661 §4.3: a window the sender never fills says nothing about the
+ * path). */
+static void cwnd_validate(struct tern_tcb *tp, bool stopped_by_cwnd)
+{
+	uint32_t flight = tp->snd_max - tp->snd_una;
+	if (!seq_lt(tp->snd_una, tp->cwnd_usage_seq) || stopped_by_cwnd ||
+	    (!tp->cwnd_limited && flight > tp->max_flight)) {
+		tp->cwnd_limited = stopped_by_cwnd;
+		tp->max_flight = flight;
+		tp->cwnd_usage_seq = tp->snd_max;
+	}
+}
+
 static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 {
 	if (syn_due(tp)) {
@@ -279,6 +295,7 @@ static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t no
 	 * tcp_current_mss: the segment still fits the MSS. */
 	uint32_t mss = tcp_mss(tp) - (uint32_t)tcp_sack_optlen(tp);
 	size_t len = avail - off;
+	cwnd_validate(tp, avail > off && tp->snd_cwnd <= tp->snd_wnd && off + mss > tp->snd_cwnd);
 	if (off >= wnd)
 		len = 0;
 	else if (len > wnd - off)
