@@ -66,6 +66,9 @@ struct tern_stack {
 		struct tern_budget sock_rx;  /* all sockets' receive queues */
 	} budget;
 	struct tern_timer_heap timers;
+	/* Told when poll_at may have moved earlier (tern_stack_set_wake). */
+	void (*wake)(void *ctx, struct tern_stack *s);
+	void *wake_ctx;
 	uint64_t stats[TERN_STAT__COUNT];
 
 	struct tern_iface ifaces[TERN_MAX_IFACES];
@@ -104,6 +107,12 @@ static inline void tern_stack_advance(struct tern_stack *s, tern_time_t now)
 {
 	if (now > s->now)
 		s->now = now;
+}
+
+static inline void tern_stack_wake(struct tern_stack *s)
+{
+	if (s->wake)
+		s->wake(s->wake_ctx, s);
 }
 
 static inline void tern_stat_inc(struct tern_stack *s, enum tern_stat st)

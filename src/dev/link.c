@@ -75,6 +75,7 @@ static int link_transmit(struct tern_netdev *dev, const uint8_t *frame, size_t l
 		e->stats.drop_nomem++;
 		return TERN_ENOMEM;
 	}
+	tern_netdev_wake(&peer->dev);
 	e->busy_until = departure;
 	e->stats.tx_frames++;
 	e->stats.tx_bytes += len;

@@ -516,6 +516,17 @@ static void probe_timer(struct tern_stack *s, struct tern_timer *t, tern_time_t 
 	}
 }
 
+/* One announcement at a random moment within arp_announce_jitter, as
+ * RFC 5227 §2.1.1 has a host wait before its first probe: hosts that come
+ * up together (a lab, a power cut) do not all broadcast at once. */
+void tern_arp_announce_later(struct tern_stack *s, struct tern_ifaddr *ia, tern_time_t now)
+{
+	tern_timer_init(&ia->timer, probe_timer);
+	ia->probes_sent = 0;
+	ia->announces_sent = ANNOUNCE_NUM - 1; /* one, as an address added at once gets */
+	tern_timer_arm(s, &ia->timer, now + random_between(s, 0, s->cfg.arp_announce_jitter));
+}
+
 void tern_arp_probe_start(struct tern_stack *s, struct tern_iface *ifc, struct tern_ifaddr *ia,
 			  tern_time_t now)
 {

@@ -71,6 +71,9 @@ void tern_arp_output(struct tern_stack *s, struct tern_iface *ifc, struct tern_p
  * (Linux sends none by default); a probed address gets §2.3's two. */
 void tern_arp_announce(struct tern_stack *s, struct tern_iface *ifc, tern_ip4_t addr,
 		       tern_time_t now);
+/* The announcement above, sent after a random delay up to
+ * arp_announce_jitter. */
+void tern_arp_announce_later(struct tern_stack *s, struct tern_ifaddr *ia, tern_time_t now);
 /* Begin RFC 5227 probing for a tentative address. */
 void tern_arp_probe_start(struct tern_stack *s, struct tern_iface *ifc, struct tern_ifaddr *ia,
 			  tern_time_t now);

@@ -20,6 +20,7 @@ static void loopback_enqueue(struct tern_stack *s, struct tern_pkt *pkt)
 			pkt->len, TERN_STAT_NONE);
 	tern_pkt_enqueue(&s->net->loopback, pkt);
 	tern_pkt_tag_done(s, pkt, true);
+	tern_stack_wake(s); /* poll_at is now */
 }
 
 /* Linux hands itself a copy of every broadcast it sends on a device
