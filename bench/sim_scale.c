@@ -5,7 +5,8 @@
  * Scenarios (each run in a child process of its own, so its peak resident
  * memory is its own, read from wait4's rusage):
  *
- *   udp N     N clients and a server on one switch; each client sends a
+ *   udp N     N clients and a server on switches (LANs of up to 1,000
+ *             hosts joined by a router); each client sends a
  *             64-byte UDP datagram to the server once a virtual second,
  *             client i at i/N s into each second, for 60 virtual seconds;
  *   ping N    the same, each client running tern's ping (-c 60 -i 1);
@@ -103,24 +104,51 @@ static void host_config(struct tern_stack_config *c)
 #endif
 }
 
-/* Every host on one switch with a port for each. */
+/* LANs of at most LAN_HOSTS hosts, each a switch, joined by one router
+ * with an interface on each (10.K.0.1/16 on LAN K); the server is
+ * 10.0.0.2 on LAN 0, hosts follow it there and then fill LAN 1, 2, ...
+ * Up to 1,000 hosts this is the issue's star on one switch; 10,000 make
+ * ten LANs, as a real network would rather than one broadcast domain of
+ * 10,000 (whose every broadcast reaches every host: N^2 frames). */
+#define LAN_HOSTS 1000
+#define MAX_LANS 15 /* TERN_MAX_IFACES - 1 */
+#define SERVER_IP TERN_IP4(10, 0, 0, 2)
+
 struct star {
 	struct tern_sim *sim;
-	struct tern_switch *sw;
+	struct tern_stack *router;
+	struct tern_switch *lan[MAX_LANS];
+	unsigned nlans, on_lan;
 };
 
-static struct tern_switch *star_port(struct star *st)
+static struct tern_switch *new_lan(struct star *st, unsigned ports)
 {
-	return st->sw;
+	char name[16], addr[32];
+	unsigned k = st->nlans++;
+	if (k == MAX_LANS)
+		die("too many hosts for one router");
+	snprintf(name, sizeof(name), "lan%u", k);
+	st->lan[k] = tern_sim_switch(st->sim, name, ports + 2);
+	if (!st->lan[k])
+		die("switch");
+	snprintf(addr, sizeof(addr), "10.%u.0.1/16", k);
+	if (tern_sim_connect_switch(st->sim, st->router, addr, st->lan[k], NULL, NULL))
+		die("router");
+	st->on_lan = 0;
+	return st->lan[k];
 }
 
-static void host_addr(unsigned i, char *buf, size_t n)
+/* The LAN the next host joins, its address there and its gateway. */
+static struct tern_switch *next_port(struct star *st, unsigned total, char *addr, size_t n,
+				     tern_ip4_t *gw)
 {
-	/* 10.0.0.0/16 needs hosts < 65,000. */
-	snprintf(buf, n, "10.0.%u.%u/16", (i + 2) / 256, (i + 2) % 256);
+	if (!st->nlans || st->on_lan == LAN_HOSTS)
+		new_lan(st, total < LAN_HOSTS ? total : LAN_HOSTS);
+	unsigned k = st->nlans - 1, i = st->on_lan++ + 2;
+	snprintf(addr, n, "10.%u.%u.%u/16", k, i / 256, i % 256);
+	*gw = TERN_IP4(10, k, 0, 1);
+	return st->lan[k];
 }
-
-#define SERVER_IP TERN_IP4(10, 0, 0, 1)
 
 /* ---- (a) stars: UDP, ping, idle -------------------------------------------- */
 
@@ -181,8 +209,6 @@ enum star_kind { STAR_UDP, STAR_PING, STAR_IDLE };
 static void run_star(enum star_kind kind, unsigned n, struct result *r)
 {
 	struct star st = {.sim = tern_sim_create(9)};
-	if (st.sim)
-		st.sw = tern_sim_switch(st.sim, "sw", n + 2);
 	struct tern_stack_config hc, sc;
 	char addr[32], name[24];
 	double t0 = bench_now_ns();
@@ -190,13 +216,19 @@ static void run_star(enum star_kind kind, unsigned n, struct result *r)
 	unsigned nidle = kind == STAR_IDLE ? n : 0;
 	unsigned count = 60;
 
-	if (!st.sim || !st.sw)
+	if (!st.sim)
 		die("sim");
 	host_config(&hc);
 	host_config(&sc);
 	sc.arp_cache_size = 16384; /* as an admin raises gc_thresh3 for a big LAN */
+	st.router = tern_sim_router(st.sim, "router", &sc);
 	struct tern_stack *srv = tern_sim_host(st.sim, "server", &sc);
-	if (!srv || tern_sim_connect_switch(st.sim, srv, "10.0.0.1/16", star_port(&st), NULL, NULL))
+	tern_ip4_t gw;
+	if (!st.router || !srv ||
+	    tern_sim_connect_switch(st.sim, srv, "10.0.0.2/16",
+				    next_port(&st, nclients + nidle + 1, addr, sizeof(addr), &gw),
+				    NULL, NULL) ||
+	    tern_route_add(srv, 0, 0, gw, 0, 0))
 		die("server");
 	int ssd = tern_socket(srv, TERN_AF_INET, TERN_SOCK_DGRAM, 0);
 	struct tern_sockaddr_in any = {0, SERVER_PORT};
@@ -209,9 +241,10 @@ static void run_star(enum star_kind kind, unsigned n, struct result *r)
 		die("memory");
 	for (unsigned i = 0; i < nclients + nidle; i++) {
 		snprintf(name, sizeof(name), "h%u", i);
-		host_addr(i, addr, sizeof(addr));
+		struct tern_switch *lan = next_port(&st, nclients + nidle + 1, addr, sizeof(addr), &gw);
 		struct tern_stack *h = tern_sim_host(st.sim, name, &hc);
-		if (!h || tern_sim_connect_switch(st.sim, h, addr, star_port(&st), NULL, NULL))
+		if (!h || tern_sim_connect_switch(st.sim, h, addr, lan, NULL, NULL) ||
+		    tern_route_add(h, 0, 0, gw, 0, 0))
 			die("host");
 		if (i >= nclients)
 			continue;
