@@ -129,6 +129,9 @@ struct tern_link_stats {
 	uint64_t drop_too_big;         /* longer than mtu + 14 */
 	uint64_t drop_queue_full;      /* tail drop */
 	uint64_t drop_nomem;
+	/* On the wire now: frames sent from this end, queued to serialize or
+	 * propagating, not yet delivered; and the most there ever were. */
+	uint64_t queued_frames, queued_bytes, queued_peak_frames;
 };
 void tern_link_get_stats(const struct tern_link *l, int side, struct tern_link_stats *out);
 

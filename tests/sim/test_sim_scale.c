@@ -259,7 +259,19 @@ TEST(work_started_between_runs_is_scheduled)
 	REQUIRE_EQ(tern_sim_link_count(sim), 1);
 	tern_link_get_stats(tern_sim_link_get(sim, 0), 0, &ls);
 	CHECK_EQ(ls.tx_frames, ls.rx_frames);
+	CHECK_EQ(ls.queued_frames, 0);
 	CHECK(tern_sim_link_get(sim, 1) == NULL);
+	/* two datagrams now: both on the wire for 3 ms */
+	CHECK_EQ(tern_sendto(a, sd, "x", 1, 0, &dst), 1);
+	CHECK_EQ(tern_sendto(a, sd, "y", 1, 0, &dst), 1);
+	tern_link_get_stats(tern_sim_link_get(sim, 0), 0, &ls);
+	CHECK_EQ(ls.queued_frames, 2);
+	CHECK_EQ(ls.queued_bytes, 2 * 60);
+	CHECK(ls.queued_peak_frames >= 2);
+	tern_sim_run_for(sim, TERN_MSEC(3));
+	tern_link_get_stats(tern_sim_link_get(sim, 0), 0, &ls);
+	CHECK_EQ(ls.queued_frames, 0);
+	CHECK_EQ(tern_stack_stat(b, TERN_STAT_UDP_NO_PORT), 3);
 	tern_sim_destroy(sim);
 }
 
