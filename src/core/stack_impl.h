@@ -71,7 +71,9 @@ struct tern_stack {
 	void *wake_ctx;
 	uint64_t stats[TERN_STAT__COUNT];
 
-	struct tern_iface ifaces[TERN_MAX_IFACES];
+	/* Made as devices are attached (and lo at creation), never moved:
+	 * addresses, packets and devices point at them. NULL: unused. */
+	struct tern_iface *ifaces[TERN_MAX_IFACES];
 	int n_ifaces;                  /* highest used index + 1 */
 	/* Every address in use, for the per-packet "is it ours?" questions
 	 * (tern_ifaddr_find, tern_ip4_is_our_broadcast): a short list instead
@@ -122,9 +124,10 @@ static inline void tern_stat_inc(struct tern_stack *s, enum tern_stat st)
 
 static inline struct tern_iface *tern_iface_get(struct tern_stack *s, int ifindex)
 {
-	if (ifindex < 0 || ifindex >= TERN_MAX_IFACES || !s->ifaces[ifindex].used)
+	if (ifindex < 0 || ifindex >= TERN_MAX_IFACES || !s->ifaces[ifindex] ||
+	    !s->ifaces[ifindex]->used)
 		return NULL;
-	return &s->ifaces[ifindex];
+	return s->ifaces[ifindex];
 }
 
 /* Tell trace subscribers about a frame or datagram. */
