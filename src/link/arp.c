@@ -403,6 +403,22 @@ void tern_arp_announce(struct tern_stack *s, struct tern_iface *ifc, tern_ip4_t 
 
 /* ---- resolution ---- */
 
+/* Linux's neighbour garbage collection (neigh_periodic_work): once the
+ * cache holds more than gc_thresh1 entries, an entry left STALE and
+ * unused for gc_stale_time goes, so a cache that a burst of peers filled
+ * shrinks back. Below the threshold STALE entries stay, as on Linux, and
+ * cost no timer. */
+#define ARP_GC_THRESH1 128
+#define ARP_GC_STALE_TIME TERN_SEC(60)
+
+static void stale_gc_arm(struct tern_stack *s, struct tern_arp_entry *e, tern_time_t now)
+{
+	if (s->link->arp.used > ARP_GC_THRESH1)
+		tern_timer_arm(s, &e->timer, now + ARP_GC_STALE_TIME);
+	else
+		tern_timer_cancel(s, &e->timer);
+}
+
 /* e->ip is at mac, in state (REACHABLE, STALE or PERMANENT): any probe
  * ends, and the datagrams waiting for it leave. */
 static void entry_learn(struct tern_stack *s, struct tern_arp_entry *e, const struct tern_mac *mac,
@@ -417,8 +433,10 @@ static void entry_learn(struct tern_stack *s, struct tern_arp_entry *e, const st
 	e->probing = e->contested = false;
 	if (state == TERN_ARP_REACHABLE)
 		tern_timer_arm(s, &e->timer, now + s->cfg.arp_reachable_time);
+	else if (state == TERN_ARP_STALE)
+		stale_gc_arm(s, e, now); /* probed on use */
 	else
-		tern_timer_cancel(s, &e->timer); /* STALE: probed on use */
+		tern_timer_cancel(s, &e->timer);
 	struct tern_iface *ifc = tern_iface_get(s, e->ifindex);
 	struct tern_pkt *pkt;
 	while ((pkt = queue_take(s, e))) {
@@ -475,6 +493,13 @@ static void entry_timer_run(struct tern_stack *s, struct tern_timer *t, tern_tim
 		return entry_delete(s, e);
 	if (e->state == TERN_ARP_REACHABLE && !e->probing) {
 		set_state(&s->link->arp, e, TERN_ARP_STALE); /* probed on next use */
+		stale_gc_arm(s, e, now);
+		return;
+	}
+	if (e->state == TERN_ARP_STALE && !e->probing) {
+		/* unused for gc_stale_time: collected if the cache is big */
+		if (s->link->arp.used > ARP_GC_THRESH1)
+			entry_delete(s, e);
 		return;
 	}
 	if (e->probes < s->cfg.arp_max_probes) {

@@ -10,7 +10,8 @@
  *     simulator's own counters) for the same seed, and another run for
  *     another seed;
  *   - a deadline that moved later (a cancelled timer) makes no instant;
- *     work started between runs through the socket API is scheduled.
+ *     work started between runs through the socket API is scheduled;
+ *   - a neighbour cache filled by many peers shrinks back (Linux's GC).
  */
 #include <stddef.h>
 
@@ -61,7 +62,8 @@ static void on_tick(struct tern_stack *s, struct tern_timer *t, tern_time_t now)
 {
 	struct sender *x = container_of(t, struct sender, t);
 	tern_send(s, x->sd, "tern", 4, 0);
-	tern_timer_arm(s, t, now + x->period);
+	if (x->period)
+		tern_timer_arm(s, t, now + x->period); /* 0: once */
 }
 
 struct star {
@@ -103,7 +105,8 @@ static void star_build(struct star *st, uint64_t seed, unsigned senders, unsigne
 		x->sd = tern_socket(h, TERN_AF_INET, TERN_SOCK_DGRAM, 0);
 		REQUIRE_EQ(tern_connect(h, x->sd, &dst), 0);
 		tern_timer_init(&x->t, on_tick);
-		tern_timer_arm(h, &x->t, TERN_SEC(1) + (tern_time_t)((uint64_t)period * i / senders));
+		tern_time_t spread = period ? period : TERN_SEC(1);
+		tern_timer_arm(h, &x->t, TERN_SEC(1) + (tern_time_t)((uint64_t)spread * i / senders));
 	}
 }
 
@@ -273,6 +276,24 @@ TEST(work_started_between_runs_is_scheduled)
 	CHECK_EQ(ls.queued_frames, 0);
 	CHECK_EQ(tern_stack_stat(b, TERN_STAT_UDP_NO_PORT), 3);
 	tern_sim_destroy(sim);
+}
+
+/* A server that 300 clients asked for its MAC holds 300 STALE entries;
+ * past gc_thresh1 (128) those unused for gc_stale_time (60 s) go, as
+ * Linux's neighbour GC collects them, and the cache's memory with them. */
+TEST(neighbour_cache_shrinks_back)
+{
+	struct star st;
+	struct tern_stack_mem m;
+	star_build(&st, 1, 300, 0, 0, NULL);
+	tern_sim_run_until(st.sim, TERN_SEC(5));
+	CHECK_EQ(st.sv.got, 300);
+	tern_stack_mem_get(st.sv.s, &m);
+	CHECK_EQ(m.neigh_entries, 300);
+	tern_sim_run_until(st.sim, TERN_SEC(70));
+	tern_stack_mem_get(st.sv.s, &m);
+	CHECK_EQ(m.neigh_entries, 128);
+	star_free(&st);
 }
 
 TEST_MAIN()
