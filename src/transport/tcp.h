@@ -29,6 +29,8 @@ struct tern_sock;
 struct tern_ipv4_repr;
 struct tern_ip_proto;
 struct tern_cc_ops;
+struct tcp_trace;
+struct tern_tcp_trace_event;
 
 /* RFC 9293 §3.3.2 states; the order of the RFC's list. */
 enum tern_tcp_state {
@@ -45,6 +47,8 @@ enum tern_tcp_state {
 	TCPS_TIME_WAIT,
 };
 const char *tern_tcp_state_name(enum tern_tcp_state st);
+/* Linux's number for the state (include/net/tcp_states.h: ESTABLISHED 1 ...). */
+uint8_t tcp_linux_state(enum tern_tcp_state st);
 
 /* ---- sequence numbers (RFC 9293 §3.4): modulo 2^32 ---- */
 
@@ -180,6 +184,8 @@ struct tern_tcb {
 	uint32_t segs_out, segs_in, data_segs_out, data_segs_in;
 	uint64_t bytes_acked, bytes_received, bytes_sent, bytes_retrans;
 	tern_time_t last_data_sent, last_ack_rcvd;
+	uint64_t id;                    /* unique per stack (ss -e's sk:) */
+	struct tcp_trace *trace;        /* tern_tcp_set_trace's hook, NULL: none (tcp_trace.h) */
 };
 
 /* The payload a full segment carries: the MSS less the options every
@@ -208,6 +214,9 @@ struct tern_tcp_table {
 	const struct tern_cc_ops *cc_default; /* tcp_congestion_control, resolved at creation */
 	tern_time_t last_cookie;        /* when a SYN cookie was last sent (0: never) */
 	tern_time_t challenge_second;
+	uint64_t next_id;               /* tern_tcb.id of the next connection */
+	void (*trace_fn)(void *, struct tern_stack *, const struct tern_tcp_trace_event *);
+	void *trace_ctx;                /* the stack-wide trace (tern_tcp_set_trace(s, -1, ...)) */
 };
 
 /* ---- tcp_conn.c ---- */
@@ -298,6 +307,8 @@ void tcp_rearm_rxt(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
 void tcp_accept_enqueue(struct tern_stack *s, struct tern_tcb *lp, struct tern_tcb *tp);
 /* Bytes the application may still write (within SO_SNDBUF). */
 size_t tcp_snd_space(const struct tern_tcb *tp);
+/* The socket's tcb, made on first use (NULL: out of memory). */
+struct tern_tcb *tcp_attach_tcb(struct tern_stack *s, struct tern_sock *so);
 /* The send ring's first allocation: it doubles from here as data waits,
  * so a connection that writes little holds little. */
 #define TCP_SND_RING_MIN 4096

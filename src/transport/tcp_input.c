@@ -21,6 +21,7 @@
 #include "net/net.h"
 #include "transport/sock.h"
 #include "transport/tcp_cc.h"
+#include "transport/tcp_trace.h"
 #include "wire/icmp.h"
 
 /* What a segment is, beside its header: lengths in sequence space. */
@@ -134,6 +135,7 @@ static void inherit(struct tern_tcb *tp, const struct tern_tcb *lp)
 	tp->keepcnt = lp->keepcnt;
 	tp->user_timeout = lp->user_timeout;
 	tp->cc = lp->cc;
+	tcp_trace_inherit(tp, lp);
 }
 
 /* The SYN queue is full: answer with a cookie instead of a tcb. A tcb on
@@ -594,6 +596,7 @@ static bool ack_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 		seg_drop(s, g, TERN_STAT_TCP_RCV_OLD_ACK);
 		return false;
 	}
+	tcp_trace_ack(s, tp, th, g->now);
 	bool dup = th->ack == tp->snd_una && g->len == 0 && !(th->flags & TERN_TCP_FIN) &&
 		   ((uint32_t)th->window << tp->snd_scale) == tp->snd_wnd &&
 		   tp->snd_una != tp->snd_max;
@@ -908,6 +911,7 @@ static void synced_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *
 		tcp_wakeup(s, tp);
 		return;
 	}
+	tcp_trace_sync(s, tp, g->now);
 	tcp_output(s, tp, g->now);
 	tcp_wakeup(s, tp);
 }

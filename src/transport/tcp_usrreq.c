@@ -91,7 +91,7 @@ static int tcp_bind(struct tern_stack *s, struct tern_sock *so, const struct ter
 
 /* ---- the tcb behind a socket ---- */
 
-static struct tern_tcb *attach_tcb(struct tern_stack *s, struct tern_sock *so)
+struct tern_tcb *tcp_attach_tcb(struct tern_stack *s, struct tern_sock *so)
 {
 	if (so->tcb)
 		return so->tcb;
@@ -124,7 +124,7 @@ static int tcp_listen(struct tern_stack *s, struct tern_sock *so, int backlog)
 			    (!o->rcv_addr || !so->rcv_addr || o->rcv_addr == so->rcv_addr))
 				return TERN_EADDRINUSE;
 	}
-	if (!(tp = attach_tcb(s, so)))
+	if (!(tp = tcp_attach_tcb(s, so)))
 		return TERN_ENOMEM;
 	tp->state = TCPS_LISTEN;
 	tp->t.laddr = so->rcv_addr;
@@ -224,7 +224,7 @@ static int tcp_connect(struct tern_stack *s, struct tern_sock *so, const struct 
 	if (err < 0)
 		return err;
 	tern_ip4_t laddr = so->src_addr ? so->src_addr : rt.src;
-	if (!(tp = attach_tcb(s, so)))
+	if (!(tp = tcp_attach_tcb(s, so)))
 		return TERN_ENOMEM;
 	uint16_t lport = so->lport;
 	if (!lport) {
@@ -516,7 +516,7 @@ static void tcp_info(struct tern_stack *s, struct tern_sock *so, struct tern_soc
 
 static int tcp_setsockopt(struct tern_stack *s, struct tern_sock *so, int level, int name, int val)
 {
-	struct tern_tcb *tp = attach_tcb(s, so);
+	struct tern_tcb *tp = tcp_attach_tcb(s, so);
 	if (!tp)
 		return TERN_ENOMEM;
 	if (level == TERN_SOL_SOCKET) {
@@ -602,7 +602,7 @@ static int tcp_getsockopt(struct tern_stack *s, struct tern_sock *so, int level,
 }
 
 /* Linux's numbering of the states (include/net/tcp_states.h). */
-static uint8_t linux_state(enum tern_tcp_state st)
+uint8_t tcp_linux_state(enum tern_tcp_state st)
 {
 	static const uint8_t map[] = {
 		[TCPS_CLOSED] = 7, [TCPS_LISTEN] = 10, [TCPS_SYN_SENT] = 2, [TCPS_SYN_RECEIVED] = 3,
@@ -633,7 +633,7 @@ void tern_tcp_fill_info(const struct tern_stack *s, const struct tern_tcb *tp,
 		return;
 	}
 	uint32_t mss = tp->t_maxseg ? tcp_mss(tp) : 536;
-	ti->tcpi_state = linux_state(tp->state);
+	ti->tcpi_state = tcp_linux_state(tp->state);
 	/* Linux's ca_state: Open 0, Recovery 3, Loss 4 (after an RTO). */
 	ti->tcpi_ca_state = (tp->flags & TF_FASTRECOV) ? 3 : (tp->rxtshift && tp->rxt_mode == RXT_REXMT ? 4 : 0);
 	ti->tcpi_retransmits = tp->rxt_mode == RXT_REXMT ? tp->rxtshift : 0;
@@ -691,7 +691,7 @@ static int tcp_setsockopt_raw(struct tern_stack *s, struct tern_sock *so, int le
 	const struct tern_cc_ops *cc = tern_cc_find(want);
 	if (!cc)
 		return TERN_ENOENT; /* as Linux for an unknown module */
-	struct tern_tcb *tp = attach_tcb(s, so);
+	struct tern_tcb *tp = tcp_attach_tcb(s, so);
 	if (!tp)
 		return TERN_ENOMEM;
 	if (tp->cc != cc) {
