@@ -110,4 +110,39 @@ int tern_tcp_set_trace(struct tern_stack *s, int sd, tern_tcp_trace_fn fn, void 
 /* "SEND", "RETRANSMIT", "ACK_RCVD", "CWND", "SSTHRESH", "SRTT", "STATE". */
 const char *tern_tcp_trace_kind_name(enum tern_tcp_trace_kind k);
 
+/* ---- every connection, for ss ------------------------------------------------ */
+
+/* What ss shows of one TCP socket or connection, socket or not. */
+struct tern_tcp_conn {
+	int sd;                         /* -1: none (orphaned, TIME-WAIT, not yet accepted) */
+	const char *state;              /* as ss names it: "ESTAB", "TIME-WAIT", "LISTEN" ... */
+	struct tern_sockaddr_in local, peer;
+	uint32_t rx_queue, tx_queue;    /* Recv-Q, Send-Q (a listener: accept queue, backlog) */
+	uint64_t id;                    /* unique per stack and connection (ss -e's sk:) */
+	char owner[TERN_SOCK_OWNER_LEN]; /* the socket's owner tag, "" if none */
+	bool full;                      /* a full socket, as Linux's: not TIME-WAIT or SYN-RECV
+					 * (those have no skmem, tcp_info or shutdown) */
+	uint8_t shutdown;               /* bit 0: no more to receive, bit 1: no more to send */
+	/* the timer ss -o shows (Linux's idiag_timer): 0 none, 1 retransmission,
+	 * 2 keepalive (also FIN-WAIT-2's), 3 TIME-WAIT, 4 zero-window probe */
+	uint8_t timer;
+	uint8_t timer_retrans;          /* retransmissions or unanswered probes so far */
+	uint32_t timer_ms;              /* until it fires */
+	/* ss -m's skmem:(r,rb,t,tb,f,w,o,bl,d) */
+	uint32_t rmem_alloc, rcvbuf, wmem_alloc, sndbuf, fwd_alloc, wmem_queued, optmem, backlog,
+		 drops;
+	char cc[16];                    /* the congestion control ("reno") */
+	struct tern_tcp_info info;      /* TCP_INFO (full sockets only) */
+};
+
+/* Call fn for each TCP socket and connection of the stack in the order
+ * Linux's inet_diag dump walks its tables: listeners first (by
+ * descriptor), then the connection table by hash bucket, newest first in
+ * a bucket (SYN-RECV, established, orphaned and TIME-WAIT alike). Sockets
+ * neither listening nor connected (Linux's CLOSE) are not listed, as ss
+ * 6.1 does not list them. fn returning non-zero stops the walk and is
+ * returned. */
+typedef int (*tern_tcp_conn_fn)(void *ctx, const struct tern_tcp_conn *c);
+int tern_tcp_conns(struct tern_stack *s, tern_tcp_conn_fn fn, void *ctx);
+
 #endif

@@ -147,6 +147,10 @@ static int run(const struct curl_args *a, struct tern_curl_opts *o)
 			fclose(out);
 		return CLI_EXIT_USAGE;
 	}
+	/* tern ss sees this program's sockets through its control socket. */
+	char ctl_name[48];
+	struct cli_ctl *ctl = cli_ctl_open(rt, cli_ctl_name(&a->net, CMD, ctl_name, sizeof(ctl_name)),
+					   "tern " CMD, a->net.name != NULL);
 	static char ua[64];
 	snprintf(ua, sizeof(ua), "tern-curl/%s", TERN_VERSION_STRING);
 	o->head = a->head;
@@ -177,6 +181,7 @@ static int run(const struct curl_args *a, struct tern_curl_opts *o)
 	} else {
 		cli_error(CMD, "%s", tern_strerror(err));
 	}
+	cli_ctl_close(ctl);
 	tern_rt_destroy(rt);
 	if (out != stdout && fclose(out) != 0 && status == 0)
 		status = 23;

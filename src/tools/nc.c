@@ -324,9 +324,14 @@ static int run(const struct nc_args *a)
 	struct tern_rt *rt = cli_net_up(&a->net, CMD, &cfg);
 	if (!rt)
 		return CLI_EXIT_USAGE;
+	/* tern ss sees this program's sockets through its control socket. */
+	char ctl_name[48];
+	struct cli_ctl *ctl = cli_ctl_open(rt, cli_ctl_name(&a->net, CMD, ctl_name, sizeof(ctl_name)),
+					   "tern " CMD, a->net.name != NULL);
 	struct nc *c = calloc(1, sizeof(*c));
 	if (!c) {
 		cli_error(CMD, "out of memory");
+		cli_ctl_close(ctl);
 		tern_rt_destroy(rt);
 		return CLI_EXIT_USAGE;
 	}
@@ -340,6 +345,7 @@ static int run(const struct nc_args *a)
 		int rc = tern_nc_finish(c->nc);
 		status = status ? status : rc ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 	}
+	cli_ctl_close(ctl);
 	tern_rt_destroy(rt);
 	free(c);
 	return status;

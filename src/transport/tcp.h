@@ -49,6 +49,8 @@ enum tern_tcp_state {
 const char *tern_tcp_state_name(enum tern_tcp_state st);
 /* Linux's number for the state (include/net/tcp_states.h: ESTABLISHED 1 ...). */
 uint8_t tcp_linux_state(enum tern_tcp_state st);
+/* The state as ss names it ("ESTAB", "SYN-RECV", "CLOSE"; tcp_diag.c). */
+const char *tcp_ss_state_name(enum tern_tcp_state st);
 
 /* ---- sequence numbers (RFC 9293 §3.4): modulo 2^32 ---- */
 

@@ -493,15 +493,8 @@ static unsigned tcp_poll(struct tern_stack *s, struct tern_sock *so)
 static void tcp_info(struct tern_stack *s, struct tern_sock *so, struct tern_sock_info *out)
 {
 	(void)s;
-	static const char *const ss_names[] = {
-		[TCPS_CLOSED] = "CLOSE", [TCPS_LISTEN] = "LISTEN", [TCPS_SYN_SENT] = "SYN-SENT",
-		[TCPS_SYN_RECEIVED] = "SYN-RECV", [TCPS_ESTABLISHED] = "ESTAB",
-		[TCPS_FIN_WAIT_1] = "FIN-WAIT-1", [TCPS_FIN_WAIT_2] = "FIN-WAIT-2",
-		[TCPS_CLOSE_WAIT] = "CLOSE-WAIT", [TCPS_CLOSING] = "CLOSING",
-		[TCPS_LAST_ACK] = "LAST-ACK", [TCPS_TIME_WAIT] = "TIME-WAIT",
-	};
 	struct tern_tcb *tp = so->tcb;
-	out->state = tp ? ss_names[tp->state] : "CLOSE";
+	out->state = tp ? tcp_ss_state_name(tp->state) : "CLOSE";
 	if (tp && tp->state == TCPS_LISTEN) {
 		/* ss: Recv-Q is the accept queue, Send-Q the backlog. */
 		out->rx_queue = tp->accq_len;
