@@ -732,7 +732,8 @@ static void bw(char *buf, size_t len, double bps, bool numeric)
 /* iproute2 6.1's tcp_stats_print: the fields tern fills, in its order
  * (pacing, delivery rate, busy time, min RTT: tern has none, so ss's
  * rule of printing only what is non-zero leaves them out). */
-static void tcp_info_line(char *p, size_t len, const struct tern_tcp_conn *c, bool numeric)
+static void tcp_info_line(char *p, size_t len, const struct tern_tcp_conn *c, bool numeric,
+			  bool options)
 {
 	const struct tern_tcp_info *i = &c->info;
 	if (strcmp(c->state, "LISTEN") == 0) {
@@ -743,9 +744,9 @@ static void tcp_info_line(char *p, size_t len, const struct tern_tcp_conn *c, bo
 			put(p, len, " unacked:%u", i->tcpi_unacked);
 		return;
 	}
-	if (i->tcpi_options & 1)
+	if (options && (i->tcpi_options & 1)) /* ss: the options only with -o (or -e) */
 		put(p, len, " ts");
-	if (i->tcpi_options & 2)
+	if (options && (i->tcpi_options & 2))
 		put(p, len, " sack");
 	put(p, len, " %s", c->cc);
 	if (i->tcpi_options & 4)
@@ -856,7 +857,7 @@ static void fill_tcp_row(struct row *r, const struct tern_tcp_conn *c, const str
 			    c->rcvbuf, c->wmem_alloc, c->sndbuf, c->fwd_alloc, c->wmem_queued, c->optmem,
 			    c->backlog, c->drops);
 		if (o->info && c->full)
-			tcp_info_line(p, PROC_LEN, c, o->numeric);
+			tcp_info_line(p, PROC_LEN, c, o->numeric, o->timers || o->extended);
 	}
 }
 

@@ -588,7 +588,7 @@ struct cli_ctl {
 static void ctl_help(FILE *out)
 {
 	fprintf(out, "commands (one line; the answer follows, then the connection closes):\n"
-		     "  ss [-tulanpiH]   the sockets, as iproute2 ss (see tern ss --help)\n"
+		     "  ss [OPTIONS] [-- FILTER]  the sockets, as iproute2 ss (see tern ss --help)\n"
 		     "  stats [-a]       the counters that moved (-a: all of them)\n"
 		     "  nstat            the counters Linux has too, by nstat's names\n"
 		     "  mem              the packet pool and each memory budget, in bytes\n"

@@ -652,7 +652,8 @@ void tern_tcp_fill_info(const struct tern_stack *s, const struct tern_tcb *tp,
 	ti->tcpi_rttvar = usec(tp->rttvar);
 	ti->tcpi_snd_ssthresh = tp->snd_ssthresh == UINT32_MAX ? 0x7fffffff : tp->snd_ssthresh / mss;
 	ti->tcpi_snd_cwnd = tp->snd_cwnd / mss;
-	ti->tcpi_advmss = tp->rcv_mss;
+	/* Linux's advmss leaves out the timestamp option, as snd_mss does. */
+	ti->tcpi_advmss = tp->rcv_mss - ((tp->flags & TF_RCVD_TSTMP) && tp->rcv_mss > 12 ? 12u : 0u);
 	ti->tcpi_reordering = 3;
 	ti->tcpi_rcv_space = tcp_rcv_space(tp);
 	ti->tcpi_total_retrans = tp->total_retrans;

@@ -136,7 +136,7 @@ ip netns exec "$NS" ip tuntap add dev tap1 mode tap || fail "tuntap add tap1"
 ip -n "$NS" link set tap1 up || fail "tap1 up"
 bg_start dup2 /dev/null "$NS" "$TERN" host --name dup --tap tap1 --addr 10.201.23.3/24
 wait_file_match "$OUT/dup2.out" '^tern host dup: tap1 10\.201\.23\.3/24 up$' 10 "second host 'dup' ready"
-assert_match "^tern host dup: warning: no control socket $TERN_RUN_DIR/dup.sock: another tern host by that name answers on it" \
+assert_match "^tern host dup: warning: no control socket $TERN_RUN_DIR/dup.sock: another tern program by that name answers on it" \
 	"$(cat "$OUT/dup2.err")" "second host by the same name"
 kill -TERM "${_BG_PID[dup2]}"
 bg_wait dup2 5
