@@ -29,7 +29,7 @@
 #     "tcp-echo" and "nc".
 source "$(dirname "$0")/lib.sh" "$@" || exit 1
 source "$(dirname "$0")/lib_udp.sh" || exit 1
-require_tools ss nc
+require_tools ss
 
 export TERN_RUN_DIR=$OUT/run # only this test's programs
 mkdir -p "$TERN_RUN_DIR"
