@@ -565,7 +565,7 @@ int cli_run_app(struct tern_rt *rt, const char *cmd, bool (*done)(const void *ap
  */
 
 #define CTL_MAX_CONNS 8
-#define CTL_LINE_MAX 512
+#define CTL_LINE_MAX 2048
 
 struct cli_ctl;
 struct ctl_conn {

@@ -134,6 +134,7 @@ struct tern_tcb {
 
 	/* RTT and RTO (RFC 6298), nanoseconds */
 	tern_time_t srtt, rttvar, rto;
+	tern_time_t rtt_min;            /* the smallest sample (0: none yet; TCP_INFO's min_rtt) */
 	uint8_t rxtshift;               /* backoff count */
 	tcp_seq rtt_seq;
 	tern_time_t rtt_start;

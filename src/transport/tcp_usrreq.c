@@ -650,6 +650,7 @@ void tern_tcp_fill_info(const struct tern_stack *s, const struct tern_tcb *tp,
 	ti->tcpi_rcv_ssthresh = tcp_rcv_space(tp);
 	ti->tcpi_rtt = usec(tp->srtt);
 	ti->tcpi_rttvar = usec(tp->rttvar);
+	ti->tcpi_min_rtt = tp->rtt_min ? usec(tp->rtt_min) : ~0u; /* Linux: ~0U before a sample */
 	ti->tcpi_snd_ssthresh = tp->snd_ssthresh == UINT32_MAX ? 0x7fffffff : tp->snd_ssthresh / mss;
 	ti->tcpi_snd_cwnd = tp->snd_cwnd / mss;
 	/* Linux's advmss leaves out the timestamp option, as snd_mss does. */

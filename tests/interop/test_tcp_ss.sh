@@ -153,7 +153,7 @@ sys.exit(1 if missing else 0)
 PYEOF
 for k in wscale rto rtt ato mss pmtu rcvmss advmss cwnd bytes_sent bytes_acked \
 	bytes_received segs_out segs_in data_segs_out data_segs_in send lastsnd lastrcv lastack \
-	rcv_space rcv_ssthresh snd_wnd; do
+	rcv_space rcv_ssthresh minrtt snd_wnd; do
 	grep -qx "$k" "$OUT/keys.tern" || fail "tern ss -i has no $k: $mine"
 done
 assert_match '^	 reno wscale:[0-9]+,[0-9]+ rto:[0-9.]+ rtt:[0-9.]+/[0-9.]+ ato:40 mss:1448 pmtu:1500 ' "$mine" "-i line's start"
