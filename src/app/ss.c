@@ -148,6 +148,8 @@ static void port_str(char *buf, size_t len, uint16_t port, const char *proto, bo
 	snprintf(buf, len, "%u", port);
 }
 
+static void put(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 static void fill_row(struct row *r, const struct tern_sock_info *si, const char *proto,
 		     const struct tern_ss_opts *o)
 {
@@ -165,6 +167,15 @@ static void fill_row(struct row *r, const struct tern_sock_info *si, const char 
 	if (o->processes)
 		snprintf(r->proc, PROC_LEN, " users:((\"%s\",pid=%ld,fd=%d))",
 			 si->owner[0] ? si->owner : "tern", o->pid, si->sd);
+	/* As for TCP (fill_tcp_row): -e's ino/sk and shutdown marks, -m's
+	 * skmem after a newline (UDP has no tcp_info; tern's -i counters
+	 * stay a line of their own). */
+	if (o->extended)
+		put(r->proc, PROC_LEN, " ino:0 sk:%llx %c-%c", (unsigned long long)si->id,
+		    (si->shutdown & 1) ? '-' : '<', (si->shutdown & 2) ? '-' : '>');
+	if (o->memory)
+		put(r->proc, PROC_LEN, "\n\t skmem:(r%u,rb%d,t0,tb%d,f0,w0,o0,bl0,d%llu)", si->rx_queue,
+		    si->rcvbuf, si->sndbuf, (unsigned long long)si->drops);
 	if (o->info)
 		snprintf(r->info, sizeof(r->info),
 			 "\t queued:%u in:%llu out:%llu drops:%llu rcvbuf:%d sndbuf:%d",

@@ -13,6 +13,8 @@
 #     sorted: the order is the kernel's hash order); so are -u -l -n,
 #     -u -a (service names: echo, mdns), -u -a -n -H, -u -n (connected
 #     only: no State column, no rows), -t and no table option (Netid column);
+#     -e and -m carry the same words as Linux's once the inode, socket
+#     cookie and cgroup are masked;
 #  2. -p names the owner: users:(("udp-echo",pid=PID,fd=SD)) with PID the
 #     tern host's process (its /proc comm is "tern");
 #  3. -i adds a second line per socket; after one datagram echoed on port 7
@@ -82,6 +84,26 @@ $(cat -A <<<"$mine")
 --- ss
 $(cat -A <<<"$theirs")"
 	log "tern ss $opts: same bytes as ss $opts"
+done
+# -e and -m: the same words once Linux-only values are masked (inode,
+# socket cookie, cgroup), rows sorted; the layout differs with them.
+words() {
+	sed -E 's/ino:[0-9]+/ino:N/; s/sk:[0-9a-f]+/sk:N/; s/ cgroup:[^ ]+//' | tr -s ' \t' ' ' |
+		sed 's/ *$//' | sort
+}
+for opts in "-u -a -n -e" "-u -a -n -m"; do
+	# shellcheck disable=SC2086
+	run "$TERN" ss $opts --host "$H"
+	assert_rc 0 "tern ss $opts"
+	mine=$(words <<<"$RUN_OUT")
+	# shellcheck disable=SC2086
+	theirs=$(timeout 10 ip netns exec "$REF" ss $opts 2>>"$OUT/ss.err" | words)
+	[ "$mine" = "$theirs" ] || fail "tern ss $opts differs from Linux ss (masked):
+--- tern ss
+$mine
+--- ss
+$theirs"
+	log "tern ss $opts: same words as ss"
 done
 run "$TERN" ss -u -a -n --host "$H"
 assert_match '^State +Recv-Q +Send-Q +Local Address:Port +Peer Address:Port *Process$' "$RUN_OUT" "header"
