@@ -168,15 +168,18 @@ const char cli_net_usage[] =
 	"                     that interface's only\n"
 	"  --arp strict       learn neighbours only from answers to our own ARP requests\n"
 	"  --arp static,IP,MAC  IP is always at MAC (ARP never changes it); repeatable\n"
-	"  --name NAME        the program's name in captures and for tern ss: it answers\n"
-	"                     on $TERN_RUN_DIR/NAME.sock (default /run/tern/; NAME\n"
-	"                     defaults to tern host's first --tap, else COMMAND-PID)\n"
+
 	"Impairments, applied to every TAP interface in both directions (the kernel\n"
 	"here may lack netem; tern's seeded fault injector stands in):\n"
 	"  --loss PCT  --duplicate PCT  --corrupt PCT  --reorder PCT   per frame, 0..100\n"
 	"  --delay MS  --jitter MS      added to every frame (jitter: uniform 0..MS)\n"
 	"  --rate BITS  serialize at this many bits per second (e.g. 10000000)\n"
 	"  --fault-seed N               seed of the impairments (default 1)\n";
+
+const char cli_ctl_usage[] =
+	"  --name NAME        the program's name in captures and for tern ss, which asks\n"
+	"                     it on /run/tern/NAME.sock ($TERN_RUN_DIR changes the\n"
+	"                     directory; default NAME: COMMAND-PID)\n";
 
 /* A percentage 0..100, stored as a probability. */
 static int take_percent(const char *cmd, const char *opt, const char *arg, double *out)

@@ -194,6 +194,8 @@ const char *cli_ctl_name(const struct cli_net *n, const char *prog, char *buf, s
 
 /* The usage text for the options above, to embed in --help. */
 extern const char cli_net_usage[];
+/* And for --name, in the commands that serve a control socket. */
+extern const char cli_ctl_usage[];
 
 /* Defaults for a real host's stack: the stack's, named and seeded from
  * the clock (tern_rt_fresh_seed). */

@@ -52,7 +52,7 @@ static void usage(FILE *f)
 		"  -A, --user-agent NAME  User-Agent (default tern-curl/%s)\n"
 		"  -h, --help             show this help\n"
 		"\n"
-		"%s"
+		"%s%s"
 		"  --pcap FILE            write every frame of that interface to FILE (pcap)\n"
 		"\n"
 		"Exit status, as curl's: 0; 1 unsupported protocol; 3 malformed URL; 6 host\n"
@@ -62,7 +62,7 @@ static void usage(FILE *f)
 		"\n"
 		"Example:\n"
 		"  tern curl -v --tap tap0 --addr 10.0.0.2/24 http://10.0.0.1:8000/file\n",
-		TERN_VERSION_STRING, cli_net_usage);
+		TERN_VERSION_STRING, cli_net_usage, cli_ctl_usage);
 }
 
 struct curl_args {

@@ -44,7 +44,7 @@ static void usage(FILE *f)
 		"  -q, --quiet        no access log\n"
 		"  -h, --help         show this help\n"
 		"\n"
-		"%s"
+		"%s%s"
 		"  --pcap FILE        write every frame of that interface to FILE (pcap)\n"
 		"\n"
 		"Exit status: 0 when stopped; 1 if the port cannot be listened on; 2 on\n"
@@ -53,7 +53,7 @@ static void usage(FILE *f)
 		"Example:\n"
 		"  tern http -p 8080 --tap tap0 --addr 10.0.0.2/24 /srv/www\n"
 		"  curl http://10.0.0.2:8080/     (from the Linux side of tap0)\n",
-		cli_net_usage);
+		cli_net_usage, cli_ctl_usage);
 }
 
 struct http_args {

@@ -82,7 +82,7 @@ static void usage(FILE *f)
 		"                     service: [tcp/*]\n"
 		"  -h, --help         show this help\n"
 		"\n"
-		"%s"
+		"%s%s"
 		"  --pcap FILE        write every frame of that interface to FILE (pcap)\n"
 		"\n"
 		"Exit status: 0; 1 when a TCP connect fails (refused, timed out, unreachable;\n"
@@ -96,7 +96,7 @@ static void usage(FILE *f)
 		"  tern nc -N --tap tap0 --addr 10.0.0.2/24 10.0.0.1 5000 < file\n"
 		"  tern nc -u -l -p 5000 --tap tap0 --addr 10.0.0.2/24\n"
 		"  echo hello | tern nc -u -q 1 --tap tap0 --addr 10.0.0.2/24 10.0.0.1 5000\n",
-		cli_net_usage);
+		cli_net_usage, cli_ctl_usage);
 }
 
 struct nc_args {

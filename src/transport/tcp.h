@@ -127,6 +127,7 @@ struct tern_tcb {
 	/* options */
 	uint16_t t_maxseg;              /* MSS we send: min(peer's, route's) */
 	uint16_t rcv_mss;               /* the MSS we advertised */
+	uint16_t rcv_mss_seen;          /* the largest payload received, up to rcv_mss (TCP_INFO) */
 	uint8_t snd_scale, rcv_scale;   /* window shifts in use */
 	uint32_t ts_recent;             /* RFC 7323 §4.3 */
 	tern_time_t ts_recent_age;
@@ -197,6 +198,15 @@ struct tern_tcb {
 static inline uint32_t tcp_mss(const struct tern_tcb *tp)
 {
 	return tp->t_maxseg - ((tp->flags & TF_RCVD_TSTMP) ? 12u : 0u);
+}
+
+/* What Linux estimates as the peer's MSS (icsk_ack.rcv_mss, TCP_INFO's
+ * rcv_mss, ss's rcvmss): the largest payload seen, capped at our MSS. */
+static inline void tcp_measure_rcv_mss(struct tern_tcb *tp, uint32_t len)
+{
+	uint32_t cap = tp->rcv_mss ? tp->rcv_mss : 536;
+	if (len > tp->rcv_mss_seen)
+		tp->rcv_mss_seen = (uint16_t)(len < cap ? len : cap);
 }
 
 /* Per-packet scratch while a pkt sits on a TCP receive queue (as Linux's

@@ -664,6 +664,7 @@ static bool data_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 		return false;
 	}
 	tp->bytes_received += g->len;
+	tcp_measure_rcv_mss(tp, g->len);
 	if (th->seq != tp->rcv_nxt)
 		return ofo_insert(s, tp, g), true;
 	if (!charge_rcv(s, tp, g))

@@ -641,7 +641,8 @@ void tern_tcp_fill_info(const struct tern_stack *s, const struct tern_tcb *tp,
 	ti->tcpi_rto = usec(tcp_rto(s, tp));
 	ti->tcpi_ato = tp->pingpong || (tp->flags & TF_DELACK) ? usec(s->cfg.tcp_delack) : 0;
 	ti->tcpi_snd_mss = mss;
-	ti->tcpi_rcv_mss = tp->rcv_mss ? tp->rcv_mss : 536;
+	/* Linux: 536 (TCP_MSS_DEFAULT) until larger segments come in. */
+	ti->tcpi_rcv_mss = tp->rcv_mss_seen > 536 ? tp->rcv_mss_seen : 536;
 	ti->tcpi_unacked = (tp->snd_max - tp->snd_una + mss - 1) / mss;
 	ti->tcpi_last_data_sent = msec_since(s->now, tp->last_data_sent);
 	ti->tcpi_last_data_recv = msec_since(s->now, tp->last_data_rcvd);
