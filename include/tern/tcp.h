@@ -110,6 +110,17 @@ int tern_tcp_set_trace(struct tern_stack *s, int sd, tern_tcp_trace_fn fn, void 
 /* "SEND", "RETRANSMIT", "ACK_RCVD", "CWND", "SSTHRESH", "SRTT", "STATE". */
 const char *tern_tcp_trace_kind_name(enum tern_tcp_trace_kind k);
 
+/* One event as a line of space-separated columns, for plotting (no
+ * newline), in TERN_TCP_TRACE_COLUMNS' order: time in seconds, kind,
+ * local and peer address:port, state (Linux's number), flags (TCP's
+ * letters, "-" for none), seq, len, ack, window, cwnd, ssthresh (-1: none),
+ * srtt and rttvar in ms, snd_una, snd_nxt, rcv_nxt. Returns what
+ * snprintf returns. */
+#define TERN_TCP_TRACE_COLUMNS \
+	"time kind local peer state flags seq len ack window cwnd ssthresh srtt_ms rttvar_ms " \
+	"snd_una snd_nxt rcv_nxt"
+int tern_tcp_trace_format(const struct tern_tcp_trace_event *ev, char *buf, size_t len);
+
 /* ---- every connection, for ss ------------------------------------------------ */
 
 /* What ss shows of one TCP socket or connection, socket or not. */

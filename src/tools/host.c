@@ -29,6 +29,7 @@
 #include "tern/err.h"
 #include "tern/rt.h"
 #include "tern/socket.h"
+#include "tern/tcp.h"
 #include "tools/common.h"
 #include "tools/ss_opts.h"
 
@@ -37,6 +38,7 @@
 #define MAX_ECHO_PORTS 8
 #define OPT_UDP_ECHO 2000
 #define OPT_TCP_ECHO 2001
+#define OPT_TCP_TRACE 2002
 
 static void usage(FILE *f)
 {
@@ -47,7 +49,7 @@ static void usage(FILE *f)
 		"                 [--arp strict] [--arp static,IP,MAC ...]\n"
 		"                 [--loss PCT] [--delay MS] [--jitter MS] [--duplicate PCT]\n"
 		"                 [--corrupt PCT] [--reorder PCT] [--rate BITS] [--fault-seed N]\n"
-		"                 [--udp-echo PORT ...] [--tcp-echo PORT ...]\n"
+		"                 [--udp-echo PORT ...] [--tcp-echo PORT ...] [--tcp-trace FILE]\n"
 		"\n"
 		"Run a tern host on TAP devices until Ctrl-C (SIGINT) or SIGTERM: it answers\n"
 		"ARP and ping, and with --forward routes between its interfaces. When every\n"
@@ -73,6 +75,10 @@ static void usage(FILE *f)
 		"                           echo; on any address); repeatable\n"
 		"  --tcp-echo PORT          listen on TCP PORT and echo what each connection sends\n"
 		"                           (RFC 862), closing after the peer does; repeatable\n"
+		"  --tcp-trace FILE         a line per TCP event of every connection (segment sent\n"
+		"                           or resent, ACK received, state, cwnd, ssthresh and srtt\n"
+		"                           changes) to FILE (\"-\": stdout), for plotting; the\n"
+		"                           first line names the columns\n"
 		"  --probe                  check that each address is free first (RFC 5227 ARP\n"
 		"                           probes); exit 1 if another host has it\n"
 		"  --arp strict             learn neighbours only from answers to the host's own\n"
@@ -96,6 +102,7 @@ struct host_args {
 	unsigned necho;
 	uint16_t tcp_echo_ports[MAX_ECHO_PORTS];
 	unsigned ntcp_echo;
+	const char *tcp_trace;   /* --tcp-trace FILE ("-": stdout) */
 	bool help;
 };
 
@@ -129,6 +136,9 @@ static int take_option(void *ctx, int c, const char *arg)
 		return take_echo_port("--udp-echo", a->echo_ports, &a->necho, arg);
 	case OPT_TCP_ECHO:
 		return take_echo_port("--tcp-echo", a->tcp_echo_ports, &a->ntcp_echo, arg);
+	case OPT_TCP_TRACE:
+		a->tcp_trace = arg;
+		return 0;
 	default:
 		return CLI_EXIT_USAGE;
 	}
@@ -144,6 +154,7 @@ static int parse_args(struct host_args *a, int argc, char **argv)
 		{"probe", no_argument, NULL, CLI_OPT_PROBE},
 		{"udp-echo", required_argument, NULL, OPT_UDP_ECHO},
 		{"tcp-echo", required_argument, NULL, OPT_TCP_ECHO},
+		{"tcp-trace", required_argument, NULL, OPT_TCP_TRACE},
 		{NULL, 0, NULL, 0},
 	};
 	int rc = cli_parse_options(CMD, argc, argv, ":h", longopts, &a->net,
@@ -153,6 +164,15 @@ static int parse_args(struct host_args *a, int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
 	return 0;
+}
+
+/* --tcp-trace: one line per event. */
+static void trace_line(void *ctx, struct tern_stack *s, const struct tern_tcp_trace_event *ev)
+{
+	(void)s;
+	char line[256];
+	tern_tcp_trace_format(ev, line, sizeof(line));
+	fprintf(ctx, "%s\n", line);
 }
 
 static void log_to_stderr(void *ctx, struct tern_stack *s, const char *msg)
@@ -359,10 +379,25 @@ static int run(struct host_args *a)
 
 	if (a->net.pcap && make_pcap_dir(a->net.pcap) < 0)
 		return CLI_EXIT_USAGE;
+	FILE *trace = NULL;
+	if (a->tcp_trace) {
+		trace = strcmp(a->tcp_trace, "-") == 0 ? stdout : fopen(a->tcp_trace, "w");
+		if (!trace) {
+			cli_error(CMD, "--tcp-trace %s: %s", a->tcp_trace, strerror(errno));
+			return CLI_EXIT_USAGE;
+		}
+		setvbuf(trace, NULL, _IOLBF, 0); /* readable while the host runs */
+		fprintf(trace, "# %s\n", TERN_TCP_TRACE_COLUMNS);
+	}
 	cli_catch_signals();
 	struct tern_rt *rt = cli_net_up(&a->net, CMD, &cfg);
-	if (!rt)
+	if (!rt) {
+		if (trace && trace != stdout)
+			fclose(trace);
 		return CLI_EXIT_USAGE;
+	}
+	if (trace)
+		tern_tcp_set_trace(tern_rt_stack(rt), -1, trace_line, trace);
 
 	struct echo *echo = calloc(1, sizeof(*echo));
 	struct tcp_echo *techo = calloc(1, sizeof(*techo));
@@ -372,6 +407,8 @@ static int run(struct host_args *a)
 		free(echo);
 		free(techo);
 		tern_rt_destroy(rt);
+		if (trace && trace != stdout)
+			fclose(trace);
 		return CLI_EXIT_USAGE;
 	}
 	int status = a->net.probe ? settle_addresses(rt, &a->net, name) : 0;
@@ -403,6 +440,8 @@ static int run(struct host_args *a)
 		status = status < 0 ? CLI_EXIT_OK : status;
 	}
 	tern_rt_destroy(rt);
+	if (trace && trace != stdout)
+		fclose(trace);
 	tcp_echo_free(techo);
 	free(techo);
 	free(echo);

@@ -4,6 +4,7 @@
  */
 #include "transport/tcp_trace.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 const char *tern_tcp_trace_kind_name(enum tern_tcp_trace_kind k)
@@ -15,6 +16,26 @@ const char *tern_tcp_trace_kind_name(enum tern_tcp_trace_kind k)
 		[TERN_TCP_TRACE_STATE] = "STATE",
 	};
 	return (unsigned)k < sizeof(names) / sizeof(names[0]) && names[k] ? names[k] : "?";
+}
+
+int tern_tcp_trace_format(const struct tern_tcp_trace_event *ev, char *buf, size_t len)
+{
+	static const char letters[] = "FSRPAUEC"; /* the flag bits, lowest first */
+	char fl[9], l[TERN_IP4_STRLEN], p[TERN_IP4_STRLEN];
+	int n = 0;
+	for (int i = 0; i < 8; i++)
+		if (ev->flags & (1u << i))
+			fl[n++] = letters[i];
+	if (!n)
+		fl[n++] = '-';
+	fl[n] = '\0';
+	return snprintf(buf, len, "%.6f %s %s:%u %s:%u %u %s %u %u %u %u %u %lld %.3f %.3f %u %u %u",
+			(double)ev->time / TERN_SEC(1), tern_tcp_trace_kind_name(ev->kind),
+			tern_ip4_str(ev->local.addr, l), ev->local.port, tern_ip4_str(ev->peer.addr, p),
+			ev->peer.port, ev->state, fl, ev->seq, ev->len, ev->ack, ev->window, ev->cwnd,
+			ev->ssthresh == UINT32_MAX ? -1LL : (long long)ev->ssthresh,
+			(double)ev->srtt / TERN_MSEC(1), (double)ev->rttvar / TERN_MSEC(1), ev->snd_una,
+			ev->snd_nxt, ev->rcv_nxt);
 }
 
 /* The event with the connection's figures as they are now. */
