@@ -123,9 +123,11 @@ static int list_programs(char ***out)
 				break;
 			names = m;
 		}
-		names[n] = strndup(e->d_name, len - 5);
-		if (names[n])
-			n++;
+		names[n] = malloc(len - 4);
+		if (names[n]) {
+			memcpy(names[n], e->d_name, len - 5);
+			names[n++][len - 5] = '\0';
+		}
 	}
 	closedir(d);
 	if (!names)

@@ -177,6 +177,28 @@ TEST(trace__stack_wide__orphan_to_closed)
 	tcp_fx_finish(&t);
 }
 
+TEST(trace__format_line)
+{
+	struct tern_tcp_trace_event ev = {
+		.time = TERN_MSEC(1500), .kind = TERN_TCP_TRACE_RETRANSMIT, .sd = 3,
+		.local = {TERN_IP4(10, 0, 0, 1), 80}, .peer = {TERN_IP4(10, 0, 0, 2), 40000},
+		.state = 1, .flags = TERN_TCP_ACK | TERN_TCP_PSH, .seq = 1001, .len = 100, .ack = 7,
+		.window = 64256, .cwnd = 1460, .ssthresh = UINT32_MAX, .srtt = TERN_USEC(10500),
+		.rttvar = TERN_USEC(5250), .snd_una = 1001, .snd_nxt = 1101, .rcv_nxt = 7,
+	};
+	char line[256];
+	tern_tcp_trace_format(&ev, line, sizeof(line));
+	CHECK_STR(line, "1.500000 RETRANSMIT 10.0.0.1:80 10.0.0.2:40000 1 PA 1001 100 7 64256 1460 -1 "
+			"10.500 5.250 1001 1101 7");
+	/* as many words as the columns named */
+	unsigned words = 0, cols = 0;
+	for (const char *p = line; *p; p++)
+		words += *p == ' ';
+	for (const char *p = TERN_TCP_TRACE_COLUMNS; *p; p++)
+		cols += *p == ' ';
+	CHECK_EQ(words, cols);
+}
+
 TEST(trace__bad_socket)
 {
 	struct tfx t;
