@@ -50,6 +50,7 @@ static void usage(FILE *f)
 		"                 [--loss PCT] [--delay MS] [--jitter MS] [--duplicate PCT]\n"
 		"                 [--corrupt PCT] [--reorder PCT] [--rate BITS] [--fault-seed N]\n"
 		"                 [--udp-echo PORT ...] [--tcp-echo PORT ...] [--tcp-trace FILE]\n"
+		"                 [--sysctl NAME=VALUE ...]\n"
 		"\n"
 		"Run a tern host on TAP devices until Ctrl-C (SIGINT) or SIGTERM: it answers\n"
 		"ARP and ping, and with --forward routes between its interfaces. When every\n"
@@ -90,6 +91,10 @@ static void usage(FILE *f)
 		"  --delay MS, --jitter MS  add delay (and uniform jitter) to every frame\n"
 		"  --rate BITS              serialize at this rate (bits per second)\n"
 		"  --fault-seed N           seed for the impairments (default 1)\n"
+		"  --sysctl NAME=VALUE      set a tunable by its Linux name before the host\n"
+		"                           starts (net.ipv4.tcp_timestamps=0); repeatable;\n"
+		"                           `sysctl` on the control socket reads and sets them\n"
+		"                           while it runs\n"
 		"  -h, --help               show this help\n"
 		"\n"
 		"Exit status: 0 after a signal, 1 on an address conflict, 2 on errors.\n",
