@@ -91,7 +91,8 @@ static bool pump(void *ctx)
 	return x->eof;
 }
 
-TEST(bulk_trace__slow_start_doubles_then_congestion_avoidance_adds_one_segment)
+/* The transfer, traced on A (the sender). */
+static void bulk_run(struct trace *tr, size_t *got)
 {
 	struct tern_sim *sim = tern_sim_create(1);
 	REQUIRE(sim);
@@ -101,15 +102,38 @@ TEST(bulk_trace__slow_start_doubles_then_congestion_avoidance_adds_one_segment)
 	struct tern_sim_link_opts lo = {.delay = RTT / 2, .loss = 0.001};
 	REQUIRE_EQ(tern_sim_connect(sim, x.a, "10.0.0.1/24", x.b, "10.0.0.2/24", &lo, NULL, NULL), 0);
 	tern_sim_run_until(sim, TERN_MSEC(100));
-	struct trace tr = {0};
-	REQUIRE_EQ(tern_tcp_set_trace(x.a, -1, record, &tr), 0);
+	REQUIRE_EQ(tern_tcp_set_trace(x.a, -1, record, tr), 0);
 	x.lsd = tern_socket(x.b, TERN_AF_INET, TERN_SOCK_STREAM, 0);
 	struct tern_sockaddr_in any = {0, 5001}, dst = {TERN_IP4(10, 0, 0, 2), 5001};
 	REQUIRE(x.lsd >= 0 && tern_bind(x.b, x.lsd, &any) == 0 && tern_listen(x.b, x.lsd, 8) == 0);
 	x.csd = tern_socket(x.a, TERN_AF_INET, TERN_SOCK_STREAM, 0);
 	REQUIRE_EQ(tern_connect(x.a, x.csd, &dst), TERN_EINPROGRESS);
 	REQUIRE(tern_sim_run_while(sim, pump, &x, TERN_SEC(120)));
-	CHECK_EQ(x.got, TOTAL);
+	*got = x.got;
+	REQUIRE_EQ(tern_tcp_set_trace(x.a, -1, NULL, NULL), 0);
+	tern_sim_destroy(sim);
+}
+
+TEST(bulk_trace__slow_start_doubles_then_congestion_avoidance_adds_one_segment)
+{
+	struct trace tr = {0};
+	size_t got = 0;
+	bulk_run(&tr, &got);
+	CHECK_EQ(got, TOTAL);
+	/* Deterministic: the same seed, the same events. */
+	struct trace again = {0};
+	bulk_run(&again, &got);
+	CHECK_EQ(again.n, tr.n);
+	size_t differ = 0;
+	for (size_t i = 0; i < tr.n && i < again.n; i++) {
+		const struct tern_tcp_trace_event *p = &tr.ev[i], *q = &again.ev[i];
+		differ += p->time != q->time || p->kind != q->kind || p->seq != q->seq ||
+			  p->len != q->len || p->ack != q->ack || p->cwnd != q->cwnd ||
+			  p->ssthresh != q->ssthresh || p->srtt != q->srtt || p->window != q->window ||
+			  p->state != q->state || p->snd_una != q->snd_una;
+	}
+	CHECK_EQ(differ, 0);
+	free(again.ev);
 
 	/* The rounds: the first data segment leaves at t0; its ACK and every
 	 * later round's arrive at t0 + k·RTT, all at one instant (no queue),
@@ -187,9 +211,7 @@ TEST(bulk_trace__slow_start_doubles_then_congestion_avoidance_adds_one_segment)
 	       "of +1 MSS from %lld ms; %zu segments, %zu resent, last at %lld ms\n",
 	       doublings, rounds, (long long)((best_from - t0) / TERN_MSEC(1)), sends, rexmits,
 	       (long long)((last_rexmit - t0) / TERN_MSEC(1)));
-	REQUIRE_EQ(tern_tcp_set_trace(x.a, -1, NULL, NULL), 0);
 	free(tr.ev);
-	tern_sim_destroy(sim);
 }
 
 TEST_MAIN()
