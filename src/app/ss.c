@@ -91,6 +91,8 @@ struct row {
 	char cell[NCOLS][CELL_LEN]; /* cell[COL_PROC] unused: proc */
 	char proc[PROC_LEN];        /* the Process cell and what ss appends to it */
 	char info[192];             /* UDP -i: the second line, "" if none */
+	uint16_t port;              /* UDP: the local port and the socket's id, its order */
+	uint64_t id;
 };
 
 static char *cell(struct row *r, int c)
@@ -674,9 +676,21 @@ static bool wanted(const struct walk *w, const char *state, const struct tern_so
 	return !w->f || w->f->root < 0 || filter_run(w->f, w->f->root, local, peer);
 }
 
-/* UDP rows: the sockets, by descriptor. */
+/* Linux's udp_diag walks its table slot by slot, a slot being the local
+ * port (plus a per-namespace random offset: a rotation of this order),
+ * newest socket first within one. */
+static int udp_order(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	return x->id > y->id ? -1 : x->id < y->id;
+}
+
+/* UDP rows: the sockets, in Linux's order (udp_order). */
 static int add_udp(struct walk *w, struct tern_stack *s)
 {
+	size_t first = w->t->n;
 	for (int sd = tern_socket_next(s, -1); sd >= 0; sd = tern_socket_next(s, sd)) {
 		struct tern_sock_info si;
 		if (tern_socket_info(s, sd, &si) < 0 || si.protocol != TERN_IPPROTO_UDP)
@@ -687,7 +701,10 @@ static int add_udp(struct walk *w, struct tern_stack *s)
 		if (!r)
 			return TERN_ENOMEM;
 		fill_row(r, &si, "udp", w->o);
+		r->port = si.local.port;
+		r->id = si.id;
 	}
+	qsort(w->t->rows + first, w->t->n - first, sizeof(struct row), udp_order);
 	return 0;
 }
 

@@ -208,6 +208,36 @@ TEST(ss_service_names)
 	tern_sim_destroy(n.sim);
 }
 
+/* UDP rows by local port (Linux's table slots), newest first on a port:
+ * bound in the order 9000, 53, 9000 (SO_REUSEADDR). */
+TEST(ss_udp_row_order)
+{
+	struct net n;
+	REQUIRE(net_up(&n));
+	int one = 1;
+	int a = tern_socket(n.a, TERN_AF_INET, TERN_SOCK_DGRAM, 0);
+	int b = udp_socket(n.a, 0, 53, NULL);
+	int c = tern_socket(n.a, TERN_AF_INET, TERN_SOCK_DGRAM, 0);
+	struct tern_sockaddr_in p9 = {0, 9000};
+	REQUIRE(a >= 0 && b >= 0 && c >= 0);
+	REQUIRE_EQ(tern_setsockopt(n.a, a, TERN_SOL_SOCKET, TERN_SO_REUSEADDR, &one, sizeof(one)), 0);
+	REQUIRE_EQ(tern_setsockopt(n.a, c, TERN_SOL_SOCKET, TERN_SO_REUSEADDR, &one, sizeof(one)), 0);
+	REQUIRE_EQ(tern_bind(n.a, a, &p9), 0);
+	REQUIRE_EQ(tern_bind(n.a, c, &p9), 0);
+	tern_socket_set_owner(n.a, a, "older");
+	tern_socket_set_owner(n.a, c, "newer");
+	struct tern_ss_opts o = {.udp = true, .select = TERN_SS_ALL, .numeric = true, .processes = true,
+				 .no_header = true};
+	char *t = ss(n.a, &o);
+	REQUIRE(t);
+	char *p53 = strstr(t, ":53 "), *pnew = strstr(t, "\"newer\""), *pold = strstr(t, "\"older\""),
+	     *p40000 = strstr(t, ":40000 ");
+	CHECK(p53 && pnew && pold && p40000);
+	CHECK(p53 < pnew && pnew < pold && pold < p40000);
+	free(t);
+	tern_sim_destroy(n.sim);
+}
+
 /* ---- TCP ---------------------------------------------------------------- */
 
 /* B listens on *:80 (owner "web"); A connects from 10.0.0.1:40001 and
