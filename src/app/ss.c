@@ -39,6 +39,7 @@
 
 #include "tern/err.h"
 #include "tern/socket.h"
+#include "tern/stack.h"
 #include "tern/tcp.h"
 
 /* ---- states, numbered as ss numbers them ---------------------------------- */
@@ -904,7 +905,7 @@ static int on_conn(void *ctx, const struct tern_tcp_conn *c)
 /* ---- -s ---- */
 
 struct counts {
-	unsigned socks, udp, tcp_alloc, tcp_inuse, estab, orphans, tw;
+	unsigned socks, udp, tcp_alloc, tcp_inuse, estab, orphans, tw, frag;
 };
 
 static int count_conn(void *ctx, const struct tern_tcp_conn *c)
@@ -939,6 +940,9 @@ static void count_stack(struct tern_stack *s, struct counts *n)
 			n->tcp_alloc++;
 	}
 	tern_tcp_conns(s, count_conn, n);
+	struct tern_stack_mem m;
+	tern_stack_mem_get(s, &m);
+	n->frag = m.reasm_datagrams; /* sockstat's FRAG inuse: the queues */
 }
 
 /* As ss -s prints /proc/net/sockstat's figures: TCP's total is the
@@ -954,11 +958,11 @@ static void summary(const struct counts *n, FILE *out)
 	fprintf(out, "UDP\t  %-9u %-9u %-9d\n", n->udp, n->udp, 0);
 	fprintf(out, "TCP\t  %-9u %-9u %-9d\n", n->tcp_inuse, n->tcp_inuse, 0);
 	fprintf(out, "INET\t  %-9u %-9u %-9d\n", n->udp + n->tcp_inuse, n->udp + n->tcp_inuse, 0);
-	fprintf(out, "FRAG\t  %-9d %-9d %-9d\n\n", 0, 0, 0);
+	fprintf(out, "FRAG\t  %-9u %-9u %-9d\n\n", n->frag, n->frag, 0);
 }
 
 /* ---- records, for tables over several programs ---- */
-/* A summary record: "S socks udp tcp_alloc tcp_inuse estab orphans tw" then
+/* A summary record: "S socks udp tcp_alloc tcp_inuse estab orphans tw frag" then
  * RS; a row: "R" then each cell after a US, the UDP -i line as the last,
  * then RS. Cells hold no US or RS (addresses, numbers, names, "\n\t"). */
 #define US '\x1f'
@@ -967,8 +971,8 @@ static void summary(const struct counts *n, FILE *out)
 static void write_records(const struct table *t, const struct counts *n, FILE *out)
 {
 	if (n)
-		fprintf(out, "S %u %u %u %u %u %u %u%c", n->socks, n->udp, n->tcp_alloc,
-			n->tcp_inuse, n->estab, n->orphans, n->tw, RS);
+		fprintf(out, "S %u %u %u %u %u %u %u %u%c", n->socks, n->udp, n->tcp_alloc,
+			n->tcp_inuse, n->estab, n->orphans, n->tw, n->frag, RS);
 	for (size_t i = t->first_data; i < t->n; i++) {
 		struct row *r = &t->rows[i];
 		fputc('R', out);
@@ -1022,8 +1026,8 @@ int tern_ss_render(const char *rec, size_t len, const struct tern_ss_opts *o, FI
 			struct counts c;
 			char buf[128];
 			snprintf(buf, sizeof(buf), "%.*s", (int)(n < 127 ? n : 127), rec + i);
-			if (sscanf(buf, "S %u %u %u %u %u %u %u", &c.socks, &c.udp, &c.tcp_alloc,
-				   &c.tcp_inuse, &c.estab, &c.orphans, &c.tw) != 7) {
+			if (sscanf(buf, "S %u %u %u %u %u %u %u %u", &c.socks, &c.udp, &c.tcp_alloc,
+				   &c.tcp_inuse, &c.estab, &c.orphans, &c.tw, &c.frag) != 8) {
 				rc = TERN_EINVAL;
 				break;
 			}
@@ -1034,6 +1038,7 @@ int tern_ss_render(const char *rec, size_t len, const struct tern_ss_opts *o, FI
 			sum.estab += c.estab;
 			sum.orphans += c.orphans;
 			sum.tw += c.tw;
+			sum.frag += c.frag;
 			have_sum = true;
 		} else if (rec[i] == 'R') {
 			struct row *r = add_row(&t);
