@@ -533,8 +533,7 @@ static bool filter_compile(struct filter *f, const char *text, char *err, size_t
 	err[0] = '\0';
 	if (!text || !*text)
 		return true;
-	snprintf(buf, sizeof(buf), "%s", text);
-	if (!lex(f, buf)) {
+	if (strlen(text) >= sizeof(buf) || (snprintf(buf, sizeof(buf), "%s", text), !lex(f, buf))) {
 		snprintf(err, errlen, "Error: the filter is too long");
 		return false;
 	}

@@ -634,9 +634,9 @@ static void ctl_help(FILE *out)
 static void ctl_command(struct cli_ctl *c, char *line, FILE *out)
 {
 	struct tern_stack *s = tern_rt_stack(c->rt);
-	char *argv[33], *save = NULL;
+	char *argv[129], *save = NULL;
 	int argc = 0;
-	for (char *w = strtok_r(line, " \t\r\n", &save); w && argc < 32;
+	for (char *w = strtok_r(line, " \t\r\n", &save); w && argc < 128;
 	     w = strtok_r(NULL, " \t\r\n", &save))
 		argv[argc++] = w;
 	argv[argc] = NULL;

@@ -294,8 +294,13 @@ int cmd_ss(int argc, char **argv)
 	}
 	struct ss_opts req = o;
 	req.ss.raw = true;
-	char request[1024];
+	char request[2000]; /* the control socket takes lines of up to 2 KiB */
 	ss_unparse(&req, request, sizeof(request));
+	if (strlen(request) >= sizeof(request) - 1) {
+		ss_opts_free(&o);
+		return cli_usage_error(CMD, "the filter is too long (at most about %zu characters)",
+				       sizeof(request) - 100);
+	}
 	char *records = NULL;
 	size_t len = 0;
 	int status = CLI_EXIT_OK;
