@@ -822,6 +822,8 @@ static void tcp_info_line(char *p, size_t len, const struct tern_tcp_conn *c, bo
 		put(p, len, " lastrcv:%u", i->tcpi_last_data_recv);
 	if (i->tcpi_last_ack_recv)
 		put(p, len, " lastack:%u", i->tcpi_last_ack_recv);
+	if (i->tcpi_busy_time)
+		put(p, len, " busy:%llums", (unsigned long long)(i->tcpi_busy_time / 1000));
 	if (i->tcpi_unacked)
 		put(p, len, " unacked:%u", i->tcpi_unacked);
 	if (i->tcpi_retrans || i->tcpi_total_retrans)

@@ -190,6 +190,8 @@ struct tern_tcb {
 	uint32_t segs_out, segs_in, data_segs_out, data_segs_in;
 	uint64_t bytes_acked, bytes_received, bytes_sent, bytes_retrans;
 	tern_time_t last_data_sent, last_ack_rcvd;
+	tern_time_t busy_since, busy_total; /* Linux's busy chrono: data queued or unacked */
+	bool busy;
 	uint64_t id;                    /* unique per stack (ss -e's sk:) */
 	struct tcp_trace *trace;        /* tern_tcp_set_trace's hook, NULL: none (tcp_trace.h) */
 };
@@ -200,6 +202,23 @@ struct tern_tcb {
 static inline uint32_t tcp_mss(const struct tern_tcb *tp)
 {
 	return tp->t_maxseg - ((tp->flags & TF_RCVD_TSTMP) ? 12u : 0u);
+}
+
+/* Linux's busy time (TCP_INFO's busy_time, ss's busy:): from the first
+ * byte written into an empty send buffer until all of it is acknowledged. */
+static inline void tcp_busy_start(struct tern_tcb *tp, tern_time_t now)
+{
+	if (!tp->busy) {
+		tp->busy = true;
+		tp->busy_since = now;
+	}
+}
+static inline void tcp_busy_stop(struct tern_tcb *tp, tern_time_t now)
+{
+	if (tp->busy) {
+		tp->busy = false;
+		tp->busy_total += now - tp->busy_since;
+	}
 }
 
 /* What Linux estimates as the peer's MSS (icsk_ack.rcv_mss, TCP_INFO's

@@ -506,6 +506,7 @@ static void ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct
 	/* The FIN takes a sequence number but no byte of the ring. */
 	tern_ring_consume(&tp->snd, acked < queued ? acked : queued);
 	if (tern_ring_len(&tp->snd) == 0) {
+		tcp_busy_stop(tp, g->now);
 		tern_ring_release(&tp->snd);
 		tern_ring_resize(&tp->snd, TCP_SND_RING_MIN); /* empty: start small again */
 	}

@@ -310,6 +310,7 @@ static int tcp_sendto(struct tern_stack *s, struct tern_sock *so, const void *bu
 	if (len > room)
 		len = room;
 	grow_ring(tp, len);
+	tcp_busy_start(tp, s->now);
 	long n = tern_ring_write(&tp->snd, buf, len);
 	if (n < 0)
 		return TERN_ENOBUFS;
@@ -718,6 +719,10 @@ void tern_tcp_fill_info(const struct tern_stack *s, const struct tern_tcb *tp,
 								 ? tp->snd_max - tp->snd_una
 								 : tern_ring_len(&tp->snd)));
 	ti->tcpi_bytes_sent = tp->bytes_sent;
+	/* In µs, counted in whole ms (Linux counts jiffies: a sub-tick
+	 * exchange is 0 there too). */
+	ti->tcpi_busy_time = (uint64_t)((tp->busy_total + (tp->busy ? s->now - tp->busy_since : 0)) /
+					TERN_MSEC(1)) * 1000u;
 	ti->tcpi_bytes_retrans = tp->bytes_retrans;
 	ti->tcpi_rcv_ooopack = tp->ofo_count;
 	ti->tcpi_snd_wnd = tp->snd_wnd;

@@ -312,6 +312,8 @@ TEST(tcp_info_and_congestion_name)
 	CHECK_EQ(ti.tcpi_total_retrans, 0);
 	CHECK(ti.tcpi_segs_out >= 200000 / 1448);
 	CHECK_EQ(ti.tcpi_bytes_sent, 200000);
+	/* 200 kB at 100 Mbit/s over a 10 ms RTT: busy some 10s of ms */
+	CHECK(ti.tcpi_busy_time >= 16000 && ti.tcpi_busy_time < 1000000);
 	REQUIRE(x.ssd >= 0);
 	len = sizeof(ti);
 	REQUIRE_EQ(tern_getsockopt(x.b, x.ssd, TERN_IPPROTO_TCP, TERN_TCP_INFO, &ti, &len), 0);
