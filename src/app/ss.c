@@ -704,7 +704,8 @@ static int add_udp(struct walk *w, struct tern_stack *s)
 		r->port = si.local.port;
 		r->id = si.id;
 	}
-	qsort(w->t->rows + first, w->t->n - first, sizeof(struct row), udp_order);
+	if (w->t->n - first > 1) /* (rows may still be NULL) */
+		qsort(w->t->rows + first, w->t->n - first, sizeof(struct row), udp_order);
 	return 0;
 }
 

@@ -109,6 +109,8 @@ TEST(ss_udp_default_and_listening)
 	REQUIRE(net_up(&n));
 	struct tern_ss_opts o = {.udp = true, .numeric = true};
 	CHECK_SS(n.b, &o, "Recv-Q Send-Q Local Address:Port Peer Address:PortProcess\n");
+	struct tern_ss_opts none = {.udp = true, .numeric = true, .no_header = true};
+	CHECK_SS(n.b, &none, ""); /* no header, no row: nothing (and no table at all) */
 	CHECK_SS(n.a, &o,
 		 "Recv-Q Send-Q Local Address:Port  Peer Address:PortProcess\n"
 		 "0      0           10.0.0.1:40000     10.0.0.2:7          \n");
