@@ -104,7 +104,10 @@ struct tern_stack_config {
 	unsigned tcp_keepalive_probes;
 	bool tcp_timestamps;             /* true, as Linux tcp_timestamps */
 	bool tcp_window_scaling;         /* true */
-	bool tcp_sack;                   /* true: SACK-permitted offered (blocks: to come) */
+	bool tcp_sack;                   /* true: SACK-permitted offered, and SACK blocks sent
+					  * (RFC 2018) where the peer offered it too */
+	bool tcp_dsack;                  /* true, as Linux tcp_dsack: duplicates reported in
+					  * D-SACK blocks (RFC 2883) */
 	unsigned tcp_max_syn_backlog;    /* 256 half-open connections in all (a budget), and
 					  * per listener at most its backlog */
 	unsigned tcp_syncookies;         /* 1, as Linux: SYN cookies once the SYN queue or

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wire/bytes.h"
 #include "core/stack_impl.h"
 #include "link/ethernet.h"
 #include "link/link.h"
@@ -65,6 +66,7 @@ void tern_stack_config_init(struct tern_stack_config *c)
 		.tcp_timestamps = true,
 		.tcp_window_scaling = true,
 		.tcp_sack = true,
+		.tcp_dsack = true,
 		.tcp_max_syn_backlog = 256,
 		.tcp_syncookies = 1,
 		.tcp_challenge_ack_limit = 1000,
@@ -242,7 +244,7 @@ static void iface_rx(void *ctx, struct tern_netdev *dev, const uint8_t *frame, s
 				TERN_STAT_PKT_NOBUFS);
 		return;
 	}
-	memcpy(tern_pkt_put(pkt, len), frame, len);
+	tern_copy_payload(tern_pkt_put(pkt, len), frame, len);
 	pkt->ifindex = (int16_t)ifc->index;
 	tern_trace_emit(s, TERN_TRACE_RX, TERN_LAYER_LINK, ifc->index, frame, len, TERN_STAT_NONE);
 	tern_eth_input(s, ifc, pkt, s->now);

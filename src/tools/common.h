@@ -137,6 +137,7 @@ enum {
 	CLI_OPT_REORDER,
 	CLI_OPT_RATE,
 	CLI_OPT_FAULT_SEED,
+	CLI_OPT_FAULT_DIR,
 	CLI_OPT_ARP,
 	CLI_OPT_SYSCTL,
 };
@@ -154,6 +155,7 @@ enum {
 	{"reorder", required_argument, NULL, CLI_OPT_REORDER},          \
 	{"rate", required_argument, NULL, CLI_OPT_RATE},                \
 	{"fault-seed", required_argument, NULL, CLI_OPT_FAULT_SEED},    \
+	{"fault-dir", required_argument, NULL, CLI_OPT_FAULT_DIR},      \
 	{"arp", required_argument, NULL, CLI_OPT_ARP},                  \
 	{"name", required_argument, NULL, CLI_OPT_NAME},                \
 	{"sysctl", required_argument, NULL, CLI_OPT_SYSCTL}

@@ -91,10 +91,16 @@ static int xmit(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, size_t o
 	if (flags & TERN_TCP_ACK)
 		th.ack = tp->rcv_nxt;
 	fill_options(s, tp, &th, now);
+	/* RFC 2018 §4: SACK blocks on every ACK while data waits out of
+	 * order, and a D-SACK block once (RFC 2883). */
+	if ((flags & (TERN_TCP_ACK | TERN_TCP_SYN)) == TERN_TCP_ACK && (tp->sack_count || tp->dsack))
+		tcp_sack_fill(tp, &th);
 	size_t hlen = tern_tcp_hdr_len(&th);
 	struct tern_pkt *pkt = tern_stack_pkt_alloc(s, hlen + len);
 	if (!pkt)
 		return TERN_ENOBUFS;
+	if (th.sack_count)
+		tp->dsack = false; /* reported */
 	uint8_t *h = tern_pkt_put(pkt, hlen + len);
 	uint32_t sum = 0;
 	if (len) {
@@ -271,7 +277,9 @@ static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t no
 	 * probe, and a lost window update cannot then stall the connection. */
 	if (wnd == 0 && (tp->flags & TF_FORCEDATA) && tp->rxt_mode == RXT_REXMT)
 		wnd = tcp_mss(tp) < tp->snd_cwnd ? tcp_mss(tp) : tp->snd_cwnd;
-	uint32_t mss = tcp_mss(tp);
+	/* SACK blocks take option space from the payload, as Linux's
+	 * tcp_current_mss: the segment still fits the MSS. */
+	uint32_t mss = tcp_mss(tp) - (uint32_t)tcp_sack_optlen(tp);
 	size_t len = avail - off;
 	if (off >= wnd)
 		len = 0;

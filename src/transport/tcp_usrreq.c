@@ -9,6 +9,7 @@
  */
 #include <string.h>
 
+#include "wire/bytes.h"
 #include "core/stack_impl.h"
 #include "net/ipv4.h"
 #include "net/net.h"
@@ -350,7 +351,7 @@ static int tcp_recvfrom(struct tern_stack *s, struct tern_sock *so, void *buf, s
 	struct tern_pkt *p = tp->rcvq.head;
 	while (p && copied < len) {
 		size_t n = p->len < len - copied ? p->len : len - copied;
-		memcpy((uint8_t *)buf + copied, tern_pkt_data(p), n);
+		tern_copy_payload((uint8_t *)buf + copied, tern_pkt_data(p), n);
 		copied += n;
 		if (flags & TERN_MSG_PEEK) {
 			p = p->next;
@@ -724,6 +725,7 @@ void tern_tcp_fill_info(const struct tern_stack *s, const struct tern_tcb *tp,
 	ti->tcpi_busy_time = (uint64_t)((tp->busy_total + (tp->busy ? s->now - tp->busy_since : 0)) /
 					TERN_MSEC(1)) * 1000u;
 	ti->tcpi_bytes_retrans = tp->bytes_retrans;
+	ti->tcpi_dsack_dups = tp->dsack_dups;
 	ti->tcpi_rcv_ooopack = tp->ofo_count;
 	ti->tcpi_snd_wnd = tp->snd_wnd;
 	ti->tcpi_rcv_wnd = seq_gt(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
