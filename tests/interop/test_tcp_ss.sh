@@ -111,21 +111,12 @@ assert_match '^ESTAB +0 +0 +10\.201\.X\.2:5201 +10\.201\.X\.1:40001 *$' "$(sed -
 assert_eq "$mine" "$(TERN_RUN_DIR=$TERN_RUN_DIR "$TERN" ss -t -a -n sport = :5201 | mask)" "tern ss without --host"
 
 # ---- 2. -e and -p: the same words, values masked ---------------------------------------
-words() {
-	sed -E 's/ino:[0-9]+/ino:N/; s/sk:[0-9a-f]+/sk:N/; s/ cgroup:[^ ]+//;
-		s/users:\(\("[^"]+",pid=[0-9]+,fd=[0-9]+\)\)/users:P/' | tr -s ' ' | sed 's/ *$//'
-}
 for opts in "-t -a -n -e" "-t -a -n -p" "-t -a -n -e -p"; do
 	# shellcheck disable=SC2086
-	mine=$(tern_ss $opts sport = :5201 | words)
+	mine=$(tern_ss $opts sport = :5201 | ss_words)
 	# shellcheck disable=SC2086
-	theirs=$(linux_ss $opts sport = :5201 | words)
-	[ "$mine" = "$theirs" ] || fail "tern ss $opts differs from Linux's (masked):
---- tern ss
-$mine
---- ss
-$theirs"
-	log "tern ss $opts: same words as ss"
+	theirs=$(linux_ss $opts sport = :5201 | ss_words)
+	ss_same_words "tern ss $opts" "$mine" "$theirs"
 done
 mine=$(tern_ss -t -a -n -e sport = :5201)
 assert_match ' ino:0 sk:[0-9a-f]+ <->$' "$(sed -n 3p <<<"$mine")" "-e on the connection"
