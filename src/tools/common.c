@@ -607,7 +607,7 @@ int cli_run_app(struct tern_rt *rt, const char *cmd, bool (*done)(const void *ap
 
 /* ---- the control socket ------------------------------------------------------ */
 /*
- * Every tern program with sockets (host, nc, http, curl) serves one,
+ * Every tern program with sockets (host, nc, http, curl, iperf) serves one,
  * DIR/NAME.sock, from its runner's loop; tern ss finds them all there (the
  * protocol is described in tools/ss.c).
  */

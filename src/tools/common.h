@@ -34,6 +34,7 @@ int cmd_ss(int argc, char **argv);
 int cmd_nc(int argc, char **argv);
 int cmd_http(int argc, char **argv);
 int cmd_curl(int argc, char **argv);
+int cmd_iperf(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

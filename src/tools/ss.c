@@ -4,7 +4,7 @@
  *
  * A tern program's sockets live in its process, so `tern ss` asks it over
  * its control socket: every tern program with sockets (host, nc, http,
- * curl) listens on /run/tern/NAME.sock (a Unix stream socket;
+ * curl, iperf) listens on /run/tern/NAME.sock (a Unix stream socket;
  * $TERN_RUN_DIR overrides the directory; NAME is --name, tern host's first
  * --tap, or COMMAND-PID), served from its event loop (cli_ctl_open in
  * tools/common.c). `tern ss --host NAME` asks one; without --host it asks
@@ -55,8 +55,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: tern ss [options] [--host NAME] [FILTER]\n"
 		"\n"
-		"Show the sockets of running tern programs (tern host, nc, http, curl: each\n"
-		"answers on its control socket), with the options, columns, row order and\n"
+		"Show the sockets of running tern programs (tern host, nc, http, curl, iperf:\n"
+		"each answers on its control socket), with the options, columns, row order and\n"
 		"filters of iproute2 ss 6.1:\n"
 		"  State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n"
 		"\n"

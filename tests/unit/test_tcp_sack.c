@@ -455,6 +455,45 @@ TEST(sack_input__dsack_counted_invalid_discarded)
 	tcp_fx_finish(&t);
 }
 
+/* RFC 6675 §2: with SACK, a duplicate ACK is any segment whose blocks
+ * bring news, even one that moves the window or carries data (RFC 5681's
+ * definition counts neither, so a peer that sends too, or whose window
+ * grows, would leave every loss to the retransmission timer). */
+TEST(sack_input__news_counts_as_duplicate_ack)
+{
+	init_payload();
+	struct tfx t;
+	tcp_fx_config(&t);
+	REQUIRE(tcp_fx_passive_established(&t));
+	uint32_t U = t.us;
+	SEND(&t, T_MS(100), payload, 4 * 1460);
+	for (uint32_t i = 0; i < 4; i++)
+		OUT(&t, T_MS(100), .seq = U + i * 1460, .ack = t.peer, .flags = ACK,
+		    .data = payload + i * 1460, .len = 1460);
+	/* The first segment is lost. A window update with news... */
+	IN(&t, T_MS(110), .seq = t.peer, .ack = U, .flags = ACK, W(T_PEER_WIN + 1),
+	   .sack = {{U + 1460, U + 2920}});
+	/* ... data of the peer's own with news ... */
+	IN(&t, T_MS(111), .seq = t.peer, .ack = U, .flags = ACK, W(T_PEER_WIN + 1), .data = "0123456789",
+	   .len = 10, .sack = {{U + 1460, U + 4380}});
+	t.peer += 10;
+	/* ... and an ACK that repeats old news and changes nothing: RFC
+	 * 5681's duplicate ACK, not a fourth piece of news. */
+	IN(&t, T_MS(112), .seq = t.peer, .ack = U, .flags = ACK, W(T_PEER_WIN + 1),
+	   .sack = {{U + 1460, U + 4380}});
+	/* Three: the fast retransmit of SND.UNA, carrying the ACK of the data. */
+	OUT(&t, T_MS(112), .seq = U, .ack = t.peer, .flags = ACK, W((T_RCV_CAP - 10) >> 7),
+	    .data = payload, .len = 1460);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.fast_retransmits"), 1);
+	IN(&t, T_MS(120), .seq = t.peer, .ack = U + 4 * 1460, .flags = ACK, W(T_PEER_WIN + 1));
+	t.us = U + 4 * 1460;
+	expect_no_seg(&t, T_MS(400));
+	char b[16];
+	CHECK_EQ(tern_recv(t.fx.s, t.sd, b, sizeof(b), 0), 10);
+	t.peer_win = T_PEER_WIN + 1;
+	tcp_fx_finish(&t);
+}
+
 /* Blocks from a peer that never offered SACK are not looked at. */
 TEST(sack_input__not_negotiated__ignored)
 {
