@@ -21,6 +21,7 @@
 #include "net/net.h"
 #include "transport/sock.h"
 #include "transport/tcp_cc.h"
+#include "transport/tcp_trace.h"
 #include "wire/icmp.h"
 
 /* What a segment is, beside its header: lengths in sequence space. */
@@ -134,6 +135,7 @@ static void inherit(struct tern_tcb *tp, const struct tern_tcb *lp)
 	tp->keepcnt = lp->keepcnt;
 	tp->user_timeout = lp->user_timeout;
 	tp->cc = lp->cc;
+	tcp_trace_inherit(tp, lp);
 }
 
 /* The SYN queue is full: answer with a cookie instead of a tcb. A tcb on
@@ -533,6 +535,7 @@ static void ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct
 	/* The FIN takes a sequence number but no byte of the ring. */
 	tern_ring_consume(&tp->snd, acked < queued ? acked : queued);
 	if (tern_ring_len(&tp->snd) == 0) {
+		tcp_busy_stop(tp, g->now);
 		tern_ring_release(&tp->snd);
 		tern_ring_resize(&tp->snd, TCP_SND_RING_MIN); /* empty: start small again */
 	}
@@ -659,6 +662,7 @@ static bool ack_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 		seg_drop(s, g, TERN_STAT_TCP_RCV_OLD_ACK);
 		return false;
 	}
+	tcp_trace_ack(s, tp, th, g->now);
 	if (th->sack_count)
 		tcp_sack_input(s, tp, th);
 	bool dup = (th->ack == tp->snd_una && g->len == 0 && !(th->flags & TERN_TCP_FIN) &&
@@ -733,6 +737,7 @@ static bool data_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 		return false;
 	}
 	tp->bytes_received += g->len;
+	tcp_measure_rcv_mss(tp, g->len);
 	if (th->seq != tp->rcv_nxt)
 		return ofo_insert(s, tp, g), true;
 	if (!charge_rcv(s, tp, g))
@@ -1082,6 +1087,7 @@ static void synced_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *
 		tcp_wakeup(s, tp);
 		return;
 	}
+	tcp_trace_sync(s, tp, g->now);
 	tcp_output(s, tp, g->now);
 	tcp_wakeup(s, tp);
 }
