@@ -515,12 +515,15 @@ static void recovery_ack(struct tern_stack *s, struct tern_tcb *tp, uint32_t ack
 }
 
 /* Linux's tcp_is_cwnd_limited: in slow start, while the window is less
- * than twice the largest flight of the last window of data (slow start
- * doubles it each round trip); afterwards, only if it stopped a send. */
+ * than twice the largest flight of the last window of data, counted in
+ * segments as Linux counts packets (slow start doubles it each round
+ * trip); afterwards, only if it stopped a send. */
 static bool cwnd_is_limiting(const struct tern_tcb *tp)
 {
-	if (tp->snd_cwnd < tp->snd_ssthresh)
-		return tp->snd_cwnd < 2 * tp->max_flight;
+	if (tp->snd_cwnd < tp->snd_ssthresh) {
+		uint32_t mss = tcp_mss(tp), segs = (tp->max_flight + mss - 1) / mss;
+		return tp->snd_cwnd < 2 * segs * mss;
+	}
 	return tp->cwnd_limited;
 }
 
