@@ -109,8 +109,16 @@ struct tern_link_stats {
 	uint64_t drop_too_big;         /* longer than mtu + 14 */
 	uint64_t drop_queue_full;      /* tail drop */
 	uint64_t drop_nomem;
+	uint64_t drop_down;            /* lost while the link was cut */
 };
 void tern_link_get_stats(const struct tern_link *l, int side, struct tern_link_stats *out);
+
+/* Change rate, delay and queue from now on (the MTU stays; frames on the
+ * wire keep their times). */
+void tern_link_set_params(struct tern_link *l, const struct tern_link_params *p);
+/* Cut (false) or restore (true): a cut link drops every frame, also those
+ * already on the wire when they would arrive. */
+void tern_link_set_up(struct tern_link *l, bool up);
 
 /* An Ethernet learning switch (src/dev/switch.c). Attach any device as a
  * port (typically one end of a link whose other end is a host); frames are
@@ -154,6 +162,9 @@ struct tern_fault_stats {
 	uint64_t passed, dropped, duplicated, corrupted, reordered;
 };
 void tern_fault_get_stats(const struct tern_netdev *fault_dev, struct tern_fault_stats *out);
+/* New parameters from now on; the random streams, seed and directions
+ * stay. TERN_EINVAL if dev is not a fault injector. */
+int tern_fault_set_params(struct tern_netdev *fault_dev, const struct tern_fault_params *p);
 
 /* A pcap writer (src/dev/pcap.c): every frame transmitted or received
  * through the wrapper is written to `path` (DLT_EN10MB, nanosecond

@@ -275,3 +275,19 @@ void tern_fault_get_stats(const struct tern_netdev *dev, struct tern_fault_stats
 	}
 	*out = ((const struct fault *)dev)->stats;
 }
+
+int tern_fault_set_params(struct tern_netdev *dev, const struct tern_fault_params *p)
+{
+	if (!dev || dev->ops != &fault_ops || !p)
+		return TERN_EINVAL;
+	struct fault *f = (struct fault *)dev;
+	uint64_t seed = f->p.seed;
+	int dirs = f->p.directions;
+	f->p = *p;
+	f->p.seed = seed;
+	f->p.directions = dirs;
+	f->p.delay = non_negative(f->p.delay);
+	f->p.jitter = non_negative(f->p.jitter);
+	f->p.reorder_delay = non_negative(f->p.reorder_delay);
+	return 0;
+}
