@@ -712,8 +712,8 @@ int lab_run(const struct lab_topo *t, const struct lab_tools *tools,
 		size_t cmds = 0;
 		for (size_t i = 0; i < r.nprocs; i++)
 			cmds += r.procs[i]->kind == PROC_APP;
-		emitf(&r, "summary", "end: %zu commands, %u exited with a non-zero status", cmds,
-		      r.failed);
+		emitf(&r, "summary", "end: %zu command%s, %u exited with a non-zero status", cmds,
+		      cmds == 1 ? "" : "s", r.failed);
 		for (size_t i = 0; i < r.nprocs; i++) {
 			struct proc *p = r.procs[i];
 			if (p->kind == PROC_APP && p->status != 0)
