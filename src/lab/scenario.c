@@ -161,6 +161,7 @@ struct proc {
 	enum proc_kind kind;
 	size_t step;
 	bool background, ended;
+	bool quit;               /* ended at its start (its status is set) */
 	int status;
 	tern_time_t until;       /* WAIT */
 	struct lab_cmd cmd;
@@ -330,13 +331,13 @@ static int start_app(struct run *r, struct proc *p, const struct lab_step *st, c
 		if (!p->app) {
 			/* nc said why on diag; its exit status is 1 */
 			p->status = 1;
-			p->ended = true;
+			p->quit = true;
 			return 0;
 		}
 		break;
 	case LAB_APP_SS:
 		err = tern_ss_print(p->stack, &c->o.ss, p->out);
-		p->ended = true;
+		p->quit = true;
 		p->status = err < 0 ? 1 : 0;
 		return 0;
 	case LAB_APP_HTTP: {
@@ -370,7 +371,7 @@ static int start_app(struct run *r, struct proc *p, const struct lab_step *st, c
 			if (!p->body) {
 				fprintf(p->err, "curl: (23) Failure writing output to destination\n");
 				p->status = 23;
-				p->ended = true;
+				p->quit = true;
 				return 0;
 			}
 			body = p->body;
@@ -395,7 +396,7 @@ static int start_app(struct run *r, struct proc *p, const struct lab_step *st, c
 
 static bool app_done(const struct proc *p)
 {
-	if (p->ended)
+	if (p->ended || p->quit)
 		return true;
 	switch (p->cmd.app) {
 	case LAB_APP_PING: return tern_ping_done(p->app);

@@ -753,6 +753,10 @@ static void read_scenario(struct reader *r, yaml_node_t *v)
 			lab_topo_error(t, s->pos, c.actions ? "a step does one thing: run, wait, cut, "
 				       "restore or set" : "a step needs one of run, wait, cut, "
 				       "restore or set");
+			free(s->node_name);
+			free(s->cmd);
+			free(s->input);
+			free(s->net_name);
 			t->nsteps--;
 			continue;
 		}
