@@ -5,6 +5,7 @@
 #   fuzz_wire   tests/fuzz/corpus/wire/    the wire parsers
 #   fuzz_stack  tests/fuzz/corpus/stack/   the whole stack, frames + delays
 #   fuzz_tcp    tests/fuzz/corpus/tcp/     TCP: socket calls, segments, time
+#   fuzz_lab    tests/fuzz/corpus/lab/     lab files (YAML): reader and checks
 #
 # Builds with clang in build-fuzz/ (or $TERN_FUZZ_BUILD) with
 # -DTERN_FUZZ=ON. The corpus is copied to a temporary directory, so the
@@ -27,7 +28,7 @@ if ! command -v clang >/dev/null; then
 fi
 
 targets=()
-for t in fuzz_wire fuzz_stack fuzz_tcp; do
+for t in fuzz_wire fuzz_stack fuzz_tcp fuzz_lab; do
 	[ -f "tests/fuzz/$t.c" ] && targets+=("$t")
 done
 
@@ -62,7 +63,7 @@ for t in "${targets[@]}"; do
 	if [ "$rc" -ne 0 ] || [ -n "$artifacts" ]; then
 		status=1
 		echo "fuzz.sh: $t FAILED (exit $rc) after ${execs:-?} executions" >&2
-		grep -E 'ERROR|runtime error|fuzz_(stack|wire|tcp):|SUMMARY|Test unit written' "$log" | head -20 >&2 || true
+		grep -E 'ERROR|runtime error|fuzz_(stack|wire|tcp|lab):|SUMMARY|Test unit written' "$log" | head -20 >&2 || true
 		for a in $artifacts; do
 			cp "$a" "$build/fuzz-artifacts/"
 			echo "  reproduce: $bin $build/fuzz-artifacts/$(basename "$a")" >&2

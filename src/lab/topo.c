@@ -54,7 +54,9 @@ static int cmp_err(const void *a, const void *b)
 
 void lab_topo_print_errors(const struct lab_topo *t, FILE *f)
 {
-	struct lab_error *sorted = malloc(t->nerrs * sizeof(*sorted) + 1);
+	if (t->nerrs == 0)
+		return;
+	struct lab_error *sorted = malloc(t->nerrs * sizeof(*sorted));
 	if (!sorted)
 		return;
 	memcpy(sorted, t->errs, t->nerrs * sizeof(*sorted));
@@ -697,6 +699,7 @@ static void step_pair(struct reader *r, void *ctx, const char *key, yaml_node_t 
 			while (n && val[n - 1] == ' ')
 				n--;
 		}
+		free(s->cmd);
 		s->cmd = xstrdup(val);
 		s->cmd[n] = '\0';
 	} else if (strcmp(key, "input") == 0) {
@@ -727,6 +730,7 @@ static void step_pair(struct reader *r, void *ctx, const char *key, yaml_node_t 
 		s->kind = strcmp(key, "cut") == 0       ? LAB_STEP_CUT
 			  : strcmp(key, "restore") == 0 ? LAB_STEP_RESTORE
 							: LAB_STEP_SET;
+		free(s->net_name); /* (cut and restore in one step: reported later) */
 		s->net_name = xstrdup(val);
 		s->net_pos = pos_of(v);
 	}
