@@ -149,8 +149,18 @@ struct tern_netdev *tern_tap_open(const char *ifname, const struct tern_mac *mac
  * direction independently. Probabilities are in [0,1]; `delay` plus a
  * uniform `jitter` is added to every frame; `reorder` holds a frame back
  * by `reorder_delay` so later ones overtake it; `rate_bps` serializes. */
+/* Bursty loss, the Gilbert–Elliott model: a two-state Markov chain per
+ * direction, stepped once per frame. A frame is lost with probability
+ * loss_good in the good state and loss_bad in the bad one, then the chain
+ * moves good -> bad with probability p, bad -> good with r: bursts last
+ * 1/r frames on average and the bad state holds p / (p + r) of the time.
+ * p == 0 turns the model off. It applies after (and besides) `loss`. */
+struct tern_burst_loss {
+	double p, r, loss_good, loss_bad;
+};
 struct tern_fault_params {
 	double loss, duplicate, corrupt, reorder;
+	struct tern_burst_loss burst;
 	tern_time_t delay, jitter, reorder_delay;
 	uint64_t rate_bps;
 	uint64_t seed;
@@ -160,6 +170,7 @@ struct tern_netdev *tern_fault_wrap(struct tern_netdev *inner, const struct tern
 /* Counters kept by the fault injector, for tests and tools. */
 struct tern_fault_stats {
 	uint64_t passed, dropped, duplicated, corrupted, reordered;
+	uint64_t burst_dropped;  /* of dropped: by the Gilbert-Elliott model */
 };
 void tern_fault_get_stats(const struct tern_netdev *fault_dev, struct tern_fault_stats *out);
 /* New parameters from now on; the random streams, seed and directions

@@ -41,6 +41,7 @@ struct tern_sim_link_opts {
 	double loss;         /* per frame, each direction */
 	double duplicate, corrupt, reorder;
 	tern_time_t jitter;
+	struct tern_burst_loss burst; /* bursty loss (Gilbert-Elliott); p 0: none */
 	uint32_t queue_bytes; /* per direction, awaiting serialization; 0: 256 KiB */
 	bool impairable;      /* give the link a fault injector even without
 			       * impairments, so tern_sim_link_update may add them */
@@ -67,7 +68,7 @@ size_t tern_sim_link_count(const struct tern_sim *sim);
 int tern_sim_link_set_up(struct tern_sim *sim, size_t link, bool up);
 /* Change a link's rate, delay and impairments from now on (its MTU stays;
  * frames on the wire keep their arrival times). Loss, duplication,
- * corruption, reordering and jitter need the link's fault injector: it has
+ * corruption, reordering, jitter and bursty loss need the link's fault injector: it has
  * one if it was created impaired or `impairable`; else TERN_EINVAL. */
 int tern_sim_link_update(struct tern_sim *sim, size_t link, const struct tern_sim_link_opts *opts);
 /* The counters of a link's direction from end `side` (0: the stack that

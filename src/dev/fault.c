@@ -5,8 +5,8 @@
  * transmits (egress) and frames the inner device delivers (ingress) each
  * pass through their own set of impairments, in this order:
  *
- *	loss -> duplicate -> per copy: corrupt, serialize at rate_bps,
- *	        add delay + jitter, maybe hold back by reorder_delay
+ *	loss -> bursty loss -> duplicate -> per copy: corrupt, serialize at
+ *	        rate_bps, add delay + jitter, maybe hold back by reorder_delay
  *
  * A frame whose release time is `now` goes straight on, inside the call
  * that brought it; the rest wait in a per-direction timed queue that
@@ -39,6 +39,8 @@ enum { S_LOSS, S_DUP, S_CORRUPT, S_REORDER, S_JITTER, NSTREAMS };
 struct fault_dir {
 	bool active;
 	struct tern_rng rng[NSTREAMS];
+	struct tern_rng burst_rng;  /* the Gilbert-Elliott chain's own stream */
+	bool burst_bad;             /* its state */
 	tern_time_t busy_until; /* serializer free from then on */
 	struct tern_frameq q;
 };
@@ -128,6 +130,21 @@ static int emit_copy(struct fault *f, int d, const uint8_t *frame, size_t len, t
 	return 0;
 }
 
+/* The Gilbert-Elliott chain for one frame: lost in the current state's
+ * proportion, then a step of the chain. */
+static bool burst_lost(struct fault *f, struct fault_dir *dir)
+{
+	const struct tern_burst_loss *b = &f->p.burst;
+	if (!(b->p > 0))
+		return false;
+	bool lost = tern_rng_chance(&dir->burst_rng, dir->burst_bad ? b->loss_bad : b->loss_good);
+	if (lost)
+		f->stats.burst_dropped++;
+	if (tern_rng_chance(&dir->burst_rng, dir->burst_bad ? b->r : b->p))
+		dir->burst_bad = !dir->burst_bad;
+	return lost;
+}
+
 /* Apply direction d's impairments to one frame. Returns what the inner
  * transmit returned for a frame passed straight through, else 0. */
 static int impair(struct fault *f, int d, const uint8_t *frame, size_t len, tern_time_t now)
@@ -136,7 +153,7 @@ static int impair(struct fault *f, int d, const uint8_t *frame, size_t len, tern
 
 	if (!dir->active)
 		return forward(f, d, frame, len, now);
-	if (tern_rng_chance(&dir->rng[S_LOSS], f->p.loss)) {
+	if (tern_rng_chance(&dir->rng[S_LOSS], f->p.loss) || burst_lost(f, dir)) {
 		f->stats.dropped++;
 		return 0;
 	}
@@ -235,6 +252,9 @@ static void seed_streams(struct fault *f)
 	for (int d = 0; d < NDIRS; d++)
 		for (int s = 0; s < NSTREAMS; s++)
 			tern_rng_seed(&f->dir[d].rng[s], tern_rng_next(&master));
+	/* after the others, so adding it changed none of their seeds */
+	for (int d = 0; d < NDIRS; d++)
+		tern_rng_seed(&f->dir[d].burst_rng, tern_rng_next(&master));
 }
 
 static tern_time_t non_negative(tern_time_t t)

@@ -26,6 +26,7 @@ void lab_link_opts(const struct lab_props *p, struct tern_sim_link_opts *o)
 	o->delay = p->delay;
 	o->mtu = p->mtu;
 	o->loss = p->loss;
+	o->burst = p->burst;
 	o->duplicate = p->duplicate;
 	o->corrupt = p->corrupt;
 	o->reorder = p->reorder;

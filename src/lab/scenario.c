@@ -530,7 +530,10 @@ static void apply_props(struct lab_props *cur, const struct lab_props *set)
 	if (g & LAB_P_BANDWIDTH) cur->rate_bps = set->rate_bps;
 	if (g & LAB_P_DELAY) cur->delay = set->delay;
 	if (g & LAB_P_JITTER) cur->jitter = set->jitter;
-	if (g & LAB_P_LOSS) cur->loss = set->loss;
+	if (g & LAB_P_LOSS) {
+		cur->loss = set->loss;
+		cur->burst = set->burst;
+	}
 	if (g & LAB_P_DUPLICATE) cur->duplicate = set->duplicate;
 	if (g & LAB_P_REORDER) cur->reorder = set->reorder;
 	if (g & LAB_P_CORRUPT) cur->corrupt = set->corrupt;
@@ -546,7 +549,12 @@ static void describe_props(const struct lab_props *p, char *buf, size_t len)
 	if (p->given & LAB_P_BANDWIDTH) ADD(" bandwidth %.6g Mbit/s", (double)p->rate_bps / 1e6);
 	if (p->given & LAB_P_DELAY) ADD(" delay %.6g ms", (double)p->delay / 1e6);
 	if (p->given & LAB_P_JITTER) ADD(" jitter %.6g ms", (double)p->jitter / 1e6);
-	if (p->given & LAB_P_LOSS) ADD(" loss %.6g%%", p->loss * 100);
+	if ((p->given & LAB_P_LOSS) && p->burst.p > 0)
+		ADD(" loss gilbert-elliott p %.6g%% r %.6g%% loss-bad %.6g%% loss-good %.6g%%",
+		    p->burst.p * 100, p->burst.r * 100, p->burst.loss_bad * 100,
+		    p->burst.loss_good * 100);
+	else if (p->given & LAB_P_LOSS)
+		ADD(" loss %.6g%%", p->loss * 100);
 	if (p->given & LAB_P_DUPLICATE) ADD(" duplicate %.6g%%", p->duplicate * 100);
 	if (p->given & LAB_P_REORDER) ADD(" reorder %.6g%%", p->reorder * 100);
 	if (p->given & LAB_P_CORRUPT) ADD(" corrupt %.6g%%", p->corrupt * 100);

@@ -347,6 +347,66 @@ static bool good_name(const char *s)
 static const char *const prop_keys[] = {"bandwidth", "delay", "jitter", "loss", "duplicate",
 					"reorder", "corrupt", "mtu", "queue", NULL};
 
+/* loss: {model: gilbert-elliott, p: 2%, r: 25%, loss-bad: 100%, loss-good: 0%} */
+static const char *const burst_keys[] = {"model", "p", "r", "loss-bad", "loss-good", NULL};
+
+struct burst_ctx {
+	struct tern_burst_loss b;
+	bool model, has_p, has_r, bad;
+};
+
+static void burst_pair(struct reader *r, void *ctx, const char *key, yaml_node_t *k,
+		       yaml_node_t *v)
+{
+	struct burst_ctx *c = ctx;
+	char why[256];
+	const char *s = scalar(r, v, key);
+	if (!s) {
+		c->bad = true;
+		return;
+	}
+	if (strcmp(key, "model") == 0) {
+		c->model = true;
+		if (strcmp(s, "gilbert-elliott") != 0) {
+			lab_topo_error(r->t, pos_of(v), "unknown loss model '%s': expected "
+				       "gilbert-elliott", s);
+			c->bad = true;
+		}
+		return;
+	}
+	double *dst = strcmp(key, "p") == 0 ? &c->b.p : strcmp(key, "r") == 0 ? &c->b.r
+		      : strcmp(key, "loss-bad") == 0 ? &c->b.loss_bad : &c->b.loss_good;
+	if (lab_parse_probability(s, dst, why, sizeof(why)) < 0) {
+		lab_topo_error(r->t, pos_of(v), "%s", why);
+		c->bad = true;
+		return;
+	}
+	if ((dst == &c->b.p || dst == &c->b.r) && *dst == 0) {
+		lab_topo_error(r->t, pos_of(v), "%s must be above 0%%: %s", key,
+			       dst == &c->b.p ? "else no burst ever starts"
+					      : "else the first burst never ends");
+		c->bad = true;
+	}
+	c->has_p = c->has_p || dst == &c->b.p;
+	c->has_r = c->has_r || dst == &c->b.r;
+}
+
+static int read_burst(struct reader *r, yaml_node_t *v, struct tern_burst_loss *out)
+{
+	struct burst_ctx c = {.b = {.loss_bad = 1.0}};
+	size_t errs = r->t->nerrs;
+	each_pair(r, v, "a loss model", burst_keys, burst_pair, &c);
+	if (r->t->nerrs > errs || c.bad)
+		return -1;
+	if (!c.model || !c.has_p || !c.has_r) {
+		lab_topo_error(r->t, pos_of(v), "bursty loss needs model: gilbert-elliott, p (good "
+			       "to bad, per frame) and r (bad to good)");
+		return -1;
+	}
+	*out = c.b;
+	return 0;
+}
+
 /* One link property; returns true if key was one. */
 static bool take_prop(struct reader *r, struct lab_props *p, const char *key, yaml_node_t *v)
 {
@@ -354,8 +414,10 @@ static bool take_prop(struct reader *r, struct lab_props *p, const char *key, ya
 	const char *s;
 	int rc = 0;
 	if (strcmp(key, "loss") == 0 && v->type == YAML_MAPPING_NODE) {
-		lab_topo_error(r->t, pos_of(v), "bursty loss (a Gilbert-Elliott model) is not yet "
-			       "supported; give a probability such as 1%%");
+		if (read_burst(r, v, &p->burst) == 0) {
+			p->loss = 0;
+			p->given |= LAB_P_LOSS;
+		}
 		return true;
 	}
 	size_t i;
@@ -369,7 +431,10 @@ static bool take_prop(struct reader *r, struct lab_props *p, const char *key, ya
 	case 0: rc = lab_parse_rate(s, &p->rate_bps, why, sizeof(why)); break;
 	case 1: rc = lab_parse_duration(s, &p->delay, why, sizeof(why)); break;
 	case 2: rc = lab_parse_duration(s, &p->jitter, why, sizeof(why)); break;
-	case 3: rc = lab_parse_probability(s, &p->loss, why, sizeof(why)); break;
+	case 3:
+		rc = lab_parse_probability(s, &p->loss, why, sizeof(why));
+		memset(&p->burst, 0, sizeof(p->burst));
+		break;
 	case 4: rc = lab_parse_probability(s, &p->duplicate, why, sizeof(why)); break;
 	case 5: rc = lab_parse_probability(s, &p->reorder, why, sizeof(why)); break;
 	case 6: rc = lab_parse_probability(s, &p->corrupt, why, sizeof(why)); break;

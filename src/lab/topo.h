@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "tern/netdev.h"
 #include "tern/types.h"
 
 struct lab_pos {
@@ -40,6 +41,7 @@ struct lab_props {
 	uint64_t rate_bps;       /* 0: infinitely fast */
 	tern_time_t delay, jitter;
 	double loss, duplicate, reorder, corrupt; /* probabilities 0..1 */
+	struct tern_burst_loss burst; /* loss: {model: gilbert-elliott ...}; p 0: none */
 	uint32_t mtu;            /* 0: 1500 */
 	uint32_t queue_bytes;    /* 0: the link's default (256 KiB) */
 };

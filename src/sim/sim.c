@@ -231,7 +231,7 @@ struct tern_switch *tern_sim_switch(struct tern_sim *sim, const char *name, unsi
 static bool opts_impaired(const struct tern_sim_link_opts *o)
 {
 	return o->impairable || o->loss > 0 || o->duplicate > 0 || o->corrupt > 0 ||
-	       o->reorder > 0 || o->jitter > 0;
+	       o->reorder > 0 || o->jitter > 0 || o->burst.p > 0;
 }
 
 /* Fault parameters for one end of link `link_index`: egress only, so each
@@ -244,6 +244,7 @@ static struct tern_fault_params fault_params(const struct tern_sim *sim,
 {
 	struct tern_fault_params p = {
 		.loss = o->loss,
+		.burst = o->burst,
 		.duplicate = o->duplicate,
 		.corrupt = o->corrupt,
 		.reorder = o->reorder,
@@ -447,7 +448,7 @@ int tern_sim_link_update(struct tern_sim *sim, size_t link, const struct tern_si
 		return TERN_EINVAL;
 	struct sim_link *l = &sim->links[link];
 	bool impaired = o->loss > 0 || o->duplicate > 0 || o->corrupt > 0 || o->reorder > 0 ||
-			o->jitter > 0;
+			o->jitter > 0 || o->burst.p > 0;
 	if (impaired && !l->fault[0])
 		return TERN_EINVAL;
 	struct tern_link_params lp = {.rate_bps = o->rate_bps, .delay = o->delay,
