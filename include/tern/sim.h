@@ -75,6 +75,10 @@ int tern_sim_link_update(struct tern_sim *sim, size_t link, const struct tern_si
  * tern_sim_connect named first). 0 or TERN_EINVAL. */
 int tern_sim_link_stats(const struct tern_sim *sim, size_t link, int side,
 			struct tern_link_stats *out);
+/* The fault injector's counters for frames sent from end `side` (zeros
+ * for a link without one). 0 or TERN_EINVAL. */
+int tern_sim_link_fault_stats(const struct tern_sim *sim, size_t link, int side,
+			      struct tern_fault_stats *out);
 
 tern_time_t tern_sim_now(const struct tern_sim *sim);
 /* When the next event is due (TERN_TIME_NEVER if nothing is scheduled). */

@@ -684,6 +684,57 @@ static int scenario(struct run *r, FILE *diag)
 	return 0;
 }
 
+/* Per network, what its links delivered and lost, both directions summed. */
+static void link_summary(struct run *r)
+{
+	for (size_t n = 0; n < r->t->nnets; n++) {
+		struct tern_link_stats sum = {0};
+		struct tern_fault_stats fsum = {0};
+		for (size_t k = 0; k < r->w.net_nlinks[n]; k++)
+			for (int side = 0; side < 2; side++) {
+				struct tern_link_stats ls;
+				struct tern_fault_stats fs;
+				size_t l = r->w.net_links[n][k];
+				if (tern_sim_link_stats(r->w.sim, l, side, &ls) < 0 ||
+				    tern_sim_link_fault_stats(r->w.sim, l, side, &fs) < 0)
+					continue;
+				/* a switch's links: end 0 is the interface, end 1 the
+				 * switch port; count what reached interfaces */
+				if (r->t->nets[n].kind == LAB_NET_LINK || side == 1)
+					sum.rx_frames += ls.rx_frames;
+				sum.drop_down += ls.drop_down;
+				sum.drop_queue_full += ls.drop_queue_full;
+				sum.drop_too_big += ls.drop_too_big;
+				fsum.dropped += fs.dropped;
+				fsum.duplicated += fs.duplicated;
+				fsum.corrupted += fs.corrupted;
+				fsum.reordered += fs.reordered;
+			}
+		char buf[512];
+		size_t len = 0;
+#define ADD(...) (len += (size_t)snprintf(buf + len, len < sizeof(buf) ? sizeof(buf) - len : 0, \
+					  __VA_ARGS__))
+		ADD("network %s: %llu frames delivered to interfaces", r->t->nets[n].name,
+		    (unsigned long long)sum.rx_frames);
+		if (fsum.dropped)
+			ADD(", %llu lost (loss)", (unsigned long long)fsum.dropped);
+		if (sum.drop_down)
+			ADD(", %llu lost while cut", (unsigned long long)sum.drop_down);
+		if (sum.drop_queue_full)
+			ADD(", %llu dropped at a full queue", (unsigned long long)sum.drop_queue_full);
+		if (sum.drop_too_big)
+			ADD(", %llu too big for the MTU", (unsigned long long)sum.drop_too_big);
+		if (fsum.duplicated)
+			ADD(", %llu duplicated", (unsigned long long)fsum.duplicated);
+		if (fsum.corrupted)
+			ADD(", %llu corrupted", (unsigned long long)fsum.corrupted);
+		if (fsum.reordered)
+			ADD(", %llu reordered", (unsigned long long)fsum.reordered);
+#undef ADD
+		emitf(r, "summary", "%s", buf);
+	}
+}
+
 int lab_run(const struct lab_topo *t, const struct lab_tools *tools,
 	    const struct lab_run_opts *o, FILE *diag)
 {
@@ -730,6 +781,7 @@ int lab_run(const struct lab_topo *t, const struct lab_tools *tools,
 				      t->nodes[t->steps[p->step].node].name, t->steps[p->step].cmd,
 				      p->status);
 		}
+		link_summary(&r);
 	}
 out:
 	for (size_t i = 0; i < r.nprocs; i++) {

@@ -944,9 +944,12 @@ static long owner_of(const struct lab_topo *t, tern_ip4_t a, size_t *ifi)
 	return -1;
 }
 
+static const char *name_hint(const struct lab_topo *t, const char *name, bool nets, char *buf,
+			     size_t len);
+
 static void check_ifaces(struct lab_topo *t)
 {
-	char ip[TERN_IP4_STRLEN], pfx[TERN_IP4_STRLEN];
+	char ip[TERN_IP4_STRLEN], pfx[TERN_IP4_STRLEN], hint[80];
 	/* The subnet each network carries: its prefix, or its first address's. */
 	struct lab_iface **first = calloc(t->nnets + 1, sizeof(*first));
 	bool unknown_net = false;
@@ -960,7 +963,8 @@ static void check_ifaces(struct lab_topo *t)
 				continue;
 			long ni = lab_topo_find_net(t, f->net_name);
 			if (ni < 0) {
-				lab_topo_error(t, f->net_pos, "unknown network '%s'", f->net_name);
+				lab_topo_error(t, f->net_pos, "unknown network '%s'%s", f->net_name,
+					       name_hint(t, f->net_name, true, hint, sizeof(hint)));
 				f->has_addr = false;
 				nd->bad = true;
 				unknown_net = true;
@@ -1094,6 +1098,7 @@ static void check_routes(struct lab_topo *t)
 static void check_steps(struct lab_topo *t)
 {
 	tern_time_t last_at = 0;
+	char hint[80];
 	for (size_t i = 0; i < t->nsteps; i++) {
 		struct lab_step *s = &t->steps[i];
 		if (s->has_at) {
@@ -1105,18 +1110,38 @@ static void check_steps(struct lab_topo *t)
 		if (s->node_name) {
 			long n = lab_topo_find_node(t, s->node_name);
 			if (n < 0)
-				lab_topo_error(t, s->node_pos, "unknown host '%s'", s->node_name);
+				lab_topo_error(t, s->node_pos, "unknown host '%s'%s", s->node_name,
+					       name_hint(t, s->node_name, false, hint, sizeof(hint)));
 			else
 				s->node = (size_t)n;
 		}
 		if (s->net_name) {
 			long n = lab_topo_find_net(t, s->net_name);
 			if (n < 0)
-				lab_topo_error(t, s->net_pos, "unknown network '%s'", s->net_name);
+				lab_topo_error(t, s->net_pos, "unknown network '%s'%s", s->net_name,
+					       name_hint(t, s->net_name, true, hint, sizeof(hint)));
 			else
 				s->net = (size_t)n;
 		}
 	}
+}
+
+/* " (did you mean 'x'?)" for a misspelt node or network name, or "". */
+static const char *name_hint(const struct lab_topo *t, const char *name, bool nets, char *buf,
+			     size_t len)
+{
+	size_t n = nets ? t->nnets : t->nnodes;
+	const char **names = calloc(n + 1, sizeof(*names));
+	buf[0] = '\0';
+	if (!names)
+		return buf;
+	for (size_t i = 0; i < n; i++)
+		names[i] = nets ? t->nets[i].name : t->nodes[i].name;
+	const char *s = suggest(name, names);
+	if (s)
+		snprintf(buf, len, "; did you mean '%s'?", s);
+	free(names);
+	return buf;
 }
 
 long lab_topo_find_node(const struct lab_topo *t, const char *name)

@@ -471,6 +471,16 @@ int tern_sim_link_stats(const struct tern_sim *sim, size_t link, int side,
 	return 0;
 }
 
+int tern_sim_link_fault_stats(const struct tern_sim *sim, size_t link, int side,
+			      struct tern_fault_stats *out)
+{
+	if (link >= sim->nlinks || side < 0 || side > 1)
+		return TERN_EINVAL;
+	/* NULL gives zeros; the fault injector at each end impairs its egress */
+	tern_fault_get_stats(sim->links[link].fault[side], out);
+	return 0;
+}
+
 /* ---- time --------------------------------------------------------------- */
 
 tern_time_t tern_sim_now(const struct tern_sim *sim)

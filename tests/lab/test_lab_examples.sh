@@ -120,6 +120,7 @@ for s in 4 5 6; do
 	nowant link-cut "icmp_seq=$s " "request $s went while the link was cut"
 done
 want link-cut 'a: 10 packets transmitted, 7 received, 30% packet loss' "ping's summary"
+want link-cut '\] lab: network middle: 20 frames delivered to interfaces, 3 lost while cut$' "the link summary"
 n=$(frames link-cut r1-eth1.pcap 'icmp.type == 8')
 [ "$n" -eq 10 ] || fail "link-cut: r1 sent $n requests onto the cut link, expected all 10"
 n=$(frames link-cut r2-eth0.pcap 'icmp.type == 8')
