@@ -36,6 +36,7 @@ int cmd_http(int argc, char **argv);
 int cmd_curl(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 /* ---- Ctrl-C ----------------------------------------------------------------- */

@@ -24,6 +24,7 @@ static const struct command commands[] = {
 	{"http", cmd_http, "serve a directory over HTTP/1.1 from a tern host"},
 	{"curl", cmd_curl, "fetch http:// URLs from a tern host (curl)"},
 	{"lab", cmd_lab, "run a virtual internetwork from a topology file (YAML)"},
+	{"dump", cmd_dump, "print a pcap capture one line per frame (tcpdump)"},
 	{"demo", cmd_demo, "a simulated A-R1-R2-B network: ping and traceroute, no root"},
 	{"version", cmd_version, "print tern's version"},
 };
