@@ -63,8 +63,11 @@ void lab_topo_print_errors(const struct lab_topo *t, FILE *f)
 	/* stable enough: equal positions keep discovery order in glibc's merge sort */
 	qsort(sorted, t->nerrs, sizeof(*sorted), cmp_err);
 	for (size_t i = 0; i < t->nerrs; i++)
-		fprintf(f, "%s:%u:%u: %s\n", t->file, sorted[i].pos.line, sorted[i].pos.col,
-			sorted[i].msg);
+		if (sorted[i].pos.line)
+			fprintf(f, "%s:%u:%u: %s\n", t->file, sorted[i].pos.line,
+				sorted[i].pos.col, sorted[i].msg);
+		else /* about the whole file */
+			fprintf(f, "%s: %s\n", t->file, sorted[i].msg);
 	if (t->nerrs >= LAB_MAX_ERRORS)
 		fprintf(f, "%s: too many errors, stopped after %d\n", t->file, LAB_MAX_ERRORS);
 	free(sorted);
