@@ -309,8 +309,7 @@ static FILE *open_stream(struct run *r, const char *host, const char *name, stru
 
 /* ---- commands --------------------------------------------------------------------- */
 
-static int start_app(struct run *r, struct proc *p, const struct lab_step *st, char *why,
-		     size_t len)
+static int start_app(struct run *r, struct proc *p, char *why, size_t len)
 {
 	struct lab_cmd *c = &p->cmd;
 	tern_time_t now = now_of(r);
@@ -390,7 +389,6 @@ static int start_app(struct run *r, struct proc *p, const struct lab_step *st, c
 		snprintf(why, len, "%s: cannot start: %s", c->argv[0], tern_strerror(err));
 		return -1;
 	}
-	(void)st;
 	return 0;
 }
 
@@ -615,14 +613,11 @@ static int start_step(struct run *r, size_t i, struct proc **fg, FILE *diag)
 		fprintf(diag, "%s:%u:%u: %s\n", t->file, st->cmd_pos.line, st->cmd_pos.col, why);
 		return -1;
 	}
-	if (st->background && p->cmd.app == LAB_APP_SS) {
-		/* nothing to keep running */
-	}
 	p->out = open_stream(r, host, "stdout", &p->so);
 	p->err = open_stream(r, host, "stderr", &p->se);
 	if (!p->out || !p->err)
 		goto nomem;
-	if (start_app(r, p, st, why, sizeof(why)) < 0) {
+	if (start_app(r, p, why, sizeof(why)) < 0) {
 		fprintf(diag, "%s:%u:%u: %s\n", t->file, st->cmd_pos.line, st->cmd_pos.col, why);
 		return -1;
 	}
