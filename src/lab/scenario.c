@@ -348,6 +348,7 @@ static int start_app(struct run *r, struct proc *p, char *why, size_t len)
 			return -1;
 		}
 		c->o.http.root = root;
+		c->o.http.epoch_mtime = true; /* the same bytes from any checkout */
 		if (c->o.http.log) /* NULL: -q */
 			c->o.http.log = p->out;
 		c->o.http.diag = p->err;

@@ -67,6 +67,14 @@ want internet '^\[ +[0-9.]+\] web: 192\.168\.1\.10 - - \[.*\] "GET /index.html H
 cmp -s "$out/internet.a/index.html" "$labs/internet/www/index.html" || fail "internet: curl -o got other bytes"
 want internet '^\[ +[0-9.]+\] web: LISTEN +0 +128 +0\.0\.0\.0:80 ' "ss on web"
 want internet '^\[ +[0-9.]+\] lab: end: 7 commands, 0 exited with a non-zero status$' "summary"
+# a copy of the lab (new files, new mtimes) runs to the same bytes
+mkdir -p "$out/copy" && cp -R "$labs/internet" "$out/copy/" && touch -d @86400 "$out/copy/internet/www/index.html"
+"$tern" lab run "$out/copy/internet/internet.yaml" --out "$out/internet.c" >"$out/internet.c.txt" 2>/dev/null ||
+	fail "internet: the copy exited $?"
+cmp -s "$out/internet.a.txt" "$out/internet.c.txt" || fail "internet: a copy of the lab printed another transcript"
+for f in "$out/internet.a"/*.pcap; do
+	cmp -s "$f" "$out/internet.c/$(basename "$f")" || fail "internet: a copy wrote another $(basename "$f")"
+done
 
 # (b) fragmentation
 run fragments
