@@ -165,6 +165,8 @@ struct tern_fault_params {
 	uint64_t rate_bps;
 	uint64_t seed;
 	int directions; /* bit 0: transmit (egress), bit 1: receive; 0 means both */
+	bool jitter_keeps_order; /* jitter never lets a frame overtake the one sent
+				  * before it, as on one wire (reorder still does) */
 };
 struct tern_netdev *tern_fault_wrap(struct tern_netdev *inner, const struct tern_fault_params *p);
 /* Counters kept by the fault injector, for tests and tools. */

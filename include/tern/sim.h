@@ -42,6 +42,7 @@ struct tern_sim_link_opts {
 	double duplicate, corrupt, reorder;
 	tern_time_t jitter;
 	struct tern_burst_loss burst; /* bursty loss (Gilbert-Elliott); p 0: none */
+	bool jitter_keeps_order;      /* jitter without reordering (tern_fault_params) */
 	uint32_t queue_bytes; /* per direction, awaiting serialization; 0: 256 KiB */
 	bool impairable;      /* give the link a fault injector even without
 			       * impairments, so tern_sim_link_update may add them */

@@ -42,6 +42,7 @@ struct fault_dir {
 	struct tern_rng burst_rng;  /* the Gilbert-Elliott chain's own stream */
 	bool burst_bad;             /* its state */
 	tern_time_t busy_until; /* serializer free from then on */
+	tern_time_t last_release; /* of the frame before, for jitter_keeps_order */
 	struct tern_frameq q;
 };
 
@@ -78,6 +79,11 @@ static tern_time_t release_time(struct fault *f, struct fault_dir *dir, size_t l
 	at += f->p.delay;
 	if (f->p.jitter > 0)
 		at += (tern_time_t)tern_rng_below(&dir->rng[S_JITTER], (uint64_t)f->p.jitter + 1);
+	if (f->p.jitter_keeps_order) {
+		if (at < dir->last_release)
+			at = dir->last_release;
+		dir->last_release = at;
+	}
 	if (tern_rng_chance(&dir->rng[S_REORDER], f->p.reorder)) {
 		f->stats.reordered++;
 		at += f->p.reorder_delay;

@@ -245,6 +245,7 @@ static struct tern_fault_params fault_params(const struct tern_sim *sim,
 	struct tern_fault_params p = {
 		.loss = o->loss,
 		.burst = o->burst,
+		.jitter_keeps_order = o->jitter_keeps_order,
 		.duplicate = o->duplicate,
 		.corrupt = o->corrupt,
 		.reorder = o->reorder,

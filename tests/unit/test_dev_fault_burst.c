@@ -3,7 +3,8 @@
  * (Gilbert-Elliott, src/dev/fault.c) measured over 10,000 frames with
  * fixed seeds: loss rate and mean burst length within stated tolerances of
  * what the parameters predict, the loss of each state, determinism, and
- * that turning the model on leaves the other impairments' streams alone.
+ * that turning the model on leaves the other impairments' streams alone;
+ * and jitter that keeps frames in order, as a lab's links have it.
  */
 #include "harness.h"
 #include "unit/dev_probe.h"
@@ -114,6 +115,58 @@ TEST(gilbert_elliott_deterministic_and_independent)
 		kept += !c.got[i] && a.got[i];
 	CHECK_EQ(kept, 0);
 	CHECK(a.lost > c.lost);
+}
+
+/* 10,000 frames 100 us apart, 1 ms delay, up to 2 ms of jitter: in order,
+ * every frame at least the delay late and at most delay + jitter, and the
+ * mean delay above 1 ms + 1 ms / 2 (holding back a frame behind a slower
+ * one only adds). Without the option the same jitter reorders. */
+TEST(jitter_keeps_order)
+{
+	for (int keep = 1; keep >= 0; keep--) {
+		struct tern_fault_params p = {.delay = TERN_MSEC(1), .jitter = TERN_MSEC(2),
+					      .jitter_keeps_order = keep, .seed = 4};
+		struct probe *inner = probe_new("eth0", 0x21, 1400);
+		struct tern_netdev *dev = tern_fault_wrap(&inner->dev, &p);
+		REQUIRE(dev != NULL);
+		uint8_t buf[FLEN];
+		struct tern_mac dst = test_mac(0x99);
+		for (uint32_t i = 0; i < N; i++) {
+			tern_time_t now = TERN_USEC(100) * i, t;
+			while ((t = tern_netdev_poll_at(dev)) <= now)
+				tern_netdev_poll(dev, t);
+			make_frame(buf, FLEN, &dst, &dev->mac, i);
+			tern_netdev_transmit(dev, buf, FLEN, now);
+		}
+		tern_time_t t;
+		while ((t = tern_netdev_poll_at(dev)) != TERN_TIME_NEVER)
+			tern_netdev_poll(dev, t);
+		REQUIRE_EQ(inner->tx.n, N);
+		unsigned out_of_order = 0;
+		double sum = 0;
+		tern_time_t lo = TERN_TIME_NEVER, hi = 0;
+		for (size_t k = 0; k < N; k++) {
+			long long tag = frame_tag(inner->tx.r[k].data, inner->tx.r[k].len);
+			out_of_order += tag != (long long)k;
+			tern_time_t lat = inner->tx.r[k].t - TERN_USEC(100) * (tern_time_t)tag;
+			sum += (double)lat;
+			lo = lat < lo ? lat : lo;
+			hi = lat > hi ? lat : hi;
+		}
+		double mean = sum / N / 1e6;
+		printf("# jitter %s: %u out of order, delay %.3f..%.3f ms, mean %.3f ms\n",
+		       keep ? "in order" : "free", out_of_order, (double)lo / 1e6, (double)hi / 1e6,
+		       mean);
+		if (keep) {
+			CHECK_EQ(out_of_order, 0);
+			CHECK(lo >= TERN_MSEC(1) && hi <= TERN_MSEC(3));
+			CHECK(mean > 2.0 && mean < 3.0);
+		} else {
+			CHECK(out_of_order > 1000);
+			CHECK(mean > 1.95 && mean < 2.05); /* uniform: 1 ms + 2 ms / 2 */
+		}
+		tern_netdev_destroy(dev);
+	}
 }
 
 TEST_MAIN()
