@@ -25,7 +25,7 @@ static const struct command commands[] = {
 	{"curl", cmd_curl, "fetch http:// URLs from a tern host (curl)"},
 	{"lab", cmd_lab, "run a virtual internetwork from a topology file (YAML)"},
 	{"dump", cmd_dump, "print a pcap capture one line per frame (tcpdump)"},
-	{"demo", cmd_demo, "a simulated A-R1-R2-B network: ping and traceroute, no root"},
+	{"demo", cmd_demo, "a simulated A-R1-R2-B network built in C: ping, traceroute, nc"},
 	{"version", cmd_version, "print tern's version"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -43,7 +43,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"\n"
 		"'tern help COMMAND' or 'tern COMMAND --help' shows a command's options.\n"
-		"New here? Try 'tern demo'.\n");
+		"New here? Try 'tern lab run examples/labs/internet/internet.yaml' (or\n"
+		"'./run.sh demo') in tern's source tree, or 'tern demo' anywhere.\n");
 }
 
 static const struct command *find(const char *name)
