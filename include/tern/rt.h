@@ -15,8 +15,8 @@
  * Attaching a device polls the stack at the real clock first, so what
  * configuration sends (address announcements) is stamped with the time it
  * is sent. The program's own fds (stdin, control sockets) can share the
- * wait (tern_rt_add_fd), and tern_rt_recvfrom / tern_rt_sendto give the
- * socket API blocking conveniences on top.
+ * wait (tern_rt_add_fd), and tern_rt_connect / accept / recv / recvfrom /
+ * send / sendto give the socket API blocking conveniences on top.
  */
 #ifndef TERN_RT_H
 #define TERN_RT_H
@@ -94,22 +94,40 @@ int tern_rt_del_fd(struct tern_rt *rt, int fd);
 /* ---- blocking conveniences (tern/socket.h on the real clock) ---------------- */
 
 /* The sockets API never blocks; these drive the runner until the call can
- * complete, for programs that are happy to wait (examples/udp_echo.c). */
+ * complete, for programs that are happy to wait (examples/udp_echo.c).
+ * Each waits at most `timeout` (TERN_TIME_NEVER: forever) and at most the
+ * socket's SO_RCVTIMEO (recv, accept) or SO_SNDTIMEO (send, connect), as
+ * Linux's blocking calls; TERN_MSG_DONTWAIT in flags: no wait at all. A
+ * signal interrupting the wait gives -EINTR (as without SA_RESTART), a
+ * failed device its negative tern_err; data already moved is returned
+ * instead of either. */
 struct tern_sockaddr_in;
 
-/* tern_recvfrom, waiting at most `timeout` (TERN_TIME_NEVER: forever) for
- * a datagram or a pending error. Returns what tern_recvfrom returns;
- * TERN_EAGAIN once the timeout passed; -EINTR if a signal interrupted the
- * wait (as recvfrom(2) without SA_RESTART); a negative tern_err if a
- * device failed. */
+/* tern_recvfrom, waiting for a datagram, stream data, the end of the
+ * stream or a pending error. Returns what tern_recvfrom returns;
+ * TERN_EAGAIN once a timeout passed. */
 int tern_rt_recvfrom(struct tern_rt *rt, int sd, void *buf, size_t len, int flags,
 		     struct tern_sockaddr_in *from, tern_time_t timeout);
-/* TCP, waiting as the blocking calls do (timeout as above):
- * tern_rt_connect returns 0 once connected, else the error the connection
- * ended with (TERN_ECONNREFUSED, TERN_ETIMEDOUT, ...); tern_rt_accept the
- * new descriptor; tern_rt_send_all writes all of buf, returning len, or
- * what was written before an error or the timeout (the error if nothing
- * was). Read with tern_rt_recvfrom (0: end of stream). */
+/* recv(2) on a blocking socket: as tern_rt_recvfrom, and with
+ * TERN_MSG_WAITALL on a stream it waits for all len bytes: it returns len,
+ * or less at the end of the stream, an error, a signal or a timeout (the
+ * error, or TERN_EAGAIN, if nothing came); with TERN_MSG_PEEK too, it
+ * waits until len bytes can be peeked (or the stream ended). */
+int tern_rt_recv(struct tern_rt *rt, int sd, void *buf, size_t len, int flags,
+		 tern_time_t timeout);
+/* send(2) on a blocking socket: a stream waits for room until all of buf
+ * is queued and returns len, or what was queued before an error or a
+ * timeout (the error, or TERN_EAGAIN, if nothing was); a datagram socket
+ * sends once (it never waits). */
+int tern_rt_send(struct tern_rt *rt, int sd, const void *buf, size_t len, int flags,
+		 tern_time_t timeout);
+/* TCP, waiting as the blocking calls do: tern_rt_connect returns 0 once
+ * connected, else the error the connection ended with (TERN_ECONNREFUSED,
+ * TERN_ETIMEDOUT, ...); TERN_ETIMEDOUT when `timeout` passed, TERN_EINPROGRESS
+ * when SO_SNDTIMEO did (the handshake goes on, as Linux's). tern_rt_accept
+ * returns the new descriptor (TERN_EAGAIN after a timeout);
+ * tern_rt_send_all is tern_rt_send without flags. Read with tern_rt_recv
+ * (0: end of stream). */
 int tern_rt_connect(struct tern_rt *rt, int sd, const struct tern_sockaddr_in *to,
 		    tern_time_t timeout);
 int tern_rt_accept(struct tern_rt *rt, int sd, struct tern_sockaddr_in *peer, tern_time_t timeout);

@@ -96,9 +96,14 @@ int tern_getpeername(struct tern_stack *s, int sd, struct tern_sockaddr_in *out)
 
 /* ---- data ------------------------------------------------------------------ */
 
-#define TERN_MSG_PEEK 0x02     /* return data without consuming it */
+#define TERN_MSG_PEEK 0x02     /* return data without consuming it (UDP and TCP) */
 #define TERN_MSG_TRUNC 0x20    /* recv: return the datagram's real length */
-#define TERN_MSG_DONTWAIT 0x40 /* accepted; every call is non-blocking anyway */
+#define TERN_MSG_DONTWAIT 0x40 /* accepted; every call is non-blocking anyway (tern/rt.h's
+				* blocking helpers then try once and do not wait) */
+/* recv on a stream: wait for all len bytes (or the end of the stream, an
+ * error, a signal, the timeout). Non-blocking calls return what is there,
+ * as Linux's do; tern/rt.h's tern_rt_recv waits. Ignored for datagrams. */
+#define TERN_MSG_WAITALL 0x100
 
 /* The largest UDP payload: 65535 - 20 (IP header) - 8 (UDP header). */
 #define TERN_UDP_MAX_PAYLOAD 65507
@@ -135,8 +140,18 @@ int tern_recv(struct tern_stack *s, int sd, void *buf, size_t len, int flags);
 #define TERN_SO_SNDBUF 7     /* as Linux: set n, get 2n (min 4608, max 2 * 212992) */
 #define TERN_SO_RCVBUF 8     /* as Linux: set n, get 2n (min 2304, max 2 * 212992) */
 #define TERN_SO_KEEPALIVE 9   /* TCP: keepalive probes (tern/tcp.h for their timing) */
-#define TERN_SO_LINGER 13     /* takes a struct tern_linger; TCP: {1, 0} makes close reset */
+#define TERN_SO_LINGER 13     /* a struct tern_linger; TCP: {1, 0} makes close reset;
+			       * {1, N > 0} is kept and read back, but close never
+			       * blocks (TCP finishes in the background, as {0, 0}) */
 #define TERN_SO_REUSEPORT 15
+/* A struct tern_timeval, as Linux's SO_RCVTIMEO/SO_SNDTIMEO (the 64-bit
+ * "old" layout, struct timeval): how long tern/rt.h's blocking helpers
+ * wait for input (recv, accept) or for room to send (send, connect).
+ * {0, 0}: no limit (the default); a negative tv_sec: do not wait at all;
+ * tv_usec outside 0..999999: TERN_EDOM, as Linux. The socket calls
+ * themselves never wait whatever the value. */
+#define TERN_SO_RCVTIMEO 20
+#define TERN_SO_SNDTIMEO 21
 /* TERN_IPPROTO_IP options */
 #define TERN_IP_TOS 1
 #define TERN_IP_TTL 2        /* 1..255, or -1 for the stack default */
@@ -148,6 +163,12 @@ int tern_recv(struct tern_stack *s, int sd, void *buf, size_t len, int flags);
 struct tern_linger {
 	int l_onoff;
 	int l_linger; /* seconds */
+};
+
+/* Linux's struct timeval on 64-bit hosts (time_t and suseconds_t are long). */
+struct tern_timeval {
+	long tv_sec;
+	long tv_usec;
 };
 
 /* optval points to an int (setsockopt needs optlen >= sizeof(int); IP
@@ -165,6 +186,27 @@ int tern_getsockopt(struct tern_stack *s, int sd, int level, int name, void *opt
 #define TERN_POLLERR 0x008   /* always reported, like poll(2) */
 #define TERN_POLLHUP 0x010   /* always reported */
 #define TERN_POLLNVAL 0x020  /* not an open descriptor */
+#define TERN_POLLRDHUP 0x2000 /* the peer shut down its sending side (or we SHUT_RD) */
+
+/* What TCP reports, as Linux's tcp_poll, where "read side shut" is the
+ * peer's FIN received or our SHUT_RD, and "write side shut" is our
+ * SHUT_WR (close) — both are shut once the connection ended (reset,
+ * timeout, both FINs done):
+ *
+ *   new socket, never connected          OUT | HUP
+ *   SYN-SENT, SYN-RECEIVED               nothing (ERR if an error is pending)
+ *   LISTEN                               IN while the accept queue has one
+ *   connected                            IN with data; OUT with a third of
+ *                                        SO_SNDBUF free
+ *   read side shut                       + IN | RDHUP
+ *   write side shut                      + OUT (a send then fails: EPIPE)
+ *   both shut, or the connection ended   + HUP (so IN | RDHUP | OUT | HUP)
+ *   an error pending (SO_ERROR)          + ERR (a refused connect:
+ *                                        ERR | HUP | IN | RDHUP | OUT)
+ *
+ * UDP, as Linux's datagram_poll: OUT always; IN with a datagram queued;
+ * IN | RDHUP after SHUT_RD; HUP once both directions are shut; ERR with
+ * a pending error. RDHUP, like IN and OUT, only if asked for in events. */
 
 struct tern_pollfd {
 	int sd;            /* negative: ignored (revents 0) */
@@ -182,7 +224,30 @@ int tern_poll(struct tern_stack *s, struct tern_pollfd *fds, unsigned n);
  * this socket. fn NULL removes it. A UDP socket is always writable, so it
  * is never called for that alone. */
 typedef void (*tern_socket_fn)(void *ctx, struct tern_stack *s, int sd, unsigned events);
+/* The waits SO_RCVTIMEO and SO_SNDTIMEO ask of blocking helpers, exactly
+ * (TERN_TIME_NEVER: no limit; 0: no wait, which getsockopt's struct
+ * cannot tell from "no limit", as on Linux). Either pointer may be NULL. */
+int tern_socket_timeouts(struct tern_stack *s, int sd, tern_time_t *rcv, tern_time_t *snd);
 int tern_socket_set_callback(struct tern_stack *s, int sd, tern_socket_fn fn, void *ctx);
+
+/* ---- queue sizes (ioctl) -------------------------------------------------------- */
+
+/* Linux's numbers (SIOCINQ is FIONREAD, SIOCOUTQ is TIOCOUTQ). */
+#define TERN_SIOCINQ 0x541B
+#define TERN_SIOCOUTQ 0x5411
+#define TERN_SIOCOUTQNSD 0x894B
+/* As Linux's tcp_ioctl / udp_ioctl, into *val:
+ *   TCP  SIOCINQ     bytes the application can read now (not the FIN)
+ *        SIOCOUTQ    bytes sent or queued and not yet acknowledged (a
+ *                    FIN waiting for its ACK counts 1, as Linux's write_seq)
+ *        SIOCOUTQNSD bytes queued and not yet sent (a FIN not yet sent: 1)
+ *        all three 0 in SYN-SENT and SYN-RECEIVED; TERN_EINVAL on a listener
+ *   UDP  SIOCINQ     the payload size of the next datagram (0: none)
+ *        SIOCOUTQ    0 (datagrams go straight to IP)
+ *        SIOCOUTQNSD TERN_ENOTTY, as Linux for a request the type lacks
+ * TERN_EBADF for a bad sd, TERN_EFAULT for val NULL, TERN_ENOTTY for an
+ * unknown request. */
+int tern_ioctl(struct tern_stack *s, int sd, unsigned long request, int *val);
 
 /* ---- enumeration, for `tern ss` ---------------------------------------------- */
 

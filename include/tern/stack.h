@@ -39,8 +39,10 @@ enum tern_arp_mode {
 	TERN_ARP_MODE_STRICT,
 };
 
-/* Tunables, BSD-sysctl style: set once at creation (tern_stack_config_init
- * fills the defaults shown; the RFC or Linux value each mirrors is noted). */
+/* Tunables, BSD-sysctl style: set at creation (tern_stack_config_init
+ * fills the defaults shown; the RFC or Linux value each mirrors is noted),
+ * and those Linux has too also at run time by Linux's name
+ * (tern_sysctl_set below). */
 struct tern_stack_config {
 	const char *name;              /* for logs and tools; copied */
 	uint64_t seed;                 /* every random choice derives from it */
@@ -80,6 +82,7 @@ struct tern_stack_config {
 					  * error per interval after a burst of 6; 0: off */
 	uint32_t icmp_ratemask;          /* 0x1818 (types 3, 4, 11, 12), as Linux */
 	bool icmp_echo_ignore_broadcasts; /* true, as Linux */
+	bool icmp_echo_ignore_all;       /* false, as Linux: echo requests are not answered */
 	bool send_redirects;             /* true (routers only) */
 	bool accept_redirects;           /* true (hosts only) */
 	unsigned redirect_routes_max;    /* 256 host routes learnt from redirects, then refused */
@@ -105,10 +108,25 @@ struct tern_stack_config {
 	unsigned tcp_max_syn_backlog;    /* 256 half-open connections in all (a budget), and
 					  * per listener at most its backlog */
 	unsigned tcp_syncookies;         /* 1, as Linux: SYN cookies once the SYN queue or
-					  * that budget is full; 0: drop the SYN */
+					  * that budget is full; 0: drop the SYN; 2: cookies
+					  * for every SYN */
 	uint32_t tcp_challenge_ack_limit; /* about 1000 per second, randomized (RFC 5961 §7) */
-	const char *tcp_congestion_control; /* "reno" (NewReno), the only module yet; read
-					     * once, at creation */
+	tern_time_t tcp_invalid_ratelimit; /* 500 ms: at most one ACK per this to out-of-window or PAWS-failed pure ACKs, as Linux */
+	const char *tcp_congestion_control; /* "reno" (NewReno), the only module yet: the
+					     * module of new connections */
+	uint16_t ip_local_port_range[2]; /* 32768, 60999: TCP connect's ephemeral ports, as
+					  * Linux (UDP's port 0 takes 49152-65535, RFC 6056) */
+	unsigned somaxconn;              /* 4096, as Linux net.core.somaxconn: listen()'s cap */
+	/* Socket buffers, as Linux's net.core and tcp_rmem/tcp_wmem: a new
+	 * socket's SO_RCVBUF/SO_SNDBUF (as getsockopt reports it) is
+	 * rmem_default/wmem_default, a TCP socket's tcp_rmem[1]/tcp_wmem[1];
+	 * setsockopt caps what it is given at rmem_max/wmem_max (then doubles
+	 * it). TCP's [1] is 212992, not Linux's 131072/16384: tern does not
+	 * grow buffers (no autotuning), so [0] and [2] are kept but unused. */
+	uint32_t rmem_default, wmem_default; /* 212992 */
+	uint32_t rmem_max, wmem_max;         /* 212992 */
+	uint32_t tcp_rmem[3];                /* 4096 212992 6291456 */
+	uint32_t tcp_wmem[3];                /* 4096 212992 4194304 */
 	/* Memory. Packet buffers come from a pool of the stack's own that grows
 	 * on demand up to pkt_pool_max_bytes (buffers counted at their true
 	 * size: a frame's costs 2 KiB, a 64 KiB datagram's 64.25 KiB). Each
@@ -150,6 +168,39 @@ struct tern_stack_mem {
 void tern_stack_mem_get(const struct tern_stack *s, struct tern_stack_mem *m);
 /* Print it as four lines: pool, reasm, neigh, sock_rx. */
 void tern_stack_mem_print(const struct tern_stack *s, FILE *f);
+
+/* ---- tunables by Linux's names (sysctl(8)) ------------------------------- */
+
+/* The tunables of struct tern_stack_config that Linux has too, read and
+ * set at run time by their Linux names (ip-sysctl.rst): "net.ipv4.tcp_sack"
+ * or "net/ipv4/tcp_sack", as sysctl(8) takes them. Values are text as
+ * /proc/sys shows them: "1", "4096\t212992\t6291456" (vectors tab-separated;
+ * set takes any blanks between them, and fewer values than the vector has
+ * change only the first ones, as Linux), times in the unit the name or
+ * Linux says (tcp_fin_timeout seconds, icmp_ratelimit ms). A change
+ * applies when the stack next reads the value, as Linux's does: the SYN
+ * options, buffers, keepalive timers and congestion control of new
+ * connections; TTLs, rate limits, redirects and reassembly at once. The
+ * table, with each name's range and when it takes effect, is in
+ * src/host/sysctl.c and README.md. Names tern does not implement (tcp_ecn,
+ * tcp_retries1, ...) are not there: TERN_ENOENT, as for a typo. */
+
+/* Write the value (NUL-terminated) into buf. Returns its length,
+ * TERN_ENOENT for an unknown name, TERN_ENOSPC if len is too small (buf
+ * holds what fitted). */
+int tern_sysctl_get(struct tern_stack *s, const char *name, char *buf, size_t len);
+/* Set it from text (surrounding blanks and a final newline ignored).
+ * TERN_ENOENT: unknown name; TERN_EACCES: read-only (as writing a 0444
+ * /proc/sys file); TERN_EINVAL: not a number, out of the name's range, or
+ * breaking a rule between two names (ipfrag_low_thresh <= high_thresh,
+ * tcp_rto_min_us <= tcp_rto_max_ms, port range low <= high);
+ * tcp_congestion_control with no such module: TERN_ENOENT, as Linux. */
+int tern_sysctl_set(struct tern_stack *s, const char *name, const char *value);
+/* The i-th name in sysctl -a's (alphabetical) order, NULL past the last:
+ *   for (unsigned i = 0; (n = tern_sysctl_name(i)); i++) ... */
+const char *tern_sysctl_name(unsigned i);
+/* Whether the name is read-only (false for unknown names). */
+bool tern_sysctl_readonly(const char *name);
 
 /* ---- time ---------------------------------------------------------------- */
 

@@ -101,6 +101,7 @@
 	X(ICMP_BAD_CODE,         "icmp", "bad_code",              DROP) \
 	X(ICMP_BAD_QUOTE,        "icmp", "bad_quoted_header",     DROP) \
 	X(ICMP_BCAST_ECHO,       "icmp", "broadcast_echo_ignored",DROP) \
+	X(ICMP_ECHO_IGNORED,     "icmp", "echo_ignored",          DROP) \
 	X(ICMP_RATELIMITED,      "icmp", "errors_ratelimited",    DROP) \
 	X(ICMP_RATELIMITED_HOST, "icmp", "errors_ratelimited_host", DROP) \
 	X(ICMP_REDIRECT_IGNORED, "icmp", "redirects_ignored",     DROP) \
@@ -149,10 +150,13 @@
 	X(TCP_RCV_ACK_TOO_MUCH,  "tcp",  "rcv_ack_too_much",      DROP) \
 	X(TCP_RCV_OLD_ACK,       "tcp",  "rcv_old_ack",           DROP) \
 	X(TCP_PAWS_DROP,         "tcp",  "paws_drop",             DROP) \
+	X(TCP_ACK_SKIPPED_SEQ,   "tcp",  "ack_skipped_seq",       COUNT) \
+	X(TCP_ACK_SKIPPED_PAWS,  "tcp",  "ack_skipped_paws",      COUNT) \
 	X(TCP_RCV_AFTER_CLOSE,   "tcp",  "rcv_after_close",       DROP) \
 	X(TCP_NO_ACK,            "tcp",  "no_ack_flag",           DROP) \
 	X(TCP_RCVBUF_DROP,       "tcp",  "rcvbuf_drop",           DROP) \
 	X(TCP_OFO_DROP,          "tcp",  "ofo_drop",              DROP) \
+	X(TCP_OFO_PRUNED,        "tcp",  "ofo_pruned",            COUNT) \
 	X(TCP_CHALLENGE_LIMITED, "tcp",  "challenge_ack_limited", DROP) \
 	X(TCP_LISTEN_OVERFLOW,   "tcp",  "listen_overflows",      DROP) \
 	X(TCP_SYN_QUEUE_FULL,    "tcp",  "syn_queue_full",        DROP) \

@@ -22,6 +22,13 @@
 
 #include <stdint.h>
 
+struct tern_stack;
+/* How many of the stack's connections still owe their peer data or a FIN
+ * acknowledgment (closed ones included: the kernel would finish them
+ * after the program exits). A program whose stack goes with its process
+ * runs the stack until this is 0 before it exits. */
+unsigned tern_tcp_pending(struct tern_stack *s);
+
 /* Linux's struct tcp_info (include/uapi/linux/tcp.h, as of Linux 6.7:
  * 248 bytes), byte for byte, so tools written for Linux read it as is.
  * Fields tern does not track are zero. Units as Linux's: times in µs

@@ -171,8 +171,10 @@ const char *tern_strerror(int err)
 	case EINVAL: return "Invalid argument";
 	case ENFILE: return "Too many open files in system";
 	case EMFILE: return "Too many open files";
+	case ENOTTY: return "Inappropriate ioctl for device";
 	case ENOSPC: return "No space left on device";
 	case EPIPE: return "Broken pipe";
+	case EDOM: return "Numerical argument out of domain";
 	case ERANGE: return "Numerical result out of range";
 	case ENAMETOOLONG: return "File name too long";
 	case ENOSYS: return "Function not implemented";

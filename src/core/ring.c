@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wire/bytes.h"
+
 #include "core/ring.h"
 
 void tern_ring_init(struct tern_ring *r, size_t cap)
@@ -38,8 +40,8 @@ long tern_ring_write(struct tern_ring *r, const void *data, size_t n)
 	}
 	size_t tail = (r->head + r->len) % r->cap;
 	size_t first = r->cap - tail < n ? r->cap - tail : n;
-	memcpy(r->buf + tail, data, first);
-	memcpy(r->buf, (const uint8_t *)data + first, n - first);
+	tern_copy_payload(r->buf + tail, data, first);
+	tern_copy_payload(r->buf, (const uint8_t *)data + first, n - first);
 	r->len += n;
 	return (long)n;
 }
@@ -60,10 +62,8 @@ size_t tern_ring_read_at(const struct tern_ring *r, size_t off, void *dst, size_
 {
 	struct tern_ring_span sp[2];
 	tern_ring_peek(r, off, n, sp);
-	if (sp[0].n)
-		memcpy(dst, sp[0].p, sp[0].n);
-	if (sp[1].n)
-		memcpy((uint8_t *)dst + sp[0].n, sp[1].p, sp[1].n);
+	tern_copy_payload(dst, sp[0].p, sp[0].n);
+	tern_copy_payload((uint8_t *)dst + sp[0].n, sp[1].p, sp[1].n);
 	return n;
 }
 

@@ -123,6 +123,8 @@ static const struct {
 	{TERN_STAT_TCP_SYNCOOKIES_RECV, "TcpExtSyncookiesRecv"},
 	{TERN_STAT_TCP_SYNCOOKIES_FAILED, "TcpExtSyncookiesFailed"},
 	{TERN_STAT_TCP_PAWS_DROP, "TcpExtPAWSEstab"},
+	{TERN_STAT_TCP_ACK_SKIPPED_SEQ, "TcpExtTCPACKSkippedSeq"},
+	{TERN_STAT_TCP_ACK_SKIPPED_PAWS, "TcpExtTCPACKSkippedPAWS"},
 	{TERN_STAT_TCP_DELAYED_ACKS, "TcpExtDelayedACKs"},
 	{TERN_STAT_TCP_LISTEN_OVERFLOW, "TcpExtListenOverflows"},
 	{TERN_STAT_TCP_SYN_QUEUE_FULL, "TcpExtListenDrops"},
@@ -132,6 +134,7 @@ static const struct {
 	{TERN_STAT_TCP_KEEPALIVE_DROPS, "TcpExtTCPAbortOnTimeout"},
 	{TERN_STAT_TCP_RCV_AFTER_CLOSE, "TcpExtTCPAbortOnData"},
 	{TERN_STAT_TCP_OFO_DROP, "TcpExtTCPOFODrop"},
+	{TERN_STAT_TCP_OFO_PRUNED, "TcpExtOfoPruned"},
 	{TERN_STAT_TCP_RCVBUF_DROP, "TcpExtTCPRcvQDrop"},
 	{TERN_STAT_TCP_TW_RECYCLED, "TcpExtTWRecycled"},
 };

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wire/bytes.h"
 #include "dev/frameq.h"
 #include "tern/err.h"
 
@@ -139,7 +140,7 @@ int tern_frameq_push_copy(struct tern_frameq *q, const uint8_t *frame, size_t le
 	if (!f)
 		return TERN_ENOMEM;
 	if (len)
-		memcpy(f->data, frame, len);
+		tern_copy_payload(f->data, frame, len);
 	return tern_frameq_push(q, f, at);
 }
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wire/bytes.h"
 #include "core/stack_impl.h"
 #include "link/ethernet.h"
 #include "link/link.h"
@@ -68,7 +69,16 @@ void tern_stack_config_init(struct tern_stack_config *c)
 		.tcp_max_syn_backlog = 256,
 		.tcp_syncookies = 1,
 		.tcp_challenge_ack_limit = 1000,
+		.tcp_invalid_ratelimit = TERN_MSEC(500),
 		.tcp_congestion_control = "reno",
+		.ip_local_port_range = {32768, 60999},
+		.somaxconn = 4096,
+		.rmem_default = 212992,
+		.wmem_default = 212992,
+		.rmem_max = 212992,
+		.wmem_max = 212992,
+		.tcp_rmem = {4096, 212992, 6291456},
+		.tcp_wmem = {4096, 212992, 4194304},
 		.send_redirects = true,
 		.accept_redirects = true,
 		.redirect_routes_max = 256,
@@ -233,7 +243,7 @@ static void iface_rx(void *ctx, struct tern_netdev *dev, const uint8_t *frame, s
 				TERN_STAT_PKT_NOBUFS);
 		return;
 	}
-	memcpy(tern_pkt_put(pkt, len), frame, len);
+	tern_copy_payload(tern_pkt_put(pkt, len), frame, len);
 	pkt->ifindex = (int16_t)ifc->index;
 	tern_trace_emit(s, TERN_TRACE_RX, TERN_LAYER_LINK, ifc->index, frame, len, TERN_STAT_NONE);
 	tern_eth_input(s, ifc, pkt, s->now);

@@ -338,6 +338,8 @@ void tern_icmp_input(struct tern_stack *s, struct tern_pkt *pkt, const struct te
 			     tern_ip4_is_multicast(ip->dst);
 		if (bcast && s->cfg.icmp_echo_ignore_broadcasts)
 			return drop_ip(s, pkt, ip, TERN_STAT_ICMP_BCAST_ECHO);
+		if (s->cfg.icmp_echo_ignore_all) /* Linux icmp_echo_ignore_all */
+			return drop_ip(s, pkt, ip, TERN_STAT_ICMP_ECHO_IGNORED);
 		tern_icmp_notify(s, &m, now);
 		return echo_reply(s, pkt, ip, now);
 	}

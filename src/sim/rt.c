@@ -413,21 +413,87 @@ static int wait_round(struct tern_rt *rt, tern_time_t end)
 	return interrupted ? -EINTR : 0;
 }
 
+/* The earlier of the helper's own deadline and the socket's
+ * SO_RCVTIMEO (rcv) or SO_SNDTIMEO; *by_opt tells which one it is. */
+static tern_time_t sock_deadline(struct tern_rt *rt, int sd, bool rcv, tern_time_t timeout,
+				 bool *by_opt)
+{
+	tern_time_t now = tern_rt_now(rt), r = TERN_TIME_NEVER, w = TERN_TIME_NEVER;
+	tern_time_t end = deadline_after(now, timeout);
+	tern_socket_timeouts(rt->stack, sd, &r, &w);
+	tern_time_t opt = deadline_after(now, rcv ? r : w);
+	if (by_opt)
+		*by_opt = opt < end;
+	return opt < end ? opt : end;
+}
+
+static bool is_stream(struct tern_rt *rt, int sd)
+{
+	int type = 0;
+	size_t len = sizeof(type);
+	return tern_getsockopt(rt->stack, sd, TERN_SOL_SOCKET, TERN_SO_TYPE, &type, &len) == 0 &&
+	       type == TERN_SOCK_STREAM;
+}
+
 int tern_rt_recvfrom(struct tern_rt *rt, int sd, void *buf, size_t len, int flags,
 		     struct tern_sockaddr_in *from, tern_time_t timeout)
 {
-	tern_time_t end = deadline_after(tern_rt_now(rt), timeout);
+	tern_time_t end = sock_deadline(rt, sd, true, timeout, NULL);
 	for (;;) {
 		int r = tern_recvfrom(rt->stack, sd, buf, len, flags, from);
-		if (r != TERN_EAGAIN || (r = wait_round(rt, end)) != 0)
+		if (r != TERN_EAGAIN || (flags & TERN_MSG_DONTWAIT) || (r = wait_round(rt, end)) != 0)
 			return r;
 	}
+}
+
+/* MSG_WAITALL | MSG_PEEK: wait until len bytes are there to peek, or no
+ * more will come (the read side is shut: RDHUP). */
+static int recv_peek_all(struct tern_rt *rt, int sd, void *buf, size_t len, int flags,
+			 tern_time_t end)
+{
+	for (;;) {
+		int r = tern_recv(rt->stack, sd, buf, len, flags);
+		if (r == (int)len || (r < 0 && r != TERN_EAGAIN))
+			return r;
+		struct tern_pollfd p = {sd, TERN_POLLRDHUP, 0};
+		tern_poll(rt->stack, &p, 1);
+		if (p.revents & (TERN_POLLRDHUP | TERN_POLLERR | TERN_POLLHUP))
+			return r;
+		int w = wait_round(rt, end);
+		if (w != 0)
+			return r > 0 ? r : w;
+	}
+}
+
+int tern_rt_recv(struct tern_rt *rt, int sd, void *buf, size_t len, int flags,
+		 tern_time_t timeout)
+{
+	if (!(flags & TERN_MSG_WAITALL) || (flags & TERN_MSG_DONTWAIT) || !is_stream(rt, sd))
+		return tern_rt_recvfrom(rt, sd, buf, len, flags & ~TERN_MSG_WAITALL, NULL, timeout);
+	tern_time_t end = sock_deadline(rt, sd, true, timeout, NULL);
+	flags &= ~TERN_MSG_WAITALL;
+	if (flags & TERN_MSG_PEEK)
+		return recv_peek_all(rt, sd, buf, len, flags, end);
+	size_t got = 0;
+	while (got < len) {
+		int r = tern_recv(rt->stack, sd, (uint8_t *)buf + got, len - got, flags);
+		if (r > 0) {
+			got += (size_t)r;
+			continue;
+		}
+		if (r == 0) /* the end of the stream */
+			break;
+		if (r != TERN_EAGAIN || (r = wait_round(rt, end)) != 0)
+			return got ? (int)got : r;
+	}
+	return (int)got;
 }
 
 int tern_rt_connect(struct tern_rt *rt, int sd, const struct tern_sockaddr_in *to,
 		    tern_time_t timeout)
 {
-	tern_time_t end = deadline_after(tern_rt_now(rt), timeout);
+	bool by_opt;
+	tern_time_t end = sock_deadline(rt, sd, false, timeout, &by_opt);
 	tern_stack_poll(rt->stack, tern_rt_now(rt));
 	int r = tern_connect(rt->stack, sd, to);
 	if (r != TERN_EINPROGRESS)
@@ -441,14 +507,16 @@ int tern_rt_connect(struct tern_rt *rt, int sd, const struct tern_sockaddr_in *t
 			tern_getsockopt(rt->stack, sd, TERN_SOL_SOCKET, TERN_SO_ERROR, &err, &len);
 			return err;
 		}
+		/* socket(7): SO_SNDTIMEO ends a blocking connect with
+		 * EINPROGRESS; the helper's own limit with ETIMEDOUT. */
 		if ((r = wait_round(rt, end)) != 0)
-			return r == TERN_EAGAIN ? TERN_ETIMEDOUT : r;
+			return r == TERN_EAGAIN ? (by_opt ? TERN_EINPROGRESS : TERN_ETIMEDOUT) : r;
 	}
 }
 
 int tern_rt_accept(struct tern_rt *rt, int sd, struct tern_sockaddr_in *peer, tern_time_t timeout)
 {
-	tern_time_t end = deadline_after(tern_rt_now(rt), timeout);
+	tern_time_t end = sock_deadline(rt, sd, true, timeout, NULL);
 	for (;;) {
 		int r = tern_accept(rt->stack, sd, peer);
 		if (r != TERN_EAGAIN || (r = wait_round(rt, end)) != 0)
@@ -456,23 +524,35 @@ int tern_rt_accept(struct tern_rt *rt, int sd, struct tern_sockaddr_in *peer, te
 	}
 }
 
-int tern_rt_send_all(struct tern_rt *rt, int sd, const void *buf, size_t len, tern_time_t timeout)
+int tern_rt_send(struct tern_rt *rt, int sd, const void *buf, size_t len, int flags,
+		 tern_time_t timeout)
 {
-	tern_time_t end = deadline_after(tern_rt_now(rt), timeout);
-	size_t done = 0;
-	while (done < len) {
+	if ((flags & TERN_MSG_DONTWAIT) || !is_stream(rt, sd)) {
 		tern_stack_poll(rt->stack, tern_rt_now(rt));
-		int r = tern_send(rt->stack, sd, (const uint8_t *)buf + done, len - done, 0);
+		return tern_send(rt->stack, sd, buf, len, flags);
+	}
+	tern_time_t end = sock_deadline(rt, sd, false, timeout, NULL);
+	size_t done = 0;
+	do {
+		tern_stack_poll(rt->stack, tern_rt_now(rt));
+		int r = tern_send(rt->stack, sd, (const uint8_t *)buf + done, len - done, flags);
 		if (r > 0) {
 			done += (size_t)r;
 			continue;
 		}
+		if (r == 0 && len == 0)
+			return 0;
 		if (r != TERN_EAGAIN)
 			return done ? (int)done : r;
 		if ((r = wait_round(rt, end)) != 0)
 			return done ? (int)done : r;
-	}
+	} while (done < len);
 	return (int)done;
+}
+
+int tern_rt_send_all(struct tern_rt *rt, int sd, const void *buf, size_t len, tern_time_t timeout)
+{
+	return tern_rt_send(rt, sd, buf, len, 0, timeout);
 }
 
 int tern_rt_sendto(struct tern_rt *rt, int sd, const void *buf, size_t len, int flags,

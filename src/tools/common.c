@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "tern/err.h"
+#include "tern/tcp.h"
 
 volatile sig_atomic_t cli_stop;
 
@@ -172,6 +173,8 @@ const char cli_net_usage[] =
 	"                     that interface's only\n"
 	"  --arp strict       learn neighbours only from answers to our own ARP requests\n"
 	"  --arp static,IP,MAC  IP is always at MAC (ARP never changes it); repeatable\n"
+	"  --sysctl NAME=VALUE  set a tunable by its Linux name, e.g.\n"
+	"                     net.ipv4.tcp_timestamps=0 (README.md lists them); repeatable\n"
 	"Impairments, applied to every TAP interface in both directions (the kernel\n"
 	"here may lack netem; tern's seeded fault injector stands in):\n"
 	"  --loss PCT  --duplicate PCT  --corrupt PCT  --reorder PCT   per frame, 0..100\n"
@@ -396,6 +399,18 @@ int cli_net_option(struct cli_net *n, const char *cmd, int opt, const char *arg)
 		return take_route(n, cmd, (char *)arg);
 	case CLI_OPT_ARP:
 		return take_arp(n, cmd, arg);
+	case CLI_OPT_SYSCTL:
+		if (!strchr(arg, '=') || arg[0] == '=') {
+			cli_usage_error(cmd, "invalid value '%s' for --sysctl: expected NAME=VALUE "
+				  "(e.g. net.ipv4.tcp_sack=0)", arg);
+			return -1;
+		}
+		if (n->nsysctl >= CLI_MAX_SYSCTL) {
+			cli_usage_error(cmd, "too many --sysctl options (at most %d)", CLI_MAX_SYSCTL);
+			return -1;
+		}
+		n->sysctl[n->nsysctl++] = arg;
+		return 1;
 	default:
 		return 0;
 	}
@@ -495,6 +510,20 @@ struct tern_rt *cli_net_up(const struct cli_net *n, const char *cmd,
 		cli_error(cmd, "cannot create the stack: out of memory");
 		return NULL;
 	}
+	/* Before any device: the first frames already follow them. */
+	for (unsigned i = 0; i < n->nsysctl; i++) {
+		char name[128];
+		const char *eq = strchr(n->sysctl[i], '=');
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - n->sysctl[i]), n->sysctl[i]);
+		int rc = tern_sysctl_set(tern_rt_stack(rt), name, eq + 1);
+		if (rc < 0) {
+			cli_error(cmd, "--sysctl %s: %s", n->sysctl[i],
+				  rc == TERN_ENOENT && tern_sysctl_get(tern_rt_stack(rt), name, NULL, 0) == TERN_ENOENT
+					  ? "no such tunable"
+					  : tern_strerror(rc));
+			goto fail;
+		}
+	}
 	/* tern_rt_add_tap polls the stack at the real clock before it
 	 * attaches, so announcements are stamped with the time they leave. */
 	for (unsigned i = 0; i < n->ntaps; i++) {
@@ -561,4 +590,121 @@ int cli_run_app(struct tern_rt *rt, const char *cmd, bool (*done)(const void *ap
 		}
 	}
 	return 0;
+}
+
+/* ---- sysctl(8) ---------------------------------------------------------------- */
+
+/* The name as sysctl(8) prints it: dots, whatever the separator given. */
+static void sysctl_dotted(const char *name, size_t len, char *out, size_t outlen)
+{
+	size_t i;
+	for (i = 0; i < len && i + 1 < outlen; i++)
+		out[i] = name[i] == '/' ? '.' : name[i];
+	out[i] = 0;
+}
+
+/* What sysctl prints of a name: both (0), -n the value, -N the name. */
+enum { SC_SHOW_BOTH, SC_SHOW_VALUE, SC_SHOW_NAME };
+
+static int sysctl_show(struct tern_stack *s, const char *name, int show, FILE *out, FILE *err)
+{
+	char val[256], dotted[128], path[160];
+	sysctl_dotted(name, strlen(name), dotted, sizeof(dotted));
+	int rc = tern_sysctl_get(s, dotted, val, sizeof(val));
+	if (rc < 0) {
+		snprintf(path, sizeof(path), "%s", dotted);
+		for (char *p = path; *p; p++)
+			if (*p == '.')
+				*p = '/';
+		fprintf(err, "sysctl: cannot stat /proc/sys/%s: %s\n", path, tern_strerror(rc));
+		return 1;
+	}
+	if (show == SC_SHOW_VALUE)
+		fprintf(out, "%s\n", val);
+	else if (show == SC_SHOW_NAME)
+		fprintf(out, "%s\n", dotted);
+	else
+		fprintf(out, "%s = %s\n", dotted, val);
+	return 0;
+}
+
+int cli_sysctl(struct tern_stack *s, int argc, char **argv, FILE *out, FILE *err)
+{
+	bool all = false, write = false, quiet = false;
+	int show = SC_SHOW_BOTH;
+	int i, status = 0;
+	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		for (const char *f = argv[i] + 1; *f; f++) {
+			if (*f == 'a' || *f == 'A' || *f == 'X')
+				all = true;
+			else if (*f == 'n')
+				show = SC_SHOW_VALUE;
+			else if (*f == 'N')
+				show = SC_SHOW_NAME;
+			else if (*f == 'w')
+				write = true;
+			else if (*f == 'q')
+				quiet = true;
+			else {
+				fprintf(err, "sysctl: unknown option '-%c' (tern knows -a -n -N -q -w)\n",
+					*f);
+				return 2;
+			}
+		}
+	}
+	if (all) {
+		const char *n;
+		for (unsigned k = 0; (n = tern_sysctl_name(k)); k++)
+			sysctl_show(s, n, show, out, err);
+		return 0;
+	}
+	if (i == argc) {
+		fprintf(err, "sysctl: no variables specified (sysctl [-a] [-n] [NAME[=VALUE]]...)\n");
+		return 2;
+	}
+	for (; i < argc; i++) {
+		const char *eq = strchr(argv[i], '=');
+		if (!eq && write) {
+			/* procps's words for -w without a value */
+			fprintf(err, "sysctl: command line(0): invalid syntax, continuing...\n");
+			status = 1;
+			continue;
+		}
+		if (!eq) {
+			status |= sysctl_show(s, argv[i], show, out, err);
+			continue;
+		}
+		char dotted[128];
+		sysctl_dotted(argv[i], (size_t)(eq - argv[i]), dotted, sizeof(dotted));
+		int rc = tern_sysctl_set(s, dotted, eq + 1);
+		if (rc == TERN_ENOENT && tern_sysctl_get(s, dotted, NULL, 0) == TERN_ENOENT) {
+			status |= sysctl_show(s, dotted, SC_SHOW_BOTH, out, err); /* "cannot stat" */
+		} else if (rc < 0) {
+			fprintf(err, "sysctl: setting key \"%s\": %s\n", dotted, tern_strerror(rc));
+			status = 1;
+		} else if (quiet) {
+			continue;
+		} else if (show == SC_SHOW_VALUE) {
+			fprintf(out, "%s\n", eq + 1);
+		} else if (show == SC_SHOW_NAME) {
+			fprintf(out, "%s\n", dotted);
+		} else {
+			fprintf(out, "%s = %s\n", dotted, eq + 1); /* as given, as procps echoes it */
+		}
+	}
+	return status;
+}
+
+/* The kernel finishes a closed connection after its program exits; a tern
+ * stack goes with its process, so the program stays until its TCP
+ * connections have delivered everything (or TCP_LINGER_MAX passes, or
+ * Ctrl-C). */
+#define TCP_LINGER_MAX TERN_SEC(60)
+
+void cli_tcp_linger(struct tern_rt *rt)
+{
+	tern_time_t end = tern_rt_now(rt) + TCP_LINGER_MAX;
+	while (!cli_stop && tern_tcp_pending(tern_rt_stack(rt)) > 0 && tern_rt_now(rt) < end)
+		if (tern_rt_run_once(rt, TERN_MSEC(100)) < 0)
+			break;
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "tern/rt.h"
 #include "tern/types.h"
@@ -83,6 +84,7 @@ int cli_parse_prefix(const char *cmd, const char *opt, const char *arg, tern_ip4
 #define CLI_MAX_TAPS 8
 #define CLI_MAX_ROUTES 32
 #define CLI_MAX_ARP_STATIC 32
+#define CLI_MAX_SYSCTL 64
 
 struct cli_tap {
 	const char *ifname;
@@ -107,6 +109,8 @@ struct cli_net {
 	bool arp_strict;         /* --arp strict */
 	struct cli_arp_static arp_static[CLI_MAX_ARP_STATIC]; /* --arp static,IP,MAC */
 	unsigned narp_static;
+	const char *sysctl[CLI_MAX_SYSCTL]; /* --sysctl NAME=VALUE, applied in order */
+	unsigned nsysctl;
 	const char *gw;
 	uint32_t mtu;            /* --mtu before any --tap; 0: 1500 */
 	struct tern_fault_params fault; /* --loss, --delay ...: impair every TAP */
@@ -142,6 +146,7 @@ enum {
 	CLI_OPT_RATE,
 	CLI_OPT_FAULT_SEED,
 	CLI_OPT_ARP,
+	CLI_OPT_SYSCTL,
 };
 #define CLI_NET_LONGOPTS                                                \
 	{"tap", required_argument, NULL, CLI_OPT_TAP},                  \
@@ -157,7 +162,8 @@ enum {
 	{"reorder", required_argument, NULL, CLI_OPT_REORDER},          \
 	{"rate", required_argument, NULL, CLI_OPT_RATE},                \
 	{"fault-seed", required_argument, NULL, CLI_OPT_FAULT_SEED},    \
-	{"arp", required_argument, NULL, CLI_OPT_ARP}
+	{"arp", required_argument, NULL, CLI_OPT_ARP},                  \
+	{"sysctl", required_argument, NULL, CLI_OPT_SYSCTL}
 
 /* Take one of the options above. Returns 1 if it was one (0 if not, so
  * the caller handles it), or -1 after printing what was wrong. */
@@ -168,8 +174,9 @@ int cli_net_unused(const struct cli_net *n, const char *cmd, bool help);
 /* Check the combination (a --tap, an --addr for each when required). */
 int cli_net_check(const struct cli_net *n, const char *cmd, bool need_addr);
 /* Build the runner: stack (named, seeded from the clock; --arp strict
- * sets its ARP mode), TAP devices with their addresses, captures, routes,
- * static ARP entries. NULL after printing why. */
+ * sets its ARP mode; the --sysctl settings), TAP devices with their
+ * addresses, captures, routes, static ARP entries. NULL after printing
+ * why. */
 struct tern_rt *cli_net_up(const struct cli_net *n, const char *cmd,
 			   const struct tern_stack_config *cfg);
 
@@ -187,6 +194,16 @@ int cli_parse_options(const char *cmd, int argc, char **argv, const char *shorto
  * reported ("device error: ...") and returned (negative); else 0. */
 int cli_run_app(struct tern_rt *rt, const char *cmd, bool (*done)(const void *app),
 		const void *app);
+
+/* sysctl(8) on a stack: `sysctl [-a] [-n|-N] [-q] [-w] [NAME[=VALUE]]...`
+ * as procps prints it ("net.ipv4.tcp_sack = 1"; -n: the value alone, -N
+ * the name; a NAME=VALUE sets it and prints it back unless -q; errors as
+ * sysctl's own messages, on err). argv[0] is the command's name. Returns 0, or 1 if
+ * some name failed, 2 for a usage error. */
+int cli_sysctl(struct tern_stack *s, int argc, char **argv, FILE *out, FILE *err);
+/* Before exiting: run the stack until every TCP connection, closed ones
+ * included, has delivered its data and FIN (at most 60 s; Ctrl-C ends it). */
+void cli_tcp_linger(struct tern_rt *rt);
 
 /* The usage text for the options above, to embed in --help. */
 extern const char cli_net_usage[];

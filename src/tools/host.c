@@ -47,6 +47,7 @@ static void usage(FILE *f)
 		"                 [--loss PCT] [--delay MS] [--jitter MS] [--duplicate PCT]\n"
 		"                 [--corrupt PCT] [--reorder PCT] [--rate BITS] [--fault-seed N]\n"
 		"                 [--udp-echo PORT ...] [--tcp-echo PORT ...]\n"
+		"                 [--sysctl NAME=VALUE ...]\n"
 		"\n"
 		"Run a tern host on TAP devices until Ctrl-C (SIGINT) or SIGTERM: it answers\n"
 		"ARP and ping, and with --forward routes between its interfaces. When every\n"
@@ -83,6 +84,10 @@ static void usage(FILE *f)
 		"  --delay MS, --jitter MS  add delay (and uniform jitter) to every frame\n"
 		"  --rate BITS              serialize at this rate (bits per second)\n"
 		"  --fault-seed N           seed for the impairments (default 1)\n"
+		"  --sysctl NAME=VALUE      set a tunable by its Linux name before the host\n"
+		"                           starts (net.ipv4.tcp_timestamps=0); repeatable;\n"
+		"                           `sysctl` on the control socket reads and sets them\n"
+		"                           while it runs\n"
 		"  -h, --help               show this help\n"
 		"\n"
 		"Exit status: 0 after a signal, 1 on an address conflict, 2 on errors.\n",
@@ -365,6 +370,9 @@ static void ctl_help(FILE *out)
 		     "  nstat            the counters Linux has too, by nstat's names\n"
 		     "  mem              the packet pool and each memory budget, in bytes\n"
 		     "  routes           the routing table\n"
+		     "  sysctl [-a] [-n|-N] [-q] [-w] [NAME[=VALUE]]...\n"
+		     "                   tunables by Linux's names, read and set as\n"
+		     "                   sysctl(8) does (net.ipv4.tcp_sack = 1)\n"
 		     "  help             this list\n");
 }
 
@@ -410,6 +418,8 @@ static void ctl_command(struct ctl *c, char *line, FILE *out)
 		tern_stack_mem_print(s, out);
 	} else if (strcmp(argv[0], "routes") == 0 && argc == 1) {
 		tern_route_print(s, out);
+	} else if (strcmp(argv[0], "sysctl") == 0) {
+		cli_sysctl(s, argc, argv, out, out);
 	} else if (strcmp(argv[0], "help") == 0 && argc == 1) {
 		ctl_help(out);
 	} else {

@@ -340,6 +340,8 @@ static int run(const struct nc_args *a)
 		status = loop(c, o.tcp);
 		int rc = tern_nc_finish(c->nc);
 		status = status ? status : rc ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+		if (o.tcp)
+			cli_tcp_linger(rt);
 	}
 	tern_rt_destroy(rt);
 	free(c);

@@ -96,6 +96,8 @@ struct tern_sock_ops {
 			      const void *val, size_t len);
 	int (*getsockopt_raw)(struct tern_stack *s, struct tern_sock *so, int level, int name,
 			      void *val, size_t *len);
+	/* TERN_SIOC* queue sizes (tern_ioctl); NULL: TERN_ENOTTY. */
+	int (*ioctl)(struct tern_stack *s, struct tern_sock *so, unsigned long req, int *val);
 };
 
 extern const struct tern_sock_ops tern_udp_sock_ops;
@@ -125,6 +127,9 @@ struct tern_sock {
 	bool reuseaddr, reuseport, broadcast, recverr;
 	int rcvbuf, sndbuf;              /* as getsockopt reports: 2 × the value set */
 	int ttl;                         /* -1: the stack default */
+	tern_time_t rcvtimeo, sndtimeo;  /* SO_RCVTIMEO/SNDTIMEO: TERN_TIME_NEVER (default), or
+					  * how long tern/rt.h's helpers wait (0: not at all) */
+	struct tern_linger linger;       /* SO_LINGER as set, for getsockopt */
 	uint8_t tos;
 	int so_error;                    /* pending error (negative) or 0 */
 	uint8_t shut;                    /* TERN_SHUT_*_BIT */

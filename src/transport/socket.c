@@ -244,9 +244,10 @@ struct tern_sock *tern_sock_new(struct tern_stack *s, const struct tern_sock_ops
 	so->sd = sd;
 	so->serial = t->next_serial++;
 	so->ops = ops;
-	so->rcvbuf = TERN_SOCK_BUF_MAX; /* Linux's rmem_default / wmem_default */
-	so->sndbuf = TERN_SOCK_BUF_MAX;
+	so->rcvbuf = (int)s->cfg.rmem_default; /* Linux's net.core.rmem_default / wmem_default */
+	so->sndbuf = (int)s->cfg.wmem_default;
 	so->ttl = -1;
+	so->rcvtimeo = so->sndtimeo = TERN_TIME_NEVER;
 	t->slots[sd] = so;
 	return so;
 }
@@ -394,22 +395,22 @@ int tern_recv(struct tern_stack *s, int sd, void *buf, size_t len, int flags)
 /* Linux's SO_RCVBUF/SO_SNDBUF rule (socket(7)): the value is capped at
  * rmem_max/wmem_max, then doubled for bookkeeping overhead, with a floor.
  * A negative int is a huge unsigned one, so it gets the cap. */
-static int buf_size(int val, int min)
+static int buf_size(int val, uint32_t max, int min)
 {
 	uint32_t v = (uint32_t)val;
-	if (v > TERN_SOCK_BUF_MAX)
-		v = TERN_SOCK_BUF_MAX;
+	if (v > max) /* net.core.rmem_max / wmem_max */
+		v = max;
 	return (int)(v * 2) > min ? (int)(v * 2) : min;
 }
 
-static int sol_socket_set(struct tern_sock *so, int name, int val)
+static int sol_socket_set(struct tern_stack *s, struct tern_sock *so, int name, int val)
 {
 	switch (name) {
 	case TERN_SO_REUSEADDR: so->reuseaddr = val != 0; return 0;
 	case TERN_SO_REUSEPORT: so->reuseport = val != 0; return 0;
 	case TERN_SO_BROADCAST: so->broadcast = val != 0; return 0;
-	case TERN_SO_RCVBUF: so->rcvbuf = buf_size(val, TERN_SOCK_MIN_RCVBUF); return 0;
-	case TERN_SO_SNDBUF: so->sndbuf = buf_size(val, TERN_SOCK_MIN_SNDBUF); return 0;
+	case TERN_SO_RCVBUF: so->rcvbuf = buf_size(val, s->cfg.rmem_max, TERN_SOCK_MIN_RCVBUF); return 0;
+	case TERN_SO_SNDBUF: so->sndbuf = buf_size(val, s->cfg.wmem_max, TERN_SOCK_MIN_SNDBUF); return 0;
 	default: return TERN_ENOPROTOOPT; /* SO_TYPE and SO_ERROR are read-only */
 	}
 }
@@ -429,6 +430,36 @@ static int ip_set(struct tern_sock *so, int name, int val)
 	}
 }
 
+/* Linux's sock_set_timeout: a struct timeval; {0, 0} is no limit, a
+ * negative tv_sec no wait at all, tv_usec out of range EDOM. */
+static int set_timeout(tern_time_t *out, const void *optval, size_t optlen)
+{
+	struct tern_timeval tv;
+	if (optlen < sizeof(tv))
+		return TERN_EINVAL;
+	memcpy(&tv, optval, sizeof(tv));
+	if (tv.tv_usec < 0 || tv.tv_usec >= 1000000)
+		return TERN_EDOM;
+	if (tv.tv_sec < 0)
+		*out = 0;
+	else if (tv.tv_sec == 0 && tv.tv_usec == 0)
+		*out = TERN_TIME_NEVER;
+	else if (tv.tv_sec >= INT32_MAX) /* as Linux: past what it can count, no limit */
+		*out = TERN_TIME_NEVER;
+	else
+		*out = TERN_SEC(tv.tv_sec) + TERN_USEC(tv.tv_usec);
+	return 0;
+}
+
+/* Copy an option's struct out as Linux does: at most *optlen bytes. */
+static int get_struct(void *optval, size_t *optlen, const void *v, size_t len)
+{
+	if (*optlen > len)
+		*optlen = len;
+	memcpy(optval, v, *optlen);
+	return 0;
+}
+
 int tern_setsockopt(struct tern_stack *s, int sd, int level, int name, const void *optval,
 		    size_t optlen)
 {
@@ -438,6 +469,10 @@ int tern_setsockopt(struct tern_stack *s, int sd, int level, int name, const voi
 		return TERN_EBADF;
 	if (!optval)
 		return TERN_EFAULT;
+	if (level == TERN_SOL_SOCKET && name == TERN_SO_RCVTIMEO)
+		return set_timeout(&so->rcvtimeo, optval, optlen);
+	if (level == TERN_SOL_SOCKET && name == TERN_SO_SNDTIMEO)
+		return set_timeout(&so->sndtimeo, optval, optlen);
 	if (so->ops->setsockopt_raw) {
 		int r = so->ops->setsockopt_raw(s, so, level, name, optval, optlen);
 		if (r != TERN_ENOPROTOOPT)
@@ -457,9 +492,13 @@ int tern_setsockopt(struct tern_stack *s, int sd, int level, int name, const voi
 			return TERN_EINVAL;
 		memcpy(&l, optval, sizeof(l));
 		val = l.l_onoff ? (l.l_linger < 0 ? 0 : l.l_linger) : -1;
+		/* Kept for getsockopt: as Linux, turning it off keeps the time. */
+		so->linger.l_onoff = l.l_onoff != 0;
+		if (l.l_onoff)
+			so->linger.l_linger = l.l_linger;
 	}
 	if (level == TERN_SOL_SOCKET) {
-		int err = sol_socket_set(so, name, val);
+		int err = sol_socket_set(s, so, name, val);
 		if (err != TERN_ENOPROTOOPT || !so->ops->setsockopt)
 			return err;
 		return so->ops->setsockopt(s, so, level, name, val);
@@ -508,6 +547,17 @@ int tern_getsockopt(struct tern_stack *s, int sd, int level, int name, void *opt
 		return TERN_EFAULT;
 	if (*optlen == 0)
 		return TERN_EINVAL;
+	if (level == TERN_SOL_SOCKET && (name == TERN_SO_RCVTIMEO || name == TERN_SO_SNDTIMEO)) {
+		tern_time_t t = name == TERN_SO_RCVTIMEO ? so->rcvtimeo : so->sndtimeo;
+		struct tern_timeval tv = {0, 0};
+		if (t != TERN_TIME_NEVER) {
+			tv.tv_sec = (long)(t / TERN_SEC(1));
+			tv.tv_usec = (long)(t % TERN_SEC(1) / TERN_USEC(1));
+		}
+		return get_struct(optval, optlen, &tv, sizeof(tv));
+	}
+	if (level == TERN_SOL_SOCKET && name == TERN_SO_LINGER)
+		return get_struct(optval, optlen, &so->linger, sizeof(so->linger));
 	if (so->ops->getsockopt_raw) {
 		err = so->ops->getsockopt_raw(s, so, level, name, optval, optlen);
 		if (err != TERN_ENOPROTOOPT)
@@ -532,6 +582,32 @@ int tern_getsockopt(struct tern_stack *s, int sd, int level, int name, void *opt
 		*optlen = 1;
 	}
 	return 0;
+}
+
+int tern_socket_timeouts(struct tern_stack *s, int sd, tern_time_t *rcv, tern_time_t *snd)
+{
+	struct tern_sock *so = tern_sock_get(s, sd);
+	if (!so)
+		return TERN_EBADF;
+	if (rcv)
+		*rcv = so->rcvtimeo;
+	if (snd)
+		*snd = so->sndtimeo;
+	return 0;
+}
+
+/* ---- queue sizes --------------------------------------------------------------- */
+
+int tern_ioctl(struct tern_stack *s, int sd, unsigned long request, int *val)
+{
+	struct tern_sock *so = tern_sock_get(s, sd);
+	if (!so)
+		return TERN_EBADF;
+	if (!val)
+		return TERN_EFAULT;
+	if (request != TERN_SIOCINQ && request != TERN_SIOCOUTQ && request != TERN_SIOCOUTQNSD)
+		return TERN_ENOTTY;
+	return so->ops->ioctl ? so->ops->ioctl(s, so, request, val) : TERN_ENOTTY;
 }
 
 /* ---- readiness ------------------------------------------------------------------ */

@@ -165,6 +165,8 @@ struct tern_tcb {
 	uint8_t quickacks;
 	bool ato_init, pingpong;
 	tern_time_t last_data_rcvd;
+	tern_time_t last_oow_ack;       /* last ACK sent to an unacceptable pure ACK */
+	tcp_seq sack_high;              /* highest sequence the peer has SACKed (RFC 6675 DupAcks) */
 
 	/* listener */
 	struct tern_tcb *accq_head, *accq_tail;

@@ -40,5 +40,7 @@ struct tern_cc_ops {
 extern const struct tern_cc_ops tern_cc_reno;
 /* The module of that name, or NULL. */
 const struct tern_cc_ops *tern_cc_find(const char *name);
+/* The i-th module built in, NULL past the last (tcp_available_congestion_control). */
+const struct tern_cc_ops *tern_cc_at(size_t i);
 
 #endif

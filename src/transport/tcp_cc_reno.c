@@ -86,3 +86,8 @@ const struct tern_cc_ops *tern_cc_find(const char *name)
 			return modules[i];
 	return NULL;
 }
+
+const struct tern_cc_ops *tern_cc_at(size_t i)
+{
+	return i < sizeof(modules) / sizeof(modules[0]) ? modules[i] : NULL;
+}

@@ -10,6 +10,8 @@
  */
 #include <stdlib.h>
 
+#include "tern/tcp.h"
+
 #include "core/rng.h"
 #include "core/stack_impl.h"
 #include "net/net.h"
@@ -72,6 +74,35 @@ void tern_tcp_table_fini(struct tern_stack *s)
 	}
 	free(tt->buckets);
 	tt->buckets = NULL;
+}
+
+/* A connection that still owes its peer something: bytes not yet
+ * acknowledged (or not yet sent), or a FIN not yet acknowledged. */
+static bool owes_peer(const struct tern_tcb *tp)
+{
+	switch (tp->state) {
+	case TCPS_SYN_SENT:
+	case TCPS_SYN_RECEIVED:
+	case TCPS_FIN_WAIT_1:
+	case TCPS_CLOSING:
+	case TCPS_LAST_ACK:
+		return true;
+	case TCPS_ESTABLISHED:
+	case TCPS_CLOSE_WAIT:
+		return tp->snd_una != tp->snd_max || tern_ring_len(&tp->snd) > 0;
+	default:
+		return false;
+	}
+}
+
+unsigned tern_tcp_pending(struct tern_stack *s)
+{
+	const struct tern_tcp_table *tt = table(s);
+	unsigned n = 0;
+	for (uint32_t i = 0; i < tt->nbuckets; i++)
+		for (const struct tern_tcb *tp = tt->buckets[i]; tp; tp = tp->hnext)
+			n += owes_peer(tp);
+	return n;
 }
 
 static uint32_t tuple_hash(struct tern_stack *s, const struct tcp_tuple *t)
@@ -191,8 +222,6 @@ tcp_seq tcp_iss(struct tern_stack *s, const struct tcp_tuple *t, tern_time_t now
 	return (tcp_seq)(f >> 32) + (tcp_seq)(now / TERN_USEC(4));
 }
 
-#define EPHEMERAL_LOW 32768   /* Linux's ip_local_port_range */
-#define EPHEMERAL_HIGH 60999
 
 /* RFC 6056 §3.3.3 (algorithm 3, "Simple Hash-Based"): start at a keyed
  * hash of the destination plus a counter, and take the first port whose
@@ -200,10 +229,12 @@ tcp_seq tcp_iss(struct tern_stack *s, const struct tcp_tuple *t, tern_time_t now
 int tcp_pick_port(struct tern_stack *s, tern_ip4_t laddr, tern_ip4_t raddr, uint16_t rport)
 {
 	struct tern_tcp_table *tt = table(s);
-	uint32_t n = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1;
+	/* ip_local_port_range (Linux's; tern_sysctl_set keeps low <= high) */
+	uint32_t low = s->cfg.ip_local_port_range[0], high = s->cfg.ip_local_port_range[1];
+	uint32_t n = high >= low ? high - low + 1 : 1;
 	uint32_t offset = (uint32_t)tern_mix64(((uint64_t)raddr << 16 | rport) ^ tt->secret);
 	for (uint32_t i = 0; i < n; i++) {
-		uint16_t port = (uint16_t)(EPHEMERAL_LOW + (offset + tt->port_hint + i) % n);
+		uint16_t port = (uint16_t)(low + (offset + tt->port_hint + i) % n);
 		struct tcp_tuple t = {laddr, raddr, port, rport};
 		if (tcp_lookup(s, &t))
 			continue;

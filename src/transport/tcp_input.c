@@ -188,7 +188,9 @@ static void listen_input(struct tern_stack *s, struct tern_tcb *lp, struct seg *
 	 * half-open connections in all; past the last two, SYN cookies. */
 	if (lp->accq_len > lp->backlog)
 		return seg_drop(s, g, TERN_STAT_TCP_LISTEN_OVERFLOW);
-	if (lp->synq_len > lp->backlog || tt->half_open >= s->cfg.tcp_max_syn_backlog) {
+	/* tcp_syncookies 2: cookies for every SYN (Linux's testing mode). */
+	if (lp->synq_len > lp->backlog || tt->half_open >= s->cfg.tcp_max_syn_backlog ||
+	    s->cfg.tcp_syncookies == 2) {
 		if (!s->cfg.tcp_syncookies)
 			return seg_drop(s, g, TERN_STAT_TCP_SYN_QUEUE_FULL);
 		send_cookie(s, g);
@@ -370,10 +372,18 @@ static uint32_t rcv_wnd(const struct tern_tcb *tp)
 	return seq_gt(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
 }
 
-/* Step 1's table ("There are four cases for the acceptability test"). */
-static bool seq_acceptable(const struct tern_tcb *tp, tcp_seq seq, uint32_t len)
+/* Step 1's table ("There are four cases for the acceptability test"),
+ * with the room Linux's tcp_sequence and FreeBSD's trimming both leave a
+ * segment without payload (not an RST: RFC 5961 §3 wants those exact):
+ * its sequence number may be the right edge itself, where a sender that
+ * has filled the window sends its ACKs, or lie back to the RCV.NXT last
+ * acknowledged (Linux's rcv_wup), where a reordered ACK sits. Refusing
+ * those would throw away the ACKs of a window-limited peer. */
+static bool seq_acceptable(const struct tern_tcb *tp, tcp_seq seq, uint32_t len, bool rst)
 {
 	uint32_t wnd = rcv_wnd(tp);
+	if (len == 0 && !rst && wnd != 0)
+		return seq_geq(seq, tp->last_ack_sent) && seq_leq(seq, tp->rcv_nxt + wnd);
 	if (len == 0)
 		return wnd == 0 ? seq == tp->rcv_nxt : seq_in(seq, tp->rcv_nxt, wnd);
 	if (wnd == 0)
@@ -571,6 +581,32 @@ static bool syn_received_ack(struct tern_stack *s, struct tern_tcb *tp, struct s
 	return true;
 }
 
+/* RFC 6675 §2: with SACK, a duplicate ACK is a segment whose SACK blocks
+ * cover octets not SACKed before between SND.UNA and SND.MAX, even if it
+ * carries data or moves the window, as a peer's ACKs do when it sends
+ * too (RFC 5681's definition would see none there, and every loss would
+ * wait for the retransmission timer). Only the highest SACKed sequence
+ * is kept yet, not a scoreboard: a block reaching past it is news. */
+static bool sack_dupack(struct tern_tcb *tp, const struct tern_tcp_repr *th)
+{
+	if (!(tp->flags & TF_SACK_PERMIT) || th->ack != tp->snd_una || tp->snd_una == tp->snd_max)
+		return false;
+	if (seq_lt(tp->sack_high, tp->snd_una) || seq_gt(tp->sack_high, tp->snd_max))
+		tp->sack_high = tp->snd_una; /* acknowledged since, or never set */
+	bool fresh = false;
+	for (unsigned i = 0; i < th->sack_count; i++) {
+		tcp_seq l = th->sack[i].left, r = th->sack[i].right;
+		/* D-SACKs (RFC 2883) and blocks outside what is in flight tell nothing new. */
+		if (!seq_lt(l, r) || seq_leq(l, tp->snd_una) || seq_gt(r, tp->snd_max))
+			continue;
+		if (seq_gt(r, tp->sack_high)) {
+			tp->sack_high = r;
+			fresh = true;
+		}
+	}
+	return fresh;
+}
+
 /* Step 5. False if the segment is finished with. */
 static bool ack_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 {
@@ -594,9 +630,10 @@ static bool ack_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 		seg_drop(s, g, TERN_STAT_TCP_RCV_OLD_ACK);
 		return false;
 	}
-	bool dup = th->ack == tp->snd_una && g->len == 0 && !(th->flags & TERN_TCP_FIN) &&
-		   ((uint32_t)th->window << tp->snd_scale) == tp->snd_wnd &&
-		   tp->snd_una != tp->snd_max;
+	bool dup = (th->ack == tp->snd_una && g->len == 0 && !(th->flags & TERN_TCP_FIN) &&
+		    ((uint32_t)th->window << tp->snd_scale) == tp->snd_wnd &&
+		    tp->snd_una != tp->snd_max) ||
+		   sack_dupack(tp, th);
 	if (seq_gt(th->ack, tp->snd_una))
 		ack_new_data(s, tp, g);
 	update_window(s, tp, g);
@@ -633,10 +670,14 @@ static bool ack_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 static bool ofo_insert(struct tern_stack *s, struct tern_tcb *tp, struct seg *g);
 static void ofo_drain(struct tern_stack *s, struct tern_tcb *tp);
 
+static void ofo_prune(struct tern_stack *s, struct tern_tcb *tp, tcp_seq above, size_t need);
+
 static bool charge_rcv(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 {
 	size_t size = tern_pkt_truesize(g->pkt);
 	size_t cap = tp->so ? (size_t)tp->so->rcvbuf : TERN_SOCK_BUF_MAX;
+	if (tp->rcv_charged + size > cap)
+		ofo_prune(s, tp, g->th.seq, tp->rcv_charged + size - cap);
 	if (tp->rcv_charged + size > cap) {
 		seg_drop(s, g, TERN_STAT_TCP_RCVBUF_DROP);
 		return false;
@@ -721,6 +762,47 @@ static bool ofo_insert(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 	g->pkt = NULL;
 	tp->ofo_count++;
 	return true;
+}
+
+/* The receive buffer is full and a segment at `above` (in order, or out
+ * of order but lower than what is held) needs room: out-of-order data is
+ * dropped from the highest sequence down until `need` bytes are free,
+ * never data at or below the newcomer (Linux's tcp_prune_ofo_queue).
+ * Without it, pieces trimmed against a peer's new segmentation, each
+ * charged a whole buffer, can fill SO_RCVBUF with data above a hole,
+ * and the segment that fills the hole is refused for ever. A receiver
+ * may discard what it has not acknowledged cumulatively (RFC 2018 §8:
+ * "reneging"); the sender resends it. */
+static void ofo_prune(struct tern_stack *s, struct tern_tcb *tp, tcp_seq above, size_t need)
+{
+	struct tern_pkt **pp = &tp->ofo, *keep_last = NULL;
+	while (*pp && seq_leq(tcp_pkt_seq(*pp), above)) {
+		keep_last = *pp;
+		pp = &(*pp)->next;
+	}
+	size_t held = 0;
+	for (const struct tern_pkt *p = *pp; p; p = p->next)
+		held += tern_pkt_truesize(p);
+	if (held < need)
+		return; /* pruning everything would not make room: keep it */
+	size_t kept = 0;
+	while (*pp && kept + tern_pkt_truesize(*pp) + need <= held) {
+		kept += tern_pkt_truesize(*pp);
+		keep_last = *pp;
+		pp = &(*pp)->next;
+	}
+	struct tern_pkt *p = *pp;
+	*pp = NULL;
+	tp->ofo_tail = keep_last;
+	while (p) {
+		struct tern_pkt *next = p->next;
+		tern_budget_uncharge(&s->budget.sock_rx, tern_pkt_truesize(p));
+		tp->rcv_charged -= tern_pkt_truesize(p);
+		tp->ofo_count--;
+		tern_stack_pkt_free(s, p);
+		p = next;
+	}
+	tern_stat_inc(s, TERN_STAT_TCP_OFO_PRUNED);
 }
 
 /* Move what is now in order from the out-of-order list to the queue. */
@@ -825,6 +907,24 @@ static bool rst_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 	return false;
 }
 
+/* RFC 9293 §3.10.7.4: an unacceptable segment is answered with an ACK.
+ * To a pure ACK, at most one answer per tcp_invalid_ratelimit, as Linux's
+ * tcp_oow_rate_limited: two stacks that disagree about a window must not
+ * ACK each other's ACKs for ever. Segments with data are always answered
+ * (their ACK is how a sender learns what got through). */
+static void oow_ack(struct tern_stack *s, struct tern_tcb *tp, const struct seg *g,
+		    enum tern_stat skipped)
+{
+	bool pure = g->len == 0 && !(g->th.flags & (TERN_TCP_SYN | TERN_TCP_FIN));
+	if (pure && tp->last_oow_ack && g->now - tp->last_oow_ack < s->cfg.tcp_invalid_ratelimit) {
+		tern_stat_inc(s, skipped);
+		return;
+	}
+	if (pure)
+		tp->last_oow_ack = g->now;
+	tcp_send_ctl(s, tp, tp->snd_nxt, TERN_TCP_ACK, g->now);
+}
+
 static void synced_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 {
 	struct tern_tcp_repr *th = &g->th;
@@ -850,12 +950,12 @@ static void synced_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *
 	/* Step 1: PAWS, then the acceptability test. */
 	if (paws_reject(tp, g)) {
 		if (!(th->flags & TERN_TCP_RST))
-			tcp_send_ctl(s, tp, tp->snd_nxt, TERN_TCP_ACK, g->now);
+			oow_ack(s, tp, g, TERN_STAT_TCP_ACK_SKIPPED_PAWS);
 		return seg_drop(s, g, TERN_STAT_TCP_PAWS_DROP);
 	}
-	if (!seq_acceptable(tp, th->seq, seglen)) {
+	if (!seq_acceptable(tp, th->seq, seglen, th->flags & TERN_TCP_RST)) {
 		if (!(th->flags & TERN_TCP_RST))
-			tcp_send_ctl(s, tp, tp->snd_nxt, TERN_TCP_ACK, g->now);
+			oow_ack(s, tp, g, TERN_STAT_TCP_ACK_SKIPPED_SEQ);
 		bool old = seq_leq(th->seq + seglen, tp->rcv_nxt);
 		return seg_drop(s, g, old ? TERN_STAT_TCP_RCV_DUP_PACK : TERN_STAT_TCP_RCV_OUT_OF_WINDOW);
 	}

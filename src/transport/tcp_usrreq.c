@@ -9,14 +9,13 @@
  */
 #include <string.h>
 
+#include "wire/bytes.h"
 #include "core/stack_impl.h"
 #include "net/ipv4.h"
 #include "net/net.h"
 #include "tern/tcp.h"
 #include "transport/sock.h"
 #include "transport/tcp_cc.h"
-
-#define TCP_SOMAXCONN 4096 /* Linux net.core.somaxconn */
 
 static uint32_t port_hash(const struct tern_stack *s, uint16_t port)
 {
@@ -89,6 +88,15 @@ static int tcp_bind(struct tern_stack *s, struct tern_sock *so, const struct ter
 	return file_port(s, so, a->addr, (uint16_t)port);
 }
 
+/* A new TCP socket's buffers are tcp_rmem[1] / tcp_wmem[1] (Linux's
+ * tcp_init_sock), not net.core's defaults. */
+static int tcp_init(struct tern_stack *s, struct tern_sock *so)
+{
+	so->rcvbuf = (int)s->cfg.tcp_rmem[1];
+	so->sndbuf = (int)s->cfg.tcp_wmem[1];
+	return 0;
+}
+
 /* ---- the tcb behind a socket ---- */
 
 static struct tern_tcb *attach_tcb(struct tern_stack *s, struct tern_sock *so)
@@ -131,8 +139,8 @@ static int tcp_listen(struct tern_stack *s, struct tern_sock *so, int backlog)
 	tp->t.lport = so->lport;
 	/* Linux: the backlog is capped at somaxconn; the queue is full when
 	 * it holds more than backlog. */
-	if (backlog < 0 || backlog > TCP_SOMAXCONN)
-		backlog = TCP_SOMAXCONN;
+	if (backlog < 0 || (unsigned)backlog > s->cfg.somaxconn)
+		backlog = (int)s->cfg.somaxconn;
 	tp->backlog = (unsigned)backlog;
 	return 0;
 }
@@ -342,7 +350,7 @@ static int tcp_recvfrom(struct tern_stack *s, struct tern_sock *so, void *buf, s
 	struct tern_pkt *p = tp->rcvq.head;
 	while (p && copied < len) {
 		size_t n = p->len < len - copied ? p->len : len - copied;
-		memcpy((uint8_t *)buf + copied, tern_pkt_data(p), n);
+		tern_copy_payload((uint8_t *)buf + copied, tern_pkt_data(p), n);
 		copied += n;
 		if (flags & TERN_MSG_PEEK) {
 			p = p->next;
@@ -463,31 +471,72 @@ static void tcp_close(struct tern_stack *s, struct tern_sock *so)
 
 /* ---- readiness and ss ---- */
 
-/* As Linux's tcp_poll. */
+/* As Linux's tcp_poll (the table in tern/socket.h). Its sk_shutdown is
+ * rcv_shut / snd_shut here: the peer's FIN or SHUT_RD, our SHUT_WR; a
+ * connection that ended (tcp_done) has both. */
 static unsigned tcp_poll(struct tern_stack *s, struct tern_sock *so)
 {
 	(void)s;
 	struct tern_tcb *tp = so->tcb;
-	unsigned m = 0;
-	if (so->so_error)
-		m |= TERN_POLLERR;
-	if (!tp || tp->state == TCPS_CLOSED)
-		return m | TERN_POLLHUP | (so->connected ? TERN_POLLIN : TERN_POLLOUT);
-	if (tp->state == TCPS_LISTEN)
+	unsigned m = so->so_error ? TERN_POLLERR : 0;
+	if (tp && tp->state == TCPS_LISTEN)
 		return m | (tp->accq_head ? TERN_POLLIN : 0);
-	if (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED)
+	bool closed = !tp || tp->state == TCPS_CLOSED;
+	bool ended = closed && so->connected;
+	if (tp && (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED))
 		return m;
-	if (tp->rcvq.head || (tp->flags & TF_RCVD_FIN) || (so->shut & TERN_SHUT_RD_BIT))
-		m |= TERN_POLLIN;
-	/* Writable while at least a third of the buffer is free (Linux:
-	 * sk_stream_wspace() >= sk_stream_min_wspace()). */
-	size_t space = tcp_snd_space(tp);
-	if (!(so->shut & TERN_SHUT_WR_BIT) && !(tp->flags & TF_WANTFIN) &&
-	    space >= tern_ring_len(&tp->snd) / 2 && space > 0)
-		m |= TERN_POLLOUT;
-	if ((tp->flags & TF_RCVD_FIN) && ((so->shut & TERN_SHUT_WR_BIT) || (tp->flags & TF_WANTFIN)))
+	bool rcv_shut = ended || (so->shut & TERN_SHUT_RD_BIT) || (tp && (tp->flags & TF_RCVD_FIN));
+	bool snd_shut = ended || (so->shut & TERN_SHUT_WR_BIT) || (tp && (tp->flags & TF_WANTFIN));
+	if (closed || (rcv_shut && snd_shut))
 		m |= TERN_POLLHUP;
+	if (rcv_shut)
+		m |= TERN_POLLIN | TERN_POLLRDHUP;
+	if (tp && tp->rcvq.head)
+		m |= TERN_POLLIN;
+	if (snd_shut || !tp) {
+		m |= TERN_POLLOUT; /* a send fails at once (EPIPE), or a fresh socket */
+	} else {
+		/* Writable while at least a third of the buffer is free (Linux:
+		 * sk_stream_wspace() >= sk_stream_min_wspace()). */
+		size_t space = tcp_snd_space(tp);
+		if (space >= tern_ring_len(&tp->snd) / 2 && space > 0)
+			m |= TERN_POLLOUT;
+	}
 	return m;
+}
+
+/* As Linux's tcp_ioctl (the table in tern/socket.h). */
+static int tcp_ioctl(struct tern_stack *s, struct tern_sock *so, unsigned long req, int *val)
+{
+	(void)s;
+	struct tern_tcb *tp = so->tcb;
+	if (tp && tp->state == TCPS_LISTEN)
+		return TERN_EINVAL;
+	*val = 0;
+	if (!tp || tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED)
+		return 0;
+	uint32_t queued = (uint32_t)tern_ring_len(&tp->snd);
+	/* The FIN takes a sequence number in Linux's write_seq. */
+	bool fin_unacked = (tp->flags & TF_WANTFIN) && tp->state != TCPS_FIN_WAIT_2 &&
+			   tp->state != TCPS_TIME_WAIT && tp->state != TCPS_CLOSED;
+	switch (req) {
+	case TERN_SIOCINQ:
+		*val = (int)tp->rcv_queued;
+		return 0;
+	case TERN_SIOCOUTQ:
+		*val = (int)(queued + fin_unacked);
+		return 0;
+	case TERN_SIOCOUTQNSD: {
+		uint32_t inflight = tp->snd_max - tp->snd_una;
+		if ((tp->flags & TF_SENTFIN) && inflight)
+			inflight--; /* the FIN is in snd_max, not in the ring */
+		uint32_t unsent = inflight < queued ? queued - inflight : 0;
+		*val = (int)(unsent + (fin_unacked && !(tp->flags & TF_SENTFIN)));
+		return 0;
+	}
+	default:
+		return TERN_ENOTTY;
+	}
 }
 
 static void tcp_info(struct tern_stack *s, struct tern_sock *so, struct tern_sock_info *out)
@@ -729,6 +778,7 @@ static int tcp_getsockopt_raw(struct tern_stack *s, struct tern_sock *so, int le
 const struct tern_sock_ops tern_tcp_sock_ops = {
 	.type = TERN_SOCK_STREAM,
 	.protocol = TERN_IPPROTO_TCP,
+	.init = tcp_init,
 	.bind = tcp_bind,
 	.connect = tcp_connect,
 	.listen = tcp_listen,
@@ -743,4 +793,5 @@ const struct tern_sock_ops tern_tcp_sock_ops = {
 	.getsockopt = tcp_getsockopt,
 	.setsockopt_raw = tcp_setsockopt_raw,
 	.getsockopt_raw = tcp_getsockopt_raw,
+	.ioctl = tcp_ioctl,
 };

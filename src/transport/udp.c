@@ -625,8 +625,10 @@ static int udp_recvfrom(struct tern_stack *s, struct tern_sock *so, void *buf, s
 static unsigned udp_poll(struct tern_stack *s, struct tern_sock *so)
 {
 	unsigned m = TERN_POLLOUT;
-	if (so->rxq.len || (so->shut & TERN_SHUT_RD_BIT))
+	if (so->rxq.len)
 		m |= TERN_POLLIN;
+	if (so->shut & TERN_SHUT_RD_BIT)
+		m |= TERN_POLLIN | TERN_POLLRDHUP;
 	if (so->so_error)
 		m |= TERN_POLLERR;
 	if (so->shut == (TERN_SHUT_RD_BIT | TERN_SHUT_WR_BIT))
@@ -668,6 +670,21 @@ static void udp_info(struct tern_stack *s, struct tern_sock *so, struct tern_soc
 	out->tx_queue = 0; /* datagrams go straight to IP: nothing waits here */
 }
 
+/* Linux's udp_ioctl: SIOCINQ is the next datagram's payload size. */
+static int udp_ioctl(struct tern_stack *s, struct tern_sock *so, unsigned long req, int *val)
+{
+	(void)s;
+	if (req == TERN_SIOCOUTQ) {
+		*val = 0;
+		return 0;
+	}
+	if (req != TERN_SIOCINQ)
+		return TERN_ENOTTY;
+	const struct tern_pkt *p = so->rxq.head;
+	*val = p ? (int)(p->len - tern_ipv4_hdr_len(tern_pkt_data(p)) - TERN_UDP_HLEN) : 0;
+	return 0;
+}
+
 const struct tern_sock_ops tern_udp_sock_ops = {
 	.type = TERN_SOCK_DGRAM,
 	.protocol = TERN_IPPROTO_UDP,
@@ -679,6 +696,7 @@ const struct tern_sock_ops tern_udp_sock_ops = {
 	.close = udp_close,
 	.poll = udp_poll,
 	.info = udp_info,
+	.ioctl = udp_ioctl,
 };
 
 const struct tern_ip_proto tern_udp_proto = {

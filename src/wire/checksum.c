@@ -67,11 +67,50 @@ static inline uint16_t swap16(uint16_t v)
  * (tern_csum_copy: each word is loaded once, stored and added), so the sum
  * and the copy share one loop without costing the plain sum anything.
  */
+#if defined(__x86_64__) && defined(__GNUC__)
+/* acc + the eight 64-bit words at p, with end-around carry: one carry
+ * chain (add, then add-with-carry), as the processor adds. C cannot say
+ * it, and add_eac's compare-and-add costs three instructions a word where
+ * this costs one. */
+static inline uint64_t add64_block(uint64_t acc, const uint8_t *p)
+{
+	__asm__("addq 0(%1), %0\n\t"
+		"adcq 8(%1), %0\n\t"
+		"adcq 16(%1), %0\n\t"
+		"adcq 24(%1), %0\n\t"
+		"adcq 32(%1), %0\n\t"
+		"adcq 40(%1), %0\n\t"
+		"adcq 48(%1), %0\n\t"
+		"adcq 56(%1), %0\n\t"
+		"adcq $0, %0"
+		: "+r"(acc)
+		: "r"(p), "m"(*(const uint8_t(*)[64])p)
+		: "cc");
+	return acc;
+}
+#else
+static inline uint64_t add64_block(uint64_t acc, const uint8_t *p)
+{
+	for (int i = 0; i < 64; i += 8)
+		acc = add_eac(acc, load64(p + i));
+	return acc;
+}
+#endif
+
 static inline __attribute__((always_inline)) uint16_t sum_native(uint8_t *dst, const uint8_t *p,
 								size_t len)
 {
 	uint64_t acc = 0;
 
+	while (len >= 64) {
+		if (dst) {
+			memcpy(dst, p, 64);
+			dst += 64;
+		}
+		acc = add64_block(acc, p);
+		p += 64;
+		len -= 64;
+	}
 	while (len >= 32) {
 		uint64_t w0 = load64(p), w1 = load64(p + 8), w2 = load64(p + 16), w3 = load64(p + 24);
 		if (dst) {

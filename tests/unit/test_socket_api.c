@@ -527,4 +527,134 @@ TEST(close_frees_queued_buffers)
 	tern_stack_destroy(s);
 }
 
+/* ---- Linux's layouts and conveniences ------------------------------------------ */
+
+TEST(so_rcvtimeo_sndtimeo_take_struct_timeval)
+{
+	struct tern_stack *s = lone_stack(1);
+	REQUIRE(s);
+	int sd = udp_socket(s, 0);
+	struct tern_timeval tv = {7, 7}, got;
+	size_t len = sizeof(got);
+	/* Default: {0, 0}, no limit. */
+	CHECK_EQ(tern_getsockopt(s, sd, TERN_SOL_SOCKET, TERN_SO_RCVTIMEO, &got, &len), 0);
+	CHECK_EQ(len, sizeof(got));
+	CHECK(got.tv_sec == 0 && got.tv_usec == 0);
+	tern_time_t r = 0, w = 0;
+	CHECK_EQ(tern_socket_timeouts(s, sd, &r, &w), 0);
+	CHECK(r == TERN_TIME_NEVER && w == TERN_TIME_NEVER);
+	tv = (struct tern_timeval){2, 500000};
+	CHECK_EQ(tern_setsockopt(s, sd, TERN_SOL_SOCKET, TERN_SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	tv = (struct tern_timeval){0, 20000};
+	CHECK_EQ(tern_setsockopt(s, sd, TERN_SOL_SOCKET, TERN_SO_SNDTIMEO, &tv, sizeof(tv)), 0);
+	CHECK_EQ(tern_getsockopt(s, sd, TERN_SOL_SOCKET, TERN_SO_RCVTIMEO, &got, &len), 0);
+	CHECK(got.tv_sec == 2 && got.tv_usec == 500000);
+	CHECK_EQ(tern_getsockopt(s, sd, TERN_SOL_SOCKET, TERN_SO_SNDTIMEO, &got, &len), 0);
+	CHECK(got.tv_sec == 0 && got.tv_usec == 20000);
+	CHECK_EQ(tern_socket_timeouts(s, sd, &r, &w), 0);
+	CHECK_EQ(r, TERN_MSEC(2500));
+	CHECK_EQ(w, TERN_MSEC(20));
+	/* Linux's sock_set_timeout: usec out of range EDOM, short EINVAL,
+	 * negative seconds: no wait (reads back as {0, 0}). */
+	tv = (struct tern_timeval){1, 1000000};
+	CHECK_EQ(tern_setsockopt(s, sd, TERN_SOL_SOCKET, TERN_SO_RCVTIMEO, &tv, sizeof(tv)), TERN_EDOM);
+	tv = (struct tern_timeval){1, -1};
+	CHECK_EQ(tern_setsockopt(s, sd, TERN_SOL_SOCKET, TERN_SO_RCVTIMEO, &tv, sizeof(tv)), TERN_EDOM);
+	CHECK_EQ(tern_setsockopt(s, sd, TERN_SOL_SOCKET, TERN_SO_RCVTIMEO, &tv, sizeof(int)), TERN_EINVAL);
+	tv = (struct tern_timeval){-5, 0};
+	CHECK_EQ(tern_setsockopt(s, sd, TERN_SOL_SOCKET, TERN_SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	CHECK_EQ(tern_socket_timeouts(s, sd, &r, NULL), 0);
+	CHECK_EQ(r, 0);
+	CHECK_EQ(tern_getsockopt(s, sd, TERN_SOL_SOCKET, TERN_SO_RCVTIMEO, &got, &len), 0);
+	CHECK(got.tv_sec == 0 && got.tv_usec == 0);
+	tv = (struct tern_timeval){0, 0};
+	CHECK_EQ(tern_setsockopt(s, sd, TERN_SOL_SOCKET, TERN_SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	CHECK_EQ(tern_socket_timeouts(s, sd, &r, NULL), 0);
+	CHECK_EQ(r, TERN_TIME_NEVER);
+	/* A short buffer gets the first bytes, as Linux copies min(len, size). */
+	long first = -1;
+	len = sizeof(first);
+	CHECK_EQ(tern_getsockopt(s, sd, TERN_SOL_SOCKET, TERN_SO_SNDTIMEO, &first, &len), 0);
+	CHECK_EQ(len, sizeof(long));
+	CHECK_EQ(first, 0);
+	CHECK_EQ(tern_socket_timeouts(s, 99, &r, NULL), TERN_EBADF);
+	lone_finish(s);
+}
+
+TEST(so_linger_reads_back_as_struct_linger)
+{
+	struct tern_stack *s = lone_stack(1);
+	REQUIRE(s);
+	int sd = tern_socket(s, TERN_AF_INET, TERN_SOCK_STREAM, 0);
+	struct tern_linger l, got = {9, 9};
+	size_t len = sizeof(got);
+	CHECK_EQ(tern_getsockopt(s, sd, TERN_SOL_SOCKET, TERN_SO_LINGER, &got, &len), 0);
+	CHECK(len == sizeof(got) && got.l_onoff == 0 && got.l_linger == 0);
+	l = (struct tern_linger){5, 12};
+	CHECK_EQ(tern_setsockopt(s, sd, TERN_SOL_SOCKET, TERN_SO_LINGER, &l, sizeof(l)), 0);
+	CHECK_EQ(tern_getsockopt(s, sd, TERN_SOL_SOCKET, TERN_SO_LINGER, &got, &len), 0);
+	CHECK(got.l_onoff == 1 && got.l_linger == 12);
+	/* Off keeps the time, as Linux (only the flag goes). */
+	l = (struct tern_linger){0, 3};
+	CHECK_EQ(tern_setsockopt(s, sd, TERN_SOL_SOCKET, TERN_SO_LINGER, &l, sizeof(l)), 0);
+	CHECK_EQ(tern_getsockopt(s, sd, TERN_SOL_SOCKET, TERN_SO_LINGER, &got, &len), 0);
+	CHECK(got.l_onoff == 0 && got.l_linger == 12);
+	CHECK_EQ(tern_setsockopt(s, sd, TERN_SOL_SOCKET, TERN_SO_LINGER, &l, sizeof(int)), TERN_EINVAL);
+	lone_finish(s);
+}
+
+TEST(udp_ioctl_siocinq_is_the_next_datagrams_size)
+{
+	struct tern_stack *s = lone_stack(1);
+	REQUIRE(s);
+	int rx = udp_bound(s, 0, IP_LO, 7000), tx = udp_socket(s, 0);
+	struct tern_sockaddr_in to = sa(IP_LO, 7000);
+	int v = -1;
+	CHECK_EQ(tern_ioctl(s, rx, TERN_SIOCINQ, &v), 0);
+	CHECK_EQ(v, 0);
+	CHECK_EQ(tern_sendto(s, tx, "hello", 5, 0, &to), 5);
+	CHECK_EQ(tern_sendto(s, tx, "", 0, 0, &to), 0);
+	CHECK_EQ(tern_sendto(s, tx, "nine byte", 9, 0, &to), 9);
+	lo_run(s);
+	CHECK_EQ(tern_ioctl(s, rx, TERN_SIOCINQ, &v), 0);
+	CHECK_EQ(v, 5); /* the next datagram, not all queued (Linux's udp_ioctl) */
+	char buf[16];
+	CHECK_EQ(tern_recv(s, rx, buf, sizeof(buf), 0), 5);
+	CHECK_EQ(tern_ioctl(s, rx, TERN_SIOCINQ, &v), 0);
+	CHECK_EQ(v, 0); /* a zero-length datagram is next */
+	CHECK_EQ(tern_recv(s, rx, buf, sizeof(buf), 0), 0);
+	CHECK_EQ(tern_ioctl(s, rx, TERN_SIOCINQ, &v), 0);
+	CHECK_EQ(v, 9);
+	/* MSG_WAITALL means nothing to a datagram socket; MSG_DONTWAIT is accepted. */
+	CHECK_EQ(tern_recv(s, rx, buf, sizeof(buf), TERN_MSG_WAITALL | TERN_MSG_DONTWAIT), 9);
+	CHECK_EQ(tern_ioctl(s, tx, TERN_SIOCOUTQ, &v), 0);
+	CHECK_EQ(v, 0);
+	CHECK_EQ(tern_ioctl(s, tx, TERN_SIOCOUTQNSD, &v), TERN_ENOTTY);
+	CHECK_EQ(tern_ioctl(s, tx, 0x1234, &v), TERN_ENOTTY);
+	CHECK_EQ(tern_ioctl(s, tx, TERN_SIOCINQ, NULL), TERN_EFAULT);
+	CHECK_EQ(tern_ioctl(s, 99, TERN_SIOCINQ, &v), TERN_EBADF);
+	lone_finish(s);
+}
+
+TEST(udp_pollrdhup_after_shut_rd)
+{
+	struct tern_stack *s = lone_stack(1);
+	REQUIRE(s);
+	int sd = udp_bound(s, 0, IP_LO, 7001);
+	struct tern_pollfd p = {sd, TERN_POLLIN | TERN_POLLOUT | TERN_POLLRDHUP, 0};
+	CHECK_EQ(tern_poll(s, &p, 1), 1);
+	CHECK_EQ(p.revents, TERN_POLLOUT);
+	CHECK_EQ(tern_shutdown(s, sd, TERN_SHUT_RD), TERN_ENOTCONN); /* takes effect anyway */
+	tern_poll(s, &p, 1);
+	CHECK_EQ(p.revents, TERN_POLLIN | TERN_POLLOUT | TERN_POLLRDHUP);
+	p.events = TERN_POLLIN; /* RDHUP only when asked for */
+	tern_poll(s, &p, 1);
+	CHECK_EQ(p.revents, TERN_POLLIN);
+	tern_shutdown(s, sd, TERN_SHUT_WR);
+	p.events = TERN_POLLRDHUP;
+	tern_poll(s, &p, 1);
+	CHECK_EQ(p.revents, TERN_POLLRDHUP | TERN_POLLHUP);
+	lone_finish(s);
+}
+
 TEST_MAIN()

@@ -145,6 +145,47 @@ TEST(established__out_of_window__ack)
 	tcp_fx_finish(&t);
 }
 
+/* A pure ACK at the right edge itself is what a sender that has filled
+ * our window sends: taken, as Linux's tcp_sequence and FreeBSD take it
+ * (its ACK field counts; no answer, no retransmission later). */
+TEST(established__pure_ack_at_right_edge__taken)
+{
+	init_payload();
+	struct tfx t;
+	tcp_fx_config(&t);
+	REQUIRE(tcp_fx_passive_established(&t));
+	SEND(&t, T_MS(100), payload, 100);
+	OUT(&t, T_MS(100), .seq = t.us, .ack = t.peer, .flags = ACK, .data = payload, .len = 100);
+	IN(&t, T_MS(101), .seq = t.peer + T_RCV_CAP, .ack = t.us + 100, .flags = ACK);
+	expect_no_seg(&t, T_SEC(5));
+	CHECK_EQ(fx_stat(&t.fx, "tcp.rcv_pack_after_win"), 0);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.retrans_segs"), 0);
+	t.us += 100;
+	tcp_fx_finish(&t);
+}
+
+/* RFC 9293 §3.10.7.4 answers an unacceptable segment with an ACK; to a
+ * pure ACK, at most one answer per tcp_invalid_ratelimit (500 ms), as
+ * Linux's tcp_oow_rate_limited, so two stacks cannot ACK each other's
+ * ACKs for ever. */
+TEST(established__out_of_window_pure_acks__answers_rate_limited)
+{
+	struct tfx t;
+	tcp_fx_config(&t);
+	REQUIRE(tcp_fx_passive_established(&t));
+	uint32_t beyond = t.peer + T_RCV_CAP + 1; /* past any edge we advertise */
+	IN(&t, T_MS(100), .seq = beyond, .ack = t.us, .flags = ACK);
+	OUT(&t, T_MS(100), .seq = t.us, .ack = t.peer, .flags = ACK);
+	IN(&t, T_MS(110), .seq = beyond, .ack = t.us, .flags = ACK);
+	IN(&t, T_MS(400), .seq = beyond, .ack = t.us, .flags = ACK);
+	expect_no_seg(&t, T_MS(599));
+	CHECK_EQ(fx_stat(&t.fx, "tcp.ack_skipped_seq"), 2);
+	IN(&t, T_MS(600), .seq = beyond, .ack = t.us, .flags = ACK);
+	OUT(&t, T_MS(600), .seq = t.us, .ack = t.peer, .flags = ACK);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.rcv_pack_after_win"), 4);
+	tcp_fx_finish(&t);
+}
+
 /* ---- PAWS, RFC 7323 §5.3 ---- */
 
 /* "If SEG.TSval < TS.Recent and if TS.Recent is valid, then treat the
@@ -473,6 +514,38 @@ TEST(ooo__queued_then_delivered_when_hole_fills)
 	OUT(&t, T_MS(120), .seq = t.us, .ack = t.peer + 400, .flags = ACK, W(WIN_UNREAD(400)));
 	CHECK_EQ(tern_recv(t.fx.s, t.sd, b, sizeof(b), 0), 200);
 	CHECK_MEM(b, payload + 200, 200);
+	tcp_fx_finish(&t);
+}
+
+/* One-byte pieces above a hole, each charged a whole buffer, fill
+ * SO_RCVBUF long before the window: the segment that fills the hole must
+ * still be taken. The highest pieces are dropped to make room (Linux's
+ * tcp_prune_ofo_queue; reneging, RFC 2018 §8), never the newcomer. */
+TEST(ooo__full_receive_buffer__pruned_for_the_hole)
+{
+	init_payload();
+	struct tfx t;
+	tcp_fx_config(&t);
+	REQUIRE(tcp_fx_passive_established(&t));
+	unsigned n = 0;
+	while (fx_stat(&t.fx, "tcp.rcvbuf_drop") == 0 && n < 1000) {
+		IN(&t, T_MS(100), .seq = t.peer + 2 + 2 * n, .ack = t.us, .flags = ACK,
+		   .data = payload + 2 + 2 * n, .len = 1);
+		OUT(&t, T_MS(100), .seq = t.us, .ack = t.peer, .flags = ACK);
+		n++;
+	}
+	REQUIRE(n > 10 && n < 1000);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.ofo_pruned"), 0);
+	IN(&t, T_MS(110), .seq = t.peer, .ack = t.us, .flags = ACK, .data = payload, .len = 1);
+	OUT(&t, T_MS(110), .seq = t.us, .ack = t.peer + 1, .flags = ACK, W(WIN_UNREAD(1)));
+	CHECK_EQ(fx_stat(&t.fx, "tcp.ofo_pruned"), 1);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.rcvbuf_drop"), 1);
+	/* The lowest pieces stayed: the byte at +1 joins the one at +2. */
+	IN(&t, T_MS(120), .seq = t.peer + 1, .ack = t.us, .flags = ACK, .data = payload + 1, .len = 1);
+	OUT(&t, T_MS(120), .seq = t.us, .ack = t.peer + 3, .flags = ACK, W(WIN_UNREAD(3)));
+	uint8_t b[8];
+	CHECK_EQ(tern_recv(t.fx.s, t.sd, b, sizeof(b), 0), 3);
+	CHECK_MEM(b, payload, 3);
 	tcp_fx_finish(&t);
 }
 
