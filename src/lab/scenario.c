@@ -763,6 +763,18 @@ int lab_run(const struct lab_topo *t, const struct lab_tools *tools,
 		nifs += t->nodes[n].nifaces;
 	emitf(&r, "summary", "%s: %zu hosts and routers, %zu networks, %zu interfaces, seed %llu",
 	      t->name, t->nnodes, t->nnets, nifs, (unsigned long long)o->seed);
+	/* which interface is where: the captures are named after them */
+	for (size_t n = 0; n < t->nnodes; n++)
+		for (size_t i = 0; i < t->nodes[n].nifaces; i++) {
+			const struct lab_iface *f = &t->nodes[n].ifaces[i];
+			char ip[TERN_IP4_STRLEN];
+			if (f->has_addr)
+				emitf(&r, "info", "%s %s %s/%u on %s", t->nodes[n].name, f->ifname,
+				      tern_ip4_str(f->addr, ip), f->plen, t->nets[f->net].name);
+			else
+				emitf(&r, "info", "%s %s on %s", t->nodes[n].name, f->ifname,
+				      t->nets[f->net].name);
+		}
 	rc = scenario(&r, diag);
 	if (rc == 0) {
 		size_t cmds = 0;

@@ -21,6 +21,7 @@ want() { # exact line
 	grep -qxF -- "$1" "$out/a.txt" || fail "no line '$1'"
 }
 want "[   0.000000] lab: timing: 2 hosts and routers, 1 networks, 2 interfaces, seed 3"
+want "[   0.000000] lab: b eth0 10.0.0.2/24 on lan"
 want "[   1.000000] a$ ping -c 5 10.0.0.2"
 want "[   2.500000] b$ ss -t -l -n"                     # at: while ping runs
 grep -qE '^\[   2\.500000\] b: LISTEN 0 +1 +0\.0\.0\.0:8000 ' "$out/a.txt" || fail "ss: no listener"
@@ -34,7 +35,7 @@ want "[  30.000000] lab: stopped at the lab's duration (30 s)"
 want "[  30.000000] a: 11 packets transmitted, 10 received, 9.09091% packet loss, time 10000ms"
 want "[  30.000000] lab: end: 6 commands, 1 exited with a non-zero status"
 want "[  30.000000] lab:   a: 'nc -v 10.0.0.2 8001' exited 1"
-[ "$(grep -c '^\[ *[0-9.]*\] lab: ' "$out/a.txt")" -eq 5 ] || fail "not five lines of the lab's own"
+[ "$(grep -c '^\[ *[0-9.]*\] lab: ' "$out/a.txt")" -eq 7 ] || fail "not seven lines of the lab's own (header, 2 interfaces, stop, end, exit, network)"
 
 "$tern" lab run "$lab" --json --seed 9 --out "$out/j" >"$out/j.txt" 2>&1 || fail "--json exited $?"
 grep -qxF '{"time":4.512000,"host":"a","stream":"stderr","text":"nc: connect to 10.0.0.2 port 8001 (tcp) failed: Connection refused"}' "$out/j.txt" ||
