@@ -10,6 +10,8 @@
  * (tern_nc_send, _eof).
  * ss is not a running program: tern_ss_print prints a stack's sockets.
  * http serves files over TCP until finished; curl fetches URLs and ends.
+ * iperf measures TCP throughput speaking iperf3's protocol, as client or
+ * server, and prints what iperf3 prints.
  */
 #ifndef TERN_APPS_H
 #define TERN_APPS_H
@@ -293,5 +295,73 @@ unsigned tern_curl_connects(const struct tern_curl *c);
  * partial file, 22 HTTP error with -f, 23 write error, 28 timeout, 52
  * empty reply, 56 receive failure). */
 int tern_curl_finish(struct tern_curl *c);
+
+/* ---- iperf (iperf3 3.12's protocol, options and output; TCP) ---- */
+
+#define TERN_IPERF_MAX_STREAMS 128
+
+struct tern_iperf_opts {
+	bool server;             /* -s; else a client of dst */
+	tern_ip4_t dst;          /* -c HOST */
+	uint16_t port;           /* -p; default 5201 */
+	tern_time_t duration;    /* -t; default 10 s (0 with bytes: until bytes) */
+	uint64_t bytes;          /* -n: the test ends once this many bytes went, all
+				  * streams together; 0: by duration */
+	unsigned parallel;       /* -P streams; default 1, at most TERN_IPERF_MAX_STREAMS */
+	bool reverse;            /* -R: the server sends, the client receives */
+	size_t len;              /* -l bytes per write; 0: 128 KiB (UDP: the control
+				  * connection's MSS, as iperf3) */
+	bool udp;                /* -u: one UDP stream, paced (iperf3's datagrams: send
+				  * time and sequence number first; the receiver counts
+				  * loss and jitter) */
+	tern_time_t interval;    /* -i between interval reports; default 1 s, 0: none */
+	uint64_t rate;           /* -b bits/s per stream; 0: as fast as TCP goes (UDP:
+				  * iperf3's 1 Mbit/s) */
+	bool one_off;            /* -1 (server): end after one test */
+	uint64_t cookie_seed;    /* the client's 36-character cookie derives from it */
+	FILE *diag;              /* "PROG: error - ..." messages; NULL: none */
+	const char *prog;        /* NULL: "iperf3" */
+};
+/* iperf3's defaults: client, TCP, port 5201, 10 s, 1 stream, 128 KiB
+ * writes, 1 s intervals. */
+void tern_iperf_opts_init(struct tern_iperf_opts *o);
+
+/* Of the last test that ran to its results exchange (both sides know both). */
+struct tern_iperf_result {
+	unsigned tests;          /* tests that reached their results */
+	unsigned streams;
+	uint64_t sender_bytes;   /* the sending side's total (all streams) */
+	uint64_t receiver_bytes; /* the receiving side's total */
+	double sender_seconds, receiver_seconds;
+	int64_t retransmits;     /* the sender's (TCP_INFO's tcpi_total_retrans), -1 unknown */
+	unsigned intervals;      /* interval reports this side printed */
+	double jitter;           /* UDP: the receiver's, seconds */
+	int64_t lost;            /* UDP: datagrams the receiver found missing */
+	uint64_t packets;        /* UDP: datagrams, by the receiver's count */
+	unsigned failed;         /* tests ended by an error (a server's: refused
+				  * parameters, protocol errors, lost or idle
+				  * clients; it listens on) */
+};
+
+struct tern_iperf;
+/* Client: connect the control connection to dst:port and run one test;
+ * server: listen on port and serve tests one after another (one with
+ * one_off). Output to `out` as iperf3 prints it. NULL and *err (socket,
+ * bind or listen error, TERN_EINVAL, TERN_ENOMEM) on failure. */
+struct tern_iperf *tern_iperf_start(struct tern_stack *s, const struct tern_iperf_opts *o,
+				    FILE *out, tern_time_t now, int *err);
+/* The client's test ended (or failed); the one-off server's test ended. */
+bool tern_iperf_done(const struct tern_iperf *ip);
+/* Stop as iperf3 does on Ctrl-C: the summary of a test under way (the
+ * other side's figures unknown), SERVER_TERMINATE or CLIENT_TERMINATE to
+ * the peer, "PROG: interrupt - the client has terminated" on diag; done,
+ * with status 1. A test with no byte moving for 120 s (iperf3's
+ * --rcv-timeout) ends the same way by itself: "error - idle timeout for
+ * receiving data". */
+void tern_iperf_interrupt(struct tern_iperf *ip);
+void tern_iperf_get_result(const struct tern_iperf *ip, struct tern_iperf_result *r);
+/* Close and free; returns iperf3's exit status: 0, or 1 after an error
+ * (refused or lost connection, a protocol error, a test cut short). */
+int tern_iperf_finish(struct tern_iperf *ip);
 
 #endif

@@ -28,6 +28,11 @@ struct tern_netdev;
 
 typedef void (*tern_netdev_rx_fn)(void *ctx, struct tern_netdev *dev,
 				   const uint8_t *frame, size_t len, tern_time_t now);
+/* Called by a device when its poll_at may have become earlier (a frame
+ * queued for later), from inside the call that did it. A runner that keeps
+ * a schedule of its own (the simulator) installs it on the devices it
+ * polls; it may read poll_at but must not call into the device. */
+typedef void (*tern_netdev_wake_fn)(void *ctx, struct tern_netdev *dev);
 
 struct tern_netdev_ops {
 	/* Send one frame (Ethernet header included, no FCS). Returns 0 or a
@@ -55,6 +60,8 @@ struct tern_netdev {
 	uint32_t mtu;          /* largest IP packet the link carries */
 	tern_netdev_rx_fn rx;  /* installed by the owner */
 	void *rx_ctx;
+	tern_netdev_wake_fn wake; /* installed by whoever polls the device; may be NULL */
+	void *wake_ctx;
 };
 
 /* Called by device implementations to fill in the common fields. */
@@ -65,6 +72,19 @@ static inline void tern_netdev_set_rx(struct tern_netdev *dev, tern_netdev_rx_fn
 {
 	dev->rx = rx;
 	dev->rx_ctx = ctx;
+}
+
+static inline void tern_netdev_set_wake(struct tern_netdev *dev, tern_netdev_wake_fn fn, void *ctx)
+{
+	dev->wake = fn;
+	dev->wake_ctx = ctx;
+}
+
+/* Called by device implementations when poll_at may have moved earlier. */
+static inline void tern_netdev_wake(struct tern_netdev *dev)
+{
+	if (dev->wake)
+		dev->wake(dev->wake_ctx, dev);
 }
 
 /* Hand a frame upward to whoever owns the device (no-op if nobody does). */
@@ -110,6 +130,9 @@ struct tern_link_stats {
 	uint64_t drop_queue_full;      /* tail drop */
 	uint64_t drop_nomem;
 	uint64_t drop_down;            /* lost while the link was cut */
+	/* On the wire now: frames sent from this end, queued to serialize or
+	 * propagating, not yet delivered; and the most there ever were. */
+	uint64_t queued_frames, queued_bytes, queued_peak_frames;
 };
 void tern_link_get_stats(const struct tern_link *l, int side, struct tern_link_stats *out);
 
@@ -123,20 +146,39 @@ void tern_link_set_up(struct tern_link *l, bool up);
 /* An Ethernet learning switch (src/dev/switch.c). Attach any device as a
  * port (typically one end of a link whose other end is a host); frames are
  * forwarded by learned source address, flooded when unknown or broadcast.
- * The switch does not own attached devices. `max_ports` 0 means 32 and
- * `aging` 0 means 300 s. Attached ports keep calling into the switch, so
- * none may deliver a frame once the switch is destroyed. */
+ * The address table grows with the stations seen (up to 2^20 of them) and
+ * an entry expires `aging` after its station was last heard. The switch
+ * does not own attached devices. `max_ports` 0 means 32 and `aging` 0
+ * means 300 s (Linux's bridge ageing_time). Attached ports keep calling
+ * into the switch, so none may deliver a frame once the switch is
+ * destroyed. */
 struct tern_switch;
 struct tern_switch *tern_switch_create(const char *name, unsigned max_ports, tern_time_t aging);
 int tern_switch_attach(struct tern_switch *sw, struct tern_netdev *port); /* returns port number */
 void tern_switch_destroy(struct tern_switch *sw);
 struct tern_switch_stats {
 	uint64_t forwarded;     /* sent to the one learned port */
-	uint64_t flooded;       /* sent to every other port */
+	uint64_t flooded;       /* sent to every other port (broadcast, multicast, unknown) */
+	uint64_t flooded_unknown; /* of which: unicast to an address not in the table */
 	uint64_t filtered;      /* destination learned on the ingress port */
 	uint64_t drop_short;    /* shorter than an Ethernet header */
+	uint64_t learned;       /* stations added to the table */
+	uint64_t moved;         /* stations heard on another port than before */
+	uint64_t aged;          /* entries expired after `aging` of silence */
+	uint64_t learn_refused; /* new stations not learned: table full or no memory */
+	uint64_t table_size;    /* entries now (expired ones go as frames pass) */
+	uint64_t table_peak;
+	uint64_t table_buckets; /* the hash table's size */
+	tern_time_t aging;
 };
 void tern_switch_get_stats(const struct tern_switch *sw, struct tern_switch_stats *out);
+/* Change the ageing time (> 0; TERN_EINVAL otherwise), as `ip link set br0
+ * type bridge ageing_time`. Applies to entries already learned. */
+int tern_switch_set_aging(struct tern_switch *sw, tern_time_t aging);
+/* Expire what is older than `aging` at `now` (frames do this as they pass). */
+void tern_switch_expire(struct tern_switch *sw, tern_time_t now);
+/* The port mac was learned on, or TERN_ENOENT if it is unknown or expired. */
+int tern_switch_lookup(const struct tern_switch *sw, const struct tern_mac *mac, tern_time_t now);
 
 /* A Linux TAP device (src/dev/tap.c). Opens /dev/net/tun, creates or
  * attaches to `ifname` (IFF_TAP | IFF_NO_PI) and brings it up. The tern

@@ -7,6 +7,11 @@
  * the simulation's seed and its creation order; links and fault injectors
  * likewise. Events at the same instant run in creation order, so the same
  * seed and the same calls give the same run, byte for byte.
+ *
+ * Cost follows work: the next event comes from one heap over every stack
+ * and link end, each rescheduled when its deadline moves (the simulator
+ * installs tern_stack_set_wake and tern_netdev_set_wake hooks on what it
+ * polls; don't replace them), so idle hosts cost nothing.
  */
 #ifndef TERN_SIM_H
 #define TERN_SIM_H
@@ -60,9 +65,8 @@ int tern_sim_connect_switch(struct tern_sim *sim, struct tern_stack *a, const ch
 			    struct tern_switch *sw, const struct tern_sim_link_opts *opts,
 			    int *if_a);
 
-/* Links are numbered in creation order from 0: each tern_sim_connect and
- * tern_sim_connect_switch makes one. */
-size_t tern_sim_link_count(const struct tern_sim *sim);
+/* Links are numbered in creation order from 0 (tern_sim_link_count,
+ * below): each tern_sim_connect and tern_sim_connect_switch makes one. */
 /* Cut a link (up false) or restore it. A cut link loses every frame in
  * both directions, those already on the wire included (counted as
  * drop_down in tern_link_stats). 0 or TERN_EINVAL. */
@@ -91,5 +95,28 @@ void tern_sim_run_for(struct tern_sim *sim, tern_time_t dt);
  * left to do, or `limit` is reached. Returns true if done() said so. */
 bool tern_sim_run_while(struct tern_sim *sim, bool (*done)(void *ctx), void *ctx,
 			tern_time_t limit);
+
+/* ---- counters, for benchmarks and reports ---- */
+
+struct tern_sim_stats {
+	uint64_t instants;     /* distinct virtual times at which something ran */
+	uint64_t rounds;       /* passes over the items due at an instant */
+	uint64_t events;       /* polls of a stack or device that had work due */
+	uint64_t stack_polls, dev_polls; /* events, by kind */
+	uint64_t wakeups;      /* deadlines reported as moved earlier */
+	size_t nodes, links, switches;
+	size_t scheduled;      /* stacks and link ends with a deadline */
+};
+void tern_sim_get_stats(const struct tern_sim *sim, struct tern_sim_stats *out);
+
+/* Links in creation order (tern_link_get_stats reads one: frames, drops,
+ * what is queued); end 0 is the first stack given to tern_sim_connect or
+ * the stack of tern_sim_connect_switch, end 1 the other stack or the
+ * switch port. NULL past the end. */
+size_t tern_sim_link_count(const struct tern_sim *sim);
+struct tern_link *tern_sim_link_get(const struct tern_sim *sim, size_t i);
+/* Switches in creation order (tern_switch_get_stats, tern_switch_set_aging). */
+size_t tern_sim_switch_count(const struct tern_sim *sim);
+struct tern_switch *tern_sim_switch_get(const struct tern_sim *sim, size_t i);
 
 #endif

@@ -60,6 +60,9 @@ struct tern_stack_config {
 					  * this soon after an entry changed is ignored (the
 					  * first answer wins) */
 	enum tern_arp_mode arp_mode;     /* TERN_ARP_MODE_DEFAULT */
+	tern_time_t arp_announce_jitter; /* 0: an address added without probing is announced at
+					  * once; else after a random delay up to this, so hosts
+					  * that start together do not all broadcast at once */
 	/* RFC 5227 probing, for addresses added with TERN_ADDR_PROBE */
 	tern_time_t dad_probe_wait;      /* PROBE_WAIT 1 s (random 0..1 s first) */
 	tern_time_t dad_probe_min, dad_probe_max; /* 1 s, 2 s */
@@ -104,7 +107,10 @@ struct tern_stack_config {
 	unsigned tcp_keepalive_probes;
 	bool tcp_timestamps;             /* true, as Linux tcp_timestamps */
 	bool tcp_window_scaling;         /* true */
-	bool tcp_sack;                   /* true: SACK-permitted offered (blocks: to come) */
+	bool tcp_sack;                   /* true: SACK-permitted offered, and SACK blocks sent
+					  * (RFC 2018) where the peer offered it too */
+	bool tcp_dsack;                  /* true, as Linux tcp_dsack: duplicates reported in
+					  * D-SACK blocks (RFC 2883) */
 	unsigned tcp_max_syn_backlog;    /* 256 half-open connections in all (a budget), and
 					  * per listener at most its backlog */
 	unsigned tcp_syncookies;         /* 1, as Linux: SYN cookies once the SYN queue or
@@ -206,6 +212,13 @@ bool tern_sysctl_readonly(const char *name);
 
 void tern_stack_poll(struct tern_stack *s, tern_time_t now);
 tern_time_t tern_stack_poll_at(const struct tern_stack *s);
+/* For a runner that keeps a schedule of its own (the simulator): fn is
+ * called whenever poll_at may have become earlier (a timer armed ahead of
+ * the others, a datagram queued to the host itself), from inside the call
+ * that did it, whoever made that call. fn may read tern_stack_poll_at but
+ * must not call into the stack. NULL turns it off. */
+void tern_stack_set_wake(struct tern_stack *s, void (*fn)(void *ctx, struct tern_stack *s),
+			 void *ctx);
 /* The latest `now` the stack has seen (from input or poll). */
 tern_time_t tern_stack_now(const struct tern_stack *s);
 /* Packets the stack still holds on their way out: waiting for a

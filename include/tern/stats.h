@@ -164,6 +164,12 @@
 	X(TCP_SYNCOOKIES_RECV,   "tcp",  "syncookies_recv",       COUNT) \
 	X(TCP_SYNCOOKIES_FAILED, "tcp",  "syncookies_failed",     COUNT) \
 	X(TCP_RCV_MEMORY,        "tcp",  "rcv_memory_limit",      DROP) \
+	X(TCP_DSACK_OLD_SENT,    "tcp",  "dsack_old_sent",        COUNT) \
+	X(TCP_DSACK_OFO_SENT,    "tcp",  "dsack_ofo_sent",        COUNT) \
+	X(TCP_DSACK_RECV,        "tcp",  "dsack_recv",            COUNT) \
+	X(TCP_DSACK_OFO_RECV,    "tcp",  "dsack_ofo_recv",        COUNT) \
+	X(TCP_DSACK_IGNORED,     "tcp",  "dsack_ignored",         COUNT) \
+	X(TCP_SACK_DISCARD,      "tcp",  "sack_discard",          COUNT) \
 	/* sockets */ \
 	X(SOCK_ERRORS_QUEUED,    "sock", "icmp_errors_reported",  COUNT) \
 	X(SOCK_RCV_MEMORY,       "sock", "rcv_memory_limit",      DROP)

@@ -33,6 +33,7 @@
 #include "tern/socket.h"
 
 #include "app/http_util.h"
+#include "app/sock_util.h"
 
 #define HEAD_MAX 65536
 
@@ -491,15 +492,9 @@ static void transfer_done(struct tern_curl *c)
 static bool check_connect(struct tern_curl *c)
 {
 	char ip[TERN_IP4_STRLEN];
-	struct tern_pollfd p = {c->sd, TERN_POLLOUT, 0};
-	tern_poll(c->s, &p, 1);
-	if (!(p.revents & (TERN_POLLOUT | TERN_POLLERR | TERN_POLLHUP)))
+	int soerr = tern_app_connect_result(c->s, c->sd);
+	if (soerr == 0)
 		return false;
-	int soerr = 0;
-	size_t len = sizeof(soerr);
-	int rc = tern_getsockopt(c->s, c->sd, TERN_SOL_SOCKET, TERN_SO_ERROR, &soerr, &len);
-	if (rc < 0)
-		soerr = rc;
 	if (soerr < 0) {
 		info(c, "* connect to %s port %u failed: %s\n", tern_ip4_str(c->addr, ip), c->port,
 		     tern_strerror(soerr));

@@ -117,3 +117,28 @@ int64_t tern_app_ms_round(tern_time_t ns)
 	/* iputils rounds the microsecond value: (usec + 500) / 1000. */
 	return (ns / 1000 + 500) / 1000;
 }
+
+char *tern_app_fmt_iperf_unit(char *buf, size_t n, double value, bool bits)
+{
+	static const char *const byte_units[] = {"Byte", "KByte", "MByte", "GByte", "TByte"};
+	static const char *const bit_units[] = {"bit", "Kbit", "Mbit", "Gbit", "Tbit"};
+	double v = bits ? value * 8.0 : value;
+	double base = bits ? 1000.0 : 1024.0;
+	unsigned u = 0;
+	if (v < 0)
+		v = 0;
+	while (v >= base && u < 4) {
+		v /= base;
+		u++;
+	}
+	const char *unit = bits ? bit_units[u] : byte_units[u];
+	/* the thresholds sit half a kept digit below the next decade, so a
+	 * value that rounds up takes the shorter form: 9.996 prints "10.0" */
+	if (v < 9.995)
+		snprintf(buf, n, "%4.2f %s", v, unit);
+	else if (v < 99.95)
+		snprintf(buf, n, "%4.1f %s", v, unit);
+	else
+		snprintf(buf, n, "%4.0f %s", v, unit);
+	return buf;
+}

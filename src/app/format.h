@@ -8,6 +8,7 @@
 #ifndef TERN_APP_FORMAT_H
 #define TERN_APP_FORMAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,5 +46,13 @@ char *tern_app_fmt_loss(char *buf, size_t n, unsigned transmitted, unsigned rece
 /* Milliseconds from nanoseconds, rounded to nearest, as the "time Nms" of
  * ping's summary. */
 int64_t tern_app_ms_round(tern_time_t ns);
+
+/* An amount as iperf3 prints it in its Transfer, Bitrate and Cwnd columns:
+ * bytes scaled by 1024 ("952 MByte", "1.85 GByte", "1023 KByte") or, with
+ * bits, bits per second scaled by 1000 ("7.99 Gbit", "15.9 Gbit"); the
+ * number takes four columns with three significant figures (two
+ * decimals below 9.995, one below 99.95, none above). The caller
+ * appends "s" or "s/sec", as iperf3's formats do. Returns buf. */
+char *tern_app_fmt_iperf_unit(char *buf, size_t n, double value, bool bits);
 
 #endif

@@ -31,6 +31,8 @@
 #include "tern/err.h"
 #include "tern/socket.h"
 
+#include "app/sock_util.h"
+
 struct tern_nc {
 	struct tern_stack *s;
 	struct tern_nc_opts o;
@@ -359,15 +361,9 @@ static void tcp_accept(struct tern_nc *nc)
 /* Connecting: has it completed? */
 static bool tcp_check_connect(struct tern_nc *nc)
 {
-	struct tern_pollfd p = {nc->sd, TERN_POLLOUT, 0};
-	tern_poll(nc->s, &p, 1);
-	if (!(p.revents & (TERN_POLLOUT | TERN_POLLERR | TERN_POLLHUP)))
+	int soerr = tern_app_connect_result(nc->s, nc->sd);
+	if (soerr == 0)
 		return false;
-	int soerr = 0;
-	size_t len = sizeof(soerr);
-	int rc = tern_getsockopt(nc->s, nc->sd, TERN_SOL_SOCKET, TERN_SO_ERROR, &soerr, &len);
-	if (rc < 0)
-		soerr = rc;
 	if (soerr < 0) {
 		tcp_connect_failed(nc, soerr);
 		return false;

@@ -89,6 +89,15 @@ void tern_timer_arm(struct tern_stack *s, struct tern_timer *t, tern_time_t when
 	t->when = when;
 	if (tern_timer_heap_insert(&s->timers, t) < 0)
 		tern_stack_logf(s, "timer heap exhausted: timer dropped");
+	else if (t->heap_idx == 0)
+		tern_stack_wake(s); /* the stack's next deadline moved earlier */
+}
+
+void tern_stack_set_wake(struct tern_stack *s, void (*fn)(void *ctx, struct tern_stack *s),
+			 void *ctx)
+{
+	s->wake = fn;
+	s->wake_ctx = ctx;
 }
 
 void tern_timer_cancel(struct tern_stack *s, struct tern_timer *t)

@@ -66,9 +66,14 @@ struct tern_stack {
 		struct tern_budget sock_rx;  /* all sockets' receive queues */
 	} budget;
 	struct tern_timer_heap timers;
+	/* Told when poll_at may have moved earlier (tern_stack_set_wake). */
+	void (*wake)(void *ctx, struct tern_stack *s);
+	void *wake_ctx;
 	uint64_t stats[TERN_STAT__COUNT];
 
-	struct tern_iface ifaces[TERN_MAX_IFACES];
+	/* Made as devices are attached (and lo at creation), never moved:
+	 * addresses, packets and devices point at them. NULL: unused. */
+	struct tern_iface *ifaces[TERN_MAX_IFACES];
 	int n_ifaces;                  /* highest used index + 1 */
 	/* Every address in use, for the per-packet "is it ours?" questions
 	 * (tern_ifaddr_find, tern_ip4_is_our_broadcast): a short list instead
@@ -106,6 +111,12 @@ static inline void tern_stack_advance(struct tern_stack *s, tern_time_t now)
 		s->now = now;
 }
 
+static inline void tern_stack_wake(struct tern_stack *s)
+{
+	if (s->wake)
+		s->wake(s->wake_ctx, s);
+}
+
 static inline void tern_stat_inc(struct tern_stack *s, enum tern_stat st)
 {
 	s->stats[st]++;
@@ -113,9 +124,10 @@ static inline void tern_stat_inc(struct tern_stack *s, enum tern_stat st)
 
 static inline struct tern_iface *tern_iface_get(struct tern_stack *s, int ifindex)
 {
-	if (ifindex < 0 || ifindex >= TERN_MAX_IFACES || !s->ifaces[ifindex].used)
+	if (ifindex < 0 || ifindex >= TERN_MAX_IFACES || !s->ifaces[ifindex] ||
+	    !s->ifaces[ifindex]->used)
 		return NULL;
-	return &s->ifaces[ifindex];
+	return s->ifaces[ifindex];
 }
 
 /* Tell trace subscribers about a frame or datagram. */

@@ -137,6 +137,11 @@ static const struct {
 	{TERN_STAT_TCP_OFO_PRUNED, "TcpExtOfoPruned"},
 	{TERN_STAT_TCP_RCVBUF_DROP, "TcpExtTCPRcvQDrop"},
 	{TERN_STAT_TCP_TW_RECYCLED, "TcpExtTWRecycled"},
+	{TERN_STAT_TCP_DSACK_OLD_SENT, "TcpExtTCPDSACKOldSent"},
+	{TERN_STAT_TCP_DSACK_OFO_SENT, "TcpExtTCPDSACKOfoSent"},
+	{TERN_STAT_TCP_DSACK_RECV, "TcpExtTCPDSACKRecv"},
+	{TERN_STAT_TCP_DSACK_OFO_RECV, "TcpExtTCPDSACKOfoRecv"},
+	{TERN_STAT_TCP_SACK_DISCARD, "TcpExtTCPSACKDiscard"},
 };
 
 const char *tern_stat_nstat_name(enum tern_stat s)

@@ -133,6 +133,7 @@ static int emit_copy(struct fault *f, int d, const uint8_t *frame, size_t len, t
 		f->stats.dropped++;
 		return TERN_ENOMEM;
 	}
+	tern_netdev_wake(&f->dev);
 	return 0;
 }
 
@@ -183,6 +184,13 @@ static void fault_rx(void *ctx, struct tern_netdev *inner, const uint8_t *frame,
 		     tern_time_t now)
 {
 	impair(ctx, DIR_INGRESS, frame, len, now);
+}
+
+/* Wake hook installed on the inner device: its work is ours. */
+static void fault_inner_wake(void *ctx, struct tern_netdev *inner)
+{
+	(void)inner;
+	tern_netdev_wake(&((struct fault *)ctx)->dev);
 }
 
 static tern_time_t fault_poll_at(const struct tern_netdev *dev)
@@ -290,6 +298,7 @@ struct tern_netdev *tern_fault_wrap(struct tern_netdev *inner, const struct tern
 		tern_frameq_init(&f->dir[d].q);
 	seed_streams(f);
 	tern_netdev_set_rx(inner, fault_rx, f);
+	tern_netdev_set_wake(inner, fault_inner_wake, f);
 	return &f->dev;
 }
 

@@ -49,6 +49,7 @@ struct tern_frame *tern_frameq_alloc(struct tern_frameq *q, size_t len)
 	if (c >= 0 && q->free[c]) {
 		f = q->free[c];
 		q->free[c] = f->next;
+		q->cached--;
 	} else {
 		size_t room = c >= 0 ? (size_t)1 << (FRAMEQ_MIN_SHIFT + c) : len;
 		f = malloc(sizeof(*f) + room);
@@ -69,6 +70,35 @@ void tern_frameq_release(struct tern_frameq *q, struct tern_frame *f)
 	}
 	f->next = q->free[f->cls];
 	q->free[f->cls] = f;
+	q->cached++;
+}
+
+/* The queue just emptied: keep what the busy period before this one
+ * needed, free the rest, largest records first. */
+static void trim(struct tern_frameq *q)
+{
+	size_t keep = q->prev_busy_peak > TERN_FRAMEQ_KEEP ? q->prev_busy_peak : TERN_FRAMEQ_KEEP;
+	for (int c = TERN_FRAMEQ_NCLASSES - 1; c >= 0 && q->cached > keep; c--) {
+		while (q->free[c] && q->cached > keep) {
+			struct tern_frame *f = q->free[c];
+			q->free[c] = f->next;
+			q->cached--;
+			free(f);
+		}
+	}
+	/* the heap array too, when it is far larger than that */
+	if (q->cap > 4 * keep && q->cap > 4) {
+		size_t cap = 4;
+		while (cap < keep)
+			cap *= 2;
+		struct tern_frame **h = realloc(q->heap, cap * sizeof(*h));
+		if (h) {
+			q->heap = h;
+			q->cap = cap;
+		}
+	}
+	q->prev_busy_peak = q->busy_peak;
+	q->busy_peak = 0;
 }
 
 /* Heap order: earlier due time first; equal times in insertion order. */
@@ -109,7 +139,7 @@ static void sift_down(struct tern_frame **h, size_t n, size_t i)
 
 static int grow(struct tern_frameq *q)
 {
-	size_t cap = q->cap ? q->cap * 2 : 64;
+	size_t cap = q->cap ? q->cap * 2 : 4;
 	struct tern_frame **h = realloc(q->heap, cap * sizeof(*h));
 	if (!h)
 		return TERN_ENOMEM;
@@ -130,6 +160,10 @@ int tern_frameq_push(struct tern_frameq *q, struct tern_frame *f, tern_time_t at
 	sift_up(q->heap, q->n);
 	q->n++;
 	q->bytes += f->len;
+	if (q->n > q->busy_peak)
+		q->busy_peak = q->n;
+	if (q->n > q->peak)
+		q->peak = q->n;
 	return 0;
 }
 
@@ -154,5 +188,7 @@ struct tern_frame *tern_frameq_pop_due(struct tern_frameq *q, tern_time_t now, u
 	q->heap[0] = q->heap[--q->n];
 	sift_down(q->heap, q->n, 0);
 	q->bytes -= f->len;
+	if (q->n == 0)
+		trim(q); /* f is not cached yet: it is the caller's to release */
 	return f;
 }

@@ -6,8 +6,12 @@
  * a binary min-heap ordered by (due time, insertion order), so frames due
  * at the same instant leave in the order they were queued (FIFO ties).
  * Frame records come from per-queue free lists sorted into power-of-two
- * size classes, so a queue in steady state does not call malloc per frame;
- * the cache never holds more than the queue's own high-water mark.
+ * size classes, so a queue in steady state does not call malloc per frame.
+ * The cache shrinks back after a burst: whenever the queue empties, cached
+ * records beyond what the previous busy period needed (at least
+ * TERN_FRAMEQ_KEEP) are freed. Regular traffic keeps what it uses; a
+ * one-off burst (every host on a LAN announcing itself at once) leaves
+ * nothing behind.
  */
 #ifndef TERN_DEV_FRAMEQ_H
 #define TERN_DEV_FRAMEQ_H
@@ -20,6 +24,7 @@
 /* Size classes hold 128 << k bytes, k = 0 .. FRAMEQ_NCLASSES-1 (up to
  * 64 KiB); larger frames get an exact allocation that is never cached. */
 #define TERN_FRAMEQ_NCLASSES 10
+#define TERN_FRAMEQ_KEEP 2
 
 struct tern_frame {
 	tern_time_t at;          /* when the frame is due */
@@ -36,6 +41,10 @@ struct tern_frameq {
 	uint64_t next_seq;
 	size_t bytes; /* sum of len over queued frames */
 	struct tern_frame *free[TERN_FRAMEQ_NCLASSES];
+	size_t cached;            /* records on the free lists */
+	size_t busy_peak;         /* most frames queued since the queue was last empty */
+	size_t prev_busy_peak;    /* the same for the busy period before */
+	size_t peak;              /* most frames ever queued at once */
 };
 
 void tern_frameq_init(struct tern_frameq *q);

@@ -80,6 +80,7 @@ static int link_transmit(struct tern_netdev *dev, const uint8_t *frame, size_t l
 		e->stats.drop_nomem++;
 		return TERN_ENOMEM;
 	}
+	tern_netdev_wake(&peer->dev);
 	e->busy_until = departure;
 	e->stats.tx_frames++;
 	e->stats.tx_bytes += len;
@@ -162,7 +163,12 @@ struct tern_netdev *tern_link_end(struct tern_link *l, int side)
 
 void tern_link_get_stats(const struct tern_link *l, int side, struct tern_link_stats *out)
 {
-	*out = l->end[side ? 1 : 0].stats;
+	const struct link_end *e = &l->end[side ? 1 : 0];
+	const struct tern_frameq *q = &l->end[side ? 0 : 1].inbound;
+	*out = e->stats;
+	out->queued_frames = q->n;
+	out->queued_bytes = q->bytes;
+	out->queued_peak_frames = q->peak;
 }
 
 void tern_link_set_params(struct tern_link *l, const struct tern_link_params *p)

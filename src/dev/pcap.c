@@ -61,6 +61,12 @@ static void pcap_rx(void *ctx, struct tern_netdev *inner, const uint8_t *frame, 
 	tern_netdev_deliver(&pd->dev, frame, len, now);
 }
 
+static void pcap_inner_wake(void *ctx, struct tern_netdev *inner)
+{
+	(void)inner;
+	tern_netdev_wake(&((struct pcapdev *)ctx)->dev);
+}
+
 static tern_time_t pcap_poll_at(const struct tern_netdev *dev)
 {
 	return tern_netdev_poll_at(((const struct pcapdev *)dev)->inner);
@@ -137,6 +143,7 @@ struct tern_netdev *tern_pcap_wrap(struct tern_netdev *inner, const char *path,
 	pd->inner = inner;
 	pd->time_offset = time_offset;
 	tern_netdev_set_rx(inner, pcap_rx, pd);
+	tern_netdev_set_wake(inner, pcap_inner_wake, pd);
 	return &pd->dev;
 fail:
 	free(pd);

@@ -9,10 +9,19 @@
  * and sends a frame to its destination's port, or floods it to every other
  * port while the destination is unknown or a group address.
  *
- * The MAC table is a fixed set-associative hash (SW_SETS x SW_WAYS), so
- * memory is bounded whatever the traffic: a full set evicts its stalest
- * entry. Entries not refreshed for `aging` expire; time comes from the
- * `now` each frame carries, never a clock.
+ * The MAC table (the "forwarding database", as Linux's bridge calls it) is
+ * a hash table that grows with the stations seen: entries in a slab with
+ * a free list, chained from a power-of-two bucket array that doubles when
+ * the load passes 3/4, so a silent receiver is never evicted to make room
+ * and frames to it are never flooded. Entries are kept in a list by the
+ * time they were last seen; an entry not refreshed for `aging` (300 s by
+ * default, as Linux's bridge ageing_time) expires, and expired entries are
+ * taken off the front of the list as frames pass, O(1) per frame. Time
+ * comes from the `now` each frame carries (or tern_switch_expire), never a
+ * clock. A bound on the table (SW_MAX_ENTRIES, as Linux's
+ * fdb_max_learned) keeps a flood of forged source addresses from taking
+ * memory without end: past it new stations are not learned, only flooded
+ * to, and counted.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +30,11 @@
 #include "tern/netdev.h"
 #include "wire/ethernet.h"
 
-#define SW_SETS 256
-#define SW_WAYS 4
 #define SW_DEFAULT_PORTS 32
-#define SW_DEFAULT_AGING TERN_SEC(300) /* the 802.1D default ageing time */
+#define SW_DEFAULT_AGING TERN_SEC(300) /* 802.1D's and Linux's default ageing time */
+#define SW_MIN_BUCKETS 16
+#define SW_MAX_ENTRIES (1u << 20)
+#define SW_NIL (-1)
 
 struct sw_port {
 	struct tern_switch *sw;
@@ -34,9 +44,10 @@ struct sw_port {
 
 struct sw_entry {
 	struct tern_mac mac;
-	bool used;
-	unsigned port;
+	uint32_t port;
 	tern_time_t seen;
+	int32_t hnext;        /* bucket chain; free list while unused */
+	int32_t prev, next;   /* age list, least recently seen first */
 };
 
 struct tern_switch {
@@ -45,53 +56,156 @@ struct tern_switch {
 	unsigned nports, max_ports;
 	struct sw_port *ports;
 	struct tern_switch_stats stats;
-	struct sw_entry table[SW_SETS][SW_WAYS];
+	struct sw_entry *e;       /* slab */
+	uint32_t cap;             /* slab size */
+	int32_t free_head;
+	int32_t *buckets;
+	uint32_t nbuckets;        /* power of two */
+	uint32_t count;
+	int32_t old_head, new_tail; /* age list */
 };
 
-/* Fibonacci hashing of the 48-bit address; the top bits pick the set. */
-static unsigned mac_set(const struct tern_mac *m)
+/* Fibonacci hashing of the 48-bit address. */
+static uint32_t mac_bucket(const struct tern_switch *sw, const struct tern_mac *m)
 {
 	uint64_t v = 0;
 	for (int i = 0; i < 6; i++)
 		v = v << 8 | m->b[i];
-	return (unsigned)((v * 0x9e3779b97f4a7c15ull) >> 56) % SW_SETS;
+	return (uint32_t)((v * 0x9e3779b97f4a7c15ull) >> 32) & (sw->nbuckets - 1);
 }
 
-static bool entry_live(const struct tern_switch *sw, const struct sw_entry *e, tern_time_t now)
+static int32_t find(const struct tern_switch *sw, const struct tern_mac *mac)
 {
-	return e->used && now - e->seen <= sw->aging;
+	for (int32_t i = sw->buckets[mac_bucket(sw, mac)]; i != SW_NIL; i = sw->e[i].hnext)
+		if (tern_mac_eq(&sw->e[i].mac, mac))
+			return i;
+	return SW_NIL;
 }
 
-/* The live entry for mac, or NULL. */
-static struct sw_entry *lookup(struct tern_switch *sw, const struct tern_mac *mac, tern_time_t now)
+static void age_unlink(struct tern_switch *sw, int32_t i)
 {
-	struct sw_entry *set = sw->table[mac_set(mac)];
-	for (int w = 0; w < SW_WAYS; w++)
-		if (entry_live(sw, &set[w], now) && tern_mac_eq(&set[w].mac, mac))
-			return &set[w];
-	return NULL;
+	struct sw_entry *x = &sw->e[i];
+	if (x->prev != SW_NIL)
+		sw->e[x->prev].next = x->next;
+	else
+		sw->old_head = x->next;
+	if (x->next != SW_NIL)
+		sw->e[x->next].prev = x->prev;
+	else
+		sw->new_tail = x->prev;
 }
 
-/* Record that mac was seen on port: refresh its entry, or take a free or
- * expired way, or else evict the way seen longest ago. */
+static void age_append(struct tern_switch *sw, int32_t i)
+{
+	struct sw_entry *x = &sw->e[i];
+	x->next = SW_NIL;
+	x->prev = sw->new_tail;
+	if (sw->new_tail != SW_NIL)
+		sw->e[sw->new_tail].next = i;
+	else
+		sw->old_head = i;
+	sw->new_tail = i;
+}
+
+static void remove_entry(struct tern_switch *sw, int32_t i)
+{
+	int32_t *pp = &sw->buckets[mac_bucket(sw, &sw->e[i].mac)];
+	while (*pp != i)
+		pp = &sw->e[*pp].hnext;
+	*pp = sw->e[i].hnext;
+	age_unlink(sw, i);
+	sw->e[i].hnext = sw->free_head;
+	sw->free_head = i;
+	sw->count--;
+}
+
+/* Double the bucket array (rehash) or the slab. 0 or TERN_ENOMEM, in which
+ * case the table stays as it was. */
+static int grow_buckets(struct tern_switch *sw)
+{
+	uint32_t nb = sw->nbuckets * 2;
+	int32_t *b = malloc(nb * sizeof(*b));
+	if (!b)
+		return TERN_ENOMEM;
+	for (uint32_t k = 0; k < nb; k++)
+		b[k] = SW_NIL;
+	free(sw->buckets);
+	sw->buckets = b;
+	sw->nbuckets = nb;
+	for (int32_t i = sw->old_head; i != SW_NIL; i = sw->e[i].next) {
+		uint32_t k = mac_bucket(sw, &sw->e[i].mac);
+		sw->e[i].hnext = b[k];
+		b[k] = i;
+	}
+	sw->stats.table_buckets = nb;
+	return 0;
+}
+
+static int grow_slab(struct tern_switch *sw)
+{
+	uint32_t ncap = sw->cap ? sw->cap * 2 : SW_MIN_BUCKETS;
+	struct sw_entry *e = realloc(sw->e, ncap * sizeof(*e));
+	if (!e)
+		return TERN_ENOMEM;
+	sw->e = e;
+	for (uint32_t k = ncap; k-- > sw->cap;) {
+		e[k].hnext = sw->free_head;
+		sw->free_head = (int32_t)k;
+	}
+	sw->cap = ncap;
+	return 0;
+}
+
+/* Take expired entries off the front of the age list. */
+static void expire(struct tern_switch *sw, tern_time_t now)
+{
+	while (sw->old_head != SW_NIL && now - sw->e[sw->old_head].seen > sw->aging) {
+		remove_entry(sw, sw->old_head);
+		sw->stats.aged++;
+	}
+	sw->stats.table_size = sw->count;
+}
+
+/* Record that mac was seen on port: refresh its entry (a station that
+ * moved is followed at once, as 802.1D learning does) or add one. */
 static void learn(struct tern_switch *sw, const struct tern_mac *mac, unsigned port, tern_time_t now)
 {
-	struct sw_entry *set = sw->table[mac_set(mac)];
-	struct sw_entry *e = lookup(sw, mac, now);
-
-	for (int w = 0; !e && w < SW_WAYS; w++)
-		if (!entry_live(sw, &set[w], now))
-			e = &set[w];
-	if (!e) {
-		e = &set[0];
-		for (int w = 1; w < SW_WAYS; w++)
-			if (set[w].seen < e->seen)
-				e = &set[w];
+	int32_t i = find(sw, mac);
+	if (i != SW_NIL) {
+		struct sw_entry *x = &sw->e[i];
+		if (x->port != port) {
+			x->port = port;
+			sw->stats.moved++;
+		}
+		x->seen = now;
+		age_unlink(sw, i);
+		age_append(sw, i);
+		return;
 	}
-	e->mac = *mac;
-	e->used = true;
-	e->port = port;
-	e->seen = now;
+	if (sw->count >= SW_MAX_ENTRIES) {
+		sw->stats.learn_refused++;
+		return;
+	}
+	if ((sw->free_head == SW_NIL && grow_slab(sw) < 0) ||
+	    (sw->count + 1 > sw->nbuckets / 4 * 3 && grow_buckets(sw) < 0)) {
+		sw->stats.learn_refused++;
+		return;
+	}
+	i = sw->free_head;
+	struct sw_entry *x = &sw->e[i];
+	sw->free_head = x->hnext;
+	x->mac = *mac;
+	x->port = port;
+	x->seen = now;
+	uint32_t k = mac_bucket(sw, mac);
+	x->hnext = sw->buckets[k];
+	sw->buckets[k] = i;
+	age_append(sw, i);
+	sw->count++;
+	sw->stats.learned++;
+	sw->stats.table_size = sw->count;
+	if (sw->count > sw->stats.table_peak)
+		sw->stats.table_peak = sw->count;
 }
 
 static void flood(struct tern_switch *sw, unsigned from, const uint8_t *frame, size_t len,
@@ -118,6 +232,7 @@ static void switch_rx(void *ctx, struct tern_netdev *dev, const uint8_t *frame, 
 	memcpy(dst.b, frame, 6);
 	memcpy(src.b, frame + 6, 6);
 
+	expire(sw, now);
 	/* A group address is never a station's source; don't learn it. */
 	if (!tern_mac_is_multicast(&src))
 		learn(sw, &src, port->index, now);
@@ -125,8 +240,10 @@ static void switch_rx(void *ctx, struct tern_netdev *dev, const uint8_t *frame, 
 		flood(sw, port->index, frame, len, now);
 		return;
 	}
-	struct sw_entry *e = lookup(sw, &dst, now);
+	int32_t i = find(sw, &dst);
+	struct sw_entry *e = i == SW_NIL ? NULL : &sw->e[i];
 	if (!e) {
+		sw->stats.flooded_unknown++;
 		flood(sw, port->index, frame, len, now);
 	} else if (e->port == port->index) {
 		/* Both stations sit behind the ingress port: they heard it. */
@@ -145,10 +262,18 @@ struct tern_switch *tern_switch_create(const char *name, unsigned max_ports, ter
 	sw->max_ports = max_ports ? max_ports : SW_DEFAULT_PORTS;
 	sw->aging = aging > 0 ? aging : SW_DEFAULT_AGING;
 	sw->ports = calloc(sw->max_ports, sizeof(*sw->ports));
-	if (!sw->ports) {
+	sw->nbuckets = SW_MIN_BUCKETS;
+	sw->buckets = malloc(sw->nbuckets * sizeof(*sw->buckets));
+	if (!sw->ports || !sw->buckets) {
+		free(sw->ports);
+		free(sw->buckets);
 		free(sw);
 		return NULL;
 	}
+	for (uint32_t k = 0; k < sw->nbuckets; k++)
+		sw->buckets[k] = SW_NIL;
+	sw->free_head = sw->old_head = sw->new_tail = SW_NIL;
+	sw->stats.table_buckets = sw->nbuckets;
 	if (name)
 		strncpy(sw->name, name, sizeof(sw->name) - 1);
 	return sw;
@@ -169,6 +294,28 @@ int tern_switch_attach(struct tern_switch *sw, struct tern_netdev *port)
 void tern_switch_get_stats(const struct tern_switch *sw, struct tern_switch_stats *out)
 {
 	*out = sw->stats;
+	out->aging = sw->aging;
+}
+
+int tern_switch_set_aging(struct tern_switch *sw, tern_time_t aging)
+{
+	if (aging <= 0)
+		return TERN_EINVAL;
+	sw->aging = aging;
+	return 0;
+}
+
+void tern_switch_expire(struct tern_switch *sw, tern_time_t now)
+{
+	expire(sw, now);
+}
+
+int tern_switch_lookup(const struct tern_switch *sw, const struct tern_mac *mac, tern_time_t now)
+{
+	int32_t i = find(sw, mac);
+	if (i == SW_NIL || now - sw->e[i].seen > sw->aging)
+		return TERN_ENOENT;
+	return (int)sw->e[i].port;
 }
 
 /* The ports are not ours and may already be gone, so they are not touched:
@@ -179,5 +326,7 @@ void tern_switch_destroy(struct tern_switch *sw)
 	if (!sw)
 		return;
 	free(sw->ports);
+	free(sw->buckets);
+	free(sw->e);
 	free(sw);
 }

@@ -3,8 +3,8 @@
  * tern stack and the kernel's network.
  *
  * It sits under a stack run in real time: the runner waits on the fd
- * (tern_netdev_fd) and calls read_ready, which drains every frame the
- * kernel has queued and delivers each upward; transmit writes one frame to
+ * (tern_netdev_fd) and calls read_ready, which reads what the kernel has
+ * queued, at most TAP_RX_BUDGET frames, and delivers each upward; transmit writes one frame to
  * the kernel. The fd is non-blocking, so neither call ever waits. The
  * kernel interface has its own MAC; `mac` is the tern host's, carried in
  * the device for the stack, never written to the kernel. Everything the
@@ -25,6 +25,11 @@
 
 #define TAP_DEFAULT_MTU 1500
 #define TAP_READ_BUF 65536
+/* Frames read per read_ready, as NAPI's budget: a peer that keeps the
+ * queue full (a bulk sender answered by our ACKs at once) would otherwise
+ * hold the runner in one call for ever, at one `now`, with no timer run.
+ * The fd stays readable, so the runner comes straight back. */
+#define TAP_RX_BUDGET 256
 
 struct tap {
 	struct tern_netdev dev; /* first, so a device pointer is a tap pointer */
@@ -59,7 +64,7 @@ static void tap_read_ready(struct tern_netdev *dev, tern_time_t now)
 	uint8_t buf[TAP_READ_BUF];
 	ssize_t n;
 
-	while ((n = read(t->fd, buf, sizeof(buf))) >= 0)
+	for (unsigned i = 0; i < TAP_RX_BUDGET && (n = read(t->fd, buf, sizeof(buf))) >= 0; i++)
 		tern_netdev_deliver(dev, buf, (size_t)n, now);
 }
 

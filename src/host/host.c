@@ -66,6 +66,7 @@ void tern_stack_config_init(struct tern_stack_config *c)
 		.tcp_timestamps = true,
 		.tcp_window_scaling = true,
 		.tcp_sack = true,
+		.tcp_dsack = true,
 		.tcp_max_syn_backlog = 256,
 		.tcp_syncookies = 1,
 		.tcp_challenge_ack_limit = 1000,
@@ -88,9 +89,12 @@ void tern_stack_config_init(struct tern_stack_config *c)
 	};
 }
 
-static void add_loopback(struct tern_stack *s)
+static int add_loopback(struct tern_stack *s)
 {
-	struct tern_iface *lo = &s->ifaces[TERN_IFINDEX_LOOPBACK];
+	struct tern_iface *lo = calloc(1, sizeof(*lo));
+	if (!lo)
+		return TERN_ENOMEM;
+	s->ifaces[TERN_IFINDEX_LOOPBACK] = lo;
 	lo->used = true;
 	lo->loopback = true;
 	lo->index = TERN_IFINDEX_LOOPBACK;
@@ -99,6 +103,7 @@ static void add_loopback(struct tern_stack *s)
 	strcpy(lo->name, "lo");
 	s->n_ifaces = 1;
 	tern_stack_addr_add(s, TERN_IFINDEX_LOOPBACK, TERN_IP4(127, 0, 0, 1), 8, 0);
+	return 0;
 }
 
 /* ARP gave up on a datagram's next hop: RFC 1122 §2.3.2.2, RFC 1812
@@ -130,11 +135,10 @@ struct tern_stack *tern_stack_create(const struct tern_stack_config *cfg)
 	if (!s)
 		return NULL;
 	tern_core_init(s, cfg);
-	if (layers_init(s) < 0) {
+	if (layers_init(s) < 0 || add_loopback(s) < 0) {
 		tern_stack_destroy(s);
 		return NULL;
 	}
-	add_loopback(s);
 	return s;
 }
 
@@ -143,14 +147,16 @@ void tern_stack_destroy(struct tern_stack *s)
 	if (!s)
 		return;
 	for (int i = 0; i < s->n_ifaces; i++) {
-		struct tern_iface *ifc = &s->ifaces[i];
-		if (ifc->used && ifc->dev && ifc->dev->rx_ctx == ifc)
+		struct tern_iface *ifc = s->ifaces[i];
+		if (ifc && ifc->used && ifc->dev && ifc->dev->rx_ctx == ifc)
 			tern_netdev_set_rx(ifc->dev, NULL, NULL);
 	}
 	tern_sock_table_fini(s); /* top down: sockets hold packets */
 	tern_net_fini(s);
 	tern_link_fini(s);
 	tern_core_fini(s);
+	for (int i = 0; i < TERN_MAX_IFACES; i++)
+		free(s->ifaces[i]);
 	free(s);
 }
 
@@ -253,11 +259,13 @@ static void iface_rx(void *ctx, struct tern_netdev *dev, const uint8_t *frame, s
 int tern_stack_attach(struct tern_stack *s, struct tern_netdev *dev)
 {
 	int i;
-	for (i = 1; i < TERN_MAX_IFACES && s->ifaces[i].used; i++)
+	for (i = 1; i < TERN_MAX_IFACES && s->ifaces[i] && s->ifaces[i]->used; i++)
 		;
 	if (i == TERN_MAX_IFACES)
 		return TERN_ENOSPC;
-	struct tern_iface *ifc = &s->ifaces[i];
+	if (!s->ifaces[i] && !(s->ifaces[i] = malloc(sizeof(*s->ifaces[i]))))
+		return TERN_ENOMEM;
+	struct tern_iface *ifc = s->ifaces[i];
 	memset(ifc, 0, sizeof(*ifc));
 	ifc->used = true;
 	ifc->index = i;

@@ -2,8 +2,10 @@
  * link/arp.c — ARP (RFC 826) with the neighbour cache, and RFC 5227
  * address-conflict probing and defence. See arp.h for the call order.
  *
- * Cache entries live in one array sized at creation (arp_cache_size),
- * chained into hash buckets by index, and each sits in the list of
+ * Cache entries live in chunks of 8 made as needed, up to arp_cache_size
+ * (the last chunk goes back once it is empty; arp.h), chained into hash
+ * buckets by index (the bucket array doubles as entries are made), and
+ * each sits in the list of
  * entries in its state, oldest first. A new entry takes a free slot, else
  * the entry STALE longest, else (for our own traffic only) the REACHABLE
  * entry confirmed longest ago; never one still resolving, never a static
@@ -69,6 +71,8 @@
 
 static void entry_timer(struct tern_stack *s, struct tern_timer *t, tern_time_t now);
 
+#define ENTRY(c, i) (&(c)->chunks[(uint32_t)(i) >> TERN_ARP_CHUNK_SHIFT][(uint32_t)(i) & (TERN_ARP_CHUNK - 1)])
+
 static uint32_t bucket_of(const struct tern_arp_cache *c, int ifindex, tern_ip4_t ip)
 {
 	uint32_t h = ip * 0x9e3779b1u ^ (uint32_t)ifindex * 0x85ebca6bu;
@@ -81,11 +85,11 @@ static void list_unlink(struct tern_arp_cache *c, struct tern_arp_entry *e)
 {
 	struct tern_arp_list *l = &c->lists[e->state];
 	if (e->prev != -1)
-		c->entries[e->prev].next = e->next;
+		ENTRY(c, e->prev)->next = e->next;
 	else
 		l->head = e->next;
 	if (e->next != -1)
-		c->entries[e->next].prev = e->prev;
+		ENTRY(c, e->next)->prev = e->prev;
 	else
 		l->tail = e->prev;
 	e->prev = e->next = -1;
@@ -94,11 +98,11 @@ static void list_unlink(struct tern_arp_cache *c, struct tern_arp_entry *e)
 static void list_append(struct tern_arp_cache *c, struct tern_arp_entry *e)
 {
 	struct tern_arp_list *l = &c->lists[e->state];
-	int32_t idx = (int32_t)(e - c->entries);
+	int32_t idx = e->idx;
 	e->prev = l->tail;
 	e->next = -1;
 	if (l->tail != -1)
-		c->entries[l->tail].next = idx;
+		ENTRY(c, l->tail)->next = idx;
 	else
 		l->head = idx;
 	l->tail = idx;
@@ -118,23 +122,98 @@ static int arp_init(struct tern_stack *s)
 {
 	struct tern_arp_cache *c = &s->link->arp;
 	c->size = s->cfg.arp_cache_size ? s->cfg.arp_cache_size : 1;
-	for (c->nbuckets = 16; c->nbuckets < c->size; c->nbuckets *= 2)
-		;
-	c->entries = calloc(c->size, sizeof(*c->entries));
+	c->nbuckets = 16;
 	c->buckets = malloc(c->nbuckets * sizeof(*c->buckets));
-	if (!c->entries || !c->buckets)
+	if (!c->buckets)
 		return TERN_ENOMEM;
 	for (uint32_t i = 0; i < c->nbuckets; i++)
 		c->buckets[i] = -1;
 	for (int i = 0; i < TERN_ARP_NSTATES; i++)
 		c->lists[i] = (struct tern_arp_list){-1, -1};
-	for (uint32_t i = 0; i < c->size; i++) {
-		struct tern_arp_entry *e = &c->entries[i];
+	return 0;
+}
+
+static void list_unlink(struct tern_arp_cache *c, struct tern_arp_entry *e);
+
+/* Double the buckets once there are more entries than buckets (up to
+ * the cache's size): chains stay short as the cache grows. */
+static void maybe_rehash(struct tern_arp_cache *c)
+{
+	uint32_t made = c->nchunks * TERN_ARP_CHUNK;
+	if (made <= c->nbuckets || c->nbuckets >= c->size)
+		return;
+	uint32_t nb = c->nbuckets * 2;
+	int32_t *b = malloc(nb * sizeof(*b));
+	if (!b)
+		return; /* longer chains, still correct */
+	for (uint32_t i = 0; i < nb; i++)
+		b[i] = -1;
+	free(c->buckets);
+	c->buckets = b;
+	c->nbuckets = nb;
+	for (uint32_t i = 0; i < made; i++) {
+		struct tern_arp_entry *e = ENTRY(c, i);
+		if (e->state == TERN_ARP_FREE)
+			continue;
+		uint32_t k = bucket_of(c, e->ifindex, e->ip);
+		e->hash_next = b[k];
+		b[k] = e->idx;
+	}
+}
+
+/* Entries of chunk k within the cache's size (the last may be partial:
+ * the rest are never listed, so never used). */
+static uint32_t chunk_len(const struct tern_arp_cache *c, uint32_t k)
+{
+	uint32_t left = c->size - k * TERN_ARP_CHUNK;
+	return left < TERN_ARP_CHUNK ? left : TERN_ARP_CHUNK;
+}
+
+/* One more chunk of FREE entries, if the cache may grow. */
+static int grow_chunks(struct tern_arp_cache *c)
+{
+	if (c->nchunks * TERN_ARP_CHUNK >= c->size)
+		return TERN_ENOSPC;
+	if (c->nchunks == c->cap_chunks) {
+		uint32_t cap = c->cap_chunks ? c->cap_chunks * 2 : 4;
+		struct tern_arp_entry **ch = realloc(c->chunks, cap * sizeof(*ch));
+		if (!ch)
+			return TERN_ENOMEM;
+		c->chunks = ch;
+		uint32_t *u = realloc(c->chunk_used, cap * sizeof(*u));
+		if (!u)
+			return TERN_ENOMEM;
+		c->chunk_used = u;
+		c->cap_chunks = cap;
+	}
+	struct tern_arp_entry *ch = calloc(TERN_ARP_CHUNK, sizeof(*ch));
+	if (!ch)
+		return TERN_ENOMEM;
+	uint32_t k = c->nchunks++;
+	c->chunks[k] = ch;
+	c->chunk_used[k] = 0;
+	for (uint32_t i = 0; i < chunk_len(c, k); i++) {
+		struct tern_arp_entry *e = &ch[i];
+		e->idx = (int32_t)(k * TERN_ARP_CHUNK + i);
 		tern_timer_init(&e->timer, entry_timer);
 		e->prev = e->next = -1;
 		list_append(c, e); /* calloc made it FREE */
 	}
+	maybe_rehash(c);
 	return 0;
+}
+
+/* Give the last chunk back while it holds nothing: a cache that was
+ * filled by a burst (a scan, a flood) shrinks back as its entries go. */
+static void shrink_chunks(struct tern_arp_cache *c)
+{
+	while (c->nchunks && c->chunk_used[c->nchunks - 1] == 0) {
+		uint32_t k = c->nchunks - 1;
+		for (uint32_t i = 0; i < chunk_len(c, k); i++)
+			list_unlink(c, &c->chunks[k][i]);
+		free(c->chunks[k]);
+		c->nchunks--;
+	}
 }
 
 int tern_link_init(struct tern_stack *s)
@@ -159,10 +238,10 @@ static struct tern_pkt *queue_take(struct tern_stack *s, struct tern_arp_entry *
 static void entry_delete(struct tern_stack *s, struct tern_arp_entry *e)
 {
 	struct tern_arp_cache *c = &s->link->arp;
-	int32_t idx = (int32_t)(e - c->entries);
+	int32_t idx = e->idx;
 	int32_t *link = &c->buckets[bucket_of(c, e->ifindex, e->ip)];
 	while (*link != -1 && *link != idx)
-		link = &c->entries[*link].hash_next;
+		link = &ENTRY(c, *link)->hash_next;
 	if (*link == idx)
 		*link = e->hash_next;
 	tern_timer_cancel(s, &e->timer);
@@ -171,6 +250,7 @@ static void entry_delete(struct tern_stack *s, struct tern_arp_entry *e)
 		tern_stack_pkt_free(s, p);
 	set_state(c, e, TERN_ARP_FREE);
 	c->used--;
+	c->chunk_used[(uint32_t)idx >> TERN_ARP_CHUNK_SHIFT]--;
 }
 
 void tern_link_fini(struct tern_stack *s)
@@ -178,10 +258,13 @@ void tern_link_fini(struct tern_stack *s)
 	if (!s->link)
 		return;
 	struct tern_arp_cache *c = &s->link->arp;
-	for (uint32_t i = 0; c->entries && i < c->size; i++)
-		if (c->entries[i].state != TERN_ARP_FREE)
-			entry_delete(s, &c->entries[i]);
-	free(c->entries);
+	for (uint32_t i = 0; i < c->nchunks * TERN_ARP_CHUNK; i++)
+		if (ENTRY(c, i)->state != TERN_ARP_FREE)
+			entry_delete(s, ENTRY(c, i));
+	for (uint32_t k = 0; k < c->nchunks; k++)
+		free(c->chunks[k]);
+	free(c->chunks);
+	free(c->chunk_used);
 	free(c->buckets);
 	free(s->link);
 	s->link = NULL;
@@ -200,9 +283,9 @@ unsigned tern_arp_entries(const struct tern_stack *s)
 static struct tern_arp_entry *entry_find(const struct tern_stack *s, int ifindex, tern_ip4_t ip)
 {
 	const struct tern_arp_cache *c = &s->link->arp;
-	for (int32_t i = c->buckets[bucket_of(c, ifindex, ip)]; i != -1; i = c->entries[i].hash_next)
-		if (c->entries[i].ip == ip && c->entries[i].ifindex == ifindex)
-			return &c->entries[i];
+	for (int32_t i = c->buckets[bucket_of(c, ifindex, ip)]; i != -1; i = ENTRY(c, i)->hash_next)
+		if (ENTRY(c, i)->ip == ip && ENTRY(c, i)->ifindex == ifindex)
+			return ENTRY(c, i);
 	return NULL;
 }
 
@@ -216,6 +299,8 @@ static struct tern_arp_entry *entry_slot(struct tern_stack *s, bool peer_asked)
 {
 	struct tern_arp_cache *c = &s->link->arp;
 	int32_t i = c->lists[TERN_ARP_FREE].head;
+	if (i == -1 && grow_chunks(c) == 0)
+		i = c->lists[TERN_ARP_FREE].head;
 	if (i == -1)
 		i = c->lists[TERN_ARP_STALE].head;
 	if (i == -1 && !peer_asked)
@@ -224,7 +309,7 @@ static struct tern_arp_entry *entry_slot(struct tern_stack *s, bool peer_asked)
 		i = c->lists[TERN_ARP_REACHABLE].head;
 	if (i == -1)
 		return NULL;
-	struct tern_arp_entry *e = &c->entries[i];
+	struct tern_arp_entry *e = ENTRY(c, i);
 	if (e->state == TERN_ARP_INCOMPLETE) {
 		struct tern_pkt *p;
 		while ((p = queue_take(s, e)))
@@ -251,9 +336,10 @@ static struct tern_arp_entry *entry_create(struct tern_stack *s, int ifindex, te
 	e->queue = (struct tern_pkt_queue){0};
 	set_state(c, e, TERN_ARP_INCOMPLETE);
 	c->used++;
+	c->chunk_used[(uint32_t)e->idx >> TERN_ARP_CHUNK_SHIFT]++;
 	uint32_t b = bucket_of(c, ifindex, ip);
 	e->hash_next = c->buckets[b];
-	c->buckets[b] = (int32_t)(e - c->entries);
+	c->buckets[b] = e->idx;
 	return e;
 }
 
@@ -317,6 +403,22 @@ void tern_arp_announce(struct tern_stack *s, struct tern_iface *ifc, tern_ip4_t 
 
 /* ---- resolution ---- */
 
+/* Linux's neighbour garbage collection (neigh_periodic_work): once the
+ * cache holds more than gc_thresh1 entries, an entry left STALE and
+ * unused for gc_stale_time goes, so a cache that a burst of peers filled
+ * shrinks back. Below the threshold STALE entries stay, as on Linux, and
+ * cost no timer. */
+#define ARP_GC_THRESH1 128
+#define ARP_GC_STALE_TIME TERN_SEC(60)
+
+static void stale_gc_arm(struct tern_stack *s, struct tern_arp_entry *e, tern_time_t now)
+{
+	if (s->link->arp.used > ARP_GC_THRESH1)
+		tern_timer_arm(s, &e->timer, now + ARP_GC_STALE_TIME);
+	else
+		tern_timer_cancel(s, &e->timer);
+}
+
 /* e->ip is at mac, in state (REACHABLE, STALE or PERMANENT): any probe
  * ends, and the datagrams waiting for it leave. */
 static void entry_learn(struct tern_stack *s, struct tern_arp_entry *e, const struct tern_mac *mac,
@@ -331,8 +433,10 @@ static void entry_learn(struct tern_stack *s, struct tern_arp_entry *e, const st
 	e->probing = e->contested = false;
 	if (state == TERN_ARP_REACHABLE)
 		tern_timer_arm(s, &e->timer, now + s->cfg.arp_reachable_time);
+	else if (state == TERN_ARP_STALE)
+		stale_gc_arm(s, e, now); /* probed on use */
 	else
-		tern_timer_cancel(s, &e->timer); /* STALE: probed on use */
+		tern_timer_cancel(s, &e->timer);
 	struct tern_iface *ifc = tern_iface_get(s, e->ifindex);
 	struct tern_pkt *pkt;
 	while ((pkt = queue_take(s, e))) {
@@ -381,7 +485,7 @@ static void probe_failed(struct tern_stack *s, struct tern_iface *ifc, struct te
 	solicit(s, ifc, e, now);
 }
 
-static void entry_timer(struct tern_stack *s, struct tern_timer *t, tern_time_t now)
+static void entry_timer_run(struct tern_stack *s, struct tern_timer *t, tern_time_t now)
 {
 	struct tern_arp_entry *e = TERN_CONTAINER_OF(t, struct tern_arp_entry, timer);
 	struct tern_iface *ifc = tern_iface_get(s, e->ifindex);
@@ -389,6 +493,13 @@ static void entry_timer(struct tern_stack *s, struct tern_timer *t, tern_time_t 
 		return entry_delete(s, e);
 	if (e->state == TERN_ARP_REACHABLE && !e->probing) {
 		set_state(&s->link->arp, e, TERN_ARP_STALE); /* probed on next use */
+		stale_gc_arm(s, e, now);
+		return;
+	}
+	if (e->state == TERN_ARP_STALE && !e->probing) {
+		/* unused for gc_stale_time: collected if the cache is big */
+		if (s->link->arp.used > ARP_GC_THRESH1)
+			entry_delete(s, e);
 		return;
 	}
 	if (e->probes < s->cfg.arp_max_probes) {
@@ -399,6 +510,14 @@ static void entry_timer(struct tern_stack *s, struct tern_timer *t, tern_time_t 
 	if (e->state == TERN_ARP_INCOMPLETE)
 		return resolution_failed(s, e, now);
 	probe_failed(s, ifc, e, now);
+}
+
+/* An entry's timer; an entry that went may leave the last chunk empty
+ * (nothing refers to e once its timer has run). */
+static void entry_timer(struct tern_stack *s, struct tern_timer *t, tern_time_t now)
+{
+	entry_timer_run(s, t, now);
+	shrink_chunks(&s->link->arp);
 }
 
 /* Hold pkt until e resolves. Two bounds: arp_queue_len per address (the
@@ -514,6 +633,17 @@ static void probe_timer(struct tern_stack *s, struct tern_timer *t, tern_time_t 
 		if (++ia->announces_sent < ANNOUNCE_NUM)
 			tern_timer_arm(s, t, now + ANNOUNCE_INTERVAL);
 	}
+}
+
+/* One announcement at a random moment within arp_announce_jitter, as
+ * RFC 5227 §2.1.1 has a host wait before its first probe: hosts that come
+ * up together (a lab, a power cut) do not all broadcast at once. */
+void tern_arp_announce_later(struct tern_stack *s, struct tern_ifaddr *ia, tern_time_t now)
+{
+	tern_timer_init(&ia->timer, probe_timer);
+	ia->probes_sent = 0;
+	ia->announces_sent = ANNOUNCE_NUM - 1; /* one, as an address added at once gets */
+	tern_timer_arm(s, &ia->timer, now + random_between(s, 0, s->cfg.arp_announce_jitter));
 }
 
 void tern_arp_probe_start(struct tern_stack *s, struct tern_iface *ifc, struct tern_ifaddr *ia,
@@ -756,5 +886,6 @@ int tern_arp_del_static(struct tern_stack *s, int ifindex, tern_ip4_t ip)
 	if (!e || e->state != TERN_ARP_PERMANENT)
 		return TERN_ENOENT;
 	entry_delete(s, e);
+	shrink_chunks(&s->link->arp);
 	return 0;
 }

@@ -38,6 +38,7 @@ struct tern_arp_entry {
 	bool probing;            /* unicast requests to mac in flight (refresh or check) */
 	bool contested;          /* another MAC claimed ip: a failed probe re-resolves */
 	struct tern_mac claimed; /* the first such MAC, for the log */
+	int32_t idx;             /* own index in the cache */
 	int32_t hash_next;       /* chain in the bucket, -1 at the end */
 	int32_t prev, next;      /* in the list of entries in this state, -1 at the ends */
 	tern_time_t confirmed;   /* last time the mapping was confirmed */
@@ -51,10 +52,18 @@ struct tern_arp_list {
 	int32_t head, tail;
 };
 
+/* Entries come in chunks of TERN_ARP_CHUNK, made as the cache fills and
+ * given back when the last chunk empties: entries never move (their
+ * timers are in the stack's heap), and an idle host holds none. */
+#define TERN_ARP_CHUNK_SHIFT 3
+#define TERN_ARP_CHUNK (1u << TERN_ARP_CHUNK_SHIFT)
+
 struct tern_arp_cache {
-	struct tern_arp_entry *entries;
+	struct tern_arp_entry **chunks;
+	uint32_t nchunks, cap_chunks;
+	uint32_t *chunk_used;  /* entries not FREE, per chunk */
 	int32_t *buckets;
-	uint32_t size, nbuckets;
+	uint32_t size, nbuckets; /* size: the most entries (arp_cache_size) */
 	uint32_t used;     /* entries not FREE */
 	uint32_t queued;   /* packets waiting, over all entries */
 	struct tern_arp_list lists[TERN_ARP_NSTATES]; /* free slots, eviction order */
@@ -71,6 +80,9 @@ void tern_arp_output(struct tern_stack *s, struct tern_iface *ifc, struct tern_p
  * (Linux sends none by default); a probed address gets §2.3's two. */
 void tern_arp_announce(struct tern_stack *s, struct tern_iface *ifc, tern_ip4_t addr,
 		       tern_time_t now);
+/* The announcement above, sent after a random delay up to
+ * arp_announce_jitter. */
+void tern_arp_announce_later(struct tern_stack *s, struct tern_ifaddr *ia, tern_time_t now);
 /* Begin RFC 5227 probing for a tentative address. */
 void tern_arp_probe_start(struct tern_stack *s, struct tern_iface *ifc, struct tern_ifaddr *ia,
 			  tern_time_t now);

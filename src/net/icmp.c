@@ -10,6 +10,8 @@
  * and token buckets, the host's and each destination's, limit how many
  * are (as Linux).
  */
+#include <stdlib.h>
+
 #include "wire/checksum.h"
 #include "core/stack_impl.h"
 #include "net/icmp.h"
@@ -46,6 +48,9 @@ static bool global_allow(struct tern_stack *s, tern_time_t now)
  * its set taken over with a full burst (as a new Linux inet_peer). */
 static struct tern_icmp_peer *peer_get(struct tern_stack *s, tern_ip4_t addr, tern_time_t now)
 {
+	if (!s->net->icmp_peers &&
+	    !(s->net->icmp_peers = calloc(TERN_ICMP_PEERS, sizeof(*s->net->icmp_peers))))
+		return NULL; /* no memory: the error is not sent */
 	uint32_t h = addr * 0x9e3779b1u;
 	struct tern_icmp_peer *set = &s->net->icmp_peers[((h ^ (h >> 16)) % (TERN_ICMP_PEERS / PEER_WAYS)) *
 						     PEER_WAYS];
@@ -70,6 +75,8 @@ static bool peer_allow(struct tern_stack *s, tern_ip4_t dst, tern_time_t now)
 	if (interval <= 0 || tern_ip4_is_loopback(dst) || tern_stack_is_local_addr(s, dst))
 		return true;
 	struct tern_icmp_peer *p = peer_get(s, dst, now);
+	if (!p)
+		return false;
 	tern_time_t cap = PEER_BURST * interval, elapsed = now - p->last;
 	tern_time_t tokens = p->tokens + (elapsed < cap ? (elapsed > 0 ? elapsed : 0) : cap);
 	p->tokens = tokens < cap ? tokens : cap;

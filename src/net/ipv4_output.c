@@ -20,6 +20,7 @@ static void loopback_enqueue(struct tern_stack *s, struct tern_pkt *pkt)
 			pkt->len, TERN_STAT_NONE);
 	tern_pkt_enqueue(&s->net->loopback, pkt);
 	tern_pkt_tag_done(s, pkt, true);
+	tern_stack_wake(s); /* poll_at is now */
 }
 
 /* Linux hands itself a copy of every broadcast it sends on a device
@@ -39,7 +40,7 @@ void tern_ipv4_loopback_run(struct tern_stack *s, tern_time_t now)
 	/* Only what is queued now: a datagram that makes another waits for the
 	 * next round, so a stack talking to itself cannot spin here. */
 	unsigned n = s->net->loopback.len;
-	struct tern_iface *lo = &s->ifaces[TERN_IFINDEX_LOOPBACK];
+	struct tern_iface *lo = s->ifaces[TERN_IFINDEX_LOOPBACK];
 	while (n-- > 0) {
 		struct tern_pkt *pkt = tern_pkt_dequeue(&s->net->loopback);
 		tern_trace_emit(s, TERN_TRACE_RX, TERN_LAYER_IP, TERN_IFINDEX_LOOPBACK,

@@ -45,7 +45,7 @@ struct tern_net {
 		tern_ip4_t addr;       /* 0: free */
 		tern_time_t tokens;    /* time credit, up to 6 × icmp_ratelimit */
 		tern_time_t last;
-	} icmp_peers[TERN_ICMP_PEERS];
+	} *icmp_peers;                 /* TERN_ICMP_PEERS, made with the first error sent */
 	struct { tern_icmp_fn fn; void *ctx; } icmp_listeners[TERN_MAX_ICMP_LISTENERS];
 
 	struct tern_ip_proto protos[TERN_NET_MAX_PROTOS];

@@ -161,14 +161,14 @@ void tern_route_print(const struct tern_stack *s, FILE *f)
 	for (uint32_t i = 0; i < s->net->routes.len; i++) {
 		const struct tern_route *r = &s->net->routes.routes[i];
 		char a[TERN_IP4_STRLEN], g[TERN_IP4_STRLEN], p[TERN_IP4_STRLEN];
-		const struct tern_iface *ifc = &s->ifaces[r->ifindex];
+		const struct tern_iface *ifc = s->ifaces[r->ifindex];
 		if (r->plen == 0)
 			fprintf(f, "default");
 		else
 			fprintf(f, "%s/%u", tern_ip4_str(r->dst, a), r->plen);
 		if (r->gateway)
 			fprintf(f, " via %s", tern_ip4_str(r->gateway, g));
-		fprintf(f, " dev %s", ifc->name);
+		fprintf(f, " dev %s", ifc ? ifc->name : "?");
 		if (r->flags & TERN_ROUTE_CONNECTED)
 			fprintf(f, " proto kernel scope link src %s", tern_ip4_str(r->prefsrc, p));
 		if (r->flags & TERN_ROUTE_REDIRECT)

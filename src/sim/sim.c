@@ -13,10 +13,20 @@
  * hash orders or wall-clock readings influence what happens, so the same
  * seed and the same calls give the same run byte for byte.
  *
- * Finding the next event scans every device and stack (O(n) per instant).
- * A heap would need every poll_at change reported back to the simulator,
- * which the sans-I/O contract does not do; at lab scale (hundreds of
- * nodes) the scan is cheap next to the work done per instant.
+ * Scheduling: cost follows work. Every device the simulator polls and every
+ * stack is an item with a place in one binary heap keyed by (deadline,
+ * creation order); devices and stacks say when their poll_at may have
+ * moved earlier (tern_netdev_set_wake, tern_stack_set_wake) and the item
+ * is moved up. A deadline that moved later is found lazily: the heap's
+ * top is checked against the item's real poll_at before it is trusted.
+ * So an idle host costs nothing, and an event costs O(log items).
+ *
+ * Within an instant, items run in rounds, exactly as a scan of every
+ * device then every stack in creation order, repeated until a scan finds
+ * nothing due, would run them (the order the simulator has always had, so
+ * captures stay byte-identical): an item that becomes due at the current
+ * instant joins the current round if it comes after the item being
+ * polled in that order, else the next round.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,9 +41,32 @@
 #define SIM_MAX_ROUNDS_PER_INSTANT 100000
 #define SIM_PATH_MAX 4096
 
+/* Something the simulator polls: a device (the outermost of a link end)
+ * or a stack. Allocated one by one so wake callbacks can hold pointers. */
+struct sim_item {
+	struct tern_sim *sim;
+	struct tern_netdev *dev;   /* exactly one of dev, stack */
+	struct tern_stack *stack;
+	uint64_t order;            /* devices (creation order), then stacks */
+	tern_time_t key;           /* deadline in the heap */
+	int32_t heap_idx;          /* -1: not in the heap */
+	bool in_due;               /* queued to run at the current instant */
+};
+
+/* Every device before every stack, each in creation order. */
+#define ORDER_STACK (1ull << 40)
+
+/* A binary heap of items; `by_time` orders by (key, order), else by order. */
+struct sim_heap {
+	struct sim_item **v;
+	size_t n, cap;
+	bool by_time;
+};
+
 /* One node: a stack and the number of interfaces the simulator gave it. */
 struct sim_node {
 	struct tern_stack *stack;
+	struct sim_item *item;
 	unsigned index;   /* creation order, for seeds and MACs */
 	unsigned nifs;    /* eth0 .. eth(nifs-1) */
 };
@@ -46,6 +79,7 @@ struct sim_link {
 	struct tern_link *link;
 	struct tern_netdev *outer[2];
 	struct tern_netdev *fault[2]; /* the fault injector of each end, or NULL */
+	struct sim_item *item[2];
 };
 
 struct sim_switch {
@@ -65,10 +99,16 @@ struct tern_sim {
 	size_t nlinks, cap_links;
 	struct sim_switch *switches;
 	size_t nswitches, cap_switches;
-	/* Devices to poll, in creation order: the outermost device of every
-	 * link end. Points into no one's storage; the links own them. */
-	struct tern_netdev **devs;
-	size_t ndevs, cap_devs;
+	size_t ndevs;     /* devices polled: two per link */
+	size_t nitems;    /* devices and stacks */
+
+	/* The schedule: items by deadline, and within an instant the items
+	 * due in this round and the next (see the top of the file). */
+	struct sim_heap timeq, due, due_next;
+	bool in_instant;
+	uint64_t cur_order;          /* order of the item being polled */
+	struct sim_item *cur;        /* the item being polled, or NULL */
+	struct tern_sim_stats stats;
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -128,6 +168,178 @@ static struct sim_switch *find_switch(const struct tern_sim *sim, const struct t
 	return NULL;
 }
 
+
+/* ---- the schedule ---------------------------------------------------------- */
+
+static bool item_before(const struct sim_heap *h, const struct sim_item *a,
+			const struct sim_item *b)
+{
+	if (h->by_time && a->key != b->key)
+		return a->key < b->key;
+	return a->order < b->order;
+}
+
+/* Place v[i] and keep the time heap's back-pointers right. */
+static void heap_set(struct sim_heap *h, size_t i, struct sim_item *it)
+{
+	h->v[i] = it;
+	if (h->by_time)
+		it->heap_idx = (int32_t)i;
+}
+
+static void heap_up(struct sim_heap *h, size_t i)
+{
+	struct sim_item *it = h->v[i];
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		if (!item_before(h, it, h->v[parent]))
+			break;
+		heap_set(h, i, h->v[parent]);
+		i = parent;
+	}
+	heap_set(h, i, it);
+}
+
+static void heap_down(struct sim_heap *h, size_t i)
+{
+	struct sim_item *it = h->v[i];
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = l;
+		if (l >= h->n)
+			break;
+		if (r < h->n && item_before(h, h->v[r], h->v[l]))
+			m = r;
+		if (!item_before(h, h->v[m], it))
+			break;
+		heap_set(h, i, h->v[m]);
+		i = m;
+	}
+	heap_set(h, i, it);
+}
+
+/* Room is made when items are created, so pushes cannot fail. */
+static int heap_reserve(struct sim_heap *h, size_t n)
+{
+	return grow((void **)&h->v, &h->cap, n, sizeof(*h->v));
+}
+
+static void heap_push(struct sim_heap *h, struct sim_item *it)
+{
+	h->v[h->n++] = it;
+	heap_up(h, h->n - 1);
+}
+
+static struct sim_item *heap_pop(struct sim_heap *h)
+{
+	struct sim_item *top = h->v[0];
+	if (h->by_time)
+		top->heap_idx = -1;
+	if (--h->n) {
+		h->v[0] = h->v[h->n];
+		heap_down(h, 0);
+	}
+	return top;
+}
+
+static void timeq_remove(struct sim_heap *h, struct sim_item *it)
+{
+	size_t i = (size_t)it->heap_idx;
+	it->heap_idx = -1;
+	if (i == --h->n)
+		return;
+	struct sim_item *moved = h->v[h->n];
+	h->v[i] = moved;
+	heap_down(h, i);
+	heap_up(h, (size_t)moved->heap_idx);
+}
+
+/* Put the item in the time heap at deadline t (NEVER: out of it). */
+static void timeq_set(struct tern_sim *sim, struct sim_item *it, tern_time_t t)
+{
+	struct sim_heap *h = &sim->timeq;
+	if (it->heap_idx >= 0) {
+		if (t == TERN_TIME_NEVER) {
+			timeq_remove(h, it);
+			return;
+		}
+		tern_time_t old = it->key;
+		it->key = t;
+		if (t < old)
+			heap_up(h, (size_t)it->heap_idx);
+		else if (t > old)
+			heap_down(h, (size_t)it->heap_idx);
+	} else if (t != TERN_TIME_NEVER) {
+		it->key = t;
+		heap_push(h, it);
+	}
+}
+
+static tern_time_t item_poll_at(const struct sim_item *it)
+{
+	return it->dev ? tern_netdev_poll_at(it->dev) : tern_stack_poll_at(it->stack);
+}
+
+/* Queue an item due at the current instant: this round if it comes after
+ * the item being polled, else the next (as a scan in creation order
+ * would find it). */
+static void due_add(struct tern_sim *sim, struct sim_item *it)
+{
+	if (it->in_due)
+		return;
+	if (it->heap_idx >= 0)
+		timeq_remove(&sim->timeq, it);
+	it->in_due = true;
+	heap_push(sim->cur && it->order <= sim->cur_order ? &sim->due_next : &sim->due, it);
+}
+
+/* An item's poll_at may have moved earlier. The item being polled is
+ * looked at again when its poll returns. */
+static void item_wake(struct sim_item *it)
+{
+	struct tern_sim *sim = it->sim;
+	sim->stats.wakeups++;
+	if (it == sim->cur || it->in_due)
+		return;
+	tern_time_t t = item_poll_at(it);
+	if (sim->in_instant && t <= sim->now)
+		due_add(sim, it);
+	else if (it->heap_idx < 0 || t < it->key)
+		timeq_set(sim, it, t);
+}
+
+static void dev_wake(void *ctx, struct tern_netdev *dev)
+{
+	(void)dev;
+	item_wake(ctx);
+}
+
+static void stack_wake(void *ctx, struct tern_stack *s)
+{
+	(void)s;
+	item_wake(ctx);
+}
+
+/* A new item, scheduled at its current poll_at. Room is reserved in every
+ * heap so that no push can fail later. */
+static struct sim_item *item_new(struct tern_sim *sim, struct tern_netdev *dev,
+				 struct tern_stack *s, uint64_t order)
+{
+	size_t n = ++sim->nitems;
+	if (heap_reserve(&sim->timeq, n) < 0 || heap_reserve(&sim->due, n) < 0 ||
+	    heap_reserve(&sim->due_next, n) < 0)
+		return NULL;
+	struct sim_item *it = calloc(1, sizeof(*it));
+	if (!it)
+		return NULL;
+	*it = (struct sim_item){.sim = sim, .dev = dev, .stack = s, .order = order, .heap_idx = -1};
+	if (dev)
+		tern_netdev_set_wake(dev, dev_wake, it);
+	else
+		tern_stack_set_wake(s, stack_wake, it);
+	timeq_set(sim, it, item_poll_at(it));
+	return it;
+}
+
 /* ---- creation and destruction ------------------------------------------ */
 
 struct tern_sim *tern_sim_create(uint64_t seed)
@@ -136,6 +348,7 @@ struct tern_sim *tern_sim_create(uint64_t seed)
 	if (!sim)
 		return NULL;
 	sim->seed = seed;
+	sim->timeq.by_time = true;
 	return sim;
 }
 
@@ -146,19 +359,26 @@ void tern_sim_destroy(struct tern_sim *sim)
 {
 	if (!sim)
 		return;
-	for (size_t i = 0; i < sim->nnodes; i++)
+	for (size_t i = 0; i < sim->nnodes; i++) {
+		tern_stack_set_wake(sim->nodes[i].stack, NULL, NULL);
 		tern_stack_destroy(sim->nodes[i].stack);
+		free(sim->nodes[i].item);
+	}
 	for (size_t i = 0; i < sim->nlinks; i++) {
-		for (int side = 0; side < 2; side++)
+		for (int side = 0; side < 2; side++) {
 			tern_netdev_destroy(sim->links[i].outer[side]);
+			free(sim->links[i].item[side]);
+		}
 		tern_link_destroy(sim->links[i].link);
 	}
+	free(sim->timeq.v);
+	free(sim->due.v);
+	free(sim->due_next.v);
 	for (size_t i = 0; i < sim->nswitches; i++)
 		tern_switch_destroy(sim->switches[i].sw);
 	free(sim->nodes);
 	free(sim->links);
 	free(sim->switches);
-	free(sim->devs);
 	free(sim->capture_dir);
 	free(sim);
 }
@@ -188,7 +408,13 @@ static struct tern_stack *add_node(struct tern_sim *sim, const char *name,
 	struct tern_stack *s = tern_stack_create(&c);
 	if (!s)
 		return NULL;
-	sim->nodes[sim->nnodes] = (struct sim_node){.stack = s, .index = (unsigned)sim->nnodes};
+	struct sim_item *it = item_new(sim, NULL, s, ORDER_STACK + sim->nnodes);
+	if (!it) {
+		tern_stack_destroy(s);
+		return NULL;
+	}
+	sim->nodes[sim->nnodes] = (struct sim_node){
+		.stack = s, .item = it, .index = (unsigned)sim->nnodes};
 	sim->nnodes++;
 	return s;
 }
@@ -314,8 +540,7 @@ static int make_link(struct tern_sim *sim, struct sim_node *na, const char *name
 	int err = TERN_ENOMEM;
 
 	snprintf(name_a, sizeof(name_a), "eth%u", na->nifs);
-	if (GROW(sim, links, nlinks, cap_links) < 0 || grow((void **)&sim->devs, &sim->cap_devs,
-							       sim->ndevs + 1, sizeof(*sim->devs)) < 0)
+	if (GROW(sim, links, nlinks, cap_links) < 0)
 		return TERN_ENOMEM;
 	struct tern_link *l = tern_link_create(&lp, name_a, &mac_a, name_b, mac_b);
 	if (!l)
@@ -326,16 +551,19 @@ static int make_link(struct tern_sim *sim, struct sim_node *na, const char *name
 					       tern_stack_name(na->stack), &fault_a, &err);
 	struct tern_netdev *outer_b = outer_a ? wrap_end(sim, tern_link_end(l, 1), o, li, 1,
 							 node_b, &fault_b, &err) : NULL;
-	if (!outer_b) {
+	struct sim_item *ia = outer_b ? item_new(sim, outer_a, NULL, sim->ndevs) : NULL;
+	struct sim_item *ib = ia ? item_new(sim, outer_b, NULL, sim->ndevs + 1) : NULL;
+	if (!ib) {
+		free(ia);
 		tern_netdev_destroy(outer_a);
+		tern_netdev_destroy(outer_b);
 		tern_link_destroy(l);
 		return err;
 	}
-	sim->links[li] = (struct sim_link){.link = l, .outer = {outer_a, outer_b},
-					   .fault = {fault_a, fault_b}};
+	sim->links[li] = (struct sim_link){
+		.link = l, .outer = {outer_a, outer_b}, .item = {ia, ib}, .fault = {fault_a, fault_b}};
 	sim->nlinks++;
-	sim->devs[sim->ndevs++] = outer_a;
-	sim->devs[sim->ndevs++] = outer_b;
+	sim->ndevs += 2;
 	na->nifs++;
 	return (int)li;
 }
@@ -430,11 +658,6 @@ int tern_sim_connect_switch(struct tern_sim *sim, struct tern_stack *a, const ch
 	return attach_iface(a, l->outer[0], mtu, addr_a, sim->now, if_a);
 }
 
-size_t tern_sim_link_count(const struct tern_sim *sim)
-{
-	return sim->nlinks;
-}
-
 int tern_sim_link_set_up(struct tern_sim *sim, size_t link, bool up)
 {
 	if (link >= sim->nlinks)
@@ -489,71 +712,86 @@ tern_time_t tern_sim_now(const struct tern_sim *sim)
 	return sim->now;
 }
 
-tern_time_t tern_sim_next(const struct tern_sim *sim)
+/* The next deadline, trusting the heap's top only once it is checked:
+ * deadlines that moved later (a timer cancelled, a frame taken) were
+ * never reported, so the top is moved to its real poll_at until it
+ * agrees. Nothing observable changes, hence the const. */
+static tern_time_t next_event(struct tern_sim *sim)
 {
-	tern_time_t t = TERN_TIME_NEVER;
-
-	for (size_t i = 0; i < sim->ndevs; i++) {
-		tern_time_t d = tern_netdev_poll_at(sim->devs[i]);
-		if (d < t)
-			t = d;
+	struct sim_heap *h = &sim->timeq;
+	while (h->n) {
+		struct sim_item *top = h->v[0];
+		tern_time_t t = item_poll_at(top);
+		if (t == top->key)
+			return t;
+		timeq_set(sim, top, t);
 	}
-	for (size_t i = 0; i < sim->nnodes; i++) {
-		tern_time_t d = tern_stack_poll_at(sim->nodes[i].stack);
-		if (d < t)
-			t = d;
-	}
-	return t;
+	return TERN_TIME_NEVER;
 }
 
-/* One pass over everything due at sim->now: devices first (frames
- * arriving), then stacks (timers), each in creation order. Returns whether
- * anything was due; *next gets the earliest deadline after now seen in
- * the pass, which is tern_sim_next() when nothing was due (nothing was
- * polled, so nothing it read has changed). */
-static bool poll_due(struct tern_sim *sim, tern_time_t *next)
+tern_time_t tern_sim_next(const struct tern_sim *sim)
 {
-	tern_time_t now = sim->now, t = TERN_TIME_NEVER;
-	bool any = false;
+	return next_event((struct tern_sim *)sim);
+}
 
-	for (size_t i = 0; i < sim->ndevs; i++) {
-		tern_time_t d = tern_netdev_poll_at(sim->devs[i]);
-		if (d <= now) {
-			tern_netdev_poll(sim->devs[i], now);
-			any = true;
-		} else if (d < t) {
-			t = d;
-		}
+static void item_poll(struct tern_sim *sim, struct sim_item *it)
+{
+	if (it->dev) {
+		tern_netdev_poll(it->dev, sim->now);
+		sim->stats.dev_polls++;
+	} else {
+		tern_stack_poll(it->stack, sim->now);
+		sim->stats.stack_polls++;
 	}
-	for (size_t i = 0; i < sim->nnodes; i++) {
-		tern_time_t d = tern_stack_poll_at(sim->nodes[i].stack);
-		if (d <= now) {
-			tern_stack_poll(sim->nodes[i].stack, now);
-			any = true;
-		} else if (d < t) {
-			t = d;
-		}
-	}
-	*next = t;
-	return any;
+	sim->stats.events++;
 }
 
 /* Run the current instant to quiescence: work done at an instant may make
  * more work due at the same instant (a zero-delay link, a timer armed for
- * now), so repeat until nothing is due. A bounded number of rounds keeps
- * a livelock from hanging a test silently. Returns the next event's time
- * (as tern_sim_next, read off the last, quiet round). */
-static tern_time_t run_instant(struct tern_sim *sim)
+ * now), so rounds repeat until nothing is due. Each round polls, in
+ * creation order, the items found due (an item taken from the queue is
+ * checked again first: its deadline may have moved since). A bounded
+ * number of rounds keeps a livelock from hanging a test silently. */
+static void run_instant(struct tern_sim *sim)
 {
-	tern_time_t next;
-	for (int round = 0; round < SIM_MAX_ROUNDS_PER_INSTANT; round++)
-		if (!poll_due(sim, &next))
-			return next;
-	fprintf(stderr,
-		"tern_sim: livelock: still work due at t=%lld ns after %d rounds "
-		"(a device or stack keeps reporting poll_at <= now)\n",
-		(long long)sim->now, SIM_MAX_ROUNDS_PER_INSTANT);
-	abort();
+	tern_time_t now = sim->now;
+	struct sim_heap *tq = &sim->timeq;
+
+	sim->stats.instants++;
+	sim->in_instant = true;
+	sim->cur = NULL;
+	while (tq->n && tq->v[0]->key <= now)
+		due_add(sim, tq->v[0]);
+	for (int round = 0; sim->due.n; round++) {
+		if (round == SIM_MAX_ROUNDS_PER_INSTANT) {
+			fprintf(stderr,
+				"tern_sim: livelock: still work due at t=%lld ns after %d rounds "
+				"(a device or stack keeps reporting poll_at <= now)\n",
+				(long long)now, SIM_MAX_ROUNDS_PER_INSTANT);
+			abort();
+		}
+		sim->stats.rounds++;
+		while (sim->due.n) {
+			struct sim_item *it = heap_pop(&sim->due);
+			it->in_due = false;
+			sim->cur = it;
+			sim->cur_order = it->order;
+			if (item_poll_at(it) <= now)
+				item_poll(sim, it);
+			tern_time_t t = item_poll_at(it);
+			if (t <= now) {
+				it->in_due = true; /* polled again next round */
+				heap_push(&sim->due_next, it);
+			} else {
+				timeq_set(sim, it, t);
+			}
+		}
+		sim->cur = NULL;
+		struct sim_heap tmp = sim->due;
+		sim->due = sim->due_next;
+		sim->due_next = tmp;
+	}
+	sim->in_instant = false;
 }
 
 /* Advance to the next event if it is due at or before `limit` and run
@@ -562,7 +800,7 @@ static tern_time_t run_instant(struct tern_sim *sim)
  * time: virtual time never goes backwards. */
 static bool step(struct tern_sim *sim, tern_time_t limit)
 {
-	tern_time_t te = tern_sim_next(sim);
+	tern_time_t te = next_event(sim);
 
 	if (te == TERN_TIME_NEVER || te > limit)
 		return false;
@@ -572,8 +810,6 @@ static bool step(struct tern_sim *sim, tern_time_t limit)
 	return true;
 }
 
-/* step() in a loop, except that each instant hands over the next event's
- * time, so everything is scanned once per instant, not twice. */
 /* Bring every stack's clock to the simulation's: a program that calls the
  * socket API between runs then acts at the time it reads from
  * tern_sim_now, not at its host's last event. Nothing is due by now (every
@@ -586,12 +822,8 @@ static void sync_clocks(struct tern_sim *sim)
 
 void tern_sim_run_until(struct tern_sim *sim, tern_time_t t)
 {
-	tern_time_t te = tern_sim_next(sim);
-	while (te != TERN_TIME_NEVER && te <= t) {
-		if (te > sim->now)
-			sim->now = te;
-		te = run_instant(sim);
-	}
+	while (step(sim, t))
+		;
 	if (t != TERN_TIME_NEVER && t > sim->now)
 		sim->now = t;
 	sync_clocks(sim);
@@ -620,4 +852,35 @@ bool tern_sim_run_while(struct tern_sim *sim, bool (*done)(void *ctx), void *ctx
 		sim->now = limit;
 	sync_clocks(sim);
 	return done(ctx);
+}
+
+/* ---- what a benchmark or a report reads ----------------------------------- */
+
+void tern_sim_get_stats(const struct tern_sim *sim, struct tern_sim_stats *out)
+{
+	*out = sim->stats;
+	out->nodes = sim->nnodes;
+	out->links = sim->nlinks;
+	out->switches = sim->nswitches;
+	out->scheduled = sim->timeq.n;
+}
+
+size_t tern_sim_link_count(const struct tern_sim *sim)
+{
+	return sim->nlinks;
+}
+
+struct tern_link *tern_sim_link_get(const struct tern_sim *sim, size_t i)
+{
+	return i < sim->nlinks ? sim->links[i].link : NULL;
+}
+
+size_t tern_sim_switch_count(const struct tern_sim *sim)
+{
+	return sim->nswitches;
+}
+
+struct tern_switch *tern_sim_switch_get(const struct tern_sim *sim, size_t i)
+{
+	return i < sim->nswitches ? sim->switches[i].sw : NULL;
 }

@@ -175,12 +175,15 @@ const char cli_net_usage[] =
 	"  --arp static,IP,MAC  IP is always at MAC (ARP never changes it); repeatable\n"
 	"  --sysctl NAME=VALUE  set a tunable by its Linux name, e.g.\n"
 	"                     net.ipv4.tcp_timestamps=0 (README.md lists them); repeatable\n"
-	"Impairments, applied to every TAP interface in both directions (the kernel\n"
-	"here may lack netem; tern's seeded fault injector stands in):\n"
+	"Impairments, applied to every TAP interface, in both directions unless\n"
+	"--fault-dir says otherwise (the kernel here may lack netem; tern's seeded\n"
+	"fault injector stands in):\n"
 	"  --loss PCT  --duplicate PCT  --corrupt PCT  --reorder PCT   per frame, 0..100\n"
 	"  --delay MS  --jitter MS      added to every frame (jitter: uniform 0..MS)\n"
 	"  --rate BITS  serialize at this many bits per second (e.g. 10000000)\n"
-	"  --fault-seed N               seed of the impairments (default 1)\n";
+	"  --fault-seed N               seed of the impairments (default 1)\n"
+	"  --fault-dir in|out|both      impair only frames tern receives (in) or sends\n"
+	"                               (out); default both\n";
 
 /* A percentage 0..100, stored as a probability. */
 static int take_percent(const char *cmd, const char *opt, const char *arg, double *out)
@@ -239,6 +242,19 @@ static int take_fault(struct cli_net *n, const char *cmd, int opt, const char *a
 		if (cli_parse_uint(cmd, "--fault-seed", arg, 0, ~0ul, &v) < 0)
 			return -1;
 		f->seed = v;
+		return 1;
+	case CLI_OPT_FAULT_DIR: /* tern_fault_params.directions: bit 0 out, bit 1 in */
+		if (strcmp(arg, "in") == 0)
+			f->directions = 2;
+		else if (strcmp(arg, "out") == 0)
+			f->directions = 1;
+		else if (strcmp(arg, "both") == 0)
+			f->directions = 3;
+		else {
+			cli_usage_error(cmd, "invalid value '%s' for --fault-dir: expected in, out "
+					     "or both", arg);
+			return -1;
+		}
 		return 1;
 	}
 	return 0;
@@ -384,6 +400,7 @@ int cli_net_option(struct cli_net *n, const char *cmd, int opt, const char *arg)
 	case CLI_OPT_REORDER:
 	case CLI_OPT_RATE:
 	case CLI_OPT_FAULT_SEED:
+	case CLI_OPT_FAULT_DIR:
 		return take_fault(n, cmd, opt, arg);
 	case CLI_OPT_PCAP:
 		if (!*arg) {

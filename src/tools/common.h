@@ -35,6 +35,7 @@ int cmd_ss(int argc, char **argv);
 int cmd_nc(int argc, char **argv);
 int cmd_http(int argc, char **argv);
 int cmd_curl(int argc, char **argv);
+int cmd_iperf(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
@@ -145,6 +146,7 @@ enum {
 	CLI_OPT_REORDER,
 	CLI_OPT_RATE,
 	CLI_OPT_FAULT_SEED,
+	CLI_OPT_FAULT_DIR,
 	CLI_OPT_ARP,
 	CLI_OPT_SYSCTL,
 };
@@ -162,6 +164,7 @@ enum {
 	{"reorder", required_argument, NULL, CLI_OPT_REORDER},          \
 	{"rate", required_argument, NULL, CLI_OPT_RATE},                \
 	{"fault-seed", required_argument, NULL, CLI_OPT_FAULT_SEED},    \
+	{"fault-dir", required_argument, NULL, CLI_OPT_FAULT_DIR},      \
 	{"arp", required_argument, NULL, CLI_OPT_ARP},                  \
 	{"sysctl", required_argument, NULL, CLI_OPT_SYSCTL}
 

@@ -152,6 +152,13 @@ struct tern_tcb {
 	struct tern_pkt *ofo;           /* out of order, sorted by seq (pkt->next) */
 	struct tern_pkt *ofo_tail;      /* its last entry, for appends */
 	unsigned ofo_count;
+	/* SACK blocks we report (RFC 2018 §4): ranges of the out-of-order
+	 * list, the most recently changed first (Linux's selective_acks), and
+	 * a D-SACK block (RFC 2883) for the next ACK only. tcp_sack.c. */
+	struct tern_tcp_sack_block sack[TERN_TCP_MAX_SACK];
+	uint8_t sack_count;
+	bool dsack;
+	struct tern_tcp_sack_block dsack_block;
 	int soft_error;                 /* an ICMP error kept until (unless) it proves fatal */
 
 	/* timers */
@@ -167,6 +174,13 @@ struct tern_tcb {
 	tern_time_t last_data_rcvd;
 	tern_time_t last_oow_ack;       /* last ACK sent to an unacceptable pure ACK */
 	tcp_seq sack_high;              /* highest sequence the peer has SACKed (RFC 6675 DupAcks) */
+	/* Whether the window was what limited sending (Linux's
+	 * tcp_cwnd_validate, RFC 7661's idea): cwnd grows only then. Kept
+	 * per window of data: the largest flight and whether cwnd stopped a
+	 * send, since cwnd_usage_seq. */
+	bool cwnd_limited;
+	uint32_t max_flight;
+	tcp_seq cwnd_usage_seq;
 
 	/* listener */
 	struct tern_tcb *accq_head, *accq_tail;
@@ -179,6 +193,7 @@ struct tern_tcb {
 
 	/* counters for ss -i / TCP_INFO */
 	uint32_t total_retrans, total_rto;
+	uint32_t dsack_dups;            /* segments the peer's D-SACKs reported twice received */
 	uint32_t segs_out, segs_in, data_segs_out, data_segs_in;
 	uint64_t bytes_acked, bytes_received, bytes_sent, bytes_retrans;
 	tern_time_t last_data_sent, last_ack_rcvd;
@@ -244,6 +259,23 @@ void tcp_wakeup(struct tern_stack *s, struct tern_tcb *tp);
 extern const struct tern_ip_proto tern_tcp_proto;
 /* What our SYN offers: MSS from the route, window scale, timestamps. */
 void tcp_options_offer(struct tern_stack *s, struct tern_tcb *tp);
+
+/* ---- tcp_sack.c: SACK and D-SACK (RFC 2018, RFC 2883) ---- */
+/* The receiver: [seq, end) is now held out of order (the block holding it
+ * goes first); RCV.NXT moved (blocks it reached go); a duplicate
+ * [seq, end) arrived (a D-SACK block for the next ACK, which is due now). */
+void tcp_sack_add(struct tern_tcb *tp, tcp_seq seq, tcp_seq end);
+void tcp_sack_clean(struct tern_tcb *tp);
+/* Out-of-order data from `from` on was discarded (pruned): report none of it. */
+void tcp_sack_renege(struct tern_tcb *tp, tcp_seq from);
+void tcp_dsack_add(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, tcp_seq end);
+/* Bytes the SACK option takes on our next ACK (0: none to send). */
+size_t tcp_sack_optlen(const struct tern_tcb *tp);
+/* Put the blocks into an ACK being built, and forget the D-SACK block. */
+void tcp_sack_fill(struct tern_tcb *tp, struct tern_tcp_repr *th);
+/* The sender: validate and count the blocks an ACK carries (nothing
+ * trusts them yet: no scoreboard). */
+void tcp_sack_input(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tcp_repr *th);
 
 /* ---- tcp_syncookie.c ---- */
 struct tcp_cookie {

@@ -403,9 +403,27 @@ static bool paws_reject(const struct tern_tcb *tp, const struct seg *g)
 	return g->now - tp->ts_recent_age < TERN_SEC(24 * 24 * 3600);
 }
 
+/* A segment whose payload starts below RCV.NXT brought [seq, RCV.NXT)
+ * again: RFC 2883 §4's duplicate, reported in a D-SACK block (Linux's
+ * tcp_send_dupack and its partial case). Not for a RST or SYN, nor for
+ * bytes this connection never received: before the peer's ISN, or
+ * further back than the largest window we can offer (Linux would report
+ * those too; fuzz_tcp found one 2^31 away). */
+static void dsack_old(struct tern_stack *s, struct tern_tcb *tp, const struct seg *g)
+{
+	const struct tern_tcp_repr *th = &g->th;
+	if (!g->len || !seq_lt(th->seq, tp->rcv_nxt) || (th->flags & (TERN_TCP_RST | TERN_TCP_SYN)))
+		return;
+	uint32_t back = tp->rcv_nxt - th->seq;
+	uint32_t got = tp->bytes_received < UINT32_MAX ? tp->rcv_nxt - tp->irs - 1 : UINT32_MAX;
+	if (back > got || back > (65535u << tp->rcv_scale))
+		return;
+	tcp_dsack_add(s, tp, th->seq, seq_min(th->seq + g->len, tp->rcv_nxt));
+}
+
 /* Cut the segment to what the window takes: the front already received,
  * the tail beyond the right edge (losing a FIN there). */
-static void trim_to_window(struct tern_tcb *tp, struct seg *g)
+static void trim_to_window(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 {
 	struct tern_tcp_repr *th = &g->th;
 	if (th->flags & TERN_TCP_SYN) { /* a SYN in sequence space: handled at step 4 */
@@ -415,6 +433,7 @@ static void trim_to_window(struct tern_tcb *tp, struct seg *g)
 		}
 	}
 	if (seq_lt(th->seq, tp->rcv_nxt)) {
+		dsack_old(s, tp, g);
 		uint32_t cut = tp->rcv_nxt - th->seq;
 		if (cut >= g->len) {
 			if (cut > g->len)
@@ -493,6 +512,16 @@ static void recovery_ack(struct tern_stack *s, struct tern_tcb *tp, uint32_t ack
 	tp->snd_cwnd = cwnd > acked ? cwnd - acked + tcp_mss(tp) : tcp_mss(tp);
 }
 
+/* Linux's tcp_is_cwnd_limited: in slow start, while the window is less
+ * than twice the largest flight of the last window of data (slow start
+ * doubles it each round trip); afterwards, only if it stopped a send. */
+static bool cwnd_is_limiting(const struct tern_tcb *tp)
+{
+	if (tp->snd_cwnd < tp->snd_ssthresh)
+		return tp->snd_cwnd < 2 * tp->max_flight;
+	return tp->cwnd_limited;
+}
+
 /* Step 5 for a segment that acknowledges something new. */
 static void ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct seg *g)
 {
@@ -525,7 +554,7 @@ static void ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct
 	tp->first_rexmit = 0;
 	if (tp->flags & TF_FASTRECOV)
 		recovery_ack(s, tp, acked, g->now);
-	else
+	else if (cwnd_is_limiting(tp))
 		tp->cc->on_ack(tp, acked, g->now);
 	tp->dupacks = 0;
 	tcp_rearm_rxt(s, tp, g->now);
@@ -630,6 +659,8 @@ static bool ack_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 		seg_drop(s, g, TERN_STAT_TCP_RCV_OLD_ACK);
 		return false;
 	}
+	if (th->sack_count)
+		tcp_sack_input(s, tp, th);
 	bool dup = (th->ack == tp->snd_una && g->len == 0 && !(th->flags & TERN_TCP_FIN) &&
 		    ((uint32_t)th->window << tp->snd_scale) == tp->snd_wnd &&
 		    tp->snd_una != tp->snd_max) ||
@@ -728,6 +759,8 @@ static bool data_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 static bool ofo_insert(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 {
 	tcp_seq seq = g->th.seq, end = seq + g->len;
+	tcp_seq held = seq; /* [held, held_end): what we hold of the segment afterwards */
+	tcp_seq held_end = end;
 	struct tern_pkt **pp = &tp->ofo;
 	struct tern_pkt *last = tp->ofo_tail;
 	if (last && seq_geq(seq, tcp_pkt_seq(last) + last->len))
@@ -735,10 +768,13 @@ static bool ofo_insert(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 	while (*pp && seq_leq(tcp_pkt_seq(*pp) + (*pp)->len, seq))
 		pp = &(*pp)->next;
 	/* *pp is the first entry ending after seq: cut our front to it, our
-	 * tail to the one after. */
+	 * tail to the one after. What is cut was held already: RFC 2883 §4's
+	 * duplicate, in a D-SACK block; the block holding it goes first. */
 	if (*pp && seq_leq(tcp_pkt_seq(*pp), seq)) {
 		tcp_seq e = tcp_pkt_seq(*pp) + (*pp)->len;
+		tcp_dsack_add(s, tp, seq, seq_min(e, end));
 		if (seq_geq(e, end)) {
+			tcp_sack_add(tp, seq, end);
 			seg_drop(s, g, TERN_STAT_TCP_RCV_DUP_PACK);
 			return true;
 		}
@@ -746,8 +782,17 @@ static bool ofo_insert(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 		seq = e;
 		pp = &(*pp)->next;
 	}
-	if (*pp && seq_lt(tcp_pkt_seq(*pp), end))
-		tern_pkt_trim(g->pkt, tcp_pkt_seq(*pp) - seq);
+	if (*pp && seq_lt(tcp_pkt_seq(*pp), end)) {
+		tcp_seq next = tcp_pkt_seq(*pp), next_end = next + (*pp)->len;
+		held_end = seq_min(end, next_end);
+		tcp_dsack_add(s, tp, next, held_end);
+		if (next == seq) { /* nothing new between the two */
+			tcp_sack_add(tp, held, held_end);
+			seg_drop(s, g, TERN_STAT_TCP_RCV_DUP_PACK);
+			return true;
+		}
+		tern_pkt_trim(g->pkt, next - seq);
+	}
 	if (tp->ofo_count >= TCP_OFO_MAX) {
 		seg_drop(s, g, TERN_STAT_TCP_OFO_DROP);
 		return true;
@@ -761,6 +806,7 @@ static bool ofo_insert(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 		tp->ofo_tail = g->pkt;
 	g->pkt = NULL;
 	tp->ofo_count++;
+	tcp_sack_add(tp, held, held_end); /* RFC 2018 §4 */
 	return true;
 }
 
@@ -794,6 +840,8 @@ static void ofo_prune(struct tern_stack *s, struct tern_tcb *tp, tcp_seq above, 
 	struct tern_pkt *p = *pp;
 	*pp = NULL;
 	tp->ofo_tail = keep_last;
+	if (p)
+		tcp_sack_renege(tp, tcp_pkt_seq(p));
 	while (p) {
 		struct tern_pkt *next = p->next;
 		tern_budget_uncharge(&s->budget.sock_rx, tern_pkt_truesize(p));
@@ -805,7 +853,9 @@ static void ofo_prune(struct tern_stack *s, struct tern_tcb *tp, tcp_seq above, 
 	tern_stat_inc(s, TERN_STAT_TCP_OFO_PRUNED);
 }
 
-/* Move what is now in order from the out-of-order list to the queue. */
+/* Move what is now in order from the out-of-order list to the queue. What
+ * the segment just taken in covered of an entry came twice: a D-SACK
+ * (RFC 2883 §4; Linux's tcp_ofo_queue). */
 static void ofo_drain(struct tern_stack *s, struct tern_tcb *tp)
 {
 	while (tp->ofo && seq_leq(tcp_pkt_seq(tp->ofo), tp->rcv_nxt)) {
@@ -815,6 +865,8 @@ static void ofo_drain(struct tern_stack *s, struct tern_tcb *tp)
 			tp->ofo_tail = NULL;
 		tp->ofo_count--;
 		tcp_seq end = tcp_pkt_seq(p) + p->len;
+		if (seq_lt(tcp_pkt_seq(p), tp->rcv_nxt))
+			tcp_dsack_add(s, tp, tcp_pkt_seq(p), seq_min(end, tp->rcv_nxt));
 		if (seq_leq(end, tp->rcv_nxt)) { /* covered meanwhile */
 			tern_budget_uncharge(&s->budget.sock_rx, tern_pkt_truesize(p));
 			tp->rcv_charged -= tern_pkt_truesize(p);
@@ -857,12 +909,30 @@ static void schedule_ack(struct tern_stack *s, struct tern_tcb *tp, tern_time_t 
 	}
 }
 
+/* Out-of-order data beyond the peer's FIN can never be delivered: freed,
+ * and its SACK blocks forgotten (as Linux's tcp_fin). */
+static void ofo_purge(struct tern_stack *s, struct tern_tcb *tp)
+{
+	while (tp->ofo) {
+		struct tern_pkt *p = tp->ofo;
+		tp->ofo = p->next;
+		tern_budget_uncharge(&s->budget.sock_rx, tern_pkt_truesize(p));
+		tp->rcv_charged -= tern_pkt_truesize(p);
+		tern_stack_pkt_free(s, p);
+	}
+	tp->ofo_tail = NULL;
+	tp->ofo_count = 0;
+	tp->sack_count = 0;
+}
+
 /* Step 8: the peer's FIN, in order. */
 static void fin_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 {
 	if (!(g->th.flags & TERN_TCP_FIN) || g->th.seq + g->len != tp->rcv_nxt ||
 	    (tp->flags & TF_RCVD_FIN))
 		return;
+	if (tp->ofo)
+		ofo_purge(s, tp);
 	tp->rcv_nxt++;
 	tp->flags |= TF_RCVD_FIN | TF_ACKNOW;
 	switch (tp->state) {
@@ -949,11 +1019,13 @@ static void synced_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *
 	}
 	/* Step 1: PAWS, then the acceptability test. */
 	if (paws_reject(tp, g)) {
+		dsack_old(s, tp, g);
 		if (!(th->flags & TERN_TCP_RST))
 			oow_ack(s, tp, g, TERN_STAT_TCP_ACK_SKIPPED_PAWS);
 		return seg_drop(s, g, TERN_STAT_TCP_PAWS_DROP);
 	}
 	if (!seq_acceptable(tp, th->seq, seglen, th->flags & TERN_TCP_RST)) {
+		dsack_old(s, tp, g);
 		if (!(th->flags & TERN_TCP_RST))
 			oow_ack(s, tp, g, TERN_STAT_TCP_ACK_SKIPPED_SEQ);
 		bool old = seq_leq(th->seq + seglen, tp->rcv_nxt);
@@ -965,7 +1037,7 @@ static void synced_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *
 		tp->ts_recent = th->tsval;
 		tp->ts_recent_age = g->now;
 	}
-	trim_to_window(tp, g);
+	trim_to_window(s, tp, g);
 	tp->t_rcvtime = g->now;
 	tp->segs_in++;
 	if (g->len)
@@ -996,6 +1068,8 @@ static void synced_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *
 	 * leaves it to the application); text; FIN. */
 	bool now_ack = data_input(s, tp, g);
 	fin_input(s, tp, g);
+	if (tp->sack_count)
+		tcp_sack_clean(tp); /* the blocks RCV.NXT reached */
 	if (g->pkt)
 		seg_drop(s, g, TERN_STAT_NONE);
 	if (now_ack)

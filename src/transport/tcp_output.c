@@ -90,10 +90,16 @@ static int xmit(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, size_t o
 	if (flags & TERN_TCP_ACK)
 		th.ack = tp->rcv_nxt;
 	fill_options(s, tp, &th, now);
+	/* RFC 2018 §4: SACK blocks on every ACK while data waits out of
+	 * order, and a D-SACK block once (RFC 2883). */
+	if ((flags & (TERN_TCP_ACK | TERN_TCP_SYN)) == TERN_TCP_ACK && (tp->sack_count || tp->dsack))
+		tcp_sack_fill(tp, &th);
 	size_t hlen = tern_tcp_hdr_len(&th);
 	struct tern_pkt *pkt = tern_stack_pkt_alloc(s, hlen + len);
 	if (!pkt)
 		return TERN_ENOBUFS;
+	if (th.sack_count)
+		tp->dsack = false; /* reported */
 	uint8_t *h = tern_pkt_put(pkt, hlen + len);
 	uint32_t sum = 0;
 	if (len) {
@@ -238,6 +244,22 @@ static bool data_due(const struct tern_tcb *tp, size_t off, size_t len, size_t a
 }
 
 /* One segment, if one is due. Returns true if something was sent. */
+/* Linux's tcp_cwnd_validate: note, once per window of data, whether the
+ * congestion window is what holds sending back (stopped, data waiting)
+ * and the largest flight, so that cwnd grows only when it is used (RFC
+ * 7661 §4.3: a window the sender never fills says nothing about the
+ * path). */
+static void cwnd_validate(struct tern_tcb *tp, bool stopped_by_cwnd)
+{
+	uint32_t flight = tp->snd_max - tp->snd_una;
+	if (!seq_lt(tp->snd_una, tp->cwnd_usage_seq) || stopped_by_cwnd ||
+	    (!tp->cwnd_limited && flight > tp->max_flight)) {
+		tp->cwnd_limited = stopped_by_cwnd;
+		tp->max_flight = flight;
+		tp->cwnd_usage_seq = tp->snd_max;
+	}
+}
+
 static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 {
 	if (syn_due(tp)) {
@@ -269,8 +291,11 @@ static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t no
 	 * probe, and a lost window update cannot then stall the connection. */
 	if (wnd == 0 && (tp->flags & TF_FORCEDATA) && tp->rxt_mode == RXT_REXMT)
 		wnd = tcp_mss(tp) < tp->snd_cwnd ? tcp_mss(tp) : tp->snd_cwnd;
-	uint32_t mss = tcp_mss(tp);
+	/* SACK blocks take option space from the payload, as Linux's
+	 * tcp_current_mss: the segment still fits the MSS. */
+	uint32_t mss = tcp_mss(tp) - (uint32_t)tcp_sack_optlen(tp);
 	size_t len = avail - off;
+	cwnd_validate(tp, avail > off && tp->snd_cwnd <= tp->snd_wnd && off + mss > tp->snd_cwnd);
 	if (off >= wnd)
 		len = 0;
 	else if (len > wnd - off)

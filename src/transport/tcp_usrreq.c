@@ -724,6 +724,7 @@ void tern_tcp_fill_info(const struct tern_stack *s, const struct tern_tcb *tp,
 								 : tern_ring_len(&tp->snd)));
 	ti->tcpi_bytes_sent = tp->bytes_sent;
 	ti->tcpi_bytes_retrans = tp->bytes_retrans;
+	ti->tcpi_dsack_dups = tp->dsack_dups;
 	ti->tcpi_rcv_ooopack = tp->ofo_count;
 	ti->tcpi_snd_wnd = tp->snd_wnd;
 	ti->tcpi_rcv_wnd = seq_gt(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;

@@ -43,7 +43,10 @@
  *   - every TCP segment sent parses with a right checksum, goes to the
  *     peer from us, and, if tern has a connection for its tuple (not
  *     LISTEN, not CLOSED), its seq lies in [ISS, SND.MAX] (a RST that
- *     answers a segment, <SEQ=SEG.ACK>, is exempt);
+ *     answers a segment, <SEQ=SEG.ACK>, is exempt); its SACK blocks only
+ *     once SACK was agreed, on ACKs that are no SYN, at most 3 beside
+ *     timestamps, each non-empty, above the ACK (a first D-SACK block may
+ *     lie below it) and within the window advertised;
  *   - after every socket is closed and two hours have passed: no packet
  *     buffer in use, no receive-budget byte, no connection in the table,
  *     no half-open count; ASan and UBSan throughout.
@@ -235,6 +238,25 @@ static void check_tcp(const struct tern_ipv4_repr *ip, const uint8_t *l4, size_t
 				tern_tcp_state_name(tp->state), th.flags, th.seq, tp->iss,
 				tp->snd_max);
 			abort();
+		}
+	}
+	/* SACK blocks (RFC 2018 §3, RFC 2883 §4): only once SACK was agreed,
+	 * never on a SYN, 3 at most beside timestamps; each non-empty and,
+	 * but for a D-SACK first block, above the ACK; all within the window
+	 * advertised. */
+	if (th.sack_count) {
+		FZ_ASSERT(tp && (tp->flags & TF_SACK_PERMIT) && !(th.flags & TERN_TCP_SYN));
+		FZ_ASSERT(th.flags & TERN_TCP_ACK);
+		FZ_ASSERT(!th.has_ts || th.sack_count <= 3);
+		for (unsigned i = 0; i < th.sack_count; i++) {
+			const struct tern_tcp_sack_block *b = &th.sack[i];
+			bool dsack = i == 0 && seq_lt(b->left, th.ack);
+			if (!seq_lt(b->left, b->right) || (!dsack && !seq_gt(b->left, th.ack)) ||
+			    seq_gt(b->right, tp->rcv_adv)) {
+				fprintf(stderr, "fuzz_tcp: SACK block %u [%u, %u) ack %u adv %u\n", i,
+					b->left, b->right, th.ack, tp->rcv_adv);
+				abort();
+			}
 		}
 	}
 }
@@ -748,6 +770,8 @@ struct sg {
 	unsigned win;               /* 0: 65535 (unless zwin) */
 	bool zwin;                  /* a zero window */
 	bool syn_opts, ts;
+	unsigned nsack;             /* SACK blocks: from tern's ISS + 1 + off, len bytes */
+	unsigned sack_off[4], sack_len[4];
 	unsigned plen;
 };
 static void seg(struct sg g)
@@ -766,7 +790,8 @@ static void seg(struct sg g)
 	else
 		b16((unsigned)g.ack_k & 0xffff);
 	b16(g.zwin ? 0 : g.win ? g.win : 0xffff);
-	unsigned o = (g.syn_opts ? O_MSS | O_WS | O_SACKOK : 0) | (g.ts ? O_TS : 0);
+	unsigned o = (g.syn_opts ? O_MSS | O_WS | O_SACKOK : 0) | (g.ts ? O_TS : 0) |
+		     (g.nsack ? O_SACK : 0);
 	b8(o);
 	if (g.syn_opts) {
 		b16(1460);
@@ -775,6 +800,13 @@ static void seg(struct sg g)
 	if (g.ts) {
 		b8(0);
 		b8(0);
+	}
+	if (g.nsack) {
+		b8(g.nsack - 1);
+		for (unsigned i = 0; i < g.nsack; i++) {
+			b16(g.sack_off[i]);
+			b16(g.sack_len[i]);
+		}
 	}
 	b16(g.plen);
 }
@@ -919,6 +951,37 @@ int main(int argc, char **argv)
 	op_s(OP_GETSOCKOPT, 0); b8(0);
 	op_s(OP_CLOSE, 0);
 	save(dir, "rst_linger", 0);
+
+	/* SACK and D-SACK (RFC 2018, RFC 2883): holes, a copy of held data,
+	 * the fill, copies below RCV.NXT; then the peer's blocks on our data:
+	 * a D-SACK below the ACK, one within the second block, one beyond
+	 * what we sent */
+	listener(0, 4);
+	seg((struct sg){.sel = PASSIVE_SEL, .flags = TERN_TCP_SYN, .seq_raw = true, .seq = 7000,
+			.no_ack = true, .syn_opts = true, .ts = true});
+	seg((struct sg){.sel = PASSIVE_SEL, .flags = FA, .ts = true});
+	op_s(OP_ACCEPT, 0);
+	static const int ks[] = {300, 600, 900, 1200, 350, 0, -50, -400, 1000};
+	for (unsigned i = 0; i < sizeof(ks) / sizeof(ks[0]); i++) {
+		seg((struct sg){.sel = PASSIVE_SEL, .flags = FA, .ts = true,
+				.seq = (uint32_t)ks[i], .plen = 100});
+		t_ms(1);
+	}
+	op_s(OP_SEND, 1); b16(6000); b8(0);
+	t_ms(10);
+	seg((struct sg){.sel = PASSIVE_SEL, .flags = FA, .ts = true, .ack_k = -3000, .nsack = 2,
+			.sack_off = {0, 4000}, .sack_len = {100, 1000}});
+	seg((struct sg){.sel = PASSIVE_SEL, .flags = FA, .ts = true, .ack_k = -3000, .nsack = 2,
+			.sack_off = {4100, 4000}, .sack_len = {100, 1000}});
+	seg((struct sg){.sel = PASSIVE_SEL, .flags = FA, .ts = true, .ack_k = -3000, .nsack = 3,
+			.sack_off = {5000, 9000, 4000}, .sack_len = {9000, 0, 100}});
+	op_s(OP_RECV, 1); b16(8192); b8(0);
+	seg((struct sg){.sel = PASSIVE_SEL, .flags = FA | TERN_TCP_FIN, .ts = true, .plen = 10});
+	op_s(OP_CLOSE, 1);
+	t_sec(1);
+	seg((struct sg){.sel = PASSIVE_SEL, .flags = FA, .ts = true});
+	t_sec(120);
+	save(dir, "sack_dsack", 0);
 	return 0;
 }
 

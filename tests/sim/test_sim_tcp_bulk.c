@@ -111,6 +111,18 @@ TEST(impaired_link_bulk_transfer_is_byte_exact)
 				    tern_stack_stat(x.b, TERN_STAT_IP_BAD_CHECKSUM) +
 				    tern_stack_stat(x.a, TERN_STAT_TCP_BAD_CHECKSUM)));
 	CHECK(rtx > 0);
+	/* B's SACK and D-SACK blocks (RFC 2018, RFC 2883), as A's sender
+	 * validates them: none discarded, and no more D-SACKs seen than B
+	 * sent (some ACKs were lost), but some: the link duplicates. */
+	uint64_t dsack_sent = tern_stack_stat(x.b, TERN_STAT_TCP_DSACK_OLD_SENT) +
+			      tern_stack_stat(x.b, TERN_STAT_TCP_DSACK_OFO_SENT);
+	uint64_t dsack_recv = tern_stack_stat(x.a, TERN_STAT_TCP_DSACK_RECV);
+	printf("# D-SACKs: %llu sent by the receiver, %llu seen by the sender\n",
+	       (unsigned long long)dsack_sent, (unsigned long long)dsack_recv);
+	CHECK_EQ(tern_stack_stat(x.a, TERN_STAT_TCP_SACK_DISCARD), 0);
+	CHECK_EQ(tern_stack_stat(x.a, TERN_STAT_TCP_DSACK_IGNORED), 0);
+	CHECK(dsack_recv > 0);
+	CHECK(dsack_recv <= dsack_sent);
 	tern_close(x.a, x.csd);
 	if (x.ssd >= 0)
 		tern_close(x.b, x.ssd);

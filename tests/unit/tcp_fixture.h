@@ -14,7 +14,7 @@
  *                                 segment, compared field by field: ports,
  *                                 seq, ack, flags (PSH only if .psh), window,
  *                                 MSS / WS / SACK-permitted / TS options,
- *                                 payload. REQUIREs (returns from the test);
+ *                                 SACK blocks, payload. REQUIREs (returns from the test);
  *   expect_no_seg(t, until)       nothing leaves up to `until`.
  *
  * Fixtures reach their state by segments and socket calls only, never by
@@ -60,10 +60,20 @@ struct seg {
 	bool ts;                    /* TS option with tsval/tsecr as given */
 	bool no_ts;                 /* no TS option even with timestamps in use */
 	uint32_t tsval, tsecr;
+	/* SACK blocks (RFC 2018), in order; the list ends at the first empty
+	 * block (left == right, never a valid one): .sack = {{l, r}, ...} */
+	struct tern_tcp_sack_block sack[TERN_TCP_MAX_SACK];
 	const void *data;
 	size_t len;
 	uint16_t sport, dport;      /* 0: the connection's */
 };
+static inline uint8_t seg_nsack(const struct seg *sg)
+{
+	uint8_t n = 0;
+	while (n < TERN_TCP_MAX_SACK && sg->sack[n].left != sg->sack[n].right)
+		n++;
+	return n;
+}
 #define W(x) .win = (x), .win_set = true
 
 struct tfx {
@@ -159,7 +169,9 @@ static inline size_t fxb_tcp(const struct tfx *t, uint8_t *buf, tern_time_t now,
 		.has_mss = sg->mss_opt, .mss = sg->mss,
 		.has_wscale = sg->ws_opt, .wscale = sg->ws,
 		.sack_perm = sg->sackok,
+		.sack_count = seg_nsack(sg),
 	};
+	memcpy(r.sack, sg->sack, sizeof(r.sack));
 	if (sg->ts) {
 		r.has_ts = true;
 		r.tsval = sg->tsval;
@@ -278,7 +290,11 @@ static inline bool expect_seg_(struct tfx *t, tern_time_t at, const struct seg *
 	if (sg->ws_opt)
 		SEG_CMP(file, line, "WS", th.wscale, sg->ws);
 	SEG_CMP(file, line, "SACK-permitted", th.sack_perm, sg->sackok);
-	SEG_CMP(file, line, "SACK blocks", th.sack_count, 0);
+	SEG_CMP(file, line, "SACK blocks", th.sack_count, seg_nsack(sg));
+	for (unsigned i = 0; i < th.sack_count && i < seg_nsack(sg); i++) {
+		SEG_CMP(file, line, "SACK left edge", th.sack[i].left, sg->sack[i].left);
+		SEG_CMP(file, line, "SACK right edge", th.sack[i].right, sg->sack[i].right);
+	}
 	bool want_ts = sg->ts || (t->ts && !sg->no_ts);
 	SEG_CMP(file, line, "TS option", th.has_ts, want_ts);
 	if (want_ts && th.has_ts) {

@@ -128,4 +128,25 @@ TEST(ms_round)
 	CHECK_EQ(tern_app_ms_round(-1), 0);
 }
 
+static const char *iperf_unit(double v, bool bits)
+{
+	static char buf[32];
+	return tern_app_fmt_iperf_unit(buf, sizeof(buf), v, bits);
+}
+
+/* Values from iperf3 3.12 runs, each beside what it printed. */
+TEST(iperf_units_as_iperf3_prints_them)
+{
+	CHECK_STR(iperf_unit(1764229120.0, false), "1.64 GByte");  /* 1.64 GBytes */
+	CHECK_STR(iperf_unit(952.0 * 1048576, false), " 952 MByte"); /*  952 MBytes */
+	CHECK_STR(iperf_unit(1047552.0, false), "1023 KByte");     /* Cwnd 1023 KBytes */
+	CHECK_STR(iperf_unit(10485760.0, false), "10.0 MByte");    /* -n 10M */
+	CHECK_STR(iperf_unit(1310720.0, false), "1.25 MByte");
+	CHECK_STR(iperf_unit(0.0, false), "0.00 Byte");
+	CHECK_STR(iperf_unit(1764229120.0 / 2.003075, true), "7.05 Gbit"); /* 7.05 Gbits/sec */
+	CHECK_STR(iperf_unit(12500000.0, true), " 100 Mbit");
+	CHECK_STR(iperf_unit(1249999.0, true), "10.0 Mbit");       /* 9.99999 rounds up: one decimal */
+	CHECK_STR(iperf_unit(124000.0, true), " 992 Kbit");
+}
+
 TEST_MAIN()

@@ -787,10 +787,11 @@ TEST(addr_del_stops_answering)
 static int arp_state(struct fixture *fx, tern_ip4_t ip)
 {
 	const struct tern_arp_cache *c = &fx->s->link->arp;
-	for (uint32_t i = 0; i < c->size; i++)
-		if (c->entries[i].state != TERN_ARP_FREE && c->entries[i].ip == ip &&
-		    c->entries[i].ifindex == 1)
-			return c->entries[i].state;
+	for (uint32_t i = 0; i < c->nchunks * TERN_ARP_CHUNK; i++) {
+		const struct tern_arp_entry *e = &c->chunks[i / TERN_ARP_CHUNK][i % TERN_ARP_CHUNK];
+		if (e->state != TERN_ARP_FREE && e->ip == ip && e->ifindex == 1)
+			return e->state;
+	}
 	return -1;
 }
 

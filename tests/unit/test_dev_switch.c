@@ -1,8 +1,9 @@
 /*
  * tests/unit/test_dev_switch.c — the Ethernet learning switch
  * (src/dev/switch.c): flooding of unknown and group destinations,
- * learning, filtering, aging, station moves, the bounded table, and a
- * switched LAN of hosts on simulated links.
+ * learning, filtering, aging (Linux's 300 s, configurable, with explicit
+ * time), station moves, a table that grows with the stations seen, the
+ * counters, and a switched LAN of hosts on simulated links.
  *
  * Most cases attach probe devices as ports: a frame injected with
  * tern_netdev_deliver(port) reaches the switch at once, and each probe's
@@ -213,31 +214,107 @@ TEST(station_moves)
 	teardown(&fx);
 }
 
-/* Thousands of stations: memory stays fixed, and the newest ones are
- * still in the table. */
-TEST(table_is_bounded)
+/* A frame from station number i (02:33:i) on port 1 + i % 3, to d. */
+static void inject_station(struct fixture *fx, uint32_t i, const struct tern_mac *d, tern_time_t now)
+{
+	uint8_t buf[64];
+	struct tern_mac s = {{0x02, 0x33, (uint8_t)(i >> 24), (uint8_t)(i >> 16),
+			      (uint8_t)(i >> 8), (uint8_t)i}};
+	make_frame(buf, sizeof(buf), d, &s, i);
+	tern_netdev_deliver(&fx->port[1 + i % 3]->dev, buf, sizeof(buf), now);
+}
+
+/* Thousands of stations: the table grows and forgets none of them, the
+ * first one learned included (a fixed table evicted it, and frames to a
+ * silent receiver were flooded for ever). */
+TEST(table_grows_and_keeps_every_station)
 {
 	struct fixture fx;
+	struct tern_switch_stats st;
 	struct tern_mac d = test_mac(0xa);
 	setup(&fx, 0);
-	for (uint32_t i = 0; i < 20000; i++) {
-		uint8_t buf[64];
-		struct tern_mac s = {{0x02, 0x33, (uint8_t)(i >> 24), (uint8_t)(i >> 16),
-				      (uint8_t)(i >> 8), (uint8_t)i}};
-		make_frame(buf, sizeof(buf), &d, &s, i);
-		tern_netdev_deliver(&fx.port[1 + i % 3]->dev, buf, sizeof(buf), (tern_time_t)i);
-	}
+	for (uint32_t i = 0; i < 20000; i++)
+		inject_station(&fx, i, &d, (tern_time_t)i);
 	for (int i = 0; i < NPORTS; i++)
 		take(&fx, i);
+	tern_switch_get_stats(fx.sw, &st);
+	CHECK_EQ(st.learned, 20000);
+	CHECK_EQ(st.table_size, 20000);
+	CHECK_EQ(st.table_peak, 20000);
+	CHECK(st.table_buckets >= 20000 * 4 / 3);
+	CHECK_EQ(st.aging, TERN_SEC(300));
 
-	uint32_t last = 19999;
-	uint8_t buf[64];
-	struct tern_mac src = test_mac(0xa);
-	struct tern_mac dst = {{0x02, 0x33, 0, 0, (uint8_t)(last >> 8), (uint8_t)last}};
-	make_frame(buf, sizeof(buf), &dst, &src, 0);
-	tern_netdev_deliver(&fx.port[0]->dev, buf, sizeof(buf), 20000);
-	CHECK_EQ(take(&fx, 1 + last % 3), 1);
-	CHECK_EQ(take(&fx, 1 + (last + 1) % 3), 0);
+	for (uint32_t k = 0; k < 20000; k += 4999) {
+		uint8_t buf[64];
+		struct tern_mac src = test_mac(0xa);
+		struct tern_mac dst = {{0x02, 0x33, 0, 0, (uint8_t)(k >> 8), (uint8_t)k}};
+		CHECK_EQ(tern_switch_lookup(fx.sw, &dst, 20000), (int)(1 + k % 3));
+		make_frame(buf, sizeof(buf), &dst, &src, 0);
+		tern_netdev_deliver(&fx.port[0]->dev, buf, sizeof(buf), 20000);
+		CHECK_EQ(take(&fx, 1 + k % 3), 1);
+		CHECK_EQ(take(&fx, 1 + (k + 1) % 3), 0);
+	}
+	tern_switch_get_stats(fx.sw, &st);
+	CHECK_EQ(st.flooded_unknown, 20000); /* each station's one frame, to 0xa unknown */
+	teardown(&fx);
+}
+
+/* Linux's bridge ageing with explicit time: entries expire `aging` after
+ * their station was last heard, as frames pass or on tern_switch_expire;
+ * a refreshed station stays; the table shrinks back. */
+TEST(aging_expires_silent_stations)
+{
+	struct fixture fx;
+	struct tern_switch_stats st;
+	struct tern_mac d = test_mac(0xa);
+	setup(&fx, 0);
+	for (uint32_t i = 0; i < 1000; i++)
+		inject_station(&fx, i, &d, TERN_SEC(1));
+	/* station 7 speaks again at 200 s */
+	inject_station(&fx, 7, &d, TERN_SEC(200));
+	struct tern_mac s0 = {{0x02, 0x33, 0, 0, 0, 0}}, s7 = {{0x02, 0x33, 0, 0, 0, 7}};
+	tern_switch_expire(fx.sw, TERN_SEC(301)); /* exactly 300 s: still there */
+	tern_switch_get_stats(fx.sw, &st);
+	CHECK_EQ(st.table_size, 1000);
+	CHECK_EQ(st.aged, 0);
+	CHECK_EQ(tern_switch_lookup(fx.sw, &s0, TERN_SEC(301)), 1);
+	CHECK_EQ(tern_switch_lookup(fx.sw, &s0, TERN_SEC(301) + 1), TERN_ENOENT);
+	tern_switch_expire(fx.sw, TERN_SEC(301) + 1);
+	tern_switch_get_stats(fx.sw, &st);
+	CHECK_EQ(st.table_size, 1);
+	CHECK_EQ(st.aged, 999);
+	CHECK_EQ(tern_switch_lookup(fx.sw, &s7, TERN_SEC(301) + 1), 1 + 7 % 3);
+	/* a frame to an aged-out station floods again */
+	for (int i = 0; i < NPORTS; i++)
+		take(&fx, i);
+	inject(&fx, 0, 0xa, &s0, 0, TERN_SEC(302));
+	CHECK_EQ(take(&fx, 1) + take(&fx, 2) + take(&fx, 3), 3);
+	/* a shorter ageing time applies to what is learned already */
+	CHECK_EQ(tern_switch_set_aging(fx.sw, TERN_SEC(10)), 0);
+	CHECK_EQ(tern_switch_set_aging(fx.sw, 0), TERN_EINVAL);
+	tern_switch_expire(fx.sw, TERN_SEC(313));
+	tern_switch_get_stats(fx.sw, &st);
+	CHECK_EQ(st.table_size, 0);
+	CHECK_EQ(st.aged, 1001); /* 7 and 0xa */
+	CHECK_EQ(st.aging, TERN_SEC(10));
+	CHECK_EQ(st.table_peak, 1000);
+	teardown(&fx);
+}
+
+/* A station heard on a new port is followed there and counted. */
+TEST(moves_are_counted)
+{
+	struct fixture fx;
+	struct tern_switch_stats st;
+	setup(&fx, 0);
+	inject_to(&fx, 1, 0xb, 0xa, 0);
+	inject_to(&fx, 2, 0xb, 0xa, 1);
+	inject_to(&fx, 2, 0xb, 0xa, 2);
+	tern_switch_get_stats(fx.sw, &st);
+	CHECK_EQ(st.moved, 1);
+	CHECK_EQ(st.learned, 1);
+	struct tern_mac b = test_mac(0xb);
+	CHECK_EQ(tern_switch_lookup(fx.sw, &b, 2), 2);
 	teardown(&fx);
 }
 

@@ -138,7 +138,8 @@ TEST(established__out_of_window__ack)
 	   .len = 10);
 	OUT(&t, T_MS(100), .seq = t.us, .ack = t.peer, .flags = ACK);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.rcv_pack_after_win"), 1);
-	/* An old duplicate too. */
+	/* An old duplicate too (from before the peer's ISN: nothing to
+	 * report in a D-SACK block, test_tcp_sack has those). */
 	IN(&t, T_MS(110), .seq = t.peer - 10, .ack = t.us, .flags = ACK, .data = payload, .len = 10);
 	OUT(&t, T_MS(110), .seq = t.us, .ack = t.peer, .flags = ACK);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.rcv_dup_pack"), 1);
@@ -488,8 +489,9 @@ TEST(nodelay__releases_held_segment)
 /* ---- out of order, the window's edge ---- */
 
 /* RFC 9293 §3.10.7.4 step 7 / RFC 5681 §4.2: an out-of-order segment is
- * queued and answered at once with a duplicate ACK; the one that fills
- * the hole is acknowledged at once with everything queued behind it. */
+ * queued and answered at once with a duplicate ACK (its SACK blocks, RFC
+ * 2018, the newest first); the one that fills the hole is acknowledged
+ * at once with everything queued behind it. */
 TEST(ooo__queued_then_delivered_when_hole_fills)
 {
 	init_payload();
@@ -498,20 +500,26 @@ TEST(ooo__queued_then_delivered_when_hole_fills)
 	REQUIRE(tcp_fx_passive_established(&t));
 	IN(&t, T_MS(100), .seq = t.peer + 100, .ack = t.us, .flags = ACK, .data = payload + 100,
 	   .len = 100);
-	OUT(&t, T_MS(100), .seq = t.us, .ack = t.peer, .flags = ACK);
+	OUT(&t, T_MS(100), .seq = t.us, .ack = t.peer, .flags = ACK,
+	    .sack = {{t.peer + 100, t.peer + 200}});
 	IN(&t, T_MS(101), .seq = t.peer + 300, .ack = t.us, .flags = ACK, .data = payload + 300,
 	   .len = 100);
-	OUT(&t, T_MS(101), .seq = t.us, .ack = t.peer, .flags = ACK);
+	OUT(&t, T_MS(101), .seq = t.us, .ack = t.peer, .flags = ACK,
+	    .sack = {{t.peer + 300, t.peer + 400}, {t.peer + 100, t.peer + 200}});
 	uint8_t b[1024];
 	CHECK_EQ(tern_recv(t.fx.s, t.sd, b, sizeof(b), 0), TERN_EAGAIN);
 	IN(&t, T_MS(110), .seq = t.peer, .ack = t.us, .flags = ACK, .data = payload, .len = 100);
-	OUT(&t, T_MS(110), .seq = t.us, .ack = t.peer + 200, .flags = ACK, W(WIN_UNREAD(200)));
+	OUT(&t, T_MS(110), .seq = t.us, .ack = t.peer + 200, .flags = ACK, W(WIN_UNREAD(200)),
+	    .sack = {{t.peer + 300, t.peer + 400}});
 	CHECK_EQ(tern_recv(t.fx.s, t.sd, b, sizeof(b), 0), 200);
 	CHECK_MEM(b, payload, 200);
-	/* The second hole, filled with overlap on both sides. */
+	/* The second hole, filled with overlap on both sides: the front, below
+	 * RCV.NXT, is the duplicate reported (RFC 2883 §4), the tail's copy of
+	 * held data does not touch it. No block is left. */
 	IN(&t, T_MS(120), .seq = t.peer + 150, .ack = t.us, .flags = ACK, .data = payload + 150,
 	   .len = 200);
-	OUT(&t, T_MS(120), .seq = t.us, .ack = t.peer + 400, .flags = ACK, W(WIN_UNREAD(400)));
+	OUT(&t, T_MS(120), .seq = t.us, .ack = t.peer + 400, .flags = ACK, W(WIN_UNREAD(400)),
+	    .sack = {{t.peer + 150, t.peer + 200}});
 	CHECK_EQ(tern_recv(t.fx.s, t.sd, b, sizeof(b), 0), 200);
 	CHECK_MEM(b, payload + 200, 200);
 	tcp_fx_finish(&t);
@@ -520,29 +528,55 @@ TEST(ooo__queued_then_delivered_when_hole_fills)
 /* One-byte pieces above a hole, each charged a whole buffer, fill
  * SO_RCVBUF long before the window: the segment that fills the hole must
  * still be taken. The highest pieces are dropped to make room (Linux's
- * tcp_prune_ofo_queue; reneging, RFC 2018 §8), never the newcomer. */
+ * tcp_prune_ofo_queue; reneging, RFC 2018 §8), never the newcomer, and
+ * the SACK blocks stop reporting what was dropped. */
+
+/* The ACK to expect while pieces i..i-3 (newest first) are reported. */
+static struct seg ack_with_pieces(const struct tfx *t, uint32_t ack, int newest, int n)
+{
+	struct seg e = {.seq = t->us, .ack = ack, .flags = ACK};
+	for (int k = 0; k < n && newest - k >= 0; k++) {
+		uint32_t l = t->peer + 2 + 2 * (uint32_t)(newest - k);
+		e.sack[k] = (struct tern_tcp_sack_block){l, l + 1};
+	}
+	return e;
+}
+
 TEST(ooo__full_receive_buffer__pruned_for_the_hole)
 {
 	init_payload();
 	struct tfx t;
 	tcp_fx_config(&t);
 	REQUIRE(tcp_fx_passive_established(&t));
-	unsigned n = 0;
+	int n = 0;
 	while (fx_stat(&t.fx, "tcp.rcvbuf_drop") == 0 && n < 1000) {
-		IN(&t, T_MS(100), .seq = t.peer + 2 + 2 * n, .ack = t.us, .flags = ACK,
+		IN(&t, T_MS(100), .seq = t.peer + 2 + 2 * (uint32_t)n, .ack = t.us, .flags = ACK,
 		   .data = payload + 2 + 2 * n, .len = 1);
-		OUT(&t, T_MS(100), .seq = t.us, .ack = t.peer, .flags = ACK);
+		/* Reported: this piece and the three before; the piece that
+		 * did not fit adds none. */
+		bool fit = fx_stat(&t.fx, "tcp.rcvbuf_drop") == 0;
+		struct seg e = ack_with_pieces(&t, t.peer, fit ? n : n - 1, 4);
+		expect_seg(&t, T_MS(100), &e);
 		n++;
 	}
 	REQUIRE(n > 10 && n < 1000);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.ofo_pruned"), 0);
+	/* The byte at RCV.NXT: the top piece (n - 2) goes to make room for it. */
 	IN(&t, T_MS(110), .seq = t.peer, .ack = t.us, .flags = ACK, .data = payload, .len = 1);
-	OUT(&t, T_MS(110), .seq = t.us, .ack = t.peer + 1, .flags = ACK, W(WIN_UNREAD(1)));
+	struct seg e = ack_with_pieces(&t, t.peer + 1, n - 3, 3);
+	e.win = WIN_UNREAD(1);
+	e.win_set = true;
+	expect_seg(&t, T_MS(110), &e);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.ofo_pruned"), 1);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.rcvbuf_drop"), 1);
-	/* The lowest pieces stayed: the byte at +1 joins the one at +2. */
+	/* The lowest pieces stayed: the byte at +1 joins the one at +2 (the
+	 * buffer is still full, the reader has not read: piece n - 3 goes). */
 	IN(&t, T_MS(120), .seq = t.peer + 1, .ack = t.us, .flags = ACK, .data = payload + 1, .len = 1);
-	OUT(&t, T_MS(120), .seq = t.us, .ack = t.peer + 3, .flags = ACK, W(WIN_UNREAD(3)));
+	CHECK_EQ(fx_stat(&t.fx, "tcp.ofo_pruned"), 2);
+	e = ack_with_pieces(&t, t.peer + 3, n - 4, 2);
+	e.win = WIN_UNREAD(3);
+	e.win_set = true;
+	expect_seg(&t, T_MS(120), &e);
 	uint8_t b[8];
 	CHECK_EQ(tern_recv(t.fx.s, t.sd, b, sizeof(b), 0), 3);
 	CHECK_MEM(b, payload, 3);
@@ -592,7 +626,8 @@ TEST(seq_wrap__peer_iss_near_2_32)
 	CHECK_EQ(0xfffffff1u + 2920, 2905u);
 	/* Out of order across the wrap and back. */
 	IN(&t, T_MS(110), .seq = 2905 + 100, .ack = t.us, .flags = ACK, .data = payload, .len = 100);
-	OUT(&t, T_MS(110), .seq = t.us, .ack = 2905, .flags = ACK, W(WIN_UNREAD(2920)));
+	OUT(&t, T_MS(110), .seq = t.us, .ack = 2905, .flags = ACK, W(WIN_UNREAD(2920)),
+	    .sack = {{3005, 3105}});
 	IN(&t, T_MS(111), .seq = 2905, .ack = t.us, .flags = ACK, .data = payload, .len = 100);
 	OUT(&t, T_MS(111), .seq = t.us, .ack = 2905 + 200, .flags = ACK, W(WIN_UNREAD(3120)));
 	CHECK_STATE(&t, TCPS_ESTABLISHED);

@@ -367,4 +367,46 @@ TEST(keepalive__probes_then_etimedout)
 	tcp_fx_finish(&t);
 }
 
+/* RFC 7661 §4.3, Linux's tcp_is_cwnd_limited: a window the sender never
+ * fills says nothing about the path, so it does not grow. 30 writes of
+ * 100 bytes, each acknowledged before the next: slow start's cwnd stays
+ * at its initial 10 segments (it would reach 12 counting every byte
+ * acknowledged); then a burst that fills it makes it grow again. */
+static uint32_t cwnd_segments(struct tfx *t)
+{
+	struct tern_tcp_info ti;
+	size_t len = sizeof(ti);
+	if (tern_getsockopt(t->fx.s, t->sd, TERN_IPPROTO_TCP, TERN_TCP_INFO, &ti, &len) != 0)
+		return 0;
+	return ti.tcpi_snd_cwnd;
+}
+
+TEST(cwnd__not_grown_while_application_limited)
+{
+	struct tfx t;
+	tcp_fx_config(&t);
+	for (size_t i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)(i * 7);
+	REQUIRE(tcp_fx_passive_established(&t));
+	tern_time_t now = T_MS(100);
+	for (int i = 0; i < 30; i++, now += T_MS(10)) {
+		SEND(&t, now, payload, 100);
+		OUT(&t, now, .seq = t.us, .ack = t.peer, .flags = ACK, .data = payload, .len = 100);
+		t.us += 100;
+		IN(&t, now + T_MS(1), .seq = t.peer, .ack = t.us, .flags = ACK);
+	}
+	CHECK_EQ(cwnd_segments(&t), 10);
+	/* Ten full segments fill the window: their ACKs grow it. */
+	char big[10 * 1460];
+	memset(big, 'x', sizeof(big));
+	SEND(&t, now, big, sizeof(big));
+	for (int i = 0; i < 10; i++)
+		OUT(&t, now, .seq = t.us + (uint32_t)i * 1460, .ack = t.peer, .flags = ACK,
+		    .data = big, .len = 1460);
+	t.us += sizeof(big);
+	IN(&t, now + T_MS(1), .seq = t.peer, .ack = t.us, .flags = ACK);
+	CHECK_EQ(cwnd_segments(&t), 11);
+	tcp_fx_finish(&t);
+}
+
 TEST_MAIN()

@@ -1,0 +1,299 @@
+/*
+ * tests/sim/test_sim_scale.c — the simulator's schedule (src/sim/sim.c):
+ * cost follows work, counted in events rather than timed.
+ *
+ *   - idle hosts beside a busy pair add no event and no instant;
+ *   - the events a datagram costs do not depend on how many hosts share
+ *     the switch;
+ *   - hundreds of hosts with staggered traffic over impaired links give
+ *     the same run (every datagram's arrival time and source, and the
+ *     simulator's own counters) for the same seed, and another run for
+ *     another seed;
+ *   - a deadline that moved later (a cancelled timer) makes no instant;
+ *     work started between runs through the socket API is scheduled;
+ *   - a neighbour cache filled by many peers shrinks back (Linux's GC).
+ */
+#include <stddef.h>
+
+#include "harness.h"
+#include "tern/sim.h"
+#include "tern/socket.h"
+#include "tern/stack.h"
+
+#define PORT 9
+#define SERVER TERN_IP4(10, 0, 0, 1)
+#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+
+struct sender {
+	struct tern_timer t;
+	int sd;
+	tern_time_t period;
+};
+
+struct server {
+	int sd;
+	uint64_t got;
+	uint64_t hash; /* FNV-1a over (arrival time, source) of every datagram */
+	struct tern_stack *s;
+};
+
+static void hash_in(uint64_t *h, uint64_t v)
+{
+	for (int i = 0; i < 8; i++) {
+		*h ^= (v >> (8 * i)) & 0xff;
+		*h *= 0x100000001b3ull;
+	}
+}
+
+static void on_server(void *ctx, struct tern_stack *s, int sd, unsigned events)
+{
+	struct server *sv = ctx;
+	char buf[256];
+	struct tern_sockaddr_in from;
+	(void)events;
+	while (tern_recvfrom(s, sd, buf, sizeof(buf), 0, &from) >= 0) {
+		sv->got++;
+		hash_in(&sv->hash, (uint64_t)tern_stack_now(s));
+		hash_in(&sv->hash, (uint64_t)from.addr << 16 | from.port);
+	}
+}
+
+static void on_tick(struct tern_stack *s, struct tern_timer *t, tern_time_t now)
+{
+	struct sender *x = container_of(t, struct sender, t);
+	tern_send(s, x->sd, "tern", 4, 0);
+	if (x->period)
+		tern_timer_arm(s, t, now + x->period); /* 0: once */
+}
+
+struct star {
+	struct tern_sim *sim;
+	struct tern_switch *sw;
+	struct server sv;
+	struct sender *tx;
+	unsigned nsenders;
+};
+
+/* A server and `senders` hosts sending every `period` (host i at i/senders
+ * of a period, from 1 s on), plus `idle` hosts, on one switch. */
+static void star_build(struct star *st, uint64_t seed, unsigned senders, unsigned idle,
+		       tern_time_t period, const struct tern_sim_link_opts *lo)
+{
+	char name[16], addr[32];
+	*st = (struct star){.sim = tern_sim_create(seed), .sv = {.hash = 0xcbf29ce484222325ull}};
+	REQUIRE(st->sim);
+	st->sw = tern_sim_switch(st->sim, "sw", senders + idle + 1);
+	st->sv.s = tern_sim_host(st->sim, "server", NULL);
+	REQUIRE(st->sw && st->sv.s);
+	REQUIRE_EQ(tern_sim_connect_switch(st->sim, st->sv.s, "10.0.0.1/16", st->sw, lo, NULL), 0);
+	st->sv.sd = tern_socket(st->sv.s, TERN_AF_INET, TERN_SOCK_DGRAM, 0);
+	struct tern_sockaddr_in any = {0, PORT}, dst = {SERVER, PORT};
+	REQUIRE_EQ(tern_bind(st->sv.s, st->sv.sd, &any), 0);
+	tern_socket_set_callback(st->sv.s, st->sv.sd, on_server, &st->sv);
+	st->tx = calloc(senders ? senders : 1, sizeof(*st->tx));
+	st->nsenders = senders;
+	for (unsigned i = 0; i < senders + idle; i++) {
+		snprintf(name, sizeof(name), "h%u", i);
+		snprintf(addr, sizeof(addr), "10.0.%u.%u/16", (i + 2) / 256, (i + 2) % 256);
+		struct tern_stack *h = tern_sim_host(st->sim, name, NULL);
+		REQUIRE(h);
+		REQUIRE_EQ(tern_sim_connect_switch(st->sim, h, addr, st->sw, lo, NULL), 0);
+		if (i >= senders)
+			continue;
+		struct sender *x = &st->tx[i];
+		x->period = period;
+		x->sd = tern_socket(h, TERN_AF_INET, TERN_SOCK_DGRAM, 0);
+		REQUIRE_EQ(tern_connect(h, x->sd, &dst), 0);
+		tern_timer_init(&x->t, on_tick);
+		tern_time_t spread = period ? period : TERN_SEC(1);
+		tern_timer_arm(h, &x->t, TERN_SEC(1) + (tern_time_t)((uint64_t)spread * i / senders));
+	}
+}
+
+static void star_free(struct star *st)
+{
+	tern_sim_destroy(st->sim);
+	free(st->tx);
+}
+
+/* Events and instants between 5 s and 15 s, and datagrams received then. */
+struct window {
+	uint64_t events, instants, got;
+};
+
+static struct window measure(struct star *st)
+{
+	struct tern_sim_stats a, b;
+	tern_sim_run_until(st->sim, TERN_SEC(5));
+	tern_sim_get_stats(st->sim, &a);
+	uint64_t got = st->sv.got;
+	tern_sim_run_until(st->sim, TERN_SEC(15));
+	tern_sim_get_stats(st->sim, &b);
+	return (struct window){b.events - a.events, b.instants - a.instants, st->sv.got - got};
+}
+
+TEST(idle_hosts_cost_no_events)
+{
+	struct window w[3];
+	unsigned idle[3] = {0, 50, 400};
+	for (int k = 0; k < 3; k++) {
+		struct star st;
+		star_build(&st, 1, 1, idle[k], TERN_MSEC(10), NULL);
+		w[k] = measure(&st);
+		star_free(&st);
+	}
+	CHECK_EQ(w[0].got, 1000);
+	for (int k = 1; k < 3; k++) {
+		CHECK_EQ(w[k].got, w[0].got);
+		CHECK_EQ(w[k].events, w[0].events);
+		CHECK_EQ(w[k].instants, w[0].instants);
+	}
+	printf("# busy pair, 10 s: %llu events, %llu instants, with 0, 50 or 400 idle hosts\n",
+	       (unsigned long long)w[0].events, (unsigned long long)w[0].instants);
+}
+
+TEST(events_per_datagram_do_not_grow_with_hosts)
+{
+	struct window w[2];
+	unsigned n[2] = {20, 300};
+	for (int k = 0; k < 2; k++) {
+		struct star st;
+		star_build(&st, 1, n[k], 0, TERN_SEC(1), NULL);
+		w[k] = measure(&st);
+		star_free(&st);
+		CHECK_EQ(w[k].got, 10 * n[k]);
+	}
+	/* the same number of events for every datagram, whatever the size */
+	CHECK_EQ(w[0].events * n[1], w[1].events * n[0]);
+	CHECK_EQ(w[0].instants * n[1], w[1].instants * n[0]);
+	printf("# %.1f events per datagram with %u or %u hosts on the switch\n",
+	       (double)w[0].events / (double)w[0].got, n[0], n[1]);
+}
+
+/* One run's fingerprint. */
+struct print {
+	uint64_t hash, got;
+	struct tern_sim_stats st;
+};
+
+static struct print lossy_run(uint64_t seed)
+{
+	struct tern_sim_link_opts lo = {.delay = TERN_USEC(50), .rate_bps = 100000000ull,
+					 .loss = 0.02, .jitter = TERN_USEC(30),
+					 .reorder = 0.01};
+	struct star st;
+	struct print p = {0};
+	star_build(&st, seed, 300, 100, TERN_MSEC(100), &lo);
+	tern_sim_run_until(st.sim, TERN_SEC(6));
+	p.hash = st.sv.hash;
+	p.got = st.sv.got;
+	tern_sim_get_stats(st.sim, &p.st);
+	star_free(&st);
+	return p;
+}
+
+TEST(same_seed_same_run_with_many_hosts)
+{
+	struct print a = lossy_run(7), b = lossy_run(7), c = lossy_run(8);
+	CHECK(a.got > 300 * 45 * 9 / 10);
+	CHECK_EQ(a.got, b.got);
+	CHECK_EQ(a.hash, b.hash);
+	CHECK_EQ(a.st.events, b.st.events);
+	CHECK_EQ(a.st.instants, b.st.instants);
+	CHECK_EQ(a.st.rounds, b.st.rounds);
+	CHECK_EQ(a.st.wakeups, b.st.wakeups);
+	CHECK(a.hash != c.hash);
+	CHECK_EQ(a.st.nodes, 401);
+	CHECK_EQ(a.st.links, 401);
+}
+
+static unsigned fired;
+
+static void count_fire(struct tern_stack *s, struct tern_timer *t, tern_time_t now)
+{
+	(void)s;
+	(void)t;
+	(void)now;
+	fired++;
+}
+
+/* The heap learns of a later deadline only when it looks: a timer armed
+ * for 5 s and cancelled leaves a stale entry that must make no instant. */
+TEST(cancelled_deadline_makes_no_instant)
+{
+	struct tern_sim *sim = tern_sim_create(1);
+	struct tern_stack *h = tern_sim_host(sim, "h", NULL);
+	struct tern_timer t;
+	struct tern_sim_stats st;
+	tern_timer_init(&t, count_fire);
+	tern_timer_arm(h, &t, TERN_SEC(5));
+	CHECK_EQ(tern_sim_next(sim), TERN_SEC(5));
+	tern_timer_cancel(h, &t);
+	CHECK_EQ(tern_sim_next(sim), TERN_TIME_NEVER);
+	tern_timer_arm(h, &t, TERN_SEC(10));
+	tern_timer_arm(h, &t, TERN_SEC(12)); /* moved later: no wake, corrected lazily */
+	CHECK_EQ(tern_sim_next(sim), TERN_SEC(12));
+	tern_sim_run_until(sim, TERN_SEC(20));
+	tern_sim_get_stats(sim, &st);
+	CHECK_EQ(fired, 1);
+	CHECK_EQ(st.instants, 1);
+	CHECK_EQ(st.events, 1);
+	tern_sim_destroy(sim);
+}
+
+/* A datagram sent between runs, from outside any poll, is on the schedule
+ * at once: its frame's arrival is the next event. */
+TEST(work_started_between_runs_is_scheduled)
+{
+	struct tern_sim *sim = tern_sim_create(1);
+	struct tern_stack *a = tern_sim_host(sim, "a", NULL), *b = tern_sim_host(sim, "b", NULL);
+	struct tern_sim_link_opts lo = {.delay = TERN_MSEC(3)};
+	REQUIRE_EQ(tern_sim_connect(sim, a, "10.0.0.1/24", b, "10.0.0.2/24", &lo, NULL, NULL), 0);
+	tern_sim_run_until(sim, TERN_SEC(1));
+	CHECK_EQ(tern_sim_next(sim), TERN_TIME_NEVER);
+	int sd = tern_socket(a, TERN_AF_INET, TERN_SOCK_DGRAM, 0);
+	struct tern_sockaddr_in dst = {TERN_IP4(10, 0, 0, 2), PORT};
+	CHECK_EQ(tern_sendto(a, sd, "x", 1, 0, &dst), 1);
+	/* ARP's request is on the wire, due 3 ms later; its retry timer at 1 s */
+	CHECK_EQ(tern_sim_next(sim), TERN_SEC(1) + TERN_MSEC(3));
+	tern_sim_run_until(sim, TERN_SEC(2));
+	CHECK_EQ(tern_stack_stat(b, TERN_STAT_UDP_NO_PORT), 1);
+	struct tern_link_stats ls;
+	REQUIRE_EQ(tern_sim_link_count(sim), 1);
+	tern_link_get_stats(tern_sim_link_get(sim, 0), 0, &ls);
+	CHECK_EQ(ls.tx_frames, ls.rx_frames);
+	CHECK_EQ(ls.queued_frames, 0);
+	CHECK(tern_sim_link_get(sim, 1) == NULL);
+	/* two datagrams now: both on the wire for 3 ms */
+	CHECK_EQ(tern_sendto(a, sd, "x", 1, 0, &dst), 1);
+	CHECK_EQ(tern_sendto(a, sd, "y", 1, 0, &dst), 1);
+	tern_link_get_stats(tern_sim_link_get(sim, 0), 0, &ls);
+	CHECK_EQ(ls.queued_frames, 2);
+	CHECK_EQ(ls.queued_bytes, 2 * 60);
+	CHECK(ls.queued_peak_frames >= 2);
+	tern_sim_run_for(sim, TERN_MSEC(3));
+	tern_link_get_stats(tern_sim_link_get(sim, 0), 0, &ls);
+	CHECK_EQ(ls.queued_frames, 0);
+	CHECK_EQ(tern_stack_stat(b, TERN_STAT_UDP_NO_PORT), 3);
+	tern_sim_destroy(sim);
+}
+
+/* A server that 300 clients asked for its MAC holds 300 STALE entries;
+ * past gc_thresh1 (128) those unused for gc_stale_time (60 s) go, as
+ * Linux's neighbour GC collects them, and the cache's memory with them. */
+TEST(neighbour_cache_shrinks_back)
+{
+	struct star st;
+	struct tern_stack_mem m;
+	star_build(&st, 1, 300, 0, 0, NULL);
+	tern_sim_run_until(st.sim, TERN_SEC(5));
+	CHECK_EQ(st.sv.got, 300);
+	tern_stack_mem_get(st.sv.s, &m);
+	CHECK_EQ(m.neigh_entries, 300);
+	tern_sim_run_until(st.sim, TERN_SEC(70));
+	tern_stack_mem_get(st.sv.s, &m);
+	CHECK_EQ(m.neigh_entries, 128);
+	star_free(&st);
+}
+
+TEST_MAIN()
