@@ -17,7 +17,7 @@
 #include "tern/sim.h"
 
 enum lab_app { LAB_APP_PING, LAB_APP_TRACEROUTE, LAB_APP_NC, LAB_APP_SS, LAB_APP_HTTP,
-	       LAB_APP_CURL };
+	       LAB_APP_CURL, LAB_APP_IPERF };
 
 #define LAB_MAX_ARGS 64
 
@@ -31,6 +31,7 @@ struct lab_cmd {
 		struct tern_ss_opts ss;
 		struct tern_httpd_opts http;
 		struct tern_curl_opts curl;
+		struct tern_iperf_opts iperf;
 	} o;
 	const char *path;        /* http: DIR as given (relative to the lab file);
 				  * curl: -o FILE (relative to the output directory);

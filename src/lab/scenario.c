@@ -362,6 +362,12 @@ static int start_app(struct run *r, struct proc *p, char *why, size_t len)
 		}
 		break;
 	}
+	case LAB_APP_IPERF:
+		c->o.iperf.cookie_seed = r->o->seed * 1000003u + p->step; /* deterministic */
+		c->o.iperf.diag = p->err;
+		c->o.iperf.prog = "tern iperf";
+		p->app = tern_iperf_start(p->stack, &c->o.iperf, p->out, now, &err);
+		break;
 	case LAB_APP_CURL: {
 		FILE *body = p->out;
 		if (c->path) {
@@ -402,6 +408,7 @@ static bool app_done(const struct proc *p)
 	case LAB_APP_TRACEROUTE: return tern_traceroute_done(p->app);
 	case LAB_APP_NC: return tern_nc_done(p->app);
 	case LAB_APP_CURL: return tern_curl_done(p->app);
+	case LAB_APP_IPERF: return tern_iperf_done(p->app);
 	case LAB_APP_HTTP: return false;
 	case LAB_APP_SS: return true;
 	}
@@ -418,6 +425,11 @@ static void finish(struct run *r, struct proc *p)
 		case LAB_APP_TRACEROUTE: p->status = tern_traceroute_finish(p->app, now) < 0; break;
 		case LAB_APP_NC: p->status = tern_nc_finish(p->app); break;
 		case LAB_APP_CURL: p->status = tern_curl_finish(p->app); break;
+		case LAB_APP_IPERF:
+			if (!tern_iperf_done(p->app))
+				tern_iperf_interrupt(p->app); /* as on Ctrl-C */
+			p->status = tern_iperf_finish(p->app);
+			break;
 		case LAB_APP_HTTP: {
 			struct tern_httpd_stats st;
 			tern_httpd_get_stats(p->app, &st);

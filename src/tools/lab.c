@@ -28,8 +28,8 @@ static void usage(FILE *f)
 		"A lab file (YAML) describes an internetwork — networks (Ethernet segments and\n"
 		"point-to-point links with bandwidth, delay, loss ...), hosts and routers with\n"
 		"their addresses and routes — and a scenario: tern tools (ping, traceroute,\n"
-		"nc, ss, http, curl) run on named hosts at virtual times, and link events (cut,\n"
-		"restore, set). The format is in examples/labs/README.md.\n"
+		"nc, ss, http, curl, iperf) run on named hosts at virtual times, and link\n"
+		"events (cut, restore, set). The format is in examples/labs/README.md.\n"
 		"\n"
 		"  check        validate FILE; every mistake is printed as FILE:LINE:COLUMN:\n"
 		"               what is wrong; exit status 2 if there is any\n"
@@ -81,6 +81,10 @@ static int parse_tool(int argc, char **argv, struct lab_cmd *cmd, char *err, siz
 		cmd->app = LAB_APP_CURL;
 		return curl_cmdline(argc, argv, &cmd->o.curl, &cmd->path);
 	}
+	if (strcmp(tool, "iperf") == 0) {
+		cmd->app = LAB_APP_IPERF;
+		return iperf_cmdline(argc, argv, &cmd->o.iperf);
+	}
 	if (strcmp(tool, "ss") == 0) {
 		struct ss_opts so;
 		char why[256];
@@ -98,7 +102,7 @@ static int parse_tool(int argc, char **argv, struct lab_cmd *cmd, char *err, siz
 		return 0;
 	}
 	snprintf(err, errlen, "unknown command '%s': a step runs ping, traceroute, nc, ss, "
-		 "http or curl", tool);
+		 "http, curl or iperf", tool);
 	return -1;
 }
 

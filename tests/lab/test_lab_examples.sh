@@ -66,7 +66,12 @@ want internet '^\[ +[0-9.]+\] alice: < HTTP/1.1 200 OK$' "curl's response"
 want internet '^\[ +[0-9.]+\] web: 192\.168\.1\.10 - - \[.*\] "GET /index.html HTTP/1.1" 200 ' "http's log line"
 cmp -s "$out/internet.a/index.html" "$labs/internet/www/index.html" || fail "internet: curl -o got other bytes"
 want internet '^\[ +[0-9.]+\] web: LISTEN +0 +128 +0\.0\.0\.0:80 ' "ss on web"
-want internet '^\[ +[0-9.]+\] lab: end: 7 commands, 0 exited with a non-zero status$' "summary"
+# iperf over TCP: the receiver's rate within the 20 Mbit/s access line
+rate=$(sed -nE 's/.*bob: \[  5\] +0\.00-[0-9.]+ +sec +[0-9.]+ MBytes +([0-9.]+) Mbits\/sec +receiver$/\1/p' "$out/internet.a.txt")
+awk -v r="${rate:-0}" 'BEGIN { exit !(r > 10 && r < 20) }' ||
+	fail "internet: iperf's receiver got '$rate' Mbit/s through a 20 Mbit/s line"
+want internet '^\[ +[0-9.]+\] bob: iperf Done\.$' "iperf's end"
+want internet '^\[ +[0-9.]+\] lab: end: 9 commands, 0 exited with a non-zero status$' "summary"
 # a copy of the lab (new files, new mtimes) runs to the same bytes
 mkdir -p "$out/copy" && cp -R "$labs/internet" "$out/copy/" && touch -d @86400 "$out/copy/internet/www/index.html"
 "$tern" lab run "$out/copy/internet/internet.yaml" --out "$out/internet.c" >"$out/internet.c.txt" 2>/dev/null ||
