@@ -195,16 +195,45 @@ struct tern_ss_opts {
 				  * except in the ephemeral range 49152-65535) */
 	bool processes;          /* -p: users:(("OWNER",pid=PID,fd=SD)), OWNER being the
 				  * socket's owner tag ("tern" if none), SD its descriptor */
-	bool info;               /* -i: a second line of counters per socket */
+	bool info;               /* -i: TCP: iproute2 6.1's tcp_info line; UDP: a second line
+				  * of counters per socket */
+	bool memory;             /* -m: TCP: the skmem:(...) line */
+	bool extended;           /* -e: ino:0 sk:ID and the shutdown marks (<->); implies timers */
+	bool timers;             /* -o: timer:(on|keepalive|timewait|persist,TIME,N) */
 	bool no_header;          /* -H */
+	bool ipv6;               /* -6: IPv6 sockets only (tern has none yet: no rows) */
+	bool summary;            /* -s: the summary first (alone: only the summary) */
+	bool summary_only;
+	unsigned states;         /* "state NAME" / "exclude NAME": a mask of 1 << ss's state
+				  * numbers (ESTAB 1 ... CLOSING 11); 0: -a/-l/defaults decide */
+	const char *filter;      /* ss's address filter ("sport = :80 or dport = :80"), checked
+				  * with tern_ss_filter_check; NULL: none */
 	int screen_width;        /* > 0: spread the columns over a terminal this wide */
 	long pid;                /* the PID that -p shows */
+	bool raw;                /* print rows (and -s's counts) as records for
+				  * tern_ss_render, not the table */
 };
+
+/* ss's FILTER words: "state NAME" and "exclude NAME" (ss's names:
+ * established, syn-sent, ..., listening, closing, all, connected,
+ * synchronized, bucket, big) into o->states, and the rest, an expression
+ * over sport, dport, src and dst (= == != < <= > >= eq ne lt le gt ge,
+ * and, or, not, !, parentheses; ports as ":80" or ":http", addresses as
+ * A, A/P, A:PORT), into o->filter (allocated; free it). Returns 0, or -1
+ * with ss's message in err ("wrong state name: X", "\"X\" does not look
+ * like a port."). */
+int tern_ss_parse_filter(struct tern_ss_opts *o, int argc, char **argv, char *err, size_t errlen);
 
 /* Print the sockets of stack s to `out`, byte for byte as ss prints a
  * Linux host's with the same options; zeroed options are a plain `ss`.
  * Returns 0, or TERN_ENOMEM (having printed nothing). */
 int tern_ss_print(struct tern_stack *s, const struct tern_ss_opts *o, FILE *out);
+
+/* One table from the records tern_ss_print wrote with .raw set, for as
+ * many stacks as were asked (concatenated, in the order given): what ss
+ * prints for a machine's sockets, with o's options (o->raw ignored).
+ * Returns 0, TERN_EINVAL (records not tern_ss_print's) or TERN_ENOMEM. */
+int tern_ss_render(const char *records, size_t len, const struct tern_ss_opts *o, FILE *out);
 
 /* ---- http (a static-file HTTP/1.1 server) ---- */
 

@@ -267,6 +267,8 @@ struct tern_sock_info {
 	uint64_t in_datagrams, out_datagrams;
 	uint64_t drops;                  /* receive-buffer overflows */
 	char owner[TERN_SOCK_OWNER_LEN]; /* tern_socket_set_owner's tag, "" if none */
+	uint64_t id;                     /* unique per stack and socket (ss -e's sk:) */
+	uint8_t shutdown;                /* bit 0: SHUT_RD, bit 1: SHUT_WR (ss -e's <->) */
 };
 /* TERN_EBADF if sd is not open. */
 int tern_socket_info(struct tern_stack *s, int sd, struct tern_sock_info *out);

@@ -68,4 +68,99 @@ _Static_assert(offsetof(struct tern_tcp_info, tcpi_rcv_wnd) == 232, "tcp_info la
 _Static_assert(offsetof(struct tern_tcp_info, tcpi_total_rto_time) == 244, "tcp_info layout");
 _Static_assert(sizeof(struct tern_tcp_info) == 248, "tcp_info layout");
 
+/* ---- the per-connection trace hook ---------------------------------------- */
+
+/* What happened. Each event carries the connection's figures as they are
+ * right after it. */
+enum tern_tcp_trace_kind {
+	TERN_TCP_TRACE_SEND = 1,    /* a segment left: seq, len, flags (a pure ACK: len 0) */
+	TERN_TCP_TRACE_RETRANSMIT,  /* a segment with data, SYN or FIN below the highest
+				     * sequence number sent left again */
+	TERN_TCP_TRACE_ACK_RCVD,    /* an acceptable ACK arrived: ack = SEG.ACK, window =
+				     * the window it offers (scaled), before tern acts on it */
+	TERN_TCP_TRACE_CWND,        /* the congestion window changed */
+	TERN_TCP_TRACE_SSTHRESH,    /* the slow-start threshold changed */
+	TERN_TCP_TRACE_SRTT,        /* an RTT sample moved srtt or rttvar */
+	TERN_TCP_TRACE_STATE,       /* the state changed (to .state) */
+};
+
+struct tern_tcp_trace_event {
+	tern_time_t time;
+	enum tern_tcp_trace_kind kind;
+	int sd;                         /* the socket, -1 if none (orphaned, not yet accepted) */
+	struct tern_sockaddr_in local, peer;
+	uint8_t state;                  /* Linux's numbering, as tcpi_state (ESTABLISHED 1 ...) */
+	uint8_t flags;                  /* SEND/RETRANSMIT: the segment's TERN_TCP_* flags */
+	uint32_t seq, len;              /* SEND/RETRANSMIT: the segment's */
+	uint32_t ack;                   /* SEND/RETRANSMIT: the ACK field (0 without ACK);
+					 * ACK_RCVD: SEG.ACK */
+	uint32_t window;                /* ACK_RCVD: SEG.WND (scaled); else SND.WND */
+	uint32_t cwnd, ssthresh;        /* bytes; ssthresh UINT32_MAX: none yet */
+	tern_time_t srtt, rttvar;       /* 0 before the first sample */
+	uint32_t snd_una, snd_nxt, rcv_nxt;
+};
+
+/* Called for each event, inside the stack's input, output or timers: it
+ * must not call back into the stack (copy what it needs). */
+typedef void (*tern_tcp_trace_fn)(void *ctx, struct tern_stack *s,
+				  const struct tern_tcp_trace_event *ev);
+
+/* Trace socket sd's connection (a listener: every connection it accepts
+ * from now on), or with sd < 0 every connection of the stack, those open
+ * now and those to come. fn NULL stops. A connection keeps its trace when
+ * its socket is closed (an orphan still finishing its FIN exchange), until
+ * it ends. Without a trace the cost is one predictable branch per event.
+ * Returns 0, TERN_EBADF (no such socket), TERN_EINVAL (not TCP) or
+ * TERN_ENOMEM. */
+int tern_tcp_set_trace(struct tern_stack *s, int sd, tern_tcp_trace_fn fn, void *ctx);
+
+/* "SEND", "RETRANSMIT", "ACK_RCVD", "CWND", "SSTHRESH", "SRTT", "STATE". */
+const char *tern_tcp_trace_kind_name(enum tern_tcp_trace_kind k);
+
+/* One event as a line of space-separated columns, for plotting (no
+ * newline), in TERN_TCP_TRACE_COLUMNS' order: time in seconds, kind,
+ * local and peer address:port, state (Linux's number), flags (TCP's
+ * letters, "-" for none), seq, len, ack, window, cwnd, ssthresh (-1: none),
+ * srtt and rttvar in ms, snd_una, snd_nxt, rcv_nxt. Returns what
+ * snprintf returns. */
+#define TERN_TCP_TRACE_COLUMNS \
+	"time kind local peer state flags seq len ack window cwnd ssthresh srtt_ms rttvar_ms " \
+	"snd_una snd_nxt rcv_nxt"
+int tern_tcp_trace_format(const struct tern_tcp_trace_event *ev, char *buf, size_t len);
+
+/* ---- every connection, for ss ------------------------------------------------ */
+
+/* What ss shows of one TCP socket or connection, socket or not. */
+struct tern_tcp_conn {
+	int sd;                         /* -1: none (orphaned, TIME-WAIT, not yet accepted) */
+	const char *state;              /* as ss names it: "ESTAB", "TIME-WAIT", "LISTEN" ... */
+	struct tern_sockaddr_in local, peer;
+	uint32_t rx_queue, tx_queue;    /* Recv-Q, Send-Q (a listener: accept queue, backlog) */
+	uint64_t id;                    /* unique per stack and connection (ss -e's sk:) */
+	char owner[TERN_SOCK_OWNER_LEN]; /* the socket's owner tag, "" if none */
+	bool full;                      /* a full socket, as Linux's: not TIME-WAIT or SYN-RECV
+					 * (those have no skmem, tcp_info or shutdown) */
+	uint8_t shutdown;               /* bit 0: no more to receive, bit 1: no more to send */
+	/* the timer ss -o shows (Linux's idiag_timer): 0 none, 1 retransmission,
+	 * 2 keepalive (also FIN-WAIT-2's), 3 TIME-WAIT, 4 zero-window probe */
+	uint8_t timer;
+	uint8_t timer_retrans;          /* retransmissions or unanswered probes so far */
+	uint32_t timer_ms;              /* until it fires */
+	/* ss -m's skmem:(r,rb,t,tb,f,w,o,bl,d) */
+	uint32_t rmem_alloc, rcvbuf, wmem_alloc, sndbuf, fwd_alloc, wmem_queued, optmem, backlog,
+		 drops;
+	char cc[16];                    /* the congestion control ("reno") */
+	struct tern_tcp_info info;      /* TCP_INFO (full sockets only) */
+};
+
+/* Call fn for each TCP socket and connection of the stack in the order
+ * Linux's inet_diag dump walks its tables: listeners first (by
+ * descriptor), then the connection table by hash bucket, newest first in
+ * a bucket (SYN-RECV, established, orphaned and TIME-WAIT alike). Sockets
+ * neither listening nor connected (Linux's CLOSE) are not listed, as ss
+ * 6.1 does not list them. fn returning non-zero stops the walk and is
+ * returned. */
+typedef int (*tern_tcp_conn_fn)(void *ctx, const struct tern_tcp_conn *c);
+int tern_tcp_conns(struct tern_stack *s, tern_tcp_conn_fn fn, void *ctx);
+
 #endif

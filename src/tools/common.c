@@ -4,9 +4,16 @@
  * value, the --tap/--addr/... options that put a tern host on TAP devices
  * through the real-time runner, and the Ctrl-C flag.
  */
+#define _GNU_SOURCE /* accept4, open_memstream */
 #include "tools/common.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,7 +22,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tern/apps.h"
 #include "tern/err.h"
+#include "tern/socket.h"
+#include "tern/stack.h"
+#include "tools/ss_opts.h"
 #include "tern/tcp.h"
 
 volatile sig_atomic_t cli_stop;
@@ -184,6 +195,11 @@ const char cli_net_usage[] =
 	"  --fault-seed N               seed of the impairments (default 1)\n"
 	"  --fault-dir in|out|both      impair only frames tern receives (in) or sends\n"
 	"                               (out); default both\n";
+
+const char cli_ctl_usage[] =
+	"  --name NAME        the program's name in captures and for tern ss, which asks\n"
+	"                     it on /run/tern/NAME.sock ($TERN_RUN_DIR changes the\n"
+	"                     directory; default NAME: COMMAND-PID)\n";
 
 /* A percentage 0..100, stored as a probability. */
 static int take_percent(const char *cmd, const char *opt, const char *arg, double *out)
@@ -416,6 +432,14 @@ int cli_net_option(struct cli_net *n, const char *cmd, int opt, const char *arg)
 		return take_route(n, cmd, (char *)arg);
 	case CLI_OPT_ARP:
 		return take_arp(n, cmd, arg);
+	case CLI_OPT_NAME:
+		if (!*arg || strlen(arg) > 31 || strchr(arg, '/')) {
+			cli_usage_error(cmd, "invalid value '%s' for --name: expected 1 to 31 "
+					"characters, no '/'", arg);
+			return -1;
+		}
+		n->name = arg;
+		return 1;
 	case CLI_OPT_SYSCTL:
 		if (!strchr(arg, '=') || arg[0] == '=') {
 			cli_usage_error(cmd, "invalid value '%s' for --sysctl: expected NAME=VALUE "
@@ -607,6 +631,309 @@ int cli_run_app(struct tern_rt *rt, const char *cmd, bool (*done)(const void *ap
 		}
 	}
 	return 0;
+}
+
+/* ---- the control socket ------------------------------------------------------ */
+/*
+ * Every tern program with sockets (host, nc, http, curl, iperf) serves one,
+ * DIR/NAME.sock, from its runner's loop; tern ss finds them all there (the
+ * protocol is described in tools/ss.c).
+ */
+
+#define CTL_MAX_CONNS 8
+#define CTL_LINE_MAX 2048
+
+struct cli_ctl;
+struct ctl_conn {
+	struct cli_ctl *ctl;
+	int fd;                  /* -1: free */
+	size_t len;
+	char line[CTL_LINE_MAX];
+};
+
+struct cli_ctl {
+	struct tern_rt *rt;
+	const char *prog;        /* "tern host", "tern nc" ... for messages */
+	int lfd;                 /* -1: no control socket */
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	dev_t dev;               /* the file we bound, so exit removes only ours */
+	ino_t ino;
+	struct ctl_conn conns[CTL_MAX_CONNS];
+};
+
+static void ctl_help(FILE *out)
+{
+	fprintf(out, "commands (one line; the answer follows, then the connection closes):\n"
+		     "  ss [OPTIONS] [-- FILTER]  the sockets, as iproute2 ss (see tern ss --help)\n"
+		     "  stats [-a]       the counters that moved (-a: all of them)\n"
+		     "  nstat            the counters Linux has too, by nstat's names\n"
+		     "  mem              the packet pool and each memory budget, in bytes\n"
+		     "  routes           the routing table\n"
+		     "  sysctl [-a] [-n|-N] [-q] [-w] [NAME[=VALUE]]...\n"
+		     "                   tunables by Linux's names, read and set as\n"
+		     "                   sysctl(8) does (net.ipv4.tcp_sack = 1)\n"
+		     "  help             this list\n");
+}
+
+/* Answer one command line into out. */
+static void ctl_command(struct cli_ctl *c, char *line, FILE *out)
+{
+	struct tern_stack *s = tern_rt_stack(c->rt);
+	char *argv[129], *save = NULL;
+	int argc = 0;
+	for (char *w = strtok_r(line, " \t\r\n", &save); w && argc < 128;
+	     w = strtok_r(NULL, " \t\r\n", &save))
+		argv[argc++] = w;
+	argv[argc] = NULL;
+	if (argc == 0) {
+		fprintf(out, "error: empty command (try: help)\n");
+	} else if (strcmp(argv[0], "ss") == 0) {
+		struct ss_opts o;
+		char err[256];
+		int rc;
+		if (ss_parse(&o, argc, argv, err, sizeof(err)) < 0) {
+			fprintf(out, "error: %s\n", err);
+		} else if (o.host) {
+			fprintf(out, "error: --host is for tern ss, not for the program itself\n");
+		} else if (o.help) {
+			ctl_help(out);
+		} else {
+			o.ss.pid = (long)getpid();
+			if ((rc = tern_ss_print(s, &o.ss, out)) < 0)
+				fprintf(out, "error: %s\n", tern_strerror(rc));
+		}
+		ss_opts_free(&o);
+	} else if (strcmp(argv[0], "stats") == 0 && argc <= 2 &&
+		   (argc == 1 || strcmp(argv[1], "-a") == 0)) {
+		tern_stack_stats_print(s, out, argc == 1);
+	} else if (strcmp(argv[0], "nstat") == 0 && argc == 1) {
+		/* As `nstat -a -z` prints them: name, value (no rate column). */
+		for (int st = 1; st < TERN_STAT__COUNT; st++) {
+			const char *n = tern_stat_nstat_name((enum tern_stat)st);
+			if (n)
+				fprintf(out, "%-32s%llu\n", n,
+					(unsigned long long)tern_stack_stat(s, (enum tern_stat)st));
+		}
+	} else if (strcmp(argv[0], "mem") == 0 && argc == 1) {
+		tern_stack_mem_print(s, out);
+	} else if (strcmp(argv[0], "routes") == 0 && argc == 1) {
+		tern_route_print(s, out);
+	} else if (strcmp(argv[0], "sysctl") == 0) {
+		cli_sysctl(s, argc, argv, out, out);
+	} else if (strcmp(argv[0], "help") == 0 && argc == 1) {
+		ctl_help(out);
+	} else {
+		fprintf(out, "error: unknown command '%s'%s (try: help)\n", argv[0],
+			argc > 1 ? " or arguments" : "");
+	}
+}
+
+static void ctl_conn_close(struct ctl_conn *cn)
+{
+	tern_rt_del_fd(cn->ctl->rt, cn->fd);
+	close(cn->fd);
+	cn->fd = -1;
+}
+
+/* The whole line is in: answer, then close. The answer is written in
+ * blocking mode with a send timeout: it is small, and a client that does
+ * not read stalls the host for at most that long. */
+static void ctl_answer(struct ctl_conn *cn)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	if (out) {
+		cn->line[cn->len < CTL_LINE_MAX ? cn->len : CTL_LINE_MAX - 1] = '\0';
+		cn->line[strcspn(cn->line, "\n")] = '\0';
+		ctl_command(cn->ctl, cn->line, out);
+		fclose(out);
+	}
+	int fl = fcntl(cn->fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(cn->fd, F_SETFL, fl & ~O_NONBLOCK);
+	struct timeval tv = {.tv_sec = 2};
+	setsockopt(cn->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	for (size_t off = 0; text && off < len;) {
+		ssize_t n = send(cn->fd, text + off, len - off, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	free(text);
+	ctl_conn_close(cn);
+}
+
+static void on_ctl_conn(void *ctx, struct tern_rt *rt, int fd, short revents)
+{
+	struct ctl_conn *cn = ctx;
+	for (;;) {
+		ssize_t n = recv(fd, cn->line + cn->len, CTL_LINE_MAX - 1 - cn->len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n < 0) {
+			ctl_conn_close(cn);
+			return;
+		}
+		cn->len += (size_t)n;
+		/* A line, end of input or a full buffer: answer what came. */
+		if (n == 0 || memchr(cn->line, '\n', cn->len) || cn->len == CTL_LINE_MAX - 1) {
+			ctl_answer(cn);
+			return;
+		}
+	}
+}
+
+static void on_ctl_accept(void *ctx, struct tern_rt *rt, int fd, short revents)
+{
+	struct cli_ctl *c = ctx;
+	for (;;) {
+		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0)
+			return; /* EAGAIN, or an aborted connection: nothing to do */
+		struct ctl_conn *cn = NULL;
+		for (unsigned i = 0; i < CTL_MAX_CONNS && !cn; i++)
+			if (c->conns[i].fd < 0)
+				cn = &c->conns[i];
+		if (!cn || tern_rt_add_fd(rt, cfd, POLLIN, on_ctl_conn, cn) < 0) {
+			static const char busy[] = "error: busy, try again\n";
+			(void)!send(cfd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+			close(cfd);
+			continue;
+		}
+		cn->fd = cfd;
+		cn->len = 0;
+	}
+}
+
+static int mkdir_p(const char *dir)
+{
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	snprintf(path, sizeof(path), "%s", dir);
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(path, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* Is someone answering on the socket file at path? */
+static bool socket_is_live(const struct sockaddr_un *sun)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	bool live = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
+	close(fd);
+	return live;
+}
+
+/* Listen on DIR/NAME.sock. Failing is not fatal: the program runs
+ * without a control socket (after a warning if `warn`). */
+static void ctl_open(struct cli_ctl *c, struct tern_rt *rt, const char *name, bool warn)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct stat st;
+	const char *prog = c->prog;
+	memset(c, 0, sizeof(*c));
+	c->prog = prog;
+	c->rt = rt;
+	c->lfd = -1;
+	for (unsigned i = 0; i < CTL_MAX_CONNS; i++)
+		c->conns[i] = (struct ctl_conn){.ctl = c, .fd = -1};
+	const char *why = NULL;
+	if (ss_ctl_path(name, sun.sun_path, sizeof(sun.sun_path)) < 0) {
+		why = "the path is too long";
+	} else if (mkdir_p(ss_run_dir()) < 0) {
+		why = strerror(errno);
+	} else if (lstat(sun.sun_path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			why = "a file that is not a socket is in the way";
+		else if (socket_is_live(&sun))
+			why = "another tern program by that name answers on it (give this one "
+			      "another --name)";
+		else if (unlink(sun.sun_path) < 0) /* stale: its host died */
+			why = strerror(errno);
+	}
+	snprintf(c->path, sizeof(c->path), "%s", sun.sun_path);
+	if (!why) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+		    listen(fd, CTL_MAX_CONNS) < 0 || stat(sun.sun_path, &st) < 0) {
+			why = strerror(errno);
+			if (fd >= 0)
+				close(fd);
+		} else if (tern_rt_add_fd(rt, fd, POLLIN, on_ctl_accept, c) < 0) {
+			why = "too many descriptors";
+			unlink(sun.sun_path);
+			close(fd);
+		} else {
+			c->lfd = fd;
+			c->dev = st.st_dev;
+			c->ino = st.st_ino;
+		}
+	}
+	if (why && warn) {
+		fflush(stdout);
+		fprintf(stderr, "%s %s: warning: no control socket %s: %s; tern ss --host %s "
+			"will not see it\n", c->prog, name, c->path, why, name);
+	}
+}
+
+void cli_ctl_close(struct cli_ctl *c)
+{
+	struct stat st;
+	if (!c)
+		return;
+	if (c->lfd < 0) {
+		free(c);
+		return;
+	}
+	for (unsigned i = 0; i < CTL_MAX_CONNS; i++)
+		if (c->conns[i].fd >= 0)
+			ctl_conn_close(&c->conns[i]);
+	tern_rt_del_fd(c->rt, c->lfd);
+	close(c->lfd);
+	c->lfd = -1;
+	/* Only if it is still the file we made (not a successor's). */
+	if (stat(c->path, &st) == 0 && st.st_dev == c->dev && st.st_ino == c->ino)
+		unlink(c->path);
+	free(c);
+}
+
+struct cli_ctl *cli_ctl_open(struct tern_rt *rt, const char *name, const char *prog, bool warn)
+{
+	struct cli_ctl *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->prog = prog;
+	ctl_open(c, rt, name, warn);
+	if (c->lfd < 0) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+const char *cli_ctl_path(const struct cli_ctl *c)
+{
+	return c->path;
+}
+
+const char *cli_ctl_name(const struct cli_net *n, const char *prog, char *buf, size_t len)
+{
+	if (n->name)
+		return n->name;
+	snprintf(buf, len, "%s-%ld", prog, (long)getpid());
+	return buf;
 }
 
 /* ---- sysctl(8) ---------------------------------------------------------------- */

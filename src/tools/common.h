@@ -166,6 +166,7 @@ enum {
 	{"fault-seed", required_argument, NULL, CLI_OPT_FAULT_SEED},    \
 	{"fault-dir", required_argument, NULL, CLI_OPT_FAULT_DIR},      \
 	{"arp", required_argument, NULL, CLI_OPT_ARP},                  \
+	{"name", required_argument, NULL, CLI_OPT_NAME},                \
 	{"sysctl", required_argument, NULL, CLI_OPT_SYSCTL}
 
 /* Take one of the options above. Returns 1 if it was one (0 if not, so
@@ -198,6 +199,20 @@ int cli_parse_options(const char *cmd, int argc, char **argv, const char *shorto
 int cli_run_app(struct tern_rt *rt, const char *cmd, bool (*done)(const void *app),
 		const void *app);
 
+/* ---- the control socket ------------------------------------------------------ */
+
+/* Serve DIR/NAME.sock (DIR: $TERN_RUN_DIR or /run/tern) from rt's loop, so
+ * tern ss (and socat) can ask this program for its sockets, counters and
+ * routes. NULL if there is none (in use by a live program, no permission
+ * ...): after a warning naming prog ("tern host") if warn. */
+struct cli_ctl;
+struct cli_ctl *cli_ctl_open(struct tern_rt *rt, const char *name, const char *prog, bool warn);
+const char *cli_ctl_path(const struct cli_ctl *c);
+/* Stop serving and remove the socket file (if still ours); NULL is fine. */
+void cli_ctl_close(struct cli_ctl *c);
+/* A program's control-socket name: --name, else PROG-PID ("nc-4242"). */
+const char *cli_ctl_name(const struct cli_net *n, const char *prog, char *buf, size_t len);
+
 /* sysctl(8) on a stack: `sysctl [-a] [-n|-N] [-q] [-w] [NAME[=VALUE]]...`
  * as procps prints it ("net.ipv4.tcp_sack = 1"; -n: the value alone, -N
  * the name; a NAME=VALUE sets it and prints it back unless -q; errors as
@@ -210,6 +225,8 @@ void cli_tcp_linger(struct tern_rt *rt);
 
 /* The usage text for the options above, to embed in --help. */
 extern const char cli_net_usage[];
+/* And for --name, in the commands that serve a control socket. */
+extern const char cli_ctl_usage[];
 
 /* Defaults for a real host's stack: the stack's, named and seeded from
  * the clock (tern_rt_fresh_seed). */

@@ -53,7 +53,7 @@ static void usage(FILE *f)
 		"  -A, --user-agent NAME  User-Agent (default tern-curl/%s)\n"
 		"  -h, --help             show this help\n"
 		"\n"
-		"%s"
+		"%s%s"
 		"  --pcap FILE            write every frame of that interface to FILE (pcap)\n"
 		"\n"
 		"Exit status, as curl's: 0; 1 unsupported protocol; 3 malformed URL; 6 host\n"
@@ -63,7 +63,7 @@ static void usage(FILE *f)
 		"\n"
 		"Example:\n"
 		"  tern curl -v --tap tap0 --addr 10.0.0.2/24 http://10.0.0.1:8000/file\n",
-		TERN_VERSION_STRING, cli_net_usage);
+		TERN_VERSION_STRING, cli_net_usage, cli_ctl_usage);
 }
 
 struct curl_args {
@@ -148,6 +148,10 @@ static int run(const struct curl_args *a, struct tern_curl_opts *o)
 			fclose(out);
 		return CLI_EXIT_USAGE;
 	}
+	/* tern ss sees this program's sockets through its control socket. */
+	char ctl_name[48];
+	struct cli_ctl *ctl = cli_ctl_open(rt, cli_ctl_name(&a->net, CMD, ctl_name, sizeof(ctl_name)),
+					   "tern " CMD, a->net.name != NULL);
 	static char ua[64];
 	snprintf(ua, sizeof(ua), "tern-curl/%s", TERN_VERSION_STRING);
 	o->head = a->head;
@@ -178,6 +182,7 @@ static int run(const struct curl_args *a, struct tern_curl_opts *o)
 	} else {
 		cli_error(CMD, "%s", tern_strerror(err));
 	}
+	cli_ctl_close(ctl);
 	tern_rt_destroy(rt);
 	if (out != stdout && fclose(out) != 0 && status == 0)
 		status = 23;

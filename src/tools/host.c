@@ -6,7 +6,8 @@
  * scripts wait for the "... up" lines it prints when ready.
  *
  * It also serves its control socket, DIR/NAME.sock (DIR /run/tern or
- * $TERN_RUN_DIR), from the same event loop: `tern ss --host NAME` and
+ * $TERN_RUN_DIR), from the same event loop (cli_ctl_open, tools/common.c,
+ * as every tern program with sockets does): `tern ss --host NAME` and
  * anyone with socat ask it for its sockets, counters and routes (the
  * protocol is described in tools/ss.c). A socket file left by a host that
  * died is replaced; one another live host answers on is left alone, with
@@ -28,6 +29,7 @@
 #include "tern/err.h"
 #include "tern/rt.h"
 #include "tern/socket.h"
+#include "tern/tcp.h"
 #include "tools/common.h"
 #include "tools/ss_opts.h"
 
@@ -36,6 +38,7 @@
 #define MAX_ECHO_PORTS 8
 #define OPT_UDP_ECHO 2000
 #define OPT_TCP_ECHO 2001
+#define OPT_TCP_TRACE 2002
 
 static void usage(FILE *f)
 {
@@ -47,7 +50,7 @@ static void usage(FILE *f)
 		"                 [--loss PCT] [--delay MS] [--jitter MS] [--duplicate PCT]\n"
 		"                 [--corrupt PCT] [--reorder PCT] [--rate BITS] [--fault-seed N]\n"
 		"                 [--fault-dir in|out|both]\n"
-		"                 [--udp-echo PORT ...] [--tcp-echo PORT ...]\n"
+		"                 [--udp-echo PORT ...] [--tcp-echo PORT ...] [--tcp-trace FILE]\n"
 		"                 [--sysctl NAME=VALUE ...]\n"
 		"\n"
 		"Run a tern host on TAP devices until Ctrl-C (SIGINT) or SIGTERM: it answers\n"
@@ -74,6 +77,10 @@ static void usage(FILE *f)
 		"                           echo; on any address); repeatable\n"
 		"  --tcp-echo PORT          listen on TCP PORT and echo what each connection sends\n"
 		"                           (RFC 862), closing after the peer does; repeatable\n"
+		"  --tcp-trace FILE         a line per TCP event of every connection (segment sent\n"
+		"                           or resent, ACK received, state, cwnd, ssthresh and srtt\n"
+		"                           changes) to FILE (\"-\": stdout), for plotting; the\n"
+		"                           first line names the columns\n"
 		"  --probe                  check that each address is free first (RFC 5227 ARP\n"
 		"                           probes); exit 1 if another host has it\n"
 		"  --arp strict             learn neighbours only from answers to the host's own\n"
@@ -103,6 +110,7 @@ struct host_args {
 	unsigned necho;
 	uint16_t tcp_echo_ports[MAX_ECHO_PORTS];
 	unsigned ntcp_echo;
+	const char *tcp_trace;   /* --tcp-trace FILE ("-": stdout) */
 	bool help;
 };
 
@@ -132,16 +140,13 @@ static int take_option(void *ctx, int c, const char *arg)
 	case CLI_OPT_PROBE:
 		a->net.probe = true;
 		return 0;
-	case CLI_OPT_NAME:
-		if (!*arg || strlen(arg) > 31 || strchr(arg, '/'))
-			return cli_usage_error(CMD, "invalid value '%s' for --name: expected 1 to 31 "
-					       "characters, no '/'", arg);
-		a->net.name = arg;
-		return 0;
 	case OPT_UDP_ECHO:
 		return take_echo_port("--udp-echo", a->echo_ports, &a->necho, arg);
 	case OPT_TCP_ECHO:
 		return take_echo_port("--tcp-echo", a->tcp_echo_ports, &a->ntcp_echo, arg);
+	case OPT_TCP_TRACE:
+		a->tcp_trace = arg;
+		return 0;
 	default:
 		return CLI_EXIT_USAGE;
 	}
@@ -154,10 +159,10 @@ static int parse_args(struct host_args *a, int argc, char **argv)
 		CLI_NET_LONGOPTS,
 		{"route", required_argument, NULL, CLI_OPT_ROUTE},
 		{"forward", no_argument, NULL, CLI_OPT_FORWARD},
-		{"name", required_argument, NULL, CLI_OPT_NAME},
 		{"probe", no_argument, NULL, CLI_OPT_PROBE},
 		{"udp-echo", required_argument, NULL, OPT_UDP_ECHO},
 		{"tcp-echo", required_argument, NULL, OPT_TCP_ECHO},
+		{"tcp-trace", required_argument, NULL, OPT_TCP_TRACE},
 		{NULL, 0, NULL, 0},
 	};
 	int rc = cli_parse_options(CMD, argc, argv, ":h", longopts, &a->net,
@@ -167,6 +172,15 @@ static int parse_args(struct host_args *a, int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
 	return 0;
+}
+
+/* --tcp-trace: one line per event. */
+static void trace_line(void *ctx, struct tern_stack *s, const struct tern_tcp_trace_event *ev)
+{
+	(void)s;
+	char line[256];
+	tern_tcp_trace_format(ev, line, sizeof(line));
+	fprintf(ctx, "%s\n", line);
 }
 
 static void log_to_stderr(void *ctx, struct tern_stack *s, const char *msg)
@@ -343,268 +357,6 @@ static void tcp_echo_free(struct tcp_echo *e)
 		free(e->conns[i]);
 }
 
-/* ---- the control socket ------------------------------------------------------ */
-
-#define CTL_MAX_CONNS 8
-#define CTL_LINE_MAX 512
-
-struct ctl;
-struct ctl_conn {
-	struct ctl *ctl;
-	int fd;                  /* -1: free */
-	size_t len;
-	char line[CTL_LINE_MAX];
-};
-
-struct ctl {
-	struct tern_rt *rt;
-	int lfd;                 /* -1: no control socket */
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	dev_t dev;               /* the file we bound, so exit removes only ours */
-	ino_t ino;
-	struct ctl_conn conns[CTL_MAX_CONNS];
-};
-
-static void ctl_help(FILE *out)
-{
-	fprintf(out, "commands (one line; the answer follows, then the connection closes):\n"
-		     "  ss [-tulanpiH]   the sockets, as iproute2 ss (see tern ss --help)\n"
-		     "  stats [-a]       the counters that moved (-a: all of them)\n"
-		     "  nstat            the counters Linux has too, by nstat's names\n"
-		     "  mem              the packet pool and each memory budget, in bytes\n"
-		     "  routes           the routing table\n"
-		     "  sysctl [-a] [-n|-N] [-q] [-w] [NAME[=VALUE]]...\n"
-		     "                   tunables by Linux's names, read and set as\n"
-		     "                   sysctl(8) does (net.ipv4.tcp_sack = 1)\n"
-		     "  help             this list\n");
-}
-
-/* Answer one command line into out. */
-static void ctl_command(struct ctl *c, char *line, FILE *out)
-{
-	struct tern_stack *s = tern_rt_stack(c->rt);
-	char *argv[33], *save = NULL;
-	int argc = 0;
-	for (char *w = strtok_r(line, " \t\r\n", &save); w && argc < 32;
-	     w = strtok_r(NULL, " \t\r\n", &save))
-		argv[argc++] = w;
-	argv[argc] = NULL;
-	if (argc == 0) {
-		fprintf(out, "error: empty command (try: help)\n");
-	} else if (strcmp(argv[0], "ss") == 0) {
-		struct ss_opts o;
-		char err[256];
-		if (ss_parse(&o, argc, argv, err, sizeof(err)) < 0)
-			fprintf(out, "error: %s\n", err);
-		else if (o.host)
-			fprintf(out, "error: --host is for tern ss, not for the host itself\n");
-		else if (o.help)
-			ctl_help(out);
-		else
-			{
-			o.ss.pid = (long)getpid();
-			if (tern_ss_print(s, &o.ss, out) < 0)
-				fprintf(out, "error: out of memory\n");
-		}
-	} else if (strcmp(argv[0], "stats") == 0 && argc <= 2 &&
-		   (argc == 1 || strcmp(argv[1], "-a") == 0)) {
-		tern_stack_stats_print(s, out, argc == 1);
-	} else if (strcmp(argv[0], "nstat") == 0 && argc == 1) {
-		/* As `nstat -a -z` prints them: name, value (no rate column). */
-		for (int st = 1; st < TERN_STAT__COUNT; st++) {
-			const char *n = tern_stat_nstat_name((enum tern_stat)st);
-			if (n)
-				fprintf(out, "%-32s%llu\n", n,
-					(unsigned long long)tern_stack_stat(s, (enum tern_stat)st));
-		}
-	} else if (strcmp(argv[0], "mem") == 0 && argc == 1) {
-		tern_stack_mem_print(s, out);
-	} else if (strcmp(argv[0], "routes") == 0 && argc == 1) {
-		tern_route_print(s, out);
-	} else if (strcmp(argv[0], "sysctl") == 0) {
-		cli_sysctl(s, argc, argv, out, out);
-	} else if (strcmp(argv[0], "help") == 0 && argc == 1) {
-		ctl_help(out);
-	} else {
-		fprintf(out, "error: unknown command '%s'%s (try: help)\n", argv[0],
-			argc > 1 ? " or arguments" : "");
-	}
-}
-
-static void ctl_conn_close(struct ctl_conn *cn)
-{
-	tern_rt_del_fd(cn->ctl->rt, cn->fd);
-	close(cn->fd);
-	cn->fd = -1;
-}
-
-/* The whole line is in: answer, then close. The answer is written in
- * blocking mode with a send timeout: it is small, and a client that does
- * not read stalls the host for at most that long. */
-static void ctl_answer(struct ctl_conn *cn)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&text, &len);
-	if (out) {
-		cn->line[cn->len < CTL_LINE_MAX ? cn->len : CTL_LINE_MAX - 1] = '\0';
-		cn->line[strcspn(cn->line, "\n")] = '\0';
-		ctl_command(cn->ctl, cn->line, out);
-		fclose(out);
-	}
-	int fl = fcntl(cn->fd, F_GETFL);
-	if (fl >= 0)
-		fcntl(cn->fd, F_SETFL, fl & ~O_NONBLOCK);
-	struct timeval tv = {.tv_sec = 2};
-	setsockopt(cn->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	for (size_t off = 0; text && off < len;) {
-		ssize_t n = send(cn->fd, text + off, len - off, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
-	free(text);
-	ctl_conn_close(cn);
-}
-
-static void on_ctl_conn(void *ctx, struct tern_rt *rt, int fd, short revents)
-{
-	struct ctl_conn *cn = ctx;
-	for (;;) {
-		ssize_t n = recv(fd, cn->line + cn->len, CTL_LINE_MAX - 1 - cn->len, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		if (n < 0) {
-			ctl_conn_close(cn);
-			return;
-		}
-		cn->len += (size_t)n;
-		/* A line, end of input or a full buffer: answer what came. */
-		if (n == 0 || memchr(cn->line, '\n', cn->len) || cn->len == CTL_LINE_MAX - 1) {
-			ctl_answer(cn);
-			return;
-		}
-	}
-}
-
-static void on_ctl_accept(void *ctx, struct tern_rt *rt, int fd, short revents)
-{
-	struct ctl *c = ctx;
-	for (;;) {
-		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (cfd < 0)
-			return; /* EAGAIN, or an aborted connection: nothing to do */
-		struct ctl_conn *cn = NULL;
-		for (unsigned i = 0; i < CTL_MAX_CONNS && !cn; i++)
-			if (c->conns[i].fd < 0)
-				cn = &c->conns[i];
-		if (!cn || tern_rt_add_fd(rt, cfd, POLLIN, on_ctl_conn, cn) < 0) {
-			static const char busy[] = "error: busy, try again\n";
-			(void)!send(cfd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-			close(cfd);
-			continue;
-		}
-		cn->fd = cfd;
-		cn->len = 0;
-	}
-}
-
-static int mkdir_p(const char *dir)
-{
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	snprintf(path, sizeof(path), "%s", dir);
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(path, 0755) < 0 && errno != EEXIST ? -1 : 0;
-}
-
-/* Is someone answering on the socket file at path? */
-static bool socket_is_live(const struct sockaddr_un *sun)
-{
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return false;
-	bool live = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
-	close(fd);
-	return live;
-}
-
-/* Listen on DIR/NAME.sock. Failing is not fatal: the host runs without
- * a control socket, after a warning. */
-static void ctl_open(struct ctl *c, struct tern_rt *rt, const char *name)
-{
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	struct stat st;
-	memset(c, 0, sizeof(*c));
-	c->rt = rt;
-	c->lfd = -1;
-	for (unsigned i = 0; i < CTL_MAX_CONNS; i++)
-		c->conns[i] = (struct ctl_conn){.ctl = c, .fd = -1};
-	const char *why = NULL;
-	if (ss_ctl_path(name, sun.sun_path, sizeof(sun.sun_path)) < 0) {
-		why = "the path is too long";
-	} else if (mkdir_p(ss_run_dir()) < 0) {
-		why = strerror(errno);
-	} else if (lstat(sun.sun_path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode))
-			why = "a file that is not a socket is in the way";
-		else if (socket_is_live(&sun))
-			why = "another tern host by that name answers on it (give this one "
-			      "another --name)";
-		else if (unlink(sun.sun_path) < 0) /* stale: its host died */
-			why = strerror(errno);
-	}
-	snprintf(c->path, sizeof(c->path), "%s", sun.sun_path);
-	if (!why) {
-		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-		    listen(fd, CTL_MAX_CONNS) < 0 || stat(sun.sun_path, &st) < 0) {
-			why = strerror(errno);
-			if (fd >= 0)
-				close(fd);
-		} else if (tern_rt_add_fd(rt, fd, POLLIN, on_ctl_accept, c) < 0) {
-			why = "too many descriptors";
-			unlink(sun.sun_path);
-			close(fd);
-		} else {
-			c->lfd = fd;
-			c->dev = st.st_dev;
-			c->ino = st.st_ino;
-		}
-	}
-	if (why) {
-		fflush(stdout);
-		fprintf(stderr, "tern host %s: warning: no control socket %s: %s; tern ss --host %s "
-			"will not see this host\n", name, c->path, why, name);
-	}
-}
-
-static void ctl_close(struct ctl *c)
-{
-	struct stat st;
-	if (c->lfd < 0)
-		return;
-	for (unsigned i = 0; i < CTL_MAX_CONNS; i++)
-		if (c->conns[i].fd >= 0)
-			ctl_conn_close(&c->conns[i]);
-	tern_rt_del_fd(c->rt, c->lfd);
-	close(c->lfd);
-	c->lfd = -1;
-	/* Only if it is still the file we made (not a successor's). */
-	if (stat(c->path, &st) == 0 && st.st_dev == c->dev && st.st_ino == c->ino)
-		unlink(c->path);
-}
-
 /* ---- running ------------------------------------------------------------------ */
 
 static void print_ready(const struct cli_net *n, const char *name)
@@ -635,35 +387,50 @@ static int run(struct host_args *a)
 
 	if (a->net.pcap && make_pcap_dir(a->net.pcap) < 0)
 		return CLI_EXIT_USAGE;
+	FILE *trace = NULL;
+	if (a->tcp_trace) {
+		trace = strcmp(a->tcp_trace, "-") == 0 ? stdout : fopen(a->tcp_trace, "w");
+		if (!trace) {
+			cli_error(CMD, "--tcp-trace %s: %s", a->tcp_trace, strerror(errno));
+			return CLI_EXIT_USAGE;
+		}
+		setvbuf(trace, NULL, _IOLBF, 0); /* readable while the host runs */
+		fprintf(trace, "# %s\n", TERN_TCP_TRACE_COLUMNS);
+	}
 	cli_catch_signals();
 	struct tern_rt *rt = cli_net_up(&a->net, CMD, &cfg);
-	if (!rt)
+	if (!rt) {
+		if (trace && trace != stdout)
+			fclose(trace);
 		return CLI_EXIT_USAGE;
+	}
+	if (trace)
+		tern_tcp_set_trace(tern_rt_stack(rt), -1, trace_line, trace);
 
 	struct echo *echo = calloc(1, sizeof(*echo));
 	struct tcp_echo *techo = calloc(1, sizeof(*techo));
-	struct ctl *ctl = calloc(1, sizeof(*ctl));
-	if (!echo || !ctl || !techo) {
+	struct cli_ctl *ctl = NULL;
+	if (!echo || !techo) {
 		cli_error(CMD, "out of memory");
 		free(echo);
 		free(techo);
-		free(ctl);
 		tern_rt_destroy(rt);
+		if (trace && trace != stdout)
+			fclose(trace);
 		return CLI_EXIT_USAGE;
 	}
-	ctl->lfd = -1;
 	int status = a->net.probe ? settle_addresses(rt, &a->net, name) : 0;
 	if (status == 0 && (echo_start(echo, tern_rt_stack(rt), a) < 0 ||
 			    tcp_echo_start(techo, tern_rt_stack(rt), a) < 0))
 		status = CLI_EXIT_USAGE;
 	if (status == 0) {
-		ctl_open(ctl, rt, name);
+		ctl = cli_ctl_open(rt, name, "tern host", true);
 		for (unsigned i = 0; i < a->necho; i++)
 			printf("tern host %s: udp echo on port %u\n", name, a->echo_ports[i]);
 		for (unsigned i = 0; i < a->ntcp_echo; i++)
 			printf("tern host %s: tcp echo on port %u\n", name, a->tcp_echo_ports[i]);
-		if (ctl->lfd >= 0)
-			printf("tern host %s: control socket %s\n", name, ctl->path);
+		if (ctl)
+			printf("tern host %s: control socket %s\n", name, cli_ctl_path(ctl));
 		print_ready(&a->net, name);
 		while (!cli_stop) {
 			int rc = tern_rt_run_once(rt, TERN_SEC(1));
@@ -674,16 +441,17 @@ static int run(struct host_args *a)
 			}
 		}
 	}
-	ctl_close(ctl);
+	cli_ctl_close(ctl);
 	if (status <= 0) {
 		tern_stack_stats_print(tern_rt_stack(rt), stdout, true);
 		fflush(stdout);
 		status = status < 0 ? CLI_EXIT_OK : status;
 	}
 	tern_rt_destroy(rt);
+	if (trace && trace != stdout)
+		fclose(trace);
 	tcp_echo_free(techo);
 	free(techo);
-	free(ctl);
 	free(echo);
 	return status;
 }

@@ -45,7 +45,7 @@ static void usage(FILE *f)
 		"  -q, --quiet        no access log\n"
 		"  -h, --help         show this help\n"
 		"\n"
-		"%s"
+		"%s%s"
 		"  --pcap FILE        write every frame of that interface to FILE (pcap)\n"
 		"\n"
 		"Exit status: 0 when stopped; 1 if the port cannot be listened on; 2 on\n"
@@ -54,7 +54,7 @@ static void usage(FILE *f)
 		"Example:\n"
 		"  tern http -p 8080 --tap tap0 --addr 10.0.0.2/24 /srv/www\n"
 		"  curl http://10.0.0.2:8080/     (from the Linux side of tap0)\n",
-		cli_net_usage);
+		cli_net_usage, cli_ctl_usage);
 }
 
 struct http_args {
@@ -136,9 +136,14 @@ static int run(const struct http_args *a)
 	struct tern_rt *rt = cli_net_up(&a->net, CMD, &cfg);
 	if (!rt)
 		return CLI_EXIT_USAGE;
+	/* tern ss sees this program's sockets through its control socket. */
+	char ctl_name[48];
+	struct cli_ctl *ctl = cli_ctl_open(rt, cli_ctl_name(&a->net, CMD, ctl_name, sizeof(ctl_name)),
+					   "tern " CMD, a->net.name != NULL);
 	char *root = realpath(a->dir, NULL);
 	if (!root) {
 		cli_error(CMD, "%s: cannot resolve the directory", a->dir);
+		cli_ctl_close(ctl);
 		tern_rt_destroy(rt);
 		return CLI_EXIT_USAGE;
 	}
@@ -184,6 +189,7 @@ static int run(const struct http_args *a)
 			(unsigned long long)st.bytes);
 		tern_httpd_finish(h);
 	}
+	cli_ctl_close(ctl);
 	tern_rt_destroy(rt);
 	free(root);
 	return status;

@@ -51,7 +51,7 @@ static void usage(FILE *f)
 		"  -b, --bitrate N[KMG]   bits/sec per stream (default: unlimited)\n"
 		"  -h, --help             show this help\n"
 		"\n"
-		"%s"
+		"%s%s"
 		"  --pcap FILE            write every frame of that interface to FILE (pcap)\n"
 		"\n"
 		"K, M and G are 1024-based for sizes and 1000-based for -b, as in iperf3.\n"
@@ -62,7 +62,7 @@ static void usage(FILE *f)
 		"\n"
 		"Example:\n"
 		"  tern iperf -c 10.0.0.1 -t 5 --tap tap0 --addr 10.0.0.2/24\n",
-		TERN_IPERF_MAX_STREAMS, cli_net_usage);
+		TERN_IPERF_MAX_STREAMS, cli_net_usage, cli_ctl_usage);
 }
 
 struct iperf_args {
@@ -202,6 +202,10 @@ static int run(struct iperf_args *a)
 	struct tern_rt *rt = cli_net_up(&a->net, CMD, &cfg);
 	if (!rt)
 		return CLI_EXIT_FAIL;
+	/* tern ss sees this program's sockets through its control socket. */
+	char ctl_name[48];
+	struct cli_ctl *ctl = cli_ctl_open(rt, cli_ctl_name(&a->net, CMD, ctl_name, sizeof(ctl_name)),
+					   "tern " CMD, a->net.name != NULL);
 	a->o.cookie_seed = tern_rt_fresh_seed();
 	a->o.diag = stderr;
 	a->o.prog = "tern iperf";
@@ -220,6 +224,7 @@ static int run(struct iperf_args *a)
 		cli_stop = 0;
 		cli_tcp_linger(rt);
 	}
+	cli_ctl_close(ctl);
 	tern_rt_destroy(rt);
 	return status;
 }

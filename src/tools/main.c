@@ -19,7 +19,7 @@ static const struct command commands[] = {
 	{"ping", cmd_ping, "send ICMP echo requests from a tern host (iputils ping)"},
 	{"traceroute", cmd_traceroute, "print the route to a host (traceroute)"},
 	{"host", cmd_host, "run a tern host or router on TAP devices until stopped"},
-	{"ss", cmd_ss, "show a running tern host's sockets (iproute2 ss)"},
+	{"ss", cmd_ss, "show running tern programs' sockets (iproute2 ss)"},
 	{"nc", cmd_nc, "TCP and UDP from a tern host to stdin and stdout (netcat)"},
 	{"http", cmd_http, "serve a directory over HTTP/1.1 from a tern host"},
 	{"curl", cmd_curl, "fetch http:// URLs from a tern host (curl)"},

@@ -83,7 +83,7 @@ static void usage(FILE *f)
 		"                     service: [tcp/*]\n"
 		"  -h, --help         show this help\n"
 		"\n"
-		"%s"
+		"%s%s"
 		"  --pcap FILE        write every frame of that interface to FILE (pcap)\n"
 		"\n"
 		"Exit status: 0; 1 when a TCP connect fails (refused, timed out, unreachable;\n"
@@ -97,7 +97,7 @@ static void usage(FILE *f)
 		"  tern nc -N --tap tap0 --addr 10.0.0.2/24 10.0.0.1 5000 < file\n"
 		"  tern nc -u -l -p 5000 --tap tap0 --addr 10.0.0.2/24\n"
 		"  echo hello | tern nc -u -q 1 --tap tap0 --addr 10.0.0.2/24 10.0.0.1 5000\n",
-		cli_net_usage);
+		cli_net_usage, cli_ctl_usage);
 }
 
 struct nc_args {
@@ -325,9 +325,14 @@ static int run(const struct nc_args *a)
 	struct tern_rt *rt = cli_net_up(&a->net, CMD, &cfg);
 	if (!rt)
 		return CLI_EXIT_USAGE;
+	/* tern ss sees this program's sockets through its control socket. */
+	char ctl_name[48];
+	struct cli_ctl *ctl = cli_ctl_open(rt, cli_ctl_name(&a->net, CMD, ctl_name, sizeof(ctl_name)),
+					   "tern " CMD, a->net.name != NULL);
 	struct nc *c = calloc(1, sizeof(*c));
 	if (!c) {
 		cli_error(CMD, "out of memory");
+		cli_ctl_close(ctl);
 		tern_rt_destroy(rt);
 		return CLI_EXIT_USAGE;
 	}
@@ -343,6 +348,7 @@ static int run(const struct nc_args *a)
 		if (o.tcp)
 			cli_tcp_linger(rt);
 	}
+	cli_ctl_close(ctl);
 	tern_rt_destroy(rt);
 	free(c);
 	return status;

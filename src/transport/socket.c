@@ -661,6 +661,9 @@ int tern_socket_info(struct tern_stack *s, int sd, struct tern_sock_info *out)
 		.in_datagrams = so->in_datagrams,
 		.out_datagrams = so->out_datagrams,
 		.drops = so->drops,
+		.id = so->serial,
+		.shutdown = (uint8_t)(((so->shut & TERN_SHUT_RD_BIT) ? 1 : 0) |
+				      ((so->shut & TERN_SHUT_WR_BIT) ? 2 : 0)),
 	};
 	tern_getsockname(s, sd, &out->local);
 	if (so->connected)

@@ -29,6 +29,8 @@ struct tern_sock;
 struct tern_ipv4_repr;
 struct tern_ip_proto;
 struct tern_cc_ops;
+struct tcp_trace;
+struct tern_tcp_trace_event;
 
 /* RFC 9293 §3.3.2 states; the order of the RFC's list. */
 enum tern_tcp_state {
@@ -45,6 +47,10 @@ enum tern_tcp_state {
 	TCPS_TIME_WAIT,
 };
 const char *tern_tcp_state_name(enum tern_tcp_state st);
+/* Linux's number for the state (include/net/tcp_states.h: ESTABLISHED 1 ...). */
+uint8_t tcp_linux_state(enum tern_tcp_state st);
+/* The state as ss names it ("ESTAB", "SYN-RECV", "CLOSE"; tcp_diag.c). */
+const char *tcp_ss_state_name(enum tern_tcp_state st);
 
 /* ---- sequence numbers (RFC 9293 §3.4): modulo 2^32 ---- */
 
@@ -121,6 +127,7 @@ struct tern_tcb {
 	/* options */
 	uint16_t t_maxseg;              /* MSS we send: min(peer's, route's) */
 	uint16_t rcv_mss;               /* the MSS we advertised */
+	uint16_t rcv_mss_seen;          /* the largest payload received, up to rcv_mss (TCP_INFO) */
 	uint8_t snd_scale, rcv_scale;   /* window shifts in use */
 	uint32_t ts_recent;             /* RFC 7323 §4.3 */
 	tern_time_t ts_recent_age;
@@ -128,6 +135,7 @@ struct tern_tcb {
 
 	/* RTT and RTO (RFC 6298), nanoseconds */
 	tern_time_t srtt, rttvar, rto;
+	tern_time_t rtt_min;            /* the smallest sample (0: none yet; TCP_INFO's min_rtt) */
 	uint8_t rxtshift;               /* backoff count */
 	tcp_seq rtt_seq;
 	tern_time_t rtt_start;
@@ -197,6 +205,10 @@ struct tern_tcb {
 	uint32_t segs_out, segs_in, data_segs_out, data_segs_in;
 	uint64_t bytes_acked, bytes_received, bytes_sent, bytes_retrans;
 	tern_time_t last_data_sent, last_ack_rcvd;
+	tern_time_t busy_since, busy_total; /* Linux's busy chrono: data queued or unacked */
+	bool busy;
+	uint64_t id;                    /* unique per stack (ss -e's sk:) */
+	struct tcp_trace *trace;        /* tern_tcp_set_trace's hook, NULL: none (tcp_trace.h) */
 };
 
 /* The payload a full segment carries: the MSS less the options every
@@ -205,6 +217,32 @@ struct tern_tcb {
 static inline uint32_t tcp_mss(const struct tern_tcb *tp)
 {
 	return tp->t_maxseg - ((tp->flags & TF_RCVD_TSTMP) ? 12u : 0u);
+}
+
+/* Linux's busy time (TCP_INFO's busy_time, ss's busy:): from the first
+ * byte written into an empty send buffer until all of it is acknowledged. */
+static inline void tcp_busy_start(struct tern_tcb *tp, tern_time_t now)
+{
+	if (!tp->busy) {
+		tp->busy = true;
+		tp->busy_since = now;
+	}
+}
+static inline void tcp_busy_stop(struct tern_tcb *tp, tern_time_t now)
+{
+	if (tp->busy) {
+		tp->busy = false;
+		tp->busy_total += now - tp->busy_since;
+	}
+}
+
+/* What Linux estimates as the peer's MSS (icsk_ack.rcv_mss, TCP_INFO's
+ * rcv_mss, ss's rcvmss): the largest payload seen, capped at our MSS. */
+static inline void tcp_measure_rcv_mss(struct tern_tcb *tp, uint32_t len)
+{
+	uint32_t cap = tp->rcv_mss ? tp->rcv_mss : 536;
+	if (len > tp->rcv_mss_seen)
+		tp->rcv_mss_seen = (uint16_t)(len < cap ? len : cap);
 }
 
 /* Per-packet scratch while a pkt sits on a TCP receive queue (as Linux's
@@ -225,6 +263,9 @@ struct tern_tcp_table {
 	const struct tern_cc_ops *cc_default; /* tcp_congestion_control, resolved at creation */
 	tern_time_t last_cookie;        /* when a SYN cookie was last sent (0: never) */
 	tern_time_t challenge_second;
+	uint64_t next_id;               /* tern_tcb.id of the next connection */
+	void (*trace_fn)(void *, struct tern_stack *, const struct tern_tcp_trace_event *);
+	void *trace_ctx;                /* the stack-wide trace (tern_tcp_set_trace(s, -1, ...)) */
 };
 
 /* ---- tcp_conn.c ---- */
@@ -332,6 +373,8 @@ void tcp_rearm_rxt(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
 void tcp_accept_enqueue(struct tern_stack *s, struct tern_tcb *lp, struct tern_tcb *tp);
 /* Bytes the application may still write (within SO_SNDBUF). */
 size_t tcp_snd_space(const struct tern_tcb *tp);
+/* The socket's tcb, made on first use (NULL: out of memory). */
+struct tern_tcb *tcp_attach_tcb(struct tern_stack *s, struct tern_sock *so);
 /* The send ring's first allocation: it doubles from here as data waits,
  * so a connection that writes little holds little. */
 #define TCP_SND_RING_MIN 4096

@@ -17,6 +17,7 @@
 #include "net/net.h"
 #include "transport/sock.h"
 #include "transport/tcp_cc.h"
+#include "transport/tcp_trace.h"
 
 static struct tern_sock *listener_for(struct tern_stack *s, tern_ip4_t laddr, uint16_t lport);
 
@@ -265,6 +266,8 @@ struct tern_tcb *tcp_tcb_new(struct tern_stack *s)
 	tp->cc = table(s)->cc_default;
 	tern_ring_init(&tp->snd, TCP_SND_RING_MIN);
 	tp->snd_limit = TERN_SOCK_BUF_MAX;
+	tp->id = ++table(s)->next_id;
+	tcp_trace_new(s, tp);
 	return tp;
 }
 
@@ -288,6 +291,7 @@ void tcp_tcb_free(struct tern_stack *s, struct tern_tcb *tp)
 	tcp_timer_cancel_all(s, tp);
 	free_queues(s, tp);
 	tern_ring_fini(&tp->snd);
+	tcp_trace_free(tp);
 	free(tp);
 }
 
@@ -325,6 +329,7 @@ void tcp_set_state(struct tern_stack *s, struct tern_tcb *tp, enum tern_tcp_stat
 		table(s)->half_open--;
 	}
 	tp->state = (uint8_t)st;
+	tcp_trace_sync(s, tp, s->now);
 	if (st == TCPS_TIME_WAIT) {
 		/* RFC 9293 §3.10.7.4: 2*MSL, then delete the TCB. Only the
 		 * TIME-WAIT deadline is left. */
@@ -350,6 +355,7 @@ bool tcp_close_tcb(struct tern_stack *s, struct tern_tcb *tp)
 	unlink_listener(s, tp);
 	tcp_timer_cancel_all(s, tp);
 	tp->state = TCPS_CLOSED;
+	tcp_trace_sync(s, tp, s->now);
 	if (tp->so) {
 		/* The socket keeps its tcb (closed, with its error) until the
 		 * application closes it. */

@@ -21,6 +21,7 @@
 #include "net/net.h"
 #include "transport/sock.h"
 #include "transport/tcp_cc.h"
+#include "transport/tcp_trace.h"
 #include "wire/icmp.h"
 
 /* What a segment is, beside its header: lengths in sequence space. */
@@ -134,6 +135,7 @@ static void inherit(struct tern_tcb *tp, const struct tern_tcb *lp)
 	tp->keepcnt = lp->keepcnt;
 	tp->user_timeout = lp->user_timeout;
 	tp->cc = lp->cc;
+	tcp_trace_inherit(tp, lp);
 }
 
 /* The SYN queue is full: answer with a cookie instead of a tcb. A tcb on
@@ -513,12 +515,15 @@ static void recovery_ack(struct tern_stack *s, struct tern_tcb *tp, uint32_t ack
 }
 
 /* Linux's tcp_is_cwnd_limited: in slow start, while the window is less
- * than twice the largest flight of the last window of data (slow start
- * doubles it each round trip); afterwards, only if it stopped a send. */
+ * than twice the largest flight of the last window of data, counted in
+ * segments as Linux counts packets (slow start doubles it each round
+ * trip); afterwards, only if it stopped a send. */
 static bool cwnd_is_limiting(const struct tern_tcb *tp)
 {
-	if (tp->snd_cwnd < tp->snd_ssthresh)
-		return tp->snd_cwnd < 2 * tp->max_flight;
+	if (tp->snd_cwnd < tp->snd_ssthresh) {
+		uint32_t mss = tcp_mss(tp), segs = (tp->max_flight + mss - 1) / mss;
+		return tp->snd_cwnd < 2 * segs * mss;
+	}
 	return tp->cwnd_limited;
 }
 
@@ -533,6 +538,7 @@ static void ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct
 	/* The FIN takes a sequence number but no byte of the ring. */
 	tern_ring_consume(&tp->snd, acked < queued ? acked : queued);
 	if (tern_ring_len(&tp->snd) == 0) {
+		tcp_busy_stop(tp, g->now);
 		tern_ring_release(&tp->snd);
 		tern_ring_resize(&tp->snd, TCP_SND_RING_MIN); /* empty: start small again */
 	}
@@ -659,6 +665,7 @@ static bool ack_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 		seg_drop(s, g, TERN_STAT_TCP_RCV_OLD_ACK);
 		return false;
 	}
+	tcp_trace_ack(s, tp, th, g->now);
 	if (th->sack_count)
 		tcp_sack_input(s, tp, th);
 	bool dup = (th->ack == tp->snd_una && g->len == 0 && !(th->flags & TERN_TCP_FIN) &&
@@ -733,6 +740,7 @@ static bool data_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 		return false;
 	}
 	tp->bytes_received += g->len;
+	tcp_measure_rcv_mss(tp, g->len);
 	if (th->seq != tp->rcv_nxt)
 		return ofo_insert(s, tp, g), true;
 	if (!charge_rcv(s, tp, g))
@@ -1082,6 +1090,7 @@ static void synced_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *
 		tcp_wakeup(s, tp);
 		return;
 	}
+	tcp_trace_sync(s, tp, g->now);
 	tcp_output(s, tp, g->now);
 	tcp_wakeup(s, tp);
 }

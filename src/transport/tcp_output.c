@@ -17,6 +17,7 @@
 #include "net/ipv4.h"
 #include "net/net.h"
 #include "transport/sock.h"
+#include "transport/tcp_trace.h"
 #include "wire/checksum.h"
 
 #define TCP_MAX_BURST 64 /* segments per call: bounded work per event */
@@ -113,6 +114,7 @@ static int xmit(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, size_t o
 	uint32_t win = window_to_advertise(tp, flags & TERN_TCP_SYN);
 	th.window = (uint16_t)((flags & TERN_TCP_SYN) ? win : win >> tp->rcv_scale);
 	tern_tcp_emit(&th, h, tp->t.laddr, tp->t.raddr, len, sum);
+	tcp_trace_xmit(s, tp, &th, (uint32_t)len, now);
 	if (flags & TERN_TCP_ACK) {
 		tcp_seq edge = tp->rcv_nxt + ((uint32_t)th.window << ((flags & TERN_TCP_SYN) ? 0 : tp->rcv_scale));
 		if (seq_gt(edge, tp->rcv_adv))

@@ -62,6 +62,7 @@ void tcp_rtt_sample(struct tern_stack *s, struct tern_tcb *tp, tern_time_t rtt)
 {
 	if (rtt <= 0)
 		rtt = 1;
+	tp->rtt_min = tp->rtt_min && tp->rtt_min <= rtt ? tp->rtt_min : rtt;
 	if (tp->srtt == 0) {
 		tp->srtt = rtt;
 		tp->rttvar = rtt / 2;

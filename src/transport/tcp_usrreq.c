@@ -99,7 +99,7 @@ static int tcp_init(struct tern_stack *s, struct tern_sock *so)
 
 /* ---- the tcb behind a socket ---- */
 
-static struct tern_tcb *attach_tcb(struct tern_stack *s, struct tern_sock *so)
+struct tern_tcb *tcp_attach_tcb(struct tern_stack *s, struct tern_sock *so)
 {
 	if (so->tcb)
 		return so->tcb;
@@ -132,7 +132,7 @@ static int tcp_listen(struct tern_stack *s, struct tern_sock *so, int backlog)
 			    (!o->rcv_addr || !so->rcv_addr || o->rcv_addr == so->rcv_addr))
 				return TERN_EADDRINUSE;
 	}
-	if (!(tp = attach_tcb(s, so)))
+	if (!(tp = tcp_attach_tcb(s, so)))
 		return TERN_ENOMEM;
 	tp->state = TCPS_LISTEN;
 	tp->t.laddr = so->rcv_addr;
@@ -232,7 +232,7 @@ static int tcp_connect(struct tern_stack *s, struct tern_sock *so, const struct 
 	if (err < 0)
 		return err;
 	tern_ip4_t laddr = so->src_addr ? so->src_addr : rt.src;
-	if (!(tp = attach_tcb(s, so)))
+	if (!(tp = tcp_attach_tcb(s, so)))
 		return TERN_ENOMEM;
 	uint16_t lport = so->lport;
 	if (!lport) {
@@ -311,6 +311,7 @@ static int tcp_sendto(struct tern_stack *s, struct tern_sock *so, const void *bu
 	if (len > room)
 		len = room;
 	grow_ring(tp, len);
+	tcp_busy_start(tp, s->now);
 	long n = tern_ring_write(&tp->snd, buf, len);
 	if (n < 0)
 		return TERN_ENOBUFS;
@@ -542,15 +543,8 @@ static int tcp_ioctl(struct tern_stack *s, struct tern_sock *so, unsigned long r
 static void tcp_info(struct tern_stack *s, struct tern_sock *so, struct tern_sock_info *out)
 {
 	(void)s;
-	static const char *const ss_names[] = {
-		[TCPS_CLOSED] = "CLOSE", [TCPS_LISTEN] = "LISTEN", [TCPS_SYN_SENT] = "SYN-SENT",
-		[TCPS_SYN_RECEIVED] = "SYN-RECV", [TCPS_ESTABLISHED] = "ESTAB",
-		[TCPS_FIN_WAIT_1] = "FIN-WAIT-1", [TCPS_FIN_WAIT_2] = "FIN-WAIT-2",
-		[TCPS_CLOSE_WAIT] = "CLOSE-WAIT", [TCPS_CLOSING] = "CLOSING",
-		[TCPS_LAST_ACK] = "LAST-ACK", [TCPS_TIME_WAIT] = "TIME-WAIT",
-	};
 	struct tern_tcb *tp = so->tcb;
-	out->state = tp ? ss_names[tp->state] : "CLOSE";
+	out->state = tp ? tcp_ss_state_name(tp->state) : "CLOSE";
 	if (tp && tp->state == TCPS_LISTEN) {
 		/* ss: Recv-Q is the accept queue, Send-Q the backlog. */
 		out->rx_queue = tp->accq_len;
@@ -565,7 +559,7 @@ static void tcp_info(struct tern_stack *s, struct tern_sock *so, struct tern_soc
 
 static int tcp_setsockopt(struct tern_stack *s, struct tern_sock *so, int level, int name, int val)
 {
-	struct tern_tcb *tp = attach_tcb(s, so);
+	struct tern_tcb *tp = tcp_attach_tcb(s, so);
 	if (!tp)
 		return TERN_ENOMEM;
 	if (level == TERN_SOL_SOCKET) {
@@ -651,7 +645,7 @@ static int tcp_getsockopt(struct tern_stack *s, struct tern_sock *so, int level,
 }
 
 /* Linux's numbering of the states (include/net/tcp_states.h). */
-static uint8_t linux_state(enum tern_tcp_state st)
+uint8_t tcp_linux_state(enum tern_tcp_state st)
 {
 	static const uint8_t map[] = {
 		[TCPS_CLOSED] = 7, [TCPS_LISTEN] = 10, [TCPS_SYN_SENT] = 2, [TCPS_SYN_RECEIVED] = 3,
@@ -682,7 +676,7 @@ void tern_tcp_fill_info(const struct tern_stack *s, const struct tern_tcb *tp,
 		return;
 	}
 	uint32_t mss = tp->t_maxseg ? tcp_mss(tp) : 536;
-	ti->tcpi_state = linux_state(tp->state);
+	ti->tcpi_state = tcp_linux_state(tp->state);
 	/* Linux's ca_state: Open 0, Recovery 3, Loss 4 (after an RTO). */
 	ti->tcpi_ca_state = (tp->flags & TF_FASTRECOV) ? 3 : (tp->rxtshift && tp->rxt_mode == RXT_REXMT ? 4 : 0);
 	ti->tcpi_retransmits = tp->rxt_mode == RXT_REXMT ? tp->rxtshift : 0;
@@ -697,7 +691,8 @@ void tern_tcp_fill_info(const struct tern_stack *s, const struct tern_tcb *tp,
 	ti->tcpi_rto = usec(tcp_rto(s, tp));
 	ti->tcpi_ato = tp->pingpong || (tp->flags & TF_DELACK) ? usec(s->cfg.tcp_delack) : 0;
 	ti->tcpi_snd_mss = mss;
-	ti->tcpi_rcv_mss = tp->rcv_mss ? tp->rcv_mss : 536;
+	/* Linux: 536 (TCP_MSS_DEFAULT) until larger segments come in. */
+	ti->tcpi_rcv_mss = tp->rcv_mss_seen > 536 ? tp->rcv_mss_seen : 536;
 	ti->tcpi_unacked = (tp->snd_max - tp->snd_una + mss - 1) / mss;
 	ti->tcpi_last_data_sent = msec_since(s->now, tp->last_data_sent);
 	ti->tcpi_last_data_recv = msec_since(s->now, tp->last_data_rcvd);
@@ -706,9 +701,11 @@ void tern_tcp_fill_info(const struct tern_stack *s, const struct tern_tcb *tp,
 	ti->tcpi_rcv_ssthresh = tcp_rcv_space(tp);
 	ti->tcpi_rtt = usec(tp->srtt);
 	ti->tcpi_rttvar = usec(tp->rttvar);
+	ti->tcpi_min_rtt = tp->rtt_min ? usec(tp->rtt_min) : ~0u; /* Linux: ~0U before a sample */
 	ti->tcpi_snd_ssthresh = tp->snd_ssthresh == UINT32_MAX ? 0x7fffffff : tp->snd_ssthresh / mss;
 	ti->tcpi_snd_cwnd = tp->snd_cwnd / mss;
-	ti->tcpi_advmss = tp->rcv_mss;
+	/* Linux's advmss leaves out the timestamp option, as snd_mss does. */
+	ti->tcpi_advmss = tp->rcv_mss - ((tp->flags & TF_RCVD_TSTMP) && tp->rcv_mss > 12 ? 12u : 0u);
 	ti->tcpi_reordering = 3;
 	ti->tcpi_rcv_space = tcp_rcv_space(tp);
 	ti->tcpi_total_retrans = tp->total_retrans;
@@ -723,6 +720,10 @@ void tern_tcp_fill_info(const struct tern_stack *s, const struct tern_tcb *tp,
 								 ? tp->snd_max - tp->snd_una
 								 : tern_ring_len(&tp->snd)));
 	ti->tcpi_bytes_sent = tp->bytes_sent;
+	/* In µs, counted in whole ms (Linux counts jiffies: a sub-tick
+	 * exchange is 0 there too). */
+	ti->tcpi_busy_time = (uint64_t)((tp->busy_total + (tp->busy ? s->now - tp->busy_since : 0)) /
+					TERN_MSEC(1)) * 1000u;
 	ti->tcpi_bytes_retrans = tp->bytes_retrans;
 	ti->tcpi_dsack_dups = tp->dsack_dups;
 	ti->tcpi_rcv_ooopack = tp->ofo_count;
@@ -741,7 +742,7 @@ static int tcp_setsockopt_raw(struct tern_stack *s, struct tern_sock *so, int le
 	const struct tern_cc_ops *cc = tern_cc_find(want);
 	if (!cc)
 		return TERN_ENOENT; /* as Linux for an unknown module */
-	struct tern_tcb *tp = attach_tcb(s, so);
+	struct tern_tcb *tp = tcp_attach_tcb(s, so);
 	if (!tp)
 		return TERN_ENOMEM;
 	if (tp->cc != cc) {

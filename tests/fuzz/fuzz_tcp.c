@@ -61,6 +61,7 @@
 
 #include "wire/checksum.h"
 #include "core/stack_impl.h"
+#include "tern/apps.h"
 #include "tern/netdev.h"
 #include "tern/socket.h"
 #include "tern/stack.h"
@@ -650,6 +651,32 @@ static void run_op(struct tern_stack *s, struct fz_dev *dev, struct rd *r, tern_
 	}
 }
 
+/* The trace hook on every connection: its events are consistent and
+ * format, whatever the segments did (and it never touches a freed tcb). */
+static void fz_on_tcp_trace(void *ctx, struct tern_stack *s, const struct tern_tcp_trace_event *ev)
+{
+	(void)ctx;
+	FZ_ASSERT(ev->kind >= TERN_TCP_TRACE_SEND && ev->kind <= TERN_TCP_TRACE_STATE);
+	FZ_ASSERT(ev->state >= 1 && ev->state <= 11);
+	FZ_ASSERT(ev->time >= 0 && ev->time <= tern_stack_now(s));
+	char line[256];
+	FZ_ASSERT(tern_tcp_trace_format(ev, line, sizeof(line)) > 0);
+}
+
+/* ss over whatever connections there are, every option on. */
+static void fz_ss(struct tern_stack *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	FZ_ASSERT(f);
+	struct tern_ss_opts o = {.select = TERN_SS_ALL, .numeric = true, .processes = true,
+				 .info = true, .memory = true, .extended = true, .summary = true};
+	FZ_ASSERT(tern_ss_print(s, &o, f) == 0);
+	fclose(f);
+	free(buf);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
@@ -693,6 +720,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FZ_ASSERT(tern_route_add(s, 0, 0, TERN_IP4(10, 0, 0, 254), 0, 0) == 0);
 	FZ_ASSERT(tern_arp_add_static(s, 1, IP_PEER, &mac_peer) >= 0);
 	FZ_ASSERT(tern_stack_trace_subscribe(s, fz_on_trace, NULL) >= 0);
+	FZ_ASSERT(tern_tcp_set_trace(s, -1, fz_on_tcp_trace, NULL) == 0);
 	memset(flows, 0, sizeof(flows));
 	nflows = flow_rr = 0;
 	last_in_ack = 0;
@@ -705,6 +733,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FZ_ASSERT(tern_stack_poll_at(s) >= tern_stack_now(s));
 	}
 
+	fz_ss(s);
 	/* The end: every socket closed, two hours for the connections to
 	 * finish (retransmissions give up, FIN-WAIT-2 and TIME-WAIT expire). */
 	for (int sd = tern_socket_next(s, -1); sd >= 0; sd = tern_socket_next(s, -1)) {

@@ -95,3 +95,21 @@ wait_udp_bound() { _wait_ss "$1" unl "$2" "bound UDP"; }
 
 # wait_tcp_listen NS PORT — until a Linux TCP socket in NS listens on PORT.
 wait_tcp_listen() { _wait_ss "$1" tnl "$2" "listens on TCP"; }
+
+# ss_words — ss output as words, with what only Linux has masked (inode,
+# socket cookie, cgroup, the process's name and ids), for comparing rows
+# whose widths differ because of them: one row per line, blanks squeezed.
+ss_words() {
+	sed -E 's/ino:[0-9]+/ino:N/; s/sk:[0-9a-f]+/sk:N/; s/ cgroup:[^ ]+//;
+		s/users:\(\("[^"]+",pid=[0-9]+,fd=[0-9]+\)\)/users:P/' | tr -s ' \t' ' ' | sed 's/ *$//'
+}
+
+# ss_same_words WHAT MINE THEIRS — fail unless the two ss_words outputs match.
+ss_same_words() {
+	[ "$2" = "$3" ] || fail "$1 differs from Linux's (masked):
+--- tern ss
+$2
+--- ss
+$3"
+	log "$1: same words as ss"
+}

@@ -13,6 +13,8 @@
 #     sorted: the order is the kernel's hash order); so are -u -l -n,
 #     -u -a (service names: echo, mdns), -u -a -n -H, -u -n (connected
 #     only: no State column, no rows), -t and no table option (Netid column);
+#     -e and -m carry the same words as Linux's once the inode, socket
+#     cookie and cgroup are masked;
 #  2. -p names the owner: users:(("udp-echo",pid=PID,fd=SD)) with PID the
 #     tern host's process (its /proc comm is "tern");
 #  3. -i adds a second line per socket; after one datagram echoed on port 7
@@ -83,6 +85,17 @@ $(cat -A <<<"$mine")
 $(cat -A <<<"$theirs")"
 	log "tern ss $opts: same bytes as ss $opts"
 done
+# -e and -m: the same words once Linux-only values are masked (inode,
+# socket cookie, cgroup), rows sorted; the layout differs with them.
+for opts in "-u -a -n -e" "-u -a -n -m"; do
+	# shellcheck disable=SC2086
+	run "$TERN" ss $opts --host "$H"
+	assert_rc 0 "tern ss $opts"
+	mine=$(ss_words <<<"$RUN_OUT" | sort)
+	# shellcheck disable=SC2086
+	theirs=$(timeout 10 ip netns exec "$REF" ss $opts 2>>"$OUT/ss.err" | ss_words | sort)
+	ss_same_words "tern ss $opts" "$mine" "$theirs"
+done
 run "$TERN" ss -u -a -n --host "$H"
 assert_match '^State +Recv-Q +Send-Q +Local Address:Port +Peer Address:Port *Process$' "$RUN_OUT" "header"
 assert_match '^UNCONN +0 +0 +0\.0\.0\.0:7 +0\.0\.0\.0:\* *$' "$RUN_OUT" "echo socket on port 7"
@@ -136,7 +149,7 @@ ip netns exec "$NS" ip tuntap add dev tap1 mode tap || fail "tuntap add tap1"
 ip -n "$NS" link set tap1 up || fail "tap1 up"
 bg_start dup2 /dev/null "$NS" "$TERN" host --name dup --tap tap1 --addr 10.201.23.3/24
 wait_file_match "$OUT/dup2.out" '^tern host dup: tap1 10\.201\.23\.3/24 up$' 10 "second host 'dup' ready"
-assert_match "^tern host dup: warning: no control socket $TERN_RUN_DIR/dup.sock: another tern host by that name answers on it" \
+assert_match "^tern host dup: warning: no control socket $TERN_RUN_DIR/dup.sock: another tern program by that name answers on it" \
 	"$(cat "$OUT/dup2.err")" "second host by the same name"
 kill -TERM "${_BG_PID[dup2]}"
 bg_wait dup2 5

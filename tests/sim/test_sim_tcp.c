@@ -303,7 +303,8 @@ TEST(tcp_info_and_congestion_name)
 	CHECK_EQ(ti.tcpi_snd_wscale, 7);
 	CHECK_EQ(ti.tcpi_rcv_wscale, 7);
 	CHECK_EQ(ti.tcpi_snd_mss, 1448);
-	CHECK_EQ(ti.tcpi_rcv_mss, 1460);
+	CHECK_EQ(ti.tcpi_rcv_mss, 536);                    /* Linux's guess: A received no data */
+	CHECK_EQ(ti.tcpi_advmss, 1448);                    /* 1460 less the timestamps */
 	CHECK(ti.tcpi_rtt >= 10000 && ti.tcpi_rtt < 20000); /* 10 ms RTT, in µs */
 	CHECK(ti.tcpi_rto >= 200000);
 	CHECK(ti.tcpi_snd_cwnd > 10);
@@ -311,11 +312,14 @@ TEST(tcp_info_and_congestion_name)
 	CHECK_EQ(ti.tcpi_total_retrans, 0);
 	CHECK(ti.tcpi_segs_out >= 200000 / 1448);
 	CHECK_EQ(ti.tcpi_bytes_sent, 200000);
+	/* 200 kB at 100 Mbit/s over a 10 ms RTT: busy some 10s of ms */
+	CHECK(ti.tcpi_busy_time >= 16000 && ti.tcpi_busy_time < 1000000);
 	REQUIRE(x.ssd >= 0);
 	len = sizeof(ti);
 	REQUIRE_EQ(tern_getsockopt(x.b, x.ssd, TERN_IPPROTO_TCP, TERN_TCP_INFO, &ti, &len), 0);
 	CHECK_EQ(ti.tcpi_state, 8);                        /* CLOSE-WAIT, Linux's number */
 	CHECK_EQ(ti.tcpi_bytes_received, 200000);
+	CHECK_EQ(ti.tcpi_rcv_mss, 1448);                   /* the largest payload B received */
 	char name[16] = {0};
 	len = sizeof(name);
 	REQUIRE_EQ(tern_getsockopt(x.a, x.csd, TERN_IPPROTO_TCP, TERN_TCP_CONGESTION, name, &len), 0);
