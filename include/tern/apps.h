@@ -253,6 +253,10 @@ struct tern_httpd_opts {
 	 * simulation logs deterministic dates. */
 	int64_t (*wall_clock)(void *ctx);
 	void *wall_ctx;
+	/* Last-Modified the epoch rather than each file's mtime, so what a
+	 * simulation sends depends on the files' contents only (not on when
+	 * they were checked out): tern lab sets it. */
+	bool epoch_mtime;
 };
 void tern_httpd_opts_init(struct tern_httpd_opts *o);
 

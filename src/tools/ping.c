@@ -10,6 +10,7 @@
 
 #include "tern/apps.h"
 #include "tern/err.h"
+#include "tools/cmdline.h"
 #include "tools/common.h"
 
 #define CMD "ping"
@@ -185,6 +186,19 @@ static int run(struct ping_args *a)
 		status = CLI_EXIT_USAGE;
 	tern_rt_destroy(rt);
 	return status;
+}
+
+int ping_cmdline(int argc, char **argv, struct tern_ping_opts *o)
+{
+	struct ping_args a;
+	memset(&a, 0, sizeof(a));
+	tern_ping_opts_init(&a.o);
+	a.net.max_taps = 1;
+	int rc = parse_args(&a, argc, argv);
+	if (rc == 0)
+		rc = cli_net_unused(&a.net, CMD, a.help);
+	*o = a.o;
+	return rc;
 }
 
 int cmd_ping(int argc, char **argv)

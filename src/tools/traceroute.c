@@ -11,6 +11,7 @@
 
 #include "tern/apps.h"
 #include "tern/err.h"
+#include "tools/cmdline.h"
 #include "tools/common.h"
 
 #define CMD "traceroute"
@@ -217,6 +218,19 @@ static int run(struct tr_args *a)
 	int status = fatal < 0 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
 	tern_rt_destroy(rt);
 	return status;
+}
+
+int traceroute_cmdline(int argc, char **argv, struct tern_traceroute_opts *o)
+{
+	struct tr_args a;
+	memset(&a, 0, sizeof(a));
+	tern_traceroute_opts_init(&a.o);
+	a.net.max_taps = 1;
+	int rc = parse_args(&a, argc, argv);
+	if (rc == 0)
+		rc = cli_net_unused(&a.net, CMD, a.help);
+	*o = a.o;
+	return rc;
 }
 
 int cmd_traceroute(int argc, char **argv)
