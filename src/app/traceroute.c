@@ -167,7 +167,8 @@ static uint8_t data_byte(size_t i)
 static int send_probe(struct tern_traceroute *t, unsigned n, tern_time_t now)
 {
 	uint8_t ttl = (uint8_t)(n / t->o.nqueries + 1);
-	struct tern_ip_send ip = {.src = t->o.src, .dst = t->o.dst, .ttl = ttl};
+	struct tern_ip_send ip = {.src = t->o.src, .dst = t->o.dst, .ttl = ttl,
+				  .df = t->o.dont_fragment};
 	uint8_t *data;
 	if (t->o.icmp) {
 		data = t->buf + TERN_ICMP_HLEN;
