@@ -15,7 +15,8 @@
  *    datagram (ip_route_input) before ip_forward looks at its TTL;
  *  - traceroute -F: the probe too big for the 1280 hop is answered with
  *    "fragmentation needed" and printed "!F-1280", the trace ending there;
- *    without -F the same probes are fragmented and reach B.
+ *    without -F the same probes are fragmented and reach B; too big for
+ *    A's own link, the error is local and printed without an address.
  * Each trace runs on a fresh network in virtual time.
  */
 #include "harness.h"
@@ -186,6 +187,25 @@ TEST(dont_fragment_reports_next_hop_mtu)
 	CHECK(r.reached);
 	CHECK_EQ(r.hops, 3);
 	CHECK_EQ(r.hop_addr[2], ip("10.0.2.2"));
+	free(text);
+}
+
+/* -F with probes too big for A's own link: the error is local, printed
+ * as Linux traceroute prints it (" 1  *  0.033 ms !F-1500", observed with
+ * traceroute 2.1.2 over a veth), with no address; the trace ends there. */
+TEST(dont_fragment_local_mtu)
+{
+	struct tern_traceroute_opts o;
+	struct tern_traceroute_result r;
+	char *text;
+	opts(&o, "10.0.2.2");
+	o.packetlen = 2000;
+	o.dont_fragment = true;
+	o.nqueries = 3;
+	CHECK_EQ(trace(&o, &text, &r), 1);
+	CHECK(strstr(text, "\n 1  *  0.000 ms !F-1500 *  0.000 ms !F-1500 *  0.000 ms !F-1500\n"));
+	CHECK_EQ(r.hops, 1);
+	CHECK_EQ(r.hop_addr[0], 0);
 	free(text);
 }
 
