@@ -66,6 +66,7 @@ struct tern_traceroute_opts {
 	tern_ip4_t dst;
 	tern_ip4_t src;
 	bool icmp;               /* -I: ICMP echo probes instead of UDP */
+	bool dont_fragment;      /* -F: DF set; routers answer "fragmentation needed" (!F-MTU) */
 	uint8_t first_ttl;       /* -f; default 1 */
 	uint8_t max_ttl;         /* -m; default 30 */
 	unsigned nqueries;       /* -q; default 3 */

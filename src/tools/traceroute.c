@@ -27,6 +27,8 @@ static void usage(FILE *f)
 		"probes' total IP length (default 60).\n"
 		"\n"
 		"Options:\n"
+		"  -F                 do not fragment probes (DF set): a router whose next hop\n"
+		"                     is too small answers !F-MTU instead of fragmenting\n"
 		"  -I                 probe with ICMP echo requests instead of UDP datagrams\n"
 		"  -f FIRST_TTL       start at hop FIRST_TTL (default 1)\n"
 		"  -m MAX_TTL         give up after MAX_TTL hops, 1..255 (default 30)\n"
@@ -108,6 +110,9 @@ static int take_option(void *ctx, int c, const char *arg)
 	unsigned long v = 0;
 	int rc = 0;
 	switch (c) {
+	case 'F':
+		a->o.dont_fragment = true;
+		break;
 	case 'I':
 		a->o.icmp = true;
 		break;
@@ -173,7 +178,7 @@ static int parse_args(struct tr_args *a, int argc, char **argv)
 		CLI_NET_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
-	int rc = cli_parse_options(CMD, argc, argv, ":If:m:N:np:q:w:h", longopts, &a->net,
+	int rc = cli_parse_options(CMD, argc, argv, ":FIf:m:N:np:q:w:h", longopts, &a->net,
 				   take_option, a, &a->help);
 	if (rc || a->help)
 		return rc;
