@@ -1168,21 +1168,26 @@ static void on_idle(struct tern_stack *s, struct tern_timer *t, tern_time_t now)
 
 /* ---- the client ------------------------------------------------------------------- */
 
+/* A data stream's socket, owned by "iperf", calling back, connecting to
+ * the server: tern_connect's result (EINPROGRESS for TCP), or the
+ * socket's error. */
+static int open_stream(struct tern_iperf *ip, struct ip_stream *st, int type)
+{
+	int sd = tern_socket(ip->s, TERN_AF_INET, type, 0);
+	if (sd < 0)
+		return sd;
+	tern_socket_set_owner(ip->s, sd, "iperf");
+	st->sd = sd;
+	tern_socket_set_callback(ip->s, sd, on_socket, ip);
+	struct tern_sockaddr_in peer = {ip->o.dst, ip->o.port};
+	return tern_connect(ip->s, sd, &peer);
+}
+
 static void client_connect_stream(struct tern_iperf *ip)
 {
 	unsigned i = ip->next_connect;
 	struct ip_stream *st = &ip->st[i];
-	int sd = tern_socket(ip->s, TERN_AF_INET, TERN_SOCK_STREAM, 0);
-	if (sd >= 0)
-		tern_socket_set_owner(ip->s, sd, "iperf");
-	if (sd < 0) {
-		fail(ip, "unable to connect stream: %s", tern_strerror(sd));
-		return;
-	}
-	st->sd = sd;
-	tern_socket_set_callback(ip->s, sd, on_socket, ip);
-	struct tern_sockaddr_in peer = {ip->o.dst, ip->o.port};
-	int rc = tern_connect(ip->s, sd, &peer);
+	int rc = open_stream(ip, st, TERN_SOCK_STREAM);
 	if (rc < 0 && rc != TERN_EINPROGRESS) {
 		fail(ip, "unable to connect stream: %s", tern_strerror(rc));
 		return;
@@ -1205,19 +1210,9 @@ static void print_connected(struct tern_iperf *ip, struct ip_stream *st)
 static void client_udp_stream(struct tern_iperf *ip, struct ip_stream *st)
 {
 	if (st->sd < 0) {
-		int sd = tern_socket(ip->s, TERN_AF_INET, TERN_SOCK_DGRAM, 0);
-		if (sd >= 0)
-			tern_socket_set_owner(ip->s, sd, "iperf");
-		if (sd < 0) {
-			fail(ip, "unable to connect stream: %s", tern_strerror(sd));
-			return;
-		}
-		st->sd = sd;
-		tern_socket_set_callback(ip->s, sd, on_socket, ip);
-		struct tern_sockaddr_in peer = {ip->o.dst, ip->o.port};
-		int rc = tern_connect(ip->s, sd, &peer);
+		int rc = open_stream(ip, st, TERN_SOCK_DGRAM);
 		if (rc == 0)
-			rc = tern_send(ip->s, sd, udp_hello, sizeof(udp_hello), 0);
+			rc = tern_send(ip->s, st->sd, udp_hello, sizeof(udp_hello), 0);
 		if (rc < 0) {
 			fail(ip, "unable to connect stream: %s", tern_strerror(rc));
 			return;

@@ -1052,3 +1052,18 @@ void cli_tcp_linger(struct tern_rt *rt)
 		if (tern_rt_run_once(rt, TERN_MSEC(100)) < 0)
 			break;
 }
+
+int cli_make_dirs(const char *path)
+{
+	char buf[4096];
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0777) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(buf, 0777) < 0 && errno != EEXIST ? -1 : 0;
+}

@@ -219,6 +219,9 @@ const char *cli_ctl_name(const struct cli_net *n, const char *prog, char *buf, s
  * sysctl's own messages, on err). argv[0] is the command's name. Returns 0, or 1 if
  * some name failed, 2 for a usage error. */
 int cli_sysctl(struct tern_stack *s, int argc, char **argv, FILE *out, FILE *err);
+/* mkdir -p PATH (mode 0777 less the umask). 0, or -1 with errno. */
+int cli_make_dirs(const char *path);
+
 /* Before exiting: run the stack until every TCP connection, closed ones
  * included, has delivered its data and FIN (at most 60 s; Ctrl-C ends it). */
 void cli_tcp_linger(struct tern_rt *rt);

@@ -230,21 +230,6 @@ static int run_commands(struct demo *d)
 
 /* ---- captures --------------------------------------------------------------- */
 
-/* mkdir -p, for --out. */
-static int make_dirs(const char *path)
-{
-	char buf[4096];
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0777) < 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(buf, 0777) < 0 && errno != EEXIST ? -1 : 0;
-}
 
 static void list_captures(const char *dir)
 {
@@ -313,7 +298,7 @@ int cmd_demo(int argc, char **argv)
 		usage(stdout);
 		return CLI_EXIT_OK;
 	}
-	if (make_dirs(dir) < 0) {
+	if (cli_make_dirs(dir) < 0) {
 		cli_error(CMD, "cannot create directory %s: %s", dir, strerror(errno));
 		return CLI_EXIT_USAGE;
 	}

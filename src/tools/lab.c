@@ -136,20 +136,6 @@ static int parse_cmd(void *ctx, int argc, char **argv, struct lab_cmd *cmd, char
 
 /* ---- commands ------------------------------------------------------------------------- */
 
-static int make_dirs(const char *path)
-{
-	char buf[4096];
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0777) < 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(buf, 0777) < 0 && errno != EEXIST ? -1 : 0;
-}
 
 /* Load and check FILE; print the mistakes. NULL if there were any. */
 static struct lab_topo *load(const char *file, const struct lab_tools *lt)
@@ -207,7 +193,7 @@ static int do_run(const char *file, const char *out, bool has_seed, uint64_t see
 		snprintf(dir, sizeof(dir), "%s", out);
 	else
 		default_out(file, dir, sizeof(dir));
-	if (make_dirs(dir) < 0) {
+	if (cli_make_dirs(dir) < 0) {
 		cli_error(CMD, "cannot create directory %s: %s", dir, strerror(errno));
 		lab_topo_free(t);
 		return CLI_EXIT_USAGE;
