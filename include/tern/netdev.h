@@ -182,8 +182,11 @@ int tern_switch_lookup(const struct tern_switch *sw, const struct tern_mac *mac,
 
 /* A Linux TAP device (src/dev/tap.c). Opens /dev/net/tun, creates or
  * attaches to `ifname` (IFF_TAP | IFF_NO_PI) and brings it up. The tern
- * host's MAC is `mac` (the kernel side has its own). Returns NULL and sets
- * *err to a negative tern_err on failure. */
+ * host's MAC is `mac` (the kernel side has its own). Each frame read is
+ * delivered with CLOCK_MONOTONIC as it was read (tern_rt_now's clock; never
+ * before the `now` read_ready was given), so frames read in one batch keep
+ * their own arrival times. Returns NULL and sets *err to a negative
+ * tern_err on failure. */
 struct tern_netdev *tern_tap_open(const char *ifname, const struct tern_mac *mac,
 				  uint32_t mtu, int *err);
 
@@ -223,9 +226,18 @@ int tern_fault_set_params(struct tern_netdev *fault_dev, const struct tern_fault
 
 /* A pcap writer (src/dev/pcap.c): every frame transmitted or received
  * through the wrapper is written to `path` (DLT_EN10MB, nanosecond
- * timestamps taken from the `now` each frame carries, plus `time_offset`).
- * Returns NULL and sets *err on failure. */
+ * timestamps taken from the `now` each frame carries, plus `time_offset`;
+ * never earlier than the record before) and flushed at once, as `tcpdump
+ * -U`, so the file can be read while it grows and stays valid if the
+ * program is killed. Returns NULL and sets *err on failure. */
 struct tern_netdev *tern_pcap_wrap(struct tern_netdev *inner, const char *path,
 				   tern_time_t time_offset, int *err);
+/* Stamp transmitted frames with clock(ctx) (in the `now` timebase, before
+ * time_offset) when they are handed to the wrapper, instead of the `now`
+ * they carry: what a real-time runner does, whose stack's `now` is that of
+ * the frame or timer that caused the send. NULL restores `now`. A no-op on
+ * a device that is not a pcap writer. */
+typedef tern_time_t (*tern_pcap_clock_fn)(void *ctx);
+void tern_pcap_set_clock(struct tern_netdev *pcap_dev, tern_pcap_clock_fn clock, void *ctx);
 
 #endif

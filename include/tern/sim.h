@@ -26,7 +26,11 @@ struct tern_sim *tern_sim_create(uint64_t seed);
 void tern_sim_destroy(struct tern_sim *sim);
 
 /* Write a pcap per interface, dir/<node>-<ifname>.pcap, for every link
- * created after this call. dir must exist. */
+ * created after this call. dir must exist. Virtual time 0 is written as
+ * TERN_SIM_PCAP_EPOCH, 2000-01-01 00:00:00 UTC (946684800 s after 1970),
+ * so a capture reads as a plausible date and its times since the start
+ * are exact; each record is flushed as it is written. */
+#define TERN_SIM_PCAP_EPOCH TERN_SEC(946684800)
 void tern_sim_capture(struct tern_sim *sim, const char *dir);
 
 /* A host (forwarding off) or router (forwarding on); names are unique.

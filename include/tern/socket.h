@@ -249,6 +249,15 @@ int tern_socket_set_callback(struct tern_stack *s, int sd, tern_socket_fn fn, vo
  * unknown request. */
 int tern_ioctl(struct tern_stack *s, int sd, unsigned long request, int *val);
 
+/* Linux's SIOCGSTAMPNS: into *when, the receive time of the last datagram
+ * read from the socket (by recv/recvfrom, MSG_PEEK included, as Linux's
+ * sock_recv_timestamp), in the stack's clock: the simulator's exact
+ * virtual time, or on a TAP the CLOCK_MONOTONIC time read as its frame was
+ * read from the device (tern_rt_now's clock), which can be earlier than
+ * the stack's `now` when the datagram is read. TERN_ENOENT before any
+ * datagram was read (and always for TCP, as Linux's sk_stamp). */
+int tern_socket_stamp(struct tern_stack *s, int sd, tern_time_t *when);
+
 /* ---- enumeration, for `tern ss` ---------------------------------------------- */
 
 #define TERN_SOCK_OWNER_LEN 32

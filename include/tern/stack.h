@@ -384,6 +384,11 @@ struct tern_icmp_msg {
 	uint16_t q_id;
 	const uint8_t *q_l4;        /* first bytes of its transport header */
 	size_t q_l4_len;
+	/* When the datagram was received, in the stack's clock: the time its
+	 * frame arrived (on TAP, read per frame as it was read; in the
+	 * simulator, the exact virtual time), as Linux's SO_TIMESTAMPNS. It
+	 * can be earlier than the callback's `now`. */
+	tern_time_t rx_time;
 };
 typedef void (*tern_icmp_fn)(void *ctx, struct tern_stack *s, const struct tern_icmp_msg *m,
 			     tern_time_t now);

@@ -342,6 +342,7 @@ static void check_data(struct tern_ping *p, const uint8_t *d, size_t len)
 
 static void on_reply(struct tern_ping *p, const struct tern_icmp_msg *m, tern_time_t now)
 {
+	(void)now; /* the RTT ends at m->rx_time */
 	if (m->id != p->o.ident || !seq_sent(p, m->seq))
 		return;
 	acknowledge(p, m->seq);
@@ -350,7 +351,7 @@ static void on_reply(struct tern_ping *p, const struct tern_icmp_msg *m, tern_ti
 	int64_t us = 0;
 	if (timed) {
 		tern_time_t sent = (tern_time_t)rd64(m->data);
-		us = (now - sent) / 1000;
+		us = (m->rx_time - sent) / 1000; /* the reply's arrival, as SO_TIMESTAMP */
 		if (us < 0)
 			us = 0;
 		tern_app_rtt_add(&p->rtt, us);

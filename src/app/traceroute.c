@@ -379,9 +379,11 @@ static void on_icmp(void *ctx, struct tern_stack *s, const struct tern_icmp_msg 
 	struct probe *pb = &t->probes[n];
 	pb->done = true;
 	pb->from = m->src;
-	/* An answer in the same instant still took some time on a real
-	 * network; keep recv_time > send_time so "answered" holds. */
-	pb->recv_time = now > pb->send_time ? now : pb->send_time + 1;
+	/* The answer's arrival time (not the stack's latest `now`: frames
+	 * read together each have their own). One in the same instant still
+	 * took some time on a real network; keep recv_time > send_time so
+	 * "answered" holds. */
+	pb->recv_time = m->rx_time > pb->send_time ? m->rx_time : pb->send_time + 1;
 	classify(t, pb, m);
 	if (pb->final) {
 		unsigned hop_end = ((unsigned)n / t->o.nqueries + 1) * t->o.nqueries;

@@ -46,6 +46,10 @@ struct tern_pkt {
 	uint8_t tx_tag;         /* nonzero: accounted when it leaves or is dropped on the
 				 * way (core/stack_impl.h tx_tag_done); ICMP: 1 + type */
 	tern_ip4_t next_hop;    /* set by IP output for the link layer */
+	tern_time_t rx_time;    /* when it was received: the `now` its frame arrived with
+				 * (on TAP, the clock read as the frame was read; a
+				 * reassembled datagram: its last fragment's; looped back:
+				 * when it left the loopback queue); 0 if never received */
 };
 
 struct tern_pkt_pool {

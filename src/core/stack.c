@@ -144,6 +144,7 @@ struct tern_pkt *tern_stack_pkt_clone(struct tern_stack *s, const struct tern_pk
 	memcpy(tern_pkt_put(c, pkt->len), tern_pkt_data(pkt), pkt->len);
 	c->ifindex = pkt->ifindex;
 	c->l2_type = pkt->l2_type;
+	c->rx_time = pkt->rx_time;
 	return c;
 }
 

@@ -6,11 +6,23 @@
  * injector, and otherwise behaves exactly as the inner device. The file is
  * DLT_EN10MB with nanosecond timestamps; a frame's timestamp is the `now`
  * it travelled with plus `time_offset`, so a simulated run (time from 0)
- * can be shifted to a real epoch. No wall clock enters the file: the same
- * frames at the same times give the same bytes.
+ * can be shifted to a real epoch. Without a clock (tern_pcap_set_clock)
+ * no clock enters the file: the same frames at the same times give the
+ * same bytes. With one (the real-time runner's), a transmitted frame is
+ * stamped when it is handed to the device rather than with the stack's
+ * `now`, so a reply is not stamped with its request's arrival time.
+ * Stamps never go backwards in a file (a frame that a delay line releases
+ * at its due time may carry a time before the last record's: it is
+ * written at the last record's).
+ *
+ * Every record is flushed as it is written, as `tcpdump -U`: the file is
+ * readable while the program runs and valid whenever it dies, SIGKILL
+ * included. The stream's buffer holds the largest record, so each flush
+ * is one write(2) of whole records.
  */
 #include <errno.h>
 #include <pcap/pcap.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "tern/err.h"
@@ -24,13 +36,23 @@ struct pcapdev {
 	pcap_t *pcap;
 	pcap_dumper_t *dumper;
 	tern_time_t time_offset;
+	tern_time_t last;            /* the last record's stamp (before the offset) */
+	tern_pcap_clock_fn clock;    /* stamps transmitted frames; NULL: their `now` */
+	void *clock_ctx;
 };
+
+/* A record's header and its largest frame, so one flush writes it whole. */
+#define PCAP_STREAM_BUF (16 + PCAP_SNAPLEN + 4096)
 
 /* Append one record. Times before the epoch would wrap in the unsigned
  * header fields, so they are written as 0. */
 static void record(struct pcapdev *pd, const uint8_t *frame, size_t len, tern_time_t now)
 {
 	struct pcap_pkthdr h = {0};
+
+	if (now < pd->last)
+		now = pd->last;
+	pd->last = now;
 	tern_time_t t = now + pd->time_offset;
 
 	if (t < 0)
@@ -40,6 +62,7 @@ static void record(struct pcapdev *pd, const uint8_t *frame, size_t len, tern_ti
 	h.len = (bpf_u_int32)len;
 	h.caplen = (bpf_u_int32)(len < PCAP_SNAPLEN ? len : PCAP_SNAPLEN);
 	pcap_dump((u_char *)pd->dumper, &h, frame);
+	pcap_dump_flush(pd->dumper); /* as tcpdump -U: readable now, valid if we die */
 }
 
 static int pcap_transmit(struct tern_netdev *dev, const uint8_t *frame, size_t len,
@@ -47,7 +70,12 @@ static int pcap_transmit(struct tern_netdev *dev, const uint8_t *frame, size_t l
 {
 	struct pcapdev *pd = (struct pcapdev *)dev;
 
-	record(pd, frame, len, now);
+	if (pd->clock) {
+		tern_time_t handed = pd->clock(pd->clock_ctx);
+		record(pd, frame, len, handed > now ? handed : now);
+	} else {
+		record(pd, frame, len, now);
+	}
 	return tern_netdev_transmit(pd->inner, frame, len, now);
 }
 
@@ -113,10 +141,21 @@ static int open_dump(struct pcapdev *pd, const char *path)
 							PCAP_TSTAMP_PRECISION_NANO);
 	if (!pd->pcap)
 		return TERN_ENOMEM;
-	errno = 0;
-	pd->dumper = pcap_dump_open(pd->pcap, path);
-	if (!pd->dumper) {
+	FILE *f = fopen(path, "wbe");
+	if (!f) {
 		int err = errno ? -errno : TERN_EIO;
+		pcap_close(pd->pcap);
+		return err;
+	}
+	setvbuf(f, NULL, _IOFBF, PCAP_STREAM_BUF);
+	errno = 0;
+	pd->dumper = pcap_dump_fopen(pd->pcap, f); /* writes the file header */
+	if (!pd->dumper || pcap_dump_flush(pd->dumper) < 0) {
+		int err = errno ? -errno : TERN_EIO;
+		if (pd->dumper)
+			pcap_dump_close(pd->dumper);
+		else
+			fclose(f);
 		pcap_close(pd->pcap);
 		return err;
 	}
@@ -142,6 +181,7 @@ struct tern_netdev *tern_pcap_wrap(struct tern_netdev *inner, const char *path,
 	tern_netdev_init(&pd->dev, &pcap_ops, inner->name, &inner->mac, inner->mtu);
 	pd->inner = inner;
 	pd->time_offset = time_offset;
+	pd->last = INT64_MIN;
 	tern_netdev_set_rx(inner, pcap_rx, pd);
 	tern_netdev_set_wake(inner, pcap_inner_wake, pd);
 	return &pd->dev;
@@ -150,4 +190,14 @@ fail:
 	if (err)
 		*err = e;
 	return NULL;
+}
+
+void tern_pcap_set_clock(struct tern_netdev *dev, tern_pcap_clock_fn clock, void *ctx)
+{
+	struct pcapdev *pd = (struct pcapdev *)dev;
+
+	if (dev && dev->ops == &pcap_ops) {
+		pd->clock = clock;
+		pd->clock_ctx = ctx;
+	}
 }

@@ -57,17 +57,34 @@ static int tap_fd(const struct tern_netdev *dev)
 	return ((const struct tap *)dev)->fd;
 }
 
-/* Each read() on a TAP fd returns exactly one frame. A read error other
- * than EAGAIN (the interface went away) also ends the drain; the next
- * write reports it. */
+/* The time a frame was read: CLOCK_MONOTONIC, the real-time runner's clock
+ * (tern_rt_now), never before the `now` the runner passed. TAP has no
+ * kernel receive timestamp (SO_TIMESTAMPNS is for sockets), so this is
+ * the closest to its arrival we can know: one vDSO clock read per frame,
+ * no system call. */
+static tern_time_t frame_time(tern_time_t floor)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	tern_time_t t = (tern_time_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return t > floor ? t : floor;
+}
+
+/* Each read() on a TAP fd returns exactly one frame, delivered with the
+ * time it was read: frames read in one batch are told apart (a request
+ * and the answer the kernel queued while we sent it are not one instant).
+ * A read error other than EAGAIN (the interface went away) also ends the
+ * drain; the next write reports it. */
 static void tap_read_ready(struct tern_netdev *dev, tern_time_t now)
 {
 	struct tap *t = (struct tap *)dev;
 	uint8_t buf[TAP_READ_BUF];
 	ssize_t n;
 
-	for (unsigned i = 0; i < TAP_RX_BUDGET && (n = read(t->fd, buf, sizeof(buf))) >= 0; i++)
+	for (unsigned i = 0; i < TAP_RX_BUDGET && (n = read(t->fd, buf, sizeof(buf))) >= 0; i++) {
+		now = frame_time(now);
 		tern_netdev_deliver(dev, buf, (size_t)n, now);
+	}
 }
 
 static void tap_destroy(struct tern_netdev *dev)

@@ -251,6 +251,7 @@ static void iface_rx(void *ctx, struct tern_netdev *dev, const uint8_t *frame, s
 	}
 	tern_copy_payload(tern_pkt_put(pkt, len), frame, len);
 	pkt->ifindex = (int16_t)ifc->index;
+	pkt->rx_time = now; /* the frame's own arrival time, not the stack's latest */
 	tern_trace_emit(s, TERN_TRACE_RX, TERN_LAYER_LINK, ifc->index, frame, len, TERN_STAT_NONE);
 	tern_eth_input(s, ifc, pkt, s->now);
 	tern_ipv4_loopback_run(s, s->now);

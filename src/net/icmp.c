@@ -345,6 +345,7 @@ void tern_icmp_input(struct tern_stack *s, struct tern_pkt *pkt, const struct te
 	if (bad)
 		return drop_ip(s, pkt, ip, bad);
 	fill_msg(&m, &icmp, ip);
+	m.rx_time = pkt->rx_time ? pkt->rx_time : now;
 
 	if (icmp.type == TERN_ICMP_ECHO) {
 		tern_stat_inc(s, TERN_STAT_ICMP_IN_ECHOS);

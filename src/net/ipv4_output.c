@@ -43,6 +43,7 @@ void tern_ipv4_loopback_run(struct tern_stack *s, tern_time_t now)
 	struct tern_iface *lo = s->ifaces[TERN_IFINDEX_LOOPBACK];
 	while (n-- > 0) {
 		struct tern_pkt *pkt = tern_pkt_dequeue(&s->net->loopback);
+		pkt->rx_time = now;
 		tern_trace_emit(s, TERN_TRACE_RX, TERN_LAYER_IP, TERN_IFINDEX_LOOPBACK,
 				tern_pkt_data(pkt), pkt->len, TERN_STAT_NONE);
 		tern_ipv4_input(s, lo, pkt, now);

@@ -316,9 +316,12 @@ struct tern_pkt *tern_reasm_input(struct tern_stack *s, struct tern_pkt *pkt,
 		reasm_free(s, r);
 		return NULL;
 	}
-	struct tern_pkt *whole = assemble(s, r);
+	tern_time_t rx_time = pkt->rx_time; /* received when its last piece came */
+	struct tern_pkt *whole = assemble(s, r); /* reasm_free frees pkt too */
 	reasm_free(s, r);
-	if (whole)
+	if (whole) {
+		whole->rx_time = rx_time;
 		tern_stat_inc(s, TERN_STAT_IP_REASM_OKS);
+	}
 	return whole;
 }

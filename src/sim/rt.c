@@ -138,6 +138,12 @@ static struct tern_mac mac_from_name(const char *name)
 	return m;
 }
 
+static tern_time_t pcap_clock(void *ctx)
+{
+	(void)ctx;
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
 /* Wrap the TAP device as asked: fault injector, then pcap outermost so
  * the capture shows what the stack sent and what it finally received.
  * Pcap timestamps are shifted from the monotonic clock to wall-clock
@@ -161,6 +167,10 @@ static struct tern_netdev *wrap_tap(struct tern_netdev *dev, const struct tern_r
 			tern_netdev_destroy(dev);
 			return NULL;
 		}
+		/* A sent frame is stamped when the stack hands it over, not at
+		 * the `now` of what made it (a reply would share its request's
+		 * time); received ones carry the TAP's per-frame time. */
+		tern_pcap_set_clock(pc, pcap_clock, NULL);
 		dev = pc;
 	}
 	return dev;
@@ -348,12 +358,20 @@ static int run_round(struct tern_rt *rt, tern_time_t max_wait, bool *interrupted
 	}
 
 	now = tern_rt_now(rt);
+	bool read_any = false;
 	for (unsigned k = 0; r > 0 && k < ndev_fds; k++) {
 		if (pfd[k].revents & (POLLERR | POLLNVAL))
 			return TERN_EIO;
-		if (pfd[k].revents & POLLIN)
+		if (pfd[k].revents & POLLIN) {
 			tern_netdev_read_ready(rt->devs[owner[k]], now);
+			read_any = true;
+		}
 	}
+	/* A TAP stamps each frame with the clock as it reads it (dev/tap.c),
+	 * so the stack may now be ahead of `now`: what follows (timers,
+	 * frames a delay line releases, the capture) must not go back. */
+	if (read_any)
+		now = tern_rt_now(rt);
 	for (unsigned k = ndev_fds; r > 0 && k < n; k++) {
 		if (pfd[k].revents)
 			ready[nready++] = (struct ready_fd){fd_id[k - ndev_fds], pfd[k].fd,

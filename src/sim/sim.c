@@ -511,7 +511,7 @@ static struct tern_netdev *wrap_end(struct tern_sim *sim, struct tern_netdev *en
 				 end->name);
 		struct tern_netdev *pc = NULL;
 		if (n > 0 && (size_t)n < sizeof(path))
-			pc = tern_pcap_wrap(dev, path, 0, err);
+			pc = tern_pcap_wrap(dev, path, TERN_SIM_PCAP_EPOCH, err);
 		else
 			*err = TERN_ERANGE;
 		if (!pc) {

@@ -137,6 +137,8 @@ struct tern_sock {
 	/* receive queue: pkts as received, data at the IP header */
 	struct tern_pkt_queue rxq;
 	size_t rx_charged;               /* sum of queued pkts' true sizes */
+	tern_time_t rx_stamp;            /* rx_time of the last datagram read (SIOCGSTAMPNS) */
+	bool has_rx_stamp;
 
 	uint64_t in_datagrams, out_datagrams, drops;
 	char owner[TERN_SOCK_OWNER_LEN];

@@ -610,6 +610,19 @@ int tern_ioctl(struct tern_stack *s, int sd, unsigned long request, int *val)
 	return so->ops->ioctl ? so->ops->ioctl(s, so, request, val) : TERN_ENOTTY;
 }
 
+int tern_socket_stamp(struct tern_stack *s, int sd, tern_time_t *when)
+{
+	struct tern_sock *so = tern_sock_get(s, sd);
+	if (!so)
+		return TERN_EBADF;
+	if (!when)
+		return TERN_EFAULT;
+	if (!so->has_rx_stamp)
+		return TERN_ENOENT;
+	*when = so->rx_stamp;
+	return 0;
+}
+
 /* ---- readiness ------------------------------------------------------------------ */
 
 int tern_poll(struct tern_stack *s, struct tern_pollfd *fds, unsigned n)

@@ -611,6 +611,8 @@ static int udp_recvfrom(struct tern_stack *s, struct tern_sock *so, void *buf, s
 		memcpy(buf, h + hlen + TERN_UDP_HLEN, n);
 	if (src)
 		*src = (struct tern_sockaddr_in){.addr = rd32(h + 12), .port = rd16(h + hlen)};
+	so->rx_stamp = p->rx_time;
+	so->has_rx_stamp = true;
 	if (!(flags & TERN_MSG_PEEK)) {
 		tern_pkt_dequeue(&so->rxq);
 		so->rx_charged -= tern_pkt_truesize(p);

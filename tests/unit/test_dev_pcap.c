@@ -245,4 +245,99 @@ TEST(passes_through_a_link)
 	pcap_close(p);
 }
 
+static long file_size(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* Read every record of a capture: their times into t[], how many (or -1
+ * if libpcap will not open it, -2 on a bad record). */
+static int read_times(const char *path, tern_time_t *t, int max)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	if (!p)
+		return -1;
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	int n = 0, r;
+	while ((r = pcap_next_ex(p, &h, &data)) == 1) {
+		if (n < max)
+			t[n] = (tern_time_t)h->ts.tv_sec * TERN_SEC(1) + h->ts.tv_usec;
+		n++;
+	}
+	pcap_close(p);
+	return r == PCAP_ERROR_BREAK ? n : -2;
+}
+
+/* As tcpdump -U: the header is on disk at open and each record as it is
+ * written, so another program reads a whole capture while the writer
+ * still has it open (and a writer killed now leaves a valid file). */
+TEST(readable_while_open)
+{
+	char path[1100];
+	uint8_t buf[100];
+	struct tern_mac a = test_mac(1), b = test_mac(2);
+	struct probe *inner = probe_new("eth0", 1, 1500);
+	int err = 0;
+	tern_time_t t[4];
+
+	out_path(path, sizeof(path), "dev_pcap_open.pcap");
+	struct tern_netdev *dev = tern_pcap_wrap(&inner->dev, path, 0, &err);
+	REQUIRE(dev != NULL);
+	CHECK_EQ(file_size(path), 24);
+	CHECK_EQ(read_times(path, t, 4), 0);
+	make_frame(buf, sizeof(buf), &b, &a, 1);
+	tern_netdev_transmit(dev, buf, sizeof(buf), TERN_MSEC(1));
+	CHECK_EQ(file_size(path), 24 + 16 + 100);
+	tern_netdev_deliver(&inner->dev, buf, 60, TERN_MSEC(2));
+	CHECK_EQ(file_size(path), 24 + 2 * 16 + 100 + 60);
+	REQUIRE_EQ(read_times(path, t, 4), 2);
+	CHECK_EQ(t[0], TERN_MSEC(1));
+	CHECK_EQ(t[1], TERN_MSEC(2));
+	tern_netdev_destroy(dev);
+	CHECK_EQ(read_times(path, t, 4), 2);
+}
+
+static tern_time_t fake_clock(void *ctx)
+{
+	return *(const tern_time_t *)ctx;
+}
+
+/* A clock stamps transmitted frames when they are handed over (never
+ * before their `now`); received frames keep the time they carry; and no
+ * record is stamped before the one before it. */
+TEST(clock_and_order)
+{
+	char path[1100];
+	uint8_t buf[60];
+	struct tern_mac a = test_mac(1), b = test_mac(2);
+	struct probe *inner = probe_new("eth0", 1, 1500);
+	int err = 0;
+	tern_time_t clk = TERN_USEC(150), t[8];
+
+	out_path(path, sizeof(path), "dev_pcap_clock.pcap");
+	struct tern_netdev *dev = tern_pcap_wrap(&inner->dev, path, TERN_SEC(10), &err);
+	REQUIRE(dev != NULL);
+	make_frame(buf, sizeof(buf), &a, &b, 1);
+	tern_netdev_deliver(&inner->dev, buf, sizeof(buf), TERN_USEC(100)); /* a request */
+	tern_pcap_set_clock(dev, fake_clock, &clk);
+	tern_netdev_transmit(dev, buf, sizeof(buf), TERN_USEC(100)); /* its reply, sent later */
+	clk = TERN_USEC(120);                                         /* a clock behind `now` */
+	tern_netdev_transmit(dev, buf, sizeof(buf), TERN_USEC(200));
+	tern_netdev_deliver(&inner->dev, buf, sizeof(buf), TERN_USEC(180)); /* due before the last */
+	tern_pcap_set_clock(dev, NULL, NULL);
+	tern_netdev_transmit(dev, buf, sizeof(buf), TERN_USEC(300));
+	tern_pcap_set_clock(&inner->dev, fake_clock, &clk); /* not a pcap: no-op */
+	tern_netdev_destroy(dev);
+
+	REQUIRE_EQ(read_times(path, t, 8), 5);
+	CHECK_EQ(t[0], TERN_SEC(10) + TERN_USEC(100));
+	CHECK_EQ(t[1], TERN_SEC(10) + TERN_USEC(150));
+	CHECK_EQ(t[2], TERN_SEC(10) + TERN_USEC(200));
+	CHECK_EQ(t[3], TERN_SEC(10) + TERN_USEC(200));
+	CHECK_EQ(t[4], TERN_SEC(10) + TERN_USEC(300));
+}
+
 TEST_MAIN()

@@ -1,7 +1,8 @@
 /*
  * tests/unit/test_dev_tap.c — the Linux TAP driver (src/dev/tap.c): open
  * a fresh interface, check the device and the kernel's view of it (up,
- * MTU), transmit, drain, and see the interface go away on destroy.
+ * MTU), transmit, drain, see frames read in one batch each stamped with
+ * the time it was read, and see the interface go away on destroy.
  *
  * Needs root and /dev/net/tun, and fails without them (CI runs as root
  * and must notice a missing device); TERN_ALLOW_SKIP=1 turns that into a
@@ -15,7 +16,9 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <linux/if_packet.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -108,6 +111,93 @@ TEST(open_configure_destroy)
 
 	tern_netdev_destroy(dev);
 	CHECK_EQ(if_nametoindex(name), 0); /* not persistent: gone with the fd */
+}
+
+static tern_time_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (tern_time_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Until the kernel reports the interface operationally up (its link
+ * watcher activates the transmit queue up to a second after the carrier
+ * comes): before that, what the kernel sends on it is dropped. */
+static bool wait_running(const char *ifname)
+{
+	for (int i = 0; i < 300; i++) {
+		short flags = 0;
+		int mtu = 0;
+		if (kernel_view(ifname, &flags, &mtu) == 0 && (flags & IFF_RUNNING))
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* Issue 10 item 1: frames the kernel queued together, read in one
+ * read_ready, are not one instant: each is delivered with CLOCK_MONOTONIC
+ * as it was read (the runner's clock), increasing, never before the floor
+ * the caller passed. */
+TEST(frames_stamped_as_read)
+{
+	if (!can_tap())
+		return;
+	struct tern_mac mac = test_mac(0x43), peer = test_mac(0x44);
+	int err = 0;
+	struct tern_netdev *dev = tern_tap_open("terntst%d", &mac, 1500, &err);
+	REQUIRE(dev != NULL);
+	REQUIRE(wait_running(dev->name));
+	int ps = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	REQUIRE(ps >= 0);
+	struct sockaddr_ll ll = {.sll_family = AF_PACKET, .sll_ifindex = (int)if_nametoindex(dev->name),
+				 .sll_halen = 6};
+	memcpy(ll.sll_addr, mac.b, 6);
+
+	/* Four frames the kernel sends out of the TAP, queued before we read. */
+	enum { N = 4 };
+	uint8_t buf[60];
+	for (uint32_t i = 0; i < N; i++) {
+		make_frame(buf, sizeof(buf), &mac, &peer, 100 + i);
+		CHECK_EQ(sendto(ps, buf, sizeof(buf), 0, (struct sockaddr *)&ll, sizeof(ll)),
+			 (ssize_t)sizeof(buf));
+	}
+	close(ps);
+	usleep(20000);
+
+	struct probe_log rx = {0};
+	tern_netdev_set_rx(dev, log_rx, &rx);
+	tern_time_t before = mono_ns();
+	tern_netdev_read_ready(dev, before - TERN_SEC(1)); /* a stale floor */
+	tern_time_t after = mono_ns();
+	tern_time_t prev = 0;
+	unsigned ours = 0;
+	for (size_t i = 0; i < rx.n; i++) {
+		CHECK(rx.r[i].t >= before && rx.r[i].t <= after);
+		CHECK(rx.r[i].t > prev); /* one clock read per frame */
+		prev = rx.r[i].t;
+		long long tag = frame_tag(rx.r[i].data, rx.r[i].len);
+		if (tag >= 100 && tag < 100 + N)
+			CHECK_EQ(tag, 100 + ours++);
+	}
+	CHECK_EQ(ours, N);
+	log_clear(&rx);
+
+	/* A floor later than the clock wins: the stack's time never goes back. */
+	ps = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	REQUIRE(ps >= 0);
+	make_frame(buf, sizeof(buf), &mac, &peer, 200);
+	CHECK_EQ(sendto(ps, buf, sizeof(buf), 0, (struct sockaddr *)&ll, sizeof(ll)),
+		 (ssize_t)sizeof(buf));
+	close(ps);
+	usleep(20000);
+	tern_time_t floor = mono_ns() + TERN_SEC(100);
+	tern_netdev_read_ready(dev, floor);
+	REQUIRE(rx.n >= 1);
+	for (size_t i = 0; i < rx.n; i++)
+		CHECK_EQ(rx.r[i].t, floor);
+	log_clear(&rx);
+	tern_netdev_destroy(dev);
 }
 
 TEST(rejects_bad_mtu)

@@ -364,6 +364,60 @@ TEST(big_datagrams_fragment_and_arrive_intact)
 	pair_finish(&p);
 }
 
+/* ---- receive times (SIOCGSTAMPNS) ----------------------------------------------------------- */
+
+/* tern_socket_stamp: the arrival time of the last datagram read, exact in
+ * virtual time, not the time it was read; a reassembled datagram's is its
+ * last fragment's. TERN_ENOENT before the first, as Linux. */
+TEST(receive_time_of_the_last_datagram_read)
+{
+	struct pair p;
+	struct tern_sim_link_opts o = {.delay = TERN_MSEC(3)};
+	REQUIRE(pair_init(&p, 18, &o));
+	warm_up(&p);
+	int srv = udp_bound(p.b, 0, 0, 9100), cli = udp_socket(p.a, 0);
+	tern_time_t t = 0;
+	CHECK_EQ(tern_socket_stamp(p.b, srv, &t), TERN_ENOENT);
+	CHECK_EQ(tern_socket_stamp(p.b, srv, NULL), TERN_EFAULT);
+	CHECK_EQ(tern_socket_stamp(p.b, 9999, &t), TERN_EBADF);
+
+	tern_time_t t1 = tern_sim_now(p.sim);
+	CHECK_EQ(send_byte(p.a, cli, IP_B, 9100, 1), 1);
+	pair_run(&p, TERN_MSEC(1));
+	tern_time_t t2 = tern_sim_now(p.sim);
+	CHECK_EQ(send_byte(p.a, cli, IP_B, 9100, 2), 1);
+	pair_run(&p, TERN_SEC(1)); /* both wait a while before they are read */
+	uint8_t c;
+	CHECK_EQ(tern_recv(p.b, srv, &c, 1, TERN_MSG_PEEK), 1);
+	CHECK_EQ(tern_socket_stamp(p.b, srv, &t), 0);
+	CHECK_EQ(t, t1 + TERN_MSEC(3));
+	CHECK_EQ(recv_byte(p.b, srv), 1);
+	CHECK_EQ(recv_byte(p.b, srv), 2);
+	CHECK_EQ(tern_socket_stamp(p.b, srv, &t), 0);
+	CHECK_EQ(t, t2 + TERN_MSEC(3));
+	CHECK(t < tern_stack_now(p.b));
+	tern_close(p.a, cli);
+	tern_close(p.b, srv);
+	pair_finish(&p);
+
+	/* 8 Mbit/s: six fragments of about 1514 bytes take 1.5 ms each. */
+	struct tern_sim_link_opts slow = {.delay = TERN_MSEC(3), .rate_bps = 8000000};
+	REQUIRE(pair_init(&p, 19, &slow));
+	warm_up(&p);
+	srv = udp_bound(p.b, 0, 0, 9100);
+	cli = udp_socket(p.a, 0);
+	static uint8_t msg[8000];
+	struct tern_sockaddr_in to = sa(IP_B, 9100);
+	t1 = tern_sim_now(p.sim);
+	CHECK_EQ(tern_sendto(p.a, cli, msg, sizeof(msg), 0, &to), (int)sizeof(msg));
+	pair_run(&p, TERN_MSEC(100));
+	CHECK_EQ(tern_recv(p.b, srv, msg, sizeof(msg), 0), (int)sizeof(msg));
+	CHECK_EQ(tern_socket_stamp(p.b, srv, &t), 0);
+	CHECK(t >= t1 + TERN_MSEC(3) + 5 * TERN_USEC(1514));
+	CHECK(t <= t1 + TERN_MSEC(3) + 6 * TERN_USEC(1600));
+	pair_finish(&p);
+}
+
 /* ---- ICMP errors --------------------------------------------------------------------------- */
 
 TEST(connected_socket_gets_connection_refused_once)
