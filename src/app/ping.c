@@ -8,7 +8,8 @@
  * drives the ping; nothing here reads a clock.
  *
  * Behaviour follows iputils ping as observed against the real program:
- *   - the first request leaves at start, then one per interval;
+ *   - the first request leaves at start, then each one interval after the
+ *     one before;
  *   - the payload starts with the send time (16 bytes where iputils puts
  *     a struct timeval), then bytes 0x10, 0x11, ... (byte i holds i);
  *     the RTT is read back from the reply's timestamp;
@@ -280,14 +281,17 @@ static void send_timer_fn(struct tern_stack *s, struct tern_timer *t, tern_time_
 	if (p->exiting)
 		return;
 	if (more_to_send(p)) {
-		/* Pace from the start, not from now, so timer lateness in the
-		 * real-time runner does not accumulate. With no interval the
-		 * request just sent is in flight: wait for its answer
-		 * (kick_flood), or MININTERVAL. */
-		tern_time_t next = p->o.interval
-			? p->start + (tern_time_t)p->ntransmitted * p->o.interval
-			: now + PING_MININTERVAL;
-		tern_timer_arm(s, &p->send_timer, next > now ? next : now);
+		/* Each request one interval after the previous one left, as
+		 * iputils' pinger counts from its last send: lateness adds up
+		 * as in iputils ("time 2041ms" for -c 3). It also orders a
+		 * request after the ARP timer of the same instant (armed
+		 * first, now + retrans as well), so a neighbour that fails
+		 * reports the queued requests before the next one starts a
+		 * new resolution: Linux's batches of three "Destination Host
+		 * Unreachable". With no interval the request just sent is in
+		 * flight: wait for its answer (kick_flood), or MININTERVAL. */
+		tern_time_t next = now + (p->o.interval ? p->o.interval : PING_MININTERVAL);
+		tern_timer_arm(s, &p->send_timer, next);
 	} else {
 		schedule_exit(p, now); /* the send timer is not armed again */
 	}
