@@ -514,6 +514,16 @@ static void on_icmp(void *ctx, struct tern_stack *s, const struct tern_icmp_msg 
 	struct tern_ping *p = ctx;
 	if (p->exiting)
 		return;
+	/* iputils' main loop sends what is due before it reads its socket:
+	 * a request due at this instant leaves before this message counts
+	 * (so errors that a failing neighbour reports as the next request
+	 * is due find it sent, and "pipe" counts it, as on Linux). */
+	if (tern_timer_armed(&p->send_timer) && p->send_timer.when <= now) {
+		tern_timer_cancel(s, &p->send_timer);
+		send_timer_fn(s, &p->send_timer, now);
+		if (p->exiting)
+			return;
+	}
 	if (m->type == TERN_ICMP_ECHO_REPLY)
 		on_reply(p, m, now);
 	else if (tern_icmp_is_error(m->type))
