@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # run.sh — the two quick-start commands (see README.md):
-#   ./run.sh demo   build tern and run the demo in the simulator
+#   ./run.sh demo   build tern and run the textbook-Internet lab
+#                   (examples/labs/internet) in the simulator
 #   ./run.sh test   build, then run every test: unit, simulation, interop
 #                   against the Linux kernel (needs root), the same suite
 #                   under ASan+UBSan, and a bounded fuzzing run
@@ -8,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-BUILD_DEPS=(build-essential cmake pkg-config libpcap-dev)
+BUILD_DEPS=(build-essential cmake pkg-config libpcap-dev libyaml-dev)
 TEST_DEPS=(clang libclang-rt-14-dev tshark iputils-ping traceroute socat netcat-openbsd
            hping3 python3-scapy iproute2 curl procps iperf3)
 
@@ -62,7 +63,7 @@ demo)
 	install_packages "${BUILD_DEPS[@]}"
 	build build
 	shift
-	exec ./build/tern demo "$@"
+	exec ./build/tern lab run examples/labs/internet/internet.yaml "$@"
 	;;
 test)
 	install_packages "${BUILD_DEPS[@]}" "${TEST_DEPS[@]}"
@@ -85,7 +86,7 @@ test)
 	[ "$TOTAL_FAILED" -eq 0 ]
 	;;
 *)
-	echo "usage: ./run.sh demo [--seed N] [--out DIR] | ./run.sh test" >&2
+	echo "usage: ./run.sh demo [--seed N] [--out DIR] [--quiet] [--json] | ./run.sh test" >&2
 	exit 2
 	;;
 esac

@@ -79,6 +79,7 @@ struct tern_traceroute_opts {
 	tern_ip4_t dst;
 	tern_ip4_t src;
 	bool icmp;               /* -I: ICMP echo probes instead of UDP */
+	bool dont_fragment;      /* -F: DF set; routers answer "fragmentation needed" (!F-MTU) */
 	uint8_t first_ttl;       /* -f; default 1 */
 	uint8_t max_ttl;         /* -m; default 30 */
 	unsigned nqueries;       /* -q; default 3 */
@@ -266,6 +267,10 @@ struct tern_httpd_opts {
 	 * simulation logs deterministic dates. */
 	int64_t (*wall_clock)(void *ctx);
 	void *wall_ctx;
+	/* Last-Modified the epoch rather than each file's mtime, so what a
+	 * simulation sends depends on the files' contents only (not on when
+	 * they were checked out): tern lab sets it. */
+	bool epoch_mtime;
 };
 void tern_httpd_opts_init(struct tern_httpd_opts *o);
 

@@ -129,11 +129,19 @@ struct tern_link_stats {
 	uint64_t drop_too_big;         /* longer than mtu + 14 */
 	uint64_t drop_queue_full;      /* tail drop */
 	uint64_t drop_nomem;
+	uint64_t drop_down;            /* lost while the link was cut */
 	/* On the wire now: frames sent from this end, queued to serialize or
 	 * propagating, not yet delivered; and the most there ever were. */
 	uint64_t queued_frames, queued_bytes, queued_peak_frames;
 };
 void tern_link_get_stats(const struct tern_link *l, int side, struct tern_link_stats *out);
+
+/* Change rate, delay and queue from now on (the MTU stays; frames on the
+ * wire keep their times). */
+void tern_link_set_params(struct tern_link *l, const struct tern_link_params *p);
+/* Cut (false) or restore (true): a cut link drops every frame, also those
+ * already on the wire when they would arrive. */
+void tern_link_set_up(struct tern_link *l, bool up);
 
 /* An Ethernet learning switch (src/dev/switch.c). Attach any device as a
  * port (typically one end of a link whose other end is a host); frames are
@@ -183,19 +191,35 @@ struct tern_netdev *tern_tap_open(const char *ifname, const struct tern_mac *mac
  * direction independently. Probabilities are in [0,1]; `delay` plus a
  * uniform `jitter` is added to every frame; `reorder` holds a frame back
  * by `reorder_delay` so later ones overtake it; `rate_bps` serializes. */
+/* Bursty loss, the Gilbert–Elliott model: a two-state Markov chain per
+ * direction, stepped once per frame. A frame is lost with probability
+ * loss_good in the good state and loss_bad in the bad one, then the chain
+ * moves good -> bad with probability p, bad -> good with r: bursts last
+ * 1/r frames on average and the bad state holds p / (p + r) of the time.
+ * p == 0 turns the model off. It applies after (and besides) `loss`. */
+struct tern_burst_loss {
+	double p, r, loss_good, loss_bad;
+};
 struct tern_fault_params {
 	double loss, duplicate, corrupt, reorder;
+	struct tern_burst_loss burst;
 	tern_time_t delay, jitter, reorder_delay;
 	uint64_t rate_bps;
 	uint64_t seed;
 	int directions; /* bit 0: transmit (egress), bit 1: receive; 0 means both */
+	bool jitter_keeps_order; /* jitter never lets a frame overtake the one sent
+				  * before it, as on one wire (reorder still does) */
 };
 struct tern_netdev *tern_fault_wrap(struct tern_netdev *inner, const struct tern_fault_params *p);
 /* Counters kept by the fault injector, for tests and tools. */
 struct tern_fault_stats {
 	uint64_t passed, dropped, duplicated, corrupted, reordered;
+	uint64_t burst_dropped;  /* of dropped: by the Gilbert-Elliott model */
 };
 void tern_fault_get_stats(const struct tern_netdev *fault_dev, struct tern_fault_stats *out);
+/* New parameters from now on; the random streams, seed and directions
+ * stay. TERN_EINVAL if dev is not a fault injector. */
+int tern_fault_set_params(struct tern_netdev *fault_dev, const struct tern_fault_params *p);
 
 /* A pcap writer (src/dev/pcap.c): every frame transmitted or received
  * through the wrapper is written to `path` (DLT_EN10MB, nanosecond

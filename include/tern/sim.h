@@ -46,6 +46,11 @@ struct tern_sim_link_opts {
 	double loss;         /* per frame, each direction */
 	double duplicate, corrupt, reorder;
 	tern_time_t jitter;
+	struct tern_burst_loss burst; /* bursty loss (Gilbert-Elliott); p 0: none */
+	bool jitter_keeps_order;      /* jitter without reordering (tern_fault_params) */
+	uint32_t queue_bytes; /* per direction, awaiting serialization; 0: 256 KiB */
+	bool impairable;      /* give the link a fault injector even without
+			       * impairments, so tern_sim_link_update may add them */
 };
 
 /* Connect two stacks: a new interface on each (named eth0, eth1, ... in
@@ -59,6 +64,26 @@ int tern_sim_connect(struct tern_sim *sim, struct tern_stack *a, const char *add
 int tern_sim_connect_switch(struct tern_sim *sim, struct tern_stack *a, const char *addr_a,
 			    struct tern_switch *sw, const struct tern_sim_link_opts *opts,
 			    int *if_a);
+
+/* Links are numbered in creation order from 0 (tern_sim_link_count,
+ * below): each tern_sim_connect and tern_sim_connect_switch makes one. */
+/* Cut a link (up false) or restore it. A cut link loses every frame in
+ * both directions, those already on the wire included (counted as
+ * drop_down in tern_link_stats). 0 or TERN_EINVAL. */
+int tern_sim_link_set_up(struct tern_sim *sim, size_t link, bool up);
+/* Change a link's rate, delay and impairments from now on (its MTU stays;
+ * frames on the wire keep their arrival times). Loss, duplication,
+ * corruption, reordering, jitter and bursty loss need the link's fault injector: it has
+ * one if it was created impaired or `impairable`; else TERN_EINVAL. */
+int tern_sim_link_update(struct tern_sim *sim, size_t link, const struct tern_sim_link_opts *opts);
+/* The counters of a link's direction from end `side` (0: the stack that
+ * tern_sim_connect named first). 0 or TERN_EINVAL. */
+int tern_sim_link_stats(const struct tern_sim *sim, size_t link, int side,
+			struct tern_link_stats *out);
+/* The fault injector's counters for frames sent from end `side` (zeros
+ * for a link without one). 0 or TERN_EINVAL. */
+int tern_sim_link_fault_stats(const struct tern_sim *sim, size_t link, int side,
+			      struct tern_fault_stats *out);
 
 tern_time_t tern_sim_now(const struct tern_sim *sim);
 /* When the next event is due (TERN_TIME_NEVER if nothing is scheduled). */

@@ -586,7 +586,7 @@ static void respond_file(struct conn *c, int fd, const struct stat *st, const ch
 			 const struct request *r, bool head)
 {
 	char lm[64];
-	http_date((int64_t)st->st_mtime, lm, sizeof(lm));
+	http_date(c->h->o.epoch_mtime ? 0 : (int64_t)st->st_mtime, lm, sizeof(lm));
 	uint64_t size = (uint64_t)st->st_size, first = 0, last = size ? size - 1 : 0;
 	int range = r->range ? parse_range(r->range, size, &first, &last) : 0;
 	if (range < 0) {

@@ -980,6 +980,23 @@ static uint32_t get32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* How much the next write may carry: -l's block, cut to what -n leaves;
+ * 0 once -n is reached (sending stops, and a client ends the test). */
+static size_t next_chunk(struct tern_iperf *ip)
+{
+	size_t chunk = ip->blksize;
+	if (!ip->bytes_limit)
+		return chunk;
+	uint64_t sent = total_bytes(ip);
+	if (sent >= ip->bytes_limit) {
+		ip->stop_sending = true;
+		if (!ip->server)
+			client_end(ip);
+		return 0;
+	}
+	return ip->bytes_limit - sent < chunk ? (size_t)(ip->bytes_limit - sent) : chunk;
+}
+
 /* UDP: datagrams of blksize bytes, each headed by the send time (seconds,
  * microseconds) and a sequence number from 1, paced by the aux timer (a
  * UDP socket never calls back for room): at most rate x elapsed, and
@@ -989,20 +1006,11 @@ static void udp_send(struct tern_iperf *ip, struct ip_stream *st)
 	tern_time_t now = now_of(ip);
 	size_t hdr = ip->udp64 ? IP_UDP_HDR64 : IP_UDP_HDR;
 	for (unsigned k = 0; k < IP_UDP_BURST && !ip->stop_sending && st->sd >= 0; k++) {
-		size_t chunk = ip->blksize;
-		if (ip->bytes_limit) {
-			uint64_t sent = total_bytes(ip);
-			if (sent >= ip->bytes_limit) {
-				ip->stop_sending = true;
-				if (!ip->server)
-					client_end(ip);
-				return;
-			}
-			if (ip->bytes_limit - sent < chunk)
-				chunk = (size_t)(ip->bytes_limit - sent);
-			if (chunk < hdr)
-				chunk = hdr;
-		}
+		size_t chunk = next_chunk(ip);
+		if (!chunk)
+			return;
+		if (chunk < hdr)
+			chunk = hdr;
 		if (ip->rate &&
 		    (double)st->bytes >= (double)ip->rate / 8.0 * (double)(now - ip->t_start) / 1e9)
 			break;
@@ -1068,18 +1076,9 @@ static void stream_send(struct tern_iperf *ip, struct ip_stream *st)
 	}
 	tern_time_t now = now_of(ip);
 	while (!ip->stop_sending && st->sd >= 0) {
-		size_t chunk = ip->blksize;
-		if (ip->bytes_limit) {
-			uint64_t sent = total_bytes(ip);
-			if (sent >= ip->bytes_limit) {
-				ip->stop_sending = true;
-				if (!ip->server)
-					client_end(ip);
-				return;
-			}
-			if (ip->bytes_limit - sent < chunk)
-				chunk = (size_t)(ip->bytes_limit - sent);
-		}
+		size_t chunk = next_chunk(ip);
+		if (!chunk)
+			return;
 		if (ip->rate) {
 			/* -b: no more than rate * elapsed per stream (iperf3's pacing) */
 			double allowed = (double)ip->rate / 8.0 * (double)(now - ip->t_start) / 1e9;
@@ -1174,6 +1173,8 @@ static void client_connect_stream(struct tern_iperf *ip)
 	unsigned i = ip->next_connect;
 	struct ip_stream *st = &ip->st[i];
 	int sd = tern_socket(ip->s, TERN_AF_INET, TERN_SOCK_STREAM, 0);
+	if (sd >= 0)
+		tern_socket_set_owner(ip->s, sd, "iperf");
 	if (sd < 0) {
 		fail(ip, "unable to connect stream: %s", tern_strerror(sd));
 		return;
@@ -1205,6 +1206,8 @@ static void client_udp_stream(struct tern_iperf *ip, struct ip_stream *st)
 {
 	if (st->sd < 0) {
 		int sd = tern_socket(ip->s, TERN_AF_INET, TERN_SOCK_DGRAM, 0);
+		if (sd >= 0)
+			tern_socket_set_owner(ip->s, sd, "iperf");
 		if (sd < 0) {
 			fail(ip, "unable to connect stream: %s", tern_strerror(sd));
 			return;
@@ -1344,6 +1347,8 @@ static void server_accept(struct tern_iperf *ip)
 	for (;;) {
 		struct tern_sockaddr_in from;
 		int sd = tern_accept(ip->s, ip->lsd, &from);
+		if (sd >= 0)
+			tern_socket_set_owner(ip->s, sd, "iperf");
 		if (sd < 0)
 			return;
 		if (ip->ph == PH_IDLE && ip->csd < 0) {
@@ -1395,6 +1400,8 @@ static bool read_cookie(struct tern_iperf *ip, int sd, uint8_t *buf, size_t *hav
 static int udp_listen(struct tern_iperf *ip)
 {
 	int sd = tern_socket(ip->s, TERN_AF_INET, TERN_SOCK_DGRAM, 0);
+	if (sd >= 0)
+		tern_socket_set_owner(ip->s, sd, "iperf");
 	if (sd < 0)
 		return sd;
 	int one = 1;
@@ -1809,6 +1816,8 @@ struct tern_iperf *tern_iperf_start(struct tern_stack *s, const struct tern_iper
 	int rc;
 	if (ip->server) {
 		rc = tern_socket(s, TERN_AF_INET, TERN_SOCK_STREAM, 0);
+		if (rc >= 0)
+			tern_socket_set_owner(s, rc, "iperf");
 		if (rc >= 0) {
 			ip->lsd = rc;
 			int one = 1;
@@ -1845,6 +1854,8 @@ struct tern_iperf *tern_iperf_start(struct tern_stack *s, const struct tern_iper
 		return NULL;
 	}
 	rc = tern_socket(s, TERN_AF_INET, TERN_SOCK_STREAM, 0);
+	if (rc >= 0)
+		tern_socket_set_owner(s, rc, "iperf");
 	if (rc < 0) {
 		diag(ip, "error - unable to connect to server: %s", tern_strerror(rc));
 		*err = rc;

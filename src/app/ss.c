@@ -759,8 +759,8 @@ static void bw(char *buf, size_t len, double bps, bool numeric)
 }
 
 /* iproute2 6.1's tcp_stats_print: the fields tern fills, in its order
- * (pacing, delivery rate, busy time, min RTT: tern has none, so ss's
- * rule of printing only what is non-zero leaves them out). */
+ * (pacing: tern has none, so ss's rule of printing only what is non-zero
+ * leaves it out). */
 static void tcp_info_line(char *p, size_t len, const struct tern_tcp_conn *c, bool numeric,
 			  bool options)
 {
@@ -823,12 +823,23 @@ static void tcp_info_line(char *p, size_t len, const struct tern_tcp_conn *c, bo
 		put(p, len, " lastrcv:%u", i->tcpi_last_data_recv);
 	if (i->tcpi_last_ack_recv)
 		put(p, len, " lastack:%u", i->tcpi_last_ack_recv);
+	if (i->tcpi_delivery_rate) {
+		char b[48];
+		bw(b, sizeof(b), (double)i->tcpi_delivery_rate * 8.0, numeric);
+		put(p, len, " delivery_rate %sbps", b);
+	}
+	if (i->tcpi_delivered)
+		put(p, len, " delivered:%u", i->tcpi_delivered);
+	if (i->tcpi_delivery_rate_app_limited)
+		put(p, len, " app_limited");
 	if (i->tcpi_busy_time)
 		put(p, len, " busy:%llums", (unsigned long long)(i->tcpi_busy_time / 1000));
 	if (i->tcpi_unacked)
 		put(p, len, " unacked:%u", i->tcpi_unacked);
 	if (i->tcpi_retrans || i->tcpi_total_retrans)
 		put(p, len, " retrans:%u/%u", i->tcpi_retrans, i->tcpi_total_retrans);
+	if (i->tcpi_dsack_dups)
+		put(p, len, " dsack_dups:%u", i->tcpi_dsack_dups);
 	if (i->tcpi_lost)
 		put(p, len, " lost:%u", i->tcpi_lost);
 	if (i->tcpi_sacked)

@@ -167,7 +167,8 @@ static uint8_t data_byte(size_t i)
 static int send_probe(struct tern_traceroute *t, unsigned n, tern_time_t now)
 {
 	uint8_t ttl = (uint8_t)(n / t->o.nqueries + 1);
-	struct tern_ip_send ip = {.src = t->o.src, .dst = t->o.dst, .ttl = ttl};
+	struct tern_ip_send ip = {.src = t->o.src, .dst = t->o.dst, .ttl = ttl,
+				  .df = t->o.dont_fragment};
 	uint8_t *data;
 	if (t->o.icmp) {
 		data = t->buf + TERN_ICMP_HLEN;
@@ -192,6 +193,24 @@ static int send_probe(struct tern_traceroute *t, unsigned n, tern_time_t now)
 	pb->sent = true;
 	pb->send_time = now;
 	return tern_ip_send_raw(t->s, &ip, t->buf, t->l4_len, now);
+}
+
+/* -F and a probe too big for our own egress MTU: the error is local, as
+ * Linux reports EMSGSIZE on the socket's error queue, and traceroute
+ * prints it without an address: " 1  *  0.033 ms !F-1500". It ends the
+ * trace like any other "fragmentation needed". */
+static void local_too_big(struct tern_traceroute *t, unsigned n)
+{
+	struct probe *pb = &t->probes[n];
+	struct tern_route_result rr;
+	int mtu = tern_route_lookup(t->s, t->o.dst, &rr) == 0 ? tern_stack_iface_mtu(t->s, rr.ifindex)
+							      : 0;
+	pb->done = pb->final = true;
+	pb->recv_time = pb->send_time + 1; /* answered, at once */
+	snprintf(pb->err, sizeof(pb->err), "!F-%d", mtu > 0 ? mtu : 0);
+	unsigned hop_end = (n / t->o.nqueries + 1) * t->o.nqueries;
+	if (hop_end < t->end)
+		t->end = hop_end;
 }
 
 /* ---- the loop ------------------------------------------------------------- */
@@ -221,7 +240,11 @@ static void advance(struct tern_traceroute *t, tern_time_t now)
 				continue;
 			}
 			if (!pb->sent) {
-				if (send_probe(t, n, now) < 0) {
+				int rc = send_probe(t, n, now);
+				if (rc == TERN_EMSGSIZE && t->o.dont_fragment) {
+					local_too_big(t, n);
+					t->again = true;
+				} else if (rc < 0) {
 					pb->done = true; /* as lost: it prints as '*' */
 					t->again = true;
 				}

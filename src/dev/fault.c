@@ -5,8 +5,8 @@
  * transmits (egress) and frames the inner device delivers (ingress) each
  * pass through their own set of impairments, in this order:
  *
- *	loss -> duplicate -> per copy: corrupt, serialize at rate_bps,
- *	        add delay + jitter, maybe hold back by reorder_delay
+ *	loss -> bursty loss -> duplicate -> per copy: corrupt, serialize at
+ *	        rate_bps, add delay + jitter, maybe hold back by reorder_delay
  *
  * A frame whose release time is `now` goes straight on, inside the call
  * that brought it; the rest wait in a per-direction timed queue that
@@ -39,7 +39,10 @@ enum { S_LOSS, S_DUP, S_CORRUPT, S_REORDER, S_JITTER, NSTREAMS };
 struct fault_dir {
 	bool active;
 	struct tern_rng rng[NSTREAMS];
+	struct tern_rng burst_rng;  /* the Gilbert-Elliott chain's own stream */
+	bool burst_bad;             /* its state */
 	tern_time_t busy_until; /* serializer free from then on */
+	tern_time_t last_release; /* of the frame before, for jitter_keeps_order */
 	struct tern_frameq q;
 };
 
@@ -76,6 +79,11 @@ static tern_time_t release_time(struct fault *f, struct fault_dir *dir, size_t l
 	at += f->p.delay;
 	if (f->p.jitter > 0)
 		at += (tern_time_t)tern_rng_below(&dir->rng[S_JITTER], (uint64_t)f->p.jitter + 1);
+	if (f->p.jitter_keeps_order) {
+		if (at < dir->last_release)
+			at = dir->last_release;
+		dir->last_release = at;
+	}
 	if (tern_rng_chance(&dir->rng[S_REORDER], f->p.reorder)) {
 		f->stats.reordered++;
 		at += f->p.reorder_delay;
@@ -129,6 +137,21 @@ static int emit_copy(struct fault *f, int d, const uint8_t *frame, size_t len, t
 	return 0;
 }
 
+/* The Gilbert-Elliott chain for one frame: lost in the current state's
+ * proportion, then a step of the chain. */
+static bool burst_lost(struct fault *f, struct fault_dir *dir)
+{
+	const struct tern_burst_loss *b = &f->p.burst;
+	if (!(b->p > 0))
+		return false;
+	bool lost = tern_rng_chance(&dir->burst_rng, dir->burst_bad ? b->loss_bad : b->loss_good);
+	if (lost)
+		f->stats.burst_dropped++;
+	if (tern_rng_chance(&dir->burst_rng, dir->burst_bad ? b->r : b->p))
+		dir->burst_bad = !dir->burst_bad;
+	return lost;
+}
+
 /* Apply direction d's impairments to one frame. Returns what the inner
  * transmit returned for a frame passed straight through, else 0. */
 static int impair(struct fault *f, int d, const uint8_t *frame, size_t len, tern_time_t now)
@@ -137,7 +160,7 @@ static int impair(struct fault *f, int d, const uint8_t *frame, size_t len, tern
 
 	if (!dir->active)
 		return forward(f, d, frame, len, now);
-	if (tern_rng_chance(&dir->rng[S_LOSS], f->p.loss)) {
+	if (tern_rng_chance(&dir->rng[S_LOSS], f->p.loss) || burst_lost(f, dir)) {
 		f->stats.dropped++;
 		return 0;
 	}
@@ -243,6 +266,9 @@ static void seed_streams(struct fault *f)
 	for (int d = 0; d < NDIRS; d++)
 		for (int s = 0; s < NSTREAMS; s++)
 			tern_rng_seed(&f->dir[d].rng[s], tern_rng_next(&master));
+	/* after the others, so adding it changed none of their seeds */
+	for (int d = 0; d < NDIRS; d++)
+		tern_rng_seed(&f->dir[d].burst_rng, tern_rng_next(&master));
 }
 
 static tern_time_t non_negative(tern_time_t t)
@@ -283,4 +309,20 @@ void tern_fault_get_stats(const struct tern_netdev *dev, struct tern_fault_stats
 		return;
 	}
 	*out = ((const struct fault *)dev)->stats;
+}
+
+int tern_fault_set_params(struct tern_netdev *dev, const struct tern_fault_params *p)
+{
+	if (!dev || dev->ops != &fault_ops || !p)
+		return TERN_EINVAL;
+	struct fault *f = (struct fault *)dev;
+	uint64_t seed = f->p.seed;
+	int dirs = f->p.directions;
+	f->p = *p;
+	f->p.seed = seed;
+	f->p.directions = dirs;
+	f->p.delay = non_negative(f->p.delay);
+	f->p.jitter = non_negative(f->p.jitter);
+	f->p.reorder_delay = non_negative(f->p.reorder_delay);
+	return 0;
 }

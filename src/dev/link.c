@@ -37,6 +37,7 @@ struct link_end {
 
 struct tern_link {
 	struct tern_link_params p;
+	bool down;                     /* cut: every frame is lost */
 	struct link_end end[2];
 };
 
@@ -59,6 +60,10 @@ static int link_transmit(struct tern_netdev *dev, const uint8_t *frame, size_t l
 	struct tern_link *l = e->link;
 	struct link_end *peer = &l->end[1 - e->side];
 
+	if (l->down) {
+		e->stats.drop_down++;
+		return 0; /* as a wire would: the sender cannot tell */
+	}
 	if (len > (size_t)l->p.mtu + TERN_ETH_HLEN) {
 		e->stats.drop_too_big++;
 		return TERN_EMSGSIZE;
@@ -98,6 +103,11 @@ static void link_poll(struct tern_netdev *dev, tern_time_t now)
 	struct tern_frame *f;
 
 	while ((f = tern_frameq_pop_due(&e->inbound, now, mark))) {
+		if (e->link->down) {
+			peer->stats.drop_down++;
+			tern_frameq_release(&e->inbound, f);
+			continue;
+		}
 		peer->stats.rx_frames++;
 		peer->stats.rx_bytes += f->len;
 		tern_netdev_deliver(dev, f->data, f->len, now);
@@ -159,6 +169,18 @@ void tern_link_get_stats(const struct tern_link *l, int side, struct tern_link_s
 	out->queued_frames = q->n;
 	out->queued_bytes = q->bytes;
 	out->queued_peak_frames = q->peak;
+}
+
+void tern_link_set_params(struct tern_link *l, const struct tern_link_params *p)
+{
+	l->p.rate_bps = p->rate_bps;
+	l->p.delay = p->delay;
+	l->p.queue_bytes = p->queue_bytes ? p->queue_bytes : LINK_DEFAULT_QUEUE;
+}
+
+void tern_link_set_up(struct tern_link *l, bool up)
+{
+	l->down = !up;
 }
 
 void tern_link_destroy(struct tern_link *l)

@@ -14,10 +14,12 @@
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tern/err.h"
@@ -106,6 +108,48 @@ static int configure_if(const char ifname[IFNAMSIZ], uint32_t mtu)
 	return err;
 }
 
+/* Wait (at most TAP_OPER_WAIT_MS in all) until the kernel reports the
+ * interface, and the bridge it is a port of if any, operationally up
+ * (IFF_RUNNING). Attaching raises the carrier, but the kernel activates
+ * the device's transmit queue only when its link watcher runs, a moment
+ * later (a workqueue; later still on a busy machine), and a bridge whose
+ * only port this is gets its own carrier, and its own link-watcher round,
+ * only after that; until then what the kernel sends us, such as the answer
+ * to our first ARP request, is dropped. Not up in time: go on (the ARP
+ * request is retried a second later). */
+#define TAP_OPER_WAIT_MS 2000
+static int wait_running(int sock, const char *ifname, int budget_ms)
+{
+	int waited = 0;
+	for (; waited < budget_ms; waited++) {
+		struct ifreq ifr;
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, IFNAMSIZ, "%.*s", IFNAMSIZ - 1, ifname);
+		if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0 || (ifr.ifr_flags & IFF_RUNNING))
+			break;
+		struct timespec ms = {0, 1000000};
+		nanosleep(&ms, NULL);
+	}
+	return waited;
+}
+
+static void wait_oper_up(const char ifname[IFNAMSIZ])
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return;
+	int waited = wait_running(s, ifname, TAP_OPER_WAIT_MS);
+	char path[64], master[256];
+	snprintf(path, sizeof(path), "/sys/class/net/%s/master", ifname);
+	ssize_t n = readlink(path, master, sizeof(master) - 1);
+	if (n > 0) {
+		master[n] = '\0';
+		const char *br = strrchr(master, '/');
+		wait_running(s, br ? br + 1 : master, TAP_OPER_WAIT_MS - waited);
+	}
+	close(s);
+}
+
 /* Create (or attach to) the TAP interface; on success *fd is open and
  * `name` holds the kernel's name for it (a "%d" in ifname is filled in). */
 static int open_tun(const char *ifname, char name[IFNAMSIZ], int *fd)
@@ -149,6 +193,7 @@ struct tern_netdev *tern_tap_open(const char *ifname, const struct tern_mac *mac
 	e = configure_if(name, mtu);
 	if (e < 0)
 		goto fail;
+	wait_oper_up(name);
 	t = calloc(1, sizeof(*t));
 	if (!t) {
 		e = TERN_ENOMEM;

@@ -187,8 +187,16 @@ void tern_icmp_send_error(struct tern_stack *s, const struct tern_pkt *orig, uin
 	else if (type == TERN_ICMP_REDIRECT)
 		icmp.u.gateway = aux;
 	tern_icmp_emit(&icmp, tern_pkt_put(pkt, TERN_ICMP_HLEN + quote));
-	/* Linux sends errors with precedence "internetwork control". */
-	struct tern_ip_send ip = {.dst = rd32(tern_pkt_data(orig) + 12), .proto = TERN_IPPROTO_ICMP,
+	/* Linux sends errors with precedence "internetwork control". An
+	 * error about a datagram addressed to one of our addresses comes from
+	 * that address (Linux icmp_send: saddr = iph->daddr when RTCF_LOCAL),
+	 * so a probe to a router's far interface is answered by that
+	 * interface's address; any other (forwarding) error takes the route's
+	 * preferred source towards the sender (RFC 1812 §4.3.2.4 leaves it
+	 * to the router; Linux with icmp_errors_use_inbound_ifaddr=0). */
+	tern_ip4_t odst = rd32(tern_pkt_data(orig) + 16);
+	struct tern_ip_send ip = {.src = tern_stack_is_local_addr(s, odst) ? odst : 0,
+				  .dst = rd32(tern_pkt_data(orig) + 12), .proto = TERN_IPPROTO_ICMP,
 				  .tos = 0xc0};
 	pkt->tx_tag = (uint8_t)(type + 1);
 	tern_ipv4_output(s, pkt, &ip, now);

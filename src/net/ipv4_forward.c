@@ -39,15 +39,19 @@ void tern_ipv4_forward(struct tern_stack *s, struct tern_iface *in, struct tern_
 		return tern_drop(s, pkt, TERN_STAT_IP_NOT_FOR_US, TERN_LAYER_IP);
 	if (ip->src == 0 || tern_ip4_is_zeronet(ip->dst) || tern_ip4_is_multicast(ip->dst))
 		return tern_drop(s, pkt, TERN_STAT_IP_BAD_DST, TERN_LAYER_IP);
-	/* RFC 1812 §5.3.1: a datagram with TTL <= 1 is not forwarded. */
-	if (ip->ttl <= 1) {
-		tern_icmp_send_error(s, pkt, 11, 0, 0, now);
-		return tern_drop(s, pkt, TERN_STAT_IP_TTL_EXCEEDED, TERN_LAYER_IP);
-	}
+	/* The route comes first, as Linux looks it up in ip_route_input
+	 * before ip_forward looks at the TTL: a datagram nowhere to go is
+	 * "network unreachable" (RFC 1812 §5.2.7.1) whatever its TTL, so
+	 * traceroute shows !N at the router, not a time-exceeded hop. */
 	struct tern_route_result rt;
 	if (tern_route_lookup(s, ip->dst, &rt) < 0 || rt.local) {
 		tern_icmp_send_error(s, pkt, 3, 0, 0, now);
 		return tern_drop(s, pkt, TERN_STAT_IP_NO_ROUTE, TERN_LAYER_IP);
+	}
+	/* RFC 1812 §5.3.1: a datagram with TTL <= 1 is not forwarded. */
+	if (ip->ttl <= 1) {
+		tern_icmp_send_error(s, pkt, 11, 0, 0, now);
+		return tern_drop(s, pkt, TERN_STAT_IP_TTL_EXCEEDED, TERN_LAYER_IP);
 	}
 	struct tern_iface *out = tern_iface_get(s, rt.ifindex);
 	/* RFC 1191: too big with DF set → "fragmentation needed" carrying the

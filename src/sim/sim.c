@@ -78,6 +78,7 @@ struct sim_node {
 struct sim_link {
 	struct tern_link *link;
 	struct tern_netdev *outer[2];
+	struct tern_netdev *fault[2]; /* the fault injector of each end, or NULL */
 	struct sim_item *item[2];
 };
 
@@ -455,8 +456,8 @@ struct tern_switch *tern_sim_switch(struct tern_sim *sim, const char *name, unsi
 
 static bool opts_impaired(const struct tern_sim_link_opts *o)
 {
-	return o->loss > 0 || o->duplicate > 0 || o->corrupt > 0 || o->reorder > 0 ||
-	       o->jitter > 0;
+	return o->impairable || o->loss > 0 || o->duplicate > 0 || o->corrupt > 0 ||
+	       o->reorder > 0 || o->jitter > 0 || o->burst.p > 0;
 }
 
 /* Fault parameters for one end of link `link_index`: egress only, so each
@@ -469,6 +470,8 @@ static struct tern_fault_params fault_params(const struct tern_sim *sim,
 {
 	struct tern_fault_params p = {
 		.loss = o->loss,
+		.burst = o->burst,
+		.jitter_keeps_order = o->jitter_keeps_order,
 		.duplicate = o->duplicate,
 		.corrupt = o->corrupt,
 		.reorder = o->reorder,
@@ -487,10 +490,12 @@ static struct tern_fault_params fault_params(const struct tern_sim *sim,
  * not: the link owns it) and NULL is returned. */
 static struct tern_netdev *wrap_end(struct tern_sim *sim, struct tern_netdev *end,
 				    const struct tern_sim_link_opts *o, size_t link_index,
-				    int side, const char *node, int *err)
+				    int side, const char *node, struct tern_netdev **fault,
+				    int *err)
 {
 	struct tern_netdev *dev = end;
 
+	*fault = NULL;
 	if (opts_impaired(o)) {
 		struct tern_fault_params fp = fault_params(sim, o, link_index, side);
 		dev = tern_fault_wrap(end, &fp);
@@ -498,6 +503,7 @@ static struct tern_netdev *wrap_end(struct tern_sim *sim, struct tern_netdev *en
 			*err = TERN_ENOMEM;
 			return NULL;
 		}
+		*fault = dev;
 	}
 	if (node && sim->capture_dir) {
 		char path[SIM_PATH_MAX];
@@ -528,7 +534,9 @@ static int make_link(struct tern_sim *sim, struct sim_node *na, const char *name
 {
 	char name_a[TERN_NETDEV_NAMELEN];
 	struct tern_mac mac_a = make_mac(0, na->index, na->nifs);
-	struct tern_link_params lp = {.rate_bps = o->rate_bps, .delay = o->delay, .mtu = o->mtu};
+	struct tern_link_params lp = {.rate_bps = o->rate_bps, .delay = o->delay, .mtu = o->mtu,
+				      .queue_bytes = o->queue_bytes};
+	struct tern_netdev *fault_a, *fault_b = NULL;
 	int err = TERN_ENOMEM;
 
 	snprintf(name_a, sizeof(name_a), "eth%u", na->nifs);
@@ -540,9 +548,9 @@ static int make_link(struct tern_sim *sim, struct sim_node *na, const char *name
 
 	size_t li = sim->nlinks;
 	struct tern_netdev *outer_a = wrap_end(sim, tern_link_end(l, 0), o, li, 0,
-					       tern_stack_name(na->stack), &err);
+					       tern_stack_name(na->stack), &fault_a, &err);
 	struct tern_netdev *outer_b = outer_a ? wrap_end(sim, tern_link_end(l, 1), o, li, 1,
-							 node_b, &err) : NULL;
+							 node_b, &fault_b, &err) : NULL;
 	struct sim_item *ia = outer_b ? item_new(sim, outer_a, NULL, sim->ndevs) : NULL;
 	struct sim_item *ib = ia ? item_new(sim, outer_b, NULL, sim->ndevs + 1) : NULL;
 	if (!ib) {
@@ -553,7 +561,7 @@ static int make_link(struct tern_sim *sim, struct sim_node *na, const char *name
 		return err;
 	}
 	sim->links[li] = (struct sim_link){
-		.link = l, .outer = {outer_a, outer_b}, .item = {ia, ib}};
+		.link = l, .outer = {outer_a, outer_b}, .item = {ia, ib}, .fault = {fault_a, fault_b}};
 	sim->nlinks++;
 	sim->ndevs += 2;
 	na->nifs++;
@@ -648,6 +656,53 @@ int tern_sim_connect_switch(struct tern_sim *sim, struct tern_stack *a, const ch
 	if (port < 0)
 		return port;
 	return attach_iface(a, l->outer[0], mtu, addr_a, sim->now, if_a);
+}
+
+int tern_sim_link_set_up(struct tern_sim *sim, size_t link, bool up)
+{
+	if (link >= sim->nlinks)
+		return TERN_EINVAL;
+	tern_link_set_up(sim->links[link].link, up);
+	return 0;
+}
+
+int tern_sim_link_update(struct tern_sim *sim, size_t link, const struct tern_sim_link_opts *o)
+{
+	if (link >= sim->nlinks || !o)
+		return TERN_EINVAL;
+	struct sim_link *l = &sim->links[link];
+	bool impaired = o->loss > 0 || o->duplicate > 0 || o->corrupt > 0 || o->reorder > 0 ||
+			o->jitter > 0 || o->burst.p > 0;
+	if (impaired && !l->fault[0])
+		return TERN_EINVAL;
+	struct tern_link_params lp = {.rate_bps = o->rate_bps, .delay = o->delay,
+				      .queue_bytes = o->queue_bytes};
+	tern_link_set_params(l->link, &lp);
+	for (int side = 0; side < 2; side++)
+		if (l->fault[side]) {
+			struct tern_fault_params fp = fault_params(sim, o, link, side);
+			tern_fault_set_params(l->fault[side], &fp);
+		}
+	return 0;
+}
+
+int tern_sim_link_stats(const struct tern_sim *sim, size_t link, int side,
+			struct tern_link_stats *out)
+{
+	if (link >= sim->nlinks || side < 0 || side > 1)
+		return TERN_EINVAL;
+	tern_link_get_stats(sim->links[link].link, side, out);
+	return 0;
+}
+
+int tern_sim_link_fault_stats(const struct tern_sim *sim, size_t link, int side,
+			      struct tern_fault_stats *out)
+{
+	if (link >= sim->nlinks || side < 0 || side > 1)
+		return TERN_EINVAL;
+	/* NULL gives zeros; the fault injector at each end impairs its egress */
+	tern_fault_get_stats(sim->links[link].fault[side], out);
+	return 0;
 }
 
 /* ---- time --------------------------------------------------------------- */

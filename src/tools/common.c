@@ -50,12 +50,27 @@ void cli_catch_signals(void)
 
 /* ---- messages ---------------------------------------------------------- */
 
+/* Where messages go: stderr, or what cli_set_error_stream chose. */
+static FILE *error_stream;
+
+FILE *cli_set_error_stream(FILE *f)
+{
+	FILE *old = error_stream;
+	error_stream = f;
+	return old;
+}
+
+static FILE *errs(void)
+{
+	return error_stream ? error_stream : stderr;
+}
+
 static void verror(const char *cmd, const char *fmt, va_list ap)
 {
 	fflush(stdout);
-	fprintf(stderr, "tern %s: ", cmd);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	fprintf(errs(), "tern %s: ", cmd);
+	vfprintf(errs(), fmt, ap);
+	fputc('\n', errs());
 }
 
 void cli_error(const char *cmd, const char *fmt, ...)
@@ -72,7 +87,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	verror(cmd, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "Try 'tern %s --help' for more information.\n", cmd);
+	fprintf(errs(), "Try 'tern %s --help' for more information.\n", cmd);
 	return CLI_EXIT_USAGE;
 }
 
@@ -459,6 +474,17 @@ int cli_net_check(const struct cli_net *n, const char *cmd, bool need_addr)
 	return 0;
 }
 
+int cli_net_unused(const struct cli_net *n, const char *cmd, bool help)
+{
+	if (help)
+		return cli_usage_error(cmd, "-h shows the options; it has no place in a lab");
+	if (n->used)
+		return cli_usage_error(cmd, "--tap, --addr and the other host options have no "
+				       "place in a lab: the lab file gives hosts their "
+				       "interfaces");
+	return 0;
+}
+
 void cli_stack_config(struct tern_stack_config *cfg, const char *name)
 {
 	tern_stack_config_init(cfg);
@@ -586,6 +612,8 @@ int cli_parse_options(const char *cmd, int argc, char **argv, const char *shorto
 		int r = cli_net_option(net, cmd, c, optarg);
 		if (r < 0)
 			return CLI_EXIT_USAGE;
+		if (r > 0)
+			net->used = true;
 		if (r == 0 && take(ctx, c, optarg) != 0)
 			return CLI_EXIT_USAGE;
 	}

@@ -10,6 +10,7 @@
 
 #include <getopt.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,6 +37,8 @@ int cmd_http(int argc, char **argv);
 int cmd_curl(int argc, char **argv);
 int cmd_iperf(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_lab(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 /* ---- Ctrl-C ----------------------------------------------------------------- */
@@ -50,6 +53,10 @@ void cli_catch_signals(void);
 
 /* "tern CMD: <message>\n" on stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Send these messages (cli_error, cli_usage_error) to f instead of
+ * stderr (NULL: stderr again); returns the previous choice. `tern lab`
+ * collects a tool's complaint about a step's command line this way. */
+FILE *cli_set_error_stream(FILE *f);
 /* Report a usage error and point at --help; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* getopt_long returned '?' or ':' (opterr is off and the optstring starts
@@ -116,6 +123,7 @@ struct cli_net {
 	const char *name;
 	unsigned max_taps;       /* how many --tap this command accepts */
 	bool allow_routes;       /* --route accepted */
+	bool used;               /* any of these options was given */
 };
 
 /* Long options the TAP-host commands share; their getopt values. */
@@ -164,6 +172,9 @@ enum {
 /* Take one of the options above. Returns 1 if it was one (0 if not, so
  * the caller handles it), or -1 after printing what was wrong. */
 int cli_net_option(struct cli_net *n, const char *cmd, int opt, const char *arg);
+/* For a command line in a lab file: none of these options (nor -h) may
+ * appear. 0, or CLI_EXIT_USAGE after saying so. */
+int cli_net_unused(const struct cli_net *n, const char *cmd, bool help);
 /* Check the combination (a --tap, an --addr for each when required). */
 int cli_net_check(const struct cli_net *n, const char *cmd, bool need_addr);
 /* Build the runner: stack (named, seeded from the clock; --arp strict

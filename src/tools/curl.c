@@ -18,6 +18,7 @@
 #include "tern/apps.h"
 #include "tern/err.h"
 #include "tern/rt.h"
+#include "tools/cmdline.h"
 #include "tools/common.h"
 
 #define CMD "curl"
@@ -186,6 +187,29 @@ static int run(const struct curl_args *a, struct tern_curl_opts *o)
 	if (out != stdout && fclose(out) != 0 && status == 0)
 		status = 23;
 	return status;
+}
+
+int curl_cmdline(int argc, char **argv, struct tern_curl_opts *o, const char **output)
+{
+	static char ua[64];
+	struct curl_args a;
+	memset(&a, 0, sizeof(a));
+	tern_curl_opts_init(o);
+	a.net.max_taps = 1;
+	int rc = parse_args(&a, argc, argv, o);
+	if (rc == 0)
+		rc = cli_net_unused(&a.net, CMD, a.help);
+	snprintf(ua, sizeof(ua), "tern-curl/%s", TERN_VERSION_STRING);
+	o->head = a.head;
+	o->fail = a.fail;
+	o->verbose = a.verbose;
+	o->silent = a.silent;
+	o->show_error = a.show_error;
+	o->write_out = a.write_out;
+	o->max_time = a.max_time;
+	o->user_agent = a.user_agent ? a.user_agent : ua;
+	*output = a.output;
+	return rc;
 }
 
 int cmd_curl(int argc, char **argv)

@@ -18,6 +18,7 @@
 #include "tern/apps.h"
 #include "tern/err.h"
 #include "tern/rt.h"
+#include "tools/cmdline.h"
 #include "tools/common.h"
 
 #define CMD "http"
@@ -93,7 +94,7 @@ static int take_option(void *ctx, int c, const char *arg)
 	}
 }
 
-static int parse_args(struct http_args *a, int argc, char **argv)
+static int parse_args(struct http_args *a, int argc, char **argv, bool check_dir)
 {
 	static const struct option longopts[] = {
 		{"help", no_argument, NULL, 'h'},
@@ -116,7 +117,7 @@ static int parse_args(struct http_args *a, int argc, char **argv)
 	if (n == 1)
 		a->dir = argv[optind];
 	struct stat st;
-	if (stat(a->dir, &st) < 0 || !S_ISDIR(st.st_mode))
+	if (check_dir && (stat(a->dir, &st) < 0 || !S_ISDIR(st.st_mode)))
 		return cli_usage_error(CMD, "'%s' is not a directory", a->dir);
 	return 0;
 }
@@ -194,6 +195,28 @@ static int run(const struct http_args *a)
 	return status;
 }
 
+int http_cmdline(int argc, char **argv, struct tern_httpd_opts *o, const char **dir)
+{
+	struct http_args a;
+	memset(&a, 0, sizeof(a));
+	a.net.max_taps = 1;
+	a.port = 80;
+	int rc = parse_args(&a, argc, argv, false);
+	if (rc == 0)
+		rc = cli_net_unused(&a.net, CMD, a.help);
+	tern_httpd_opts_init(o);
+	o->port = a.port;
+	o->addr = a.bind;
+	if (a.max_conns)
+		o->max_conns = a.max_conns;
+	if (a.idle)
+		o->idle_timeout = a.idle;
+	o->no_index = a.no_index;
+	o->log = a.quiet ? NULL : stdout; /* the lab gives it the host's stdout */
+	*dir = a.dir;
+	return rc;
+}
+
 int cmd_http(int argc, char **argv)
 {
 	struct http_args a;
@@ -201,7 +224,7 @@ int cmd_http(int argc, char **argv)
 	a.net.max_taps = 1;
 	a.port = 80;
 	a.dir = ".";
-	int rc = parse_args(&a, argc, argv);
+	int rc = parse_args(&a, argc, argv, true);
 	if (rc != 0)
 		return rc;
 	if (a.help) {

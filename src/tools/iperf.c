@@ -19,6 +19,7 @@
 #include "tern/apps.h"
 #include "tern/err.h"
 #include "tern/rt.h"
+#include "tools/cmdline.h"
 #include "tools/common.h"
 
 #define CMD "iperf"
@@ -226,6 +227,19 @@ static int run(struct iperf_args *a)
 	cli_ctl_close(ctl);
 	tern_rt_destroy(rt);
 	return status;
+}
+
+int iperf_cmdline(int argc, char **argv, struct tern_iperf_opts *o)
+{
+	struct iperf_args a;
+	memset(&a, 0, sizeof(a));
+	tern_iperf_opts_init(&a.o);
+	a.net.max_taps = 1;
+	int rc = parse_args(&a, argc, argv);
+	if (rc == 0)
+		rc = cli_net_unused(&a.net, CMD, a.help);
+	*o = a.o;
+	return rc;
 }
 
 int cmd_iperf(int argc, char **argv)

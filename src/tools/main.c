@@ -24,7 +24,9 @@ static const struct command commands[] = {
 	{"http", cmd_http, "serve a directory over HTTP/1.1 from a tern host"},
 	{"curl", cmd_curl, "fetch http:// URLs from a tern host (curl)"},
 	{"iperf", cmd_iperf, "TCP throughput against iperf3 or tern iperf (iperf3's protocol)"},
-	{"demo", cmd_demo, "a simulated A-R1-R2-B network: ping and traceroute, no root"},
+	{"lab", cmd_lab, "run a virtual internetwork from a topology file (YAML)"},
+	{"dump", cmd_dump, "print a pcap capture one line per frame (tcpdump)"},
+	{"demo", cmd_demo, "a simulated A-R1-R2-B network built in C: ping, traceroute, nc"},
 	{"version", cmd_version, "print tern's version"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -42,7 +44,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"\n"
 		"'tern help COMMAND' or 'tern COMMAND --help' shows a command's options.\n"
-		"New here? Try 'tern demo'.\n");
+		"New here? Try 'tern lab run examples/labs/internet/internet.yaml' (or\n"
+		"'./run.sh demo') in tern's source tree, or 'tern demo' anywhere.\n");
 }
 
 static const struct command *find(const char *name)

@@ -37,6 +37,7 @@
 #include "tern/err.h"
 #include "tern/rt.h"
 #include "tern/socket.h"
+#include "tools/cmdline.h"
 #include "tools/common.h"
 
 #define CMD "nc"
@@ -351,6 +352,21 @@ static int run(const struct nc_args *a)
 	tern_rt_destroy(rt);
 	free(c);
 	return status;
+}
+
+int nc_cmdline(int argc, char **argv, struct tern_nc_opts *o)
+{
+	struct nc_args a;
+	memset(&a, 0, sizeof(a));
+	a.net.max_taps = 1;
+	a.port = -1;
+	a.quit_after = -1;
+	int rc = parse_args(&a, argc, argv);
+	if (rc == 0)
+		rc = cli_net_unused(&a.net, CMD, a.help);
+	engine_opts(&a, o);
+	o->prog = "nc";
+	return rc;
 }
 
 int cmd_nc(int argc, char **argv)

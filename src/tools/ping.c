@@ -23,6 +23,7 @@
 #include "tern/err.h"
 #include "tern/netdev.h"
 #include "tern/socket.h"
+#include "tools/cmdline.h"
 #include "tools/common.h"
 
 #define CMD "ping"
@@ -79,6 +80,14 @@ struct ping_args {
 	int status;              /* exit status of a refusal in iputils' words */
 };
 
+/* Where refusals go: stderr, or the lab's stream (cli_set_error_stream). */
+static FILE *err_stream(void)
+{
+	FILE *f = cli_set_error_stream(NULL);
+	cli_set_error_stream(f);
+	return f ? f : stderr;
+}
+
 /* iputils' strtol_or_err: "ping: invalid argument: 'X'" (not a number),
  * ": Numerical result out of range" (overflow) or ": out of range: MIN <=
  * value <= MAX", on stderr, exit status 1. */
@@ -88,11 +97,11 @@ static int ip_strtol(struct ping_args *a, const char *arg, long min, long max, l
 	errno = 0;
 	long v = strtol(arg, &end, 10);
 	if (errno == ERANGE) {
-		fprintf(stderr, "ping: invalid argument: '%s': %s\n", arg, strerror(ERANGE));
+		fprintf(err_stream(), "ping: invalid argument: '%s': %s\n", arg, strerror(ERANGE));
 	} else if (end == arg || *end) {
-		fprintf(stderr, "ping: invalid argument: '%s'\n", arg);
+		fprintf(err_stream(), "ping: invalid argument: '%s'\n", arg);
 	} else if (v < min || v > max) {
-		fprintf(stderr, "ping: invalid argument: '%s': out of range: %ld <= value <= %ld\n",
+		fprintf(err_stream(), "ping: invalid argument: '%s': out of range: %ld <= value <= %ld\n",
 			arg, min, max);
 	} else {
 		*out = v;
@@ -111,7 +120,7 @@ static int parse_pmtudisc(const char *arg, bool *df)
 	else if (strcmp(arg, "dont") == 0 || strcmp(arg, "want") == 0)
 		*df = false;
 	else {
-		fprintf(stderr, "ping: invalid -M argument: %s\n", arg);
+		fprintf(err_stream(), "ping: invalid -M argument: %s\n", arg);
 		return CLI_EXIT_USAGE;
 	}
 	return 0;
@@ -212,6 +221,7 @@ static int parse_args(struct ping_args *a, int argc, char **argv)
 	 * unless -M said otherwise. */
 	if (a->o.broadcast && !a->pmtu_set)
 		a->o.df = true;
+	a->o.ttl = (uint8_t)a->ttl; /* 0 (not given): the stack's default */
 	return 0;
 }
 
@@ -378,7 +388,6 @@ static int run(struct ping_args *a)
 		tern_rt_destroy(rt);
 		return status;
 	}
-	a->o.ttl = (uint8_t)a->ttl;
 	a->o.err = stderr;
 	int err;
 	struct tern_ping *p = tern_ping_start(tern_rt_stack(rt), &a->o, stdout, tern_rt_now(rt),
@@ -404,6 +413,19 @@ static int run(struct ping_args *a)
 		status = CLI_EXIT_USAGE;
 	tern_rt_destroy(rt);
 	return status;
+}
+
+int ping_cmdline(int argc, char **argv, struct tern_ping_opts *o)
+{
+	struct ping_args a;
+	memset(&a, 0, sizeof(a));
+	tern_ping_opts_init(&a.o);
+	a.net.max_taps = 1;
+	int rc = parse_args(&a, argc, argv);
+	if (rc == 0)
+		rc = cli_net_unused(&a.net, CMD, a.help);
+	*o = a.o;
+	return rc;
 }
 
 int cmd_ping(int argc, char **argv)

@@ -11,6 +11,7 @@
 
 #include "tern/apps.h"
 #include "tern/err.h"
+#include "tools/cmdline.h"
 #include "tools/common.h"
 
 #define CMD "traceroute"
@@ -26,6 +27,8 @@ static void usage(FILE *f)
 		"probes' total IP length (default 60).\n"
 		"\n"
 		"Options:\n"
+		"  -F                 do not fragment probes (DF set): a router whose next hop\n"
+		"                     is too small answers !F-MTU instead of fragmenting\n"
 		"  -I                 probe with ICMP echo requests instead of UDP datagrams\n"
 		"  -f FIRST_TTL       start at hop FIRST_TTL (default 1)\n"
 		"  -m MAX_TTL         give up after MAX_TTL hops, 1..255 (default 30)\n"
@@ -107,6 +110,9 @@ static int take_option(void *ctx, int c, const char *arg)
 	unsigned long v = 0;
 	int rc = 0;
 	switch (c) {
+	case 'F':
+		a->o.dont_fragment = true;
+		break;
 	case 'I':
 		a->o.icmp = true;
 		break;
@@ -172,7 +178,7 @@ static int parse_args(struct tr_args *a, int argc, char **argv)
 		CLI_NET_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
-	int rc = cli_parse_options(CMD, argc, argv, ":If:m:N:np:q:w:h", longopts, &a->net,
+	int rc = cli_parse_options(CMD, argc, argv, ":FIf:m:N:np:q:w:h", longopts, &a->net,
 				   take_option, a, &a->help);
 	if (rc || a->help)
 		return rc;
@@ -217,6 +223,19 @@ static int run(struct tr_args *a)
 	int status = fatal < 0 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
 	tern_rt_destroy(rt);
 	return status;
+}
+
+int traceroute_cmdline(int argc, char **argv, struct tern_traceroute_opts *o)
+{
+	struct tr_args a;
+	memset(&a, 0, sizeof(a));
+	tern_traceroute_opts_init(&a.o);
+	a.net.max_taps = 1;
+	int rc = parse_args(&a, argc, argv);
+	if (rc == 0)
+		rc = cli_net_unused(&a.net, CMD, a.help);
+	*o = a.o;
+	return rc;
 }
 
 int cmd_traceroute(int argc, char **argv)

@@ -204,6 +204,16 @@ struct tern_tcb {
 	uint32_t dsack_dups;            /* segments the peer's D-SACKs reported twice received */
 	uint32_t segs_out, segs_in, data_segs_out, data_segs_in;
 	uint64_t bytes_acked, bytes_received, bytes_sent, bytes_retrans;
+	/* Delivery rate (as TCP_INFO's tcpi_delivery_rate): one sample in
+	 * flight at a time, like RTT timing without timestamps: the bytes
+	 * acknowledged between the send of rate_seq's segment and its ACK,
+	 * over that time; app-limited if cwnd was not what limited sending. */
+	uint64_t delivery_rate;         /* bytes per second, last sample */
+	uint64_t rate_acked;            /* bytes_acked when the sample began */
+	tern_time_t rate_start;
+	tcp_seq rate_seq;
+	bool rate_pending, rate_app_limited;
+	uint32_t delivered;             /* segments acknowledged (Linux's tp->delivered) */
 	tern_time_t last_data_sent, last_ack_rcvd;
 	tern_time_t busy_since, busy_total; /* Linux's busy chrono: data queued or unacked */
 	bool busy;

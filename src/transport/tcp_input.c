@@ -527,6 +527,19 @@ static bool cwnd_is_limiting(const struct tern_tcb *tp)
 	return tp->cwnd_limited;
 }
 
+/* The delivery-rate sample ends when its segment is acknowledged. */
+static void rate_sample(struct tern_tcb *tp, tcp_seq ack, tern_time_t now, uint32_t acked)
+{
+	uint32_t mss = tcp_mss(tp);
+	tp->delivered += (acked + mss - 1) / mss;
+	if (!tp->rate_pending || seq_lt(ack, tp->rate_seq))
+		return;
+	tp->rate_pending = false;
+	tern_time_t dt = now - tp->rate_start;
+	if (dt > 0)
+		tp->delivery_rate = (tp->bytes_acked - tp->rate_acked) * 1000000000ull / (uint64_t)dt;
+}
+
 /* Step 5 for a segment that acknowledges something new. */
 static void ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct seg *g)
 {
@@ -546,6 +559,7 @@ static void ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct
 	if (seq_lt(tp->snd_nxt, tp->snd_una))
 		tp->snd_nxt = tp->snd_una;
 	tp->bytes_acked += acked;
+	rate_sample(tp, th->ack, g->now, acked);
 	/* RTT (RFC 6298 §3; RFC 7323 §4.1 with timestamps). */
 	if ((tp->flags & TF_RCVD_TSTMP) && th->has_ts && th->tsecr) {
 		uint32_t ms = tcp_ts_now(tp, g->now) - th->tsecr;

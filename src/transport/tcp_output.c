@@ -246,6 +246,25 @@ static bool data_due(const struct tern_tcb *tp, size_t off, size_t len, size_t a
 }
 
 /* One segment, if one is due. Returns true if something was sent. */
+/* A delivery-rate sample starts with new data when none is running; a
+ * retransmission spoils the one running (its ACK would not say when the
+ * bytes got there, as Karn's rule says of RTTs). */
+static void rate_note_send(struct tern_tcb *tp, tcp_seq seq, uint32_t len, bool rexmit,
+			   tern_time_t now)
+{
+	if (rexmit) {
+		tp->rate_pending = false;
+		return;
+	}
+	if (!len || tp->rate_pending)
+		return;
+	tp->rate_pending = true;
+	tp->rate_seq = seq + len;
+	tp->rate_start = now;
+	tp->rate_acked = tp->bytes_acked;
+	tp->rate_app_limited = !tp->cwnd_limited;
+}
+
 /* Linux's tcp_cwnd_validate: note, once per window of data, whether the
  * congestion window is what holds sending back (stopped, data waiting)
  * and the largest flight, so that cwnd grows only when it is used (RFC
@@ -327,6 +346,7 @@ static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t no
 		tp->rtt_start = now;
 	}
 	xmit(s, tp, seq, off, len, flags, now);
+	rate_note_send(tp, seq, (uint32_t)len, rexmit, now);
 	if (rexmit) {
 		tern_stat_inc(s, TERN_STAT_TCP_RETRANS_SEGS);
 		tp->total_retrans++;

@@ -710,6 +710,9 @@ void tern_tcp_fill_info(const struct tern_stack *s, const struct tern_tcb *tp,
 	ti->tcpi_rcv_space = tcp_rcv_space(tp);
 	ti->tcpi_total_retrans = tp->total_retrans;
 	ti->tcpi_bytes_acked = tp->bytes_acked;
+	ti->tcpi_delivery_rate = tp->delivery_rate;
+	ti->tcpi_delivered = tp->delivered;
+	ti->tcpi_delivery_rate_app_limited = tp->delivery_rate && tp->rate_app_limited;
 	ti->tcpi_bytes_received = tp->bytes_received;
 	ti->tcpi_segs_out = tp->segs_out;
 	ti->tcpi_segs_in = tp->segs_in;

@@ -17,7 +17,10 @@
 # 1280 bytes, TTL 63); with -M do, ping reports
 # "From 10.201.10.1 icmp_seq=1 Frag needed and DF set (mtu = 1280)", the
 # kernel caches PMTU 1280 and its next pings of that size then get
-# through; tern exits 0 on SIGTERM and both captures decode cleanly.
+# through; Linux traceroute to tern's far address 10.201.20.1 is answered
+# from that address, to an address tern has no route for gets !N at hop 1,
+# and -F with 1400 bytes gets !F-1280 from tern; tern exits 0 on SIGTERM
+# and both captures decode cleanly.
 #
 # The B-side MTU: `tern host --mtu N` sets one MTU for every interface,
 # and tern also sets it on the kernel side of each TAP. So the router runs
@@ -104,6 +107,32 @@ log "NSA: ping -c 2 -s 1472 10.201.20.2 (the kernel now fragments to the path MT
 run_ns "$NSA" ping -c 2 -W 2 -s 1472 10.201.20.2
 assert_rc 0 "NSA ping -s 1472 after PMTU discovery"
 assert_match '^2 packets transmitted, 2 received, 0% packet loss' "$RUN_OUT" "ping -s 1472 after PMTU discovery"
+
+# (Hop 1 of these gets the first of the 16 probes' errors; the rest are
+# rate-limited, as a Linux router limits them.)
+# A Linux router answers a probe to any of its addresses from that
+# address, routes before it looks at the TTL, and says "fragmentation
+# needed" to DF probes too big for the next hop: so does tern.
+log "NSA: traceroute -n -q 1 -w 2 10.201.99.9 (tern has no route there)"
+run_ns "$NSA" traceroute -n -q 1 -w 2 10.201.99.9
+assert_rc 0 "NSA traceroute to an unrouted address"
+assert_count 1 '^ *[0-9]+ ' "$RUN_OUT" "no route: hop lines"
+assert_match '^ 1  10\.201\.10\.1  [0-9.]+ ms !N$' "$RUN_OUT" \
+	"no route: TTL 1 is network unreachable (!N), not time exceeded"
+# Each trace's 16 probes at once drain tern's per-destination ICMP bucket
+# (6, one more a second, as Linux's); the next trace needs one token.
+sleep 2.2
+log "NSA: traceroute -n -q 1 -w 2 10.201.20.1 (tern's far address)"
+run_ns "$NSA" traceroute -n -q 1 -w 2 10.201.20.1
+assert_rc 0 "NSA traceroute to the router's far address"
+assert_count 1 '^ *[0-9]+ ' "$RUN_OUT" "far address: hop lines"
+assert_match '^ 1  10\.201\.20\.1  [0-9.]+ ms$' "$RUN_OUT" \
+	"far address: answered from 10.201.20.1 (not the near 10.201.10.1)"
+log "NSA: traceroute -F -n -q 1 -w 2 10.201.20.2 1400 (too big for the 1280 link)"
+ip -n "$NSA" route flush cache
+run_ns "$NSA" traceroute -F -n -q 1 -w 2 10.201.20.2 1400
+assert_rc 0 "NSA traceroute -F"
+assert_match '^ 1  10\.201\.10\.1  [0-9.]+ ms !F-1280$' "$RUN_OUT" "-F: tern reports the 1280 next hop"
 
 host_stop router
 

@@ -14,6 +14,8 @@
 #  3. an address nobody has (10.201.41.99), -m 2 -w 1: hop 2 is "*", and
 #     tern traceroute exits 0, as Linux traceroute does for the same
 #     unreached destination (checked here too);
+#  4. -F with 2000-byte probes over a 1500-byte link: each probe a local
+#     "!F-1500" without an address, line for line as Linux traceroute -F;
 # and the capture decodes cleanly.
 source "$(dirname "$0")/lib.sh" "$@" || exit 1
 require_tools traceroute
@@ -71,5 +73,17 @@ assert_eq 0 "$RUN_RC" "Linux traceroute's exit status for an unreached address"
 assert_eq "$(blank "$RUN_OUT")" "$(blank "$TERN_UNREACHED")" \
 	"unreached: tern traceroute's lines against Linux traceroute's"
 assert_eq 0 "$TERN_RC" "tern traceroute's exit status, as Linux's"
+
+# ---- 4. -F, probes too big for the first link ---------------------------------
+log "tern traceroute -F -n 10.201.41.2 2000: the local MTU refuses the probes"
+run -t 30 ip netns exec "$NS" "$TERN" traceroute -F -n "${TN[@]}" 10.201.41.2 2000
+assert_rc 0 "tern traceroute -F"
+TERN_F=$RUN_OUT
+assert_match '^ 1  \*  [0-9]+\.[0-9]{3} ms !F-1500 \*  [0-9]+\.[0-9]{3} ms !F-1500 \*  [0-9]+\.[0-9]{3} ms !F-1500$' \
+	"$TERN_F" "-F: a local !F-1500 for each probe, no address"
+run_ns -t 30 "$NST" traceroute -F -n 10.201.40.2 2000
+assert_rc 0 "Linux traceroute -F"
+assert_eq "$(blank "$RUN_OUT")" "$(blank "$TERN_F")" \
+	"-F: tern traceroute's lines against Linux traceroute's"
 
 pass

@@ -310,6 +310,11 @@ TEST(tcp_info_and_congestion_name)
 	CHECK(ti.tcpi_snd_cwnd > 10);
 	CHECK_EQ(ti.tcpi_bytes_acked, 200000 + 1);           /* and our FIN */
 	CHECK_EQ(ti.tcpi_total_retrans, 0);
+	/* The last delivery-rate sample, in slow start: more than a window
+	 * of 10 segments a round trip (11.6 Mbit/s), never above the link's
+	 * 100 Mbit/s; every segment delivered (139; the FIN may count one more). */
+	CHECK(ti.tcpi_delivery_rate > 1448 * 10 * 100 && ti.tcpi_delivery_rate <= 12500000);
+	CHECK(ti.tcpi_delivered >= (200000 + 1447) / 1448 && ti.tcpi_delivered <= 140);
 	CHECK(ti.tcpi_segs_out >= 200000 / 1448);
 	CHECK_EQ(ti.tcpi_bytes_sent, 200000);
 	/* 200 kB at 100 Mbit/s over a 10 ms RTT: busy some 10s of ms */

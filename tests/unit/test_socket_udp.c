@@ -494,10 +494,12 @@ TEST(icmp_errors_map_as_linux)
 
 TEST(router_errors_are_soft)
 {
-	/* A — R, A's default route via R; R has no route to 192.0.2.0/24. */
+	/* A — R — B, A's default route via R; R has no route to 192.0.2.0/24. */
 	struct tern_sim *sim = tern_sim_create(20);
 	struct tern_stack *a = tern_sim_host(sim, "A", NULL), *r = tern_sim_router(sim, "R", NULL);
+	struct tern_stack *b = tern_sim_host(sim, "B", NULL);
 	REQUIRE(tern_sim_connect(sim, a, "10.0.0.1/24", r, "10.0.0.254/24", NULL, NULL, NULL) == 0);
+	REQUIRE(tern_sim_connect(sim, r, "10.0.1.254/24", b, "10.0.1.1/24", NULL, NULL, NULL) == 0);
 	REQUIRE(tern_route_add(a, 0, 0, TERN_IP4(10, 0, 0, 254), 0, 0) == 0);
 	int sd = udp_socket(a, 0);
 	struct tern_sockaddr_in far = sa(TERN_IP4(192, 0, 2, 1), 53);
@@ -514,7 +516,20 @@ TEST(router_errors_are_soft)
 	tern_sim_run_for(sim, TERN_MSEC(20));
 	tern_stack_poll(a, tern_sim_now(sim));
 	CHECK_EQ(tern_send(a, sd, "q", 1, 0), TERN_ENETUNREACH);
-	/* TTL exceeded at R: EHOSTUNREACH, with IP_RECVERR. */
+	/* TTL 1 towards nowhere: still net unreachable, as Linux routes
+	 * before it checks the TTL. */
+	set_int(a, sd, TERN_IPPROTO_IP, TERN_IP_TTL, 1);
+	CHECK_EQ(tern_send(a, sd, "q", 1, 0), 1);
+	tern_sim_run_for(sim, TERN_MSEC(20));
+	tern_stack_poll(a, tern_sim_now(sim));
+	CHECK_EQ(stat_of(r, "icmp.out_time_excds"), 0);
+	CHECK_EQ(tern_recv(a, sd, &c, 1, 0), TERN_ENETUNREACH);
+	tern_close(a, sd);
+	/* TTL exceeded at R on the way to B: EHOSTUNREACH, with IP_RECVERR. */
+	sd = udp_socket(a, 0);
+	struct tern_sockaddr_in to_b = sa(TERN_IP4(10, 0, 1, 1), 53);
+	CHECK_EQ(tern_connect(a, sd, &to_b), 0);
+	set_int(a, sd, TERN_IPPROTO_IP, TERN_IP_RECVERR, 1);
 	set_int(a, sd, TERN_IPPROTO_IP, TERN_IP_TTL, 1);
 	CHECK_EQ(tern_send(a, sd, "q", 1, 0), 1);
 	tern_sim_run_for(sim, TERN_MSEC(20));
@@ -525,6 +540,7 @@ TEST(router_errors_are_soft)
 	tern_sim_run_for(sim, TERN_SEC(60));
 	CHECK_EQ(pool_in_use(a), 0);
 	CHECK_EQ(pool_in_use(r), 0);
+	CHECK_EQ(pool_in_use(b), 0);
 	tern_sim_destroy(sim);
 }
 
