@@ -26,15 +26,22 @@ struct tern_ping_opts {
 	tern_ip4_t dst;
 	tern_ip4_t src;          /* 0: route's choice (-I addr) */
 	unsigned count;          /* -c; 0: until stopped */
-	tern_time_t interval;    /* -i; default 1 s */
+	tern_time_t interval;    /* -i; default 1 s; 0 as iputils' -i 0 and -f: the next
+	                          * request as soon as the last is answered, else
+	                          * 10 ms after it (one in flight) */
 	size_t size;             /* -s payload bytes; default 56 */
 	uint8_t ttl;             /* -t; 0: stack default */
 	tern_time_t timeout;     /* -W: how long to wait for each reply; default 10 s */
 	tern_time_t deadline;    /* -w: stop after this long; 0: none */
 	bool df;                 /* -M do */
 	bool quiet;              /* -q */
+	bool flood;              /* -f: '.' per request, backspace per reply, 'E' per error */
+	bool broadcast;          /* -b given: as iputils, no (DUP!) marks */
 	uint16_t ident;          /* ICMP identifier */
 	const char *dst_name;    /* as typed, for the banner; NULL: the address */
+	const char *device;      /* -I IFACE: named in the banner ("from SRC IFACE: ") */
+	FILE *err;               /* local errors and the status line (iputils'
+	                          * stderr); NULL: the output stream */
 };
 void tern_ping_opts_init(struct tern_ping_opts *o);
 
@@ -44,6 +51,7 @@ struct tern_ping_stats {
 	unsigned pipe;           /* most requests in flight, iputils' "pipe N" */
 	tern_time_t rtt_min, rtt_avg, rtt_max, rtt_mdev; /* microsecond precision, as printed */
 	tern_time_t elapsed;     /* from the first to the last request sent, as "time Nms" */
+	tern_time_t rtt_ewma;    /* iputils' smoothed RTT (gain 1/8), microsecond precision */
 	/* the last error seen (type, code, from, mtu), for tests */
 	uint8_t last_err_type, last_err_code;
 	tern_ip4_t last_err_from;
@@ -56,9 +64,14 @@ struct tern_ping *tern_ping_start(struct tern_stack *s, const struct tern_ping_o
 				  FILE *out, tern_time_t now, int *err);
 bool tern_ping_done(const struct tern_ping *p);
 void tern_ping_get_stats(const struct tern_ping *p, struct tern_ping_stats *st);
+/* iputils' answer to SIGQUIT, on opts.err: "\rN/M packets, P% loss" and,
+ * once timed replies came, ", min/avg/ewma/max = a/b/c/d ms". */
+void tern_ping_status(const struct tern_ping *p);
 /* Stop (as on Ctrl-C), print the statistics, free. Returns the exit status
  * ping would: 0 if any reply arrived, 1 if none, 2 on other errors. */
 int tern_ping_finish(struct tern_ping *p, tern_time_t now);
+/* Stop and free without a word (iputils killed by SIGTERM prints nothing). */
+void tern_ping_free(struct tern_ping *p);
 
 /* ---- traceroute (traceroute's behaviour and output) ---- */
 

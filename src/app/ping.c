@@ -8,7 +8,8 @@
  * drives the ping; nothing here reads a clock.
  *
  * Behaviour follows iputils ping as observed against the real program:
- *   - the first request leaves at start, then one per interval;
+ *   - the first request leaves at start, then each one interval after the
+ *     one before;
  *   - the payload starts with the send time (16 bytes where iputils puts
  *     a struct timeval), then bytes 0x10, 0x11, ... (byte i holds i);
  *     the RTT is read back from the reply's timestamp;
@@ -17,7 +18,15 @@
  *     once replies + errors reach the count;
  *   - with -w it keeps sending until the deadline or count replies, and
  *     stops at the first error;
- *   - "time Nms" in the summary is from the first to the last request.
+ *   - "time Nms" in the summary is from the first to the last request;
+ *   - with interval 0 (-i 0, -f) the next request leaves as soon as the
+ *     last one is answered (a reply or an error), else 10 ms after it,
+ *     so one is in flight (iputils' pinger with preload 1 and its
+ *     MININTERVAL); the summary then adds "ipg/ewma": the mean gap
+ *     between requests and the smoothed RTT (gain 1/8, as iputils);
+ *   - -f prints '.' per request, a backspace per reply, 'E' per error;
+ *   - local errors and the SIGQUIT status line go to the error stream
+ *     (stderr in the tool), as iputils prints them with error(3).
  */
 #include "tern/apps.h"
 
@@ -32,12 +41,14 @@
 #define PING_TS_LEN 16                 /* where iputils keeps its timeval */
 #define PING_MAX_SIZE (TERN_IPV4_MAX_LEN - TERN_IPV4_HLEN - TERN_ICMP_HLEN)
 #define PING_SEQ_SPACE 65536
+#define PING_MININTERVAL TERN_MSEC(10) /* iputils' MININTERVAL: -i 0 with a request in flight */
 
 struct tern_ping {
 	struct tern_stack *s;
 	struct tern_ping_opts o;
 	char name[256];                /* destination as typed */
 	FILE *out;
+	FILE *err;                     /* local errors, the status line */
 	int listen;                    /* ICMP listener handle */
 	struct tern_timer send_timer;
 	struct tern_timer exit_timer;  /* -W linger after the last send, or -w */
@@ -46,7 +57,9 @@ struct tern_ping {
 	tern_time_t start, last_send;
 	unsigned ntransmitted, nreceived, nerrors, nrepeats, nwrong;
 	unsigned pipesize;             /* most requests in flight, as iputils' "pipe" */
+	uint16_t acked;                /* newest sequence answered (iputils' rts->acked) */
 	struct tern_app_rtt rtt;       /* microseconds */
+	int64_t rtt8;                  /* 8 x the smoothed RTT in µs (iputils' rts->rtt) */
 	uint8_t last_err_type, last_err_code;
 	tern_ip4_t last_err_from;
 	uint16_t last_err_mtu;
@@ -89,12 +102,33 @@ static bool seq_sent(const struct tern_ping *p, uint16_t seq)
 }
 
 /* A reply or error for seq arrived: track how many requests were in flight
- * at most, which iputils reports as "pipe N". */
+ * at most, which iputils reports as "pipe N", and the newest answered. */
 static void acknowledge(struct tern_ping *p, uint16_t seq)
 {
 	uint16_t diff = (uint16_t)((uint16_t)p->ntransmitted - seq);
-	if (diff <= 0x7fff && (unsigned)diff + 1 > p->pipesize)
+	if (diff > 0x7fff)
+		return;
+	if ((unsigned)diff + 1 > p->pipesize)
 		p->pipesize = (unsigned)diff + 1;
+	if ((int16_t)(uint16_t)(seq - p->acked) > 0 ||
+	    (uint16_t)((uint16_t)p->ntransmitted - p->acked) > 0x7fff)
+		p->acked = seq;
+}
+
+/* Requests sent after the newest answered one (iputils' in_flight). */
+static unsigned in_flight(const struct tern_ping *p)
+{
+	uint16_t diff = (uint16_t)((uint16_t)p->ntransmitted - p->acked);
+	if (diff <= 0x7fff)
+		return diff;
+	return p->ntransmitted - p->nreceived - p->nerrors;
+}
+
+/* -f's progress marks; written at once, as iputils writes them unbuffered. */
+static void flood_put(struct tern_ping *p, const char *marks)
+{
+	fputs(marks, p->out);
+	fflush(p->out);
 }
 
 /* ---- stopping ------------------------------------------------------------- */
@@ -178,23 +212,31 @@ static void build_request(struct tern_ping *p, uint16_t seq, tern_time_t now)
 	tern_icmp_emit(&r, p->pkt);
 }
 
-/* A send the stack refused. iputils reports a too-big datagram as a local
- * error naming the MTU and anything else as a failed sendmsg; both count
- * as errors. */
+/* A send the stack refused. iputils learns of a too-big datagram from its
+ * error queue (a local error naming the MTU, counted as an error); any
+ * other failure is a failed sendmsg, reported but not counted. Both on
+ * the error stream, or an 'E' with -f. */
 static void send_failed(struct tern_ping *p, int err)
 {
-	p->nerrors++;
+	if (err == TERN_EMSGSIZE)
+		p->nerrors++;
 	if (p->o.quiet)
 		return;
+	if (p->o.flood) {
+		flood_put(p, "E");
+		return;
+	}
+	fflush(p->out); /* as error(3) flushes stdout first */
 	if (err == TERN_EMSGSIZE) {
 		struct tern_route_result rr;
 		int mtu = 0;
 		if (tern_route_lookup(p->s, p->o.dst, &rr) == 0)
 			mtu = tern_stack_iface_mtu(p->s, rr.ifindex);
-		fprintf(p->out, "ping: local error: message too long, mtu=%d\n", mtu);
+		fprintf(p->err, "ping: local error: message too long, mtu=%d\n", mtu);
 	} else {
-		fprintf(p->out, "ping: sendmsg: %s\n", tern_strerror(err));
+		fprintf(p->err, "ping: sendmsg: %s\n", tern_strerror(err));
 	}
+	fflush(p->err);
 }
 
 static void send_one(struct tern_ping *p, tern_time_t now)
@@ -218,6 +260,8 @@ static void send_one(struct tern_ping *p, tern_time_t now)
 	if (rc < 0) {
 		send_failed(p, rc);
 		check_done(p);
+	} else if (p->o.flood && !p->o.quiet) {
+		flood_put(p, ".");
 	}
 }
 
@@ -237,16 +281,34 @@ static void send_timer_fn(struct tern_stack *s, struct tern_timer *t, tern_time_
 	if (p->exiting)
 		return;
 	if (more_to_send(p)) {
-		/* Pace from the start, not from now, so timer lateness in the
-		 * real-time runner does not accumulate. */
-		tern_time_t next = p->start + (tern_time_t)p->ntransmitted * p->o.interval;
-		tern_timer_arm(s, &p->send_timer, next > now ? next : now);
+		/* Each request one interval after the previous one left, as
+		 * iputils' pinger counts from its last send: lateness adds up
+		 * as in iputils ("time 2041ms" for -c 3). It also orders a
+		 * request after the ARP timer of the same instant (armed
+		 * first, now + retrans as well), so a neighbour that fails
+		 * reports the queued requests before the next one starts a
+		 * new resolution: Linux's batches of three "Destination Host
+		 * Unreachable". With no interval the request just sent is in
+		 * flight: wait for its answer (kick_flood), or MININTERVAL. */
+		tern_time_t next = now + (p->o.interval ? p->o.interval : PING_MININTERVAL);
+		tern_timer_arm(s, &p->send_timer, next);
 	} else {
 		schedule_exit(p, now); /* the send timer is not armed again */
 	}
 }
 
 /* ---- receiving -------------------------------------------------------------- */
+
+/* With no interval, an answer that leaves nothing in flight sends the next
+ * request at once. */
+static void kick_flood(struct tern_ping *p, tern_time_t now)
+{
+	if (p->o.interval || p->exiting || !more_to_send(p) || in_flight(p))
+		return;
+	if (tern_timer_armed(&p->send_timer))
+		tern_timer_cancel(p->s, &p->send_timer);
+	tern_timer_arm(p->s, &p->send_timer, now);
+}
 
 /* The text iputils prints for an ICMP error (its pr_icmph), without the
  * newline. */
@@ -355,6 +417,10 @@ static void on_reply(struct tern_ping *p, const struct tern_icmp_msg *m, tern_ti
 		if (us < 0)
 			us = 0;
 		tern_app_rtt_add(&p->rtt, us);
+		if (!p->rtt8)
+			p->rtt8 = us * 8;
+		else
+			p->rtt8 += us - p->rtt8 / 8;
 	}
 
 	bool dup = rcvd_test(p, m->seq);
@@ -365,13 +431,20 @@ static void on_reply(struct tern_ping *p, const struct tern_icmp_msg *m, tern_ti
 		rcvd_set(p, m->seq, true);
 	}
 
+	if (p->o.flood) {
+		if (!p->o.quiet)
+			flood_put(p, "\b \b");
+		check_done(p);
+		kick_flood(p, now);
+		return;
+	}
 	if (!p->o.quiet) {
 		char from[TERN_IP4_STRLEN], t[32];
 		fprintf(p->out, "%zu bytes from %s: icmp_seq=%u ttl=%u", m->data_len + TERN_ICMP_HLEN,
 			tern_ip4_str(m->src, from), m->seq, m->ttl);
 		if (timed)
 			fprintf(p->out, " time=%s ms", tern_app_fmt_rtt(t, sizeof(t), us));
-		if (dup)
+		if (dup && !p->o.broadcast)
 			fprintf(p->out, " (DUP!)");
 		if (m->data_len < p->o.size) {
 			fprintf(p->out, " (truncated)\n");
@@ -383,6 +456,7 @@ static void on_reply(struct tern_ping *p, const struct tern_icmp_msg *m, tern_ti
 done:
 	fflush(p->out);
 	check_done(p);
+	kick_flood(p, now);
 }
 
 /* An error quoting one of our requests: the quoted ICMP header carries our
@@ -410,7 +484,7 @@ static void on_error(struct tern_ping *p, const struct tern_icmp_msg *m, tern_ti
 	 * them); real errors arrive through the error queue. */
 	if (m->type == TERN_ICMP_REDIRECT || m->type == TERN_ICMP_SOURCE_QUENCH) {
 		describe_icmp(what, sizeof(what), m->type, m->code, m->gateway);
-		if (!p->o.quiet)
+		if (!p->o.quiet && !p->o.flood)
 			fprintf(p->out, "From %s: icmp_seq=%u %s\n", from, seq, what);
 		fflush(p->out);
 		return;
@@ -424,12 +498,16 @@ static void on_error(struct tern_ping *p, const struct tern_icmp_msg *m, tern_ti
 	p->last_err_code = m->code;
 	p->last_err_from = m->src;
 	p->last_err_mtu = frag_needed ? m->mtu : 0;
-	if (!p->o.quiet) {
+	if (p->o.quiet) {
+	} else if (p->o.flood) {
+		flood_put(p, "\bE");
+	} else {
 		describe_icmp(what, sizeof(what), m->type, m->code, info);
 		fprintf(p->out, "From %s icmp_seq=%u %s\n", from, seq, what);
 		fflush(p->out);
 	}
 	check_done(p);
+	kick_flood(p, now);
 }
 
 static void on_icmp(void *ctx, struct tern_stack *s, const struct tern_icmp_msg *m, tern_time_t now)
@@ -437,6 +515,16 @@ static void on_icmp(void *ctx, struct tern_stack *s, const struct tern_icmp_msg 
 	struct tern_ping *p = ctx;
 	if (p->exiting)
 		return;
+	/* iputils' main loop sends what is due before it reads its socket:
+	 * a request due at this instant leaves before this message counts
+	 * (so errors that a failing neighbour reports as the next request
+	 * is due find it sent, and "pipe" counts it, as on Linux). */
+	if (tern_timer_armed(&p->send_timer) && p->send_timer.when <= now) {
+		tern_timer_cancel(s, &p->send_timer);
+		send_timer_fn(s, &p->send_timer, now);
+		if (p->exiting)
+			return;
+	}
 	if (m->type == TERN_ICMP_ECHO_REPLY)
 		on_reply(p, m, now);
 	else if (tern_icmp_is_error(m->type))
@@ -449,10 +537,11 @@ static void print_banner(struct tern_ping *p)
 {
 	char dst[TERN_IP4_STRLEN], src[TERN_IP4_STRLEN];
 	fprintf(p->out, "PING %s (%s) ", p->name, tern_ip4_str(p->o.dst, dst));
-	/* iputils names the source only when one was asked for (-I), and
-	 * then leaves room for the device name it does not have. */
+	/* iputils names the source only when one was asked for (-I ADDR or
+	 * -I IFACE), followed by the device name, empty for an address. */
 	if (p->o.src)
-		fprintf(p->out, "from %s : ", tern_ip4_str(p->o.src, src));
+		fprintf(p->out, "from %s %s: ", tern_ip4_str(p->o.src, src),
+			p->o.device ? p->o.device : "");
 	fprintf(p->out, "%zu(%zu) bytes of data.\n", p->o.size,
 		p->o.size + TERN_ICMP_HLEN + TERN_IPV4_HLEN);
 	fflush(p->out);
@@ -489,9 +578,8 @@ struct tern_ping *tern_ping_start(struct tern_stack *s, const struct tern_ping_o
 	}
 	p->s = s;
 	p->o = *o;
-	if (p->o.interval == 0)
-		p->o.interval = TERN_USEC(1); /* "as fast as possible", but time must move */
 	p->out = out;
+	p->err = o->err ? o->err : out;
 	char dst[TERN_IP4_STRLEN];
 	snprintf(p->name, sizeof(p->name), "%s", o->dst_name ? o->dst_name : tern_ip4_str(o->dst, dst));
 	p->o.dst_name = p->name;
@@ -541,6 +629,7 @@ void tern_ping_get_stats(const struct tern_ping *p, struct tern_ping_stats *st)
 		st->rtt_mdev = TERN_USEC(mdev);
 	}
 	st->elapsed = p->ntransmitted ? p->last_send - p->start : 0;
+	st->rtt_ewma = TERN_USEC(p->rtt8 / 8);
 	st->last_err_type = p->last_err_type;
 	st->last_err_code = p->last_err_code;
 	st->last_err_from = p->last_err_from;
@@ -576,10 +665,40 @@ static void print_summary(const struct tern_ping *p)
 			tern_app_fmt_ms3(d, sizeof(d), st.rtt_mdev / 1000));
 		sep = ", ";
 	}
-	if (st.pipe > 1)
+	if (st.pipe > 1) {
 		fprintf(p->out, "%spipe %u", sep, st.pipe);
+		sep = ", ";
+	}
+	/* The mean gap between requests and the smoothed RTT, when requests
+	 * were not paced by an interval (iputils' finish()). */
+	if (st.received && (!p->o.interval || p->o.flood) && st.transmitted > 1) {
+		int64_t ipg = st.elapsed / 1000 / (st.transmitted - 1); /* µs */
+		int64_t ewma = p->rtt8 / 8;
+		fprintf(p->out, "%sipg/ewma %lld.%03lld/%lld.%03lld ms", sep, (long long)(ipg / 1000),
+			(long long)(ipg % 1000), (long long)(ewma / 1000), (long long)(ewma % 1000));
+	}
 	fputc('\n', p->out);
 	fflush(p->out);
+}
+
+void tern_ping_status(const struct tern_ping *p)
+{
+	unsigned loss = 0;
+	if (p->ntransmitted)
+		loss = (unsigned)(((uint64_t)(p->ntransmitted - p->nreceived) * 100) / p->ntransmitted);
+	fflush(p->out);
+	fprintf(p->err, "\r%u/%u packets, %u%% loss", p->nreceived, p->ntransmitted, loss);
+	if (p->nreceived && p->rtt.n) {
+		char a[32], b[32], c[32], d[32];
+		int64_t avg = p->rtt.sum / p->rtt.n;
+		fprintf(p->err, ", min/avg/ewma/max = %s/%s/%s/%s ms",
+			tern_app_fmt_ms3(a, sizeof(a), p->rtt.min),
+			tern_app_fmt_ms3(b, sizeof(b), avg),
+			tern_app_fmt_ms3(c, sizeof(c), p->rtt8 / 8),
+			tern_app_fmt_ms3(d, sizeof(d), p->rtt.max));
+	}
+	fputc('\n', p->err);
+	fflush(p->err);
 }
 
 int tern_ping_finish(struct tern_ping *p, tern_time_t now)
@@ -595,4 +714,12 @@ int tern_ping_finish(struct tern_ping *p, tern_time_t now)
 	free(p->pkt);
 	free(p);
 	return status;
+}
+
+void tern_ping_free(struct tern_ping *p)
+{
+	stop(p);
+	tern_icmp_unlisten(p->s, p->listen);
+	free(p->pkt);
+	free(p);
 }

@@ -2,14 +2,27 @@
  * tools/ping.c — `tern ping`: iputils ping's options and output, from a
  * tern host brought up on a TAP device. The ping engine (src/app/ping.c)
  * does the protocol work; this file parses options, builds the host with
- * the real-time runner and drives both until done or Ctrl-C.
+ * the real-time runner and drives both until done or a signal.
+ *
+ * Where iputils 20221126 has its own words for a refusal (a count or TTL
+ * out of range, a broadcast without -b, an unknown -I device), tern ping
+ * prints them, on the same stream and with the same exit status; errors
+ * that are tern's own (no --tap, ...) keep the "tern ping:" convention.
+ * Signals as iputils: SIGINT ends with the statistics, SIGTERM kills
+ * without them (status 143), SIGQUIT prints the one-line status on stderr.
  */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "tern/apps.h"
 #include "tern/err.h"
+#include "tern/netdev.h"
+#include "tern/socket.h"
 #include "tools/cmdline.h"
 #include "tools/common.h"
 
@@ -24,9 +37,14 @@ static void usage(FILE *f)
 		"and print the replies and errors, as iputils ping does.\n"
 		"\n"
 		"Options:\n"
+		"  -b                 allow pinging a broadcast address\n"
 		"  -c COUNT           stop after sending COUNT requests (default: until Ctrl-C)\n"
-		"  -i INTERVAL        seconds between requests (default 1)\n"
-		"  -I ADDRESS         source address (one of the tern host's)\n"
+		"  -f                 flood: '.' per request, a backspace per reply, 'E' per\n"
+		"                     error; without -i, as -i 0\n"
+		"  -i INTERVAL        seconds between requests (default 1; whole milliseconds);\n"
+		"                     0: the next as soon as the last is answered, else 10 ms\n"
+		"                     later (one in flight); below 2 ms for root only\n"
+		"  -I IFACE|ADDRESS   source interface (tap0, lo) or address (the tern host's)\n"
 		"  -M do|dont|want    path MTU discovery: 'do' sets Don't Fragment, so a too-big\n"
 		"                     request is refused rather than fragmented; 'dont' and\n"
 		"                     'want' (default) let the datagram be fragmented\n"
@@ -41,8 +59,10 @@ static void usage(FILE *f)
 		"%s"
 		"  --pcap FILE        write every frame of that interface to FILE (pcap)\n"
 		"\n"
-		"Exit status: 0 if any reply came back, 1 if none did, 2 on errors.\n"
-		"Ctrl-C stops and prints the statistics.\n"
+		"Exit status: 0 if any reply came back, 1 if none did (or a count, size,\n"
+		"TTL or deadline out of range, as iputils), 2 on other errors.\n"
+		"Ctrl-C stops and prints the statistics; SIGTERM ends without them\n"
+		"(status 143); SIGQUIT prints a status line on stderr and goes on.\n"
 		"\n"
 		"Example:\n"
 		"  tern ping --tap tap0 --addr 10.0.0.2/24 --gw 10.0.0.1 -c 3 10.0.0.1\n",
@@ -53,7 +73,43 @@ struct ping_args {
 	struct tern_ping_opts o;
 	struct cli_net net;
 	bool help;
+	bool interval_set;       /* -i given (else -f floods with interval 0) */
+	bool pmtu_set;           /* -M given (else -b sets DF, as iputils) */
+	bool ttl_set;
+	long ttl;                /* -t as typed: iputils refuses 0 only later */
+	int status;              /* exit status of a refusal in iputils' words */
 };
+
+/* Where refusals go: stderr, or the lab's stream (cli_set_error_stream). */
+static FILE *err_stream(void)
+{
+	FILE *f = cli_set_error_stream(NULL);
+	cli_set_error_stream(f);
+	return f ? f : stderr;
+}
+
+/* iputils' strtol_or_err: "ping: invalid argument: 'X'" (not a number),
+ * ": Numerical result out of range" (overflow) or ": out of range: MIN <=
+ * value <= MAX", on stderr, exit status 1. */
+static int ip_strtol(struct ping_args *a, const char *arg, long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(arg, &end, 10);
+	if (errno == ERANGE) {
+		fprintf(err_stream(), "ping: invalid argument: '%s': %s\n", arg, strerror(ERANGE));
+	} else if (end == arg || *end) {
+		fprintf(err_stream(), "ping: invalid argument: '%s'\n", arg);
+	} else if (v < min || v > max) {
+		fprintf(err_stream(), "ping: invalid argument: '%s': out of range: %ld <= value <= %ld\n",
+			arg, min, max);
+	} else {
+		*out = v;
+		return 0;
+	}
+	a->status = CLI_EXIT_FAIL;
+	return -1;
+}
 
 /* -M do|dont|want. Without a path-MTU cache in the stack, 'want' sends
  * like 'dont': the stack fragments what does not fit. */
@@ -63,9 +119,10 @@ static int parse_pmtudisc(const char *arg, bool *df)
 		*df = true;
 	else if (strcmp(arg, "dont") == 0 || strcmp(arg, "want") == 0)
 		*df = false;
-	else
-		return cli_usage_error(CMD, "invalid value '%s' for -M: expected do, dont or want",
-				       arg);
+	else {
+		fprintf(err_stream(), "ping: invalid -M argument: %s\n", arg);
+		return CLI_EXIT_USAGE;
+	}
 	return 0;
 }
 
@@ -74,41 +131,61 @@ static int parse_pmtudisc(const char *arg, bool *df)
 static int take_option(void *ctx, int c, const char *arg)
 {
 	struct ping_args *a = ctx;
-	unsigned long v;
+	long v;
 	int bad = CLI_EXIT_USAGE;
 	switch (c) {
+	case 'b':
+		a->o.broadcast = true;
+		return 0;
 	case 'c':
-		if (cli_parse_uint(CMD, "-c", arg, 1, 0xffffffffu, &v) < 0)
-			return bad;
-		a->o.count = (unsigned)v;
+		if (ip_strtol(a, arg, 1, LONG_MAX, &v) < 0)
+			return a->status;
+		a->o.count = v > (long)UINT_MAX ? UINT_MAX : (unsigned)v;
+		return 0;
+	case 'f':
+		a->o.flood = true;
 		return 0;
 	case 'i':
-		return cli_parse_seconds(CMD, "-i", arg, 0, TERN_SEC(3600 * 24), &a->o.interval)
-			       < 0 ? bad : 0;
+		if (cli_parse_seconds(CMD, "-i", arg, 0, TERN_SEC(3600 * 24), &a->o.interval) < 0)
+			return bad;
+		/* iputils keeps whole milliseconds: -i 0.0005 is -i 0. */
+		a->o.interval -= a->o.interval % TERN_MSEC(1);
+		a->interval_set = true;
+		return 0;
 	case 'I':
-		return cli_parse_ip(CMD, "-I", arg, &a->o.src) < 0 ? bad : 0;
+		/* An address, else an interface name (iputils' rule). */
+		if (tern_ip4_parse(arg, &a->o.src) < 0) {
+			a->o.src = 0;
+			a->o.device = arg;
+		}
+		return 0;
 	case 'M':
+		a->pmtu_set = true;
 		return parse_pmtudisc(arg, &a->o.df);
 	case 'q':
 		a->o.quiet = true;
 		return 0;
 	case 's':
-		if (cli_parse_uint(CMD, "-s", arg, 0, 65507, &v) < 0)
-			return bad;
-		a->o.size = v;
+		if (ip_strtol(a, arg, 0, INT_MAX, &v) < 0)
+			return a->status;
+		if (v > 65507)
+			return cli_usage_error(CMD, "invalid value '%s' for -s: at most 65507 "
+					       "(an IPv4 datagram holds 65535 bytes)", arg);
+		a->o.size = (size_t)v;
 		return 0;
 	case 't':
-		if (cli_parse_uint(CMD, "-t", arg, 1, 255, &v) < 0)
-			return bad;
-		a->o.ttl = (uint8_t)v;
+		if (ip_strtol(a, arg, 0, 255, &v) < 0)
+			return a->status;
+		a->ttl = v;
+		a->ttl_set = true;
 		return 0;
 	case 'W':
 		return cli_parse_seconds(CMD, "-W", arg, 0, TERN_SEC(3600 * 24), &a->o.timeout)
 			       < 0 ? bad : 0;
 	case 'w':
 		/* iputils takes whole seconds here. */
-		if (cli_parse_uint(CMD, "-w", arg, 0, 2147483647, &v) < 0)
-			return bad;
+		if (ip_strtol(a, arg, 0, INT_MAX, &v) < 0)
+			return a->status;
 		a->o.deadline = TERN_SEC(v);
 		return 0;
 	default:
@@ -123,8 +200,10 @@ static int parse_args(struct ping_args *a, int argc, char **argv)
 		CLI_NET_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
-	int rc = cli_parse_options(CMD, argc, argv, ":c:i:I:M:qs:t:W:w:h", longopts, &a->net,
+	int rc = cli_parse_options(CMD, argc, argv, ":bc:fi:I:M:qs:t:W:w:h", longopts, &a->net,
 				   take_option, a, &a->help);
+	if (rc && a->status)
+		return a->status; /* refused in iputils' words, with its status */
 	if (rc || a->help)
 		return rc;
 	if (optind >= argc)
@@ -136,6 +215,13 @@ static int parse_args(struct ping_args *a, int argc, char **argv)
 	if (tern_ip4_parse(argv[optind], &a->o.dst) < 0)
 		return cli_usage_error(CMD, "invalid DESTINATION '%s': expected an IPv4 address "
 				       "(tern ping does not resolve names)", argv[optind]);
+	if (a->o.flood && !a->interval_set)
+		a->o.interval = 0;
+	/* iputils: -b (or a multicast destination) sets Don't Fragment
+	 * unless -M said otherwise. */
+	if (a->o.broadcast && !a->pmtu_set)
+		a->o.df = true;
+	a->o.ttl = (uint8_t)a->ttl; /* 0 (not given): the stack's default */
 	return 0;
 }
 
@@ -147,19 +233,135 @@ static void log_to_stderr(void *ctx, struct tern_stack *s, const char *msg)
 /* Why tern_ping_start refused, in ping's words where it has them. */
 static void start_error(const struct ping_args *a, int err)
 {
-	char ip[TERN_IP4_STRLEN];
 	if (err == TERN_ENETUNREACH)
-		cli_error(CMD, "connect: Network is unreachable (no route to %s; try --gw)",
-			  a->o.dst_name);
+		fprintf(stderr, "ping: connect: Network is unreachable\n");
 	else if (err == TERN_EADDRNOTAVAIL)
-		cli_error(CMD, "-I %s: not an address of this host", tern_ip4_str(a->o.src, ip));
+		fprintf(stderr, "ping: bind: Cannot assign requested address\n");
 	else
 		cli_error(CMD, "cannot start: %s", tern_strerror(err));
 }
 
-static bool app_done(const void *app)
+/* -I IFACE: the interface's index, or -1. */
+static int find_iface(struct tern_stack *s, const char *name)
 {
-	return tern_ping_done(app);
+	if (strcmp(name, "lo") == 0)
+		return TERN_IFINDEX_LOOPBACK;
+	for (int i = 0; i < tern_stack_iface_count(s); i++) {
+		struct tern_netdev *d = tern_stack_iface_dev(s, i);
+		if (d && strcmp(d->name, name) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/* What iputils learns before its first request, with a UDP socket it
+ * connects to the destination: whether there is a route (else "connect:
+ * Network is unreachable"), whether the destination is a broadcast
+ * (EACCES without SO_BROADCAST: refused unless -b) and, with -I IFACE, the
+ * source address. An explicit -I ADDR skips the probe, as in iputils.
+ * Returns 0 or the exit status. */
+static int probe_route(struct ping_args *a, struct tern_stack *s)
+{
+	int ifindex = -1;
+	if (a->o.device) {
+		ifindex = find_iface(s, a->o.device);
+		if (ifindex < 0) {
+			fprintf(stderr, "ping: SO_BINDTODEVICE %s: No such device\n", a->o.device);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (a->o.src)
+		return 0;
+	int sd = tern_socket(s, TERN_AF_INET, TERN_SOCK_DGRAM, 0);
+	if (sd < 0) {
+		cli_error(CMD, "socket: %s", tern_strerror(sd));
+		return CLI_EXIT_USAGE;
+	}
+	struct tern_sockaddr_in to = {.addr = a->o.dst, .port = 1025};
+	int rc = tern_connect(s, sd, &to);
+	if (rc == TERN_EACCES) {
+		if (!a->o.broadcast) {
+			tern_close(s, sd);
+			fprintf(stderr, "ping: Do you want to ping broadcast? Then -b. If not, "
+				"check your local firewall rules\n");
+			return CLI_EXIT_USAGE;
+		}
+		fprintf(stderr, "WARNING: pinging broadcast address\n");
+		int on = 1;
+		tern_setsockopt(s, sd, TERN_SOL_SOCKET, TERN_SO_BROADCAST, &on, sizeof(on));
+		rc = tern_connect(s, sd, &to);
+	}
+	struct tern_sockaddr_in me = {0};
+	if (rc == 0)
+		rc = tern_getsockname(s, sd, &me);
+	tern_close(s, sd);
+	if (rc == TERN_ENETUNREACH || rc == TERN_EHOSTUNREACH) {
+		fprintf(stderr, "ping: connect: %s\n", tern_strerror(rc));
+		return CLI_EXIT_USAGE;
+	}
+	if (rc < 0) {
+		cli_error(CMD, "connect: %s", tern_strerror(rc));
+		return CLI_EXIT_USAGE;
+	}
+	if (ifindex >= 0) {
+		/* tern has no SO_BINDTODEVICE: the route must leave by IFACE. */
+		struct tern_route_result rr;
+		if (tern_route_lookup(s, a->o.dst, &rr) == 0 && rr.ifindex != ifindex &&
+		    !rr.local) {
+			cli_error(CMD, "-I %s: the route to %s leaves by another interface "
+				  "(tern cannot bind a ping to a device)", a->o.device, a->o.dst_name);
+			return CLI_EXIT_USAGE;
+		}
+		a->o.src = me.addr;
+	}
+	return 0;
+}
+
+static volatile sig_atomic_t got_term, got_quit;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	got_term = 1;
+	cli_stop = 1;
+}
+
+static void on_quit(int sig)
+{
+	(void)sig;
+	got_quit = 1;
+}
+
+/* SIGINT stops with the statistics (cli_catch_signals); SIGTERM and
+ * SIGQUIT as iputils, which leaves SIGTERM to its default action and
+ * prints a status line on SIGQUIT. No SA_RESTART: the runner must wake. */
+static void catch_signals(void)
+{
+	cli_catch_signals();
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_quit;
+	sigaction(SIGQUIT, &sa, NULL);
+}
+
+/* Drive the runner until the ping is done or a signal stops it. */
+static int run_ping(struct tern_rt *rt, struct tern_ping *p)
+{
+	while (!cli_stop && !tern_ping_done(p)) {
+		if (got_quit) {
+			got_quit = 0;
+			tern_ping_status(p);
+		}
+		int fatal = tern_rt_run_once(rt, TERN_SEC(1));
+		if (fatal < 0) {
+			cli_error(CMD, "device error: %s", tern_strerror(fatal));
+			return fatal;
+		}
+	}
+	return 0;
 }
 
 static int run(struct ping_args *a)
@@ -168,10 +370,25 @@ static int run(struct ping_args *a)
 	cli_stack_config(&cfg, "tern-ping");
 	cfg.log = log_to_stderr;
 
-	cli_catch_signals();
+	catch_signals();
 	struct tern_rt *rt = cli_net_up(&a->net, CMD, &cfg);
 	if (!rt)
 		return CLI_EXIT_USAGE;
+	int status = probe_route(a, tern_rt_stack(rt));
+	if (status == 0 && a->ttl_set && a->ttl == 0) {
+		/* iputils takes -t 0, then IP_TTL refuses it. */
+		fprintf(stderr, "ping: cannot set unicast time-to-live: Invalid argument\n");
+		status = CLI_EXIT_USAGE;
+	}
+	if (status == 0 && getuid() != 0 && a->o.interval < TERN_MSEC(2)) {
+		fprintf(stderr, "ping: cannot flood; minimal interval allowed for user is 2ms\n");
+		status = CLI_EXIT_USAGE;
+	}
+	if (status) {
+		tern_rt_destroy(rt);
+		return status;
+	}
+	a->o.err = stderr;
 	int err;
 	struct tern_ping *p = tern_ping_start(tern_rt_stack(rt), &a->o, stdout, tern_rt_now(rt),
 					      &err);
@@ -180,8 +397,18 @@ static int run(struct ping_args *a)
 		tern_rt_destroy(rt);
 		return CLI_EXIT_USAGE;
 	}
-	int fatal = cli_run_app(rt, CMD, app_done, p);
-	int status = tern_ping_finish(p, tern_rt_now(rt));
+	int fatal = run_ping(rt, p);
+	if (got_term) {
+		/* iputils dies of SIGTERM: no statistics, status 128 + 15. The
+		 * host goes first, so its captures are complete. */
+		tern_ping_free(p);
+		tern_rt_destroy(rt);
+		fflush(stdout);
+		signal(SIGTERM, SIG_DFL);
+		raise(SIGTERM);
+		return 128 + SIGTERM;
+	}
+	status = tern_ping_finish(p, tern_rt_now(rt));
 	if (fatal < 0)
 		status = CLI_EXIT_USAGE;
 	tern_rt_destroy(rt);
