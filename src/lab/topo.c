@@ -91,57 +91,70 @@ static int number_unit(const char *s, double *v, const char **unit)
 	return 0;
 }
 
+struct unit {
+	const char *u;
+	double mul;
+};
+#define NUNITS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* s as a number followed by one of units: the number times its unit's
+ * multiplier. */
+static int scaled(const char *s, const struct unit *units, size_t n, double *out)
+{
+	double v;
+	const char *unit;
+	if (number_unit(s, &v, &unit) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(unit, units[i].u) == 0) {
+			*out = v * units[i].mul;
+			return 0;
+		}
+	return -1;
+}
+
 int lab_parse_rate(const char *s, uint64_t *bps, char *why, size_t len)
 {
-	static const struct { const char *u; double mul; } units[] = {
+	static const struct unit units[] = {
 		{"bit", 1}, {"kbit", 1e3}, {"Kbit", 1e3}, {"Mbit", 1e6}, {"Gbit", 1e9},
 		{"bps", 1}, {"kbps", 1e3}, {"Mbps", 1e6}, {"Gbps", 1e9},
 	};
-	double v;
-	const char *unit;
-	if (number_unit(s, &v, &unit) == 0)
-		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-			if (strcmp(unit, units[i].u) == 0) {
-				double r = v * units[i].mul;
-				if (r < 1 || r > 1e12) {
-					snprintf(why, len, "bandwidth '%s' is out of range (1bit to "
-						 "1000Gbit)", s);
-					return -1;
-				}
-				*bps = (uint64_t)(r + 0.5);
-				return 0;
-			}
-	snprintf(why, len, "bad bandwidth '%s': expected a number and a unit, such as 10Mbit "
-		 "(bit, kbit, Mbit, Gbit)", s);
-	return -1;
+	double r;
+	if (scaled(s, units, NUNITS(units), &r) < 0) {
+		snprintf(why, len, "bad bandwidth '%s': expected a number and a unit, such as "
+			 "10Mbit (bit, kbit, Mbit, Gbit)", s);
+		return -1;
+	}
+	if (r < 1 || r > 1e12) {
+		snprintf(why, len, "bandwidth '%s' is out of range (1bit to 1000Gbit)", s);
+		return -1;
+	}
+	*bps = (uint64_t)(r + 0.5);
+	return 0;
 }
 
 int lab_parse_duration(const char *s, tern_time_t *t, char *why, size_t len)
 {
-	static const struct { const char *u; double mul; } units[] = {
+	static const struct unit units[] = {
 		{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"min", 60e9},
 	};
-	double v;
+	double v, ns;
 	const char *unit;
-	if (number_unit(s, &v, &unit) == 0) {
-		if (v == 0 && !*unit) {
-			*t = 0;
-			return 0;
-		}
-		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-			if (strcmp(unit, units[i].u) == 0) {
-				double ns = v * units[i].mul;
-				if (ns > 86400e9 * 365) {
-					snprintf(why, len, "time '%s' is too long (at most a year)", s);
-					return -1;
-				}
-				*t = (tern_time_t)(ns + 0.5);
-				return 0;
-			}
+	if (number_unit(s, &v, &unit) == 0 && v == 0 && !*unit) {
+		*t = 0;
+		return 0;
 	}
-	snprintf(why, len, "bad time '%s': expected a number and a unit, such as 5ms "
-		 "(ns, us, ms, s, min)", s);
-	return -1;
+	if (scaled(s, units, NUNITS(units), &ns) < 0) {
+		snprintf(why, len, "bad time '%s': expected a number and a unit, such as 5ms "
+			 "(ns, us, ms, s, min)", s);
+		return -1;
+	}
+	if (ns > 86400e9 * 365) {
+		snprintf(why, len, "time '%s' is too long (at most a year)", s);
+		return -1;
+	}
+	*t = (tern_time_t)(ns + 0.5);
+	return 0;
 }
 
 int lab_parse_probability(const char *s, double *p, char *why, size_t len)
@@ -168,27 +181,22 @@ bad:
 
 int lab_parse_bytes(const char *s, uint32_t *bytes, char *why, size_t len)
 {
-	static const struct { const char *u; double mul; } units[] = {
+	static const struct unit units[] = {
 		{"", 1}, {"B", 1}, {"KB", 1e3}, {"kB", 1e3}, {"KiB", 1024}, {"MB", 1e6},
 		{"MiB", 1048576},
 	};
-	double v;
-	const char *unit;
-	if (number_unit(s, &v, &unit) == 0)
-		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-			if (strcmp(unit, units[i].u) == 0) {
-				double b = v * units[i].mul;
-				if (b < 1500 || b > 1e9) {
-					snprintf(why, len, "queue '%s' is out of range (1500 bytes to "
-						 "1GB)", s);
-					return -1;
-				}
-				*bytes = (uint32_t)b;
-				return 0;
-			}
-	snprintf(why, len, "bad size '%s': expected bytes, such as 64KB (B, KB, KiB, MB, MiB)",
-		 s);
-	return -1;
+	double b;
+	if (scaled(s, units, NUNITS(units), &b) < 0) {
+		snprintf(why, len, "bad size '%s': expected bytes, such as 64KB (B, KB, KiB, MB, "
+			 "MiB)", s);
+		return -1;
+	}
+	if (b < 1500 || b > 1e9) {
+		snprintf(why, len, "queue '%s' is out of range (1500 bytes to 1GB)", s);
+		return -1;
+	}
+	*bytes = (uint32_t)b;
+	return 0;
 }
 
 /* ---- YAML helpers ------------------------------------------------------------ */

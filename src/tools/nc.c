@@ -354,13 +354,19 @@ static int run(const struct nc_args *a)
 	return status;
 }
 
+/* No option given yet: one TAP at most, no port, no -q. */
+static void args_init(struct nc_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->net.max_taps = 1;
+	a->port = -1;
+	a->quit_after = -1;
+}
+
 int nc_cmdline(int argc, char **argv, struct tern_nc_opts *o)
 {
 	struct nc_args a;
-	memset(&a, 0, sizeof(a));
-	a.net.max_taps = 1;
-	a.port = -1;
-	a.quit_after = -1;
+	args_init(&a);
 	int rc = parse_args(&a, argc, argv);
 	if (rc == 0)
 		rc = cli_net_unused(&a.net, CMD, a.help);
@@ -372,10 +378,7 @@ int nc_cmdline(int argc, char **argv, struct tern_nc_opts *o)
 int cmd_nc(int argc, char **argv)
 {
 	struct nc_args a;
-	memset(&a, 0, sizeof(a));
-	a.net.max_taps = 1;
-	a.port = -1;
-	a.quit_after = -1;
+	args_init(&a);
 
 	int rc = parse_args(&a, argc, argv);
 	if (rc != 0)

@@ -324,9 +324,10 @@ void tcp_dsack_add(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, tcp_s
 size_t tcp_sack_optlen(const struct tern_tcb *tp);
 /* Put the blocks into an ACK being built, and forget the D-SACK block. */
 void tcp_sack_fill(struct tern_tcb *tp, struct tern_tcp_repr *th);
-/* The sender: validate and count the blocks an ACK carries (nothing
- * trusts them yet: no scoreboard). */
-void tcp_sack_input(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tcp_repr *th);
+/* The sender: validate and count the blocks an ACK carries (no
+ * scoreboard trusts them yet). True if they bring news that makes the
+ * segment a duplicate ACK (RFC 6675 §2). */
+bool tcp_sack_input(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tcp_repr *th);
 
 /* ---- tcp_syncookie.c ---- */
 struct tcp_cookie {

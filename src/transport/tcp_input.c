@@ -630,32 +630,6 @@ static bool syn_received_ack(struct tern_stack *s, struct tern_tcb *tp, struct s
 	return true;
 }
 
-/* RFC 6675 §2: with SACK, a duplicate ACK is a segment whose SACK blocks
- * cover octets not SACKed before between SND.UNA and SND.MAX, even if it
- * carries data or moves the window, as a peer's ACKs do when it sends
- * too (RFC 5681's definition would see none there, and every loss would
- * wait for the retransmission timer). Only the highest SACKed sequence
- * is kept yet, not a scoreboard: a block reaching past it is news. */
-static bool sack_dupack(struct tern_tcb *tp, const struct tern_tcp_repr *th)
-{
-	if (!(tp->flags & TF_SACK_PERMIT) || th->ack != tp->snd_una || tp->snd_una == tp->snd_max)
-		return false;
-	if (seq_lt(tp->sack_high, tp->snd_una) || seq_gt(tp->sack_high, tp->snd_max))
-		tp->sack_high = tp->snd_una; /* acknowledged since, or never set */
-	bool fresh = false;
-	for (unsigned i = 0; i < th->sack_count; i++) {
-		tcp_seq l = th->sack[i].left, r = th->sack[i].right;
-		/* D-SACKs (RFC 2883) and blocks outside what is in flight tell nothing new. */
-		if (!seq_lt(l, r) || seq_leq(l, tp->snd_una) || seq_gt(r, tp->snd_max))
-			continue;
-		if (seq_gt(r, tp->sack_high)) {
-			tp->sack_high = r;
-			fresh = true;
-		}
-	}
-	return fresh;
-}
-
 /* Step 5. False if the segment is finished with. */
 static bool ack_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 {
@@ -680,12 +654,11 @@ static bool ack_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 		return false;
 	}
 	tcp_trace_ack(s, tp, th, g->now);
-	if (th->sack_count)
-		tcp_sack_input(s, tp, th);
+	bool sack_news = th->sack_count && tcp_sack_input(s, tp, th);
 	bool dup = (th->ack == tp->snd_una && g->len == 0 && !(th->flags & TERN_TCP_FIN) &&
 		    ((uint32_t)th->window << tp->snd_scale) == tp->snd_wnd &&
 		    tp->snd_una != tp->snd_max) ||
-		   sack_dupack(tp, th);
+		   sack_news;
 	if (seq_gt(th->ack, tp->snd_una))
 		ack_new_data(s, tp, g);
 	update_window(s, tp, g);

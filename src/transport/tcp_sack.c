@@ -159,10 +159,28 @@ static bool block_valid(const struct tern_tcb *tp, const struct tern_tcp_sack_bl
 	return seq_geq(b->left, ack);
 }
 
-void tcp_sack_input(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tcp_repr *th)
+/* RFC 6675 §2: with SACK, a duplicate ACK is a segment whose SACK blocks
+ * cover octets not SACKed before between SND.UNA and SND.MAX, even if it
+ * carries data or moves the window, as a peer's ACKs do when it sends
+ * too (RFC 5681's definition would see none there, and every loss would
+ * wait for the retransmission timer). Only the highest SACKed sequence
+ * is kept yet, not a scoreboard: a valid block reaching past it is news. */
+static bool sack_news(struct tern_tcb *tp, const struct tern_tcp_sack_block *b, tcp_seq ack)
+{
+	if (ack != tp->snd_una || tp->snd_una == tp->snd_max || !seq_gt(b->left, ack))
+		return false;
+	if (seq_lt(tp->sack_high, tp->snd_una) || seq_gt(tp->sack_high, tp->snd_max))
+		tp->sack_high = tp->snd_una; /* acknowledged since, or never set */
+	if (!seq_gt(b->right, tp->sack_high))
+		return false;
+	tp->sack_high = b->right;
+	return true;
+}
+
+bool tcp_sack_input(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tcp_repr *th)
 {
 	if (!th->sack_count || !(tp->flags & TF_SACK_PERMIT))
-		return; /* RFC 2018 §2: not negotiated, not to be sent; ignored */
+		return false; /* RFC 2018 §2: not negotiated, not to be sent; ignored */
 	const struct tern_tcp_sack_block *b = th->sack;
 	/* RFC 2883 §4-5: the first block is a D-SACK if it lies below the
 	 * cumulative ACK, or within the second block. */
@@ -176,6 +194,7 @@ void tcp_sack_input(struct tern_stack *s, struct tern_tcb *tp, const struct tern
 		tern_stat_inc(s, TERN_STAT_TCP_DSACK_RECV);
 		tern_stat_inc(s, TERN_STAT_TCP_DSACK_OFO_RECV);
 	}
+	bool news = false;
 	for (unsigned i = 0; i < th->sack_count; i++) {
 		bool d = dsack && i == 0;
 		if (!d && seq_leq(b[i].right, th->ack))
@@ -190,6 +209,9 @@ void tcp_sack_input(struct tern_stack *s, struct tern_tcb *tp, const struct tern
 		if (d) {
 			uint32_t len = b[i].right - b[i].left, mss = tcp_mss(tp);
 			tp->dsack_dups += len > mss ? (len + mss - 1) / mss : 1;
+		} else {
+			news |= sack_news(tp, &b[i], th->ack);
 		}
 	}
+	return news;
 }
