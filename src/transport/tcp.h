@@ -317,6 +317,9 @@ void tcp_options_offer(struct tern_stack *s, struct tern_tcb *tp);
  * [seq, end) arrived (a D-SACK block for the next ACK, which is due now). */
 void tcp_sack_add(struct tern_tcb *tp, tcp_seq seq, tcp_seq end);
 void tcp_sack_clean(struct tern_tcb *tp);
+/* Free a packet from the receive or out-of-order queue, giving back what
+ * charge_rcv charged (SO_RCVBUF's and the stack's socket budget). */
+void tcp_rcv_free(struct tern_stack *s, struct tern_tcb *tp, struct tern_pkt *p);
 /* Out-of-order data from `from` on was discarded (pruned): report none of it. */
 void tcp_sack_renege(struct tern_tcb *tp, tcp_seq from);
 void tcp_dsack_add(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, tcp_seq end);

@@ -697,6 +697,14 @@ static void ofo_drain(struct tern_stack *s, struct tern_tcb *tp);
 
 static void ofo_prune(struct tern_stack *s, struct tern_tcb *tp, tcp_seq above, size_t need);
 
+void tcp_rcv_free(struct tern_stack *s, struct tern_tcb *tp, struct tern_pkt *p)
+{
+	size_t size = tern_pkt_truesize(p);
+	tern_budget_uncharge(&s->budget.sock_rx, size);
+	tp->rcv_charged -= size;
+	tern_stack_pkt_free(s, p);
+}
+
 static bool charge_rcv(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 {
 	size_t size = tern_pkt_truesize(g->pkt);
@@ -839,10 +847,8 @@ static void ofo_prune(struct tern_stack *s, struct tern_tcb *tp, tcp_seq above, 
 		tcp_sack_renege(tp, tcp_pkt_seq(p));
 	while (p) {
 		struct tern_pkt *next = p->next;
-		tern_budget_uncharge(&s->budget.sock_rx, tern_pkt_truesize(p));
-		tp->rcv_charged -= tern_pkt_truesize(p);
 		tp->ofo_count--;
-		tern_stack_pkt_free(s, p);
+		tcp_rcv_free(s, tp, p);
 		p = next;
 	}
 	tern_stat_inc(s, TERN_STAT_TCP_OFO_PRUNED);
@@ -863,9 +869,7 @@ static void ofo_drain(struct tern_stack *s, struct tern_tcb *tp)
 		if (seq_lt(tcp_pkt_seq(p), tp->rcv_nxt))
 			tcp_dsack_add(s, tp, tcp_pkt_seq(p), seq_min(end, tp->rcv_nxt));
 		if (seq_leq(end, tp->rcv_nxt)) { /* covered meanwhile */
-			tern_budget_uncharge(&s->budget.sock_rx, tern_pkt_truesize(p));
-			tp->rcv_charged -= tern_pkt_truesize(p);
-			tern_stack_pkt_free(s, p);
+			tcp_rcv_free(s, tp, p);
 			continue;
 		}
 		tern_pkt_pull(p, tp->rcv_nxt - tcp_pkt_seq(p));
@@ -911,9 +915,7 @@ static void ofo_purge(struct tern_stack *s, struct tern_tcb *tp)
 	while (tp->ofo) {
 		struct tern_pkt *p = tp->ofo;
 		tp->ofo = p->next;
-		tern_budget_uncharge(&s->budget.sock_rx, tern_pkt_truesize(p));
-		tp->rcv_charged -= tern_pkt_truesize(p);
-		tern_stack_pkt_free(s, p);
+		tcp_rcv_free(s, tp, p);
 	}
 	tp->ofo_tail = NULL;
 	tp->ofo_count = 0;

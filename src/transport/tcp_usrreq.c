@@ -363,9 +363,7 @@ static int tcp_recvfrom(struct tern_stack *s, struct tern_sock *so, void *buf, s
 			break;
 		}
 		tern_pkt_dequeue(&tp->rcvq);
-		tp->rcv_charged -= tern_pkt_truesize(p);
-		tern_budget_uncharge(&s->budget.sock_rx, tern_pkt_truesize(p));
-		tern_stack_pkt_free(s, p);
+		tcp_rcv_free(s, tp, p);
 		p = tp->rcvq.head;
 	}
 	if (!(flags & TERN_MSG_PEEK)) {
