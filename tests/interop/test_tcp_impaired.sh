@@ -104,7 +104,7 @@ check_pcap "$OUT/impaired.pcap"
 # CLOSED) rightly resets a stray old ACK that the reordering held back
 # (RFC 9293 §3.10.7.1), as Linux would.
 read -r fin_seq < <(tshark_fields "$OUT/impaired.pcap" "tcp.flags.fin == 1 && ip.src == $T" \
-	tcp.seq_raw tcp.len | awk '{ print ($1 + $2) % 4294967296; exit }')
+	tcp.seq_raw tcp.len | awk '{ printf "%.0f\n", ($1 + $2) % 4294967296; exit }')
 [ -n "${fin_seq:-}" ] || fail "captured run: no FIN from tern"
 end=$(tshark_fields "$OUT/impaired.pcap" \
 	"ip.src == $K && tcp.ack_raw == $(((fin_seq + 1) % 4294967296))" frame.number | head -1)
