@@ -64,6 +64,9 @@ struct lab_world {
 	size_t **net_links;           /* per topo network: its sim link numbers */
 	size_t *net_nlinks;
 	size_t nnets;
+	/* per sim link: the node and interface at its end 0 (the far end is
+	 * the switch port, or the network's other interface) */
+	size_t *link_node, *link_iface;
 };
 
 /* Build the checked topology t on a new simulation with this seed,
@@ -88,6 +91,7 @@ struct lab_run_opts {
 	bool quiet;              /* stdout: only error lines and the summary */
 	bool json;               /* stdout: one JSON object per line */
 	FILE *out;               /* stdout */
+	bool no_report;          /* no report.html (lab/report.c) */
 };
 
 /* Build and run a checked lab. Returns 0 when the scenario ran to its end

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 
 #include "lab/lab.h"
+#include "lab/report.h"
 #include "tern/err.h"
 
 #define LAB_DEFAULT_DURATION TERN_SEC(3600)
@@ -747,6 +748,7 @@ int lab_run(const struct lab_topo *t, const struct lab_tools *tools,
 	    const struct lab_run_opts *o, FILE *diag)
 {
 	struct run r = {.t = t, .tools = tools, .o = o};
+	struct lab_report *rep = NULL;
 	char why[512], path[4096];
 	int rc = -1;
 	bool *impairable = calloc(t->nnets + 1, sizeof(*impairable));
@@ -768,6 +770,10 @@ int lab_run(const struct lab_topo *t, const struct lab_tools *tools,
 	}
 	if (lab_build(t, o->seed, o->out_dir, impairable, &r.w, why, sizeof(why)) < 0) {
 		fprintf(diag, "tern lab: %s\n", why);
+		goto out;
+	}
+	if (!o->no_report && !(rep = lab_report_create(t, &r.w))) {
+		fprintf(diag, "tern lab: out of memory\n");
 		goto out;
 	}
 	size_t nifs = 0;
@@ -802,6 +808,14 @@ int lab_run(const struct lab_topo *t, const struct lab_tools *tools,
 				      p->status);
 		}
 		link_summary(&r);
+		if (rep) {
+			fflush(r.file);
+			if (lab_report_write(rep, o->out_dir, path, o->seed, now_of(&r), why,
+					     sizeof(why)) < 0) {
+				fprintf(diag, "tern lab: %s\n", why);
+				rc = -1;
+			}
+		}
 	}
 out:
 	for (size_t i = 0; i < r.nprocs; i++) {
@@ -813,6 +827,7 @@ out:
 	}
 	free(r.procs);
 	lab_world_free(&r.w); /* closes (and so completes) the captures */
+	lab_report_free(rep); /* after the world: its stacks trace into it */
 	if (r.file && fclose(r.file) != 0)
 		r.io_error = true;
 	if (rc == 0 && r.io_error) {
