@@ -164,6 +164,7 @@ struct tern_iperf {
 	size_t blksize;
 	uint64_t bytes_limit, rate;
 	tern_time_t duration;
+	bool nodelay;             /* -N: the data streams without Nagle */
 	bool stop_sending;
 	unsigned next_connect;    /* client: the stream connecting now */
 	unsigned accepted;        /* server: streams whose cookie checked */
@@ -789,6 +790,8 @@ static bool send_params(struct tern_iperf *ip)
 	tj_w_int(&w, "len", (int64_t)ip->blksize);
 	if (ip->rate)
 		tj_w_int(&w, "bandwidth", (int64_t)ip->rate);
+	if (ip->nodelay)
+		tj_w_bool(&w, "nodelay", true);
 	tj_w_int(&w, "pacing_timer", 1000);
 	tj_w_str(&w, "client_version", "3.12");
 	tj_w_close(&w, '}');
@@ -852,6 +855,7 @@ static bool take_params(struct tern_iperf *ip, const char *text, size_t len,
 	ip->rate = tj_get_int(n, &n[0], "bandwidth", &v) && v > 0 ? (uint64_t)v : 0;
 	ip->duration = tj_get_int(n, &n[0], "time", &v) && v > 0 && v < 86400 * 365 ? TERN_SEC(v) : 0;
 	ip->reverse = tj_get_bool(n, &n[0], "reverse", &b) && b;
+	ip->nodelay = tj_get_bool(n, &n[0], "nodelay", &b) && b;
 	ip->sender = ip->reverse;
 	return alloc_data(ip, ip->blksize);
 }
@@ -1179,6 +1183,8 @@ static int open_stream(struct tern_iperf *ip, struct ip_stream *st, int type)
 	tern_socket_set_owner(ip->s, sd, "iperf");
 	st->sd = sd;
 	tern_socket_set_callback(ip->s, sd, on_socket, ip);
+	if (ip->nodelay && type == TERN_SOCK_STREAM)
+		ctrl_nodelay(ip, sd);
 	struct tern_sockaddr_in peer = {ip->o.dst, ip->o.port};
 	return tern_connect(ip->s, sd, &peer);
 }
@@ -1362,6 +1368,8 @@ static void server_accept(struct tern_iperf *ip)
 			if (i < ip->nstreams) {
 				ip->st[i].sd = sd;
 				ip->st[i].cookie_len = 0;
+				if (ip->nodelay)
+					ctrl_nodelay(ip, sd);
 				tern_socket_set_callback(ip->s, sd, on_socket, ip);
 				continue;
 			}
@@ -1835,6 +1843,7 @@ struct tern_iperf *tern_iperf_start(struct tern_stack *s, const struct tern_iper
 	}
 	ip->nstreams = o->parallel;
 	ip->reverse = o->reverse;
+	ip->nodelay = o->no_delay;
 	ip->sender = !o->reverse;
 	ip->udp = o->udp;
 	ip->blksize = o->len ? o->len : IP_DEFAULT_LEN; /* UDP: the control MSS, once connected */

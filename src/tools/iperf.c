@@ -49,6 +49,7 @@ static void usage(FILE *f)
 		"                         1M); the receiver reports jitter and loss\n"
 		"  -l, --length N[KMG]    bytes per write (default 128K; UDP: the MSS)\n"
 		"  -b, --bitrate N[KMG]   bits/sec per stream (default: unlimited)\n"
+		"  -N, --no-delay         set TCP_NODELAY on the data streams, disabling Nagle\n"
 		"  -h, --help             show this help\n"
 		"\n"
 		"%s%s"
@@ -147,6 +148,7 @@ static int take_option(void *ctx, int c, const char *arg)
 		o->rate = amount;
 		return 0;
 	case 'u': o->udp = true; return 0;
+	case 'N': o->no_delay = true; return 0;
 	default:
 		return CLI_EXIT_USAGE;
 	}
@@ -169,10 +171,11 @@ static int parse_args(struct iperf_args *a, int argc, char **argv)
 		{"bitrate", required_argument, NULL, 'b'},
 		{"bandwidth", required_argument, NULL, 'b'},
 		{"udp", no_argument, NULL, 'u'},
+		{"no-delay", no_argument, NULL, 'N'},
 		CLI_NET_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
-	int rc = cli_parse_options(CMD, argc, argv, ":s1c:p:t:n:P:Rl:i:b:uh", longopts, &a->net,
+	int rc = cli_parse_options(CMD, argc, argv, ":s1c:p:t:n:P:Rl:i:b:uNh", longopts, &a->net,
 				   take_option, a, &a->help);
 	if (rc || a->help)
 		return rc;
