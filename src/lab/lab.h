@@ -17,7 +17,7 @@
 #include "tern/sim.h"
 
 enum lab_app { LAB_APP_PING, LAB_APP_TRACEROUTE, LAB_APP_NC, LAB_APP_SS, LAB_APP_HTTP,
-	       LAB_APP_CURL, LAB_APP_IPERF };
+	       LAB_APP_CURL, LAB_APP_IPERF, LAB_APP_HPING };
 
 #define LAB_MAX_ARGS 64
 
@@ -32,6 +32,7 @@ struct lab_cmd {
 		struct tern_httpd_opts http;
 		struct tern_curl_opts curl;
 		struct tern_iperf_opts iperf;
+		struct tern_hping_opts hping;
 	} o;
 	const char *path;        /* http: DIR as given (relative to the lab file);
 				  * curl: -o FILE (relative to the output directory);

@@ -31,7 +31,8 @@
 #include "wire/tcp.h"
 
 #define TRANSCRIPT_MAX (4u << 20) /* bytes of transcript on the page */
-#define LINUX_TCP_CLOSE 7         /* tcpi_state numbering */
+#define LINUX_TCP_ESTABLISHED 1   /* tcpi_state numbering */
+#define LINUX_TCP_CLOSE 7
 
 struct conn_plots {
 	struct lab_series seq, retr, ack, rwin, cwnd, ssthresh, srtt;
@@ -47,6 +48,7 @@ struct conn {
 	uint32_t max_cwnd, last_cwnd, last_ssthresh;
 	tern_time_t min_srtt, max_srtt, last_srtt;
 	uint8_t state;
+	bool established;        /* reached ESTABLISHED at some point */
 	struct conn_plots *plots; /* NULL until it sends data, or past the bound */
 };
 
@@ -140,6 +142,8 @@ static void on_trace(void *arg, struct tern_stack *s, const struct tern_tcp_trac
 		c->isn = ev->seq; /* the ISS: sequence numbers are shown from it */
 	c->last = ev->time;
 	c->state = ev->state;
+	if (ev->state == LINUX_TCP_ESTABLISHED)
+		c->established = true;
 	if (ev->state == LINUX_TCP_CLOSE)
 		c->closed = true;
 	c->last_cwnd = ev->cwnd;
@@ -583,8 +587,14 @@ static int write_tcp(FILE *f, const struct lab_report *rep)
 	static const char *const states[] = {"?", "ESTABLISHED", "SYN-SENT", "SYN-RECV",
 					     "FIN-WAIT-1", "FIN-WAIT-2", "TIME-WAIT", "CLOSE",
 					     "CLOSE-WAIT", "LAST-ACK", "LISTEN", "CLOSING"};
+	size_t *half = calloc(rep->t->nnodes + 1, sizeof(*half));
 	for (size_t i = 0; i < rep->nconns; i++) {
 		const struct conn *c = &rep->conns[i];
+		if (!c->established && !c->plots) {
+			if (half)
+				half[c->node]++;
+			continue;
+		}
 		char name[160];
 		conn_name(rep, c, name, sizeof(name));
 		fprintf(f, "<tr><td>%zu</td><td class=\"l\">", i + 1);
@@ -605,6 +615,15 @@ static int write_tcp(FILE *f, const struct lab_report *rep)
 		fputs("</tr>\n", f);
 	}
 	fputs("</table>\n", f);
+	for (size_t n = 0; half && n < rep->t->nnodes; n++)
+		if (half[n]) {
+			fputs("<p class=\"note\">", f);
+			h(f, rep->t->nodes[n].name);
+			fprintf(f, ": %zu more connection%s never established (a SYN that got no "
+				"answer, or a SYN-RECV that got no ACK: half-open), not listed.</p>\n",
+				half[n], half[n] == 1 ? "" : "s");
+		}
+	free(half);
 	for (size_t i = 0; i < rep->nconns; i++) {
 		const struct conn *c = &rep->conns[i];
 		struct conn_plots *p = c->plots;

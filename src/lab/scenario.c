@@ -107,8 +107,34 @@ static bool is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* Every sysctl: is tried on a scratch stack, so `tern lab check` reports
+ * unknown names and bad values where they are written. */
+static void check_sysctls(struct lab_topo *t)
+{
+	struct tern_stack *s = NULL;
+	for (size_t n = 0; n < t->nnodes; n++)
+		for (size_t i = 0; i < t->nodes[n].nsysctls; i++) {
+			const struct lab_sysctl *sc = &t->nodes[n].sysctls[i];
+			if (!s) {
+				struct tern_stack_config cfg;
+				tern_stack_config_init(&cfg);
+				if (!(s = tern_stack_create(&cfg)))
+					return;
+			}
+			int rc = tern_sysctl_set(s, sc->name, sc->value);
+			if (rc == TERN_ENOENT)
+				lab_topo_error(t, sc->pos, "unknown sysctl '%s'", sc->name);
+			else if (rc < 0)
+				lab_topo_error(t, sc->pos, "cannot set %s to '%s': %s", sc->name,
+					       sc->value, tern_strerror(rc));
+		}
+	if (s)
+		tern_stack_destroy(s);
+}
+
 void lab_check_scenario(struct lab_topo *t, const struct lab_tools *tools)
 {
+	check_sysctls(t);
 	for (size_t i = 0; i < t->nsteps; i++) {
 		struct lab_step *s = &t->steps[i];
 		if (s->kind != LAB_STEP_RUN || !*s->cmd)
@@ -369,6 +395,11 @@ static int start_app(struct run *r, struct proc *p, char *why, size_t len)
 		c->o.iperf.prog = "tern iperf";
 		p->app = tern_iperf_start(p->stack, &c->o.iperf, p->out, now, &err);
 		break;
+	case LAB_APP_HPING:
+		c->o.hping.diag = p->err;
+		c->o.hping.seed = r->o->seed * 1000003u + p->step; /* deterministic */
+		p->app = tern_hping_start(p->stack, &c->o.hping, p->out, now, &err);
+		break;
 	case LAB_APP_CURL: {
 		FILE *body = p->out;
 		if (c->path) {
@@ -410,6 +441,7 @@ static bool app_done(const struct proc *p)
 	case LAB_APP_NC: return tern_nc_done(p->app);
 	case LAB_APP_CURL: return tern_curl_done(p->app);
 	case LAB_APP_IPERF: return tern_iperf_done(p->app);
+	case LAB_APP_HPING: return tern_hping_done(p->app);
 	case LAB_APP_HTTP: return false;
 	case LAB_APP_SS: return true;
 	}
@@ -426,6 +458,7 @@ static void finish(struct run *r, struct proc *p)
 		case LAB_APP_TRACEROUTE: p->status = tern_traceroute_finish(p->app, now) < 0; break;
 		case LAB_APP_NC: p->status = tern_nc_finish(p->app); break;
 		case LAB_APP_CURL: p->status = tern_curl_finish(p->app); break;
+		case LAB_APP_HPING: p->status = tern_hping_finish(p->app, now); break;
 		case LAB_APP_IPERF:
 			if (!tern_iperf_done(p->app))
 				tern_iperf_interrupt(p->app); /* as on Ctrl-C */

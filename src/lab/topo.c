@@ -542,7 +542,7 @@ static void read_networks(struct reader *r, yaml_node_t *v)
 
 static const char *const iface_keys[] = {"network", "address", NULL};
 static const char *const route_keys[] = {"to", "via", NULL};
-static const char *const node_keys[] = {"interfaces", "gateway", "routes", NULL};
+static const char *const node_keys[] = {"interfaces", "gateway", "routes", "sysctl", NULL};
 
 static void iface_pair(struct reader *r, void *ctx, const char *key, yaml_node_t *k,
 		       yaml_node_t *v)
@@ -627,6 +627,22 @@ static void node_pair(struct reader *r, void *ctx, const char *key, yaml_node_t 
 		}
 	} else if (strcmp(key, "gateway") == 0) {
 		c->gw = v;
+	} else if (strcmp(key, "sysctl") == 0) {
+		if (!is_type(r, v, YAML_MAPPING_NODE, "sysctl"))
+			return;
+		for (yaml_node_pair_t *p = v->data.mapping.pairs.start;
+		     p < v->data.mapping.pairs.top; p++) {
+			yaml_node_t *sk = node(r, p->key), *sv = node(r, p->value);
+			const char *name, *val;
+			if (!sk || !sv || !(name = scalar(r, sk, "a sysctl name")) ||
+			    !(val = scalar(r, sv, "a sysctl value")))
+				continue;
+			n->sysctls = grow(n->sysctls, n->nsysctls, sizeof(*n->sysctls));
+			struct lab_sysctl *sc = &n->sysctls[n->nsysctls++];
+			sc->name = xstrdup(name);
+			sc->value = xstrdup(val);
+			sc->pos = pos_of(sv);
+		}
 	} else {
 		c->routes = v;
 	}
@@ -1275,6 +1291,11 @@ void lab_topo_free(struct lab_topo *t)
 			free(t->nodes[i].ifaces[j].net_name);
 		free(t->nodes[i].ifaces);
 		free(t->nodes[i].routes);
+		for (size_t j = 0; j < t->nodes[i].nsysctls; j++) {
+			free(t->nodes[i].sysctls[j].name);
+			free(t->nodes[i].sysctls[j].value);
+		}
+		free(t->nodes[i].sysctls);
 		free(t->nodes[i].name);
 	}
 	for (size_t i = 0; i < t->nsteps; i++) {

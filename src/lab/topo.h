@@ -77,6 +77,12 @@ struct lab_route {
 	tern_ip4_t via;
 };
 
+/* sysctl: NAME: VALUE on a host or router, by Linux's names (tern_sysctl_set) */
+struct lab_sysctl {
+	char *name, *value;
+	struct lab_pos pos;      /* the value's */
+};
+
 struct lab_node {
 	char *name;
 	struct lab_pos pos;
@@ -86,6 +92,8 @@ struct lab_node {
 	struct lab_route *routes; /* the gateway is the last, 0.0.0.0/0 */
 	size_t nroutes;
 	bool bad;                /* an interface had a mistake: its routes go unchecked */
+	struct lab_sysctl *sysctls; /* set in file order once the stack is made */
+	size_t nsysctls;
 };
 
 enum lab_step_kind {

@@ -28,7 +28,7 @@ static void usage(FILE *f)
 		"A lab file (YAML) describes an internetwork — networks (Ethernet segments and\n"
 		"point-to-point links with bandwidth, delay, loss ...), hosts and routers with\n"
 		"their addresses and routes — and a scenario: tern tools (ping, traceroute,\n"
-		"nc, ss, http, curl, iperf) run on named hosts at virtual times, and link\n"
+		"nc, ss, http, curl, iperf, hping) run on named hosts at virtual times, and link\n"
 		"events (cut, restore, set). The format is in examples/labs/README.md.\n"
 		"\n"
 		"  check        validate FILE; every mistake is printed as FILE:LINE:COLUMN:\n"
@@ -90,6 +90,10 @@ static int parse_tool(int argc, char **argv, struct lab_cmd *cmd, char *err, siz
 		cmd->app = LAB_APP_IPERF;
 		return iperf_cmdline(argc, argv, &cmd->o.iperf);
 	}
+	if (strcmp(tool, "hping") == 0) {
+		cmd->app = LAB_APP_HPING;
+		return hping_cmdline(argc, argv, &cmd->o.hping);
+	}
 	if (strcmp(tool, "ss") == 0) {
 		struct ss_opts so;
 		char why[256];
@@ -107,7 +111,7 @@ static int parse_tool(int argc, char **argv, struct lab_cmd *cmd, char *err, siz
 		return 0;
 	}
 	snprintf(err, errlen, "unknown command '%s': a step runs ping, traceroute, nc, ss, "
-		 "http, curl or iperf", tool);
+		 "http, curl, iperf or hping", tool);
 	return -1;
 }
 
