@@ -117,8 +117,9 @@ static void on_frame(void *ctx, struct tern_stack *s, const struct tern_trace_ev
 	if (ev->kind != TERN_TRACE_RX || h->o.rand_source)
 		return;
 	const uint8_t *p = ev->data;
-	size_t len = ev->len;
+	size_t len = ev->len, shown = ev->len;
 	if (ev->layer == TERN_LAYER_LINK) {
+		shown = len - 14; /* hping3's len=: what follows the link header */
 		if (len < 14 || p[12] != 0x08 || p[13] != 0x00)
 			return;
 		p += 14;
@@ -148,7 +149,7 @@ static void on_frame(void *ctx, struct tern_stack *s, const struct tern_trace_ev
 	char fl[9], a[TERN_IP4_STRLEN];
 	flags_str(t.flags, fl);
 	fprintf(h->out, "len=%u ip=%s ttl=%u %sid=%u sport=%u flags=%s seq=%u win=%u rtt=%.1f ms\n",
-		ip.total_len, tern_ip4_str(ip.src, a), ip.ttl, ip.df ? "DF " : "", ip.id, t.sport,
+		(unsigned)shown, tern_ip4_str(ip.src, a), ip.ttl, ip.df ? "DF " : "", ip.id, t.sport,
 		fl, k, t.window, (double)rtt / TERN_MSEC(1));
 }
 
@@ -204,8 +205,8 @@ int tern_hping_finish(struct tern_hping *h, tern_time_t now)
 	unsigned loss = h->sent ? (unsigned)(100 - h->received * 100 / h->sent) : 0;
 	fprintf(f, "\n--- %s hping statistic ---\n",
 		h->o.dst_name ? h->o.dst_name : tern_ip4_str(h->o.dst, a));
-	/* hping3's own spelling */
-	fprintf(f, "%llu packets tramitted, %llu packets received, %u%% packet loss\n",
+	/* Debian's hping3 3.a2 spells it so (upstream printed "tramitted") */
+	fprintf(f, "%llu packets transmitted, %llu packets received, %u%% packet loss\n",
 		(unsigned long long)h->sent, (unsigned long long)h->received, loss);
 	fprintf(f, "round-trip min/avg/max = %.1f/%.1f/%.1f ms\n",
 		(double)h->rtt_min / TERN_MSEC(1),

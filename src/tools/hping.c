@@ -45,7 +45,7 @@ static void usage(FILE *f)
 		"%s"
 		"  --pcap FILE        write every frame of that interface to FILE (pcap)\n"
 		"\n"
-		"The statistics go to stderr, as hping3's (with its spelling, 'tramitted').\n"
+		"The statistics go to stderr, as hping3's.\n"
 		"Exit status, as hping3's: 0 if anything was answered, 1 if not; 2 on errors.\n",
 		cli_net_usage);
 }

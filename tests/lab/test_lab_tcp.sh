@@ -106,7 +106,7 @@ run syn-flood
 want syn-flood '^\[   2\.0[0-9]+\] client: web 200 in 0\.0[0-9]+ s$' "the client's page from web, with cookies"
 want syn-flood '^\[   7\.000000\] client: curl: \(28\) Connection timed out after 5000 milliseconds$' \
 	"the client's timeout at oldweb, without cookies"
-want syn-flood 'attacker: 5000 packets tramitted, 0 packets received, 100% packet loss$' "hping's statistics"
+want syn-flood 'attacker: 5000 packets transmitted, 0 packets received, 100% packet loss$' "hping's statistics"
 want syn-flood 'oldweb: tern http: 0 connections ' "oldweb served no one"
 cmp -s "$out/syn-flood.a/web.html" "$labs/syn-flood/www/index.html" || fail "syn-flood: the page from web differs"
 synack() { tshark -r "$out/syn-flood.a/$1-eth0.pcap" -Y 'tcp.flags.syn == 1 && tcp.flags.ack == 1' \
