@@ -55,6 +55,7 @@ struct conn {
 struct node_ctx {
 	struct lab_report *rep;
 	size_t node;
+	size_t last;             /* the connection this node's last event was for, + 1 */
 };
 
 struct lab_report {
@@ -102,9 +103,17 @@ static bool same_addr(const struct tern_sockaddr_in *a, const struct tern_sockad
 	return a->addr == b->addr && a->port == b->port;
 }
 
-static struct conn *find_conn(struct lab_report *rep, size_t node,
+static struct conn *find_conn(struct lab_report *rep, struct node_ctx *nc,
 			      const struct tern_tcp_trace_event *ev)
 {
+	size_t node = nc->node;
+	/* the same connection as the last event's, most of the time */
+	if (nc->last) {
+		struct conn *c = &rep->conns[nc->last - 1];
+		if (same_addr(&c->local, &ev->local) && same_addr(&c->peer, &ev->peer) &&
+		    !c->closed)
+			return c;
+	}
 	/* newest first: a reused 4-tuple is the latest connection */
 	for (size_t i = rep->nconns; i-- > 0;) {
 		struct conn *c = &rep->conns[i];
@@ -113,13 +122,16 @@ static struct conn *find_conn(struct lab_report *rep, size_t node,
 			/* a closed one's 4-tuple starts a new connection with a
 			 * SYN; anything else is the old one's last word */
 			bool syn = ev->kind == TERN_TCP_TRACE_SEND && (ev->flags & TERN_TCP_SYN);
-			if (!c->closed || !syn)
+			if (!c->closed || !syn) {
+				nc->last = i + 1;
 				return c;
+			}
 			break;
 		}
 	}
 	if (rep->nconns == LAB_REPORT_MAX_CONNS)
 		return NULL;
+	nc->last = rep->nconns + 1;
 	struct conn *c = &rep->conns[rep->nconns++];
 	*c = (struct conn){.node = node, .local = ev->local, .peer = ev->peer,
 			   .isn = ev->snd_una, .first = ev->time, .min_srtt = -1,
@@ -132,7 +144,7 @@ static void on_trace(void *arg, struct tern_stack *s, const struct tern_tcp_trac
 	struct node_ctx *nc = arg;
 	struct lab_report *rep = nc->rep;
 	(void)s;
-	struct conn *c = find_conn(rep, nc->node, ev);
+	struct conn *c = find_conn(rep, nc, ev);
 	if (!c) {
 		rep->untracked++;
 		return;
@@ -221,7 +233,7 @@ struct lab_report *lab_report_create(const struct lab_topo *t, const struct lab_
 		return NULL;
 	}
 	for (size_t n = 0; n < t->nnodes; n++) {
-		rep->ctx[n] = (struct node_ctx){rep, n};
+		rep->ctx[n] = (struct node_ctx){rep, n, 0};
 		if (tern_tcp_set_trace(w->stacks[n], -1, on_trace, &rep->ctx[n]) < 0) {
 			lab_report_free(rep);
 			return NULL;
