@@ -97,6 +97,14 @@ n=$(tshark -r "$out/tcp-loss.a/sender-eth0.pcap" -Y "tcp.srcport == $lport && tc
 	-T fields -e tcp.seq -e tcp.len 2>/dev/null |
 	awk '{ e = $1 + $2; if (seen && e <= m) r++; if (!seen || e > m) m = e; seen = 1 } END { print r + 0 }')
 [ "$n" = "$retr" ] || fail "tcp-loss: the capture has $n retransmitted segments, iperf $retr"
+# the receiver's SACK blocks, as the sender's trace got them, are on the page
+sacks=$(grep -oE '[0-9]+ retransmitted; plotted from [0-9]+ segment and [0-9]+ ACK events, [0-9]+ SACK blocks' \
+	"$out/tcp-loss.a/report.html" | sed -nE "s/^$retr retransmitted.* ([0-9]+) SACK blocks/\1/p")
+[ "${sacks:-0}" -gt 0 ] || fail "tcp-loss: no SACK blocks in the report's graph of the data connection"
+sacks_pcap=$(tshark -r "$out/tcp-loss.a/sender-eth0.pcap" -Y "tcp.dstport == $lport && tcp.options.sack_le" \
+	-T fields -e tcp.options.sack_le 2>/dev/null | tr ',' '\n' | grep -c .)
+[ "$sacks" = "$sacks_pcap" ] || fail "tcp-loss: the report has $sacks SACK blocks, the capture $sacks_pcap"
+
 "$tern" lab run "$labs/tcp-loss/tcp-loss.yaml" --seed 2 --out "$out/tcp-loss.c" >"$out/tcp-loss.c.txt" 2>&1 ||
 	fail "tcp-loss: --seed 2 exited $?"
 cmp -s "$out/tcp-loss.a/report.html" "$out/tcp-loss.c/report.html" && fail "tcp-loss: seeds 1 and 2 wrote the same report"
