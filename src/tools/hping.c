@@ -93,7 +93,7 @@ static int take_option(void *ctx, int c, const char *arg)
 			a->o.interval = TERN_USEC(v);
 			return 0;
 		}
-		return cli_parse_seconds(CMD, "-i", arg, TERN_USEC(1), TERN_SEC(3600),
+		return cli_parse_seconds(CMD, "-i", arg, 0, TERN_SEC(3600),
 					 &a->o.interval) < 0 ? CLI_EXIT_USAGE : 0;
 	case 'F': /* --fast */
 		a->o.interval = TERN_MSEC(100);
