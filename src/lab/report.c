@@ -528,6 +528,7 @@ static void write_links(FILE *f, const struct lab_report *rep)
 				if (k < 4 || counter_value(&COUNTERS[k], &ls, &fs))
 					show[k] = true;
 		}
+	size_t nsw = 0; /* lab/build.c makes a switch per switch network, in file order */
 	for (size_t n = 0; n < t->nnets; n++) {
 		const struct lab_net *net = &t->nets[n];
 		char props[256];
@@ -537,7 +538,22 @@ static void write_links(FILE *f, const struct lab_report *rep)
 		fprintf(f, " <span class=\"note\">(%s%s", net->kind == LAB_NET_SWITCH ? "switch" :
 			"point-to-point link", *props ? ": " : "");
 		h(f, props);
-		fputs(")</span></h3>\n<table><tr><th class=\"l\">from</th><th class=\"l\">to</th>", f);
+		fputs(")</span></h3>\n", f);
+		struct tern_switch *sw = net->kind == LAB_NET_SWITCH ?
+			tern_sim_switch_get(w->sim, nsw++) : NULL;
+		if (sw) {
+			struct tern_switch_stats ss;
+			tern_switch_get_stats(sw, &ss);
+			fprintf(f, "<p class=\"note\">The switch forwarded %llu frames to a learned port, "
+				"flooded %llu (%llu of them unicast to an unknown address), filtered %llu; "
+				"learned %llu stations (%llu moved, %llu aged out); its table holds %llu "
+				"(at most %llu).</p>\n", (unsigned long long)ss.forwarded,
+				(unsigned long long)ss.flooded, (unsigned long long)ss.flooded_unknown,
+				(unsigned long long)ss.filtered, (unsigned long long)ss.learned,
+				(unsigned long long)ss.moved, (unsigned long long)ss.aged,
+				(unsigned long long)ss.table_size, (unsigned long long)ss.table_peak);
+		}
+		fputs("<table><tr><th class=\"l\">from</th><th class=\"l\">to</th>", f);
 		for (size_t k = 0; k < NCOUNTERS; k++)
 			if (show[k]) {
 				fputs("<th>", f);

@@ -50,6 +50,9 @@ grep -q '<title>node:homegw</title>' "$r" || fail "internet: the topology does n
 grep -q '<h3>access <span class="note">(point-to-point link: 20 Mbit/s, 5 ms)</span></h3>' "$r" ||
 	fail "internet: no counters for the access link"
 grep -q '<pre>\[   0\.000000\] lab: internet: 9 hosts and routers' "$r" || fail "internet: no transcript"
+[ "$(grep -cE '<p class="note">The switch forwarded [0-9]+ frames to a learned port, flooded [0-9]+ ' "$r")" -eq 2 ] ||
+	fail "internet: not one line of counters for each of the two switches"
+grep -qE '<th>queue peak \(bytes\)</th>' "$r" || fail "internet: no queue peaks"
 ! grep -qiE '<script|https?://[^"]*\.(js|css)|<link ' "$r" || fail "internet: the page loads or runs something"
 plotted=$(grep -c '<h3 id="tcp[0-9]*">' "$r")
 plots=$(grep -c '<svg xmlns="http://www.w3.org/2000/svg" class="plot"' "$r")
