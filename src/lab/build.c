@@ -117,6 +117,13 @@ int lab_build(const struct lab_topo *t, uint64_t seed, const char *capture_dir,
 			snprintf(err, errlen, "cannot create %s", nd->name);
 			goto fail;
 		}
+		for (size_t i = 0; i < nd->nsysctls; i++)
+			if (tern_sysctl_set(w->stacks[n], nd->sysctls[i].name,
+					    nd->sysctls[i].value) < 0) {
+				snprintf(err, errlen, "%s: cannot set %s", nd->name,
+					 nd->sysctls[i].name);
+				goto fail;
+			}
 	}
 
 	/* The model is const for callers; the interface names it records are
@@ -174,15 +181,6 @@ int lab_build(const struct lab_topo *t, uint64_t seed, const char *capture_dir,
 	}
 	for (size_t n = 0; n < t->nnodes; n++) {
 		const struct lab_node *nd = &t->nodes[n];
-		for (size_t k = 0; k < nd->nsysctls; k++) {
-			int rc = tern_sysctl_set(w->stacks[n], nd->sysctls[k].name,
-						 nd->sysctls[k].value);
-			if (rc < 0) {
-				snprintf(err, errlen, "%s: cannot set %s: %s", nd->name,
-					 nd->sysctls[k].name, tern_strerror(rc));
-				goto fail;
-			}
-		}
 		for (size_t r = 0; r < nd->nroutes; r++) {
 			const struct lab_route *rt = &nd->routes[r];
 			int rc = tern_route_add(w->stacks[n], rt->to, rt->plen, rt->via, 0, 0);

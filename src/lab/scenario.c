@@ -107,34 +107,8 @@ static bool is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Every sysctl: is tried on a scratch stack, so `tern lab check` reports
- * unknown names and bad values where they are written. */
-static void check_sysctls(struct lab_topo *t)
-{
-	struct tern_stack *s = NULL;
-	for (size_t n = 0; n < t->nnodes; n++)
-		for (size_t i = 0; i < t->nodes[n].nsysctls; i++) {
-			const struct lab_sysctl *sc = &t->nodes[n].sysctls[i];
-			if (!s) {
-				struct tern_stack_config cfg;
-				tern_stack_config_init(&cfg);
-				if (!(s = tern_stack_create(&cfg)))
-					return;
-			}
-			int rc = tern_sysctl_set(s, sc->name, sc->value);
-			if (rc == TERN_ENOENT)
-				lab_topo_error(t, sc->pos, "unknown sysctl '%s'", sc->name);
-			else if (rc < 0)
-				lab_topo_error(t, sc->pos, "cannot set %s to '%s': %s", sc->name,
-					       sc->value, tern_strerror(rc));
-		}
-	if (s)
-		tern_stack_destroy(s);
-}
-
 void lab_check_scenario(struct lab_topo *t, const struct lab_tools *tools)
 {
-	check_sysctls(t);
 	for (size_t i = 0; i < t->nsteps; i++) {
 		struct lab_step *s = &t->steps[i];
 		if (s->kind != LAB_STEP_RUN || !*s->cmd)

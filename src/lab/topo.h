@@ -77,12 +77,6 @@ struct lab_route {
 	tern_ip4_t via;
 };
 
-/* sysctl: NAME: VALUE on a host or router, by Linux's names (tern_sysctl_set) */
-struct lab_sysctl {
-	char *name, *value;
-	struct lab_pos pos;      /* the value's */
-};
-
 struct lab_node {
 	char *name;
 	struct lab_pos pos;
@@ -92,7 +86,11 @@ struct lab_node {
 	struct lab_route *routes; /* the gateway is the last, 0.0.0.0/0 */
 	size_t nroutes;
 	bool bad;                /* an interface had a mistake: its routes go unchecked */
-	struct lab_sysctl *sysctls; /* set in file order once the stack is made */
+	/* sysctl: {net.ipv4.tcp_ecn: 1}: tunables by Linux's names, set when
+	 * the node is made (checked against a stack while parsing) */
+	struct lab_sysctl {
+		char *name, *value;
+	} *sysctls;
 	size_t nsysctls;
 };
 
