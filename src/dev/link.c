@@ -70,13 +70,10 @@ static int link_transmit(struct tern_netdev *dev, const uint8_t *frame, size_t l
 	}
 	/* Tail drop: the queue holds the bytes not yet clocked out, which is
 	 * exactly the transmitter's remaining busy time times the rate. */
-	uint64_t backlog = tern_backlog_bytes(e->busy_until, now, l->p.rate_bps) + len;
-	if (backlog > l->p.queue_bytes) {
+	if (tern_backlog_bytes(e->busy_until, now, l->p.rate_bps) + len > l->p.queue_bytes) {
 		e->stats.drop_queue_full++;
 		return TERN_ENOBUFS;
 	}
-	if (backlog > e->stats.backlog_peak_bytes)
-		e->stats.backlog_peak_bytes = backlog;
 	tern_time_t start = e->busy_until > now ? e->busy_until : now;
 	tern_time_t departure = start + tern_serialize_ns(len, l->p.rate_bps);
 	if (tern_frameq_push_copy(&peer->inbound, frame, len, departure + l->p.delay) < 0) {
@@ -87,6 +84,10 @@ static int link_transmit(struct tern_netdev *dev, const uint8_t *frame, size_t l
 	e->busy_until = departure;
 	e->stats.tx_frames++;
 	e->stats.tx_bytes += len;
+	/* what now waits to be clocked out, this frame included */
+	uint64_t waiting = tern_backlog_bytes(e->busy_until, now, l->p.rate_bps);
+	if (waiting > e->stats.backlog_peak_bytes)
+		e->stats.backlog_peak_bytes = waiting;
 	return 0;
 }
 
