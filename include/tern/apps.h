@@ -392,11 +392,11 @@ struct tern_iperf_opts {
 	uint64_t rate;           /* -b bits/s per stream; 0: as fast as TCP goes (UDP:
 				  * iperf3's 1 Mbit/s) */
 	bool one_off;            /* -1 (server): end after one test */
-	bool no_delay;           /* -N: TCP_NODELAY on the data streams, both ends (iperf3
-				  * tells the server with "nodelay" in its parameters) */
 	uint64_t cookie_seed;    /* the client's 36-character cookie derives from it */
 	FILE *diag;              /* "PROG: error - ..." messages; NULL: none */
 	const char *prog;        /* NULL: "iperf3" */
+	bool no_delay;           /* -N: TCP_NODELAY on the data streams, both ends (iperf3
+				  * tells the server with "nodelay" in its parameters) */
 };
 /* iperf3's defaults: client, TCP, port 5201, 10 s, 1 stream, 128 KiB
  * writes, 1 s intervals. */

@@ -164,8 +164,8 @@ struct tern_iperf {
 	size_t blksize;
 	uint64_t bytes_limit, rate;
 	tern_time_t duration;
-	bool nodelay;             /* -N: the data streams without Nagle */
 	bool stop_sending;
+	bool nodelay;             /* -N: the data streams without Nagle */
 	unsigned next_connect;    /* client: the stream connecting now */
 	unsigned accepted;        /* server: streams whose cookie checked */
 	struct ip_stream st[TERN_IPERF_MAX_STREAMS];
@@ -787,11 +787,11 @@ static bool send_params(struct tern_iperf *ip)
 	tj_w_int(&w, "parallel", ip->nstreams);
 	if (ip->reverse)
 		tj_w_bool(&w, "reverse", true);
+	if (ip->nodelay)
+		tj_w_bool(&w, "nodelay", true);
 	tj_w_int(&w, "len", (int64_t)ip->blksize);
 	if (ip->rate)
 		tj_w_int(&w, "bandwidth", (int64_t)ip->rate);
-	if (ip->nodelay)
-		tj_w_bool(&w, "nodelay", true);
 	tj_w_int(&w, "pacing_timer", 1000);
 	tj_w_str(&w, "client_version", "3.12");
 	tj_w_close(&w, '}');
@@ -1180,11 +1180,11 @@ static int open_stream(struct tern_iperf *ip, struct ip_stream *st, int type)
 	int sd = tern_socket(ip->s, TERN_AF_INET, type, 0);
 	if (sd < 0)
 		return sd;
+	if (ip->nodelay && type == TERN_SOCK_STREAM)
+		ctrl_nodelay(ip, sd);
 	tern_socket_set_owner(ip->s, sd, "iperf");
 	st->sd = sd;
 	tern_socket_set_callback(ip->s, sd, on_socket, ip);
-	if (ip->nodelay && type == TERN_SOCK_STREAM)
-		ctrl_nodelay(ip, sd);
 	struct tern_sockaddr_in peer = {ip->o.dst, ip->o.port};
 	return tern_connect(ip->s, sd, &peer);
 }
@@ -1843,9 +1843,9 @@ struct tern_iperf *tern_iperf_start(struct tern_stack *s, const struct tern_iper
 	}
 	ip->nstreams = o->parallel;
 	ip->reverse = o->reverse;
-	ip->nodelay = o->no_delay;
 	ip->sender = !o->reverse;
 	ip->udp = o->udp;
+	ip->nodelay = o->no_delay;
 	ip->blksize = o->len ? o->len : IP_DEFAULT_LEN; /* UDP: the control MSS, once connected */
 	ip->bytes_limit = o->bytes;
 	ip->rate = o->rate ? o->rate : o->udp ? IP_UDP_DEFAULT_RATE : 0;

@@ -45,11 +45,11 @@ static void usage(FILE *f)
 		"  -n, --bytes N[KMG]     bytes to transmit (instead of -t)\n"
 		"  -P, --parallel N       parallel streams (default 1, at most %d)\n"
 		"  -R, --reverse          the server sends, the client receives\n"
+		"  -N, --no-delay         set TCP_NODELAY on the data streams, disabling Nagle\n"
 		"  -u, --udp              UDP: one stream of datagrams paced at -b (default\n"
 		"                         1M); the receiver reports jitter and loss\n"
 		"  -l, --length N[KMG]    bytes per write (default 128K; UDP: the MSS)\n"
 		"  -b, --bitrate N[KMG]   bits/sec per stream (default: unlimited)\n"
-		"  -N, --no-delay         set TCP_NODELAY on the data streams, disabling Nagle\n"
 		"  -h, --help             show this help\n"
 		"\n"
 		"%s%s"
@@ -147,8 +147,8 @@ static int take_option(void *ctx, int c, const char *arg)
 			return CLI_EXIT_USAGE;
 		o->rate = amount;
 		return 0;
-	case 'u': o->udp = true; return 0;
 	case 'N': o->no_delay = true; return 0;
+	case 'u': o->udp = true; return 0;
 	default:
 		return CLI_EXIT_USAGE;
 	}
@@ -170,8 +170,8 @@ static int parse_args(struct iperf_args *a, int argc, char **argv)
 		{"interval", required_argument, NULL, 'i'},
 		{"bitrate", required_argument, NULL, 'b'},
 		{"bandwidth", required_argument, NULL, 'b'},
-		{"udp", no_argument, NULL, 'u'},
 		{"no-delay", no_argument, NULL, 'N'},
+		{"udp", no_argument, NULL, 'u'},
 		CLI_NET_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
