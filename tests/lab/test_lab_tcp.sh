@@ -90,12 +90,12 @@ retr=$(sed -nE 's/.*sender: \[  5\] +0\.00-3\.00 +sec .* ([0-9]+) +sender$/\1/p'
 [ "${retr:-0}" -gt 0 ] || fail "tcp-loss: iperf reports '$retr' retransmissions"
 row=$(conn tcp-loss sender 10.9.0.2:5201)
 [ "$(col "$row" 10)" = "$retr" ] || fail "tcp-loss: the report counts '$(col "$row" 10)' retransmissions, iperf $retr"
-# in the capture: data segments of the data connection that end at or below
-# the highest byte it sent before
+# in the capture: data segments of the data connection that start below the
+# highest byte it sent before (the trace's RETRANSMIT)
 lport=$(col "$row" 3 | cut -d: -f2)
 n=$(tshark -r "$out/tcp-loss.a/sender-eth0.pcap" -Y "tcp.srcport == $lport && tcp.len > 0" \
 	-T fields -e tcp.seq -e tcp.len 2>/dev/null |
-	awk '{ e = $1 + $2; if (seen && e <= m) r++; if (!seen || e > m) m = e; seen = 1 } END { print r + 0 }')
+	awk '{ e = $1 + $2; if (seen && $1 < m) r++; if (!seen || e > m) m = e; seen = 1 } END { print r + 0 }')
 [ "$n" = "$retr" ] || fail "tcp-loss: the capture has $n retransmitted segments, iperf $retr"
 # the receiver's SACK blocks, as the sender's trace got them, are on the page
 sacks=$(grep -oE '[0-9]+ retransmitted; plotted from [0-9]+ segment and [0-9]+ ACK events, [0-9]+ SACK blocks' \
