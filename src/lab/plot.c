@@ -168,7 +168,6 @@ static void draw_series(FILE *f, const struct frame *fr, const struct lab_plot_s
 	const struct lab_series *s = ps->s;
 	if (!s || !s->n)
 		return;
-	bool marks = ps->draw == LAB_DRAW_MARKS;
 	fprintf(f, "<path class=\"s\" stroke=\"%s\" stroke-width=\"%s\" d=\"", ps->color,
 		ps->draw == LAB_DRAW_BARS ? "1" : "1.5");
 	for (size_t i = 0; i < s->n; i++) {
@@ -202,7 +201,7 @@ static void draw_series(FILE *f, const struct frame *fr, const struct lab_plot_s
 	}
 	if (ps->draw == LAB_DRAW_STEP)
 		fprintf(f, "H%.1f", xend);
-	fputs(marks ? "\"/>\n" : "\"/>\n", f);
+	fputs("\"/>\n", f);
 }
 
 int lab_plot_svg(FILE *f, const struct lab_plot *p)

@@ -663,7 +663,7 @@ static int write_tcp(FILE *f, const struct lab_report *rep)
 		struct conn_plots *p = c->plots;
 		if (!p)
 			continue;
-		char name[160], title[256];
+		char name[160];
 		conn_name(rep, c, name, sizeof(name));
 		fprintf(f, "<h3 id=\"tcp%zu\">%zu. ", i + 1, i + 1);
 		h(f, name);
@@ -675,7 +675,6 @@ static int write_tcp(FILE *f, const struct lab_report *rep)
 			(unsigned long long)(p->seq.added + p->retr.added),
 			(unsigned long long)p->ack.added, (unsigned long long)p->sack.added);
 		tern_time_t t0 = c->first, t1 = c->last > c->first ? c->last : c->first + 1;
-		snprintf(title, sizeof(title), "time-sequence graph");
 		struct lab_plot_series ts[] = {
 			{&p->rwin, "receive window", "#d4a017", LAB_DRAW_STEP},
 			{&p->ack, "ACKed", "#2ca02c", LAB_DRAW_STEP},
@@ -692,7 +691,7 @@ static int write_tcp(FILE *f, const struct lab_report *rep)
 					ymax = ts[k].s->pt[j].hi;
 		double ys = ymax >= 4e6 ? 1e6 : ymax >= 4e3 ? 1e3 : 1;
 		struct lab_plot tp = {
-			.title = title, .xlabel = "time (s)",
+			.title = "time-sequence graph", .xlabel = "time (s)",
 			.ylabel = ys == 1e6 ? "sequence (MB)" : ys == 1e3 ? "sequence (kB)" :
 				  "sequence (bytes)",
 			.t0 = t0, .t1 = t1, .ymin = 0, .ymax = ymax > 0 ? ymax * 1.05 : 1,
