@@ -132,10 +132,13 @@ TEST(two_cubic_flows_share_a_20mbit_bottleneck_fairly)
 }
 
 /* NewReno on the same path, for comparison: reported, not asserted fair.
- * (Seed 1: the late flow loses several segments of a window, and without
- * a SACK scoreboard NewReno recovers them one per RTT or by timeouts with
- * backoff; it gets 0.7 Mbit/s, index 0.54. The loss-recovery work of the
- * same issue is what should lift it.) The link stays used. */
+ * Seed 1: drop-tail lock-out. The first flow's slow start ends at its
+ * receive window (104 KiB) without a loss, so it keeps the queue full
+ * while its ACKs clock it; the late flow's bursts meet that full queue,
+ * its ssthresh falls to 2 segments and stays there (no timeouts: 91
+ * retransmissions, all fast): 0.7 Mbit/s, index 0.54. CUBIC's HyStart++
+ * leaves slow start on the queue's delay before that; pacing (below)
+ * spreads the bursts and cures it for both. The link stays used. */
 TEST(two_reno_flows_on_the_same_bottleneck_reported)
 {
 	double idx, mbps;
