@@ -15,7 +15,9 @@
 #     iperf3 received exactly 8 MiB sent by tern's cubic;
 #  3. while tern sends (-C cubic), `tern ss -t -i` shows cubic and a
 #     pacing_rate, and Linux's `ss -ti` shows cubic for the data connection;
-#  4. pacing against Linux: tern iperf -c --fq-rate 8M -t 3 (SO_MAX_PACING_RATE
+#  4. the same each way through 1% loss (tern's fault injector, both
+#     directions): exact counts, and tern's sender retransmitted;
+#  5. pacing against Linux: tern iperf -c --fq-rate 8M -t 3 (SO_MAX_PACING_RATE
 #     on tern's data connection): iperf3 receives between 5 and 8.4 Mbit/s,
 #     where unpaced it gets most of the 20.
 # Goodputs are logged (they are not the assertion: the machine is shared).
@@ -142,7 +144,25 @@ assert_eq 0 "$BG_RC" "tern iperf -c -t 3 --name cubic1"
 bg_wait ss-srv 15
 assert_eq 0 "$BG_RC" "iperf3 -s -1 for the ss run"
 
-# ---- 4. pacing against Linux -------------------------------------------------
+# ---- 4. with 1% loss as well ---------------------------------------------
+# (each direction of the path: data and ACKs): recovery on both sides
+TN_CLEAN=("${TN[@]}")
+TN+=(--loss 1 --fault-seed 7)
+log "1% loss: tern iperf -c -C cubic -n 8M, and -R"
+tern_client l-send -C cubic -n 8M
+J=$OUT/l-send-srv.out
+assert_eq "$N8" "$(jget "$J" "j['end']['sum_received']['bytes']")" "iperf3 received through 1% loss"
+retr=$(grep -E ' sender$' <<<"$RUN_OUT" | tail -1 | awk '{print $(NF-1)}')
+assert_ge 1 "$retr" "tern's retransmissions through 1% loss"
+log "tern (cubic) -> Linux, 1% loss: $(mbps "$J") Mbit/s, $retr retransmissions"
+tern_client l-recv -C cubic -n 8M -R
+J=$OUT/l-recv-srv.out
+assert_eq "$N8" "$(jget "$J" "j['end']['sum_sent']['bytes']")" "iperf3 sent through 1% loss"
+assert_eq "8.00 MBytes" "$(last_transfer "$RUN_OUT" receiver)" "tern received all of it through 1% loss"
+log "Linux (cubic) -> tern, 1% loss: $(mbps "$J" sum_sent) Mbit/s, $(jget "$J" "j['end']['sum_sent']['retransmits']") retransmissions"
+TN=("${TN_CLEAN[@]}")
+
+# ---- 5. pacing against Linux -------------------------------------------------
 log "tern iperf -c --fq-rate 8M -t 3 (SO_MAX_PACING_RATE)"
 tern_client c-paced --fq-rate 8M -t 3
 J=$OUT/c-paced-srv.out
