@@ -777,8 +777,14 @@ static int tcp_setsockopt_raw(struct tern_stack *s, struct tern_sock *so, int le
 	if (tp->cc != cc) {
 		tp->cc = cc;
 		memset(tp->cc_state, 0, sizeof(tp->cc_state));
-		if (tp->state >= TCPS_ESTABLISHED && tp->t_maxseg)
+		if (tp->state >= TCPS_ESTABLISHED && tp->t_maxseg) {
+			/* Linux's tcp_reinit_congestion_control: the new
+			 * module starts from the window in use. */
+			uint32_t cwnd = tp->snd_cwnd;
 			cc->init(tp, s->now);
+			if (cwnd)
+				tp->snd_cwnd = cwnd;
+		}
 	}
 	return 0;
 }
