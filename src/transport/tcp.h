@@ -194,7 +194,8 @@ struct tern_tcb {
 	 * SO_MAX_PACING_RATE or the stack's tcp_pacing asks for it ---- */
 	bool pacing;                    /* data segments leave no earlier than pace_next */
 	uint64_t max_pacing_rate;       /* SO_MAX_PACING_RATE, bytes/s; UINT64_MAX: none */
-	tern_time_t pace_next;          /* Linux's tcp_wstamp_ns: the next segment's departure */
+	tern_time_t pace_next;          /* Linux's tcp_wstamp_ns: the next burst's departure */
+	uint32_t pace_quota;            /* bytes the current burst may still carry */
 
 	/* listener */
 	struct tern_tcb *accq_head, *accq_tail;

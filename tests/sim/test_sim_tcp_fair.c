@@ -149,7 +149,7 @@ TEST(two_reno_flows_on_the_same_bottleneck_reported)
 
 /* With pacing (tern_stack_config.tcp_pacing) the windows leave spread
  * over the RTT instead of in bursts: both algorithms share fairly (seed 1:
- * CUBIC 0.995, NewReno 0.996, whose late flow no longer starves). */
+ * CUBIC 0.9997, NewReno 0.993, whose late flow no longer starves). */
 TEST(two_paced_flows_share_a_20mbit_bottleneck_fairly)
 {
 	double idx, mbps;

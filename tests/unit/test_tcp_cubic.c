@@ -397,7 +397,8 @@ static char blob[8 * 1460];
 /* The passive fixture's handshake gives srtt = 10 ms; cwnd is 10 segments
  * of 1460, ssthresh infinite: Linux's rate is 200% of cwnd / srtt =
  * 2,920,000 bytes/s. SO_MAX_PACING_RATE 1,460,000 caps it and turns
- * pacing on: one segment per millisecond, exactly; ACKs are not held. */
+ * pacing on. A departure carries what Linux's GSO packet would (1 ms of
+ * data, at least two segments): pairs, 2 ms apart. ACKs are not held. */
 TEST(pacing__max_pacing_rate_spaces_segments)
 {
 	struct tfx t;
@@ -418,15 +419,17 @@ TEST(pacing__max_pacing_rate_spaces_segments)
 	tern_time_t now = T_MS(100);
 	SEND(&t, now, blob, 5 * 1460);
 	for (uint32_t i = 0; i < 5; i++)
-		OUT(&t, now + T_MS(i), .seq = t.us + i * 1460, .ack = t.peer, .flags = ACK,
+		OUT(&t, now + T_MS(2 * (i / 2)), .seq = t.us + i * 1460, .ack = t.peer, .flags = ACK,
 		    .data = blob + i * 1460, .len = 1460);
 	t.us += 5 * 1460;
 	len = sizeof(ti);
 	REQUIRE_EQ(tern_getsockopt(t.fx.s, t.sd, TERN_IPPROTO_TCP, TERN_TCP_INFO, &ti, &len), 0);
 	CHECK_EQ(ti.tcpi_pacing_rate, cap);
 	CHECK_EQ(ti.tcpi_max_pacing_rate, cap);
-	/* Data from the peer in the middle of a paced burst is acknowledged
-	 * when due, whatever the pacing. */
+	/* The burst that began at 104 ms has room for one more segment: at
+	 * 106 ms it takes the first of three new ones, the other two wait
+	 * for the next departure, 1 ms after that segment's. Data from the
+	 * peer meanwhile is acknowledged on them, pacing or not. */
 	IN(&t, now + T_MS(6), .seq = t.peer, .ack = t.us, .flags = ACK);
 	SEND(&t, now + T_MS(6), blob, 3 * 1460);
 	IN(&t, now + T_MS(6) + TERN_USEC(100), .seq = t.peer, .ack = t.us, .flags = ACK | PSH,
@@ -435,7 +438,7 @@ TEST(pacing__max_pacing_rate_spaces_segments)
 	OUT(&t, now + T_MS(7), .seq = t.us + 1460, .ack = t.peer + 2, .flags = ACK,
 	    .data = blob + 1460, .len = 1460, W((T_RCV_CAP - 2) >> 7));
 	t.peer += 2;
-	OUT(&t, now + T_MS(8), .seq = t.us + 2920, .ack = t.peer, .flags = ACK,
+	OUT(&t, now + T_MS(7), .seq = t.us + 2920, .ack = t.peer, .flags = ACK,
 	    .data = blob + 2920, .len = 1460, W((T_RCV_CAP - 2) >> 7));
 	char rd[2];
 	CHECK_EQ(tern_recv(t.fx.s, t.sd, rd, sizeof(rd), 0), 2);
@@ -445,8 +448,8 @@ TEST(pacing__max_pacing_rate_spaces_segments)
 }
 
 /* The stack-wide switch (tern_stack_config.tcp_pacing): every connection
- * paced at Linux's rate, 2,920,000 bytes/s here: a 1460-byte segment
- * each 500 µs. */
+ * paced at Linux's rate, 2,920,000 bytes/s here: a pair of 1460-byte
+ * segments each millisecond. */
 TEST(pacing__stack_wide_at_the_computed_rate)
 {
 	struct tfx t;
@@ -454,11 +457,45 @@ TEST(pacing__stack_wide_at_the_computed_rate)
 	t.fx.cfg.tcp_pacing = true;
 	REQUIRE(tcp_fx_passive_established(&t));
 	tern_time_t now = T_MS(100);
-	SEND(&t, now, blob, 4 * 1460);
-	for (uint32_t i = 0; i < 4; i++)
-		OUT(&t, now + i * TERN_USEC(500), .seq = t.us + i * 1460, .ack = t.peer, .flags = ACK,
+	SEND(&t, now, blob, 6 * 1460);
+	for (uint32_t i = 0; i < 6; i++)
+		OUT(&t, now + T_MS(i / 2), .seq = t.us + i * 1460, .ack = t.peer, .flags = ACK,
 		    .data = blob + i * 1460, .len = 1460);
-	t.us += 4 * 1460;
+	t.us += 6 * 1460;
+	IN(&t, now + T_MS(20), .seq = t.peer, .ack = t.us, .flags = ACK);
+	tcp_fx_finish(&t);
+}
+
+/* At a higher rate a departure carries 1 ms of data, in whole segments:
+ * tcp_pacing_ss_ratio 410 makes the rate 410% of 14600 bytes / 10 ms =
+ * 5,986,000 bytes/s, whose 1/1024 s is 5845 bytes: four segments, then
+ * the next four 4 * 1460 / 5,986,000 s later (243,902 ns a segment,
+ * counted per segment as Linux counts per packet). A 64-bit
+ * SO_MAX_PACING_RATE above the rate changes nothing but turns pacing on. */
+TEST(pacing__bursts_carry_a_millisecond_of_data)
+{
+	struct tfx t;
+	tcp_fx_config(&t);
+	REQUIRE(tcp_fx_passive_established(&t));
+	REQUIRE_EQ(tern_sysctl_set(t.fx.s, "net.ipv4.tcp_pacing_ss_ratio", "410"), 0);
+	uint64_t cap = 100000000;
+	REQUIRE_EQ(tern_setsockopt(t.fx.s, t.sd, TERN_SOL_SOCKET, TERN_SO_MAX_PACING_RATE, &cap,
+				   sizeof(cap)), 0);
+	uint64_t back = 0;
+	size_t len = sizeof(back);
+	REQUIRE_EQ(tern_getsockopt(t.fx.s, t.sd, TERN_SOL_SOCKET, TERN_SO_MAX_PACING_RATE, &back, &len), 0);
+	CHECK_EQ(len, sizeof(back));
+	CHECK_EQ(back, cap);
+	struct tern_tcp_info ti;
+	len = sizeof(ti);
+	REQUIRE_EQ(tern_getsockopt(t.fx.s, t.sd, TERN_IPPROTO_TCP, TERN_TCP_INFO, &ti, &len), 0);
+	CHECK_EQ(ti.tcpi_pacing_rate, 5986000);
+	tern_time_t now = T_MS(100), seg = 1460ll * 1000000000 / 5986000;
+	SEND(&t, now, blob, 8 * 1460);
+	for (uint32_t i = 0; i < 8; i++)
+		OUT(&t, now + (i / 4) * 4 * seg, .seq = t.us + i * 1460, .ack = t.peer, .flags = ACK,
+		    .data = blob + i * 1460, .len = 1460);
+	t.us += 8 * 1460;
 	IN(&t, now + T_MS(20), .seq = t.peer, .ack = t.us, .flags = ACK);
 	tcp_fx_finish(&t);
 }
