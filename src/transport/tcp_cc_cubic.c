@@ -295,13 +295,12 @@ static void cubic_on_loss(struct tern_tcb *tp, tern_time_t now)
 	reduce(tp);
 }
 
-/* As NewReno's end of recovery (RFC 6582 §3.2 step 3): cwnd =
- * min(ssthresh, FlightSize + SMSS). */
+/* The end of recovery is not CUBIC's to decide (RFC 9438 leaves it to
+ * the loss recovery in use): the same window as NewReno's module sets
+ * (RFC 6582 §3.2 step 3, or ssthresh after PRR), whatever that becomes. */
 static void cubic_on_recovery_end(struct tern_tcb *tp, tern_time_t now)
 {
-	(void)now;
-	uint32_t w = (tp->snd_max - tp->snd_una) + tcp_mss(tp);
-	tp->snd_cwnd = w < tp->snd_ssthresh ? w : tp->snd_ssthresh;
+	tern_cc_reno.on_recovery_end(tp, now);
 }
 
 /* §4.8: ssthresh as on loss, a one-segment window, and the next stage's
