@@ -13,6 +13,11 @@ BUILD_DEPS=(build-essential cmake pkg-config libpcap-dev libyaml-dev)
 TEST_DEPS=(clang libclang-rt-14-dev tshark iputils-ping traceroute socat netcat-openbsd
            hping3 python3-scapy iproute2 curl procps iperf3)
 
+# graphviz: dot lays out the topology in a lab's report.html (the demo's
+# too); chromium: tests/lab/test_lab_report.sh renders that page
+BUILD_DEPS+=(graphviz)
+TEST_DEPS+=(chromium)
+
 install_packages() {
 	local missing=()
 	for p in "$@"; do

@@ -339,6 +339,37 @@ unsigned tern_curl_connects(const struct tern_curl *c);
  * empty reply, 56 receive failure). */
 int tern_curl_finish(struct tern_curl *c);
 
+/* ---- hping (hping3's SYN probes and floods; a subset) ---- */
+
+struct tern_hping_opts {
+	tern_ip4_t dst;          /* HOST */
+	const char *dst_name;    /* HOST as given, for the lines */
+	uint16_t dport;          /* -p; default 0, as hping3 */
+	uint16_t sport;          /* -s base source port, one more per packet; 0: random */
+	uint64_t count;          /* -c; 0: until stopped */
+	tern_time_t interval;    /* -i; default 1 s (--fast 100 ms, --faster 1 us) */
+	uint16_t window;         /* -w; default 64, as hping3 */
+	bool rand_source;        /* --rand-source: every packet from a random address */
+	tern_ip4_t spoof;        /* -a: from this address; 0: the route's */
+	bool quiet;              /* -q: only the first and the closing lines */
+	FILE *diag;              /* the closing statistics (hping3: stderr); NULL: out */
+	uint64_t seed;           /* ports, sequence numbers and random sources derive from it */
+};
+/* hping3's defaults: port 0, one packet a second, window 64. */
+void tern_hping_opts_init(struct tern_hping_opts *o);
+
+struct tern_hping;
+/* Start sending TCP SYNs to o->dst; replies (SYN-ACK or RST from HOST:PORT
+ * to our ports) are printed to out as hping3 prints them. NULL and *err
+ * (TERN_ENETUNREACH without a route, TERN_ENOMEM ...) on failure. */
+struct tern_hping *tern_hping_start(struct tern_stack *s, const struct tern_hping_opts *o,
+				    FILE *out, tern_time_t now, int *err);
+/* True once -c packets went and one second passed since the last. */
+bool tern_hping_done(const struct tern_hping *h);
+/* Print the statistics (to diag), free; hping3's exit status: 0 if
+ * anything was received, else 1. */
+int tern_hping_finish(struct tern_hping *h, tern_time_t now);
+
 /* ---- iperf (iperf3 3.12's protocol, options and output; TCP) ---- */
 
 #define TERN_IPERF_MAX_STREAMS 128
@@ -369,6 +400,8 @@ struct tern_iperf_opts {
 	uint64_t cookie_seed;    /* the client's 36-character cookie derives from it */
 	FILE *diag;              /* "PROG: error - ..." messages; NULL: none */
 	const char *prog;        /* NULL: "iperf3" */
+	bool no_delay;           /* -N: TCP_NODELAY on the data streams, both ends (iperf3
+				  * tells the server with "nodelay" in its parameters) */
 };
 /* iperf3's defaults: client, TCP, port 5201, 10 s, 1 stream, 128 KiB
  * writes, 1 s intervals. */

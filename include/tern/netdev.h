@@ -133,6 +133,9 @@ struct tern_link_stats {
 	/* On the wire now: frames sent from this end, queued to serialize or
 	 * propagating, not yet delivered; and the most there ever were. */
 	uint64_t queued_frames, queued_bytes, queued_peak_frames;
+	/* The most bytes ever waiting to be clocked out from this end (what
+	 * `queue_bytes` bounds), counting the frame just accepted. */
+	uint64_t backlog_peak_bytes;
 };
 void tern_link_get_stats(const struct tern_link *l, int side, struct tern_link_stats *out);
 

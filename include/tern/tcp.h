@@ -98,6 +98,10 @@ struct tern_tcp_trace_event {
 	uint32_t cwnd, ssthresh;        /* bytes; ssthresh UINT32_MAX: none yet */
 	tern_time_t srtt, rttvar;       /* 0 before the first sample */
 	uint32_t snd_una, snd_nxt, rcv_nxt;
+	/* ACK_RCVD: the SACK blocks the ACK carried (RFC 2018), as received;
+	 * nsack 0 for other events (the line format leaves them out) */
+	uint8_t nsack;
+	struct { uint32_t left, right; } sack[4];
 };
 
 /* Called for each event, inside the stack's input, output or timers: it

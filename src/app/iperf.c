@@ -167,6 +167,7 @@ struct tern_iperf {
 	uint64_t fq_rate;               /* bits/s for SO_MAX_PACING_RATE, 0: none */
 	tern_time_t duration;
 	bool stop_sending;
+	bool nodelay;             /* -N: the data streams without Nagle */
 	unsigned next_connect;    /* client: the stream connecting now */
 	unsigned accepted;        /* server: streams whose cookie checked */
 	struct ip_stream st[TERN_IPERF_MAX_STREAMS];
@@ -798,6 +799,8 @@ static bool send_params(struct tern_iperf *ip)
 	tj_w_int(&w, "parallel", ip->nstreams);
 	if (ip->reverse)
 		tj_w_bool(&w, "reverse", true);
+	if (ip->nodelay)
+		tj_w_bool(&w, "nodelay", true);
 	tj_w_int(&w, "len", (int64_t)ip->blksize);
 	if (ip->rate)
 		tj_w_int(&w, "bandwidth", (int64_t)ip->rate);
@@ -868,6 +871,7 @@ static bool take_params(struct tern_iperf *ip, const char *text, size_t len,
 	ip->rate = tj_get_int(n, &n[0], "bandwidth", &v) && v > 0 ? (uint64_t)v : 0;
 	ip->duration = tj_get_int(n, &n[0], "time", &v) && v > 0 && v < 86400 * 365 ? TERN_SEC(v) : 0;
 	ip->reverse = tj_get_bool(n, &n[0], "reverse", &b) && b;
+	ip->nodelay = tj_get_bool(n, &n[0], "nodelay", &b) && b;
 	ip->sender = ip->reverse;
 	ip->fq_rate = tj_get_int(n, &n[0], "fqrate", &v) && v > 0 ? (uint64_t)v : 0;
 	ip->congestion[0] = 0;
@@ -1216,6 +1220,8 @@ static int open_stream(struct tern_iperf *ip, struct ip_stream *st, int type)
 	int sd = tern_socket(ip->s, TERN_AF_INET, type, 0);
 	if (sd < 0)
 		return sd;
+	if (ip->nodelay && type == TERN_SOCK_STREAM)
+		ctrl_nodelay(ip, sd);
 	tern_socket_set_owner(ip->s, sd, "iperf");
 	st->sd = sd;
 	tern_socket_set_callback(ip->s, sd, on_socket, ip);
@@ -1412,6 +1418,8 @@ static void server_accept(struct tern_iperf *ip)
 				data_sockopts(ip, sd);
 				ip->st[i].sd = sd;
 				ip->st[i].cookie_len = 0;
+				if (ip->nodelay)
+					ctrl_nodelay(ip, sd);
 				tern_socket_set_callback(ip->s, sd, on_socket, ip);
 				continue;
 			}
@@ -1890,6 +1898,7 @@ struct tern_iperf *tern_iperf_start(struct tern_stack *s, const struct tern_iper
 	ip->fq_rate = o->fq_rate;
 	ip->sender = !o->reverse;
 	ip->udp = o->udp;
+	ip->nodelay = o->no_delay;
 	ip->blksize = o->len ? o->len : IP_DEFAULT_LEN; /* UDP: the control MSS, once connected */
 	ip->bytes_limit = o->bytes;
 	ip->rate = o->rate ? o->rate : o->udp ? IP_UDP_DEFAULT_RATE : 0;

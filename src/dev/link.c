@@ -84,6 +84,10 @@ static int link_transmit(struct tern_netdev *dev, const uint8_t *frame, size_t l
 	e->busy_until = departure;
 	e->stats.tx_frames++;
 	e->stats.tx_bytes += len;
+	/* what now waits to be clocked out, this frame included */
+	uint64_t waiting = tern_backlog_bytes(e->busy_until, now, l->p.rate_bps);
+	if (waiting > e->stats.backlog_peak_bytes)
+		e->stats.backlog_peak_bytes = waiting;
 	return 0;
 }
 

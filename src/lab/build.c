@@ -45,17 +45,30 @@ void lab_world_free(struct lab_world *w)
 		free(w->net_links ? w->net_links[i] : NULL);
 	free(w->net_links);
 	free(w->net_nlinks);
+	free(w->link_node);
+	free(w->link_iface);
 	free(w->stacks);
 	memset(w, 0, sizeof(*w));
 }
 
-static int add_link(struct lab_world *w, size_t net)
+static int add_link(struct lab_world *w, size_t net, size_t node, size_t iface)
 {
 	size_t *l = realloc(w->net_links[net], (w->net_nlinks[net] + 1) * sizeof(*l));
 	if (!l)
 		return -1;
-	l[w->net_nlinks[net]++] = tern_sim_link_count(w->sim) - 1;
+	size_t id = tern_sim_link_count(w->sim) - 1;
+	l[w->net_nlinks[net]++] = id;
 	w->net_links[net] = l;
+	size_t *a = realloc(w->link_node, (id + 1) * sizeof(*a));
+	if (!a)
+		return -1;
+	w->link_node = a;
+	size_t *b = realloc(w->link_iface, (id + 1) * sizeof(*b));
+	if (!b)
+		return -1;
+	w->link_iface = b;
+	a[id] = node;
+	b[id] = iface;
 	return 0;
 }
 
@@ -104,6 +117,13 @@ int lab_build(const struct lab_topo *t, uint64_t seed, const char *capture_dir,
 			snprintf(err, errlen, "cannot create %s", nd->name);
 			goto fail;
 		}
+		for (size_t i = 0; i < nd->nsysctls; i++)
+			if (tern_sysctl_set(w->stacks[n], nd->sysctls[i].name,
+					    nd->sysctls[i].value) < 0) {
+				snprintf(err, errlen, "%s: cannot set %s", nd->name,
+					 nd->sysctls[i].name);
+				goto fail;
+			}
 	}
 
 	/* The model is const for callers; the interface names it records are
@@ -153,7 +173,7 @@ int lab_build(const struct lab_topo *t, uint64_t seed, const char *capture_dir,
 					 net->name, tern_strerror(rc));
 				goto fail;
 			}
-			if (add_link(w, f->net) < 0) {
+			if (add_link(w, f->net, n, i) < 0) {
 				snprintf(err, errlen, "out of memory");
 				goto fail;
 			}

@@ -17,7 +17,7 @@
 #include "tern/sim.h"
 
 enum lab_app { LAB_APP_PING, LAB_APP_TRACEROUTE, LAB_APP_NC, LAB_APP_SS, LAB_APP_HTTP,
-	       LAB_APP_CURL, LAB_APP_IPERF };
+	       LAB_APP_CURL, LAB_APP_IPERF, LAB_APP_HPING };
 
 #define LAB_MAX_ARGS 64
 
@@ -32,6 +32,7 @@ struct lab_cmd {
 		struct tern_httpd_opts http;
 		struct tern_curl_opts curl;
 		struct tern_iperf_opts iperf;
+		struct tern_hping_opts hping;
 	} o;
 	const char *path;        /* http: DIR as given (relative to the lab file);
 				  * curl: -o FILE (relative to the output directory);
@@ -64,6 +65,9 @@ struct lab_world {
 	size_t **net_links;           /* per topo network: its sim link numbers */
 	size_t *net_nlinks;
 	size_t nnets;
+	/* per sim link: the node and interface at its end 0 (the far end is
+	 * the switch port, or the network's other interface) */
+	size_t *link_node, *link_iface;
 };
 
 /* Build the checked topology t on a new simulation with this seed,
@@ -88,6 +92,7 @@ struct lab_run_opts {
 	bool quiet;              /* stdout: only error lines and the summary */
 	bool json;               /* stdout: one JSON object per line */
 	FILE *out;               /* stdout */
+	bool no_report;          /* no report.html (lab/report.c) */
 };
 
 /* Build and run a checked lab. Returns 0 when the scenario ran to its end

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 
 #include "lab/lab.h"
+#include "lab/report.h"
 #include "tern/err.h"
 
 #define LAB_DEFAULT_DURATION TERN_SEC(3600)
@@ -368,6 +369,11 @@ static int start_app(struct run *r, struct proc *p, char *why, size_t len)
 		c->o.iperf.prog = "tern iperf";
 		p->app = tern_iperf_start(p->stack, &c->o.iperf, p->out, now, &err);
 		break;
+	case LAB_APP_HPING:
+		c->o.hping.diag = p->err;
+		c->o.hping.seed = r->o->seed * 1000003u + p->step; /* deterministic */
+		p->app = tern_hping_start(p->stack, &c->o.hping, p->out, now, &err);
+		break;
 	case LAB_APP_CURL: {
 		FILE *body = p->out;
 		if (c->path) {
@@ -409,6 +415,7 @@ static bool app_done(const struct proc *p)
 	case LAB_APP_NC: return tern_nc_done(p->app);
 	case LAB_APP_CURL: return tern_curl_done(p->app);
 	case LAB_APP_IPERF: return tern_iperf_done(p->app);
+	case LAB_APP_HPING: return tern_hping_done(p->app);
 	case LAB_APP_HTTP: return false;
 	case LAB_APP_SS: return true;
 	}
@@ -425,6 +432,7 @@ static void finish(struct run *r, struct proc *p)
 		case LAB_APP_TRACEROUTE: p->status = tern_traceroute_finish(p->app, now) < 0; break;
 		case LAB_APP_NC: p->status = tern_nc_finish(p->app); break;
 		case LAB_APP_CURL: p->status = tern_curl_finish(p->app); break;
+		case LAB_APP_HPING: p->status = tern_hping_finish(p->app, now); break;
 		case LAB_APP_IPERF:
 			if (!tern_iperf_done(p->app))
 				tern_iperf_interrupt(p->app); /* as on Ctrl-C */
@@ -747,6 +755,7 @@ int lab_run(const struct lab_topo *t, const struct lab_tools *tools,
 	    const struct lab_run_opts *o, FILE *diag)
 {
 	struct run r = {.t = t, .tools = tools, .o = o};
+	struct lab_report *rep = NULL;
 	char why[512], path[4096];
 	int rc = -1;
 	bool *impairable = calloc(t->nnets + 1, sizeof(*impairable));
@@ -768,6 +777,10 @@ int lab_run(const struct lab_topo *t, const struct lab_tools *tools,
 	}
 	if (lab_build(t, o->seed, o->out_dir, impairable, &r.w, why, sizeof(why)) < 0) {
 		fprintf(diag, "tern lab: %s\n", why);
+		goto out;
+	}
+	if (!o->no_report && !(rep = lab_report_create(t, &r.w))) {
+		fprintf(diag, "tern lab: out of memory\n");
 		goto out;
 	}
 	size_t nifs = 0;
@@ -802,6 +815,14 @@ int lab_run(const struct lab_topo *t, const struct lab_tools *tools,
 				      p->status);
 		}
 		link_summary(&r);
+		if (rep) {
+			fflush(r.file);
+			if (lab_report_write(rep, o->out_dir, path, o->seed, now_of(&r), why,
+					     sizeof(why)) < 0) {
+				fprintf(diag, "tern lab: %s\n", why);
+				rc = -1;
+			}
+		}
 	}
 out:
 	for (size_t i = 0; i < r.nprocs; i++) {
@@ -813,6 +834,7 @@ out:
 	}
 	free(r.procs);
 	lab_world_free(&r.w); /* closes (and so completes) the captures */
+	lab_report_free(rep); /* after the world: its stacks trace into it */
 	if (r.file && fclose(r.file) != 0)
 		r.io_error = true;
 	if (rc == 0 && r.io_error) {

@@ -18,6 +18,9 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "tern/err.h"
+#include "tern/stack.h"
+
 #define LAB_MAX_ERRORS 50
 #define LAB_MAX_FILE (4u << 20)
 
@@ -542,7 +545,7 @@ static void read_networks(struct reader *r, yaml_node_t *v)
 
 static const char *const iface_keys[] = {"network", "address", NULL};
 static const char *const route_keys[] = {"to", "via", NULL};
-static const char *const node_keys[] = {"interfaces", "gateway", "routes", NULL};
+static const char *const node_keys[] = {"interfaces", "gateway", "routes", "sysctl", NULL};
 
 static void iface_pair(struct reader *r, void *ctx, const char *key, yaml_node_t *k,
 		       yaml_node_t *v)
@@ -597,6 +600,50 @@ static void route_pair(struct reader *r, void *ctx, const char *key, yaml_node_t
 	}
 }
 
+/* sysctl: {NAME: VALUE, ...}: each set on a scratch stack now, so a wrong
+ * name or value is the file's mistake, at its place. */
+static void read_sysctls(struct reader *r, struct lab_node *n, yaml_node_t *v)
+{
+	if (!is_type(r, v, YAML_MAPPING_NODE, "sysctl"))
+		return;
+	struct tern_stack_config cfg;
+	tern_stack_config_init(&cfg);
+	struct tern_stack *s = tern_stack_create(&cfg);
+	if (!s)
+		return;
+	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = node(r, p->key), *val = node(r, p->value);
+		const char *name, *value;
+		if (!k || !val || !(name = scalar(r, k, "a tunable's name")) ||
+		    !(value = scalar(r, val, name)))
+			continue;
+		int rc = tern_sysctl_set(s, name, value);
+		if (rc == TERN_ENOENT) {
+			const char *names[128];
+			size_t nn = 0;
+			for (const char *x; nn < 127 && (x = tern_sysctl_name((unsigned)nn));)
+				names[nn++] = x;
+			names[nn] = NULL;
+			const char *hint = suggest(name, names);
+			if (hint)
+				lab_topo_error(r->t, pos_of(k), "unknown tunable '%s'; did you mean "
+					       "'%s'?", name, hint);
+			else
+				lab_topo_error(r->t, pos_of(k), "unknown tunable '%s' (tern has "
+					       "those README.md lists)", name);
+			continue;
+		}
+		if (rc < 0) {
+			lab_topo_error(r->t, pos_of(val), "bad value '%s' for %s", value, name);
+			continue;
+		}
+		n->sysctls = grow(n->sysctls, n->nsysctls, sizeof(*n->sysctls));
+		n->sysctls[n->nsysctls++] = (struct lab_sysctl){xstrdup(name), xstrdup(value)};
+	}
+	tern_stack_destroy(s);
+}
+
 struct node_ctx {
 	struct lab_node *n;
 	yaml_node_t *gw, *routes;
@@ -627,6 +674,8 @@ static void node_pair(struct reader *r, void *ctx, const char *key, yaml_node_t 
 		}
 	} else if (strcmp(key, "gateway") == 0) {
 		c->gw = v;
+	} else if (strcmp(key, "sysctl") == 0) {
+		read_sysctls(r, n, v);
 	} else {
 		c->routes = v;
 	}
@@ -1275,6 +1324,11 @@ void lab_topo_free(struct lab_topo *t)
 			free(t->nodes[i].ifaces[j].net_name);
 		free(t->nodes[i].ifaces);
 		free(t->nodes[i].routes);
+		for (size_t j = 0; j < t->nodes[i].nsysctls; j++) {
+			free(t->nodes[i].sysctls[j].name);
+			free(t->nodes[i].sysctls[j].value);
+		}
+		free(t->nodes[i].sysctls);
 		free(t->nodes[i].name);
 	}
 	for (size_t i = 0; i < t->nsteps; i++) {

@@ -86,6 +86,12 @@ struct lab_node {
 	struct lab_route *routes; /* the gateway is the last, 0.0.0.0/0 */
 	size_t nroutes;
 	bool bad;                /* an interface had a mistake: its routes go unchecked */
+	/* sysctl: {net.ipv4.tcp_ecn: 1}: tunables by Linux's names, set when
+	 * the node is made (checked against a stack while parsing) */
+	struct lab_sysctl {
+		char *name, *value;
+	} *sysctls;
+	size_t nsysctls;
 };
 
 enum lab_step_kind {

@@ -30,6 +30,7 @@
 /* Subcommand entry points (argv[0] is the subcommand's name). */
 int cmd_ping(int argc, char **argv);
 int cmd_traceroute(int argc, char **argv);
+int cmd_hping(int argc, char **argv);
 int cmd_host(int argc, char **argv);
 int cmd_ss(int argc, char **argv);
 int cmd_nc(int argc, char **argv);

@@ -46,6 +46,7 @@ static void usage(FILE *f)
 		"  -n, --bytes N[KMG]     bytes to transmit (instead of -t)\n"
 		"  -P, --parallel N       parallel streams (default 1, at most %d)\n"
 		"  -R, --reverse          the server sends, the client receives\n"
+		"  -N, --no-delay         set TCP_NODELAY on the data streams, disabling Nagle\n"
 		"  -u, --udp              UDP: one stream of datagrams paced at -b (default\n"
 		"                         1M); the receiver reports jitter and loss\n"
 		"  -l, --length N[KMG]    bytes per write (default 128K; UDP: the MSS)\n"
@@ -151,6 +152,7 @@ static int take_option(void *ctx, int c, const char *arg)
 			return CLI_EXIT_USAGE;
 		o->rate = amount;
 		return 0;
+	case 'N': o->no_delay = true; return 0;
 	case 'u': o->udp = true; return 0;
 	case 'C':
 		/* a name the JSON parameters carry as it is (Linux's
@@ -185,13 +187,14 @@ static int parse_args(struct iperf_args *a, int argc, char **argv)
 		{"interval", required_argument, NULL, 'i'},
 		{"bitrate", required_argument, NULL, 'b'},
 		{"bandwidth", required_argument, NULL, 'b'},
+		{"no-delay", no_argument, NULL, 'N'},
 		{"udp", no_argument, NULL, 'u'},
 		{"congestion", required_argument, NULL, 'C'},
 		{"fq-rate", required_argument, NULL, 'F'},
 		CLI_NET_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
-	int rc = cli_parse_options(CMD, argc, argv, ":s1c:p:t:n:P:Rl:i:b:uC:h", longopts, &a->net,
+	int rc = cli_parse_options(CMD, argc, argv, ":s1c:p:t:n:P:Rl:i:b:uNC:h", longopts, &a->net,
 				   take_option, a, &a->help);
 	if (rc || a->help)
 		return rc;

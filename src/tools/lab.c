@@ -23,12 +23,12 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: tern lab check FILE\n"
-		"       tern lab run FILE [--out DIR] [--seed N] [--quiet] [--json]\n"
+		"       tern lab run FILE [--out DIR] [--seed N] [--quiet] [--json] [--no-report]\n"
 		"\n"
 		"A lab file (YAML) describes an internetwork — networks (Ethernet segments and\n"
 		"point-to-point links with bandwidth, delay, loss ...), hosts and routers with\n"
 		"their addresses and routes — and a scenario: tern tools (ping, traceroute,\n"
-		"nc, ss, http, curl, iperf) run on named hosts at virtual times, and link\n"
+		"nc, ss, http, curl, iperf, hping) run on named hosts at virtual times, and link\n"
 		"events (cut, restore, set). The format is in examples/labs/README.md.\n"
 		"\n"
 		"  check        validate FILE; every mistake is printed as FILE:LINE:COLUMN:\n"
@@ -38,7 +38,11 @@ static void usage(FILE *f)
 		"               stdout and DIR/transcript.txt as\n"
 		"                 [   1.000123] alice: 64 bytes from 10.0.2.2: ...\n"
 		"               (virtual time, host), and every interface is captured to\n"
-		"               DIR/HOST-IFACE.pcap. The same file and seed give the same\n"
+		"               DIR/HOST-IFACE.pcap. DIR/report.html shows it all in a\n"
+		"               browser: the topology (drawn by Graphviz's dot, if\n"
+		"               installed), each link's counters, for each TCP connection\n"
+		"               its cwnd, ssthresh and RTT and a time-sequence graph, and\n"
+		"               the transcript. The same file and seed give the same\n"
 		"               bytes.\n"
 		"\n"
 		"Options for run:\n"
@@ -50,6 +54,7 @@ static void usage(FILE *f)
 		"  --json       print the transcript as one JSON object per line: time (s),\n"
 		"               host, stream (stdout, stderr, command, event, info, summary),\n"
 		"               text\n"
+		"  --no-report  write no report.html (nor topology.dot, topology.svg)\n"
 		"  -h, --help   show this help\n"
 		"\n"
 		"Exit status: 0 when the scenario ran to its end (the commands' own statuses\n"
@@ -85,6 +90,10 @@ static int parse_tool(int argc, char **argv, struct lab_cmd *cmd, char *err, siz
 		cmd->app = LAB_APP_IPERF;
 		return iperf_cmdline(argc, argv, &cmd->o.iperf);
 	}
+	if (strcmp(tool, "hping") == 0) {
+		cmd->app = LAB_APP_HPING;
+		return hping_cmdline(argc, argv, &cmd->o.hping);
+	}
 	if (strcmp(tool, "ss") == 0) {
 		struct ss_opts so;
 		char why[256];
@@ -102,7 +111,7 @@ static int parse_tool(int argc, char **argv, struct lab_cmd *cmd, char *err, siz
 		return 0;
 	}
 	snprintf(err, errlen, "unknown command '%s': a step runs ping, traceroute, nc, ss, "
-		 "http, curl or iperf", tool);
+		 "http, curl, iperf or hping", tool);
 	return -1;
 }
 
@@ -183,7 +192,7 @@ static void default_out(const char *file, char *buf, size_t len)
 }
 
 static int do_run(const char *file, const char *out, bool has_seed, uint64_t seed, bool quiet,
-		  bool json, const struct lab_tools *lt)
+		  bool json, bool no_report, const struct lab_tools *lt)
 {
 	struct lab_topo *t = load(file, lt);
 	if (!t)
@@ -204,11 +213,13 @@ static int do_run(const char *file, const char *out, bool has_seed, uint64_t see
 		.quiet = quiet,
 		.json = json,
 		.out = stdout,
+		.no_report = no_report,
 	};
 	int rc = lab_run(t, lt, &o, stderr);
 	fflush(stdout);
 	if (rc == 0 && !quiet && !json)
-		fprintf(stderr, "tern lab: transcript and captures in %s/\n", dir);
+		fprintf(stderr, "tern lab: transcript, captures%s in %s/\n",
+			no_report ? "" : " and report.html", dir);
 	lab_topo_free(t);
 	return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
@@ -221,10 +232,11 @@ int cmd_lab(int argc, char **argv)
 		{"seed", required_argument, NULL, 's'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"json", no_argument, NULL, 'j'},
+		{"no-report", no_argument, NULL, 'R'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *out = NULL;
-	bool has_seed = false, quiet = false, json = false;
+	bool has_seed = false, quiet = false, json = false, no_report = false;
 	uint64_t seed = 0;
 	unsigned long v;
 	int c;
@@ -253,6 +265,9 @@ int cmd_lab(int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
+		case 'R':
+			no_report = true;
+			break;
 		default:
 			return cli_bad_option(CMD, c, argv);
 		}
@@ -267,9 +282,10 @@ int cmd_lab(int argc, char **argv)
 		return cli_usage_error(CMD, "missing FILE after %s", sub);
 	if (optind + 2 < argc)
 		return cli_usage_error(CMD, "unexpected argument '%s' after FILE", argv[optind + 2]);
-	if (!run && (out || has_seed || quiet || json))
-		return cli_usage_error(CMD, "--out, --seed, --quiet and --json are for run");
+	if (!run && (out || has_seed || quiet || json || no_report))
+		return cli_usage_error(CMD, "--out, --seed, --quiet, --json and --no-report are for "
+				       "run");
 	struct lab_tools lt = {.parse = parse_cmd};
 	const char *file = argv[optind + 1];
-	return run ? do_run(file, out, has_seed, seed, quiet, json, &lt) : do_check(file, &lt);
+	return run ? do_run(file, out, has_seed, seed, quiet, json, no_report, &lt) : do_check(file, &lt);
 }

@@ -23,6 +23,7 @@ static const struct command commands[] = {
 	{"nc", cmd_nc, "TCP and UDP from a tern host to stdin and stdout (netcat)"},
 	{"http", cmd_http, "serve a directory over HTTP/1.1 from a tern host"},
 	{"curl", cmd_curl, "fetch http:// URLs from a tern host (curl)"},
+	{"hping", cmd_hping, "send TCP SYNs, or a SYN flood, from a tern host (hping3 -S)"},
 	{"iperf", cmd_iperf, "TCP throughput against iperf3 or tern iperf (iperf3's protocol)"},
 	{"lab", cmd_lab, "run a virtual internetwork from a topology file (YAML)"},
 	{"dump", cmd_dump, "print a pcap capture one line per frame (tcpdump)"},

@@ -117,6 +117,11 @@ void tcp_trace_ack_(struct tern_stack *s, struct tern_tcb *tp, const struct tern
 	ev.ack = th->ack;
 	ev.flags = th->flags;
 	ev.window = (uint32_t)th->window << tp->snd_scale;
+	for (unsigned i = 0; i < th->sack_count && i < 4; i++) {
+		ev.sack[i].left = th->sack[i].left;
+		ev.sack[i].right = th->sack[i].right;
+		ev.nsack = (uint8_t)(i + 1);
+	}
 	tp->trace->fn(tp->trace->ctx, s, &ev);
 }
 

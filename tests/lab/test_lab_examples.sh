@@ -2,7 +2,7 @@
 # tests/lab/test_lab_examples.sh — every lab in examples/labs/ runs with
 # `tern lab run`, and its transcript and captures show what its README says
 # it demonstrates; the same file and seed give byte-identical transcripts
-# and captures; another seed changes the impaired run; --json is one JSON
+# and captures (and report.html); another seed changes the impaired run; --json is one JSON
 # object per line and --quiet keeps only errors and the summary.
 #
 # Usage: test_lab_examples.sh TERN OUTDIR
@@ -40,6 +40,8 @@ run() {
 			fail "$name: two runs wrote different $(basename "$f")"
 	done
 	[ "$n" -gt 0 ] || fail "$name: no captures"
+	cmp -s "$out/$name.a/report.html" "$out/$name.b/report.html" ||
+		fail "$name: two runs wrote different report.html"
 	bash "$here/../sim/check_captures.sh" "$out/$name.a" >/dev/null ||
 		fail "$name: tshark found problems in the captures"
 }
