@@ -90,6 +90,7 @@ static int xmit(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, size_t o
 	};
 	if (flags & TERN_TCP_ACK)
 		th.ack = tp->rcv_nxt;
+	uint8_t ecn = tcp_ecn_out(s, tp, &th.flags, len, seq_lt(seq, tp->snd_max)); /* RFC 3168 */
 	fill_options(s, tp, &th, now);
 	/* RFC 2018 §4: SACK blocks on every ACK while data waits out of
 	 * order, and a D-SACK block once (RFC 2883). */
@@ -136,7 +137,7 @@ static int xmit(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, size_t o
 	struct tern_ip_send ip = {.src = tp->t.laddr, .dst = tp->t.raddr,
 				  .proto = TERN_IPPROTO_TCP, .df = true,
 				  .ttl = tp->so && tp->so->ttl > 0 ? (uint8_t)tp->so->ttl : 0,
-				  .tos = tp->so ? tp->so->tos : 0};
+				  .tos = (uint8_t)(((tp->so ? tp->so->tos : 0) & ~TERN_IP_ECN_MASK) | ecn)};
 	return tern_ipv4_output(s, pkt, &ip, now);
 }
 
