@@ -32,6 +32,8 @@ void lab_link_opts(const struct lab_props *p, struct tern_sim_link_opts *o)
 	o->reorder = p->reorder;
 	o->jitter = p->jitter;
 	o->queue_bytes = p->queue_bytes;
+	o->qdisc = p->qdisc;
+	o->red = p->red;
 	/* jitter varies the delay along one wire; reordering is its own
 	 * property (reorder:) */
 	o->jitter_keeps_order = true;
@@ -104,6 +106,13 @@ int lab_build(const struct lab_topo *t, uint64_t seed, const char *capture_dir,
 			snprintf(err, errlen, "cannot create %s", nd->name);
 			goto fail;
 		}
+		for (size_t i = 0; i < nd->nsysctls; i++)
+			if (tern_sysctl_set(w->stacks[n], nd->sysctls[i].name,
+					    nd->sysctls[i].value) < 0) {
+				snprintf(err, errlen, "%s: cannot set %s", nd->name,
+					 nd->sysctls[i].name);
+				goto fail;
+			}
 	}
 
 	/* The model is const for callers; the interface names it records are

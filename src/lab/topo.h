@@ -44,6 +44,11 @@ struct lab_props {
 	struct tern_burst_loss burst; /* loss: {model: gilbert-elliott ...}; p 0: none */
 	uint32_t mtu;            /* 0: 1500 */
 	uint32_t queue_bytes;    /* 0: the link's default (256 KiB) */
+	/* queue: {discipline: red, limit: 256KiB, min: 30KiB, max: 90KiB,
+	 * probability: 10%, ecn: true}; fixed when the lab starts */
+	enum tern_qdisc qdisc;
+	struct tern_red_params red;
+	struct lab_pos qdisc_pos; /* where the mapping is (set: steps refuse it) */
 };
 
 enum lab_net_kind { LAB_NET_SWITCH, LAB_NET_LINK };
@@ -86,6 +91,12 @@ struct lab_node {
 	struct lab_route *routes; /* the gateway is the last, 0.0.0.0/0 */
 	size_t nroutes;
 	bool bad;                /* an interface had a mistake: its routes go unchecked */
+	/* sysctl: {net.ipv4.tcp_ecn: 1}: tunables by Linux's names, set when
+	 * the node is made (checked against a stack while parsing) */
+	struct lab_sysctl {
+		char *name, *value;
+	} *sysctls;
+	size_t nsysctls;
 };
 
 enum lab_step_kind {

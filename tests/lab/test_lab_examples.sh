@@ -139,6 +139,25 @@ n=$(frames link-cut r1-eth1.pcap 'icmp.type == 8')
 n=$(frames link-cut r2-eth0.pcap 'icmp.type == 8')
 [ "$n" -eq 7 ] || fail "link-cut: $n requests reached r2, expected 7"
 
+# (f) ECN through a RED bottleneck: CE marks, and no packet dropped
+run ecn
+want ecn '^\[ +[0-9.]+\] lab: network bottleneck: [0-9]+ frames delivered to interfaces, [1-9][0-9]* marked CE \(RED\)$' \
+	"RED marked (and nothing else: no drop of any kind)"
+want ecn '^\[ +[0-9.]+\] sender: \[  5\] +0\.00-10\.00 +sec +[0-9.]+ MBytes +[0-9.]+ Mbits/sec +0 +sender$' \
+	"iperf: no retransmission"
+want ecn '^\[ +6\.000000\] sender: .* ts sack ecn reno .* delivered_ce:[1-9]' "ss -tio: ecn negotiated, ECE seen"
+rate=$(sed -nE 's/.*receiver: \[  5\] +0\.00-[0-9.]+ +sec +[0-9.]+ MBytes +([0-9.]+) Mbits\/sec +receiver$/\1/p' "$out/ecn.a.txt")
+awk -v r="${rate:-0}" 'BEGIN { exit !(r > 8 && r <= 10) }' ||
+	fail "ecn: iperf's receiver got '$rate' Mbit/s through the 10 Mbit/s bottleneck"
+n=$(frames ecn receiver-eth0.pcap 'ip.dsfield.ecn == 3')
+[ "$n" -gt 0 ] || fail "ecn: no CE-marked packet reached the receiver"
+n=$(frames ecn sender-eth0.pcap 'tcp.flags.cwr == 1 && tcp.len > 0 && ip.dsfield.ecn == 2')
+[ "$n" -gt 0 ] || fail "ecn: the sender never answered with CWR on ECT(0) data"
+n=$(frames ecn sender-eth0.pcap 'tcp.len > 0 && ip.dsfield.ecn != 2 && tcp.srcport != 5201')
+[ "$n" -eq 0 ] || fail "ecn: $n data segments from the sender were not ECT(0)"
+n=$(frames ecn sender-eth0.pcap 'tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.flags.ece == 1 && tcp.flags.cwr == 1')
+[ "$n" -eq 2 ] || fail "ecn: $n ECN-setup SYNs, expected 2 (control and data connections)"
+
 # --json and --quiet
 "$tern" lab run "$labs/link-cut/link-cut.yaml" --json --out "$out/json" >"$out/json.txt" 2>&1 ||
 	fail "--json exited $?"
@@ -164,4 +183,4 @@ if [ "$fails" -gt 0 ]; then
 	echo "test_lab_examples: $fails failed" >&2
 	exit 1
 fi
-echo "test_lab_examples: 5 labs, each deterministic and showing what it should"
+echo "test_lab_examples: 6 labs, each deterministic and showing what it should"
