@@ -235,12 +235,16 @@ struct tern_fault_params {
 	int directions; /* bit 0: transmit (egress), bit 1: receive; 0 means both */
 	bool jitter_keeps_order; /* jitter never lets a frame overtake the one sent
 				  * before it, as on one wire (reorder still does) */
+	double ce;      /* probability of a CE mark on an ECN-capable IPv4 frame (RFC 3168
+			 * §5: what a congested router does instead of a drop); Not-ECT
+			 * frames pass unmarked */
 };
 struct tern_netdev *tern_fault_wrap(struct tern_netdev *inner, const struct tern_fault_params *p);
 /* Counters kept by the fault injector, for tests and tools. */
 struct tern_fault_stats {
 	uint64_t passed, dropped, duplicated, corrupted, reordered;
 	uint64_t burst_dropped;  /* of dropped: by the Gilbert-Elliott model */
+	uint64_t ce_marked;      /* CE set on an ECT frame (ce) */
 };
 void tern_fault_get_stats(const struct tern_netdev *fault_dev, struct tern_fault_stats *out);
 /* New parameters from now on; the random streams, seed and directions

@@ -190,6 +190,8 @@ const char cli_net_usage[] =
 	"--fault-dir says otherwise (the kernel here may lack netem; tern's seeded\n"
 	"fault injector stands in):\n"
 	"  --loss PCT  --duplicate PCT  --corrupt PCT  --reorder PCT   per frame, 0..100\n"
+	"  --ce PCT     mark CE on this share of ECN-capable IPv4 packets (RFC 3168 §5:\n"
+	"               a congested router's signal instead of a drop)\n"
 	"  --delay MS  --jitter MS      added to every frame (jitter: uniform 0..MS)\n"
 	"  --rate BITS  serialize at this many bits per second (e.g. 10000000)\n"
 	"  --fault-seed N               seed of the impairments (default 1)\n"
@@ -241,6 +243,8 @@ static int take_fault(struct cli_net *n, const char *cmd, int opt, const char *a
 		return take_percent(cmd, "--duplicate", arg, &f->duplicate);
 	case CLI_OPT_CORRUPT:
 		return take_percent(cmd, "--corrupt", arg, &f->corrupt);
+	case CLI_OPT_CE:
+		return take_percent(cmd, "--ce", arg, &f->ce);
 	case CLI_OPT_REORDER:
 		if (!f->reorder_delay)
 			f->reorder_delay = TERN_MSEC(10);
@@ -417,6 +421,7 @@ int cli_net_option(struct cli_net *n, const char *cmd, int opt, const char *arg)
 	case CLI_OPT_RATE:
 	case CLI_OPT_FAULT_SEED:
 	case CLI_OPT_FAULT_DIR:
+	case CLI_OPT_CE:
 		return take_fault(n, cmd, opt, arg);
 	case CLI_OPT_PCAP:
 		if (!*arg) {

@@ -1,0 +1,174 @@
+# tests/interop/test_tcp_ecn.sh — ECN (RFC 3168) between tern and Linux:
+# negotiation both ways, and a CE-marking device on the path (tern's own
+# fault injector, --ce) that makes both Linux and tern reduce their windows.
+#
+#   namespace NS (net.ipv4.tcp_ecn=1 there): tap0, kernel side
+#   10.201.37.1/24  <->  tern 10.201.37.2/24
+#
+# Asserts:
+#  1. Linux asks (tcp_ecn=1) and tern accepts (its default 2): in tern's
+#     capture Linux's SYN has ECE and CWR, tern's SYN-ACK ECE alone, both
+#     sides' data is ECT(0), no SYN or pure ACK is ECT; 1 MiB arrives intact;
+#  2. tern asks (--sysctl net.ipv4.tcp_ecn=1) and Linux accepts: tern's SYN
+#     has ECE and CWR, Linux's SYN-ACK ECE alone, tern's data ECT(0); and
+#     with tcp_ecn=0 in NS Linux answers without ECE and tern's data is
+#     Not-ECT (the fallback for a peer without ECN);
+#  3. `tern host --tcp-echo` with --ce 3 (3% of the ECT packets in each
+#     direction marked CE, seeded) echoes 16 MiB from a Linux client intact;
+#     CE marks, ECE and CWR travel both ways in the capture; Linux reduced
+#     (ss -tio: ecn, ssthresh, and TcpExtTCPDeliveredCE grew) and so did
+#     tern (tern ss -tio: ecn ecnseen ssthresh delivered_ce; its counters
+#     tcp.ecn_reductions and tcp.ecn_delivered_ce); tern resends nothing
+#     (marks, not drops) and Linux at most a few spurious probes.
+TEST_DEADLINE=${TEST_DEADLINE:-200}
+source "$(dirname "$0")/lib.sh" "$@" || exit 1
+source "$(dirname "$0")/lib_udp.sh" || exit 1
+require_tools nstat ss sha256sum head tshark
+
+export TERN_RUN_DIR=$OUT/run # tern ss sees only this test's programs
+mkdir -p "$TERN_RUN_DIR"
+ns_add tcpecn
+NS=$NS_NAME
+tap_add "$NS" tap0 10.201.37.1/24
+K=10.201.37.1 T=10.201.37.2
+ip netns exec "$NS" sysctl -qw net.ipv4.tcp_ecn=1 || fail "sysctl net.ipv4.tcp_ecn=1 in $NS"
+# The same congestion control on both sides (BBR, a common default, does
+# not answer ECE at all).
+ip netns exec "$NS" sysctl -qw net.ipv4.tcp_congestion_control=reno ||
+	fail "sysctl net.ipv4.tcp_congestion_control=reno in $NS"
+
+linux_counter() {
+	ip netns exec "$NS" nstat -asz "$1" 2>/dev/null | awk -v k="$1" '$1 == k { v = $2 } END { print v + 0 }'
+}
+sum() { sha256sum <"$1" | cut -d' ' -f1; }
+# ecn_of PCAP FILTER — the IP ECN field of the first frame matching FILTER.
+ecn_of() { tshark_fields "$1" "$2" ip.dsfield.ecn | head -1; }
+# flags_of PCAP FILTER — "ECE CWR" (1 or 0 each) of the first frame matching.
+flags_of() { tshark_fields "$1" "$2" tcp.flags.ece tcp.flags.cwr | head -1 | tr -d '\r' | sed 's/True/1/g; s/False/0/g'; }
+
+head -c $((1 << 20)) /dev/urandom >"$OUT/one.bin" || fail "make one.bin"
+
+# ---- 1. Linux asks, tern accepts ------------------------------------------------
+log "Linux (tcp_ecn=1) -> tern nc -l (tcp_ecn=2)"
+bg_start tern-listen /dev/null "$NS" "$TERN" nc -l -v -p 5040 --tap tap0 --addr $T/24 \
+	--pcap "$OUT/accept.pcap"
+wait_file_match "$OUT/tern-listen.err" '^Listening on 0\.0\.0\.0 5040$' 10 "tern nc -l ready"
+wait_link_up "$NS" tap0
+run_ns -t 60 "$NS" sh -c "nc -N $T 5040 <'$OUT/one.bin'"
+assert_rc 0 "Linux nc -N $T 5040"
+bg_wait tern-listen 20
+[ "$BG_RC" -eq 0 ] || fail "tern nc -l exited $BG_RC: $(cat "$OUT/tern-listen.err")"
+assert_eq "$(sum "$OUT/one.bin")" "$(sum "$OUT/tern-listen.out")" "sha256 of what tern received"
+P=$OUT/accept.pcap
+check_pcap "$P"
+assert_eq "1 1" "$(flags_of "$P" "ip.src == $K && tcp.flags.syn == 1 && tcp.flags.ack == 0")" \
+	"Linux's SYN: ECE and CWR"
+assert_eq "1 0" "$(flags_of "$P" "ip.src == $T && tcp.flags.syn == 1 && tcp.flags.ack == 1")" \
+	"tern's SYN-ACK: ECE, not CWR"
+assert_eq 0 "$(pcap_count "$P" "tcp.flags.syn == 1 && ip.dsfield.ecn != 0")" "ECT SYNs"
+assert_ge 100 "$(pcap_count "$P" "ip.src == $K && tcp.len > 0 && ip.dsfield.ecn == 2")" \
+	"Linux's ECT(0) data segments"
+assert_eq 0 "$(pcap_count "$P" "ip.src == $T && tcp.len == 0 && ip.dsfield.ecn != 0")" \
+	"tern's ECT pure ACKs"
+
+# ---- 2. tern asks, Linux accepts; then Linux without ECN -------------------------
+serve() { # PORT: a Linux sink for one connection
+	"$PY" -c "
+import socket
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(('$K', $1)); l.listen(1); l.settimeout(30)
+c, _ = l.accept(); c.settimeout(30); n = 0
+while True:
+    b = c.recv(1 << 16)
+    if not b: break
+    n += len(b)
+print(n)"
+}
+for mode in ecn noecn; do
+	port=5041
+	[ "$mode" = noecn ] && { port=5042; ip netns exec "$NS" sysctl -qw net.ipv4.tcp_ecn=0; }
+	log "tern nc (tcp_ecn=1) -> Linux (tcp_ecn=$([ $mode = ecn ] && echo 1 || echo 0))"
+	bg_start sink-$mode /dev/null "$NS" bash -c "$(declare -f serve); K=$K PY=$PY serve $port"
+	wait_tcp_listen "$NS" $port
+	run_ns -t 60 "$NS" sh -c "'$TERN' nc -N --tap tap0 --addr $T/24 --sysctl net.ipv4.tcp_ecn=1 \
+		--pcap '$OUT/ask-$mode.pcap' $K $port <'$OUT/one.bin'"
+	assert_rc 0 "tern nc -N to Linux ($mode)"
+	bg_wait sink-$mode 20
+	assert_eq "$((1 << 20))" "$(cat "$OUT/sink-$mode.out")" "bytes Linux received ($mode)"
+	P=$OUT/ask-$mode.pcap
+	assert_eq "1 1" "$(flags_of "$P" "ip.src == $T && tcp.flags.syn == 1 && tcp.flags.ack == 0")" \
+		"tern's SYN: ECE and CWR ($mode)"
+	data=$(pcap_count "$P" "ip.src == $T && tcp.len > 0")
+	if [ "$mode" = ecn ]; then
+		assert_eq "1 0" "$(flags_of "$P" "ip.src == $K && tcp.flags.syn == 1 && tcp.flags.ack == 1")" \
+			"Linux's SYN-ACK: ECE, not CWR"
+		assert_eq "$data" "$(pcap_count "$P" "ip.src == $T && tcp.len > 0 && ip.dsfield.ecn == 2")" \
+			"tern's data segments that are ECT(0) (of $data; no retransmission on this path)"
+	else
+		assert_eq "0 0" "$(flags_of "$P" "ip.src == $K && tcp.flags.syn == 1 && tcp.flags.ack == 1")" \
+			"Linux's SYN-ACK without ECN"
+		assert_eq 0 "$(pcap_count "$P" "ip.src == $T && ip.dsfield.ecn != 0")" \
+			"tern's ECT packets to a peer without ECN"
+	fi
+done
+ip netns exec "$NS" sysctl -qw net.ipv4.tcp_ecn=1
+
+# ---- 3. CE marks on the path: both sides reduce ------------------------------------
+log "16 MiB echoed by tern host --tcp-echo through --ce 3 (both directions)"
+host_start echo "$NS" --tap tap0 --addr $T/24 --tcp-echo 7 --ce 3 --fault-seed 5 \
+	--pcap "$OUT/ce"
+head -c $((16 << 20)) /dev/urandom >"$OUT/big.bin" || fail "make big.bin"
+ce0=$(linux_counter TcpExtTCPDeliveredCE)
+cat >"$OUT/client.py" <<EOF
+import socket, sys, threading, time
+s = socket.create_connection(('$T', 7), timeout=30)
+data = open('$OUT/big.bin', 'rb').read()
+def send():
+    s.sendall(data)
+t = threading.Thread(target=send); t.start()
+got = bytearray()
+while len(got) < len(data):
+    b = s.recv(1 << 16)
+    if not b: break
+    got += b
+t.join()
+open('$OUT/echoed.bin', 'wb').write(got)
+print('echoed', flush=True)
+time.sleep(4)  # the connection stays for both sides' ss
+s.close()
+EOF
+bg_start client /dev/null "$NS" "$PY" "$OUT/client.py"
+wait_file_match "$OUT/client.out" '^echoed$' 120 "the Linux client got its 16 MiB back"
+ss_linux=$(ip netns exec "$NS" ss -t -i -o -n "dport = :7" | tail -n +2 | tr -s ' \t\n' ' ')
+run "$TERN" ss -t -i -o -n "sport = :7"
+ss_tern=$(tr -s ' \t\n' ' ' <<<"$RUN_OUT")
+log "Linux ss: $ss_linux"
+log "tern ss: $ss_tern"
+bg_wait client 20
+assert_eq 0 "$BG_RC" "the Linux client's exit status ($(cat "$OUT/client.err"))"
+assert_eq "$(sum "$OUT/big.bin")" "$(sum "$OUT/echoed.bin")" "sha256 of what came back"
+assert_match " ecn .*reno " "$ss_linux" "Linux ss -tio: ECN negotiated, reno"
+assert_match " ssthresh:[0-9]+" "$ss_linux" "Linux ss -tio: its window was reduced (ssthresh set)"
+assert_match " ecn ecnseen " "$ss_tern" "tern ss -tio: ECN negotiated and ECT seen"
+assert_match " ssthresh:[0-9]+" "$ss_tern" "tern ss -tio: its window was reduced (ssthresh set)"
+assert_match " delivered_ce:[1-9]" "$ss_tern" "tern ss -tio: segments acknowledged with ECE"
+assert_ge $((ce0 + 1)) "$(linux_counter TcpExtTCPDeliveredCE)" "Linux's TcpExtTCPDeliveredCE"
+host_stop echo
+P=$OUT/ce/echo-tap0.pcap
+assert_ge 1 "$(pcap_count "$P" "ip.src == $K && ip.dsfield.ecn == 3")" "CE marks on Linux's data (as tern received it)"
+assert_ge 1 "$(pcap_count "$P" "ip.src == $T && tcp.flags.ece == 1")" "tern's ECE echoes"
+assert_ge 1 "$(pcap_count "$P" "ip.src == $K && tcp.flags.cwr == 1")" "Linux's CWR answers"
+assert_ge 1 "$(pcap_count "$P" "ip.src == $K && tcp.flags.ece == 1")" "Linux's ECE echoes"
+assert_ge 1 "$(pcap_count "$P" "ip.src == $T && tcp.flags.cwr == 1 && ip.dsfield.ecn == 2")" "tern's CWR answers, on ECT(0) data"
+assert_ge 1 "$(host_counter echo tcp ecn_reductions)" "tern's tcp.ecn_reductions"
+assert_ge 1 "$(host_counter echo tcp ecn_delivered_ce)" "tern's tcp.ecn_delivered_ce"
+# Nothing is lost on this path: tern resends nothing; Linux's few are its
+# tail-loss probes and the like, which tern reports back as duplicates
+# (D-SACK), not recoveries.
+assert_eq 0 "$(pcap_count "$P" "ip.src == $T && tcp.analysis.retransmission && tcp.len > 0")" \
+	"tern's retransmissions (CE marks, not drops)"
+n=$(pcap_count "$P" "ip.src == $K && tcp.analysis.retransmission && tcp.len > 0")
+[ "$n" -le 10 ] || fail "Linux retransmitted $n segments on a path that loses none"
+log "Linux's spurious retransmissions: $n"
+
+pass
