@@ -19,7 +19,11 @@
 #     (ss -tio: ecn, ssthresh, and TcpExtTCPDeliveredCE grew) and so did
 #     tern (tern ss -tio: ecn ecnseen ssthresh delivered_ce; its counters
 #     tcp.ecn_reductions and tcp.ecn_delivered_ce); tern resends nothing
-#     (marks, not drops) and Linux at most a few spurious probes.
+#     (marks, not drops) and Linux at most a few spurious probes;
+#  4. Linux to Linux through `tern host --forward --ce 2 --fault-dir out`
+#     between two more namespaces: 8 MiB arrive, the receiver counts CE
+#     packets (IpExtInCEPkts) and the sender segments delivered with ECE
+#     (TcpExtTCPDeliveredCE): a tern router's marks work for Linux peers.
 TEST_DEADLINE=${TEST_DEADLINE:-200}
 source "$(dirname "$0")/lib.sh" "$@" || exit 1
 source "$(dirname "$0")/lib_udp.sh" || exit 1
@@ -170,5 +174,48 @@ assert_eq 0 "$(pcap_count "$P" "ip.src == $T && tcp.analysis.retransmission && t
 n=$(pcap_count "$P" "ip.src == $K && tcp.analysis.retransmission && tcp.len > 0")
 [ "$n" -le 10 ] || fail "Linux retransmitted $n segments on a path that loses none"
 log "Linux's spurious retransmissions: $n"
+
+# ---- 4. a CE-marking tern router between two Linux namespaces --------------------
+log "Linux -> Linux, 8 MiB through tern host --forward --ce 2 --fault-dir out"
+ns_add ecna; NSA=$NS_NAME
+ns_add ecnb; NSB=$NS_NAME
+ns_add ecnr; NSR=$NS_NAME
+for s in A B; do
+	ip -n "$NSR" link add "br$s" type bridge forward_delay 0 stp_state 0 || fail "bridge br$s"
+	ip netns exec "$NSR" ip tuntap add dev "tap$s" mode tap || fail "tuntap tap$s"
+	ip -n "$NSR" link set "tap$s" master "br$s" || fail "tap$s into br$s"
+done
+ip -n "$NSR" link add vA type veth peer name vA0 netns "$NSA" || fail "veth vA/vA0"
+ip -n "$NSR" link add vB type veth peer name vB0 netns "$NSB" || fail "veth vB/vB0"
+ip -n "$NSR" link set vA master brA && ip -n "$NSR" link set vB master brB || fail "veths into bridges"
+for d in brA brB tapA tapB vA vB; do
+	ip -n "$NSR" link set "$d" up || fail "$d up in $NSR"
+done
+ip -n "$NSA" addr add 10.201.38.2/24 dev vA0 && ip -n "$NSA" link set vA0 up &&
+	ip -n "$NSA" route add default via 10.201.38.1 || fail "NSA addressing"
+ip -n "$NSB" addr add 10.201.39.2/24 dev vB0 && ip -n "$NSB" link set vB0 up &&
+	ip -n "$NSB" route add default via 10.201.39.1 || fail "NSB addressing"
+for n in "$NSA" "$NSB"; do
+	ip netns exec "$n" sysctl -qw net.ipv4.tcp_ecn=1 net.ipv4.tcp_congestion_control=reno ||
+		fail "sysctls in $n"
+done
+host_start router "$NSR" --forward --tap tapA --addr 10.201.38.1/24 \
+	--tap tapB --addr 10.201.39.1/24 --ce 2 --fault-dir out --fault-seed 3
+counter_in() { ip netns exec "$1" nstat -asz "$2" 2>/dev/null | awk -v k="$2" '$1 == k { v = $2 } END { print v + 0 }'; }
+ceb0=$(counter_in "$NSB" IpExtInCEPkts) dce0=$(counter_in "$NSA" TcpExtTCPDeliveredCE)
+head -c $((8 << 20)) /dev/urandom >"$OUT/eight.bin" || fail "make eight.bin"
+bg_start sink-b /dev/null "$NSB" bash -c "$(declare -f serve); K=10.201.39.2 PY=$PY serve 5043"
+wait_tcp_listen "$NSB" 5043
+run_ns -t 60 "$NSA" "$PY" -c "
+import socket, time
+s = socket.create_connection(('10.201.39.2', 5043), timeout=10)
+s.sendall(open('$OUT/eight.bin', 'rb').read())
+s.close()"
+assert_rc 0 "the Linux sender in $NSA"
+bg_wait sink-b 20
+assert_eq "$((8 << 20))" "$(cat "$OUT/sink-b.out")" "bytes $NSB received through the router"
+assert_ge $((ceb0 + 1)) "$(counter_in "$NSB" IpExtInCEPkts)" "CE packets the receiving Linux got"
+assert_ge $((dce0 + 1)) "$(counter_in "$NSA" TcpExtTCPDeliveredCE)" "the sending Linux's TcpExtTCPDeliveredCE"
+host_stop router
 
 pass
