@@ -90,7 +90,6 @@ static int xmit(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, size_t o
 	};
 	if (flags & TERN_TCP_ACK)
 		th.ack = tp->rcv_nxt;
-	uint8_t ecn = tcp_ecn_out(s, tp, &th.flags, len, seq_lt(seq, tp->snd_max)); /* RFC 3168 */
 	fill_options(s, tp, &th, now);
 	/* RFC 2018 §4: SACK blocks on every ACK while data waits out of
 	 * order, and a D-SACK block once (RFC 2883). */
@@ -100,6 +99,8 @@ static int xmit(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, size_t o
 	struct tern_pkt *pkt = tern_stack_pkt_alloc(s, hlen + len);
 	if (!pkt)
 		return TERN_ENOBUFS;
+	/* RFC 3168: ECE/CWR and the ECN field, once the segment surely goes. */
+	uint8_t ecn = tcp_ecn_out(s, tp, &th.flags, len, seq_lt(seq, tp->snd_max));
 	if (th.sack_count)
 		tp->dsack = false; /* reported */
 	uint8_t *h = tern_pkt_put(pkt, hlen + len);

@@ -157,6 +157,18 @@ n=$(frames ecn sender-eth0.pcap 'tcp.len > 0 && ip.dsfield.ecn != 2 && tcp.srcpo
 [ "$n" -eq 0 ] || fail "ecn: $n data segments from the sender were not ECT(0)"
 n=$(frames ecn sender-eth0.pcap 'tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.flags.ece == 1 && tcp.flags.cwr == 1')
 [ "$n" -eq 2 ] || fail "ecn: $n ECN-setup SYNs, expected 2 (control and data connections)"
+# RED's choices come from the seed: another seed marks other packets
+"$tern" lab run "$labs/ecn/ecn.yaml" --seed 2 --out "$out/ecn.s2" >"$out/ecn.s2.txt" 2>/dev/null ||
+	fail "ecn --seed 2 exited $?"
+cmp -s "$out/ecn.a.txt" "$out/ecn.s2.txt" && fail "ecn: --seed 2 gave the same transcript"
+# the same queue without ecn drops where it marked: RED's early drops, and resends
+sed 's/ecn: true /ecn: false/' "$labs/ecn/ecn.yaml" >"$out/ecn-drop.yaml"
+"$tern" lab run "$out/ecn-drop.yaml" --out "$out/ecn-drop" >"$out/ecn-drop.txt" 2>/dev/null ||
+	fail "ecn without ecn exited $?"
+grep -qE '\] lab: network bottleneck: [0-9]+ frames delivered to interfaces, [1-9][0-9]* dropped early \(RED\)' \
+	"$out/ecn-drop.txt" || fail "ecn: with ecn: false, no early drops in the summary"
+grep -qE 'sender: \[  5\] +0\.00-10\.00 +sec +[0-9.]+ MBytes +[0-9.]+ Mbits/sec +[1-9][0-9]* +sender$' \
+	"$out/ecn-drop.txt" || fail "ecn: with ecn: false, iperf retransmitted nothing"
 
 # --json and --quiet
 "$tern" lab run "$labs/link-cut/link-cut.yaml" --json --out "$out/json" >"$out/json.txt" 2>&1 ||
