@@ -157,6 +157,8 @@ n=$(frames ecn sender-eth0.pcap 'tcp.len > 0 && ip.dsfield.ecn != 2 && tcp.srcpo
 [ "$n" -eq 0 ] || fail "ecn: $n data segments from the sender were not ECT(0)"
 n=$(frames ecn sender-eth0.pcap 'tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.flags.ece == 1 && tcp.flags.cwr == 1')
 [ "$n" -eq 2 ] || fail "ecn: $n ECN-setup SYNs, expected 2 (control and data connections)"
+"$tern" dump -v -n "$out/ecn.a/receiver-eth0.pcap" | grep -q '^[0-9:.]* IP (tos 0x3,CE, ttl 63, ' ||
+	fail "ecn: tern dump -v names no CE codepoint as tcpdump does (tos 0x3,CE)"
 # RED's choices come from the seed: another seed marks other packets
 "$tern" lab run "$labs/ecn/ecn.yaml" --seed 2 --out "$out/ecn.s2" >"$out/ecn.s2.txt" 2>/dev/null ||
 	fail "ecn --seed 2 exited $?"
