@@ -221,7 +221,8 @@ struct tern_tcb {
 	struct tcp_trace *trace;        /* tern_tcp_set_trace's hook, NULL: none (tcp_trace.h) */
 	/* ---- ECN (RFC 3168), tcp_ecn.c ---- */
 	uint8_t ecn_flags;              /* TCP_ECN_* */
-	tcp_seq ecn_high;               /* a reduction's window: snd_max when it began */
+	tcp_seq ecn_high;               /* a reduction's (or timeout's) window: snd_max then */
+	uint32_t ecn_rto;               /* total_rto when last looked at: a timeout since? */
 	uint32_t delivered_ce;          /* segments acknowledged with ECE (tcpi_delivered_ce) */
 };
 
@@ -343,6 +344,7 @@ enum {
 	TCP_ECN_DEMAND_CWR = 1u << 2, /* CE seen: ECE on every segment until a CWR */
 	TCP_ECN_SEEN = 1u << 3,       /* an ECT or CE data segment arrived (ss's ecnseen) */
 	TCP_ECN_IN_CWR = 1u << 4,     /* reduced; no second reduction before snd_una passes ecn_high */
+	TCP_ECN_IN_LOSS = 1u << 5,    /* a timeout's window: ECE ignored, the window may grow */
 };
 /* Flags and ECN codepoint for a segment being built: ECE|CWR on our SYN
  * (tcp_ecn = 1, not a fallback retransmission), ECE on an ECN SYN-ACK,

@@ -89,6 +89,7 @@ void tcp_ecn_synack_in(struct tern_stack *s, struct tern_tcb *tp, const struct t
 	uint8_t f = th->flags & (TERN_TCP_ACK | TERN_TCP_ECE | TERN_TCP_CWR);
 	if (f == (TERN_TCP_ACK | TERN_TCP_ECE)) {
 		tern_stat_inc(s, TERN_STAT_TCP_ECN_NEGOTIATED);
+		tp->ecn_rto = tp->total_rto; /* SYN timeouts are no data's */
 		return;
 	}
 	/* No ECE: the peer does not do ECN. ECE and CWR both: §6.1.1, "a
@@ -136,11 +137,22 @@ void tcp_ecn_ack(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tc
 {
 	if (!(tp->ecn_flags & TCP_ECN_OK) || (th->flags & TERN_TCP_SYN))
 		return;
+	/* A retransmission timeout since the last ACK reduced the window
+	 * already (to one segment): what the network said about that window
+	 * is answered, and slow start must not wait for the reduction's
+	 * window to end (as Linux's Loss state overrides CWR). */
+	if (tp->snd_una == tp->iss)
+		tp->ecn_rto = tp->total_rto; /* the handshake's ACK: SYN-ACK timeouts are no data's */
+	if (tp->total_rto != tp->ecn_rto) {
+		tp->ecn_rto = tp->total_rto;
+		tp->ecn_flags = (uint8_t)((tp->ecn_flags & ~TCP_ECN_IN_CWR) | TCP_ECN_IN_LOSS);
+		tp->ecn_high = tp->snd_max;
+	}
 	/* The reduction's window ends once something above it is acked:
 	 * the segment with CWR has then reached the receiver (Linux holds
 	 * its CWR state to exactly this). */
-	if ((tp->ecn_flags & TCP_ECN_IN_CWR) && seq_gt(th->ack, tp->ecn_high))
-		tp->ecn_flags &= (uint8_t)~TCP_ECN_IN_CWR;
+	if ((tp->ecn_flags & (TCP_ECN_IN_CWR | TCP_ECN_IN_LOSS)) && seq_gt(th->ack, tp->ecn_high))
+		tp->ecn_flags &= (uint8_t)~(TCP_ECN_IN_CWR | TCP_ECN_IN_LOSS);
 	if (!(th->flags & TERN_TCP_ECE))
 		return;
 	if (seq_gt(th->ack, tp->snd_una)) {
@@ -150,8 +162,8 @@ void tcp_ecn_ack(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tc
 		s->stats[TERN_STAT_TCP_ECN_DELIVERED_CE] += segs;
 	}
 	/* §6.1.2: at most once per window of data, and not on top of a loss
-	 * recovery's own reduction. */
-	if ((tp->ecn_flags & TCP_ECN_IN_CWR) || (tp->flags & TF_FASTRECOV))
+	 * recovery's or a timeout's own reduction. */
+	if ((tp->ecn_flags & (TCP_ECN_IN_CWR | TCP_ECN_IN_LOSS)) || (tp->flags & TF_FASTRECOV))
 		return;
 	if (tp->cc->on_ecn) {
 		tp->cc->on_ecn(tp, now);

@@ -439,4 +439,47 @@ TEST(ecn_sender__reduces_once_per_window_and_sets_cwr)
 	tcp_fx_finish(&t);
 }
 
+/* A retransmission timeout inside a reduction's window: the timeout's own
+ * reduction (one segment) stands, slow start grows the window at once,
+ * and ECE about the window the timeout answered does nothing (as Linux's
+ * Loss state over CWR). */
+TEST(ecn_sender__timeout_ends_the_reduction_and_ignores_its_window)
+{
+	struct tfx t;
+	tcp_fx_config(&t);
+	t.fx.cfg.tcp_ecn = 1;
+	struct out syn, o;
+	REQUIRE(active_open(&t, &syn, ECE));
+	uint32_t U = t.us;
+	SEND(&t, T_MS(100), payload, 10 * MSS);
+	for (int i = 0; i < 10; i++)
+		POP(&t, T_MS(100), &o);
+	IN(&t, T_MS(110), .seq = t.peer, .ack = U + MSS, .flags = ACK | ECE);
+	CHECK_EQ(info(&t).tcpi_snd_cwnd, 5);
+	CHECK_EQ(info(&t).tcpi_ca_state, 2);
+	/* Nothing more comes: the RTO (10 ms of RTT plus the 200 ms floor,
+	 * from the last ACK) resends. */
+	POP(&t, T_MS(320), &o);
+	CHECK_EQ(o.seq, U + MSS);
+	CHECK_EQ(o.ecn, NOT_ECT);
+	CHECK_EQ(info(&t).tcpi_snd_cwnd, 1);
+	/* Its ACK, still with ECE (the receiver saw no CWR yet): no new
+	 * reduction, and cwnd grows (slow start) despite the old window. */
+	IN(&t, T_MS(330), .seq = t.peer, .ack = U + 2 * MSS, .flags = ACK | ECE);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.ecn_reductions"), 1);
+	CHECK_EQ(info(&t).tcpi_snd_cwnd, 2);
+	POP(&t, T_MS(330), &o);
+	CHECK_EQ(o.seq, U + 2 * MSS);
+	POP(&t, T_MS(330), &o);
+	CHECK_EQ(o.seq, U + 3 * MSS);
+	for (tern_time_t now = T_MS(340); tfx_tcb(&t)->snd_una != tfx_tcb(&t)->snd_max;
+	     now += T_MS(10)) {
+		fx_advance(&t.fx, now);
+		fx_clear_tx(&t.fx);
+		IN(&t, now, .seq = t.peer, .ack = tfx_tcb(&t)->snd_max, .flags = ACK);
+	}
+	CHECK_EQ(fx_stat(&t.fx, "tcp.ecn_reductions"), 1);
+	tcp_fx_finish(&t);
+}
+
 TEST_MAIN()
