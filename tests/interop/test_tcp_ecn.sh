@@ -18,8 +18,8 @@
 #     CE marks, ECE and CWR travel both ways in the capture; Linux reduced
 #     (ss -tio: ecn, ssthresh, and TcpExtTCPDeliveredCE grew) and so did
 #     tern (tern ss -tio: ecn ecnseen ssthresh delivered_ce; its counters
-#     tcp.ecn_reductions and tcp.ecn_delivered_ce); tern resends nothing
-#     (marks, not drops) and Linux at most a few spurious probes;
+#     tcp.ecn_reductions and tcp.ecn_delivered_ce); marks, not drops:
+#     at most a handful of resends on either side (timers, probes);
 #  4. Linux to Linux through `tern host --forward --ce 2 --fault-dir out`
 #     between two more namespaces: 8 MiB arrive, the receiver counts CE
 #     packets (IpExtInCEPkts) and the sender segments delivered with ECE
@@ -106,8 +106,11 @@ for mode in ecn noecn; do
 	if [ "$mode" = ecn ]; then
 		assert_eq "1 0" "$(flags_of "$P" "ip.src == $K && tcp.flags.syn == 1 && tcp.flags.ack == 1")" \
 			"Linux's SYN-ACK: ECE, not CWR"
-		assert_eq "$data" "$(pcap_count "$P" "ip.src == $T && tcp.len > 0 && ip.dsfield.ecn == 2")" \
-			"tern's data segments that are ECT(0) (of $data; no retransmission on this path)"
+		assert_ge 100 "$data" "tern's data segments"
+		assert_eq 0 "$(pcap_count "$P" "ip.src == $T && tcp.len > 0 && ip.dsfield.ecn != 2 && !tcp.analysis.retransmission")" \
+			"tern's new data segments that are not ECT(0)"
+		assert_eq 0 "$(pcap_count "$P" "ip.src == $T && tcp.analysis.retransmission && ip.dsfield.ecn != 0")" \
+			"tern's retransmissions that are ECT"
 	else
 		assert_eq "0 0" "$(flags_of "$P" "ip.src == $K && tcp.flags.syn == 1 && tcp.flags.ack == 1")" \
 			"Linux's SYN-ACK without ECN"
@@ -166,14 +169,15 @@ assert_ge 1 "$(pcap_count "$P" "ip.src == $K && tcp.flags.ece == 1")" "Linux's E
 assert_ge 1 "$(pcap_count "$P" "ip.src == $T && tcp.flags.cwr == 1 && ip.dsfield.ecn == 2")" "tern's CWR answers, on ECT(0) data"
 assert_ge 1 "$(host_counter echo tcp ecn_reductions)" "tern's tcp.ecn_reductions"
 assert_ge 1 "$(host_counter echo tcp ecn_delivered_ce)" "tern's tcp.ecn_delivered_ce"
-# Nothing is lost on this path: tern resends nothing; Linux's few are its
-# tail-loss probes and the like, which tern reports back as duplicates
-# (D-SACK), not recoveries.
-assert_eq 0 "$(pcap_count "$P" "ip.src == $T && tcp.analysis.retransmission && tcp.len > 0")" \
-	"tern's retransmissions (CE marks, not drops)"
-n=$(pcap_count "$P" "ip.src == $K && tcp.analysis.retransmission && tcp.len > 0")
-[ "$n" -le 10 ] || fail "Linux retransmitted $n segments on a path that loses none"
-log "Linux's spurious retransmissions: $n"
+# Nothing is lost on this path: the reductions came from marks. Any
+# resend (none in quiet runs) is a timer's on a loaded machine or Linux's
+# tail-loss probe, a handful at most beside hundreds of CE marks.
+marks=$(pcap_count "$P" "ip.src == $K && ip.dsfield.ecn == 3")
+for side in "$T tern" "$K Linux"; do
+	n=$(pcap_count "$P" "ip.src == ${side% *} && tcp.analysis.retransmission && tcp.len > 0")
+	log "${side#* }'s retransmissions: $n (CE marks on Linux's data: $marks)"
+	[ "$n" -le 10 ] || fail "${side#* } retransmitted $n segments on a path that loses none"
+done
 
 # ---- 4. a CE-marking tern router between two Linux namespaces --------------------
 log "Linux -> Linux, 8 MiB through tern host --forward --ce 2 --fault-dir out"
