@@ -653,6 +653,10 @@ static void read_networks(struct reader *r, yaml_node_t *v)
 			continue; /* "lan:" with nothing: a switch with defaults */
 		if (is_type(r, nv, YAML_MAPPING_NODE, "a network"))
 			each_pair(r, nv, "a network", net_keys, net_pair, n);
+		/* An infinitely fast link never queues: RED would never act. */
+		if (n->props.qdisc == TERN_QDISC_RED && !n->props.rate_bps)
+			lab_topo_error(t, n->props.qdisc_pos, "a red queue needs the network's "
+				       "bandwidth (an infinitely fast link never queues)");
 	}
 }
 
