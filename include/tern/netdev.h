@@ -238,13 +238,21 @@ struct tern_fault_params {
 	double ce;      /* probability of a CE mark on an ECN-capable IPv4 frame (RFC 3168
 			 * §5: what a congested router does instead of a drop); Not-ECT
 			 * frames pass unmarked */
+	/* The queue in front of rate_bps's serializer (only with a rate):
+	 * at most queue_bytes waiting (0: 16 MiB), drop-tail or RED as on a
+	 * link (tern_qdisc), RED seeded from `seed`. */
+	uint32_t queue_bytes;
+	enum tern_qdisc qdisc;
+	struct tern_red_params red;
 };
 struct tern_netdev *tern_fault_wrap(struct tern_netdev *inner, const struct tern_fault_params *p);
 /* Counters kept by the fault injector, for tests and tools. */
 struct tern_fault_stats {
 	uint64_t passed, dropped, duplicated, corrupted, reordered;
 	uint64_t burst_dropped;  /* of dropped: by the Gilbert-Elliott model */
-	uint64_t ce_marked;      /* CE set on an ECT frame (ce) */
+	uint64_t ce_marked;      /* CE set on an ECT frame (ce, or RED with ecn) */
+	uint64_t queue_full;     /* of dropped: the queue at queue_bytes */
+	uint64_t red_early, red_forced; /* of dropped: by RED (as tern_link_stats) */
 };
 void tern_fault_get_stats(const struct tern_netdev *fault_dev, struct tern_fault_stats *out);
 /* New parameters from now on; the random streams, seed and directions

@@ -26,6 +26,7 @@
 
 #include "core/rng.h"
 #include "dev/frameq.h"
+#include "dev/red.h"
 #include "tern/err.h"
 #include "tern/netdev.h"
 #include "wire/ethernet.h"
@@ -44,6 +45,7 @@ struct fault_dir {
 	struct tern_rng rng[NSTREAMS];
 	struct tern_rng burst_rng;  /* the Gilbert-Elliott chain's own stream */
 	struct tern_rng ce_rng;     /* CE marks' */
+	struct tern_red red;        /* the queue's RED state (qdisc RED) */
 	bool burst_bad;             /* its state */
 	tern_time_t busy_until; /* serializer free from then on */
 	tern_time_t last_release; /* of the frame before, for jitter_keeps_order */
@@ -110,6 +112,39 @@ static bool frame_is_ect(const uint8_t *frame, size_t len)
 	return (ip[0] >> 4) == 4 && (ip[1] & TERN_IP_ECN_MASK) != TERN_IP_ECN_NOT_ECT;
 }
 
+/* The queue in front of the serializer: its limit, then RED (red.c).
+ * False if the frame is dropped (counted); *ce set if RED marks it. */
+static bool queue_admit(struct fault *f, struct fault_dir *dir, const uint8_t *frame, size_t len,
+			tern_time_t now, bool *ce)
+{
+	uint64_t backlog = tern_backlog_bytes(dir->busy_until, now, f->p.rate_bps);
+	if (f->p.queue_bytes && backlog + len > f->p.queue_bytes) {
+		f->stats.dropped++;
+		f->stats.queue_full++;
+		return false;
+	}
+	if (f->p.qdisc != TERN_QDISC_RED)
+		return true;
+	tern_time_t idle = backlog == 0 && dir->busy_until < now ? now - dir->busy_until : 0;
+	switch (tern_red_arrive(&dir->red, &f->p.red, backlog, idle,
+				tern_serialize_ns(f->dev.mtu + TERN_ETH_HLEN, f->p.rate_bps),
+				frame_is_ect(frame, len))) {
+	case TERN_RED_MARK:
+		*ce = true;
+		return true;
+	case TERN_RED_DROP_EARLY:
+		f->stats.dropped++;
+		f->stats.red_early++;
+		return false;
+	case TERN_RED_DROP_FORCED:
+		f->stats.dropped++;
+		f->stats.red_forced++;
+		return false;
+	default:
+		return true;
+	}
+}
+
 /* Send one copy of a frame through corruption and timing. A copy due now
  * goes on at once unless an earlier one is still queued for now, which
  * must leave first. */
@@ -118,6 +153,8 @@ static int emit_copy(struct fault *f, int d, const uint8_t *frame, size_t len, t
 	struct fault_dir *dir = &f->dir[d];
 	bool corrupt = len > 0 && tern_rng_chance(&dir->rng[S_CORRUPT], f->p.corrupt);
 	bool ce = f->p.ce > 0 && frame_is_ect(frame, len) && tern_rng_chance(&dir->ce_rng, f->p.ce);
+	if (f->p.rate_bps && !queue_admit(f, dir, frame, len, now, &ce))
+		return 0; /* dropped by the queue, counted */
 	tern_time_t at = release_time(f, dir, len, now);
 	bool now_ok = at <= now && tern_frameq_next_at(&dir->q) > now;
 
@@ -291,6 +328,8 @@ static void seed_streams(struct fault *f)
 		tern_rng_seed(&f->dir[d].burst_rng, tern_rng_next(&master));
 	for (int d = 0; d < NDIRS; d++) /* last again: the others keep their seeds */
 		tern_rng_seed(&f->dir[d].ce_rng, tern_rng_next(&master));
+	for (int d = 0; d < NDIRS; d++)
+		tern_red_init(&f->dir[d].red, tern_rng_next(&master));
 }
 
 static tern_time_t non_negative(tern_time_t t)

@@ -23,7 +23,10 @@
 #  4. Linux to Linux through `tern host --forward --ce 2 --fault-dir out`
 #     between two more namespaces: 8 MiB arrive, the receiver counts CE
 #     packets (IpExtInCEPkts) and the sender segments delivered with ECE
-#     (TcpExtTCPDeliveredCE): a tern router's marks work for Linux peers.
+#     (TcpExtTCPDeliveredCE): a tern router's marks work for Linux peers;
+#  5. the same through the router's own queue: --rate 20 Mbit/s and
+#     --queue red,...,ecn: RED marks CE as the queue builds (IpExtInCEPkts
+#     at the receiver) and Linux backs off with at most a few resends.
 TEST_DEADLINE=${TEST_DEADLINE:-200}
 source "$(dirname "$0")/lib.sh" "$@" || exit 1
 source "$(dirname "$0")/lib_udp.sh" || exit 1
@@ -221,5 +224,29 @@ assert_eq "$((8 << 20))" "$(cat "$OUT/sink-b.out")" "bytes $NSB received through
 assert_ge $((ceb0 + 1)) "$(counter_in "$NSB" IpExtInCEPkts)" "CE packets the receiving Linux got"
 assert_ge $((dce0 + 1)) "$(counter_in "$NSA" TcpExtTCPDeliveredCE)" "the sending Linux's TcpExtTCPDeliveredCE"
 host_stop router
+
+# ---- 5. a RED queue with ECN in the tern router -------------------------------------
+log "Linux -> Linux, 8 MiB through tern host --forward --rate 20 Mbit/s --queue red,...,ecn"
+host_start redrouter "$NSR" --forward --tap tapA --addr 10.201.38.1/24 \
+	--tap tapB --addr 10.201.39.1/24 --fault-dir out --fault-seed 4 --rate 20000000 \
+	--queue red,min=30K,max=90K,p=10,weight=2,ecn,limit=256K
+ceb0=$(counter_in "$NSB" IpExtInCEPkts) rt0=$(counter_in "$NSA" TcpRetransSegs)
+bg_start sink-red /dev/null "$NSB" bash -c "$(declare -f serve); K=10.201.39.2 PY=$PY serve 5044"
+wait_tcp_listen "$NSB" 5044
+t0=$SECONDS
+run_ns -t 60 "$NSA" "$PY" -c "
+import socket
+s = socket.create_connection(('10.201.39.2', 5044), timeout=10)
+s.sendall(open('$OUT/eight.bin', 'rb').read())
+s.close()"
+assert_rc 0 "the Linux sender in $NSA (RED)"
+bg_wait sink-red 30
+assert_eq "$((8 << 20))" "$(cat "$OUT/sink-red.out")" "bytes $NSB received through the RED router"
+ce=$(($(counter_in "$NSB" IpExtInCEPkts) - ceb0)) rt=$(($(counter_in "$NSA" TcpRetransSegs) - rt0))
+log "8 MiB in $((SECONDS - t0)) s; $ce CE marks from RED, $rt retransmissions"
+assert_ge 1 "$ce" "CE marks RED set"
+# RED marks long before the 256 KiB limit: Linux backs off without losses
+[ "$rt" -le 5 ] || fail "Linux retransmitted $rt segments behind a RED queue that marks"
+host_stop redrouter
 
 pass

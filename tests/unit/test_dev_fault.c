@@ -178,6 +178,47 @@ TEST(ce_marks_ect_packets_only)
 	teardown(&fx);
 }
 
+/* The queue behind the rate: RED marks ECT packets (and drops Not-ECT
+ * ones early) before the limit is reached; drop-tail only at the limit. */
+TEST(queue_red_marks_before_the_limit)
+{
+	struct fixture fx;
+	struct tern_fault_params p = {
+		.rate_bps = 10000000, .seed = 3, .queue_bytes = 256 * 1024,
+		.qdisc = TERN_QDISC_RED,
+		.red = {.min_bytes = 30 * 1024, .max_bytes = 90 * 1024, .max_p = 0.1, .weight = 0.02,
+			.ecn = true},
+	};
+	setup(&fx, &p);
+	/* 2,000 frames offered at twice the rate (FLEN bytes each). */
+	tern_time_t gap = (tern_time_t)FLEN * 8 * 1000000000ll / 20000000;
+	for (uint32_t i = 0; i < 2000; i++)
+		send_ip_down(&fx, (i % 4 == 3) ? TERN_IP_ECN_NOT_ECT : TERN_IP_ECN_ECT0,
+			     (tern_time_t)i * gap);
+	run_until(fx.dev, TERN_SEC(10));
+	struct tern_fault_stats st = stats(&fx);
+	printf("# RED+ECN behind 10 Mbit/s, offered 20: %llu marked, %llu early, %llu forced, "
+	       "%llu at the limit\n", (unsigned long long)st.ce_marked,
+	       (unsigned long long)st.red_early, (unsigned long long)st.red_forced,
+	       (unsigned long long)st.queue_full);
+	CHECK(st.ce_marked > 0);
+	CHECK(st.red_early + st.red_forced > 0); /* the Not-ECT quarter */
+	CHECK_EQ(down(&fx)->n + st.dropped, 2000);
+	CHECK_EQ(st.dropped, st.red_early + st.red_forced + st.queue_full);
+	teardown(&fx);
+	/* Drop-tail at 64 KiB: only the limit drops, nothing is marked. */
+	struct tern_fault_params dt = {.rate_bps = 10000000, .seed = 3, .queue_bytes = 64 * 1024};
+	setup(&fx, &dt);
+	for (uint32_t i = 0; i < 2000; i++)
+		send_ip_down(&fx, TERN_IP_ECN_ECT0, (tern_time_t)i * gap);
+	run_until(fx.dev, TERN_SEC(10));
+	st = stats(&fx);
+	CHECK(st.queue_full > 0);
+	CHECK_EQ(st.ce_marked, 0);
+	CHECK_EQ(st.dropped, st.queue_full);
+	teardown(&fx);
+}
+
 TEST(duplicates_happen)
 {
 	struct fixture fx;
