@@ -39,8 +39,9 @@ NS=$NS_NAME
 tap_add "$NS" tap0 10.201.37.1/24
 K=10.201.37.1 T=10.201.37.2
 ip netns exec "$NS" sysctl -qw net.ipv4.tcp_ecn=1 || fail "sysctl net.ipv4.tcp_ecn=1 in $NS"
-# The same congestion control on both sides (BBR, a common default, does
-# not answer ECE at all).
+# The same congestion control on both sides: NewReno (BBR, a common
+# default, does not answer ECE at all, and a namespace may only choose
+# what the host allows, which here need not include cubic).
 ip netns exec "$NS" sysctl -qw net.ipv4.tcp_congestion_control=reno ||
 	fail "sysctl net.ipv4.tcp_congestion_control=reno in $NS"
 
@@ -126,6 +127,7 @@ ip netns exec "$NS" sysctl -qw net.ipv4.tcp_ecn=1
 # ---- 3. CE marks on the path: both sides reduce ------------------------------------
 log "16 MiB echoed by tern host --tcp-echo through --ce 3 (both directions)"
 host_start echo "$NS" --tap tap0 --addr $T/24 --tcp-echo 7 --ce 3 --fault-seed 5 \
+	--sysctl net.ipv4.tcp_congestion_control=reno \
 	--pcap "$OUT/ce"
 head -c $((16 << 20)) /dev/urandom >"$OUT/big.bin" || fail "make big.bin"
 ce0=$(linux_counter TcpExtTCPDeliveredCE)
@@ -159,7 +161,7 @@ assert_eq 0 "$BG_RC" "the Linux client's exit status ($(cat "$OUT/client.err"))"
 assert_eq "$(sum "$OUT/big.bin")" "$(sum "$OUT/echoed.bin")" "sha256 of what came back"
 assert_match " ecn .*reno " "$ss_linux" "Linux ss -tio: ECN negotiated, reno"
 assert_match " ssthresh:[0-9]+" "$ss_linux" "Linux ss -tio: its window was reduced (ssthresh set)"
-assert_match " ecn ecnseen " "$ss_tern" "tern ss -tio: ECN negotiated and ECT seen"
+assert_match " ecn ecnseen reno " "$ss_tern" "tern ss -tio: ECN negotiated and ECT seen, reno"
 assert_match " ssthresh:[0-9]+" "$ss_tern" "tern ss -tio: its window was reduced (ssthresh set)"
 assert_match " delivered_ce:[1-9]" "$ss_tern" "tern ss -tio: segments acknowledged with ECE"
 assert_ge $((ce0 + 1)) "$(linux_counter TcpExtTCPDeliveredCE)" "Linux's TcpExtTCPDeliveredCE"

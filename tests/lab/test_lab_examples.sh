@@ -145,7 +145,7 @@ want ecn '^\[ +[0-9.]+\] lab: network bottleneck: [0-9]+ frames delivered to int
 	"RED marked (and nothing else: no drop of any kind)"
 want ecn '^\[ +[0-9.]+\] sender: \[  5\] +0\.00-10\.00 +sec +[0-9.]+ MBytes +[0-9.]+ Mbits/sec +0 +sender$' \
 	"iperf: no retransmission"
-want ecn '^\[ +6\.000000\] sender: .* ts sack ecn reno .* delivered_ce:[1-9]' "ss -tio: ecn negotiated, ECE seen"
+want ecn '^\[ +6\.000000\] sender: .* ts sack ecn cubic .* delivered_ce:[1-9]' "ss -tio: ecn negotiated, ECE seen"
 rate=$(sed -nE 's/.*receiver: \[  5\] +0\.00-[0-9.]+ +sec +[0-9.]+ MBytes +([0-9.]+) Mbits\/sec +receiver$/\1/p' "$out/ecn.a.txt")
 awk -v r="${rate:-0}" 'BEGIN { exit !(r > 8 && r <= 10) }' ||
 	fail "ecn: iperf's receiver got '$rate' Mbit/s through the 10 Mbit/s bottleneck"

@@ -7,6 +7,7 @@
  * sender's reduction once per window with CWR on its next new data.
  */
 #include "tcp_fixture.h"
+#include "transport/tcp_cc.h"
 
 #define ACK TERN_TCP_ACK
 #define SYN TERN_TCP_SYN
@@ -358,6 +359,7 @@ TEST(ecn_sender__reduces_once_per_window_and_sets_cwr)
 	struct tfx t;
 	tcp_fx_config(&t);
 	t.fx.cfg.tcp_ecn = 1;
+	t.fx.cfg.tcp_congestion_control = "reno"; /* its halving: the numbers below */
 	struct out syn, o;
 	REQUIRE(active_open(&t, &syn, ECE));
 	uint32_t U = t.us;
@@ -448,6 +450,7 @@ TEST(ecn_sender__timeout_ends_the_reduction_and_ignores_its_window)
 	struct tfx t;
 	tcp_fx_config(&t);
 	t.fx.cfg.tcp_ecn = 1;
+	t.fx.cfg.tcp_congestion_control = "reno";
 	struct out syn, o;
 	REQUIRE(active_open(&t, &syn, ECE));
 	uint32_t U = t.us;
@@ -473,6 +476,45 @@ TEST(ecn_sender__timeout_ends_the_reduction_and_ignores_its_window)
 	POP(&t, T_MS(330), &o);
 	CHECK_EQ(o.seq, U + 3 * MSS);
 	for (tern_time_t now = T_MS(340); tfx_tcb(&t)->snd_una != tfx_tcb(&t)->snd_max;
+	     now += T_MS(10)) {
+		fx_advance(&t.fx, now);
+		fx_clear_tx(&t.fx);
+		IN(&t, now, .seq = t.peer, .ack = tfx_tcb(&t)->snd_max, .flags = ACK);
+	}
+	CHECK_EQ(fx_stat(&t.fx, "tcp.ecn_reductions"), 1);
+	tcp_fx_finish(&t);
+}
+
+/* With CUBIC (the default): the same once-per-window response through
+ * its on_ecn, RFC 9438 §4.6's beta_cubic = 0.7 of the flight. */
+TEST(ecn_sender__cubic_reduces_by_beta_once_per_window)
+{
+	struct tfx t;
+	tcp_fx_config(&t);
+	t.fx.cfg.tcp_ecn = 1;
+	struct out syn, o;
+	REQUIRE(active_open(&t, &syn, ECE));
+	REQUIRE_EQ(strcmp(tfx_tcb(&t)->cc->name, "cubic"), 0);
+	uint32_t U = t.us;
+	SEND(&t, T_MS(100), payload, 20 * MSS);
+	for (int i = 0; i < 10; i++)
+		POP(&t, T_MS(100), &o);
+	IN(&t, T_MS(110), .seq = t.peer, .ack = U + MSS, .flags = ACK | ECE);
+	struct tern_tcp_info ti = info(&t);
+	CHECK_EQ(ti.tcpi_snd_ssthresh, 7); /* 0.7 x 10 segments in flight */
+	CHECK_EQ(ti.tcpi_snd_cwnd, 7);
+	CHECK_EQ(ti.tcpi_ca_state, 2);
+	IN(&t, T_MS(111), .seq = t.peer, .ack = U + 2 * MSS, .flags = ACK | ECE);
+	CHECK_EQ(info(&t).tcpi_snd_cwnd, 7);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.ecn_reductions"), 1);
+	/* 8 in flight under 7: nothing; two more acked: the next, with CWR. */
+	expect_no_seg(&t, T_MS(112));
+	IN(&t, T_MS(112), .seq = t.peer, .ack = U + 4 * MSS, .flags = ACK | ECE);
+	POP(&t, T_MS(112), &o);
+	CHECK_EQ(o.seq, U + 10 * MSS);
+	CHECK_EQ(FLAGS(o), ACK | CWR);
+	for (tern_time_t now = T_MS(120); tfx_tcb(&t)->snd_una != tfx_tcb(&t)->snd_max ||
+					  tern_ring_len(&tfx_tcb(&t)->snd);
 	     now += T_MS(10)) {
 		fx_advance(&t.fx, now);
 		fx_clear_tx(&t.fx);
