@@ -109,11 +109,30 @@ void tern_netdev_destroy(struct tern_netdev *dev);
  * infinitely fast) plus `delay`; frames larger than mtu + 14 are dropped as
  * a real link would drop them. The link buffers at most `queue_bytes`
  * bytes per direction awaiting serialization (tail drop); 0 means 256 KiB. */
+/* A queue discipline (src/dev/red.c). Drop-tail drops only at the limit
+ * (queue_bytes). RED (Floyd & Jacobson, 1993) keeps an exponentially
+ * weighted average of the queue; below min_bytes every packet passes,
+ * between min and max a packet is marked with a probability rising
+ * linearly to max_p (spaced by the count since the last mark), above max
+ * every packet is. A mark is a drop, or with `ecn` a CE codepoint on an
+ * ECN-capable IPv4 packet (RFC 3168 §5; RFC 7567 §4.2.1), as Linux's red
+ * qdisc with `ecn` (without `harddrop`). Its random choices come from the
+ * link's seed. */
+enum tern_qdisc { TERN_QDISC_DROPTAIL, TERN_QDISC_RED };
+struct tern_red_params {
+	uint32_t min_bytes, max_bytes; /* thresholds on the average (min < max) */
+	double max_p;                  /* the probability as the average reaches max, (0, 1] */
+	double weight;                 /* the average's weight w_q; 0: 0.002 (Floyd & Jacobson) */
+	bool ecn;                      /* mark CE on ECT packets instead of dropping them */
+};
 struct tern_link_params {
 	uint64_t rate_bps;
 	tern_time_t delay;
 	uint32_t mtu;          /* 0 means 1500 */
 	uint32_t queue_bytes;
+	enum tern_qdisc qdisc; /* TERN_QDISC_DROPTAIL (0) */
+	struct tern_red_params red;
+	uint64_t seed;         /* RED's random stream (each direction its own) */
 };
 struct tern_link;
 struct tern_link *tern_link_create(const struct tern_link_params *p,
@@ -130,6 +149,10 @@ struct tern_link_stats {
 	uint64_t drop_queue_full;      /* tail drop */
 	uint64_t drop_nomem;
 	uint64_t drop_down;            /* lost while the link was cut */
+	/* RED (tern_qdisc): packets marked CE, dropped early (between the
+	 * thresholds, or not ECN-capable), dropped forced (the average above
+	 * max, not ECN-capable or without ecn). */
+	uint64_t ecn_marked, drop_early, drop_forced;
 	/* On the wire now: frames sent from this end, queued to serialize or
 	 * propagating, not yet delivered; and the most there ever were. */
 	uint64_t queued_frames, queued_bytes, queued_peak_frames;
@@ -215,12 +238,24 @@ struct tern_fault_params {
 	int directions; /* bit 0: transmit (egress), bit 1: receive; 0 means both */
 	bool jitter_keeps_order; /* jitter never lets a frame overtake the one sent
 				  * before it, as on one wire (reorder still does) */
+	double ce;      /* probability of a CE mark on an ECN-capable IPv4 frame (RFC 3168
+			 * §5: what a congested router does instead of a drop); Not-ECT
+			 * frames pass unmarked */
+	/* The queue in front of rate_bps's serializer (only with a rate):
+	 * at most queue_bytes waiting (0: 16 MiB), drop-tail or RED as on a
+	 * link (tern_qdisc), RED seeded from `seed`. */
+	uint32_t queue_bytes;
+	enum tern_qdisc qdisc;
+	struct tern_red_params red;
 };
 struct tern_netdev *tern_fault_wrap(struct tern_netdev *inner, const struct tern_fault_params *p);
 /* Counters kept by the fault injector, for tests and tools. */
 struct tern_fault_stats {
 	uint64_t passed, dropped, duplicated, corrupted, reordered;
 	uint64_t burst_dropped;  /* of dropped: by the Gilbert-Elliott model */
+	uint64_t ce_marked;      /* CE set on an ECT frame (ce, or RED with ecn) */
+	uint64_t queue_full;     /* of dropped: the queue at queue_bytes */
+	uint64_t red_early, red_forced; /* of dropped: by RED (as tern_link_stats) */
 };
 void tern_fault_get_stats(const struct tern_netdev *fault_dev, struct tern_fault_stats *out);
 /* New parameters from now on; the random streams, seed and directions

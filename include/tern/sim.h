@@ -53,6 +53,8 @@ struct tern_sim_link_opts {
 	struct tern_burst_loss burst; /* bursty loss (Gilbert-Elliott); p 0: none */
 	bool jitter_keeps_order;      /* jitter without reordering (tern_fault_params) */
 	uint32_t queue_bytes; /* per direction, awaiting serialization; 0: 256 KiB */
+	enum tern_qdisc qdisc;        /* drop-tail (0) or RED (tern/netdev.h); fixed at creation */
+	struct tern_red_params red;   /* RED's, seeded from the simulator's seed */
 	bool impairable;      /* give the link a fault injector even without
 			       * impairments, so tern_sim_link_update may add them */
 };

@@ -111,6 +111,11 @@ struct tern_stack_config {
 					  * (RFC 2018) where the peer offered it too */
 	bool tcp_dsack;                  /* true, as Linux tcp_dsack: duplicates reported in
 					  * D-SACK blocks (RFC 2883) */
+	unsigned tcp_ecn;                /* 2, as Linux tcp_ecn: ECN (RFC 3168) accepted when a
+					  * peer's SYN asks for it; 1: also asked for on our
+					  * SYNs; 0: off */
+	bool tcp_ecn_fallback;           /* true, as Linux tcp_ecn_fallback: a retransmitted SYN
+					  * no longer asks for ECN (RFC 3168 §6.1.1.1) */
 	unsigned tcp_max_syn_backlog;    /* 256 half-open connections in all (a budget), and
 					  * per listener at most its backlog */
 	unsigned tcp_syncookies;         /* 1, as Linux: SYN cookies once the SYN queue or
@@ -198,8 +203,8 @@ void tern_stack_mem_print(const struct tern_stack *s, FILE *f);
  * options, buffers, keepalive timers and congestion control of new
  * connections; TTLs, rate limits, redirects and reassembly at once. The
  * table, with each name's range and when it takes effect, is in
- * src/host/sysctl.c and README.md. Names tern does not implement (tcp_ecn,
- * tcp_retries1, ...) are not there: TERN_ENOENT, as for a typo. */
+ * src/host/sysctl.c and README.md. Names tern does not implement
+ * (tcp_retries1, ...) are not there: TERN_ENOENT, as for a typo. */
 
 /* Write the value (NUL-terminated) into buf. Returns its length,
  * TERN_ENOENT for an unknown name, TERN_ENOSPC if len is too small (buf

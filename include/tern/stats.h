@@ -174,6 +174,16 @@
 	X(TCP_DSACK_OFO_RECV,    "tcp",  "dsack_ofo_recv",        COUNT) \
 	X(TCP_DSACK_IGNORED,     "tcp",  "dsack_ignored",         COUNT) \
 	X(TCP_SACK_DISCARD,      "tcp",  "sack_discard",          COUNT) \
+	/* ECN (RFC 3168; transport/tcp_ecn.c, and IP input's codepoints) */ \
+	X(TCP_ECN_DELIVERED_CE,  "tcp",  "ecn_delivered_ce",      COUNT) \
+	X(TCP_ECN_REDUCTIONS,    "tcp",  "ecn_reductions",        COUNT) \
+	X(TCP_ECN_CE_RECV,       "tcp",  "ecn_ce_received",       COUNT) \
+	X(TCP_ECN_NEGOTIATED,    "tcp",  "ecn_negotiated",        COUNT) \
+	X(TCP_ECN_REFUSED,       "tcp",  "ecn_setup_refused",     COUNT) \
+	X(IP_IN_NOECT,           "ip",   "in_noect_pkts",         COUNT) \
+	X(IP_IN_ECT1,            "ip",   "in_ect1_pkts",          COUNT) \
+	X(IP_IN_ECT0,            "ip",   "in_ect0_pkts",          COUNT) \
+	X(IP_IN_CE,              "ip",   "in_ce_pkts",            COUNT) \
 	/* sockets */ \
 	X(SOCK_ERRORS_QUEUED,    "sock", "icmp_errors_reported",  COUNT) \
 	X(SOCK_RCV_MEMORY,       "sock", "rcv_memory_limit",      DROP)

@@ -398,8 +398,10 @@ static void decode_ip(struct tern_dump *d, const uint8_t *p, size_t len, struct 
 	if (d->verbose) {
 		const char *pn = ip.proto == 1 ? "ICMP" : ip.proto == 17 ? "UDP"
 				 : ip.proto == 6 ? "TCP" : "unknown";
-		out(d, "(tos 0x%x, ttl %u, id %u, offset %u, flags [%s], proto %s (%u), length %u)\n"
-		       "    ", ip.tos, ip.ttl, ip.id, ip.frag_off,
+		/* tcpdump names the ECN codepoint after the TOS (RFC 3168 §5) */
+		static const char *const ecn[] = {"", ",ECT(1)", ",ECT(0)", ",CE"};
+		out(d, "(tos 0x%x%s, ttl %u, id %u, offset %u, flags [%s], proto %s (%u), length %u)\n"
+		       "    ", ip.tos, ecn[ip.tos & 3], ip.ttl, ip.id, ip.frag_off,
 		    ip.df ? "DF" : ip.mf ? "+" : "none", pn, ip.proto, ip.total_len);
 	}
 	char s[TERN_IP4_STRLEN], ds[TERN_IP4_STRLEN];

@@ -777,6 +777,10 @@ static void tcp_info_line(char *p, size_t len, const struct tern_tcp_conn *c, bo
 		put(p, len, " ts");
 	if (options && (i->tcpi_options & 2))
 		put(p, len, " sack");
+	if (options && (i->tcpi_options & 8))
+		put(p, len, " ecn");
+	if (options && (i->tcpi_options & 16))
+		put(p, len, " ecnseen");
 	put(p, len, " %s", c->cc);
 	if (i->tcpi_options & 4)
 		put(p, len, " wscale:%u,%u", i->tcpi_snd_wscale, i->tcpi_rcv_wscale);
@@ -839,6 +843,8 @@ static void tcp_info_line(char *p, size_t len, const struct tern_tcp_conn *c, bo
 	}
 	if (i->tcpi_delivered)
 		put(p, len, " delivered:%u", i->tcpi_delivered);
+	if (i->tcpi_delivered_ce)
+		put(p, len, " delivered_ce:%u", i->tcpi_delivered_ce);
 	if (i->tcpi_delivery_rate_app_limited)
 		put(p, len, " app_limited");
 	if (i->tcpi_busy_time)

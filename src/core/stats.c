@@ -144,6 +144,11 @@ static const struct {
 	{TERN_STAT_TCP_DSACK_RECV, "TcpExtTCPDSACKRecv"},
 	{TERN_STAT_TCP_DSACK_OFO_RECV, "TcpExtTCPDSACKOfoRecv"},
 	{TERN_STAT_TCP_SACK_DISCARD, "TcpExtTCPSACKDiscard"},
+	{TERN_STAT_TCP_ECN_DELIVERED_CE, "TcpExtTCPDeliveredCE"},
+	{TERN_STAT_IP_IN_NOECT, "IpExtInNoECTPkts"},
+	{TERN_STAT_IP_IN_ECT1, "IpExtInECT1Pkts"},
+	{TERN_STAT_IP_IN_ECT0, "IpExtInECT0Pkts"},
+	{TERN_STAT_IP_IN_CE, "IpExtInCEPkts"},
 };
 
 const char *tern_stat_nstat_name(enum tern_stat s)

@@ -5,8 +5,9 @@
  * transmits (egress) and frames the inner device delivers (ingress) each
  * pass through their own set of impairments, in this order:
  *
- *	loss -> bursty loss -> duplicate -> per copy: corrupt, serialize at
- *	        rate_bps, add delay + jitter, maybe hold back by reorder_delay
+ *	loss -> bursty loss -> duplicate -> per copy: corrupt, mark CE (on
+ *	        ECT IPv4 only), serialize at rate_bps, add delay + jitter,
+ *	        maybe hold back by reorder_delay
  *
  * A frame whose release time is `now` goes straight on, inside the call
  * that brought it; the rest wait in a per-direction timed queue that
@@ -25,8 +26,11 @@
 
 #include "core/rng.h"
 #include "dev/frameq.h"
+#include "dev/red.h"
 #include "tern/err.h"
 #include "tern/netdev.h"
+#include "wire/ethernet.h"
+#include "wire/ipv4.h"
 
 /* A wire with a rate but no queue limit would hold whatever a sender
  * offers; past this many bytes per direction frames are dropped (and
@@ -40,6 +44,8 @@ struct fault_dir {
 	bool active;
 	struct tern_rng rng[NSTREAMS];
 	struct tern_rng burst_rng;  /* the Gilbert-Elliott chain's own stream */
+	struct tern_rng ce_rng;     /* CE marks' */
+	struct tern_red red;        /* the queue's RED state (qdisc RED) */
 	bool burst_bad;             /* its state */
 	tern_time_t busy_until; /* serializer free from then on */
 	tern_time_t last_release; /* of the frame before, for jitter_keeps_order */
@@ -97,6 +103,48 @@ static void flip_random_bit(struct tern_rng *r, uint8_t *data, size_t len)
 	data[byte] ^= (uint8_t)(1u << tern_rng_below(r, 8));
 }
 
+/* An ECN-capable IPv4 packet in an Ethernet frame (RFC 3168 §5)? */
+static bool frame_is_ect(const uint8_t *frame, size_t len)
+{
+	if (len < TERN_ETH_HLEN + TERN_IPV4_HLEN || frame[12] != 0x08 || frame[13] != 0x00)
+		return false;
+	const uint8_t *ip = frame + TERN_ETH_HLEN;
+	return (ip[0] >> 4) == 4 && (ip[1] & TERN_IP_ECN_MASK) != TERN_IP_ECN_NOT_ECT;
+}
+
+/* The queue in front of the serializer: its limit, then RED (red.c).
+ * False if the frame is dropped (counted); *ce set if RED marks it. */
+static bool queue_admit(struct fault *f, struct fault_dir *dir, const uint8_t *frame, size_t len,
+			tern_time_t now, bool *ce)
+{
+	uint64_t backlog = tern_backlog_bytes(dir->busy_until, now, f->p.rate_bps);
+	if (f->p.queue_bytes && backlog + len > f->p.queue_bytes) {
+		f->stats.dropped++;
+		f->stats.queue_full++;
+		return false;
+	}
+	if (f->p.qdisc != TERN_QDISC_RED)
+		return true;
+	tern_time_t idle = backlog == 0 && dir->busy_until < now ? now - dir->busy_until : 0;
+	switch (tern_red_arrive(&dir->red, &f->p.red, backlog, idle,
+				tern_serialize_ns(f->dev.mtu + TERN_ETH_HLEN, f->p.rate_bps),
+				frame_is_ect(frame, len))) {
+	case TERN_RED_MARK:
+		*ce = true;
+		return true;
+	case TERN_RED_DROP_EARLY:
+		f->stats.dropped++;
+		f->stats.red_early++;
+		return false;
+	case TERN_RED_DROP_FORCED:
+		f->stats.dropped++;
+		f->stats.red_forced++;
+		return false;
+	default:
+		return true;
+	}
+}
+
 /* Send one copy of a frame through corruption and timing. A copy due now
  * goes on at once unless an earlier one is still queued for now, which
  * must leave first. */
@@ -104,10 +152,13 @@ static int emit_copy(struct fault *f, int d, const uint8_t *frame, size_t len, t
 {
 	struct fault_dir *dir = &f->dir[d];
 	bool corrupt = len > 0 && tern_rng_chance(&dir->rng[S_CORRUPT], f->p.corrupt);
+	bool ce = f->p.ce > 0 && frame_is_ect(frame, len) && tern_rng_chance(&dir->ce_rng, f->p.ce);
+	if (f->p.rate_bps && !queue_admit(f, dir, frame, len, now, &ce))
+		return 0; /* dropped by the queue, counted */
 	tern_time_t at = release_time(f, dir, len, now);
 	bool now_ok = at <= now && tern_frameq_next_at(&dir->q) > now;
 
-	if (now_ok && !corrupt)
+	if (now_ok && !corrupt && !ce)
 		return forward(f, d, frame, len, now);
 	if (!now_ok && dir->q.bytes + len > FAULT_MAX_QUEUED) {
 		f->stats.dropped++;
@@ -124,6 +175,8 @@ static int emit_copy(struct fault *f, int d, const uint8_t *frame, size_t len, t
 		f->stats.corrupted++;
 		flip_random_bit(&dir->rng[S_CORRUPT], r->data, len);
 	}
+	if (ce && tern_ipv4_mark_ce(r->data + TERN_ETH_HLEN, len - TERN_ETH_HLEN))
+		f->stats.ce_marked++;
 	if (now_ok) {
 		int ret = forward(f, d, r->data, len, now);
 		tern_frameq_release(&dir->q, r);
@@ -273,6 +326,10 @@ static void seed_streams(struct fault *f)
 	/* after the others, so adding it changed none of their seeds */
 	for (int d = 0; d < NDIRS; d++)
 		tern_rng_seed(&f->dir[d].burst_rng, tern_rng_next(&master));
+	for (int d = 0; d < NDIRS; d++) /* last again: the others keep their seeds */
+		tern_rng_seed(&f->dir[d].ce_rng, tern_rng_next(&master));
+	for (int d = 0; d < NDIRS; d++)
+		tern_red_init(&f->dir[d].red, tern_rng_next(&master));
 }
 
 static tern_time_t non_negative(tern_time_t t)

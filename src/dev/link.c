@@ -1,6 +1,7 @@
 /*
  * dev/link.c — a simulated point-to-point link: two end devices joined by a
- * wire with a bit rate, a propagation delay, an MTU and a tail-drop queue.
+ * wire with a bit rate, a propagation delay, an MTU and a queue: drop-tail,
+ * or RED with or without ECN marking (red.c) in front of the limit.
  *
  * It sits below whatever owns each end (a stack, a switch port, a wrapper).
  * Transmitting on end i queues a copy of the frame in end 1-i's inbound
@@ -17,11 +18,14 @@
  * poll_at comes round sees every frame at its arrival time.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "dev/frameq.h"
+#include "dev/red.h"
 #include "tern/err.h"
 #include "tern/netdev.h"
 #include "wire/ethernet.h"
+#include "wire/ipv4.h"
 
 #define LINK_DEFAULT_MTU 1500
 #define LINK_DEFAULT_QUEUE (256u * 1024)
@@ -33,6 +37,7 @@ struct link_end {
 	struct tern_frameq inbound;    /* frames on their way to this end */
 	tern_time_t busy_until;        /* this end's transmitter is busy until */
 	struct tern_link_stats stats;  /* frames sent from this end */
+	struct tern_red red;           /* this direction's RED state (qdisc RED) */
 };
 
 struct tern_link {
@@ -49,6 +54,39 @@ static struct link_end *to_end(struct tern_netdev *dev)
 static const struct link_end *to_cend(const struct tern_netdev *dev)
 {
 	return (const struct link_end *)dev;
+}
+
+/* Is this Ethernet frame an ECN-capable IPv4 packet? */
+static bool frame_is_ect(const uint8_t *frame, size_t len)
+{
+	if (len < TERN_ETH_HLEN + TERN_IPV4_HLEN || frame[12] != 0x08 || frame[13] != 0x00)
+		return false;
+	const uint8_t *ip = frame + TERN_ETH_HLEN;
+	return (ip[0] >> 4) == 4 && (ip[1] & TERN_IP_ECN_MASK) != TERN_IP_ECN_NOT_ECT;
+}
+
+/* RED's verdict on a frame arriving at a queue of `backlog` bytes: false
+ * if it is dropped (counted), else *mark says whether to set CE. */
+static bool red_admit(struct link_end *e, const uint8_t *frame, size_t len, uint64_t backlog,
+		      tern_time_t now, bool *mark)
+{
+	const struct tern_link_params *p = &e->link->p;
+	tern_time_t idle = backlog == 0 && e->busy_until < now ? now - e->busy_until : 0;
+	switch (tern_red_arrive(&e->red, &p->red, backlog, idle,
+				tern_serialize_ns(p->mtu + TERN_ETH_HLEN, p->rate_bps),
+				frame_is_ect(frame, len))) {
+	case TERN_RED_MARK:
+		*mark = true;
+		return true;
+	case TERN_RED_DROP_EARLY:
+		e->stats.drop_early++;
+		return false;
+	case TERN_RED_DROP_FORCED:
+		e->stats.drop_forced++;
+		return false;
+	default:
+		return true;
+	}
 }
 
 /* Transmit: check size and queue room, then put the frame on the wire
@@ -70,13 +108,25 @@ static int link_transmit(struct tern_netdev *dev, const uint8_t *frame, size_t l
 	}
 	/* Tail drop: the queue holds the bytes not yet clocked out, which is
 	 * exactly the transmitter's remaining busy time times the rate. */
-	if (tern_backlog_bytes(e->busy_until, now, l->p.rate_bps) + len > l->p.queue_bytes) {
+	uint64_t backlog = tern_backlog_bytes(e->busy_until, now, l->p.rate_bps);
+	if (backlog + len > l->p.queue_bytes) {
 		e->stats.drop_queue_full++;
 		return TERN_ENOBUFS;
 	}
+	bool mark = false;
+	if (l->p.qdisc == TERN_QDISC_RED && !red_admit(e, frame, len, backlog, now, &mark))
+		return TERN_ENOBUFS;
 	tern_time_t start = e->busy_until > now ? e->busy_until : now;
 	tern_time_t departure = start + tern_serialize_ns(len, l->p.rate_bps);
-	if (tern_frameq_push_copy(&peer->inbound, frame, len, departure + l->p.delay) < 0) {
+	struct tern_frame *f = tern_frameq_alloc(&peer->inbound, len);
+	if (f) {
+		memcpy(f->data, frame, len);
+		f->len = len;
+		/* RFC 3168 §5: the router's mark, in the copy on the wire. */
+		if (mark && tern_ipv4_mark_ce(f->data + TERN_ETH_HLEN, len - TERN_ETH_HLEN))
+			e->stats.ecn_marked++;
+	}
+	if (!f || tern_frameq_push(&peer->inbound, f, departure + l->p.delay) < 0) {
 		e->stats.drop_nomem++;
 		return TERN_ENOMEM;
 	}
@@ -153,6 +203,7 @@ struct tern_link *tern_link_create(const struct tern_link_params *p,
 		tern_netdev_init(&e->dev, &link_ops, names[i], macs[i], l->p.mtu);
 		e->link = l;
 		e->side = i;
+		tern_red_init(&e->red, tern_mix64(l->p.seed * 2 + (uint64_t)i + 1));
 		tern_frameq_init(&e->inbound);
 	}
 	return l;

@@ -11,7 +11,7 @@
  * the "when" column of README.md's table says when that is per name.
  *
  * Only what tern implements is listed; a Linux name tern has no mechanism
- * for (tcp_ecn, tcp_retries1) is unknown
+ * for (tcp_retries1, tcp_low_latency) is unknown
  * (TERN_ENOENT) rather than a value that does nothing. Ranges are Linux's
  * where Linux checks one; where Linux takes any int, tern takes what its
  * mechanism can honour (a boolean 0 or 1, a count that fits its field).
@@ -109,6 +109,8 @@ static const struct sc_entry table[] = {
 	INT("net.ipv4.tcp_challenge_ack_limit", tcp_challenge_ack_limit, 0, INT_MAX),
 	{.name = "net.ipv4.tcp_congestion_control", .kind = SC_CC, .off = OFF(tcp_congestion_control)},
 	BOOL("net.ipv4.tcp_dsack", tcp_dsack),
+	INT("net.ipv4.tcp_ecn", tcp_ecn, 0, 2),
+	BOOL("net.ipv4.tcp_ecn_fallback", tcp_ecn_fallback),
 	TIME("net.ipv4.tcp_fin_timeout", tcp_fin_timeout, SEC, 0, INT_MAX / 1000),
 	TIME("net.ipv4.tcp_invalid_ratelimit", tcp_invalid_ratelimit, MSEC, 0, INT_MAX),
 	TIME("net.ipv4.tcp_keepalive_intvl", tcp_keepalive_intvl, SEC, 1, 32767),

@@ -32,6 +32,8 @@ void lab_link_opts(const struct lab_props *p, struct tern_sim_link_opts *o)
 	o->reorder = p->reorder;
 	o->jitter = p->jitter;
 	o->queue_bytes = p->queue_bytes;
+	o->qdisc = p->qdisc;
+	o->red = p->red;
 	/* jitter varies the delay along one wire; reordering is its own
 	 * property (reorder:) */
 	o->jitter_keeps_order = true;

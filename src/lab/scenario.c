@@ -720,6 +720,9 @@ static void link_summary(struct run *r)
 					sum.rx_frames += ls.rx_frames;
 				sum.drop_down += ls.drop_down;
 				sum.drop_queue_full += ls.drop_queue_full;
+				sum.ecn_marked += ls.ecn_marked;
+				sum.drop_early += ls.drop_early;
+				sum.drop_forced += ls.drop_forced;
 				sum.drop_too_big += ls.drop_too_big;
 				fsum.dropped += fs.dropped;
 				fsum.duplicated += fs.duplicated;
@@ -738,6 +741,12 @@ static void link_summary(struct run *r)
 			ADD(", %llu lost while cut", (unsigned long long)sum.drop_down);
 		if (sum.drop_queue_full)
 			ADD(", %llu dropped at a full queue", (unsigned long long)sum.drop_queue_full);
+		if (sum.ecn_marked)
+			ADD(", %llu marked CE (RED)", (unsigned long long)sum.ecn_marked);
+		if (sum.drop_early)
+			ADD(", %llu dropped early (RED)", (unsigned long long)sum.drop_early);
+		if (sum.drop_forced)
+			ADD(", %llu dropped above RED's max", (unsigned long long)sum.drop_forced);
 		if (sum.drop_too_big)
 			ADD(", %llu too big for the MTU", (unsigned long long)sum.drop_too_big);
 		if (fsum.duplicated)

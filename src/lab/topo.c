@@ -421,6 +421,117 @@ static int read_burst(struct reader *r, yaml_node_t *v, struct tern_burst_loss *
 	return 0;
 }
 
+/* queue: {discipline: red, limit: 256KiB, min: 30KiB, max: 90KiB,
+ * probability: 10%, weight: 0.2%, ecn: true} or {discipline: droptail,
+ * limit: 64KB}. */
+static const char *const queue_keys[] = {"discipline", "limit", "min", "max", "probability",
+					 "weight", "ecn", NULL};
+
+struct queue_ctx {
+	struct lab_props q;
+	bool has_min, has_max, has_p, has_disc, has_red_key, bad;
+	struct lab_pos red_key_pos;
+};
+
+static void queue_pair(struct reader *r, void *ctx, const char *key, yaml_node_t *k,
+		       yaml_node_t *v)
+{
+	struct queue_ctx *c = ctx;
+	char why[256];
+	const char *s = scalar(r, v, key);
+	int rc = 0;
+	if (!s) {
+		c->bad = true;
+		return;
+	}
+	if (strcmp(key, "discipline") == 0) {
+		c->has_disc = true;
+		if (strcmp(s, "red") == 0)
+			c->q.qdisc = TERN_QDISC_RED;
+		else if (strcmp(s, "droptail") == 0 || strcmp(s, "drop-tail") == 0)
+			c->q.qdisc = TERN_QDISC_DROPTAIL;
+		else {
+			lab_topo_error(r->t, pos_of(v), "unknown queue discipline '%s': expected "
+				       "droptail or red", s);
+			c->bad = true;
+		}
+		return;
+	}
+	if (strcmp(key, "limit") == 0) {
+		rc = lab_parse_bytes(s, &c->q.queue_bytes, why, sizeof(why));
+	} else {
+		if (!c->has_red_key)
+			c->red_key_pos = pos_of(k);
+		c->has_red_key = true;
+		if (strcmp(key, "min") == 0) {
+			rc = lab_parse_bytes(s, &c->q.red.min_bytes, why, sizeof(why));
+			c->has_min = true;
+		} else if (strcmp(key, "max") == 0) {
+			rc = lab_parse_bytes(s, &c->q.red.max_bytes, why, sizeof(why));
+			c->has_max = true;
+		} else if (strcmp(key, "probability") == 0) {
+			rc = lab_parse_probability(s, &c->q.red.max_p, why, sizeof(why));
+			if (rc == 0 && c->q.red.max_p == 0) {
+				snprintf(why, sizeof(why), "probability must be above 0%%");
+				rc = -1;
+			}
+			c->has_p = true;
+		} else if (strcmp(key, "weight") == 0) {
+			rc = lab_parse_probability(s, &c->q.red.weight, why, sizeof(why));
+			if (rc == 0 && c->q.red.weight == 0) {
+				snprintf(why, sizeof(why), "weight must be above 0%%");
+				rc = -1;
+			}
+		} else if (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0) {
+			c->q.red.ecn = true;
+		} else if (strcmp(s, "false") != 0 && strcmp(s, "no") != 0) {
+			snprintf(why, sizeof(why), "ecn must be true or false, not '%s'", s);
+			rc = -1;
+		}
+	}
+	if (rc < 0) {
+		lab_topo_error(r->t, pos_of(v), "%s", why);
+		c->bad = true;
+	}
+}
+
+static void read_queue(struct reader *r, yaml_node_t *v, struct lab_props *p)
+{
+	struct queue_ctx c = {0};
+	size_t errs = r->t->nerrs;
+	each_pair(r, v, "a queue", queue_keys, queue_pair, &c);
+	if (r->t->nerrs > errs || c.bad)
+		return;
+	if (!c.has_disc) {
+		lab_topo_error(r->t, pos_of(v), "a queue needs a discipline: droptail or red");
+		return;
+	}
+	if (c.q.qdisc == TERN_QDISC_DROPTAIL && c.has_red_key) {
+		lab_topo_error(r->t, c.red_key_pos, "min, max, probability, weight and ecn are "
+			       "RED's: a droptail queue only has a limit");
+		return;
+	}
+	uint32_t limit = c.q.queue_bytes ? c.q.queue_bytes : 256u * 1024;
+	if (c.q.qdisc == TERN_QDISC_RED) {
+		if (!c.has_min || !c.has_max || !c.has_p) {
+			lab_topo_error(r->t, pos_of(v), "a red queue needs min and max (average "
+				       "queue thresholds) and probability (at max)");
+			return;
+		}
+		if (c.q.red.min_bytes >= c.q.red.max_bytes || c.q.red.max_bytes > limit) {
+			lab_topo_error(r->t, pos_of(v), "a red queue needs min < max <= limit (%u, "
+				       "%u and %u bytes here)", c.q.red.min_bytes,
+				       c.q.red.max_bytes, limit);
+			return;
+		}
+	}
+	p->queue_bytes = c.q.queue_bytes;
+	p->qdisc = c.q.qdisc;
+	p->red = c.q.red;
+	p->qdisc_pos = pos_of(v);
+	p->given |= LAB_P_QUEUE;
+}
+
 /* One link property; returns true if key was one. */
 static bool take_prop(struct reader *r, struct lab_props *p, const char *key, yaml_node_t *v)
 {
@@ -432,6 +543,10 @@ static bool take_prop(struct reader *r, struct lab_props *p, const char *key, ya
 			p->loss = 0;
 			p->given |= LAB_P_LOSS;
 		}
+		return true;
+	}
+	if (strcmp(key, "queue") == 0 && v->type == YAML_MAPPING_NODE) {
+		read_queue(r, v, p);
 		return true;
 	}
 	size_t i;
@@ -538,6 +653,10 @@ static void read_networks(struct reader *r, yaml_node_t *v)
 			continue; /* "lan:" with nothing: a switch with defaults */
 		if (is_type(r, nv, YAML_MAPPING_NODE, "a network"))
 			each_pair(r, nv, "a network", net_keys, net_pair, n);
+		/* An infinitely fast link never queues: RED would never act. */
+		if (n->props.qdisc == TERN_QDISC_RED && !n->props.rate_bps)
+			lab_topo_error(t, n->props.qdisc_pos, "a red queue needs the network's "
+				       "bandwidth (an infinitely fast link never queues)");
 	}
 }
 
@@ -790,6 +909,11 @@ static void step_pair(struct reader *r, void *ctx, const char *key, yaml_node_t 
 	char why[256];
 	if (strcmp(key, "mtu") == 0) {
 		lab_topo_error(r->t, pos_of(k), "a link's mtu cannot change during a run");
+		return;
+	}
+	if (strcmp(key, "queue") == 0 && v->type == YAML_MAPPING_NODE) {
+		lab_topo_error(r->t, pos_of(v), "a queue's discipline is fixed when the lab starts "
+			       "(set: may change its size: queue: 64KB)");
 		return;
 	}
 	if (take_prop(r, &s->props, key, v)) {

@@ -44,6 +44,11 @@ struct lab_props {
 	struct tern_burst_loss burst; /* loss: {model: gilbert-elliott ...}; p 0: none */
 	uint32_t mtu;            /* 0: 1500 */
 	uint32_t queue_bytes;    /* 0: the link's default (256 KiB) */
+	/* queue: {discipline: red, limit: 256KiB, min: 30KiB, max: 90KiB,
+	 * probability: 10%, ecn: true}; fixed when the lab starts */
+	enum tern_qdisc qdisc;
+	struct tern_red_params red;
+	struct lab_pos qdisc_pos; /* where the mapping is (set: steps refuse it) */
 };
 
 enum lab_net_kind { LAB_NET_SWITCH, LAB_NET_LINK };

@@ -64,6 +64,9 @@ void tern_ipv4_input(struct tern_stack *s, struct tern_iface *ifc, struct tern_p
 	if (bad)
 		return tern_drop(s, pkt, bad, TERN_LAYER_IP);
 	tern_pkt_trim(pkt, ip.total_len); /* drop link-layer padding */
+	/* Linux's IpExtIn{NoECT,ECT1,ECT0,CE}Pkts: the ECN field of every
+	 * valid datagram received (RFC 3168 §5; the enum is in field order). */
+	tern_stat_inc(s, (enum tern_stat)(TERN_STAT_IP_IN_NOECT + (ip.tos & TERN_IP_ECN_MASK)));
 	if ((bad = check_source(s, ifc, &ip)))
 		return tern_drop(s, pkt, bad, TERN_LAYER_IP);
 	/* Source routing lets a sender choose our path and answers for it

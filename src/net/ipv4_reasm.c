@@ -260,6 +260,16 @@ static struct tern_pkt *assemble(struct tern_stack *s, struct tern_reasm *r)
 		struct frag_range fr = range_of(p);
 		memcpy(h + hlen + fr.off, tern_pkt_data(p) + fr.hlen, fr.end - fr.off);
 	}
+	/* RFC 3168 §5.3: a CE mark on any fragment of an ECN-capable
+	 * datagram marks the whole (as Linux's ip_frag_ecn_table). */
+	bool ce = false, not_ect = false;
+	for (struct tern_pkt *p = r->frags; p; p = p->next) {
+		uint8_t ecn = tern_pkt_data(p)[1] & TERN_IP_ECN_MASK;
+		ce |= ecn == TERN_IP_ECN_CE;
+		not_ect |= ecn == TERN_IP_ECN_NOT_ECT;
+	}
+	if (ce && !not_ect)
+		h[1] |= TERN_IP_ECN_CE;
 	wr16(h + 2, (uint16_t)(hlen + r->total));
 	wr16(h + 6, rd16(h + 6) & TERN_IPV4_DF);
 	wr16(h + 10, 0);

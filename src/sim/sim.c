@@ -122,7 +122,7 @@ static uint64_t derive_seed(uint64_t seed, uint64_t tag, uint64_t index)
 	return tern_mix64(z ^ (index + 1) * 0xd6e8feb86659fd93ull);
 }
 
-enum { SEED_STACK = 1, SEED_FAULT = 2 };
+enum { SEED_STACK = 1, SEED_FAULT = 2, SEED_QUEUE = 3 };
 
 /* Grow a dynamic array to hold one more element. */
 static int grow(void **arr, size_t *cap, size_t n, size_t elem)
@@ -535,7 +535,9 @@ static int make_link(struct tern_sim *sim, struct sim_node *na, const char *name
 	char name_a[TERN_NETDEV_NAMELEN];
 	struct tern_mac mac_a = make_mac(0, na->index, na->nifs);
 	struct tern_link_params lp = {.rate_bps = o->rate_bps, .delay = o->delay, .mtu = o->mtu,
-				      .queue_bytes = o->queue_bytes};
+				      .queue_bytes = o->queue_bytes, .qdisc = o->qdisc,
+				      .red = o->red,
+				      .seed = derive_seed(sim->seed, SEED_QUEUE, sim->nlinks)};
 	struct tern_netdev *fault_a, *fault_b = NULL;
 	int err = TERN_ENOMEM;
 

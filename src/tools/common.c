@@ -190,6 +190,11 @@ const char cli_net_usage[] =
 	"--fault-dir says otherwise (the kernel here may lack netem; tern's seeded\n"
 	"fault injector stands in):\n"
 	"  --loss PCT  --duplicate PCT  --corrupt PCT  --reorder PCT   per frame, 0..100\n"
+	"  --ce PCT     mark CE on this share of ECN-capable IPv4 packets (RFC 3168 §5:\n"
+	"               a congested router's signal instead of a drop)\n"
+	"  --queue BYTES | red,min=BYTES,max=BYTES,p=PCT[,limit=BYTES][,weight=PCT][,ecn]\n"
+	"               the queue behind --rate: drop-tail at BYTES, or RED (marking CE\n"
+	"               instead of dropping with ecn); sizes as 1500, 64K, 1M\n"
 	"  --delay MS  --jitter MS      added to every frame (jitter: uniform 0..MS)\n"
 	"  --rate BITS  serialize at this many bits per second (e.g. 10000000)\n"
 	"  --fault-seed N               seed of the impairments (default 1)\n"
@@ -229,6 +234,78 @@ static int take_ms(const char *cmd, const char *opt, const char *arg, tern_time_
 	return 1;
 }
 
+/* A size in bytes: 1500, 64k or 64K (KiB), 1m or 1M (MiB). */
+static bool parse_size(const char *s, uint32_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (end == s || errno)
+		return false;
+	if (*end == 'k' || *end == 'K')
+		v <<= 10, end++;
+	else if (*end == 'm' || *end == 'M')
+		v <<= 20, end++;
+	if (*end || v < 1500 || v > (1u << 30))
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+/* --queue BYTES | red,min=BYTES,max=BYTES,p=PCT[,limit=BYTES][,weight=PCT][,ecn] */
+static int take_queue(struct tern_fault_params *f, const char *cmd, const char *arg)
+{
+	char buf[256];
+	bool min = false, max = false, p = false;
+	if (parse_size(arg, &f->queue_bytes)) {
+		f->qdisc = TERN_QDISC_DROPTAIL;
+		return 1;
+	}
+	if (strlen(arg) >= sizeof(buf) || strncmp(arg, "red,", 4) != 0)
+		goto bad;
+	strcpy(buf, arg + 4);
+	f->qdisc = TERN_QDISC_RED;
+	f->red = (struct tern_red_params){0};
+	for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '='), *end;
+		double pct;
+		if (!eq && strcmp(tok, "ecn") == 0) {
+			f->red.ecn = true;
+			continue;
+		}
+		if (!eq)
+			goto bad;
+		*eq++ = '\0';
+		if (strcmp(tok, "min") == 0 && parse_size(eq, &f->red.min_bytes))
+			min = true;
+		else if (strcmp(tok, "max") == 0 && parse_size(eq, &f->red.max_bytes))
+			max = true;
+		else if (strcmp(tok, "limit") == 0 && parse_size(eq, &f->queue_bytes))
+			;
+		else if ((strcmp(tok, "p") == 0 || strcmp(tok, "weight") == 0) &&
+			 (pct = strtod(eq, &end), end != eq && *end == '\0') && pct > 0 &&
+			 pct <= 100) {
+			pct /= 100;
+			if (tok[0] == 'p')
+				f->red.max_p = pct, p = true;
+			else
+				f->red.weight = pct;
+		} else
+			goto bad;
+	}
+	uint32_t limit = f->queue_bytes ? f->queue_bytes : 256u << 10;
+	if (!min || !max || !p || f->red.min_bytes >= f->red.max_bytes || f->red.max_bytes > limit)
+		goto bad;
+	if (!f->queue_bytes)
+		f->queue_bytes = limit;
+	return 1;
+bad:
+	cli_usage_error(cmd, "invalid value '%s' for --queue: expected BYTES or "
+			     "red,min=BYTES,max=BYTES,p=PCT[,limit=BYTES][,weight=PCT][,ecn] with "
+			     "min < max <= limit (256K by default)", arg);
+	return -1;
+}
+
 static int take_fault(struct cli_net *n, const char *cmd, int opt, const char *arg)
 {
 	struct tern_fault_params *f = &n->fault;
@@ -241,6 +318,10 @@ static int take_fault(struct cli_net *n, const char *cmd, int opt, const char *a
 		return take_percent(cmd, "--duplicate", arg, &f->duplicate);
 	case CLI_OPT_CORRUPT:
 		return take_percent(cmd, "--corrupt", arg, &f->corrupt);
+	case CLI_OPT_CE:
+		return take_percent(cmd, "--ce", arg, &f->ce);
+	case CLI_OPT_QUEUE:
+		return take_queue(f, cmd, arg);
 	case CLI_OPT_REORDER:
 		if (!f->reorder_delay)
 			f->reorder_delay = TERN_MSEC(10);
@@ -417,6 +498,8 @@ int cli_net_option(struct cli_net *n, const char *cmd, int opt, const char *arg)
 	case CLI_OPT_RATE:
 	case CLI_OPT_FAULT_SEED:
 	case CLI_OPT_FAULT_DIR:
+	case CLI_OPT_CE:
+	case CLI_OPT_QUEUE:
 		return take_fault(n, cmd, opt, arg);
 	case CLI_OPT_PCAP:
 		if (!*arg) {
@@ -498,6 +581,10 @@ static int add_one_tap(struct tern_rt *rt, const struct cli_net *n, const char *
 	char path[4096];
 	struct tern_fault_params fault = n->fault;
 	fault.seed = (n->fault.seed ? n->fault.seed : 1) + i; /* each interface its own stream */
+	if (n->has_fault && fault.queue_bytes && !fault.rate_bps) {
+		cli_usage_error(cmd, "--queue needs --rate: a queue forms only behind a rate");
+		return -1;
+	}
 	struct tern_rt_tap_opts o = {
 		.mtu = t->mtu ? t->mtu : n->mtu,
 		.addr_flags = n->probe ? TERN_ADDR_PROBE : 0,

@@ -150,6 +150,8 @@ enum {
 	CLI_OPT_FAULT_DIR,
 	CLI_OPT_ARP,
 	CLI_OPT_SYSCTL,
+	CLI_OPT_CE,
+	CLI_OPT_QUEUE,
 };
 #define CLI_NET_LONGOPTS                                                \
 	{"tap", required_argument, NULL, CLI_OPT_TAP},                  \
@@ -166,6 +168,8 @@ enum {
 	{"rate", required_argument, NULL, CLI_OPT_RATE},                \
 	{"fault-seed", required_argument, NULL, CLI_OPT_FAULT_SEED},    \
 	{"fault-dir", required_argument, NULL, CLI_OPT_FAULT_DIR},      \
+	{"ce", required_argument, NULL, CLI_OPT_CE},                    \
+	{"queue", required_argument, NULL, CLI_OPT_QUEUE},              \
 	{"arp", required_argument, NULL, CLI_OPT_ARP},                  \
 	{"name", required_argument, NULL, CLI_OPT_NAME},                \
 	{"sysctl", required_argument, NULL, CLI_OPT_SYSCTL}

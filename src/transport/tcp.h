@@ -226,6 +226,11 @@ struct tern_tcb {
 	bool busy;
 	uint64_t id;                    /* unique per stack (ss -e's sk:) */
 	struct tcp_trace *trace;        /* tern_tcp_set_trace's hook, NULL: none (tcp_trace.h) */
+	/* ---- ECN (RFC 3168), tcp_ecn.c ---- */
+	uint8_t ecn_flags;              /* TCP_ECN_* */
+	tcp_seq ecn_high;               /* a reduction's (or timeout's) window: snd_max then */
+	uint32_t ecn_rto;               /* total_rto when last looked at: a timeout since? */
+	uint32_t delivered_ce;          /* segments acknowledged with ECE (tcpi_delivered_ce) */
 };
 
 /* The payload a full segment carries: the MSS less the options every
@@ -338,6 +343,41 @@ void tcp_sack_fill(struct tern_tcb *tp, struct tern_tcp_repr *th);
  * scoreboard trusts them yet). True if they bring news that makes the
  * segment a duplicate ACK (RFC 6675 §2). */
 bool tcp_sack_input(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tcp_repr *th);
+
+/* ---- tcp_ecn.c: Explicit Congestion Notification (RFC 3168 §6.1) ---- */
+enum {
+	TCP_ECN_OK = 1u << 0,         /* negotiated (or, in SYN-SENT, asked for) */
+	TCP_ECN_QUEUE_CWR = 1u << 1,  /* the next new data segment carries CWR */
+	TCP_ECN_DEMAND_CWR = 1u << 2, /* CE seen: ECE on every segment until a CWR */
+	TCP_ECN_SEEN = 1u << 3,       /* an ECT or CE data segment arrived (ss's ecnseen) */
+	TCP_ECN_IN_CWR = 1u << 4,     /* reduced; no second reduction before snd_una passes ecn_high */
+	TCP_ECN_IN_LOSS = 1u << 5,    /* a timeout's window: ECE ignored, the window may grow */
+};
+/* Flags and ECN codepoint for a segment being built: ECE|CWR on our SYN
+ * (tcp_ecn = 1, not a fallback retransmission), ECE on an ECN SYN-ACK,
+ * ECE while CE is owed, CWR on the first new data after a reduction; the
+ * return value is the IP ECN field (ECT(0) on new data only). */
+uint8_t tcp_ecn_out(struct tern_stack *s, struct tern_tcb *tp, uint8_t *flags, size_t len,
+		    bool rexmit);
+/* A SYN at a listener (tp the new connection): accept ECN if asked for. */
+void tcp_ecn_syn_in(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tcp_repr *th,
+		    uint8_t ip_tos);
+/* The SYN-ACK (or simultaneous SYN) in SYN-SENT settles ours. */
+void tcp_ecn_synack_in(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tcp_repr *th);
+/* The receiver's side of an acceptable segment: CE sets DEMAND_CWR, CWR
+ * clears it. True if an ACK is due at once. */
+bool tcp_ecn_rcv(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tcp_repr *th,
+		 uint8_t ip_tos, uint32_t len);
+/* The sender's side of an ACK (before it is applied): ECE reduces the
+ * window once per window of data. */
+void tcp_ecn_ack(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tcp_repr *th,
+		 tern_time_t now);
+/* While a reduction's window lasts, the window does not grow (RFC 3168
+ * §6.1.2; Linux's CWR state). */
+static inline bool tcp_ecn_in_cwr(const struct tern_tcb *tp)
+{
+	return tp->ecn_flags & TCP_ECN_IN_CWR;
+}
 
 /* ---- tcp_syncookie.c ---- */
 struct tcp_cookie {

@@ -220,6 +220,7 @@ static void listen_input(struct tern_stack *s, struct tern_tcb *lp, struct seg *
 	tp->t_rcvtime = g->now;
 	tcp_options_offer(s, tp);
 	options_settle(s, tp, g);
+	tcp_ecn_syn_in(s, tp, th, g->ip->tos);
 	tern_stat_inc(s, TERN_STAT_TCP_PASSIVE_OPENS);
 	/* Data on a SYN waits for Fast Open (issue 11): not accepted, so not
 	 * acknowledged; the peer sends it again. */
@@ -317,6 +318,7 @@ static void syn_sent_input(struct tern_stack *s, struct tern_tcb *tp, struct seg
 	tp->rcv_adv = tp->rcv_nxt;
 	tp->t_rcvtime = g->now;
 	options_settle(s, tp, g);
+	tcp_ecn_synack_in(s, tp, th);
 	if (ack) {
 		tp->snd_una = th->ack;
 		if ((tp->flags & TF_RCVD_TSTMP) && th->tsecr) {
@@ -575,7 +577,7 @@ static void ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct
 	tp->first_rexmit = 0;
 	if (tp->flags & TF_FASTRECOV)
 		recovery_ack(s, tp, acked, g->now);
-	else if (cwnd_is_limiting(tp))
+	else if (cwnd_is_limiting(tp) && !tcp_ecn_in_cwr(tp))
 		tp->cc->on_ack(tp, acked, g->now);
 	tp->dupacks = 0;
 	tcp_rearm_rxt(s, tp, g->now);
@@ -655,6 +657,7 @@ static bool ack_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 		return false;
 	}
 	tcp_trace_ack(s, tp, th, g->now);
+	tcp_ecn_ack(s, tp, th, g->now);
 	bool sack_news = th->sack_count && tcp_sack_input(s, tp, th);
 	bool dup = (th->ack == tp->snd_una && g->len == 0 && !(th->flags & TERN_TCP_FIN) &&
 		    ((uint32_t)th->window << tp->snd_scale) == tp->snd_wnd &&
@@ -1063,8 +1066,10 @@ static void synced_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *
 		return;
 	}
 	/* Steps 6-8: urgent data is ordinary data here (RFC 9293 §3.8.5
-	 * leaves it to the application); text; FIN. */
-	bool now_ack = data_input(s, tp, g);
+	 * leaves it to the application); text; FIN. CE and CWR first
+	 * (RFC 3168 §6.1.3). */
+	bool now_ack = tcp_ecn_rcv(s, tp, th, g->ip->tos, g->len);
+	now_ack |= data_input(s, tp, g);
 	fin_input(s, tp, g);
 	if (tp->sack_count)
 		tcp_sack_clean(tp); /* the blocks RCV.NXT reached */

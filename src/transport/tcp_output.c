@@ -100,6 +100,8 @@ static int xmit(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, size_t o
 	struct tern_pkt *pkt = tern_stack_pkt_alloc(s, hlen + len);
 	if (!pkt)
 		return TERN_ENOBUFS;
+	/* RFC 3168: ECE/CWR and the ECN field, once the segment surely goes. */
+	uint8_t ecn = tcp_ecn_out(s, tp, &th.flags, len, seq_lt(seq, tp->snd_max));
 	if (th.sack_count)
 		tp->dsack = false; /* reported */
 	uint8_t *h = tern_pkt_put(pkt, hlen + len);
@@ -137,7 +139,7 @@ static int xmit(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, size_t o
 	struct tern_ip_send ip = {.src = tp->t.laddr, .dst = tp->t.raddr,
 				  .proto = TERN_IPPROTO_TCP, .df = true,
 				  .ttl = tp->so && tp->so->ttl > 0 ? (uint8_t)tp->so->ttl : 0,
-				  .tos = tp->so ? tp->so->tos : 0};
+				  .tos = (uint8_t)(((tp->so ? tp->so->tos : 0) & ~TERN_IP_ECN_MASK) | ecn)};
 	return tern_ipv4_output(s, pkt, &ip, now);
 }
 

@@ -676,13 +676,16 @@ void tern_tcp_fill_info(const struct tern_stack *s, const struct tern_tcb *tp,
 	}
 	uint32_t mss = tp->t_maxseg ? tcp_mss(tp) : 536;
 	ti->tcpi_state = tcp_linux_state(tp->state);
-	/* Linux's ca_state: Open 0, Recovery 3, Loss 4 (after an RTO). */
-	ti->tcpi_ca_state = (tp->flags & TF_FASTRECOV) ? 3 : (tp->rxtshift && tp->rxt_mode == RXT_REXMT ? 4 : 0);
+	/* Linux's ca_state: Open 0, CWR 2 (an ECN reduction), Recovery 3,
+	 * Loss 4 (after an RTO). */
+	ti->tcpi_ca_state = (tp->flags & TF_FASTRECOV) ? 3 : (tp->rxtshift && tp->rxt_mode == RXT_REXMT ? 4 : tcp_ecn_in_cwr(tp) ? 2 : 0);
 	ti->tcpi_retransmits = tp->rxt_mode == RXT_REXMT ? tp->rxtshift : 0;
 	ti->tcpi_probes = tp->rxt_mode == RXT_PERSIST ? tp->rxtshift : tp->keep_probes;
 	ti->tcpi_backoff = tp->rxtshift;
 	ti->tcpi_options = ((tp->flags & TF_RCVD_TSTMP) ? 1 : 0) | ((tp->flags & TF_SACK_PERMIT) ? 2 : 0) |
-			   ((tp->flags & TF_RCVD_SCALE) ? 4 : 0);
+			   ((tp->flags & TF_RCVD_SCALE) ? 4 : 0) |
+			   ((tp->ecn_flags & TCP_ECN_OK) ? 8 : 0) | /* TCPI_OPT_ECN */
+			   ((tp->ecn_flags & TCP_ECN_SEEN) ? 16 : 0); /* TCPI_OPT_ECN_SEEN */
 	if (tp->flags & TF_RCVD_SCALE) {
 		ti->tcpi_snd_wscale = tp->snd_scale & 15;
 		ti->tcpi_rcv_wscale = tp->rcv_scale & 15;
@@ -714,6 +717,7 @@ void tern_tcp_fill_info(const struct tern_stack *s, const struct tern_tcb *tp,
 	ti->tcpi_max_pacing_rate = tp->max_pacing_rate;
 	ti->tcpi_delivery_rate = tp->delivery_rate;
 	ti->tcpi_delivered = tp->delivered;
+	ti->tcpi_delivered_ce = tp->delivered_ce;
 	ti->tcpi_delivery_rate_app_limited = tp->delivery_rate && tp->rate_app_limited;
 	ti->tcpi_bytes_received = tp->bytes_received;
 	ti->tcpi_segs_out = tp->segs_out;

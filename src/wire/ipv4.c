@@ -126,3 +126,17 @@ void tern_ipv4_emit(const struct tern_ipv4_repr *r, uint8_t *buf)
 	wr32(buf + 16, r->dst);
 	wr16(buf + 10, tern_csum(buf, TERN_IPV4_HLEN + optspace));
 }
+
+bool tern_ipv4_mark_ce(uint8_t *h, size_t len)
+{
+	if (len < TERN_IPV4_HLEN || (h[0] >> 4) != 4)
+		return false;
+	if ((h[1] & TERN_IP_ECN_MASK) == TERN_IP_ECN_NOT_ECT)
+		return false; /* RFC 3168 §5: only an ECN-capable packet is marked */
+	uint16_t old = rd16(h), now = (uint16_t)(old | TERN_IP_ECN_CE);
+	if (old == now)
+		return true;
+	h[1] |= TERN_IP_ECN_CE;
+	wr16(h + 10, tern_csum_update16(rd16(h + 10), old, now));
+	return true;
+}

@@ -16,6 +16,12 @@
 #define TERN_IPPROTO_ICMP 1
 #define TERN_IPPROTO_TCP  6
 #define TERN_IPPROTO_UDP  17
+/* The ECN field: the two low bits of the TOS byte (RFC 3168 §5). */
+#define TERN_IP_ECN_MASK    0x03
+#define TERN_IP_ECN_NOT_ECT 0x00
+#define TERN_IP_ECN_ECT1    0x01
+#define TERN_IP_ECN_ECT0    0x02
+#define TERN_IP_ECN_CE      0x03
 
 struct tern_ipv4_repr {
 	uint8_t hlen;          /* header bytes, 20..60 */
@@ -61,5 +67,12 @@ static inline int tern_ip4_is_multicast(tern_ip4_t a) { return (a >> 28) == 0xe;
 static inline int tern_ip4_is_loopback(tern_ip4_t a) { return (a >> 24) == 127; }
 static inline int tern_ip4_is_zeronet(tern_ip4_t a) { return (a >> 24) == 0; }
 static inline int tern_ip4_is_class_e(tern_ip4_t a) { return (a >> 28) == 0xf && a != 0xffffffffu; }
+
+/* A router's congestion mark (RFC 3168 §5): set CE in the IPv4 header at
+ * h (len bytes available) if the packet is ECN-capable, updating the
+ * header checksum incrementally (RFC 1624). False, and nothing changed,
+ * if the header is short or not IPv4 or the packet is Not-ECT (then only
+ * a drop signals congestion); a packet already CE stays CE (true). */
+bool tern_ipv4_mark_ce(uint8_t *h, size_t len);
 
 #endif

@@ -115,9 +115,9 @@ run_ns "$NS" "$TERN" host --name "bad-$RUN_ID" --tap tap0 --addr 10.201.31.2/24 
 assert_rc 2 "--sysctl without '='"
 assert_match "expected NAME=VALUE" "$RUN_OUT" "--sysctl without '=': message"
 run_ns "$NS" "$TERN" host --name "bad-$RUN_ID" --tap tap0 --addr 10.201.31.2/24 \
-	--sysctl net.ipv4.tcp_ecn=1
+	--sysctl net.ipv4.tcp_low_latency=1
 assert_rc 2 "--sysctl for a name tern does not implement"
-assert_match "tern host: --sysctl net.ipv4.tcp_ecn=1: no such tunable" "$RUN_OUT" \
+assert_match "tern host: --sysctl net.ipv4.tcp_low_latency=1: no such tunable" "$RUN_OUT" \
 	"--sysctl unknown name: message"
 
 pass

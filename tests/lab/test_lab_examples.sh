@@ -141,6 +141,39 @@ n=$(frames link-cut r1-eth1.pcap 'icmp.type == 8')
 n=$(frames link-cut r2-eth0.pcap 'icmp.type == 8')
 [ "$n" -eq 7 ] || fail "link-cut: $n requests reached r2, expected 7"
 
+# (f) ECN through a RED bottleneck: CE marks, and no packet dropped
+run ecn
+want ecn '^\[ +[0-9.]+\] lab: network bottleneck: [0-9]+ frames delivered to interfaces, [1-9][0-9]* marked CE \(RED\)$' \
+	"RED marked (and nothing else: no drop of any kind)"
+want ecn '^\[ +[0-9.]+\] sender: \[  5\] +0\.00-10\.00 +sec +[0-9.]+ MBytes +[0-9.]+ Mbits/sec +0 +sender$' \
+	"iperf: no retransmission"
+want ecn '^\[ +6\.000000\] sender: .* ts sack ecn cubic .* delivered_ce:[1-9]' "ss -tio: ecn negotiated, ECE seen"
+rate=$(sed -nE 's/.*receiver: \[  5\] +0\.00-[0-9.]+ +sec +[0-9.]+ MBytes +([0-9.]+) Mbits\/sec +receiver$/\1/p' "$out/ecn.a.txt")
+awk -v r="${rate:-0}" 'BEGIN { exit !(r > 8 && r <= 10) }' ||
+	fail "ecn: iperf's receiver got '$rate' Mbit/s through the 10 Mbit/s bottleneck"
+n=$(frames ecn receiver-eth0.pcap 'ip.dsfield.ecn == 3')
+[ "$n" -gt 0 ] || fail "ecn: no CE-marked packet reached the receiver"
+n=$(frames ecn sender-eth0.pcap 'tcp.flags.cwr == 1 && tcp.len > 0 && ip.dsfield.ecn == 2')
+[ "$n" -gt 0 ] || fail "ecn: the sender never answered with CWR on ECT(0) data"
+n=$(frames ecn sender-eth0.pcap 'tcp.len > 0 && ip.dsfield.ecn != 2 && tcp.srcport != 5201')
+[ "$n" -eq 0 ] || fail "ecn: $n data segments from the sender were not ECT(0)"
+n=$(frames ecn sender-eth0.pcap 'tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.flags.ece == 1 && tcp.flags.cwr == 1')
+[ "$n" -eq 2 ] || fail "ecn: $n ECN-setup SYNs, expected 2 (control and data connections)"
+"$tern" dump -v -n "$out/ecn.a/receiver-eth0.pcap" | grep -q '^[0-9:.]* IP (tos 0x3,CE, ttl 63, ' ||
+	fail "ecn: tern dump -v names no CE codepoint as tcpdump does (tos 0x3,CE)"
+# RED's choices come from the seed: another seed marks other packets
+"$tern" lab run "$labs/ecn/ecn.yaml" --seed 2 --out "$out/ecn.s2" >"$out/ecn.s2.txt" 2>/dev/null ||
+	fail "ecn --seed 2 exited $?"
+cmp -s "$out/ecn.a.txt" "$out/ecn.s2.txt" && fail "ecn: --seed 2 gave the same transcript"
+# the same queue without ecn drops where it marked: RED's early drops, and resends
+sed 's/ecn: true /ecn: false/' "$labs/ecn/ecn.yaml" >"$out/ecn-drop.yaml"
+"$tern" lab run "$out/ecn-drop.yaml" --out "$out/ecn-drop" >"$out/ecn-drop.txt" 2>/dev/null ||
+	fail "ecn without ecn exited $?"
+grep -qE '\] lab: network bottleneck: [0-9]+ frames delivered to interfaces, [1-9][0-9]* dropped early \(RED\)' \
+	"$out/ecn-drop.txt" || fail "ecn: with ecn: false, no early drops in the summary"
+grep -qE 'sender: \[  5\] +0\.00-10\.00 +sec +[0-9.]+ MBytes +[0-9.]+ Mbits/sec +[1-9][0-9]* +sender$' \
+	"$out/ecn-drop.txt" || fail "ecn: with ecn: false, iperf retransmitted nothing"
+
 # --json and --quiet
 "$tern" lab run "$labs/link-cut/link-cut.yaml" --json --out "$out/json" >"$out/json.txt" 2>&1 ||
 	fail "--json exited $?"
@@ -166,4 +199,4 @@ if [ "$fails" -gt 0 ]; then
 	echo "test_lab_examples: $fails failed" >&2
 	exit 1
 fi
-echo "test_lab_examples: 5 labs, each deterministic and showing what it should"
+echo "test_lab_examples: 6 labs, each deterministic and showing what it should"

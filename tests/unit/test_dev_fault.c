@@ -10,6 +10,8 @@
  */
 #include "harness.h"
 #include "unit/dev_probe.h"
+#include "wire/checksum.h"
+#include "wire/ipv4.h"
 
 #define FLEN 100
 
@@ -121,6 +123,99 @@ TEST(loss_rate_within_tolerance)
 	CHECK(st.dropped >= 900 && st.dropped <= 1100);
 	CHECK_EQ(down(&fx)->n + st.dropped, 10000);
 	CHECK_EQ(st.passed, down(&fx)->n);
+	teardown(&fx);
+}
+
+/* An Ethernet + IPv4 frame of FLEN bytes with ECN field ecn. */
+static void send_ip_down(struct fixture *fx, uint8_t ecn, tern_time_t now)
+{
+	uint8_t buf[FLEN];
+	memset(buf, 0, sizeof(buf));
+	buf[12] = 0x08;
+	uint8_t *ip = buf + 14;
+	ip[0] = 0x45;
+	ip[1] = ecn;
+	ip[2] = (uint8_t)((FLEN - 14) >> 8);
+	ip[3] = (uint8_t)(FLEN - 14);
+	ip[8] = 64;
+	ip[9] = 17;
+	uint16_t c = tern_csum(ip, 20);
+	ip[10] = (uint8_t)(c >> 8);
+	ip[11] = (uint8_t)c;
+	run_until(fx->dev, now);
+	tern_netdev_transmit(fx->dev, buf, FLEN, now);
+}
+
+/* --ce: CE on ECN-capable packets at the given rate (RFC 3168 §5), the
+ * header checksum kept right; Not-ECT packets and non-IP frames pass as
+ * they are. */
+TEST(ce_marks_ect_packets_only)
+{
+	struct fixture fx;
+	struct tern_fault_params p = {.ce = 0.1, .seed = 7};
+	setup(&fx, &p);
+	for (uint32_t i = 0; i < 10000; i++)
+		send_ip_down(&fx, TERN_IP_ECN_ECT0, i);
+	for (uint32_t i = 0; i < 1000; i++)
+		send_ip_down(&fx, TERN_IP_ECN_NOT_ECT, 10000 + i);
+	for (uint32_t i = 0; i < 1000; i++)
+		send_down(&fx, i, 20000 + i);
+	run_until(fx.dev, 30000);
+	struct tern_fault_stats st = stats(&fx);
+	CHECK(st.ce_marked >= 900 && st.ce_marked <= 1100); /* 3 sd of Binomial(10000, 0.1) */
+	REQUIRE_EQ(down(&fx)->n, 12000);
+	uint64_t ce = 0, bad = 0;
+	for (size_t i = 0; i < 11000; i++) {
+		const uint8_t *ip = down(&fx)->r[i].data + 14;
+		ce += (ip[1] & 3) == TERN_IP_ECN_CE;
+		bad += tern_csum(ip, 20) != 0;
+		if (i >= 10000)
+			CHECK_EQ(ip[1], TERN_IP_ECN_NOT_ECT);
+	}
+	CHECK_EQ(ce, st.ce_marked);
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(st.dropped, 0);
+	teardown(&fx);
+}
+
+/* The queue behind the rate: RED marks ECT packets (and drops Not-ECT
+ * ones early) before the limit is reached; drop-tail only at the limit. */
+TEST(queue_red_marks_before_the_limit)
+{
+	struct fixture fx;
+	struct tern_fault_params p = {
+		.rate_bps = 10000000, .seed = 3, .queue_bytes = 256 * 1024,
+		.qdisc = TERN_QDISC_RED,
+		.red = {.min_bytes = 30 * 1024, .max_bytes = 90 * 1024, .max_p = 0.1, .weight = 0.02,
+			.ecn = true},
+	};
+	setup(&fx, &p);
+	/* 2,000 frames offered at twice the rate (FLEN bytes each). */
+	tern_time_t gap = (tern_time_t)FLEN * 8 * 1000000000ll / 20000000;
+	for (uint32_t i = 0; i < 2000; i++)
+		send_ip_down(&fx, (i % 4 == 3) ? TERN_IP_ECN_NOT_ECT : TERN_IP_ECN_ECT0,
+			     (tern_time_t)i * gap);
+	run_until(fx.dev, TERN_SEC(10));
+	struct tern_fault_stats st = stats(&fx);
+	printf("# RED+ECN behind 10 Mbit/s, offered 20: %llu marked, %llu early, %llu forced, "
+	       "%llu at the limit\n", (unsigned long long)st.ce_marked,
+	       (unsigned long long)st.red_early, (unsigned long long)st.red_forced,
+	       (unsigned long long)st.queue_full);
+	CHECK(st.ce_marked > 0);
+	CHECK(st.red_early + st.red_forced > 0); /* the Not-ECT quarter */
+	CHECK_EQ(down(&fx)->n + st.dropped, 2000);
+	CHECK_EQ(st.dropped, st.red_early + st.red_forced + st.queue_full);
+	teardown(&fx);
+	/* Drop-tail at 64 KiB: only the limit drops, nothing is marked. */
+	struct tern_fault_params dt = {.rate_bps = 10000000, .seed = 3, .queue_bytes = 64 * 1024};
+	setup(&fx, &dt);
+	for (uint32_t i = 0; i < 2000; i++)
+		send_ip_down(&fx, TERN_IP_ECN_ECT0, (tern_time_t)i * gap);
+	run_until(fx.dev, TERN_SEC(10));
+	st = stats(&fx);
+	CHECK(st.queue_full > 0);
+	CHECK_EQ(st.ce_marked, 0);
+	CHECK_EQ(st.dropped, st.queue_full);
 	teardown(&fx);
 }
 

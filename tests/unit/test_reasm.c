@@ -111,6 +111,34 @@ TEST(shuffled_seeded)
 	}
 }
 
+/* RFC 3168 §5.3: one CE fragment of an ECN-capable datagram marks the
+ * reassembled whole (seen in the echo reply, which copies the request's
+ * TOS); beside a Not-ECT fragment it does not. */
+TEST(ce_on_one_fragment_marks_the_datagram)
+{
+	for (int mixed = 0; mixed <= 1; mixed++) {
+		struct fixture fx;
+		fx_config(&fx);
+		host(&fx);
+		static uint8_t req[1300];
+		size_t n = echo_payload(req, 1, 1200 - 8);
+		struct fxb_ip h = frag_hdr;
+		for (size_t i = 0; i < 3; i++) {
+			h.tos = i == 1 ? TERN_IP_ECN_CE
+				: (mixed && i == 2) ? TERN_IP_ECN_NOT_ECT : TERN_IP_ECN_ECT0;
+			inject_frag(&fx, TERN_MSEC(10 + i), &h, req, n, i * 400,
+				    i == 2 ? n - 800 : 400);
+		}
+		struct fx_pkt p;
+		expect_tx_parse(&fx, &p);
+		CHECK(p.is_icmp);
+		CHECK_EQ(p.ip.tos & TERN_IP_ECN_MASK, mixed ? TERN_IP_ECN_ECT0 : TERN_IP_ECN_CE);
+		fx_pkt_free(&p);
+		CHECK_EQ(fx_stat(&fx, "ip.in_ce_pkts"), 1);
+		fx_finish(&fx);
+	}
+}
+
 TEST(duplicate_fragment_ignored)
 {
 	struct fixture fx;
