@@ -126,12 +126,13 @@ struct tern_nc_opts {
 	bool numeric;            /* -n: -v names the port "*" rather than by its
 				  * /etc/services name, as nc -n does */
 	bool zero;               /* -z (not with listen): only see whether the port
-				  * answers. TCP: connect, then close; UDP: nc's probe
-				  * (two "X" datagrams, then one a second for 3 s, or
-				  * idle's seconds; a port unreachable fails it). -v
-				  * says "Connection to HOST PORT port [PROTO/NAME]
-				  * succeeded!" for either. With verbose, UDP probes
-				  * the same way before the exchange begins */
+				  * answers. TCP: connect, then close; UDP: connect (no
+				  * route fails it) and, with verbose, nc's probe (two
+				  * "X" datagrams, then one a second for 3 s, or idle's
+				  * seconds; a port unreachable fails it, silently).
+				  * -v says "Connection to HOST PORT port [PROTO/NAME]
+				  * succeeded!" for either. UDP with verbose and without
+				  * zero probes the same way before the exchange */
 	tern_ip4_t src;          /* -s; 0: route's choice */
 	uint16_t port;           /* -p local port (with listen: the port listened on); 0: ephemeral */
 	tern_ip4_t dst;          /* HOST (not with listen) */
@@ -199,7 +200,7 @@ uint64_t tern_nc_received_bytes(const struct tern_nc *nc);
 unsigned tern_nc_connections(const struct tern_nc *nc);
 /* Close and free; returns nc's exit status, as Debian's nc: 1 if a
  * connect failed or timed out (no route: "Network is unreachable"), a
- * UDP probe (-v/-z) found the port closed, or an error other than a
+ * UDP probe (-v) found the port closed, or an error other than a
  * port unreachable was seen (`out` failing, ...); else 0, also after a
  * TCP reset once connected or a UDP port unreachable, which nc takes
  * silently. What is still queued in the stack (tern_stack_tx_pending, a

@@ -18,7 +18,7 @@
  * word and with status 0: at once, or -q N seconds later. Other socket
  * errors are said on `diag` ("nc: read: REASON") with status 1.
  *
- * -v or -z on a UDP client first probes the port as nc's udptest does:
+ * -v on a UDP client (with or without -z) first probes the port as nc's udptest does:
  * two "X" datagrams at once, then one a second for 3 seconds (-w S: S);
  * a port unreachable meanwhile ends nc silently with status 1, otherwise
  * -v says "Connection to HOST PORT port [udp/NAME] succeeded!" and (not
@@ -55,7 +55,7 @@ struct tern_nc {
 	struct tern_timer idle;    /* -w, armed once a peer is known */
 	/* UDP */
 	bool refused;              /* a port unreachable came back: input no longer taken */
-	bool probing;              /* -v/-z: the "X" probes run */
+	bool probing;              /* -v: the "X" probes run */
 	unsigned probes_left;
 	struct tern_timer probe;
 	/* TCP */
@@ -143,7 +143,7 @@ static void on_quit(struct tern_stack *s, struct tern_timer *t, tern_time_t now)
 
 /* UDP: the peer's port is closed (ICMP port unreachable). Debian's nc
  * ends quietly with status 0: at once, or -q N > 0 seconds later. While
- * -v/-z probe, that is the probe's failure instead: status 1, silent. */
+ * -v probes, that is the probe's failure instead: status 1, silent. */
 static void udp_refused(struct tern_nc *nc, int err)
 {
 	if (!nc->error)
@@ -205,7 +205,7 @@ static void on_probe(struct tern_stack *s, struct tern_timer *t, tern_time_t now
 	arm_idle(nc);
 }
 
-/* -v/-z on a UDP client: two probes now, then one a second (nc's
+/* -v on a UDP client: two probes now, then one a second (nc's
  * UDP_SCAN_TIMEOUT, 3 s, or -w's seconds). */
 static void udp_probe_start(struct tern_nc *nc)
 {
@@ -323,8 +323,10 @@ static int open_socket(struct tern_nc *nc)
 	}
 	nc->peer = true;
 	nc->connections++;
-	if (o->verbose || o->zero)
+	if (o->verbose) /* nc 1.219 probes for -v only; -z alone just connects */
 		udp_probe_start(nc);
+	else if (o->zero)
+		nc->done = true;
 	else
 		arm_idle(nc);
 	return 0;
