@@ -137,7 +137,10 @@ struct tern_nc_opts {
 	uint16_t port;           /* -p local port (with listen: the port listened on); 0: ephemeral */
 	tern_ip4_t dst;          /* HOST (not with listen) */
 	uint16_t dst_port;       /* PORT (not with listen) */
-	tern_time_t quit_after;  /* -q. UDP: done this long after tern_nc_eof. TCP (as
+	tern_time_t quit_after;  /* -q. UDP: done this long after tern_nc_eof, reading
+				  * nothing more meanwhile (nc's SHUT_RD). TCP with
+				  * listen: at the input's end, FIN, read no more, keep
+				  * off, done this long later. TCP client (as
 				  * Debian's nc): after the input ends, shut down the write
 				  * side; once the peer has closed too, done this long
 				  * later. < 0: never; keep receiving, and over TCP send no

@@ -55,6 +55,7 @@ struct tern_nc {
 	struct tern_timer idle;    /* -w, armed once a peer is known */
 	/* UDP */
 	bool refused;              /* a port unreachable came back: input no longer taken */
+	bool net_in_closed;        /* -q and the input ended: nc reads no more (SHUT_RD) */
 	bool probing;              /* -v: the "X" probes run */
 	unsigned probes_left;
 	struct tern_timer probe;
@@ -260,7 +261,7 @@ static void on_socket(void *ctx, struct tern_stack *s, int sd, unsigned events)
 {
 	struct tern_nc *nc = ctx;
 	(void)events;
-	while (!nc->done) {
+	while (!nc->done && !nc->net_in_closed) {
 		struct tern_sockaddr_in from;
 		int n = tern_recvfrom(s, sd, nc->buf, sizeof(nc->buf), 0, &from);
 		if (n == TERN_EAGAIN)
@@ -527,6 +528,13 @@ static void tcp_write(struct tern_nc *nc)
 		nc->net_out_done = true;
 		if (nc->o.shutdown_on_eof || nc->o.quit_after >= 0)
 			tern_shutdown(nc->s, nc->sd, TERN_SHUT_WR);
+		/* A listener with -q also stops reading there, and -k no
+		 * longer holds (Debian's nc, bug #817050's change): the
+		 * connection is over, -q's countdown starts. */
+		if (nc->o.listen && nc->o.quit_after >= 0) {
+			nc->net_in_done = true;
+			nc->o.keep = false;
+		}
 	}
 }
 
@@ -740,6 +748,10 @@ void tern_nc_eof(struct tern_nc *nc, tern_time_t now)
 		tcp_pump(nc);
 		return;
 	}
+	/* -q: as Debian's nc, what comes after the input's end is no longer
+	 * read (it shuts the socket's read side), and nc quits N s later. */
+	if (nc->o.quit_after >= 0)
+		nc->net_in_closed = true;
 	if (nc->o.quit_after == 0)
 		nc->done = true;
 	else if (nc->o.quit_after > 0 && !tern_timer_armed(&nc->quit))

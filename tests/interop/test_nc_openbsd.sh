@@ -30,7 +30,10 @@
 #     echoing server: "Connection to 10.201.24.1 5031 port [tcp/*]
 #     succeeded!" and its answer;
 #  7. UDP -v to a listening port: after 3 s of probes, "Connection to
-#     10.201.24.1 5040 port [udp/*] succeeded!", then the exchange.
+#     10.201.24.1 5040 port [udp/*] succeeded!", then the exchange;
+#  8. UDP -q 3 against a server that echoes 1 s late: with stdin ending at
+#     0.2 s nothing is printed (nc reads no more after its input's end),
+#     both end 3 s after it; with stdin open for 2 s the echo is printed.
 TEST_DEADLINE=${TEST_DEADLINE:-300}
 source "$(dirname "$0")/lib.sh" "$@" || exit 1
 source "$(dirname "$0")/lib_udp.sh" || exit 1
@@ -48,16 +51,18 @@ K=10.201.24.1
 #   srv.py PORT MODE   tcp modes: listen (never accept: a backlog for -z),
 #   silent (read, never answer, close after 6 s), countfin (read to EOF or
 #   3 s, answer "N bytes" or "no eof", close 1 s later), echo (echo what
-#   comes, close at EOF); udp: udpecho.
+#   comes, close at EOF); udp: udpecho, udplate (echo 1 s later).
 cat >"$OUT/srv.py" <<'EOF'
 import socket, sys, threading, time
 port, mode = int(sys.argv[1]), sys.argv[2]
-if mode == "udpecho":
+if mode in ("udpecho", "udplate"):
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     u.bind(("10.201.24.1", port))
     while True:
         d, a = u.recvfrom(65535)
         if d != b"X":
+            if mode == "udplate":
+                time.sleep(1)
             u.sendto(d, a)
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -93,7 +98,7 @@ EOF
 # server PORT MODE — start srv.py in NS and wait until it listens.
 server() {
 	bg_start "srv-$1" /dev/null "$NS" "$PY" "$OUT/srv.py" "$1" "$2"
-	if [ "$2" = udpecho ]; then
+	if [ "$2" = udpecho ] || [ "$2" = udplate ]; then
 		wait_udp_bound "$NS" "$1"
 	else
 		wait_file_match "$OUT/srv-$1.out" '^ready$' 10 "server on port $1"
@@ -213,5 +218,12 @@ assert_eq "hello" "$(cat "$OUT/v-echo.linux.out")" "Debian's nc -N against the e
 server 5040 udpecho
 SIDE_MS="4500 6500" side udp-v 'echo ping; sleep 4' -u -v -q 1 $K 5040
 assert_eq "ping" "$(cat "$OUT/udp-v.linux.out")" "Debian's nc -u -v: the echo after the probes"
+
+# ---- 8. UDP -q: nothing is read after stdin's end --------------------------------------
+server 5041 udplate
+SIDE_MS="2900 4600" side udp-q-late 'echo early; sleep 0.2' -u -q 3 $K 5041
+assert_eq "" "$(cat "$OUT/udp-q-late.linux.out")" "Debian's nc -u -q 3: the late echo is not read"
+SIDE_MS="4700 6600" side udp-q-open 'echo early; sleep 2' -u -q 3 $K 5041
+assert_eq "early" "$(cat "$OUT/udp-q-open.linux.out")" "Debian's nc -u -q 3: the echo while stdin is open"
 
 pass

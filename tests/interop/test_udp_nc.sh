@@ -58,9 +58,11 @@ log "tern nc -u  ->  Linux nc -u -l -p 5001"
 printf 'reply-from-linux\n' >"$OUT/linux-reply.txt"
 bg_start linux-listen "$OUT/linux-reply.txt" "$NS" nc -u -l -q 2 -p 5001
 wait_udp_bound "$NS" 5001
-run_ns -t 15 "$NS" sh -c "printf 'hello-from-tern\n' | '$TERN' nc -u -q 3 ${TN[*]} \
+# stdin stays open 2 s: with -q, nc reads no more once its input ended
+# (as Debian's nc), and the reply must come before that.
+run_ns -t 15 "$NS" sh -c "(printf 'hello-from-tern\n'; sleep 2) | '$TERN' nc -u -q 1 ${TN[*]} \
 	--pcap '$OUT/nc-send.pcap' 10.201.20.1 5001"
-assert_rc 0 "tern nc -u -q 3 10.201.20.1 5001"
+assert_rc 0 "tern nc -u -q 1 10.201.20.1 5001"
 assert_eq "reply-from-linux" "$RUN_OUT" "what tern nc received from Linux nc -l"
 bg_wait linux-listen 10
 assert_eq "hello-from-tern" "$(cat "$OUT/linux-listen.out")" "what Linux nc -l printed"
