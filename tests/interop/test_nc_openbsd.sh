@@ -33,7 +33,10 @@
 #     10.201.24.1 5040 port [udp/*] succeeded!", then the exchange;
 #  8. UDP -q 3 against a server that echoes 1 s late: with stdin ending at
 #     0.2 s nothing is printed (nc reads no more after its input's end),
-#     both end 3 s after it; with stdin open for 2 s the echo is printed.
+#     both end 3 s after it; with stdin open for 2 s the echo is printed;
+#  9. a TCP listener with -q 1 (-l -n -v): stdin at its end at once, the
+#     client's "data" is not printed and both end about 1 s later; stdin
+#     open 2 s, "data" is printed and both end 1 s after stdin's end.
 TEST_DEADLINE=${TEST_DEADLINE:-300}
 source "$(dirname "$0")/lib.sh" "$@" || exit 1
 source "$(dirname "$0")/lib_udp.sh" || exit 1
@@ -225,5 +228,70 @@ SIDE_MS="2900 4600" side udp-q-late 'echo early; sleep 0.2' -u -q 3 $K 5041
 assert_eq "" "$(cat "$OUT/udp-q-late.linux.out")" "Debian's nc -u -q 3: the late echo is not read"
 SIDE_MS="4700 6600" side udp-q-open 'echo early; sleep 2' -u -q 3 $K 5041
 assert_eq "early" "$(cat "$OUT/udp-q-open.linux.out")" "Debian's nc -u -q 3: the echo while stdin is open"
+
+# ---- 9. TCP listener with -q: at stdin's end, FIN, nothing more read -----------------------
+# lside NAME PORT INPUT ARGS... — Debian's `nc -l -n -v ARGS -p PORT` and
+# tern's, each with stdin from INPUT, in the background; a python3 client
+# connects, sends "data" 0.5 s later and reads to the end. Compared: the
+# listener's stdout, stderr (the peer's port masked), status; SIDE_MS
+# bounds its run time.
+lside() {
+	local name=$1 port=$2 input=$3 who addr f t0 i
+	shift 3
+	for who in linux tern; do
+		f=$OUT/$name.$who
+		local cmd=(nc -l -n -v "$@" -p "$port") addr=$K
+		[ "$who" = tern ] && cmd=("$TERN" nc "${TN[@]}" -l -n -v "$@" -p "$port") addr=10.201.24.2
+		echo "\$ ($input) | ${cmd[*]} &" >>"$OUT/commands.log"
+		(sh -c "$input" | {
+			t0=$(date +%s%N)
+			timeout -k 2 30 ip netns exec "$NS" "${cmd[@]}" >"$f.out" 2>"$f.err"
+			echo $? >"$f.rc"
+			echo $((($(date +%s%N) - t0) / 1000000)) >"$f.ms"
+		}) &
+		_PIDS+=("$!")
+		wait_file_match "$f.err" '^Listening on' 10 "$who's nc -l on $port"
+		[ "$who" = tern ] && wait_link_up "$NS" tap0
+		timeout 10 ip netns exec "$NS" "$PY" -c "
+import socket, time
+c = socket.create_connection(('$addr', $port), timeout=5)
+time.sleep(0.5)
+try:
+    c.sendall(b'data\\n')
+except OSError:
+    pass
+c.settimeout(5)
+try:
+    while c.recv(100):
+        pass
+except OSError:
+    pass" >>"$OUT/commands.log" 2>&1
+		for ((i = 0; i < 100; i++)); do
+			[ -s "$f.ms" ] && break
+			sleep 0.1
+		done
+		[ -s "$f.ms" ] || fail "$name: $who's nc -l did not end"
+		sed -i -E 's/^(Connection received on [0-9.]+) [0-9]+$/\1 PORT/' "$f.err"
+	done
+	local l=$OUT/$name.linux t=$OUT/$name.tern
+	cmp -s "$l.out" "$t.out" || fail "$name: stdout differs: Debian's [$(cat "$l.out")], tern's [$(cat "$t.out")]"
+	[ "$(cat "$l.err")" = "$(sed 's/^tern nc: /nc: /' "$t.err")" ] ||
+		fail "$name: stderr differs: Debian's
+$(cat "$l.err")
+tern's
+$(cat "$t.err")"
+	[ "$(cat "$l.rc")" = "$(cat "$t.rc")" ] || fail "$name: status: Debian's $(cat "$l.rc"), tern's $(cat "$t.rc")"
+	local lo hi ms
+	read -r lo hi <<<"$SIDE_MS"
+	for who in linux tern; do
+		ms=$(cat "$OUT/$name.$who.ms")
+		[ "$ms" -ge "$lo" ] && [ "$ms" -le "$hi" ] || fail "$name: $who's nc -l took $ms ms, expected $lo..$hi"
+	done
+	log "same: nc -l -n -v $* -p $port (status $(cat "$l.rc"), $(cat "$l.ms") / $(cat "$t.ms") ms; stdout [$(cat "$l.out")])"
+}
+SIDE_MS="800 3500" lside lq-eof 5050 'true' -q 1
+assert_eq "" "$(cat "$OUT/lq-eof.linux.out")" "Debian's nc -l -q 1, stdin ended: the data is not read"
+SIDE_MS="2700 4600" lside lq-open 5051 'sleep 2' -q 1
+assert_eq "data" "$(cat "$OUT/lq-open.linux.out")" "Debian's nc -l -q 1, stdin open: the data is read"
 
 pass
