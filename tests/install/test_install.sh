@@ -44,6 +44,7 @@ check_tree() {
 	for f in $MANPAGES; do
 		[ -f "$r/share/man/man${f##*.}/$f" ] || fail "$what: man page $f not in share/man/man${f##*.}"
 	done
+	[ -f "$r/share/bash-completion/completions/tern" ] || fail "$what: no bash completion"
 	"$r/bin/tern" --version >/dev/null || fail "$what: the installed tern --version failed"
 	export PKG_CONFIG_PATH=$r/$LIBDIR/pkgconfig PKG_CONFIG_LIBDIR=$r/$LIBDIR/pkgconfig
 	cflags=$(pkg-config --cflags tern) || fail "$what: pkg-config --cflags tern failed"

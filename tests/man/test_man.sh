@@ -6,7 +6,9 @@
 #  - every option in `tern COMMAND --help` appears in tern-COMMAND.1;
 #  - the command pages are what scripts/gen_man.py makes from today's
 #    --help (change a help text, rerun it: python3 scripts/gen_man.py
-#    build/tern docs/man).
+#    build/tern docs/man);
+#  - bash completion (docs/completion/tern.bash) offers commands, each
+#    command's options and lab's verbs.
 set -u
 TERN=$(readlink -f "${1:?usage: test_man.sh TERN SOURCE_DIR}")
 SRC=$(readlink -f "${2:?usage: test_man.sh TERN SOURCE_DIR}")
@@ -55,4 +57,18 @@ for g in "$T"/*.1; do
 		fail "docs/man/$(basename "$g") is not what scripts/gen_man.py makes from today's --help:
 $(diff "$MAN/$(basename "$g")" "$g" | head -20)"
 done
+# Bash completion (docs/completion/tern.bash): commands and options from
+# the help. complete_words WORD... — what completing the last word offers.
+complete_words() {
+	bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+		_tern; printf "%s\n" "${COMPREPLY[@]}"' _ "$SRC/docs/completion/tern.bash" "$@"
+}
+got=$(complete_words "$TERN" n)
+[ "$got" = nc ] || fail "completion of 'tern n': got '$got', expected nc"
+got=$(complete_words "$TERN" nc -)
+for o in -z -q --tap --pcap -h --help; do
+	grep -qx -- "$o" <<<"$got" || fail "completion of 'tern nc -' lacks $o: $(tr '\n' ' ' <<<"$got")"
+done
+got=$(complete_words "$TERN" lab r)
+[ "$got" = run ] || fail "completion of 'tern lab r': got '$got'"
 echo "PASS test_man: ${#pages[@]} pages without warnings, $n options found in their pages"
