@@ -36,7 +36,9 @@
 #     both end 3 s after it; with stdin open for 2 s the echo is printed;
 #  9. a TCP listener with -q 1 (-l -n -v): stdin at its end at once, the
 #     client's "data" is not printed and both end about 1 s later; stdin
-#     open 2 s, "data" is printed and both end 1 s after stdin's end.
+#     open 2 s, "data" is printed and both end 1 s after stdin's end;
+# 10. -v -w 1 to an on-link address nobody has: "nc: connect to
+#     10.201.24.77 port 80 (tcp) timed out: Operation now in progress", 1.
 TEST_DEADLINE=${TEST_DEADLINE:-300}
 source "$(dirname "$0")/lib.sh" "$@" || exit 1
 source "$(dirname "$0")/lib_udp.sh" || exit 1
@@ -293,5 +295,10 @@ SIDE_MS="800 3500" lside lq-eof 5050 'true' -q 1
 assert_eq "" "$(cat "$OUT/lq-eof.linux.out")" "Debian's nc -l -q 1, stdin ended: the data is not read"
 SIDE_MS="2700 4600" lside lq-open 5051 'sleep 2' -q 1
 assert_eq "data" "$(cat "$OUT/lq-open.linux.out")" "Debian's nc -l -q 1, stdin open: the data is read"
+
+# ---- 10. -w bounds the connect: nobody at an on-link address answers ARP --------------
+SIDE_MS="800 2600" side w-connect 'true' -v -w 1 10.201.24.77 80
+assert_eq "nc: connect to 10.201.24.77 port 80 (tcp) timed out: Operation now in progress" \
+	"$(cat "$OUT/w-connect.linux.err")" "Debian's -w 1 connect timeout line"
 
 pass
