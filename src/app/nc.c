@@ -9,8 +9,10 @@
  * simulator or the real-time runner) drives nc. Behaviour follows OpenBSD
  * nc -u: with -l it waits for the first datagram and then "connects" to
  * its sender, so replies go there and only its datagrams are accepted.
- * After EOF on the input (tern_nc_eof) -q N ends it N seconds later; -w N
- * ends it after N seconds without traffic, counted once a peer is known.
+ * After EOF on the input (tern_nc_eof) -q N ends it N seconds later,
+ * reading nothing more meanwhile (nc shuts the read side); -w N ends it
+ * after N seconds without traffic (the input's end counts), once a peer
+ * is known.
  *
  * Errors: a connected socket gets ICMP errors (port unreachable →
  * TERN_ECONNREFUSED) on its next call. As Debian's nc 1.219 (observed
@@ -18,8 +20,8 @@
  * word and with status 0: at once, or -q N seconds later. Other socket
  * errors are said on `diag` ("nc: read: REASON") with status 1.
  *
- * -v on a UDP client (with or without -z) first probes the port as nc's udptest does:
- * two "X" datagrams at once, then one a second for 3 seconds (-w S: S);
+ * -v on a UDP client (with or without -z) first probes the port as nc's
+ * udptest does: two "X" datagrams at once, then one a second for 3 seconds (-w S: S);
  * a port unreachable meanwhile ends nc silently with status 1, otherwise
  * -v says "Connection to HOST PORT port [udp/NAME] succeeded!" and (not
  * -z) the datagram exchange begins.
@@ -351,9 +353,13 @@ static int open_socket(struct tern_nc *nc)
  *     buffer;
  *   - the connection is over when the input has ended and the peer's FIN
  *     has come, or (with -l) as soon as the peer's FIN has come and the
- *     input given so far was sent, or on a reset (silently, status 0), or
- *     after -w without traffic. Then -q N > 0 ends nc N seconds later
- *     (even with -k); otherwise nc ends at once, or with -k accepts again.
+ *     input given so far was sent, or (with -l and -q) as soon as the
+ *     input has ended and was sent: nc reads no more then and -k no longer
+ *     holds; or on a reset (silently, status 0), or after -w without
+ *     traffic (the input's end counts as traffic). Then -q N > 0 ends nc
+ *     N seconds later (even with -k); otherwise nc ends at once, or with
+ *     -k accepts again;
+ *   - -z: connected, nc closes at once (-v's line first) and ends.
  */
 
 static void tcp_pump(struct tern_nc *nc);
