@@ -51,10 +51,13 @@ for c in $cmds; do
 		n=$((n + 1))
 	done
 done
+cp "$MAN/tern.1" "$T/" || fail "copy tern.1"
 /usr/bin/python3 "$SRC/scripts/gen_man.py" "$TERN" "$T" || fail "scripts/gen_man.py failed"
 for g in "$T"/*.1; do
 	cmp -s "$g" "$MAN/$(basename "$g")" ||
-		fail "docs/man/$(basename "$g") is not what scripts/gen_man.py makes from today's --help:
+		fail "docs/man/$(basename "$g") is not what scripts/gen_man.py makes from today's --help
+(a help text changed or a command was added: run 'python3 scripts/gen_man.py $TERN docs/man'
+in the source tree and commit the pages):
 $(diff "$MAN/$(basename "$g")" "$g" | head -20)"
 done
 # Bash completion (docs/completion/tern.bash): commands and options from
