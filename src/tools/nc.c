@@ -61,7 +61,7 @@ static void usage(FILE *f)
 		"Usage: tern nc [options] --tap IFNAME --addr ADDR/PREFIX HOST PORT\n"
 		"       tern nc -l [-k] [options] --tap IFNAME --addr ADDR/PREFIX [-p] PORT\n"
 		"       tern nc -u [-l] [options] --tap IFNAME --addr ADDR/PREFIX ...\n"
-		"       tern nc -z [-v] [-u] [options] --tap IFNAME --addr ADDR/PREFIX HOST PORT...\n"
+		"       tern nc -z [-uv] [options] --tap IFNAME --addr ADDR/PREFIX HOST PORT...\n"
 		"\n"
 		"netcat on a tern host, as OpenBSD nc (Debian's netcat-openbsd) does it. TCP:\n"
 		"connect to HOST PORT (with -l: accept one connection on PORT), copy stdin to\n"
