@@ -377,6 +377,11 @@ struct tern_iperf_opts {
 	uint64_t rate;           /* -b bits/s per stream; 0: as fast as TCP goes (UDP:
 				  * iperf3's 1 Mbit/s) */
 	bool one_off;            /* -1 (server): end after one test */
+	const char *congestion;  /* -C: the data connections' TCP_CONGESTION ("cubic",
+				  * "reno"), sent to the server too; NULL: the
+				  * stacks' defaults */
+	uint64_t fq_rate;        /* --fq-rate bits/s: SO_MAX_PACING_RATE (rate / 8) on
+				  * the data connections of both sides; 0: none */
 	uint64_t cookie_seed;    /* the client's 36-character cookie derives from it */
 	FILE *diag;              /* "PROG: error - ..." messages; NULL: none */
 	const char *prog;        /* NULL: "iperf3" */

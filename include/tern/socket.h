@@ -152,6 +152,12 @@ int tern_recv(struct tern_stack *s, int sd, void *buf, size_t len, int flags);
  * themselves never wait whatever the value. */
 #define TERN_SO_RCVTIMEO 20
 #define TERN_SO_SNDTIMEO 21
+/* TCP: a cap on the sending rate in bytes per second, as Linux: a 4-byte
+ * value (~0U: none) or an 8-byte one (~0ULL: none); any cap turns the
+ * connection's pacing on (tern/stack.h's tcp_pacing), as Linux's internal
+ * pacing without fq. Read back in the size asked (4 bytes: ~0U if it
+ * does not fit). Accepted connections inherit the listener's. */
+#define TERN_SO_MAX_PACING_RATE 47
 /* TERN_IPPROTO_IP options */
 #define TERN_IP_TOS 1
 #define TERN_IP_TTL 2        /* 1..255, or -1 for the stack default */

@@ -118,8 +118,18 @@ struct tern_stack_config {
 					  * for every SYN */
 	uint32_t tcp_challenge_ack_limit; /* about 1000 per second, randomized (RFC 5961 §7) */
 	tern_time_t tcp_invalid_ratelimit; /* 500 ms: at most one ACK per this to out-of-window or PAWS-failed pure ACKs, as Linux */
-	const char *tcp_congestion_control; /* "reno" (NewReno), the only module yet: the
-					     * module of new connections */
+	const char *tcp_congestion_control; /* "cubic" (RFC 9438 with HyStart++), as Linux;
+					     * "reno" (NewReno): the module of new connections */
+	/* Pacing (Linux's internal pacing, TCP's rate = ratio% of cwnd/srtt):
+	 * tcp_pacing_ss_ratio while cwnd < ssthresh/2, tcp_pacing_ca_ratio
+	 * after (Linux's sysctls). The rate is always computed (TCP_INFO);
+	 * segments are spaced by it only on sockets with SO_MAX_PACING_RATE,
+	 * or on every connection created while tcp_pacing is true (tern's
+	 * switch, no Linux sysctl: Linux paces every socket only under the
+	 * fq qdisc). */
+	bool tcp_pacing;                 /* false, as Linux without fq */
+	unsigned tcp_pacing_ss_ratio;    /* 200 (percent) */
+	unsigned tcp_pacing_ca_ratio;    /* 120 */
 	uint16_t ip_local_port_range[2]; /* 32768, 60999: TCP connect's ephemeral ports, as
 					  * Linux (UDP's port 0 takes 49152-65535, RFC 6056) */
 	unsigned somaxconn;              /* 4096, as Linux net.core.somaxconn: listen()'s cap */

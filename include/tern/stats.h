@@ -137,6 +137,10 @@
 	X(TCP_KEEPALIVES,        "tcp",  "keepalive_probes",      COUNT) \
 	X(TCP_KEEPALIVE_DROPS,   "tcp",  "keepalive_drops",       COUNT) \
 	X(TCP_FAST_RETRANS,      "tcp",  "fast_retransmits",      COUNT) \
+	/* HyStart++ (RFC 9406) left slow start on a delay increase; the
+	 * windows (segments) it left at, summed, as Linux's */ \
+	X(TCP_HYSTART_DELAY_DETECT, "tcp", "hystart_delay_detect", COUNT) \
+	X(TCP_HYSTART_DELAY_CWND, "tcp",  "hystart_delay_cwnd",    COUNT) \
 	X(TCP_CHALLENGE_ACKS,    "tcp",  "challenge_acks",        COUNT) \
 	X(TCP_TW_RECYCLED,       "tcp",  "time_wait_reused",      COUNT) \
 	X(TCP_NO_PORT,           "tcp",  "no_port",               DROP) \

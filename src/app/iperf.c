@@ -163,6 +163,8 @@ struct tern_iperf {
 	int usd;                  /* server, UDP: the socket waiting for the next stream */
 	size_t blksize;
 	uint64_t bytes_limit, rate;
+	char congestion[16];            /* the data connections' TCP_CONGESTION, "": default */
+	uint64_t fq_rate;               /* bits/s for SO_MAX_PACING_RATE, 0: none */
 	tern_time_t duration;
 	bool stop_sending;
 	unsigned next_connect;    /* client: the stream connecting now */
@@ -700,7 +702,17 @@ static bool send_results(struct tern_iperf *ip)
 	tj_w_double(&w, "cpu_util_user", 0);
 	tj_w_double(&w, "cpu_util_system", 0);
 	tj_w_int(&w, "sender_has_retransmits", ip->sender ? (ip->udp ? 0 : 1) : -1);
-	tj_w_str(&w, "congestion_used", "reno");
+	/* what the first data connection runs (iperf3 reads TCP_CONGESTION) */
+	char cc[16] = "";
+	size_t cclen = sizeof(cc);
+	if (ip->nstreams == 0 || ip->st[0].sd < 0 ||
+	    tern_getsockopt(ip->s, ip->st[0].sd, TERN_IPPROTO_TCP, TERN_TCP_CONGESTION, cc, &cclen) != 0) {
+		cclen = sizeof(cc); /* UDP, or no stream: the control connection's */
+		if (tern_getsockopt(ip->s, ip->csd, TERN_IPPROTO_TCP, TERN_TCP_CONGESTION, cc, &cclen) != 0)
+			snprintf(cc, sizeof(cc), "%s", "cubic");
+	}
+	cc[sizeof(cc) - 1] = 0;
+	tj_w_str(&w, "congestion_used", cc);
 	tj_w_open(&w, "streams", '[');
 	double secs = rel(ip, ip->t_end);
 	for (unsigned i = 0; i < ip->nstreams; i++) {
@@ -789,7 +801,11 @@ static bool send_params(struct tern_iperf *ip)
 	tj_w_int(&w, "len", (int64_t)ip->blksize);
 	if (ip->rate)
 		tj_w_int(&w, "bandwidth", (int64_t)ip->rate);
+	if (ip->fq_rate)
+		tj_w_int(&w, "fqrate", (int64_t)ip->fq_rate);
 	tj_w_int(&w, "pacing_timer", 1000);
+	if (ip->congestion[0])
+		tj_w_str(&w, "congestion", ip->congestion);
 	tj_w_str(&w, "client_version", "3.12");
 	tj_w_close(&w, '}');
 	return send_json(ip, &w);
@@ -853,6 +869,13 @@ static bool take_params(struct tern_iperf *ip, const char *text, size_t len,
 	ip->duration = tj_get_int(n, &n[0], "time", &v) && v > 0 && v < 86400 * 365 ? TERN_SEC(v) : 0;
 	ip->reverse = tj_get_bool(n, &n[0], "reverse", &b) && b;
 	ip->sender = ip->reverse;
+	ip->fq_rate = tj_get_int(n, &n[0], "fqrate", &v) && v > 0 ? (uint64_t)v : 0;
+	ip->congestion[0] = 0;
+	const struct tj_node *cc = tj_get(n, &n[0], "congestion");
+	if (cc && cc->type == TJ_STR && cc->str_len < sizeof(ip->congestion)) {
+		memcpy(ip->congestion, cc->str, cc->str_len);
+		ip->congestion[cc->str_len] = 0;
+	}
 	return alloc_data(ip, ip->blksize);
 }
 
@@ -1166,6 +1189,23 @@ static void on_idle(struct tern_stack *s, struct tern_timer *t, tern_time_t now)
 	fail(ip, "idle timeout for receiving data");
 }
 
+/* A data connection's -C and --fq-rate (iperf3: TCP_CONGESTION and
+ * SO_MAX_PACING_RATE set on the data sockets); an error as iperf3's
+ * IESETCONGESTION. */
+static int data_sockopts(struct tern_iperf *ip, int sd)
+{
+	if (ip->congestion[0] &&
+	    tern_setsockopt(ip->s, sd, TERN_IPPROTO_TCP, TERN_TCP_CONGESTION, ip->congestion,
+			    strlen(ip->congestion)) != 0)
+		return -1;
+	if (ip->fq_rate) {
+		uint64_t bytes = ip->fq_rate / 8;
+		tern_setsockopt(ip->s, sd, TERN_SOL_SOCKET, TERN_SO_MAX_PACING_RATE, &bytes,
+				sizeof(bytes));
+	}
+	return 0;
+}
+
 /* ---- the client ------------------------------------------------------------------- */
 
 /* A data stream's socket, owned by "iperf", calling back, connecting to
@@ -1179,6 +1219,8 @@ static int open_stream(struct tern_iperf *ip, struct ip_stream *st, int type)
 	tern_socket_set_owner(ip->s, sd, "iperf");
 	st->sd = sd;
 	tern_socket_set_callback(ip->s, sd, on_socket, ip);
+	if (type == TERN_SOCK_STREAM && data_sockopts(ip, sd) < 0)
+		return TERN_ENOENT; /* the caller's message */
 	struct tern_sockaddr_in peer = {ip->o.dst, ip->o.port};
 	return tern_connect(ip->s, sd, &peer);
 }
@@ -1188,6 +1230,11 @@ static void client_connect_stream(struct tern_iperf *ip)
 	unsigned i = ip->next_connect;
 	struct ip_stream *st = &ip->st[i];
 	int rc = open_stream(ip, st, TERN_SOCK_STREAM);
+	if (rc == TERN_ENOENT && ip->congestion[0]) {
+		fail(ip, "unable to set TCP_CONGESTION: Supplied congestion control algorithm not "
+			 "supported on this host");
+		return;
+	}
 	if (rc < 0 && rc != TERN_EINPROGRESS) {
 		fail(ip, "unable to connect stream: %s", tern_strerror(rc));
 		return;
@@ -1360,6 +1407,9 @@ static void server_accept(struct tern_iperf *ip)
 			while (i < ip->nstreams && ip->st[i].sd >= 0)
 				i++;
 			if (i < ip->nstreams) {
+				/* the client's -C, --fq-rate: an algorithm this
+				 * stack lacks leaves its default */
+				data_sockopts(ip, sd);
 				ip->st[i].sd = sd;
 				ip->st[i].cookie_len = 0;
 				tern_socket_set_callback(ip->s, sd, on_socket, ip);
@@ -1835,6 +1885,9 @@ struct tern_iperf *tern_iperf_start(struct tern_stack *s, const struct tern_iper
 	}
 	ip->nstreams = o->parallel;
 	ip->reverse = o->reverse;
+	if (o->congestion)
+		snprintf(ip->congestion, sizeof(ip->congestion), "%s", o->congestion);
+	ip->fq_rate = o->fq_rate;
 	ip->sender = !o->reverse;
 	ip->udp = o->udp;
 	ip->blksize = o->len ? o->len : IP_DEFAULT_LEN; /* UDP: the control MSS, once connected */

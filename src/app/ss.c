@@ -759,8 +759,8 @@ static void bw(char *buf, size_t len, double bps, bool numeric)
 }
 
 /* iproute2 6.1's tcp_stats_print: the fields tern fills, in its order
- * (pacing: tern has none, so ss's rule of printing only what is non-zero
- * leaves it out). */
+ * (ss prints pacing_rate when it is neither 0 nor ~0, and its cap after a
+ * slash when one is set). */
 static void tcp_info_line(char *p, size_t len, const struct tern_tcp_conn *c, bool numeric,
 			  bool options)
 {
@@ -823,6 +823,15 @@ static void tcp_info_line(char *p, size_t len, const struct tern_tcp_conn *c, bo
 		put(p, len, " lastrcv:%u", i->tcpi_last_data_recv);
 	if (i->tcpi_last_ack_recv)
 		put(p, len, " lastack:%u", i->tcpi_last_ack_recv);
+	if (i->tcpi_pacing_rate && i->tcpi_pacing_rate != UINT64_MAX) {
+		char b[48];
+		bw(b, sizeof(b), (double)i->tcpi_pacing_rate * 8.0, numeric);
+		put(p, len, " pacing_rate %sbps", b);
+		if (i->tcpi_max_pacing_rate && i->tcpi_max_pacing_rate != UINT64_MAX) {
+			bw(b, sizeof(b), (double)i->tcpi_max_pacing_rate * 8.0, numeric);
+			put(p, len, "/%sbps", b);
+		}
+	}
 	if (i->tcpi_delivery_rate) {
 		char b[48];
 		bw(b, sizeof(b), (double)i->tcpi_delivery_rate * 8.0, numeric);

@@ -130,6 +130,8 @@ static const struct {
 	{TERN_STAT_TCP_SYN_QUEUE_FULL, "TcpExtListenDrops"},
 	{TERN_STAT_TCP_TIMEOUTS, "TcpExtTCPTimeouts"},
 	{TERN_STAT_TCP_FAST_RETRANS, "TcpExtTCPFastRetrans"},
+	{TERN_STAT_TCP_HYSTART_DELAY_DETECT, "TcpExtTCPHystartDelayDetect"},
+	{TERN_STAT_TCP_HYSTART_DELAY_CWND, "TcpExtTCPHystartDelayCwnd"},
 	{TERN_STAT_TCP_CHALLENGE_ACKS, "TcpExtTCPChallengeACK"},
 	{TERN_STAT_TCP_KEEPALIVE_DROPS, "TcpExtTCPAbortOnTimeout"},
 	{TERN_STAT_TCP_RCV_AFTER_CLOSE, "TcpExtTCPAbortOnData"},

@@ -115,6 +115,8 @@ static const struct sc_entry table[] = {
 	INT("net.ipv4.tcp_keepalive_probes", tcp_keepalive_probes, 1, 127),
 	TIME("net.ipv4.tcp_keepalive_time", tcp_keepalive_time, SEC, 1, 32767),
 	INT("net.ipv4.tcp_max_syn_backlog", tcp_max_syn_backlog, 0, INT_MAX),
+	INT("net.ipv4.tcp_pacing_ca_ratio", tcp_pacing_ca_ratio, 0, 1000),
+	INT("net.ipv4.tcp_pacing_ss_ratio", tcp_pacing_ss_ratio, 0, 1000),
 	INT("net.ipv4.tcp_retries2", tcp_retries2, 0, 255),
 	VEC("net.ipv4.tcp_rmem", tcp_rmem, 3, 1, INT_MAX),
 	{.name = "net.ipv4.tcp_rto_max_ms", .kind = SC_TIME, .count = 1, .off = OFF(tcp_rto_max),

@@ -5,7 +5,8 @@
  * statuses:
  *
  *   tern iperf -s [-p PORT] [-1] [-i S] --tap IF --addr A/P
- *   tern iperf -c HOST [-p PORT] [-t S | -n BYTES] [-P N] [-R] [-l LEN] [-b RATE] [-i S] ...
+ *   tern iperf -c HOST [-p PORT] [-t S | -n BYTES] [-P N] [-R] [-l LEN] [-b RATE] [-i S]
+ *              [-C ALGO] [--fq-rate RATE] ...
  *
  * The engine is the library's (tern_iperf_* in tern/apps.h, the one the
  * simulator runs); this file parses options and drives it with the real
@@ -49,6 +50,10 @@ static void usage(FILE *f)
 		"                         1M); the receiver reports jitter and loss\n"
 		"  -l, --length N[KMG]    bytes per write (default 128K; UDP: the MSS)\n"
 		"  -b, --bitrate N[KMG]   bits/sec per stream (default: unlimited)\n"
+		"  -C, --congestion ALGO  the data connections' congestion control, both\n"
+		"                         sides (cubic, the default, or reno)\n"
+		"      --fq-rate N[KMG]   pace each data connection at most at N bits/sec\n"
+		"                         (SO_MAX_PACING_RATE, both sides)\n"
 		"  -h, --help             show this help\n"
 		"\n"
 		"%s%s"
@@ -147,6 +152,18 @@ static int take_option(void *ctx, int c, const char *arg)
 		o->rate = amount;
 		return 0;
 	case 'u': o->udp = true; return 0;
+	case 'C':
+		/* a name the JSON parameters carry as it is (Linux's
+		 * TCP_CA_NAME_MAX: 15 characters) */
+		if (!*arg || strlen(arg) > 15 || strspn(arg, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(arg))
+			return cli_usage_error(CMD, "-C: not a congestion control name: %s", arg);
+		o->congestion = arg;
+		return 0;
+	case 'F':
+		if (parse_amount("--fq-rate", arg, true, UINT64_MAX / 2, &amount) < 0)
+			return CLI_EXIT_USAGE;
+		o->fq_rate = amount;
+		return 0;
 	default:
 		return CLI_EXIT_USAGE;
 	}
@@ -169,10 +186,12 @@ static int parse_args(struct iperf_args *a, int argc, char **argv)
 		{"bitrate", required_argument, NULL, 'b'},
 		{"bandwidth", required_argument, NULL, 'b'},
 		{"udp", no_argument, NULL, 'u'},
+		{"congestion", required_argument, NULL, 'C'},
+		{"fq-rate", required_argument, NULL, 'F'},
 		CLI_NET_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
-	int rc = cli_parse_options(CMD, argc, argv, ":s1c:p:t:n:P:Rl:i:b:uh", longopts, &a->net,
+	int rc = cli_parse_options(CMD, argc, argv, ":s1c:p:t:n:P:Rl:i:b:uC:h", longopts, &a->net,
 				   take_option, a, &a->help);
 	if (rc || a->help)
 		return rc;

@@ -99,7 +99,7 @@ enum {
 };
 
 /* Deadline slots behind the one timer (TCP.md §4). */
-enum { TCPT_RXT, TCPT_DELACK, TCPT_KEEP, TCPT_N };
+enum { TCPT_RXT, TCPT_DELACK, TCPT_KEEP, TCPT_PACE, TCPT_N }; /* PACE: tcp_pacing.c */
 /* What TCPT_RXT times now. */
 enum { RXT_NONE, RXT_REXMT, RXT_PERSIST };
 
@@ -145,7 +145,7 @@ struct tern_tcb {
 	/* congestion: the module (tcp_cc.h) owns cwnd and ssthresh and keeps
 	 * its own state inline; recovery (RFC 6582) is the core's */
 	const struct tern_cc_ops *cc;
-	uint64_t cc_state[8];
+	uint64_t cc_state[16];          /* 128 bytes: CUBIC with HyStart++ takes 88 */
 	uint32_t snd_cwnd, snd_ssthresh;
 	tcp_seq snd_recover;
 	uint8_t dupacks;
@@ -189,6 +189,13 @@ struct tern_tcb {
 	bool cwnd_limited;
 	uint32_t max_flight;
 	tcp_seq cwnd_usage_seq;
+
+	/* ---- pacing (tcp_pacing.c): Linux's internal pacing, off unless
+	 * SO_MAX_PACING_RATE or the stack's tcp_pacing asks for it ---- */
+	bool pacing;                    /* data segments leave no earlier than pace_next */
+	uint64_t max_pacing_rate;       /* SO_MAX_PACING_RATE, bytes/s; UINT64_MAX: none */
+	tern_time_t pace_next;          /* Linux's tcp_wstamp_ns: the next burst's departure */
+	uint32_t pace_quota;            /* bytes the current burst may still carry */
 
 	/* listener */
 	struct tern_tcb *accq_head, *accq_tail;
@@ -380,6 +387,21 @@ void tcp_rtt_sample(struct tern_stack *s, struct tern_tcb *tp, tern_time_t rtt);
 tern_time_t tcp_rto(const struct tern_stack *s, const struct tern_tcb *tp);
 /* Arm the retransmission timer from now if data or SYN/FIN is outstanding. */
 void tcp_rearm_rxt(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
+
+/* ---- tcp_pacing.c ---- */
+/* A new connection's pacing settings (the stack's), or a listener's copy. */
+void tcp_pacing_init(const struct tern_stack *s, struct tern_tcb *tp);
+void tcp_pacing_inherit(struct tern_tcb *tp, const struct tern_tcb *lp);
+/* Linux's tcp_update_pacing_rate, computed when asked: bytes per second,
+ * UINT64_MAX before an RTT sample (Linux's ~0: unlimited). */
+uint64_t tcp_pacing_rate(const struct tern_stack *s, const struct tern_tcb *tp);
+/* The output gate (tp->pacing only): true if a data segment must wait;
+ * then the PACE slot is armed at its departure time. */
+bool tcp_pacing_hold(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
+/* len bytes of data left now: the next may leave len / rate later. */
+void tcp_pacing_sent(struct tern_stack *s, struct tern_tcb *tp, uint32_t len, tern_time_t now);
+/* SO_MAX_PACING_RATE: a cap (UINT64_MAX: none); any cap turns pacing on. */
+void tcp_pacing_set_max(struct tern_tcb *tp, uint64_t rate);
 
 /* ---- tcp_usrreq.c (its ops table: tern_tcp_sock_ops, transport/sock.h) ---- */
 /* A connection the listener completed: queue it for accept (the caller

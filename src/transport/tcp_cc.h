@@ -11,7 +11,13 @@
  * ECN and BBR come as modules or core steps without touching the other.
  *
  * A module is chosen by its Linux name: per stack (the configuration's
- * tcp_congestion_control) and per socket (TCP_CONGESTION).
+ * tcp_congestion_control, "cubic" by default as Linux) and per socket
+ * (TCP_CONGESTION). Modules: "cubic" (tcp_cc_cubic.c, RFC 9438 with
+ * HyStart++, RFC 9406) and "reno" (tcp_cc_reno.c, which keeps the list).
+ *
+ * The optional hooks (NULL: not wanted) carry what delay- and rate-based
+ * modules need beyond the loss events (HyStart++ now, BBR later): every
+ * RTT sample, and the restart of sending after an idle period.
  */
 #ifndef TERN_TRANSPORT_TCP_CC_H
 #define TERN_TRANSPORT_TCP_CC_H
@@ -35,9 +41,33 @@ struct tern_cc_ops {
 	void (*on_rto)(struct tern_tcb *tp, tern_time_t now);
 	/* The peer echoed congestion experienced (RFC 3168; ECN comes later). */
 	void (*on_ecn)(struct tern_tcb *tp, tern_time_t now);
+	/* Optional. An RTT sample was taken (tcp_rtt_sample, RFC 6298 §3:
+	 * Karn's rule already applied), after SND.UNA moved for the ACK that
+	 * gave it and before on_ack. s is for the module's counters. */
+	void (*on_rtt)(struct tern_stack *s, struct tern_tcb *tp, tern_time_t rtt, tern_time_t now);
+	/* Optional. New data leaves while nothing was in flight (Linux's
+	 * CA_EVENT_TX_START): a module keeping time since an event (CUBIC's
+	 * epoch) can leave out the idle period. tp->last_data_sent is still
+	 * the time of the previous data segment. */
+	void (*on_tx_start)(struct tern_tcb *tp, tern_time_t now);
 };
 
+/* The core's calls into the optional hooks (nothing if the module has none). */
+void tcp_cc_rtt(struct tern_stack *s, struct tern_tcb *tp, tern_time_t rtt, tern_time_t now);
+void tcp_cc_tx_start(struct tern_tcb *tp, tern_time_t now);
+
 extern const struct tern_cc_ops tern_cc_reno;
+extern const struct tern_cc_ops tern_cc_cubic;
+/* CUBIC's state, for tests (tcp_cc_cubic.c). */
+struct tcp_cubic_view {
+	uint32_t w_max, origin, w_est;  /* bytes */
+	tern_time_t k, epoch_start;     /* K (ms resolution), the epoch's start */
+	bool in_epoch;
+	uint8_t hystart;                /* 1: slow start, 2: CSS (RFC 9406), 0: neither */
+	tern_time_t css_baseline;       /* cssBaselineMinRtt (TERN_TIME_NEVER: infinity) */
+};
+void tcp_cubic_peek(const struct tern_tcb *tp, struct tcp_cubic_view *v);
+
 /* The module of that name, or NULL. */
 const struct tern_cc_ops *tern_cc_find(const char *name);
 /* The i-th module built in, NULL past the last (tcp_available_congestion_control). */

@@ -77,7 +77,21 @@ const struct tern_cc_ops tern_cc_reno = {
 	.on_ecn = reno_on_ecn,
 };
 
-static const struct tern_cc_ops *const modules[] = {&tern_cc_reno};
+/* In tcp_available_congestion_control's order: Linux lists modules as
+ * they registered, reno (built in) before cubic ("reno cubic"). */
+static const struct tern_cc_ops *const modules[] = {&tern_cc_reno, &tern_cc_cubic};
+
+void tcp_cc_rtt(struct tern_stack *s, struct tern_tcb *tp, tern_time_t rtt, tern_time_t now)
+{
+	if (tp->cc && tp->cc->on_rtt)
+		tp->cc->on_rtt(s, tp, rtt, now);
+}
+
+void tcp_cc_tx_start(struct tern_tcb *tp, tern_time_t now)
+{
+	if (tp->cc && tp->cc->on_tx_start)
+		tp->cc->on_tx_start(tp, now);
+}
 
 const struct tern_cc_ops *tern_cc_find(const char *name)
 {

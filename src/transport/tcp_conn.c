@@ -264,6 +264,7 @@ struct tern_tcb *tcp_tcb_new(struct tern_stack *s)
 	tp->keepcnt = s->cfg.tcp_keepalive_probes;
 	tp->snd_ssthresh = UINT32_MAX;
 	tp->cc = table(s)->cc_default;
+	tcp_pacing_init(s, tp);
 	tern_ring_init(&tp->snd, TCP_SND_RING_MIN);
 	tp->snd_limit = TERN_SOCK_BUF_MAX;
 	tp->id = ++table(s)->next_id;

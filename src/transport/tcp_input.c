@@ -135,6 +135,7 @@ static void inherit(struct tern_tcb *tp, const struct tern_tcb *lp)
 	tp->keepcnt = lp->keepcnt;
 	tp->user_timeout = lp->user_timeout;
 	tp->cc = lp->cc;
+	tcp_pacing_inherit(tp, lp);
 	tcp_trace_inherit(tp, lp);
 }
 

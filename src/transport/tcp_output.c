@@ -17,6 +17,7 @@
 #include "net/ipv4.h"
 #include "net/net.h"
 #include "transport/sock.h"
+#include "transport/tcp_cc.h"
 #include "transport/tcp_trace.h"
 #include "wire/checksum.h"
 
@@ -325,6 +326,11 @@ static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t no
 		len = mss;
 	bool fin = fin_due(tp, off, len);
 	bool data = data_due(tp, off, len, avail, mss);
+	/* Pacing holds data and FIN back, not ACKs; a timeout's resend goes
+	 * at once (Linux's tcp_retransmit_timer is not paced either). */
+	if (tp->pacing && (data || fin) && !(tp->flags & TF_FORCEDATA) &&
+	    tcp_pacing_hold(s, tp, now))
+		data = fin = false;
 	if (!data && !fin && !(tp->flags & TF_ACKNOW) && !window_update_due(tp))
 		return false;
 	if (!data && !fin)
@@ -345,7 +351,11 @@ static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t no
 		tp->rtt_seq = seq;
 		tp->rtt_start = now;
 	}
+	if (len && !rexmit && tp->snd_max == tp->snd_una)
+		tcp_cc_tx_start(tp, now); /* Linux's CA_EVENT_TX_START */
 	xmit(s, tp, seq, off, len, flags, now);
+	if (tp->pacing && len)
+		tcp_pacing_sent(s, tp, (uint32_t)len, now);
 	rate_note_send(tp, seq, (uint32_t)len, rexmit, now);
 	if (rexmit) {
 		tern_stat_inc(s, TERN_STAT_TCP_RETRANS_SEGS);

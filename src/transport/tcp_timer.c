@@ -2,12 +2,13 @@
  * transport/tcp_timer.c — a connection's deadlines and what happens when
  * one passes (RFC 9293 §3.8, RFC 6298, RFC 1122 §4.2.3.6).
  *
- * Three slots share one stack timer per connection (TCP.md §4):
+ * Four slots share one stack timer per connection (TCP.md §4):
  *   RXT     retransmission, or the persist probe of a zero window: never
  *           both (FreeBSD: "retransmit and persist are mutually exclusive");
  *   DELACK  the delayed ACK;
  *   KEEP    by state: keepalive (ESTABLISHED), the orphan's FIN-WAIT-2
- *           timeout, 2*MSL in TIME-WAIT.
+ *           timeout, 2*MSL in TIME-WAIT;
+ *   PACE    the departure time of the next paced segment (tcp_pacing.c).
  * The stack timer is armed at the earliest deadline. A deadline that moves
  * later leaves it alone (the RTO restarts on almost every ACK): when it
  * fires early, nothing is due and it is armed again at the new earliest.
@@ -78,6 +79,7 @@ void tcp_rtt_sample(struct tern_stack *s, struct tern_tcb *tp, tern_time_t rtt)
 	if (tp->rto > s->cfg.tcp_rto_max)
 		tp->rto = s->cfg.tcp_rto_max;
 	tp->rxtshift = 0; /* RFC 6298 §5.7: a new sample ends the backoff */
+	tcp_cc_rtt(s, tp, rtt, s->now);
 }
 
 tern_time_t tcp_rto(const struct tern_stack *s, const struct tern_tcb *tp)
@@ -241,6 +243,10 @@ static void tcp_timer_fire(struct tern_stack *s, struct tern_timer *t, tern_time
 	}
 	if (tp->state == TCPS_CLOSED)
 		return; /* kept only for its socket: no deadlines */
+	if (tp->deadline[TCPT_PACE] <= now) {
+		tp->deadline[TCPT_PACE] = TERN_TIME_NEVER;
+		tcp_output(s, tp, now); /* the paced segment is due */
+	}
 	tern_time_t next = earliest(tp);
 	if (next != TERN_TIME_NEVER)
 		tern_timer_arm(s, &tp->timer, next);

@@ -671,6 +671,7 @@ void tern_tcp_fill_info(const struct tern_stack *s, const struct tern_tcb *tp,
 	memset(ti, 0, sizeof(*ti));
 	if (!tp) {
 		ti->tcpi_state = 7;
+		ti->tcpi_pacing_rate = ti->tcpi_max_pacing_rate = UINT64_MAX; /* Linux's ~0: none */
 		return;
 	}
 	uint32_t mss = tp->t_maxseg ? tcp_mss(tp) : 536;
@@ -708,6 +709,9 @@ void tern_tcp_fill_info(const struct tern_stack *s, const struct tern_tcb *tp,
 	ti->tcpi_rcv_space = tcp_rcv_space(tp);
 	ti->tcpi_total_retrans = tp->total_retrans;
 	ti->tcpi_bytes_acked = tp->bytes_acked;
+	/* Linux reports the rate whether or not anything paces by it. */
+	ti->tcpi_pacing_rate = tcp_pacing_rate(s, tp);
+	ti->tcpi_max_pacing_rate = tp->max_pacing_rate;
 	ti->tcpi_delivery_rate = tp->delivery_rate;
 	ti->tcpi_delivered = tp->delivered;
 	ti->tcpi_delivery_rate_app_limited = tp->delivery_rate && tp->rate_app_limited;
@@ -733,9 +737,33 @@ void tern_tcp_fill_info(const struct tern_stack *s, const struct tern_tcb *tp,
 	ti->tcpi_total_rto = (uint16_t)tp->total_rto;
 }
 
+/* SO_MAX_PACING_RATE: sock_setsockopt's reading, a u32 (~0U: none) or,
+ * given 8 bytes, a u64. */
+static int set_max_pacing_rate(struct tern_stack *s, struct tern_sock *so, const void *val,
+			       size_t len)
+{
+	uint64_t rate;
+	if (len >= sizeof(uint64_t)) {
+		memcpy(&rate, val, sizeof(rate));
+	} else if (len >= sizeof(uint32_t)) {
+		uint32_t r32;
+		memcpy(&r32, val, sizeof(r32));
+		rate = r32 == UINT32_MAX ? UINT64_MAX : r32;
+	} else {
+		return TERN_EINVAL;
+	}
+	struct tern_tcb *tp = tcp_attach_tcb(s, so);
+	if (!tp)
+		return TERN_ENOMEM;
+	tcp_pacing_set_max(tp, rate);
+	return 0;
+}
+
 static int tcp_setsockopt_raw(struct tern_stack *s, struct tern_sock *so, int level, int name,
 			      const void *val, size_t len)
 {
+	if (level == TERN_SOL_SOCKET && name == TERN_SO_MAX_PACING_RATE)
+		return set_max_pacing_rate(s, so, val, len);
 	if (level != TERN_IPPROTO_TCP || name != TERN_TCP_CONGESTION)
 		return TERN_ENOPROTOOPT;
 	char want[16] = {0};
@@ -749,8 +777,14 @@ static int tcp_setsockopt_raw(struct tern_stack *s, struct tern_sock *so, int le
 	if (tp->cc != cc) {
 		tp->cc = cc;
 		memset(tp->cc_state, 0, sizeof(tp->cc_state));
-		if (tp->state >= TCPS_ESTABLISHED && tp->t_maxseg)
+		if (tp->state >= TCPS_ESTABLISHED && tp->t_maxseg) {
+			/* Linux's tcp_reinit_congestion_control: the new
+			 * module starts from the window in use. */
+			uint32_t cwnd = tp->snd_cwnd;
 			cc->init(tp, s->now);
+			if (cwnd)
+				tp->snd_cwnd = cwnd;
+		}
 	}
 	return 0;
 }
@@ -758,6 +792,20 @@ static int tcp_setsockopt_raw(struct tern_stack *s, struct tern_sock *so, int le
 static int tcp_getsockopt_raw(struct tern_stack *s, struct tern_sock *so, int level, int name,
 			      void *val, size_t *len)
 {
+	if (level == TERN_SOL_SOCKET && name == TERN_SO_MAX_PACING_RATE) {
+		uint64_t rate = so->tcb ? so->tcb->max_pacing_rate : UINT64_MAX;
+		if (*len >= sizeof(uint64_t)) {
+			*len = sizeof(uint64_t);
+			memcpy(val, &rate, sizeof(rate));
+		} else if (*len >= sizeof(uint32_t)) {
+			uint32_t r32 = rate > UINT32_MAX ? UINT32_MAX : (uint32_t)rate;
+			*len = sizeof(uint32_t);
+			memcpy(val, &r32, sizeof(r32));
+		} else {
+			return TERN_EINVAL;
+		}
+		return 0;
+	}
 	if (level != TERN_IPPROTO_TCP)
 		return TERN_ENOPROTOOPT;
 	if (name == TERN_TCP_INFO) {

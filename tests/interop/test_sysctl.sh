@@ -105,7 +105,7 @@ assert_ge 40 "$n" "names in sysctl -a"
 assert_count "$n" '^net\.[a-z0-9_.]+ = [^ ]' "$all" "NAME = VALUE lines"
 assert_eq "$(cut -d' ' -f1 <<<"$all" | LC_ALL=C sort -u)" "$(cut -d' ' -f1 <<<"$all")" \
 	"sysctl -a: sorted, each name once"
-assert_match '^net\.ipv4\.tcp_available_congestion_control = reno$' "$all" "the read-only list"
+assert_match '^net\.ipv4\.tcp_available_congestion_control = reno cubic$' "$all" "the read-only list"
 
 host_stop "$H"
 check_pcap "$OUT/pcap/$H-tap0.pcap"

@@ -344,10 +344,10 @@ TEST(ss_tcp_details)
 	snprintf(want, sizeof(want), " users:((\"web\",pid=77,fd=%d)) ino:0 sk:", n.lsd);
 	CHECK(strstr(b, want) != NULL);
 	/* the listener: no shutdown, the accept-queue-only tcp_info */
-	CHECK(strstr(b, " <->\n\t skmem:(r0,rb212992,t0,tb212992,f0,w0,o0,bl0,d0) reno cwnd:10") != NULL);
+	CHECK(strstr(b, " <->\n\t skmem:(r0,rb212992,t0,tb212992,f0,w0,o0,bl0,d0) cubic cwnd:10") != NULL);
 	/* the connection with 100 bytes unread */
 	CHECK(strstr(b, "\t skmem:(r") != NULL);
-	CHECK(strstr(b, " ts sack reno wscale:7,7 rto:") != NULL);
+	CHECK(strstr(b, " ts sack cubic wscale:7,7 rto:") != NULL);
 	CHECK(strstr(b, " bytes_received:100 ") != NULL);
 	CHECK(strstr(b, " mss:1448 pmtu:1500 ") != NULL);
 	/* the orphan: no process, both directions shut, FIN-WAIT-2's timer */

@@ -328,10 +328,27 @@ TEST(tcp_info_and_congestion_name)
 	char name[16] = {0};
 	len = sizeof(name);
 	REQUIRE_EQ(tern_getsockopt(x.a, x.csd, TERN_IPPROTO_TCP, TERN_TCP_CONGESTION, name, &len), 0);
-	CHECK(strcmp(name, "reno") == 0);
-	CHECK_EQ(tern_setsockopt(x.a, x.csd, TERN_IPPROTO_TCP, TERN_TCP_CONGESTION, "cubic", 5),
+	CHECK(strcmp(name, "cubic") == 0);                 /* the default, as Linux */
+	CHECK_EQ(tern_setsockopt(x.a, x.csd, TERN_IPPROTO_TCP, TERN_TCP_CONGESTION, "bbr", 3),
 		 TERN_ENOENT);
+	len = sizeof(ti);
+	REQUIRE_EQ(tern_getsockopt(x.a, x.csd, TERN_IPPROTO_TCP, TERN_TCP_INFO, &ti, &len), 0);
+	uint32_t cwnd = ti.tcpi_snd_cwnd;
 	CHECK_EQ(tern_setsockopt(x.a, x.csd, TERN_IPPROTO_TCP, TERN_TCP_CONGESTION, "reno", 4), 0);
+	/* Linux's tcp_reinit_congestion_control: the window in use stays */
+	len = sizeof(ti);
+	REQUIRE_EQ(tern_getsockopt(x.a, x.csd, TERN_IPPROTO_TCP, TERN_TCP_INFO, &ti, &len), 0);
+	CHECK_EQ(ti.tcpi_snd_cwnd, cwnd);
+	CHECK(cwnd > 10);
+	len = sizeof(name);
+	REQUIRE_EQ(tern_getsockopt(x.a, x.csd, TERN_IPPROTO_TCP, TERN_TCP_CONGESTION, name, &len), 0);
+	CHECK(strcmp(name, "reno") == 0);
+	/* Linux's pacing rate, reported without pacing: 120% of cwnd/srtt
+	 * once cwnd >= ssthresh/2 (ssthresh is infinite: 200%); no cap. */
+	len = sizeof(ti);
+	REQUIRE_EQ(tern_getsockopt(x.a, x.csd, TERN_IPPROTO_TCP, TERN_TCP_INFO, &ti, &len), 0);
+	CHECK(ti.tcpi_pacing_rate > 0 && ti.tcpi_pacing_rate != UINT64_MAX);
+	CHECK_EQ(ti.tcpi_max_pacing_rate, UINT64_MAX);
 	tern_close(x.a, x.csd);
 	tern_close(x.b, x.ssd);
 	tern_close(x.b, x.lsd);

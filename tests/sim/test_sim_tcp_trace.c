@@ -107,6 +107,9 @@ static void bulk_run(struct trace *tr, size_t *got)
 	struct tern_sockaddr_in any = {0, 5001}, dst = {TERN_IP4(10, 0, 0, 2), 5001};
 	REQUIRE(x.lsd >= 0 && tern_bind(x.b, x.lsd, &any) == 0 && tern_listen(x.b, x.lsd, 8) == 0);
 	x.csd = tern_socket(x.a, TERN_AF_INET, TERN_SOCK_STREAM, 0);
+	/* NewReno's arithmetic is what this test is about (CUBIC is the
+	 * default: tests/unit/test_tcp_cubic.c has its curve). */
+	REQUIRE_EQ(tern_setsockopt(x.a, x.csd, TERN_IPPROTO_TCP, TERN_TCP_CONGESTION, "reno", 4), 0);
 	REQUIRE_EQ(tern_connect(x.a, x.csd, &dst), TERN_EINPROGRESS);
 	REQUIRE(tern_sim_run_while(sim, pump, &x, TERN_SEC(120)));
 	*got = x.got;

@@ -42,9 +42,9 @@ static const struct row rows[] = {
 	{"net.ipv4.neigh.default.mcast_solicit", "3", "5", "5", "256"},
 	{"net.ipv4.neigh.default.retrans_time_ms", "1000", "500", "500", "0"},
 	{"net.ipv4.neigh.default.unres_qlen", "101", "5", "5", "-1"},
-	{"net.ipv4.tcp_available_congestion_control", "reno", NULL, NULL, NULL},
+	{"net.ipv4.tcp_available_congestion_control", "reno cubic", NULL, NULL, NULL},
 	{"net.ipv4.tcp_challenge_ack_limit", "1000", "100", "100", "-1"},
-	{"net.ipv4.tcp_congestion_control", "reno", "reno\n", "reno", ""},
+	{"net.ipv4.tcp_congestion_control", "cubic", "reno\n", "reno", ""},
 	{"net.ipv4.tcp_dsack", "1", "0", "0", "2"},
 	{"net.ipv4.tcp_fin_timeout", "60", "5", "5", "-1"},
 	{"net.ipv4.tcp_invalid_ratelimit", "500", "100", "100", "-1"},
@@ -52,6 +52,8 @@ static const struct row rows[] = {
 	{"net.ipv4.tcp_keepalive_probes", "9", "3", "3", "0"},
 	{"net.ipv4.tcp_keepalive_time", "7200", "600", "600", "32768"},
 	{"net.ipv4.tcp_max_syn_backlog", "256", "16", "16", "-1"},
+	{"net.ipv4.tcp_pacing_ca_ratio", "120", "150", "150", "1001"},
+	{"net.ipv4.tcp_pacing_ss_ratio", "200", "300", "300", "-1"},
 	{"net.ipv4.tcp_retries2", "15", "8", "8", "256"},
 	{"net.ipv4.tcp_rmem", "4096\t212992\t6291456", "8192 65536 1048576", "8192\t65536\t1048576",
 	 "4096 0 1"},
@@ -166,7 +168,7 @@ TEST(sysctl_unknown_names_and_short_buffers)
 	get_str(s, "net.ipv4.tcp_rmem", big, sizeof(big));
 	CHECK_STR(big, "8192\t212992\t6291456");
 	/* Linux's error for a congestion control it does not have. */
-	CHECK_EQ(tern_sysctl_set(s, "net.ipv4.tcp_congestion_control", "cubic"), TERN_ENOENT);
+	CHECK_EQ(tern_sysctl_set(s, "net.ipv4.tcp_congestion_control", "bbr"), TERN_ENOENT);
 	/* Rules between names. */
 	CHECK_EQ(tern_sysctl_set(s, "net.ipv4.tcp_rto_min_us", "130000000"), TERN_EINVAL);
 	CHECK_EQ(tern_sysctl_set(s, "net.ipv4.tcp_rto_max_ms", "1000"), 0);

@@ -405,7 +405,9 @@ TEST(cwnd__not_grown_while_application_limited)
 		    .data = big, .len = 1460);
 	t.us += sizeof(big);
 	IN(&t, now + T_MS(1), .seq = t.peer, .ack = t.us, .flags = ACK);
-	CHECK_EQ(cwnd_segments(&t), 11);
+	/* CUBIC's slow start (RFC 9406 §4.3): min(acked, L = 8 segments)
+	 * for one ACK of ten (NewReno's RFC 5681 eq. 2 would add one). */
+	CHECK_EQ(cwnd_segments(&t), 18);
 	tcp_fx_finish(&t);
 }
 
