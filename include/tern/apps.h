@@ -125,16 +125,28 @@ struct tern_nc_opts {
 				  * what it gave was sent */
 	bool numeric;            /* -n: -v names the port "*" rather than by its
 				  * /etc/services name, as nc -n does */
+	bool zero;               /* -z (not with listen): only see whether the port
+				  * answers. TCP: connect, then close; UDP: connect (no
+				  * route fails it) and, with verbose, nc's probe (two
+				  * "X" datagrams, then one a second for 3 s, or idle's
+				  * seconds; a port unreachable fails it, silently).
+				  * -v says "Connection to HOST PORT port [PROTO/NAME]
+				  * succeeded!" for either. UDP with verbose and without
+				  * zero probes the same way before the exchange */
 	tern_ip4_t src;          /* -s; 0: route's choice */
 	uint16_t port;           /* -p local port (with listen: the port listened on); 0: ephemeral */
 	tern_ip4_t dst;          /* HOST (not with listen) */
 	uint16_t dst_port;       /* PORT (not with listen) */
-	tern_time_t quit_after;  /* -q. UDP: done this long after tern_nc_eof. TCP (as
+	tern_time_t quit_after;  /* -q. UDP: done this long after tern_nc_eof, reading
+				  * nothing more meanwhile (nc's SHUT_RD). TCP with
+				  * listen: at the input's end, FIN, read no more, keep
+				  * off, done this long later. TCP client (as
 				  * Debian's nc): after the input ends, shut down the write
 				  * side; once the peer has closed too, done this long
 				  * later. < 0: never; keep receiving, and over TCP send no
 				  * FIN at EOF (the default of tern_nc_opts_init) */
-	tern_time_t idle;        /* -w: done after this long without traffic either way,
+	tern_time_t idle;        /* -w: done after this long without traffic either way
+				  * (the input's end counts as traffic, as in nc),
 				  * counted once a peer is known (TCP: once connected); TCP
 				  * also gives up connecting after this long; 0: never */
 	bool verbose;            /* -v: UDP with listen, "Bound on ADDR PORT" and
@@ -161,7 +173,8 @@ struct tern_nc *tern_nc_start(struct tern_stack *s, const struct tern_nc_opts *o
 /* Give nc input at `now`, as nc does for each read of stdin. UDP: sent as
  * one datagram; returns len, TERN_ENOTCONN when listening and no peer is
  * known yet, or the socket's error (a pending one, e.g.
- * TERN_ECONNREFUSED), which ends nc. TCP: as much as the send buffer
+ * TERN_ECONNREFUSED, which ends nc quietly with status 0, -q N seconds
+ * later if -q N > 0, as Debian's nc; any other ends it with status 1). TCP: as much as the send buffer
  * takes goes at once, nc keeps the rest and sends it as room frees;
  * returns len, or TERN_ENOTCONN before the connection is established (or
  * after it ended). Feed more only while tern_nc_wants_input(). */
@@ -185,11 +198,14 @@ int tern_nc_error(const struct tern_nc *nc);
 unsigned tern_nc_received(const struct tern_nc *nc);
 /* Bytes written to `out`. */
 uint64_t tern_nc_received_bytes(const struct tern_nc *nc);
-/* TCP: connections established (accepted, with listen) so far. */
+/* TCP: connections established (accepted, with listen) so far; UDP: 1
+ * once the socket is connected to its peer (0: the connect failed). */
 unsigned tern_nc_connections(const struct tern_nc *nc);
-/* Close and free; returns nc's exit status, as Debian's nc: 1 if a TCP
- * connect failed or timed out, or (UDP, or `out` failing) an error was
- * seen; else 0, also after a TCP reset once connected, which nc takes
+/* Close and free; returns nc's exit status, as Debian's nc: 1 if a
+ * connect failed or timed out (no route: "Network is unreachable"), a
+ * UDP probe (-v) found the port closed, or an error other than a
+ * port unreachable was seen (`out` failing, ...); else 0, also after a
+ * TCP reset once connected or a UDP port unreachable, which nc takes
  * silently. What is still queued in the stack (tern_stack_tx_pending, a
  * closing TCP connection) is sent as long as the stack runs. */
 int tern_nc_finish(struct tern_nc *nc);

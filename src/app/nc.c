@@ -9,14 +9,22 @@
  * simulator or the real-time runner) drives nc. Behaviour follows OpenBSD
  * nc -u: with -l it waits for the first datagram and then "connects" to
  * its sender, so replies go there and only its datagrams are accepted.
- * After EOF on the input (tern_nc_eof) -q N ends it N seconds later; -w N
- * ends it after N seconds without traffic, counted once a peer is known.
+ * After EOF on the input (tern_nc_eof) -q N ends it N seconds later,
+ * reading nothing more meanwhile (nc shuts the read side); -w N ends it
+ * after N seconds without traffic (the input's end counts), once a peer
+ * is known.
  *
  * Errors: a connected socket gets ICMP errors (port unreachable →
- * TERN_ECONNREFUSED) on its next call. OpenBSD nc on Linux then exits 0
- * without a word; this nc says what happened on `diag` ("nc: read:
- * Connection refused", or "write: ..." if sending found it), ends, and
- * makes the exit status 1.
+ * TERN_ECONNREFUSED) on its next call. As Debian's nc 1.219 (observed
+ * side by side, tests/interop/test_nc_openbsd.sh) that ends nc without a
+ * word and with status 0: at once, or -q N seconds later. Other socket
+ * errors are said on `diag` ("nc: read: REASON") with status 1.
+ *
+ * -v on a UDP client (with or without -z) first probes the port as nc's
+ * udptest does: two "X" datagrams at once, then one a second for 3 seconds (-w S: S);
+ * a port unreachable meanwhile ends nc silently with status 1, otherwise
+ * -v says "Connection to HOST PORT port [udp/NAME] succeeded!" and (not
+ * -z) the datagram exchange begins.
  */
 #include "tern/apps.h"
 
@@ -47,6 +55,12 @@ struct tern_nc {
 	tern_time_t last_activity;
 	struct tern_timer quit;    /* -q, armed by tern_nc_eof (TCP: once both sides ended) */
 	struct tern_timer idle;    /* -w, armed once a peer is known */
+	/* UDP */
+	bool refused;              /* a port unreachable came back: input no longer taken */
+	bool net_in_closed;        /* -q and the input ended: nc reads no more (SHUT_RD) */
+	bool probing;              /* -v: the "X" probes run */
+	unsigned probes_left;
+	struct tern_timer probe;
 	/* TCP */
 	int lsd;                   /* listening socket (-l), else -1 */
 	bool connecting;           /* connect in progress */
@@ -130,6 +144,87 @@ static void on_quit(struct tern_stack *s, struct tern_timer *t, tern_time_t now)
 	nc->done = true;
 }
 
+/* UDP: the peer's port is closed (ICMP port unreachable). Debian's nc
+ * ends quietly with status 0: at once, or -q N > 0 seconds later. While
+ * -v probes, that is the probe's failure instead: status 1, silent. */
+static void udp_refused(struct tern_nc *nc, int err)
+{
+	if (!nc->error)
+		nc->error = err;
+	nc->refused = true;
+	if (nc->probing) {
+		nc->probing = false;
+		tern_timer_cancel(nc->s, &nc->probe);
+		nc->status = 1;
+		nc->done = true;
+	} else if (nc->o.quit_after > 0) {
+		if (!tern_timer_armed(&nc->quit))
+			tern_timer_arm(nc->s, &nc->quit, tern_stack_now(nc->s) + nc->o.quit_after);
+	} else {
+		nc->done = true;
+	}
+}
+
+static const char *service_name(const struct tern_nc *nc, uint16_t port);
+
+/* One "X" probe; false if it found the port closed (nc->done then). */
+static bool udp_probe_send(struct tern_nc *nc)
+{
+	int rc = tern_send(nc->s, nc->sd, "X", 1, 0);
+	if (rc == TERN_ECONNREFUSED) {
+		udp_refused(nc, rc);
+		return false;
+	}
+	if (rc < 0) { /* any other failure ends the probe too, as udptest */
+		nc->probing = false;
+		nc->status = 1;
+		nc->done = true;
+		if (!nc->error)
+			nc->error = rc;
+		return false;
+	}
+	return true;
+}
+
+static void on_probe(struct tern_stack *s, struct tern_timer *t, tern_time_t now)
+{
+	struct tern_nc *nc = TERN_CONTAINER_OF(t, struct tern_nc, probe);
+	char ip[TERN_IP4_STRLEN];
+	if (!nc->probing || !udp_probe_send(nc))
+		return;
+	if (--nc->probes_left > 0) {
+		tern_timer_arm(s, t, now + TERN_SEC(1));
+		return;
+	}
+	nc->probing = false;
+	if (nc->o.verbose)
+		say(nc, "Connection to %s %u port [udp/%s] succeeded!\n", tern_ip4_str(nc->o.dst, ip),
+		    nc->o.dst_port, service_name(nc, nc->o.dst_port));
+	if (nc->o.zero) {
+		nc->done = true;
+		return;
+	}
+	nc->last_activity = now;
+	arm_idle(nc);
+}
+
+/* -v on a UDP client: two probes now, then one a second (nc's
+ * UDP_SCAN_TIMEOUT, 3 s, or -w's seconds). */
+static void udp_probe_start(struct tern_nc *nc)
+{
+	nc->probing = true;
+	if (!udp_probe_send(nc) || !udp_probe_send(nc))
+		return;
+	unsigned n = nc->o.idle > 0 ? (unsigned)(nc->o.idle / TERN_SEC(1)) : 3;
+	nc->probes_left = n;
+	if (n == 0) { /* -w below a second: no wait (nc's timeout / 1000) */
+		nc->probes_left = 1;
+		on_probe(nc->s, &nc->probe, tern_stack_now(nc->s));
+		return;
+	}
+	tern_timer_arm(nc->s, &nc->probe, tern_stack_now(nc->s) + TERN_SEC(1));
+}
+
 /* Listen mode, first datagram: from now on, talk to its sender only. */
 static void take_peer(struct tern_nc *nc, const struct tern_sockaddr_in *from)
 {
@@ -140,6 +235,7 @@ static void take_peer(struct tern_nc *nc, const struct tern_sockaddr_in *from)
 		return;
 	}
 	nc->peer = true;
+	nc->connections++;
 	arm_idle(nc);
 	if (nc->o.verbose) {
 		fflush(nc->out);
@@ -167,11 +263,15 @@ static void on_socket(void *ctx, struct tern_stack *s, int sd, unsigned events)
 {
 	struct tern_nc *nc = ctx;
 	(void)events;
-	while (!nc->done) {
+	while (!nc->done && !nc->net_in_closed) {
 		struct tern_sockaddr_in from;
 		int n = tern_recvfrom(s, sd, nc->buf, sizeof(nc->buf), 0, &from);
 		if (n == TERN_EAGAIN)
 			return;
+		if (n == TERN_ECONNREFUSED) {
+			udp_refused(nc, n);
+			return;
+		}
 		if (n < 0) {
 			fail(nc, "read", n);
 			return;
@@ -214,12 +314,24 @@ static int open_socket(struct tern_nc *nc)
 	struct tern_sockaddr_in peer = {o->dst, o->dst_port};
 	int rc = tern_connect(nc->s, nc->sd, &peer);
 	if (rc < 0) {
-		say(nc, "%s: connect to %s port %u (udp) failed: %s\n", prog,
-		    tern_ip4_str(o->dst, ip), o->dst_port, tern_strerror(rc));
-		return rc;
+		/* As nc: said with -v only; status 1 (no route: "Network is
+		 * unreachable"). */
+		if (o->verbose)
+			say(nc, "%s: connect to %s port %u (udp) failed: %s\n", prog,
+			    tern_ip4_str(o->dst, ip), o->dst_port, tern_strerror(rc));
+		nc->error = rc;
+		nc->status = 1;
+		nc->done = true;
+		return 0;
 	}
 	nc->peer = true;
-	arm_idle(nc);
+	nc->connections++;
+	if (o->verbose) /* nc 1.219 probes for -v only; -z alone just connects */
+		udp_probe_start(nc);
+	else if (o->zero)
+		nc->done = true;
+	else
+		arm_idle(nc);
 	return 0;
 }
 
@@ -241,9 +353,13 @@ static int open_socket(struct tern_nc *nc)
  *     buffer;
  *   - the connection is over when the input has ended and the peer's FIN
  *     has come, or (with -l) as soon as the peer's FIN has come and the
- *     input given so far was sent, or on a reset (silently, status 0), or
- *     after -w without traffic. Then -q N > 0 ends nc N seconds later
- *     (even with -k); otherwise nc ends at once, or with -k accepts again.
+ *     input given so far was sent, or (with -l and -q) as soon as the
+ *     input has ended and was sent: nc reads no more then and -k no longer
+ *     holds; or on a reset (silently, status 0), or after -w without
+ *     traffic (the input's end counts as traffic). Then -q N > 0 ends nc
+ *     N seconds later (even with -k); otherwise nc ends at once, or with
+ *     -k accepts again;
+ *   - -z: connected, nc closes at once (-v's line first) and ends.
  */
 
 static void tcp_pump(struct tern_nc *nc);
@@ -261,7 +377,7 @@ static const char *service_name(const struct tern_nc *nc, uint16_t port)
 {
 	if (nc->o.numeric)
 		return "*";
-	struct servent *se = getservbyport(htons(port), "tcp");
+	struct servent *se = getservbyport(htons(port), nc->o.tcp ? "tcp" : "udp");
 	return se && se->s_name ? se->s_name : "*";
 }
 
@@ -278,6 +394,14 @@ static void tcp_connected(struct tern_nc *nc)
 	if (nc->o.verbose && !nc->o.listen)
 		say(nc, "Connection to %s %u port [tcp/%s] succeeded!\n", tern_ip4_str(nc->o.dst, ip),
 		    nc->o.dst_port, service_name(nc, nc->o.dst_port));
+	if (nc->o.zero && !nc->o.listen) { /* -z: connected is all nc wanted */
+		tern_socket_set_callback(nc->s, nc->sd, NULL, NULL);
+		tern_close(nc->s, nc->sd);
+		nc->sd = -1;
+		nc->peer = false;
+		tern_timer_cancel(nc->s, &nc->idle);
+		nc->done = true;
+	}
 }
 
 /* The connect failed (err < 0) or timed out (err 0): nc's -v line, status 1. */
@@ -410,6 +534,13 @@ static void tcp_write(struct tern_nc *nc)
 		nc->net_out_done = true;
 		if (nc->o.shutdown_on_eof || nc->o.quit_after >= 0)
 			tern_shutdown(nc->s, nc->sd, TERN_SHUT_WR);
+		/* A listener with -q also stops reading there, and -k no
+		 * longer holds (Debian's nc, bug #817050's change): the
+		 * connection is over, -q's countdown starts. */
+		if (nc->o.listen && nc->o.quit_after >= 0) {
+			nc->net_in_done = true;
+			nc->o.keep = false;
+		}
 	}
 }
 
@@ -566,11 +697,13 @@ struct tern_nc *tern_nc_start(struct tern_stack *s, const struct tern_nc_opts *o
 	nc->sd = nc->lsd = -1;
 	tern_timer_init(&nc->quit, on_quit);
 	tern_timer_init(&nc->idle, on_idle);
+	tern_timer_init(&nc->probe, on_probe);
 	catch_up(s, now);
 	nc->last_activity = tern_stack_now(s);
 	int rc = o->tcp ? tcp_open(nc) : open_socket(nc);
 	if (rc < 0) {
 		tern_timer_cancel(s, &nc->idle);
+		tern_timer_cancel(s, &nc->probe);
 		if (nc->sd >= 0)
 			tern_close(s, nc->sd);
 		if (nc->lsd >= 0)
@@ -594,7 +727,9 @@ int tern_nc_send(struct tern_nc *nc, const void *buf, size_t len, tern_time_t no
 	catch_up(nc->s, now);
 	nc->last_activity = tern_stack_now(nc->s);
 	int rc = tern_send(nc->s, nc->sd, buf, len, 0);
-	if (rc < 0)
+	if (rc == TERN_ECONNREFUSED)
+		udp_refused(nc, rc);
+	else if (rc < 0)
 		fail(nc, "write", rc);
 	return rc;
 }
@@ -603,17 +738,26 @@ bool tern_nc_wants_input(const struct tern_nc *nc)
 {
 	if (nc->done || !nc->peer)
 		return false;
-	return !nc->o.tcp || (!nc->net_out_done && nc->pend_len == 0);
+	if (!nc->o.tcp)
+		return !nc->probing && !nc->refused;
+	return !nc->net_out_done && nc->pend_len == 0;
 }
 
 void tern_nc_eof(struct tern_nc *nc, tern_time_t now)
 {
 	catch_up(nc->s, now);
+	/* -w: the end of the input is activity too (nc's poll returns for
+	 * it, and the timeout counts from there). */
+	nc->last_activity = tern_stack_now(nc->s);
 	if (nc->o.tcp) {
 		nc->eof = true;
 		tcp_pump(nc);
 		return;
 	}
+	/* -q: as Debian's nc, what comes after the input's end is no longer
+	 * read (it shuts the socket's read side), and nc quits N s later. */
+	if (nc->o.quit_after >= 0)
+		nc->net_in_closed = true;
 	if (nc->o.quit_after == 0)
 		nc->done = true;
 	else if (nc->o.quit_after > 0 && !tern_timer_armed(&nc->quit))
@@ -655,6 +799,7 @@ int tern_nc_finish(struct tern_nc *nc)
 	int status = nc->status;
 	tern_timer_cancel(nc->s, &nc->quit);
 	tern_timer_cancel(nc->s, &nc->idle);
+	tern_timer_cancel(nc->s, &nc->probe);
 	if (nc->sd >= 0) {
 		tern_socket_set_callback(nc->s, nc->sd, NULL, NULL);
 		tern_close(nc->s, nc->sd);

@@ -4,6 +4,7 @@
  *
  *   tern nc [-N] [-q S] [-w S] HOST PORT        connect; stdin to the connection,
  *                                               the connection to stdout
+ *   tern nc -z [-v] [-u] HOST PORT[-PORT]...    see which ports answer
  *   tern nc -l [-k] -p PORT | PORT              accept one connection (-k: one
  *                                               after another) and do the same
  *   tern nc -u [-s ADDR] [-p PORT] HOST PORT    send each read() of stdin as one
@@ -21,12 +22,18 @@
  * the send buffer, so a fast stdin waits for a slow peer); the engine
  * does -k, -N, -q and -w, -v's reports and the error messages.
  *
+ * Several ports (PORT, LO-HI ranges, /etc/services names) are tried one
+ * after another, each by its own engine on the same host, as nc's port
+ * list: the exit status is 0 once one of them connected (and, UDP with
+ * -v/-z, passed the probe), unless a later probe failed.
+ *
  * Errors: a connected UDP socket gets ICMP errors (port unreachable →
- * ECONNREFUSED) on its next call. OpenBSD nc on Linux then exits 0 without
- * a word; tern nc says what happened, "tern nc: read: Connection refused"
- * (or "write: ..." if sending found it), and exits 1.
+ * ECONNREFUSED) on its next call; as Debian's nc, tern nc then ends
+ * without a word and with status 0 (-q N: N seconds later).
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +61,7 @@ static void usage(FILE *f)
 		"Usage: tern nc [options] --tap IFNAME --addr ADDR/PREFIX HOST PORT\n"
 		"       tern nc -l [-k] [options] --tap IFNAME --addr ADDR/PREFIX [-p] PORT\n"
 		"       tern nc -u [-l] [options] --tap IFNAME --addr ADDR/PREFIX ...\n"
+		"       tern nc -z [-uv] [options] --tap IFNAME --addr ADDR/PREFIX HOST PORT...\n"
 		"\n"
 		"netcat on a tern host, as OpenBSD nc (Debian's netcat-openbsd) does it. TCP:\n"
 		"connect to HOST PORT (with -l: accept one connection on PORT), copy stdin to\n"
@@ -68,41 +76,51 @@ static void usage(FILE *f)
 		"  -N                 (TCP) shut down the write side (send FIN) after EOF on stdin\n"
 		"  -p PORT            source port (with -l: the port to listen on)\n"
 		"  -s ADDR            source address (one of the tern host's)\n"
-		"  -q SECS            after EOF on stdin: UDP, quit SECS seconds later; TCP, shut\n"
-		"                     down the write side, and quit SECS seconds after the peer\n"
-		"                     has closed too (default: UDP keeps receiving until Ctrl-C;\n"
-		"                     TCP sends no FIN at EOF and ends when the peer closes)\n"
+		"  -q SECS            after EOF on stdin: UDP, read no more and quit SECS seconds\n"
+		"                     later; TCP, shut down the write side (FIN) and quit SECS\n"
+		"                     seconds after the peer has closed too (with -l: read no\n"
+		"                     more, quit SECS seconds later, and -k ends); default: UDP\n"
+		"                     keeps receiving until Ctrl-C, TCP sends no FIN at EOF and\n"
+		"                     ends when the peer closes\n"
 		"  -w SECS            quit after SECS seconds without traffic (with -l: once a\n"
 		"                     peer is known); TCP: also give up connecting after SECS\n"
-		"  -v                 report on stderr: TCP \"Connection to HOST PORT port\n"
-		"                     [tcp/NAME] succeeded!\", \"connect to HOST port PORT (tcp)\n"
-		"                     failed: REASON\", \"Listening on ADDR PORT\", \"Connection\n"
-		"                     received on ADDR PORT\"; UDP with -l \"Bound on ADDR PORT\"\n"
-		"                     and \"Connection received on ADDR PORT\"\n"
+		"  -v                 UDP client: first probe the port as nc does (\"X\" twice,\n"
+		"                     then once a second for 3 s, or -w's; a port unreachable\n"
+		"                     ends tern nc silently with status 1). Report on stderr:\n"
+		"                     \"Connection to HOST PORT port [tcp/NAME] succeeded!\"\n"
+		"                     ([udp/NAME] after the probe), \"connect to HOST port\n"
+		"                     PORT (tcp) failed: REASON\", \"Listening on ADDR PORT\",\n"
+		"                     \"Connection received on ADDR PORT\"; UDP with -l \"Bound\n"
+		"                     on ADDR PORT\" and \"Connection received on ADDR PORT\"\n"
 		"  -n                 numeric addresses only (always the case); -v names no\n"
 		"                     service: [tcp/*]\n"
+		"  -z                 only see whether each PORT answers (TCP: connect and\n"
+		"                     close; UDP: connect, and with -v probe), sending\n"
+		"                     nothing from stdin; PORT may be a list, LO-HI ranges\n"
+		"                     and /etc/services names\n"
 		"  -h, --help         show this help\n"
 		"\n"
 		"%s%s"
 		"  --pcap FILE        write every frame of that interface to FILE (pcap)\n"
 		"\n"
-		"Exit status: 0; 1 when a TCP connect fails (refused, timed out, unreachable;\n"
-		"said only with -v, as nc), when a UDP peer is unreachable (\"tern nc: read:\n"
-		"Connection refused\" after an ICMP port unreachable) or on a socket error; a\n"
-		"TCP connection reset once established ends tern nc silently with 0, as nc;\n"
-		"2 on usage errors.\n"
+		"Exit status, as Debian's nc: 0; 1 when no PORT could be connected to (refused,\n"
+		"timed out, network unreachable; said only with -v), when a UDP probe (-u -v)\n"
+		"met a closed port (silently), or on a socket error. A TCP reset once\n"
+		"connected, or a UDP port unreachable later, ends tern nc silently with 0 (-q N:\n"
+		"N seconds later). 2 on usage errors.\n"
 		"\n"
 		"Examples:\n"
 		"  tern nc -l -p 5000 --tap tap0 --addr 10.0.0.2/24 > received\n"
 		"  tern nc -N --tap tap0 --addr 10.0.0.2/24 10.0.0.1 5000 < file\n"
 		"  tern nc -u -l -p 5000 --tap tap0 --addr 10.0.0.2/24\n"
-		"  echo hello | tern nc -u -q 1 --tap tap0 --addr 10.0.0.2/24 10.0.0.1 5000\n",
+		"  echo hello | tern nc -u -q 1 --tap tap0 --addr 10.0.0.2/24 10.0.0.1 5000\n"
+		"  tern nc -z -v --tap tap0 --addr 10.0.0.2/24 10.0.0.1 20-25 80\n",
 		cli_net_usage, cli_ctl_usage);
 }
 
 struct nc_args {
 	struct cli_net net;
-	bool udp, listen, keep, shut_eof, numeric, verbose, help;
+	bool udp, listen, keep, shut_eof, numeric, verbose, zero, help;
 	long port;                 /* -p; -1: none */
 	tern_ip4_t src;            /* -s */
 	bool has_src;
@@ -111,6 +129,8 @@ struct nc_args {
 	tern_ip4_t host;           /* HOST, or the listen address */
 	bool has_host;
 	uint16_t dport;            /* PORT (client) or positional listen port */
+	uint16_t *ports;           /* client: every PORT given, ranges expanded */
+	size_t nports;
 };
 
 /* One option for cli_parse_options(); ctx is the struct nc_args. */
@@ -125,6 +145,7 @@ static int take_option(void *ctx, int c, const char *arg)
 	case 'n': a->numeric = true; return 0;
 	case 'k': a->keep = true; return 0;
 	case 'N': a->shut_eof = true; return 0;
+	case 'z': a->zero = true; return 0;
 	case 'p':
 		if (cli_parse_uint(CMD, "-p", arg, 1, 65535, &v) < 0)
 			return CLI_EXIT_USAGE;
@@ -165,16 +186,58 @@ static int parse_host(const char *arg, tern_ip4_t *out)
 	return 0;
 }
 
-/* The positional arguments: HOST PORT, or with -l [ADDR] [PORT]. */
+/* A client's port: a number, a LO-HI range (either order, as nc) or an
+ * /etc/services name; appended to a->ports. */
+static int add_ports(struct nc_args *a, const char *arg)
+{
+	unsigned long lo, hi;
+	const char *dash = strchr(arg, '-');
+	if (arg[0] >= '0' && arg[0] <= '9' && dash) {
+		char first[16];
+		size_t n = (size_t)(dash - arg);
+		if (n >= sizeof(first))
+			return cli_usage_error(CMD, "invalid PORT range '%s'", arg);
+		memcpy(first, arg, n);
+		first[n] = 0;
+		if (cli_parse_uint(CMD, "PORT", first, 1, 65535, &lo) < 0 ||
+		    cli_parse_uint(CMD, "PORT", dash + 1, 1, 65535, &hi) < 0)
+			return CLI_EXIT_USAGE;
+		if (lo > hi) {
+			unsigned long t = lo;
+			lo = hi;
+			hi = t;
+		}
+	} else if (arg[0] >= '0' && arg[0] <= '9') {
+		if (cli_parse_uint(CMD, "PORT", arg, 1, 65535, &lo) < 0)
+			return CLI_EXIT_USAGE;
+		hi = lo;
+	} else {
+		struct servent *se = getservbyname(arg, a->udp ? "udp" : "tcp");
+		if (!se)
+			return cli_usage_error(CMD, "service \"%s\" unknown", arg);
+		lo = hi = ntohs((uint16_t)se->s_port);
+	}
+	uint16_t *p = realloc(a->ports, (a->nports + (hi - lo + 1)) * sizeof(*p));
+	if (!p)
+		return cli_usage_error(CMD, "out of memory");
+	a->ports = p;
+	for (unsigned long v = lo; v <= hi; v++)
+		a->ports[a->nports++] = (uint16_t)v;
+	return 0;
+}
+
+/* The positional arguments: HOST PORT..., or with -l [ADDR] [PORT]. */
 static int parse_operands(struct nc_args *a, int n, char **v)
 {
 	if (!a->listen) {
 		if (n < 2)
 			return cli_usage_error(CMD, n ? "missing PORT after HOST" : "missing HOST and PORT");
-		if (n > 2)
-			return cli_usage_error(CMD, "unexpected argument '%s' after PORT", v[2]);
-		if (parse_host(v[0], &a->host) < 0 || parse_port(v[1], &a->dport) < 0)
+		if (parse_host(v[0], &a->host) < 0)
 			return CLI_EXIT_USAGE;
+		for (int i = 1; i < n; i++)
+			if (add_ports(a, v[i]) != 0)
+				return CLI_EXIT_USAGE;
+		a->dport = a->ports[0];
 		a->has_host = true;
 		return 0;
 	}
@@ -205,12 +268,15 @@ static int parse_args(struct nc_args *a, int argc, char **argv)
 		CLI_NET_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
-	int rc = cli_parse_options(CMD, argc, argv, ":ulvnkNp:s:q:w:h", longopts, &a->net,
+	int rc = cli_parse_options(CMD, argc, argv, ":ulvnkNzp:s:q:w:h", longopts, &a->net,
 				   take_option, a, &a->help);
 	if (rc || a->help)
 		return rc;
 	if (a->keep && !a->listen)
 		return cli_usage_error(CMD, "-k needs -l (it keeps listening for connections)");
+	if (a->zero && a->listen)
+		return cli_usage_error(CMD, "-z is for a client: it only sees whether HOST's ports "
+				       "answer");
 	if (a->keep && a->udp)
 		return cli_usage_error(CMD, "-k is for TCP: a UDP listener (-u -l) talks to one "
 				       "sender");
@@ -306,6 +372,7 @@ static void engine_opts(const struct nc_args *a, struct tern_nc_opts *o)
 	o->keep = a->keep;
 	o->shutdown_on_eof = a->shut_eof;
 	o->numeric = a->numeric;
+	o->zero = a->zero;
 	o->src = a->has_src ? a->src : a->listen && a->has_host ? a->host : 0;
 	o->port = a->port >= 0 ? (uint16_t)a->port : 0;
 	o->dst = a->listen ? 0 : a->host;
@@ -340,14 +407,35 @@ static int run(const struct nc_args *a)
 	struct tern_nc_opts o;
 	engine_opts(a, &o);
 	int err, status = CLI_EXIT_USAGE;
-	c->nc = tern_nc_start(tern_rt_stack(rt), &o, stdout, tern_rt_now(rt), &err);
-	if (c->nc) {
+	/* One engine per PORT, in order, as nc's port list: a port that
+	 * could not be connected to leaves the status as it was (1 until
+	 * one connects); one that connected sets it to its own. */
+	size_t nports = a->listen || a->nports == 0 ? 1 : a->nports;
+	int ret = CLI_EXIT_FAIL;
+	for (size_t i = 0; i < nports && !cli_stop; i++) {
+		if (!a->listen && a->nports)
+			o.dst_port = a->ports[i];
+		c->nc = tern_nc_start(tern_rt_stack(rt), &o, stdout, tern_rt_now(rt), &err);
+		if (!c->nc) {
+			status = CLI_EXIT_USAGE;
+			break;
+		}
+		if (c->stdin_eof)
+			tern_nc_eof(c->nc, tern_rt_now(rt));
 		status = loop(c, o.tcp);
+		bool connected = tern_nc_connections(c->nc) > 0;
 		int rc = tern_nc_finish(c->nc);
-		status = status ? status : rc ? CLI_EXIT_FAIL : CLI_EXIT_OK;
-		if (o.tcp)
-			cli_tcp_linger(rt);
+		c->nc = NULL;
+		if (status)
+			break;
+		if (connected || a->listen)
+			ret = rc ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+		status = ret;
 	}
+	if (o.tcp)
+		cli_tcp_linger(rt);
+	if (c->stdin_watched)
+		tern_rt_del_fd(rt, STDIN_FILENO);
 	cli_ctl_close(ctl);
 	tern_rt_destroy(rt);
 	free(c);
@@ -370,8 +458,11 @@ int nc_cmdline(int argc, char **argv, struct tern_nc_opts *o)
 	int rc = parse_args(&a, argc, argv);
 	if (rc == 0)
 		rc = cli_net_unused(&a.net, CMD, a.help);
+	if (rc == 0 && a.nports > 1)
+		rc = cli_usage_error(CMD, "one PORT only in a lab (no port lists or ranges)");
 	engine_opts(&a, o);
 	o->prog = "nc";
+	free(a.ports);
 	return rc;
 }
 
@@ -381,13 +472,20 @@ int cmd_nc(int argc, char **argv)
 	args_init(&a);
 
 	int rc = parse_args(&a, argc, argv);
-	if (rc != 0)
+	if (rc != 0) {
+		free(a.ports);
 		return rc;
+	}
 	if (a.help) {
 		usage(stdout);
+		free(a.ports);
 		return CLI_EXIT_OK;
 	}
-	if (cli_net_check(&a.net, CMD, true) < 0)
+	if (cli_net_check(&a.net, CMD, true) < 0) {
+		free(a.ports);
 		return CLI_EXIT_USAGE;
-	return run(&a);
+	}
+	rc = run(&a);
+	free(a.ports);
+	return rc;
 }
