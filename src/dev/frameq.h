@@ -9,9 +9,11 @@
  * size classes, so a queue in steady state does not call malloc per frame.
  * The cache shrinks back after a burst: whenever the queue empties, cached
  * records beyond what the previous busy period needed (at least
- * TERN_FRAMEQ_KEEP) are freed. Regular traffic keeps what it uses; a
- * one-off burst (every host on a LAN announcing itself at once) leaves
- * nothing behind.
+ * TERN_FRAMEQ_KEEP) are freed, or beyond the largest need of the busy
+ * periods that followed each other within TERN_FRAMEQ_BURST_GAP. Regular
+ * traffic keeps what it uses, also a flow whose bursts vary in size; a
+ * one-off burst after a quiet gap (every host on a LAN announcing itself
+ * at once) leaves nothing behind.
  */
 #ifndef TERN_DEV_FRAMEQ_H
 #define TERN_DEV_FRAMEQ_H
@@ -25,6 +27,7 @@
  * 64 KiB); larger frames get an exact allocation that is never cached. */
 #define TERN_FRAMEQ_NCLASSES 10
 #define TERN_FRAMEQ_KEEP 2
+#define TERN_FRAMEQ_BURST_GAP TERN_MSEC(100)
 
 struct tern_frame {
 	tern_time_t at;          /* when the frame is due */
@@ -44,6 +47,9 @@ struct tern_frameq {
 	size_t cached;            /* records on the free lists */
 	size_t busy_peak;         /* most frames queued since the queue was last empty */
 	size_t prev_busy_peak;    /* the same for the busy period before */
+	size_t run_peak;          /* the most of this run of busy periods (frameq.c's trim) */
+	tern_time_t last_empty;   /* when the queue last emptied (if emptied) */
+	bool emptied;
 	size_t peak;              /* most frames ever queued at once */
 };
 
