@@ -19,9 +19,14 @@ void tern_frameq_init(struct tern_frameq *q)
 
 void tern_frameq_fini(struct tern_frameq *q)
 {
-	for (size_t i = 0; i < q->n; i++)
+	for (size_t i = 0; i < q->hn; i++)
 		free(q->heap[i]);
 	free(q->heap);
+	while (q->fifo_head) {
+		struct tern_frame *f = q->fifo_head;
+		q->fifo_head = f->next;
+		free(f);
+	}
 	for (int c = 0; c < TERN_FRAMEQ_NCLASSES; c++) {
 		while (q->free[c]) {
 			struct tern_frame *f = q->free[c];
@@ -166,14 +171,22 @@ static int grow(struct tern_frameq *q)
 
 int tern_frameq_push(struct tern_frameq *q, struct tern_frame *f, tern_time_t at)
 {
-	if (q->n == q->cap && grow(q) < 0) {
-		tern_frameq_release(q, f);
-		return TERN_ENOMEM;
-	}
 	f->at = at;
+	if (!q->fifo_tail || at >= q->fifo_tail->at) {
+		/* In due order behind the FIFO's last: no heap work. */
+		f->next = NULL;
+		*(q->fifo_tail ? &q->fifo_tail->next : &q->fifo_head) = f;
+		q->fifo_tail = f;
+	} else {
+		if (q->hn == q->cap && grow(q) < 0) {
+			tern_frameq_release(q, f);
+			return TERN_ENOMEM;
+		}
+		q->heap[q->hn] = f;
+		sift_up(q->heap, q->hn);
+		q->hn++;
+	}
 	f->seq = q->next_seq++;
-	q->heap[q->n] = f;
-	sift_up(q->heap, q->n);
 	q->n++;
 	q->bytes += f->len;
 	if (q->n > q->busy_peak)
@@ -198,11 +211,22 @@ struct tern_frame *tern_frameq_pop_due(struct tern_frameq *q, tern_time_t now, u
 {
 	if (q->n == 0)
 		return NULL;
-	struct tern_frame *f = q->heap[0];
+	struct tern_frame *f = q->fifo_head;
+	bool from_heap = !f || (q->hn && before(q->heap[0], f));
+	if (from_heap)
+		f = q->heap[0];
 	if (f->at > now || f->seq >= mark)
 		return NULL;
-	q->heap[0] = q->heap[--q->n];
-	sift_down(q->heap, q->n, 0);
+	if (from_heap) {
+		q->heap[0] = q->heap[--q->hn];
+		sift_down(q->heap, q->hn, 0);
+	} else {
+		q->fifo_head = f->next;
+		if (!q->fifo_head)
+			q->fifo_tail = NULL;
+		f->next = NULL;
+	}
+	q->n--;
 	q->bytes -= f->len;
 	if (q->n == 0)
 		trim(q, now); /* f is not cached yet: it is the caller's to release */

@@ -2,9 +2,11 @@
  * dev/frameq.h — a timed frame queue for devices that hold frames for later
  * (the simulated link, the fault injector). Internal to src/dev/.
  *
- * A queue holds copies of frames, each with the time it becomes due. It is
- * a binary min-heap ordered by (due time, insertion order), so frames due
- * at the same instant leave in the order they were queued (FIFO ties).
+ * A queue holds copies of frames, each with the time it becomes due. They
+ * leave in (due time, insertion order), so frames due at the same instant
+ * leave in the order they were queued (FIFO ties): a list for frames
+ * pushed in due order (the common case, no heap work) beside a binary
+ * min-heap for the rest.
  * Frame records come from per-queue free lists sorted into power-of-two
  * size classes, so a queue in steady state does not call malloc per frame.
  * The cache shrinks back after a burst: whenever the queue empties, cached
@@ -39,8 +41,14 @@ struct tern_frame {
 };
 
 struct tern_frameq {
+	/* Frames pushed in due order (each due no earlier than the last
+	 * FIFO frame: a link of constant delay, everything at rate 0) queue
+	 * on a list through their `next`; the others (jitter, reordering)
+	 * in the heap. A pop takes the earlier head of the two. */
+	struct tern_frame *fifo_head, *fifo_tail;
 	struct tern_frame **heap;
-	size_t n, cap;
+	size_t hn, cap;   /* frames in the heap, its room */
+	size_t n;         /* frames queued in all */
 	uint64_t next_seq;
 	size_t bytes; /* sum of len over queued frames */
 	struct tern_frame *free[TERN_FRAMEQ_NCLASSES];
@@ -71,7 +79,8 @@ int tern_frameq_push_copy(struct tern_frameq *q, const uint8_t *frame, size_t le
 /* Due time of the first frame, or TERN_TIME_NEVER when empty. */
 static inline tern_time_t tern_frameq_next_at(const struct tern_frameq *q)
 {
-	return q->n ? q->heap[0]->at : TERN_TIME_NEVER;
+	tern_time_t h = q->hn ? q->heap[0]->at : TERN_TIME_NEVER;
+	return q->fifo_head && q->fifo_head->at < h ? q->fifo_head->at : h;
 }
 
 /* Sequence number the next pushed frame will get. A poll loop records it

@@ -219,6 +219,14 @@ struct tern_tcb {
 	bool busy;
 	uint64_t id;                    /* unique per stack (ss -e's sk:) */
 	struct tcp_trace *trace;        /* tern_tcp_set_trace's hook, NULL: none (tcp_trace.h) */
+
+	/* ---- perf: TIME-WAIT's place in the stack's FIFO (tcp_timer.c) ----
+	 * Every TIME-WAIT lasts tcp_time_wait, so they expire in the order
+	 * they began (TCP.md §4): one list, one stack timer for its head,
+	 * instead of thousands of entries in the timer heap. deadline[TCPT_KEEP]
+	 * still holds the expiry (ss shows it), without arming tp->timer. */
+	struct tern_tcb *tw_prev, *tw_next;
+	bool tw_queued;
 };
 
 /* The payload a full segment carries: the MSS less the options every
@@ -276,6 +284,9 @@ struct tern_tcp_table {
 	uint64_t next_id;               /* tern_tcb.id of the next connection */
 	void (*trace_fn)(void *, struct tern_stack *, const struct tern_tcp_trace_event *);
 	void *trace_ctx;                /* the stack-wide trace (tern_tcp_set_trace(s, -1, ...)) */
+	/* perf: the TIME-WAIT FIFO, oldest first, and its one timer (tcp_timer.c) */
+	struct tern_tcb *tw_head, *tw_tail;
+	struct tern_timer tw_timer;
 };
 
 /* ---- tcp_conn.c ---- */
@@ -373,7 +384,13 @@ static inline bool tcp_timer_isset(const struct tern_tcb *tp, int which)
 	return tp->deadline[which] != TERN_TIME_NEVER;
 }
 void tcp_timer_init(struct tern_tcb *tp);
+/* Cancels the TIME-WAIT expiry too. */
 void tcp_timer_cancel_all(struct tern_stack *s, struct tern_tcb *tp);
+/* TIME-WAIT ends at `expire`: (re)queued at the FIFO's tail (RFC 9293
+ * §3.10.7.4: a retransmitted FIN restarts 2*MSL). */
+void tcp_tw_start(struct tern_stack *s, struct tern_tcb *tp, tern_time_t expire);
+void tcp_tw_table_init(struct tern_stack *s);
+void tcp_tw_table_fini(struct tern_stack *s);
 /* An RTT sample (RFC 6298 §2). */
 void tcp_rtt_sample(struct tern_stack *s, struct tern_tcb *tp, tern_time_t rtt);
 /* The current RTO, backed off by rxtshift, within the configured bounds. */

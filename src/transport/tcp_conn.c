@@ -49,6 +49,7 @@ int tern_tcp_table_init(struct tern_stack *s)
 	tt->cc_default = tern_cc_find(s->cfg.tcp_congestion_control);
 	if (!tt->cc_default)
 		tt->cc_default = &tern_cc_reno; /* an unknown name: Linux's fallback too */
+	tcp_tw_table_init(s);
 	return 0;
 }
 
@@ -75,6 +76,7 @@ void tern_tcp_table_fini(struct tern_stack *s)
 	}
 	free(tt->buckets);
 	tt->buckets = NULL;
+	tcp_tw_table_fini(s);
 }
 
 /* A connection that still owes its peer something: bytes not yet
@@ -334,7 +336,7 @@ void tcp_set_state(struct tern_stack *s, struct tern_tcb *tp, enum tern_tcp_stat
 		/* RFC 9293 §3.10.7.4: 2*MSL, then delete the TCB. Only the
 		 * TIME-WAIT deadline is left. */
 		tcp_timer_cancel_all(s, tp);
-		tcp_timer_set(s, tp, TCPT_KEEP, s->now + s->cfg.tcp_time_wait);
+		tcp_tw_start(s, tp, s->now + s->cfg.tcp_time_wait);
 		tern_ring_fini(&tp->snd);
 		if (!tp->so)
 			free_queues(s, tp); /* an open socket may still read them */

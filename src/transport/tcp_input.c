@@ -1110,7 +1110,7 @@ static bool time_wait_input(struct tern_stack *s, struct tern_tcb *tp, struct se
 		}
 	}
 	if ((th->flags & TERN_TCP_FIN) && th->seq + g->len + 1 == tp->rcv_nxt)
-		tcp_timer_set(s, tp, TCPT_KEEP, g->now + s->cfg.tcp_time_wait);
+		tcp_tw_start(s, tp, g->now + s->cfg.tcp_time_wait);
 	if (!(th->flags & TERN_TCP_ACK) && !(th->flags & TERN_TCP_FIN))
 		return seg_drop(s, g, TERN_STAT_TCP_NO_ACK), false;
 	tcp_send_ctl(s, tp, tp->snd_max, TERN_TCP_ACK, g->now);
