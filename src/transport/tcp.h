@@ -287,6 +287,11 @@ struct tern_tcp_table {
 	/* perf: the TIME-WAIT FIFO, oldest first, and its one timer (tcp_timer.c) */
 	struct tern_tcb *tw_head, *tw_tail;
 	struct tern_timer tw_timer;
+	/* perf: freed tcbs and smallest send-ring buffers kept for the next
+	 * connection (tcp_conn.c; none in sanitizer builds) */
+	struct tern_tcb *tcb_cache;
+	unsigned tcb_cached, ring_cached;
+	uint8_t *ring_cache[16];
 };
 
 /* ---- tcp_conn.c ---- */
@@ -295,6 +300,10 @@ void tern_tcp_table_fini(struct tern_stack *s);
 struct tern_tcb *tcp_tcb_new(struct tern_stack *s);
 /* Free a tcb that is in no table (its queues, ring, timer). */
 void tcp_tcb_free(struct tern_stack *s, struct tern_tcb *tp);
+/* The send ring's storage goes (kept for another connection if it is of
+ * the smallest size); before a write, such kept storage is taken. */
+void tcp_snd_ring_free(struct tern_stack *s, struct tern_tcb *tp);
+void tcp_snd_ring_prepare(struct tern_stack *s, struct tern_tcb *tp);
 int tcp_hash_insert(struct tern_stack *s, struct tern_tcb *tp);
 void tcp_hash_remove(struct tern_stack *s, struct tern_tcb *tp);
 struct tern_tcb *tcp_lookup(struct tern_stack *s, const struct tcp_tuple *t);

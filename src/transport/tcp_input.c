@@ -552,7 +552,7 @@ static void ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct
 	tern_ring_consume(&tp->snd, acked < queued ? acked : queued);
 	if (tern_ring_len(&tp->snd) == 0) {
 		tcp_busy_stop(tp, g->now);
-		tern_ring_release(&tp->snd);
+		tcp_snd_ring_free(s, tp); /* (empty: kept for reuse if small) */
 		tern_ring_resize(&tp->snd, TCP_SND_RING_MIN); /* empty: start small again */
 	}
 	tp->snd_una = th->ack;
