@@ -89,7 +89,7 @@ top() {
 	join -t $'\t' -a 2 -e 0 -o 0,1.2,1.3,2.2,2.3 <(fncosts "$a" | sort -t $'\t' -k1,1) \
 		<(fncosts "$b" | sort -t $'\t' -k1,1) |
 	awk -F '\t' -v n="$((N2 - N1))" '{ printf "%10.1f %8.2f  %s\n", ($4 - $2) / n, ($5 - $3) / n, $1 }' |
-	sort -rn | head -n "$TOP"
+	{ sort -rn || true; } | head -n "$TOP" # (sort may get SIGPIPE: pipefail)
 }
 
 if [[ $what == cps ]]; then

@@ -88,12 +88,43 @@ static inline uint64_t add64_block(uint64_t acc, const uint8_t *p)
 		: "cc");
 	return acc;
 }
+/* The same over 128 bytes: one carry chain of 16 words, so the loop's
+ * own bookkeeping is paid half as often (a 1448-byte segment's sum and
+ * copy: about 60 instructions fewer each). */
+static inline uint64_t add128_block(uint64_t acc, const uint8_t *p)
+{
+	__asm__("addq 0(%1), %0\n\t"
+		"adcq 8(%1), %0\n\t"
+		"adcq 16(%1), %0\n\t"
+		"adcq 24(%1), %0\n\t"
+		"adcq 32(%1), %0\n\t"
+		"adcq 40(%1), %0\n\t"
+		"adcq 48(%1), %0\n\t"
+		"adcq 56(%1), %0\n\t"
+		"adcq 64(%1), %0\n\t"
+		"adcq 72(%1), %0\n\t"
+		"adcq 80(%1), %0\n\t"
+		"adcq 88(%1), %0\n\t"
+		"adcq 96(%1), %0\n\t"
+		"adcq 104(%1), %0\n\t"
+		"adcq 112(%1), %0\n\t"
+		"adcq 120(%1), %0\n\t"
+		"adcq $0, %0"
+		: "+r"(acc)
+		: "r"(p), "m"(*(const uint8_t(*)[128])p)
+		: "cc");
+	return acc;
+}
 #else
 static inline uint64_t add64_block(uint64_t acc, const uint8_t *p)
 {
 	for (int i = 0; i < 64; i += 8)
 		acc = add_eac(acc, load64(p + i));
 	return acc;
+}
+static inline uint64_t add128_block(uint64_t acc, const uint8_t *p)
+{
+	return add64_block(add64_block(acc, p), p + 64);
 }
 #endif
 
@@ -102,7 +133,16 @@ static inline __attribute__((always_inline)) uint16_t sum_native(uint8_t *dst, c
 {
 	uint64_t acc = 0;
 
-	while (len >= 64) {
+	while (len >= 128) {
+		if (dst) {
+			memcpy(dst, p, 128);
+			dst += 128;
+		}
+		acc = add128_block(acc, p);
+		p += 128;
+		len -= 128;
+	}
+	if (len >= 64) {
 		if (dst) {
 			memcpy(dst, p, 64);
 			dst += 64;
