@@ -4,8 +4,10 @@
 #
 #   bench/callgrind.sh BUILD_DIR            UDP (bench_udp_pps), below
 #   bench/callgrind.sh BUILD_DIR tcp        TCP bulk (bench_tcp), at the end
+#   bench/callgrind.sh BUILD_DIR cps        TCP connections (bench_tcp --run cps)
 #   env: SIZES="64 512 1472 8000"  N1=1000  N2=5000  TOP=10  TOP_SIZES="64 8000"
 #   env (tcp): M1=16  M2=64 (MiB)  TOP=10
+#   env (cps): C1=16000  C2=24000 (connections)  TOP=15
 #
 # What it measures: bench_udp_pps --mode tern-lo|tern-link --size S --count N
 # --reps 1 does its setup, 100 warm-up datagrams, then N datagrams. Run
@@ -22,11 +24,12 @@
 # of each is enough.
 set -euo pipefail
 
-build=${1:?usage: bench/callgrind.sh BUILD_DIR [udp|tcp]}
+build=${1:?usage: bench/callgrind.sh BUILD_DIR [udp|tcp|cps]}
 what=${2:-udp}
-[[ $what == udp || $what == tcp ]] || { echo "callgrind.sh: udp or tcp, not $what" >&2; exit 1; }
+[[ $what == udp || $what == tcp || $what == cps ]] ||
+	{ echo "callgrind.sh: udp, tcp or cps, not $what" >&2; exit 1; }
 bin=$build/bench/bench_udp_pps
-[[ $what == tcp ]] && bin=$build/bench/bench_tcp
+[[ $what != udp ]] && bin=$build/bench/bench_tcp
 SIZES=${SIZES:-64 512 1472 8000}
 N1=${N1:-1000}
 N2=${N2:-5000}
@@ -86,8 +89,40 @@ top() {
 	join -t $'\t' -a 2 -e 0 -o 0,1.2,1.3,2.2,2.3 <(fncosts "$a" | sort -t $'\t' -k1,1) \
 		<(fncosts "$b" | sort -t $'\t' -k1,1) |
 	awk -F '\t' -v n="$((N2 - N1))" '{ printf "%10.1f %8.2f  %s\n", ($4 - $2) / n, ($5 - $3) / n, $1 }' |
-	sort -rn | head -n "$TOP"
+	{ sort -rn || true; } | head -n "$TOP" # (sort may get SIGPIPE: pipefail)
 }
+
+if [[ $what == cps ]]; then
+	# bench_tcp --mode tern --run cps --reps 1 --cps-count N: set-up, 200
+	# warm-up connections, then exactly N (open, a byte each way, close;
+	# 4 virtual ms apart, so about 15,000 TIME-WAITs are alive once 60
+	# virtual seconds have passed). C1 is past that ramp, so the
+	# difference is the steady state: everything per connection, both
+	# hosts and the simulator between them, timers that fire included.
+	N1=${C1:-16000}
+	N2=${C2:-24000}
+	TOP=${TOP:-15}
+	ccg() { # N: callgrind profile at $out/cg.cps.x.N; prints total Ir
+		local f=$out/cg.cps.x.$1
+		valgrind --tool=callgrind --callgrind-out-file="$f" \
+			"$bin" --mode tern --run cps --reps 1 --cps-count "$1" >/dev/null 2>"$f.log" ||
+			{ cat "$f.log" >&2; return 1; }
+		awk '/^summary:/ { print $2 }' "$f"
+	}
+	callocs() { # N: malloc calls over the whole run (memcheck)
+		local log=$out/mc.cps.$1
+		valgrind --tool=memcheck "$bin" --mode tern --run cps --reps 1 --cps-count "$1" \
+			>/dev/null 2>"$log" || { cat "$log" >&2; return 1; }
+		sed -n 's/.*total heap usage: \([0-9,]*\) allocs.*/\1/p' "$log" | tr -d ,
+	}
+	echo "TCP connections, $N1 vs $N2: instructions (callgrind Ir) and heap allocations"
+	echo "(memcheck) per connection: open, 1 byte each way, close, TIME-WAIT"
+	printf '%12s %16s\n' "Ir/conn" "allocs/conn"
+	printf '%12s %16s\n' "$(per "$(ccg "$N1")" "$(ccg "$N2")")" \
+		"$(per "$(callocs "$N1")" "$(callocs "$N2")" 2)"
+	top cps x "top $TOP functions, cps: self Ir per connection, calls per connection"
+	exit 0
+fi
 
 if [[ $what == tcp ]]; then
 	# bench_tcp --mode tern --run RUN --mib M --reps 1: set-up, a 16 MiB

@@ -43,7 +43,10 @@
  * deleted at exit, also after an error or SIGINT/SIGTERM.
  *
  * Usage: bench_tcp [--quick] [--mode all|tern] [--run bulk|bulk64k|cps|mem]...
- *                  [--mib N] [--reps R] [--conns K] [--verify]
+ *                  [--mib N] [--reps R] [--conns K] [--cps-count N] [--verify]
+ *
+ * --cps-count N: each tern connections run makes exactly N connections and
+ * reports no rate (for callgrind: bench/callgrind.sh BUILD cps).
  */
 #define _GNU_SOURCE
 
@@ -95,6 +98,7 @@ struct opts {
 	int reps;
 	long conns;           /* connections kept open by the memory test */
 	double cps_ns;        /* wall-clock time per connections-per-second run */
+	long cps_count;       /* tern: exactly this many connections per run instead (callgrind) */
 	bool quick, verify, with_linux;
 	bool run[NRUNS];
 };
@@ -381,16 +385,35 @@ static void tern_cps_close(void *ctx)
 	tern_pair_close(ctx);
 }
 
+/* A connections run is batches of CPS_BATCH connections until the time
+ * budget has passed; it reports the median batch's rate, so a moment in
+ * which the other core's load took this one does not move the figure
+ * (the machine is shared: single 1 s runs of tern's figure moved by
+ * 1.65x). Linux's runs do the same. */
+#define CPS_BATCH 500
+#define CPS_MAX_BATCHES 4096
+
 static int tern_cps_run(void *ctx, const struct opts *o, double *out)
 {
-	long n = 0;
-	double t0 = bench_now_ns(), dt;
-	do {
-		for (int i = 0; i < 100; i++, n++)
+	if (o->cps_count) { /* counted, not timed: callgrind.sh cps */
+		for (long i = 0; i < o->cps_count; i++)
 			if (tern_one_conn(ctx) < 0)
 				return -1;
-	} while ((dt = bench_now_ns() - t0) < o->cps_ns);
-	*out = (double)n * 1e9 / dt;
+		*out = 0;
+		return 0;
+	}
+	static double rate[CPS_MAX_BATCHES];
+	int nb = 0;
+	double t0 = bench_now_ns(), t = t0;
+	do {
+		double b0 = t;
+		for (int i = 0; i < CPS_BATCH; i++)
+			if (tern_one_conn(ctx) < 0)
+				return -1;
+		t = bench_now_ns();
+		rate[nb++] = CPS_BATCH * 1e9 / (t - b0);
+	} while (t - t0 < o->cps_ns && nb < CPS_MAX_BATCHES);
+	*out = bench_summarize(rate, nb).med;
 	return 0;
 }
 
@@ -751,9 +774,12 @@ static int linux_one_conn(const struct sockaddr_in *a)
 	return ok ? 0 : -1;
 }
 
-/* n connections (or until budget_ns passes, n < 0); conns/s, or -1. */
+/* n connections (or until budget_ns passes, n < 0); conns/s (with a
+ * budget: the median of batches of CPS_BATCH, as tern_cps_run), or -1. */
 static double linux_cps_batch(long n, double budget_ns)
 {
+	static double rate[CPS_MAX_BATCHES];
+	int nb = 0;
 	struct linux_cps t = {.lfd = linux_listener(ns_a, "127.0.0.1", BENCH_PORT + 1)};
 	pthread_t th;
 	if (t.lfd < 0 || pthread_create(&th, NULL, linux_cps_server, &t) != 0)
@@ -762,16 +788,22 @@ static double linux_cps_batch(long n, double budget_ns)
 	long done = 0;
 	int rc = ns_enter(ns_a); /* the client's sockets are made in ns_a */
 	double t0 = bench_now_ns(), dt = 0;
-	while (rc == 0 && (n < 0 ? dt < budget_ns : done < n)) {
-		for (int i = 0; rc == 0 && i < 100; i++, done++)
+	while (rc == 0 && (n < 0 ? dt < budget_ns && nb < CPS_MAX_BATCHES : done < n)) {
+		double b0 = bench_now_ns();
+		int batch = n < 0 ? CPS_BATCH : 100;
+		for (int i = 0; rc == 0 && i < batch; i++, done++)
 			rc = linux_one_conn(&a);
 		dt = bench_now_ns() - t0;
+		if (n < 0)
+			rate[nb++] = batch * 1e9 / (bench_now_ns() - b0);
 	}
 	ns_enter(NULL);
 	shutdown(t.lfd, SHUT_RD);
 	pthread_join(th, NULL);
 	close(t.lfd);
-	return rc < 0 ? -1 : (double)done * 1e9 / dt;
+	if (rc < 0)
+		return -1;
+	return nb ? bench_summarize(rate, nb).med : (double)done * 1e9 / dt;
 }
 
 static void *linux_cps_open(const struct opts *o)
@@ -943,7 +975,7 @@ static int measure_mem(const struct opts *o)
 static int usage(void)
 {
 	fprintf(stderr, "usage: bench_tcp [--quick] [--mode all|tern] [--run bulk|bulk64k|cps|mem]...\n"
-			"                 [--mib N] [--reps R] [--conns K] [--verify]\n");
+			"                 [--mib N] [--reps R] [--conns K] [--cps-count N] [--verify]\n");
 	return 2;
 }
 
@@ -977,6 +1009,8 @@ static bool parse_opt(int argc, char **argv, int *i, struct opts *o, bool *any_r
 		o->reps = (int)x;
 	else if (strcmp(a, "--conns") == 0 && x <= 20000)
 		o->conns = x;
+	else if (strcmp(a, "--cps-count") == 0)
+		o->cps_count = x;
 	else
 		return false;
 	return true;

@@ -261,14 +261,6 @@ int tern_stack_iface_set_mtu(struct tern_stack *s, int ifindex, uint32_t mtu)
 
 /* ---- addresses ---- */
 
-struct tern_ifaddr *tern_ifaddr_find(struct tern_stack *s, tern_ip4_t addr)
-{
-	for (unsigned k = 0; k < s->n_addrs; k++)
-		if (s->addrs[k]->addr == addr)
-			return s->addrs[k];
-	return NULL;
-}
-
 bool tern_stack_is_local_addr(const struct tern_stack *s, tern_ip4_t addr)
 {
 	if (tern_ip4_is_loopback(addr))
@@ -277,14 +269,12 @@ bool tern_stack_is_local_addr(const struct tern_stack *s, tern_ip4_t addr)
 	return ia && ia->state != TERN_ADDR_CONFLICT;
 }
 
-bool tern_ip4_is_our_broadcast(const struct tern_stack *s, tern_ip4_t dst)
+void tern_stack_addrs_changed(struct tern_stack *s)
 {
-	if (dst == TERN_IP4_BROADCAST)
-		return true;
+	s->n_bcasts = 0;
 	for (unsigned k = 0; k < s->n_addrs; k++)
-		if (s->addrs[k]->plen < 31 && s->addrs[k]->bcast == dst)
-			return true;
-	return false;
+		if (s->addrs[k]->plen < 31) /* RFC 3021: a /31 has no broadcast */
+			s->bcasts[s->n_bcasts++] = s->addrs[k]->bcast;
 }
 
 tern_ip4_t tern_iface_pick_src(const struct tern_iface *ifc, tern_ip4_t dst)

@@ -80,6 +80,11 @@ struct tern_stack {
 	 * of interfaces × slots. Kept by addr_add and addr_del. */
 	struct tern_ifaddr *addrs[TERN_MAX_IFACES * TERN_MAX_ADDRS];
 	unsigned n_addrs;
+	/* Their directed broadcasts (prefixes shorter than /31), for
+	 * tern_ip4_is_our_broadcast: a scan of values, asked four times per
+	 * TCP segment. Rebuilt by tern_stack_addrs_changed. */
+	tern_ip4_t bcasts[TERN_MAX_IFACES * TERN_MAX_ADDRS];
+	unsigned n_bcasts;
 
 	struct { tern_trace_fn fn; void *ctx; } trace[TERN_MAX_TRACE];
 	unsigned n_trace;
@@ -150,10 +155,28 @@ void tern_stack_logf(struct tern_stack *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Address helpers shared by IP, ARP and ICMP. */
-struct tern_ifaddr *tern_ifaddr_find(struct tern_stack *s, tern_ip4_t addr);
+/* (Inline, with tern_ip4_is_our_broadcast: each is asked several times
+ * per packet.) */
+static inline struct tern_ifaddr *tern_ifaddr_find(struct tern_stack *s, tern_ip4_t addr)
+{
+	for (unsigned k = 0; k < s->n_addrs; k++)
+		if (s->addrs[k]->addr == addr)
+			return s->addrs[k];
+	return NULL;
+}
 /* True if dst is a broadcast address for us: limited, or the directed
  * broadcast of one of our subnets. */
-bool tern_ip4_is_our_broadcast(const struct tern_stack *s, tern_ip4_t dst);
+static inline bool tern_ip4_is_our_broadcast(const struct tern_stack *s, tern_ip4_t dst)
+{
+	if (dst == TERN_IP4_BROADCAST)
+		return true;
+	for (unsigned k = 0; k < s->n_bcasts; k++)
+		if (s->bcasts[k] == dst)
+			return true;
+	return false;
+}
+/* s->addrs changed (an address added or removed): rebuild s->bcasts. */
+void tern_stack_addrs_changed(struct tern_stack *s);
 /* A usable address on the interface, preferring one on dst's subnet. */
 tern_ip4_t tern_iface_pick_src(const struct tern_iface *ifc, tern_ip4_t dst);
 

@@ -2,16 +2,20 @@
  * dev/frameq.h — a timed frame queue for devices that hold frames for later
  * (the simulated link, the fault injector). Internal to src/dev/.
  *
- * A queue holds copies of frames, each with the time it becomes due. It is
- * a binary min-heap ordered by (due time, insertion order), so frames due
- * at the same instant leave in the order they were queued (FIFO ties).
+ * A queue holds copies of frames, each with the time it becomes due. They
+ * leave in (due time, insertion order), so frames due at the same instant
+ * leave in the order they were queued (FIFO ties): a list for frames
+ * pushed in due order (the common case, no heap work) beside a binary
+ * min-heap for the rest.
  * Frame records come from per-queue free lists sorted into power-of-two
  * size classes, so a queue in steady state does not call malloc per frame.
  * The cache shrinks back after a burst: whenever the queue empties, cached
  * records beyond what the previous busy period needed (at least
- * TERN_FRAMEQ_KEEP) are freed. Regular traffic keeps what it uses; a
- * one-off burst (every host on a LAN announcing itself at once) leaves
- * nothing behind.
+ * TERN_FRAMEQ_KEEP) are freed, or beyond the largest need of the busy
+ * periods that followed each other within TERN_FRAMEQ_BURST_GAP. Regular
+ * traffic keeps what it uses, also a flow whose bursts vary in size; a
+ * one-off burst after a quiet gap (every host on a LAN announcing itself
+ * at once) leaves nothing behind.
  */
 #ifndef TERN_DEV_FRAMEQ_H
 #define TERN_DEV_FRAMEQ_H
@@ -25,6 +29,7 @@
  * 64 KiB); larger frames get an exact allocation that is never cached. */
 #define TERN_FRAMEQ_NCLASSES 10
 #define TERN_FRAMEQ_KEEP 2
+#define TERN_FRAMEQ_BURST_GAP TERN_MSEC(100)
 
 struct tern_frame {
 	tern_time_t at;          /* when the frame is due */
@@ -36,14 +41,23 @@ struct tern_frame {
 };
 
 struct tern_frameq {
+	/* Frames pushed in due order (each due no earlier than the last
+	 * FIFO frame: a link of constant delay, everything at rate 0) queue
+	 * on a list through their `next`; the others (jitter, reordering)
+	 * in the heap. A pop takes the earlier head of the two. */
+	struct tern_frame *fifo_head, *fifo_tail;
 	struct tern_frame **heap;
-	size_t n, cap;
+	size_t hn, cap;   /* frames in the heap, its room */
+	size_t n;         /* frames queued in all */
 	uint64_t next_seq;
 	size_t bytes; /* sum of len over queued frames */
 	struct tern_frame *free[TERN_FRAMEQ_NCLASSES];
 	size_t cached;            /* records on the free lists */
 	size_t busy_peak;         /* most frames queued since the queue was last empty */
 	size_t prev_busy_peak;    /* the same for the busy period before */
+	size_t run_peak;          /* the most of this run of busy periods (frameq.c's trim) */
+	tern_time_t last_empty;   /* when the queue last emptied (if emptied) */
+	bool emptied;
 	size_t peak;              /* most frames ever queued at once */
 };
 
@@ -65,7 +79,8 @@ int tern_frameq_push_copy(struct tern_frameq *q, const uint8_t *frame, size_t le
 /* Due time of the first frame, or TERN_TIME_NEVER when empty. */
 static inline tern_time_t tern_frameq_next_at(const struct tern_frameq *q)
 {
-	return q->n ? q->heap[0]->at : TERN_TIME_NEVER;
+	tern_time_t h = q->hn ? q->heap[0]->at : TERN_TIME_NEVER;
+	return q->fifo_head && q->fifo_head->at < h ? q->fifo_head->at : h;
 }
 
 /* Sequence number the next pushed frame will get. A poll loop records it

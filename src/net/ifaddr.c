@@ -50,6 +50,7 @@ int tern_stack_addr_add(struct tern_stack *s, int ifindex, tern_ip4_t addr, unsi
 		return err;
 	}
 	s->addrs[s->n_addrs++] = ia;
+	tern_stack_addrs_changed(s);
 	if (ifc->loopback) {
 		ia->state = TERN_ADDR_PREFERRED;
 	} else if (flags & TERN_ADDR_PROBE) {
@@ -70,6 +71,7 @@ static void unlist_addr(struct tern_stack *s, const struct tern_ifaddr *ia)
 	for (unsigned k = 0; k < s->n_addrs; k++) {
 		if (s->addrs[k] == ia) {
 			s->addrs[k] = s->addrs[--s->n_addrs];
+			tern_stack_addrs_changed(s);
 			return;
 		}
 	}

@@ -231,6 +231,14 @@ struct tern_tcb {
 	tcp_seq ecn_high;               /* a reduction's (or timeout's) window: snd_max then */
 	uint32_t ecn_rto;               /* total_rto when last looked at: a timeout since? */
 	uint32_t delivered_ce;          /* segments acknowledged with ECE (tcpi_delivered_ce) */
+
+	/* ---- perf: TIME-WAIT's place in the stack's FIFO (tcp_timer.c) ----
+	 * Every TIME-WAIT lasts tcp_time_wait, so they expire in the order
+	 * they began (TCP.md §4): one list, one stack timer for its head,
+	 * instead of thousands of entries in the timer heap. deadline[TCPT_KEEP]
+	 * still holds the expiry (ss shows it), without arming tp->timer. */
+	struct tern_tcb *tw_prev, *tw_next;
+	bool tw_queued;
 };
 
 /* The payload a full segment carries: the MSS less the options every
@@ -288,6 +296,14 @@ struct tern_tcp_table {
 	uint64_t next_id;               /* tern_tcb.id of the next connection */
 	void (*trace_fn)(void *, struct tern_stack *, const struct tern_tcp_trace_event *);
 	void *trace_ctx;                /* the stack-wide trace (tern_tcp_set_trace(s, -1, ...)) */
+	/* perf: the TIME-WAIT FIFO, oldest first, and its one timer (tcp_timer.c) */
+	struct tern_tcb *tw_head, *tw_tail;
+	struct tern_timer tw_timer;
+	/* perf: freed tcbs and smallest send-ring buffers kept for the next
+	 * connection (tcp_conn.c; none in sanitizer builds) */
+	struct tern_tcb *tcb_cache;
+	unsigned tcb_cached, ring_cached;
+	uint8_t *ring_cache[16];
 };
 
 /* ---- tcp_conn.c ---- */
@@ -296,6 +312,10 @@ void tern_tcp_table_fini(struct tern_stack *s);
 struct tern_tcb *tcp_tcb_new(struct tern_stack *s);
 /* Free a tcb that is in no table (its queues, ring, timer). */
 void tcp_tcb_free(struct tern_stack *s, struct tern_tcb *tp);
+/* The send ring's storage goes (kept for another connection if it is of
+ * the smallest size); before a write, such kept storage is taken. */
+void tcp_snd_ring_free(struct tern_stack *s, struct tern_tcb *tp);
+void tcp_snd_ring_prepare(struct tern_stack *s, struct tern_tcb *tp);
 int tcp_hash_insert(struct tern_stack *s, struct tern_tcb *tp);
 void tcp_hash_remove(struct tern_stack *s, struct tern_tcb *tp);
 struct tern_tcb *tcp_lookup(struct tern_stack *s, const struct tcp_tuple *t);
@@ -420,7 +440,13 @@ static inline bool tcp_timer_isset(const struct tern_tcb *tp, int which)
 	return tp->deadline[which] != TERN_TIME_NEVER;
 }
 void tcp_timer_init(struct tern_tcb *tp);
+/* Cancels the TIME-WAIT expiry too. */
 void tcp_timer_cancel_all(struct tern_stack *s, struct tern_tcb *tp);
+/* TIME-WAIT ends at `expire`: (re)queued at the FIFO's tail (RFC 9293
+ * §3.10.7.4: a retransmitted FIN restarts 2*MSL). */
+void tcp_tw_start(struct tern_stack *s, struct tern_tcb *tp, tern_time_t expire);
+void tcp_tw_table_init(struct tern_stack *s);
+void tcp_tw_table_fini(struct tern_stack *s);
 /* An RTT sample (RFC 6298 §2). */
 void tcp_rtt_sample(struct tern_stack *s, struct tern_tcb *tp, tern_time_t rtt);
 /* The current RTO, backed off by rxtshift, within the configured bounds. */

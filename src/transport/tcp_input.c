@@ -555,7 +555,7 @@ static void ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct
 	tern_ring_consume(&tp->snd, acked < queued ? acked : queued);
 	if (tern_ring_len(&tp->snd) == 0) {
 		tcp_busy_stop(tp, g->now);
-		tern_ring_release(&tp->snd);
+		tcp_snd_ring_free(s, tp); /* (empty: kept for reuse if small) */
 		tern_ring_resize(&tp->snd, TCP_SND_RING_MIN); /* empty: start small again */
 	}
 	tp->snd_una = th->ack;
@@ -1116,7 +1116,7 @@ static bool time_wait_input(struct tern_stack *s, struct tern_tcb *tp, struct se
 		}
 	}
 	if ((th->flags & TERN_TCP_FIN) && th->seq + g->len + 1 == tp->rcv_nxt)
-		tcp_timer_set(s, tp, TCPT_KEEP, g->now + s->cfg.tcp_time_wait);
+		tcp_tw_start(s, tp, g->now + s->cfg.tcp_time_wait);
 	if (!(th->flags & TERN_TCP_ACK) && !(th->flags & TERN_TCP_FIN))
 		return seg_drop(s, g, TERN_STAT_TCP_NO_ACK), false;
 	tcp_send_ctl(s, tp, tp->snd_max, TERN_TCP_ACK, g->now);

@@ -45,12 +45,85 @@ void tcp_timer_set(struct tern_stack *s, struct tern_tcb *tp, int which, tern_ti
 		tern_timer_arm(s, &tp->timer, when);
 }
 
+static void tw_unlink(struct tern_stack *s, struct tern_tcb *tp);
+
 void tcp_timer_cancel_all(struct tern_stack *s, struct tern_tcb *tp)
 {
 	for (int i = 0; i < TCPT_N; i++)
 		tp->deadline[i] = TERN_TIME_NEVER;
 	tp->rxt_mode = RXT_NONE;
 	tern_timer_cancel(s, &tp->timer);
+	tw_unlink(s, tp);
+}
+
+/* ---- TIME-WAIT: one FIFO per stack ----
+ *
+ * 2*MSL is the same for every connection of a stack, so TIME-WAITs expire
+ * in the order they began: a list ordered by expiry, and one stack timer
+ * at its head (as TCP.md §4 planned). With a connection a few virtual ms
+ * apart the client holds some 15,000 TIME-WAITs, which as heap entries
+ * made every other timer's insert and removal walk 14 levels
+ * (bench/callgrind.sh cps). The head's timer is moved lazily, as the
+ * connections' are: it may fire early and find nothing due. A shorter
+ * tcp_time_wait set at run time still keeps the list ordered (the
+ * insertion walks back from the tail past later expiries). */
+
+static void tw_fire(struct tern_stack *s, struct tern_timer *t, tern_time_t now);
+
+void tcp_tw_table_init(struct tern_stack *s)
+{
+	struct tern_tcp_table *tt = &s->socks->tcp;
+	tt->tw_head = tt->tw_tail = NULL;
+	tern_timer_init(&tt->tw_timer, tw_fire);
+}
+
+void tcp_tw_table_fini(struct tern_stack *s)
+{
+	tern_timer_cancel(s, &s->socks->tcp.tw_timer);
+}
+
+static void tw_unlink(struct tern_stack *s, struct tern_tcb *tp)
+{
+	if (!tp->tw_queued)
+		return;
+	struct tern_tcp_table *tt = &s->socks->tcp;
+	*(tp->tw_prev ? &tp->tw_prev->tw_next : &tt->tw_head) = tp->tw_next;
+	*(tp->tw_next ? &tp->tw_next->tw_prev : &tt->tw_tail) = tp->tw_prev;
+	tp->tw_prev = tp->tw_next = NULL;
+	tp->tw_queued = false;
+}
+
+void tcp_tw_start(struct tern_stack *s, struct tern_tcb *tp, tern_time_t expire)
+{
+	struct tern_tcp_table *tt = &s->socks->tcp;
+	tw_unlink(s, tp);
+	tp->deadline[TCPT_KEEP] = expire;
+	struct tern_tcb *after = tt->tw_tail;
+	while (after && after->deadline[TCPT_KEEP] > expire)
+		after = after->tw_prev;
+	tp->tw_prev = after;
+	tp->tw_next = after ? after->tw_next : tt->tw_head;
+	*(tp->tw_next ? &tp->tw_next->tw_prev : &tt->tw_tail) = tp;
+	*(after ? &after->tw_next : &tt->tw_head) = tp;
+	tp->tw_queued = true;
+	if (!tern_timer_armed(&tt->tw_timer) || expire < tt->tw_timer.when)
+		tern_timer_arm(s, &tt->tw_timer, expire);
+}
+
+/* RFC 9293 §3.10.7.4 (and §3.10.8's timeout): 2*MSL passed, delete the
+ * TCB. Closing may wake a socket's callback, which may close others:
+ * the head is read afresh each time. */
+static void tw_fire(struct tern_stack *s, struct tern_timer *t, tern_time_t now)
+{
+	struct tern_tcp_table *tt = TERN_CONTAINER_OF(t, struct tern_tcp_table, tw_timer);
+	struct tern_tcb *tp;
+	while ((tp = tt->tw_head) && tp->deadline[TCPT_KEEP] <= now) {
+		tw_unlink(s, tp);
+		tp->deadline[TCPT_KEEP] = TERN_TIME_NEVER;
+		tcp_close_tcb(s, tp);
+	}
+	if (tt->tw_head && !tern_timer_armed(&tt->tw_timer))
+		tern_timer_arm(s, &tt->tw_timer, tt->tw_head->deadline[TCPT_KEEP]);
 }
 
 /* ---- RTT and RTO (RFC 6298) ---- */

@@ -311,6 +311,7 @@ static int tcp_sendto(struct tern_stack *s, struct tern_sock *so, const void *bu
 	if (len > room)
 		len = room;
 	grow_ring(tp, len);
+	tcp_snd_ring_prepare(s, tp);
 	tcp_busy_start(tp, s->now);
 	long n = tern_ring_write(&tp->snd, buf, len);
 	if (n < 0)

@@ -88,12 +88,43 @@ static inline uint64_t add64_block(uint64_t acc, const uint8_t *p)
 		: "cc");
 	return acc;
 }
+/* The same over 128 bytes: one carry chain of 16 words, so the loop's
+ * own bookkeeping is paid half as often (a 1448-byte segment's sum and
+ * copy: about 60 instructions fewer each). */
+static inline uint64_t add128_block(uint64_t acc, const uint8_t *p)
+{
+	__asm__("addq 0(%1), %0\n\t"
+		"adcq 8(%1), %0\n\t"
+		"adcq 16(%1), %0\n\t"
+		"adcq 24(%1), %0\n\t"
+		"adcq 32(%1), %0\n\t"
+		"adcq 40(%1), %0\n\t"
+		"adcq 48(%1), %0\n\t"
+		"adcq 56(%1), %0\n\t"
+		"adcq 64(%1), %0\n\t"
+		"adcq 72(%1), %0\n\t"
+		"adcq 80(%1), %0\n\t"
+		"adcq 88(%1), %0\n\t"
+		"adcq 96(%1), %0\n\t"
+		"adcq 104(%1), %0\n\t"
+		"adcq 112(%1), %0\n\t"
+		"adcq 120(%1), %0\n\t"
+		"adcq $0, %0"
+		: "+r"(acc)
+		: "r"(p), "m"(*(const uint8_t(*)[128])p)
+		: "cc");
+	return acc;
+}
 #else
 static inline uint64_t add64_block(uint64_t acc, const uint8_t *p)
 {
 	for (int i = 0; i < 64; i += 8)
 		acc = add_eac(acc, load64(p + i));
 	return acc;
+}
+static inline uint64_t add128_block(uint64_t acc, const uint8_t *p)
+{
+	return add64_block(add64_block(acc, p), p + 64);
 }
 #endif
 
@@ -102,7 +133,16 @@ static inline __attribute__((always_inline)) uint16_t sum_native(uint8_t *dst, c
 {
 	uint64_t acc = 0;
 
-	while (len >= 64) {
+	while (len >= 128) {
+		if (dst) {
+			memcpy(dst, p, 128);
+			dst += 128;
+		}
+		acc = add128_block(acc, p);
+		p += 128;
+		len -= 128;
+	}
+	if (len >= 64) {
 		if (dst) {
 			memcpy(dst, p, 64);
 			dst += 64;
@@ -138,10 +178,28 @@ static inline __attribute__((always_inline)) uint16_t sum_native(uint8_t *dst, c
 		len -= 8;
 	}
 	if (len) {
+		/* In fixed-size pieces: a memcpy of variable length is a
+		 * library call, dearer than the rest of a 20-byte header's sum. */
 		uint8_t tail[8] = {0};
-		memcpy(tail, p, len);
-		if (dst)
-			memcpy(dst, tail, len);
+		size_t o = 0;
+		if (len & 4) {
+			memcpy(tail, p, 4);
+			o = 4;
+		}
+		if (len & 2) {
+			memcpy(tail + o, p + o, 2);
+			o += 2;
+		}
+		if (len & 1)
+			tail[o] = p[o];
+		if (dst) {
+			if (len & 4)
+				memcpy(dst, tail, 4);
+			if (len & 2)
+				memcpy(dst + (len & 4), tail + (len & 4), 2);
+			if (len & 1)
+				dst[o] = tail[o];
+		}
 		acc = add_eac(acc, load64(tail));
 	}
 	return fold64(acc);
@@ -185,23 +243,9 @@ uint32_t tern_csum_join(uint32_t sum_a, size_t len_a, uint32_t sum_b)
 	return (uint32_t)((total & 0xffffffffu) + (total >> 32));
 }
 
-uint16_t tern_csum_fold(uint32_t sum)
-{
-	sum = (sum & 0xffffu) + (sum >> 16);
-	sum = (sum & 0xffffu) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 uint16_t tern_csum(const void *data, size_t len)
 {
 	return tern_csum_fold(tern_csum_partial(data, len, 0));
-}
-
-/* RFC 768 / RFC 9293 §3.1: src, dst, zero, protocol, length — six 16-bit
- * words whose sum is at most 6 * 0xffff, so it cannot overflow. */
-uint32_t tern_csum_pseudo4(tern_ip4_t src, tern_ip4_t dst, uint8_t proto, uint16_t len)
-{
-	return (src >> 16) + (src & 0xffffu) + (dst >> 16) + (dst & 0xffffu) + proto + (uint32_t)len;
 }
 
 /*

@@ -34,12 +34,24 @@ uint32_t tern_csum_copy(void *dst, const void *src, size_t len, uint32_t sum);
  * from a ring in two pieces sums as join(sum(p1), len1, sum(p2)).
  */
 uint32_t tern_csum_join(uint32_t sum_a, size_t len_a, uint32_t sum_b);
-uint16_t tern_csum_fold(uint32_t sum);
+/* (Inline, with tern_csum_pseudo4: every segment takes several.) */
+static inline uint16_t tern_csum_fold(uint32_t sum)
+{
+	sum = (sum & 0xffffu) + (sum >> 16);
+	sum = (sum & 0xffffu) + (sum >> 16);
+	return (uint16_t)~sum;
+}
 /* Checksum of one buffer: fold(partial(data, len, 0)). A buffer that
  * includes a correct checksum field sums to 0. */
 uint16_t tern_csum(const void *data, size_t len);
-/* Partial sum of the IPv4 pseudo-header (RFC 768, RFC 9293 §3.1). */
-uint32_t tern_csum_pseudo4(tern_ip4_t src, tern_ip4_t dst, uint8_t proto, uint16_t len);
+/* Partial sum of the IPv4 pseudo-header (RFC 768, RFC 9293 §3.1): src,
+ * dst, zero, protocol, length — six 16-bit words whose sum is at most
+ * 6 * 0xffff, so it cannot overflow. */
+static inline uint32_t tern_csum_pseudo4(tern_ip4_t src, tern_ip4_t dst, uint8_t proto,
+					 uint16_t len)
+{
+	return (src >> 16) + (src & 0xffffu) + (dst >> 16) + (dst & 0xffffu) + proto + (uint32_t)len;
+}
 /* RFC 1624 eqn. 3: the new checksum after a 16-bit field changed from
  * old_word to new_word: HC' = ~(~HC + ~m + m'). */
 uint16_t tern_csum_update16(uint16_t csum, uint16_t old_word, uint16_t new_word);
