@@ -137,6 +137,12 @@
 	X(TCP_KEEPALIVES,        "tcp",  "keepalive_probes",      COUNT) \
 	X(TCP_KEEPALIVE_DROPS,   "tcp",  "keepalive_drops",       COUNT) \
 	X(TCP_FAST_RETRANS,      "tcp",  "fast_retransmits",      COUNT) \
+	/* SACK loss recovery (src/transport/tcp_recovery.c) */ \
+	X(TCP_SACK_RECOVERY,     "tcp",  "sack_recovery",         COUNT) \
+	X(TCP_RENO_RECOVERY,     "tcp",  "reno_recovery",         COUNT) \
+	X(TCP_SACK_REORDER,      "tcp",  "sack_reorder",          COUNT) \
+	X(TCP_SACK_RENEGING,     "tcp",  "sack_reneging",         COUNT) \
+	X(TCP_SLOW_START_RETRANS, "tcp", "slow_start_retrans",    COUNT) \
 	X(TCP_CHALLENGE_ACKS,    "tcp",  "challenge_acks",        COUNT) \
 	X(TCP_TW_RECYCLED,       "tcp",  "time_wait_reused",      COUNT) \
 	X(TCP_NO_PORT,           "tcp",  "no_port",               DROP) \

@@ -13,9 +13,8 @@
  * (RFC 2883 §4), for that one ACK. Nothing of this runs while the
  * out-of-order list is empty and no duplicate arrived.
  *
- * The sender only validates and counts the blocks it receives: there is
- * no scoreboard yet, so no block, honest or reneged, changes what is
- * retransmitted.
+ * The sender validates and counts the blocks it receives; the valid ones
+ * go to the scoreboard (tcp_recovery.c), which decides what is resent.
  */
 #include "core/stack_impl.h"
 #include "transport/tcp.h"
@@ -211,6 +210,7 @@ bool tcp_sack_input(struct tern_stack *s, struct tern_tcb *tp, const struct tern
 			tp->dsack_dups += len > mss ? (len + mss - 1) / mss : 1;
 		} else {
 			news |= sack_news(tp, &b[i], th->ack);
+			tcp_sb_update(s, tp, b[i].left, b[i].right); /* RFC 6675 §5 Update() */
 		}
 	}
 	return news;

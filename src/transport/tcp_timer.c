@@ -140,6 +140,7 @@ static bool rexmt_timeout(struct tern_stack *s, struct tern_tcb *tp, tern_time_t
 		tp->cc->on_rto(tp, now);
 	tp->flags &= ~(uint32_t)(TF_FASTRECOV | TF_RTT_TIMING); /* Karn: no sample from a resend */
 	tp->dupacks = 0;
+	tcp_recovery_rto(tp);
 	tp->snd_nxt = tp->snd_una;
 	tp->rxt_mode = RXT_REXMT;
 	tp->deadline[TCPT_RXT] = now + tcp_rto(s, tp);
