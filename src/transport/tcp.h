@@ -360,11 +360,9 @@ bool tcp_sack_input(struct tern_stack *s, struct tern_tcb *tp, const struct tern
 void tcp_recovery_init(struct tern_tcb *tp);
 /* A valid SACK block (not a D-SACK) from the peer: into the scoreboard. */
 void tcp_sb_update(struct tern_stack *s, struct tern_tcb *tp, tcp_seq left, tcp_seq right);
-/* SND.UNA moved: ranges below it go. */
-void tcp_sb_ack(struct tern_tcb *tp);
-/* RFC 2018 §8: the cumulative ACK stopped at a SACKed range's left edge
- * (the peer dropped it): the scoreboard is cleared. True if it was. */
-bool tcp_sb_reneged(struct tern_stack *s, struct tern_tcb *tp);
+/* SND.UNA moved: ranges below it go; if it stopped at a range's left
+ * edge, the peer reneged (RFC 2018 §8) and the scoreboard is cleared. */
+void tcp_sb_ack(struct tern_stack *s, struct tern_tcb *tp);
 /* Forget every SACK (RFC 2018 §8 reneging, RFC 6675 §5.1 after an RTO). */
 void tcp_sb_clear(struct tern_tcb *tp);
 /* Is seq SACKed? If so, *end is where its range ends. */

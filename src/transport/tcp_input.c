@@ -559,10 +559,8 @@ static void ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct
 	tp->snd_una = th->ack;
 	if (seq_lt(tp->snd_nxt, tp->snd_una))
 		tp->snd_nxt = tp->snd_una;
-	if (tp->sb_count) {
-		tcp_sb_ack(tp);
-		tcp_sb_reneged(s, tp);
-	}
+	if (tp->sb_count)
+		tcp_sb_ack(s, tp);
 	tp->bytes_acked += acked;
 	rate_sample(tp, th->ack, g->now, acked);
 	/* RTT (RFC 6298 §3; RFC 7323 §4.1 with timestamps). */

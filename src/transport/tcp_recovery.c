@@ -105,8 +105,8 @@ static tcp_seq next_hole(const struct tern_tcb *tp, tcp_seq seq);
 
 static void sb_update_(struct tern_stack *s, struct tern_tcb *tp, tcp_seq left, tcp_seq right)
 {
-	if (seq_lt(left, tp->snd_una))
-		left = tp->snd_una;
+	if (!seq_gt(left, tp->snd_una))
+		return; /* from an old ACK: stale, and never at SND.UNA itself */
 	if (seq_gt(right, tp->snd_max))
 		right = tp->snd_max;
 	if (!seq_lt(left, right))
@@ -129,19 +129,29 @@ void tcp_sb_clear(struct tern_tcb *tp)
 	tp->sacked_bytes = 0;
 }
 
-void tcp_sb_ack(struct tern_tcb *tp)
+void tcp_sb_ack(struct tern_stack *s, struct tern_tcb *tp)
 {
 	unsigned n = 0;
+	bool reneged = false;
 	for (unsigned i = 0; i < tp->sb_count; i++) {
 		struct tern_tcp_sack_block b = tp->sb[i];
 		if (seq_leq(b.right, tp->snd_una))
 			continue;
 		if (seq_lt(b.left, tp->snd_una))
 			b.left = tp->snd_una;
+		else if (b.left == tp->snd_una)
+			reneged = true;
 		tp->sb[n++] = b;
 	}
 	tp->sb_count = (uint8_t)n;
 	sb_recount(tp);
+	/* RFC 2018 §8: the cumulative ACK stopped exactly at a SACKed
+	 * range's left edge: the receiver dropped what it had SACKed (Linux's
+	 * tcp_check_sack_reneging). What it SACKed is no longer trusted. */
+	if (reneged) {
+		tcp_sb_clear(tp);
+		tern_stat_inc(s, TERN_STAT_TCP_SACK_RENEGING);
+	}
 }
 
 bool tcp_sb_sacked(const struct tern_tcb *tp, tcp_seq seq, tcp_seq *end)
@@ -456,15 +466,4 @@ size_t tcp_recovery_clip(const struct tern_tcb *tp, size_t len)
 		return len;
 	size_t room = tcp_sb_next_sacked(tp, tp->snd_nxt) - tp->snd_nxt;
 	return len < room ? len : room;
-}
-
-/* RFC 2018 §8: the cumulative ACK stopped at the left edge of a SACKed
- * range: the receiver dropped what it had SACKed. */
-bool tcp_sb_reneged(struct tern_stack *s, struct tern_tcb *tp)
-{
-	if (!tp->sb_count || tp->sb[0].left != tp->snd_una)
-		return false;
-	tcp_sb_clear(tp);
-	tern_stat_inc(s, TERN_STAT_TCP_SACK_RENEGING);
-	return true;
 }

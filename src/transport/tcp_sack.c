@@ -210,7 +210,10 @@ bool tcp_sack_input(struct tern_stack *s, struct tern_tcb *tp, const struct tern
 			tp->dsack_dups += len > mss ? (len + mss - 1) / mss : 1;
 		} else {
 			news |= sack_news(tp, &b[i], th->ack);
-			tcp_sb_update(s, tp, b[i].left, b[i].right); /* RFC 6675 §5 Update() */
+			/* RFC 6675 §5 Update(); a block can only begin above the
+			 * ACK (at it, the ACK would cover it). */
+			if (seq_gt(b[i].left, th->ack))
+				tcp_sb_update(s, tp, b[i].left, b[i].right);
 		}
 	}
 	return news;

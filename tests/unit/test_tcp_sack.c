@@ -5,7 +5,7 @@
  * (the newest first), how many fit (3 with timestamps, 4 without), how
  * they go as the holes fill, the duplicate reported first, across 2^32,
  * and none when SACK was not negotiated; the sender's count of the
- * blocks it receives (no scoreboard yet: it trusts none of them).
+ * blocks it receives (the scoreboard itself: test_tcp_recovery.c).
  */
 #include "tcp_fixture.h"
 
