@@ -111,6 +111,10 @@ struct tern_stack_config {
 					  * (RFC 2018) where the peer offered it too */
 	bool tcp_dsack;                  /* true, as Linux tcp_dsack: duplicates reported in
 					  * D-SACK blocks (RFC 2883) */
+	unsigned tcp_recovery;           /* 1, as Linux tcp_recovery: bit 0 = RACK's
+					  * time-based loss detection (RFC 8985) */
+	unsigned tcp_early_retrans;      /* 3, as Linux tcp_early_retrans: 3 or 4 = tail
+					  * loss probes (RFC 8985 §7), 0-2 none */
 	unsigned tcp_max_syn_backlog;    /* 256 half-open connections in all (a budget), and
 					  * per listener at most its backlog */
 	unsigned tcp_syncookies;         /* 1, as Linux: SYN cookies once the SYN queue or

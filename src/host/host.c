@@ -67,6 +67,8 @@ void tern_stack_config_init(struct tern_stack_config *c)
 		.tcp_window_scaling = true,
 		.tcp_sack = true,
 		.tcp_dsack = true,
+		.tcp_recovery = 1,
+		.tcp_early_retrans = 3,
 		.tcp_max_syn_backlog = 256,
 		.tcp_syncookies = 1,
 		.tcp_challenge_ack_limit = 1000,

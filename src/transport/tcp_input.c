@@ -668,8 +668,8 @@ static bool ack_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 		ack_new_data(s, tp, g);
 	update_window(s, tp, g);
 	/* With SACK, RFC 6675's recovery (tcp_recovery.c); without, NewReno. */
-	tcp_recovery_ack(s, tp, (int64_t)(tp->snd_una - prior_una) + tp->sacked_bytes - prior_sacked,
-			 dup, g->now);
+	tcp_recovery_ack(s, tp, prior_una,
+			 (int64_t)(tp->snd_una - prior_una) + tp->sacked_bytes - prior_sacked, dup, g->now);
 	if (dup && !(tp->flags & TF_SACK_PERMIT))
 		dupack(s, tp, g->now);
 	else if (!seq_gt(th->ack, tp->snd_una) && th->ack != tp->snd_una)

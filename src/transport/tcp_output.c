@@ -356,7 +356,7 @@ static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t no
 		tp->total_retrans++;
 	}
 	if (len || fin)
-		tcp_recovery_sent(s, tp, seq, (uint32_t)len + (fin ? 1u : 0u), rexmit);
+		tcp_recovery_sent(s, tp, seq, (uint32_t)len + (fin ? 1u : 0u), rexmit, now);
 	/* Linux's tcp_event_data_sent: data sent within the delayed-ACK time
 	 * of data received is an answer: the connection is interactive, and
 	 * its ACKs ride on the answers (delayed, no quick ACKs). */
@@ -387,6 +387,7 @@ void tcp_output(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 			tp->rxt_mode = RXT_REXMT;
 			tcp_timer_set(s, tp, TCPT_RXT, now + tcp_rto(s, tp));
 		}
+		tcp_tlp_schedule(s, tp, now); /* RFC 8985 §7.2: the probe before the RTO */
 	} else if (tp->rxt_mode == RXT_NONE &&
 		   tp->snd_wnd < tcp_mss(tp) && tp->snd_wnd < tern_ring_len(&tp->snd)) {
 		/* Data waits on a closed window, or on one too small for the
@@ -421,6 +422,6 @@ uint32_t tcp_output_rexmit(struct tern_stack *s, struct tern_tcb *tp, tcp_seq se
 	rate_note_send(tp, seq, len, true, now);
 	tern_stat_inc(s, TERN_STAT_TCP_RETRANS_SEGS);
 	tp->total_retrans++;
-	tcp_recovery_sent(s, tp, seq, len + (fin ? 1u : 0u), true);
+	tcp_recovery_sent(s, tp, seq, len + (fin ? 1u : 0u), true, now);
 	return len + (fin ? 1u : 0u);
 }

@@ -65,6 +65,7 @@ static void note_reordering(struct tern_stack *s, struct tern_tcb *tp, tcp_seq l
 	uint32_t mss = tcp_mss(tp), dist = (high - left + mss - 1) / mss + 1;
 	if (dist > TCP_MAX_REORDERING)
 		dist = TCP_MAX_REORDERING;
+	tp->rack_reord = true;
 	if (dist > tp->reordering) {
 		tp->reordering = dist;
 		tern_stat_inc(s, TERN_STAT_TCP_SACK_REORDER);
@@ -116,6 +117,8 @@ static void sb_update_(struct tern_stack *s, struct tern_tcb *tp, tcp_seq left, 
 		return; /* old news */
 	note_reordering(s, tp, fresh);
 	sb_insert(tp, left, right);
+	if (!tp->rack_hi_new || seq_gt(right, tp->rack_hi_new))
+		tp->rack_hi_new = right; /* RACK: the newest delivery this ACK */
 }
 
 void tcp_sb_update(struct tern_stack *s, struct tern_tcb *tp, tcp_seq left, tcp_seq right)
@@ -202,6 +205,14 @@ static uint32_t unsacked_in(const struct tern_tcb *tp, tcp_seq a, tcp_seq b)
 	return seq_lt(a, b) ? (b - a) - sacked_in(tp, a, b) : 0;
 }
 
+/* RACK's boundary (tcp_rack.c), within [SND.UNA, SND.MAX]. */
+static tcp_seq rack_edge(const struct tern_tcb *tp)
+{
+	if (seq_lt(tp->rack_edge, tp->snd_una) || seq_gt(tp->rack_edge, tp->snd_max))
+		return tp->snd_una;
+	return tp->rack_edge;
+}
+
 /* RFC 6675 §4 IsLost(SeqNum): "DupThresh discontiguous SACKed sequences
  * have arrived above 'SeqNum' or more than (DupThresh - 1) * SMSS bytes
  * with sequence numbers greater than 'SeqNum' have been SACKed". */
@@ -211,9 +222,9 @@ tcp_seq tcp_sb_lost_edge(const struct tern_tcb *tp)
 	for (unsigned i = tp->sb_count; i-- > 0;) {
 		acc += tp->sb[i].right - tp->sb[i].left;
 		if (acc > thresh || tp->sb_count - i >= dupthresh(tp))
-			return tp->sb[i].left;
+			return seq_max(tp->sb[i].left, rack_edge(tp));
 	}
-	return tp->snd_una;
+	return rack_edge(tp);
 }
 
 static tcp_seq high_rxt(const struct tern_tcb *tp)
@@ -286,9 +297,11 @@ static void prr_step(struct tern_tcb *tp, uint32_t delivered)
 	tp->snd_cwnd = pipe + (uint32_t)sndcnt;
 }
 
-void tcp_recovery_ack(struct tern_stack *s, struct tern_tcb *tp, int64_t delivered, bool dup,
-		      tern_time_t now)
+void tcp_recovery_ack(struct tern_stack *s, struct tern_tcb *tp, tcp_seq prior_una,
+		      int64_t delivered, bool dup, tern_time_t now)
 {
+	tcp_rack_ack(s, tp, prior_una, now); /* RACK-TLP (tcp_rack.c) first */
+	tp->dsack_seen = false;
 	if (tp->ca_state == TCP_CA_LOSS) {
 		/* RFC 6675 §5.1: no new recovery until the RTO's RecoveryPoint
 		 * is acknowledged. */
@@ -302,6 +315,8 @@ void tcp_recovery_ack(struct tern_stack *s, struct tern_tcb *tp, int64_t deliver
 		if (seq_geq(tp->snd_una, tp->snd_recover)) {
 			/* A full acknowledgment: recovery is over. */
 			tp->cc->on_recovery_end(tp, now); /* (the module sees it was SACK's) */
+			if (tp->reo_wnd_persist && !--tp->reo_wnd_persist)
+				tp->reo_wnd_mult = 1; /* RFC 8985 §6.2 step 4 */
 			tp->ca_state = tp->sb_count ? TCP_CA_DISORDER : TCP_CA_OPEN;
 			tp->rec_quota = 0;
 			tp->dupacks = 0;
@@ -330,6 +345,10 @@ uint32_t tcp_recovery_wnd(const struct tern_tcb *tp, uint32_t wnd, uint32_t snd_
 			  uint32_t unsent)
 {
 	uint32_t mss = tcp_mss(tp);
+	if (tp->tlp_send) { /* a tail loss probe: one segment, cwnd aside (RFC 8985 §7.3) */
+		uint32_t lim = off + mss;
+		return lim < snd_wnd ? lim : snd_wnd;
+	}
 	if (tp->ca_state == TCP_CA_RECOVERY) {
 		/* PRR's quota, in whole segments unless less is left. */
 		uint32_t q = tp->rec_quota;
@@ -351,8 +370,10 @@ uint32_t tcp_recovery_wnd(const struct tern_tcb *tp, uint32_t wnd, uint32_t snd_
 }
 
 void tcp_recovery_sent(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, uint32_t len,
-		       bool rexmit)
+		       bool rexmit, tern_time_t now)
 {
+	tcp_rack_sent(tp, seq, len, rexmit, now);
+	tp->tlp_send = false; /* a probe is one segment */
 	if (rexmit) {
 		if (seq_gt(seq + len, tp->high_rxt) || seq_lt(tp->high_rxt, tp->snd_una))
 			tp->high_rxt = seq + len;
@@ -446,6 +467,8 @@ void tcp_recovery_rto(struct tern_tcb *tp)
 	/* RFC 6675 §5.1 and RFC 2018 §8: the receiver may have reneged;
 	 * the scoreboard is rebuilt from the ACKs that follow. */
 	tcp_sb_clear(tp);
+	tp->tlp_active = tp->tlp_send = false;
+	tp->rack_edge = tp->snd_una;
 	tp->ca_state = TCP_CA_LOSS;
 	tp->snd_recover = tp->snd_max;
 	tp->high_rxt = tp->snd_una;

@@ -206,6 +206,7 @@ bool tcp_sack_input(struct tern_stack *s, struct tern_tcb *tp, const struct tern
 		 * in segments goes to TCP_INFO's tcpi_dsack_dups (as Linux's
 		 * tcp_dsack_seen: RFC 4898's tcpEStatsStackDSACKDups). */
 		if (d) {
+			tp->dsack_seen = true; /* RACK's reordering window (tcp_rack.c) */
 			uint32_t len = b[i].right - b[i].left, mss = tcp_mss(tp);
 			tp->dsack_dups += len > mss ? (len + mss - 1) / mss : 1;
 		} else {

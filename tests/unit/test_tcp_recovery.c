@@ -42,11 +42,15 @@ static struct tern_tcp_info info(struct tfx *t)
 	return ti;
 }
 
-/* Connection established, n segments written at 100 ms and all sent. */
-static bool sent_n(struct tfx *t, unsigned n, uint32_t *U)
+/* Connection established (tcp_early_retrans as given), n segments
+ * written at 100 ms and all sent. SRTT is 10 ms (the handshake's). */
+static bool sent_n_cfg(struct tfx *t, unsigned n, uint32_t *U, unsigned early_retrans,
+		       unsigned recovery)
 {
 	init_payload();
 	tcp_fx_config(t);
+	t->fx.cfg.tcp_early_retrans = early_retrans;
+	t->fx.cfg.tcp_recovery = recovery;
 	if (!tcp_fx_passive_established(t))
 		return false;
 	*U = t->us;
@@ -57,6 +61,10 @@ static bool sent_n(struct tfx *t, unsigned n, uint32_t *U)
 		TRY_SEG(t, T_MS(100), &SEG(.seq = *U + i * M, .ack = t->peer, .flags = ACK,
 					   .data = payload + i * M, .len = M));
 	return true;
+}
+static bool sent_n(struct tfx *t, unsigned n, uint32_t *U)
+{
+	return sent_n_cfg(t, n, U, 3, 1);
 }
 
 /* ---- the scoreboard ---- */
@@ -133,7 +141,7 @@ TEST(scoreboard__full__highest_forgotten)
 	tb.t_maxseg = M;
 	tb.snd_una = 0xfffff000u; /* across 2^32 */
 	tb.snd_max = tb.snd_una + (2 * TCP_SB_MAX + 4) * M;
-	tb.high_rxt = tb.snd_una; /* nothing retransmitted */
+	tb.high_rxt = tb.rack_edge = tb.snd_una; /* nothing retransmitted, nothing lost by time */
 	tcp_recovery_init(&tb);
 	uint32_t U = tb.snd_una;
 	/* Every odd segment, from the top down (each new block the lowest,
@@ -173,7 +181,7 @@ TEST(scoreboard__reneging_and_rto_clear_it)
 {
 	struct tfx t;
 	uint32_t U;
-	REQUIRE(sent_n(&t, 4, &U));
+	REQUIRE(sent_n_cfg(&t, 4, &U, 0, 1)); /* no tail loss probe: the RTO itself */
 	struct tern_tcb *tp = tfx_tcb(&t);
 	REQUIRE(tp);
 	SACK1(&t, T_MS(110), U, 0, 2, 3);
@@ -208,12 +216,13 @@ TEST(scoreboard__reneging_and_rto_clear_it)
  * (three segments SACKed above it): recovery, its retransmission at once.
  * Segment 5 becomes lost once three segments above it are SACKed, and PRR
  * then lets it go (rule 1) and the rescue of the highest unSACKed segment,
- * 9 (rule 4). Nothing else is resent. */
+ * 9 (rule 4). Nothing else is resent. RFC 6675 alone: RACK (tcp_recovery
+ * 0) would mark segment 5 lost a segment earlier, by time. */
 TEST(recovery__two_holes__exact_retransmissions)
 {
 	struct tfx t;
 	uint32_t U;
-	REQUIRE(sent_n(&t, 10, &U));
+	REQUIRE(sent_n_cfg(&t, 10, &U, 3, 0));
 	IN(&t, T_MS(110), .seq = t.peer, .ack = U + M, .flags = ACK);
 	SACK1(&t, T_MS(111), U, 1, 2, 3);
 	SACK1(&t, T_MS(112), U, 1, 2, 4);
@@ -327,6 +336,86 @@ TEST(recovery__no_sack__newreno)
 	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_RECOVERY);
 	IN(&t, T_MS(120), .seq = t.peer, .ack = U + 5 * M, .flags = ACK);
 	expect_no_seg(&t, T_MS(600));
+	tcp_fx_finish(&t);
+}
+
+/* ---- RACK-TLP (RFC 8985) ---- */
+
+/* §7.2: with the tail lost, the probe timeout of 2·SRTT (SRTT 10 ms, the
+ * handshake's) fires before the RTO and, with no new data, resends the
+ * last segment. Its SACK makes RACK mark the first segment lost (sent 30
+ * ms earlier, more than RACK.rtt + min_RTT / 4 before): recovery resends
+ * it at once, no RTO. */
+TEST(tlp__fires_at_two_srtt__then_rack_repairs_the_tail)
+{
+	struct tfx t;
+	uint32_t U;
+	REQUIRE(sent_n(&t, 2, &U));
+	expect_no_seg(&t, T_MS(120) - 1);
+	SEGI(&t, T_MS(120), U, 1);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.loss_probes"), 1);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.timeouts"), 0);
+	SACK1(&t, T_MS(130), U, 0, 1, 2);
+	SEGI(&t, T_MS(130), U, 0);
+	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_RECOVERY);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.sack_recovery"), 1);
+	IN(&t, T_MS(140), .seq = t.peer, .ack = U + 2 * M, .flags = ACK);
+	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_OPEN);
+	expect_no_seg(&t, T_MS(700));
+	CHECK_EQ(fx_stat(&t.fx, "tcp.timeouts"), 0);
+	tcp_fx_finish(&t);
+}
+
+/* §7.2: one segment in flight adds the worst-case delayed ACK (200 ms),
+ * and the probe never goes later than the RTO: here the RTO (SRTT 10 ms
+ * + the 200 ms floor) comes first and resends it. */
+TEST(tlp__one_segment__not_beyond_the_rto)
+{
+	struct tfx t;
+	uint32_t U;
+	REQUIRE(sent_n(&t, 1, &U));
+	expect_no_seg(&t, T_MS(310) - 1);
+	SEGI(&t, T_MS(310), U, 0);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.loss_probes"), 0);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.timeouts"), 1);
+	IN(&t, T_MS(320), .seq = t.peer, .ack = U + M, .flags = ACK);
+	tcp_fx_finish(&t);
+}
+
+/* §6.2: a segment SACKed above an older one makes the older one lost only
+ * once RACK.rtt + reo_wnd (min_RTT / 4 = 2.5 ms) have passed since it was
+ * sent: ACKs at 12 ms leave it, one at 13 ms resends it. A D-SACK then
+ * shows the resend was spurious (it was reordered): the window doubles
+ * (§6.2 step 4). The ACKs change the window, so none is a duplicate ACK
+ * and DupThresh plays no part. */
+TEST(rack__reordering_window)
+{
+	struct tfx t;
+	uint32_t U;
+	REQUIRE(sent_n(&t, 2, &U));
+	struct tern_tcb *tp = tfx_tcb(&t);
+	REQUIRE(tp);
+	IN(&t, T_MS(110), .seq = t.peer, .ack = U, .flags = ACK, .sack = {{U + M, U + 2 * M}});
+	CHECK_EQ(tcp_rack_reo_wnd(tp), TERN_USEC(2500));
+	expect_no_seg(&t, T_MS(110));
+	IN(&t, T_MS(112), .seq = t.peer, .ack = U, .flags = ACK, W(T_PEER_WIN + 1),
+	   .sack = {{U + M, U + 2 * M}});
+	IN(&t, T_MS(112) + TERN_USEC(499), .seq = t.peer, .ack = U, .flags = ACK, W(T_PEER_WIN + 2),
+	   .sack = {{U + M, U + 2 * M}});
+	expect_no_seg(&t, T_MS(112) + TERN_USEC(499));
+	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_DISORDER);
+	IN(&t, T_MS(113), .seq = t.peer, .ack = U, .flags = ACK, W(T_PEER_WIN + 3),
+	   .sack = {{U + M, U + 2 * M}});
+	SEGI(&t, T_MS(113), U, 0);
+	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_RECOVERY);
+	/* The original was only late: both arrive, the second as a D-SACK. */
+	IN(&t, T_MS(115), .seq = t.peer, .ack = U + 2 * M, .flags = ACK, W(T_PEER_WIN + 3),
+	   .sack = {{U, U + M}});
+	CHECK_EQ(fx_stat(&t.fx, "tcp.dsack_recv"), 1);
+	CHECK(tp->rack_reord);
+	CHECK_EQ(tcp_rack_reo_wnd(tp), TERN_MSEC(5));
+	t.peer_win = T_PEER_WIN + 3;
+	expect_no_seg(&t, T_MS(700));
 	tcp_fx_finish(&t);
 }
 
