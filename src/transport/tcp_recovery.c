@@ -140,16 +140,15 @@ void tcp_sb_ack(struct tern_stack *s, struct tern_tcb *tp)
 		struct tern_tcp_sack_block b = tp->sb[i];
 		if (seq_leq(b.right, tp->snd_una))
 			continue;
-		if (seq_lt(b.left, tp->snd_una))
-			b.left = tp->snd_una;
-		else if (b.left == tp->snd_una)
-			reneged = true;
+		if (!seq_gt(b.left, tp->snd_una))
+			reneged = true; /* at its left edge or inside it */
 		tp->sb[n++] = b;
 	}
 	tp->sb_count = (uint8_t)n;
 	sb_recount(tp);
-	/* RFC 2018 §8: the cumulative ACK stopped exactly at a SACKed
-	 * range's left edge: the receiver dropped what it had SACKed (Linux's
+	/* RFC 2018 §8: the cumulative ACK stopped at a SACKed range's left
+	 * edge or inside it: the receiver dropped what it had SACKed there
+	 * (it would have acknowledged it otherwise; Linux's
 	 * tcp_check_sack_reneging). What it SACKed is no longer trusted. */
 	if (reneged) {
 		tcp_sb_clear(tp);

@@ -114,11 +114,17 @@ TEST(scoreboard__blocks_merge_dsack_and_invalid_stay_out_ack_trims)
 	CHECK_EQ(ti.tcpi_ca_state, TCP_CA_RECOVERY);
 	CHECK_EQ(ti.tcpi_retrans, 2);
 	expect_no_seg(&t, T_MS(113));
-	/* The cumulative ACK into the range trims it. */
-	SACK1(&t, T_MS(120), U, 4, 2, 8);
+	/* A cumulative ACK past a range takes it; one into the middle of a
+	 * range says the receiver dropped the rest (it would have
+	 * acknowledged it): reneging, the scoreboard is cleared. */
+	SACK1(&t, T_MS(119), U, 1, 8, 9); /* ... with [8, 9) too */
 	CHECK_EQ(tp->sb_count, 1);
-	CHECK_EQ(tp->sb[0].left, U + 4 * M);
-	CHECK_EQ(tp->sacked_bytes, 4 * M);
+	CHECK_EQ(tp->sb[0].right, U + 9 * M);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.sack_reneging"), 0);
+	IN(&t, T_MS(120), .seq = t.peer, .ack = U + 4 * M, .flags = ACK);
+	CHECK_EQ(tp->sb_count, 0);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.sack_reneging"), 1);
+	fx_clear_tx(&t.fx); /* (what recovery resent meanwhile) */
 	IN(&t, T_MS(130), .seq = t.peer, .ack = U + 10 * M, .flags = ACK);
 	CHECK_EQ(tp->sb_count, 0);
 	CHECK_EQ(tp->sacked_bytes, 0);
@@ -216,8 +222,8 @@ TEST(scoreboard__reneging_and_rto_clear_it)
  * (three segments SACKed above it): recovery, its retransmission at once.
  * Segment 5 becomes lost once three segments above it are SACKed, and PRR
  * then lets it go (rule 1) and the rescue of the highest unSACKed segment,
- * 9 (rule 4). Nothing else is resent. RFC 6675 alone: RACK (tcp_recovery
- * 0) would mark segment 5 lost a segment earlier, by time. */
+ * 9 (rule 4). Nothing else is resent. RFC 6675 alone (tcp_recovery 0):
+ * RACK would mark segment 5 lost one ACK earlier, by time. */
 TEST(recovery__two_holes__exact_retransmissions)
 {
 	struct tfx t;
