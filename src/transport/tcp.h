@@ -191,6 +191,12 @@ struct tern_tcb {
 	tcp_seq reo_round;              /* no second growth before SND.UNA passes it */
 	tcp_seq tlp_end;                /* TLP.end_seq, valid while tlp_active */
 	bool tlp_active, tlp_rexmit, tlp_send;
+	/* Undo of a spurious recovery (Linux's undo_marker / undo_retrans):
+	 * the window before it, and how many retransmissions of the episode
+	 * (all within [undo_seq, undo_end)) no D-SACK has yet shown needless. */
+	bool undo_armed, undo_dsacked;
+	uint32_t undo_cwnd, undo_ssthresh, undo_retrans;
+	tcp_seq undo_seq, undo_end;
 
 	/* data */
 	struct tern_ring snd;           /* offset 0 = snd_una (SYN and FIN take no byte); its
@@ -378,6 +384,8 @@ bool tcp_sack_input(struct tern_stack *s, struct tern_tcb *tp, const struct tern
  * 3042, RFC 6937); NewReno (RFC 6582, tcp_input.c) stays for peers
  * without SACK ---- */
 void tcp_recovery_init(struct tern_tcb *tp);
+/* A valid D-SACK block: a retransmission of the episode was needless. */
+void tcp_recovery_dsack(struct tern_tcb *tp, tcp_seq left, tcp_seq right);
 /* A valid SACK block (not a D-SACK) from the peer: into the scoreboard. */
 void tcp_sb_update(struct tern_stack *s, struct tern_tcb *tp, tcp_seq left, tcp_seq right);
 /* SND.UNA moved: ranges below it go; if it stopped at a range's left

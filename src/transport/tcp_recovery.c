@@ -259,6 +259,13 @@ uint32_t tcp_sb_retrans_bytes(const struct tern_tcb *tp)
 
 static void enter_recovery(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 {
+	/* What an undo restores (Linux's prior_cwnd / prior_ssthresh). */
+	tp->undo_armed = true;
+	tp->undo_cwnd = tp->snd_cwnd;
+	tp->undo_ssthresh = tp->snd_ssthresh;
+	tp->undo_retrans = 0;
+	tp->undo_dsacked = false;
+	tp->undo_seq = tp->undo_end = tp->snd_una; /* undo_end: past the highest resent */
 	tp->cc->on_loss(tp, now); /* ssthresh */
 	tp->snd_recover = tp->snd_max; /* RecoveryPoint = HighData (RFC 6675 §5 step 4.1) */
 	tp->ca_state = TCP_CA_RECOVERY;
@@ -296,11 +303,54 @@ static void prr_step(struct tern_tcb *tp, uint32_t delivered)
 	tp->snd_cwnd = pipe + (uint32_t)sndcnt;
 }
 
+void tcp_recovery_dsack(struct tern_tcb *tp, tcp_seq left, tcp_seq right)
+{
+	/* Only octets this episode retransmitted (below the highest one; a
+	 * copy the network made of an original elsewhere says nothing). */
+	if (!tp->undo_armed || seq_lt(left, tp->undo_seq) || seq_gt(right, tp->undo_end))
+		return;
+	uint32_t mss = tcp_mss(tp), segs = (right - left + mss - 1) / mss;
+	if (!tp->undo_retrans)
+		return;
+	tp->undo_retrans = tp->undo_retrans > segs ? tp->undo_retrans - segs : 0;
+	tp->undo_dsacked = true;
+}
+
+/* Every retransmission of the episode came back as a D-SACK: the
+ * receiver had it all, the loss was reordering. The window returns to
+ * what it was (Linux's tcp_try_undo_dsack and tcp_undo_cwnd; RFC 3708's
+ * detection, the response as Linux's). */
+static void try_undo(struct tern_stack *s, struct tern_tcb *tp)
+{
+	if (!tp->undo_armed || tp->undo_retrans || !tp->undo_dsacked)
+		return;
+	tp->undo_armed = false;
+	if (tp->snd_cwnd < tp->undo_cwnd)
+		tp->snd_cwnd = tp->undo_cwnd;
+	if (tp->snd_ssthresh < tp->undo_ssthresh)
+		tp->snd_ssthresh = tp->undo_ssthresh;
+	if (tp->ca_state == TCP_CA_RECOVERY)
+		tp->ca_state = tp->sb_count ? TCP_CA_DISORDER : TCP_CA_OPEN;
+	tp->rec_quota = 0;
+	tern_stat_inc(s, TERN_STAT_TCP_DSACK_UNDO);
+}
+
+static void recovery_ack(struct tern_stack *s, struct tern_tcb *tp, int64_t delivered, bool dup,
+			 tern_time_t now);
+
 void tcp_recovery_ack(struct tern_stack *s, struct tern_tcb *tp, tcp_seq prior_una,
 		      int64_t delivered, bool dup, tern_time_t now)
 {
 	tcp_rack_ack(s, tp, prior_una, now); /* RACK-TLP (tcp_rack.c) first */
+	recovery_ack(s, tp, delivered, dup, now);
+	if (tp->flags & TF_SACK_PERMIT)
+		try_undo(s, tp);
 	tp->dsack_seen = false;
+}
+
+static void recovery_ack(struct tern_stack *s, struct tern_tcb *tp, int64_t delivered, bool dup,
+			 tern_time_t now)
+{
 	if (tp->ca_state == TCP_CA_LOSS) {
 		/* RFC 6675 §5.1: no new recovery until the RTO's RecoveryPoint
 		 * is acknowledged. */
@@ -373,6 +423,11 @@ void tcp_recovery_sent(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, u
 {
 	tcp_rack_sent(tp, seq, len, rexmit, now);
 	tp->tlp_send = false; /* a probe is one segment */
+	if (rexmit && tp->undo_armed && len) {
+		tp->undo_retrans += (len + tcp_mss(tp) - 1) / tcp_mss(tp);
+		if (seq_gt(seq + len, tp->undo_end) || tp->undo_end == tp->undo_seq)
+			tp->undo_end = seq + len;
+	}
 	if (rexmit) {
 		if (seq_gt(seq + len, tp->high_rxt) || seq_lt(tp->high_rxt, tp->snd_una))
 			tp->high_rxt = seq + len;
@@ -467,6 +522,7 @@ void tcp_recovery_rto(struct tern_tcb *tp)
 	 * the scoreboard is rebuilt from the ACKs that follow. */
 	tcp_sb_clear(tp);
 	tp->tlp_active = tp->tlp_send = false;
+	tp->undo_armed = false; /* (no undo of a timeout: F-RTO is not here) */
 	tp->rack_edge = tp->snd_una;
 	tp->ca_state = TCP_CA_LOSS;
 	tp->snd_recover = tp->snd_max;

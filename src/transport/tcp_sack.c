@@ -207,6 +207,7 @@ bool tcp_sack_input(struct tern_stack *s, struct tern_tcb *tp, const struct tern
 		 * tcp_dsack_seen: RFC 4898's tcpEStatsStackDSACKDups). */
 		if (d) {
 			tp->dsack_seen = true; /* RACK's reordering window (tcp_rack.c) */
+			tcp_recovery_dsack(tp, b[i].left, b[i].right); /* undo */
 			uint32_t len = b[i].right - b[i].left, mss = tcp_mss(tp);
 			tp->dsack_dups += len > mss ? (len + mss - 1) / mss : 1;
 		} else {

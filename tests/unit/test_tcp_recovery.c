@@ -420,6 +420,12 @@ TEST(rack__reordering_window)
 	CHECK_EQ(fx_stat(&t.fx, "tcp.dsack_recv"), 1);
 	CHECK(tp->rack_reord);
 	CHECK_EQ(tcp_rack_reo_wnd(tp), TERN_MSEC(5));
+	/* Its one retransmission D-SACKed: the recovery was needless, the
+	 * window as before it (10 segments, no ssthresh). */
+	CHECK_EQ(fx_stat(&t.fx, "tcp.dsack_undo"), 1);
+	CHECK_EQ(tp->snd_cwnd, 10 * M);
+	CHECK_EQ(tp->snd_ssthresh, UINT32_MAX);
+	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_OPEN);
 	t.peer_win = T_PEER_WIN + 3;
 	expect_no_seg(&t, T_MS(700));
 	tcp_fx_finish(&t);
