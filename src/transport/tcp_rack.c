@@ -251,7 +251,8 @@ void tcp_tlp_fire(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 		/* None: the last segment again (the last not SACKed: one
 		 * the receiver has would draw no news). */
 		tp->tlp_send = false;
-		tcp_seq end = tp->snd_una + (uint32_t)tern_ring_len(&tp->snd);
+		/* (the ring may hold data not yet sent: the window is shut) */
+		tcp_seq end = seq_min(tp->snd_una + (uint32_t)tern_ring_len(&tp->snd), tp->snd_max);
 		for (unsigned i = tp->sb_count; i-- > 0;)
 			if (seq_geq(tp->sb[i].right, end) && seq_lt(tp->sb[i].left, end))
 				end = tp->sb[i].left;

@@ -394,9 +394,12 @@ uint32_t tcp_recovery_wnd(const struct tern_tcb *tp, uint32_t wnd, uint32_t snd_
 			  uint32_t unsent)
 {
 	uint32_t mss = tcp_mss(tp);
-	if (tp->tlp_send) { /* a tail loss probe: one segment, cwnd aside (RFC 8985 §7.3) */
-		uint32_t lim = off + mss;
-		return lim < snd_wnd ? lim : snd_wnd;
+	if (tp->tlp_send) {
+		/* A tail loss probe: one new segment, cwnd aside (RFC 8985
+		 * §7.3), if the receiver's window takes a whole one (or all
+		 * that is left); else none, and the last one goes again. */
+		uint32_t need = unsent < mss ? unsent : mss;
+		return snd_wnd >= off && snd_wnd - off >= need ? off + need : off;
 	}
 	if (tp->ca_state == TCP_CA_RECOVERY) {
 		/* PRR's quota, in whole segments unless less is left. */

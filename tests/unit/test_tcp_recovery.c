@@ -372,6 +372,28 @@ TEST(tlp__fires_at_two_srtt__then_rack_repairs_the_tail)
 	tcp_fx_finish(&t);
 }
 
+/* §7.3: data waits that the receiver's window does not take: the probe
+ * resends the last segment sent (not past SND.MAX; fuzz_tcp found it),
+ * and no sliver of new data squeezes into the window's last octets. */
+TEST(tlp__window_shut__resends_last_sent)
+{
+	struct tfx t;
+	uint32_t U;
+	REQUIRE(sent_n(&t, 2, &U));
+	/* 23 << 7 = 2944 octets: the two segments and 24 more. */
+	IN(&t, T_MS(105), .seq = t.peer, .ack = U, .flags = ACK, W(23));
+	at_time(&t, T_MS(106));
+	REQUIRE_EQ(tern_send(t.fx.s, t.sd, payload + 2 * M, M, 0), (int)M);
+	expect_no_seg(&t, T_MS(126) - 1);
+	SEGI(&t, T_MS(126), U, 1);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.loss_probes"), 1);
+	IN(&t, T_MS(130), .seq = t.peer, .ack = U + 2 * M, .flags = ACK, .sack = {{U + M, U + 2 * M}});
+	SEGI(&t, T_MS(130), U, 2);
+	IN(&t, T_MS(140), .seq = t.peer, .ack = U + 3 * M, .flags = ACK);
+	expect_no_seg(&t, T_MS(700));
+	tcp_fx_finish(&t);
+}
+
 /* §7.2: one segment in flight adds the worst-case delayed ACK (200 ms),
  * and the probe never goes later than the RTO: here the RTO (SRTT 10 ms
  * + the 200 ms floor) comes first and resends it. */
