@@ -116,6 +116,10 @@ struct tern_stack_config {
 					  * SYNs; 0: off */
 	bool tcp_ecn_fallback;           /* true, as Linux tcp_ecn_fallback: a retransmitted SYN
 					  * no longer asks for ECN (RFC 3168 §6.1.1.1) */
+	unsigned tcp_recovery;           /* 1, as Linux tcp_recovery: bit 0 = RACK's
+					  * time-based loss detection (RFC 8985) */
+	unsigned tcp_early_retrans;      /* 3, as Linux tcp_early_retrans: 3 or 4 = tail
+					  * loss probes (RFC 8985 §7), 0-2 none */
 	unsigned tcp_max_syn_backlog;    /* 256 half-open connections in all (a budget), and
 					  * per listener at most its backlog */
 	unsigned tcp_syncookies;         /* 1, as Linux: SYN cookies once the SYN queue or

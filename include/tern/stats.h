@@ -141,6 +141,16 @@
 	 * windows (segments) it left at, summed, as Linux's */ \
 	X(TCP_HYSTART_DELAY_DETECT, "tcp", "hystart_delay_detect", COUNT) \
 	X(TCP_HYSTART_DELAY_CWND, "tcp",  "hystart_delay_cwnd",    COUNT) \
+	/* SACK loss recovery (src/transport/tcp_recovery.c) */ \
+	X(TCP_SACK_RECOVERY,     "tcp",  "sack_recovery",         COUNT) \
+	X(TCP_RENO_RECOVERY,     "tcp",  "reno_recovery",         COUNT) \
+	X(TCP_SACK_REORDER,      "tcp",  "sack_reorder",          COUNT) \
+	X(TCP_SACK_RENEGING,     "tcp",  "sack_reneging",         COUNT) \
+	X(TCP_SLOW_START_RETRANS, "tcp", "slow_start_retrans",    COUNT) \
+	X(TCP_LOST_RETRANSMIT,   "tcp",  "lost_retransmit",       COUNT) \
+	X(TCP_LOSS_PROBES,       "tcp",  "loss_probes",           COUNT) \
+	X(TCP_LOSS_PROBE_RECOVERY, "tcp", "loss_probe_recovery",  COUNT) \
+	X(TCP_DSACK_UNDO,        "tcp",  "dsack_undo",            COUNT) \
 	X(TCP_CHALLENGE_ACKS,    "tcp",  "challenge_acks",        COUNT) \
 	X(TCP_TW_RECYCLED,       "tcp",  "time_wait_reused",      COUNT) \
 	X(TCP_NO_PORT,           "tcp",  "no_port",               DROP) \

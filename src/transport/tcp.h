@@ -98,10 +98,19 @@ enum {
 	TF_FORCEDATA = 1u << 18,  /* the persist timer: send what the window allows, however little */
 };
 
+/* The SACK scoreboard's capacity in ranges (tcp_recovery.c): when full,
+ * the highest range is forgotten, which only makes the sender less
+ * informed (it may resend what arrived), never wrong. */
+#define TCP_SB_MAX 32
+/* RACK's send-time map (tcp_rack.c). */
+#define TCP_XMAP_MAX 32
+/* Linux's congestion-avoidance states (tcpi_ca_state). */
+enum { TCP_CA_OPEN, TCP_CA_DISORDER, TCP_CA_CWR, TCP_CA_RECOVERY, TCP_CA_LOSS };
+
 /* Deadline slots behind the one timer (TCP.md §4). */
 enum { TCPT_RXT, TCPT_DELACK, TCPT_KEEP, TCPT_PACE, TCPT_N }; /* PACE: tcp_pacing.c */
 /* What TCPT_RXT times now. */
-enum { RXT_NONE, RXT_REXMT, RXT_PERSIST };
+enum { RXT_NONE, RXT_REXMT, RXT_PERSIST, RXT_TLP };
 
 struct tern_tcb {
 	struct tern_sock *so;           /* the application's socket; NULL: none (yet, or any more) */
@@ -149,6 +158,45 @@ struct tern_tcb {
 	uint32_t snd_cwnd, snd_ssthresh;
 	tcp_seq snd_recover;
 	uint8_t dupacks;
+
+	/* ---- loss recovery (tcp_recovery.c): the SACK scoreboard (RFC 6675
+	 * §3-5), limited transmit (RFC 3042) and PRR (RFC 6937) ---- */
+	struct tern_tcp_sack_block sb[TCP_SB_MAX]; /* SACKed ranges above snd_una:
+					 * sorted, disjoint, not touching */
+	uint8_t sb_count;
+	uint8_t ca_state;               /* TCP_CA_*: Linux's Open/Disorder/CWR/Recovery/Loss */
+	uint32_t sacked_bytes;          /* octets in sb[] */
+	tcp_seq high_rxt;               /* HighRxt: the highest octet retransmitted, + 1 */
+	tcp_seq rescue_rxt;             /* RescueRxt; valid while rescue_set */
+	bool rescue_set;
+	bool rec_first;                 /* the segment at SND.UNA is due (RFC 6675 §5 step 4.3) */
+	uint32_t prr_delivered, prr_out, recover_fs; /* RFC 6937 §3 */
+	uint32_t rec_quota;             /* bytes recovery lets out before the next ACK */
+	uint32_t reordering;            /* DupThresh in segments (Linux's tp->reordering) */
+	/* RACK-TLP (RFC 8985; tcp_rack.c): when octets were last sent, as
+	 * ranges [previous end, end) in sequence order, coalesced per send
+	 * time (TCP_XMAP_MAX, the two closest in time merged when full, the
+	 * later time kept: loss is then inferred later, never earlier);
+	 * retransmissions below high_rxt count as sent at rexmit_t. */
+	struct tcp_xmark { tcp_seq end; tern_time_t t; } xmap[TCP_XMAP_MAX];
+	uint8_t xmap_n;
+	tern_time_t rexmit_t;           /* the latest retransmission */
+	tern_time_t rack_xmit, rack_rtt; /* RACK.xmit_ts, RACK.rtt */
+	tcp_seq rack_end;               /* RACK.end_seq */
+	tcp_seq rack_edge;              /* unSACKed octets below it are lost by time */
+	tcp_seq rack_hi_new;            /* this ACK: the end of the highest newly SACKed octets */
+	bool rack_reord;                /* reordering seen (RACK.reord) */
+	bool dsack_seen;                /* this ACK carried a valid D-SACK */
+	uint8_t reo_wnd_mult, reo_wnd_persist; /* RACK.reo_wnd_mult; recoveries left at it */
+	tcp_seq reo_round;              /* no second growth before SND.UNA passes it */
+	tcp_seq tlp_end;                /* TLP.end_seq, valid while tlp_active */
+	bool tlp_active, tlp_rexmit, tlp_send;
+	/* Undo of a spurious recovery (Linux's undo_marker / undo_retrans):
+	 * the window before it, and how many retransmissions of the episode
+	 * (all within [undo_seq, undo_end)) no D-SACK has yet shown needless. */
+	bool undo_armed, undo_dsacked;
+	uint32_t undo_cwnd, undo_ssthresh, undo_retrans;
+	tcp_seq undo_seq, undo_end;
 
 	/* data */
 	struct tern_ring snd;           /* offset 0 = snd_una (SYN and FIN take no byte); its
@@ -398,6 +446,80 @@ static inline bool tcp_ecn_in_cwr(const struct tern_tcb *tp)
 {
 	return tp->ecn_flags & TCP_ECN_IN_CWR;
 }
+/* ---- tcp_recovery.c: the sender's SACK loss recovery (RFC 6675, RFC
+ * 3042, RFC 6937); NewReno (RFC 6582, tcp_input.c) stays for peers
+ * without SACK ---- */
+void tcp_recovery_init(struct tern_tcb *tp);
+/* A valid D-SACK block: a retransmission of the episode was needless. */
+void tcp_recovery_dsack(struct tern_tcb *tp, tcp_seq left, tcp_seq right);
+/* A valid SACK block (not a D-SACK) from the peer: into the scoreboard. */
+void tcp_sb_update(struct tern_stack *s, struct tern_tcb *tp, tcp_seq left, tcp_seq right);
+/* SND.UNA moved: ranges below it go; if it stopped at a range's left
+ * edge, the peer reneged (RFC 2018 §8) and the scoreboard is cleared. */
+void tcp_sb_ack(struct tern_stack *s, struct tern_tcb *tp);
+/* Forget every SACK (RFC 2018 §8 reneging, RFC 6675 §5.1 after an RTO). */
+void tcp_sb_clear(struct tern_tcb *tp);
+/* Is seq SACKed? If so, *end is where its range ends. */
+bool tcp_sb_sacked(const struct tern_tcb *tp, tcp_seq seq, tcp_seq *end);
+/* The first SACKed octet at or above seq (snd_max if none). */
+tcp_seq tcp_sb_next_sacked(const struct tern_tcb *tp, tcp_seq seq);
+/* RFC 6675 §4: IsLost's boundary: every unSACKed octet below it is lost. */
+tcp_seq tcp_sb_lost_edge(const struct tern_tcb *tp);
+/* RFC 6675 §4 SetPipe: the octets in flight. */
+uint32_t tcp_sb_pipe(const struct tern_tcb *tp);
+/* Octets lost (unSACKed below the lost edge) and retransmitted and not
+ * yet SACKed or acknowledged, for TCP_INFO. */
+uint32_t tcp_sb_lost_bytes(const struct tern_tcb *tp);
+uint32_t tcp_sb_retrans_bytes(const struct tern_tcb *tp);
+/* SACK recovery governs what is sent (instead of NewReno and the plain window). */
+static inline bool tcp_sack_recovery(const struct tern_tcb *tp)
+{
+	return tp->ca_state == TCP_CA_RECOVERY;
+}
+/* The ACK path, once the segment's ACK and SACK blocks are taken in:
+ * delivered = octets newly acknowledged or SACKed (RFC 6937's
+ * DeliveredData), dup = a duplicate ACK (RFC 6675 §2). Only for
+ * connections with SACK. */
+void tcp_recovery_ack(struct tern_stack *s, struct tern_tcb *tp, tcp_seq prior_una,
+		      int64_t delivered, bool dup, tern_time_t now);
+/* The window the send loop may fill, as the offset from SND.UNA up to
+ * which new data may go: PRR's quota in recovery, limited transmit's
+ * two extra segments on the first duplicate ACKs (RFC 3042). */
+uint32_t tcp_recovery_wnd(const struct tern_tcb *tp, uint32_t wnd, uint32_t snd_wnd, uint32_t off,
+			  uint32_t unsent);
+/* tcp_output's steps: retransmissions of lost octets first (RFC 6675
+ * NextSeg rule 1) and, after new data (rule 2), rules 3 and 4. */
+void tcp_recovery_send(struct tern_stack *s, struct tern_tcb *tp, bool tail, tern_time_t now);
+/* A segment of len octets at seq went out (rexmit: below snd_max). */
+void tcp_recovery_sent(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, uint32_t len,
+		       bool rexmit, tern_time_t now);
+/* The retransmission timer expired. */
+void tcp_recovery_rto(struct tern_tcb *tp);
+/* Resending from snd_nxt (after an RTO): snd_nxt skips what the peer
+ * SACKed since, and a segment stops at the next SACKed range. */
+void tcp_recovery_skip(struct tern_tcb *tp);
+size_t tcp_recovery_clip(const struct tern_tcb *tp, size_t len);
+
+/* ---- tcp_rack.c: RACK-TLP (RFC 8985) ---- */
+/* Octets [seq, seq + len) went out at now (rexmit: a retransmission). */
+void tcp_rack_sent(struct tern_tcb *tp, tcp_seq seq, uint32_t len, bool rexmit, tern_time_t now);
+/* An ACK was taken in: RACK.xmit_ts from what it delivered, then the
+ * octets sent before that and older than RACK.rtt + reo_wnd are lost
+ * (rack_edge; a lost retransmission reopens HighRxt); the TLP episode's
+ * end. */
+void tcp_rack_ack(struct tern_stack *s, struct tern_tcb *tp, tcp_seq prior_una, tern_time_t now);
+/* RACK's reordering window now. */
+tern_time_t tcp_rack_reo_wnd(const struct tern_tcb *tp);
+/* Arm the probe timeout (PTO = 2 SRTT) if a tail loss probe may go. */
+void tcp_tlp_schedule(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
+/* The PTO passed: one new segment, or the last one again. */
+void tcp_tlp_fire(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
+
+/* ---- tcp_output.c, for recovery ---- */
+/* Resend [seq, seq + len) (len within the ring; a FIN rides on the last
+ * octet). Returns the octets sent, 0 if none could be. */
+uint32_t tcp_output_rexmit(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, uint32_t len,
+			   tern_time_t now);
 
 /* ---- tcp_syncookie.c ---- */
 struct tcp_cookie {

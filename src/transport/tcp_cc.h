@@ -2,9 +2,12 @@
  * transport/tcp_cc.h — congestion control behind a small ops table
  * (FreeBSD's struct cc_algo, Linux's tcp_congestion_ops).
  *
- * The core (tcp_input.c, tcp_timer.c) decides *what* to resend: duplicate
- * ACKs, fast retransmit, NewReno's partial ACKs (RFC 6582), the
- * retransmission timeout. The module decides *how much* may be in flight:
+ * The core (tcp_input.c, tcp_recovery.c, tcp_timer.c) decides *what* to
+ * resend: duplicate ACKs, SACK recovery (RFC 6675) or NewReno's partial
+ * ACKs (RFC 6582), the retransmission timeout. During SACK recovery the
+ * core's PRR (RFC 6937) sets cwnd on each ACK; on_loss has set ssthresh
+ * before, and on_recovery_end (tp->ca_state still TCP_CA_RECOVERY) sets
+ * the window after. The module decides *how much* may be in flight:
  * it owns snd_cwnd and snd_ssthresh, and is told of each event with `now`
  * (there is no clock to read). Its state lives inline in the tcb
  * (cc_state), so no module allocates. SACK recovery, PRR, RACK-TLP, CUBIC,

@@ -43,12 +43,18 @@ static void reno_on_loss(struct tern_tcb *tp, tern_time_t now)
 	tp->snd_ssthresh = half_flight(tp);
 }
 
-/* RFC 6582 §3.2 step 3: deflate to min(ssthresh, FlightSize + SMSS). */
+/* RFC 6582 §3.2 step 3: deflate to min(ssthresh, FlightSize + SMSS), or
+ * to ssthresh after SACK recovery, where PRR has already brought the
+ * flight to it unless the receiver's window held it lower (Linux's
+ * tcp_end_cwnd_reduction; RFC 6582's second option). */
 static void reno_on_recovery_end(struct tern_tcb *tp, tern_time_t now)
 {
 	(void)now;
 	uint32_t w = (tp->snd_max - tp->snd_una) + tcp_mss(tp);
-	tp->snd_cwnd = w < tp->snd_ssthresh ? w : tp->snd_ssthresh;
+	if (tp->ca_state != TCP_CA_RECOVERY && w < tp->snd_ssthresh)
+		tp->snd_cwnd = w;
+	else
+		tp->snd_cwnd = tp->snd_ssthresh;
 }
 
 /* RFC 5681 §3.1: after a timeout, ssthresh as on loss and a loss window

@@ -325,6 +325,7 @@ struct tern_tcb *tcp_tcb_new(struct tern_stack *s)
 	tp->keepintvl = s->cfg.tcp_keepalive_intvl;
 	tp->keepcnt = s->cfg.tcp_keepalive_probes;
 	tp->snd_ssthresh = UINT32_MAX;
+	tcp_recovery_init(tp);
 	tp->cc = table(s)->cc_default;
 	tcp_pacing_init(s, tp);
 	tern_ring_init(&tp->snd, TCP_SND_RING_MIN);

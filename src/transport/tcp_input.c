@@ -486,6 +486,7 @@ static void fast_retransmit(struct tern_stack *s, struct tern_tcb *tp, tern_time
 	tp->flags |= TF_FASTRECOV;
 	tp->flags &= ~(uint32_t)TF_RTT_TIMING;
 	tern_stat_inc(s, TERN_STAT_TCP_FAST_RETRANS);
+	tern_stat_inc(s, TERN_STAT_TCP_RENO_RECOVERY);
 	resend_first(s, tp, now);
 	tp->snd_cwnd = tp->snd_ssthresh + 3u * tcp_mss(tp); /* §3.2 step 3 */
 }
@@ -561,6 +562,8 @@ static void ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct
 	tp->snd_una = th->ack;
 	if (seq_lt(tp->snd_nxt, tp->snd_una))
 		tp->snd_nxt = tp->snd_una;
+	if (tp->sb_count)
+		tcp_sb_ack(s, tp);
 	tp->bytes_acked += acked;
 	rate_sample(tp, th->ack, g->now, acked);
 	/* RTT (RFC 6298 §3; RFC 7323 §4.1 with timestamps). */
@@ -577,7 +580,7 @@ static void ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct
 	tp->first_rexmit = 0;
 	if (tp->flags & TF_FASTRECOV)
 		recovery_ack(s, tp, acked, g->now);
-	else if (cwnd_is_limiting(tp) && !tcp_ecn_in_cwr(tp))
+	else if (!tcp_sack_recovery(tp) && cwnd_is_limiting(tp) && !tcp_ecn_in_cwr(tp))
 		tp->cc->on_ack(tp, acked, g->now);
 	tp->dupacks = 0;
 	tcp_rearm_rxt(s, tp, g->now);
@@ -658,6 +661,8 @@ static bool ack_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 	}
 	tcp_trace_ack(s, tp, th, g->now);
 	tcp_ecn_ack(s, tp, th, g->now);
+	uint32_t prior_sacked = tp->sacked_bytes;
+	tcp_seq prior_una = tp->snd_una;
 	bool sack_news = th->sack_count && tcp_sack_input(s, tp, th);
 	bool dup = (th->ack == tp->snd_una && g->len == 0 && !(th->flags & TERN_TCP_FIN) &&
 		    ((uint32_t)th->window << tp->snd_scale) == tp->snd_wnd &&
@@ -666,7 +671,10 @@ static bool ack_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 	if (seq_gt(th->ack, tp->snd_una))
 		ack_new_data(s, tp, g);
 	update_window(s, tp, g);
-	if (dup)
+	/* With SACK, RFC 6675's recovery (tcp_recovery.c); without, NewReno. */
+	tcp_recovery_ack(s, tp, prior_una,
+			 (int64_t)(tp->snd_una - prior_una) + tp->sacked_bytes - prior_sacked, dup, g->now);
+	if (dup && !(tp->flags & TF_SACK_PERMIT))
 		dupack(s, tp, g->now);
 	else if (!seq_gt(th->ack, tp->snd_una) && th->ack != tp->snd_una)
 		tp->dupacks = 0;

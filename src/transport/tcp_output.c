@@ -306,10 +306,13 @@ static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t no
 	if (tp->state < TCPS_ESTABLISHED || tp->state == TCPS_TIME_WAIT)
 		return false;
 	size_t avail = tern_ring_len(&tp->snd);
+	tcp_recovery_skip(tp); /* resending after an RTO: not what was SACKed since */
 	size_t off = tp->snd_nxt - tp->snd_una;
 	if (off > avail)
 		off = avail; /* snd_nxt is past our FIN */
 	uint32_t wnd = tp->snd_wnd < tp->snd_cwnd ? tp->snd_wnd : tp->snd_cwnd;
+	/* PRR's quota in SACK recovery, limited transmit before it. */
+	wnd = tcp_recovery_wnd(tp, wnd, tp->snd_wnd, (uint32_t)off, (uint32_t)(avail - off));
 	/* A retransmission timeout into a zero window resends the first
 	 * segment all the same (as Linux's tcp_retransmit_timer): it is the
 	 * probe, and a lost window update cannot then stall the connection. */
@@ -326,6 +329,7 @@ static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t no
 		len = wnd - off;
 	if (len > mss)
 		len = mss;
+	len = tcp_recovery_clip(tp, len);
 	bool fin = fin_due(tp, off, len);
 	bool data = data_due(tp, off, len, avail, mss);
 	/* Pacing holds data and FIN back, not ACKs; a timeout's resend goes
@@ -363,6 +367,8 @@ static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t no
 		tern_stat_inc(s, TERN_STAT_TCP_RETRANS_SEGS);
 		tp->total_retrans++;
 	}
+	if (len || fin)
+		tcp_recovery_sent(s, tp, seq, (uint32_t)len + (fin ? 1u : 0u), rexmit, now);
 	/* Linux's tcp_event_data_sent: data sent within the delayed-ACK time
 	 * of data received is an answer: the connection is interactive, and
 	 * its ACKs ride on the answers (delayed, no quick ACKs). */
@@ -384,13 +390,16 @@ void tcp_output(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 		return;
 	/* Data, SYN and FIN segments until none is due; an ACK or window
 	 * update alone goes once and ends the loop. */
+	tcp_recovery_send(s, tp, false, now); /* SACK recovery: lost segments first */
 	for (int i = 0; i < TCP_MAX_BURST && output_one(s, tp, now); i++)
 		;
+	tcp_recovery_send(s, tp, true, now);
 	if (tp->snd_una != tp->snd_max) {
 		if (tp->rxt_mode != RXT_REXMT || !tcp_timer_isset(tp, TCPT_RXT)) {
 			tp->rxt_mode = RXT_REXMT;
 			tcp_timer_set(s, tp, TCPT_RXT, now + tcp_rto(s, tp));
 		}
+		tcp_tlp_schedule(s, tp, now); /* RFC 8985 §7.2: the probe before the RTO */
 	} else if (tp->rxt_mode == RXT_NONE &&
 		   tp->snd_wnd < tcp_mss(tp) && tp->snd_wnd < tern_ring_len(&tp->snd)) {
 		/* Data waits on a closed window, or on one too small for the
@@ -401,4 +410,30 @@ void tcp_output(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 		tp->rxt_mode = RXT_PERSIST;
 		tcp_timer_set(s, tp, TCPT_RXT, now + tcp_rto(s, tp));
 	}
+}
+
+/* A retransmission chosen by SACK recovery (tcp_recovery.c's NextSeg). */
+uint32_t tcp_output_rexmit(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, uint32_t len,
+			   tern_time_t now)
+{
+	size_t avail = tern_ring_len(&tp->snd), off = seq - tp->snd_una;
+	if (off > avail)
+		off = avail;
+	if (off + len > avail)
+		len = (uint32_t)(avail - off);
+	/* Our FIN is the octet after the ring's last. */
+	bool fin = (tp->flags & TF_SENTFIN) && off + len == avail &&
+		   seq_lt(seq + len, tp->snd_max);
+	if (!len && !fin)
+		return 0;
+	uint8_t flags = TERN_TCP_ACK | (fin ? TERN_TCP_FIN : 0);
+	if (len && off + len == avail)
+		flags |= TERN_TCP_PSH;
+	if (xmit(s, tp, seq, off, len, flags, now) == TERN_ENOBUFS)
+		return 0;
+	rate_note_send(tp, seq, len, true, now);
+	tern_stat_inc(s, TERN_STAT_TCP_RETRANS_SEGS);
+	tp->total_retrans++;
+	tcp_recovery_sent(s, tp, seq, len + (fin ? 1u : 0u), true, now);
+	return len + (fin ? 1u : 0u);
 }

@@ -13,9 +13,8 @@
  * (RFC 2883 §4), for that one ACK. Nothing of this runs while the
  * out-of-order list is empty and no duplicate arrived.
  *
- * The sender only validates and counts the blocks it receives: there is
- * no scoreboard yet, so no block, honest or reneged, changes what is
- * retransmitted.
+ * The sender validates and counts the blocks it receives; the valid ones
+ * go to the scoreboard (tcp_recovery.c), which decides what is resent.
  */
 #include "core/stack_impl.h"
 #include "transport/tcp.h"
@@ -207,10 +206,16 @@ bool tcp_sack_input(struct tern_stack *s, struct tern_tcb *tp, const struct tern
 		 * in segments goes to TCP_INFO's tcpi_dsack_dups (as Linux's
 		 * tcp_dsack_seen: RFC 4898's tcpEStatsStackDSACKDups). */
 		if (d) {
+			tp->dsack_seen = true; /* RACK's reordering window (tcp_rack.c) */
+			tcp_recovery_dsack(tp, b[i].left, b[i].right); /* undo */
 			uint32_t len = b[i].right - b[i].left, mss = tcp_mss(tp);
 			tp->dsack_dups += len > mss ? (len + mss - 1) / mss : 1;
 		} else {
 			news |= sack_news(tp, &b[i], th->ack);
+			/* RFC 6675 §5 Update(); a block can only begin above the
+			 * ACK (at it, the ACK would cover it). */
+			if (seq_gt(b[i].left, th->ack))
+				tcp_sb_update(s, tp, b[i].left, b[i].right);
 		}
 	}
 	return news;

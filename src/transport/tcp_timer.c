@@ -168,7 +168,7 @@ void tcp_rearm_rxt(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 	if (tp->snd_una != tp->snd_max) {
 		tp->rxt_mode = RXT_REXMT;
 		tcp_timer_set(s, tp, TCPT_RXT, now + tcp_rto(s, tp));
-	} else if (tp->rxt_mode == RXT_REXMT) {
+	} else if (tp->rxt_mode == RXT_REXMT || tp->rxt_mode == RXT_TLP) {
 		tcp_timer_set(s, tp, TCPT_RXT, TERN_TIME_NEVER); /* RFC 6298 §5.2 */
 	}
 }
@@ -215,6 +215,7 @@ static bool rexmt_timeout(struct tern_stack *s, struct tern_tcb *tp, tern_time_t
 		tp->cc->on_rto(tp, now);
 	tp->flags &= ~(uint32_t)(TF_FASTRECOV | TF_RTT_TIMING); /* Karn: no sample from a resend */
 	tp->dupacks = 0;
+	tcp_recovery_rto(tp);
 	tp->snd_nxt = tp->snd_una;
 	tp->rxt_mode = RXT_REXMT;
 	tp->deadline[TCPT_RXT] = now + tcp_rto(s, tp);
@@ -308,6 +309,8 @@ static void tcp_timer_fire(struct tern_stack *s, struct tern_timer *t, tern_time
 			return;
 		if (mode == RXT_PERSIST && !persist_timeout(s, tp, now))
 			return;
+		if (mode == RXT_TLP)
+			tcp_tlp_fire(s, tp, now);
 	}
 	if (tp->deadline[TCPT_KEEP] <= now) {
 		tp->deadline[TCPT_KEEP] = TERN_TIME_NEVER;

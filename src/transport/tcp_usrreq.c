@@ -677,9 +677,12 @@ void tern_tcp_fill_info(const struct tern_stack *s, const struct tern_tcb *tp,
 	}
 	uint32_t mss = tp->t_maxseg ? tcp_mss(tp) : 536;
 	ti->tcpi_state = tcp_linux_state(tp->state);
-	/* Linux's ca_state: Open 0, CWR 2 (an ECN reduction), Recovery 3,
-	 * Loss 4 (after an RTO). */
-	ti->tcpi_ca_state = (tp->flags & TF_FASTRECOV) ? 3 : (tp->rxtshift && tp->rxt_mode == RXT_REXMT ? 4 : tcp_ecn_in_cwr(tp) ? 2 : 0);
+	/* Linux's ca_state: Open 0, Disorder 1, CWR 2 (an ECN reduction),
+	 * Recovery 3, Loss 4. */
+	ti->tcpi_ca_state = (tp->flags & TF_FASTRECOV) ? TCP_CA_RECOVERY
+			   : tp->ca_state != TCP_CA_OPEN ? tp->ca_state
+			   : tcp_ecn_in_cwr(tp)           ? TCP_CA_CWR
+							  : TCP_CA_OPEN;
 	ti->tcpi_retransmits = tp->rxt_mode == RXT_REXMT ? tp->rxtshift : 0;
 	ti->tcpi_probes = tp->rxt_mode == RXT_PERSIST ? tp->rxtshift : tp->keep_probes;
 	ti->tcpi_backoff = tp->rxtshift;
@@ -709,7 +712,12 @@ void tern_tcp_fill_info(const struct tern_stack *s, const struct tern_tcb *tp,
 	ti->tcpi_snd_cwnd = tp->snd_cwnd / mss;
 	/* Linux's advmss leaves out the timestamp option, as snd_mss does. */
 	ti->tcpi_advmss = tp->rcv_mss - ((tp->flags & TF_RCVD_TSTMP) && tp->rcv_mss > 12 ? 12u : 0u);
-	ti->tcpi_reordering = 3;
+	ti->tcpi_reordering = tp->reordering;
+	/* The scoreboard's view in segments, as Linux's sacked_out, lost_out
+	 * and retrans_out (tcp_recovery.c). */
+	ti->tcpi_sacked = (tp->sacked_bytes + mss - 1) / mss;
+	ti->tcpi_lost = (tcp_sb_lost_bytes(tp) + mss - 1) / mss;
+	ti->tcpi_retrans = (tcp_sb_retrans_bytes(tp) + mss - 1) / mss;
 	ti->tcpi_rcv_space = tcp_rcv_space(tp);
 	ti->tcpi_total_retrans = tp->total_retrans;
 	ti->tcpi_bytes_acked = tp->bytes_acked;

@@ -262,6 +262,31 @@ static void check_tcp(const struct tern_ipv4_repr *ip, const uint8_t *l4, size_t
 	}
 }
 
+/* The SACK scoreboard of every connection (tcp_recovery.c): sorted,
+ * disjoint ranges that do not touch, within (SND.UNA, SND.MAX], at most
+ * TCP_SB_MAX, sacked_bytes their sum; pipe never more than twice what is
+ * in flight. */
+static void check_scoreboards(struct tern_stack *s)
+{
+	struct tern_tcp_table *tt = &s->socks->tcp;
+	for (uint32_t b = 0; b < tt->nbuckets; b++) {
+		for (struct tern_tcb *tp = tt->buckets[b]; tp; tp = tp->hnext) {
+			uint32_t sum = 0, flight = tp->snd_max - tp->snd_una;
+			FZ_ASSERT(tp->sb_count <= TCP_SB_MAX);
+			for (unsigned i = 0; i < tp->sb_count; i++) {
+				const struct tern_tcp_sack_block *k = &tp->sb[i];
+				FZ_ASSERT(seq_lt(k->left, k->right));
+				FZ_ASSERT(seq_gt(k->left, tp->snd_una) && seq_leq(k->right, tp->snd_max));
+				FZ_ASSERT(i == 0 || seq_lt(tp->sb[i - 1].right, k->left));
+				sum += k->right - k->left;
+			}
+			FZ_ASSERT(sum == tp->sacked_bytes && sum <= flight);
+			FZ_ASSERT(tcp_sb_pipe(tp) <= 2 * flight);
+			FZ_ASSERT(tp->sb_count == 0 || (tp->flags & TF_SACK_PERMIT));
+		}
+	}
+}
+
 static int fz_transmit(struct tern_netdev *dev, const uint8_t *frame, size_t len, tern_time_t now)
 {
 	(void)now;
@@ -432,12 +457,17 @@ static void inject_seg(struct tern_stack *s, struct fz_dev *dev, struct rd *r, t
 		}
 	}
 	if (opts & O_SACK) {
-		unsigned nb = 1 + (get8(r) & 3);
+		uint8_t c = get8(r);
+		unsigned nb = 1 + (c & 3);
 		for (unsigned i = 0; i < nb; i++) {
-			/* in tern's sequence space, from its first byte */
-			uint32_t l = (f->have_iss ? f->our_iss + 1 : f->our_last) + get16(r);
+			/* in tern's sequence space: from its first byte, or
+			 * (hostile sets for the scoreboard: overlapping, below
+			 * the ACK, past SND.MAX, empty, reversed) around the
+			 * segment's own ACK, a signed 16-bit offset */
+			uint32_t l = (c & (4u << i)) ? ack + (uint32_t)(int32_t)(int16_t)get16(r)
+				     : (f->have_iss ? f->our_iss + 1 : f->our_last) + get16(r);
 			th.sack[i].left = l;
-			th.sack[i].right = l + get16(r);
+			th.sack[i].right = l + (uint32_t)(int32_t)(int16_t)get16(r);
 		}
 		th.sack_count = (uint8_t)nb;
 	}
@@ -474,6 +504,7 @@ static void inject_seg(struct tern_stack *s, struct fz_dev *dev, struct rd *r, t
 	last_in_ack = ack;
 	trace_seg(" in", &th, plen);
 	tern_netdev_deliver(&dev->dev, frame, len, now);
+	check_scoreboards(s);
 }
 
 /* ---- socket calls ---- */

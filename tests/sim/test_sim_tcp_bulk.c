@@ -110,6 +110,17 @@ TEST(impaired_link_bulk_transfer_is_byte_exact)
 	       (unsigned long long)(tern_stack_stat(x.b, TERN_STAT_TCP_BAD_CHECKSUM) +
 				    tern_stack_stat(x.b, TERN_STAT_IP_BAD_CHECKSUM) +
 				    tern_stack_stat(x.a, TERN_STAT_TCP_BAD_CHECKSUM)));
+	printf("# SACK recovery: %llu episodes, %llu fast and %llu slow-start retransmissions, "
+	       "%llu reorderings, %llu renegings\n",
+	       (unsigned long long)tern_stack_stat(x.a, TERN_STAT_TCP_SACK_RECOVERY),
+	       (unsigned long long)tern_stack_stat(x.a, TERN_STAT_TCP_FAST_RETRANS),
+	       (unsigned long long)tern_stack_stat(x.a, TERN_STAT_TCP_SLOW_START_RETRANS),
+	       (unsigned long long)tern_stack_stat(x.a, TERN_STAT_TCP_SACK_REORDER),
+	       (unsigned long long)tern_stack_stat(x.a, TERN_STAT_TCP_SACK_RENEGING));
+	printf("# RACK-TLP: %llu loss probes (%llu repaired a loss), %llu lost retransmissions found\n",
+	       (unsigned long long)tern_stack_stat(x.a, TERN_STAT_TCP_LOSS_PROBES),
+	       (unsigned long long)tern_stack_stat(x.a, TERN_STAT_TCP_LOSS_PROBE_RECOVERY),
+	       (unsigned long long)tern_stack_stat(x.a, TERN_STAT_TCP_LOST_RETRANSMIT));
 	CHECK(rtx > 0);
 	/* B's SACK and D-SACK blocks (RFC 2018, RFC 2883), as A's sender
 	 * validates them: none discarded, and no more D-SACKs seen than B

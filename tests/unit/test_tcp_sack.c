@@ -5,7 +5,7 @@
  * (the newest first), how many fit (3 with timestamps, 4 without), how
  * they go as the holes fill, the duplicate reported first, across 2^32,
  * and none when SACK was not negotiated; the sender's count of the
- * blocks it receives (no scoreboard yet: it trusts none of them).
+ * blocks it receives (the scoreboard itself: test_tcp_recovery.c).
  */
 #include "tcp_fixture.h"
 
@@ -438,10 +438,11 @@ TEST(sack_input__dsack_counted_invalid_discarded)
 	IN(&t, T_MS(113), .seq = t.peer, .ack = U + 1460, .flags = ACK,
 	   .sack = {{U + 1400, U + 2000}, {U + 1500, U + 2000}});
 	CHECK_EQ(fx_stat(&t.fx, "tcp.dsack_recv"), 3);
-	/* Three duplicate ACKs as RFC 5681 counts them (the blocks change
-	 * nothing): the fast retransmit of SND.UNA, and nothing else. */
+	/* Three duplicate ACKs: SACK recovery's first retransmission (RFC
+	 * 6675 §5 step 4.3) of SND.UNA, only the 40 octets below the SACKed
+	 * [U + 1500, U + 2920), and nothing else. */
 	OUT(&t, T_MS(113), .seq = U + 1460, .ack = t.peer, .flags = ACK, .data = payload + 1460,
-	    .len = 1460);
+	    .len = 40);
 	expect_no_seg(&t, T_MS(113));
 	CHECK_EQ(fx_stat(&t.fx, "tcp.fast_retransmits"), 1);
 	IN(&t, T_MS(120), .seq = t.peer, .ack = U + 2920, .flags = ACK);
