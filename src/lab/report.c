@@ -495,6 +495,8 @@ static const struct counter COUNTERS[] = {
 	FC("duplicated", duplicated),         FC("corrupted", corrupted),
 	FC("reordered", reordered),           LC("queue peak (bytes)", backlog_peak_bytes),
 	LC("on the wire, peak (frames)", queued_peak_frames),
+	LC("CE marked (RED)", ecn_marked),    LC("dropped: RED early", drop_early),
+	LC("dropped: RED forced", drop_forced), FC("CE marked (fault)", ce_marked),
 };
 #define NCOUNTERS (sizeof(COUNTERS) / sizeof(COUNTERS[0]))
 
