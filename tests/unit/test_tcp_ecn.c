@@ -360,6 +360,7 @@ TEST(ecn_sender__reduces_once_per_window_and_sets_cwr)
 	tcp_fx_config(&t);
 	t.fx.cfg.tcp_ecn = 1;
 	t.fx.cfg.tcp_congestion_control = "reno"; /* its halving: the numbers below */
+	t.fx.cfg.tcp_early_retrans = 0; /* no tail loss probe (RFC 8985) in the quiet spells */
 	struct out syn, o;
 	REQUIRE(active_open(&t, &syn, ECE));
 	uint32_t U = t.us;
@@ -451,6 +452,7 @@ TEST(ecn_sender__timeout_ends_the_reduction_and_ignores_its_window)
 	tcp_fx_config(&t);
 	t.fx.cfg.tcp_ecn = 1;
 	t.fx.cfg.tcp_congestion_control = "reno";
+	t.fx.cfg.tcp_early_retrans = 0; /* no tail loss probe: the timeout itself */
 	struct out syn, o;
 	REQUIRE(active_open(&t, &syn, ECE));
 	uint32_t U = t.us;
