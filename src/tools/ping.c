@@ -111,14 +111,18 @@ static int ip_strtol(struct ping_args *a, const char *arg, long min, long max, l
 	return -1;
 }
 
-/* -M do|dont|want. Without a path-MTU cache in the stack, 'want' sends
- * like 'dont': the stack fragments what does not fit. */
-static int parse_pmtudisc(const char *arg, bool *df)
+/* -M do|dont|want|probe, as iputils: Linux's IP_MTU_DISCOVER modes
+ * (tern/stack.h's enum tern_ip_pmtu). */
+static int parse_pmtudisc(const char *arg, uint8_t *mode)
 {
 	if (strcmp(arg, "do") == 0)
-		*df = true;
-	else if (strcmp(arg, "dont") == 0 || strcmp(arg, "want") == 0)
-		*df = false;
+		*mode = TERN_IP_PMTU_DO;
+	else if (strcmp(arg, "dont") == 0)
+		*mode = TERN_IP_PMTU_DONT;
+	else if (strcmp(arg, "want") == 0)
+		*mode = TERN_IP_PMTU_WANT;
+	else if (strcmp(arg, "probe") == 0)
+		*mode = TERN_IP_PMTU_PROBE;
 	else {
 		fprintf(err_stream(), "ping: invalid -M argument: %s\n", arg);
 		return CLI_EXIT_USAGE;
@@ -161,7 +165,7 @@ static int take_option(void *ctx, int c, const char *arg)
 		return 0;
 	case 'M':
 		a->pmtu_set = true;
-		return parse_pmtudisc(arg, &a->o.df);
+		return parse_pmtudisc(arg, &a->o.pmtudisc);
 	case 'q':
 		a->o.quiet = true;
 		return 0;
@@ -220,7 +224,10 @@ static int parse_args(struct ping_args *a, int argc, char **argv)
 	/* iputils: -b (or a multicast destination) sets Don't Fragment
 	 * unless -M said otherwise. */
 	if (a->o.broadcast && !a->pmtu_set)
-		a->o.df = true;
+		a->o.pmtudisc = TERN_IP_PMTU_DO;
+	/* else a Linux socket's default (net.ipv4.ip_no_pmtu_disc 0) */
+	if (!a->o.pmtudisc)
+		a->o.pmtudisc = TERN_IP_PMTU_WANT;
 	a->o.ttl = (uint8_t)a->ttl; /* 0 (not given): the stack's default */
 	return 0;
 }
