@@ -98,6 +98,10 @@ struct tern_stack_config {
 	uint32_t pmtu_min;               /* 552, as Linux route.min_pmtu */
 	tern_time_t pmtu_expires;        /* 600 s, as Linux route.mtu_expires */
 	unsigned pmtu_cache_size;        /* 1024 destinations, then a set's oldest is replaced */
+	bool icmp_frag_needed;           /* true: a router answers a DF datagram too big for
+					  * the next hop with "fragmentation needed"; false:
+					  * drops it silently, an ICMP black hole (RFC 2923
+					  * §2.1), for tests and labs */
 	unsigned tcp_mtu_probing;        /* 1 (Linux's default is 0): after a black hole (RTOs
 					  * with no ACK) fall to tcp_base_mss and probe up
 					  * (RFC 4821); 0: never; 2: probe from the start */

@@ -54,6 +54,7 @@ void tern_stack_config_init(struct tern_stack_config *c)
 		.pmtu_min = 552,
 		.pmtu_expires = TERN_SEC(600),
 		.pmtu_cache_size = 1024,
+		.icmp_frag_needed = true,
 		.tcp_mtu_probing = 1,
 		.tcp_base_mss = 1024,
 		.tcp_mtu_probe_floor = 48,
