@@ -200,10 +200,12 @@ uint32_t tcp_mtu_probe_len(struct tern_stack *s, struct tern_tcb *tp, size_t off
 	}
 	if (len <= mss)
 		return 0;
-	/* Linux's size_needed: the probe and enough behind it for three
-	 * duplicate ACKs to tell of its loss, within both windows. */
+	/* Linux's size_needed: the probe and enough queued behind it for
+	 * three duplicate ACKs to tell of its loss, within the peer's
+	 * window; and room in cwnd for two segments more. */
 	uint32_t needed = len + 4 * mss;
-	if (avail - off < needed || off + needed > wnd || tp->snd_wnd < needed)
+	(void)wnd;
+	if (avail - off < needed || off + needed > tp->snd_wnd || off + 2 * mss > tp->snd_cwnd)
 		return 0;
 	m->probe = (uint16_t)mid;
 	m->probe_seq = tp->snd_max;
