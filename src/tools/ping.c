@@ -45,9 +45,11 @@ static void usage(FILE *f)
 		"                     0: the next as soon as the last is answered, else 10 ms\n"
 		"                     later (one in flight); below 2 ms for root only\n"
 		"  -I IFACE|ADDRESS   source interface (tap0, lo) or address (the tern host's)\n"
-		"  -M do|dont|want    path MTU discovery: 'do' sets Don't Fragment, so a too-big\n"
-		"                     request is refused rather than fragmented; 'dont' and\n"
-		"                     'want' (default) let the datagram be fragmented\n"
+		"  -M do|dont|want    path MTU discovery, as Linux's IP_MTU_DISCOVER:\n"
+		"                     'want' (default): Don't Fragment set while the request fits\n"
+		"                     the path MTU learnt from \"Frag needed\", fragmented here\n"
+		"                     beyond; 'do': DF, a request larger than the path MTU is a\n"
+		"                     local error; 'dont': no DF, fragmented to the path MTU\n"
 		"  -q                 quiet: print only the first line and the statistics\n"
 		"  -s SIZE            data bytes per request, 0..65507 (default 56)\n"
 		"  -t TTL             IP time to live, 1..255 (default 64)\n"
@@ -111,8 +113,9 @@ static int ip_strtol(struct ping_args *a, const char *arg, long min, long max, l
 	return -1;
 }
 
-/* -M do|dont|want|probe, as iputils: Linux's IP_MTU_DISCOVER modes
- * (tern/stack.h's enum tern_ip_pmtu). */
+/* -M do|dont|want, as iputils 20221126: Linux's IP_MTU_DISCOVER modes
+ * (tern/stack.h's enum tern_ip_pmtu). Its ping knows no 'probe' (Linux's
+ * IP_PMTUDISC_PROBE; tracepath's): refused with iputils' message. */
 static int parse_pmtudisc(const char *arg, uint8_t *mode)
 {
 	if (strcmp(arg, "do") == 0)
@@ -121,8 +124,6 @@ static int parse_pmtudisc(const char *arg, uint8_t *mode)
 		*mode = TERN_IP_PMTU_DONT;
 	else if (strcmp(arg, "want") == 0)
 		*mode = TERN_IP_PMTU_WANT;
-	else if (strcmp(arg, "probe") == 0)
-		*mode = TERN_IP_PMTU_PROBE;
 	else {
 		fprintf(err_stream(), "ping: invalid -M argument: %s\n", arg);
 		return CLI_EXIT_USAGE;

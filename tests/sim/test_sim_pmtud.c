@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "tern/apps.h"
 #include "tern/sim.h"
 #include "tern/socket.h"
 #include "tern/stack.h"
@@ -162,6 +163,58 @@ TEST(black_hole_is_survived_by_plpmtud_probe_sequence)
 	CHECK_EQ(ti.tcpi_snd_mss, 1274 - 52);
 	CHECK_EQ(ti.tcpi_pmtu, 1500); /* no ICMP: the route's, as Linux's pmtu cookie */
 	CHECK_EQ(tern_stack_stat(a, TERN_STAT_TCP_MTU_REDUCED), 0);
+	tern_sim_destroy(sim);
+}
+
+static bool ping_done(void *p)
+{
+	return tern_ping_done(p);
+}
+
+/* tern ping's default, -M want, as iputils on Linux: the first 1428-byte
+ * request carries DF and R answers "Frag needed"; the next ones are
+ * fragmented by A to the learnt 1280 and answered. -M do then fails
+ * locally with the path MTU. */
+TEST(ping_want_learns_then_fragments_do_fails_locally)
+{
+	struct bulk x = {.total = 0, .ssd = -1};
+	struct tern_tcp_info ti;
+	struct tern_stack *a = NULL;
+	struct tern_sim *sim = run(true, &a, &x, &ti);
+	REQUIRE(sim && a);
+	char *text = NULL, *etext = NULL;
+	size_t tlen = 0, elen = 0;
+	FILE *out = open_memstream(&text, &tlen), *err = open_memstream(&etext, &elen);
+	REQUIRE(out && err);
+	struct tern_ping_opts o;
+	tern_ping_opts_init(&o);
+	o.dst = TERN_IP4(10, 2, 0, 1);
+	o.count = 3;
+	o.size = 1400;
+	o.interval = TERN_SEC(1);
+	o.pmtudisc = TERN_IP_PMTU_WANT;
+	o.err = err;
+	int e = 0;
+	struct tern_ping *p = tern_ping_start(a, &o, out, tern_sim_now(sim), &e);
+	REQUIRE(p);
+	tern_sim_run_while(sim, ping_done, p, tern_sim_now(sim) + TERN_SEC(20));
+	tern_ping_finish(p, tern_sim_now(sim));
+	o.pmtudisc = TERN_IP_PMTU_DO;
+	o.count = 1;
+	p = tern_ping_start(a, &o, out, tern_sim_now(sim), &e);
+	REQUIRE(p);
+	tern_sim_run_while(sim, ping_done, p, tern_sim_now(sim) + TERN_SEC(20));
+	tern_ping_finish(p, tern_sim_now(sim));
+	fclose(out);
+	fclose(err);
+	printf("%s%s", text, etext);
+	CHECK(strstr(text, "From 10.1.0.254 icmp_seq=1 Frag needed and DF set (mtu = 1280)\n"));
+	CHECK(strstr(text, "1408 bytes from 10.2.0.1: icmp_seq=2 ttl=62"));
+	CHECK(strstr(text, "1408 bytes from 10.2.0.1: icmp_seq=3 ttl=62"));
+	CHECK(strstr(text, "3 packets transmitted, 2 received, +1 errors, 33.3333% packet loss"));
+	CHECK(strstr(etext, "ping: local error: message too long, mtu=1280\n"));
+	free(text);
+	free(etext);
 	tern_sim_destroy(sim);
 }
 
