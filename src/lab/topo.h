@@ -86,6 +86,7 @@ struct lab_node {
 	struct lab_route *routes; /* the gateway is the last, 0.0.0.0/0 */
 	size_t nroutes;
 	bool bad;                /* an interface had a mistake: its routes go unchecked */
+	bool no_frag_needed;     /* a router with icmp_frag_needed: false (an ICMP black hole) */
 };
 
 enum lab_step_kind {
