@@ -1173,8 +1173,7 @@ static bool tcp_icmp_error(struct tern_stack *s, const struct tern_icmp_msg *m, 
 	if (m->type == TERN_ICMP_DEST_UNREACH && m->code == TERN_ICMP_FRAG_NEEDED) {
 		/* RFC 1191: the path MTU cache, the smaller MSS, and resend
 		 * what was lost (tcp_mtu.c). */
-		if (s->cfg.ip_no_pmtu_disc != 1 || tp->state >= TCPS_ESTABLISHED)
-			tcp_mtu_icmp(s, tp, m, now);
+		tcp_mtu_icmp(s, tp, m, now);
 		return true;
 	}
 	int err = TERN_EHOSTUNREACH;
