@@ -114,6 +114,13 @@ static size_t frag_needed(uint8_t *buf, tern_ip4_t from, uint16_t mtu, uint8_t p
 	return fxb_ip(buf, FX_MAC_US, FX_MAC_PEER, &h, icmp, sizeof(icmp));
 }
 
+static void tcp_quote(uint8_t l4[8], uint16_t sport, uint16_t dport, uint32_t seq)
+{
+	wr16(l4, sport);
+	wr16(l4 + 2, dport);
+	wr32(l4 + 4, seq);
+}
+
 TEST(pmtu_unclaimed_frag_needed_is_not_believed)
 {
 	struct fixture fx;
@@ -139,6 +146,34 @@ TEST(pmtu_unclaimed_frag_needed_is_not_believed)
 	CHECK_EQ(v, 1280);
 	tern_close(fx.s, sd);
 	fx_finish(&fx);
+}
+
+/* No peer can starve the host: 5000 forged messages, for destinations and
+ * ports nobody here talks to, and for a TCP connection with sequence
+ * numbers outside its flight, teach nothing and allocate nothing. */
+TEST(pmtu_forged_flood_teaches_nothing)
+{
+	struct tfx t;
+	tcp_fx_config(&t);
+	REQUIRE(tcp_fx_passive_established(&t));
+	REQUIRE_EQ(tern_route_add(t.fx.s, A(192, 0, 2, 0), 24, FX_IP_PEER, 0, 0), 0);
+	uint8_t f[128], l4[8];
+	for (unsigned i = 0; i < 5000; i++) {
+		tcp_quote(l4, (uint16_t)(1024 + i), (uint16_t)(7 + i), 0x10000u * i);
+		size_t n = frag_needed(f, FX_IP_GW, (uint16_t)(68 + i % 1000),
+				       i % 2 ? TERN_IPPROTO_UDP : TERN_IPPROTO_TCP, 1500, l4);
+		inject(&t.fx, T_MS(100) + i, f, n);
+		tcp_quote(l4, T_PORT_US, T_PORT_PEER, t.us + 100000 + i); /* ours, not in flight */
+		n = frag_needed(f, FX_IP_GW, 576, TERN_IPPROTO_TCP, 1500, l4);
+		inject(&t.fx, T_MS(100) + i, f, n);
+	}
+	CHECK_EQ(t.fx.s->net->pmtu.count, 0);
+	CHECK(t.fx.s->net->pmtu.e == NULL); /* never even made */
+	CHECK_EQ(fx_stat(&t.fx, "ip.pmtu_updates"), 0);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.mtu_reduced"), 0);
+	CHECK_EQ(fx_stat(&t.fx, "ip.pmtu_unverified"), 2500); /* the UDP half; TCP's are TCP's */
+	expect_no_seg(&t, T_MS(200));
+	tcp_fx_finish(&t);
 }
 
 /* Send a datagram of `len` payload bytes in mode; the frames that left. */
@@ -192,13 +227,6 @@ TEST(pmtu_ip_output_by_mode)
 }
 
 /* ---- TCP ---- */
-
-static void tcp_quote(uint8_t l4[8], uint16_t sport, uint16_t dport, uint32_t seq)
-{
-	wr16(l4, sport);
-	wr16(l4 + 2, dport);
-	wr32(l4 + 4, seq);
-}
 
 TEST(tcp_frag_needed_lowers_mss_and_resends_exactly_the_flight)
 {
