@@ -226,6 +226,41 @@ TEST(pmtu_ip_output_by_mode)
 	fx_finish(&fx);
 }
 
+TEST(pmtu_socket_options)
+{
+	struct fixture fx;
+	fx_config(&fx);
+	host(&fx);
+	int u = tern_socket(fx.s, TERN_AF_INET, TERN_SOCK_DGRAM, 0);
+	int tc = tern_socket(fx.s, TERN_AF_INET, TERN_SOCK_STREAM, 0);
+	int v = -1;
+	size_t vl = sizeof(v);
+	REQUIRE_EQ(tern_getsockopt(fx.s, tc, TERN_IPPROTO_IP, TERN_IP_MTU_DISCOVER, &v, &vl), 0);
+	CHECK_EQ(v, TERN_IP_PMTUDISC_WANT); /* ip_no_pmtu_disc 0, as Linux */
+	REQUIRE_EQ(tern_getsockopt(fx.s, u, TERN_IPPROTO_IP, TERN_IP_MTU_DISCOVER, &v, &vl), 0);
+	CHECK_EQ(v, TERN_IP_PMTUDISC_DONT);
+	CHECK_EQ(tern_getsockopt(fx.s, u, TERN_IPPROTO_IP, TERN_IP_MTU, &v, &vl), TERN_ENOTCONN);
+	v = 6;
+	CHECK_EQ(tern_setsockopt(fx.s, u, TERN_IPPROTO_IP, TERN_IP_MTU_DISCOVER, &v, sizeof(v)),
+		 TERN_EINVAL);
+	/* DO on UDP: a datagram over the path MTU is refused locally */
+	v = TERN_IP_PMTUDISC_DO;
+	REQUIRE_EQ(tern_setsockopt(fx.s, u, TERN_IPPROTO_IP, TERN_IP_MTU_DISCOVER, &v, sizeof(v)), 0);
+	static uint8_t big[2000];
+	struct tern_sockaddr_in peer = {FX_IP_PEER, 9000};
+	CHECK_EQ(tern_sendto(fx.s, u, big, 1473, 0, &peer), TERN_EMSGSIZE);
+	CHECK_EQ(tern_sendto(fx.s, u, big, 1472, 0, &peer), 1472);
+	REQUIRE_EQ(tern_sysctl_set(fx.s, "net.ipv4.ip_no_pmtu_disc", "1"), 0);
+	int tc2 = tern_socket(fx.s, TERN_AF_INET, TERN_SOCK_STREAM, 0);
+	REQUIRE_EQ(tern_getsockopt(fx.s, tc2, TERN_IPPROTO_IP, TERN_IP_MTU_DISCOVER, &v, &vl), 0);
+	CHECK_EQ(v, TERN_IP_PMTUDISC_DONT);
+	tern_close(fx.s, u);
+	tern_close(fx.s, tc);
+	tern_close(fx.s, tc2);
+	fx_clear_tx(&fx);
+	fx_finish(&fx);
+}
+
 /* ---- TCP ---- */
 
 TEST(tcp_frag_needed_lowers_mss_and_resends_exactly_the_flight)
