@@ -83,9 +83,24 @@ static bool bulk_done(void *ctx)
 
 /* A - R (1500) - B (1280); R answers frag-needed if icmp. Runs the
  * transfer; fills *info from A's socket at the end. */
+/* The MSS events of A's connection (the trace hook). */
+struct mss_log {
+	uint32_t mss[16];
+	unsigned n;
+};
+static void on_trace(void *ctx, struct tern_stack *s, const struct tern_tcp_trace_event *ev)
+{
+	struct mss_log *l = ctx;
+	(void)s;
+	if (ev->kind == TERN_TCP_TRACE_MSS && l->n < 16)
+		l->mss[l->n++] = ev->len;
+}
+static struct mss_log mss_log;
+
 static struct tern_sim *run(bool icmp, struct tern_stack **pa, struct bulk *x,
 			    struct tern_tcp_info *info)
 {
+	mss_log.n = 0;
 	struct tern_sim *sim = tern_sim_create(7);
 	if (!sim)
 		return NULL;
@@ -114,6 +129,7 @@ static struct tern_sim *run(bool icmp, struct tern_stack **pa, struct bulk *x,
 	tern_socket_set_callback(b, lsd, on_listener, x);
 	x->csd = tern_socket(a, TERN_AF_INET, TERN_SOCK_STREAM, 0);
 	tern_socket_set_callback(a, x->csd, on_client, x);
+	tern_tcp_set_trace(a, x->csd, on_trace, &mss_log);
 	tern_connect(a, x->csd, &dst);
 	tern_sim_run_while(sim, bulk_done, x, TERN_SEC(600));
 	size_t il = sizeof(*info);
@@ -138,6 +154,8 @@ TEST(frag_needed_from_the_router_is_learnt_without_a_timeout)
 	CHECK_EQ(tern_stack_stat(a, TERN_STAT_TCP_TIMEOUTS), 0);
 	CHECK_EQ(tern_stack_stat(a, TERN_STAT_TCP_MTU_REDUCED), 1);
 	CHECK_EQ(tern_stack_stat(a, TERN_STAT_TCP_MTU_BLACKHOLE), 0);
+	CHECK_EQ(mss_log.n, 1);
+	CHECK_EQ(mss_log.mss[0], 1280 - 52);
 	tern_sim_destroy(sim);
 }
 
@@ -161,6 +179,13 @@ TEST(black_hole_is_survived_by_plpmtud_probe_sequence)
 	CHECK_EQ(tern_stack_stat(a, TERN_STAT_TCP_MTUP_FAIL), 1);     /* 1282 */
 	CHECK_EQ(tern_stack_stat(a, TERN_STAT_TCP_MTUP_SUCCESS), 5);  /* 1172 1226 1253 1267 1274 */
 	CHECK_EQ(ti.tcpi_snd_mss, 1274 - 52);
+	/* the trace hook's MSS events: the black hole, then each probe that
+	 * got through raising search_low (payload = MTU - 52) */
+	static const uint32_t want[] = {1024 - 12, 1172 - 52, 1226 - 52, 1253 - 52, 1267 - 52,
+					1274 - 52};
+	CHECK_EQ(mss_log.n, 6);
+	for (unsigned i = 0; i < 6 && i < mss_log.n; i++)
+		CHECK_EQ(mss_log.mss[i], want[i]);
 	CHECK_EQ(ti.tcpi_pmtu, 1500); /* no ICMP: the route's, as Linux's pmtu cookie */
 	CHECK_EQ(tern_stack_stat(a, TERN_STAT_TCP_MTU_REDUCED), 0);
 	tern_sim_destroy(sim);
