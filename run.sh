@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 
 BUILD_DEPS=(build-essential cmake pkg-config libpcap-dev libyaml-dev)
 TEST_DEPS=(clang libclang-rt-14-dev tshark iputils-ping traceroute socat netcat-openbsd groff-base
-           hping3 python3-scapy iproute2 curl procps iperf3)
+           hping3 python3-scapy iproute2 curl procps iperf3 nftables)
 
 # graphviz: dot lays out the topology in a lab's report.html (the demo's
 # too); chromium: tests/lab/test_lab_report.sh renders that page

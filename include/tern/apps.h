@@ -33,7 +33,9 @@ struct tern_ping_opts {
 	uint8_t ttl;             /* -t; 0: stack default */
 	tern_time_t timeout;     /* -W: how long to wait for each reply; default 10 s */
 	tern_time_t deadline;    /* -w: stop after this long; 0: none */
-	bool df;                 /* -M do */
+	bool df;                 /* DF set (as -M probe) when pmtudisc is 0 */
+	uint8_t pmtudisc;        /* -M dont|want|do|probe: enum tern_ip_pmtu (tern/stack.h);
+	                          * the tool's default is WANT, as a Linux socket's */
 	bool quiet;              /* -q */
 	bool flood;              /* -f: '.' per request, backspace per reply, 'E' per error */
 	bool broadcast;          /* -b given: as iputils, no (DUP!) marks */

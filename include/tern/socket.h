@@ -165,6 +165,22 @@ int tern_recv(struct tern_stack *s, int sd, void *buf, size_t len, int flags);
  * pending error. Linux's IP_RECVERR without the error queue: only
  * SO_ERROR / the next call sees it. Off by default, as Linux. */
 #define TERN_IP_RECVERR 11
+/* Path MTU discovery per socket, Linux's numbers (ip(7)): DONT never sets
+ * DF (the stack fragments to the path MTU); WANT sets DF where the
+ * datagram fits the path MTU and fragments the rest; DO sets DF and
+ * fails a datagram larger than the path MTU with TERN_EMSGSIZE; PROBE
+ * sets DF and ignores the path MTU (the interface's alone). TCP sockets
+ * start with WANT (net.ipv4.ip_no_pmtu_disc 0, as Linux: its segments
+ * carry DF), or DONT; UDP sockets start with DONT (Linux: WANT; tern
+ * keeps its datagrams free of DF unless asked). */
+#define TERN_IP_MTU_DISCOVER 10
+#define TERN_IP_PMTUDISC_DONT 0
+#define TERN_IP_PMTUDISC_WANT 1
+#define TERN_IP_PMTUDISC_DO 2
+#define TERN_IP_PMTUDISC_PROBE 3
+/* getsockopt only: the path MTU towards a connected socket's peer
+ * (TERN_ENOTCONN if none), as Linux's IP_MTU. */
+#define TERN_IP_MTU 14
 
 struct tern_linger {
 	int l_onoff;

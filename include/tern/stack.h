@@ -89,6 +89,26 @@ struct tern_stack_config {
 	bool send_redirects;             /* true (routers only) */
 	bool accept_redirects;           /* true (hosts only) */
 	unsigned redirect_routes_max;    /* 256 host routes learnt from redirects, then refused */
+	/* Path MTU discovery (RFC 1191; RFC 4821 for TCP), as Linux's
+	 * net.ipv4.route and tcp_mtu_probing names (net/pmtu.h). */
+	unsigned ip_no_pmtu_disc;        /* 0, as Linux: sockets default to IP_PMTUDISC_WANT
+					  * (TCP sends with DF); 1: DONT, and a message sets
+					  * the path to pmtu_min; 3: only what TCP checked
+					  * (RFC 5927) updates the cache */
+	uint32_t pmtu_min;               /* 552, as Linux route.min_pmtu */
+	tern_time_t pmtu_expires;        /* 600 s, as Linux route.mtu_expires */
+	unsigned pmtu_cache_size;        /* 1024 destinations, then a set's oldest is replaced */
+	bool icmp_frag_needed;           /* true: a router answers a DF datagram too big for
+					  * the next hop with "fragmentation needed"; false:
+					  * drops it silently, an ICMP black hole (RFC 2923
+					  * §2.1), for tests and labs */
+	unsigned tcp_mtu_probing;        /* 1 (Linux's default is 0): after a black hole (RTOs
+					  * with no ACK) fall to tcp_base_mss and probe up
+					  * (RFC 4821); 0: never; 2: probe from the start */
+	uint32_t tcp_base_mss;           /* 1024, as Linux tcp_base_mss */
+	uint32_t tcp_mtu_probe_floor;    /* 48, as Linux */
+	uint32_t tcp_probe_threshold;    /* 8 bytes: the search stops closer than this */
+	tern_time_t tcp_probe_interval;  /* 600 s, as Linux: the search starts again */
 	/* TCP (RFC 9293; timers as Linux's defaults) */
 	tern_time_t tcp_rto_min;         /* 200 ms, as Linux TCP_RTO_MIN */
 	tern_time_t tcp_rto_max;         /* 120 s, as Linux TCP_RTO_MAX */
@@ -375,13 +395,32 @@ struct tern_ip_send {
 	uint8_t proto;
 	uint8_t ttl;       /* 0: the stack's default */
 	uint8_t tos;
-	bool df;
+	bool df;           /* with pmtudisc DEFAULT: DF set, as TERN_IP_PMTU_PROBE */
+	uint8_t pmtudisc;  /* enum tern_ip_pmtu */
+};
+/* Path MTU discovery per datagram, as Linux's IP_MTU_DISCOVER modes
+ * (each is Linux's IP_PMTUDISC_* + 1; net/pmtu.h): DONT: no DF,
+ * fragmented to the path MTU; WANT: DF if it fits the path MTU, else
+ * fragmented without; DO: DF, EMSGSIZE if larger than the path MTU; PROBE:
+ * DF, the interface MTU alone (the cache is not looked at). DEFAULT: df
+ * decides (set: PROBE, clear: DONT). */
+enum tern_ip_pmtu {
+	TERN_IP_PMTU_DEFAULT = 0,
+	TERN_IP_PMTU_DONT,
+	TERN_IP_PMTU_WANT,
+	TERN_IP_PMTU_DO,
+	TERN_IP_PMTU_PROBE,
 };
 /* Send payload as one IP datagram (fragmented to the egress MTU unless df).
- * TERN_ENETUNREACH without a route, TERN_EMSGSIZE if df and too big for
- * the egress MTU or > 65535 total, TERN_ENOBUFS. */
+ * TERN_ENETUNREACH without a route, TERN_EMSGSIZE if DF and too big for
+ * the path MTU (see pmtudisc) or > 65535 total, TERN_ENOBUFS. */
 int tern_ip_send_raw(struct tern_stack *s, const struct tern_ip_send *p, const uint8_t *payload,
 		     size_t len, tern_time_t now);
+
+/* The path MTU towards dst as IP output uses it: the route's interface
+ * MTU, or less if "fragmentation needed" taught a smaller one (RFC 1191;
+ * forgotten after net.ipv4.route.mtu_expires). 0 without a route. */
+uint32_t tern_ip_path_mtu(struct tern_stack *s, tern_ip4_t dst);
 
 /* An ICMP message delivered to this host, parsed. For errors, the quoted
  * datagram's header fields and the first bytes of its payload. */

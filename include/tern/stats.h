@@ -108,6 +108,15 @@
 	X(ICMP_REDIRECT_TABLE_FULL, "icmp", "redirect_table_full", DROP) \
 	X(ICMP_ERROR_SUPPRESSED, "icmp", "errors_not_sent",       COUNT) \
 	X(ICMP_OUT_ERRORS,       "icmp", "out_errors",            DROP) \
+	/* path MTU (RFC 1191, RFC 4821): net/pmtu.c, transport/tcp_mtu.c */ \
+	X(IP_PMTU_UPDATES,       "ip",   "pmtu_updates",          COUNT) \
+	X(IP_PMTU_CACHE_FULL,    "ip",   "pmtu_cache_full",       COUNT) \
+	X(IP_PMTU_BOGUS,         "ip",   "pmtu_bogus_mtu",        DROP) \
+	X(IP_PMTU_IGNORED,       "ip",   "pmtu_unverified",       DROP) \
+	X(TCP_MTUP_FAIL,         "tcp",  "mtu_probe_fail",        COUNT) \
+	X(TCP_MTUP_SUCCESS,      "tcp",  "mtu_probe_success",     COUNT) \
+	X(TCP_MTU_BLACKHOLE,     "tcp",  "mtu_blackhole",         COUNT) \
+	X(TCP_MTU_REDUCED,       "tcp",  "mtu_reduced",           COUNT) \
 	/* UDP (RFC 768, 1122 4.1) */ \
 	X(UDP_IN_DATAGRAMS,      "udp",  "in_datagrams",          COUNT) \
 	X(UDP_OUT_DATAGRAMS,     "udp",  "out_datagrams",         COUNT) \

@@ -82,6 +82,9 @@ enum tern_tcp_trace_kind {
 	TERN_TCP_TRACE_SSTHRESH,    /* the slow-start threshold changed */
 	TERN_TCP_TRACE_SRTT,        /* an RTT sample moved srtt or rttvar */
 	TERN_TCP_TRACE_STATE,       /* the state changed (to .state) */
+	TERN_TCP_TRACE_MSS,         /* the MSS changed after the handshake (path MTU:
+				     * RFC 1191, RFC 4821): len = the payload a full
+				     * segment carries now */
 };
 
 struct tern_tcp_trace_event {
@@ -118,7 +121,7 @@ typedef void (*tern_tcp_trace_fn)(void *ctx, struct tern_stack *s,
  * TERN_ENOMEM. */
 int tern_tcp_set_trace(struct tern_stack *s, int sd, tern_tcp_trace_fn fn, void *ctx);
 
-/* "SEND", "RETRANSMIT", "ACK_RCVD", "CWND", "SSTHRESH", "SRTT", "STATE". */
+/* "SEND", "RETRANSMIT", "ACK_RCVD", "CWND", "SSTHRESH", "SRTT", "STATE", "MSS". */
 const char *tern_tcp_trace_kind_name(enum tern_tcp_trace_kind k);
 
 /* One event as a line of space-separated columns, for plotting (no

@@ -228,10 +228,16 @@ static void send_failed(struct tern_ping *p, int err)
 	}
 	fflush(p->out); /* as error(3) flushes stdout first */
 	if (err == TERN_EMSGSIZE) {
+		/* Linux reports the MTU it checked: the path's (RFC 1191),
+		 * the interface's alone under -M probe. */
 		struct tern_route_result rr;
 		int mtu = 0;
-		if (tern_route_lookup(p->s, p->o.dst, &rr) == 0)
-			mtu = tern_stack_iface_mtu(p->s, rr.ifindex);
+		if (p->o.pmtudisc == TERN_IP_PMTU_PROBE || (!p->o.pmtudisc && p->o.df)) {
+			if (tern_route_lookup(p->s, p->o.dst, &rr) == 0)
+				mtu = tern_stack_iface_mtu(p->s, rr.ifindex);
+		} else {
+			mtu = (int)tern_ip_path_mtu(p->s, p->o.dst);
+		}
 		fprintf(p->err, "ping: local error: message too long, mtu=%d\n", mtu);
 	} else {
 		fprintf(p->err, "ping: sendmsg: %s\n", tern_strerror(err));
@@ -255,6 +261,7 @@ static void send_one(struct tern_ping *p, tern_time_t now)
 		.proto = TERN_IPPROTO_ICMP,
 		.ttl = p->o.ttl,
 		.df = p->o.df,
+		.pmtudisc = p->o.pmtudisc,
 	};
 	int rc = tern_ip_send_raw(p->s, &ip, p->pkt, p->pkt_len, now);
 	if (rc < 0) {

@@ -113,7 +113,10 @@ int lab_build(const struct lab_topo *t, uint64_t seed, const char *capture_dir,
 	}
 	for (size_t n = 0; n < t->nnodes; n++) {
 		const struct lab_node *nd = &t->nodes[n];
-		w->stacks[n] = nd->router ? tern_sim_router(w->sim, nd->name, NULL)
+		struct tern_stack_config cfg;
+		tern_stack_config_init(&cfg);
+		cfg.icmp_frag_needed = !nd->no_frag_needed;
+		w->stacks[n] = nd->router ? tern_sim_router(w->sim, nd->name, &cfg)
 					  : tern_sim_host(w->sim, nd->name, NULL);
 		if (!w->stacks[n]) {
 			snprintf(err, errlen, "cannot create %s", nd->name);

@@ -664,7 +664,8 @@ static void read_networks(struct reader *r, yaml_node_t *v)
 
 static const char *const iface_keys[] = {"network", "address", NULL};
 static const char *const route_keys[] = {"to", "via", NULL};
-static const char *const node_keys[] = {"interfaces", "gateway", "routes", "sysctl", NULL};
+static const char *const node_keys[] = {"interfaces", "gateway", "routes", "sysctl",
+					"icmp_frag_needed", NULL};
 
 static void iface_pair(struct reader *r, void *ctx, const char *key, yaml_node_t *k,
 		       yaml_node_t *v)
@@ -795,6 +796,20 @@ static void node_pair(struct reader *r, void *ctx, const char *key, yaml_node_t 
 		c->gw = v;
 	} else if (strcmp(key, "sysctl") == 0) {
 		read_sysctls(r, n, v);
+	} else if (strcmp(key, "icmp_frag_needed") == 0) {
+		/* A router that drops a DF datagram too big for the next hop
+		 * without a word: an ICMP black hole (RFC 2923 §2.1). */
+		const char *s = scalar(r, v, key);
+		if (!s)
+			return;
+		if (!n->router)
+			lab_topo_error(r->t, pos_of(k), "icmp_frag_needed is a router's setting "
+				       "(hosts forward nothing)");
+		else if (strcmp(s, "false") == 0)
+			n->no_frag_needed = true;
+		else if (strcmp(s, "true") != 0)
+			lab_topo_error(r->t, pos_of(v), "bad icmp_frag_needed '%s': expected true "
+				       "or false", s);
 	} else {
 		c->routes = v;
 	}

@@ -97,6 +97,7 @@ struct lab_node {
 		char *name, *value;
 	} *sysctls;
 	size_t nsysctls;
+	bool no_frag_needed;     /* a router with icmp_frag_needed: false (an ICMP black hole) */
 };
 
 enum lab_step_kind {

@@ -16,6 +16,7 @@
 #include "core/stack_impl.h"
 #include "net/icmp.h"
 #include "net/net.h"
+#include "net/pmtu.h"
 
 /* ---- error generation ---- */
 
@@ -305,6 +306,30 @@ static void fill_msg(struct tern_icmp_msg *m, const struct tern_icmp_repr *icmp,
 	}
 }
 
+static unsigned listeners(const struct tern_stack *s)
+{
+	unsigned n = 0;
+	for (int i = 0; i < TERN_MAX_ICMP_LISTENERS; i++)
+		n += s->net->icmp_listeners[i].fn != NULL;
+	return n;
+}
+
+/* RFC 1191 §4 into the path-MTU cache, for a protocol that does not
+ * check the quote itself: believed if a socket claimed it (RFC 5927 §4.1:
+ * a flow we have) or, for our echo requests, if a listener (ping) is
+ * there to have sent them. With ip_no_pmtu_disc 3 only TCP's checked
+ * messages count, as Linux's hardened mode. */
+static void frag_needed_learn(struct tern_stack *s, const struct tern_icmp_msg *m, bool claimed,
+			      tern_time_t now)
+{
+	if (s->cfg.ip_no_pmtu_disc == 3 ||
+	    !(claimed || (m->q_proto == TERN_IPPROTO_ICMP && listeners(s)))) {
+		tern_stat_inc(s, TERN_STAT_IP_PMTU_IGNORED);
+		return;
+	}
+	tern_pmtu_learn(s, m->q_dst, m->mtu, rd16(m->data + 2), now);
+}
+
 /* An error about a datagram we sent goes to the socket that sent it, then
  * to listeners (ping, traceroute); one quoting a datagram that is not ours,
  * or that neither a socket nor a listener claims, is only counted. */
@@ -327,6 +352,9 @@ static void error_input(struct tern_stack *s, struct tern_pkt *pkt,
 	} else {
 		const struct tern_ip_proto *p = tern_net_proto(s, m->q_proto);
 		claimed = p && p->error(s, m, now);
+		if (m->type == TERN_ICMP_DEST_UNREACH && m->code == TERN_ICMP_FRAG_NEEDED &&
+		    !(p && p->pmtu_self))
+			frag_needed_learn(s, m, claimed, now);
 	}
 	if (tern_icmp_notify(s, m, now))
 		claimed = true;

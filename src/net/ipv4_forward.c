@@ -57,7 +57,8 @@ void tern_ipv4_forward(struct tern_stack *s, struct tern_iface *in, struct tern_
 	/* RFC 1191: too big with DF set → "fragmentation needed" carrying the
 	 * next-hop MTU. */
 	if (pkt->len > out->mtu && ip->df) {
-		tern_icmp_send_error(s, pkt, 3, 4, out->mtu, now);
+		if (s->cfg.icmp_frag_needed) /* else a black hole, on purpose */
+			tern_icmp_send_error(s, pkt, 3, 4, out->mtu, now);
 		return tern_drop(s, pkt, TERN_STAT_IP_FRAG_NEEDED, TERN_LAYER_IP);
 	}
 	maybe_redirect(s, in, pkt, ip, &rt, now);

@@ -11,6 +11,7 @@
 #include "core/stack_impl.h"
 #include "link/arp.h"
 #include "net/net.h"
+#include "net/pmtu.h"
 
 static void loopback_enqueue(struct tern_stack *s, struct tern_pkt *pkt)
 {
@@ -78,7 +79,7 @@ static size_t copied_options(const uint8_t *opt, size_t len, uint8_t *out)
 }
 
 static int fragment(struct tern_stack *s, struct tern_iface *ifc, struct tern_pkt *pkt,
-		    tern_ip4_t next_hop, tern_time_t now)
+		    tern_ip4_t next_hop, uint32_t mtu, tern_time_t now)
 {
 	const uint8_t *h = tern_pkt_data(pkt);
 	size_t hlen = tern_ipv4_hdr_len(h);
@@ -95,7 +96,7 @@ static int fragment(struct tern_stack *s, struct tern_iface *ifc, struct tern_pk
 	for (size_t off = 0; off < payload;) {
 		const uint8_t *hdr = off == 0 ? h : rest_hdr;
 		size_t this_hlen = off == 0 ? hlen : rest_hlen;
-		size_t room = ((ifc->mtu - this_hlen) / 8) * 8; /* RFC 791: 8-byte units */
+		size_t room = ((mtu - this_hlen) / 8) * 8; /* RFC 791: 8-byte units */
 		size_t n = payload - off < room ? payload - off : room;
 		bool last = off + n == payload;
 		struct tern_pkt *f = tern_stack_pkt_alloc(s, this_hlen + n);
@@ -124,14 +125,14 @@ static int fragment(struct tern_stack *s, struct tern_iface *ifc, struct tern_pk
 	return 0;
 }
 
-int tern_ipv4_transmit(struct tern_stack *s, struct tern_iface *ifc, struct tern_pkt *pkt,
-		       tern_ip4_t next_hop, tern_time_t now)
+static int transmit_mtu(struct tern_stack *s, struct tern_iface *ifc, struct tern_pkt *pkt,
+			tern_ip4_t next_hop, uint32_t mtu, tern_time_t now)
 {
 	if (ifc->loopback) {
 		loopback_enqueue(s, pkt);
 		return 0;
 	}
-	if (pkt->len <= ifc->mtu) {
+	if (pkt->len <= mtu) {
 		tern_arp_output(s, ifc, pkt, next_hop, now);
 		return 0;
 	}
@@ -139,7 +140,13 @@ int tern_ipv4_transmit(struct tern_stack *s, struct tern_iface *ifc, struct tern
 		tern_stack_pkt_free(s, pkt);
 		return TERN_EMSGSIZE;
 	}
-	return fragment(s, ifc, pkt, next_hop, now);
+	return fragment(s, ifc, pkt, next_hop, mtu, now);
+}
+
+int tern_ipv4_transmit(struct tern_stack *s, struct tern_iface *ifc, struct tern_pkt *pkt,
+		       tern_ip4_t next_hop, tern_time_t now)
+{
+	return transmit_mtu(s, ifc, pkt, next_hop, ifc->mtu, now);
 }
 
 /* The limited broadcast 255.255.255.255 (RFC 1122 §3.3.6), as Linux
@@ -190,7 +197,18 @@ int tern_ipv4_output_routed(struct tern_stack *s, struct tern_pkt *pkt,
 	size_t total = pkt->len + TERN_IPV4_HLEN;
 	struct tern_iface *ifc = tern_iface_get(s, rt->ifindex);
 	int err = 0;
-	if (total > TERN_IPV4_MAX_LEN || (p->df && total > ifc->mtu))
+	/* Linux's ip_sk_use_pmtu: DONT, WANT and DO send within the cached
+	 * path MTU (RFC 1191 §3), PROBE within the interface's alone. */
+	uint8_t mode = p->pmtudisc ? p->pmtudisc : p->df ? TERN_IP_PMTU_PROBE : TERN_IP_PMTU_DONT;
+	uint32_t mtu = ifc->mtu;
+	if (mode != TERN_IP_PMTU_PROBE && !ifc->loopback) {
+		uint32_t pm = tern_pmtu_get(s, p->dst, now);
+		if (pm && pm < mtu)
+			mtu = pm;
+	}
+	bool df = mode == TERN_IP_PMTU_DO || mode == TERN_IP_PMTU_PROBE ||
+		  (mode == TERN_IP_PMTU_WANT && total <= mtu);
+	if (total > TERN_IPV4_MAX_LEN || (df && total > mtu))
 		err = TERN_EMSGSIZE; /* a local error, as Linux's "message too long" */
 	/* RFC 1122 §3.2.1.3: 0.0.0.0 is no source for an ordinary datagram;
 	 * with no usable address (all tentative or conflicting) there is
@@ -211,7 +229,7 @@ int tern_ipv4_output_routed(struct tern_stack *s, struct tern_pkt *pkt,
 		.tos = p->tos,
 		.total_len = (uint16_t)total,
 		.id = s->net->ip_id++,
-		.df = p->df,
+		.df = df,
 		.ttl = p->ttl ? p->ttl : s->cfg.default_ttl,
 		.proto = p->proto,
 		.src = p->src ? p->src : rt->src,
@@ -221,7 +239,7 @@ int tern_ipv4_output_routed(struct tern_stack *s, struct tern_pkt *pkt,
 	tern_stat_inc(s, TERN_STAT_IP_OUT_REQUESTS);
 	if (!ifc->loopback && tern_ip4_is_our_broadcast(s, ip.dst))
 		loop_broadcast(s, pkt);
-	return tern_ipv4_transmit(s, ifc, pkt, rt->next_hop, now);
+	return transmit_mtu(s, ifc, pkt, rt->next_hop, mtu, now);
 }
 
 int tern_ip_send_raw(struct tern_stack *s, const struct tern_ip_send *p, const uint8_t *payload,

@@ -16,6 +16,7 @@ int tern_net_init(struct tern_stack *s)
 	s->net->ip_id = (uint16_t)tern_rng_next(&s->rng);
 	s->net->icmp_tokens_milli = (uint64_t)s->cfg.icmp_ratelimit_burst * 1000;
 	tern_reasm_init(s);
+	tern_pmtu_init(s);
 	return 0;
 }
 
@@ -24,6 +25,7 @@ void tern_net_fini(struct tern_stack *s)
 	if (!s->net)
 		return;
 	tern_reasm_fini(s);
+	tern_pmtu_fini(s);
 	tern_pkt_queue_purge(&s->pool, &s->net->loopback);
 	tern_route_table_fini(&s->net->routes);
 	free(s->net->icmp_peers);

@@ -13,6 +13,7 @@
 
 #include "core/pkt.h"
 #include "net/ipv4.h"
+#include "net/pmtu.h"
 #include "net/route.h"
 #include "tern/stack.h"
 
@@ -25,6 +26,10 @@ struct tern_ip_proto {
 	/* An ICMP error quoting a datagram of this protocol; false if none of
 	 * its sockets sent it. */
 	bool (*error)(struct tern_stack *s, const struct tern_icmp_msg *m, tern_time_t now);
+	/* It feeds the path-MTU cache itself from "fragmentation needed",
+	 * after checking the quoted segment (TCP, RFC 5927 §4.1); otherwise
+	 * ICMP does once error() claimed the message. */
+	bool pmtu_self;
 };
 
 #define TERN_NET_MAX_PROTOS 4
@@ -47,6 +52,8 @@ struct tern_net {
 		tern_time_t last;
 	} *icmp_peers;                 /* TERN_ICMP_PEERS, made with the first error sent */
 	struct { tern_icmp_fn fn; void *ctx; } icmp_listeners[TERN_MAX_ICMP_LISTENERS];
+
+	struct tern_pmtu_table pmtu;   /* path MTUs learnt (net/pmtu.c) */
 
 	struct tern_ip_proto protos[TERN_NET_MAX_PROTOS];
 	unsigned n_protos;

@@ -126,7 +126,7 @@ static int run_ping(struct demo *d, unsigned count, size_t size, bool df)
 	o.dst = TERN_IP4(10, 0, 2, 2);
 	o.count = count;
 	o.size = size;
-	o.df = df;
+	o.pmtudisc = df ? TERN_IP_PMTU_DO : TERN_IP_PMTU_WANT; /* -M do, or ping's default */
 	o.ident = DEMO_IDENT;
 	struct tern_ping *p = tern_ping_start(d->a, &o, stdout, tern_sim_now(d->sim), &err);
 	if (!p)

@@ -45,9 +45,11 @@ static void usage(FILE *f)
 		"                     0: the next as soon as the last is answered, else 10 ms\n"
 		"                     later (one in flight); below 2 ms for root only\n"
 		"  -I IFACE|ADDRESS   source interface (tap0, lo) or address (the tern host's)\n"
-		"  -M do|dont|want    path MTU discovery: 'do' sets Don't Fragment, so a too-big\n"
-		"                     request is refused rather than fragmented; 'dont' and\n"
-		"                     'want' (default) let the datagram be fragmented\n"
+		"  -M do|dont|want    path MTU discovery, as Linux's IP_MTU_DISCOVER:\n"
+		"                     'want' (default): Don't Fragment set while the request fits\n"
+		"                     the path MTU learnt from \"Frag needed\", fragmented here\n"
+		"                     beyond; 'do': DF, a request larger than the path MTU is a\n"
+		"                     local error; 'dont': no DF, fragmented to the path MTU\n"
 		"  -q                 quiet: print only the first line and the statistics\n"
 		"  -s SIZE            data bytes per request, 0..65507 (default 56)\n"
 		"  -t TTL             IP time to live, 1..255 (default 64)\n"
@@ -111,14 +113,17 @@ static int ip_strtol(struct ping_args *a, const char *arg, long min, long max, l
 	return -1;
 }
 
-/* -M do|dont|want. Without a path-MTU cache in the stack, 'want' sends
- * like 'dont': the stack fragments what does not fit. */
-static int parse_pmtudisc(const char *arg, bool *df)
+/* -M do|dont|want, as iputils 20221126: Linux's IP_MTU_DISCOVER modes
+ * (tern/stack.h's enum tern_ip_pmtu). Its ping knows no 'probe' (Linux's
+ * IP_PMTUDISC_PROBE; tracepath's): refused with iputils' message. */
+static int parse_pmtudisc(const char *arg, uint8_t *mode)
 {
 	if (strcmp(arg, "do") == 0)
-		*df = true;
-	else if (strcmp(arg, "dont") == 0 || strcmp(arg, "want") == 0)
-		*df = false;
+		*mode = TERN_IP_PMTU_DO;
+	else if (strcmp(arg, "dont") == 0)
+		*mode = TERN_IP_PMTU_DONT;
+	else if (strcmp(arg, "want") == 0)
+		*mode = TERN_IP_PMTU_WANT;
 	else {
 		fprintf(err_stream(), "ping: invalid -M argument: %s\n", arg);
 		return CLI_EXIT_USAGE;
@@ -161,7 +166,7 @@ static int take_option(void *ctx, int c, const char *arg)
 		return 0;
 	case 'M':
 		a->pmtu_set = true;
-		return parse_pmtudisc(arg, &a->o.df);
+		return parse_pmtudisc(arg, &a->o.pmtudisc);
 	case 'q':
 		a->o.quiet = true;
 		return 0;
@@ -220,7 +225,10 @@ static int parse_args(struct ping_args *a, int argc, char **argv)
 	/* iputils: -b (or a multicast destination) sets Don't Fragment
 	 * unless -M said otherwise. */
 	if (a->o.broadcast && !a->pmtu_set)
-		a->o.df = true;
+		a->o.pmtudisc = TERN_IP_PMTU_DO;
+	/* else a Linux socket's default (net.ipv4.ip_no_pmtu_disc 0) */
+	if (!a->o.pmtudisc)
+		a->o.pmtudisc = TERN_IP_PMTU_WANT;
 	a->o.ttl = (uint8_t)a->ttl; /* 0 (not given): the stack's default */
 	return 0;
 }

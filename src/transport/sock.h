@@ -127,6 +127,8 @@ struct tern_sock {
 	bool reuseaddr, reuseport, broadcast, recverr;
 	int rcvbuf, sndbuf;              /* as getsockopt reports: 2 × the value set */
 	int ttl;                         /* -1: the stack default */
+	int8_t pmtudisc;                 /* IP_MTU_DISCOVER (TERN_IP_PMTUDISC_*); -1: the
+					  * type's default (tern_sock_pmtudisc) */
 	tern_time_t rcvtimeo, sndtimeo;  /* SO_RCVTIMEO/SNDTIMEO: TERN_TIME_NEVER (default), or
 					  * how long tern/rt.h's helpers wait (0: not at all) */
 	struct tern_linger linger;       /* SO_LINGER as set, for getsockopt */
@@ -199,5 +201,17 @@ uint32_t tern_sock_hash4(const struct tern_sock_table *t, tern_ip4_t laddr, uint
 /* UDP as the network layer sees it (transport/udp.c): input and ICMP
  * errors, for the host to register (net/net.h). */
 extern const struct tern_ip_proto tern_udp_proto;
+
+/* The socket's IP_MTU_DISCOVER mode as IP output takes it (enum
+ * tern_ip_pmtu): its own, else TCP's WANT (DONT with ip_no_pmtu_disc) or
+ * UDP's DONT. */
+static inline uint8_t tern_sock_pmtudisc(const struct tern_stack_config *cfg,
+					 const struct tern_sock *so, bool stream)
+{
+	int v = so ? so->pmtudisc : -1;
+	if (v < 0)
+		v = stream && !cfg->ip_no_pmtu_disc ? 1 : 0;
+	return (uint8_t)(v > 3 ? TERN_IP_PMTU_PROBE : v + 1);
+}
 
 #endif

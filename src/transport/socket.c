@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/stack_impl.h"
+#include "net/pmtu.h"
 #include "transport/sock.h"
 
 /* Socket types the stack implements, by TERN_SOCK_* number. */
@@ -247,6 +248,7 @@ struct tern_sock *tern_sock_new(struct tern_stack *s, const struct tern_sock_ops
 	so->rcvbuf = (int)s->cfg.rmem_default; /* Linux's net.core.rmem_default / wmem_default */
 	so->sndbuf = (int)s->cfg.wmem_default;
 	so->ttl = -1;
+	so->pmtudisc = -1;
 	so->rcvtimeo = so->sndtimeo = TERN_TIME_NEVER;
 	t->slots[sd] = so;
 	return so;
@@ -426,6 +428,12 @@ static int ip_set(struct tern_sock *so, int name, int val)
 		return 0;
 	case TERN_IP_TOS: so->tos = (uint8_t)val; return 0;
 	case TERN_IP_RECVERR: so->recverr = val != 0; return 0;
+	case TERN_IP_MTU_DISCOVER:
+		/* Linux takes 0..5 (INTERFACE and OMIT behave as PROBE here) */
+		if (val < 0 || val > 5)
+			return TERN_EINVAL;
+		so->pmtudisc = (int8_t)val;
+		return 0;
 	default: return TERN_ENOPROTOOPT;
 	}
 }
@@ -532,6 +540,15 @@ static int ip_get(struct tern_stack *s, struct tern_sock *so, int name, int *val
 	case TERN_IP_TTL: *val = so->ttl < 0 ? s->cfg.default_ttl : so->ttl; return 0;
 	case TERN_IP_TOS: *val = so->tos; return 0;
 	case TERN_IP_RECVERR: *val = so->recverr; return 0;
+	case TERN_IP_MTU_DISCOVER:
+		*val = so->pmtudisc >= 0 ? so->pmtudisc
+					 : tern_sock_pmtudisc(&s->cfg, so, so->ops->type == TERN_SOCK_STREAM) - 1;
+		return 0;
+	case TERN_IP_MTU:
+		if (!so->connected || !so->peer_addr)
+			return TERN_ENOTCONN;
+		*val = (int)tern_pmtu_path(s, so->peer_addr, s->now);
+		return *val ? 0 : TERN_ENOTCONN;
 	default: return TERN_ENOPROTOOPT;
 	}
 }

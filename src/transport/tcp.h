@@ -112,6 +112,19 @@ enum { TCPT_RXT, TCPT_DELACK, TCPT_KEEP, TCPT_PACE, TCPT_N }; /* PACE: tcp_pacin
 /* What TCPT_RXT times now. */
 enum { RXT_NONE, RXT_REXMT, RXT_PERSIST, RXT_TLP };
 
+/* Path MTU (tcp_mtu.c): RFC 1191's MSS, RFC 4821's search (Linux's
+ * icsk_mtup). MTUs in bytes of IP datagram. */
+struct tcp_mtu_state {
+	uint16_t mss_clamp;     /* the MSS the handshake settled (peer's, ours, TCP_MAXSEG) */
+	uint16_t route_mtu;     /* the route's interface MTU at the handshake */
+	uint16_t pmtu;          /* the path MTU t_maxseg follows (TCP_INFO's tcpi_pmtu) */
+	uint16_t search_low, search_high;
+	uint16_t probe;         /* the probe in flight, as an MTU (0: none) */
+	bool enabled;           /* searching: a black hole was seen, or tcp_mtu_probing 2 */
+	tcp_seq probe_seq, probe_end;
+	tern_time_t stamp;      /* when the search (re)started */
+};
+
 struct tern_tcb {
 	struct tern_sock *so;           /* the application's socket; NULL: none (yet, or any more) */
 	struct tern_tcb *listener;      /* SYN-RECEIVED / unaccepted: the listening tcb */
@@ -287,6 +300,9 @@ struct tern_tcb {
 	 * still holds the expiry (ss shows it), without arming tp->timer. */
 	struct tern_tcb *tw_prev, *tw_next;
 	bool tw_queued;
+
+	/* ---- path MTU discovery (tcp_mtu.c) ---- */
+	struct tcp_mtu_state mtu;
 };
 
 /* The payload a full segment carries: the MSS less the options every
@@ -520,6 +536,26 @@ void tcp_tlp_fire(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
  * octet). Returns the octets sent, 0 if none could be. */
 uint32_t tcp_output_rexmit(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, uint32_t len,
 			   tern_time_t now);
+/* ---- tcp_mtu.c: the MSS from the path MTU, PLPMTUD (RFC 1191, 4821) ---- */
+struct tern_icmp_msg;
+/* The handshake settled t_maxseg: take the path MTU into it, set up the search. */
+void tcp_mtu_init(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
+/* Before sending: a probe acknowledged, the cache changed. */
+void tcp_mtu_sync(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
+/* The IP layer's DF mode for the connection's segments (enum tern_ip_pmtu). */
+uint8_t tcp_mtu_ip_mode(const struct tern_stack *s, const struct tern_tcb *tp);
+/* A checked "fragmentation needed" about a segment in flight. */
+void tcp_mtu_icmp(struct tern_stack *s, struct tern_tcb *tp, const struct tern_icmp_msg *m,
+		  tern_time_t now);
+/* A retransmission timeout (rxtshift already counts it). */
+void tcp_mtu_rto(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
+/* The length of a probe to send now as the new data at ring offset off,
+ * or 0 (then an ordinary segment); recorded as sent. */
+uint32_t tcp_mtu_probe_len(struct tern_stack *s, struct tern_tcb *tp, size_t off, size_t avail,
+			   uint32_t wnd, tern_time_t now);
+/* The third duplicate ACK: true if it tells of a lost probe (handled:
+ * no fast retransmit). */
+bool tcp_mtu_probe_lost(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
 
 /* ---- tcp_syncookie.c ---- */
 struct tcp_cookie {

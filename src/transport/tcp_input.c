@@ -120,6 +120,7 @@ static void options_settle(struct tern_stack *s, struct tern_tcb *tp, const stru
 	tp->max_sndwnd = tp->snd_wnd;
 	tp->snd_wl1 = th->seq;
 	tp->snd_wl2 = th->ack;
+	tcp_mtu_init(s, tp, g->now);
 	tp->cc->init(tp, g->now);
 }
 
@@ -283,6 +284,7 @@ static bool cookie_ack(struct tern_stack *s, struct tern_tcb *lp, struct seg *g)
 	tp->snd_wnd = tp->max_sndwnd = (uint32_t)th->window << tp->snd_scale;
 	tp->snd_wl1 = th->seq;
 	tp->snd_wl2 = th->ack;
+	tcp_mtu_init(s, tp, g->now);
 	tp->cc->init(tp, g->now);
 	tern_stat_inc(s, TERN_STAT_TCP_SYNCOOKIES_RECV);
 	tern_stat_inc(s, TERN_STAT_TCP_PASSIVE_OPENS);
@@ -498,7 +500,7 @@ static void dupack(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 		tp->snd_cwnd += tcp_mss(tp); /* §3.2 step 4: inflate */
 		return;
 	}
-	if (++tp->dupacks == 3)
+	if (++tp->dupacks == 3 && !tcp_mtu_probe_lost(s, tp, now))
 		fast_retransmit(s, tp, now);
 }
 
@@ -1183,15 +1185,9 @@ static bool tcp_icmp_error(struct tern_stack *s, const struct tern_icmp_msg *m, 
 	    !(tp->state == TCPS_SYN_SENT && seq == tp->iss))
 		return true;
 	if (m->type == TERN_ICMP_DEST_UNREACH && m->code == TERN_ICMP_FRAG_NEEDED) {
-		/* RFC 1191: the smaller MSS, and resend what was lost. */
-		uint32_t mss = m->mtu > TERN_IPV4_HLEN + TERN_TCP_HLEN + 68
-				       ? m->mtu - TERN_IPV4_HLEN - TERN_TCP_HLEN
-				       : 536;
-		if (mss < tp->t_maxseg) {
-			tp->t_maxseg = (uint16_t)mss;
-			tp->snd_nxt = tp->snd_una;
-			tcp_output(s, tp, now);
-		}
+		/* RFC 1191: the path MTU cache, the smaller MSS, and resend
+		 * what was lost (tcp_mtu.c). */
+		tcp_mtu_icmp(s, tp, m, now);
 		return true;
 	}
 	int err = TERN_EHOSTUNREACH;
@@ -1222,4 +1218,5 @@ const struct tern_ip_proto tern_tcp_proto = {
 	.proto = TERN_IPPROTO_TCP,
 	.input = tcp_input,
 	.error = tcp_icmp_error,
+	.pmtu_self = true,
 };

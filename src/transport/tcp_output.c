@@ -137,7 +137,7 @@ static int xmit(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, size_t o
 	}
 	/* Linux sets DF on TCP (path MTU discovery, RFC 1191). */
 	struct tern_ip_send ip = {.src = tp->t.laddr, .dst = tp->t.raddr,
-				  .proto = TERN_IPPROTO_TCP, .df = true,
+				  .proto = TERN_IPPROTO_TCP, .pmtudisc = tcp_mtu_ip_mode(s, tp),
 				  .ttl = tp->so && tp->so->ttl > 0 ? (uint8_t)tp->so->ttl : 0,
 				  .tos = (uint8_t)(((tp->so ? tp->so->tos : 0) & ~TERN_IP_ECN_MASK) | ecn)};
 	return tern_ipv4_output(s, pkt, &ip, now);
@@ -330,6 +330,9 @@ static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t no
 	if (len > mss)
 		len = mss;
 	len = tcp_recovery_clip(tp, len);
+	uint32_t probe = tcp_mtu_probe_len(s, tp, off, avail, wnd, now); /* RFC 4821 */
+	if (probe)
+		len = probe;
 	bool fin = fin_due(tp, off, len);
 	bool data = data_due(tp, off, len, avail, mss);
 	/* Pacing holds data and FIN back, not ACKs; a timeout's resend goes
@@ -388,6 +391,7 @@ void tcp_output(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 {
 	if (tp->state == TCPS_CLOSED || tp->state == TCPS_LISTEN)
 		return;
+	tcp_mtu_sync(s, tp, now);
 	/* Data, SYN and FIN segments until none is due; an ACK or window
 	 * update alone goes once and ends the loop. */
 	tcp_recovery_send(s, tp, false, now); /* SACK recovery: lost segments first */

@@ -211,8 +211,10 @@ static bool rexmt_timeout(struct tern_stack *s, struct tern_tcb *tp, tern_time_t
 	if (!tp->first_rexmit)
 		tp->first_rexmit = now;
 	tp->rxtshift++;
-	if (tp->state >= TCPS_ESTABLISHED)
+	if (tp->state >= TCPS_ESTABLISHED) {
 		tp->cc->on_rto(tp, now);
+		tcp_mtu_rto(s, tp, now); /* a black hole? (RFC 4821) */
+	}
 	tp->flags &= ~(uint32_t)(TF_FASTRECOV | TF_RTT_TIMING); /* Karn: no sample from a resend */
 	tp->dupacks = 0;
 	tcp_recovery_rto(tp);

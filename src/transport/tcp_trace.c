@@ -13,7 +13,7 @@ const char *tern_tcp_trace_kind_name(enum tern_tcp_trace_kind k)
 		[TERN_TCP_TRACE_SEND] = "SEND",         [TERN_TCP_TRACE_RETRANSMIT] = "RETRANSMIT",
 		[TERN_TCP_TRACE_ACK_RCVD] = "ACK_RCVD", [TERN_TCP_TRACE_CWND] = "CWND",
 		[TERN_TCP_TRACE_SSTHRESH] = "SSTHRESH", [TERN_TCP_TRACE_SRTT] = "SRTT",
-		[TERN_TCP_TRACE_STATE] = "STATE",
+		[TERN_TCP_TRACE_STATE] = "STATE",       [TERN_TCP_TRACE_MSS] = "MSS",
 	};
 	return (unsigned)k < sizeof(names) / sizeof(names[0]) && names[k] ? names[k] : "?";
 }
@@ -88,6 +88,17 @@ void tcp_trace_sync_(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 		tr->srtt = tp->srtt;
 		tr->rttvar = tp->rttvar;
 		deliver(s, tp, TERN_TCP_TRACE_SRTT, now);
+	}
+	/* The path MTU moved the MSS (tcp_mtu.c); the handshake's is no news. */
+	if (tp->state >= TCPS_ESTABLISHED && tr->mss != tp->t_maxseg) {
+		bool first = tr->mss == 0;
+		tr->mss = tp->t_maxseg;
+		if (!first) {
+			struct tern_tcp_trace_event ev;
+			event(s, tp, TERN_TCP_TRACE_MSS, now, &ev);
+			ev.len = tcp_mss(tp);
+			tr->fn(tr->ctx, s, &ev);
+		}
 	}
 }
 

@@ -26,6 +26,7 @@ struct tcp_trace {
 	uint8_t state;
 	uint32_t cwnd, ssthresh;
 	tern_time_t srtt, rttvar;
+	uint16_t mss;              /* t_maxseg once established (0: not yet) */
 };
 
 void tcp_trace_xmit_(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tcp_repr *th,

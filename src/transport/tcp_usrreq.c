@@ -703,7 +703,7 @@ void tern_tcp_fill_info(const struct tern_stack *s, const struct tern_tcb *tp,
 	ti->tcpi_last_data_sent = msec_since(s->now, tp->last_data_sent);
 	ti->tcpi_last_data_recv = msec_since(s->now, tp->last_data_rcvd);
 	ti->tcpi_last_ack_recv = msec_since(s->now, tp->last_ack_rcvd);
-	ti->tcpi_pmtu = tp->t_maxseg ? tp->t_maxseg + 40u : 0;
+	ti->tcpi_pmtu = tp->mtu.pmtu ? tp->mtu.pmtu : tp->t_maxseg ? tp->t_maxseg + 40u : 0;
 	ti->tcpi_rcv_ssthresh = tcp_rcv_space(tp);
 	ti->tcpi_rtt = usec(tp->srtt);
 	ti->tcpi_rttvar = usec(tp->rttvar);

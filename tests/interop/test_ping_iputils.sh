@@ -12,7 +12,8 @@
 # request in flight, read from tern's capture); -f -c 200 -w 5; -f to a
 # silent neighbour ('E' marks); -c 0, -t 256, -t 0 (status 1, 1, 2 and
 # iputils' messages); a broadcast without -b (refused) and with it; -M do
-# -s 2000 (local errors on stderr, +N errors); -I IFACE, -I ADDR, -I of
+# -s 2000 (local errors on stderr, +N errors), -M want and -M dont -s 2000
+# (fragmented by the sender), -M probe and an unknown mode (refused); -I IFACE, -I ADDR, -I of
 # no such device; -c 7 to a silent neighbour (Destination Host Unreachable
 # in Linux's batches of three, at 3, 6 and 9 s, and "pipe 4"); SIGINT
 # (statistics), SIGTERM (status 143, no statistics), SIGQUIT (status line
@@ -162,6 +163,11 @@ both "broadcast without -b" -c 1 10.201.2.255
 both "broadcast with -b" -c 2 -b 10.201.2.255
 both "-M do, too big" -c 2 -M do -s 2000 10.201.2.1
 assert_match '^ping: local error: message too long, mtu=1500$' "$(cat "$R.err")" "case $N: stderr"
+both "-M probe (iputils' ping has none)" -c 2 -M probe -s 2000 10.201.2.1
+both "-M want, fragmented here" -c 2 -M want -s 2000 10.201.2.1
+assert_match '^2 packets transmitted, 2 received' "$(cat "$R.out")" "case $N: stdout"
+both "-M dont" -c 1 -M dont -s 2000 10.201.2.1
+both "-M of no such mode" -c 1 -M sometimes 10.201.2.1
 both "-I IFACE" -c 1 -I tap0 10.201.2.1
 both "-I ADDR" -c 1 -I 10.201.2.2 10.201.2.1
 both "-I unknown" -c 1 -I nosuch 10.201.2.1

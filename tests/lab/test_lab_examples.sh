@@ -189,6 +189,12 @@ for r, t in zip(rows, text):
     assert line == t, (line, t)
 assert any(r["stream"] == "event" and r["text"] == "cut middle" for r in rows)
 PY
+# blackhole: DF pings vanish, TCP gets through after PLPMTUD
+run blackhole
+grep -qE '^\[ +[0-9.]+\] a: 2 packets transmitted, 0 received, 100% packet loss' "$out/blackhole.a.txt" ||
+	fail "blackhole: the DF pings were not all lost"
+grep -qE '^\[ +[0-9.]+\] a: \[  5\] +0\.00-5\.00 +sec +[0-9.]+ MBytes .* sender$' "$out/blackhole.a.txt" ||
+	fail "blackhole: no iperf sender summary (TCP did not get through)"
 "$tern" lab run "$labs/fragments/fragments.yaml" --quiet --out "$out/quiet" >"$out/quiet.txt" 2>&1 ||
 	fail "--quiet exited $?"
 grep -vqE '\] lab: ' "$out/quiet.txt" && fail "--quiet printed more than the summary: $(grep -vE '\] lab: ' "$out/quiet.txt")"

@@ -44,6 +44,7 @@ static void check_log(const struct log *l, const struct want *w, unsigned n)
 		case TERN_TCP_TRACE_RETRANSMIT: a = e->seq; b = e->len; break;
 		case TERN_TCP_TRACE_ACK_RCVD: a = e->ack; b = e->window; break;
 		case TERN_TCP_TRACE_STATE: a = e->state; break;
+		case TERN_TCP_TRACE_MSS: a = e->len; break;
 		case TERN_TCP_TRACE_CWND: a = e->cwnd; break;
 		case TERN_TCP_TRACE_SSTHRESH: a = e->ssthresh; break;
 		case TERN_TCP_TRACE_SRTT:
