@@ -553,6 +553,8 @@ void tcp_mtu_rto(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
  * or 0 (then an ordinary segment); recorded as sent. */
 uint32_t tcp_mtu_probe_len(struct tern_stack *s, struct tern_tcb *tp, size_t off, size_t avail,
 			   uint32_t wnd, tern_time_t now);
+/* [seq, seq + len) is being resent: a probe among it failed. */
+void tcp_mtu_rexmit(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, uint32_t len);
 /* The third duplicate ACK: true if it tells of a lost probe (handled:
  * no fast retransmit). */
 bool tcp_mtu_probe_lost(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);

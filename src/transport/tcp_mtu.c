@@ -214,6 +214,16 @@ uint32_t tcp_mtu_probe_len(struct tern_stack *s, struct tern_tcb *tp, size_t off
 	return len;
 }
 
+void tcp_mtu_rexmit(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, uint32_t len)
+{
+	struct tcp_mtu_state *m = &tp->mtu;
+	/* SACK recovery, RACK or a tail loss probe resends part of the
+	 * probe: it was lost as far as we know (Linux's
+	 * tcp_mtup_probe_failed), and its later ACK proves nothing. */
+	if (m->probe && seq_lt(seq, m->probe_end) && seq_gt(seq + len, m->probe_seq))
+		probe_done(s, m, false);
+}
+
 bool tcp_mtu_probe_lost(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 {
 	struct tcp_mtu_state *m = &tp->mtu;

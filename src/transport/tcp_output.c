@@ -430,6 +430,7 @@ uint32_t tcp_output_rexmit(struct tern_stack *s, struct tern_tcb *tp, tcp_seq se
 		   seq_lt(seq + len, tp->snd_max);
 	if (!len && !fin)
 		return 0;
+	tcp_mtu_rexmit(s, tp, seq, len);
 	uint8_t flags = TERN_TCP_ACK | (fin ? TERN_TCP_FIN : 0);
 	if (len && off + len == avail)
 		flags |= TERN_TCP_PSH;
