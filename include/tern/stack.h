@@ -298,6 +298,8 @@ int tern_stack_attach(struct tern_stack *s, struct tern_netdev *dev);
 struct tern_netdev *tern_stack_iface_dev(const struct tern_stack *s, int ifindex);
 int tern_stack_iface_count(const struct tern_stack *s); /* loopback included */
 int tern_stack_iface_mtu(const struct tern_stack *s, int ifindex);
+/* The interface of that name ("lo": loopback), or TERN_ENODEV. */
+int tern_stack_iface_find(const struct tern_stack *s, const char *name);
 /* Change an interface's MTU (the device's MTU is left alone). */
 int tern_stack_iface_set_mtu(struct tern_stack *s, int ifindex, uint32_t mtu);
 
@@ -343,6 +345,12 @@ struct tern_route_result {
 	bool local;           /* dst is one of our addresses */
 };
 int tern_route_lookup(const struct tern_stack *s, tern_ip4_t dst, struct tern_route_result *out);
+/* The same for a socket bound to interface ifindex (SO_BINDTODEVICE): the
+ * longest match among that interface's routes, and if it has none the
+ * destination taken as on-link there, as Linux's ip_route_output_key does
+ * for a given output interface. TERN_ENODEV for no such interface. */
+int tern_route_lookup_dev(const struct tern_stack *s, tern_ip4_t dst, int ifindex,
+			  struct tern_route_result *out);
 /* Print the table like `ip route` does. */
 void tern_route_print(const struct tern_stack *s, FILE *f);
 
@@ -397,6 +405,8 @@ struct tern_ip_send {
 	uint8_t tos;
 	bool df;           /* with pmtudisc DEFAULT: DF set, as TERN_IP_PMTU_PROBE */
 	uint8_t pmtudisc;  /* enum tern_ip_pmtu */
+	int oif;           /* bound to an interface (SO_BINDTODEVICE): its index + 1;
+	                    * 0: any (tern_route_lookup_dev) */
 };
 /* Path MTU discovery per datagram, as Linux's IP_MTU_DISCOVER modes
  * (each is Linux's IP_PMTUDISC_* + 1; net/pmtu.h): DONT: no DF,

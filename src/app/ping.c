@@ -50,6 +50,7 @@ struct tern_ping {
 	FILE *out;
 	FILE *err;                     /* local errors, the status line */
 	int listen;                    /* ICMP listener handle */
+	int oif;                       /* -I IFACE: its index + 1 (tern_ip_send.oif); 0: none */
 	struct tern_timer send_timer;
 	struct tern_timer exit_timer;  /* -W linger after the last send, or -w */
 	bool timing;                   /* payload holds a timestamp */
@@ -262,6 +263,7 @@ static void send_one(struct tern_ping *p, tern_time_t now)
 		.ttl = p->o.ttl,
 		.df = p->o.df,
 		.pmtudisc = p->o.pmtudisc,
+		.oif = p->oif,
 	};
 	int rc = tern_ip_send_raw(p->s, &ip, p->pkt, p->pkt_len, now);
 	if (rc < 0) {
@@ -559,7 +561,11 @@ static int check_opts(struct tern_stack *s, const struct tern_ping_opts *o)
 	if (o->size > PING_MAX_SIZE || o->interval < 0 || o->timeout < 0 || o->deadline < 0)
 		return TERN_EINVAL;
 	struct tern_route_result rr;
-	if (tern_route_lookup(s, o->dst, &rr) < 0)
+	int ifindex = o->device ? tern_stack_iface_find(s, o->device) : -1;
+	if (o->device && ifindex < 0)
+		return TERN_ENODEV;
+	if ((ifindex >= 0 ? tern_route_lookup_dev(s, o->dst, ifindex, &rr)
+			  : tern_route_lookup(s, o->dst, &rr)) < 0)
 		return TERN_ENETUNREACH;
 	if (o->src && !tern_stack_is_local_addr(s, o->src))
 		return TERN_EADDRNOTAVAIL;
@@ -586,6 +592,16 @@ struct tern_ping *tern_ping_start(struct tern_stack *s, const struct tern_ping_o
 	p->s = s;
 	p->o = *o;
 	p->out = out;
+	if (o->device) {
+		/* -I IFACE binds the requests to the device (iputils'
+		 * SO_BINDTODEVICE): routes by it alone, else on its link, and
+		 * the source it would pick there unless -I gave one too. */
+		int ifindex = tern_stack_iface_find(s, o->device);
+		struct tern_route_result rr;
+		p->oif = ifindex + 1;
+		if (!p->o.src && tern_route_lookup_dev(s, o->dst, ifindex, &rr) == 0)
+			p->o.src = rr.src;
+	}
 	p->err = o->err ? o->err : out;
 	char dst[TERN_IP4_STRLEN];
 	snprintf(p->name, sizeof(p->name), "%s", o->dst_name ? o->dst_name : tern_ip4_str(o->dst, dst));

@@ -247,6 +247,16 @@ int tern_stack_iface_mtu(const struct tern_stack *s, int ifindex)
 	return ifc ? (int)ifc->mtu : TERN_ENODEV;
 }
 
+int tern_stack_iface_find(const struct tern_stack *s, const char *name)
+{
+	for (int i = 0; i < s->n_ifaces; i++) {
+		struct tern_iface *ifc = tern_iface_get((struct tern_stack *)s, i);
+		if (ifc && strcmp(ifc->name, name) == 0)
+			return i;
+	}
+	return strcmp(name, "lo") == 0 ? TERN_IFINDEX_LOOPBACK : TERN_ENODEV;
+}
+
 int tern_stack_iface_set_mtu(struct tern_stack *s, int ifindex, uint32_t mtu)
 {
 	struct tern_iface *ifc = tern_iface_get(s, ifindex);

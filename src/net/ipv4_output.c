@@ -180,7 +180,8 @@ int tern_ipv4_output(struct tern_stack *s, struct tern_pkt *pkt, const struct te
 		     tern_time_t now)
 {
 	struct tern_route_result rt;
-	int err = tern_ipv4_route(s, p->dst, p->src, &rt);
+	int err = p->oif ? tern_route_lookup_dev(s, p->dst, p->oif - 1, &rt)
+			 : tern_ipv4_route(s, p->dst, p->src, &rt);
 	if (err < 0) {
 		if (err == TERN_ENETUNREACH)
 			tern_stat_inc(s, TERN_STAT_IP_NO_ROUTE);

@@ -126,18 +126,10 @@ int tern_route_del(struct tern_stack *s, tern_ip4_t dst, unsigned plen, tern_ip4
 	return tern_route_remove(&s->net->routes, dst, plen, gateway);
 }
 
-int tern_route_lookup(const struct tern_stack *s, tern_ip4_t dst, struct tern_route_result *out)
+/* A route's result for dst: its interface, next hop and source. */
+static int route_result(const struct tern_stack *s, const struct tern_route *r, tern_ip4_t dst,
+			struct tern_route_result *out)
 {
-	if (tern_stack_is_local_addr(s, dst)) {
-		*out = (struct tern_route_result){
-			.ifindex = TERN_IFINDEX_LOOPBACK, .next_hop = dst, .src = dst,
-			.dst = dst, .plen = 32, .local = true,
-		};
-		return 0;
-	}
-	const struct tern_route *r = tern_route_match(&s->net->routes, dst);
-	if (!r)
-		return TERN_ENETUNREACH;
 	struct tern_stack *ms = (struct tern_stack *)s; /* lookups only read it */
 	struct tern_iface *ifc = tern_iface_get(ms, r->ifindex);
 	if (!ifc)
@@ -152,6 +144,47 @@ int tern_route_lookup(const struct tern_stack *s, tern_ip4_t dst, struct tern_ro
 		.src = prefsrc_ok ? r->prefsrc : tern_iface_pick_src(ifc, r->gateway ? r->gateway : dst),
 		.dst = r->dst,
 		.plen = r->plen,
+	};
+	return 0;
+}
+
+static bool local_result(const struct tern_stack *s, tern_ip4_t dst, struct tern_route_result *out)
+{
+	if (!tern_stack_is_local_addr(s, dst))
+		return false;
+	*out = (struct tern_route_result){
+		.ifindex = TERN_IFINDEX_LOOPBACK, .next_hop = dst, .src = dst,
+		.dst = dst, .plen = 32, .local = true,
+	};
+	return true;
+}
+
+int tern_route_lookup(const struct tern_stack *s, tern_ip4_t dst, struct tern_route_result *out)
+{
+	if (local_result(s, dst, out))
+		return 0;
+	const struct tern_route *r = tern_route_match(&s->net->routes, dst);
+	return r ? route_result(s, r, dst, out) : TERN_ENETUNREACH;
+}
+
+int tern_route_lookup_dev(const struct tern_stack *s, tern_ip4_t dst, int ifindex,
+			  struct tern_route_result *out)
+{
+	struct tern_iface *ifc = tern_iface_get((struct tern_stack *)s, ifindex);
+	if (!ifc)
+		return TERN_ENODEV;
+	if (ifc->loopback || local_result(s, dst, out))
+		return tern_route_lookup(s, dst, out);
+	const struct tern_route_table *t = &s->net->routes;
+	for (uint32_t i = 0; i < t->len; i++) { /* longest prefix first */
+		const struct tern_route *r = &t->routes[i];
+		if (r->ifindex == ifindex && ((dst ^ r->dst) & tern_ip4_mask(r->plen)) == 0)
+			return route_result(s, r, dst, out);
+	}
+	/* No route by it: the destination is taken to be on its link. */
+	*out = (struct tern_route_result){
+		.ifindex = ifindex, .next_hop = dst, .src = tern_iface_pick_src(ifc, dst),
+		.dst = dst, .plen = 32,
 	};
 	return 0;
 }

@@ -249,34 +249,17 @@ static void start_error(const struct ping_args *a, int err)
 		cli_error(CMD, "cannot start: %s", tern_strerror(err));
 }
 
-/* -I IFACE: the interface's index, or -1. */
-static int find_iface(struct tern_stack *s, const char *name)
-{
-	if (strcmp(name, "lo") == 0)
-		return TERN_IFINDEX_LOOPBACK;
-	for (int i = 0; i < tern_stack_iface_count(s); i++) {
-		struct tern_netdev *d = tern_stack_iface_dev(s, i);
-		if (d && strcmp(d->name, name) == 0)
-			return i;
-	}
-	return -1;
-}
-
 /* What iputils learns before its first request, with a UDP socket it
  * connects to the destination: whether there is a route (else "connect:
  * Network is unreachable"), whether the destination is a broadcast
- * (EACCES without SO_BROADCAST: refused unless -b) and, with -I IFACE, the
- * source address. An explicit -I ADDR skips the probe, as in iputils.
+ * (EACCES without SO_BROADCAST: refused unless -b). An explicit -I ADDR
+ * skips the probe, as in iputils.
  * Returns 0 or the exit status. */
 static int probe_route(struct ping_args *a, struct tern_stack *s)
 {
-	int ifindex = -1;
-	if (a->o.device) {
-		ifindex = find_iface(s, a->o.device);
-		if (ifindex < 0) {
-			fprintf(stderr, "ping: SO_BINDTODEVICE %s: No such device\n", a->o.device);
-			return CLI_EXIT_USAGE;
-		}
+	if (a->o.device && tern_stack_iface_find(s, a->o.device) < 0) {
+		fprintf(stderr, "ping: SO_BINDTODEVICE %s: No such device\n", a->o.device);
+		return CLI_EXIT_USAGE;
 	}
 	if (a->o.src)
 		return 0;
@@ -299,10 +282,11 @@ static int probe_route(struct ping_args *a, struct tern_stack *s)
 		tern_setsockopt(s, sd, TERN_SOL_SOCKET, TERN_SO_BROADCAST, &on, sizeof(on));
 		rc = tern_connect(s, sd, &to);
 	}
-	struct tern_sockaddr_in me = {0};
-	if (rc == 0)
-		rc = tern_getsockname(s, sd, &me);
 	tern_close(s, sd);
+	/* With -I IFACE the engine binds the requests to the device
+	 * (tern_ping_start): its routes, else its link, and its source. */
+	if (a->o.device && (rc == TERN_ENETUNREACH || rc == TERN_EHOSTUNREACH || rc == 0))
+		return 0;
 	if (rc == TERN_ENETUNREACH || rc == TERN_EHOSTUNREACH) {
 		fprintf(stderr, "ping: connect: %s\n", tern_strerror(rc));
 		return CLI_EXIT_USAGE;
@@ -310,17 +294,6 @@ static int probe_route(struct ping_args *a, struct tern_stack *s)
 	if (rc < 0) {
 		cli_error(CMD, "connect: %s", tern_strerror(rc));
 		return CLI_EXIT_USAGE;
-	}
-	if (ifindex >= 0) {
-		/* tern has no SO_BINDTODEVICE: the route must leave by IFACE. */
-		struct tern_route_result rr;
-		if (tern_route_lookup(s, a->o.dst, &rr) == 0 && rr.ifindex != ifindex &&
-		    !rr.local) {
-			cli_error(CMD, "-I %s: the route to %s leaves by another interface "
-				  "(tern cannot bind a ping to a device)", a->o.device, a->o.dst_name);
-			return CLI_EXIT_USAGE;
-		}
-		a->o.src = me.addr;
 	}
 	return 0;
 }

@@ -909,7 +909,11 @@ static void schedule_ack(struct tern_stack *s, struct tern_tcb *tp, tern_time_t 
 		tp->quickacks = (uint8_t)(n < max ? (n ? n : 1) : (max < 255 ? max : 255));
 	}
 	bool quick = tp->quickacks && !tp->pingpong;
-	if ((tp->flags & TF_QUICKACK) || quick || unacked >= 2u * tp->rcv_mss ||
+	/* RFC 5681 §4.2: an ACK at least every second full-sized segment,
+	 * full-sized as the peer sends them (Linux's icsk_ack.rcv_mss: with
+	 * timestamps 1448 bytes, not the 1460 we advertised). */
+	uint32_t full = tp->rcv_mss_seen ? tp->rcv_mss_seen : tp->rcv_mss;
+	if ((tp->flags & TF_QUICKACK) || quick || unacked >= 2u * full ||
 	    tcp_rcv_space(tp) < 2u * tp->rcv_mss) {
 		if (quick)
 			tp->quickacks--;

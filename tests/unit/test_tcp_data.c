@@ -424,6 +424,25 @@ TEST(delayed_ack__second_full_segment_immediate)
 	tcp_fx_finish(&t);
 }
 
+/* The same with timestamps: a full-sized segment carries 1448 bytes (the
+ * MSS less the 12 option bytes), and two of them are two full segments
+ * (Linux's rcv_mss estimate), though 2896 < 2 x the 1460 advertised. */
+TEST(delayed_ack__second_full_segment_immediate_with_timestamps)
+{
+	init_payload();
+	struct tfx t;
+	tcp_fx_config(&t);
+	REQUIRE(tcp_fx_passive_established_opt(&t, true));
+	IN(&t, T_MS(100), .seq = t.peer, .ack = t.us, .flags = ACK, .data = payload, .len = 1448);
+	IN(&t, T_MS(101), .seq = t.peer + 1448, .ack = t.us, .flags = ACK, .data = payload + 1448,
+	   .len = 1448);
+	/* TSecr: the earlier segment's TSval (RFC 7323 §4.3) */
+	OUT(&t, T_MS(101), .seq = t.us, .ack = t.peer + 2896, .flags = ACK, W(WIN_UNREAD(2896)),
+	    .ts = true, .tsval = our_tsval(&t, T_MS(101)), .tsecr = peer_tsval(&t, T_MS(100)));
+	expect_no_seg(&t, T_SEC(1));
+	tcp_fx_finish(&t);
+}
+
 /* TCP_QUICKACK: no delay. */
 TEST(delayed_ack__quickack_immediate)
 {
