@@ -184,6 +184,10 @@ struct tern_stack_config {
 					  * after about a second */
 	size_t sock_rcv_total_bytes;     /* 16 MiB in all sockets' receive queues together
 					  * (as Linux's udp_mem); each also within SO_RCVBUF */
+	size_t tcp_ofo_total_bytes;      /* 4 MiB of TCP out-of-order data in all connections
+					  * together, a part of sock_rcv_total_bytes and at most
+					  * 1/8 of the pool: in-order data keeps the rest
+					  * (tcp.ofo_memory_limit counts what it refuses) */
 	/* Log sink for events a user should see (address conflicts). May be NULL. */
 	void (*log)(void *ctx, struct tern_stack *s, const char *msg);
 	void *log_ctx;
@@ -206,12 +210,15 @@ struct tern_mem_budget {
 struct tern_stack_mem {
 	size_t pool_max, pool_made, pool_in_use, pool_peak; /* bytes */
 	struct tern_mem_budget reasm, neigh, sock_rx;
+	struct tern_mem_budget tcp_ofo; /* TCP out-of-order data (within sock_rx) */
+	unsigned tcp_half_open;       /* SYN-RECEIVED connections now ... */
+	unsigned tcp_half_open_limit; /* ... and the budget (tcp_max_syn_backlog) */
 	unsigned reasm_datagrams;     /* being reassembled */
 	unsigned neigh_entries;       /* in the ARP cache */
 	unsigned neigh_queued;        /* packets waiting for an address */
 };
 void tern_stack_mem_get(const struct tern_stack *s, struct tern_stack_mem *m);
-/* Print it as four lines: pool, reasm, neigh, sock_rx. */
+/* Print it as six lines: pool, reasm, neigh, sock_rx, tcp_ofo, tcp_syn. */
 void tern_stack_mem_print(const struct tern_stack *s, FILE *f);
 
 /* ---- tunables by Linux's names (sysctl(8)) ------------------------------- */

@@ -203,6 +203,9 @@
 	X(IP_IN_ECT1,            "ip",   "in_ect1_pkts",          COUNT) \
 	X(IP_IN_ECT0,            "ip",   "in_ect0_pkts",          COUNT) \
 	X(IP_IN_CE,              "ip",   "in_ce_pkts",            COUNT) \
+	/* hardening (issue 7): TCP's budgets (transport/tcp_budget.c) */ \
+	X(TCP_OFO_MEMORY,        "tcp",  "ofo_memory_limit",      DROP) \
+	X(TCP_REQQ_FULL_COOKIES, "tcp",  "req_q_full_do_cookies", COUNT) \
 	/* sockets */ \
 	X(SOCK_ERRORS_QUEUED,    "sock", "icmp_errors_reported",  COUNT) \
 	X(SOCK_RCV_MEMORY,       "sock", "rcv_memory_limit",      DROP)

@@ -2,8 +2,8 @@
  * core/budget.h — memory budgets for what a remote peer can fill.
  *
  * Every queue or table that grows with what peers send (reassembly,
- * packets waiting for a neighbour's address, sockets' receive queues;
- * TCP's out-of-order and SYN queues later) charges what it holds to its
+ * packets waiting for a neighbour's address, sockets' receive queues,
+ * and within those TCP's out-of-order data) charges what it holds to its
  * own budget, in true buffer sizes (tern_pkt_truesize). A budget's limit
  * is a fixed share of the packet pool (core/stack.c sets them from the
  * configuration and clamps each to its share), and the shares add up to

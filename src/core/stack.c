@@ -29,6 +29,11 @@ static void budgets_init(struct tern_stack *s)
 	s->cfg.reasm_low_thresh = at_most(c->reasm_low_thresh, s->cfg.reasm_high_thresh);
 	s->budget.neigh.limit = at_most(c->arp_queue_total_bytes, pool / 8);
 	s->budget.sock_rx.limit = at_most(c->sock_rcv_total_bytes, pool / 2);
+	/* Out-of-order TCP data is receive-queue data too (charged to both),
+	 * in a part of its own: a peer that fills it leaves in-order data
+	 * the rest of sock_rx. */
+	s->budget.tcp_ofo.limit = at_most(at_most(c->tcp_ofo_total_bytes, pool / 8),
+					  s->budget.sock_rx.limit);
 }
 
 /* Give free buffers back to malloc, once a second while the pool is

@@ -64,6 +64,7 @@ struct tern_stack {
 		struct tern_budget reasm;    /* fragments held for reassembly */
 		struct tern_budget neigh;    /* packets waiting for ARP */
 		struct tern_budget sock_rx;  /* all sockets' receive queues */
+		struct tern_budget tcp_ofo;  /* TCP out-of-order data, also charged to sock_rx */
 	} budget;
 	struct tern_timer_heap timers;
 	/* Told when poll_at may have moved earlier (tern_stack_set_wake). */

@@ -102,6 +102,7 @@ void tern_stack_config_init(struct tern_stack_config *c)
 		.pkt_pool_max_bytes = 32u << 20,
 		.pkt_pool_keep_bytes = 1u << 20,
 		.sock_rcv_total_bytes = 16u << 20,
+		.tcp_ofo_total_bytes = 4u << 20,
 	};
 }
 
@@ -224,6 +225,9 @@ void tern_stack_mem_get(const struct tern_stack *s, struct tern_stack_mem *m)
 		.reasm = mem_budget(&s->budget.reasm),
 		.neigh = mem_budget(&s->budget.neigh),
 		.sock_rx = mem_budget(&s->budget.sock_rx),
+		.tcp_ofo = mem_budget(&s->budget.tcp_ofo),
+		.tcp_half_open = s->socks->tcp.half_open,
+		.tcp_half_open_limit = s->cfg.tcp_max_syn_backlog,
 		.reasm_datagrams = s->net->reasm.count,
 		.neigh_entries = tern_arp_entries(s),
 		.neigh_queued = (unsigned)tern_arp_queued(s),
@@ -242,6 +246,9 @@ void tern_stack_mem_print(const struct tern_stack *s, FILE *f)
 		m.neigh.limit, m.neigh.peak, m.neigh_entries, m.neigh_queued);
 	fprintf(f, "sock_rx: used %zu limit %zu peak %zu\n", m.sock_rx.used, m.sock_rx.limit,
 		m.sock_rx.peak);
+	fprintf(f, "tcp_ofo: used %zu limit %zu peak %zu\n", m.tcp_ofo.used, m.tcp_ofo.limit,
+		m.tcp_ofo.peak);
+	fprintf(f, "tcp_syn: half_open %u limit %u\n", m.tcp_half_open, m.tcp_half_open_limit);
 }
 
 /* ---- devices ---- */

@@ -303,6 +303,10 @@ struct tern_tcb {
 
 	/* ---- path MTU discovery (tcp_mtu.c) ---- */
 	struct tcp_mtu_state mtu;
+
+	/* ---- hardening: this connection's share of the stack's
+	 * out-of-order budget (tcp_budget.c) ---- */
+	size_t ofo_charged;             /* true sizes on the OOO list (also in rcv_charged) */
 };
 
 /* The payload a full segment carries: the MSS less the options every
@@ -558,6 +562,19 @@ void tcp_mtu_rexmit(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, uint
 /* The third duplicate ACK: true if it tells of a lost probe (handled:
  * no fast retransmit). */
 bool tcp_mtu_probe_lost(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
+
+/* ---- tcp_budget.c: the stack's budget for out-of-order data (issue 7) ----
+ * Out-of-order segments are charged to sock_rx (with in-order data,
+ * within SO_RCVBUF) and to tcp_ofo, a part of it: many connections
+ * filling their windows with data above a hole cannot take what
+ * in-order data (and UDP) needs. tcp_ofo_admit before an insert (false:
+ * refuse it, tcp.ofo_memory_limit), tcp_ofo_charge once it is held,
+ * tcp_ofo_uncharge as each pkt leaves the list, tcp_ofo_uncharge_all
+ * when the whole list goes. */
+bool tcp_ofo_admit(const struct tern_stack *s, const struct tern_pkt *p);
+void tcp_ofo_charge(struct tern_stack *s, struct tern_tcb *tp, const struct tern_pkt *p);
+void tcp_ofo_uncharge(struct tern_stack *s, struct tern_tcb *tp, const struct tern_pkt *p);
+void tcp_ofo_uncharge_all(struct tern_stack *s, struct tern_tcb *tp);
 
 /* ---- tcp_syncookie.c ---- */
 struct tcp_cookie {

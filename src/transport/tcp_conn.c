@@ -344,6 +344,7 @@ static void free_queues(struct tern_stack *s, struct tern_tcb *tp)
 		tern_stack_pkt_free(s, p);
 	}
 	tp->ofo_tail = NULL;
+	tcp_ofo_uncharge_all(s, tp);
 	tern_budget_uncharge(&s->budget.sock_rx, tp->rcv_charged);
 	tp->rcv_charged = 0;
 	tp->rcv_queued = 0;

@@ -197,6 +197,8 @@ static void listen_input(struct tern_stack *s, struct tern_tcb *lp, struct seg *
 	    s->cfg.tcp_syncookies == 2) {
 		if (!s->cfg.tcp_syncookies)
 			return seg_drop(s, g, TERN_STAT_TCP_SYN_QUEUE_FULL);
+		if (s->cfg.tcp_syncookies != 2) /* refused a slot: Linux's TCPReqQFullDoCookies */
+			tern_stat_inc(s, TERN_STAT_TCP_REQQ_FULL_COOKIES);
 		send_cookie(s, g);
 		return seg_drop(s, g, TERN_STAT_NONE);
 	}
@@ -814,8 +816,13 @@ static bool ofo_insert(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 		seg_drop(s, g, TERN_STAT_TCP_OFO_DROP);
 		return true;
 	}
+	if (!tcp_ofo_admit(s, g->pkt)) { /* the stack's OOO budget (tcp_budget.c) */
+		seg_drop(s, g, TERN_STAT_TCP_OFO_MEMORY);
+		return true;
+	}
 	if (!charge_rcv(s, tp, g))
 		return true;
+	tcp_ofo_charge(s, tp, g->pkt);
 	tcp_pkt_set_seq(g->pkt, seq);
 	g->pkt->next = *pp;
 	*pp = g->pkt;
@@ -862,6 +869,7 @@ static void ofo_prune(struct tern_stack *s, struct tern_tcb *tp, tcp_seq above, 
 	while (p) {
 		struct tern_pkt *next = p->next;
 		tp->ofo_count--;
+		tcp_ofo_uncharge(s, tp, p);
 		tcp_rcv_free(s, tp, p);
 		p = next;
 	}
@@ -879,6 +887,7 @@ static void ofo_drain(struct tern_stack *s, struct tern_tcb *tp)
 		if (!tp->ofo)
 			tp->ofo_tail = NULL;
 		tp->ofo_count--;
+		tcp_ofo_uncharge(s, tp, p);
 		tcp_seq end = tcp_pkt_seq(p) + p->len;
 		if (seq_lt(tcp_pkt_seq(p), tp->rcv_nxt))
 			tcp_dsack_add(s, tp, tcp_pkt_seq(p), seq_min(end, tp->rcv_nxt));
@@ -937,6 +946,7 @@ static void ofo_purge(struct tern_stack *s, struct tern_tcb *tp)
 	}
 	tp->ofo_tail = NULL;
 	tp->ofo_count = 0;
+	tcp_ofo_uncharge_all(s, tp);
 	tp->sack_count = 0;
 }
 

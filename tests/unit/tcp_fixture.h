@@ -615,6 +615,7 @@ static inline void tcp_fx_finish(struct tfx *t)
 	CHECK_EQ(s->socks->tcp.half_open, 0);
 	CHECK_EQ(tern_socket_next(s, -1), -1);
 	CHECK_EQ(s->budget.sock_rx.used, 0);
+	CHECK_EQ(s->budget.tcp_ofo.used, 0);
 	fx_finish(&t->fx);
 }
 

@@ -3,10 +3,11 @@
  * do, frame by frame: forged link sources and source routes are dropped
  * and counted, ICMP that asks nothing of us is counted, errors that were
  * never sent are not counted as sent, and a flood of first fragments or of
- * unresolvable destinations leaves the host answering everything else.
+ * unresolvable destinations leaves the host answering everything else;
+ * TCP's out-of-order data has a budget of its own within the receive
+ * budget, and with every budget full at once the pool still receives.
  */
-#include "stack_fixture.h"
-#include "test_socket_util.h"
+#include "tcp_fixture.h"
 
 #define A TERN_IP4
 static const struct fxb_ip from_peer = {.src = FX_IP_PEER, .dst = FX_IP_US};
@@ -279,6 +280,132 @@ TEST(socket_receive_queues_share_one_budget)
 	tern_close(fx.s, b);
 	CHECK_EQ(fx.s->budget.sock_rx.used, 0);
 	tern_close(fx.s, a);
+	fx_finish(&fx);
+}
+
+/* A small buffer's true size, what each budget charges per frame. */
+#define TS TERN_PKT_TRUESIZE(TERN_PKT_SMALL_CAP)
+
+/* Many connections' out-of-order data share one budget (tcp_ofo), a part
+ * of the receive budget: past it an out-of-order segment is refused and
+ * counted (tcp.ofo_memory_limit) though its connection's SO_RCVBUF has
+ * room, while in-order data and UDP still get the rest of sock_rx; when a
+ * hole fills, what moves in order leaves the out-of-order budget. */
+TEST(tcp_out_of_order_data_has_its_own_budget)
+{
+	struct tfx t;
+	tcp_fx_config(&t);
+	t.fx.cfg.tcp_ofo_total_bytes = 12 * TS;
+	t.fx.cfg.sock_rcv_total_bytes = 40 * TS;
+	REQUIRE(tcp_fx_listen(&t));
+	struct tern_stack *s = t.fx.s;
+	CHECK_EQ(s->budget.tcp_ofo.limit, 12 * TS);
+	enum { NC = 4, NSEG = 5 };
+	int sd[NC];
+	uint32_t peer[NC], us[NC];
+	for (int i = 0; i < NC; i++) {
+		t.pport = (uint16_t)(T_PORT_PEER + i);
+		REQUIRE(tcp_fx_syn_received(&t, false, T_MS(10 + i)));
+		IN(&t, T_MS(10 + i), .seq = t.peer, .ack = t.us, .flags = TERN_TCP_ACK);
+		sd[i] = tern_accept(s, t.lsd, NULL);
+		REQUIRE(sd[i] >= 0);
+		peer[i] = t.peer;
+		us[i] = t.us;
+	}
+	/* Each connection: a one-byte hole at peer[i], then NSEG one-byte
+	 * segments after it; 12 buffers' worth are held, 8 refused. */
+	for (int i = 0; i < NC; i++) {
+		t.pport = (uint16_t)(T_PORT_PEER + i);
+		for (int k = 0; k < NSEG; k++)
+			IN(&t, T_MS(100 + 10 * i + k), .seq = peer[i] + 1 + (uint32_t)k, .ack = us[i],
+			   .flags = TERN_TCP_ACK, .data = "o", .len = 1);
+	}
+	fx_clear_tx(&t.fx);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.ofo_memory_limit"), NC * NSEG - 12);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.rcvbuf_drop"), 0);
+	CHECK_EQ(s->budget.tcp_ofo.used, 12 * TS);
+	CHECK_EQ(s->budget.sock_rx.used, 12 * TS);
+	/* In order, on the connection whose out-of-order data was all
+	 * refused: taken. And a UDP datagram: taken. */
+	t.pport = T_PORT_PEER + 3;
+	IN(&t, T_MS(200), .seq = peer[3], .ack = us[3], .flags = TERN_TCP_ACK, .data = "i", .len = 1);
+	char buf[16];
+	CHECK_EQ(tern_recv(s, sd[3], buf, sizeof(buf), 0), 1);
+	int u = udp_bound(s, 0, 0, 5001);
+	REQUIRE(u >= 0);
+	uint8_t f[128];
+	size_t n = fxb_udp(f, FX_MAC_US, FX_MAC_PEER, &from_peer, 1000, 5001, (const uint8_t *)"u", 1);
+	inject(&t.fx, T_MS(201), f, n);
+	CHECK_EQ(tern_recvfrom(s, u, buf, sizeof(buf), 0, NULL), 1);
+	CHECK_EQ(fx_stat(&t.fx, "sock.rcv_memory_limit"), 0);
+	/* Connection 0's hole fills: its 5 move in order, out of the OOO
+	 * budget (still charged to sock_rx until read). */
+	t.pport = T_PORT_PEER;
+	IN(&t, T_MS(300), .seq = peer[0], .ack = us[0], .flags = TERN_TCP_ACK, .data = "h", .len = 1);
+	CHECK_EQ(s->budget.tcp_ofo.used, 7 * TS);
+	CHECK_EQ(s->budget.sock_rx.used, 13 * TS);
+	CHECK_EQ(tern_recv(s, sd[0], buf, sizeof(buf), 0), 1 + NSEG);
+	/* Room again: connection 3's out-of-order data is held now. */
+	t.pport = T_PORT_PEER + 3;
+	IN(&t, T_MS(400), .seq = peer[3] + 2, .ack = us[3], .flags = TERN_TCP_ACK, .data = "o", .len = 1);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.ofo_memory_limit"), NC * NSEG - 12);
+	CHECK_EQ(s->budget.tcp_ofo.used, 8 * TS);
+	fx_clear_tx(&t.fx);
+	tcp_fx_finish(&t); /* closing frees every list: both budgets back to 0 */
+}
+
+/* Every budget full at once, in a pool of 256 frames: reassembly (1/4),
+ * packets waiting for ARP (1/8) and socket receive queues (1/2); each
+ * refusal counted under its name. A frame that is not a fragment still
+ * finds a buffer: ping and ARP are answered, the pool never ran dry. */
+TEST(every_budget_full_still_receives)
+{
+	struct fixture fx;
+	fx_config(&fx);
+	fx.cfg.pkt_pool_max_bytes = 256 * TS;
+	host(&fx);
+	struct tern_stack *s = fx.s;
+	static uint8_t whole[1600], f[FX_FRAME_MAX];
+	fx_pattern(whole, sizeof(whole), 5);
+	tern_time_t t = TERN_MSEC(1);
+	/* reassembly: first fragments of distinct IDs */
+	struct fxb_ip h = {.src = FX_IP_PEER, .dst = FX_IP_US, .proto = TERN_IPPROTO_UDP};
+	for (uint32_t i = 0; i < 200; i++, t += TERN_USEC(10)) {
+		h.id = (uint16_t)(100 + i);
+		inject(&fx, t, f, fxb_frag(f, FX_MAC_US, FX_MAC_PEER, &h, whole, sizeof(whole), 0, 1000));
+	}
+	/* neighbour queues: echo requests from on-link sources that never
+	 * answer ARP (the replies wait) */
+	for (uint32_t i = 0; i < 200; i++, t += TERN_USEC(10))
+		inject_echo(&fx, t, fx_mac(0x44), A(10, 0, 0, (uint8_t)(50 + i % 100)), (uint16_t)i);
+	/* receive queues: UDP to two sockets nobody reads */
+	int a = udp_bound(s, 0, 0, 5001), b = udp_bound(s, 0, 0, 5002);
+	REQUIRE(a >= 0 && b >= 0);
+	for (int i = 0; i < 200; i++, t += TERN_USEC(10)) {
+		size_t n = fxb_udp(f, FX_MAC_US, FX_MAC_PEER, &from_peer, 1000, i % 2 ? 5001 : 5002,
+				   (const uint8_t *)"full", 4);
+		inject(&fx, t, f, n);
+	}
+	fx_clear_tx(&fx);
+	CHECK(fx_stat(&fx, "ip.reasm_evicted") > 0);
+	CHECK(fx_stat(&fx, "arp.unresolved_memory_limit") > 0);
+	CHECK(fx_stat(&fx, "sock.rcv_memory_limit") > 0);
+	CHECK(s->budget.reasm.used + TS > s->budget.reasm.limit / 2);
+	CHECK(s->budget.neigh.used + TS > s->budget.neigh.limit);
+	CHECK(s->budget.sock_rx.used + TS > s->budget.sock_rx.limit);
+	/* What no budget may take is left: the peer is answered. */
+	for (uint16_t q = 1; q <= 20; q++) {
+		inject_echo(&fx, t, FX_MAC_PEER, FX_IP_PEER, q);
+		expect_reply(&fx, FX_IP_PEER, q);
+		t += TERN_MSEC(1);
+	}
+	CHECK_EQ(fx_stat(&fx, "pkt.no_buffers"), 0);
+	tern_close(s, a);
+	tern_close(s, b);
+	fx_advance(&fx, t + TERN_SEC(35)); /* ARP gives up, reassembly times out */
+	CHECK_EQ(s->budget.reasm.used, 0);
+	CHECK_EQ(s->budget.neigh.used, 0);
+	CHECK_EQ(s->budget.sock_rx.used, 0);
 	fx_finish(&fx);
 }
 
