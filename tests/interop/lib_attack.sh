@@ -71,6 +71,7 @@ check() {
 attack_finish() {
 	log "probe success rates:"
 	sed 's/^/    /' "$RATES_FILE"
+	[ -s "$OUT/summary.txt" ] && grep '^attack-summary:' "$OUT/summary.txt"
 	[ ${#_SOFT_FAILS[@]} -eq 0 ] && pass
 	local list
 	list=$(printf '  - %s\n' "${_SOFT_FAILS[@]}")
@@ -145,6 +146,71 @@ while True:
             got.add(int(d[6:]))
 print("sent %d received %d" % (n, len(got)))
 EOF
+	cat >"$OUT/tcp_probe.py" <<'EOF'
+# tcp_probe.py HOST PORT N INTERVAL MODE [LPORT] — N TCP echo probes, one
+# per INTERVAL s. MODE connect: each probe a connection of its own
+# (connect, "probe I\n", its echo, close; 2 s at most); MODE stream: one
+# connection (from LPORT if given) for all, each line's echo awaited 1 s,
+# a reset connection failing every probe after it. Prints "sent N received M".
+import socket, sys, time
+host, port, n, iv, mode = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+lport = int(sys.argv[6]) if len(sys.argv) > 6 else 0
+ok = 0
+t0 = time.monotonic()
+
+
+def conn():
+    c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if lport:
+        c.bind(("", lport))
+    c.settimeout(2.0)
+    c.connect((host, port))
+    return c
+
+
+def echo(c, i, limit):
+    want = b"probe %d\n" % i
+    c.settimeout(limit)
+    c.sendall(want)
+    got = b""
+    end = time.monotonic() + limit
+    while not got.endswith(want) and time.monotonic() < end:
+        d = c.recv(4096)
+        if not d:
+            return False
+        got += d
+    return got.endswith(want)
+
+
+s = None
+if mode == "stream":
+    try:
+        s = conn()
+    except OSError:
+        s = None
+for i in range(n):
+    due = t0 + i * iv
+    now = time.monotonic()
+    if due > now:
+        time.sleep(due - now)
+    try:
+        if mode == "stream":
+            if s is not None and echo(s, i, 1.0):
+                ok += 1
+        else:
+            c = conn()
+            try:
+                if echo(c, i, 2.0):
+                    ok += 1
+            finally:
+                c.close()
+    except OSError:
+        pass
+if s is not None:
+    s.close()
+print("sent %d received %d" % (n, ok))
+EOF
 	log "segment: tern $TERN_IP/$PLEN on tap0, legit $LEGIT_IP ($LEGIT_MAC), attacker $ATK_IP ($ATK_MAC)"
 }
 
@@ -206,11 +272,20 @@ atk_bg_wait() {
 # ---- the legitimate peer's probes -------------------------------------------
 
 # probes_start TAG N — from the legit peer, concurrently: N pings (every
-# 50 ms, 1 s to answer) and N UDP echo probes to port 7 (every 50 ms).
+# 50 ms, 1 s to answer) and N UDP echo probes to port 7 (every 50 ms);
+# with PROBE_TCP=connect (the host runs --tcp-echo 7) also N/2 TCP echo
+# connections to port 7 (every 100 ms), with PROBE_TCP=stream:LPORT N
+# lines on one connection from LPORT.
 probes_start() {
 	bg_start "ping-$1" /dev/null "$NS_LEGIT" ping -q -n -i 0.05 -c "$2" -W 1 "$TERN_IP"
 	bg_start "udp-$1" /dev/null "$NS_LEGIT" "$PY" "$OUT/udp_probe.py" "$TERN_IP" 7 "$2" 0.05
-	_PROBE_N=$2
+	_PROBE_N=$2 _PROBE_TCP=${PROBE_TCP:-}
+	case $_PROBE_TCP in
+	connect) bg_start "tcp-$1" /dev/null "$NS_LEGIT" "$PY" "$OUT/tcp_probe.py" "$TERN_IP" 7 \
+		"$(($2 / 2 > 0 ? $2 / 2 : 1))" 0.1 connect ;;
+	stream:*) bg_start "tcp-$1" /dev/null "$NS_LEGIT" "$PY" "$OUT/tcp_probe.py" "$TERN_IP" 7 \
+		"$2" 0.05 stream "${_PROBE_TCP#stream:}" ;;
+	esac
 }
 
 # probes_check TAG MIN_PCT WHAT — wait for the probes; at least MIN_PCT per
@@ -226,11 +301,22 @@ probes_check() {
 	[ -n "${ps:-}" ] && [ "$ps" -gt 0 ] || fail "ping-$tag printed no summary: $(cat "$OUT/ping-$tag.out" "$OUT/ping-$tag.err")"
 	[ -n "${us:-}" ] && [ "$us" -gt 0 ] || fail "udp-$tag printed no summary: $(cat "$OUT/udp-$tag.out" "$OUT/udp-$tag.err")"
 	pp=$((pr * 100 / ps)) up=$((ur * 100 / us))
-	printf '%-52s ping %3d%% (%d/%d)  udp echo %3d%% (%d/%d)\n' "$what" "$pp" "$pr" "$ps" \
-		"$up" "$ur" "$us" >>"$RATES_FILE"
-	log "$what: ping $pr/$ps, udp echo $ur/$us answered"
+	local tcp_txt= ts tr tp
+	if [ -n "$_PROBE_TCP" ]; then
+		bg_wait "tcp-$tag" "$secs"
+		read -r ts tr < <(sed -nE 's/^sent ([0-9]+) received ([0-9]+)$/\1 \2/p' "$OUT/tcp-$tag.out")
+		[ -n "${ts:-}" ] && [ "$ts" -gt 0 ] || fail "tcp-$tag printed no summary: $(cat "$OUT/tcp-$tag.out" "$OUT/tcp-$tag.err")"
+		tp=$((tr * 100 / ts))
+		tcp_txt=$(printf '  tcp echo %3d%% (%d/%d)' "$tp" "$tr" "$ts")
+	fi
+	printf '%-52s ping %3d%% (%d/%d)  udp echo %3d%% (%d/%d)%s\n' "$what" "$pp" "$pr" "$ps" \
+		"$up" "$ur" "$us" "$tcp_txt" >>"$RATES_FILE"
+	_SUM_RATES+="${_SUM_RATES:+; }$what: ping $pp% ($pr/$ps) udp $up% ($ur/$us)${tcp_txt:+ tcp $tp% ($tr/$ts)}"
+	log "$what: ping $pr/$ps, udp echo $ur/$us answered${tcp_txt:+, tcp echo $tr/$ts}"
 	check assert_ge "$min" "$pp" "$what: per cent of the legit peer's pings answered ($pr of $ps)"
 	check assert_ge "$min" "$up" "$what: per cent of the legit peer's UDP echo probes answered ($ur of $us)"
+	[ -z "$tcp_txt" ] ||
+		check assert_ge "$min" "$tp" "$what: per cent of the legit peer's TCP echo probes answered ($tr of $ts)"
 }
 
 # probes_during TAG N WHAT / probes_after TAG N WHAT — the usual pairs.
@@ -290,6 +376,16 @@ expect_delta() {
 	check assert_eq "$4" "$d" "counter $3 moved by"
 }
 
+# expect_sum_moved BEFORE AFTER MIN NAME... — the named counters together
+# moved by at least MIN.
+expect_sum_moved() {
+	local b=$1 a=$2 min=$3 d
+	shift 3
+	d=$(stat_delta_sum "$b" "$a" "$@")
+	[ "$d" = absent ] && d="absent (the host has none of $*)"
+	check assert_ge "$min" "$d" "counters $* together moved"
+}
+
 # mem_read — the host's `mem` answer in MEM_OUT; 1 if it has no such command.
 mem_read() {
 	ctl mem
@@ -319,7 +415,9 @@ mem_at_rest() {
 	[ "$(mem_val pool in_use)" = "$MEM0_INUSE" ] &&
 		[ "$(mem_val pool made)" -le "$lim" ] 2>/dev/null &&
 		[ "$(mem_val reasm used)" = 0 ] && [ "$(mem_val reasm datagrams)" = 0 ] &&
-		[ "$(mem_val neigh used)" = 0 ] && [ "$(mem_val neigh queued)" = 0 ]
+		[ "$(mem_val neigh used)" = 0 ] && [ "$(mem_val neigh queued)" = 0 ] &&
+		[ "$(mem_val sock_rx used)" = 0 ] && [ "$(mem_val tcp_ofo used)" = 0 ] &&
+		[ "$(mem_val tcp_syn half_open)" = 0 ]
 }
 
 # expect_mem_rest WHAT SECS — within SECS s, pool in_use is back to its
@@ -336,12 +434,52 @@ expect_mem_rest() {
 		if mem_at_rest; then
 			log "$what: memory at rest again after $((SECONDS - t0)) s: $(tr '\n' ';' <<<"$MEM_OUT")"
 			echo "$what: memory back to rest after $((SECONDS - t0)) s" >>"$RATES_FILE"
+			_SUM_REST="in_use $(mem_val pool in_use) made $(mem_val pool made), at rest after $((SECONDS - t0)) s"
 			return
 		fi
 		sleep 0.25
 	done
+	_SUM_REST="NOT at rest within $secs s: in_use $(mem_val pool in_use) made $(mem_val pool made)"
 	check fail "$what: memory not back to rest within $secs s (pool in_use was $MEM0_INUSE, made $MEM0_MADE before); now:
 $MEM_OUT"
+}
+
+# ---- the closing note's numbers -----------------------------------------------
+
+# summary_begin NAME — start an attack's summary: the probe rates, memory
+# and counters that attack_summary prints.
+summary_begin() { _SUM_NAME=$1 _SUM_RATES= _SUM_REST= _SUM_EXTRA=; }
+# summary_note TEXT — one more item for the summary (a fragmented ping's fate).
+summary_note() { _SUM_EXTRA+="${_SUM_EXTRA:+; }$1"; }
+
+# attack_summary BEFORE AFTER NAME... — print (and keep in $OUT/summary.txt)
+# the grep-able lines of the attack begun by summary_begin, while its host
+# still runs:
+#   attack-summary: NAME | probes: ... | counters: NAME +D, ... | memory:
+#     before in_use B made B; peak pool B reasm B neigh B sock_rx B tcp_ofo B;
+#     after in_use B made B, at rest after S s
+#   attack-counters: NAME | every counter that moved, with its delta
+# NAMEs are the counters the attack is about (printed even when 0).
+attack_summary() {
+	local b=$1 a=$2 n d named= all peak="?"
+	shift 2
+	for n in "$@"; do
+		d=$(stat_delta "$b" "$a" "$n")
+		[[ $d =~ ^[0-9] ]] && d=+$d
+		named+="${named:+, }$n $d"
+	done
+	all=$(awk 'FNR == 1 { f++ } f == 1 { v[$1] = $2; next }
+		($2 - v[$1]) != 0 { printf "%s%s %+d", sep, $1, $2 - v[$1]; sep = ", " }' "$b" "$a")
+	if mem_read; then
+		peak="pool $(mem_val pool peak) reasm $(mem_val reasm peak) neigh $(mem_val neigh peak)"
+		peak+=" sock_rx $(mem_val sock_rx peak) tcp_ofo $(mem_val tcp_ofo peak)"
+	fi
+	{
+		printf 'attack-summary: %s | probes: %s%s | counters: %s | memory: before in_use %s made %s; peak %s; after %s\n' \
+			"$_SUM_NAME" "${_SUM_RATES:-none}" "${_SUM_EXTRA:+; $_SUM_EXTRA}" "${named:-none}" \
+			"${MEM0_INUSE:-?}" "${MEM0_MADE:-?}" "$peak" "${_SUM_REST:-not measured}"
+		printf 'attack-counters: %s | %s\n' "$_SUM_NAME" "${all:-none moved}"
+	} | tee -a "$OUT/summary.txt"
 }
 
 # ---- captures ----------------------------------------------------------------

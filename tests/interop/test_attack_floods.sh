@@ -32,16 +32,6 @@ attack_topology afl 10.201.96 20
 N=$(scaled 10000)
 RATE=$(scaled 5000)
 
-# expect_sum_moved BEFORE AFTER MIN NAME... — the named counters together
-# moved by at least MIN.
-expect_sum_moved() {
-	local b=$1 a=$2 min=$3 d
-	shift 3
-	d=$(stat_delta_sum "$b" "$a" "$@")
-	[ "$d" = absent ] && d="absent (the host has none of $*)"
-	check assert_ge "$min" "$d" "counters $* together moved"
-}
-
 # ---- 1. UDP to closed ports ------------------------------------------------------------
 attack_host_start flclosed
 stats_snap "$OUT/flclosed.0"
