@@ -71,6 +71,17 @@ int tern_sim_connect_switch(struct tern_sim *sim, struct tern_stack *a, const ch
 			    struct tern_switch *sw, const struct tern_sim_link_opts *opts,
 			    int *if_a);
 
+/* A switch port whose far end is outside the simulation: a link (with
+ * opts) from the switch to a device returned to the caller, who installs
+ * its receive callback (tern_netdev_set_rx: frames the lab sends out) and
+ * transmits into it (frames entering the lab) at tern_sim_now. The link is
+ * numbered like the others and captured as capture_name-NAME.pcap
+ * (capture_name NULL: not captured); the simulation owns and frees it.
+ * NULL with *err set on failure. The TAP bridge (tern/simrt.h) uses it. */
+struct tern_netdev *tern_sim_switch_port(struct tern_sim *sim, struct tern_switch *sw,
+					 const char *name, const char *capture_name,
+					 const struct tern_sim_link_opts *opts, int *err);
+
 /* Links are numbered in creation order from 0 (tern_sim_link_count,
  * below): each tern_sim_connect and tern_sim_connect_switch makes one. */
 /* Cut a link (up false) or restore it. A cut link loses every frame in

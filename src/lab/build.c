@@ -41,6 +41,7 @@ void lab_link_opts(const struct lab_props *p, struct tern_sim_link_opts *o)
 
 void lab_world_free(struct lab_world *w)
 {
+	tern_simrt_destroy(w->rt); /* before the simulation: its links stay the sim's */
 	if (w->sim)
 		tern_sim_destroy(w->sim);
 	for (size_t i = 0; i < w->nnets; i++)
@@ -83,6 +84,40 @@ static char *addr_str(const struct lab_iface *f, char *buf, size_t len)
 	return buf;
 }
 
+/* Realtime: the pacer, then a bridge per tap, last so that every other
+ * link keeps the number (and so the seeds) it has without one. */
+static int build_realtime(const struct lab_topo *t, struct lab_world *w,
+			  struct tern_switch **sw, const bool *impairable, char *err,
+			  size_t errlen)
+{
+	if (!(w->rt = tern_simrt_create(w->sim))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t n = 0; n < t->nnets; n++) {
+		const struct lab_net *net = &t->nets[n];
+		if (!net->tap)
+			continue;
+		struct tern_sim_link_opts o;
+		lab_link_opts(&net->props, &o);
+		o.impairable = impairable && impairable[n];
+		int rc = tern_simrt_bridge_tap(w->rt, sw[n], net->tap, net->name, &o);
+		if (rc < 0) {
+			snprintf(err, errlen, "cannot bridge network %s to TAP %s: %s%s", net->name,
+				 net->tap, tern_strerror(rc),
+				 rc == TERN_EPERM || rc == TERN_EACCES ?
+				 " (TAP devices need CAP_NET_ADMIN: run as root, or "
+				 "create it first with 'ip tuntap add dev IF mode tap user YOU')" : "");
+			return -1;
+		}
+		if (add_link(w, n, LAB_LINK_TAP, n) < 0) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int lab_build(const struct lab_topo *t, uint64_t seed, const char *capture_dir,
 	      const bool *impairable, struct lab_world *w, char *err, size_t errlen)
 {
@@ -104,7 +139,9 @@ int lab_build(const struct lab_topo *t, uint64_t seed, const char *capture_dir,
 	for (size_t n = 0; n < t->nnets; n++) {
 		if (t->nets[n].kind != LAB_NET_SWITCH)
 			continue;
-		sw[n] = tern_sim_switch(w->sim, t->nets[n].name, t->nets[n].nifaces);
+		/* a bridged network's TAP takes one more port */
+		sw[n] = tern_sim_switch(w->sim, t->nets[n].name,
+					t->nets[n].nifaces + (t->realtime && t->nets[n].tap));
 		if (!sw[n]) {
 			snprintf(err, errlen, "cannot create the switch of network %s",
 				 t->nets[n].name);
@@ -198,6 +235,8 @@ int lab_build(const struct lab_topo *t, uint64_t seed, const char *capture_dir,
 			}
 		}
 	}
+	if (t->realtime && build_realtime(t, w, sw, impairable, err, errlen) < 0)
+		goto fail;
 	free(sw);
 	free(nifs);
 	return 0;

@@ -15,6 +15,7 @@
 #include "lab/topo.h"
 #include "tern/apps.h"
 #include "tern/sim.h"
+#include "tern/simrt.h"
 
 enum lab_app { LAB_APP_PING, LAB_APP_TRACEROUTE, LAB_APP_NC, LAB_APP_SS, LAB_APP_HTTP,
 	       LAB_APP_CURL, LAB_APP_IPERF, LAB_APP_HPING };
@@ -68,10 +69,16 @@ struct lab_world {
 	/* per sim link: the node and interface at its end 0 (the far end is
 	 * the switch port, or the network's other interface) */
 	size_t *link_node, *link_iface;
+	/* realtime (t->realtime): the pacer and the TAP bridges. A bridge's
+	 * link has link_node LAB_LINK_TAP and link_iface its network. */
+	struct tern_simrt *rt;
 };
+#define LAB_LINK_TAP ((size_t)-1)
 
 /* Build the checked topology t on a new simulation with this seed,
- * capturing every interface into capture_dir (NULL: none). impairable[n]
+ * capturing every interface into capture_dir (NULL: none). With
+ * t->realtime the simulation is paced to the wall clock and every
+ * network's tap is opened and bridged (in the caller's namespace). impairable[n]
  * (may be NULL) marks networks a scenario will impair later. Returns 0,
  * or -1 with why in err (w is then cleaned up). */
 int lab_build(const struct lab_topo *t, uint64_t seed, const char *capture_dir,

@@ -459,6 +459,11 @@ static void end_names(const struct lab_report *rep, size_t link, char *a, size_t
 {
 	const struct lab_topo *t = rep->t;
 	size_t node = rep->w->link_node[link], iface = rep->w->link_iface[link];
+	if (node == LAB_LINK_TAP) { /* a bridge: iface is the network */
+		snprintf(a, alen, "TAP %s (Linux)", t->nets[iface].tap);
+		snprintf(b, blen, "switch %s", t->nets[iface].name);
+		return;
+	}
 	const struct lab_iface *f = &t->nodes[node].ifaces[iface];
 	const struct lab_net *net = &t->nets[f->net];
 	snprintf(a, alen, "%s %s", t->nodes[node].name, f->ifname);

@@ -760,6 +760,36 @@ static void link_summary(struct run *r)
 	}
 }
 
+/* Realtime: what is paced and bridged, before the scenario starts. */
+static void realtime_info(struct run *r)
+{
+	emitf(r, "info", "realtime: virtual time follows the wall clock");
+	for (size_t n = 0; n < r->t->nnets; n++)
+		if (r->t->nets[n].tap)
+			emitf(r, "info", "network %s bridged to TAP %s", r->t->nets[n].name,
+			      r->t->nets[n].tap);
+}
+
+/* Realtime: how far behind the clock the lab fell, and what crossed
+ * each bridge. Only realtime runs print these (they differ run to run). */
+static void realtime_summary(struct run *r)
+{
+	struct tern_simrt_stats st;
+	tern_simrt_get_stats(r->w.rt, &st);
+	emitf(r, "summary", "realtime: max lag %.3f ms, %llu instant%s late by more than 1 ms",
+	      (double)st.max_lag / 1e6, (unsigned long long)st.late, st.late == 1 ? "" : "s");
+	unsigned b = 0;
+	for (size_t n = 0; n < r->t->nnets; n++) {
+		struct tern_simrt_bridge_stats bs;
+		if (!r->t->nets[n].tap || tern_simrt_bridge_get_stats(r->w.rt, b++, &bs) < 0)
+			continue;
+		emitf(r, "summary", "bridge %s <-> TAP %s: %llu frames to Linux, %llu from it%s%s",
+		      r->t->nets[n].name, r->t->nets[n].tap, (unsigned long long)bs.to_tap,
+		      (unsigned long long)bs.from_tap, bs.tap_errors ? ", some refused" : "",
+		      bs.dead ? ", the TAP went away" : "");
+	}
+}
+
 int lab_run(const struct lab_topo *t, const struct lab_tools *tools,
 	    const struct lab_run_opts *o, FILE *diag)
 {
@@ -809,6 +839,8 @@ int lab_run(const struct lab_topo *t, const struct lab_tools *tools,
 				emitf(&r, "info", "%s %s on %s", t->nodes[n].name, f->ifname,
 				      t->nets[f->net].name);
 		}
+	if (r.w.rt)
+		realtime_info(&r);
 	rc = scenario(&r, diag);
 	if (rc == 0) {
 		size_t cmds = 0;
@@ -824,6 +856,8 @@ int lab_run(const struct lab_topo *t, const struct lab_tools *tools,
 				      p->status);
 		}
 		link_summary(&r);
+		if (r.w.rt)
+			realtime_summary(&r);
 		if (rep) {
 			fflush(r.file);
 			if (lab_report_write(rep, o->out_dir, path, o->seed, now_of(&r), why,

@@ -594,7 +594,22 @@ static bool take_prop(struct reader *r, struct lab_props *p, const char *key, ya
 /* ---- networks ------------------------------------------------------------------ */
 
 static const char *const net_keys[] = {"kind", "prefix", "bandwidth", "delay", "jitter", "loss",
-				       "duplicate", "reorder", "corrupt", "mtu", "queue", NULL};
+				       "duplicate", "reorder", "corrupt", "mtu", "queue", "tap",
+				       NULL};
+
+/* A Linux interface name: 1 to 15 characters (IFNAMSIZ), none of them
+ * '/', ':' or white space, and not "." or "..", as the kernel's
+ * dev_valid_name() wants. */
+static bool good_ifname(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 15 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (*p == '/' || *p == ':' || *p <= ' ' || *p == 0x7f)
+			return false;
+	return true;
+}
 
 static void net_pair(struct reader *r, void *ctx, const char *key, yaml_node_t *k,
 		     yaml_node_t *v)
@@ -613,6 +628,13 @@ static void net_pair(struct reader *r, void *ctx, const char *key, yaml_node_t *
 		else
 			lab_topo_error(r->t, pos_of(v), "bad kind '%s': expected switch (an "
 				       "Ethernet segment) or link (point-to-point)", s);
+	} else if (strcmp(key, "tap") == 0) {
+		n->tap_pos = pos_of(v);
+		if (!good_ifname(s))
+			lab_topo_error(r->t, pos_of(v), "bad tap '%s': expected a Linux interface "
+				       "name (1 to 15 characters, no '/', ':' or spaces)", s);
+		else
+			n->tap = xstrdup(s);
 	} else if (strcmp(key, "prefix") == 0) {
 		n->prefix_pos = pos_of(v);
 		if (tern_ip4_parse_prefix(s, &n->prefix, &n->plen) < 0)
@@ -1048,8 +1070,8 @@ static void read_scenario(struct reader *r, yaml_node_t *v)
 
 /* ---- the whole file --------------------------------------------------------------- */
 
-static const char *const top_keys[] = {"name", "seed", "duration", "networks", "hosts",
-				       "routers", "scenario", NULL};
+static const char *const top_keys[] = {"name", "seed", "duration", "realtime", "networks",
+				       "hosts", "routers", "scenario", NULL};
 
 struct top_ctx {
 	yaml_node_t *networks, *hosts, *routers, *scenario;
@@ -1080,6 +1102,12 @@ static void top_pair(struct reader *r, void *ctx, const char *key, yaml_node_t *
 		}
 		free(t->name);
 		t->name = xstrdup(s);
+	} else if (strcmp(key, "realtime") == 0) {
+		t->realtime_pos = pos_of(v);
+		if (strcmp(s, "true") == 0)
+			t->realtime = true;
+		else if (strcmp(s, "false") != 0)
+			lab_topo_error(t, pos_of(v), "bad realtime '%s': expected true or false", s);
 	} else if (strcmp(key, "seed") == 0) {
 		char *end;
 		errno = 0;
@@ -1325,6 +1353,45 @@ static void check_steps(struct lab_topo *t)
 	}
 }
 
+/* A bridged network: an Ethernet segment (a TAP is one more station on
+ * its switch), one TAP per network and each TAP once, and only in real
+ * time: the kernel and the programs behind the TAP run on the wall clock,
+ * which a simulation cannot pause or jump (lab_topo_check_realtime, once
+ * the command line had its say). */
+static void check_taps(struct lab_topo *t)
+{
+	for (size_t n = 0; n < t->nnets; n++) {
+		const struct lab_net *net = &t->nets[n];
+		if (!net->tap)
+			continue;
+		if (net->kind != LAB_NET_SWITCH) {
+			lab_topo_error(t, net->tap_pos, "tap needs an Ethernet network (kind: "
+				       "switch): a point-to-point link has no place for a third "
+				       "station");
+			continue;
+		}
+		bool dup = false;
+		for (size_t m = 0; m < n && !dup; m++)
+			dup = t->nets[m].tap && strcmp(t->nets[m].tap, net->tap) == 0;
+		if (dup) {
+			lab_topo_error(t, net->tap_pos, "tap '%s' already bridges another network",
+				       net->tap);
+			continue;
+		}
+	}
+}
+
+void lab_topo_check_realtime(struct lab_topo *t)
+{
+	if (t->realtime)
+		return;
+	for (size_t n = 0; n < t->nnets; n++)
+		if (t->nets[n].tap && t->nets[n].kind == LAB_NET_SWITCH)
+			lab_topo_error(t, t->nets[n].tap_pos, "tap needs realtime: the real peer's "
+				       "clock cannot be paused (add 'realtime: true', or run with "
+				       "--realtime)");
+}
+
 /* " (did you mean 'x'?)" for a misspelt node or network name, or "". */
 static const char *name_hint(const struct lab_topo *t, const char *name, bool nets, char *buf,
 			     size_t len)
@@ -1419,6 +1486,7 @@ struct lab_topo *lab_topo_parse(const char *path, const char *text, size_t len)
 	check_ifaces(t);
 	check_routes(t);
 	check_steps(t);
+	check_taps(t);
 	return t;
 }
 
@@ -1456,8 +1524,10 @@ void lab_topo_free(struct lab_topo *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->nnets; i++)
+	for (size_t i = 0; i < t->nnets; i++) {
 		free(t->nets[i].name);
+		free(t->nets[i].tap);
+	}
 	for (size_t i = 0; i < t->nnodes; i++) {
 		for (size_t j = 0; j < t->nodes[i].nifaces; j++)
 			free(t->nodes[i].ifaces[j].net_name);

@@ -63,6 +63,10 @@ struct lab_net {
 	struct lab_pos prefix_pos;
 	struct lab_props props;
 	unsigned nifaces;        /* interfaces attached (counted by the checker) */
+	/* tap: IFNAME: the network bridged to a Linux TAP device (needs
+	 * realtime); NULL: none */
+	char *tap;
+	struct lab_pos tap_pos;
 };
 
 struct lab_iface {
@@ -142,6 +146,10 @@ struct lab_topo {
 	bool has_seed;
 	uint64_t seed;
 	tern_time_t duration;    /* duration: the most the run may last; 0: one hour */
+	/* realtime: true (or tern lab run --realtime): virtual time paced to
+	 * the wall clock (tern/simrt.h) */
+	bool realtime;
+	struct lab_pos realtime_pos;
 	struct lab_net *nets;
 	size_t nnets;
 	struct lab_node *nodes;
@@ -158,6 +166,10 @@ struct lab_topo *lab_topo_parse(const char *path, const char *text, size_t len);
 /* Read path and parse it; an unreadable file is an error at 0:0. */
 struct lab_topo *lab_topo_load(const char *path);
 void lab_topo_free(struct lab_topo *t);
+
+/* A tap (a bridged network) needs realtime: an error at each tap unless
+ * t->realtime (the file's realtime: true, or the caller's --realtime). */
+void lab_topo_check_realtime(struct lab_topo *t);
 
 /* Record a mistake at pos (printf-style). */
 void lab_topo_error(struct lab_topo *t, struct lab_pos pos, const char *fmt, ...)

@@ -35,6 +35,7 @@
 #include "core/rng.h"
 #include "tern/err.h"
 #include "tern/sim.h"
+#include "tern/simrt.h"
 
 /* Polls at one instant before we call it a livelock: something keeps
  * reporting work due now and never finishes it. */
@@ -109,6 +110,10 @@ struct tern_sim {
 	uint64_t cur_order;          /* order of the item being polled */
 	struct sim_item *cur;        /* the item being polled, or NULL */
 	struct tern_sim_stats stats;
+
+	/* ---- pacing to a clock outside (src/sim/simrt.c): unset, nothing
+	 * waits and runs stay deterministic ---- */
+	struct tern_sim_pacer pacer;
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -524,16 +529,14 @@ static struct tern_netdev *wrap_end(struct tern_sim *sim, struct tern_netdev *en
 	return dev;
 }
 
-/* Make a link whose end 0 is node a's next interface and end 1 is
- * named/addressed by (name_b, mac_b); wrap both ends and record the link
- * so the simulator polls and frees it. Nothing is attached yet. Returns
- * the link's index or a negative tern_err. */
-static int make_link(struct tern_sim *sim, struct sim_node *na, const char *name_b,
-		     const struct tern_mac *mac_b, const char *node_b,
-		     const struct tern_sim_link_opts *o)
+/* Make a link whose end 0 is named/addressed by (name_a, mac_a) and
+ * captured as node_a's, and end 1 by (name_b, mac_b, node_b); wrap both
+ * ends and record the link so the simulator polls and frees it. Nothing
+ * is attached yet. Returns the link's index or a negative tern_err. */
+static int make_link(struct tern_sim *sim, const char *name_a, const struct tern_mac *mac_a,
+		     const char *node_a, const char *name_b, const struct tern_mac *mac_b,
+		     const char *node_b, const struct tern_sim_link_opts *o)
 {
-	char name_a[TERN_NETDEV_NAMELEN];
-	struct tern_mac mac_a = make_mac(0, na->index, na->nifs);
 	struct tern_link_params lp = {.rate_bps = o->rate_bps, .delay = o->delay, .mtu = o->mtu,
 				      .queue_bytes = o->queue_bytes, .qdisc = o->qdisc,
 				      .red = o->red,
@@ -541,16 +544,15 @@ static int make_link(struct tern_sim *sim, struct sim_node *na, const char *name
 	struct tern_netdev *fault_a, *fault_b = NULL;
 	int err = TERN_ENOMEM;
 
-	snprintf(name_a, sizeof(name_a), "eth%u", na->nifs);
 	if (GROW(sim, links, nlinks, cap_links) < 0)
 		return TERN_ENOMEM;
-	struct tern_link *l = tern_link_create(&lp, name_a, &mac_a, name_b, mac_b);
+	struct tern_link *l = tern_link_create(&lp, name_a, mac_a, name_b, mac_b);
 	if (!l)
 		return TERN_ENOMEM;
 
 	size_t li = sim->nlinks;
-	struct tern_netdev *outer_a = wrap_end(sim, tern_link_end(l, 0), o, li, 0,
-					       tern_stack_name(na->stack), &fault_a, &err);
+	struct tern_netdev *outer_a = wrap_end(sim, tern_link_end(l, 0), o, li, 0, node_a,
+					       &fault_a, &err);
 	struct tern_netdev *outer_b = outer_a ? wrap_end(sim, tern_link_end(l, 1), o, li, 1,
 							 node_b, &fault_b, &err) : NULL;
 	struct sim_item *ia = outer_b ? item_new(sim, outer_a, NULL, sim->ndevs) : NULL;
@@ -566,8 +568,23 @@ static int make_link(struct tern_sim *sim, struct sim_node *na, const char *name
 		.link = l, .outer = {outer_a, outer_b}, .item = {ia, ib}, .fault = {fault_a, fault_b}};
 	sim->nlinks++;
 	sim->ndevs += 2;
-	na->nifs++;
 	return (int)li;
+}
+
+/* make_link with end 0 node na's next interface (eth0, eth1 ...). */
+static int make_node_link(struct tern_sim *sim, struct sim_node *na, const char *name_b,
+			  const struct tern_mac *mac_b, const char *node_b,
+			  const struct tern_sim_link_opts *o)
+{
+	char name_a[TERN_NETDEV_NAMELEN];
+	struct tern_mac mac_a = make_mac(0, na->index, na->nifs);
+
+	snprintf(name_a, sizeof(name_a), "eth%u", na->nifs);
+	int li = make_link(sim, name_a, &mac_a, tern_stack_name(na->stack), name_b, mac_b,
+			   node_b, o);
+	if (li >= 0)
+		na->nifs++;
+	return li;
 }
 
 /* Attach a device to a stack and configure it: MTU of the link, then the
@@ -622,7 +639,7 @@ int tern_sim_connect(struct tern_sim *sim, struct tern_stack *a, const char *add
 	struct tern_mac mac_b = make_mac(0, nb->index, nb->nifs);
 	snprintf(name_b, sizeof(name_b), "eth%u", nb->nifs);
 
-	int li = make_link(sim, na, name_b, &mac_b, tern_stack_name(b), o);
+	int li = make_node_link(sim, na, name_b, &mac_b, tern_stack_name(b), o);
 	if (li < 0)
 		return li;
 	nb->nifs++;
@@ -649,7 +666,7 @@ int tern_sim_connect_switch(struct tern_sim *sim, struct tern_stack *a, const ch
 	struct tern_mac mac_b = make_mac(1, ss->index, ss->nports);
 	snprintf(name_b, sizeof(name_b), "sw%u-p%u", ss->index, ss->nports);
 
-	int li = make_link(sim, na, name_b, &mac_b, NULL, o);
+	int li = make_node_link(sim, na, name_b, &mac_b, NULL, o);
 	if (li < 0)
 		return li;
 	ss->nports++;
@@ -658,6 +675,38 @@ int tern_sim_connect_switch(struct tern_sim *sim, struct tern_stack *a, const ch
 	if (port < 0)
 		return port;
 	return attach_iface(a, l->outer[0], mtu, addr_a, sim->now, if_a);
+}
+
+/* The far end is not a node: the link's end 0 is handed to the caller,
+ * who sets its receive callback and transmits into it (a TAP bridge,
+ * src/sim/simrt.c; tomorrow perhaps another process's half of the lab).
+ * Its MAC is kind 2 (outside), numbered by the switch's port. */
+struct tern_netdev *tern_sim_switch_port(struct tern_sim *sim, struct tern_switch *sw,
+					 const char *name, const char *capture_name,
+					 const struct tern_sim_link_opts *opts, int *err)
+{
+	static const struct tern_sim_link_opts ideal;
+	const struct tern_sim_link_opts *o = opts ? opts : &ideal;
+	struct sim_switch *ss = find_switch(sim, sw);
+	int e = TERN_EINVAL;
+
+	if (ss && name && *name && strlen(name) < TERN_NETDEV_NAMELEN) {
+		char name_b[TERN_NETDEV_NAMELEN];
+		struct tern_mac mac_a = make_mac(2, ss->index, ss->nports);
+		struct tern_mac mac_b = make_mac(1, ss->index, ss->nports);
+		snprintf(name_b, sizeof(name_b), "sw%u-p%u", ss->index, ss->nports);
+		e = make_link(sim, name, &mac_a, capture_name, name_b, &mac_b, NULL, o);
+		if (e >= 0) {
+			ss->nports++;
+			struct sim_link *l = &sim->links[e];
+			e = tern_switch_attach(sw, l->outer[1]);
+			if (e >= 0)
+				return l->outer[0];
+		}
+	}
+	if (err)
+		*err = e;
+	return NULL;
 }
 
 int tern_sim_link_set_up(struct tern_sim *sim, size_t link, bool up)
@@ -800,10 +849,51 @@ static void run_instant(struct tern_sim *sim)
  * that instant. Returns false (time unchanged) if there is none. A
  * deadline already in the past (an overdue timer) runs at the current
  * time: virtual time never goes backwards. */
+static bool step_paced(struct tern_sim *sim, tern_time_t te, tern_time_t limit);
+
 static bool step(struct tern_sim *sim, tern_time_t limit)
 {
 	tern_time_t te = next_event(sim);
 
+	if (sim->pacer.wait)
+		return step_paced(sim, te, limit);
+	if (te == TERN_TIME_NEVER || te > limit)
+		return false;
+	if (te > sim->now)
+		sim->now = te;
+	run_instant(sim);
+	return true;
+}
+
+/* ---- pacing (tern/simrt.h) ---------------------------------------------------- */
+
+void tern_sim_set_pacer(struct tern_sim *sim, const struct tern_sim_pacer *p)
+{
+	static const struct tern_sim_pacer none;
+	sim->pacer = p ? *p : none;
+}
+
+/* step() with a pacer: before the next instant (te, or the limit if that
+ * comes first) runs, the pacer waits until its clock says that instant
+ * has come, or until input from outside arrives first, at a virtual time
+ * no later than that. Input is delivered at that time (never before now)
+ * and the instant run, which also runs whatever else is due by then.
+ * Returns false once the limit is reached with nothing due before it. */
+static bool step_paced(struct tern_sim *sim, tern_time_t te, tern_time_t limit)
+{
+	tern_time_t target = te < limit ? te : limit;
+	bool input = false;
+	tern_time_t t = sim->pacer.wait(sim->pacer.ctx, sim->now, target, &input);
+
+	if (input) {
+		if (t > target)
+			t = target;
+		if (t > sim->now)
+			sim->now = t;
+		sim->pacer.input(sim->pacer.ctx, sim->now);
+		run_instant(sim);
+		return true;
+	}
 	if (te == TERN_TIME_NEVER || te > limit)
 		return false;
 	if (te > sim->now)

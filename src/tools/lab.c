@@ -22,8 +22,9 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: tern lab check FILE\n"
+		"Usage: tern lab check FILE [--realtime]\n"
 		"       tern lab run FILE [--out DIR] [--seed N] [--quiet] [--json] [--no-report]\n"
+		"                         [--realtime]\n"
 		"\n"
 		"A lab file (YAML) describes an internetwork — networks (Ethernet segments and\n"
 		"point-to-point links with bandwidth, delay, loss ...), hosts and routers with\n"
@@ -55,6 +56,12 @@ static void usage(FILE *f)
 		"               host, stream (stdout, stderr, command, event, info, summary),\n"
 		"               text\n"
 		"  --no-report  write no report.html (nor topology.dot, topology.svg)\n"
+		"  --realtime   pace virtual time to the wall clock (as 'realtime: true' in\n"
+		"               FILE): each event waits for its time; a lab that falls\n"
+		"               behind runs as fast as it can and the summary says how far\n"
+		"               behind it fell (\"realtime: max lag N ms\"). Only then may a\n"
+		"               network be bridged to a Linux TAP device ('tap: IFNAME'), so\n"
+		"               that real programs reach the lab's hosts\n"
 		"  -h, --help   show this help\n"
 		"\n"
 		"Exit status: 0 when the scenario ran to its end (the commands' own statuses\n"
@@ -147,13 +154,16 @@ static int parse_cmd(void *ctx, int argc, char **argv, struct lab_cmd *cmd, char
 
 
 /* Load and check FILE; print the mistakes. NULL if there were any. */
-static struct lab_topo *load(const char *file, const struct lab_tools *lt)
+static struct lab_topo *load(const char *file, const struct lab_tools *lt, bool realtime)
 {
 	struct lab_topo *t = lab_topo_load(file);
 	if (!t) {
 		cli_error(CMD, "out of memory");
 		return NULL;
 	}
+	if (realtime)
+		t->realtime = true;
+	lab_topo_check_realtime(t);
 	if (t->nerrs == 0)
 		lab_check_scenario(t, lt);
 	if (t->nerrs) {
@@ -165,9 +175,9 @@ static struct lab_topo *load(const char *file, const struct lab_tools *lt)
 	return t;
 }
 
-static int do_check(const char *file, const struct lab_tools *lt)
+static int do_check(const char *file, const struct lab_tools *lt, bool realtime)
 {
-	struct lab_topo *t = load(file, lt);
+	struct lab_topo *t = load(file, lt, realtime);
 	if (!t)
 		return CLI_EXIT_USAGE;
 	size_t nifs = 0;
@@ -192,9 +202,9 @@ static void default_out(const char *file, char *buf, size_t len)
 }
 
 static int do_run(const char *file, const char *out, bool has_seed, uint64_t seed, bool quiet,
-		  bool json, bool no_report, const struct lab_tools *lt)
+		  bool json, bool no_report, bool realtime, const struct lab_tools *lt)
 {
-	struct lab_topo *t = load(file, lt);
+	struct lab_topo *t = load(file, lt, realtime);
 	if (!t)
 		return CLI_EXIT_USAGE;
 	char dir[4096];
@@ -233,10 +243,11 @@ int cmd_lab(int argc, char **argv)
 		{"quiet", no_argument, NULL, 'q'},
 		{"json", no_argument, NULL, 'j'},
 		{"no-report", no_argument, NULL, 'R'},
+		{"realtime", no_argument, NULL, 'T'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *out = NULL;
-	bool has_seed = false, quiet = false, json = false, no_report = false;
+	bool has_seed = false, quiet = false, json = false, no_report = false, realtime = false;
 	uint64_t seed = 0;
 	unsigned long v;
 	int c;
@@ -268,6 +279,9 @@ int cmd_lab(int argc, char **argv)
 		case 'R':
 			no_report = true;
 			break;
+		case 'T':
+			realtime = true;
+			break;
 		default:
 			return cli_bad_option(CMD, c, argv);
 		}
@@ -287,5 +301,6 @@ int cmd_lab(int argc, char **argv)
 				       "run");
 	struct lab_tools lt = {.parse = parse_cmd};
 	const char *file = argv[optind + 1];
-	return run ? do_run(file, out, has_seed, seed, quiet, json, no_report, &lt) : do_check(file, &lt);
+	return run ? do_run(file, out, has_seed, seed, quiet, json, no_report, realtime, &lt)
+		   : do_check(file, &lt, realtime);
 }
