@@ -388,6 +388,47 @@ bool tern_hping_done(const struct tern_hping *h);
  * anything was received, else 1. */
 int tern_hping_finish(struct tern_hping *h, tern_time_t now);
 
+/* ---- rr (tern's own request/response rounds over TCP: write, write, read) ---- */
+
+/* Each round the client writes a request in two writes (the first `split`
+ * bytes, then the rest), then reads the whole response; the server reads
+ * each request whole and answers it. A request starts with 8 bytes: its
+ * own length and the response's (big-endian 32-bit each), so the server
+ * needs no options. The model is netperf's TCP_RR, but the protocol and
+ * the output are tern's own. */
+struct tern_rr_opts {
+	bool server;             /* -l: listen and answer */
+	tern_ip4_t dst;          /* -c HOST */
+	uint16_t port;           /* -p; default 7777 */
+	uint32_t rounds;         /* -n; 0: by time (-t) */
+	tern_time_t duration;    /* -t; default 10 s when -n is not given */
+	uint32_t req, resp;      /* -r REQ,RESP bytes; default 100,100 (REQ at least 8) */
+	uint32_t split;          /* --split N: the first write's bytes; default REQ / 2 */
+	bool no_delay;           /* -N: TCP_NODELAY on the client's socket */
+	bool quiet;              /* -q: no per-round lines */
+	FILE *diag;              /* errors; NULL: out */
+};
+void tern_rr_opts_init(struct tern_rr_opts *o);
+
+struct tern_rr_result {
+	uint32_t rounds;         /* completed */
+	tern_time_t elapsed;     /* from the first request to the last response */
+	tern_time_t min, max, sum; /* round times */
+};
+
+struct tern_rr;
+/* Start the client (connect, then rounds) or the server (listen). Client
+ * lines to out: "round N: T ms" per round, then a summary. NULL and *err
+ * on failure (socket, bind). */
+struct tern_rr *tern_rr_start(struct tern_stack *s, const struct tern_rr_opts *o, FILE *out,
+			      tern_time_t now, int *err);
+/* Client: true once its rounds ended (or it failed). Server: never. */
+bool tern_rr_done(const struct tern_rr *rr);
+void tern_rr_get_result(const struct tern_rr *rr, struct tern_rr_result *r);
+/* Print the client's summary (if it was not yet), close, free. Exit
+ * status: 0 if every round completed, 1 otherwise (server: 0). */
+int tern_rr_finish(struct tern_rr *rr);
+
 /* ---- iperf (iperf3 3.12's protocol, options and output; TCP) ---- */
 
 #define TERN_IPERF_MAX_STREAMS 128

@@ -180,8 +180,9 @@ struct tern_stack_config {
 	 * socket receive queues 1/2), so at least 1/8 stays for everything
 	 * else: however one budget is exhausted, frames are still received. */
 	size_t pkt_pool_max_bytes;       /* 32 MiB */
-	size_t pkt_pool_keep_bytes;      /* 1 MiB: free buffers beyond it go back to malloc
-					  * after about a second */
+	size_t pkt_pool_keep_bytes;      /* 0: free buffers beyond it (and beyond what the
+					  * last second needed) go back to malloc once a
+					  * second, so an idle host keeps none */
 	size_t sock_rcv_total_bytes;     /* 16 MiB in all sockets' receive queues together
 					  * (as Linux's udp_mem); each also within SO_RCVBUF */
 	size_t tcp_ofo_total_bytes;      /* 4 MiB of TCP out-of-order data in all connections

@@ -66,6 +66,11 @@ void tern_core_fini(struct tern_stack *s)
 {
 	tern_timer_heap_fini(&s->timers);
 	tern_pkt_pool_fini(&s->pool);
+	for (unsigned i = 0; i < TERN_STAT_PAGES; i++)
+		free(s->stat_pages[i]);
+	free(s->addrs);
+	free(s->bcasts);
+	free(s->trace);
 }
 
 const char *tern_stack_name(const struct tern_stack *s)
@@ -180,6 +185,8 @@ void tern_drop(struct tern_stack *s, struct tern_pkt *pkt, enum tern_stat reason
 
 int tern_stack_trace_subscribe(struct tern_stack *s, tern_trace_fn fn, void *ctx)
 {
+	if (!s->trace && !(s->trace = calloc(TERN_MAX_TRACE, sizeof(*s->trace))))
+		return TERN_ENOMEM;
 	for (int i = 0; i < TERN_MAX_TRACE; i++) {
 		if (!s->trace[i].fn) {
 			s->trace[i].fn = fn;
@@ -193,7 +200,7 @@ int tern_stack_trace_subscribe(struct tern_stack *s, tern_trace_fn fn, void *ctx
 
 void tern_stack_trace_unsubscribe(struct tern_stack *s, int handle)
 {
-	if (handle >= 0 && handle < TERN_MAX_TRACE && s->trace[handle].fn) {
+	if (s->trace && handle >= 0 && handle < TERN_MAX_TRACE && s->trace[handle].fn) {
 		s->trace[handle].fn = NULL;
 		s->n_trace--;
 	}
@@ -213,22 +220,31 @@ void tern_stack_logf(struct tern_stack *s, const char *fmt, ...)
 
 /* ---- counters ---- */
 
+uint64_t *tern_stat_slot_make(struct tern_stack *s, enum tern_stat st)
+{
+	uint64_t **pg = &s->stat_pages[(unsigned)st >> TERN_STAT_PAGE_SHIFT];
+	if (!*pg && !(*pg = calloc(TERN_STAT_PAGE, sizeof(**pg))))
+		return &s->stat_lost;
+	return &(*pg)[(unsigned)st & (TERN_STAT_PAGE - 1)];
+}
+
 uint64_t tern_stack_stat(const struct tern_stack *s, enum tern_stat st)
 {
-	return st > TERN_STAT_NONE && st < TERN_STAT__COUNT ? s->stats[st] : 0;
+	return st > TERN_STAT_NONE && st < TERN_STAT__COUNT ? tern_stat_get(s, st) : 0;
 }
 
 void tern_stack_stats_print(const struct tern_stack *s, FILE *f, bool nonzero_only)
 {
 	const char *group = NULL;
 	for (int st = 1; st < TERN_STAT__COUNT; st++) {
-		if (nonzero_only && !s->stats[st])
+		uint64_t v = tern_stat_get(s, st);
+		if (nonzero_only && !v)
 			continue;
 		if (!group || strcmp(group, tern_stat_group(st)) != 0) {
 			group = tern_stat_group(st);
 			fprintf(f, "%s:\n", group);
 		}
-		fprintf(f, "    %-26s %llu%s\n", tern_stat_name(st), (unsigned long long)s->stats[st],
+		fprintf(f, "    %-26s %llu%s\n", tern_stat_name(st), (unsigned long long)v,
 			tern_stat_is_drop(st) ? " (dropped)" : "");
 	}
 }
@@ -296,8 +312,8 @@ tern_ip4_t tern_iface_pick_src(const struct tern_iface *ifc, tern_ip4_t dst)
 {
 	tern_ip4_t any = 0;
 	for (int j = 0; j < TERN_MAX_ADDRS; j++) {
-		const struct tern_ifaddr *ia = &ifc->addrs[j];
-		if (!ia->used || ia->state != TERN_ADDR_PREFERRED)
+		const struct tern_ifaddr *ia = tern_iface_addr(ifc, j);
+		if (!ia || ia->state != TERN_ADDR_PREFERRED)
 			continue;
 		if (((ia->addr ^ dst) & tern_ip4_mask(ia->plen)) == 0)
 			return ia->addr;

@@ -33,6 +33,13 @@ struct tern_ifaddr {
 	struct tern_iface *iface;
 };
 
+/* The counters live in pages of TERN_STAT_PAGE, each made the first time
+ * one of its counters moves: an idle host of a big lab touches a few
+ * (device, Ethernet, ARP) of the whole table's 1.4 KiB. */
+#define TERN_STAT_PAGE_SHIFT 4
+#define TERN_STAT_PAGE (1u << TERN_STAT_PAGE_SHIFT)
+#define TERN_STAT_PAGES ((TERN_STAT__COUNT + TERN_STAT_PAGE - 1) / TERN_STAT_PAGE)
+
 struct tern_iface {
 	bool used;
 	bool loopback;
@@ -42,8 +49,17 @@ struct tern_iface {
 	uint32_t mtu;
 	struct tern_netdev *dev;   /* NULL for loopback */
 	struct tern_stack *stack;
-	struct tern_ifaddr addrs[TERN_MAX_ADDRS];
+	/* Made with the interface's first address in that slot and kept
+	 * (timers and s->addrs point at them); NULL: never used. */
+	struct tern_ifaddr *addrs[TERN_MAX_ADDRS];
 };
+
+/* Slot j of the interface's addresses if it is in use, else NULL. */
+static inline struct tern_ifaddr *tern_iface_addr(const struct tern_iface *ifc, int j)
+{
+	struct tern_ifaddr *ia = ifc->addrs[j];
+	return ia && ia->used ? ia : NULL;
+}
 
 #define TERN_MAX_TRACE 8
 
@@ -70,7 +86,9 @@ struct tern_stack {
 	/* Told when poll_at may have moved earlier (tern_stack_set_wake). */
 	void (*wake)(void *ctx, struct tern_stack *s);
 	void *wake_ctx;
-	uint64_t stats[TERN_STAT__COUNT];
+	/* ---- lazily made, for small idle hosts (labmem) ---- */
+	uint64_t *stat_pages[TERN_STAT_PAGES]; /* NULL: every counter of the page is 0 */
+	uint64_t stat_lost;            /* a page could not be made: its counts go here */
 
 	/* Made as devices are attached (and lo at creation), never moved:
 	 * addresses, packets and devices point at them. NULL: unused. */
@@ -79,15 +97,16 @@ struct tern_stack {
 	/* Every address in use, for the per-packet "is it ours?" questions
 	 * (tern_ifaddr_find, tern_ip4_is_our_broadcast): a short list instead
 	 * of interfaces × slots. Kept by addr_add and addr_del. */
-	struct tern_ifaddr *addrs[TERN_MAX_IFACES * TERN_MAX_ADDRS];
-	unsigned n_addrs;
+	struct tern_ifaddr **addrs;    /* cap_addrs slots, grown by addr_add */
+	unsigned n_addrs, cap_addrs;
 	/* Their directed broadcasts (prefixes shorter than /31), for
 	 * tern_ip4_is_our_broadcast: a scan of values, asked four times per
 	 * TCP segment. Rebuilt by tern_stack_addrs_changed. */
-	tern_ip4_t bcasts[TERN_MAX_IFACES * TERN_MAX_ADDRS];
+	tern_ip4_t *bcasts;            /* cap_addrs slots too */
 	unsigned n_bcasts;
 
-	struct { tern_trace_fn fn; void *ctx; } trace[TERN_MAX_TRACE];
+	struct tern_trace_sub { tern_trace_fn fn; void *ctx; } *trace; /* TERN_MAX_TRACE, made by
+									  * the first subscriber */
 	unsigned n_trace;
 	/* A packet carrying a tx_tag is accounted when it leaves (sent) or is
 	 * dropped or freed on its way out: the layer that tagged it says how
@@ -123,9 +142,28 @@ static inline void tern_stack_wake(struct tern_stack *s)
 		s->wake(s->wake_ctx, s);
 }
 
+/* The counter's slot, making its page (stat_lost if that fails). */
+uint64_t *tern_stat_slot_make(struct tern_stack *s, enum tern_stat st);
+
+static inline void tern_stat_add(struct tern_stack *s, enum tern_stat st, uint64_t n)
+{
+	uint64_t *pg = s->stat_pages[(unsigned)st >> TERN_STAT_PAGE_SHIFT];
+	if (__builtin_expect(pg != NULL, 1))
+		pg[(unsigned)st & (TERN_STAT_PAGE - 1)] += n;
+	else
+		*tern_stat_slot_make(s, st) += n;
+}
+
 static inline void tern_stat_inc(struct tern_stack *s, enum tern_stat st)
 {
-	s->stats[st]++;
+	tern_stat_add(s, st, 1);
+}
+
+/* A counter's value (0 for a page never made). */
+static inline uint64_t tern_stat_get(const struct tern_stack *s, enum tern_stat st)
+{
+	const uint64_t *pg = s->stat_pages[(unsigned)st >> TERN_STAT_PAGE_SHIFT];
+	return pg ? pg[(unsigned)st & (TERN_STAT_PAGE - 1)] : 0;
 }
 
 static inline struct tern_iface *tern_iface_get(struct tern_stack *s, int ifindex)

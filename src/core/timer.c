@@ -68,7 +68,7 @@ static void sift_down(struct tern_timer_heap *h, uint32_t i)
 
 static int grow(struct tern_timer_heap *h)
 {
-	uint32_t cap = h->cap ? h->cap * 2 : 64;
+	uint32_t cap = h->cap ? h->cap * 2 : 4; /* small: most hosts of a lab have a few */
 	struct tern_timer **slots = realloc(h->slots, cap * sizeof(*slots));
 	if (!slots)
 		return TERN_ENOMEM;

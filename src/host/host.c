@@ -100,7 +100,7 @@ void tern_stack_config_init(struct tern_stack_config *c)
 		.accept_redirects = true,
 		.redirect_routes_max = 256,
 		.pkt_pool_max_bytes = 32u << 20,
-		.pkt_pool_keep_bytes = 1u << 20,
+		.pkt_pool_keep_bytes = 0,
 		.sock_rcv_total_bytes = 16u << 20,
 		.tcp_ofo_total_bytes = 4u << 20,
 	};
@@ -172,8 +172,11 @@ void tern_stack_destroy(struct tern_stack *s)
 	tern_net_fini(s);
 	tern_link_fini(s);
 	tern_core_fini(s);
-	for (int i = 0; i < TERN_MAX_IFACES; i++)
+	for (int i = 0; i < TERN_MAX_IFACES; i++) {
+		for (int j = 0; s->ifaces[i] && j < TERN_MAX_ADDRS; j++)
+			free(s->ifaces[i]->addrs[j]);
 		free(s->ifaces[i]);
+	}
 	free(s);
 }
 
@@ -287,10 +290,13 @@ int tern_stack_attach(struct tern_stack *s, struct tern_netdev *dev)
 		;
 	if (i == TERN_MAX_IFACES)
 		return TERN_ENOSPC;
-	if (!s->ifaces[i] && !(s->ifaces[i] = malloc(sizeof(*s->ifaces[i]))))
+	if (!s->ifaces[i] && !(s->ifaces[i] = calloc(1, sizeof(*s->ifaces[i]))))
 		return TERN_ENOMEM;
 	struct tern_iface *ifc = s->ifaces[i];
+	struct tern_ifaddr *kept[TERN_MAX_ADDRS]; /* an unused slot's records stay its own */
+	memcpy(kept, ifc->addrs, sizeof(kept));
 	memset(ifc, 0, sizeof(*ifc));
+	memcpy(ifc->addrs, kept, sizeof(kept));
 	ifc->used = true;
 	ifc->index = i;
 	ifc->stack = s;

@@ -18,7 +18,7 @@
 #include "tern/simrt.h"
 
 enum lab_app { LAB_APP_PING, LAB_APP_TRACEROUTE, LAB_APP_NC, LAB_APP_SS, LAB_APP_HTTP,
-	       LAB_APP_CURL, LAB_APP_IPERF, LAB_APP_HPING };
+	       LAB_APP_CURL, LAB_APP_IPERF, LAB_APP_HPING, LAB_APP_RR };
 
 #define LAB_MAX_ARGS 64
 
@@ -34,6 +34,7 @@ struct lab_cmd {
 		struct tern_curl_opts curl;
 		struct tern_iperf_opts iperf;
 		struct tern_hping_opts hping;
+		struct tern_rr_opts rr;
 	} o;
 	const char *path;        /* http: DIR as given (relative to the lab file);
 				  * curl: -o FILE (relative to the output directory);

@@ -369,6 +369,10 @@ static int start_app(struct run *r, struct proc *p, char *why, size_t len)
 		c->o.iperf.prog = "tern iperf";
 		p->app = tern_iperf_start(p->stack, &c->o.iperf, p->out, now, &err);
 		break;
+	case LAB_APP_RR:
+		c->o.rr.diag = p->err;
+		p->app = tern_rr_start(p->stack, &c->o.rr, p->out, now, &err);
+		break;
 	case LAB_APP_HPING:
 		c->o.hping.diag = p->err;
 		c->o.hping.seed = r->o->seed * 1000003u + p->step; /* deterministic */
@@ -416,6 +420,7 @@ static bool app_done(const struct proc *p)
 	case LAB_APP_CURL: return tern_curl_done(p->app);
 	case LAB_APP_IPERF: return tern_iperf_done(p->app);
 	case LAB_APP_HPING: return tern_hping_done(p->app);
+	case LAB_APP_RR: return tern_rr_done(p->app);
 	case LAB_APP_HTTP: return false;
 	case LAB_APP_SS: return true;
 	}
@@ -433,6 +438,7 @@ static void finish(struct run *r, struct proc *p)
 		case LAB_APP_NC: p->status = tern_nc_finish(p->app); break;
 		case LAB_APP_CURL: p->status = tern_curl_finish(p->app); break;
 		case LAB_APP_HPING: p->status = tern_hping_finish(p->app, now); break;
+		case LAB_APP_RR: p->status = tern_rr_finish(p->app); break;
 		case LAB_APP_IPERF:
 			if (!tern_iperf_done(p->app))
 				tern_iperf_interrupt(p->app); /* as on Ctrl-C */

@@ -660,8 +660,8 @@ static void check_conflicts(struct tern_stack *s, struct tern_iface *ifc,
 			    const struct tern_arp_repr *arp)
 {
 	for (int j = 0; j < TERN_MAX_ADDRS; j++) {
-		struct tern_ifaddr *ia = &ifc->addrs[j];
-		if (!ia->used || ia->state == TERN_ADDR_CONFLICT)
+		struct tern_ifaddr *ia = tern_iface_addr(ifc, j);
+		if (!ia || ia->state == TERN_ADDR_CONFLICT)
 			continue;
 		bool uses_it = arp->spa == ia->addr;
 		bool probes_it = ia->state == TERN_ADDR_TENTATIVE && arp->spa == 0 &&

@@ -3,6 +3,8 @@
  * connected route comes and goes with the address, and a new address is
  * announced (or probed first, RFC 5227) by ARP below.
  */
+#include <stdlib.h>
+
 #include "core/stack_impl.h"
 #include "link/arp.h"
 #include "net/net.h"
@@ -19,6 +21,22 @@ static int add_connected_route(struct tern_stack *s, struct tern_iface *ifc, str
 	return tern_route_insert(&s->net->routes, &r);
 }
 
+/* Room for one more address in s->addrs and s->bcasts. */
+static int grow_addr_list(struct tern_stack *s)
+{
+	unsigned cap = s->cap_addrs ? s->cap_addrs * 2 : 2;
+	struct tern_ifaddr **a = realloc(s->addrs, cap * sizeof(*a));
+	if (!a)
+		return TERN_ENOMEM;
+	s->addrs = a;
+	tern_ip4_t *b = realloc(s->bcasts, cap * sizeof(*b));
+	if (!b)
+		return TERN_ENOMEM;
+	s->bcasts = b;
+	s->cap_addrs = cap;
+	return 0;
+}
+
 int tern_stack_addr_add(struct tern_stack *s, int ifindex, tern_ip4_t addr, unsigned plen,
 			unsigned flags)
 {
@@ -29,12 +47,17 @@ int tern_stack_addr_add(struct tern_stack *s, int ifindex, tern_ip4_t addr, unsi
 		return TERN_EINVAL;
 	if (tern_ifaddr_find(s, addr))
 		return TERN_EEXIST;
-	struct tern_ifaddr *ia = NULL;
-	for (int j = 0; j < TERN_MAX_ADDRS && !ia; j++)
-		if (!ifc->addrs[j].used)
-			ia = &ifc->addrs[j];
-	if (!ia)
+	int slot = -1;
+	for (int j = 0; j < TERN_MAX_ADDRS && slot < 0; j++)
+		if (!tern_iface_addr(ifc, j))
+			slot = j;
+	if (slot < 0)
 		return TERN_ENOSPC;
+	if (!ifc->addrs[slot] && !(ifc->addrs[slot] = malloc(sizeof(*ifc->addrs[slot]))))
+		return TERN_ENOMEM;
+	if (s->n_addrs == s->cap_addrs && grow_addr_list(s) < 0)
+		return TERN_ENOMEM;
+	struct tern_ifaddr *ia = ifc->addrs[slot];
 	*ia = (struct tern_ifaddr){
 		.used = true,
 		.plen = (uint8_t)plen,
@@ -83,8 +106,8 @@ int tern_stack_addr_del(struct tern_stack *s, int ifindex, tern_ip4_t addr)
 	if (!ifc)
 		return TERN_ENODEV;
 	for (int j = 0; j < TERN_MAX_ADDRS; j++) {
-		struct tern_ifaddr *ia = &ifc->addrs[j];
-		if (ia->used && ia->addr == addr) {
+		struct tern_ifaddr *ia = tern_iface_addr(ifc, j);
+		if (ia && ia->addr == addr) {
 			tern_timer_cancel(s, &ia->timer);
 			tern_route_remove_iface(&s->net->routes, ifindex, addr);
 			ia->used = false;

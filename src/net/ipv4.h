@@ -66,7 +66,7 @@ struct tern_reasm_table {
 	/* Datagrams being reassembled, oldest first (eviction order), and
 	 * the same found by a keyed hash of (src, dst, id, protocol). */
 	struct tern_reasm *oldest, *newest;
-	struct tern_reasm *buckets[TERN_REASM_BUCKETS];
+	struct tern_reasm **buckets; /* TERN_REASM_BUCKETS, made with the first fragment */
 	uint64_t key;               /* per-stack hash secret */
 	struct tern_reasm *spare;   /* finished records kept for reuse (no malloc per datagram) */
 	unsigned nspare;

@@ -29,7 +29,7 @@ static enum tern_stat check_source(struct tern_stack *s, const struct tern_iface
 	if (tern_stack_is_local_addr(s, src)) /* loopback included */
 		return TERN_STAT_IP_BAD_SRC;
 	for (int j = 0; j < TERN_MAX_ADDRS; j++)
-		if (ifc->addrs[j].used && ifc->addrs[j].plen < 31 && ifc->addrs[j].bcast == src)
+		if (tern_iface_addr(ifc, j) && ifc->addrs[j]->plen < 31 && ifc->addrs[j]->bcast == src)
 			return TERN_STAT_IP_BAD_SRC;
 	return TERN_STAT_NONE;
 }

@@ -129,10 +129,14 @@ void tern_reasm_fini(struct tern_stack *s)
 		free(r);
 	}
 	s->net->reasm.nspare = 0;
+	free(s->net->reasm.buckets);
+	s->net->reasm.buckets = NULL;
 }
 
 static struct tern_reasm *find(struct tern_stack *s, const struct tern_ipv4_repr *ip)
 {
+	if (!s->net->reasm.buckets)
+		return NULL;
 	for (struct tern_reasm *r = *bucket_of(s, ip->src, ip->dst, ip->id, ip->proto); r;
 	     r = r->hnext)
 		if (r->src == ip->src && r->dst == ip->dst && r->id == ip->id && r->proto == ip->proto)
@@ -165,6 +169,11 @@ static struct tern_reasm *create(struct tern_stack *s, const struct tern_ipv4_re
 				 tern_time_t now)
 {
 	struct tern_reasm *r = s->net->reasm.spare;
+	/* The hash table is made with the first fragment: most hosts never
+	 * reassemble, and 2 KiB each adds up over a lab of thousands. */
+	if (!s->net->reasm.buckets &&
+	    !(s->net->reasm.buckets = calloc(TERN_REASM_BUCKETS, sizeof(*s->net->reasm.buckets))))
+		return NULL;
 	if (r) {
 		s->net->reasm.spare = r->hnext;
 		s->net->reasm.nspare--;

@@ -33,7 +33,7 @@ int tern_route_insert(struct tern_route_table *t, const struct tern_route *r)
 		if (same_route(&t->routes[i], r))
 			return TERN_EEXIST;
 	if (t->len == t->cap) {
-		uint32_t cap = t->cap ? t->cap * 2 : 16;
+		uint32_t cap = t->cap ? t->cap * 2 : 4;
 		struct tern_route *n = realloc(t->routes, cap * sizeof(*n));
 		if (!n)
 			return TERN_ENOMEM;

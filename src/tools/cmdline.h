@@ -18,6 +18,7 @@ int nc_cmdline(int argc, char **argv, struct tern_nc_opts *o);
 int http_cmdline(int argc, char **argv, struct tern_httpd_opts *o, const char **dir);
 int iperf_cmdline(int argc, char **argv, struct tern_iperf_opts *o);
 int hping_cmdline(int argc, char **argv, struct tern_hping_opts *o);
+int rr_cmdline(int argc, char **argv, struct tern_rr_opts *o);
 /* *output: -o FILE or NULL */
 int curl_cmdline(int argc, char **argv, struct tern_curl_opts *o, const char **output);
 

@@ -37,6 +37,7 @@ int cmd_nc(int argc, char **argv);
 int cmd_http(int argc, char **argv);
 int cmd_curl(int argc, char **argv);
 int cmd_iperf(int argc, char **argv);
+int cmd_rr(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
 int cmd_dump(int argc, char **argv);

@@ -29,8 +29,8 @@ static void usage(FILE *f)
 		"A lab file (YAML) describes an internetwork — networks (Ethernet segments and\n"
 		"point-to-point links with bandwidth, delay, loss ...), hosts and routers with\n"
 		"their addresses and routes — and a scenario: tern tools (ping, traceroute,\n"
-		"nc, ss, http, curl, iperf, hping) run on named hosts at virtual times, and link\n"
-		"events (cut, restore, set). The format is in examples/labs/README.md.\n"
+		"nc, ss, http, curl, iperf, hping, rr) run on named hosts at virtual times, and\n"
+		"link events (cut, restore, set). The format is in examples/labs/README.md.\n"
 		"\n"
 		"  check        validate FILE; every mistake is printed as FILE:LINE:COLUMN:\n"
 		"               what is wrong; exit status 2 if there is any\n"
@@ -101,6 +101,10 @@ static int parse_tool(int argc, char **argv, struct lab_cmd *cmd, char *err, siz
 		cmd->app = LAB_APP_HPING;
 		return hping_cmdline(argc, argv, &cmd->o.hping);
 	}
+	if (strcmp(tool, "rr") == 0) {
+		cmd->app = LAB_APP_RR;
+		return rr_cmdline(argc, argv, &cmd->o.rr);
+	}
 	if (strcmp(tool, "ss") == 0) {
 		struct ss_opts so;
 		char why[256];
@@ -118,7 +122,7 @@ static int parse_tool(int argc, char **argv, struct lab_cmd *cmd, char *err, siz
 		return 0;
 	}
 	snprintf(err, errlen, "unknown command '%s': a step runs ping, traceroute, nc, ss, "
-		 "http, curl, iperf or hping", tool);
+		 "http, curl, iperf, hping or rr", tool);
 	return -1;
 }
 

@@ -25,6 +25,7 @@ static const struct command commands[] = {
 	{"curl", cmd_curl, "fetch http:// URLs from a tern host (curl)"},
 	{"hping", cmd_hping, "send TCP SYNs, or a SYN flood, from a tern host (hping3 -S)"},
 	{"iperf", cmd_iperf, "TCP throughput against iperf3 or tern iperf (iperf3's protocol)"},
+	{"rr", cmd_rr, "TCP request/response rounds, each request in two writes (tern's own)"},
 	{"lab", cmd_lab, "run a virtual internetwork from a topology file (YAML)"},
 	{"dump", cmd_dump, "print a pcap capture one line per frame (tcpdump)"},
 	{"demo", cmd_demo, "a simulated A-R1-R2-B network built in C: ping, traceroute, nc"},

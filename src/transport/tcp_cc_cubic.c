@@ -171,7 +171,7 @@ static void cubic_on_rtt(struct tern_stack *s, struct tern_tcb *tp, tern_time_t 
 			c->hs_state = HS_CSS;
 			c->css_rounds = 0;
 			tern_stat_inc(s, TERN_STAT_TCP_HYSTART_DELAY_DETECT);
-			s->stats[TERN_STAT_TCP_HYSTART_DELAY_CWND] += tp->snd_cwnd / tcp_mss(tp);
+			tern_stat_add(s, TERN_STAT_TCP_HYSTART_DELAY_CWND, tp->snd_cwnd / tcp_mss(tp));
 		}
 	} else if (c->hs_cur_min < c->hs_css_baseline) {
 		/* §4.3: the increase was spurious: back to slow start. */

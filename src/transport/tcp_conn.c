@@ -40,10 +40,9 @@ int tern_tcp_table_init(struct tern_stack *s)
 {
 	struct tern_tcp_table *tt = table(s);
 	/* challenge_second: none yet, so the first second draws its budget. */
-	*tt = (struct tern_tcp_table){.nbuckets = TCP_HASH_MIN, .challenge_second = -1};
-	tt->buckets = calloc(tt->nbuckets, sizeof(*tt->buckets));
-	if (!tt->buckets)
-		return TERN_ENOMEM;
+	/* The buckets are made with the first connection (grow): an idle
+	 * host of a big lab has none. */
+	*tt = (struct tern_tcp_table){.challenge_second = -1};
 	/* From the seed, not drawn from s->rng (see tern_sock_table_init). */
 	tt->secret = tern_mix64(s->cfg.seed ^ 0x7463702d69737321ull);
 	tt->port_hint = (uint32_t)tern_mix64(tt->secret);
@@ -177,7 +176,7 @@ static bool tuple_eq(const struct tcp_tuple *a, const struct tcp_tuple *b)
 static void grow(struct tern_stack *s)
 {
 	struct tern_tcp_table *tt = table(s);
-	uint32_t nb = tt->nbuckets * 2;
+	uint32_t nb = tt->nbuckets ? tt->nbuckets * 2 : TCP_HASH_MIN;
 	struct tern_tcb **b = calloc(nb, sizeof(*b));
 	if (!b)
 		return; /* chains get longer; nothing breaks */
@@ -201,6 +200,8 @@ int tcp_hash_insert(struct tern_stack *s, struct tern_tcb *tp)
 		return TERN_EADDRINUSE;
 	if (tt->count >= tt->nbuckets)
 		grow(s);
+	if (!tt->buckets)
+		return TERN_ENOMEM;
 	struct tern_tcb **head = &tt->buckets[tuple_hash(s, &tp->t) & (tt->nbuckets - 1)];
 	tp->hnext = *head;
 	*head = tp;
@@ -226,6 +227,8 @@ void tcp_hash_remove(struct tern_stack *s, struct tern_tcb *tp)
 struct tern_tcb *tcp_lookup(struct tern_stack *s, const struct tcp_tuple *t)
 {
 	struct tern_tcp_table *tt = table(s);
+	if (!tt->buckets)
+		return NULL;
 	for (struct tern_tcb *tp = tt->buckets[tuple_hash(s, t) & (tt->nbuckets - 1)]; tp;
 	     tp = tp->hnext)
 		if (tuple_eq(&tp->t, t))

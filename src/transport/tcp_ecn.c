@@ -159,7 +159,7 @@ void tcp_ecn_ack(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tc
 		uint32_t mss = tcp_mss(tp), acked = th->ack - tp->snd_una;
 		uint32_t segs = (acked + mss - 1) / mss;
 		tp->delivered_ce += segs; /* as Linux's tp->delivered_ce */
-		s->stats[TERN_STAT_TCP_ECN_DELIVERED_CE] += segs;
+		tern_stat_add(s, TERN_STAT_TCP_ECN_DELIVERED_CE, segs);
 	}
 	/* §6.1.2: at most once per window of data, and not on top of a loss
 	 * recovery's or a timeout's own reduction. */

@@ -3,7 +3,8 @@
 # say, in the transcript, the captures and report.html's connection table:
 #   nagle       100-byte writes every 10 ms wait ~40 ms for delayed ACKs under
 #               Nagle once the receiver stops quick-ACKing; iperf -N sends
-#               each at once
+#               each at once; rr's write-write-read rounds take ~44 ms with
+#               Nagle, one round trip (2 ms) with -N
 #   slow-start  cwnd grows from the initial window over a 100 ms RTT path
 #               (iperf's Cwnd column, the report's cwnd max and srtt)
 #   tcp-loss    a 2%-loss path: retransmissions, the same count in iperf's
@@ -72,6 +73,34 @@ n=$(seg 5202 | awk '{ if (!($1 in n)) ord[++k] = $1; n[$1]++; if ($3 != 100) odd
 [ "$n" = "201 1" ] || fail "nagle: with -N, '$n' (data segments, not of 100 bytes); expected 201 1"
 row=$(conn nagle client 10.0.0.2:5202)
 [ "$(col "$row" 8)" = 20037 ] || fail "nagle: the report's -N connection sent '$(col "$row" 8)' data bytes"
+# write, write, read (tern rr, 100-byte requests as 50+50): with Nagle the
+# second piece waits for the first's delayed ACK, ~40 ms + 2 round trips a
+# round once the server stopped quick-ACKing; with -N a round is one round
+# trip (2 ms)
+rounds() { # rounds FIRST LAST: the round times (ms) of client lines FIRST..LAST of "round N:"
+	grep -E '^\[ *[0-9.]+\] client: round [0-9]+: ' "$out/nagle.a.txt" | sed -n "$1,$2p" |
+		awk '{ print $(NF - 1) }'
+}
+slow=$(rounds 1 30 | awk '$1 >= 40 && $1 <= 46' | wc -l)
+[ "$slow" -ge 28 ] || fail "nagle: rr with Nagle: only $slow of 30 rounds took 40-46 ms"
+fast=$(rounds 31 60 | awk '$1 >= 1.9 && $1 <= 2.2' | wc -l)
+[ "$fast" = 30 ] || fail "nagle: rr -N: only $fast of 30 rounds took one round trip (1.9-2.2 ms)"
+want nagle 'client: 30 rounds in 1\.2[0-9]+ s: 2[2-4]\.[0-9] transactions/s$' "rr's Nagle summary"
+want nagle 'client: 30 rounds in 0\.06[0-9] s: 4[5-9][0-9]\.[0-9] transactions/s$' "rr -N's summary"
+want nagle 'server: tern rr: 10\.0\.0\.1 port [0-9]+: 30 requests answered$' "the rr server"
+# in the capture: each request's second 50-byte piece leaves 40-46 ms after
+# its first under Nagle (the first connection to 7777), at once under -N
+tshark -r "$out/nagle.a/client-eth0.pcap" -Y 'tcp.dstport == 7777 && tcp.len == 50' \
+	-T fields -e tcp.stream -e frame.time_relative 2>/dev/null |
+	awk '{ if (!($1 in n)) ord[++k] = $1; n[$1]++
+	       if (n[$1] % 2 == 0) { d = $2 - last[$1]; if (d >= 0.040 && d <= 0.046) w[$1]++; if (d < 0.0005) z[$1]++ }
+	       last[$1] = $2 }
+	END { print n[ord[1]] + 0, w[ord[1]] + 0, n[ord[2]] + 0, z[ord[2]] + 0 }' >"$out/nagle.7777"
+read -r n1 w1 n2 z2 <"$out/nagle.7777"
+[ "$n1" = 60 ] && [ "$w1" -ge 28 ] ||
+	fail "nagle: rr with Nagle: $n1 50-byte pieces, $w1 second pieces 40-46 ms after the first (want 60, >= 28)"
+[ "$n2" = 60 ] && [ "$z2" = 30 ] ||
+	fail "nagle: rr -N: $n2 50-byte pieces, $z2 second pieces at once (want 60, 30)"
 
 # ---- slow start
 run slow-start
