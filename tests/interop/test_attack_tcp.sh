@@ -82,7 +82,7 @@ attack_summary "$OUT/tsyn.0" "$OUT/tsyn.1" tcp.req_q_full_do_cookies tcp.syncook
 attack_host_stop
 
 # ---- 2.-4. out-of-order data, forged and blind segments -------------------------------------
-tcp_host tofo
+tcp_host tofo --sysctl net.ipv4.tcp_synack_retries=1
 STATE=$OUT/ofo.state
 summary_begin "TCP out-of-order flood, $NCONN connections x $NSEG segments above a hole"
 stats_snap "$OUT/tofo.0"
