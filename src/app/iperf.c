@@ -60,6 +60,7 @@
 #include "app/format.h"
 #include "app/json.h"
 #include "app/sock_util.h"
+#include "wire/bytes.h"
 
 #define IP_COOKIE_LEN 37              /* iperf3's COOKIE_SIZE: 36 characters + NUL */
 #define IP_JSON_MAX (64 * 1024)       /* longest parameters or results accepted */
@@ -261,19 +262,10 @@ static void ctrl_nodelay(struct tern_iperf *ip, int sd)
 	tern_setsockopt(ip->s, sd, TERN_IPPROTO_TCP, TERN_TCP_NODELAY, &one, sizeof(one));
 }
 
-static void close_sd(struct tern_iperf *ip, int *sd)
-{
-	if (*sd < 0)
-		return;
-	tern_socket_set_callback(ip->s, *sd, NULL, NULL);
-	tern_close(ip->s, *sd);
-	*sd = -1;
-}
-
 static void close_streams(struct tern_iperf *ip)
 {
 	for (unsigned i = 0; i < TERN_IPERF_MAX_STREAMS; i++)
-		close_sd(ip, &ip->st[i].sd);
+		tern_app_close(ip->s, &ip->st[i].sd);
 }
 
 static bool tcp_info(struct tern_iperf *ip, int sd, struct tern_tcp_info *ti)
@@ -357,8 +349,8 @@ static void server_reset(struct tern_iperf *ip, bool ok)
 {
 	stop_timers(ip);
 	close_streams(ip);
-	close_sd(ip, &ip->usd);
-	close_sd(ip, &ip->csd);
+	tern_app_close(ip->s, &ip->usd);
+	tern_app_close(ip->s, &ip->csd);
 	ip->ph = PH_IDLE;
 	ip->cin_len = ip->cout_len = ip->cout_off = 0;
 	ip->want_json = false;
@@ -391,7 +383,7 @@ static void fail(struct tern_iperf *ip, const char *fmt, ...)
 	}
 	stop_timers(ip);
 	close_streams(ip);
-	close_sd(ip, &ip->csd);
+	tern_app_close(ip->s, &ip->csd);
 	ip->status = 1;
 	ip->done = true;
 	ip->ph = PH_DONE;
@@ -994,19 +986,6 @@ static uint64_t total_bytes(const struct tern_iperf *ip)
 	return t;
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* How much the next write may carry: -l's block, cut to what -n leaves;
  * 0 once -n is reached (sending stops, and a client ends the test). */
 static size_t next_chunk(struct tern_iperf *ip)
@@ -1042,13 +1021,13 @@ static void udp_send(struct tern_iperf *ip, struct ip_stream *st)
 		    (double)st->bytes >= (double)ip->rate / 8.0 * (double)(now - ip->t_start) / 1e9)
 			break;
 		uint64_t seq = st->packets + 1;
-		put32(ip->data, (uint32_t)(now / TERN_SEC(1)));
-		put32(ip->data + 4, (uint32_t)(now % TERN_SEC(1) / TERN_USEC(1)));
+		wr32(ip->data, (uint32_t)(now / TERN_SEC(1)));
+		wr32(ip->data + 4, (uint32_t)(now % TERN_SEC(1) / TERN_USEC(1)));
 		if (ip->udp64) {
-			put32(ip->data + 8, (uint32_t)(seq >> 32));
-			put32(ip->data + 12, (uint32_t)seq);
+			wr32(ip->data + 8, (uint32_t)(seq >> 32));
+			wr32(ip->data + 12, (uint32_t)seq);
 		} else {
-			put32(ip->data + 8, (uint32_t)seq);
+			wr32(ip->data + 8, (uint32_t)seq);
 		}
 		int n = tern_send(ip->s, st->sd, ip->data, chunk, 0);
 		if (n < 0)
@@ -1073,7 +1052,7 @@ static void udp_take(struct tern_iperf *ip, struct ip_stream *st, const uint8_t 
 	st->iv_bytes += n;
 	if (n < hdr)
 		return;
-	uint64_t seq = ip->udp64 ? (uint64_t)get32(p + 8) << 32 | get32(p + 12) : get32(p + 8);
+	uint64_t seq = ip->udp64 ? (uint64_t)rd32(p + 8) << 32 | rd32(p + 12) : rd32(p + 8);
 	if (seq >= st->packets + 1) {
 		if (seq > st->packets + 1)
 			st->lost += (int64_t)(seq - st->packets - 1);
@@ -1083,7 +1062,7 @@ static void udp_take(struct tern_iperf *ip, struct ip_stream *st, const uint8_t 
 		if (st->lost > 0)
 			st->lost--;
 	}
-	double sent = (double)get32(p) + (double)get32(p + 4) / 1e6;
+	double sent = (double)rd32(p) + (double)rd32(p + 4) / 1e6;
 	double transit = (double)now_of(ip) / 1e9 - sent;
 	if (st->have_transit) {
 		double d = transit - st->prev_transit;
@@ -1122,7 +1101,7 @@ static void stream_send(struct tern_iperf *ip, struct ip_stream *st)
 			/* the peer reset or the connection failed: it is done */
 			st->retr_final = own_retr(ip, st);
 			st->retr_kept = true;
-			close_sd(ip, &st->sd);
+			tern_app_close(ip->s, &st->sd);
 			return;
 		}
 		st->bytes += (uint64_t)n;
@@ -1372,7 +1351,7 @@ static void client_state(struct tern_iperf *ip, int state)
 		say(ip, "\niperf Done.\n");
 		stop_timers(ip);
 		close_streams(ip);
-		close_sd(ip, &ip->csd);
+		tern_app_close(ip->s, &ip->csd);
 		ip->done = true;
 		ip->ph = PH_DONE;
 		return;
@@ -1511,13 +1490,13 @@ static void server_streams(struct tern_iperf *ip)
 		bool bad = false;
 		if (!read_cookie(ip, st->sd, st->cookie, &st->cookie_len, &bad)) {
 			if (bad)
-				close_sd(ip, &st->sd);
+				tern_app_close(ip->s, &st->sd);
 			continue;
 		}
 		if (memcmp(st->cookie, ip->cookie, IP_COOKIE_LEN) != 0) {
 			uint8_t deny = (uint8_t)(int8_t)ACCESS_DENIED;
 			tern_send(ip->s, st->sd, &deny, 1, 0);
-			close_sd(ip, &st->sd);
+			tern_app_close(ip->s, &st->sd);
 			continue;
 		}
 		st->ready = true;
@@ -1759,7 +1738,7 @@ static void server_cookie(struct tern_iperf *ip)
 	uint8_t *buf = (uint8_t *)ip->cookie;
 	if (!read_cookie(ip, ip->csd, buf, &ip->cin_len, &bad)) {
 		if (bad) {
-			close_sd(ip, &ip->csd);
+			tern_app_close(ip->s, &ip->csd);
 			ip->ph = PH_IDLE;
 		}
 		return;
@@ -1950,8 +1929,8 @@ void tern_iperf_interrupt(struct tern_iperf *ip)
 	diag(ip, "interrupt - the %s has terminated", ip->server ? "server" : "client");
 	stop_timers(ip);
 	close_streams(ip);
-	close_sd(ip, &ip->csd);
-	close_sd(ip, &ip->lsd);
+	tern_app_close(ip->s, &ip->csd);
+	tern_app_close(ip->s, &ip->lsd);
 	ip->status = 1;
 	ip->done = true;
 	ip->ph = PH_DONE;
@@ -1977,9 +1956,9 @@ int tern_iperf_finish(struct tern_iperf *ip)
 		status = 1;
 	stop_timers(ip);
 	close_streams(ip);
-	close_sd(ip, &ip->csd);
-	close_sd(ip, &ip->usd);
-	close_sd(ip, &ip->lsd);
+	tern_app_close(ip->s, &ip->csd);
+	tern_app_close(ip->s, &ip->usd);
+	tern_app_close(ip->s, &ip->lsd);
 	free(ip->cin);
 	free(ip->cout);
 	free(ip->data);

@@ -14,6 +14,8 @@
 
 #include "tern/apps.h"
 #include "tern/err.h"
+#include "app/sock_util.h"
+#include "wire/bytes.h"
 #include "tern/socket.h"
 #include "tern/stack.h"
 #include "tern/tcp.h"
@@ -64,28 +66,6 @@ static double ms(tern_time_t t)
 	return (double)t / 1e6;
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void close_sd(struct tern_rr *rr, int *sd)
-{
-	if (*sd < 0)
-		return;
-	tern_socket_set_callback(rr->s, *sd, NULL, NULL);
-	tern_close(rr->s, *sd);
-	*sd = -1;
-}
-
 /* ---- client ---------------------------------------------------------------- */
 
 static void summary(struct tern_rr *rr)
@@ -112,7 +92,7 @@ static void client_end(struct tern_rr *rr, bool failed)
 	rr->failed |= failed;
 	rr->done = true;
 	tern_timer_cancel(rr->s, &rr->end_timer);
-	close_sd(rr, &rr->sd);
+	tern_app_close(rr->s, &rr->sd);
 	summary(rr);
 }
 
@@ -139,8 +119,8 @@ static int send_piece(struct tern_rr *rr, uint32_t *left, uint32_t sent_before)
 		uint32_t n = *left < RR_CHUNK ? *left : RR_CHUNK;
 		uint8_t hdr[RR_HDR];
 		memcpy(buf, filler, n);
-		put32(hdr, rr->o.req);
-		put32(hdr + 4, rr->o.resp);
+		wr32(hdr, rr->o.req);
+		wr32(hdr + 4, rr->o.resp);
 		/* the header's bytes that fall in this chunk (sent_before: of REQ) */
 		for (uint32_t i = 0; i < n && sent_before + i < RR_HDR; i++)
 			buf[i] = hdr[sent_before + i];
@@ -249,7 +229,7 @@ static void conn_close(struct tern_rr *rr, struct rr_conn *c)
 	char ip[TERN_IP4_STRLEN];
 	fprintf(rr->out, "tern rr: %s port %u: %llu requests answered\n", tern_ip4_str(c->peer, ip),
 		c->peer_port, (unsigned long long)c->answered);
-	close_sd(rr, &c->sd);
+	tern_app_close(rr->s, &c->sd);
 }
 
 static void serve(struct tern_rr *rr, struct rr_conn *c)
@@ -279,8 +259,8 @@ static void serve(struct tern_rr *rr, struct rr_conn *c)
 			memcpy(c->hdr + c->got, buf, (size_t)n);
 			c->got += (uint32_t)n;
 			if (c->got == RR_HDR) {
-				c->req = get32(c->hdr);
-				c->resp = get32(c->hdr + 4);
+				c->req = rd32(c->hdr);
+				c->resp = rd32(c->hdr + 4);
 				if (c->req < RR_HDR || c->req > RR_MAX_MSG || c->resp > RR_MAX_MSG) {
 					fprintf(rr->diag, "tern rr: bad request header (%u, %u)\n",
 						c->req, c->resp);
@@ -377,7 +357,7 @@ struct tern_rr *tern_rr_start(struct tern_stack *s, const struct tern_rr_opts *o
 		tern_setsockopt(s, sd, TERN_SOL_SOCKET, TERN_SO_REUSEADDR, &one, sizeof(one));
 		if ((rc = tern_bind(s, sd, &a)) < 0 || (rc = tern_listen(s, sd, 16)) < 0) {
 			*err = rc;
-			close_sd(rr, &rr->sd);
+			tern_app_close(rr->s, &rr->sd);
 			free(rr);
 			return NULL;
 		}
@@ -424,7 +404,7 @@ int tern_rr_finish(struct tern_rr *rr)
 		for (unsigned i = 0; i < RR_MAX_CONNS; i++)
 			if (rr->conns[i].sd >= 0)
 				conn_close(rr, &rr->conns[i]);
-		close_sd(rr, &rr->sd);
+		tern_app_close(rr->s, &rr->sd);
 	}
 	tern_timer_cancel(rr->s, &rr->end_timer);
 	free(rr);

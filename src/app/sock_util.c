@@ -18,3 +18,12 @@ int tern_app_connect_result(struct tern_stack *s, int sd)
 		return rc;
 	return soerr < 0 ? soerr : 1;
 }
+
+void tern_app_close(struct tern_stack *s, int *sd)
+{
+	if (*sd < 0)
+		return;
+	tern_socket_set_callback(s, *sd, NULL, NULL);
+	tern_close(s, *sd);
+	*sd = -1;
+}

