@@ -161,6 +161,7 @@
 	X(TCP_LOSS_PROBE_RECOVERY, "tcp", "loss_probe_recovery",  COUNT) \
 	X(TCP_DSACK_UNDO,        "tcp",  "dsack_undo",            COUNT) \
 	X(TCP_CHALLENGE_ACKS,    "tcp",  "challenge_acks",        COUNT) \
+	X(TCP_SYN_CHALLENGE,     "tcp",  "syn_challenge",         COUNT) \
 	X(TCP_TW_RECYCLED,       "tcp",  "time_wait_reused",      COUNT) \
 	X(TCP_NO_PORT,           "tcp",  "no_port",               DROP) \
 	X(TCP_BAD_SYN,           "tcp",  "bad_syn",               DROP) \

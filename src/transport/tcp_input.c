@@ -1020,6 +1020,20 @@ static void oow_ack(struct tern_stack *s, struct tern_tcb *tp, const struct seg 
 	tcp_send_ctl(s, tp, tp->snd_nxt, TERN_TCP_ACK, g->now);
 }
 
+/* RFC 5961 §4.2: a SYN (without RST) in a synchronized state, whatever
+ * its sequence number, is answered with a challenge ACK, never believed:
+ * the peer that really restarted answers it with an RST at RCV.NXT.
+ * Outside the window as inside it, as Linux's tcp_validate_incoming
+ * (TCPSYNChallenge). True: answered; the caller drops the segment. */
+static bool syn_challenge(struct tern_stack *s, struct tern_tcb *tp, const struct seg *g)
+{
+	if ((g->th.flags & (TERN_TCP_SYN | TERN_TCP_RST)) != TERN_TCP_SYN)
+		return false;
+	tern_stat_inc(s, TERN_STAT_TCP_SYN_CHALLENGE);
+	challenge_ack(s, tp, g->now);
+	return true;
+}
+
 static void synced_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 {
 	struct tern_tcp_repr *th = &g->th;
@@ -1045,13 +1059,13 @@ static void synced_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *
 	/* Step 1: PAWS, then the acceptability test. */
 	if (paws_reject(tp, g)) {
 		dsack_old(s, tp, g);
-		if (!(th->flags & TERN_TCP_RST))
+		if (!syn_challenge(s, tp, g) && !(th->flags & TERN_TCP_RST))
 			oow_ack(s, tp, g, TERN_STAT_TCP_ACK_SKIPPED_PAWS);
 		return seg_drop(s, g, TERN_STAT_TCP_PAWS_DROP);
 	}
 	if (!seq_acceptable(tp, th->seq, seglen, th->flags & TERN_TCP_RST)) {
 		dsack_old(s, tp, g);
-		if (!(th->flags & TERN_TCP_RST))
+		if (!syn_challenge(s, tp, g) && !(th->flags & TERN_TCP_RST))
 			oow_ack(s, tp, g, TERN_STAT_TCP_ACK_SKIPPED_SEQ);
 		bool old = seq_leq(th->seq + seglen, tp->rcv_nxt);
 		return seg_drop(s, g, old ? TERN_STAT_TCP_RCV_DUP_PACK : TERN_STAT_TCP_RCV_OUT_OF_WINDOW);
@@ -1073,12 +1087,9 @@ static void synced_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *
 	/* Step 2, RST. */
 	if (!rst_input(s, tp, g))
 		return;
-	/* Step 4, SYN (RFC 5961 §4): whatever its sequence number, a
-	 * challenge ACK. */
-	if (th->flags & TERN_TCP_SYN) {
-		challenge_ack(s, tp, g->now);
+	/* Step 4, SYN (RFC 5961 §4): in the window, a challenge ACK too. */
+	if (syn_challenge(s, tp, g))
 		return seg_drop(s, g, TERN_STAT_TCP_SYN_IN_WINDOW);
-	}
 	/* Step 5, ACK. */
 	if (!ack_input(s, tp, g))
 		return;

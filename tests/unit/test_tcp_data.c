@@ -85,6 +85,26 @@ TEST(rfc5961__syn_in_established__challenge_ack)
 	tcp_fx_finish(&t);
 }
 
+/* RFC 5961 §4.2, "irrespective of the sequence number": a SYN beyond the
+ * window, or one the window has passed, gets the same challenge ACK (not
+ * the rate-limited out-of-window ACK), counted as Linux's TCPSYNChallenge. */
+TEST(rfc5961__syn_out_of_window__challenge_ack)
+{
+	struct tfx t;
+	tcp_fx_config(&t);
+	REQUIRE(tcp_fx_passive_established(&t));
+	IN(&t, T_MS(100), .seq = t.peer + T_RCV_CAP + 5000, .flags = SYN, .mss_opt = true, .mss = 1460);
+	OUT(&t, T_MS(100), .seq = t.us, .ack = t.peer, .flags = ACK);
+	IN(&t, T_MS(101), .seq = t.peer - 70000, .flags = SYN, .mss_opt = true, .mss = 1460);
+	OUT(&t, T_MS(101), .seq = t.us, .ack = t.peer, .flags = ACK);
+	CHECK_STATE(&t, TCPS_ESTABLISHED);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.syn_challenge"), 2);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.challenge_acks"), 2);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.syn_in_window"), 0);
+	expect_no_seg(&t, T_SEC(1));
+	tcp_fx_finish(&t);
+}
+
 /* RFC 5961 §5.2: "(SND.UNA - MAX.SND.WND) =< SEG.ACK =< SND.NXT ... All
  * incoming segments whose ACK value doesn't satisfy the above condition
  * MUST be discarded and an ACK sent back." The data they carry is not
