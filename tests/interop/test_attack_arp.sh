@@ -51,6 +51,7 @@ form_begin() {
 	MEM0_ENTRIES=$(mem_val neigh entries)
 	FORM_T0=$(date +%s.%N)
 	probes_start "$FORM-during" 60
+	summary_begin "$FORM"
 }
 
 # poison ARGS... — one forged ARP packet (attack.py arp ARGS), 20 times
@@ -59,15 +60,19 @@ poison() {
 	atk arp --count 10 --interval 0.1 "$@"
 }
 
-# form_end WHAT — probes checked, counters noted (FORM.1), memory back at
-# rest, the host stopped, its capture checked.
+# form_end WHAT [COUNTER...] — probes checked, counters noted (FORM.1),
+# memory back at rest, the summary printed (COUNTERS named in it), the host
+# stopped, its capture checked.
 form_end() {
 	local what=$1 bad
+	shift
+	_SUM_NAME=$what
 	probes_check "$FORM-during" 95 "$what (during)"
 	probes_after "$FORM-after" 20 "$what"
 	echo "$FORM $FORM_T0 $(date +%s.%N) $what" >>"$OUT/windows"
 	stats_snap "$OUT/$FORM.1"
 	expect_mem_rest "$what" 5
+	attack_summary "$OUT/$FORM.0" "$OUT/$FORM.1" "$@"
 	attack_host_stop
 	check assert_ge 1 "$(pcap_count "$HOST_PCAP" "ip.src == $TERN_IP && ip.dst == $LEGIT_IP && icmp.type == 0 && eth.dst == $LEGIT_MAC")" \
 		"$what: echo replies tern sent to the legit peer's MAC"
@@ -78,7 +83,7 @@ form_end() {
 # ---- (a) unsolicited reply for a new address -----------------------------------
 form_begin arpa
 poison --op 2 --spa 10.201.64.77 --tpa "$TERN_IP" --tha "$TERN_MAC"
-form_end "(a) unsolicited ARP reply for a new address"
+form_end "(a) unsolicited ARP reply for a new address" arp.unsolicited_ignored
 expect_delta "$OUT/arpa.0" "$OUT/arpa.1" arp.unsolicited_ignored 10
 if [ -n "$MEM0_INUSE" ]; then
 	check assert_eq "$MEM0_ENTRIES" "$(mem_val neigh entries)" "(a): neighbour entries after an unsolicited reply"
@@ -87,14 +92,14 @@ fi
 # ---- (b) reply claiming the legit IP ---------------------------------------------
 form_begin arpb
 poison --op 2 --spa "$LEGIT_IP" --tpa "$TERN_IP" --tha "$TERN_MAC"
-form_end "(b) ARP reply: legit IP at the attacker's MAC"
+form_end "(b) ARP reply: legit IP at the attacker's MAC" arp.override_refused
 expect_delta "$OUT/arpb.0" "$OUT/arpb.1" arp.override_refused 10
 
 # ---- (c) request claiming the legit IP -------------------------------------------
 form_begin arpc
 poison --op 1 --spa "$LEGIT_IP" --tpa "$TERN_IP"
 poison --op 1 --spa "$LEGIT_IP" --tpa "$TERN_IP" --eth-dst "$BCAST"
-form_end "(c) ARP request to tern from the legit IP at the attacker's MAC"
+form_end "(c) ARP request to tern from the legit IP at the attacker's MAC" arp.override_refused
 expect_delta "$OUT/arpc.0" "$OUT/arpc.1" arp.override_refused 20
 
 # ---- (d) claims addressed to another host ----------------------------------------
@@ -102,7 +107,7 @@ form_begin arpd
 poison --op 1 --spa "$LEGIT_IP" --tpa "$OTHER_IP" --eth-dst "$BCAST"
 poison --op 2 --spa "$LEGIT_IP" --tpa "$OTHER_IP" --eth-dst "$BCAST"
 poison --op 2 --spa "$LEGIT_IP" --tpa "$OTHER_IP" --eth-dst 02:00:00:00:99:99 --tha 02:00:00:00:99:99
-form_end "(d) ARP for another host claiming the legit IP"
+form_end "(d) ARP for another host claiming the legit IP" arp.override_refused arp.target_not_ours eth.other_host
 # Addressed to another host, they teach tern nothing at all: no claim is
 # even weighed (no override_refused), they are counted as for another.
 expect_delta "$OUT/arpd.0" "$OUT/arpd.1" arp.override_refused 0
@@ -113,7 +118,7 @@ expect_moved "$OUT/arpd.0" "$OUT/arpd.1" eth.other_host 10
 form_begin arpe
 poison --op 1 --spa "$LEGIT_IP" --tpa "$LEGIT_IP" --eth-dst "$BCAST"
 poison --op 2 --spa "$LEGIT_IP" --tpa "$LEGIT_IP" --tha "$BCAST" --eth-dst "$BCAST"
-form_end "(e) gratuitous ARP for the legit IP"
+form_end "(e) gratuitous ARP for the legit IP" arp.override_refused arp.target_not_ours
 # The request form is an announcement and is weighed (and refused); the
 # reply form with THA broadcast is none by Linux's test (a gratuitous
 # reply has THA = SHA), so it is a reply for another host.
@@ -125,7 +130,7 @@ NFLOOD=$(scaled 5000)
 form_begin arpflood
 atk arp-flood --count "$NFLOOD" --rate "$((NFLOOD / 2))" --seconds 8 --spoof-base 10.201.70.0 \
 	--spoof-n "$NFLOOD"
-form_end "ARP request flood, $NFLOOD spoofed senders"
+form_end "ARP request flood, $NFLOOD spoofed senders" arp.in_packets
 expect_moved "$OUT/arpflood.0" "$OUT/arpflood.1" arp.in_packets "$((NFLOOD * 9 / 10))"
 
 # ---- --arp strict, --arp static,IP,MAC -------------------------------------------------
@@ -141,7 +146,7 @@ else
 	form_begin arpstrict --arp strict
 	poison --op 2 --spa "$LEGIT_IP" --tpa "$TERN_IP" --tha "$TERN_MAC"
 	poison --op 2 --spa 10.201.64.78 --tpa "$TERN_IP" --tha "$TERN_MAC"
-	form_end "--arp strict: unrequested replies"
+	form_end "--arp strict: unrequested replies" arp.strict_refused
 	expect_moved "$OUT/arpstrict.0" "$OUT/arpstrict.1" arp.strict_refused 10
 
 	# --arp static,IP,MAC
@@ -150,7 +155,7 @@ else
 	poison --op 1 --spa "$LEGIT_IP" --tpa "$TERN_IP" --eth-dst "$BCAST"
 	poison --op 1 --spa "$LEGIT_IP" --tpa "$LEGIT_IP" --eth-dst "$BCAST"
 	poison --op 2 --spa "$LEGIT_IP" --tpa "$OTHER_IP" --eth-dst "$BCAST"
-	form_end "--arp static: the legit peer's static entry"
+	form_end "--arp static: the legit peer's static entry" arp.static_refused arp.target_not_ours
 	# three forms weigh a claim against the static entry; the fourth,
 	# for another host, is not even weighed
 	expect_delta "$OUT/arpstatic.0" "$OUT/arpstatic.1" arp.static_refused 30

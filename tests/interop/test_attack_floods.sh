@@ -36,6 +36,7 @@ RATE=$(scaled 5000)
 attack_host_start flclosed
 stats_snap "$OUT/flclosed.0"
 mem_baseline
+summary_begin "UDP to closed ports"
 probes_start flclosed-during 80
 atk udp-flood --count "$N" --rate "$RATE" --seconds 8 --dport 0
 atk udp-flood --count "$N" --rate "$RATE" --seconds 8 --dport 0 --spoof-base 10.201.100.0 --spoof-n 2000
@@ -46,12 +47,14 @@ stats_snap "$OUT/flclosed.1"
 expect_moved "$OUT/flclosed.0" "$OUT/flclosed.1" icmp.errors_ratelimited 1
 expect_moved "$OUT/flclosed.0" "$OUT/flclosed.1" icmp.errors_ratelimited_host 1
 expect_moved "$OUT/flclosed.0" "$OUT/flclosed.1" udp.no_port "$((2 * N * 9 / 10))"
+attack_summary "$OUT/flclosed.0" "$OUT/flclosed.1" icmp.errors_ratelimited icmp.errors_ratelimited_host udp.no_port
 attack_host_stop
 
 # ---- 2. UDP to the echo port from many sources ------------------------------------------
 attack_host_start flecho
 stats_snap "$OUT/flecho.0"
 mem_baseline
+summary_begin "UDP flood to the echo port"
 probes_start flecho-during 80
 atk udp-flood --count "$((2 * N))" --seconds 8 --dport 7 --size 1400 \
 	--spoof-base 10.201.200.0 --spoof-n 2000
@@ -66,12 +69,14 @@ expect_delta "$OUT/flecho.0" "$OUT/flecho.1" pkt.no_buffers 0
 # (how many reach tern depends on the TAP queue, which a raw-socket burst
 # overflows: under ASan 3,056 of 20,000 did; any will do)
 expect_moved "$OUT/flecho.0" "$OUT/flecho.1" udp.in_datagrams 1
+attack_summary "$OUT/flecho.0" "$OUT/flecho.1" pkt.no_buffers udp.in_datagrams
 attack_host_stop
 
 # ---- 3. echo requests from unresolvable on-link sources ----------------------------------
 attack_host_start flneigh
 stats_snap "$OUT/flneigh.0"
 mem_baseline
+summary_begin "echo requests from 2000 unresolved sources"
 probes_start flneigh-during 80
 atk echo-flood --count "$N" --rate "$RATE" --seconds 8 --spoof-base 10.201.100.0 --spoof-n 2000
 probes_check flneigh-during 95 "echo requests from 2000 unresolved sources (during)"
@@ -81,6 +86,7 @@ expect_mem_rest "echo requests from 2000 unresolved sources" 10
 stats_snap "$OUT/flneigh.1"
 expect_sum_moved "$OUT/flneigh.0" "$OUT/flneigh.1" 1 arp.unresolved_queue_full arp.unresolved_memory_limit
 expect_moved "$OUT/flneigh.0" "$OUT/flneigh.1" icmp.out_errors 1
+attack_summary "$OUT/flneigh.0" "$OUT/flneigh.1" icmp.out_errors
 attack_host_stop
 # icmp.out_msgs counts what left: the ICMP messages on the wire, plus the
 # host unreachables tern sent itself about its own unsent echo replies

@@ -37,6 +37,7 @@ no_echo_reply() {
 attack_host_start fov
 stats_snap "$OUT/fov.0"
 mem_baseline
+summary_begin "overlapping fragments"
 probes_start fov-during 40
 atk frag-overlap --count 5 --ident 0x6001 --id-base 1000 --interval 0.2
 probes_check fov-during 95 "overlapping fragments (during)"
@@ -46,6 +47,7 @@ expect_moved "$OUT/fov.0" "$OUT/fov.1" ip.reasm_overlap 5
 expect_delta "$OUT/fov.0" "$OUT/fov.1" ip.reasm_oks 0
 expect_delta "$OUT/fov.0" "$OUT/fov.1" ip.reasm_reqds 15
 expect_mem_rest "overlapping fragments" 5
+attack_summary "$OUT/fov.0" "$OUT/fov.1" ip.reasm_overlap ip.reasm_oks ip.reasm_reqds
 attack_host_stop
 no_echo_reply 0x6001 "overlapping fragments: an echo reply to a datagram that overlapped"
 
@@ -53,6 +55,7 @@ no_echo_reply 0x6001 "overlapping fragments: an echo reply to a datagram that ov
 attack_host_start fbig
 stats_snap "$OUT/fbig.0"
 mem_baseline
+summary_begin "oversize fragments"
 probes_start fbig-during 40
 atk frag-too-big --count 5 --ident 0x6002 --id-base 2000 --interval 0.2
 probes_check fbig-during 95 "oversize fragments (during)"
@@ -61,12 +64,14 @@ stats_snap "$OUT/fbig.1"
 expect_delta "$OUT/fbig.0" "$OUT/fbig.1" ip.bad_fragment 10
 expect_delta "$OUT/fbig.0" "$OUT/fbig.1" ip.reasm_oks 0
 expect_mem_rest "oversize fragments" 5
+attack_summary "$OUT/fbig.0" "$OUT/fbig.1" ip.bad_fragment ip.reasm_oks
 attack_host_stop
 
 # ---- 3. ping of death ------------------------------------------------------------
 attack_host_start fpod
 stats_snap "$OUT/fpod.0"
 mem_baseline
+summary_begin "ping of death"
 probes_start fpod-during 40
 atk ping-of-death --count 3 --ident 0x6003 --id-base 3000 --interval 0.01
 probes_check fpod-during 95 "ping of death (during)"
@@ -75,6 +80,7 @@ stats_snap "$OUT/fpod.1"
 expect_delta "$OUT/fpod.0" "$OUT/fpod.1" ip.reasm_too_big 3
 expect_delta "$OUT/fpod.0" "$OUT/fpod.1" ip.reasm_oks 0
 expect_mem_rest "ping of death" 5
+attack_summary "$OUT/fpod.0" "$OUT/fpod.1" ip.reasm_too_big ip.reasm_oks
 attack_host_stop
 no_echo_reply 0x6003 "ping of death"
 
@@ -84,13 +90,17 @@ no_echo_reply 0x6003 "ping of death"
 frag_ping() {
 	run_ns -t 5 "$NS_LEGIT" ping -n -s 3000 -c 1 -i 0.2 -w 1 "$TERN_IP"
 	check assert_rc 0 "$1: a fragmented ping (-s 3000) from the legit peer answered within 1 s of the flood's end"
-	echo "$1: fragmented ping within 1 s: $([ "$RUN_RC" -eq 0 ] && echo answered || echo NOT answered)" >>"$RATES_FILE"
+	local fate
+	fate=$([ "$RUN_RC" -eq 0 ] && echo answered || echo NOT answered)
+	echo "$1: fragmented ping within 1 s: $fate" >>"$RATES_FILE"
+	summary_note "$1: fragmented ping (-s 3000) within 1 s of the end: $fate"
 }
 NFRAG=$(scaled 20000)
 RATE=$(scaled 8000)
 attack_host_start fflood
 stats_snap "$OUT/fflood.0"
 mem_baseline
+summary_begin "fragment floods"
 probes_start fflood-spoofed 60
 atk frag-flood --count "$NFRAG" --rate "$RATE" --seconds 8 --spoof-base 10.201.160.1 --spoof-n 2000 \
 	--id-base 1
@@ -106,6 +116,7 @@ expect_moved "$OUT/fflood.0" "$OUT/fflood.1" ip.reasm_evicted 1
 expect_moved "$OUT/fflood.0" "$OUT/fflood.1" ip.reasm_reqds "$((2 * NFRAG * 9 / 10))"
 expect_delta "$OUT/fflood.0" "$OUT/fflood.1" pkt.no_buffers 0
 expect_mem_rest "fragment floods" 35
+attack_summary "$OUT/fflood.0" "$OUT/fflood.1" ip.reasm_evicted ip.reasm_reqds pkt.no_buffers
 attack_host_stop
 
 attack_finish

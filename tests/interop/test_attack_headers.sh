@@ -73,6 +73,7 @@ FORGED=(lsrr ssrr eth-own-src land
 attack_host_start hdr
 stats_snap "$OUT/hdr.0"
 mem_baseline
+summary_begin "header forgeries"
 probes_start hdr-during 60
 barrage hdr 0x5100 41000 "${FORGED[@]}"
 ATK_NS=$NS_BR ATK_IF=tap0 barrage hdr 0x5180 41100 "${LINK_FORGED[@]}"
@@ -86,6 +87,7 @@ for c in ip.source_route_denied:6 eth.own_source_mac:3 eth.zero_source_mac:3 \
 	expect_delta "$OUT/hdr.0" "$OUT/hdr.1" "${c%:*}" "${c#*:}"
 done
 expect_mem_rest "header forgeries" 5
+attack_summary "$OUT/hdr.0" "$OUT/hdr.1" ip.source_route_denied eth.own_source_mac eth.zero_source_mac eth.bad_source_mac ip.martian_source ip.bad_version ip.bad_header_length ip.bad_total_length ip.bad_checksum ip.bad_options icmp.bad_checksum icmp.short_packet udp.bad_checksum udp.bad_length
 attack_host_stop
 no_answers 0x5100 41000 "${FORGED[@]}"
 no_answers 0x5180 41100 "${LINK_FORGED[@]}"
@@ -98,6 +100,7 @@ ICMPS=(icmp-timestamp icmp-type-4 icmp-type-9 icmp-type-10 icmp-type-15 icmp-typ
 attack_host_start icmp
 stats_snap "$OUT/icmp.0"
 mem_baseline
+summary_begin "ICMP without action"
 probes_start icmp-during 60
 barrage icmp 0x5200 42000 "${ICMPS[@]}"
 probes_check icmp-during 95 "ICMP without action (during)"
@@ -108,6 +111,7 @@ expect_delta "$OUT/icmp.0" "$OUT/icmp.1" icmp.type_ignored 18
 expect_delta "$OUT/icmp.0" "$OUT/icmp.1" icmp.error_not_ours 6
 expect_delta "$OUT/icmp.0" "$OUT/icmp.1" sock.icmp_errors_reported 0
 expect_mem_rest "ICMP without action" 5
+attack_summary "$OUT/icmp.0" "$OUT/icmp.1" icmp.timestamp_ignored icmp.type_ignored icmp.error_not_ours sock.icmp_errors_reported
 attack_host_stop
 expect_no_frames "$HOST_PCAP" "$(from_tern) && icmp && icmp.type != 0" \
 	"ICMP without action: ICMP messages from tern other than echo replies"

@@ -126,7 +126,7 @@ expect_delta "$OUT/tofo.1" "$OUT/tofo.2" tcp.estab_resets 0
 mem_read || true
 check assert_eq "$held" "$(mem_val tcp_ofo used)" "out-of-order bytes still held after the forged RSTs (no connection reset)"
 attack_summary "$OUT/tofo.1" "$OUT/tofo.2" tcp.rst_in_window tcp.syn_in_window tcp.rcv_pack_after_win \
-	tcp.challenge_acks tcp.challenge_ack_limited tcp.estab_resets
+	tcp.syn_challenge tcp.challenge_acks tcp.challenge_ack_limited tcp.estab_resets
 
 # 4. blind forgeries against the legit peer's connection from port 40007
 summary_begin "blind RSTs and SYNs against the legit peer's connection, 2 x 10000"
@@ -140,9 +140,11 @@ stats_snap "$OUT/tofo.3"
 expect_sum_moved "$OUT/tofo.2" "$OUT/tofo.3" "$(($(scaled 10000) * 2 * 9 / 10))" tcp.rcv_pack_after_win \
 	tcp.rcv_dup_pack
 expect_delta "$OUT/tofo.2" "$OUT/tofo.3" tcp.estab_resets 0
+# RFC 5961 §4.2: the blind SYNs, whatever their sequence number, were challenged
+expect_moved "$OUT/tofo.2" "$OUT/tofo.3" tcp.syn_challenge 1
 attack_summary "$OUT/tofo.2" "$OUT/tofo.3" tcp.rcv_pack_after_win tcp.rcv_dup_pack tcp.rst_in_window \
 	tcp.ack_skipped_seq \
-	tcp.challenge_acks tcp.estab_resets
+	tcp.syn_challenge tcp.challenge_acks tcp.challenge_ack_limited tcp.estab_resets
 
 # the attacker leaves: an RST at RCV.NXT on each connection
 summary_begin "the attacker's $NCONN connections reset"
