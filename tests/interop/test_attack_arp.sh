@@ -51,7 +51,6 @@ form_begin() {
 	MEM0_ENTRIES=$(mem_val neigh entries)
 	FORM_T0=$(date +%s.%N)
 	probes_start "$FORM-during" 60
-	summary_begin "$FORM"
 }
 
 # poison ARGS... — one forged ARP packet (attack.py arp ARGS), 20 times
@@ -66,7 +65,7 @@ poison() {
 form_end() {
 	local what=$1 bad
 	shift
-	_SUM_NAME=$what
+	summary_begin "$what"
 	probes_check "$FORM-during" 95 "$what (during)"
 	probes_after "$FORM-after" 20 "$what"
 	echo "$FORM $FORM_T0 $(date +%s.%N) $what" >>"$OUT/windows"
