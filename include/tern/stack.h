@@ -166,12 +166,17 @@ struct tern_stack_config {
 	 * socket's SO_RCVBUF/SO_SNDBUF (as getsockopt reports it) is
 	 * rmem_default/wmem_default, a TCP socket's tcp_rmem[1]/tcp_wmem[1];
 	 * setsockopt caps what it is given at rmem_max/wmem_max (then doubles
-	 * it). TCP's [1] is 212992, not Linux's 131072/16384: tern does not
-	 * grow buffers (no autotuning), so [0] and [2] are kept but unused. */
+	 * it). TCP's [1] is 212992, not Linux's 131072/16384. A TCP buffer the
+	 * application did not set grows with the path (transport/
+	 * tcp_autotune.c) up to [2]: 32 MiB, not Linux's 6 MiB / 4 MiB, so a
+	 * 1 Gbit/s, 100 ms path (a 12.5 MB window, in half the buffer) is
+	 * filled; the window scale offered follows from it (10). [0] is
+	 * unused. */
 	uint32_t rmem_default, wmem_default; /* 212992 */
 	uint32_t rmem_max, wmem_max;         /* 212992 */
-	uint32_t tcp_rmem[3];                /* 4096 212992 6291456 */
-	uint32_t tcp_wmem[3];                /* 4096 212992 4194304 */
+	uint32_t tcp_rmem[3];                /* 4096 212992 33554432 */
+	uint32_t tcp_wmem[3];                /* 4096 212992 33554432 */
+	bool tcp_moderate_rcvbuf;            /* true, as Linux: receive buffers auto-tuned */
 	/* Memory. Packet buffers come from a pool of the stack's own that grows
 	 * on demand up to pkt_pool_max_bytes (buffers counted at their true
 	 * size: a frame's costs 2 KiB, a 64 KiB datagram's 64.25 KiB). Each

@@ -125,6 +125,7 @@
 	X(UDP_BAD_CHECKSUM,      "udp",  "bad_checksum",          DROP) \
 	X(UDP_NO_PORT,           "udp",  "no_port",               DROP) \
 	X(UDP_RCVBUF_ERRORS,     "udp",  "receive_buffer_errors", DROP) \
+	X(UDP_SNDBUF_ERRORS,     "udp",  "send_buffer_errors",    DROP) \
 	X(UDP_NO_BROADCAST,      "udp",  "broadcast_not_allowed", DROP) \
 	/* TCP (RFC 9293 §3.1; the wire format, src/wire/tcp.c) */ \
 	X(TCP_SHORT,             "tcp",  "short_packet",          DROP) \
@@ -194,6 +195,10 @@
 	X(TCP_DSACK_OFO_RECV,    "tcp",  "dsack_ofo_recv",        COUNT) \
 	X(TCP_DSACK_IGNORED,     "tcp",  "dsack_ignored",         COUNT) \
 	X(TCP_SACK_DISCARD,      "tcp",  "sack_discard",          COUNT) \
+	/* buffer auto-tuning (transport/tcp_autotune.c) */ \
+	X(TCP_RCVBUF_GROWN,      "tcp",  "rcvbuf_grown",          COUNT) \
+	X(TCP_SNDBUF_GROWN,      "tcp",  "sndbuf_grown",          COUNT) \
+	X(TCP_TX_REFUSED,        "tcp",  "tx_refused",            COUNT) \
 	/* ECN (RFC 3168; transport/tcp_ecn.c, and IP input's codepoints) */ \
 	X(TCP_ECN_DELIVERED_CE,  "tcp",  "ecn_delivered_ce",      COUNT) \
 	X(TCP_ECN_REDUCTIONS,    "tcp",  "ecn_reductions",        COUNT) \

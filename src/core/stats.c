@@ -109,6 +109,7 @@ static const struct {
 	{TERN_STAT_UDP_OUT_DATAGRAMS, "UdpOutDatagrams"},
 	{TERN_STAT_UDP_NO_PORT, "UdpNoPorts"},
 	{TERN_STAT_UDP_RCVBUF_ERRORS, "UdpRcvbufErrors"},
+	{TERN_STAT_UDP_SNDBUF_ERRORS, "UdpSndbufErrors"},
 	{TERN_STAT_UDP_BAD_CHECKSUM, "UdpInCsumErrors"},
 	{TERN_STAT_TCP_ACTIVE_OPENS, "TcpActiveOpens"},
 	{TERN_STAT_TCP_PASSIVE_OPENS, "TcpPassiveOpens"},

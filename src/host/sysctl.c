@@ -122,6 +122,7 @@ static const struct sc_entry table[] = {
 	INT("net.ipv4.tcp_keepalive_probes", tcp_keepalive_probes, 1, 127),
 	TIME("net.ipv4.tcp_keepalive_time", tcp_keepalive_time, SEC, 1, 32767),
 	INT("net.ipv4.tcp_max_syn_backlog", tcp_max_syn_backlog, 0, INT_MAX),
+	BOOL("net.ipv4.tcp_moderate_rcvbuf", tcp_moderate_rcvbuf),
 	INT("net.ipv4.tcp_mtu_probe_floor", tcp_mtu_probe_floor, 48, 65495),
 	INT("net.ipv4.tcp_mtu_probing", tcp_mtu_probing, 0, 2),
 	INT("net.ipv4.tcp_pacing_ca_ratio", tcp_pacing_ca_ratio, 0, 1000),

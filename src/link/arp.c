@@ -545,37 +545,39 @@ static void multicast_mac(tern_ip4_t group, struct tern_mac *mac)
 				  (uint8_t)(group >> 8), (uint8_t)group}};
 }
 
-void tern_arp_output(struct tern_stack *s, struct tern_iface *ifc, struct tern_pkt *pkt,
-		     tern_ip4_t next_hop, tern_time_t now)
+int tern_arp_output(struct tern_stack *s, struct tern_iface *ifc, struct tern_pkt *pkt,
+		    tern_ip4_t next_hop, tern_time_t now)
 {
-	if (tern_ip4_is_our_broadcast(s, next_hop)) {
-		tern_eth_output(s, ifc, pkt, &tern_mac_broadcast, TERN_ETHERTYPE_IPV4, now);
-		return;
-	}
+	if (tern_ip4_is_our_broadcast(s, next_hop))
+		return tern_eth_output(s, ifc, pkt, &tern_mac_broadcast, TERN_ETHERTYPE_IPV4, now);
 	if (tern_ip4_is_multicast(next_hop)) {
 		struct tern_mac mac;
 		multicast_mac(next_hop, &mac);
-		tern_eth_output(s, ifc, pkt, &mac, TERN_ETHERTYPE_IPV4, now);
-		return;
+		return tern_eth_output(s, ifc, pkt, &mac, TERN_ETHERTYPE_IPV4, now);
 	}
 	struct tern_arp_entry *e = entry_find(s, ifc->index, next_hop);
 	if (!e) {
 		e = entry_create(s, ifc->index, next_hop, false);
-		if (!e)
-			return tern_drop(s, pkt, TERN_STAT_ARP_CACHE_FULL, TERN_LAYER_IP);
+		if (!e) {
+			tern_drop(s, pkt, TERN_STAT_ARP_CACHE_FULL, TERN_LAYER_IP);
+			return 0;
+		}
 		enqueue(s, e, pkt);
 		e->probes = 1;
 		solicit(s, ifc, e, now);
-		return;
+		return 0;
 	}
-	if (e->state == TERN_ARP_INCOMPLETE)
-		return enqueue(s, e, pkt);
-	tern_eth_output(s, ifc, pkt, &e->mac, TERN_ETHERTYPE_IPV4, now);
+	if (e->state == TERN_ARP_INCOMPLETE) {
+		enqueue(s, e, pkt);
+		return 0;
+	}
+	int err = tern_eth_output(s, ifc, pkt, &e->mac, TERN_ETHERTYPE_IPV4, now);
 	/* A STALE entry is still used; its first use then probes the cached
 	 * MAC. The datagram goes first, as Linux sends it at once in DELAY:
 	 * an entry learned from a peer's request (STALE) delays no answer. */
 	if (e->state == TERN_ARP_STALE && !e->probing)
 		probe_start(s, ifc, e, now);
+	return err < 0 ? err : 0;
 }
 
 /* ---- RFC 5227 probing ---- */

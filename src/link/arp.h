@@ -72,9 +72,11 @@ struct tern_arp_cache {
 /* pkt data starts at the ARP packet; consumes pkt. */
 void tern_arp_input(struct tern_stack *s, struct tern_iface *ifc, struct tern_pkt *pkt,
 		    tern_time_t now);
-/* pkt data starts at the IP header; consumes pkt. */
-void tern_arp_output(struct tern_stack *s, struct tern_iface *ifc, struct tern_pkt *pkt,
-		     tern_ip4_t next_hop, tern_time_t now);
+/* pkt data starts at the IP header; consumes pkt. Returns the device's
+ * refusal (TERN_ENOBUFS: its queue is full) when the frame went to it at
+ * once, else 0 (sent, queued for resolution, or dropped and counted). */
+int tern_arp_output(struct tern_stack *s, struct tern_iface *ifc, struct tern_pkt *pkt,
+		    tern_ip4_t next_hop, tern_time_t now);
 /* Gratuitous ARP announcement of addr (RFC 5227 §2.3). An address added
  * without probing is announced once, as a courtesy to neighbours' caches
  * (Linux sends none by default); a probed address gets §2.3's two. */

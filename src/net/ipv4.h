@@ -30,7 +30,8 @@ int tern_ipv4_route(struct tern_stack *s, tern_ip4_t dst, tern_ip4_t src,
 /* Send the payload in pkt (data = transport header onwards) to p->dst:
  * route, prepend the header, fragment if allowed. Consumes pkt, whatever
  * the result. Errors: TERN_ENETUNREACH, TERN_EMSGSIZE (df and too big),
- * TERN_ENOBUFS, TERN_EINVAL. */
+ * TERN_ENOBUFS (no buffer, or the device's queue was full: not sent),
+ * TERN_EINVAL. */
 int tern_ipv4_output(struct tern_stack *s, struct tern_pkt *pkt, const struct tern_ip_send *p,
 		     tern_time_t now);
 /* The same, on a route the caller already has from tern_ipv4_route (for

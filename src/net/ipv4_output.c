@@ -132,10 +132,8 @@ static int transmit_mtu(struct tern_stack *s, struct tern_iface *ifc, struct ter
 		loopback_enqueue(s, pkt);
 		return 0;
 	}
-	if (pkt->len <= mtu) {
-		tern_arp_output(s, ifc, pkt, next_hop, now);
-		return 0;
-	}
+	if (pkt->len <= mtu)
+		return tern_arp_output(s, ifc, pkt, next_hop, now); /* the device's refusal too */
 	if (rd16(tern_pkt_data(pkt) + 6) & TERN_IPV4_DF) {
 		tern_stack_pkt_free(s, pkt);
 		return TERN_EMSGSIZE;

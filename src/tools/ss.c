@@ -70,7 +70,7 @@ static void usage(FILE *f)
 		"                     code that opened the socket (\"tern\" if none), PID the tern\n"
 		"                     program's process, SD its tern socket descriptor\n"
 		"  -i, --info         TCP: the tcp_info line as ss prints it (ts sack reno\n"
-		"                     wscale:7,7 rto:204 rtt:... cwnd:10 bytes_sent:... send\n"
+		"                     wscale:10,10 rto:204 rtt:... cwnd:10 bytes_sent:... send\n"
 		"                     ...bps lastsnd:... rcv_space:... snd_wnd:...); UDP: tern's\n"
 		"                     counters (queued, in, out, drops, buffer sizes)\n"
 		"  -m, --memory       TCP: skmem:(r,rb,t,tb,f,w,o,bl,d)\n"

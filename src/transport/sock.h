@@ -126,6 +126,8 @@ struct tern_sock {
 	/* options */
 	bool reuseaddr, reuseport, broadcast, recverr;
 	int rcvbuf, sndbuf;              /* as getsockopt reports: 2 × the value set */
+	bool rcvbuf_locked, sndbuf_locked; /* set by the application: never auto-tuned
+					  * (Linux's SOCK_RCVBUF_LOCK / SOCK_SNDBUF_LOCK) */
 	int ttl;                         /* -1: the stack default */
 	int8_t pmtudisc;                 /* IP_MTU_DISCOVER (TERN_IP_PMTUDISC_*); -1: the
 					  * type's default (tern_sock_pmtudisc) */

@@ -411,8 +411,14 @@ static int sol_socket_set(struct tern_stack *s, struct tern_sock *so, int name, 
 	case TERN_SO_REUSEADDR: so->reuseaddr = val != 0; return 0;
 	case TERN_SO_REUSEPORT: so->reuseport = val != 0; return 0;
 	case TERN_SO_BROADCAST: so->broadcast = val != 0; return 0;
-	case TERN_SO_RCVBUF: so->rcvbuf = buf_size(val, s->cfg.rmem_max, TERN_SOCK_MIN_RCVBUF); return 0;
-	case TERN_SO_SNDBUF: so->sndbuf = buf_size(val, s->cfg.wmem_max, TERN_SOCK_MIN_SNDBUF); return 0;
+	case TERN_SO_RCVBUF:
+		so->rcvbuf = buf_size(val, s->cfg.rmem_max, TERN_SOCK_MIN_RCVBUF);
+		so->rcvbuf_locked = true;
+		return 0;
+	case TERN_SO_SNDBUF:
+		so->sndbuf = buf_size(val, s->cfg.wmem_max, TERN_SOCK_MIN_SNDBUF);
+		so->sndbuf_locked = true;
+		return 0;
 	default: return TERN_ENOPROTOOPT; /* SO_TYPE and SO_ERROR are read-only */
 	}
 }

@@ -215,6 +215,15 @@ struct tern_tcb {
 	struct tern_ring snd;           /* offset 0 = snd_una (SYN and FIN take no byte); its
 					 * storage grows on demand up to snd_limit */
 	size_t snd_limit;               /* SO_SNDBUF */
+	/* buffer auto-tuning (tcp_autotune.c; Linux's rcvq_space and
+	 * rcv_rtt_est) */
+	uint32_t rcvq_space;            /* the most the application read in one RTT */
+	tcp_seq rcvq_seq;               /* the read point when this RTT's count began */
+	tern_time_t rcvq_time;
+	tern_time_t rcv_rtt;            /* the receiver's RTT estimate (0: none yet) */
+	tcp_seq rcv_rtt_seq;            /* without timestamps: the window edge being timed */
+	tern_time_t rcv_rtt_time;       /* when that timing began (0: none) */
+	uint32_t rcv_rtt_last_tsecr;    /* the TSecr last sampled: an echo counts once */
 	struct tern_pkt_queue rcvq;     /* in-order payload, data = payload */
 	uint32_t rcv_queued;            /* payload bytes on rcvq */
 	size_t rcv_charged;             /* true sizes on rcvq (and the OOO queue) */
@@ -460,6 +469,11 @@ bool tcp_ecn_rcv(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tc
  * window once per window of data. */
 void tcp_ecn_ack(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tcp_repr *th,
 		 tern_time_t now);
+/* The local device refused a segment (its queue is full): reduce the
+ * window as for ECE, once per window (Linux's tcp_enter_cwr on a qdisc's
+ * drop), so flows sharing a host's own bottleneck converge as they would
+ * on a router's. */
+void tcp_cwr_local(struct tern_tcb *tp, tern_time_t now);
 /* While a reduction's window lasts, the window does not grow (RFC 3168
  * §6.1.2; Linux's CWR state). */
 static inline bool tcp_ecn_in_cwr(const struct tern_tcb *tp)
@@ -603,6 +617,17 @@ void tcp_respond_rst(struct tern_stack *s, const struct tern_ipv4_repr *ip,
 		     const struct tern_tcp_repr *th, tern_time_t now);
 /* The window we would advertise now (unscaled bytes). */
 uint32_t tcp_rcv_space(const struct tern_tcb *tp);
+
+/* ---- tcp_autotune.c: buffers that follow the path ---- */
+/* The window scale to offer at the SYN. */
+uint8_t tcp_rcv_wscale(const struct tern_stack *s, const struct tern_tcb *tp);
+/* An in-order segment of len payload octets arrived (tsecr if has_ts). */
+void tcp_rcv_rtt_measure(struct tern_tcb *tp, tern_time_t now, bool has_ts, uint32_t tsecr,
+			 uint32_t len);
+/* The application read: grow SO_RCVBUF with what it reads per RTT. */
+void tcp_rcv_space_adjust(struct tern_stack *s, struct tern_tcb *tp);
+/* New data was acknowledged: grow SO_SNDBUF to two congestion windows. */
+void tcp_sndbuf_expand(struct tern_stack *s, struct tern_tcb *tp);
 /* Our timestamp clock: ms since the stack began, plus the connection's offset. */
 static inline uint32_t tcp_ts_now(const struct tern_tcb *tp, tern_time_t now)
 {

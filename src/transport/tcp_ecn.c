@@ -132,11 +132,41 @@ bool tcp_ecn_rcv(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tc
 	return ack_now;
 }
 
+/* Reduce the window once per window of data, unless a loss recovery's or
+ * a timeout's reduction is under way (RFC 3168 §6.1.2; Linux's
+ * tcp_enter_cwr). False if it was not the time to. */
+static bool enter_cwr(struct tern_tcb *tp, tern_time_t now)
+{
+	if ((tp->ecn_flags & (TCP_ECN_IN_CWR | TCP_ECN_IN_LOSS)) || (tp->flags & TF_FASTRECOV))
+		return false;
+	if (tp->cc->on_ecn) {
+		tp->cc->on_ecn(tp, now);
+	} else {
+		tp->cc->on_loss(tp, now);
+		tp->snd_cwnd = tp->snd_ssthresh;
+	}
+	tp->ecn_flags |= TCP_ECN_IN_CWR;
+	tp->ecn_high = tp->snd_max;
+	return true;
+}
+
+void tcp_cwr_local(struct tern_tcb *tp, tern_time_t now)
+{
+	if (!tcp_sack_recovery(tp) && tp->ca_state != TCP_CA_LOSS)
+		enter_cwr(tp, now);
+}
+
 void tcp_ecn_ack(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tcp_repr *th,
 		 tern_time_t now)
 {
-	if (!(tp->ecn_flags & TCP_ECN_OK) || (th->flags & TERN_TCP_SYN))
+	if (th->flags & TERN_TCP_SYN)
 		return;
+	if (!(tp->ecn_flags & TCP_ECN_OK)) {
+		/* Only a local reduction (tcp_cwr_local) to end. */
+		if ((tp->ecn_flags & TCP_ECN_IN_CWR) && seq_gt(th->ack, tp->ecn_high))
+			tp->ecn_flags &= (uint8_t)~TCP_ECN_IN_CWR;
+		return;
+	}
 	/* A retransmission timeout since the last ACK reduced the window
 	 * already (to one segment): what the network said about that window
 	 * is answered, and slow start must not wait for the reduction's
@@ -163,15 +193,8 @@ void tcp_ecn_ack(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tc
 	}
 	/* §6.1.2: at most once per window of data, and not on top of a loss
 	 * recovery's or a timeout's own reduction. */
-	if ((tp->ecn_flags & (TCP_ECN_IN_CWR | TCP_ECN_IN_LOSS)) || (tp->flags & TF_FASTRECOV))
+	if (!enter_cwr(tp, now))
 		return;
-	if (tp->cc->on_ecn) {
-		tp->cc->on_ecn(tp, now);
-	} else {
-		tp->cc->on_loss(tp, now);
-		tp->snd_cwnd = tp->snd_ssthresh;
-	}
-	tp->ecn_flags |= TCP_ECN_IN_CWR | TCP_ECN_QUEUE_CWR;
-	tp->ecn_high = tp->snd_max;
+	tp->ecn_flags |= TCP_ECN_QUEUE_CWR;
 	tern_stat_inc(s, TERN_STAT_TCP_ECN_REDUCTIONS);
 }

@@ -67,10 +67,6 @@ static uint16_t route_mss(struct tern_stack *s, tern_ip4_t dst)
 	return (uint16_t)(mss > 65495 ? 65495 : mss);
 }
 
-/* The window shift we ask for: Linux's 7 (it is fixed at the SYN, so it
- * covers what the buffer may grow to). */
-#define TCP_RCV_SCALE 7
-
 void tcp_options_offer(struct tern_stack *s, struct tern_tcb *tp)
 {
 	tp->rcv_mss = route_mss(s, tp->t.raddr);
@@ -78,7 +74,7 @@ void tcp_options_offer(struct tern_stack *s, struct tern_tcb *tp)
 		tp->rcv_mss = tp->user_mss;
 	if (s->cfg.tcp_window_scaling) {
 		tp->flags |= TF_REQ_SCALE;
-		tp->rcv_scale = TCP_RCV_SCALE; /* offered; kept if the peer offers too */
+		tp->rcv_scale = tcp_rcv_wscale(s, tp); /* offered; kept if the peer offers too */
 	}
 	if (s->cfg.tcp_timestamps)
 		tp->flags |= TF_REQ_TSTMP;
@@ -100,8 +96,7 @@ static void options_settle(struct tern_stack *s, struct tern_tcb *tp, const stru
 		tp->t_maxseg = 64;
 	if ((tp->flags & TF_REQ_SCALE) && th->has_wscale) {
 		tp->flags |= TF_RCVD_SCALE;
-		tp->snd_scale = th->wscale;
-		tp->rcv_scale = TCP_RCV_SCALE;
+		tp->snd_scale = th->wscale; /* rcv_scale: as offered */
 	} else {
 		tp->flags &= ~(uint32_t)(TF_REQ_SCALE | TF_RCVD_SCALE);
 		tp->snd_scale = tp->rcv_scale = 0;
@@ -588,6 +583,7 @@ static void ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct
 		tp->cc->on_ack(tp, acked, g->now);
 	tp->dupacks = 0;
 	tcp_rearm_rxt(s, tp, g->now);
+	tcp_sndbuf_expand(s, tp);
 	/* Room in the send buffer: told at the end of the segment (one
 	 * wakeup, after every change to tp; the callback may close). */
 }
@@ -762,6 +758,7 @@ static bool data_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 	tp->rcv_queued += g->len;
 	tp->rcv_nxt += g->len;
 	tp->last_data_rcvd = g->now;
+	tcp_rcv_rtt_measure(tp, g->now, th->has_ts, th->tsecr, g->len);
 	bool filled = tp->ofo != NULL;
 	ofo_drain(s, tp);
 	return filled;

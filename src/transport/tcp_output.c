@@ -117,7 +117,6 @@ static int xmit(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, size_t o
 	uint32_t win = window_to_advertise(tp, flags & TERN_TCP_SYN);
 	th.window = (uint16_t)((flags & TERN_TCP_SYN) ? win : win >> tp->rcv_scale);
 	tern_tcp_emit(&th, h, tp->t.laddr, tp->t.raddr, len, sum);
-	tcp_trace_xmit(s, tp, &th, (uint32_t)len, now);
 	if (flags & TERN_TCP_ACK) {
 		tcp_seq edge = tp->rcv_nxt + ((uint32_t)th.window << ((flags & TERN_TCP_SYN) ? 0 : tp->rcv_scale));
 		if (seq_gt(edge, tp->rcv_adv))
@@ -126,6 +125,15 @@ static int xmit(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, size_t o
 		tp->flags &= ~(uint32_t)(TF_ACKNOW | TF_DELACK | TF_READ);
 		tp->deadline[TCPT_DELACK] = TERN_TIME_NEVER;
 	}
+	/* Linux sets DF on TCP (path MTU discovery, RFC 1191). */
+	struct tern_ip_send ip = {.src = tp->t.laddr, .dst = tp->t.raddr,
+				  .proto = TERN_IPPROTO_TCP, .pmtudisc = tcp_mtu_ip_mode(s, tp),
+				  .ttl = tp->so && tp->so->ttl > 0 ? (uint8_t)tp->so->ttl : 0,
+				  .tos = (uint8_t)(((tp->so ? tp->so->tos : 0) & ~TERN_IP_ECN_MASK) | ecn)};
+	int err = tern_ipv4_output(s, pkt, &ip, now);
+	if (err == TERN_ENOBUFS)
+		return err; /* it did not leave: neither traced nor counted */
+	tcp_trace_xmit(s, tp, &th, (uint32_t)len, now);
 	tern_stat_inc(s, TERN_STAT_TCP_OUT_SEGS);
 	tp->segs_out++;
 	if (len) {
@@ -135,12 +143,7 @@ static int xmit(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, size_t o
 		if (seq_lt(seq, tp->snd_max))
 			tp->bytes_retrans += len;
 	}
-	/* Linux sets DF on TCP (path MTU discovery, RFC 1191). */
-	struct tern_ip_send ip = {.src = tp->t.laddr, .dst = tp->t.raddr,
-				  .proto = TERN_IPPROTO_TCP, .pmtudisc = tcp_mtu_ip_mode(s, tp),
-				  .ttl = tp->so && tp->so->ttl > 0 ? (uint8_t)tp->so->ttl : 0,
-				  .tos = (uint8_t)(((tp->so ? tp->so->tos : 0) & ~TERN_IP_ECN_MASK) | ecn)};
-	return tern_ipv4_output(s, pkt, &ip, now);
+	return err;
 }
 
 void tcp_send_ctl(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, uint8_t flags,
@@ -284,6 +287,24 @@ static void cwnd_validate(struct tern_tcb *tp, bool stopped_by_cwnd)
 	}
 }
 
+/* The device's queue was full (or no buffer was free): the segment did not
+ * leave, so it stays unsent, as Linux's tcp_write_xmit keeps an skb the
+ * qdisc dropped; no loss to recover, no window to reduce. The next ACK
+ * tries again; with nothing in flight no ACK comes, so a timer does
+ * (Linux's probe timer in the same case). */
+#define TCP_TX_RETRY TERN_MSEC(1)
+
+static bool tx_refused(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, tern_time_t now)
+{
+	tern_stat_inc(s, TERN_STAT_TCP_TX_REFUSED);
+	tcp_cwr_local(tp, now);
+	if ((tp->flags & TF_RTT_TIMING) && tp->rtt_seq == seq && tp->rtt_start == now)
+		tp->flags &= ~(uint32_t)TF_RTT_TIMING; /* it times nothing yet */
+	if (tp->snd_una == tp->snd_max && !tcp_timer_isset(tp, TCPT_PACE))
+		tcp_timer_set(s, tp, TCPT_PACE, now + TCP_TX_RETRY);
+	return false;
+}
+
 static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 {
 	if (syn_due(tp)) {
@@ -362,7 +383,8 @@ static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t no
 	}
 	if (len && !rexmit && tp->snd_max == tp->snd_una)
 		tcp_cc_tx_start(tp, now); /* Linux's CA_EVENT_TX_START */
-	xmit(s, tp, seq, off, len, flags, now);
+	if (xmit(s, tp, seq, off, len, flags, now) == TERN_ENOBUFS && (len || fin))
+		return tx_refused(s, tp, seq, now);
 	if (tp->pacing && len)
 		tcp_pacing_sent(s, tp, (uint32_t)len, now);
 	rate_note_send(tp, seq, (uint32_t)len, rexmit, now);

@@ -182,6 +182,8 @@ static int tcp_accept(struct tern_stack *s, struct tern_sock *so, struct tern_so
 	/* Options a listener had pass to what it accepts (as Linux). */
 	nso->rcvbuf = so->rcvbuf;
 	nso->sndbuf = so->sndbuf;
+	nso->rcvbuf_locked = so->rcvbuf_locked;
+	nso->sndbuf_locked = so->sndbuf_locked;
 	nso->ttl = so->ttl;
 	nso->tos = so->tos;
 	memcpy(nso->owner, so->owner, sizeof(nso->owner));
@@ -369,6 +371,7 @@ static int tcp_recvfrom(struct tern_stack *s, struct tern_sock *so, void *buf, s
 	}
 	if (!(flags & TERN_MSG_PEEK)) {
 		tp->flags |= TF_READ;
+		tcp_rcv_space_adjust(s, tp);
 		window_opened(s, tp);
 	}
 	return (int)copied;
@@ -718,7 +721,8 @@ void tern_tcp_fill_info(const struct tern_stack *s, const struct tern_tcb *tp,
 	ti->tcpi_sacked = (tp->sacked_bytes + mss - 1) / mss;
 	ti->tcpi_lost = (tcp_sb_lost_bytes(tp) + mss - 1) / mss;
 	ti->tcpi_retrans = (tcp_sb_retrans_bytes(tp) + mss - 1) / mss;
-	ti->tcpi_rcv_space = tcp_rcv_space(tp);
+	ti->tcpi_rcv_space = tp->rcvq_space; /* Linux's rcvq_space.space */
+	ti->tcpi_rcv_rtt = (uint32_t)(tp->rcv_rtt / TERN_USEC(1));
 	ti->tcpi_total_retrans = tp->total_retrans;
 	ti->tcpi_bytes_acked = tp->bytes_acked;
 	/* Linux reports the rate whether or not anything paces by it. */

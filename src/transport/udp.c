@@ -294,6 +294,12 @@ static int udp_output(struct tern_stack *s, struct tern_sock *so, const void *bu
 		.ttl = tern_ip4_is_multicast(dst) ? 1 : so->ttl < 0 ? 0 : (uint8_t)so->ttl,
 	};
 	int err = tern_ipv4_output_routed(s, pkt, &ip, rt, s->now);
+	if (err == TERN_ENOBUFS && !so->recverr) {
+		/* Linux's udp_send_skb: a full device queue is a loss the
+		 * application hears of only with IP_RECVERR. */
+		tern_stat_inc(s, TERN_STAT_UDP_SNDBUF_ERRORS);
+		return (int)len;
+	}
 	if (err < 0)
 		return err;
 	so->out_datagrams++;

@@ -12,74 +12,12 @@
 #include <string.h>
 
 #include "harness.h"
+#include "sim_bulk.h"
 #include "tern/apps.h"
 #include "tern/sim.h"
 #include "tern/socket.h"
 #include "tern/stack.h"
 #include "tern/tcp.h"
-
-struct bulk {
-	int csd, ssd;
-	uint64_t total, sent, got, bad;
-	bool shut, eof;
-};
-
-static uint8_t pat(uint64_t i)
-{
-	return (uint8_t)(i * 7 + (i >> 11));
-}
-
-static void on_client(void *ctx, struct tern_stack *s, int sd, unsigned events)
-{
-	struct bulk *x = ctx;
-	static uint8_t buf[16384];
-	(void)events;
-	while (x->sent < x->total) {
-		size_t k = x->total - x->sent < sizeof(buf) ? (size_t)(x->total - x->sent) : sizeof(buf);
-		for (size_t i = 0; i < k; i++)
-			buf[i] = pat(x->sent + i);
-		int r = tern_send(s, sd, buf, k, 0);
-		if (r <= 0)
-			return;
-		x->sent += (uint64_t)r;
-	}
-	if (!x->shut) {
-		x->shut = true;
-		tern_shutdown(s, sd, TERN_SHUT_WR);
-	}
-}
-
-static void on_server(void *ctx, struct tern_stack *s, int sd, unsigned events)
-{
-	struct bulk *x = ctx;
-	static uint8_t buf[65536];
-	(void)events;
-	int r;
-	while ((r = tern_recv(s, sd, buf, sizeof(buf), 0)) > 0) {
-		for (int i = 0; i < r; i++)
-			x->bad += buf[i] != pat(x->got + (uint64_t)i);
-		x->got += (uint64_t)r;
-	}
-	if (r == 0)
-		x->eof = true;
-}
-
-static void on_listener(void *ctx, struct tern_stack *s, int sd, unsigned events)
-{
-	struct bulk *x = ctx;
-	(void)events;
-	int c = tern_accept(s, sd, NULL);
-	if (c < 0)
-		return;
-	x->ssd = c;
-	tern_socket_set_callback(s, c, on_server, x);
-	on_server(x, s, c, 0);
-}
-
-static bool bulk_done(void *ctx)
-{
-	return ((struct bulk *)ctx)->eof;
-}
 
 /* A - R (1500) - B (1280); R answers frag-needed if icmp. Runs the
  * transfer; fills *info from A's socket at the end. */
@@ -97,7 +35,7 @@ static void on_trace(void *ctx, struct tern_stack *s, const struct tern_tcp_trac
 }
 static struct mss_log mss_log;
 
-static struct tern_sim *run(bool icmp, struct tern_stack **pa, struct bulk *x,
+static struct tern_sim *run(bool icmp, struct tern_stack **pa, struct sim_bulk *x,
 			    struct tern_tcp_info *info)
 {
 	mss_log.n = 0;
@@ -126,12 +64,12 @@ static struct tern_sim *run(bool icmp, struct tern_stack **pa, struct bulk *x,
 	struct tern_sockaddr_in any = {0, 5001}, dst = {TERN_IP4(10, 2, 0, 1), 5001};
 	tern_bind(b, lsd, &any);
 	tern_listen(b, lsd, 4);
-	tern_socket_set_callback(b, lsd, on_listener, x);
+	tern_socket_set_callback(b, lsd, sim_bulk_on_listener, x);
 	x->csd = tern_socket(a, TERN_AF_INET, TERN_SOCK_STREAM, 0);
-	tern_socket_set_callback(a, x->csd, on_client, x);
+	tern_socket_set_callback(a, x->csd, sim_bulk_on_client, x);
 	tern_tcp_set_trace(a, x->csd, on_trace, &mss_log);
 	tern_connect(a, x->csd, &dst);
-	tern_sim_run_while(sim, bulk_done, x, TERN_SEC(600));
+	tern_sim_run_while(sim, sim_bulk_done, x, TERN_SEC(600));
 	size_t il = sizeof(*info);
 	tern_getsockopt(a, x->csd, TERN_IPPROTO_TCP, TERN_TCP_INFO, info, &il);
 	*pa = a;
@@ -140,7 +78,7 @@ static struct tern_sim *run(bool icmp, struct tern_stack **pa, struct bulk *x,
 
 TEST(frag_needed_from_the_router_is_learnt_without_a_timeout)
 {
-	struct bulk x = {.total = 2u << 20, .ssd = -1};
+	struct sim_bulk x = {.total = 2u << 20, .ssd = -1};
 	struct tern_tcp_info ti;
 	struct tern_stack *a = NULL;
 	struct tern_sim *sim = run(true, &a, &x, &ti);
@@ -161,7 +99,7 @@ TEST(frag_needed_from_the_router_is_learnt_without_a_timeout)
 
 TEST(black_hole_is_survived_by_plpmtud_probe_sequence)
 {
-	struct bulk x = {.total = 2u << 20, .ssd = -1};
+	struct sim_bulk x = {.total = 2u << 20, .ssd = -1};
 	struct tern_tcp_info ti;
 	struct tern_stack *a = NULL;
 	struct tern_sim *sim = run(false, &a, &x, &ti);
@@ -202,7 +140,7 @@ static bool ping_done(void *p)
  * locally with the path MTU. */
 TEST(ping_want_learns_then_fragments_do_fails_locally)
 {
-	struct bulk x = {.total = 0, .ssd = -1};
+	struct sim_bulk x = {.total = 0, .ssd = -1};
 	struct tern_tcp_info ti;
 	struct tern_stack *a = NULL;
 	struct tern_sim *sim = run(true, &a, &x, &ti);

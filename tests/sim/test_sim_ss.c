@@ -347,7 +347,7 @@ TEST(ss_tcp_details)
 	CHECK(strstr(b, " <->\n\t skmem:(r0,rb212992,t0,tb212992,f0,w0,o0,bl0,d0) cubic cwnd:10") != NULL);
 	/* the connection with 100 bytes unread */
 	CHECK(strstr(b, "\t skmem:(r") != NULL);
-	CHECK(strstr(b, " ts sack cubic wscale:7,7 rto:") != NULL);
+	CHECK(strstr(b, " ts sack cubic wscale:10,10 rto:") != NULL);
 	CHECK(strstr(b, " bytes_received:100 ") != NULL);
 	CHECK(strstr(b, " mss:1448 pmtu:1500 ") != NULL);
 	/* the orphan: no process, both directions shut, FIN-WAIT-2's timer */

@@ -4,7 +4,8 @@
  * (RFC 5681 §3.1, one segment per ACK, the receiver acknowledging every
  * segment), then after a loss congestion avoidance, about one segment per
  * round trip. (Seed 1: the first loss comes 500 ms in.) A 10 ms link each way without a rate (no queue: every RTT is
- * 20 ms), seeded random loss of 0.1% per frame, 8 MB from A to B.
+ * 20 ms), seeded random loss of 0.1% per frame, 8 MB from A to B, whose
+ * receive buffer is not auto-tuned.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "harness.h"
 #include "tern/sim.h"
 #include "tern/socket.h"
+#include "tern/stack.h"
 #include "tern/tcp.h"
 
 #define RTT TERN_MSEC(20)
@@ -99,6 +101,9 @@ static void bulk_run(struct trace *tr, size_t *got)
 	struct bulk x = {.ssd = -1};
 	x.a = tern_sim_host(sim, "A", NULL);
 	x.b = tern_sim_host(sim, "B", NULL);
+	/* B's receive buffer stays at tcp_rmem[1] (no auto-tuning): its
+	 * 104 KiB window keeps the losses few and far apart. */
+	REQUIRE_EQ(tern_sysctl_set(x.b, "net.ipv4.tcp_moderate_rcvbuf", "0"), 0);
 	struct tern_sim_link_opts lo = {.delay = RTT / 2, .loss = 0.001};
 	REQUIRE_EQ(tern_sim_connect(sim, x.a, "10.0.0.1/24", x.b, "10.0.0.2/24", &lo, NULL, NULL), 0);
 	tern_sim_run_until(sim, TERN_MSEC(100));

@@ -100,6 +100,7 @@ struct fixture {
 	int ndevs;
 	struct fx_frame *head, *tail;
 	unsigned nframes;
+	unsigned tx_refuse;   /* refuse this many frames next (TERN_ENOBUFS: a full queue) */
 	char *log[FX_MAX_LOG];
 	unsigned nlog;
 	struct fx_icmp_rec icmp[FX_MAX_ICMP];
@@ -114,6 +115,10 @@ static int fx_dev_transmit(struct tern_netdev *dev, const uint8_t *frame, size_t
 {
 	struct fx_dev *d = (struct fx_dev *)dev;
 	struct fixture *fx = d->fx;
+	if (fx->tx_refuse) {
+		fx->tx_refuse--;
+		return TERN_ENOBUFS;
+	}
 	struct fx_frame *f = malloc(sizeof(*f) + (len ? len : 1));
 	if (!f)
 		abort();

@@ -125,6 +125,9 @@ static inline void tcp_fx_config(struct tfx *t)
 	/* Delayed ACKs as RFC 1122 §4.2.3.2 draws them; the quick ACKs Linux
 	 * sends for a connection's first data have tests of their own. */
 	t->fx.cfg.tcp_quickacks = 0;
+	/* Linux's tcp_rmem[2] (6 MiB), so the window scale offered is Linux's
+	 * 7; tern's 32 MiB (scale 10) has tests of its own. */
+	t->fx.cfg.tcp_rmem[2] = 6291456;
 	t->lsd = t->sd = -1;
 	t->irs = T_PEER_ISS;
 	t->peer_ts_base = 7000000;

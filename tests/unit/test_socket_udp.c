@@ -680,4 +680,34 @@ TEST(checksums_and_length_field)
 	pair_finish(&p);
 }
 
+/* A full device queue (a 1 Mbit/s link with a 2 KB queue: the second
+ * 1400-byte datagram does not fit) loses the datagram, as Linux's
+ * udp_send_skb: sendto succeeds and udp.send_buffer_errors (Linux's
+ * UdpSndbufErrors) counts it, unless IP_RECVERR asks to hear of it
+ * (TERN_ENOBUFS). */
+TEST(full_device_queue_is_a_silent_loss_unless_recverr)
+{
+	struct tern_sim_link_opts lo = {.delay = TERN_MSEC(1), .rate_bps = 1000000,
+					 .queue_bytes = 2000};
+	struct pair p;
+	REQUIRE(pair_init(&p, 23, &lo));
+	warm_up(&p);
+	pair_run(&p, TERN_MSEC(100));
+	int srv = udp_bound(p.b, 0, 0, 9000);
+	int cli = udp_bound(p.a, 0, 0, 0);
+	static uint8_t big[1400];
+	struct tern_sockaddr_in to = sa(IP_B, 9000);
+	CHECK_EQ(tern_sendto(p.a, cli, big, sizeof(big), 0, &to), (int)sizeof(big));
+	CHECK_EQ(tern_sendto(p.a, cli, big, sizeof(big), 0, &to), (int)sizeof(big));
+	CHECK_EQ(stat_of(p.a, "udp.send_buffer_errors"), 1);
+	CHECK_EQ(stat_of(p.a, "udp.out_datagrams"), 1 + 1); /* (and warm_up's) */
+	int on = 1;
+	REQUIRE_EQ(tern_setsockopt(p.a, cli, TERN_IPPROTO_IP, TERN_IP_RECVERR, &on, sizeof(on)), 0);
+	CHECK_EQ(tern_sendto(p.a, cli, big, sizeof(big), 0, &to), TERN_ENOBUFS);
+	CHECK_EQ(stat_of(p.a, "udp.send_buffer_errors"), 1);
+	pair_run(&p, TERN_MSEC(100));
+	CHECK_EQ(drain(p.b, srv), 1);
+	pair_finish(&p);
+}
+
 TEST_MAIN()

@@ -59,6 +59,7 @@ static const struct row rows[] = {
 	{"net.ipv4.tcp_keepalive_probes", "9", "3", "3", "0"},
 	{"net.ipv4.tcp_keepalive_time", "7200", "600", "600", "32768"},
 	{"net.ipv4.tcp_max_syn_backlog", "256", "16", "16", "-1"},
+	{"net.ipv4.tcp_moderate_rcvbuf", "1", "0", "0", "2"},
 	{"net.ipv4.tcp_mtu_probe_floor", "48", "100", "100", "47"},
 	{"net.ipv4.tcp_mtu_probing", "1", "2", "2", "3"},
 	{"net.ipv4.tcp_pacing_ca_ratio", "120", "150", "150", "1001"},
@@ -67,7 +68,7 @@ static const struct row rows[] = {
 	{"net.ipv4.tcp_probe_threshold", "8", "16", "16", "-1"},
 	{"net.ipv4.tcp_recovery", "1", "0", "0", "8"},
 	{"net.ipv4.tcp_retries2", "15", "8", "8", "256"},
-	{"net.ipv4.tcp_rmem", "4096\t212992\t6291456", "8192 65536 1048576", "8192\t65536\t1048576",
+	{"net.ipv4.tcp_rmem", "4096\t212992\t33554432", "8192 65536 1048576", "8192\t65536\t1048576",
 	 "4096 0 1"},
 	{"net.ipv4.tcp_rto_max_ms", "120000", "60000", "60000", "999"},
 	{"net.ipv4.tcp_rto_min_us", "200000", "5000", "5000", "0"},
@@ -77,7 +78,7 @@ static const struct row rows[] = {
 	{"net.ipv4.tcp_syncookies", "1", "2", "2", "3"},
 	{"net.ipv4.tcp_timestamps", "1", "0", "0", "2"},
 	{"net.ipv4.tcp_window_scaling", "1", "0", "0", "-1"},
-	{"net.ipv4.tcp_wmem", "4096\t212992\t4194304", "4096 65536 4194304", "4096\t65536\t4194304",
+	{"net.ipv4.tcp_wmem", "4096\t212992\t33554432", "4096 65536 4194304", "4096\t65536\t4194304",
 	 "4096 65536 4194304 1"},
 };
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
@@ -170,7 +171,7 @@ TEST(sysctl_unknown_names_and_short_buffers)
 	CHECK(!tern_sysctl_readonly("net.ipv4.nothing"));
 	CHECK_EQ(tern_sysctl_get(s, "net.ipv4.tcp_sack", buf, sizeof(buf)), 1);
 	CHECK_STR(buf, "1");
-	/* "4096\t212992\t6291456" does not fit in 8: ENOSPC, truncated. */
+	/* "4096\t212992\t33554432" does not fit in 8: ENOSPC, truncated. */
 	CHECK_EQ(tern_sysctl_get(s, "net.ipv4.tcp_rmem", buf, sizeof(buf)), TERN_ENOSPC);
 	CHECK_STR(buf, "4096\t21");
 	CHECK_EQ(tern_sysctl_set(s, "net.ipv4.tcp_sack", NULL), TERN_EINVAL);
@@ -178,7 +179,7 @@ TEST(sysctl_unknown_names_and_short_buffers)
 	CHECK_EQ(tern_sysctl_set(s, "net.ipv4.tcp_rmem", " 8192\n"), 0);
 	char big[64];
 	get_str(s, "net.ipv4.tcp_rmem", big, sizeof(big));
-	CHECK_STR(big, "8192\t212992\t6291456");
+	CHECK_STR(big, "8192\t212992\t33554432");
 	/* Linux's error for a congestion control it does not have. */
 	CHECK_EQ(tern_sysctl_set(s, "net.ipv4.tcp_congestion_control", "bbr"), TERN_ENOENT);
 	/* Rules between names. */

@@ -625,19 +625,21 @@ TEST(ooo__full_receive_buffer__pruned_for_the_hole)
 /* RFC 9293 §3.10.7.4 step 1: "Segments with higher beginning sequence
  * numbers ... should be ... trimmed ... to keep only those within the
  * window". A 2304-byte buffer (SO_RCVBUF 2304 → 4608 charged, half of it
- * payload) advertises 18 << 7 bytes; the second segment is cut there. */
+ * payload) advertises 2304 bytes, unscaled: the window scale offered is
+ * what the buffer the application fixed needs (0, as Linux's
+ * tcp_select_initial_window); the second segment is cut there. */
 TEST(data_beyond_window_trimmed)
 {
 	init_payload();
 	struct tfx t;
 	tcp_fx_config(&t);
 	t.rcvbuf = 2304;
-	t.our_win = 2304 >> 7;
+	t.our_win = 2304;
 	REQUIRE(tcp_fx_active_established(&t));
 	IN(&t, T_MS(100), .seq = t.peer, .ack = t.us, .flags = ACK, .data = payload, .len = 1460);
 	/* 844 left, less than two segments: acknowledged at once (its edge
-	 * kept: 844 >> 7). */
-	OUT(&t, T_MS(100), .seq = t.us, .ack = t.peer + 1460, .flags = ACK, W(844 >> 7));
+	 * kept). */
+	OUT(&t, T_MS(100), .seq = t.us, .ack = t.peer + 1460, .flags = ACK, W(844));
 	IN(&t, T_MS(110), .seq = t.peer + 1460, .ack = t.us, .flags = ACK, .data = payload + 1460,
 	   .len = 1460);
 	OUT(&t, T_MS(110), .seq = t.us, .ack = t.peer + 2304, .flags = ACK, W(0));
@@ -884,6 +886,74 @@ TEST(callback__shutdown_at_eof__no_recursion)
 	CHECK(eof_shut_calls <= 3);
 	IN(&t, T_MS(101), .seq = t.peer, .ack = t.us, .flags = ACK);
 	expect_no_seg(&t, T_SEC(1));
+	tcp_fx_finish(&t);
+}
+
+/* ---- a full device queue; buffers that follow the path ---- */
+
+/* The device refuses a data segment (its queue is full, TERN_ENOBUFS): the
+ * segment stays unsent, as Linux keeps what its qdisc dropped: nothing is
+ * counted as sent or lost, the window is reduced once (as for ECE, Linux's
+ * tcp_enter_cwr), and with nothing in flight to bring an ACK a 1 ms timer
+ * sends it. */
+TEST(tx_refused__segment_stays_unsent_and_goes_1ms_later)
+{
+	init_payload();
+	struct tfx t;
+	tcp_fx_config(&t);
+	REQUIRE(tcp_fx_active_established(&t));
+	uint32_t cwnd = tfx_tcb(&t)->snd_cwnd;
+	t.fx.tx_refuse = 1;
+	SEND(&t, T_MS(100), payload, 100);
+	expect_no_seg(&t, T_MS(100) + TERN_USEC(900));
+	CHECK_EQ(tern_stack_stat(t.fx.s, TERN_STAT_TCP_TX_REFUSED), 1);
+	CHECK_EQ(tfx_tcb(&t)->snd_max, t.us);
+	CHECK(tfx_tcb(&t)->snd_cwnd < cwnd);
+	OUT(&t, T_MS(101), .seq = t.us, .ack = t.peer, .flags = ACK | PSH, .data = payload, .len = 100);
+	CHECK_EQ(tern_stack_stat(t.fx.s, TERN_STAT_TCP_RETRANS_SEGS), 0);
+	IN(&t, T_MS(150), .seq = t.peer, .ack = t.us + 100, .flags = ACK);
+	tcp_fx_finish(&t);
+}
+
+/* With data in flight, the refused segment waits for the next ACK. */
+TEST(tx_refused__segment_goes_with_the_next_ack)
+{
+	init_payload();
+	struct tfx t;
+	tcp_fx_config(&t);
+	REQUIRE(tcp_fx_active_established(&t));
+	REQUIRE_EQ(set_int(t.fx.s, t.sd, TERN_IPPROTO_TCP, TERN_TCP_NODELAY, 1), 0);
+	SEND(&t, T_MS(100), payload, 100);
+	OUT(&t, T_MS(100), .seq = t.us, .ack = t.peer, .flags = ACK | PSH, .data = payload, .len = 100);
+	t.fx.tx_refuse = 1;
+	SEND(&t, T_MS(110), payload + 100, 50);
+	expect_no_seg(&t, T_MS(150));
+	IN(&t, T_MS(150), .seq = t.peer, .ack = t.us + 100, .flags = ACK);
+	OUT(&t, T_MS(150), .seq = t.us + 100, .ack = t.peer, .flags = ACK | PSH, .data = payload + 100,
+	    .len = 50);
+	CHECK_EQ(tern_stack_stat(t.fx.s, TERN_STAT_TCP_TX_REFUSED), 1);
+	CHECK_EQ(tern_stack_stat(t.fx.s, TERN_STAT_TCP_RETRANS_SEGS), 0);
+	IN(&t, T_MS(200), .seq = t.peer, .ack = t.us + 150, .flags = ACK);
+	tcp_fx_finish(&t);
+}
+
+/* The window scale offered covers the largest buffer auto-tuning may
+ * reach: tern's tcp_rmem[2] of 32 MiB needs 10 (Linux's 6 MiB, 7); a
+ * buffer the application fixed needs less (RFC 7323 §2.2; Linux's
+ * tcp_select_initial_window). */
+TEST(wscale__offered_from_tcp_rmem_max_or_the_fixed_buffer)
+{
+	struct tfx t;
+	tcp_fx_config(&t);
+	t.fx.cfg.tcp_rmem[2] = 33554432;
+	REQUIRE(tcp_fx_syn_sent(&t));
+	CHECK_EQ(tfx_tcb(&t)->rcv_scale, 10);
+	tcp_fx_finish(&t);
+	tcp_fx_config(&t);
+	t.fx.cfg.tcp_rmem[2] = 33554432;
+	t.rcvbuf = 200000; /* 400000 charged, a 200000-byte window */
+	REQUIRE(tcp_fx_syn_sent(&t));
+	CHECK_EQ(tfx_tcb(&t)->rcv_scale, 2);
 	tcp_fx_finish(&t);
 }
 

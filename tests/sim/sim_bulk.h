@@ -1,0 +1,94 @@
+/*
+ * tests/sim/sim_bulk.h — one bulk TCP transfer driven by socket callbacks,
+ * for the simulation tests that move data and check every byte: the
+ * client writes a periodic pattern (65521 bytes, a prime, so misplaced
+ * data never lines up with segments) as fast as its send buffer takes it,
+ * then shuts down its side after `total` bytes (or never, if `endless`);
+ * the server reads everything and counts reads that differ from the
+ * pattern.
+ *
+ *   struct sim_bulk x = {.total = N, .ssd = -1};
+ *   tern_socket_set_callback(b, lsd, sim_bulk_on_listener, &x);
+ *   tern_socket_set_callback(a, csd, sim_bulk_on_client, &x);
+ *   tern_sim_run_while(sim, sim_bulk_done, &x, limit);
+ */
+#ifndef TERN_TESTS_SIM_BULK_H
+#define TERN_TESTS_SIM_BULK_H
+
+#include <string.h>
+
+#include "tern/socket.h"
+#include "tern/stack.h"
+
+#define SIM_BULK_PERIOD 65521u
+
+struct sim_bulk {
+	int csd, ssd;             /* the client's socket; the accepted one (set it to -1) */
+	uint64_t total;           /* bytes to send, then SHUT_WR */
+	bool endless;             /* send until the test stops instead */
+	uint64_t sent, got, bad;  /* bad: reads holding bytes that differ from the pattern */
+	bool shut, eof;
+};
+
+static inline const uint8_t *sim_bulk_pattern(void)
+{
+	static uint8_t pat[2 * SIM_BULK_PERIOD];
+	if (!pat[1])
+		for (size_t i = 0; i < sizeof(pat); i++)
+			pat[i] = (uint8_t)((i % SIM_BULK_PERIOD) * 131 + ((i % SIM_BULK_PERIOD) >> 9));
+	return pat;
+}
+
+static inline void sim_bulk_on_client(void *ctx, struct tern_stack *s, int sd, unsigned events)
+{
+	struct sim_bulk *x = ctx;
+	const uint8_t *pat = sim_bulk_pattern();
+	(void)events;
+	while (x->endless || x->sent < x->total) {
+		uint64_t left = x->endless ? SIM_BULK_PERIOD : x->total - x->sent;
+		size_t k = SIM_BULK_PERIOD < left ? SIM_BULK_PERIOD : (size_t)left;
+		int r = tern_send(s, sd, pat + x->sent % SIM_BULK_PERIOD, k, 0);
+		if (r <= 0)
+			return;
+		x->sent += (uint64_t)r;
+	}
+	if (!x->shut) {
+		x->shut = true;
+		tern_shutdown(s, sd, TERN_SHUT_WR);
+	}
+}
+
+static inline void sim_bulk_on_server(void *ctx, struct tern_stack *s, int sd, unsigned events)
+{
+	struct sim_bulk *x = ctx;
+	static uint8_t buf[65536];
+	const uint8_t *pat = sim_bulk_pattern();
+	(void)events;
+	int r;
+	while ((r = tern_recv(s, sd, buf, sizeof(buf), 0)) > 0) {
+		if (memcmp(buf, pat + x->got % SIM_BULK_PERIOD, (size_t)r) != 0)
+			x->bad++;
+		x->got += (uint64_t)r;
+	}
+	if (r == 0)
+		x->eof = true;
+}
+
+static inline void sim_bulk_on_listener(void *ctx, struct tern_stack *s, int sd, unsigned events)
+{
+	struct sim_bulk *x = ctx;
+	(void)events;
+	int c = tern_accept(s, sd, NULL);
+	if (c < 0)
+		return;
+	x->ssd = c;
+	tern_socket_set_callback(s, c, sim_bulk_on_server, x);
+	sim_bulk_on_server(x, s, c, 0);
+}
+
+static inline bool sim_bulk_done(void *ctx)
+{
+	return ((struct sim_bulk *)ctx)->eof;
+}
+
+#endif
