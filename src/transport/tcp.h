@@ -98,12 +98,17 @@ enum {
 	TF_FORCEDATA = 1u << 18,  /* the persist timer: send what the window allows, however little */
 };
 
-/* The SACK scoreboard's capacity in ranges (tcp_recovery.c): when full,
- * the highest range is forgotten, which only makes the sender less
+/* The SACK scoreboard (tcp_recovery.c): TCP_SB_INLINE ranges in the tcb,
+ * grown on the heap when a loss episode leaves more holes (a drop-tail
+ * queue overflowing in slow start drops every other segment: hundreds)
+ * and given back when it empties, up to TCP_SB_MAX ranges (8 KiB); when
+ * full, the highest range is forgotten, which only makes the sender less
  * informed (it may resend what arrived), never wrong. */
-#define TCP_SB_MAX 32
-/* RACK's send-time map (tcp_rack.c). */
+#define TCP_SB_INLINE 4
+#define TCP_SB_MAX 1024
+/* RACK's send-time maps (tcp_rack.c): new data, retransmissions. */
 #define TCP_XMAP_MAX 32
+#define TCP_RXMAP_MAX 8
 /* Linux's congestion-avoidance states (tcpi_ca_state). */
 enum { TCP_CA_OPEN, TCP_CA_DISORDER, TCP_CA_CWR, TCP_CA_RECOVERY, TCP_CA_LOSS };
 
@@ -174,9 +179,10 @@ struct tern_tcb {
 
 	/* ---- loss recovery (tcp_recovery.c): the SACK scoreboard (RFC 6675
 	 * §3-5), limited transmit (RFC 3042) and PRR (RFC 6937) ---- */
-	struct tern_tcp_sack_block sb[TCP_SB_MAX]; /* SACKed ranges above snd_una:
-					 * sorted, disjoint, not touching */
-	uint8_t sb_count;
+	struct tern_tcp_sack_block *sb; /* SACKed ranges above snd_una: sorted,
+					 * disjoint, not touching; sb_inline or heap */
+	uint16_t sb_count, sb_cap;
+	struct tern_tcp_sack_block sb_inline[TCP_SB_INLINE];
 	uint8_t ca_state;               /* TCP_CA_*: Linux's Open/Disorder/CWR/Recovery/Loss */
 	uint32_t sacked_bytes;          /* octets in sb[] */
 	tcp_seq high_rxt;               /* HighRxt: the highest octet retransmitted, + 1 */
@@ -190,10 +196,13 @@ struct tern_tcb {
 	 * ranges [previous end, end) in sequence order, coalesced per send
 	 * time (TCP_XMAP_MAX, the two closest in time merged when full, the
 	 * later time kept: loss is then inferred later, never earlier);
-	 * retransmissions below high_rxt count as sent at rexmit_t. */
+	 * retransmissions are in rxmap: ranges, each with the earliest and
+	 * latest time it left (merged when full, the two closest in time). */
 	struct tcp_xmark { tcp_seq end; tern_time_t t; } xmap[TCP_XMAP_MAX];
-	uint8_t xmap_n;
+	uint8_t xmap_n, rxmap_n;
+	struct tcp_rxmark { tcp_seq left, end; tern_time_t lo, hi; } rxmap[TCP_RXMAP_MAX];
 	tern_time_t rexmit_t;           /* the latest retransmission */
+	uint32_t ack_tsecr;             /* the TSecr of the ACK being taken in (0: none) */
 	tern_time_t rack_xmit, rack_rtt; /* RACK.xmit_ts, RACK.rtt */
 	tcp_seq rack_end;               /* RACK.end_seq */
 	tcp_seq rack_edge;              /* unSACKed octets below it are lost by time */
@@ -484,6 +493,8 @@ static inline bool tcp_ecn_in_cwr(const struct tern_tcb *tp)
  * 3042, RFC 6937); NewReno (RFC 6582, tcp_input.c) stays for peers
  * without SACK ---- */
 void tcp_recovery_init(struct tern_tcb *tp);
+/* What the scoreboard holds on the heap, freed (the tcb is going). */
+void tcp_recovery_free(struct tern_tcb *tp);
 /* A valid D-SACK block: a retransmission of the episode was needless. */
 void tcp_recovery_dsack(struct tern_tcb *tp, tcp_seq left, tcp_seq right);
 /* A valid SACK block (not a D-SACK) from the peer: into the scoreboard. */

@@ -83,10 +83,12 @@ void tcp_rcv_rtt_measure(struct tern_tcb *tp, tern_time_t now, bool has_ts, uint
 {
 	if ((tp->flags & TF_RCVD_TSTMP) && has_ts) {
 		/* Linux's tcp_rcv_rtt_measure_ts: a full-sized segment's TSecr
-		 * echoes the TSval of ours that let it be sent. */
+		 * echoes the TSval of ours that let it be sent ("full": the
+		 * largest seen, at least Linux's first guess, 536). */
 		uint32_t ms = tcp_ts_now(tp, now) - tsecr;
-		if (tsecr && tsecr != tp->rcv_rtt_last_tsecr && len >= tp->rcv_mss_seen &&
-		    ms < 3600u * 1000) {
+		uint32_t guess = tp->rcv_mss && tp->rcv_mss < 536 ? tp->rcv_mss : 536;
+		uint32_t full = tp->rcv_mss_seen > guess ? tp->rcv_mss_seen : guess;
+		if (tsecr && tsecr != tp->rcv_rtt_last_tsecr && len >= full && ms < 3600u * 1000) {
 			rcv_rtt_update(tp, ms ? TERN_MSEC(ms) : TERN_USEC(500), false);
 			tp->rcv_rtt_last_tsecr = tsecr;
 		}

@@ -360,6 +360,7 @@ void tcp_tcb_free(struct tern_stack *s, struct tern_tcb *tp)
 	free_queues(s, tp);
 	tcp_snd_ring_free(s, tp);
 	tcp_trace_free(tp);
+	tcp_recovery_free(tp);
 	struct tern_tcp_table *tt = table(s);
 	if (tt->tcb_cached < tcp_cache_max) {
 		tp->hnext = tt->tcb_cache;

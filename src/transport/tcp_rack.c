@@ -8,8 +8,13 @@
  * in the tcb (tcp.h's xmap): ranges of sequence space with the time they
  * last left, one entry per distinct send time, merged when full (the
  * later time kept, so a merged range is judged lost later, never
- * earlier); retransmissions below HighRxt count as sent at the latest
- * retransmission's time. New data leaves in sequence order, so the times
+ * earlier). Retransmissions have a map of their own (rxmap): ranges with
+ * the earliest and the latest time they left, so that an octet's loss is
+ * judged from the latest (never too early) and a delivery moves
+ * RACK.xmit_ts only to the earliest (never past what is still in the
+ * queue: a delivered retransmission once stood for the latest one, and
+ * new data sent between the two, still queued, was taken for lost). New
+ * data leaves in sequence order, so the times
  * grow with the sequence number and the lost octets form a prefix: the
  * result is rack_edge, which tcp_sb_lost_edge joins to RFC 6675's IsLost.
  * The reordering window is min_RTT / 4 times a multiplier that D-SACKs
@@ -44,6 +49,41 @@ static void xmap_trim(struct tern_tcb *tp)
 		memmove(tp->xmap, tp->xmap + k, (tp->xmap_n - k) * sizeof(tp->xmap[0]));
 		tp->xmap_n = (uint8_t)(tp->xmap_n - k);
 	}
+	unsigned n = 0;
+	for (unsigned i = 0; i < tp->rxmap_n; i++)
+		if (seq_gt(tp->rxmap[i].end, tp->snd_una))
+			tp->rxmap[n++] = tp->rxmap[i];
+	tp->rxmap_n = (uint8_t)n;
+}
+
+/* A retransmission of [seq, end) at now: extends the latest entry if it
+ * continues it, else a new entry; when full, the two entries closest in
+ * time become one spanning both. */
+static void rxmap_add(struct tern_tcb *tp, tcp_seq seq, tcp_seq end, tern_time_t now)
+{
+	struct tcp_rxmark *last = tp->rxmap_n ? &tp->rxmap[tp->rxmap_n - 1] : NULL;
+	if (last && last->end == seq && last->hi == now) {
+		last->end = end;
+		return;
+	}
+	if (tp->rxmap_n == TCP_RXMAP_MAX) {
+		unsigned best = 0;
+		tern_time_t gap = TERN_TIME_NEVER;
+		for (unsigned i = 0; i + 1 < tp->rxmap_n; i++) {
+			tern_time_t g = tp->rxmap[i + 1].lo - tp->rxmap[i].hi;
+			if (g < gap) {
+				gap = g;
+				best = i;
+			}
+		}
+		struct tcp_rxmark *a = &tp->rxmap[best], *b = a + 1;
+		a->left = seq_min(a->left, b->left);
+		a->end = seq_max(a->end, b->end);
+		a->hi = b->hi;
+		memmove(b, b + 1, (tp->rxmap_n - best - 2) * sizeof(*b));
+		tp->rxmap_n--;
+	}
+	tp->rxmap[tp->rxmap_n++] = (struct tcp_rxmark){seq, end, now, now};
 }
 
 void tcp_rack_sent(struct tern_tcb *tp, tcp_seq seq, uint32_t len, bool rexmit, tern_time_t now)
@@ -52,6 +92,7 @@ void tcp_rack_sent(struct tern_tcb *tp, tcp_seq seq, uint32_t len, bool rexmit, 
 		return;
 	if (rexmit) {
 		tp->rexmit_t = now;
+		rxmap_add(tp, seq, seq + len, now);
 		return;
 	}
 	tcp_seq end = seq + len;
@@ -82,17 +123,18 @@ void tcp_rack_sent(struct tern_tcb *tp, tcp_seq seq, uint32_t len, bool rexmit, 
 	tp->xmap[tp->xmap_n++] = (struct tcp_xmark){end, now};
 }
 
-/* Below HighRxt (within a window of it: octets just acknowledged too). */
-static bool retransmitted(const struct tern_tcb *tp, tcp_seq seq)
+/* The latest retransmission holding the octet at seq, or NULL. */
+static const struct tcp_rxmark *rexmitted(const struct tern_tcb *tp, tcp_seq seq)
 {
-	return tp->rexmit_t && seq_lt(seq, tp->high_rxt) && tp->high_rxt - seq <= (1u << 30);
+	for (unsigned i = tp->rxmap_n; i-- > 0;)
+		if (seq_geq(seq, tp->rxmap[i].left) && seq_lt(seq, tp->rxmap[i].end))
+			return &tp->rxmap[i];
+	return NULL;
 }
 
-/* When the octet at seq last left (0: unknown). */
+/* When the octet at seq first left (0: unknown). */
 static tern_time_t xmit_time(const struct tern_tcb *tp, tcp_seq seq)
 {
-	if (retransmitted(tp, seq))
-		return tp->rexmit_t;
 	for (unsigned i = 0; i < tp->xmap_n; i++)
 		if (seq_lt(seq, tp->xmap[i].end))
 			return tp->xmap[i].t;
@@ -114,12 +156,15 @@ tern_time_t tcp_rack_reo_wnd(const struct tern_tcb *tp)
 static void rack_update(struct tern_tcb *tp, tcp_seq end, tern_time_t now)
 {
 	tcp_seq last = end - 1;
-	tern_time_t t = xmit_time(tp, last);
-	if (!t)
+	const struct tcp_rxmark *rx = rexmitted(tp, last);
+	/* A retransmitted octet whose ACK echoes a TSval older than its first
+	 * retransmission, or acknowledged sooner than an RTT after its latest,
+	 * was the original's delivery: no sample (§6.2 step 2). */
+	if (rx && ((tp->ack_tsecr && (int32_t)(tp->ack_tsecr - tcp_ts_now(tp, rx->lo)) < 0) ||
+		   (tp->rtt_min && now - rx->hi < tp->rtt_min)))
 		return;
-	/* A retransmitted octet acknowledged sooner than an RTT after its
-	 * retransmission was the original's delivery: no sample. */
-	if (retransmitted(tp, last) && tp->rtt_min && now - t < tp->rtt_min)
+	tern_time_t t = rx ? rx->lo : xmit_time(tp, last);
+	if (!t)
 		return;
 	if (t > tp->rack_xmit || (t == tp->rack_xmit && seq_gt(end, tp->rack_end))) {
 		tp->rack_xmit = t;

@@ -4,8 +4,9 @@
  * and Proportional Rate Reduction (RFC 6937, PRR-SSRB as Linux).
  *
  * The scoreboard is a sorted array of at most TCP_SB_MAX SACKed ranges
- * above SND.UNA, kept in the tcb (no allocation; Linux marks skbs, FreeBSD
- * keeps a list of holes). A block merges every range it overlaps or
+ * above SND.UNA, the first TCP_SB_INLINE in the tcb, more on the heap for
+ * as long as a loss episode needs them (Linux marks skbs, FreeBSD keeps a
+ * list of holes). A block merges every range it overlaps or
  * touches; when the array is full the highest range is forgotten: the
  * sender then knows less (it may resend what arrived), never something
  * false. SACKed data is never freed (RFC 2018 §8: the receiver may
@@ -28,6 +29,9 @@
  * recovery (on_recovery_end); during recovery PRR sets cwnd = pipe +
  * sndcnt (a core step, tcp_cc.h).
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "core/stack_impl.h"
 #include "transport/tcp.h"
 #include "transport/tcp_cc.h"
@@ -37,6 +41,48 @@
 void tcp_recovery_init(struct tern_tcb *tp)
 {
 	tp->reordering = 3; /* RFC 6675's DupThresh, Linux's tcp_reordering */
+	tp->sb = tp->sb_inline;
+	tp->sb_cap = TCP_SB_INLINE;
+}
+
+/* Room for n ranges; false if the scoreboard is at TCP_SB_MAX (or out of
+ * memory: it then stays as it is, less informed). */
+static bool sb_reserve(struct tern_tcb *tp, unsigned n)
+{
+	if (n <= tp->sb_cap)
+		return true;
+	if (tp->sb_cap >= TCP_SB_MAX)
+		return false;
+	unsigned cap = tp->sb_cap;
+	while (cap < n)
+		cap *= 2;
+	if (cap > TCP_SB_MAX)
+		cap = TCP_SB_MAX;
+	struct tern_tcp_sack_block *nsb = tp->sb == tp->sb_inline
+		? malloc(cap * sizeof(*nsb)) : realloc(tp->sb, cap * sizeof(*nsb));
+	if (!nsb)
+		return false;
+	if (tp->sb == tp->sb_inline)
+		memcpy(nsb, tp->sb_inline, tp->sb_count * sizeof(*nsb));
+	tp->sb = nsb;
+	tp->sb_cap = (uint16_t)cap;
+	return true;
+}
+
+/* An empty scoreboard goes back into the tcb. */
+static void sb_shrink(struct tern_tcb *tp)
+{
+	if (tp->sb_count || tp->sb == tp->sb_inline || !tp->sb)
+		return;
+	free(tp->sb);
+	tp->sb = tp->sb_inline;
+	tp->sb_cap = TCP_SB_INLINE;
+}
+
+void tcp_recovery_free(struct tern_tcb *tp)
+{
+	tp->sb_count = 0;
+	sb_shrink(tp);
 }
 
 static uint32_t dupthresh(const struct tern_tcb *tp)
@@ -74,31 +120,23 @@ static void note_reordering(struct tern_stack *s, struct tern_tcb *tp, tcp_seq l
 
 static void sb_insert(struct tern_tcb *tp, tcp_seq left, tcp_seq right)
 {
-	struct tern_tcp_sack_block out[TCP_SB_MAX + 1];
 	struct tern_tcp_sack_block nb = {left, right};
-	unsigned n = 0;
-	bool placed = false;
-	for (unsigned i = 0; i < tp->sb_count; i++) {
-		struct tern_tcp_sack_block b = tp->sb[i];
-		if (seq_lt(b.right, nb.left)) {
-			out[n++] = b;
-		} else if (seq_gt(b.left, nb.right)) {
-			if (!placed) {
-				out[n++] = nb;
-				placed = true;
-			}
-			out[n++] = b;
-		} else { /* overlaps or touches: one range */
-			nb.left = seq_min(nb.left, b.left);
-			nb.right = seq_max(nb.right, b.right);
-		}
+	unsigned n = tp->sb_count, i = 0, j;
+	/* [i, j): the ranges nb overlaps or touches, merged into it. */
+	while (i < n && seq_lt(tp->sb[i].right, nb.left))
+		i++;
+	for (j = i; j < n && !seq_gt(tp->sb[j].left, nb.right); j++) {
+		nb.left = seq_min(nb.left, tp->sb[j].left);
+		nb.right = seq_max(nb.right, tp->sb[j].right);
 	}
-	if (!placed)
-		out[n++] = nb;
-	if (n > TCP_SB_MAX)
-		n = TCP_SB_MAX; /* full: the highest range goes */
-	memcpy(tp->sb, out, n * sizeof(out[0]));
-	tp->sb_count = (uint8_t)n;
+	if (i == j && !sb_reserve(tp, n + 1)) {
+		if (i == n)
+			return; /* full, and nb would be the highest: it goes */
+		n--; /* full: the highest range goes */
+	}
+	memmove(&tp->sb[i + 1], &tp->sb[j], (n - j) * sizeof(nb));
+	tp->sb[i] = nb;
+	tp->sb_count = (uint16_t)(n - (j - i) + 1);
 	sb_recount(tp);
 }
 
@@ -130,6 +168,7 @@ void tcp_sb_clear(struct tern_tcb *tp)
 {
 	tp->sb_count = 0;
 	tp->sacked_bytes = 0;
+	sb_shrink(tp);
 }
 
 void tcp_sb_ack(struct tern_stack *s, struct tern_tcb *tp)
@@ -144,8 +183,9 @@ void tcp_sb_ack(struct tern_stack *s, struct tern_tcb *tp)
 			reneged = true; /* at its left edge or inside it */
 		tp->sb[n++] = b;
 	}
-	tp->sb_count = (uint8_t)n;
+	tp->sb_count = (uint16_t)n;
 	sb_recount(tp);
+	sb_shrink(tp);
 	/* RFC 2018 §8: the cumulative ACK stopped at a SACKed range's left
 	 * edge or inside it: the receiver dropped what it had SACKed there
 	 * (it would have acknowledged it otherwise; Linux's

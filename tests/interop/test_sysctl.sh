@@ -60,8 +60,8 @@ run_ns "$REF" sysctl net.ipv4.tcp_rmem net.ipv4.tcp_wmem
 linux=$(sed -E 's/[0-9]+(\t|$)/N\1/g' <<<"$RUN_OUT")
 assert_match '^net\.ipv4\.tcp_rmem = N	N	N$' "$linux" "Linux's tcp_rmem layout"
 ctl sysctl net.ipv4.tcp_rmem net.ipv4.tcp_wmem
-assert_eq "net.ipv4.tcp_rmem = 4096	212992	6291456
-net.ipv4.tcp_wmem = 4096	212992	4194304" "$RUN_OUT" "tern's tcp_rmem, tcp_wmem"
+assert_eq "net.ipv4.tcp_rmem = 4096	212992	33554432
+net.ipv4.tcp_wmem = 4096	212992	33554432" "$RUN_OUT" "tern's tcp_rmem, tcp_wmem"
 assert_eq "$linux" "$(sed -E 's/[0-9]+(\t|$)/N\1/g' <<<"$RUN_OUT")" "the layout of both vectors"
 ctl sysctl net.ipv4.ip_default_ttl net.ipv4.icmp_ratelimit
 assert_eq "net.ipv4.ip_default_ttl = 30

@@ -512,4 +512,53 @@ TEST(sack_input__not_negotiated__ignored)
 	tcp_fx_finish(&t);
 }
 
+/* The scoreboard keeps every range a loss episode leaves (a drop-tail
+ * queue overflowing in slow start drops every other segment): past its
+ * inline ranges it grows on the heap, merges what a block joins, forgets
+ * only the highest once TCP_SB_MAX ranges are held, and goes back into
+ * the tcb when the cumulative ACK passes them all. */
+TEST(scoreboard__grows_for_many_holes_and_shrinks_back)
+{
+	struct tfx t;
+	tcp_fx_config(&t);
+	tcp_fx_start(&t);
+	struct tern_stack *s = t.fx.s;
+	struct tern_tcb *tp = tcp_tcb_new(s);
+	REQUIRE(tp);
+	const tcp_seq base = 0xfffff000u; /* across the wrap */
+	tp->state = TCPS_ESTABLISHED;
+	tp->flags |= TF_SACK_PERMIT;
+	tp->t_maxseg = 1000;
+	tp->snd_una = base;
+	tp->snd_nxt = tp->snd_max = base + 4000000;
+	/* Every other segment: 300 ranges. */
+	for (uint32_t i = 0; i < 300; i++)
+		tcp_sb_update(s, tp, base + 2000 * i + 1000, base + 2000 * i + 2000);
+	CHECK_EQ(tp->sb_count, 300);
+	CHECK_EQ(tp->sacked_bytes, 300000);
+	CHECK(tp->sb != tp->sb_inline);
+	CHECK_EQ(tp->sb[299].right, base + 600000);
+	/* A block filling the hole between the first two merges them. */
+	tcp_sb_update(s, tp, base + 2000, base + 3000);
+	CHECK_EQ(tp->sb_count, 299);
+	CHECK_EQ(tp->sb[0].left, base + 1000);
+	CHECK_EQ(tp->sb[0].right, base + 4000);
+	/* Past TCP_SB_MAX ranges the highest are forgotten, never a lower. */
+	for (uint32_t i = 300; i < 1100; i++)
+		tcp_sb_update(s, tp, base + 2000 * i + 1000, base + 2000 * i + 2000);
+	CHECK_EQ(tp->sb_count, TCP_SB_MAX);
+	CHECK_EQ(tp->sb[TCP_SB_MAX - 1].right, base + 2000 * TCP_SB_MAX + 2000);
+	tcp_sb_update(s, tp, base + 1000 * 100 + 500, base + 1000 * 100 + 600); /* a low one */
+	CHECK_EQ(tp->sb_count, TCP_SB_MAX);
+	CHECK_EQ(tp->sb[TCP_SB_MAX - 1].right, base + 2000 * (TCP_SB_MAX - 1) + 2000);
+	/* All acknowledged: back to the inline ranges. */
+	tp->snd_una = tp->snd_max;
+	tcp_sb_ack(s, tp);
+	CHECK_EQ(tp->sb_count, 0);
+	CHECK_EQ(tp->sacked_bytes, 0);
+	CHECK(tp->sb == tp->sb_inline);
+	tcp_tcb_free(s, tp);
+	tcp_fx_finish(&t);
+}
+
 TEST_MAIN()
