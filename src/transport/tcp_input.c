@@ -665,6 +665,7 @@ static bool ack_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 	}
 	tcp_trace_ack(s, tp, th, g->now);
 	tcp_ecn_ack(s, tp, th, g->now);
+	tp->ack_tsecr = th->has_ts ? th->tsecr : 0; /* for the undo checks (tcp_undo.c) */
 	uint32_t prior_sacked = tp->sacked_bytes;
 	tcp_seq prior_una = tp->snd_una;
 	bool sack_news = th->sack_count && tcp_sack_input(s, tp, th);
