@@ -553,8 +553,9 @@ void tcp_undo_loss_ack(struct tern_stack *s, struct tern_tcb *tp, tcp_seq prior_
  * retransmission. */
 bool tcp_undo_partial(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
 bool tcp_undo_full(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
-/* Every retransmission of the episode came back as a D-SACK. */
-void tcp_undo_dsack(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
+/* Every retransmission of the episode came back as a D-SACK (loss: the
+ * ACK found the connection in TCP_CA_LOSS, a timeout's episode). */
+void tcp_undo_dsack(struct tern_stack *s, struct tern_tcb *tp, bool loss, tern_time_t now);
 /* F-RTO step 2b's window: two new segments beyond cwnd (wnd otherwise). */
 uint32_t tcp_undo_frto_wnd(const struct tern_tcb *tp, uint32_t wnd, uint32_t snd_wnd,
 			   uint32_t off, uint32_t unsent);

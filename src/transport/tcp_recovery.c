@@ -317,13 +317,14 @@ void tcp_recovery_ack(struct tern_stack *s, struct tern_tcb *tp, tcp_seq prior_u
 		      int64_t delivered, bool dup, tern_time_t now)
 {
 	tcp_rack_ack(s, tp, prior_una, now); /* RACK-TLP (tcp_rack.c) first */
-	if (tp->ca_state == TCP_CA_LOSS)
+	bool loss = tp->ca_state == TCP_CA_LOSS;
+	if (loss)
 		tcp_undo_loss_ack(s, tp, prior_una, dup, now); /* a spurious timeout? */
 	recovery_ack(s, tp, prior_una, delivered, dup, now);
 	/* Every retransmission of the episode came back as a D-SACK: the
 	 * receiver had it all, the loss was reordering (tcp_undo.c). */
 	if (tp->flags & TF_SACK_PERMIT)
-		tcp_undo_dsack(s, tp, now);
+		tcp_undo_dsack(s, tp, loss, now);
 	tp->dsack_seen = false;
 }
 

@@ -240,9 +240,9 @@ bool tcp_undo_full(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 	return true;
 }
 
-void tcp_undo_dsack(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
+void tcp_undo_dsack(struct tern_stack *s, struct tern_tcb *tp, bool loss, tern_time_t now)
 {
 	if (!tp->undo_armed || tp->undo_retrans || !tp->undo_dsacked)
 		return;
-	undo(s, tp, tp->ca_state == TCP_CA_LOSS ? TERN_TCP_UNDO_LOSS : TERN_TCP_UNDO_DSACK, now);
+	undo(s, tp, loss ? TERN_TCP_UNDO_LOSS : TERN_TCP_UNDO_DSACK, now);
 }

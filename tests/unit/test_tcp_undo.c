@@ -44,6 +44,18 @@ static struct tern_tcp_info info(struct tfx *t)
 	return ti;
 }
 
+/* The trace hook's events (tern_tcp_set_trace), the last 64. */
+struct evlog {
+	unsigned n;
+	struct tern_tcp_trace_event ev[64];
+};
+static void ev_log(void *ctx, struct tern_stack *s, const struct tern_tcp_trace_event *ev)
+{
+	(void)s;
+	struct evlog *l = ctx;
+	l->ev[l->n++ % 64] = *ev;
+}
+
 /* Established (no tail loss probes: the timeout itself), `write`
  * segments written at 100 ms and the first `sent` of them seen leaving. */
 static bool setup(struct tfx *t, uint32_t *U, const struct cfg *c, unsigned write, unsigned sent)
@@ -103,7 +115,25 @@ static void eifel_spurious(const char *cc)
 	SEGI(&t, rto, U, 0);
 	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_LOSS);
 	CHECK_EQ(tp->snd_cwnd, M);
+	static struct evlog evs;
+	memset(&evs, 0, sizeof(evs));
+	REQUIRE_EQ(tern_tcp_set_trace(t.fx.s, t.sd, ev_log, &evs), 0);
 	ACK_TS(&t, rto + T_MS(5), U, 4, our_tsval(&t, T_MS(100)));
+	/* The trace: the ACK, the undo with the window restored, then what
+	 * it changed (ssthresh before cwnd, as every sync reports). */
+	unsigned i = 0;
+	while (i < evs.n && evs.ev[i].kind != TERN_TCP_TRACE_UNDO)
+		i++;
+	REQUIRE(i + 2 < evs.n);
+	CHECK_EQ(evs.ev[0].kind, TERN_TCP_TRACE_ACK_RCVD);
+	CHECK_EQ(evs.ev[i].undo, TERN_TCP_UNDO_LOSS);
+	CHECK_EQ(evs.ev[i].cwnd, cwnd0);
+	CHECK_EQ(evs.ev[i].ssthresh, ssthresh0);
+	CHECK_EQ(evs.ev[i].time, rto + T_MS(5));
+	CHECK_EQ(evs.ev[i + 1].kind, TERN_TCP_TRACE_SSTHRESH);
+	CHECK_EQ(evs.ev[i + 2].kind, TERN_TCP_TRACE_CWND);
+	CHECK_EQ(evs.ev[i + 2].cwnd, cwnd0);
+	REQUIRE_EQ(tern_tcp_set_trace(t.fx.s, t.sd, NULL, NULL), 0);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.spurious_rtos"), 1);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.loss_undo"), 1);
 	CHECK_EQ(tp->snd_cwnd, cwnd0);
@@ -160,6 +190,35 @@ TEST(eifel__genuine_rto__no_undo)
 	ACK_TS(&t, rto + T_MS(6), U, 2, our_tsval(&t, T_MS(100)));
 	CHECK_EQ(fx_stat(&t.fx, "tcp.loss_undo"), 0);
 	fx_clear_tx(&t.fx);
+	drain(&t, rto + T_MS(10));
+	tcp_fx_finish(&t);
+}
+
+/* ---- D-SACK after a timeout ---- */
+
+/* The peer had segment 0 all along: its ACK of the originals (0 and 1)
+ * reports the retransmission as a duplicate (RFC 2883). The timeout's
+ * only retransmission D-SACKed: undone as a loss undo, new data next. */
+TEST(dsack__rto_retransmission_reported_twice__loss_undo)
+{
+	struct tfx t;
+	uint32_t U;
+	REQUIRE(setup(&t, &U, &(struct cfg){.sack = true, .frto = 2, .recovery = 1, .cc = "reno"},
+		      12, 10));
+	struct tern_tcb *tp = tfx_tcb(&t);
+	REQUIRE(tp);
+	tern_time_t rto = tp->deadline[TCPT_RXT];
+	SEGI(&t, rto, U, 0);
+	IN(&t, rto + T_MS(5), .seq = t.peer, .ack = U + 2 * M, .flags = ACK, .sack = {{U, U + M}});
+	CHECK_EQ(fx_stat(&t.fx, "tcp.dsack_recv"), 1);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.loss_undo"), 1);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.spurious_rtos"), 1);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.dsack_undo"), 0);
+	CHECK_EQ(tp->snd_cwnd, 10 * M);
+	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_OPEN);
+	SEGI(&t, rto + T_MS(5), U, 10);
+	SEGI(&t, rto + T_MS(5), U, 11);
+	expect_no_seg(&t, rto + T_MS(5));
 	drain(&t, rto + T_MS(10));
 	tcp_fx_finish(&t);
 }
