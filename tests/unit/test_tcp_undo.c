@@ -414,6 +414,40 @@ TEST(recovery__partial_ack_echoes_original__partial_undo)
 	tcp_fx_finish(&t);
 }
 
+/* Segment 5 is lost too, and resent, before the original of 1 arrives:
+ * the partial ACK's old TSecr shows 1's retransmission needless, but
+ * 5's is still in flight and may not be: no partial undo (Linux's
+ * tcp_try_undo_partial waits too). The ACK that ends recovery, for the
+ * originals as well, undoes it all. */
+TEST(recovery__partial_ack__retransmission_in_flight__waits_for_full)
+{
+	struct tfx t;
+	uint32_t U;
+	REQUIRE(recovery_begun(&t, &U, "reno"));
+	uint32_t old = our_tsval(&t, T_MS(100));
+	/* 6 and on arrive; PRR lets 5 go once enough is delivered. */
+	struct tern_tcb *tp = tfx_tcb(&t);
+	for (unsigned k = 7; k <= 14 && tp->high_rxt != U + 6 * M; k++)
+		IN(&t, T_MS(107) + TERN_USEC(500) * k, .seq = t.peer, .ack = U + M, .flags = ACK,
+		   .ts = true, .tsval = peer_tsval(&t, T_MS(107) + TERN_USEC(500) * k), .tsecr = old,
+		   .sack = {{U + 6 * M, U + k * M}, {U + 2 * M, U + 5 * M}});
+	CHECK_EQ(tp->high_rxt, U + 6 * M); /* segment 5 resent */
+	CHECK_EQ(info(&t).tcpi_retrans, 2);
+	fx_clear_tx(&t.fx);
+	ACK_TS(&t, T_MS(118), U, 5, old);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.partial_undo"), 0);
+	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_RECOVERY);
+	fx_clear_tx(&t.fx);
+	IN(&t, T_MS(119), .seq = t.peer, .ack = tp->snd_recover, .flags = ACK, .ts = true,
+	   .tsval = peer_tsval(&t, T_MS(119)), .tsecr = old);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.full_undo"), 1);
+	CHECK_EQ(tp->snd_cwnd, 11 * M);
+	CHECK_EQ(tp->snd_ssthresh, UINT32_MAX);
+	fx_clear_tx(&t.fx);
+	drain(&t, T_MS(120));
+	tcp_fx_finish(&t);
+}
+
 /* The partial ACK echoes the retransmission's TSval: it filled the hole,
  * the loss was real. Recovery goes on, ssthresh stays halved. */
 TEST(recovery__partial_ack_echoes_retransmission__no_undo)
