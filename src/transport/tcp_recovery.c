@@ -26,7 +26,9 @@
  * one rescue retransmission of the highest unSACKed octet (rule 4). The
  * congestion-control module sets ssthresh (on_loss) and the window after
  * recovery (on_recovery_end); during recovery PRR sets cwnd = pipe +
- * sndcnt (a core step, tcp_cc.h).
+ * sndcnt (a core step, tcp_cc.h). An episode shown needless (timestamps,
+ * D-SACKs; F-RTO and Eifel after a timeout) is undone by tcp_undo.c,
+ * called from here.
  */
 #include "core/stack_impl.h"
 #include "transport/tcp.h"
