@@ -154,6 +154,7 @@
 	X(TCP_SACK_RECOVERY,     "tcp",  "sack_recovery",         COUNT) \
 	X(TCP_RENO_RECOVERY,     "tcp",  "reno_recovery",         COUNT) \
 	X(TCP_SACK_REORDER,      "tcp",  "sack_reorder",          COUNT) \
+	X(TCP_TS_REORDER,        "tcp",  "ts_reorder",            COUNT) \
 	X(TCP_SACK_RENEGING,     "tcp",  "sack_reneging",         COUNT) \
 	X(TCP_SLOW_START_RETRANS, "tcp", "slow_start_retrans",    COUNT) \
 	X(TCP_LOST_RETRANSMIT,   "tcp",  "lost_retransmit",       COUNT) \

@@ -98,6 +98,8 @@ enum {
 	TF_FORCEDATA = 1u << 18,  /* the persist timer: send what the window allows, however little */
 };
 
+/* DupThresh's ceiling in segments (Linux's tcp_max_reordering). */
+#define TCP_MAX_REORDERING 300
 /* The SACK scoreboard's capacity in ranges (tcp_recovery.c): when full,
  * the highest range is forgotten, which only makes the sender less
  * informed (it may resend what arrived), never wrong. */
@@ -551,7 +553,8 @@ void tcp_undo_loss_ack(struct tern_stack *s, struct tern_tcb *tp, tcp_seq prior_
 /* Fast recovery: a partial ACK (true: undone) or the full one (true:
  * undone, the episode is over) whose TSecr predates every
  * retransmission. */
-bool tcp_undo_partial(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
+bool tcp_undo_partial(struct tern_stack *s, struct tern_tcb *tp, tcp_seq prior_una,
+		      tern_time_t now);
 bool tcp_undo_full(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
 /* Every retransmission of the episode came back as a D-SACK (loss: the
  * ACK found the connection in TCP_CA_LOSS, a timeout's episode). */

@@ -34,8 +34,6 @@
 #include "transport/tcp.h"
 #include "transport/tcp_cc.h"
 
-#define TCP_MAX_REORDERING 300 /* Linux's tcp_max_reordering */
-
 void tcp_recovery_init(struct tern_tcb *tp)
 {
 	tp->reordering = 3; /* RFC 6675's DupThresh, Linux's tcp_reordering */
@@ -356,7 +354,7 @@ static void recovery_ack(struct tern_stack *s, struct tern_tcb *tp, tcp_seq prio
 			tp->dupacks = 0;
 			return;
 		}
-		if (seq_gt(tp->snd_una, prior_una) && tcp_undo_partial(s, tp, now))
+		if (seq_gt(tp->snd_una, prior_una) && tcp_undo_partial(s, tp, prior_una, now))
 			return; /* the hole was filled by an original */
 		/* A partial ACK with no SACK information says what NewReno
 		 * knows (RFC 6582 §3.2): the next segment is lost too. */

@@ -216,13 +216,36 @@ uint32_t tcp_undo_frto_wnd(const struct tern_tcb *tp, uint32_t wnd, uint32_t snd
 
 /* ---- fast recovery ---- */
 
-bool tcp_undo_partial(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
+/* The original that filled the hole at prior_una came after data up to
+ * the highest SACK: reordering that deep, in segments, raises DupThresh
+ * (as Linux's tcp_check_sack_reordering from a partial undo,
+ * TcpExtTCPTSReorder) and is RACK's "reordering seen". */
+static void ts_reordering(struct tern_stack *s, struct tern_tcb *tp, tcp_seq prior_una)
+{
+	tcp_seq fack = seq_gt(tp->sack_high, tp->snd_una) && seq_leq(tp->sack_high, tp->snd_max)
+			       ? tp->sack_high
+			       : tp->snd_una;
+	uint32_t mss = tcp_mss(tp), dist = (fack - prior_una + mss - 1) / mss;
+	tp->rack_reord = true;
+	if (dist > TCP_MAX_REORDERING)
+		dist = TCP_MAX_REORDERING;
+	if (dist > tp->reordering) {
+		tp->reordering = dist;
+		tern_stat_inc(s, TERN_STAT_TCP_TS_REORDER);
+	}
+}
+
+bool tcp_undo_partial(struct tern_stack *s, struct tern_tcb *tp, tcp_seq prior_una,
+		      tern_time_t now)
 {
 	/* The hole was filled by the original, not by a retransmission:
 	 * reordering. While retransmissions are still in flight their fate
 	 * is unknown; once none is, the reduction goes (Linux's
 	 * tcp_try_undo_partial). */
-	if (!tp->undo_armed || !ts_before_rexmit(tp) || tcp_sb_retrans_bytes(tp))
+	if (!tp->undo_armed || !ts_before_rexmit(tp))
+		return false;
+	ts_reordering(s, tp, prior_una);
+	if (tcp_sb_retrans_bytes(tp))
 		return false;
 	undo(s, tp, TERN_TCP_UNDO_PARTIAL, now);
 	return true;

@@ -403,6 +403,11 @@ TEST(recovery__partial_ack_echoes_original__partial_undo)
 	ACK_TS(&t, T_MS(115), U, 5, our_tsval(&t, T_MS(100)));
 	CHECK_EQ(fx_stat(&t.fx, "tcp.partial_undo"), 1);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.full_undo"), 0);
+	/* Reordering as deep as the SACKs reached past the hole (1 to 5):
+	 * DupThresh 4 (TcpExtTCPTSReorder). */
+	CHECK_EQ(info(&t).tcpi_reordering, 4);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.ts_reorder"), 1);
+	CHECK(tp->rack_reord);
 	CHECK_EQ(tp->snd_cwnd, 11 * M);
 	CHECK_EQ(tp->snd_ssthresh, UINT32_MAX);
 	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_OPEN);
@@ -458,6 +463,8 @@ TEST(recovery__partial_ack_echoes_retransmission__no_undo)
 	struct tern_tcb *tp = tfx_tcb(&t);
 	ACK_TS(&t, T_MS(115), U, 5, our_tsval(&t, T_MS(113)));
 	CHECK_EQ(fx_stat(&t.fx, "tcp.partial_undo"), 0);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.ts_reorder"), 0);
+	CHECK_EQ(info(&t).tcpi_reordering, 3);
 	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_RECOVERY);
 	CHECK_EQ(tp->snd_ssthresh, 13 * M / 2);
 	fx_clear_tx(&t.fx);
