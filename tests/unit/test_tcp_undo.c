@@ -4,8 +4,12 @@
  * timeout found spurious by timestamps (RFC 3522, Eifel) or by F-RTO
  * without them (RFC 5682 §2.1), and genuine ones left alone; fast
  * recovery undone on a partial ACK or at its end when timestamps show
- * the hole was filled by an original (Linux's partial and full undo);
- * tcp_frto = 0; CUBIC's own state put back by its undo hook.
+ * the hole was filled by an original (Linux's partial and full undo),
+ * but not while another retransmission is in flight; a timeout inside
+ * fast recovery or a repeated one undone to the window before the
+ * episode; a D-SACK of the timeout's retransmission; tcp_frto = 0; the
+ * UNDO trace event. CUBIC's own state under its undo hook is
+ * test_tcp_cubic's.
  *
  * The peer is silent until the RTO (SRTT 10 ms from the handshake: the
  * RTO is at 310 ms); what it then says is the test's choice.
@@ -260,6 +264,35 @@ TEST(frto__two_acks_advance__new_data__undo)
 	tcp_fx_finish(&t);
 }
 
+/* The timeout repeats (backed off) before any ACK: F-RTO starts again
+ * at step 1 on the same SND.UNA (as Linux), and its undo restores the
+ * window of before the first timeout. */
+TEST(frto__repeated_timeout__undo_to_before_the_first)
+{
+	struct tfx t;
+	uint32_t U;
+	REQUIRE(setup(&t, &U, &(struct cfg){.sack = true, .frto = 2, .recovery = 1, .cc = "reno"},
+		      14, 10));
+	struct tern_tcb *tp = tfx_tcb(&t);
+	REQUIRE(tp);
+	SEGI(&t, tp->deadline[TCPT_RXT], U, 0);
+	tern_time_t rto2 = tp->deadline[TCPT_RXT];
+	SEGI(&t, rto2, U, 0);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.timeouts"), 2);
+	ACK_SEG(&t, rto2 + T_MS(5), U, 2);
+	SEGI(&t, rto2 + T_MS(5), U, 10);
+	SEGI(&t, rto2 + T_MS(5), U, 11);
+	ACK_SEG(&t, rto2 + T_MS(6), U, 4);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.spurious_rtos"), 1);
+	CHECK_EQ(tp->snd_cwnd, 10 * M);
+	CHECK_EQ(tp->snd_ssthresh, UINT32_MAX);
+	SEGI(&t, rto2 + T_MS(6), U, 12);
+	SEGI(&t, rto2 + T_MS(6), U, 13);
+	expect_no_seg(&t, rto2 + T_MS(6));
+	drain(&t, rto2 + T_MS(10));
+	tcp_fx_finish(&t);
+}
+
 /* Genuine: the whole flight was lost. The first ACK acknowledges the
  * retransmission: two new segments go (step 2b); the peer answers them
  * with a duplicate ACK (3a): the conventional recovery, go-back-N from
@@ -450,6 +483,32 @@ TEST(recovery__partial_ack__retransmission_in_flight__waits_for_full)
 	CHECK_EQ(tp->snd_ssthresh, UINT32_MAX);
 	fx_clear_tx(&t.fx);
 	drain(&t, T_MS(120));
+	tcp_fx_finish(&t);
+}
+
+/* The timeout comes in the middle of fast recovery: it belongs to the
+ * same episode. Its first acceptable ACK echoes the originals' TSval,
+ * older than recovery's first retransmission: the window returns to what
+ * it was before recovery began, not to recovery's. */
+TEST(recovery__then_rto__eifel_undoes_both)
+{
+	struct tfx t;
+	uint32_t U;
+	REQUIRE(recovery_begun(&t, &U, "reno"));
+	struct tern_tcb *tp = tfx_tcb(&t);
+	tern_time_t rto = tp->deadline[TCPT_RXT];
+	SEGI(&t, rto, U, 1);
+	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_LOSS);
+	ACK_TS(&t, rto + T_MS(5), U, 14, our_tsval(&t, T_MS(100)));
+	CHECK_EQ(fx_stat(&t.fx, "tcp.loss_undo"), 1);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.spurious_rtos"), 1);
+	CHECK_EQ(tp->snd_cwnd, 11 * M);
+	CHECK_EQ(tp->snd_ssthresh, UINT32_MAX);
+	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_OPEN);
+	SEGI(&t, rto + T_MS(5), U, 14);
+	SEGI(&t, rto + T_MS(5), U, 15);
+	expect_no_seg(&t, rto + T_MS(5));
+	drain(&t, rto + T_MS(10));
 	tcp_fx_finish(&t);
 }
 
