@@ -140,6 +140,9 @@ struct tern_stack_config {
 					  * time-based loss detection (RFC 8985) */
 	unsigned tcp_early_retrans;      /* 3, as Linux tcp_early_retrans: 3 or 4 = tail
 					  * loss probes (RFC 8985 §7), 0-2 none */
+	unsigned tcp_frto;               /* 2, as Linux tcp_frto: F-RTO (RFC 5682 §2.1) on
+					  * connections without timestamps (which have
+					  * Eifel, RFC 3522); 1 and 2 alike; 0: off */
 	unsigned tcp_max_syn_backlog;    /* 256 half-open connections in all (a budget), and
 					  * per listener at most its backlog */
 	unsigned tcp_syncookies;         /* 1, as Linux: SYN cookies once the SYN queue or

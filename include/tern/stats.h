@@ -155,12 +155,20 @@
 	X(TCP_SACK_RECOVERY,     "tcp",  "sack_recovery",         COUNT) \
 	X(TCP_RENO_RECOVERY,     "tcp",  "reno_recovery",         COUNT) \
 	X(TCP_SACK_REORDER,      "tcp",  "sack_reorder",          COUNT) \
+	X(TCP_TS_REORDER,        "tcp",  "ts_reorder",            COUNT) \
 	X(TCP_SACK_RENEGING,     "tcp",  "sack_reneging",         COUNT) \
 	X(TCP_SLOW_START_RETRANS, "tcp", "slow_start_retrans",    COUNT) \
 	X(TCP_LOST_RETRANSMIT,   "tcp",  "lost_retransmit",       COUNT) \
 	X(TCP_LOSS_PROBES,       "tcp",  "loss_probes",           COUNT) \
 	X(TCP_LOSS_PROBE_RECOVERY, "tcp", "loss_probe_recovery",  COUNT) \
 	X(TCP_DSACK_UNDO,        "tcp",  "dsack_undo",            COUNT) \
+	/* undo of a reduction shown spurious (transport/tcp_undo.c): after a \
+	 * timeout (any detection), fast recovery's end or a partial ACK \
+	 * (timestamps); timeouts undone (Eifel, F-RTO or D-SACK) */ \
+	X(TCP_LOSS_UNDO,         "tcp",  "loss_undo",             COUNT) \
+	X(TCP_FULL_UNDO,         "tcp",  "full_undo",             COUNT) \
+	X(TCP_PARTIAL_UNDO,      "tcp",  "partial_undo",          COUNT) \
+	X(TCP_SPURIOUS_RTOS,     "tcp",  "spurious_rtos",         COUNT) \
 	X(TCP_CHALLENGE_ACKS,    "tcp",  "challenge_acks",        COUNT) \
 	X(TCP_SYN_CHALLENGE,     "tcp",  "syn_challenge",         COUNT) \
 	X(TCP_TW_RECYCLED,       "tcp",  "time_wait_reused",      COUNT) \

@@ -85,6 +85,17 @@ enum tern_tcp_trace_kind {
 	TERN_TCP_TRACE_MSS,         /* the MSS changed after the handshake (path MTU:
 				     * RFC 1191, RFC 4821): len = the payload a full
 				     * segment carries now */
+	TERN_TCP_TRACE_UNDO,        /* a reduction proved spurious and was undone: undo =
+				     * which (enum tern_tcp_undo); cwnd, ssthresh as
+				     * restored */
+};
+
+/* What an UNDO event undid (as Linux's nstat counters name them). */
+enum tern_tcp_undo {
+	TERN_TCP_UNDO_LOSS = 1,     /* a retransmission timeout (TcpExtTCPLossUndo) */
+	TERN_TCP_UNDO_FULL,         /* fast recovery, at its end (TCPFullUndo) */
+	TERN_TCP_UNDO_PARTIAL,      /* fast recovery, on a partial ACK (TCPPartialUndo) */
+	TERN_TCP_UNDO_DSACK,        /* fast recovery, by D-SACKs (TCPDSACKUndo) */
 };
 
 struct tern_tcp_trace_event {
@@ -94,6 +105,7 @@ struct tern_tcp_trace_event {
 	struct tern_sockaddr_in local, peer;
 	uint8_t state;                  /* Linux's numbering, as tcpi_state (ESTABLISHED 1 ...) */
 	uint8_t flags;                  /* SEND/RETRANSMIT: the segment's TERN_TCP_* flags */
+	uint8_t undo;                   /* UNDO: enum tern_tcp_undo (0 for other events) */
 	uint32_t seq, len;              /* SEND/RETRANSMIT: the segment's */
 	uint32_t ack;                   /* SEND/RETRANSMIT: the ACK field (0 without ACK);
 					 * ACK_RCVD: SEG.ACK */
@@ -121,7 +133,8 @@ typedef void (*tern_tcp_trace_fn)(void *ctx, struct tern_stack *s,
  * TERN_ENOMEM. */
 int tern_tcp_set_trace(struct tern_stack *s, int sd, tern_tcp_trace_fn fn, void *ctx);
 
-/* "SEND", "RETRANSMIT", "ACK_RCVD", "CWND", "SSTHRESH", "SRTT", "STATE", "MSS". */
+/* "SEND", "RETRANSMIT", "ACK_RCVD", "CWND", "SSTHRESH", "SRTT", "STATE", "MSS",
+ * "UNDO". */
 const char *tern_tcp_trace_kind_name(enum tern_tcp_trace_kind k);
 
 /* One event as a line of space-separated columns, for plotting (no

@@ -98,6 +98,8 @@ enum {
 	TF_FORCEDATA = 1u << 18,  /* the persist timer: send what the window allows, however little */
 };
 
+/* DupThresh's ceiling in segments (Linux's tcp_max_reordering). */
+#define TCP_MAX_REORDERING 300
 /* The SACK scoreboard (tcp_recovery.c): TCP_SB_INLINE ranges in the tcb,
  * grown on the heap when a loss episode leaves more holes (a drop-tail
  * queue overflowing in slow start drops every other segment: hundreds)
@@ -172,7 +174,7 @@ struct tern_tcb {
 	/* congestion: the module (tcp_cc.h) owns cwnd and ssthresh and keeps
 	 * its own state inline; recovery (RFC 6582) is the core's */
 	const struct tern_cc_ops *cc;
-	uint64_t cc_state[16];          /* 128 bytes: CUBIC with HyStart++ takes 88 */
+	uint64_t cc_state[16];          /* 128 bytes: CUBIC with HyStart++ and its undo copy takes 104 */
 	uint32_t snd_cwnd, snd_ssthresh;
 	tcp_seq snd_recover;
 	uint8_t dupacks;
@@ -202,7 +204,6 @@ struct tern_tcb {
 	uint8_t xmap_n, rxmap_n;
 	struct tcp_rxmark { tcp_seq left, end; tern_time_t lo, hi; } rxmap[TCP_RXMAP_MAX];
 	tern_time_t rexmit_t;           /* the latest retransmission */
-	uint32_t ack_tsecr;             /* the TSecr of the ACK being taken in (0: none) */
 	tern_time_t rack_xmit, rack_rtt; /* RACK.xmit_ts, RACK.rtt */
 	tcp_seq rack_end;               /* RACK.end_seq */
 	tcp_seq rack_edge;              /* unSACKed octets below it are lost by time */
@@ -219,6 +220,17 @@ struct tern_tcb {
 	bool undo_armed, undo_dsacked;
 	uint32_t undo_cwnd, undo_ssthresh, undo_retrans;
 	tcp_seq undo_seq, undo_end;
+	/* ... and what timestamps and F-RTO tell of it (tcp_undo.c): the
+	 * TSval of the episode's first retransmission (RFC 3522's
+	 * RetransmitTS, valid while undo_ts), the TSecr of the ACK being
+	 * taken in (0: none), whether the first acceptable ACK after a
+	 * timeout is still to come (eifel), F-RTO's step (TCP_FRTO_*), the
+	 * new segments step 2b may still send, and the end of step 1's
+	 * retransmission. */
+	bool undo_ts, eifel;
+	uint32_t undo_tsval, ack_tsecr;
+	uint8_t frto, frto_quota;
+	tcp_seq frto_end;
 
 	/* data */
 	struct tern_ring snd;           /* offset 0 = snd_una (SYN and FIN take no byte); its
@@ -540,6 +552,40 @@ void tcp_recovery_sent(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, u
 		       bool rexmit, tern_time_t now);
 /* The retransmission timer expired. */
 void tcp_recovery_rto(struct tern_tcb *tp);
+
+/* ---- tcp_undo.c: undoing a reduction shown spurious (RFC 3522's Eifel
+ * detection, RFC 5682's F-RTO, Linux's loss, partial, full and D-SACK
+ * undo) ---- */
+/* F-RTO's steps (RFC 5682 §2.1): the first ACK after the timeout's
+ * retransmission is awaited; up to two new segments may go (step 2b);
+ * the second ACK is awaited (step 3). */
+enum { TCP_FRTO_OFF, TCP_FRTO_WAIT1, TCP_FRTO_SEND, TCP_FRTO_WAIT2 };
+/* A recovery episode begins (before congestion control reduces): the
+ * window to restore if it proves spurious. */
+void tcp_undo_begin(struct tern_tcb *tp);
+/* The retransmission timer expired (before congestion control reduces):
+ * a new episode, Eifel's wait for the first acceptable ACK, F-RTO. */
+void tcp_undo_rto(struct tern_stack *s, struct tern_tcb *tp);
+/* A retransmission of the episode (its TSval for Eifel) or a new segment
+ * (F-RTO step 2b) left. */
+void tcp_undo_sent(struct tern_tcb *tp, tcp_seq seq, uint32_t len, bool rexmit,
+		   tern_time_t now);
+/* An ACK in TCP_CA_LOSS, before the state's exit: Eifel (with
+ * timestamps) or F-RTO (without) may undo the timeout. */
+void tcp_undo_loss_ack(struct tern_stack *s, struct tern_tcb *tp, tcp_seq prior_una, bool dup,
+		       tern_time_t now);
+/* Fast recovery: a partial ACK (true: undone) or the full one (true:
+ * undone, the episode is over) whose TSecr predates every
+ * retransmission. */
+bool tcp_undo_partial(struct tern_stack *s, struct tern_tcb *tp, tcp_seq prior_una,
+		      tern_time_t now);
+bool tcp_undo_full(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
+/* Every retransmission of the episode came back as a D-SACK (loss: the
+ * ACK found the connection in TCP_CA_LOSS, a timeout's episode). */
+void tcp_undo_dsack(struct tern_stack *s, struct tern_tcb *tp, bool loss, tern_time_t now);
+/* F-RTO step 2b's window: two new segments beyond cwnd (wnd otherwise). */
+uint32_t tcp_undo_frto_wnd(const struct tern_tcb *tp, uint32_t wnd, uint32_t snd_wnd,
+			   uint32_t off, uint32_t unsent);
 /* Resending from snd_nxt (after an RTO): snd_nxt skips what the peer
  * SACKed since, and a segment stops at the next SACKed range. */
 void tcp_recovery_skip(struct tern_tcb *tp);

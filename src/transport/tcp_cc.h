@@ -53,11 +53,24 @@ struct tern_cc_ops {
 	 * epoch) can leave out the idle period. tp->last_data_sent is still
 	 * the time of the previous data segment. */
 	void (*on_tx_start)(struct tern_tcb *tp, tern_time_t now);
+	/* Optional. The last reduction was spurious (an undo, tcp_undo.c:
+	 * Eifel, F-RTO, timestamps or D-SACKs showed nothing was lost;
+	 * Linux's undo_cwnd): restore the window to what it was before the
+	 * episode began, prior_cwnd and prior_ssthresh, at least, and the
+	 * module's own state as it was before that episode's first
+	 * reduction (on_loss, or an on_rto outside recovery and loss).
+	 * Without the hook, the core's default: cwnd and ssthresh each
+	 * raised to its prior value (tcp_cc_undo). */
+	void (*undo)(struct tern_tcb *tp, uint32_t prior_cwnd, uint32_t prior_ssthresh,
+		     tern_time_t now);
 };
 
 /* The core's calls into the optional hooks (nothing if the module has none). */
 void tcp_cc_rtt(struct tern_stack *s, struct tern_tcb *tp, tern_time_t rtt, tern_time_t now);
 void tcp_cc_tx_start(struct tern_tcb *tp, tern_time_t now);
+/* The core's only way to undo a reduction: the module's undo hook with
+ * the window saved when the episode began (tp->undo_cwnd, undo_ssthresh). */
+void tcp_cc_undo(struct tern_tcb *tp, tern_time_t now);
 
 extern const struct tern_cc_ops tern_cc_reno;
 extern const struct tern_cc_ops tern_cc_cubic;

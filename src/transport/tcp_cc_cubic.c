@@ -49,6 +49,13 @@ struct cubic {
 	uint16_t hs_samples;    /* rttSampleCount this round */
 	tcp_seq hs_window_end;  /* windowEnd: the round ends when SND.UNA reaches it */
 	tern_time_t hs_last_min, hs_cur_min, hs_css_baseline; /* TERN_TIME_NEVER: infinity */
+	/* RFC 9438 §4.9: the curve as it was before an episode's first
+	 * reduction, for the undo of a spurious one */
+	struct cubic_prior {
+		tern_time_t epoch_start;
+		uint32_t k_ms, origin, w_max, cwnd_prior, w_est;
+		bool in_epoch;
+	} prior;
 };
 
 _Static_assert(sizeof(struct cubic) <= sizeof(((struct tern_tcb *)0)->cc_state),
@@ -272,10 +279,25 @@ static void cubic_on_ack(struct tern_tcb *tp, uint32_t acked, tern_time_t now)
 
 /* RFC 9438 §4.6 (and §4.7's fast convergence): ssthresh = flight_size *
  * beta_cubic, at least two segments; W_max remembered for the curve. */
+/* RFC 9438 §4.9: "save the current CUBIC state before the congestion
+ * event" ... once per episode: a timeout inside recovery or loss, or a
+ * backoff, is no new one (the core's episode, tcp_undo.c, is the same). */
+static void save_prior(struct tern_tcb *tp)
+{
+	struct cubic *c = ca(tp);
+	if (tp->ca_state >= TCP_CA_RECOVERY)
+		return;
+	c->prior = (struct cubic_prior){.epoch_start = c->epoch_start, .k_ms = c->k_ms,
+					.origin = c->origin, .w_max = c->w_max,
+					.cwnd_prior = c->cwnd_prior, .w_est = c->w_est,
+					.in_epoch = c->in_epoch};
+}
+
 static void reduce(struct tern_tcb *tp)
 {
 	struct cubic *c = ca(tp);
 	uint32_t mss = tcp_mss(tp), cwnd = tp->snd_cwnd;
+	save_prior(tp);
 	if (c->w_max && cwnd < c->w_max)
 		c->w_max = (uint32_t)((uint64_t)cwnd * (CUBIC_BETA_DEN + CUBIC_BETA_NUM) /
 				      (2 * CUBIC_BETA_DEN)); /* cwnd * (1 + beta) / 2 */
@@ -329,6 +351,25 @@ static void cubic_on_ecn(struct tern_tcb *tp, tern_time_t now)
 	tp->snd_cwnd = tp->snd_ssthresh;
 }
 
+/* RFC 9438 §4.9: the congestion event was spurious: the window as
+ * before it (Reno's rule: cwnd and ssthresh at least their prior values)
+ * and the curve as saved, W_max, K, the epoch and W_est, so growth goes
+ * on where the reduction interrupted it. */
+static void cubic_undo(struct tern_tcb *tp, uint32_t prior_cwnd, uint32_t prior_ssthresh,
+		       tern_time_t now)
+{
+	struct cubic *c = ca(tp);
+	tern_cc_reno.undo(tp, prior_cwnd, prior_ssthresh, now);
+	c->epoch_start = c->prior.epoch_start;
+	c->k_ms = c->prior.k_ms;
+	c->origin = c->prior.origin;
+	c->w_max = c->prior.w_max;
+	c->cwnd_prior = c->prior.cwnd_prior;
+	c->w_est = c->prior.w_est;
+	c->in_epoch = c->prior.in_epoch;
+	c->w_est_rem = c->cwnd_rem = 0;
+}
+
 /* Linux's CA_EVENT_TX_START: after an idle period the epoch moves by it,
  * so the curve continues where it stopped instead of jumping (RFC 9438
  * §5.8: an application-limited flow does not grow its window). */
@@ -355,6 +396,7 @@ const struct tern_cc_ops tern_cc_cubic = {
 	.on_ecn = cubic_on_ecn,
 	.on_rtt = cubic_on_rtt,
 	.on_tx_start = cubic_on_tx_start,
+	.undo = cubic_undo,
 };
 
 /* ---- for tests ---- */

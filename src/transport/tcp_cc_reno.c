@@ -73,6 +73,18 @@ static void reno_on_ecn(struct tern_tcb *tp, tern_time_t now)
 	tp->snd_cwnd = tp->snd_ssthresh;
 }
 
+/* An undo (Linux's tcp_undo_cwnd_reduction): neither window below what
+ * it was before the spurious episode. Reno keeps no other state. */
+static void reno_undo(struct tern_tcb *tp, uint32_t prior_cwnd, uint32_t prior_ssthresh,
+		      tern_time_t now)
+{
+	(void)now;
+	if (tp->snd_cwnd < prior_cwnd)
+		tp->snd_cwnd = prior_cwnd;
+	if (tp->snd_ssthresh < prior_ssthresh)
+		tp->snd_ssthresh = prior_ssthresh;
+}
+
 const struct tern_cc_ops tern_cc_reno = {
 	.name = "reno",
 	.init = reno_init,
@@ -81,6 +93,7 @@ const struct tern_cc_ops tern_cc_reno = {
 	.on_recovery_end = reno_on_recovery_end,
 	.on_rto = reno_on_rto,
 	.on_ecn = reno_on_ecn,
+	.undo = reno_undo,
 };
 
 /* In tcp_available_congestion_control's order: Linux lists modules as
@@ -97,6 +110,14 @@ void tcp_cc_tx_start(struct tern_tcb *tp, tern_time_t now)
 {
 	if (tp->cc && tp->cc->on_tx_start)
 		tp->cc->on_tx_start(tp, now);
+}
+
+void tcp_cc_undo(struct tern_tcb *tp, tern_time_t now)
+{
+	if (tp->cc && tp->cc->undo)
+		tp->cc->undo(tp, tp->undo_cwnd, tp->undo_ssthresh, now);
+	else
+		reno_undo(tp, tp->undo_cwnd, tp->undo_ssthresh, now);
 }
 
 const struct tern_cc_ops *tern_cc_find(const char *name)

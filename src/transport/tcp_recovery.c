@@ -27,7 +27,9 @@
  * one rescue retransmission of the highest unSACKed octet (rule 4). The
  * congestion-control module sets ssthresh (on_loss) and the window after
  * recovery (on_recovery_end); during recovery PRR sets cwnd = pipe +
- * sndcnt (a core step, tcp_cc.h).
+ * sndcnt (a core step, tcp_cc.h). An episode shown needless (timestamps,
+ * D-SACKs; F-RTO and Eifel after a timeout) is undone by tcp_undo.c,
+ * called from here.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +37,6 @@
 #include "core/stack_impl.h"
 #include "transport/tcp.h"
 #include "transport/tcp_cc.h"
-
-#define TCP_MAX_REORDERING 300 /* Linux's tcp_max_reordering */
 
 void tcp_recovery_init(struct tern_tcb *tp)
 {
@@ -299,13 +299,7 @@ uint32_t tcp_sb_retrans_bytes(const struct tern_tcb *tp)
 
 static void enter_recovery(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 {
-	/* What an undo restores (Linux's prior_cwnd / prior_ssthresh). */
-	tp->undo_armed = true;
-	tp->undo_cwnd = tp->snd_cwnd;
-	tp->undo_ssthresh = tp->snd_ssthresh;
-	tp->undo_retrans = 0;
-	tp->undo_dsacked = false;
-	tp->undo_seq = tp->undo_end = tp->snd_una; /* undo_end: past the highest resent */
+	tcp_undo_begin(tp); /* what an undo restores (tcp_undo.c) */
 	tp->cc->on_loss(tp, now); /* ssthresh */
 	tp->snd_recover = tp->snd_max; /* RecoveryPoint = HighData (RFC 6675 §5 step 4.1) */
 	tp->ca_state = TCP_CA_RECOVERY;
@@ -356,40 +350,26 @@ void tcp_recovery_dsack(struct tern_tcb *tp, tcp_seq left, tcp_seq right)
 	tp->undo_dsacked = true;
 }
 
-/* Every retransmission of the episode came back as a D-SACK: the
- * receiver had it all, the loss was reordering. The window returns to
- * what it was (Linux's tcp_try_undo_dsack and tcp_undo_cwnd; RFC 3708's
- * detection, the response as Linux's). */
-static void try_undo(struct tern_stack *s, struct tern_tcb *tp)
-{
-	if (!tp->undo_armed || tp->undo_retrans || !tp->undo_dsacked)
-		return;
-	tp->undo_armed = false;
-	if (tp->snd_cwnd < tp->undo_cwnd)
-		tp->snd_cwnd = tp->undo_cwnd;
-	if (tp->snd_ssthresh < tp->undo_ssthresh)
-		tp->snd_ssthresh = tp->undo_ssthresh;
-	if (tp->ca_state == TCP_CA_RECOVERY)
-		tp->ca_state = tp->sb_count ? TCP_CA_DISORDER : TCP_CA_OPEN;
-	tp->rec_quota = 0;
-	tern_stat_inc(s, TERN_STAT_TCP_DSACK_UNDO);
-}
-
-static void recovery_ack(struct tern_stack *s, struct tern_tcb *tp, int64_t delivered, bool dup,
-			 tern_time_t now);
+static void recovery_ack(struct tern_stack *s, struct tern_tcb *tp, tcp_seq prior_una,
+			 int64_t delivered, bool dup, tern_time_t now);
 
 void tcp_recovery_ack(struct tern_stack *s, struct tern_tcb *tp, tcp_seq prior_una,
 		      int64_t delivered, bool dup, tern_time_t now)
 {
 	tcp_rack_ack(s, tp, prior_una, now); /* RACK-TLP (tcp_rack.c) first */
-	recovery_ack(s, tp, delivered, dup, now);
+	bool loss = tp->ca_state == TCP_CA_LOSS;
+	if (loss)
+		tcp_undo_loss_ack(s, tp, prior_una, dup, now); /* a spurious timeout? */
+	recovery_ack(s, tp, prior_una, delivered, dup, now);
+	/* Every retransmission of the episode came back as a D-SACK: the
+	 * receiver had it all, the loss was reordering (tcp_undo.c). */
 	if (tp->flags & TF_SACK_PERMIT)
-		try_undo(s, tp);
+		tcp_undo_dsack(s, tp, loss, now);
 	tp->dsack_seen = false;
 }
 
-static void recovery_ack(struct tern_stack *s, struct tern_tcb *tp, int64_t delivered, bool dup,
-			 tern_time_t now)
+static void recovery_ack(struct tern_stack *s, struct tern_tcb *tp, tcp_seq prior_una,
+			 int64_t delivered, bool dup, tern_time_t now)
 {
 	if (tp->ca_state == TCP_CA_LOSS) {
 		/* RFC 6675 §5.1: no new recovery until the RTO's RecoveryPoint
@@ -402,7 +382,10 @@ static void recovery_ack(struct tern_stack *s, struct tern_tcb *tp, int64_t deli
 		return;
 	if (tp->ca_state == TCP_CA_RECOVERY) {
 		if (seq_geq(tp->snd_una, tp->snd_recover)) {
-			/* A full acknowledgment: recovery is over. */
+			/* A full acknowledgment: recovery is over, needlessly
+			 * if timestamps say so (tcp_undo.c). */
+			if (tcp_undo_full(s, tp, now))
+				return;
 			tp->cc->on_recovery_end(tp, now); /* (the module sees it was SACK's) */
 			if (tp->reo_wnd_persist && !--tp->reo_wnd_persist)
 				tp->reo_wnd_mult = 1; /* RFC 8985 §6.2 step 4 */
@@ -411,6 +394,8 @@ static void recovery_ack(struct tern_stack *s, struct tern_tcb *tp, int64_t deli
 			tp->dupacks = 0;
 			return;
 		}
+		if (seq_gt(tp->snd_una, prior_una) && tcp_undo_partial(s, tp, prior_una, now))
+			return; /* the hole was filled by an original */
 		/* A partial ACK with no SACK information says what NewReno
 		 * knows (RFC 6582 §3.2): the next segment is lost too. */
 		if (!tp->sb_count && delivered > 0 && seq_geq(tp->snd_una, high_rxt(tp)))
@@ -441,6 +426,8 @@ uint32_t tcp_recovery_wnd(const struct tern_tcb *tp, uint32_t wnd, uint32_t snd_
 		uint32_t need = unsent < mss ? unsent : mss;
 		return snd_wnd >= off && snd_wnd - off >= need ? off + need : off;
 	}
+	if (tp->frto == TCP_FRTO_SEND) /* F-RTO's two new segments (tcp_undo.c) */
+		return tcp_undo_frto_wnd(tp, wnd, snd_wnd, off, unsent);
 	if (tp->ca_state == TCP_CA_RECOVERY) {
 		/* PRR's quota, in whole segments unless less is left. */
 		uint32_t q = tp->rec_quota;
@@ -465,6 +452,7 @@ void tcp_recovery_sent(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, u
 		       bool rexmit, tern_time_t now)
 {
 	tcp_rack_sent(tp, seq, len, rexmit, now);
+	tcp_undo_sent(tp, seq, len, rexmit, now);
 	tp->tlp_send = false; /* a probe is one segment */
 	if (rexmit && tp->undo_armed && len) {
 		tp->undo_retrans += (len + tcp_mss(tp) - 1) / tcp_mss(tp);
@@ -565,7 +553,7 @@ void tcp_recovery_rto(struct tern_tcb *tp)
 	 * the scoreboard is rebuilt from the ACKs that follow. */
 	tcp_sb_clear(tp);
 	tp->tlp_active = tp->tlp_send = false;
-	tp->undo_armed = false; /* (no undo of a timeout: F-RTO is not here) */
+	/* (the undo's episode was set before the module reduced: tcp_undo_rto) */
 	tp->rack_edge = tp->snd_una;
 	tp->ca_state = TCP_CA_LOSS;
 	tp->snd_recover = tp->snd_max;

@@ -212,6 +212,7 @@ static bool rexmt_timeout(struct tern_stack *s, struct tern_tcb *tp, tern_time_t
 		tp->first_rexmit = now;
 	tp->rxtshift++;
 	if (tp->state >= TCPS_ESTABLISHED) {
+		tcp_undo_rto(s, tp); /* the window an undo restores; Eifel, F-RTO */
 		tp->cc->on_rto(tp, now);
 		tcp_mtu_rto(s, tp, now); /* a black hole? (RFC 4821) */
 	}

@@ -14,6 +14,7 @@ const char *tern_tcp_trace_kind_name(enum tern_tcp_trace_kind k)
 		[TERN_TCP_TRACE_ACK_RCVD] = "ACK_RCVD", [TERN_TCP_TRACE_CWND] = "CWND",
 		[TERN_TCP_TRACE_SSTHRESH] = "SSTHRESH", [TERN_TCP_TRACE_SRTT] = "SRTT",
 		[TERN_TCP_TRACE_STATE] = "STATE",       [TERN_TCP_TRACE_MSS] = "MSS",
+		[TERN_TCP_TRACE_UNDO] = "UNDO",
 	};
 	return (unsigned)k < sizeof(names) / sizeof(names[0]) && names[k] ? names[k] : "?";
 }
@@ -134,6 +135,17 @@ void tcp_trace_ack_(struct tern_stack *s, struct tern_tcb *tp, const struct tern
 		ev.nsack = (uint8_t)(i + 1);
 	}
 	tp->trace->fn(tp->trace->ctx, s, &ev);
+}
+
+/* The undo itself, then what it changed (ssthresh, cwnd, the state) as
+ * the events after it. */
+void tcp_trace_undo_(struct tern_stack *s, struct tern_tcb *tp, uint8_t undo, tern_time_t now)
+{
+	struct tern_tcp_trace_event ev;
+	event(s, tp, TERN_TCP_TRACE_UNDO, now, &ev);
+	ev.undo = undo;
+	tp->trace->fn(tp->trace->ctx, s, &ev);
+	tcp_trace_sync_(s, tp, now);
 }
 
 /* Start tracing tp with fn: what it is now is the baseline (a new tcb's

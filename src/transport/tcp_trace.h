@@ -2,7 +2,8 @@
  * transport/tcp_trace.h — the per-connection trace hook (tern_tcp_set_trace
  * in tern/tcp.h), as the TCP files call it.
  *
- * Each hook is one line in tcp_input.c / tcp_output.c / tcp_conn.c and
+ * Each hook is one line in tcp_input.c / tcp_output.c / tcp_conn.c /
+ * tcp_undo.c and
  * costs one predictable branch while the connection has no trace
  * (tp->trace NULL). With one, the out-of-line half in tcp_trace.c builds
  * the event; before each event it reports what changed since the last one
@@ -34,6 +35,7 @@ void tcp_trace_xmit_(struct tern_stack *s, struct tern_tcb *tp, const struct ter
 void tcp_trace_ack_(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tcp_repr *th,
 		    tern_time_t now);
 void tcp_trace_sync_(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
+void tcp_trace_undo_(struct tern_stack *s, struct tern_tcb *tp, uint8_t undo, tern_time_t now);
 void tcp_trace_new_(struct tern_stack *s, struct tern_tcb *tp);
 void tcp_trace_inherit_(struct tern_tcb *tp, const struct tern_tcb *lp);
 void tcp_trace_free_(struct tern_tcb *tp);
@@ -60,6 +62,15 @@ static inline void tcp_trace_sync(struct tern_stack *s, struct tern_tcb *tp, ter
 {
 	if (__builtin_expect(tp->trace != NULL, 0))
 		tcp_trace_sync_(s, tp, now);
+}
+
+/* A reduction was undone (undo: enum tern_tcp_undo), cwnd and ssthresh
+ * already restored (tcp_undo.c). */
+static inline void tcp_trace_undo(struct tern_stack *s, struct tern_tcb *tp, uint8_t undo,
+				  tern_time_t now)
+{
+	if (__builtin_expect(tp->trace != NULL, 0))
+		tcp_trace_undo_(s, tp, undo, now);
 }
 
 /* A new tcb: the stack-wide trace, if any, follows it. */

@@ -237,6 +237,80 @@ TEST(cubic__timeout)
 	tern_stack_destroy(c.s);
 }
 
+/* RFC 9438 §4.9: a spurious timeout undone. Two seconds into the curve
+ * after a loss at 100 segments, a timeout forgets W_max and the epoch
+ * (§4.8) and a backoff follows; the core's undo (tcp_cc_undo, with the
+ * window it saved when the timeout began the episode) brings back cwnd,
+ * ssthresh, W_max, K, the epoch and W_est as they were before the first
+ * timeout, not the backoff's, and the next ACK continues the same curve. */
+TEST(cubic__undo_restores_the_curve)
+{
+	struct clk c;
+	REQUIRE(clk_init(&c, TERN_MSEC(50)));
+	clk_loss(&c, 100);
+	clk_ack(&c, 0);
+	struct tcp_cubic_view v0, v;
+	tcp_cubic_peek(&c.tp, &v0);
+	REQUIRE(v0.in_epoch);
+	while (c.now < v0.epoch_start + TERN_SEC(2))
+		clk_ack(&c, 0);
+	tcp_cubic_peek(&c.tp, &v0);
+	uint32_t cwnd0 = c.tp.snd_cwnd, ssthresh0 = c.tp.snd_ssthresh;
+	c.tp.undo_cwnd = cwnd0; /* as tcp_undo_begin saves them */
+	c.tp.undo_ssthresh = ssthresh0;
+	c.tp.rxtshift = 1;
+	tern_cc_cubic.on_rto(&c.tp, c.now);
+	tcp_cubic_peek(&c.tp, &v);
+	CHECK_EQ(v.w_max, 0);
+	CHECK(!v.in_epoch);
+	c.tp.ca_state = TCP_CA_LOSS; /* the backoff is the same episode */
+	c.tp.rxtshift = 2;
+	tern_cc_cubic.on_rto(&c.tp, c.now + TERN_MSEC(400));
+	CHECK_EQ(c.tp.snd_cwnd, MSS);
+	c.now += TERN_MSEC(500);
+	tcp_cc_undo(&c.tp, c.now);
+	c.tp.ca_state = TCP_CA_OPEN;
+	tcp_cubic_peek(&c.tp, &v);
+	CHECK_EQ(c.tp.snd_cwnd, cwnd0);
+	CHECK_EQ(c.tp.snd_ssthresh, ssthresh0);
+	CHECK_EQ(v.w_max, v0.w_max);
+	CHECK_EQ(v.k, v0.k);
+	CHECK_EQ(v.origin, v0.origin);
+	CHECK_EQ(v.epoch_start, v0.epoch_start);
+	CHECK_EQ(v.w_est, v0.w_est);
+	CHECK(v.in_epoch);
+	/* The curve goes on: W_cubic at 2.5 s into the epoch, not a new one. */
+	c.tp.snd_max = c.tp.snd_una + c.tp.snd_cwnd;
+	clk_ack(&c, 0);
+	tcp_cubic_peek(&c.tp, &v);
+	CHECK_EQ(v.epoch_start, v0.epoch_start);
+	CHECK(c.tp.snd_cwnd >= cwnd0);
+	double t = (double)(c.now - v0.epoch_start) / 1e9, k = (double)v0.k / 1e9;
+	double want = w_cubic(t + 0.05, k, 100), got = (double)c.tp.snd_cwnd / MSS;
+	CHECK(got <= want + 1.0);
+	tern_stack_destroy(c.s);
+}
+
+/* Reno's undo, the default for a module without the hook, raises cwnd
+ * and ssthresh to their prior values and never lowers either. */
+TEST(cc__undo_never_lowers_the_window)
+{
+	struct clk c;
+	REQUIRE(clk_init(&c, TERN_MSEC(50)));
+	c.tp.snd_cwnd = 40 * MSS;
+	c.tp.snd_ssthresh = 30 * MSS;
+	c.tp.undo_cwnd = 20 * MSS;
+	c.tp.undo_ssthresh = 35 * MSS;
+	tern_cc_reno.undo(&c.tp, c.tp.undo_cwnd, c.tp.undo_ssthresh, c.now);
+	CHECK_EQ(c.tp.snd_cwnd, 40 * MSS);
+	CHECK_EQ(c.tp.snd_ssthresh, 35 * MSS);
+	c.tp.cc = &tern_cc_reno;
+	c.tp.snd_ssthresh = 10 * MSS;
+	tcp_cc_undo(&c.tp, c.now);
+	CHECK_EQ(c.tp.snd_ssthresh, 35 * MSS);
+	tern_stack_destroy(c.s);
+}
+
 /* RFC 9406: slow start while the RTT stays at 40 ms; once it rises by
  * more than RttThresh = max(4 ms, min(40 / 8, 16 ms)) = 5 ms for a whole
  * round (8 samples), conservative slow start (CSS) begins: growth by a

@@ -30,7 +30,7 @@ struct want {
 	enum tern_tcp_trace_kind kind;
 	tern_time_t time;
 	uint32_t a, b; /* SEND/RETRANSMIT: seq, len; ACK_RCVD: ack, window; STATE: state;
-			* CWND: cwnd; SSTHRESH: ssthresh; SRTT: srtt µs, rttvar µs */
+			* CWND: cwnd; SSTHRESH: ssthresh; SRTT: srtt µs, rttvar µs; UNDO: undo */
 };
 
 static void check_log(const struct log *l, const struct want *w, unsigned n)
@@ -45,6 +45,7 @@ static void check_log(const struct log *l, const struct want *w, unsigned n)
 		case TERN_TCP_TRACE_ACK_RCVD: a = e->ack; b = e->window; break;
 		case TERN_TCP_TRACE_STATE: a = e->state; break;
 		case TERN_TCP_TRACE_MSS: a = e->len; break;
+		case TERN_TCP_TRACE_UNDO: a = e->undo; break;
 		case TERN_TCP_TRACE_CWND: a = e->cwnd; break;
 		case TERN_TCP_TRACE_SSTHRESH: a = e->ssthresh; break;
 		case TERN_TCP_TRACE_SRTT:
