@@ -1182,7 +1182,8 @@ static void tcp_input(struct tern_stack *s, struct tern_pkt *pkt, const struct t
 	struct seg g = {.ip = ip, .pkt = pkt, .now = now, .head0 = pkt->head - ip->hlen,
 			.len0 = pkt->len + ip->hlen};
 	tern_stat_inc(s, TERN_STAT_TCP_IN_SEGS);
-	enum tern_stat bad = tern_tcp_parse(tern_pkt_data(pkt), pkt->len, ip->src, ip->dst, 0, &g.th);
+	enum tern_stat bad = tern_tcp_parse(tern_pkt_data(pkt), pkt->len, ip->src, ip->dst,
+					    pkt->csum_ok ? TERN_WIRE_NO_CSUM : 0, &g.th);
 	if (bad)
 		return seg_drop(s, &g, bad);
 	/* RFC 1122 §4.2.3.10: TCP is for one host; a segment to a broadcast

@@ -238,6 +238,42 @@ TEST(hp__pure_ack__taken_window_opens)
 	tcp_fx_finish(&t);
 }
 
+/* RFC 9293 §3.1: a segment whose checksum fails is dropped. One that is
+ * otherwise the predicted in-order segment is counted (tcp.bad_checksum),
+ * neither acknowledged nor delivered, and the fast path never sees it;
+ * the same segment intact is then taken. */
+TEST(hp__bad_checksum_in_order__dropped_not_delivered)
+{
+	struct tfx t;
+	tcp_fx_config(&t);
+	REQUIRE(tcp_fx_passive_established_opt(&t, true));
+	fx_pattern(payload, sizeof(payload), 4);
+	uint8_t *f = malloc(FX_FRAME_MAX);
+	REQUIRE(f);
+	struct seg sg = {.seq = t.peer, .ack = t.us, .flags = ACK | PSH, .data = payload, .len = 1000};
+	size_t n = fxb_tcp(&t, f, T_MS(100), &sg);
+	f[n - 500] ^= 0x10; /* a payload bit */
+	fx_inject(&t.fx, 0, T_MS(100), f, n);
+	free(f);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.bad_checksum"), 1);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.hp_hits"), 0);
+	expect_no_seg(&t, T_MS(400));
+	uint8_t buf[2048];
+	CHECK_EQ(tern_recv(t.fx.s, t.sd, buf, sizeof(buf), 0), TERN_EAGAIN);
+	CHECK_EQ(tfx_tcb(&t)->rcv_nxt, t.peer);
+	CHECK_EQ(t.fx.s->budget.sock_rx.used, 0);
+	/* intact: taken, delivered, acknowledged */
+	IN(&t, T_MS(500), .seq = t.peer, .ack = t.us, .flags = ACK | PSH, .data = payload, .len = 1000);
+	t.peer += 1000;
+	CHECK_EQ(fx_stat(&t.fx, "tcp.hp_hits"), 1);
+	OUT(&t, T_MS(500) + t.fx.cfg.tcp_delack, .seq = t.us, .ack = t.peer, .flags = ACK,
+	    W((T_RCV_CAP - 1000) >> 7));
+	at_time(&t, T_MS(600));
+	CHECK_EQ(tern_recv(t.fx.s, t.sd, buf, sizeof(buf), 0), 1000);
+	CHECK(memcmp(buf, payload, 1000) == 0);
+	tcp_fx_finish(&t);
+}
+
 /* ---- the same both ways ---- */
 
 /* The peer sends 40 full segments (every fifth with PSH) 1 ms apart; the
