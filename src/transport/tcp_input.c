@@ -744,8 +744,8 @@ static bool charge_rcv(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 bool tcp_charge_rcv(struct tern_stack *s, struct tern_tcb *tp, struct tern_pkt *pkt,
 		    const struct tern_ipv4_repr *ip, const struct tern_tcp_repr *th, tern_time_t now)
 {
-	struct seg g; /* what charge_rcv and seg_drop read; not the whole repr (perf) */
-	g.th.seq = th->seq;
+	struct seg g;
+	g.th = *th;
 	g.ip = ip;
 	g.pkt = pkt;
 	g.head0 = pkt->head - th->hlen - ip->hlen;
