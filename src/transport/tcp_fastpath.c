@@ -72,8 +72,9 @@ bool tcp_fastpath(struct tern_stack *s, struct tern_tcb *tp, const struct tern_t
 		tp->data_segs_in++;
 	tp->last_ack_rcvd = now;
 	tp->keep_probes = 0;
-	/* Steps 2 and 4 (RST, SYN): neither bit is set. Step 5, ACK: within
-	 * SND.UNA..SND.MAX, not a duplicate, no SACK blocks. */
+	/* Steps 2 and 4 (RST, SYN): neither bit is set. Step 5, ACK: of new
+	 * data (a pure ACK) or of nothing new (data), never a duplicate, no
+	 * SACK blocks. */
 	tcp_trace_ack(s, tp, th, now);
 	tcp_ecn_ack(s, tp, th, now);
 	tcp_seq prior_una = tp->snd_una;

@@ -122,13 +122,20 @@ typedef void (*script_fn)(struct run *u);
 static uint64_t hp_hits, hp_acks;
 static uint64_t marks[8]; /* the fast-path run's u->mark */
 
+/* 0: the passive open; else an active one with this SO_RCVBUF. */
+static int run_rcvbuf;
+
 /* Run script with the fast path on or off; the caller frees u->r.buf. */
 static bool run(struct run *u, bool hp, script_fn script)
 {
 	memset(u, 0, sizeof(*u));
 	tcp_fx_config(&u->t);
 	u->t.fx.cfg.tcp_header_prediction = hp;
-	if (!tcp_fx_passive_established_opt(&u->t, true))
+	u->t.rcvbuf = run_rcvbuf;
+	if (run_rcvbuf)
+		u->t.our_win = (uint16_t)(run_rcvbuf >> 7); /* (what our ACK of the SYN-ACK shows) */
+	if (run_rcvbuf ? !tcp_fx_active_established_opt(&u->t, true)
+		       : !tcp_fx_passive_established_opt(&u->t, true))
 		return false;
 	u->sent_end = u->t.us;
 	script(u);
@@ -499,6 +506,39 @@ TEST(hp__sack_recovery__general_path_same_on_and_off)
 	CHECK(marks[4] > marks[3]);
 	CHECK_EQ(marks[5], 1); /* (recovery was entered) */
 	CHECK_EQ(hits, 0);
+}
+
+/* A small SO_RCVBUF: in-order segments within the window the buffer's
+ * true-size charge refuses (tcp.rcvbuf_drop) are dropped and answered at
+ * once, the same from the fast path as from the general one. */
+static void script_rcvbuf_full(struct run *u)
+{
+	fx_pattern(payload, sizeof(payload), 10);
+	uint32_t p = u->t.peer;
+	struct tern_stack *s = u->t.fx.s;
+	/* Small segments: each is charged a whole buffer, so the charge
+	 * runs out long before the window does. */
+	for (int i = 0; i < 20; i++)
+		PIN(u, T_MS(100) + i * T_MS(1), .seq = p + (uint32_t)i * 100, .ack = u->t.us,
+		    .flags = ACK, .data = payload + i * 100, .len = 100);
+	u->mark[0] = tern_stack_stat(s, TERN_STAT_TCP_RCVBUF_DROP);
+	snapshot(u);
+	app_read(u, T_MS(200), sizeof(payload));
+	uint32_t got = tfx_tcb(&u->t)->rcv_nxt;
+	PIN(u, T_MS(210), .seq = got, .ack = u->t.us, .flags = ACK, .data = payload, .len = MSSP);
+	u->t.peer = got + MSSP;
+	app_read(u, T_MS(220), sizeof(payload));
+	advance(u, T_MS(500));
+}
+
+TEST(hp__receive_buffer_full__same_on_and_off)
+{
+	uint64_t hits, acks;
+	run_rcvbuf = 8192;
+	CHECK(same_both_ways(script_rcvbuf_full, &hits, &acks));
+	run_rcvbuf = 0;
+	CHECK(marks[0] > 0); /* (the buffer did refuse some) */
+	CHECK(hits > 0);
 }
 
 /* Without timestamps the layout is a bare 20-byte header: still taken;
