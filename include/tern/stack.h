@@ -131,6 +131,8 @@ struct tern_stack_config {
 					  * (RFC 2018) where the peer offered it too */
 	bool tcp_dsack;                  /* true, as Linux tcp_dsack: duplicates reported in
 					  * D-SACK blocks (RFC 2883) */
+	bool tcp_header_prediction;      /* true: the ESTABLISHED fast path (tcp_fastpath.c);
+					  * tern's own sysctl, Linux has no switch for it */
 	unsigned tcp_ecn;                /* 2, as Linux tcp_ecn: ECN (RFC 3168) accepted when a
 					  * peer's SYN asks for it; 1: also asked for on our
 					  * SYNs; 0: off */

@@ -172,6 +172,9 @@
 	X(TCP_CHALLENGE_ACKS,    "tcp",  "challenge_acks",        COUNT) \
 	X(TCP_SYN_CHALLENGE,     "tcp",  "syn_challenge",         COUNT) \
 	X(TCP_TW_RECYCLED,       "tcp",  "time_wait_reused",      COUNT) \
+	/* header prediction (transport/tcp_fastpath.c): data, pure ACKs */ \
+	X(TCP_HP_HITS,           "tcp",  "hp_hits",               COUNT) \
+	X(TCP_HP_ACKS,           "tcp",  "hp_acks",               COUNT) \
 	X(TCP_NO_PORT,           "tcp",  "no_port",               DROP) \
 	X(TCP_BAD_SYN,           "tcp",  "bad_syn",               DROP) \
 	X(TCP_BAD_ACK,           "tcp",  "bad_ack",               DROP) \

@@ -92,6 +92,7 @@ struct tern_pkt *tern_pkt_alloc(struct tern_pkt_pool *pool, size_t data_len)
 	p->ifindex = -1;
 	p->l2_type = TERN_PKT_L2_UNICAST;
 	p->tx_tag = 0;
+	p->csum_ok = 0;
 	p->rx_time = 0;
 	p->next_hop = 0;
 	pool->in_use++;

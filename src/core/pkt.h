@@ -45,6 +45,9 @@ struct tern_pkt {
 	uint8_t l2_type;        /* TERN_PKT_L2_* */
 	uint8_t tx_tag;         /* nonzero: accounted when it leaves or is dropped on the
 				 * way (core/stack_impl.h tx_tag_done); ICMP: 1 + type */
+	uint8_t csum_ok;        /* the checksums in it are known good, no need to verify
+				 * them again: it was looped back, never left memory
+				 * (Linux's CHECKSUM_UNNECESSARY on lo) */
 	tern_ip4_t next_hop;    /* set by IP output for the link layer */
 	tern_time_t rx_time;    /* when it was received: the `now` its frame arrived with
 				 * (on TAP, the clock read as the frame was read; a

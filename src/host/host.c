@@ -77,6 +77,7 @@ void tern_stack_config_init(struct tern_stack_config *c)
 		.tcp_window_scaling = true,
 		.tcp_sack = true,
 		.tcp_dsack = true,
+		.tcp_header_prediction = true,
 		.tcp_ecn = 2,
 		.tcp_ecn_fallback = true,
 		.tcp_recovery = 1,

@@ -118,6 +118,7 @@ static const struct sc_entry table[] = {
 	BOOL("net.ipv4.tcp_ecn_fallback", tcp_ecn_fallback),
 	TIME("net.ipv4.tcp_fin_timeout", tcp_fin_timeout, SEC, 0, INT_MAX / 1000),
 	INT("net.ipv4.tcp_frto", tcp_frto, 0, 2),
+	BOOL("net.ipv4.tcp_header_prediction", tcp_header_prediction), /* tern's own */
 	TIME("net.ipv4.tcp_invalid_ratelimit", tcp_invalid_ratelimit, MSEC, 0, INT_MAX),
 	TIME("net.ipv4.tcp_keepalive_intvl", tcp_keepalive_intvl, SEC, 1, 32767),
 	INT("net.ipv4.tcp_keepalive_probes", tcp_keepalive_probes, 1, 127),

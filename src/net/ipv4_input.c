@@ -60,7 +60,8 @@ void tern_ipv4_input(struct tern_stack *s, struct tern_iface *ifc, struct tern_p
 {
 	struct tern_ipv4_repr ip;
 	tern_stat_inc(s, TERN_STAT_IP_IN_RECEIVES);
-	enum tern_stat bad = tern_ipv4_parse(tern_pkt_data(pkt), pkt->len, 0, &ip);
+	enum tern_stat bad = tern_ipv4_parse(tern_pkt_data(pkt), pkt->len,
+					     pkt->csum_ok ? TERN_WIRE_NO_CSUM : 0, &ip);
 	if (bad)
 		return tern_drop(s, pkt, bad, TERN_LAYER_IP);
 	tern_pkt_trim(pkt, ip.total_len); /* drop link-layer padding */

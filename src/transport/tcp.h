@@ -5,6 +5,7 @@
  * Files and call order:
  *   tcp_conn.c     the connection and listener tables, ports, ISS (RFC 6528)
  *   tcp_input.c    SEGMENT ARRIVES, in RFC 9293 §3.10.7 order
+ *   tcp_fastpath.c header prediction: the common ESTABLISHED segment, first
  *   tcp_output.c   the one place that decides what to send; RST and ACK replies
  *   tcp_timer.c    retransmission (RFC 6298), delayed ACK, keepalive, TIME-WAIT
  *   tcp_usrreq.c   the socket operations (struct tern_sock_ops for SOCK_STREAM)
@@ -440,6 +441,26 @@ void tcp_wakeup(struct tern_stack *s, struct tern_tcb *tp);
 extern const struct tern_ip_proto tern_tcp_proto;
 /* What our SYN offers: MSS from the route, window scale, timestamps. */
 void tcp_options_offer(struct tern_stack *s, struct tern_tcb *tp);
+/* Pieces of SEGMENT ARRIVES shared with the header-prediction path: step
+ * 5's SND.UNA advance to th->ack (above it), with the RTT sample, the
+ * congestion module's on_ack and the retransmission timer; step 5's
+ * window update rule; the delayed-ACK decision for data now
+ * unacknowledged; SO_RCVBUF's and the socket budget's charge for an
+ * in-order pkt (false: dropped, counted). */
+void tcp_ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tcp_repr *th,
+		      tern_time_t now);
+void tcp_update_window(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tcp_repr *th);
+void tcp_schedule_ack(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
+bool tcp_charge_rcv(struct tern_stack *s, struct tern_tcb *tp, struct tern_pkt *pkt,
+		    const struct tern_ipv4_repr *ip, const struct tern_tcp_repr *th, tern_time_t now);
+
+/* ---- tcp_fastpath.c: header prediction ----
+ * An ESTABLISHED segment that is the predicted one (a pure ACK of new
+ * data, or the next in-order data): handled as the general path would,
+ * in fewer steps. True if it was (pkt consumed); false: nothing was
+ * touched, the general path takes it. */
+bool tcp_fastpath(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tcp_repr *th,
+		  const struct tern_ipv4_repr *ip, struct tern_pkt *pkt, tern_time_t now);
 
 /* ---- tcp_sack.c: SACK and D-SACK (RFC 2018, RFC 2883) ---- */
 /* The receiver: [seq, end) is now held out of order (the block holding it
@@ -674,6 +695,11 @@ void tcp_respond_rst(struct tern_stack *s, const struct tern_ipv4_repr *ip,
 		     const struct tern_tcp_repr *th, tern_time_t now);
 /* The window we would advertise now (unscaled bytes). */
 uint32_t tcp_rcv_space(const struct tern_tcb *tp);
+
+/* In-order payload (pkt, charged already) joins the receive queue
+ * (tcp_input.c; the fast path's too). */
+void tcp_rcv_enqueue(struct tern_tcb *tp, struct tern_pkt *pkt, const struct tern_tcp_repr *th,
+		     uint32_t len, tern_time_t now);
 
 /* ---- tcp_autotune.c: buffers that follow the path ---- */
 /* The window scale to offer at the SYN. */

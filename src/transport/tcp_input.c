@@ -543,10 +543,10 @@ static void rate_sample(struct tern_tcb *tp, tcp_seq ack, tern_time_t now, uint3
 		tp->delivery_rate = (tp->bytes_acked - tp->rate_acked) * 1000000000ull / (uint64_t)dt;
 }
 
-/* Step 5 for a segment that acknowledges something new. */
-static void ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct seg *g)
+/* Step 5 for a segment that acknowledges something new (tcp.h). */
+void tcp_ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tcp_repr *th,
+		      tern_time_t now)
 {
-	const struct tern_tcp_repr *th = &g->th;
 	uint32_t acked = th->ack - tp->snd_una;
 	if (tp->snd_una == tp->iss)
 		acked--; /* the SYN took a sequence number, not a byte */
@@ -554,7 +554,7 @@ static void ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct
 	/* The FIN takes a sequence number but no byte of the ring. */
 	tern_ring_consume(&tp->snd, acked < queued ? acked : queued);
 	if (tern_ring_len(&tp->snd) == 0) {
-		tcp_busy_stop(tp, g->now);
+		tcp_busy_stop(tp, now);
 		tcp_snd_ring_free(s, tp); /* (empty: kept for reuse if small) */
 		tern_ring_resize(&tp->snd, TCP_SND_RING_MIN); /* empty: start small again */
 	}
@@ -564,35 +564,34 @@ static void ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct
 	if (tp->sb_count)
 		tcp_sb_ack(s, tp);
 	tp->bytes_acked += acked;
-	rate_sample(tp, th->ack, g->now, acked);
+	rate_sample(tp, th->ack, now, acked);
 	/* RTT (RFC 6298 §3; RFC 7323 §4.1 with timestamps). */
 	if ((tp->flags & TF_RCVD_TSTMP) && th->has_ts && th->tsecr) {
-		uint32_t ms = tcp_ts_now(tp, g->now) - th->tsecr;
+		uint32_t ms = tcp_ts_now(tp, now) - th->tsecr;
 		if (ms < 3600u * 1000)
 			tcp_rtt_sample(s, tp, ms ? TERN_MSEC(ms) : TERN_USEC(500));
 	} else if ((tp->flags & TF_RTT_TIMING) && seq_gt(th->ack, tp->rtt_seq)) {
 		/* (a SYN-ACK's RTT too: rtt_seq was the ISS) */
 		tp->flags &= ~(uint32_t)TF_RTT_TIMING;
-		tcp_rtt_sample(s, tp, g->now - tp->rtt_start);
+		tcp_rtt_sample(s, tp, now - tp->rtt_start);
 	}
 	tp->rxtshift = 0;
 	tp->first_rexmit = 0;
 	if (tp->flags & TF_FASTRECOV)
-		recovery_ack(s, tp, acked, g->now);
+		recovery_ack(s, tp, acked, now);
 	else if (!tcp_sack_recovery(tp) && cwnd_is_limiting(tp) && !tcp_ecn_in_cwr(tp))
-		tp->cc->on_ack(tp, acked, g->now);
+		tp->cc->on_ack(tp, acked, now);
 	tp->dupacks = 0;
-	tcp_rearm_rxt(s, tp, g->now);
+	tcp_rearm_rxt(s, tp, now);
 	tcp_sndbuf_expand(s, tp);
 	/* Room in the send buffer: told at the end of the segment (one
 	 * wakeup, after every change to tp; the callback may close). */
 }
 
 /* RFC 9293 §3.10.7.4 step 5, "SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and
- * SND.WL2 =< SEG.ACK)": the window update rule. */
-static void update_window(struct tern_stack *s, struct tern_tcb *tp, const struct seg *g)
+ * SND.WL2 =< SEG.ACK)": the window update rule (tcp.h). */
+void tcp_update_window(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tcp_repr *th)
 {
-	const struct tern_tcp_repr *th = &g->th;
 	if (!(seq_lt(tp->snd_wl1, th->seq) ||
 	      (tp->snd_wl1 == th->seq && seq_leq(tp->snd_wl2, th->ack))))
 		return;
@@ -671,8 +670,8 @@ static bool ack_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 		    tp->snd_una != tp->snd_max) ||
 		   sack_news;
 	if (seq_gt(th->ack, tp->snd_una))
-		ack_new_data(s, tp, g);
-	update_window(s, tp, g);
+		tcp_ack_new_data(s, tp, th, g->now);
+	tcp_update_window(s, tp, th);
 	/* With SACK, RFC 6675's recovery (tcp_recovery.c); without, NewReno. */
 	tcp_recovery_ack(s, tp, prior_una,
 			 (int64_t)(tp->snd_una - prior_una) + tp->sacked_bytes - prior_sacked, dup, g->now);
@@ -738,6 +737,33 @@ static bool charge_rcv(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 	return true;
 }
 
+/* charge_rcv for tcp_fastpath.c, which has no struct seg: the pkt holds
+ * the payload (its TCP header pulled), a refusal drops it as here. */
+bool tcp_charge_rcv(struct tern_stack *s, struct tern_tcb *tp, struct tern_pkt *pkt,
+		    const struct tern_ipv4_repr *ip, const struct tern_tcp_repr *th, tern_time_t now)
+{
+	struct seg g;
+	g.th = *th;
+	g.ip = ip;
+	g.pkt = pkt;
+	g.head0 = pkt->head - th->hlen - ip->hlen;
+	g.len0 = pkt->len + th->hlen + ip->hlen;
+	g.len = pkt->len;
+	g.now = now;
+	return charge_rcv(s, tp, &g);
+}
+
+void tcp_rcv_enqueue(struct tern_tcb *tp, struct tern_pkt *pkt, const struct tern_tcp_repr *th,
+		     uint32_t len, tern_time_t now)
+{
+	tcp_pkt_set_seq(pkt, th->seq);
+	tern_pkt_enqueue(&tp->rcvq, pkt);
+	tp->rcv_queued += len;
+	tp->rcv_nxt += len;
+	tp->last_data_rcvd = now;
+	tcp_rcv_rtt_measure(tp, now, th->has_ts, th->tsecr, len);
+}
+
 static bool data_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 {
 	const struct tern_tcp_repr *th = &g->th;
@@ -754,13 +780,8 @@ static bool data_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 		return ofo_insert(s, tp, g), true;
 	if (!charge_rcv(s, tp, g))
 		return true;
-	tcp_pkt_set_seq(g->pkt, th->seq);
-	tern_pkt_enqueue(&tp->rcvq, g->pkt);
+	tcp_rcv_enqueue(tp, g->pkt, th, g->len, g->now);
 	g->pkt = NULL;
-	tp->rcv_queued += g->len;
-	tp->rcv_nxt += g->len;
-	tp->last_data_rcvd = g->now;
-	tcp_rcv_rtt_measure(tp, g->now, th->has_ts, th->tsecr, g->len);
 	bool filled = tp->ofo != NULL;
 	ofo_drain(s, tp);
 	return filled;
@@ -904,8 +925,8 @@ static void ofo_drain(struct tern_stack *s, struct tern_tcb *tp)
 
 /* RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2: delay an ACK at most tcp_delack,
  * and ACK at least every second full-sized segment (counted in bytes, as
- * TCP.md §7 warns). */
-static void schedule_ack(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
+ * TCP.md §7 warns); tcp.h. */
+void tcp_schedule_ack(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 {
 	uint32_t unacked = tp->rcv_nxt - tp->last_ack_sent;
 	if (!tp->ato_init) {
@@ -1112,7 +1133,7 @@ static void synced_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *
 	if (now_ack)
 		tp->flags |= TF_ACKNOW;
 	else if (seq_gt(tp->rcv_nxt, tp->last_ack_sent) && !(tp->flags & TF_ACKNOW))
-		schedule_ack(s, tp, g->now);
+		tcp_schedule_ack(s, tp, g->now);
 	if (tp->state == TCPS_TIME_WAIT) {
 		if (tp->flags & TF_ACKNOW) /* the FIN; not the ACK that ended CLOSING */
 			tcp_send_ctl(s, tp, tp->snd_max, TERN_TCP_ACK, g->now);
@@ -1166,7 +1187,8 @@ static void tcp_input(struct tern_stack *s, struct tern_pkt *pkt, const struct t
 	struct seg g = {.ip = ip, .pkt = pkt, .now = now, .head0 = pkt->head - ip->hlen,
 			.len0 = pkt->len + ip->hlen};
 	tern_stat_inc(s, TERN_STAT_TCP_IN_SEGS);
-	enum tern_stat bad = tern_tcp_parse(tern_pkt_data(pkt), pkt->len, ip->src, ip->dst, 0, &g.th);
+	enum tern_stat bad = tern_tcp_parse(tern_pkt_data(pkt), pkt->len, ip->src, ip->dst,
+					    pkt->csum_ok ? TERN_WIRE_NO_CSUM : 0, &g.th);
 	if (bad)
 		return seg_drop(s, &g, bad);
 	/* RFC 1122 §4.2.3.10: TCP is for one host; a segment to a broadcast
@@ -1178,6 +1200,8 @@ static void tcp_input(struct tern_stack *s, struct tern_pkt *pkt, const struct t
 	g.len = (uint32_t)g.th.payload_len;
 	struct tcp_tuple t = {ip->dst, ip->src, g.th.dport, g.th.sport};
 	struct tern_tcb *tp = tcp_lookup(s, &t);
+	if (tp && tp->state == TCPS_ESTABLISHED && tcp_fastpath(s, tp, &g.th, ip, pkt, now))
+		return; /* header prediction (tcp_fastpath.c) */
 	if (tp && tp->state == TCPS_TIME_WAIT) {
 		if (!time_wait_input(s, tp, &g))
 			return;

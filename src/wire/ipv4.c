@@ -58,7 +58,7 @@ enum tern_stat tern_ipv4_parse(const uint8_t *buf, size_t len, unsigned flags,
 	if (total < hlen || total > len)
 		return TERN_STAT_IP_BAD_TOTAL_LEN;
 	/* RFC 1122 §3.2.1.2: silently discard a bad header checksum. */
-	if (!(flags & TERN_WIRE_NO_CSUM) && tern_csum(buf, hlen) != 0)
+	if (!(flags & TERN_WIRE_NO_CSUM) && tern_csum_fold(tern_csum_words(buf, hlen, 0)) != 0)
 		return TERN_STAT_IP_BAD_CHECKSUM;
 	if (!options_ok(buf + TERN_IPV4_HLEN, hlen - TERN_IPV4_HLEN))
 		return TERN_STAT_IP_BAD_OPTIONS;
@@ -124,7 +124,7 @@ void tern_ipv4_emit(const struct tern_ipv4_repr *r, uint8_t *buf)
 	wr16(buf + 10, 0);
 	wr32(buf + 12, r->src);
 	wr32(buf + 16, r->dst);
-	wr16(buf + 10, tern_csum(buf, TERN_IPV4_HLEN + optspace));
+	wr16(buf + 10, tern_csum_fold(tern_csum_words(buf, TERN_IPV4_HLEN + optspace, 0)));
 }
 
 bool tern_ipv4_mark_ce(uint8_t *h, size_t len)

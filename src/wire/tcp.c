@@ -40,6 +40,9 @@ static uint32_t tcp_sum(const uint8_t *buf, size_t len, tern_ip4_t src, tern_ip4
 {
 	/* seglen <= 65535 for any IPv4 payload (tcp.h). */
 	uint32_t sum = tern_csum_pseudo4(src, dst, TERN_IPPROTO_TCP, (uint16_t)seglen);
+	/* A header, or a segment that is only one (a pure ACK): inline. */
+	if (len <= TERN_TCP_MAX_HLEN && (len & 3) == 0)
+		return tern_csum_words(buf, len, sum);
 	return tern_csum_partial(buf, len, sum);
 }
 

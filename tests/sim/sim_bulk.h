@@ -27,6 +27,7 @@ struct sim_bulk {
 	uint64_t total;           /* bytes to send, then SHUT_WR */
 	bool endless;             /* send until the test stops instead */
 	uint64_t sent, got, bad;  /* bad: reads holding bytes that differ from the pattern */
+	uint64_t hash;            /* FNV-1a of what was received (sim_bulk_fnv1a) */
 	bool shut, eof;
 };
 
@@ -37,6 +38,15 @@ static inline const uint8_t *sim_bulk_pattern(void)
 		for (size_t i = 0; i < sizeof(pat); i++)
 			pat[i] = (uint8_t)((i % SIM_BULK_PERIOD) * 131 + ((i % SIM_BULK_PERIOD) >> 9));
 	return pat;
+}
+
+#define SIM_BULK_FNV_INIT 0xcbf29ce484222325ull
+
+static inline uint64_t sim_bulk_fnv1a(uint64_t h, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
 }
 
 static inline void sim_bulk_on_client(void *ctx, struct tern_stack *s, int sd, unsigned events)
@@ -68,6 +78,7 @@ static inline void sim_bulk_on_server(void *ctx, struct tern_stack *s, int sd, u
 	while ((r = tern_recv(s, sd, buf, sizeof(buf), 0)) > 0) {
 		if (memcmp(buf, pat + x->got % SIM_BULK_PERIOD, (size_t)r) != 0)
 			x->bad++;
+		x->hash = sim_bulk_fnv1a(x->got ? x->hash : SIM_BULK_FNV_INIT, buf, (size_t)r);
 		x->got += (uint64_t)r;
 	}
 	if (r == 0)

@@ -302,6 +302,31 @@ TEST(copy_matches_memcpy_and_partial)
 	}
 }
 
+/* tern_csum_words, the headers' inline sum, gives tern_csum_partial's
+ * value: every whole-word length to 60 at every alignment, random,
+ * all-ones and all-zero words, random initial sums and ones near 2^32. */
+TEST(words_match_partial)
+{
+	uint64_t seed = 0x3232;
+	for (size_t len = 0; len <= 60; len += 4) {
+		for (size_t align = 0; align < 8; align++) {
+			uint8_t *buf = malloc(align + len + 1);
+			uint8_t *p = buf + align;
+			for (int pattern = 0; pattern < 4; pattern++) {
+				if (pattern == 0 || pattern == 3)
+					rnd_fill(&seed, p, len);
+				else
+					memset(p, pattern == 1 ? 0xff : 0, len);
+				uint32_t init = pattern == 3 ? 0xffffffffu - (uint32_t)(rnd_next(&seed) % 3)
+							     : (uint32_t)rnd_next(&seed);
+				CHECK_EQ(tern_csum_words(p, len, init), tern_csum_partial(p, len, init));
+				CHECK_EQ(tern_csum_words(p, len, 0), tern_csum_partial(p, len, 0));
+			}
+			free(buf);
+		}
+	}
+}
+
 /* Two pieces of a buffer cut anywhere, odd or even: their partial sums
  * joined equal the sum of the whole (checksum.h, tern_csum_join). */
 TEST(join_at_any_cut)

@@ -55,6 +55,7 @@ static const struct row rows[] = {
 	{"net.ipv4.tcp_ecn_fallback", "1", "0", "0", "2"},
 	{"net.ipv4.tcp_fin_timeout", "60", "5", "5", "-1"},
 	{"net.ipv4.tcp_frto", "2", "0", "0", "3"},
+	{"net.ipv4.tcp_header_prediction", "1", "0", "0", "2"},
 	{"net.ipv4.tcp_invalid_ratelimit", "500", "100", "100", "-1"},
 	{"net.ipv4.tcp_keepalive_intvl", "75", "10", "10", "0"},
 	{"net.ipv4.tcp_keepalive_probes", "9", "3", "3", "0"},
