@@ -133,6 +133,14 @@ struct tcp_mtu_state {
 	tern_time_t stamp;      /* when the search (re)started */
 };
 
+/* RACK's send times (tcp_rack.c): held by a connection only while it has
+ * data in flight, so an idle one costs nothing for them. */
+struct tcp_txtimes {
+	struct tcp_xmark { tcp_seq end; tern_time_t t; } xmap[TCP_XMAP_MAX];
+	struct tcp_rxmark { tcp_seq left, end; tern_time_t lo, hi; } rxmap[TCP_RXMAP_MAX];
+	struct tcp_txtimes *next;       /* on the table's cache */
+};
+
 struct tern_tcb {
 	struct tern_sock *so;           /* the application's socket; NULL: none (yet, or any more) */
 	struct tern_tcb *listener;      /* SYN-RECEIVED / unaccepted: the listening tcb */
@@ -201,9 +209,8 @@ struct tern_tcb {
 	 * later time kept: loss is then inferred later, never earlier);
 	 * retransmissions are in rxmap: ranges, each with the earliest and
 	 * latest time it left (merged when full, the two closest in time). */
-	struct tcp_xmark { tcp_seq end; tern_time_t t; } xmap[TCP_XMAP_MAX];
+	struct tcp_txtimes *tx;         /* the maps, held while data is in flight (NULL: none) */
 	uint8_t xmap_n, rxmap_n;
-	struct tcp_rxmark { tcp_seq left, end; tern_time_t lo, hi; } rxmap[TCP_RXMAP_MAX];
 	tern_time_t rexmit_t;           /* the latest retransmission */
 	tern_time_t rack_xmit, rack_rtt; /* RACK.xmit_ts, RACK.rtt */
 	tcp_seq rack_end;               /* RACK.end_seq */
@@ -401,8 +408,9 @@ struct tern_tcp_table {
 	/* perf: freed tcbs and smallest send-ring buffers kept for the next
 	 * connection (tcp_conn.c; none in sanitizer builds) */
 	struct tern_tcb *tcb_cache;
-	unsigned tcb_cached, ring_cached;
+	unsigned tcb_cached, ring_cached, tx_cached;
 	uint8_t *ring_cache[16];
+	struct tcp_txtimes *tx_cache;
 };
 
 /* ---- tcp_conn.c ---- */
@@ -614,7 +622,12 @@ size_t tcp_recovery_clip(const struct tern_tcb *tp, size_t len);
 
 /* ---- tcp_rack.c: RACK-TLP (RFC 8985) ---- */
 /* Octets [seq, seq + len) went out at now (rexmit: a retransmission). */
-void tcp_rack_sent(struct tern_tcb *tp, tcp_seq seq, uint32_t len, bool rexmit, tern_time_t now);
+void tcp_rack_sent(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, uint32_t len,
+		   bool rexmit, tern_time_t now);
+/* The send-time maps, taken (NULL if out of memory) and given back
+ * (tcp_conn.c, cached as tcbs are). */
+struct tcp_txtimes *tcp_txtimes_get(struct tern_stack *s);
+void tcp_txtimes_put(struct tern_stack *s, struct tern_tcb *tp);
 /* An ACK was taken in: RACK.xmit_ts from what it delivered, then the
  * octets sent before that and older than RACK.rtt + reo_wnd are lost
  * (rack_edge; a lost retransmission reopens HighRxt); the TLP episode's

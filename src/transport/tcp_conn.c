@@ -84,7 +84,12 @@ void tern_tcp_table_fini(struct tern_stack *s)
 	}
 	while (tt->ring_cached)
 		free(tt->ring_cache[--tt->ring_cached]);
-	tt->tcb_cached = 0;
+	while (tt->tx_cache) {
+		struct tcp_txtimes *x = tt->tx_cache;
+		tt->tx_cache = x->next;
+		free(x);
+	}
+	tt->tcb_cached = tt->tx_cached = 0;
 }
 
 /* ---- perf: recycled tcbs and small send rings ----
@@ -108,6 +113,35 @@ _Static_assert(TCP_CACHE_MAX <= sizeof(((struct tern_tcp_table *)0)->ring_cache)
 				      sizeof(uint8_t *),
 	       "ring cache size");
 static const unsigned tcp_cache_max = TCP_CACHE_MAX; /* (0: no "always false" warning) */
+
+struct tcp_txtimes *tcp_txtimes_get(struct tern_stack *s)
+{
+	struct tern_tcp_table *tt = table(s);
+	struct tcp_txtimes *x = tt->tx_cache;
+	if (x) {
+		tt->tx_cache = x->next;
+		tt->tx_cached--;
+		return x;
+	}
+	return malloc(sizeof(*x));
+}
+
+void tcp_txtimes_put(struct tern_stack *s, struct tern_tcb *tp)
+{
+	struct tern_tcp_table *tt = table(s);
+	struct tcp_txtimes *x = tp->tx;
+	tp->tx = NULL;
+	tp->xmap_n = tp->rxmap_n = 0;
+	if (!x)
+		return;
+	if (tt->tx_cached < tcp_cache_max) {
+		x->next = tt->tx_cache;
+		tt->tx_cache = x;
+		tt->tx_cached++;
+		return;
+	}
+	free(x);
+}
 
 void tcp_snd_ring_free(struct tern_stack *s, struct tern_tcb *tp)
 {
@@ -361,6 +395,7 @@ void tcp_tcb_free(struct tern_stack *s, struct tern_tcb *tp)
 	tcp_snd_ring_free(s, tp);
 	tcp_trace_free(tp);
 	tcp_recovery_free(tp);
+	tcp_txtimes_put(s, tp);
 	struct tern_tcp_table *tt = table(s);
 	if (tt->tcb_cached < tcp_cache_max) {
 		tp->hnext = tt->tcb_cache;

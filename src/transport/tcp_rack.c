@@ -5,7 +5,8 @@
  * RACK: an octet is lost once an octet sent after it has been delivered
  * (SACKed or cumulatively acknowledged) and more than RACK.rtt + reo_wnd
  * has passed since it was sent (§6.2). Send times come from a small map
- * in the tcb (tcp.h's xmap): ranges of sequence space with the time they
+ * (tcp.h's struct tcp_txtimes, held only while data is in flight, from a
+ * per-stack cache): ranges of sequence space with the time they
  * last left, one entry per distinct send time, merged when full (the
  * later time kept, so a merged range is judged lost later, never
  * earlier). Retransmissions have a map of their own (rxmap): ranges with
@@ -43,16 +44,16 @@
 static void xmap_trim(struct tern_tcb *tp)
 {
 	unsigned k = 0;
-	while (k < tp->xmap_n && seq_leq(tp->xmap[k].end, tp->snd_una))
+	while (k < tp->xmap_n && seq_leq(tp->tx->xmap[k].end, tp->snd_una))
 		k++;
 	if (k) {
-		memmove(tp->xmap, tp->xmap + k, (tp->xmap_n - k) * sizeof(tp->xmap[0]));
+		memmove(tp->tx->xmap, tp->tx->xmap + k, (tp->xmap_n - k) * sizeof(struct tcp_xmark));
 		tp->xmap_n = (uint8_t)(tp->xmap_n - k);
 	}
 	unsigned n = 0;
 	for (unsigned i = 0; i < tp->rxmap_n; i++)
-		if (seq_gt(tp->rxmap[i].end, tp->snd_una))
-			tp->rxmap[n++] = tp->rxmap[i];
+		if (seq_gt(tp->tx->rxmap[i].end, tp->snd_una))
+			tp->tx->rxmap[n++] = tp->tx->rxmap[i];
 	tp->rxmap_n = (uint8_t)n;
 }
 
@@ -61,7 +62,7 @@ static void xmap_trim(struct tern_tcb *tp)
  * time become one spanning both. */
 static void rxmap_add(struct tern_tcb *tp, tcp_seq seq, tcp_seq end, tern_time_t now)
 {
-	struct tcp_rxmark *last = tp->rxmap_n ? &tp->rxmap[tp->rxmap_n - 1] : NULL;
+	struct tcp_rxmark *last = tp->rxmap_n ? &tp->tx->rxmap[tp->rxmap_n - 1] : NULL;
 	if (last && last->end == seq && last->hi == now) {
 		last->end = end;
 		return;
@@ -70,38 +71,44 @@ static void rxmap_add(struct tern_tcb *tp, tcp_seq seq, tcp_seq end, tern_time_t
 		unsigned best = 0;
 		tern_time_t gap = TERN_TIME_NEVER;
 		for (unsigned i = 0; i + 1 < tp->rxmap_n; i++) {
-			tern_time_t g = tp->rxmap[i + 1].lo - tp->rxmap[i].hi;
+			tern_time_t g = tp->tx->rxmap[i + 1].lo - tp->tx->rxmap[i].hi;
 			if (g < gap) {
 				gap = g;
 				best = i;
 			}
 		}
-		struct tcp_rxmark *a = &tp->rxmap[best], *b = a + 1;
+		struct tcp_rxmark *a = &tp->tx->rxmap[best], *b = a + 1;
 		a->left = seq_min(a->left, b->left);
 		a->end = seq_max(a->end, b->end);
 		a->hi = b->hi;
 		memmove(b, b + 1, (tp->rxmap_n - best - 2) * sizeof(*b));
 		tp->rxmap_n--;
 	}
-	tp->rxmap[tp->rxmap_n++] = (struct tcp_rxmark){seq, end, now, now};
+	tp->tx->rxmap[tp->rxmap_n++] = (struct tcp_rxmark){seq, end, now, now};
 }
 
-void tcp_rack_sent(struct tern_tcb *tp, tcp_seq seq, uint32_t len, bool rexmit, tern_time_t now)
+void tcp_rack_sent(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, uint32_t len,
+		   bool rexmit, tern_time_t now)
 {
 	if (!len)
 		return;
-	if (rexmit) {
+	if (rexmit)
 		tp->rexmit_t = now;
+	/* Only a SACK connection has use for the times (out of memory: none
+	 * are kept, and loss waits for DupThresh or the timers). */
+	if (!(tp->flags & TF_SACK_PERMIT) || (!tp->tx && !(tp->tx = tcp_txtimes_get(s))))
+		return;
+	if (rexmit) {
 		rxmap_add(tp, seq, seq + len, now);
 		return;
 	}
 	tcp_seq end = seq + len;
-	if (tp->xmap_n && tp->xmap[tp->xmap_n - 1].t == now) {
-		if (seq_gt(end, tp->xmap[tp->xmap_n - 1].end))
-			tp->xmap[tp->xmap_n - 1].end = end;
+	if (tp->xmap_n && tp->tx->xmap[tp->xmap_n - 1].t == now) {
+		if (seq_gt(end, tp->tx->xmap[tp->xmap_n - 1].end))
+			tp->tx->xmap[tp->xmap_n - 1].end = end;
 		return;
 	}
-	if (tp->xmap_n && !seq_gt(end, tp->xmap[tp->xmap_n - 1].end))
+	if (tp->xmap_n && !seq_gt(end, tp->tx->xmap[tp->xmap_n - 1].end))
 		return; /* not new after all */
 	xmap_trim(tp);
 	if (tp->xmap_n == TCP_XMAP_MAX) {
@@ -110,25 +117,25 @@ void tcp_rack_sent(struct tern_tcb *tp, tcp_seq seq, uint32_t len, bool rexmit, 
 		unsigned best = 0;
 		tern_time_t gap = TERN_TIME_NEVER;
 		for (unsigned i = 0; i + 1 < tp->xmap_n; i++) {
-			tern_time_t g = tp->xmap[i + 1].t - tp->xmap[i].t;
+			tern_time_t g = tp->tx->xmap[i + 1].t - tp->tx->xmap[i].t;
 			if (g < gap) {
 				gap = g;
 				best = i;
 			}
 		}
-		memmove(tp->xmap + best, tp->xmap + best + 1,
-			(tp->xmap_n - best - 1) * sizeof(tp->xmap[0]));
+		memmove(tp->tx->xmap + best, tp->tx->xmap + best + 1,
+			(tp->xmap_n - best - 1) * sizeof(struct tcp_xmark));
 		tp->xmap_n--;
 	}
-	tp->xmap[tp->xmap_n++] = (struct tcp_xmark){end, now};
+	tp->tx->xmap[tp->xmap_n++] = (struct tcp_xmark){end, now};
 }
 
 /* The latest retransmission holding the octet at seq, or NULL. */
 static const struct tcp_rxmark *rexmitted(const struct tern_tcb *tp, tcp_seq seq)
 {
 	for (unsigned i = tp->rxmap_n; i-- > 0;)
-		if (seq_geq(seq, tp->rxmap[i].left) && seq_lt(seq, tp->rxmap[i].end))
-			return &tp->rxmap[i];
+		if (seq_geq(seq, tp->tx->rxmap[i].left) && seq_lt(seq, tp->tx->rxmap[i].end))
+			return &tp->tx->rxmap[i];
 	return NULL;
 }
 
@@ -136,8 +143,8 @@ static const struct tcp_rxmark *rexmitted(const struct tern_tcb *tp, tcp_seq seq
 static tern_time_t xmit_time(const struct tern_tcb *tp, tcp_seq seq)
 {
 	for (unsigned i = 0; i < tp->xmap_n; i++)
-		if (seq_lt(seq, tp->xmap[i].end))
-			return tp->xmap[i].t;
+		if (seq_lt(seq, tp->tx->xmap[i].end))
+			return tp->tx->xmap[i].t;
 	return 0;
 }
 
@@ -197,7 +204,7 @@ static void rack_detect(struct tern_stack *s, struct tern_tcb *tp, tern_time_t n
 	tern_time_t wnd = tp->rack_rtt + tcp_rack_reo_wnd(tp);
 	tcp_seq edge = tp->snd_una;
 	for (unsigned i = 0; i < tp->xmap_n; i++) {
-		const struct tcp_xmark *x = &tp->xmap[i];
+		const struct tcp_xmark *x = &tp->tx->xmap[i];
 		if (x->t > tp->rack_xmit || x->t + wnd > now)
 			break;
 		if (x->t == tp->rack_xmit) { /* sent together: before it in sequence order */
@@ -245,6 +252,8 @@ void tcp_rack_ack(struct tern_stack *s, struct tern_tcb *tp, tcp_seq prior_una, 
 		rack_update(tp, tp->rack_hi_new, now);
 	tp->rack_hi_new = 0;
 	xmap_trim(tp);
+	if (tp->snd_una == tp->snd_max)
+		tcp_txtimes_put(s, tp); /* nothing in flight: the maps go back */
 	tp->rack_edge = tp->snd_una;
 	if (!(tp->flags & TF_SACK_PERMIT)) {
 		tp->tlp_active = false;

@@ -451,7 +451,7 @@ uint32_t tcp_recovery_wnd(const struct tern_tcb *tp, uint32_t wnd, uint32_t snd_
 void tcp_recovery_sent(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, uint32_t len,
 		       bool rexmit, tern_time_t now)
 {
-	tcp_rack_sent(tp, seq, len, rexmit, now);
+	tcp_rack_sent(s, tp, seq, len, rexmit, now);
 	tcp_undo_sent(tp, seq, len, rexmit, now);
 	tp->tlp_send = false; /* a probe is one segment */
 	if (rexmit && tp->undo_armed && len) {
