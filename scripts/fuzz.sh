@@ -5,6 +5,7 @@
 #   fuzz_wire   tests/fuzz/corpus/wire/    the wire parsers
 #   fuzz_stack  tests/fuzz/corpus/stack/   the whole stack, frames + delays
 #   fuzz_tcp    tests/fuzz/corpus/tcp/     TCP: socket calls, segments, time
+#   fuzz_sack   tests/fuzz/corpus/sack/    the SACK scoreboard: hostile blocks
 #   fuzz_lab    tests/fuzz/corpus/lab/     lab files (YAML): reader and checks
 #   fuzz_dump   tests/fuzz/corpus/dump/    tern dump's decoder: frames, filters
 #
@@ -29,7 +30,7 @@ if ! command -v clang >/dev/null; then
 fi
 
 targets=()
-for t in fuzz_wire fuzz_stack fuzz_tcp fuzz_lab fuzz_dump; do
+for t in fuzz_wire fuzz_stack fuzz_tcp fuzz_sack fuzz_lab fuzz_dump; do
 	[ -f "tests/fuzz/$t.c" ] && targets+=("$t")
 done
 
