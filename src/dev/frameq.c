@@ -17,6 +17,23 @@ void tern_frameq_init(struct tern_frameq *q)
 	memset(q, 0, sizeof(*q));
 }
 
+/* Free every cached record and the cache. */
+static void cache_free(struct tern_frameq *q)
+{
+	struct tern_frameq_cache *c = q->cache;
+	if (!c)
+		return;
+	for (int k = 0; k < TERN_FRAMEQ_NCLASSES; k++) {
+		while (c->free[k]) {
+			struct tern_frame *f = c->free[k];
+			c->free[k] = f->next;
+			free(f);
+		}
+	}
+	free(c);
+	q->cache = NULL;
+}
+
 void tern_frameq_fini(struct tern_frameq *q)
 {
 	for (size_t i = 0; i < q->hn; i++)
@@ -27,13 +44,7 @@ void tern_frameq_fini(struct tern_frameq *q)
 		q->fifo_head = f->next;
 		free(f);
 	}
-	for (int c = 0; c < TERN_FRAMEQ_NCLASSES; c++) {
-		while (q->free[c]) {
-			struct tern_frame *f = q->free[c];
-			q->free[c] = f->next;
-			free(f);
-		}
-	}
+	cache_free(q);
 	memset(q, 0, sizeof(*q));
 }
 
@@ -48,19 +59,22 @@ static int size_class(size_t len)
 
 struct tern_frame *tern_frameq_alloc(struct tern_frameq *q, size_t len)
 {
-	int c = size_class(len);
+	int k = size_class(len);
 	struct tern_frame *f;
 
-	if (c >= 0 && q->free[c]) {
-		f = q->free[c];
-		q->free[c] = f->next;
-		q->cached--;
+	if (!q->cache && !(q->cache = calloc(1, sizeof(*q->cache))))
+		return NULL;
+	struct tern_frameq_cache *c = q->cache;
+	if (k >= 0 && c->free[k]) {
+		f = c->free[k];
+		c->free[k] = f->next;
+		c->cached--;
 	} else {
-		size_t room = c >= 0 ? (size_t)1 << (FRAMEQ_MIN_SHIFT + c) : len;
+		size_t room = k >= 0 ? (size_t)1 << (FRAMEQ_MIN_SHIFT + k) : len;
 		f = malloc(sizeof(*f) + room);
 		if (!f)
 			return NULL;
-		f->cls = c;
+		f->cls = k;
 	}
 	f->len = len;
 	f->next = NULL;
@@ -69,13 +83,30 @@ struct tern_frame *tern_frameq_alloc(struct tern_frameq *q, size_t len)
 
 void tern_frameq_release(struct tern_frameq *q, struct tern_frame *f)
 {
-	if (f->cls < 0) {
+	struct tern_frameq_cache *c = q->cache;
+	if (f->cls < 0 || !c) {
 		free(f);
 		return;
 	}
-	f->next = q->free[f->cls];
-	q->free[f->cls] = f;
-	q->cached++;
+	f->next = c->free[f->cls];
+	c->free[f->cls] = f;
+	c->cached++;
+}
+
+/* Shrink the heap's array to the smallest power of two (at least 4)
+ * holding `keep`, if it is far larger. */
+static void heap_shrink(struct tern_frameq *q, size_t keep)
+{
+	if (q->cap <= 4 * keep || q->cap <= 4)
+		return;
+	uint32_t cap = 4;
+	while (cap < keep)
+		cap *= 2;
+	struct tern_frame **h = realloc(q->heap, cap * sizeof(*h));
+	if (h) {
+		q->heap = h;
+		q->cap = cap;
+	}
 }
 
 /* The queue just emptied at `now`: keep what the busy period before this
@@ -88,38 +119,48 @@ void tern_frameq_release(struct tern_frameq *q, struct tern_frame *f)
  * period before goes. Free the rest, largest records first. */
 static void trim(struct tern_frameq *q, tern_time_t now)
 {
-	size_t keep = q->prev_busy_peak > TERN_FRAMEQ_KEEP ? q->prev_busy_peak : TERN_FRAMEQ_KEEP;
+	struct tern_frameq_cache *c = q->cache;
+	size_t keep = c->prev_busy_peak > TERN_FRAMEQ_KEEP ? c->prev_busy_peak : TERN_FRAMEQ_KEEP;
 	if (q->emptied && now - q->last_empty <= TERN_FRAMEQ_BURST_GAP) {
-		if (q->busy_peak > q->run_peak)
-			q->run_peak = q->busy_peak;
-		if (q->run_peak > keep)
-			keep = q->run_peak;
+		if (c->busy_peak > c->run_peak)
+			c->run_peak = c->busy_peak;
+		if (c->run_peak > keep)
+			keep = c->run_peak;
 	} else {
-		q->run_peak = 0;
+		c->run_peak = 0;
 	}
+	q->gap = q->emptied ? now - q->last_empty : 0;
 	q->emptied = true;
 	q->last_empty = now;
-	for (int c = TERN_FRAMEQ_NCLASSES - 1; c >= 0 && q->cached > keep; c--) {
-		while (q->free[c] && q->cached > keep) {
-			struct tern_frame *f = q->free[c];
-			q->free[c] = f->next;
-			q->cached--;
+	for (int k = TERN_FRAMEQ_NCLASSES - 1; k >= 0 && c->cached > keep; k--) {
+		while (c->free[k] && c->cached > keep) {
+			struct tern_frame *f = c->free[k];
+			c->free[k] = f->next;
+			c->cached--;
 			free(f);
 		}
 	}
-	/* the heap array too, when it is far larger than that */
-	if (q->cap > 4 * keep && q->cap > 4) {
-		size_t cap = 4;
-		while (cap < keep)
-			cap *= 2;
-		struct tern_frame **h = realloc(q->heap, cap * sizeof(*h));
-		if (h) {
-			q->heap = h;
-			q->cap = cap;
-		}
-	}
-	q->prev_busy_peak = q->busy_peak;
-	q->busy_peak = 0;
+	heap_shrink(q, keep); /* the heap array too, when it is far larger than that */
+	c->prev_busy_peak = c->busy_peak;
+	c->busy_peak = 0;
+}
+
+tern_time_t tern_frameq_rest_at(const struct tern_frameq *q)
+{
+	if (q->n || !q->cache || !q->emptied)
+		return TERN_TIME_NEVER;
+	tern_time_t wait = 2 * q->gap > TERN_FRAMEQ_REST ? 2 * q->gap : TERN_FRAMEQ_REST;
+	return q->last_empty + wait;
+}
+
+void tern_frameq_rest(struct tern_frameq *q, tern_time_t now)
+{
+	if (now < tern_frameq_rest_at(q))
+		return;
+	cache_free(q);
+	free(q->heap);
+	q->heap = NULL;
+	q->cap = 0;
 }
 
 /* Heap order: earlier due time first; equal times in insertion order. */
@@ -160,7 +201,7 @@ static void sift_down(struct tern_frame **h, size_t n, size_t i)
 
 static int grow(struct tern_frameq *q)
 {
-	size_t cap = q->cap ? q->cap * 2 : 4;
+	uint32_t cap = q->cap ? q->cap * 2 : 4;
 	struct tern_frame **h = realloc(q->heap, cap * sizeof(*h));
 	if (!h)
 		return TERN_ENOMEM;
@@ -189,8 +230,8 @@ int tern_frameq_push(struct tern_frameq *q, struct tern_frame *f, tern_time_t at
 	f->seq = q->next_seq++;
 	q->n++;
 	q->bytes += f->len;
-	if (q->n > q->busy_peak)
-		q->busy_peak = q->n;
+	if (q->cache && q->n > q->cache->busy_peak)
+		q->cache->busy_peak = q->n;
 	if (q->n > q->peak)
 		q->peak = q->n;
 	return 0;
@@ -228,7 +269,7 @@ struct tern_frame *tern_frameq_pop_due(struct tern_frameq *q, tern_time_t now, u
 	}
 	q->n--;
 	q->bytes -= f->len;
-	if (q->n == 0)
+	if (q->n == 0 && q->cache)
 		trim(q, now); /* f is not cached yet: it is the caller's to release */
 	return f;
 }

@@ -16,6 +16,14 @@
  * traffic keeps what it uses, also a flow whose bursts vary in size; a
  * one-off burst after a quiet gap (every host on a LAN announcing itself
  * at once) leaves nothing behind.
+ * The cache (free lists and the bookkeeping of busy periods) is made with
+ * the first record and goes, with every record and the heap's array, once
+ * the queue has been empty for TERN_FRAMEQ_REST, or twice the time between
+ * its last two emptyings if that is longer (a flow of one frame a second
+ * keeps its record, and costs no extra poll): an owner that polls the
+ * queue at tern_frameq_rest_at and calls tern_frameq_rest leaves an idle
+ * queue holding no heap at all (the link does; the fault injector keeps
+ * its cache until it is destroyed).
  */
 #ifndef TERN_DEV_FRAMEQ_H
 #define TERN_DEV_FRAMEQ_H
@@ -30,6 +38,7 @@
 #define TERN_FRAMEQ_NCLASSES 10
 #define TERN_FRAMEQ_KEEP 2
 #define TERN_FRAMEQ_BURST_GAP TERN_MSEC(100)
+#define TERN_FRAMEQ_REST TERN_SEC(1)
 
 struct tern_frame {
 	tern_time_t at;          /* when the frame is due */
@@ -40,6 +49,15 @@ struct tern_frame {
 	uint8_t data[];
 };
 
+/* Records kept for reuse, and what sizes the cache (frameq.c's trim). */
+struct tern_frameq_cache {
+	struct tern_frame *free[TERN_FRAMEQ_NCLASSES];
+	size_t cached;            /* records on the free lists */
+	size_t busy_peak;         /* most frames queued since the queue was last empty */
+	size_t prev_busy_peak;    /* the same for the busy period before */
+	size_t run_peak;          /* the most of this run of busy periods */
+};
+
 struct tern_frameq {
 	/* Frames pushed in due order (each due no earlier than the last
 	 * FIFO frame: a link of constant delay, everything at rate 0) queue
@@ -47,18 +65,17 @@ struct tern_frameq {
 	 * in the heap. A pop takes the earlier head of the two. */
 	struct tern_frame *fifo_head, *fifo_tail;
 	struct tern_frame **heap;
-	size_t hn, cap;   /* frames in the heap, its room */
-	size_t n;         /* frames queued in all */
+	uint32_t hn, cap; /* frames in the heap, its room */
+	uint32_t n;       /* frames queued in all */
+	uint32_t peak;    /* most frames ever queued at once */
 	uint64_t next_seq;
 	size_t bytes; /* sum of len over queued frames */
-	struct tern_frame *free[TERN_FRAMEQ_NCLASSES];
-	size_t cached;            /* records on the free lists */
-	size_t busy_peak;         /* most frames queued since the queue was last empty */
-	size_t prev_busy_peak;    /* the same for the busy period before */
-	size_t run_peak;          /* the most of this run of busy periods (frameq.c's trim) */
-	tern_time_t last_empty;   /* when the queue last emptied (if emptied) */
+	struct tern_frameq_cache *cache; /* NULL: none made, or gone at rest */
+	/* When the queue last emptied, and the time between that and the
+	 * emptying before (0: not known): traffic that comes every `gap`
+	 * is not at rest before 2 * gap has passed. Kept across rests. */
+	tern_time_t last_empty, gap;
 	bool emptied;
-	size_t peak;              /* most frames ever queued at once */
 };
 
 void tern_frameq_init(struct tern_frameq *q);
@@ -75,6 +92,13 @@ int tern_frameq_push(struct tern_frameq *q, struct tern_frame *f, tern_time_t at
 /* Copy and queue a frame; 0 or TERN_ENOMEM. */
 int tern_frameq_push_copy(struct tern_frameq *q, const uint8_t *frame, size_t len,
 			  tern_time_t at);
+
+/* When an empty queue's cache is due to go (see above), or
+ * TERN_TIME_NEVER: frames queued, or no cache. */
+tern_time_t tern_frameq_rest_at(const struct tern_frameq *q);
+/* At or after rest_at: free the cached records, the heap's array and the
+ * cache itself. Otherwise nothing. */
+void tern_frameq_rest(struct tern_frameq *q, tern_time_t now);
 
 /* Due time of the first frame, or TERN_TIME_NEVER when empty. */
 static inline tern_time_t tern_frameq_next_at(const struct tern_frameq *q)

@@ -15,7 +15,10 @@
  * link is sans-I/O: it never reads a clock. poll_at(end) is the earliest
  * arrival queued for that end and poll(end, now) delivers everything due by
  * now to that end's owner, so a runner that polls every device when its
- * poll_at comes round sees every frame at its arrival time.
+ * poll_at comes round sees every frame at its arrival time. An end whose
+ * queue has been empty for TERN_FRAMEQ_REST (dev/frameq.h) is polled once
+ * more, to give its cached frame records back: a link at rest holds no
+ * heap beyond itself.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -141,9 +144,12 @@ static int link_transmit(struct tern_netdev *dev, const uint8_t *frame, size_t l
 	return 0;
 }
 
+/* The next arrival, or when an idle queue's cached records go back. */
 static tern_time_t link_poll_at(const struct tern_netdev *dev)
 {
-	return tern_frameq_next_at(&to_cend(dev)->inbound);
+	const struct tern_frameq *q = &to_cend(dev)->inbound;
+	tern_time_t next = tern_frameq_next_at(q), rest = tern_frameq_rest_at(q);
+	return rest < next ? rest : next;
 }
 
 /* Deliver the frames due at this end. Frames that the owner's callback
@@ -167,6 +173,7 @@ static void link_poll(struct tern_netdev *dev, tern_time_t now)
 		tern_netdev_deliver(dev, f->data, f->len, now);
 		tern_frameq_release(&e->inbound, f);
 	}
+	tern_frameq_rest(&e->inbound, now);
 }
 
 /* The ends belong to the link, so destroying one (say, from a wrapper that
