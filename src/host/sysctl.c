@@ -287,7 +287,11 @@ int tern_sysctl_get(struct tern_stack *s, const char *name, char *buf, size_t le
 	buf[0] = 0;
 	size_t at = 0;
 	if (e->kind == SC_CC) {
-		at = put(buf, len, 0, s->socks->tcp.cc_default->name);
+		/* resolved where TCP keeps it, in the host's own socket table */
+		struct tern_sock_table *t = tern_sock_table_own(s);
+		if (!t)
+			return TERN_ENOMEM;
+		at = put(buf, len, 0, t->tcp.cc_default->name);
 	} else if (e->kind == SC_CC_LIST) {
 		/* Space-separated, as Linux's tcp_get_available_congestion_control. */
 		const struct tern_cc_ops *cc;
@@ -354,8 +358,11 @@ static int set_cc(struct tern_stack *s, const char *value)
 	const struct tern_cc_ops *cc = tern_cc_find(want);
 	if (!cc)
 		return TERN_ENOENT; /* Linux: no such module */
+	struct tern_sock_table *t = tern_sock_table_own(s);
+	if (!t)
+		return TERN_ENOMEM;
 	s->cfg.tcp_congestion_control = cc->name;
-	s->socks->tcp.cc_default = cc;
+	t->tcp.cc_default = cc;
 	return 0;
 }
 
