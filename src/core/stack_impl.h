@@ -68,7 +68,15 @@ struct tern_net;        /* net/net.h */
 struct tern_sock_table; /* transport/sock.h */
 
 struct tern_stack {
-	struct tern_stack_config cfg;
+	/* The tunables, read-only: shared by the stacks a simulator made
+	 * from one configuration (tern_core_init's `like`), as the host's own
+	 * once a sysctl changes one (tern_stack_cfg_own copies on write).
+	 * The configuration's per-host fields are the stack's own, below:
+	 * in the shared copy name, seed, log and log_ctx are all zero. */
+	const struct tern_stack_config *cfg;
+	uint64_t seed;
+	void (*log)(void *ctx, struct tern_stack *s, const char *msg);
+	void *log_ctx;
 	char name[32];
 	tern_time_t now;
 	struct tern_rng rng;
@@ -120,8 +128,13 @@ struct tern_stack {
 };
 
 /* The ground floor's life (core/stack.c), for the host: init fills a
- * zeroed stack from cfg (NULL: the defaults). */
-void tern_core_init(struct tern_stack *s, const struct tern_stack_config *cfg);
+ * zeroed stack from cfg (NULL: the defaults), sharing like's tunables if
+ * they are the same (like may be NULL); TERN_ENOMEM. */
+int tern_core_init(struct tern_stack *s, const struct tern_stack_config *cfg,
+		   const struct tern_stack *like);
+/* The host's own, writable tunables: s->cfg, copied first if another
+ * stack shares it. NULL without memory. */
+struct tern_stack_config *tern_stack_cfg_own(struct tern_stack *s);
 void tern_core_fini(struct tern_stack *s);
 /* Run every timer due at s->now, calling between(s) after each. */
 void tern_core_run_timers(struct tern_stack *s, void (*between)(struct tern_stack *s));

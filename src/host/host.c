@@ -17,15 +17,19 @@
 
 #include "wire/bytes.h"
 #include "core/stack_impl.h"
+#include "host/host.h"
 #include "link/ethernet.h"
 #include "link/link.h"
 #include "net/icmp.h"
 #include "net/net.h"
 #include "transport/sock.h"
 
+/* Copied with memcpy from a static object, whose padding is zero: two
+ * configurations made here and set alike compare equal byte for byte
+ * (tern_stack_create_like shares the tunables of such). */
 void tern_stack_config_init(struct tern_stack_config *c)
 {
-	*c = (struct tern_stack_config){
+	static const struct tern_stack_config defaults = {
 		.name = "host",
 		.seed = 1,
 		.default_ttl = 64,
@@ -104,6 +108,7 @@ void tern_stack_config_init(struct tern_stack_config *c)
 		.sock_rcv_total_bytes = 16u << 20,
 		.tcp_ofo_total_bytes = 4u << 20,
 	};
+	memcpy(c, &defaults, sizeof(*c));
 }
 
 static int add_loopback(struct tern_stack *s)
@@ -146,17 +151,26 @@ static int layers_init(struct tern_stack *s)
 	return tern_net_add_proto(s, &tern_tcp_proto);
 }
 
-struct tern_stack *tern_stack_create(const struct tern_stack_config *cfg)
+struct tern_stack *tern_stack_create_like(const struct tern_stack_config *cfg,
+					  const struct tern_stack *like)
 {
 	struct tern_stack *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
-	tern_core_init(s, cfg);
+	if (tern_core_init(s, cfg, like) < 0) {
+		free(s);
+		return NULL;
+	}
 	if (layers_init(s) < 0 || add_loopback(s) < 0) {
 		tern_stack_destroy(s);
 		return NULL;
 	}
 	return s;
+}
+
+struct tern_stack *tern_stack_create(const struct tern_stack_config *cfg)
+{
+	return tern_stack_create_like(cfg, NULL);
 }
 
 void tern_stack_destroy(struct tern_stack *s)
@@ -182,7 +196,11 @@ void tern_stack_destroy(struct tern_stack *s)
 
 void tern_stack_set_forwarding(struct tern_stack *s, bool on)
 {
-	s->cfg.forwarding = on;
+	struct tern_stack_config *own = s->cfg->forwarding == on ? NULL : tern_stack_cfg_own(s);
+	if (own)
+		own->forwarding = on;
+	else if (s->cfg->forwarding != on)
+		tern_stack_logf(s, "no memory: forwarding left %s", on ? "off" : "on");
 }
 
 /* ---- time ---- */
@@ -230,7 +248,7 @@ void tern_stack_mem_get(const struct tern_stack *s, struct tern_stack_mem *m)
 		.sock_rx = mem_budget(&s->budget.sock_rx),
 		.tcp_ofo = mem_budget(&s->budget.tcp_ofo),
 		.tcp_half_open = s->socks->tcp.half_open,
-		.tcp_half_open_limit = s->cfg.tcp_max_syn_backlog,
+		.tcp_half_open_limit = s->cfg->tcp_max_syn_backlog,
 		.reasm_datagrams = s->net->reasm.count,
 		.neigh_entries = tern_arp_entries(s),
 		.neigh_queued = (unsigned)tern_arp_queued(s),

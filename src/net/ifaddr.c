@@ -79,7 +79,7 @@ int tern_stack_addr_add(struct tern_stack *s, int ifindex, tern_ip4_t addr, unsi
 	} else if (flags & TERN_ADDR_PROBE) {
 		ia->state = TERN_ADDR_TENTATIVE;
 		tern_arp_probe_start(s, ifc, ia, s->now);
-	} else if (s->cfg.arp_announce_jitter > 0) {
+	} else if (s->cfg->arp_announce_jitter > 0) {
 		ia->state = TERN_ADDR_PREFERRED;
 		tern_arp_announce_later(s, ia, s->now);
 	} else {

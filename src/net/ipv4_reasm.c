@@ -116,7 +116,7 @@ static void reasm_timeout(struct tern_stack *s, struct tern_timer *t, tern_time_
 
 void tern_reasm_init(struct tern_stack *s)
 {
-	s->net->reasm.key = tern_mix64(s->cfg.seed ^ 0x7265617373656d62ull);
+	s->net->reasm.key = tern_mix64(s->seed ^ 0x7265617373656d62ull);
 }
 
 void tern_reasm_fini(struct tern_stack *s)
@@ -154,7 +154,7 @@ static bool make_room(struct tern_stack *s, struct tern_reasm *keep, size_t need
 	if (tern_budget_fits(b, need))
 		return true;
 	struct tern_reasm *r = s->net->reasm.oldest;
-	while (r && b->used + need > s->cfg.reasm_low_thresh) {
+	while (r && b->used + need > s->cfg->reasm_low_thresh) {
 		struct tern_reasm *next = r->newer;
 		if (r != keep) {
 			tern_drop(s, NULL, TERN_STAT_IP_REASM_EVICTED, TERN_LAYER_IP);
@@ -193,7 +193,7 @@ static struct tern_reasm *create(struct tern_stack *s, const struct tern_ipv4_re
 	s->net->reasm.count++;
 	tern_budget_charge(&s->budget.reasm, sizeof(*r));
 	tern_timer_init(&r->timer, reasm_timeout);
-	tern_timer_arm(s, &r->timer, now + s->cfg.reasm_timeout);
+	tern_timer_arm(s, &r->timer, now + s->cfg->reasm_timeout);
 	return r;
 }
 
@@ -313,7 +313,7 @@ struct tern_pkt *tern_reasm_input(struct tern_stack *s, struct tern_pkt *pkt,
 		tern_drop(s, pkt, TERN_STAT_IP_REASM_DUPLICATE, TERN_LAYER_IP);
 		return NULL;
 	}
-	if (r->nfrags >= s->cfg.reasm_max_frags) {
+	if (r->nfrags >= s->cfg->reasm_max_frags) {
 		tern_drop(s, pkt, TERN_STAT_IP_REASM_TOO_MANY, TERN_LAYER_IP);
 		reasm_free(s, r);
 		return NULL;

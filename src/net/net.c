@@ -14,7 +14,7 @@ int tern_net_init(struct tern_stack *s)
 	if (!s->net)
 		return TERN_ENOMEM;
 	s->net->ip_id = (uint16_t)tern_rng_next(&s->rng);
-	s->net->icmp_tokens_milli = (uint64_t)s->cfg.icmp_ratelimit_burst * 1000;
+	s->net->icmp_tokens_milli = (uint64_t)s->cfg->icmp_ratelimit_burst * 1000;
 	tern_reasm_init(s);
 	tern_pmtu_init(s);
 	return 0;

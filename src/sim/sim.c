@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "core/rng.h"
+#include "host/host.h"
 #include "tern/err.h"
 #include "tern/sim.h"
 #include "tern/simrt.h"
@@ -96,6 +97,7 @@ struct tern_sim {
 
 	struct sim_node *nodes;
 	size_t nnodes, cap_nodes;
+	struct tern_stack *last_made[2]; /* the last host and router made (add_node) */
 	struct sim_link *links;
 	size_t nlinks, cap_links;
 	struct sim_switch *switches;
@@ -402,7 +404,7 @@ static struct tern_stack *add_node(struct tern_sim *sim, const char *name,
 	if (!name || tern_sim_node(sim, name) || GROW(sim, nodes, nnodes, cap_nodes) < 0)
 		return NULL;
 	if (cfg)
-		c = *cfg;
+		memcpy(&c, cfg, sizeof(c)); /* padding too: like's test is byte for byte */
 	else
 		tern_stack_config_init(&c);
 	c.name = name;
@@ -410,7 +412,10 @@ static struct tern_stack *add_node(struct tern_sim *sim, const char *name,
 	if (router)
 		c.forwarding = true;
 
-	struct tern_stack *s = tern_stack_create(&c);
+	/* Hosts (and routers) made from one configuration share its tunables:
+	 * the last one made of the kind is the model. */
+	struct tern_stack **like = &sim->last_made[router];
+	struct tern_stack *s = tern_stack_create_like(&c, *like);
 	if (!s)
 		return NULL;
 	struct sim_item *it = item_new(sim, NULL, s, ORDER_STACK + sim->nnodes);
@@ -418,6 +423,7 @@ static struct tern_stack *add_node(struct tern_sim *sim, const char *name,
 		tern_stack_destroy(s);
 		return NULL;
 	}
+	*like = s;
 	sim->nodes[sim->nnodes] = (struct sim_node){
 		.stack = s, .item = it, .index = (unsigned)sim->nnodes};
 	sim->nnodes++;

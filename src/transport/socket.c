@@ -179,7 +179,7 @@ static int table_make(struct tern_stack *s)
 	/* Derived from the seed, not drawn from s->rng: creating the table must
 	 * not shift the random sequence every other module sees (nor does
 	 * making it late, at the first socket). */
-	t->secret = tern_mix64(s->cfg.seed ^ 0x736f636b73656372ull);
+	t->secret = tern_mix64(s->seed ^ 0x736f636b73656372ull);
 	tern_sock_htab_init(&t->udp_ports, offsetof(struct tern_sock, port_link));
 	tern_sock_htab_init(&t->udp_conns, offsetof(struct tern_sock, conn_link));
 	tern_sock_htab_init(&t->tcp_ports, offsetof(struct tern_sock, port_link));
@@ -287,8 +287,8 @@ struct tern_sock *tern_sock_new(struct tern_stack *s, const struct tern_sock_ops
 	so->sd = sd;
 	so->serial = t->next_serial++;
 	so->ops = ops;
-	so->rcvbuf = (int)s->cfg.rmem_default; /* Linux's net.core.rmem_default / wmem_default */
-	so->sndbuf = (int)s->cfg.wmem_default;
+	so->rcvbuf = (int)s->cfg->rmem_default; /* Linux's net.core.rmem_default / wmem_default */
+	so->sndbuf = (int)s->cfg->wmem_default;
 	so->ttl = -1;
 	so->pmtudisc = -1;
 	so->rcvtimeo = so->sndtimeo = TERN_TIME_NEVER;
@@ -453,8 +453,8 @@ static int sol_socket_set(struct tern_stack *s, struct tern_sock *so, int name, 
 	case TERN_SO_REUSEADDR: so->reuseaddr = val != 0; return 0;
 	case TERN_SO_REUSEPORT: so->reuseport = val != 0; return 0;
 	case TERN_SO_BROADCAST: so->broadcast = val != 0; return 0;
-	case TERN_SO_RCVBUF: so->rcvbuf = buf_size(val, s->cfg.rmem_max, TERN_SOCK_MIN_RCVBUF); return 0;
-	case TERN_SO_SNDBUF: so->sndbuf = buf_size(val, s->cfg.wmem_max, TERN_SOCK_MIN_SNDBUF); return 0;
+	case TERN_SO_RCVBUF: so->rcvbuf = buf_size(val, s->cfg->rmem_max, TERN_SOCK_MIN_RCVBUF); return 0;
+	case TERN_SO_SNDBUF: so->sndbuf = buf_size(val, s->cfg->wmem_max, TERN_SOCK_MIN_SNDBUF); return 0;
 	default: return TERN_ENOPROTOOPT; /* SO_TYPE and SO_ERROR are read-only */
 	}
 }
@@ -579,12 +579,12 @@ static int sol_socket_get(struct tern_sock *so, int name, int *val)
 static int ip_get(struct tern_stack *s, struct tern_sock *so, int name, int *val)
 {
 	switch (name) {
-	case TERN_IP_TTL: *val = so->ttl < 0 ? s->cfg.default_ttl : so->ttl; return 0;
+	case TERN_IP_TTL: *val = so->ttl < 0 ? s->cfg->default_ttl : so->ttl; return 0;
 	case TERN_IP_TOS: *val = so->tos; return 0;
 	case TERN_IP_RECVERR: *val = so->recverr; return 0;
 	case TERN_IP_MTU_DISCOVER:
 		*val = so->pmtudisc >= 0 ? so->pmtudisc
-					 : tern_sock_pmtudisc(&s->cfg, so, so->ops->type == TERN_SOCK_STREAM) - 1;
+					 : tern_sock_pmtudisc(s->cfg, so, so->ops->type == TERN_SOCK_STREAM) - 1;
 		return 0;
 	case TERN_IP_MTU:
 		if (!so->connected || !so->peer_addr)

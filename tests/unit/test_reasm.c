@@ -383,7 +383,7 @@ TEST(memory_eviction)
 	size_t u = fx.s->budget.reasm.used; /* one record, one fragment */
 	CHECK(u > TERN_PKT_SMALL_CAP);
 	fx.s->budget.reasm.limit = 3 * u + u / 2;
-	fx.s->cfg.reasm_low_thresh = 2 * u;
+	tern_stack_cfg_own(fx.s)->reasm_low_thresh = 2 * u;
 	for (uint16_t id = 2; id <= 3; id++) {
 		h.id = id;
 		inject_frag(&fx, TERN_MSEC(id), &h, req, n, 0, 400);
