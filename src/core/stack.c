@@ -115,12 +115,15 @@ struct tern_stack_config *tern_stack_cfg_own(struct tern_stack *s)
 
 /* Give free buffers back to malloc, once a second while the pool is
  * bigger than its resting size (core/pkt.c keeps what the last second
- * needed). */
+ * needed); once it is at rest, the timer heap's arrays go if no timer is
+ * armed. */
 static void pool_trim_timer(struct tern_stack *s, struct tern_timer *t, tern_time_t now)
 {
 	tern_pkt_pool_trim(&s->pool, s->cfg->pkt_pool_keep_bytes);
 	if (s->pool.made_bytes > s->cfg->pkt_pool_keep_bytes)
 		tern_timer_arm(s, t, now + TERN_SEC(1));
+	else
+		tern_timer_heap_shrink(&s->timers); /* at rest: the heap's arrays too, if empty */
 }
 
 /* Set up the ground floor of a zeroed stack from cfg (or the defaults). */

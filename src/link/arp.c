@@ -118,18 +118,27 @@ static void set_state(struct tern_arp_cache *c, struct tern_arp_entry *e, enum t
 	list_append(c, e);
 }
 
+#define ARP_MIN_BUCKETS 16
+
+/* The buckets are made with the first entry and go with the last chunk
+ * (shrink_chunks): a host that never learns a neighbour has none. */
 static int arp_init(struct tern_stack *s)
 {
 	struct tern_arp_cache *c = &s->link->arp;
 	c->size = s->cfg->arp_cache_size ? s->cfg->arp_cache_size : 1;
-	c->nbuckets = 16;
+	c->nbuckets = ARP_MIN_BUCKETS;
+	for (int i = 0; i < TERN_ARP_NSTATES; i++)
+		c->lists[i] = (struct tern_arp_list){-1, -1};
+	return 0;
+}
+
+static int buckets_make(struct tern_arp_cache *c)
+{
 	c->buckets = malloc(c->nbuckets * sizeof(*c->buckets));
 	if (!c->buckets)
 		return TERN_ENOMEM;
 	for (uint32_t i = 0; i < c->nbuckets; i++)
 		c->buckets[i] = -1;
-	for (int i = 0; i < TERN_ARP_NSTATES; i++)
-		c->lists[i] = (struct tern_arp_list){-1, -1};
 	return 0;
 }
 
@@ -214,6 +223,17 @@ static void shrink_chunks(struct tern_arp_cache *c)
 		free(c->chunks[k]);
 		c->nchunks--;
 	}
+	if (c->nchunks == 0 && c->cap_chunks) {
+		/* empty: back to what a new cache holds */
+		free(c->chunks);
+		free(c->chunk_used);
+		free(c->buckets);
+		c->chunks = NULL;
+		c->chunk_used = NULL;
+		c->buckets = NULL;
+		c->cap_chunks = 0;
+		c->nbuckets = ARP_MIN_BUCKETS;
+	}
 }
 
 int tern_link_init(struct tern_stack *s)
@@ -283,6 +303,8 @@ unsigned tern_arp_entries(const struct tern_stack *s)
 static struct tern_arp_entry *entry_find(const struct tern_stack *s, int ifindex, tern_ip4_t ip)
 {
 	const struct tern_arp_cache *c = &s->link->arp;
+	if (!c->buckets)
+		return NULL;
 	for (int32_t i = c->buckets[bucket_of(c, ifindex, ip)]; i != -1; i = ENTRY(c, i)->hash_next)
 		if (ENTRY(c, i)->ip == ip && ENTRY(c, i)->ifindex == ifindex)
 			return ENTRY(c, i);
@@ -325,6 +347,8 @@ static struct tern_arp_entry *entry_create(struct tern_stack *s, int ifindex, te
 					   bool peer_asked)
 {
 	struct tern_arp_cache *c = &s->link->arp;
+	if (!c->buckets && buckets_make(c) < 0)
+		return NULL;
 	struct tern_arp_entry *e = entry_slot(s, peer_asked);
 	if (!e)
 		return NULL;

@@ -309,7 +309,7 @@ static void fill_msg(struct tern_icmp_msg *m, const struct tern_icmp_repr *icmp,
 static unsigned listeners(const struct tern_stack *s)
 {
 	unsigned n = 0;
-	for (int i = 0; i < TERN_MAX_ICMP_LISTENERS; i++)
+	for (int i = 0; s->net->icmp_listeners && i < TERN_MAX_ICMP_LISTENERS; i++)
 		n += s->net->icmp_listeners[i].fn != NULL;
 	return n;
 }
@@ -410,12 +410,17 @@ void tern_icmp_input(struct tern_stack *s, struct tern_pkt *pkt, const struct te
 
 /* ---- listeners ---- */
 
+/* The listener slots are made by the first listener (a ping, a
+ * traceroute): most hosts never have one. */
 int tern_icmp_listen(struct tern_stack *s, tern_icmp_fn fn, void *ctx)
 {
+	struct tern_icmp_listener *l = s->net->icmp_listeners;
+	if (!l && !(l = s->net->icmp_listeners = calloc(TERN_MAX_ICMP_LISTENERS, sizeof(*l))))
+		return TERN_ENOMEM;
 	for (int i = 0; i < TERN_MAX_ICMP_LISTENERS; i++) {
-		if (!s->net->icmp_listeners[i].fn) {
-			s->net->icmp_listeners[i].fn = fn;
-			s->net->icmp_listeners[i].ctx = ctx;
+		if (!l[i].fn) {
+			l[i].fn = fn;
+			l[i].ctx = ctx;
 			return i;
 		}
 	}
@@ -424,16 +429,17 @@ int tern_icmp_listen(struct tern_stack *s, tern_icmp_fn fn, void *ctx)
 
 void tern_icmp_unlisten(struct tern_stack *s, int handle)
 {
-	if (handle >= 0 && handle < TERN_MAX_ICMP_LISTENERS)
+	if (s->net->icmp_listeners && handle >= 0 && handle < TERN_MAX_ICMP_LISTENERS)
 		s->net->icmp_listeners[handle].fn = NULL;
 }
 
 unsigned tern_icmp_notify(struct tern_stack *s, const struct tern_icmp_msg *m, tern_time_t now)
 {
+	const struct tern_icmp_listener *l = s->net->icmp_listeners;
 	unsigned n = 0;
-	for (int i = 0; i < TERN_MAX_ICMP_LISTENERS; i++) {
-		if (s->net->icmp_listeners[i].fn) {
-			s->net->icmp_listeners[i].fn(s->net->icmp_listeners[i].ctx, s, m, now);
+	for (int i = 0; l && i < TERN_MAX_ICMP_LISTENERS; i++) {
+		if (l[i].fn) {
+			l[i].fn(l[i].ctx, s, m, now);
 			n++;
 		}
 	}
