@@ -99,9 +99,12 @@ struct tern_stack {
 	uint64_t stat_lost;            /* a page could not be made: its counts go here */
 
 	/* Made as devices are attached (and lo at creation), never moved:
-	 * addresses, packets and devices point at them. NULL: unused. */
-	struct tern_iface *ifaces[TERN_MAX_IFACES];
+	 * addresses, packets and devices point at them. NULL: unused. The
+	 * array of pointers grows with the highest index (cap_ifaces slots,
+	 * at most TERN_MAX_IFACES): a host with one device has two. */
+	struct tern_iface **ifaces;
 	int n_ifaces;                  /* highest used index + 1 */
+	int cap_ifaces;
 	/* Every address in use, for the per-packet "is it ours?" questions
 	 * (tern_ifaddr_find, tern_ip4_is_our_broadcast): a short list instead
 	 * of interfaces × slots. Kept by addr_add and addr_del. */
@@ -181,7 +184,7 @@ static inline uint64_t tern_stat_get(const struct tern_stack *s, enum tern_stat 
 
 static inline struct tern_iface *tern_iface_get(struct tern_stack *s, int ifindex)
 {
-	if (ifindex < 0 || ifindex >= TERN_MAX_IFACES || !s->ifaces[ifindex] ||
+	if (ifindex < 0 || ifindex >= s->cap_ifaces || !s->ifaces[ifindex] ||
 	    !s->ifaces[ifindex]->used)
 		return NULL;
 	return s->ifaces[ifindex];

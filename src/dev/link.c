@@ -33,19 +33,39 @@
 #define LINK_DEFAULT_MTU 1500
 #define LINK_DEFAULT_QUEUE (256u * 1024)
 
+/* Frames sent from one end: struct tern_link_stats less what the queue
+ * itself knows (queued_*, filled in by tern_link_get_stats). */
+struct link_counts {
+	uint64_t tx_frames, tx_bytes, rx_frames, rx_bytes;
+	uint64_t drop_too_big, drop_queue_full, drop_nomem, drop_down;
+	uint64_t ecn_marked, drop_early, drop_forced;
+	uint64_t backlog_peak_bytes;
+};
+
 struct link_end {
 	struct tern_netdev dev; /* first, so a device pointer is an end pointer */
 	struct tern_link *link;
 	int side;
 	struct tern_frameq inbound;    /* frames on their way to this end */
 	tern_time_t busy_until;        /* this end's transmitter is busy until */
-	struct tern_link_stats stats;  /* frames sent from this end */
-	struct tern_red red;           /* this direction's RED state (qdisc RED) */
+	struct link_counts stats;      /* frames sent from this end */
+};
+
+/* RED's parameters and each direction's state: made only for a link
+ * whose qdisc is RED (most links are drop-tail). */
+struct link_red {
+	struct tern_red_params params;
+	struct tern_red dir[2];        /* by sending side */
 };
 
 struct tern_link {
-	struct tern_link_params p;
+	/* the wire: tern_link_params less RED's (in `red`) */
+	uint64_t rate_bps;
+	tern_time_t delay;
+	uint32_t mtu, queue_bytes;
+	enum tern_qdisc qdisc;
 	bool down;                     /* cut: every frame is lost */
+	struct link_red *red;          /* NULL unless qdisc is RED */
 	struct link_end end[2];
 };
 
@@ -73,10 +93,10 @@ static bool frame_is_ect(const uint8_t *frame, size_t len)
 static bool red_admit(struct link_end *e, const uint8_t *frame, size_t len, uint64_t backlog,
 		      tern_time_t now, bool *mark)
 {
-	const struct tern_link_params *p = &e->link->p;
+	const struct tern_link *l = e->link;
 	tern_time_t idle = backlog == 0 && e->busy_until < now ? now - e->busy_until : 0;
-	switch (tern_red_arrive(&e->red, &p->red, backlog, idle,
-				tern_serialize_ns(p->mtu + TERN_ETH_HLEN, p->rate_bps),
+	switch (tern_red_arrive(&l->red->dir[e->side], &l->red->params, backlog, idle,
+				tern_serialize_ns(l->mtu + TERN_ETH_HLEN, l->rate_bps),
 				frame_is_ect(frame, len))) {
 	case TERN_RED_MARK:
 		*mark = true;
@@ -105,22 +125,22 @@ static int link_transmit(struct tern_netdev *dev, const uint8_t *frame, size_t l
 		e->stats.drop_down++;
 		return 0; /* as a wire would: the sender cannot tell */
 	}
-	if (len > (size_t)l->p.mtu + TERN_ETH_HLEN) {
+	if (len > (size_t)l->mtu + TERN_ETH_HLEN) {
 		e->stats.drop_too_big++;
 		return TERN_EMSGSIZE;
 	}
 	/* Tail drop: the queue holds the bytes not yet clocked out, which is
 	 * exactly the transmitter's remaining busy time times the rate. */
-	uint64_t backlog = tern_backlog_bytes(e->busy_until, now, l->p.rate_bps);
-	if (backlog + len > l->p.queue_bytes) {
+	uint64_t backlog = tern_backlog_bytes(e->busy_until, now, l->rate_bps);
+	if (backlog + len > l->queue_bytes) {
 		e->stats.drop_queue_full++;
 		return TERN_ENOBUFS;
 	}
 	bool mark = false;
-	if (l->p.qdisc == TERN_QDISC_RED && !red_admit(e, frame, len, backlog, now, &mark))
+	if (l->qdisc == TERN_QDISC_RED && !red_admit(e, frame, len, backlog, now, &mark))
 		return TERN_ENOBUFS;
 	tern_time_t start = e->busy_until > now ? e->busy_until : now;
-	tern_time_t departure = start + tern_serialize_ns(len, l->p.rate_bps);
+	tern_time_t departure = start + tern_serialize_ns(len, l->rate_bps);
 	struct tern_frame *f = tern_frameq_alloc(&peer->inbound, len);
 	if (f) {
 		memcpy(f->data, frame, len);
@@ -129,7 +149,7 @@ static int link_transmit(struct tern_netdev *dev, const uint8_t *frame, size_t l
 		if (mark && tern_ipv4_mark_ce(f->data + TERN_ETH_HLEN, len - TERN_ETH_HLEN))
 			e->stats.ecn_marked++;
 	}
-	if (!f || tern_frameq_push(&peer->inbound, f, departure + l->p.delay) < 0) {
+	if (!f || tern_frameq_push(&peer->inbound, f, departure + l->delay) < 0) {
 		e->stats.drop_nomem++;
 		return TERN_ENOMEM;
 	}
@@ -138,7 +158,7 @@ static int link_transmit(struct tern_netdev *dev, const uint8_t *frame, size_t l
 	e->stats.tx_frames++;
 	e->stats.tx_bytes += len;
 	/* what now waits to be clocked out, this frame included */
-	uint64_t waiting = tern_backlog_bytes(e->busy_until, now, l->p.rate_bps);
+	uint64_t waiting = tern_backlog_bytes(e->busy_until, now, l->rate_bps);
 	if (waiting > e->stats.backlog_peak_bytes)
 		e->stats.backlog_peak_bytes = waiting;
 	return 0;
@@ -189,28 +209,45 @@ static const struct tern_netdev_ops link_ops = {
 	.destroy = link_end_destroy,
 };
 
+/* RED's parameters and both directions' random streams, from the seed. */
+static struct link_red *red_make(const struct tern_link_params *p)
+{
+	struct link_red *r = malloc(sizeof(*r));
+	if (!r)
+		return NULL;
+	r->params = p->red;
+	for (int i = 0; i < 2; i++)
+		tern_red_init(&r->dir[i], tern_mix64(p->seed * 2 + (uint64_t)i + 1));
+	return r;
+}
+
 struct tern_link *tern_link_create(const struct tern_link_params *p,
 				   const char *name_a, const struct tern_mac *mac_a,
 				   const char *name_b, const struct tern_mac *mac_b)
 {
+	static const struct tern_link_params defaults;
+	if (!p)
+		p = &defaults;
 	struct tern_link *l = calloc(1, sizeof(*l));
 	if (!l)
 		return NULL;
-	if (p)
-		l->p = *p;
-	if (l->p.mtu == 0)
-		l->p.mtu = LINK_DEFAULT_MTU;
-	if (l->p.queue_bytes == 0)
-		l->p.queue_bytes = LINK_DEFAULT_QUEUE;
+	l->rate_bps = p->rate_bps;
+	l->delay = p->delay;
+	l->mtu = p->mtu ? p->mtu : LINK_DEFAULT_MTU;
+	l->queue_bytes = p->queue_bytes ? p->queue_bytes : LINK_DEFAULT_QUEUE;
+	l->qdisc = p->qdisc;
+	if (l->qdisc == TERN_QDISC_RED && !(l->red = red_make(p))) {
+		free(l);
+		return NULL;
+	}
 
 	const char *names[2] = {name_a, name_b};
 	const struct tern_mac *macs[2] = {mac_a, mac_b};
 	for (int i = 0; i < 2; i++) {
 		struct link_end *e = &l->end[i];
-		tern_netdev_init(&e->dev, &link_ops, names[i], macs[i], l->p.mtu);
+		tern_netdev_init(&e->dev, &link_ops, names[i], macs[i], l->mtu);
 		e->link = l;
 		e->side = i;
-		tern_red_init(&e->red, tern_mix64(l->p.seed * 2 + (uint64_t)i + 1));
 		tern_frameq_init(&e->inbound);
 	}
 	return l;
@@ -227,7 +264,15 @@ void tern_link_get_stats(const struct tern_link *l, int side, struct tern_link_s
 {
 	const struct link_end *e = &l->end[side ? 1 : 0];
 	const struct tern_frameq *q = &l->end[side ? 0 : 1].inbound;
-	*out = e->stats;
+	const struct link_counts *c = &e->stats;
+	*out = (struct tern_link_stats){
+		.tx_frames = c->tx_frames, .tx_bytes = c->tx_bytes,
+		.rx_frames = c->rx_frames, .rx_bytes = c->rx_bytes,
+		.drop_too_big = c->drop_too_big, .drop_queue_full = c->drop_queue_full,
+		.drop_nomem = c->drop_nomem, .drop_down = c->drop_down,
+		.ecn_marked = c->ecn_marked, .drop_early = c->drop_early,
+		.drop_forced = c->drop_forced, .backlog_peak_bytes = c->backlog_peak_bytes,
+	};
 	out->queued_frames = q->n;
 	out->queued_bytes = q->bytes;
 	out->queued_peak_frames = q->peak;
@@ -235,9 +280,9 @@ void tern_link_get_stats(const struct tern_link *l, int side, struct tern_link_s
 
 void tern_link_set_params(struct tern_link *l, const struct tern_link_params *p)
 {
-	l->p.rate_bps = p->rate_bps;
-	l->p.delay = p->delay;
-	l->p.queue_bytes = p->queue_bytes ? p->queue_bytes : LINK_DEFAULT_QUEUE;
+	l->rate_bps = p->rate_bps;
+	l->delay = p->delay;
+	l->queue_bytes = p->queue_bytes ? p->queue_bytes : LINK_DEFAULT_QUEUE;
 }
 
 void tern_link_set_up(struct tern_link *l, bool up)
@@ -251,5 +296,6 @@ void tern_link_destroy(struct tern_link *l)
 		return;
 	for (int i = 0; i < 2; i++)
 		tern_frameq_fini(&l->end[i].inbound);
+	free(l->red);
 	free(l);
 }

@@ -111,8 +111,24 @@ void tern_stack_config_init(struct tern_stack_config *c)
 	memcpy(c, &defaults, sizeof(*c));
 }
 
+/* Room for interface index i in s->ifaces (new slots NULL). */
+static int iface_slots(struct tern_stack *s, int i)
+{
+	if (i < s->cap_ifaces)
+		return 0;
+	struct tern_iface **a = realloc(s->ifaces, (size_t)(i + 1) * sizeof(*a));
+	if (!a)
+		return TERN_ENOMEM;
+	memset(a + s->cap_ifaces, 0, (size_t)(i + 1 - s->cap_ifaces) * sizeof(*a));
+	s->ifaces = a;
+	s->cap_ifaces = i + 1;
+	return 0;
+}
+
 static int add_loopback(struct tern_stack *s)
 {
+	if (iface_slots(s, TERN_IFINDEX_LOOPBACK) < 0)
+		return TERN_ENOMEM;
 	struct tern_iface *lo = calloc(1, sizeof(*lo));
 	if (!lo)
 		return TERN_ENOMEM;
@@ -186,11 +202,12 @@ void tern_stack_destroy(struct tern_stack *s)
 	tern_net_fini(s);
 	tern_link_fini(s);
 	tern_core_fini(s);
-	for (int i = 0; i < TERN_MAX_IFACES; i++) {
+	for (int i = 0; i < s->cap_ifaces; i++) {
 		for (int j = 0; s->ifaces[i] && j < TERN_MAX_ADDRS; j++)
 			free(s->ifaces[i]->addrs[j]);
 		free(s->ifaces[i]);
 	}
+	free(s->ifaces);
 	free(s);
 }
 
@@ -304,10 +321,12 @@ static void iface_rx(void *ctx, struct tern_netdev *dev, const uint8_t *frame, s
 int tern_stack_attach(struct tern_stack *s, struct tern_netdev *dev)
 {
 	int i;
-	for (i = 1; i < TERN_MAX_IFACES && s->ifaces[i] && s->ifaces[i]->used; i++)
+	for (i = 1; i < s->cap_ifaces && s->ifaces[i] && s->ifaces[i]->used; i++)
 		;
 	if (i == TERN_MAX_IFACES)
 		return TERN_ENOSPC;
+	if (iface_slots(s, i) < 0)
+		return TERN_ENOMEM;
 	if (!s->ifaces[i] && !(s->ifaces[i] = calloc(1, sizeof(*s->ifaces[i]))))
 		return TERN_ENOMEM;
 	struct tern_iface *ifc = s->ifaces[i];
