@@ -30,15 +30,15 @@ static void cache_free(struct tern_frameq *q)
 			free(f);
 		}
 	}
+	free(c->heap);
 	free(c);
 	q->cache = NULL;
 }
 
 void tern_frameq_fini(struct tern_frameq *q)
 {
-	for (size_t i = 0; i < q->hn; i++)
-		free(q->heap[i]);
-	free(q->heap);
+	for (size_t i = 0; q->cache && i < q->cache->hn; i++)
+		free(q->cache->heap[i]);
 	while (q->fifo_head) {
 		struct tern_frame *f = q->fifo_head;
 		q->fifo_head = f->next;
@@ -97,15 +97,15 @@ void tern_frameq_release(struct tern_frameq *q, struct tern_frame *f)
  * holding `keep`, if it is far larger. */
 static void heap_shrink(struct tern_frameq *q, size_t keep)
 {
-	if (q->cap <= 4 * keep || q->cap <= 4)
+	if (q->cache->cap <= 4 * keep || q->cache->cap <= 4)
 		return;
 	uint32_t cap = 4;
 	while (cap < keep)
 		cap *= 2;
-	struct tern_frame **h = realloc(q->heap, cap * sizeof(*h));
+	struct tern_frame **h = realloc(q->cache->heap, cap * sizeof(*h));
 	if (h) {
-		q->heap = h;
-		q->cap = cap;
+		q->cache->heap = h;
+		q->cache->cap = cap;
 	}
 }
 
@@ -158,9 +158,6 @@ void tern_frameq_rest(struct tern_frameq *q, tern_time_t now)
 	if (now < tern_frameq_rest_at(q))
 		return;
 	cache_free(q);
-	free(q->heap);
-	q->heap = NULL;
-	q->cap = 0;
 }
 
 /* Heap order: earlier due time first; equal times in insertion order. */
@@ -201,17 +198,21 @@ static void sift_down(struct tern_frame **h, size_t n, size_t i)
 
 static int grow(struct tern_frameq *q)
 {
-	uint32_t cap = q->cap ? q->cap * 2 : 4;
-	struct tern_frame **h = realloc(q->heap, cap * sizeof(*h));
+	uint32_t cap = q->cache->cap ? q->cache->cap * 2 : 4;
+	struct tern_frame **h = realloc(q->cache->heap, cap * sizeof(*h));
 	if (!h)
 		return TERN_ENOMEM;
-	q->heap = h;
-	q->cap = cap;
+	q->cache->heap = h;
+	q->cache->cap = cap;
 	return 0;
 }
 
 int tern_frameq_push(struct tern_frameq *q, struct tern_frame *f, tern_time_t at)
 {
+	if (!q->cache) { /* f did not come from tern_frameq_alloc(q) */
+		free(f);
+		return TERN_ENOMEM;
+	}
 	f->at = at;
 	if (!q->fifo_tail || at >= q->fifo_tail->at) {
 		/* In due order behind the FIFO's last: no heap work. */
@@ -219,18 +220,18 @@ int tern_frameq_push(struct tern_frameq *q, struct tern_frame *f, tern_time_t at
 		*(q->fifo_tail ? &q->fifo_tail->next : &q->fifo_head) = f;
 		q->fifo_tail = f;
 	} else {
-		if (q->hn == q->cap && grow(q) < 0) {
+		if (q->cache->hn == q->cache->cap && grow(q) < 0) {
 			tern_frameq_release(q, f);
 			return TERN_ENOMEM;
 		}
-		q->heap[q->hn] = f;
-		sift_up(q->heap, q->hn);
-		q->hn++;
+		q->cache->heap[q->cache->hn] = f;
+		sift_up(q->cache->heap, q->cache->hn);
+		q->cache->hn++;
 	}
-	f->seq = q->next_seq++;
+	f->seq = q->cache->next_seq++;
 	q->n++;
 	q->bytes += f->len;
-	if (q->cache && q->n > q->cache->busy_peak)
+	if (q->n > q->cache->busy_peak)
 		q->cache->busy_peak = q->n;
 	if (q->n > q->peak)
 		q->peak = q->n;
@@ -253,14 +254,14 @@ struct tern_frame *tern_frameq_pop_due(struct tern_frameq *q, tern_time_t now, u
 	if (q->n == 0)
 		return NULL;
 	struct tern_frame *f = q->fifo_head;
-	bool from_heap = !f || (q->hn && before(q->heap[0], f));
+	bool from_heap = !f || (q->cache->hn && before(q->cache->heap[0], f));
 	if (from_heap)
-		f = q->heap[0];
+		f = q->cache->heap[0];
 	if (f->at > now || f->seq >= mark)
 		return NULL;
 	if (from_heap) {
-		q->heap[0] = q->heap[--q->hn];
-		sift_down(q->heap, q->hn, 0);
+		q->cache->heap[0] = q->cache->heap[--q->cache->hn];
+		sift_down(q->cache->heap, q->cache->hn, 0);
 	} else {
 		q->fifo_head = f->next;
 		if (!q->fifo_head)

@@ -16,8 +16,8 @@
  * traffic keeps what it uses, also a flow whose bursts vary in size; a
  * one-off burst after a quiet gap (every host on a LAN announcing itself
  * at once) leaves nothing behind.
- * The cache (free lists and the bookkeeping of busy periods) is made with
- * the first record and goes, with every record and the heap's array, once
+ * The cache (the heap, free lists and the bookkeeping of busy periods) is
+ * made with the first record and goes, with every record it holds, once
  * the queue has been empty for TERN_FRAMEQ_REST, or twice the time between
  * its last two emptyings if that is longer (a flow of one frame a second
  * keeps its record, and costs no extra poll): an owner that polls the
@@ -49,8 +49,12 @@ struct tern_frame {
 	uint8_t data[];
 };
 
-/* Records kept for reuse, and what sizes the cache (frameq.c's trim). */
+/* What a queue needs only while in use: the heap, the insertion count,
+ * the records kept for reuse and what sizes them (frameq.c's trim). */
 struct tern_frameq_cache {
+	struct tern_frame **heap;
+	uint32_t hn, cap; /* frames in the heap, its room */
+	uint64_t next_seq;
 	struct tern_frame *free[TERN_FRAMEQ_NCLASSES];
 	size_t cached;            /* records on the free lists */
 	size_t busy_peak;         /* most frames queued since the queue was last empty */
@@ -64,13 +68,11 @@ struct tern_frameq {
 	 * on a list through their `next`; the others (jitter, reordering)
 	 * in the heap. A pop takes the earlier head of the two. */
 	struct tern_frame *fifo_head, *fifo_tail;
-	struct tern_frame **heap;
-	uint32_t hn, cap; /* frames in the heap, its room */
+	struct tern_frameq_cache *cache; /* NULL: none made, or gone at rest (then
+					  * nothing is queued) */
 	uint32_t n;       /* frames queued in all */
 	uint32_t peak;    /* most frames ever queued at once */
-	uint64_t next_seq;
 	size_t bytes; /* sum of len over queued frames */
-	struct tern_frameq_cache *cache; /* NULL: none made, or gone at rest */
 	/* When the queue last emptied, and the time between that and the
 	 * emptying before (0: not known): traffic that comes every `gap`
 	 * is not at rest before 2 * gap has passed. Kept across rests. */
@@ -103,7 +105,8 @@ void tern_frameq_rest(struct tern_frameq *q, tern_time_t now);
 /* Due time of the first frame, or TERN_TIME_NEVER when empty. */
 static inline tern_time_t tern_frameq_next_at(const struct tern_frameq *q)
 {
-	tern_time_t h = q->hn ? q->heap[0]->at : TERN_TIME_NEVER;
+	const struct tern_frameq_cache *c = q->cache;
+	tern_time_t h = c && c->hn ? c->heap[0]->at : TERN_TIME_NEVER;
 	return q->fifo_head && q->fifo_head->at < h ? q->fifo_head->at : h;
 }
 
@@ -112,7 +115,7 @@ static inline tern_time_t tern_frameq_next_at(const struct tern_frameq *q)
  * next poll, which keeps one poll's work bounded. */
 static inline uint64_t tern_frameq_mark(const struct tern_frameq *q)
 {
-	return q->next_seq;
+	return q->cache ? q->cache->next_seq : 0; /* no cache: nothing queued */
 }
 
 /* Remove and return the first frame if it is due at or before `now` and
