@@ -146,8 +146,7 @@ void tern_core_fini(struct tern_stack *s)
 	tern_pkt_pool_fini(&s->pool);
 	for (unsigned i = 0; i < TERN_STAT_PAGES; i++)
 		free(s->stat_pages[i]);
-	free(s->addrs);
-	free(s->bcasts);
+	free(s->addrs); /* s->bcasts is in the same block (net/ifaddr.c) */
 	free(s->trace);
 	shared_put(s->cfg);
 	s->cfg = NULL;

@@ -113,7 +113,7 @@ struct tern_stack {
 	/* Their directed broadcasts (prefixes shorter than /31), for
 	 * tern_ip4_is_our_broadcast: a scan of values, asked four times per
 	 * TCP segment. Rebuilt by tern_stack_addrs_changed. */
-	tern_ip4_t *bcasts;            /* cap_addrs slots too */
+	tern_ip4_t *bcasts;            /* cap_addrs slots too, in addrs' block */
 	unsigned n_bcasts;
 
 	struct tern_trace_sub { tern_trace_fn fn; void *ctx; } *trace; /* TERN_MAX_TRACE, made by

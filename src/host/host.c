@@ -266,7 +266,7 @@ void tern_stack_mem_get(const struct tern_stack *s, struct tern_stack_mem *m)
 		.tcp_ofo = mem_budget(&s->budget.tcp_ofo),
 		.tcp_half_open = s->socks->tcp.half_open,
 		.tcp_half_open_limit = s->cfg->tcp_max_syn_backlog,
-		.reasm_datagrams = s->net->reasm.count,
+		.reasm_datagrams = s->net->reasm ? s->net->reasm->count : 0,
 		.neigh_entries = tern_arp_entries(s),
 		.neigh_queued = (unsigned)tern_arp_queued(s),
 	};

@@ -38,7 +38,7 @@ struct tern_ip_proto {
 
 struct tern_net {
 	struct tern_route_table routes;
-	struct tern_reasm_table reasm;
+	struct tern_reasm_table *reasm; /* made with the first fragment (net/ipv4_reasm.c) */
 	uint16_t ip_id;                /* next IP identification */
 	struct tern_pkt_queue loopback; /* datagrams to ourselves, run from poll */
 
