@@ -14,7 +14,7 @@
 
 void tern_frameq_init(struct tern_frameq *q)
 {
-	memset(q, 0, sizeof(*q));
+	*q = (struct tern_frameq){.last_empty = TERN_TIME_NEVER};
 }
 
 /* Free every cached record and the cache. */
@@ -39,13 +39,13 @@ void tern_frameq_fini(struct tern_frameq *q)
 {
 	for (size_t i = 0; q->cache && i < q->cache->hn; i++)
 		free(q->cache->heap[i]);
-	while (q->fifo_head) {
-		struct tern_frame *f = q->fifo_head;
-		q->fifo_head = f->next;
+	while (q->cache && q->cache->fifo_head) {
+		struct tern_frame *f = q->cache->fifo_head;
+		q->cache->fifo_head = f->next;
 		free(f);
 	}
 	cache_free(q);
-	memset(q, 0, sizeof(*q));
+	tern_frameq_init(q);
 }
 
 /* Smallest class whose records hold len bytes, or -1 if none does. */
@@ -121,7 +121,8 @@ static void trim(struct tern_frameq *q, tern_time_t now)
 {
 	struct tern_frameq_cache *c = q->cache;
 	size_t keep = c->prev_busy_peak > TERN_FRAMEQ_KEEP ? c->prev_busy_peak : TERN_FRAMEQ_KEEP;
-	if (q->emptied && now - q->last_empty <= TERN_FRAMEQ_BURST_GAP) {
+	bool emptied = q->last_empty != TERN_TIME_NEVER;
+	if (emptied && now - q->last_empty <= TERN_FRAMEQ_BURST_GAP) {
 		if (c->busy_peak > c->run_peak)
 			c->run_peak = c->busy_peak;
 		if (c->run_peak > keep)
@@ -129,8 +130,7 @@ static void trim(struct tern_frameq *q, tern_time_t now)
 	} else {
 		c->run_peak = 0;
 	}
-	q->gap = q->emptied ? now - q->last_empty : 0;
-	q->emptied = true;
+	q->gap = emptied ? now - q->last_empty : 0;
 	q->last_empty = now;
 	for (int k = TERN_FRAMEQ_NCLASSES - 1; k >= 0 && c->cached > keep; k--) {
 		while (c->free[k] && c->cached > keep) {
@@ -147,7 +147,7 @@ static void trim(struct tern_frameq *q, tern_time_t now)
 
 tern_time_t tern_frameq_rest_at(const struct tern_frameq *q)
 {
-	if (q->n || !q->cache || !q->emptied)
+	if (q->n || !q->cache || q->last_empty == TERN_TIME_NEVER)
 		return TERN_TIME_NEVER;
 	tern_time_t wait = 2 * q->gap > TERN_FRAMEQ_REST ? 2 * q->gap : TERN_FRAMEQ_REST;
 	return q->last_empty + wait;
@@ -214,11 +214,11 @@ int tern_frameq_push(struct tern_frameq *q, struct tern_frame *f, tern_time_t at
 		return TERN_ENOMEM;
 	}
 	f->at = at;
-	if (!q->fifo_tail || at >= q->fifo_tail->at) {
+	if (!q->cache->fifo_tail || at >= q->cache->fifo_tail->at) {
 		/* In due order behind the FIFO's last: no heap work. */
 		f->next = NULL;
-		*(q->fifo_tail ? &q->fifo_tail->next : &q->fifo_head) = f;
-		q->fifo_tail = f;
+		*(q->cache->fifo_tail ? &q->cache->fifo_tail->next : &q->cache->fifo_head) = f;
+		q->cache->fifo_tail = f;
 	} else {
 		if (q->cache->hn == q->cache->cap && grow(q) < 0) {
 			tern_frameq_release(q, f);
@@ -230,7 +230,7 @@ int tern_frameq_push(struct tern_frameq *q, struct tern_frame *f, tern_time_t at
 	}
 	f->seq = q->cache->next_seq++;
 	q->n++;
-	q->bytes += f->len;
+	q->cache->bytes += f->len;
 	if (q->n > q->cache->busy_peak)
 		q->cache->busy_peak = q->n;
 	if (q->n > q->peak)
@@ -253,7 +253,7 @@ struct tern_frame *tern_frameq_pop_due(struct tern_frameq *q, tern_time_t now, u
 {
 	if (q->n == 0)
 		return NULL;
-	struct tern_frame *f = q->fifo_head;
+	struct tern_frame *f = q->cache->fifo_head;
 	bool from_heap = !f || (q->cache->hn && before(q->cache->heap[0], f));
 	if (from_heap)
 		f = q->cache->heap[0];
@@ -263,13 +263,13 @@ struct tern_frame *tern_frameq_pop_due(struct tern_frameq *q, tern_time_t now, u
 		q->cache->heap[0] = q->cache->heap[--q->cache->hn];
 		sift_down(q->cache->heap, q->cache->hn, 0);
 	} else {
-		q->fifo_head = f->next;
-		if (!q->fifo_head)
-			q->fifo_tail = NULL;
+		q->cache->fifo_head = f->next;
+		if (!q->cache->fifo_head)
+			q->cache->fifo_tail = NULL;
 		f->next = NULL;
 	}
 	q->n--;
-	q->bytes -= f->len;
+	q->cache->bytes -= f->len;
 	if (q->n == 0 && q->cache)
 		trim(q, now); /* f is not cached yet: it is the caller's to release */
 	return f;

@@ -49,9 +49,16 @@ struct tern_frame {
 	uint8_t data[];
 };
 
-/* What a queue needs only while in use: the heap, the insertion count,
+/* What a queue needs only while in use: its frames' list and heap, the
+ * bytes and the insertion count,
  * the records kept for reuse and what sizes them (frameq.c's trim). */
 struct tern_frameq_cache {
+	/* Frames pushed in due order (each due no earlier than the last
+	 * FIFO frame: a link of constant delay, everything at rate 0) queue
+	 * on a list through their `next`; the others (jitter, reordering)
+	 * in the heap. A pop takes the earlier head of the two. */
+	struct tern_frame *fifo_head, *fifo_tail;
+	size_t bytes;     /* sum of len over queued frames */
 	struct tern_frame **heap;
 	uint32_t hn, cap; /* frames in the heap, its room */
 	uint64_t next_seq;
@@ -63,21 +70,15 @@ struct tern_frameq_cache {
 };
 
 struct tern_frameq {
-	/* Frames pushed in due order (each due no earlier than the last
-	 * FIFO frame: a link of constant delay, everything at rate 0) queue
-	 * on a list through their `next`; the others (jitter, reordering)
-	 * in the heap. A pop takes the earlier head of the two. */
-	struct tern_frame *fifo_head, *fifo_tail;
 	struct tern_frameq_cache *cache; /* NULL: none made, or gone at rest (then
 					  * nothing is queued) */
 	uint32_t n;       /* frames queued in all */
 	uint32_t peak;    /* most frames ever queued at once */
-	size_t bytes; /* sum of len over queued frames */
-	/* When the queue last emptied, and the time between that and the
-	 * emptying before (0: not known): traffic that comes every `gap`
-	 * is not at rest before 2 * gap has passed. Kept across rests. */
+	/* When the queue last emptied (TERN_TIME_NEVER: never), and the time
+	 * between that and the emptying before (0: not known): traffic that
+	 * comes every `gap` is not at rest before 2 * gap has passed. Kept
+	 * across rests. */
 	tern_time_t last_empty, gap;
-	bool emptied;
 };
 
 void tern_frameq_init(struct tern_frameq *q);
@@ -106,8 +107,16 @@ void tern_frameq_rest(struct tern_frameq *q, tern_time_t now);
 static inline tern_time_t tern_frameq_next_at(const struct tern_frameq *q)
 {
 	const struct tern_frameq_cache *c = q->cache;
-	tern_time_t h = c && c->hn ? c->heap[0]->at : TERN_TIME_NEVER;
-	return q->fifo_head && q->fifo_head->at < h ? q->fifo_head->at : h;
+	if (!c)
+		return TERN_TIME_NEVER;
+	tern_time_t h = c->hn ? c->heap[0]->at : TERN_TIME_NEVER;
+	return c->fifo_head && c->fifo_head->at < h ? c->fifo_head->at : h;
+}
+
+/* Bytes queued (the sum of their lengths). */
+static inline size_t tern_frameq_bytes(const struct tern_frameq *q)
+{
+	return q->cache ? q->cache->bytes : 0;
 }
 
 /* Sequence number the next pushed frame will get. A poll loop records it

@@ -274,7 +274,7 @@ void tern_link_get_stats(const struct tern_link *l, int side, struct tern_link_s
 		.drop_forced = c->drop_forced, .backlog_peak_bytes = c->backlog_peak_bytes,
 	};
 	out->queued_frames = q->n;
-	out->queued_bytes = q->bytes;
+	out->queued_bytes = tern_frameq_bytes(q);
 	out->queued_peak_frames = q->peak;
 }
 
