@@ -34,12 +34,21 @@
 #define LINK_DEFAULT_QUEUE (256u * 1024)
 
 /* Frames sent from one end: struct tern_link_stats less what the queue
- * itself knows (queued_*, filled in by tern_link_get_stats). */
+ * itself knows (queued_*, filled in by tern_link_get_stats) and the drops
+ * and marks, which most links never count (struct link_drops). */
 struct link_counts {
 	uint64_t tx_frames, tx_bytes, rx_frames, rx_bytes;
-	uint64_t drop_too_big, drop_queue_full, drop_nomem, drop_down;
-	uint64_t ecn_marked, drop_early, drop_forced;
 	uint64_t backlog_peak_bytes;
+};
+
+enum link_drop {
+	LD_TOO_BIG, LD_QUEUE_FULL, LD_NOMEM, LD_DOWN, LD_ECN_MARKED, LD_EARLY, LD_FORCED,
+	LD__COUNT
+};
+
+/* Both ends' drop and mark counters, made with the link's first. */
+struct link_drops {
+	uint64_t end[2][LD__COUNT];
 };
 
 struct link_end {
@@ -66,6 +75,8 @@ struct tern_link {
 	enum tern_qdisc qdisc;
 	bool down;                     /* cut: every frame is lost */
 	struct link_red *red;          /* NULL unless qdisc is RED */
+	struct link_drops *drops;      /* NULL until something is dropped or marked */
+	uint64_t drops_lost;           /* counted when drops could not be made */
 	struct link_end end[2];
 };
 
@@ -77,6 +88,17 @@ static struct link_end *to_end(struct tern_netdev *dev)
 static const struct link_end *to_cend(const struct tern_netdev *dev)
 {
 	return (const struct link_end *)dev;
+}
+
+/* Count a drop (or mark) of a frame sent from e. */
+static void count_drop(struct link_end *e, enum link_drop what)
+{
+	struct tern_link *l = e->link;
+	if (!l->drops && !(l->drops = calloc(1, sizeof(*l->drops)))) {
+		l->drops_lost++;
+		return;
+	}
+	l->drops->end[e->side][what]++;
 }
 
 /* Is this Ethernet frame an ECN-capable IPv4 packet? */
@@ -102,10 +124,10 @@ static bool red_admit(struct link_end *e, const uint8_t *frame, size_t len, uint
 		*mark = true;
 		return true;
 	case TERN_RED_DROP_EARLY:
-		e->stats.drop_early++;
+		count_drop(e, LD_EARLY);
 		return false;
 	case TERN_RED_DROP_FORCED:
-		e->stats.drop_forced++;
+		count_drop(e, LD_FORCED);
 		return false;
 	default:
 		return true;
@@ -122,18 +144,18 @@ static int link_transmit(struct tern_netdev *dev, const uint8_t *frame, size_t l
 	struct link_end *peer = &l->end[1 - e->side];
 
 	if (l->down) {
-		e->stats.drop_down++;
+		count_drop(e, LD_DOWN);
 		return 0; /* as a wire would: the sender cannot tell */
 	}
 	if (len > (size_t)l->mtu + TERN_ETH_HLEN) {
-		e->stats.drop_too_big++;
+		count_drop(e, LD_TOO_BIG);
 		return TERN_EMSGSIZE;
 	}
 	/* Tail drop: the queue holds the bytes not yet clocked out, which is
 	 * exactly the transmitter's remaining busy time times the rate. */
 	uint64_t backlog = tern_backlog_bytes(e->busy_until, now, l->rate_bps);
 	if (backlog + len > l->queue_bytes) {
-		e->stats.drop_queue_full++;
+		count_drop(e, LD_QUEUE_FULL);
 		return TERN_ENOBUFS;
 	}
 	bool mark = false;
@@ -147,10 +169,10 @@ static int link_transmit(struct tern_netdev *dev, const uint8_t *frame, size_t l
 		f->len = len;
 		/* RFC 3168 §5: the router's mark, in the copy on the wire. */
 		if (mark && tern_ipv4_mark_ce(f->data + TERN_ETH_HLEN, len - TERN_ETH_HLEN))
-			e->stats.ecn_marked++;
+			count_drop(e, LD_ECN_MARKED);
 	}
 	if (!f || tern_frameq_push(&peer->inbound, f, departure + l->delay) < 0) {
-		e->stats.drop_nomem++;
+		count_drop(e, LD_NOMEM);
 		return TERN_ENOMEM;
 	}
 	tern_netdev_wake(&peer->dev);
@@ -184,7 +206,7 @@ static void link_poll(struct tern_netdev *dev, tern_time_t now)
 
 	while ((f = tern_frameq_pop_due(&e->inbound, now, mark))) {
 		if (e->link->down) {
-			peer->stats.drop_down++;
+			count_drop(peer, LD_DOWN);
 			tern_frameq_release(&e->inbound, f);
 			continue;
 		}
@@ -265,13 +287,15 @@ void tern_link_get_stats(const struct tern_link *l, int side, struct tern_link_s
 	const struct link_end *e = &l->end[side ? 1 : 0];
 	const struct tern_frameq *q = &l->end[side ? 0 : 1].inbound;
 	const struct link_counts *c = &e->stats;
+	static const uint64_t none[LD__COUNT];
+	const uint64_t *d = l->drops ? l->drops->end[e->side] : none;
 	*out = (struct tern_link_stats){
 		.tx_frames = c->tx_frames, .tx_bytes = c->tx_bytes,
 		.rx_frames = c->rx_frames, .rx_bytes = c->rx_bytes,
-		.drop_too_big = c->drop_too_big, .drop_queue_full = c->drop_queue_full,
-		.drop_nomem = c->drop_nomem, .drop_down = c->drop_down,
-		.ecn_marked = c->ecn_marked, .drop_early = c->drop_early,
-		.drop_forced = c->drop_forced, .backlog_peak_bytes = c->backlog_peak_bytes,
+		.drop_too_big = d[LD_TOO_BIG], .drop_queue_full = d[LD_QUEUE_FULL],
+		.drop_nomem = d[LD_NOMEM], .drop_down = d[LD_DOWN],
+		.ecn_marked = d[LD_ECN_MARKED], .drop_early = d[LD_EARLY],
+		.drop_forced = d[LD_FORCED], .backlog_peak_bytes = c->backlog_peak_bytes,
 	};
 	out->queued_frames = q->n;
 	out->queued_bytes = tern_frameq_bytes(q);
@@ -297,5 +321,6 @@ void tern_link_destroy(struct tern_link *l)
 	for (int i = 0; i < 2; i++)
 		tern_frameq_fini(&l->end[i].inbound);
 	free(l->red);
+	free(l->drops);
 	free(l);
 }
