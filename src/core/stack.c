@@ -22,11 +22,9 @@ static size_t at_most(size_t v, size_t cap)
  * pool (tern/stack.h); the shares leave 1/8 of the pool to no budget. */
 static void budgets_init(struct tern_stack *s)
 {
-	const struct tern_stack_config *c = &s->cfg;
+	const struct tern_stack_config *c = s->cfg;
 	size_t pool = c->pkt_pool_max_bytes;
-	s->budget.reasm.limit = at_most(c->reasm_high_thresh, pool / 4);
-	s->cfg.reasm_high_thresh = s->budget.reasm.limit;
-	s->cfg.reasm_low_thresh = at_most(c->reasm_low_thresh, s->cfg.reasm_high_thresh);
+	s->budget.reasm.limit = c->reasm_high_thresh;
 	s->budget.neigh.limit = at_most(c->arp_queue_total_bytes, pool / 8);
 	s->budget.sock_rx.limit = at_most(c->sock_rcv_total_bytes, pool / 2);
 	/* Out-of-order TCP data is receive-queue data too (charged to both),
@@ -36,30 +34,110 @@ static void budgets_init(struct tern_stack *s)
 					  s->budget.sock_rx.limit);
 }
 
+/* Reassembly's thresholds within its share of the pool, as the stack
+ * keeps them (the budget is the high one). */
+static void config_clamp(struct tern_stack_config *c)
+{
+	c->reasm_high_thresh = at_most(c->reasm_high_thresh, c->pkt_pool_max_bytes / 4);
+	c->reasm_low_thresh = at_most(c->reasm_low_thresh, c->reasm_high_thresh);
+}
+
+/* ---- the shared tunables ---- */
+
+/* Tunables shared by the stacks that hold a reference (immutable while
+ * more than one does). No stack's per-host fields are in it. */
+struct shared_cfg {
+	unsigned refs;
+	struct tern_stack_config cfg;
+};
+
+static struct shared_cfg *shared_of(const struct tern_stack_config *c)
+{
+	return (struct shared_cfg *)(void *)((char *)c - offsetof(struct shared_cfg, cfg));
+}
+
+static struct tern_stack_config *shared_new(const struct tern_stack_config *c)
+{
+	struct shared_cfg *sc = malloc(sizeof(*sc));
+	if (!sc)
+		return NULL;
+	sc->refs = 1;
+	memcpy(&sc->cfg, c, sizeof(sc->cfg));
+	return &sc->cfg;
+}
+
+static void shared_put(const struct tern_stack_config *c)
+{
+	if (c && --shared_of(c)->refs == 0)
+		free(shared_of(c));
+}
+
+/* Take the per-host fields of cfg into the stack and the tunables into
+ * s->cfg: like's if they are byte for byte the same, else a new copy. */
+static int config_adopt(struct tern_stack *s, const struct tern_stack_config *cfg,
+			const struct tern_stack *like)
+{
+	struct tern_stack_config c;
+	if (cfg)
+		memcpy(&c, cfg, sizeof(c));
+	else
+		tern_stack_config_init(&c);
+	snprintf(s->name, sizeof(s->name), "%s", c.name ? c.name : "host");
+	s->seed = c.seed;
+	s->log = c.log;
+	s->log_ctx = c.log_ctx;
+	c.name = NULL;
+	c.seed = 0;
+	c.log = NULL;
+	c.log_ctx = NULL;
+	config_clamp(&c);
+	if (like && !memcmp(like->cfg, &c, sizeof(c))) {
+		shared_of(like->cfg)->refs++;
+		s->cfg = like->cfg;
+		return 0;
+	}
+	s->cfg = shared_new(&c);
+	return s->cfg ? 0 : TERN_ENOMEM;
+}
+
+struct tern_stack_config *tern_stack_cfg_own(struct tern_stack *s)
+{
+	struct shared_cfg *sc = shared_of(s->cfg);
+	if (sc->refs == 1)
+		return &sc->cfg;
+	struct tern_stack_config *own = shared_new(s->cfg);
+	if (!own)
+		return NULL;
+	sc->refs--;
+	s->cfg = own;
+	return own;
+}
+
 /* Give free buffers back to malloc, once a second while the pool is
  * bigger than its resting size (core/pkt.c keeps what the last second
- * needed). */
+ * needed); once it is at rest, the timer heap's arrays go if no timer is
+ * armed. */
 static void pool_trim_timer(struct tern_stack *s, struct tern_timer *t, tern_time_t now)
 {
-	tern_pkt_pool_trim(&s->pool, s->cfg.pkt_pool_keep_bytes);
-	if (s->pool.made_bytes > s->cfg.pkt_pool_keep_bytes)
+	tern_pkt_pool_trim(&s->pool, s->cfg->pkt_pool_keep_bytes);
+	if (s->pool.made_bytes > s->cfg->pkt_pool_keep_bytes)
 		tern_timer_arm(s, t, now + TERN_SEC(1));
+	else
+		tern_timer_heap_shrink(&s->timers); /* at rest: the heap's arrays too, if empty */
 }
 
 /* Set up the ground floor of a zeroed stack from cfg (or the defaults). */
-void tern_core_init(struct tern_stack *s, const struct tern_stack_config *cfg)
+int tern_core_init(struct tern_stack *s, const struct tern_stack_config *cfg,
+		   const struct tern_stack *like)
 {
-	if (cfg)
-		s->cfg = *cfg;
-	else
-		tern_stack_config_init(&s->cfg);
-	snprintf(s->name, sizeof(s->name), "%s", s->cfg.name ? s->cfg.name : "host");
-	s->cfg.name = s->name;
-	tern_rng_seed(&s->rng, s->cfg.seed);
-	tern_pkt_pool_init(&s->pool, s->cfg.pkt_pool_max_bytes);
+	if (config_adopt(s, cfg, like) < 0)
+		return TERN_ENOMEM;
+	tern_rng_seed(&s->rng, s->seed);
+	tern_pkt_pool_init(&s->pool, s->cfg->pkt_pool_max_bytes);
 	tern_timer_heap_init(&s->timers);
 	tern_timer_init(&s->pool_trim, pool_trim_timer);
 	budgets_init(s);
+	return 0;
 }
 
 void tern_core_fini(struct tern_stack *s)
@@ -68,9 +146,10 @@ void tern_core_fini(struct tern_stack *s)
 	tern_pkt_pool_fini(&s->pool);
 	for (unsigned i = 0; i < TERN_STAT_PAGES; i++)
 		free(s->stat_pages[i]);
-	free(s->addrs);
-	free(s->bcasts);
+	free(s->addrs); /* s->bcasts is in the same block (net/ifaddr.c) */
 	free(s->trace);
+	shared_put(s->cfg);
+	s->cfg = NULL;
 }
 
 const char *tern_stack_name(const struct tern_stack *s)
@@ -141,7 +220,7 @@ struct tern_pkt *tern_stack_pkt_alloc(struct tern_stack *s, size_t data_len)
 	struct tern_pkt *p = tern_pkt_alloc(&s->pool, data_len);
 	if (!p)
 		tern_stat_inc(s, TERN_STAT_PKT_NOBUFS);
-	else if (s->pool.made_bytes > s->cfg.pkt_pool_keep_bytes && !tern_timer_armed(&s->pool_trim))
+	else if (s->pool.made_bytes > s->cfg->pkt_pool_keep_bytes && !tern_timer_armed(&s->pool_trim))
 		tern_timer_arm(s, &s->pool_trim, s->now + TERN_SEC(1));
 	return p;
 }
@@ -208,14 +287,14 @@ void tern_stack_trace_unsubscribe(struct tern_stack *s, int handle)
 
 void tern_stack_logf(struct tern_stack *s, const char *fmt, ...)
 {
-	if (!s->cfg.log)
+	if (!s->log)
 		return;
 	char msg[256];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	s->cfg.log(s->cfg.log_ctx, s, msg);
+	s->log(s->log_ctx, s, msg);
 }
 
 /* ---- counters ---- */

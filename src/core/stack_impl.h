@@ -68,7 +68,15 @@ struct tern_net;        /* net/net.h */
 struct tern_sock_table; /* transport/sock.h */
 
 struct tern_stack {
-	struct tern_stack_config cfg;
+	/* The tunables, read-only: shared by the stacks a simulator made
+	 * from one configuration (tern_core_init's `like`), as the host's own
+	 * once a sysctl changes one (tern_stack_cfg_own copies on write).
+	 * The configuration's per-host fields are the stack's own, below:
+	 * in the shared copy name, seed, log and log_ctx are all zero. */
+	const struct tern_stack_config *cfg;
+	uint64_t seed;
+	void (*log)(void *ctx, struct tern_stack *s, const char *msg);
+	void *log_ctx;
 	char name[32];
 	tern_time_t now;
 	struct tern_rng rng;
@@ -91,9 +99,12 @@ struct tern_stack {
 	uint64_t stat_lost;            /* a page could not be made: its counts go here */
 
 	/* Made as devices are attached (and lo at creation), never moved:
-	 * addresses, packets and devices point at them. NULL: unused. */
-	struct tern_iface *ifaces[TERN_MAX_IFACES];
+	 * addresses, packets and devices point at them. NULL: unused. The
+	 * array of pointers grows with the highest index (cap_ifaces slots,
+	 * at most TERN_MAX_IFACES): a host with one device has two. */
+	struct tern_iface **ifaces;
 	int n_ifaces;                  /* highest used index + 1 */
+	int cap_ifaces;
 	/* Every address in use, for the per-packet "is it ours?" questions
 	 * (tern_ifaddr_find, tern_ip4_is_our_broadcast): a short list instead
 	 * of interfaces × slots. Kept by addr_add and addr_del. */
@@ -102,7 +113,7 @@ struct tern_stack {
 	/* Their directed broadcasts (prefixes shorter than /31), for
 	 * tern_ip4_is_our_broadcast: a scan of values, asked four times per
 	 * TCP segment. Rebuilt by tern_stack_addrs_changed. */
-	tern_ip4_t *bcasts;            /* cap_addrs slots too */
+	tern_ip4_t *bcasts;            /* cap_addrs slots too, in addrs' block */
 	unsigned n_bcasts;
 
 	struct tern_trace_sub { tern_trace_fn fn; void *ctx; } *trace; /* TERN_MAX_TRACE, made by
@@ -120,8 +131,13 @@ struct tern_stack {
 };
 
 /* The ground floor's life (core/stack.c), for the host: init fills a
- * zeroed stack from cfg (NULL: the defaults). */
-void tern_core_init(struct tern_stack *s, const struct tern_stack_config *cfg);
+ * zeroed stack from cfg (NULL: the defaults), sharing like's tunables if
+ * they are the same (like may be NULL); TERN_ENOMEM. */
+int tern_core_init(struct tern_stack *s, const struct tern_stack_config *cfg,
+		   const struct tern_stack *like);
+/* The host's own, writable tunables: s->cfg, copied first if another
+ * stack shares it. NULL without memory. */
+struct tern_stack_config *tern_stack_cfg_own(struct tern_stack *s);
 void tern_core_fini(struct tern_stack *s);
 /* Run every timer due at s->now, calling between(s) after each. */
 void tern_core_run_timers(struct tern_stack *s, void (*between)(struct tern_stack *s));
@@ -168,7 +184,7 @@ static inline uint64_t tern_stat_get(const struct tern_stack *s, enum tern_stat 
 
 static inline struct tern_iface *tern_iface_get(struct tern_stack *s, int ifindex)
 {
-	if (ifindex < 0 || ifindex >= TERN_MAX_IFACES || !s->ifaces[ifindex] ||
+	if (ifindex < 0 || ifindex >= s->cap_ifaces || !s->ifaces[ifindex] ||
 	    !s->ifaces[ifindex]->used)
 		return NULL;
 	return s->ifaces[ifindex];

@@ -20,6 +20,17 @@ void tern_timer_heap_fini(struct tern_timer_heap *h)
 	*h = (struct tern_timer_heap){0};
 }
 
+void tern_timer_heap_shrink(struct tern_timer_heap *h)
+{
+	if (h->len)
+		return;
+	free(h->slots);
+	free(h->seq);
+	h->slots = NULL;
+	h->seq = NULL;
+	h->cap = 0; /* next_seq goes on: ties keep their arm order */
+}
+
 static int before(const struct tern_timer_heap *h, uint32_t a, uint32_t b)
 {
 	const struct tern_timer *ta = h->slots[a], *tb = h->slots[b];

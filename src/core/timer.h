@@ -19,6 +19,8 @@ struct tern_timer_heap {
 
 void tern_timer_heap_init(struct tern_timer_heap *h);
 void tern_timer_heap_fini(struct tern_timer_heap *h);
+/* No timer armed: give the arrays back (a host at rest holds none). */
+void tern_timer_heap_shrink(struct tern_timer_heap *h);
 /* 0, or TERN_ENOMEM if the heap could not grow. */
 int tern_timer_heap_insert(struct tern_timer_heap *h, struct tern_timer *t);
 void tern_timer_heap_remove(struct tern_timer_heap *h, struct tern_timer *t);

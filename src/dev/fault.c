@@ -160,7 +160,7 @@ static int emit_copy(struct fault *f, int d, const uint8_t *frame, size_t len, t
 
 	if (now_ok && !corrupt && !ce)
 		return forward(f, d, frame, len, now);
-	if (!now_ok && dir->q.bytes + len > FAULT_MAX_QUEUED) {
+	if (!now_ok && tern_frameq_bytes(&dir->q) + len > FAULT_MAX_QUEUED) {
 		f->stats.dropped++;
 		return 0;
 	}

@@ -14,27 +14,38 @@
 
 void tern_frameq_init(struct tern_frameq *q)
 {
-	memset(q, 0, sizeof(*q));
+	*q = (struct tern_frameq){.last_empty = TERN_TIME_NEVER};
+}
+
+/* Free every cached record and the cache. */
+static void cache_free(struct tern_frameq *q)
+{
+	struct tern_frameq_cache *c = q->cache;
+	if (!c)
+		return;
+	for (int k = 0; k < TERN_FRAMEQ_NCLASSES; k++) {
+		while (c->free[k]) {
+			struct tern_frame *f = c->free[k];
+			c->free[k] = f->next;
+			free(f);
+		}
+	}
+	free(c->heap);
+	free(c);
+	q->cache = NULL;
 }
 
 void tern_frameq_fini(struct tern_frameq *q)
 {
-	for (size_t i = 0; i < q->hn; i++)
-		free(q->heap[i]);
-	free(q->heap);
-	while (q->fifo_head) {
-		struct tern_frame *f = q->fifo_head;
-		q->fifo_head = f->next;
+	for (size_t i = 0; q->cache && i < q->cache->hn; i++)
+		free(q->cache->heap[i]);
+	while (q->cache && q->cache->fifo_head) {
+		struct tern_frame *f = q->cache->fifo_head;
+		q->cache->fifo_head = f->next;
 		free(f);
 	}
-	for (int c = 0; c < TERN_FRAMEQ_NCLASSES; c++) {
-		while (q->free[c]) {
-			struct tern_frame *f = q->free[c];
-			q->free[c] = f->next;
-			free(f);
-		}
-	}
-	memset(q, 0, sizeof(*q));
+	cache_free(q);
+	tern_frameq_init(q);
 }
 
 /* Smallest class whose records hold len bytes, or -1 if none does. */
@@ -48,19 +59,22 @@ static int size_class(size_t len)
 
 struct tern_frame *tern_frameq_alloc(struct tern_frameq *q, size_t len)
 {
-	int c = size_class(len);
+	int k = size_class(len);
 	struct tern_frame *f;
 
-	if (c >= 0 && q->free[c]) {
-		f = q->free[c];
-		q->free[c] = f->next;
-		q->cached--;
+	if (!q->cache && !(q->cache = calloc(1, sizeof(*q->cache))))
+		return NULL;
+	struct tern_frameq_cache *c = q->cache;
+	if (k >= 0 && c->free[k]) {
+		f = c->free[k];
+		c->free[k] = f->next;
+		c->cached--;
 	} else {
-		size_t room = c >= 0 ? (size_t)1 << (FRAMEQ_MIN_SHIFT + c) : len;
+		size_t room = k >= 0 ? (size_t)1 << (FRAMEQ_MIN_SHIFT + k) : len;
 		f = malloc(sizeof(*f) + room);
 		if (!f)
 			return NULL;
-		f->cls = c;
+		f->cls = k;
 	}
 	f->len = len;
 	f->next = NULL;
@@ -69,13 +83,30 @@ struct tern_frame *tern_frameq_alloc(struct tern_frameq *q, size_t len)
 
 void tern_frameq_release(struct tern_frameq *q, struct tern_frame *f)
 {
-	if (f->cls < 0) {
+	struct tern_frameq_cache *c = q->cache;
+	if (f->cls < 0 || !c) {
 		free(f);
 		return;
 	}
-	f->next = q->free[f->cls];
-	q->free[f->cls] = f;
-	q->cached++;
+	f->next = c->free[f->cls];
+	c->free[f->cls] = f;
+	c->cached++;
+}
+
+/* Shrink the heap's array to the smallest power of two (at least 4)
+ * holding `keep`, if it is far larger. */
+static void heap_shrink(struct tern_frameq *q, size_t keep)
+{
+	if (q->cache->cap <= 4 * keep || q->cache->cap <= 4)
+		return;
+	uint32_t cap = 4;
+	while (cap < keep)
+		cap *= 2;
+	struct tern_frame **h = realloc(q->cache->heap, cap * sizeof(*h));
+	if (h) {
+		q->cache->heap = h;
+		q->cache->cap = cap;
+	}
 }
 
 /* The queue just emptied at `now`: keep what the busy period before this
@@ -88,38 +119,45 @@ void tern_frameq_release(struct tern_frameq *q, struct tern_frame *f)
  * period before goes. Free the rest, largest records first. */
 static void trim(struct tern_frameq *q, tern_time_t now)
 {
-	size_t keep = q->prev_busy_peak > TERN_FRAMEQ_KEEP ? q->prev_busy_peak : TERN_FRAMEQ_KEEP;
-	if (q->emptied && now - q->last_empty <= TERN_FRAMEQ_BURST_GAP) {
-		if (q->busy_peak > q->run_peak)
-			q->run_peak = q->busy_peak;
-		if (q->run_peak > keep)
-			keep = q->run_peak;
+	struct tern_frameq_cache *c = q->cache;
+	size_t keep = c->prev_busy_peak > TERN_FRAMEQ_KEEP ? c->prev_busy_peak : TERN_FRAMEQ_KEEP;
+	bool emptied = q->last_empty != TERN_TIME_NEVER;
+	if (emptied && now - q->last_empty <= TERN_FRAMEQ_BURST_GAP) {
+		if (c->busy_peak > c->run_peak)
+			c->run_peak = c->busy_peak;
+		if (c->run_peak > keep)
+			keep = c->run_peak;
 	} else {
-		q->run_peak = 0;
+		c->run_peak = 0;
 	}
-	q->emptied = true;
+	q->gap = emptied ? now - q->last_empty : 0;
 	q->last_empty = now;
-	for (int c = TERN_FRAMEQ_NCLASSES - 1; c >= 0 && q->cached > keep; c--) {
-		while (q->free[c] && q->cached > keep) {
-			struct tern_frame *f = q->free[c];
-			q->free[c] = f->next;
-			q->cached--;
+	for (int k = TERN_FRAMEQ_NCLASSES - 1; k >= 0 && c->cached > keep; k--) {
+		while (c->free[k] && c->cached > keep) {
+			struct tern_frame *f = c->free[k];
+			c->free[k] = f->next;
+			c->cached--;
 			free(f);
 		}
 	}
-	/* the heap array too, when it is far larger than that */
-	if (q->cap > 4 * keep && q->cap > 4) {
-		size_t cap = 4;
-		while (cap < keep)
-			cap *= 2;
-		struct tern_frame **h = realloc(q->heap, cap * sizeof(*h));
-		if (h) {
-			q->heap = h;
-			q->cap = cap;
-		}
-	}
-	q->prev_busy_peak = q->busy_peak;
-	q->busy_peak = 0;
+	heap_shrink(q, keep); /* the heap array too, when it is far larger than that */
+	c->prev_busy_peak = c->busy_peak;
+	c->busy_peak = 0;
+}
+
+tern_time_t tern_frameq_rest_at(const struct tern_frameq *q)
+{
+	if (q->n || !q->cache || q->last_empty == TERN_TIME_NEVER)
+		return TERN_TIME_NEVER;
+	tern_time_t wait = 2 * q->gap > TERN_FRAMEQ_REST ? 2 * q->gap : TERN_FRAMEQ_REST;
+	return q->last_empty + wait;
+}
+
+void tern_frameq_rest(struct tern_frameq *q, tern_time_t now)
+{
+	if (now < tern_frameq_rest_at(q))
+		return;
+	cache_free(q);
 }
 
 /* Heap order: earlier due time first; equal times in insertion order. */
@@ -160,37 +198,41 @@ static void sift_down(struct tern_frame **h, size_t n, size_t i)
 
 static int grow(struct tern_frameq *q)
 {
-	size_t cap = q->cap ? q->cap * 2 : 4;
-	struct tern_frame **h = realloc(q->heap, cap * sizeof(*h));
+	uint32_t cap = q->cache->cap ? q->cache->cap * 2 : 4;
+	struct tern_frame **h = realloc(q->cache->heap, cap * sizeof(*h));
 	if (!h)
 		return TERN_ENOMEM;
-	q->heap = h;
-	q->cap = cap;
+	q->cache->heap = h;
+	q->cache->cap = cap;
 	return 0;
 }
 
 int tern_frameq_push(struct tern_frameq *q, struct tern_frame *f, tern_time_t at)
 {
+	if (!q->cache) { /* f did not come from tern_frameq_alloc(q) */
+		free(f);
+		return TERN_ENOMEM;
+	}
 	f->at = at;
-	if (!q->fifo_tail || at >= q->fifo_tail->at) {
+	if (!q->cache->fifo_tail || at >= q->cache->fifo_tail->at) {
 		/* In due order behind the FIFO's last: no heap work. */
 		f->next = NULL;
-		*(q->fifo_tail ? &q->fifo_tail->next : &q->fifo_head) = f;
-		q->fifo_tail = f;
+		*(q->cache->fifo_tail ? &q->cache->fifo_tail->next : &q->cache->fifo_head) = f;
+		q->cache->fifo_tail = f;
 	} else {
-		if (q->hn == q->cap && grow(q) < 0) {
+		if (q->cache->hn == q->cache->cap && grow(q) < 0) {
 			tern_frameq_release(q, f);
 			return TERN_ENOMEM;
 		}
-		q->heap[q->hn] = f;
-		sift_up(q->heap, q->hn);
-		q->hn++;
+		q->cache->heap[q->cache->hn] = f;
+		sift_up(q->cache->heap, q->cache->hn);
+		q->cache->hn++;
 	}
-	f->seq = q->next_seq++;
+	f->seq = q->cache->next_seq++;
 	q->n++;
-	q->bytes += f->len;
-	if (q->n > q->busy_peak)
-		q->busy_peak = q->n;
+	q->cache->bytes += f->len;
+	if (q->n > q->cache->busy_peak)
+		q->cache->busy_peak = q->n;
 	if (q->n > q->peak)
 		q->peak = q->n;
 	return 0;
@@ -211,24 +253,24 @@ struct tern_frame *tern_frameq_pop_due(struct tern_frameq *q, tern_time_t now, u
 {
 	if (q->n == 0)
 		return NULL;
-	struct tern_frame *f = q->fifo_head;
-	bool from_heap = !f || (q->hn && before(q->heap[0], f));
+	struct tern_frame *f = q->cache->fifo_head;
+	bool from_heap = !f || (q->cache->hn && before(q->cache->heap[0], f));
 	if (from_heap)
-		f = q->heap[0];
+		f = q->cache->heap[0];
 	if (f->at > now || f->seq >= mark)
 		return NULL;
 	if (from_heap) {
-		q->heap[0] = q->heap[--q->hn];
-		sift_down(q->heap, q->hn, 0);
+		q->cache->heap[0] = q->cache->heap[--q->cache->hn];
+		sift_down(q->cache->heap, q->cache->hn, 0);
 	} else {
-		q->fifo_head = f->next;
-		if (!q->fifo_head)
-			q->fifo_tail = NULL;
+		q->cache->fifo_head = f->next;
+		if (!q->cache->fifo_head)
+			q->cache->fifo_tail = NULL;
 		f->next = NULL;
 	}
 	q->n--;
-	q->bytes -= f->len;
-	if (q->n == 0)
+	q->cache->bytes -= f->len;
+	if (q->n == 0 && q->cache)
 		trim(q, now); /* f is not cached yet: it is the caller's to release */
 	return f;
 }

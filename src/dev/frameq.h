@@ -16,6 +16,14 @@
  * traffic keeps what it uses, also a flow whose bursts vary in size; a
  * one-off burst after a quiet gap (every host on a LAN announcing itself
  * at once) leaves nothing behind.
+ * The cache (the heap, free lists and the bookkeeping of busy periods) is
+ * made with the first record and goes, with every record it holds, once
+ * the queue has been empty for TERN_FRAMEQ_REST, or twice the time between
+ * its last two emptyings if that is longer (a flow of one frame a second
+ * keeps its record, and costs no extra poll): an owner that polls the
+ * queue at tern_frameq_rest_at and calls tern_frameq_rest leaves an idle
+ * queue holding no heap at all (the link does; the fault injector keeps
+ * its cache until it is destroyed).
  */
 #ifndef TERN_DEV_FRAMEQ_H
 #define TERN_DEV_FRAMEQ_H
@@ -30,6 +38,7 @@
 #define TERN_FRAMEQ_NCLASSES 10
 #define TERN_FRAMEQ_KEEP 2
 #define TERN_FRAMEQ_BURST_GAP TERN_MSEC(100)
+#define TERN_FRAMEQ_REST TERN_SEC(1)
 
 struct tern_frame {
 	tern_time_t at;          /* when the frame is due */
@@ -40,25 +49,36 @@ struct tern_frame {
 	uint8_t data[];
 };
 
-struct tern_frameq {
+/* What a queue needs only while in use: its frames' list and heap, the
+ * bytes and the insertion count,
+ * the records kept for reuse and what sizes them (frameq.c's trim). */
+struct tern_frameq_cache {
 	/* Frames pushed in due order (each due no earlier than the last
 	 * FIFO frame: a link of constant delay, everything at rate 0) queue
 	 * on a list through their `next`; the others (jitter, reordering)
 	 * in the heap. A pop takes the earlier head of the two. */
 	struct tern_frame *fifo_head, *fifo_tail;
+	size_t bytes;     /* sum of len over queued frames */
 	struct tern_frame **heap;
-	size_t hn, cap;   /* frames in the heap, its room */
-	size_t n;         /* frames queued in all */
+	uint32_t hn, cap; /* frames in the heap, its room */
 	uint64_t next_seq;
-	size_t bytes; /* sum of len over queued frames */
 	struct tern_frame *free[TERN_FRAMEQ_NCLASSES];
 	size_t cached;            /* records on the free lists */
 	size_t busy_peak;         /* most frames queued since the queue was last empty */
 	size_t prev_busy_peak;    /* the same for the busy period before */
-	size_t run_peak;          /* the most of this run of busy periods (frameq.c's trim) */
-	tern_time_t last_empty;   /* when the queue last emptied (if emptied) */
-	bool emptied;
-	size_t peak;              /* most frames ever queued at once */
+	size_t run_peak;          /* the most of this run of busy periods */
+};
+
+struct tern_frameq {
+	struct tern_frameq_cache *cache; /* NULL: none made, or gone at rest (then
+					  * nothing is queued) */
+	uint32_t n;       /* frames queued in all */
+	uint32_t peak;    /* most frames ever queued at once */
+	/* When the queue last emptied (TERN_TIME_NEVER: never), and the time
+	 * between that and the emptying before (0: not known): traffic that
+	 * comes every `gap` is not at rest before 2 * gap has passed. Kept
+	 * across rests. */
+	tern_time_t last_empty, gap;
 };
 
 void tern_frameq_init(struct tern_frameq *q);
@@ -76,11 +96,27 @@ int tern_frameq_push(struct tern_frameq *q, struct tern_frame *f, tern_time_t at
 int tern_frameq_push_copy(struct tern_frameq *q, const uint8_t *frame, size_t len,
 			  tern_time_t at);
 
+/* When an empty queue's cache is due to go (see above), or
+ * TERN_TIME_NEVER: frames queued, or no cache. */
+tern_time_t tern_frameq_rest_at(const struct tern_frameq *q);
+/* At or after rest_at: free the cached records, the heap's array and the
+ * cache itself. Otherwise nothing. */
+void tern_frameq_rest(struct tern_frameq *q, tern_time_t now);
+
 /* Due time of the first frame, or TERN_TIME_NEVER when empty. */
 static inline tern_time_t tern_frameq_next_at(const struct tern_frameq *q)
 {
-	tern_time_t h = q->hn ? q->heap[0]->at : TERN_TIME_NEVER;
-	return q->fifo_head && q->fifo_head->at < h ? q->fifo_head->at : h;
+	const struct tern_frameq_cache *c = q->cache;
+	if (!c)
+		return TERN_TIME_NEVER;
+	tern_time_t h = c->hn ? c->heap[0]->at : TERN_TIME_NEVER;
+	return c->fifo_head && c->fifo_head->at < h ? c->fifo_head->at : h;
+}
+
+/* Bytes queued (the sum of their lengths). */
+static inline size_t tern_frameq_bytes(const struct tern_frameq *q)
+{
+	return q->cache ? q->cache->bytes : 0;
 }
 
 /* Sequence number the next pushed frame will get. A poll loop records it
@@ -88,7 +124,7 @@ static inline tern_time_t tern_frameq_next_at(const struct tern_frameq *q)
  * next poll, which keeps one poll's work bounded. */
 static inline uint64_t tern_frameq_mark(const struct tern_frameq *q)
 {
-	return q->next_seq;
+	return q->cache ? q->cache->next_seq : 0; /* no cache: nothing queued */
 }
 
 /* Remove and return the first frame if it is due at or before `now` and

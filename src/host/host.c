@@ -17,15 +17,19 @@
 
 #include "wire/bytes.h"
 #include "core/stack_impl.h"
+#include "host/host.h"
 #include "link/ethernet.h"
 #include "link/link.h"
 #include "net/icmp.h"
 #include "net/net.h"
 #include "transport/sock.h"
 
+/* Copied with memcpy from a static object, whose padding is zero: two
+ * configurations made here and set alike compare equal byte for byte
+ * (tern_stack_create_like shares the tunables of such). */
 void tern_stack_config_init(struct tern_stack_config *c)
 {
-	*c = (struct tern_stack_config){
+	static const struct tern_stack_config defaults = {
 		.name = "host",
 		.seed = 1,
 		.default_ttl = 64,
@@ -107,10 +111,27 @@ void tern_stack_config_init(struct tern_stack_config *c)
 		.sock_rcv_total_bytes = 16u << 20,
 		.tcp_ofo_total_bytes = 4u << 20,
 	};
+	memcpy(c, &defaults, sizeof(*c));
+}
+
+/* Room for interface index i in s->ifaces (new slots NULL). */
+static int iface_slots(struct tern_stack *s, int i)
+{
+	if (i < s->cap_ifaces)
+		return 0;
+	struct tern_iface **a = realloc(s->ifaces, (size_t)(i + 1) * sizeof(*a));
+	if (!a)
+		return TERN_ENOMEM;
+	memset(a + s->cap_ifaces, 0, (size_t)(i + 1 - s->cap_ifaces) * sizeof(*a));
+	s->ifaces = a;
+	s->cap_ifaces = i + 1;
+	return 0;
 }
 
 static int add_loopback(struct tern_stack *s)
 {
+	if (iface_slots(s, TERN_IFINDEX_LOOPBACK) < 0)
+		return TERN_ENOMEM;
 	struct tern_iface *lo = calloc(1, sizeof(*lo));
 	if (!lo)
 		return TERN_ENOMEM;
@@ -149,17 +170,26 @@ static int layers_init(struct tern_stack *s)
 	return tern_net_add_proto(s, &tern_tcp_proto);
 }
 
-struct tern_stack *tern_stack_create(const struct tern_stack_config *cfg)
+struct tern_stack *tern_stack_create_like(const struct tern_stack_config *cfg,
+					  const struct tern_stack *like)
 {
 	struct tern_stack *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
-	tern_core_init(s, cfg);
+	if (tern_core_init(s, cfg, like) < 0) {
+		free(s);
+		return NULL;
+	}
 	if (layers_init(s) < 0 || add_loopback(s) < 0) {
 		tern_stack_destroy(s);
 		return NULL;
 	}
 	return s;
+}
+
+struct tern_stack *tern_stack_create(const struct tern_stack_config *cfg)
+{
+	return tern_stack_create_like(cfg, NULL);
 }
 
 void tern_stack_destroy(struct tern_stack *s)
@@ -175,17 +205,22 @@ void tern_stack_destroy(struct tern_stack *s)
 	tern_net_fini(s);
 	tern_link_fini(s);
 	tern_core_fini(s);
-	for (int i = 0; i < TERN_MAX_IFACES; i++) {
+	for (int i = 0; i < s->cap_ifaces; i++) {
 		for (int j = 0; s->ifaces[i] && j < TERN_MAX_ADDRS; j++)
 			free(s->ifaces[i]->addrs[j]);
 		free(s->ifaces[i]);
 	}
+	free(s->ifaces);
 	free(s);
 }
 
 void tern_stack_set_forwarding(struct tern_stack *s, bool on)
 {
-	s->cfg.forwarding = on;
+	struct tern_stack_config *own = s->cfg->forwarding == on ? NULL : tern_stack_cfg_own(s);
+	if (own)
+		own->forwarding = on;
+	else if (s->cfg->forwarding != on)
+		tern_stack_logf(s, "no memory: forwarding left %s", on ? "off" : "on");
 }
 
 /* ---- time ---- */
@@ -233,8 +268,8 @@ void tern_stack_mem_get(const struct tern_stack *s, struct tern_stack_mem *m)
 		.sock_rx = mem_budget(&s->budget.sock_rx),
 		.tcp_ofo = mem_budget(&s->budget.tcp_ofo),
 		.tcp_half_open = s->socks->tcp.half_open,
-		.tcp_half_open_limit = s->cfg.tcp_max_syn_backlog,
-		.reasm_datagrams = s->net->reasm.count,
+		.tcp_half_open_limit = s->cfg->tcp_max_syn_backlog,
+		.reasm_datagrams = s->net->reasm ? s->net->reasm->count : 0,
 		.neigh_entries = tern_arp_entries(s),
 		.neigh_queued = (unsigned)tern_arp_queued(s),
 	};
@@ -289,10 +324,12 @@ static void iface_rx(void *ctx, struct tern_netdev *dev, const uint8_t *frame, s
 int tern_stack_attach(struct tern_stack *s, struct tern_netdev *dev)
 {
 	int i;
-	for (i = 1; i < TERN_MAX_IFACES && s->ifaces[i] && s->ifaces[i]->used; i++)
+	for (i = 1; i < s->cap_ifaces && s->ifaces[i] && s->ifaces[i]->used; i++)
 		;
 	if (i == TERN_MAX_IFACES)
 		return TERN_ENOSPC;
+	if (iface_slots(s, i) < 0)
+		return TERN_ENOMEM;
 	if (!s->ifaces[i] && !(s->ifaces[i] = calloc(1, sizeof(*s->ifaces[i]))))
 		return TERN_ENOMEM;
 	struct tern_iface *ifc = s->ifaces[i];

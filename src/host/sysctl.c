@@ -155,7 +155,7 @@ static int check_frag_high(struct tern_stack *s, const struct sc_entry *e, const
 	(void)e;
 	/* Linux: high_thresh >= low_thresh; tern: within reassembly's
 	 * share of the pool (tern/stack.h). */
-	if ((size_t)v[0] < s->cfg.reasm_low_thresh || (size_t)v[0] > s->cfg.pkt_pool_max_bytes / 4)
+	if ((size_t)v[0] < s->cfg->reasm_low_thresh || (size_t)v[0] > s->cfg->pkt_pool_max_bytes / 4)
 		return TERN_EINVAL;
 	return 0;
 }
@@ -163,24 +163,24 @@ static int check_frag_high(struct tern_stack *s, const struct sc_entry *e, const
 static int check_frag_low(struct tern_stack *s, const struct sc_entry *e, const long long *v)
 {
 	(void)e;
-	return (size_t)v[0] <= s->cfg.reasm_high_thresh ? 0 : TERN_EINVAL;
+	return (size_t)v[0] <= s->cfg->reasm_high_thresh ? 0 : TERN_EINVAL;
 }
 
 static void apply_frag_high(struct tern_stack *s)
 {
-	s->budget.reasm.limit = s->cfg.reasm_high_thresh;
+	s->budget.reasm.limit = s->cfg->reasm_high_thresh;
 }
 
 static int check_rto_min(struct tern_stack *s, const struct sc_entry *e, const long long *v)
 {
 	(void)e;
-	return v[0] * TERN_USEC(1) <= s->cfg.tcp_rto_max ? 0 : TERN_EINVAL;
+	return v[0] * TERN_USEC(1) <= s->cfg->tcp_rto_max ? 0 : TERN_EINVAL;
 }
 
 static int check_rto_max(struct tern_stack *s, const struct sc_entry *e, const long long *v)
 {
 	(void)e;
-	return v[0] * TERN_MSEC(1) >= s->cfg.tcp_rto_min ? 0 : TERN_EINVAL;
+	return v[0] * TERN_MSEC(1) >= s->cfg->tcp_rto_min ? 0 : TERN_EINVAL;
 }
 
 static int check_port_range(struct tern_stack *s, const struct sc_entry *e, const long long *v)
@@ -229,9 +229,17 @@ bool tern_sysctl_readonly(const char *name)
 
 /* ---- values ---- */
 
-static void *field(struct tern_stack *s, const struct sc_entry *e)
+static const void *field(const struct tern_stack *s, const struct sc_entry *e)
 {
-	return (char *)&s->cfg + e->off;
+	return (const char *)s->cfg + e->off;
+}
+
+/* The same field in the host's own copy, to change it; NULL without
+ * memory. */
+static void *field_own(struct tern_stack *s, const struct sc_entry *e)
+{
+	struct tern_stack_config *own = tern_stack_cfg_own(s);
+	return own ? (char *)own + e->off : NULL;
 }
 
 static long long load_int(const void *p, unsigned width)
@@ -290,7 +298,11 @@ int tern_sysctl_get(struct tern_stack *s, const char *name, char *buf, size_t le
 	buf[0] = 0;
 	size_t at = 0;
 	if (e->kind == SC_CC) {
-		at = put(buf, len, 0, s->socks->tcp.cc_default->name);
+		/* resolved where TCP keeps it, in the host's own socket table */
+		struct tern_sock_table *t = tern_sock_table_own(s);
+		if (!t)
+			return TERN_ENOMEM;
+		at = put(buf, len, 0, t->tcp.cc_default->name);
 	} else if (e->kind == SC_CC_LIST) {
 		/* Space-separated, as Linux's tcp_get_available_congestion_control. */
 		const struct tern_cc_ops *cc;
@@ -357,8 +369,12 @@ static int set_cc(struct tern_stack *s, const char *value)
 	const struct tern_cc_ops *cc = tern_cc_find(want);
 	if (!cc)
 		return TERN_ENOENT; /* Linux: no such module */
-	s->cfg.tcp_congestion_control = cc->name;
-	s->socks->tcp.cc_default = cc;
+	struct tern_sock_table *t = tern_sock_table_own(s);
+	struct tern_stack_config *own = tern_stack_cfg_own(s);
+	if (!t || !own)
+		return TERN_ENOMEM;
+	own->tcp_congestion_control = cc->name;
+	t->tcp.cc_default = cc;
 	return 0;
 }
 
@@ -378,7 +394,9 @@ int tern_sysctl_set(struct tern_stack *s, const char *name, const char *value)
 	int err = parse_ints(e, value, v);
 	if (err < 0 || (e->check && (err = e->check(s, e, v)) < 0))
 		return err;
-	char *p = field(s, e);
+	char *p = field_own(s, e);
+	if (!p)
+		return TERN_ENOMEM;
 	for (unsigned i = 0; i < e->count; i++) {
 		if (e->kind == SC_TIME)
 			*(tern_time_t *)(void *)p = (tern_time_t)v[i] * e->unit;

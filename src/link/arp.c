@@ -118,18 +118,27 @@ static void set_state(struct tern_arp_cache *c, struct tern_arp_entry *e, enum t
 	list_append(c, e);
 }
 
+#define ARP_MIN_BUCKETS 16
+
+/* The buckets are made with the first entry and go with the last chunk
+ * (shrink_chunks): a host that never learns a neighbour has none. */
 static int arp_init(struct tern_stack *s)
 {
 	struct tern_arp_cache *c = &s->link->arp;
-	c->size = s->cfg.arp_cache_size ? s->cfg.arp_cache_size : 1;
-	c->nbuckets = 16;
+	c->size = s->cfg->arp_cache_size ? s->cfg->arp_cache_size : 1;
+	c->nbuckets = ARP_MIN_BUCKETS;
+	for (int i = 0; i < TERN_ARP_NSTATES; i++)
+		c->lists[i] = (struct tern_arp_list){-1, -1};
+	return 0;
+}
+
+static int buckets_make(struct tern_arp_cache *c)
+{
 	c->buckets = malloc(c->nbuckets * sizeof(*c->buckets));
 	if (!c->buckets)
 		return TERN_ENOMEM;
 	for (uint32_t i = 0; i < c->nbuckets; i++)
 		c->buckets[i] = -1;
-	for (int i = 0; i < TERN_ARP_NSTATES; i++)
-		c->lists[i] = (struct tern_arp_list){-1, -1};
 	return 0;
 }
 
@@ -214,6 +223,17 @@ static void shrink_chunks(struct tern_arp_cache *c)
 		free(c->chunks[k]);
 		c->nchunks--;
 	}
+	if (c->nchunks == 0 && c->cap_chunks) {
+		/* empty: back to what a new cache holds */
+		free(c->chunks);
+		free(c->chunk_used);
+		free(c->buckets);
+		c->chunks = NULL;
+		c->chunk_used = NULL;
+		c->buckets = NULL;
+		c->cap_chunks = 0;
+		c->nbuckets = ARP_MIN_BUCKETS;
+	}
 }
 
 int tern_link_init(struct tern_stack *s)
@@ -283,6 +303,8 @@ unsigned tern_arp_entries(const struct tern_stack *s)
 static struct tern_arp_entry *entry_find(const struct tern_stack *s, int ifindex, tern_ip4_t ip)
 {
 	const struct tern_arp_cache *c = &s->link->arp;
+	if (!c->buckets)
+		return NULL;
 	for (int32_t i = c->buckets[bucket_of(c, ifindex, ip)]; i != -1; i = ENTRY(c, i)->hash_next)
 		if (ENTRY(c, i)->ip == ip && ENTRY(c, i)->ifindex == ifindex)
 			return ENTRY(c, i);
@@ -325,6 +347,8 @@ static struct tern_arp_entry *entry_create(struct tern_stack *s, int ifindex, te
 					   bool peer_asked)
 {
 	struct tern_arp_cache *c = &s->link->arp;
+	if (!c->buckets && buckets_make(c) < 0)
+		return NULL;
 	struct tern_arp_entry *e = entry_slot(s, peer_asked);
 	if (!e)
 		return NULL;
@@ -378,7 +402,7 @@ static void solicit(struct tern_stack *s, struct tern_iface *ifc, struct tern_ar
 	const struct tern_mac *dst = e->state == TERN_ARP_INCOMPLETE ? &tern_mac_broadcast : &e->mac;
 	arp_send(s, ifc, TERN_ARP_OP_REQUEST, tern_iface_pick_src(ifc, e->ip), &tern_mac_zero, e->ip,
 		 dst, TERN_STAT_ARP_REQUESTS_SENT);
-	tern_timer_arm(s, &e->timer, now + s->cfg.arp_retrans_time);
+	tern_timer_arm(s, &e->timer, now + s->cfg->arp_retrans_time);
 }
 
 /* Ask the cached MAC whether it still holds e->ip: the refresh of a STALE
@@ -432,7 +456,7 @@ static void entry_learn(struct tern_stack *s, struct tern_arp_entry *e, const st
 	e->probes = 0;
 	e->probing = e->contested = false;
 	if (state == TERN_ARP_REACHABLE)
-		tern_timer_arm(s, &e->timer, now + s->cfg.arp_reachable_time);
+		tern_timer_arm(s, &e->timer, now + s->cfg->arp_reachable_time);
 	else if (state == TERN_ARP_STALE)
 		stale_gc_arm(s, e, now); /* probed on use */
 	else
@@ -502,7 +526,7 @@ static void entry_timer_run(struct tern_stack *s, struct tern_timer *t, tern_tim
 			entry_delete(s, e);
 		return;
 	}
-	if (e->probes < s->cfg.arp_max_probes) {
+	if (e->probes < s->cfg->arp_max_probes) {
 		e->probes++;
 		solicit(s, ifc, e, now);
 		return;
@@ -526,9 +550,9 @@ static void entry_timer(struct tern_stack *s, struct tern_timer *t, tern_time_t 
  * unresolvable destinations cannot take the pool. */
 static void enqueue(struct tern_stack *s, struct tern_arp_entry *e, struct tern_pkt *pkt)
 {
-	if (!s->cfg.arp_queue_len)
+	if (!s->cfg->arp_queue_len)
 		return tern_drop(s, pkt, TERN_STAT_ARP_QUEUE_FULL, TERN_LAYER_IP);
-	if (e->queue.len >= s->cfg.arp_queue_len)
+	if (e->queue.len >= s->cfg->arp_queue_len)
 		tern_drop(s, queue_take(s, e), TERN_STAT_ARP_QUEUE_FULL, TERN_LAYER_IP);
 	size_t size = tern_pkt_truesize(pkt);
 	if (!tern_budget_fits(&s->budget.neigh, size))
@@ -613,14 +637,14 @@ static void probe_timer(struct tern_stack *s, struct tern_timer *t, tern_time_t 
 {
 	struct tern_ifaddr *ia = TERN_CONTAINER_OF(t, struct tern_ifaddr, timer);
 	struct tern_iface *ifc = ia->iface;
-	if (ia->state == TERN_ADDR_TENTATIVE && ia->probes_sent < s->cfg.dad_probe_num) {
+	if (ia->state == TERN_ADDR_TENTATIVE && ia->probes_sent < s->cfg->dad_probe_num) {
 		/* RFC 5227 §2.1.1: probe = request with sender address 0. */
 		arp_send(s, ifc, TERN_ARP_OP_REQUEST, 0, &tern_mac_zero, ia->addr, &tern_mac_broadcast,
 			 TERN_STAT_ARP_PROBES_SENT);
 		ia->probes_sent++;
-		tern_time_t next = ia->probes_sent < s->cfg.dad_probe_num
-					   ? random_between(s, s->cfg.dad_probe_min, s->cfg.dad_probe_max)
-					   : s->cfg.dad_announce_wait;
+		tern_time_t next = ia->probes_sent < s->cfg->dad_probe_num
+					   ? random_between(s, s->cfg->dad_probe_min, s->cfg->dad_probe_max)
+					   : s->cfg->dad_announce_wait;
 		tern_timer_arm(s, t, now + next);
 		return;
 	}
@@ -645,7 +669,7 @@ void tern_arp_announce_later(struct tern_stack *s, struct tern_ifaddr *ia, tern_
 	tern_timer_init(&ia->timer, probe_timer);
 	ia->probes_sent = 0;
 	ia->announces_sent = ANNOUNCE_NUM - 1; /* one, as an address added at once gets */
-	tern_timer_arm(s, &ia->timer, now + random_between(s, 0, s->cfg.arp_announce_jitter));
+	tern_timer_arm(s, &ia->timer, now + random_between(s, 0, s->cfg->arp_announce_jitter));
 }
 
 void tern_arp_probe_start(struct tern_stack *s, struct tern_iface *ifc, struct tern_ifaddr *ia,
@@ -654,7 +678,7 @@ void tern_arp_probe_start(struct tern_stack *s, struct tern_iface *ifc, struct t
 	tern_timer_init(&ia->timer, probe_timer);
 	ia->probes_sent = ia->announces_sent = 0;
 	/* §2.1.1: wait a random time in [0, PROBE_WAIT] first. */
-	tern_timer_arm(s, &ia->timer, now + random_between(s, 0, s->cfg.dad_probe_wait));
+	tern_timer_arm(s, &ia->timer, now + random_between(s, 0, s->cfg->dad_probe_wait));
 }
 
 /* Check an incoming ARP packet against our addresses on ifc (§2.1.1, §2.4). */
@@ -757,7 +781,7 @@ static enum tern_stat learn_reply(struct tern_stack *s, struct tern_iface *ifc,
 			confirm(s, e, &arp->sha, now);
 		return TERN_STAT_NONE;
 	}
-	if (now - e->updated < s->cfg.arp_locktime)
+	if (now - e->updated < s->cfg->arp_locktime)
 		return TERN_STAT_ARP_OVERRIDE_REFUSED;
 	return claim(s, ifc, e, &arp->sha, now);
 }
@@ -788,7 +812,7 @@ static enum tern_stat learn(struct tern_stack *s, struct tern_iface *ifc,
 	struct tern_arp_entry *e = entry_find(s, ifc->index, arp->spa);
 	if (e && e->state == TERN_ARP_PERMANENT)
 		return tern_mac_eq(&arp->sha, &e->mac) ? TERN_STAT_NONE : TERN_STAT_ARP_STATIC_REFUSED;
-	if (s->cfg.arp_mode == TERN_ARP_MODE_STRICT)
+	if (s->cfg->arp_mode == TERN_ARP_MODE_STRICT)
 		return learn_strict(s, e, arp, kind, now);
 	switch (kind) {
 	case ARP_REQUEST_US:

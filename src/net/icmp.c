@@ -24,13 +24,13 @@
  * message (Linux icmp_global_allow). */
 static bool global_allow(struct tern_stack *s, tern_time_t now)
 {
-	uint64_t cap = (uint64_t)s->cfg.icmp_ratelimit_burst * 1000;
+	uint64_t cap = (uint64_t)s->cfg->icmp_ratelimit_burst * 1000;
 	tern_time_t elapsed = now - s->net->icmp_last_refill;
 	if (elapsed > TERN_SEC(100))
 		elapsed = TERN_SEC(100);
 	if (elapsed > 0) {
 		/* tokens/s × ns / 1e9 × 1000 = tokens/s × ns / 1e6 */
-		uint64_t add = (uint64_t)s->cfg.icmp_ratelimit_per_sec * (uint64_t)elapsed / 1000000u;
+		uint64_t add = (uint64_t)s->cfg->icmp_ratelimit_per_sec * (uint64_t)elapsed / 1000000u;
 		s->net->icmp_tokens_milli = s->net->icmp_tokens_milli + add > cap ? cap : s->net->icmp_tokens_milli + add;
 		s->net->icmp_last_refill = now;
 	}
@@ -63,7 +63,7 @@ static struct tern_icmp_peer *peer_get(struct tern_stack *s, tern_ip4_t addr, te
 			victim = &set[i];
 	}
 	*victim = (struct tern_icmp_peer){
-		.addr = addr, .tokens = PEER_BURST * s->cfg.icmp_ratelimit, .last = now,
+		.addr = addr, .tokens = PEER_BURST * s->cfg->icmp_ratelimit, .last = now,
 	};
 	return victim;
 }
@@ -72,7 +72,7 @@ static struct tern_icmp_peer *peer_get(struct tern_stack *s, tern_ip4_t addr, te
  * icmp_ratelimit after a burst of six; none of this towards ourselves. */
 static bool peer_allow(struct tern_stack *s, tern_ip4_t dst, tern_time_t now)
 {
-	tern_time_t interval = s->cfg.icmp_ratelimit;
+	tern_time_t interval = s->cfg->icmp_ratelimit;
 	if (interval <= 0 || tern_ip4_is_loopback(dst) || tern_stack_is_local_addr(s, dst))
 		return true;
 	struct tern_icmp_peer *p = peer_get(s, dst, now);
@@ -92,7 +92,7 @@ static bool peer_allow(struct tern_stack *s, tern_ip4_t dst, tern_time_t now)
  * and never "fragmentation needed". */
 static bool is_limited(const struct tern_stack *s, uint8_t type, uint8_t code)
 {
-	if (type > 31 || !(s->cfg.icmp_ratemask & (1u << type)))
+	if (type > 31 || !(s->cfg->icmp_ratemask & (1u << type)))
 		return false;
 	return !(type == TERN_ICMP_DEST_UNREACH && code == TERN_ICMP_FRAG_NEEDED);
 }
@@ -247,7 +247,7 @@ static void handle_redirect(struct tern_stack *s, const struct tern_icmp_msg *m)
 {
 	struct tern_route_result cur;
 	const struct tern_route *via = tern_route_match(&s->net->routes, m->gateway);
-	if (s->cfg.forwarding || !s->cfg.accept_redirects ||
+	if (s->cfg->forwarding || !s->cfg->accept_redirects ||
 	    tern_route_lookup(s, m->q_dst, &cur) < 0 || cur.local || cur.next_hop != m->src ||
 	    cur.next_hop == m->q_dst || !via || !(via->flags & TERN_ROUTE_CONNECTED) ||
 	    via->ifindex != cur.ifindex || tern_stack_is_local_addr(s, m->gateway)) {
@@ -256,7 +256,7 @@ static void handle_redirect(struct tern_stack *s, const struct tern_icmp_msg *m)
 	}
 	tern_route_remove(&s->net->routes, m->q_dst, 32, 0);
 	/* Each redirect adds a host route: a table a peer can fill. */
-	if (redirect_routes(s) >= s->cfg.redirect_routes_max) {
+	if (redirect_routes(s) >= s->cfg->redirect_routes_max) {
 		tern_drop(s, NULL, TERN_STAT_ICMP_REDIRECT_TABLE_FULL, TERN_LAYER_IP);
 		return;
 	}
@@ -309,7 +309,7 @@ static void fill_msg(struct tern_icmp_msg *m, const struct tern_icmp_repr *icmp,
 static unsigned listeners(const struct tern_stack *s)
 {
 	unsigned n = 0;
-	for (int i = 0; i < TERN_MAX_ICMP_LISTENERS; i++)
+	for (int i = 0; s->net->icmp_listeners && i < TERN_MAX_ICMP_LISTENERS; i++)
 		n += s->net->icmp_listeners[i].fn != NULL;
 	return n;
 }
@@ -322,7 +322,7 @@ static unsigned listeners(const struct tern_stack *s)
 static void frag_needed_learn(struct tern_stack *s, const struct tern_icmp_msg *m, bool claimed,
 			      tern_time_t now)
 {
-	if (s->cfg.ip_no_pmtu_disc == 3 ||
+	if (s->cfg->ip_no_pmtu_disc == 3 ||
 	    !(claimed || (m->q_proto == TERN_IPPROTO_ICMP && listeners(s)))) {
 		tern_stat_inc(s, TERN_STAT_IP_PMTU_IGNORED);
 		return;
@@ -380,9 +380,9 @@ void tern_icmp_input(struct tern_stack *s, struct tern_pkt *pkt, const struct te
 		/* RFC 1122 §3.2.2.6: a host may ignore echoes to a broadcast. */
 		bool bcast = pkt->l2_type != TERN_PKT_L2_UNICAST || tern_ip4_is_our_broadcast(s, ip->dst) ||
 			     tern_ip4_is_multicast(ip->dst);
-		if (bcast && s->cfg.icmp_echo_ignore_broadcasts)
+		if (bcast && s->cfg->icmp_echo_ignore_broadcasts)
 			return drop_ip(s, pkt, ip, TERN_STAT_ICMP_BCAST_ECHO);
-		if (s->cfg.icmp_echo_ignore_all) /* Linux icmp_echo_ignore_all */
+		if (s->cfg->icmp_echo_ignore_all) /* Linux icmp_echo_ignore_all */
 			return drop_ip(s, pkt, ip, TERN_STAT_ICMP_ECHO_IGNORED);
 		tern_icmp_notify(s, &m, now);
 		return echo_reply(s, pkt, ip, now);
@@ -410,12 +410,17 @@ void tern_icmp_input(struct tern_stack *s, struct tern_pkt *pkt, const struct te
 
 /* ---- listeners ---- */
 
+/* The listener slots are made by the first listener (a ping, a
+ * traceroute): most hosts never have one. */
 int tern_icmp_listen(struct tern_stack *s, tern_icmp_fn fn, void *ctx)
 {
+	struct tern_icmp_listener *l = s->net->icmp_listeners;
+	if (!l && !(l = s->net->icmp_listeners = calloc(TERN_MAX_ICMP_LISTENERS, sizeof(*l))))
+		return TERN_ENOMEM;
 	for (int i = 0; i < TERN_MAX_ICMP_LISTENERS; i++) {
-		if (!s->net->icmp_listeners[i].fn) {
-			s->net->icmp_listeners[i].fn = fn;
-			s->net->icmp_listeners[i].ctx = ctx;
+		if (!l[i].fn) {
+			l[i].fn = fn;
+			l[i].ctx = ctx;
 			return i;
 		}
 	}
@@ -424,16 +429,17 @@ int tern_icmp_listen(struct tern_stack *s, tern_icmp_fn fn, void *ctx)
 
 void tern_icmp_unlisten(struct tern_stack *s, int handle)
 {
-	if (handle >= 0 && handle < TERN_MAX_ICMP_LISTENERS)
+	if (s->net->icmp_listeners && handle >= 0 && handle < TERN_MAX_ICMP_LISTENERS)
 		s->net->icmp_listeners[handle].fn = NULL;
 }
 
 unsigned tern_icmp_notify(struct tern_stack *s, const struct tern_icmp_msg *m, tern_time_t now)
 {
+	const struct tern_icmp_listener *l = s->net->icmp_listeners;
 	unsigned n = 0;
-	for (int i = 0; i < TERN_MAX_ICMP_LISTENERS; i++) {
-		if (s->net->icmp_listeners[i].fn) {
-			s->net->icmp_listeners[i].fn(s->net->icmp_listeners[i].ctx, s, m, now);
+	for (int i = 0; l && i < TERN_MAX_ICMP_LISTENERS; i++) {
+		if (l[i].fn) {
+			l[i].fn(l[i].ctx, s, m, now);
 			n++;
 		}
 	}

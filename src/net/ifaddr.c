@@ -4,6 +4,7 @@
  * announced (or probed first, RFC 5227) by ARP below.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/stack_impl.h"
 #include "link/arp.h"
@@ -21,17 +22,21 @@ static int add_connected_route(struct tern_stack *s, struct tern_iface *ifc, str
 	return tern_route_insert(&s->net->routes, &r);
 }
 
-/* Room for one more address in s->addrs and s->bcasts. */
+/* Room for one more address in s->addrs and s->bcasts: one block holds
+ * both (cap pointers, then cap broadcasts), so a host pays for one. */
 static int grow_addr_list(struct tern_stack *s)
 {
 	unsigned cap = s->cap_addrs ? s->cap_addrs * 2 : 2;
-	struct tern_ifaddr **a = realloc(s->addrs, cap * sizeof(*a));
+	struct tern_ifaddr **a = malloc(cap * (sizeof(*a) + sizeof(tern_ip4_t)));
 	if (!a)
 		return TERN_ENOMEM;
+	tern_ip4_t *b = (tern_ip4_t *)(void *)(a + cap);
+	if (s->n_addrs)
+		memcpy(a, s->addrs, s->n_addrs * sizeof(*a));
+	if (s->n_bcasts)
+		memcpy(b, s->bcasts, s->n_bcasts * sizeof(*b));
+	free(s->addrs);
 	s->addrs = a;
-	tern_ip4_t *b = realloc(s->bcasts, cap * sizeof(*b));
-	if (!b)
-		return TERN_ENOMEM;
 	s->bcasts = b;
 	s->cap_addrs = cap;
 	return 0;
@@ -79,7 +84,7 @@ int tern_stack_addr_add(struct tern_stack *s, int ifindex, tern_ip4_t addr, unsi
 	} else if (flags & TERN_ADDR_PROBE) {
 		ia->state = TERN_ADDR_TENTATIVE;
 		tern_arp_probe_start(s, ifc, ia, s->now);
-	} else if (s->cfg.arp_announce_jitter > 0) {
+	} else if (s->cfg->arp_announce_jitter > 0) {
 		ia->state = TERN_ADDR_PREFERRED;
 		tern_arp_announce_later(s, ia, s->now);
 	} else {

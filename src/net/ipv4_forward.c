@@ -24,7 +24,7 @@ static void maybe_redirect(struct tern_stack *s, struct tern_iface *in, struct t
 			   const struct tern_ipv4_repr *ip, const struct tern_route_result *rt,
 			   tern_time_t now)
 {
-	if (!s->cfg.send_redirects || rt->ifindex != in->index || ip->options_len ||
+	if (!s->cfg->send_redirects || rt->ifindex != in->index || ip->options_len ||
 	    !on_link(in, ip->src) || rt->next_hop == ip->src)
 		return;
 	tern_icmp_send_error(s, pkt, 5, 1, rt->next_hop, now);
@@ -57,7 +57,7 @@ void tern_ipv4_forward(struct tern_stack *s, struct tern_iface *in, struct tern_
 	/* RFC 1191: too big with DF set → "fragmentation needed" carrying the
 	 * next-hop MTU. */
 	if (pkt->len > out->mtu && ip->df) {
-		if (s->cfg.icmp_frag_needed) /* else a black hole, on purpose */
+		if (s->cfg->icmp_frag_needed) /* else a black hole, on purpose */
 			tern_icmp_send_error(s, pkt, 3, 4, out->mtu, now);
 		return tern_drop(s, pkt, TERN_STAT_IP_FRAG_NEEDED, TERN_LAYER_IP);
 	}

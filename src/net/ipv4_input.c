@@ -83,7 +83,7 @@ void tern_ipv4_input(struct tern_stack *s, struct tern_iface *ifc, struct tern_p
 	case DEST_OTHER:
 		return tern_drop(s, pkt, TERN_STAT_IP_NOT_FOR_US, TERN_LAYER_IP);
 	case DEST_FORWARD:
-		if (!s->cfg.forwarding)
+		if (!s->cfg->forwarding)
 			return tern_drop(s, pkt, TERN_STAT_IP_NOT_FOR_US, TERN_LAYER_IP);
 		return tern_ipv4_forward(s, ifc, pkt, &ip, now);
 	case DEST_LOCAL:

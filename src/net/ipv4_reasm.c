@@ -63,9 +63,9 @@ static struct frag_range range_of(const struct tern_pkt *p)
 static struct tern_reasm **bucket_of(struct tern_stack *s, tern_ip4_t src, tern_ip4_t dst,
 				     uint16_t id, uint8_t proto)
 {
-	uint64_t k = ((uint64_t)src << 32 | dst) ^ s->net->reasm.key;
+	uint64_t k = ((uint64_t)src << 32 | dst) ^ s->net->reasm->key;
 	uint64_t h = tern_mix64(tern_mix64(k) ^ ((uint64_t)id << 8 | proto));
-	return &s->net->reasm.buckets[h % TERN_REASM_BUCKETS];
+	return &s->net->reasm->buckets[h % TERN_REASM_BUCKETS];
 }
 
 static void unlink_record(struct tern_stack *s, struct tern_reasm *r)
@@ -77,11 +77,11 @@ static void unlink_record(struct tern_stack *s, struct tern_reasm *r)
 	if (r->older)
 		r->older->newer = r->newer;
 	else
-		s->net->reasm.oldest = r->newer;
+		s->net->reasm->oldest = r->newer;
 	if (r->newer)
 		r->newer->older = r->older;
 	else
-		s->net->reasm.newest = r->older;
+		s->net->reasm->newest = r->older;
 }
 
 static void reasm_free(struct tern_stack *s, struct tern_reasm *r)
@@ -95,11 +95,11 @@ static void reasm_free(struct tern_stack *s, struct tern_reasm *r)
 		tern_stack_pkt_free(s, p);
 	}
 	tern_budget_uncharge(&s->budget.reasm, sizeof(*r));
-	s->net->reasm.count--;
-	if (s->net->reasm.nspare < REASM_SPARE_MAX) {
-		r->hnext = s->net->reasm.spare;
-		s->net->reasm.spare = r;
-		s->net->reasm.nspare++;
+	s->net->reasm->count--;
+	if (s->net->reasm->nspare < REASM_SPARE_MAX) {
+		r->hnext = s->net->reasm->spare;
+		s->net->reasm->spare = r;
+		s->net->reasm->nspare++;
 	} else {
 		free(r);
 	}
@@ -114,28 +114,45 @@ static void reasm_timeout(struct tern_stack *s, struct tern_timer *t, tern_time_
 	reasm_free(s, r);
 }
 
+/* The table is made with the first fragment: most hosts never reassemble. */
 void tern_reasm_init(struct tern_stack *s)
 {
-	s->net->reasm.key = tern_mix64(s->cfg.seed ^ 0x7265617373656d62ull);
+	s->net->reasm = NULL;
+}
+
+static struct tern_reasm_table *table_make(struct tern_stack *s)
+{
+	struct tern_reasm_table *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->key = tern_mix64(s->seed ^ 0x7265617373656d62ull);
+	if (!(t->buckets = calloc(TERN_REASM_BUCKETS, sizeof(*t->buckets)))) {
+		free(t);
+		return NULL;
+	}
+	return s->net->reasm = t;
 }
 
 void tern_reasm_fini(struct tern_stack *s)
 {
-	while (s->net->reasm.oldest)
-		reasm_free(s, s->net->reasm.oldest);
-	while (s->net->reasm.spare) {
-		struct tern_reasm *r = s->net->reasm.spare;
-		s->net->reasm.spare = r->hnext;
+	if (!s->net->reasm)
+		return;
+	while (s->net->reasm->oldest)
+		reasm_free(s, s->net->reasm->oldest);
+	while (s->net->reasm->spare) {
+		struct tern_reasm *r = s->net->reasm->spare;
+		s->net->reasm->spare = r->hnext;
 		free(r);
 	}
-	s->net->reasm.nspare = 0;
-	free(s->net->reasm.buckets);
-	s->net->reasm.buckets = NULL;
+	s->net->reasm->nspare = 0;
+	free(s->net->reasm->buckets);
+	free(s->net->reasm);
+	s->net->reasm = NULL;
 }
 
 static struct tern_reasm *find(struct tern_stack *s, const struct tern_ipv4_repr *ip)
 {
-	if (!s->net->reasm.buckets)
+	if (!s->net->reasm)
 		return NULL;
 	for (struct tern_reasm *r = *bucket_of(s, ip->src, ip->dst, ip->id, ip->proto); r;
 	     r = r->hnext)
@@ -153,8 +170,8 @@ static bool make_room(struct tern_stack *s, struct tern_reasm *keep, size_t need
 	struct tern_budget *b = &s->budget.reasm;
 	if (tern_budget_fits(b, need))
 		return true;
-	struct tern_reasm *r = s->net->reasm.oldest;
-	while (r && b->used + need > s->cfg.reasm_low_thresh) {
+	struct tern_reasm *r = s->net->reasm ? s->net->reasm->oldest : NULL;
+	while (r && b->used + need > s->cfg->reasm_low_thresh) {
 		struct tern_reasm *next = r->newer;
 		if (r != keep) {
 			tern_drop(s, NULL, TERN_STAT_IP_REASM_EVICTED, TERN_LAYER_IP);
@@ -168,32 +185,32 @@ static bool make_room(struct tern_stack *s, struct tern_reasm *keep, size_t need
 static struct tern_reasm *create(struct tern_stack *s, const struct tern_ipv4_repr *ip,
 				 tern_time_t now)
 {
-	struct tern_reasm *r = s->net->reasm.spare;
-	/* The hash table is made with the first fragment: most hosts never
-	 * reassemble, and 2 KiB each adds up over a lab of thousands. */
-	if (!s->net->reasm.buckets &&
-	    !(s->net->reasm.buckets = calloc(TERN_REASM_BUCKETS, sizeof(*s->net->reasm.buckets))))
+	/* The table and its buckets are made with the first fragment: most
+	 * hosts never reassemble, and 2 KiB each adds up over a lab of
+	 * thousands. */
+	if (!s->net->reasm && !table_make(s))
 		return NULL;
+	struct tern_reasm *r = s->net->reasm->spare;
 	if (r) {
-		s->net->reasm.spare = r->hnext;
-		s->net->reasm.nspare--;
+		s->net->reasm->spare = r->hnext;
+		s->net->reasm->nspare--;
 	} else if (!(r = malloc(sizeof(*r)))) {
 		return NULL;
 	}
 	*r = (struct tern_reasm){.src = ip->src, .dst = ip->dst, .id = ip->id, .proto = ip->proto,
-				 .older = s->net->reasm.newest};
+				 .older = s->net->reasm->newest};
 	struct tern_reasm **bucket = bucket_of(s, ip->src, ip->dst, ip->id, ip->proto);
 	r->hnext = *bucket;
 	*bucket = r;
-	if (s->net->reasm.newest)
-		s->net->reasm.newest->newer = r;
+	if (s->net->reasm->newest)
+		s->net->reasm->newest->newer = r;
 	else
-		s->net->reasm.oldest = r;
-	s->net->reasm.newest = r;
-	s->net->reasm.count++;
+		s->net->reasm->oldest = r;
+	s->net->reasm->newest = r;
+	s->net->reasm->count++;
 	tern_budget_charge(&s->budget.reasm, sizeof(*r));
 	tern_timer_init(&r->timer, reasm_timeout);
-	tern_timer_arm(s, &r->timer, now + s->cfg.reasm_timeout);
+	tern_timer_arm(s, &r->timer, now + s->cfg->reasm_timeout);
 	return r;
 }
 
@@ -313,7 +330,7 @@ struct tern_pkt *tern_reasm_input(struct tern_stack *s, struct tern_pkt *pkt,
 		tern_drop(s, pkt, TERN_STAT_IP_REASM_DUPLICATE, TERN_LAYER_IP);
 		return NULL;
 	}
-	if (r->nfrags >= s->cfg.reasm_max_frags) {
+	if (r->nfrags >= s->cfg->reasm_max_frags) {
 		tern_drop(s, pkt, TERN_STAT_IP_REASM_TOO_MANY, TERN_LAYER_IP);
 		reasm_free(s, r);
 		return NULL;

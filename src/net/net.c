@@ -14,7 +14,7 @@ int tern_net_init(struct tern_stack *s)
 	if (!s->net)
 		return TERN_ENOMEM;
 	s->net->ip_id = (uint16_t)tern_rng_next(&s->rng);
-	s->net->icmp_tokens_milli = (uint64_t)s->cfg.icmp_ratelimit_burst * 1000;
+	s->net->icmp_tokens_milli = (uint64_t)s->cfg->icmp_ratelimit_burst * 1000;
 	tern_reasm_init(s);
 	tern_pmtu_init(s);
 	return 0;
@@ -29,6 +29,7 @@ void tern_net_fini(struct tern_stack *s)
 	tern_pkt_queue_purge(&s->pool, &s->net->loopback);
 	tern_route_table_fini(&s->net->routes);
 	free(s->net->icmp_peers);
+	free(s->net->icmp_listeners);
 	free(s->net);
 	s->net = NULL;
 }
@@ -40,7 +41,7 @@ int tern_net_add_proto(struct tern_stack *s, const struct tern_ip_proto *p)
 		return TERN_EEXIST;
 	if (n->n_protos == TERN_NET_MAX_PROTOS)
 		return TERN_ENOSPC;
-	n->protos[n->n_protos++] = *p;
+	n->protos[n->n_protos++] = p;
 	return 0;
 }
 
@@ -48,7 +49,7 @@ const struct tern_ip_proto *tern_net_proto(const struct tern_stack *s, uint8_t p
 {
 	const struct tern_net *n = s->net;
 	for (unsigned i = 0; i < n->n_protos; i++)
-		if (n->protos[i].proto == proto)
-			return &n->protos[i];
+		if (n->protos[i]->proto == proto)
+			return n->protos[i];
 	return NULL;
 }

@@ -38,7 +38,7 @@ struct tern_ip_proto {
 
 struct tern_net {
 	struct tern_route_table routes;
-	struct tern_reasm_table reasm;
+	struct tern_reasm_table *reasm; /* made with the first fragment (net/ipv4_reasm.c) */
 	uint16_t ip_id;                /* next IP identification */
 	struct tern_pkt_queue loopback; /* datagrams to ourselves, run from poll */
 
@@ -51,11 +51,12 @@ struct tern_net {
 		tern_time_t tokens;    /* time credit, up to 6 × icmp_ratelimit */
 		tern_time_t last;
 	} *icmp_peers;                 /* TERN_ICMP_PEERS, made with the first error sent */
-	struct { tern_icmp_fn fn; void *ctx; } icmp_listeners[TERN_MAX_ICMP_LISTENERS];
+	struct tern_icmp_listener { tern_icmp_fn fn; void *ctx; }
+		*icmp_listeners;       /* TERN_MAX_ICMP_LISTENERS, made by the first */
 
 	struct tern_pmtu_table pmtu;   /* path MTUs learnt (net/pmtu.c) */
 
-	struct tern_ip_proto protos[TERN_NET_MAX_PROTOS];
+	const struct tern_ip_proto *protos[TERN_NET_MAX_PROTOS]; /* the transports' own, static */
 	unsigned n_protos;
 };
 
@@ -63,6 +64,8 @@ struct tern_net {
 int tern_net_init(struct tern_stack *s);
 void tern_net_fini(struct tern_stack *s);
 /* Register a transport; TERN_EEXIST, TERN_ENOSPC. */
+/* p is kept, not copied: it must outlive the stack (the transports'
+ * are static const). */
 int tern_net_add_proto(struct tern_stack *s, const struct tern_ip_proto *p);
 /* The registered transport for an IP protocol number, or NULL. */
 const struct tern_ip_proto *tern_net_proto(const struct tern_stack *s, uint8_t proto);

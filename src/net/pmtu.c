@@ -16,7 +16,7 @@ void tern_pmtu_init(struct tern_stack *s)
 {
 	struct tern_pmtu_table *t = &s->net->pmtu;
 	t->key = tern_rng_next(&s->rng) | 1;
-	unsigned n = s->cfg.pmtu_cache_size / TERN_PMTU_WAYS;
+	unsigned n = s->cfg->pmtu_cache_size / TERN_PMTU_WAYS;
 	t->nsets = n ? n : 1;
 }
 
@@ -135,8 +135,8 @@ uint32_t tern_pmtu_learn(struct tern_stack *s, tern_ip4_t dst, uint32_t mtu, uin
 	}
 	/* Linux's __ip_rt_update_pmtu: never below route.min_pmtu. With
 	 * ip_no_pmtu_disc 1 the path is only ever set to min_pmtu. */
-	if (mtu < s->cfg.pmtu_min || s->cfg.ip_no_pmtu_disc == 1)
-		mtu = s->cfg.pmtu_min;
+	if (mtu < s->cfg->pmtu_min || s->cfg->ip_no_pmtu_disc == 1)
+		mtu = s->cfg->pmtu_min;
 	uint32_t cur = tern_pmtu_path(s, dst, now);
 	if (cur == 0)
 		return 0;
@@ -145,7 +145,7 @@ uint32_t tern_pmtu_learn(struct tern_stack *s, tern_ip4_t dst, uint32_t mtu, uin
 		 * refreshed when it says the same again. */
 		struct tern_pmtu_entry *e = find(s, dst, now);
 		if (e && e->mtu == mtu)
-			e->expires = now + s->cfg.pmtu_expires;
+			e->expires = now + s->cfg->pmtu_expires;
 		return cur;
 	}
 	struct tern_pmtu_entry *e = find(s, dst, now);
@@ -158,7 +158,7 @@ uint32_t tern_pmtu_learn(struct tern_stack *s, tern_ip4_t dst, uint32_t mtu, uin
 	}
 	e->mtu = (uint16_t)mtu;
 	e->learnt = now;
-	e->expires = now + s->cfg.pmtu_expires;
+	e->expires = now + s->cfg->pmtu_expires;
 	tern_stat_inc(s, TERN_STAT_IP_PMTU_UPDATES);
 	return mtu;
 }

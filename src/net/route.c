@@ -33,7 +33,8 @@ int tern_route_insert(struct tern_route_table *t, const struct tern_route *r)
 		if (same_route(&t->routes[i], r))
 			return TERN_EEXIST;
 	if (t->len == t->cap) {
-		uint32_t cap = t->cap ? t->cap * 2 : 4;
+		/* one at a time up to 4 (a host's few routes fit exactly), then doubling */
+		uint32_t cap = t->cap < 4 ? t->cap + 1 : t->cap * 2;
 		struct tern_route *n = realloc(t->routes, cap * sizeof(*n));
 		if (!n)
 			return TERN_ENOMEM;

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "core/rng.h"
+#include "host/host.h"
 #include "tern/err.h"
 #include "tern/sim.h"
 #include "tern/simrt.h"
@@ -52,6 +53,17 @@ struct sim_item {
 	tern_time_t key;           /* deadline in the heap */
 	int32_t heap_idx;          /* -1: not in the heap */
 	bool in_due;               /* queued to run at the current instant */
+};
+
+/* Items are made in slabs, each as big as all before it (4 to 256
+ * items), and live as long as the simulator: one malloc per slab, not
+ * per item, so a big lab pays no allocator overhead per host for them. */
+#define ITEM_SLAB_MIN 4
+#define ITEM_SLAB_MAX 256
+struct item_slab {
+	struct item_slab *next;
+	size_t used, cap;
+	struct sim_item items[];
 };
 
 /* Every device before every stack, each in creation order. */
@@ -96,6 +108,8 @@ struct tern_sim {
 
 	struct sim_node *nodes;
 	size_t nnodes, cap_nodes;
+	struct tern_stack *last_made[2]; /* the last host and router made (add_node) */
+	struct item_slab *slabs;         /* newest first */
 	struct sim_link *links;
 	size_t nlinks, cap_links;
 	struct sim_switch *switches;
@@ -326,6 +340,31 @@ static void stack_wake(void *ctx, struct tern_stack *s)
 
 /* A new item, scheduled at its current poll_at. Room is reserved in every
  * heap so that no push can fail later. */
+static struct sim_item *item_alloc(struct tern_sim *sim)
+{
+	struct item_slab *sl = sim->slabs;
+	if (!sl || sl->used == sl->cap) {
+		size_t cap = sim->nitems < ITEM_SLAB_MIN   ? ITEM_SLAB_MIN
+			     : sim->nitems > ITEM_SLAB_MAX ? ITEM_SLAB_MAX
+							   : sim->nitems;
+		sl = malloc(sizeof(*sl) + cap * sizeof(sl->items[0]));
+		if (!sl)
+			return NULL;
+		*sl = (struct item_slab){.next = sim->slabs, .cap = cap};
+		sim->slabs = sl;
+	}
+	return &sl->items[sl->used++];
+}
+
+static void item_slabs_free(struct tern_sim *sim)
+{
+	while (sim->slabs) {
+		struct item_slab *sl = sim->slabs;
+		sim->slabs = sl->next;
+		free(sl);
+	}
+}
+
 static struct sim_item *item_new(struct tern_sim *sim, struct tern_netdev *dev,
 				 struct tern_stack *s, uint64_t order)
 {
@@ -333,7 +372,7 @@ static struct sim_item *item_new(struct tern_sim *sim, struct tern_netdev *dev,
 	if (heap_reserve(&sim->timeq, n) < 0 || heap_reserve(&sim->due, n) < 0 ||
 	    heap_reserve(&sim->due_next, n) < 0)
 		return NULL;
-	struct sim_item *it = calloc(1, sizeof(*it));
+	struct sim_item *it = item_alloc(sim);
 	if (!it)
 		return NULL;
 	*it = (struct sim_item){.sim = sim, .dev = dev, .stack = s, .order = order, .heap_idx = -1};
@@ -367,15 +406,13 @@ void tern_sim_destroy(struct tern_sim *sim)
 	for (size_t i = 0; i < sim->nnodes; i++) {
 		tern_stack_set_wake(sim->nodes[i].stack, NULL, NULL);
 		tern_stack_destroy(sim->nodes[i].stack);
-		free(sim->nodes[i].item);
 	}
 	for (size_t i = 0; i < sim->nlinks; i++) {
-		for (int side = 0; side < 2; side++) {
+		for (int side = 0; side < 2; side++)
 			tern_netdev_destroy(sim->links[i].outer[side]);
-			free(sim->links[i].item[side]);
-		}
 		tern_link_destroy(sim->links[i].link);
 	}
+	item_slabs_free(sim);
 	free(sim->timeq.v);
 	free(sim->due.v);
 	free(sim->due_next.v);
@@ -402,7 +439,7 @@ static struct tern_stack *add_node(struct tern_sim *sim, const char *name,
 	if (!name || tern_sim_node(sim, name) || GROW(sim, nodes, nnodes, cap_nodes) < 0)
 		return NULL;
 	if (cfg)
-		c = *cfg;
+		memcpy(&c, cfg, sizeof(c)); /* padding too: like's test is byte for byte */
 	else
 		tern_stack_config_init(&c);
 	c.name = name;
@@ -410,7 +447,10 @@ static struct tern_stack *add_node(struct tern_sim *sim, const char *name,
 	if (router)
 		c.forwarding = true;
 
-	struct tern_stack *s = tern_stack_create(&c);
+	/* Hosts (and routers) made from one configuration share its tunables:
+	 * the last one made of the kind is the model. */
+	struct tern_stack **like = &sim->last_made[router];
+	struct tern_stack *s = tern_stack_create_like(&c, *like);
 	if (!s)
 		return NULL;
 	struct sim_item *it = item_new(sim, NULL, s, ORDER_STACK + sim->nnodes);
@@ -418,6 +458,7 @@ static struct tern_stack *add_node(struct tern_sim *sim, const char *name,
 		tern_stack_destroy(s);
 		return NULL;
 	}
+	*like = s;
 	sim->nodes[sim->nnodes] = (struct sim_node){
 		.stack = s, .item = it, .index = (unsigned)sim->nnodes};
 	sim->nnodes++;

@@ -171,8 +171,13 @@ struct tern_sock_table {
 	struct tern_tcp_table tcp;         /* connections (transport/tcp.h) */
 };
 
-/* Make s->socks; TERN_ENOMEM. */
+/* Set s->socks to a shared empty table, read-only: lookups and loops
+ * over it find nothing. Never fails. */
 int tern_sock_table_init(struct tern_stack *s);
+/* The host's own table, made (as an empty one) the first time: what a
+ * writer asks for before changing s->socks (a new socket, a stack-wide
+ * setting kept there). NULL without memory. */
+struct tern_sock_table *tern_sock_table_own(struct tern_stack *s);
 /* Closes every socket (freeing queued packets) and frees the table. */
 void tern_sock_table_fini(struct tern_stack *s);
 

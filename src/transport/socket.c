@@ -144,19 +144,55 @@ struct tern_sock *tern_sock_reuseport_pick(struct tern_stack *s, const struct te
 
 /* ---- the descriptor table ------------------------------------------------- */
 
+/* A host without sockets (every idle host of a big lab) shares this
+ * empty, read-only table: lookups find nothing in it, and its first socket
+ * gets the host a table of its own (tern_sock_table_own). Being const,
+ * anything that wrote to it would fault at once rather than share. */
+static const struct tern_sock_table empty_table = {
+	.next_serial = 1,
+	.next_bind_seq = 1,
+	.udp_ports = {.link_off = offsetof(struct tern_sock, port_link)},
+	.udp_conns = {.link_off = offsetof(struct tern_sock, conn_link)},
+	.tcp_ports = {.link_off = offsetof(struct tern_sock, port_link)},
+	.tcp = {.challenge_second = -1, .tw_timer = {.when = TERN_TIME_NEVER, .heap_idx = -1}},
+};
+
+static bool table_is_shared_empty(const struct tern_stack *s)
+{
+	return s->socks == &empty_table;
+}
+
 int tern_sock_table_init(struct tern_stack *s)
 {
-	struct tern_sock_table *t = s->socks = malloc(sizeof(*t));
+	s->socks = (struct tern_sock_table *)&empty_table; /* never written: see above */
+	return 0;
+}
+
+/* The host's own table, as every host had from its creation before. */
+static int table_make(struct tern_stack *s)
+{
+	struct tern_sock_table *t = malloc(sizeof(*t));
 	if (!t)
 		return TERN_ENOMEM;
+	s->socks = t;
 	*t = (struct tern_sock_table){.next_serial = 1, .next_bind_seq = 1};
 	/* Derived from the seed, not drawn from s->rng: creating the table must
-	 * not shift the random sequence every other module sees. */
-	t->secret = tern_mix64(s->cfg.seed ^ 0x736f636b73656372ull);
+	 * not shift the random sequence every other module sees (nor does
+	 * making it late, at the first socket). */
+	t->secret = tern_mix64(s->seed ^ 0x736f636b73656372ull);
 	tern_sock_htab_init(&t->udp_ports, offsetof(struct tern_sock, port_link));
 	tern_sock_htab_init(&t->udp_conns, offsetof(struct tern_sock, conn_link));
 	tern_sock_htab_init(&t->tcp_ports, offsetof(struct tern_sock, port_link));
 	return tern_tcp_table_init(s);
+}
+
+struct tern_sock_table *tern_sock_table_own(struct tern_stack *s)
+{
+	if (table_is_shared_empty(s) && table_make(s) < 0) {
+		s->socks = (struct tern_sock_table *)&empty_table;
+		return NULL;
+	}
+	return s->socks;
 }
 
 static void sock_free(struct tern_stack *s, struct tern_sock *so)
@@ -172,8 +208,10 @@ static void sock_free(struct tern_stack *s, struct tern_sock *so)
 void tern_sock_table_fini(struct tern_stack *s)
 {
 	struct tern_sock_table *t = s->socks;
-	if (!t)
+	if (!t || table_is_shared_empty(s)) {
+		s->socks = NULL;
 		return;
+	}
 	tern_tcp_table_fini(s); /* connections go quietly: no FIN from a host being destroyed */
 	for (uint32_t i = 0; i < t->nslots; i++)
 		if (t->slots[i])
@@ -230,7 +268,11 @@ void tern_sock_wakeup(struct tern_stack *s, struct tern_sock *so)
 
 struct tern_sock *tern_sock_new(struct tern_stack *s, const struct tern_sock_ops *ops, int *err)
 {
-	struct tern_sock_table *t = s->socks;
+	struct tern_sock_table *t = tern_sock_table_own(s);
+	if (!t) {
+		*err = TERN_ENOMEM;
+		return NULL;
+	}
 	int sd = alloc_sd(t);
 	if (sd < 0) {
 		*err = sd;
@@ -245,8 +287,8 @@ struct tern_sock *tern_sock_new(struct tern_stack *s, const struct tern_sock_ops
 	so->sd = sd;
 	so->serial = t->next_serial++;
 	so->ops = ops;
-	so->rcvbuf = (int)s->cfg.rmem_default; /* Linux's net.core.rmem_default / wmem_default */
-	so->sndbuf = (int)s->cfg.wmem_default;
+	so->rcvbuf = (int)s->cfg->rmem_default; /* Linux's net.core.rmem_default / wmem_default */
+	so->sndbuf = (int)s->cfg->wmem_default;
 	so->ttl = -1;
 	so->pmtudisc = -1;
 	so->rcvtimeo = so->sndtimeo = TERN_TIME_NEVER;
@@ -412,11 +454,11 @@ static int sol_socket_set(struct tern_stack *s, struct tern_sock *so, int name, 
 	case TERN_SO_REUSEPORT: so->reuseport = val != 0; return 0;
 	case TERN_SO_BROADCAST: so->broadcast = val != 0; return 0;
 	case TERN_SO_RCVBUF:
-		so->rcvbuf = buf_size(val, s->cfg.rmem_max, TERN_SOCK_MIN_RCVBUF);
+		so->rcvbuf = buf_size(val, s->cfg->rmem_max, TERN_SOCK_MIN_RCVBUF);
 		so->rcvbuf_locked = true;
 		return 0;
 	case TERN_SO_SNDBUF:
-		so->sndbuf = buf_size(val, s->cfg.wmem_max, TERN_SOCK_MIN_SNDBUF);
+		so->sndbuf = buf_size(val, s->cfg->wmem_max, TERN_SOCK_MIN_SNDBUF);
 		so->sndbuf_locked = true;
 		return 0;
 	default: return TERN_ENOPROTOOPT; /* SO_TYPE and SO_ERROR are read-only */
@@ -543,12 +585,12 @@ static int sol_socket_get(struct tern_sock *so, int name, int *val)
 static int ip_get(struct tern_stack *s, struct tern_sock *so, int name, int *val)
 {
 	switch (name) {
-	case TERN_IP_TTL: *val = so->ttl < 0 ? s->cfg.default_ttl : so->ttl; return 0;
+	case TERN_IP_TTL: *val = so->ttl < 0 ? s->cfg->default_ttl : so->ttl; return 0;
 	case TERN_IP_TOS: *val = so->tos; return 0;
 	case TERN_IP_RECVERR: *val = so->recverr; return 0;
 	case TERN_IP_MTU_DISCOVER:
 		*val = so->pmtudisc >= 0 ? so->pmtudisc
-					 : tern_sock_pmtudisc(&s->cfg, so, so->ops->type == TERN_SOCK_STREAM) - 1;
+					 : tern_sock_pmtudisc(s->cfg, so, so->ops->type == TERN_SOCK_STREAM) - 1;
 		return 0;
 	case TERN_IP_MTU:
 		if (!so->connected || !so->peer_addr)

@@ -33,7 +33,7 @@ uint8_t tcp_rcv_wscale(const struct tern_stack *s, const struct tern_tcb *tp)
 	/* As Linux's tcp_select_initial_window: the largest buffer
 	 * tcp_rmem[2] or rmem_max allows, or the one the application fixed;
 	 * a window is half the buffer (tcp_output.c's rcv_capacity). */
-	uint64_t space = s->cfg.tcp_rmem[2] > s->cfg.rmem_max ? s->cfg.tcp_rmem[2] : s->cfg.rmem_max;
+	uint64_t space = s->cfg->tcp_rmem[2] > s->cfg->rmem_max ? s->cfg->tcp_rmem[2] : s->cfg->rmem_max;
 	const struct tern_sock *so = tcb_sock(tp);
 	if (so && so->rcvbuf_locked)
 		space = (uint64_t)so->rcvbuf / 2;
@@ -116,7 +116,7 @@ void tcp_rcv_space_adjust(struct tern_stack *s, struct tern_tcb *tp)
 	tcp_seq read_to = copied_seq(tp);
 	uint32_t copied = read_to - tp->rcvq_seq;
 	struct tern_sock *so = tp->so;
-	if (copied > tp->rcvq_space && so && !so->rcvbuf_locked && s->cfg.tcp_moderate_rcvbuf) {
+	if (copied > tp->rcvq_space && so && !so->rcvbuf_locked && s->cfg->tcp_moderate_rcvbuf) {
 		/* A window of twice what was read in an RTT (and 16 segments
 		 * for slack), more if the rate is growing; the buffer twice
 		 * that (a window is half of it). */
@@ -124,8 +124,8 @@ void tcp_rcv_space_adjust(struct tern_stack *s, struct tern_tcb *tp)
 		uint64_t win = 2ull * copied + 16 * mss;
 		win += 2 * (win * (copied - tp->rcvq_space) / tp->rcvq_space);
 		uint64_t want = 2 * win;
-		if (want > s->cfg.tcp_rmem[2])
-			want = s->cfg.tcp_rmem[2];
+		if (want > s->cfg->tcp_rmem[2])
+			want = s->cfg->tcp_rmem[2];
 		if (want > (uint64_t)so->rcvbuf) {
 			so->rcvbuf = (int)want;
 			tern_stat_inc(s, TERN_STAT_TCP_RCVBUF_GROWN);
@@ -152,8 +152,8 @@ void tcp_sndbuf_expand(struct tern_stack *s, struct tern_tcb *tp)
 	if (segs < tp->reordering + 1u)
 		segs = tp->reordering + 1u;
 	uint64_t want = 2 * segs * mss;
-	if (want > s->cfg.tcp_wmem[2])
-		want = s->cfg.tcp_wmem[2];
+	if (want > s->cfg->tcp_wmem[2])
+		want = s->cfg->tcp_wmem[2];
 	if (want > (uint64_t)so->sndbuf) {
 		so->sndbuf = (int)want;
 		tern_stat_inc(s, TERN_STAT_TCP_SNDBUF_GROWN);

@@ -44,9 +44,9 @@ int tern_tcp_table_init(struct tern_stack *s)
 	 * host of a big lab has none. */
 	*tt = (struct tern_tcp_table){.challenge_second = -1};
 	/* From the seed, not drawn from s->rng (see tern_sock_table_init). */
-	tt->secret = tern_mix64(s->cfg.seed ^ 0x7463702d69737321ull);
+	tt->secret = tern_mix64(s->seed ^ 0x7463702d69737321ull);
 	tt->port_hint = (uint32_t)tern_mix64(tt->secret);
-	tt->cc_default = tern_cc_find(s->cfg.tcp_congestion_control);
+	tt->cc_default = tern_cc_find(s->cfg->tcp_congestion_control);
 	if (!tt->cc_default)
 		tt->cc_default = &tern_cc_reno; /* an unknown name: Linux's fallback too */
 	tcp_tw_table_init(s);
@@ -324,7 +324,7 @@ int tcp_pick_port(struct tern_stack *s, tern_ip4_t laddr, tern_ip4_t raddr, uint
 {
 	struct tern_tcp_table *tt = table(s);
 	/* ip_local_port_range (Linux's; tern_sysctl_set keeps low <= high) */
-	uint32_t low = s->cfg.ip_local_port_range[0], high = s->cfg.ip_local_port_range[1];
+	uint32_t low = s->cfg->ip_local_port_range[0], high = s->cfg->ip_local_port_range[1];
 	uint32_t n = high >= low ? high - low + 1 : 1;
 	uint32_t offset = (uint32_t)tern_mix64(((uint64_t)raddr << 16 | rport) ^ tt->secret);
 	for (uint32_t i = 0; i < n; i++) {
@@ -357,10 +357,10 @@ struct tern_tcb *tcp_tcb_new(struct tern_stack *s)
 		return NULL;
 	}
 	tcp_timer_init(tp);
-	tp->rto = s->cfg.tcp_rto_initial;
-	tp->keepidle = s->cfg.tcp_keepalive_time;
-	tp->keepintvl = s->cfg.tcp_keepalive_intvl;
-	tp->keepcnt = s->cfg.tcp_keepalive_probes;
+	tp->rto = s->cfg->tcp_rto_initial;
+	tp->keepidle = s->cfg->tcp_keepalive_time;
+	tp->keepintvl = s->cfg->tcp_keepalive_intvl;
+	tp->keepcnt = s->cfg->tcp_keepalive_probes;
 	tp->snd_ssthresh = UINT32_MAX;
 	tcp_recovery_init(tp);
 	tp->cc = table(s)->cc_default;
@@ -445,7 +445,7 @@ void tcp_set_state(struct tern_stack *s, struct tern_tcb *tp, enum tern_tcp_stat
 		/* RFC 9293 §3.10.7.4: 2*MSL, then delete the TCB. Only the
 		 * TIME-WAIT deadline is left. */
 		tcp_timer_cancel_all(s, tp);
-		tcp_tw_start(s, tp, s->now + s->cfg.tcp_time_wait);
+		tcp_tw_start(s, tp, s->now + s->cfg->tcp_time_wait);
 		tcp_snd_ring_free(s, tp);
 		if (!tp->so)
 			free_queues(s, tp); /* an open socket may still read them */

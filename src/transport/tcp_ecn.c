@@ -43,12 +43,12 @@ uint8_t tcp_ecn_out(struct tern_stack *s, struct tern_tcb *tp, uint8_t *flags, s
 		if (tp->state != TCPS_SYN_SENT)
 			return TERN_IP_ECN_NOT_ECT;
 		bool first = tp->snd_max == tp->iss; /* never sent before */
-		if (first && s->cfg.tcp_ecn == 1)
+		if (first && s->cfg->tcp_ecn == 1)
 			tp->ecn_flags = TCP_ECN_OK;
 		/* §6.1.1.1: a SYN that timed out may have been dropped for
 		 * its ECN flags; ask again without (the SYN-ACK still
 		 * decides, as on Linux, if it answers the first SYN). */
-		if ((tp->ecn_flags & TCP_ECN_OK) && (first || !s->cfg.tcp_ecn_fallback))
+		if ((tp->ecn_flags & TCP_ECN_OK) && (first || !s->cfg->tcp_ecn_fallback))
 			*flags |= TERN_TCP_ECE | TERN_TCP_CWR;
 		return TERN_IP_ECN_NOT_ECT;
 	}
@@ -70,7 +70,7 @@ void tcp_ecn_syn_in(struct tern_stack *s, struct tern_tcb *tp, const struct tern
 {
 	tp->ecn_flags = 0;
 	if ((th->flags & (TERN_TCP_ECE | TERN_TCP_CWR)) != (TERN_TCP_ECE | TERN_TCP_CWR) ||
-	    !s->cfg.tcp_ecn)
+	    !s->cfg->tcp_ecn)
 		return;
 	/* A SYN is never ECT (§6.1.1): one that is was changed on the way,
 	 * and Linux then answers without ECN too. */

@@ -58,7 +58,7 @@ bool tcp_fastpath(struct tern_stack *s, struct tern_tcb *tp, const struct tern_t
 		  const struct tern_ipv4_repr *ip, struct tern_pkt *pkt, tern_time_t now)
 {
 	uint32_t len = pkt->len; /* the payload: the header is pulled */
-	if (!s->cfg.tcp_header_prediction || !predicted(tp, th, len))
+	if (!s->cfg->tcp_header_prediction || !predicted(tp, th, len))
 		return false;
 	/* Step 1 passed (SEG.SEQ = RCV.NXT, PAWS). RFC 7323 §4.3: the newest
 	 * TSval of a segment at or below the last ACK sent is kept. */

@@ -72,11 +72,11 @@ void tcp_options_offer(struct tern_stack *s, struct tern_tcb *tp)
 	tp->rcv_mss = route_mss(s, tp->t.raddr);
 	if (tp->user_mss && tp->user_mss < tp->rcv_mss)
 		tp->rcv_mss = tp->user_mss;
-	if (s->cfg.tcp_window_scaling) {
+	if (s->cfg->tcp_window_scaling) {
 		tp->flags |= TF_REQ_SCALE;
 		tp->rcv_scale = tcp_rcv_wscale(s, tp); /* offered; kept if the peer offers too */
 	}
-	if (s->cfg.tcp_timestamps)
+	if (s->cfg->tcp_timestamps)
 		tp->flags |= TF_REQ_TSTMP;
 	/* A per-connection timestamp offset (Linux's tsoffset): the peer
 	 * learns nothing of our clock or of other connections. */
@@ -108,7 +108,7 @@ static void options_settle(struct tern_stack *s, struct tern_tcb *tp, const stru
 	} else {
 		tp->flags &= ~(uint32_t)(TF_REQ_TSTMP | TF_RCVD_TSTMP);
 	}
-	if (s->cfg.tcp_sack && th->sack_perm)
+	if (s->cfg->tcp_sack && th->sack_perm)
 		tp->flags |= TF_SACK_PERMIT;
 	/* RFC 7323 §2.2: the window in a SYN is never scaled. */
 	tp->snd_wnd = th->window;
@@ -153,7 +153,7 @@ static void send_cookie(struct tern_stack *s, struct seg *g)
 		tmp.flags |= TF_RCVD_TSTMP;
 		tmp.ts_recent = th->tsval;
 	}
-	bool sack = s->cfg.tcp_sack && th->sack_perm;
+	bool sack = s->cfg->tcp_sack && th->sack_perm;
 	if (sack)
 		tmp.flags |= TF_SACK_PERMIT;
 	uint16_t mss = th->has_mss && th->mss ? th->mss : 536;
@@ -188,11 +188,11 @@ static void listen_input(struct tern_stack *s, struct tern_tcb *lp, struct seg *
 	if (lp->accq_len > lp->backlog)
 		return seg_drop(s, g, TERN_STAT_TCP_LISTEN_OVERFLOW);
 	/* tcp_syncookies 2: cookies for every SYN (Linux's testing mode). */
-	if (lp->synq_len > lp->backlog || tt->half_open >= s->cfg.tcp_max_syn_backlog ||
-	    s->cfg.tcp_syncookies == 2) {
-		if (!s->cfg.tcp_syncookies)
+	if (lp->synq_len > lp->backlog || tt->half_open >= s->cfg->tcp_max_syn_backlog ||
+	    s->cfg->tcp_syncookies == 2) {
+		if (!s->cfg->tcp_syncookies)
 			return seg_drop(s, g, TERN_STAT_TCP_SYN_QUEUE_FULL);
-		if (s->cfg.tcp_syncookies != 2) /* refused a slot: Linux's TCPReqQFullDoCookies */
+		if (s->cfg->tcp_syncookies != 2) /* refused a slot: Linux's TCPReqQFullDoCookies */
 			tern_stat_inc(s, TERN_STAT_TCP_REQQ_FULL_COOKIES);
 		send_cookie(s, g);
 		return seg_drop(s, g, TERN_STAT_NONE);
@@ -357,7 +357,7 @@ static void challenge_ack(struct tern_stack *s, struct tern_tcb *tp, tern_time_t
 	struct tern_tcp_table *tt = &s->socks->tcp;
 	tern_time_t second = now / TERN_SEC(1);
 	if (second != tt->challenge_second) {
-		uint32_t lim = s->cfg.tcp_challenge_ack_limit;
+		uint32_t lim = s->cfg->tcp_challenge_ack_limit;
 		tt->challenge_second = second;
 		tt->challenge_budget = lim / 2 + (uint32_t)tern_rng_below(&s->rng, lim / 2 + 1);
 	}
@@ -685,7 +685,7 @@ static bool ack_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 		case TCPS_FIN_WAIT_1:
 			tcp_set_state(s, tp, TCPS_FIN_WAIT_2);
 			if (!tp->so)
-				tcp_timer_set(s, tp, TCPT_KEEP, g->now + s->cfg.tcp_fin_timeout);
+				tcp_timer_set(s, tp, TCPT_KEEP, g->now + s->cfg->tcp_fin_timeout);
 			break;
 		case TCPS_CLOSING:
 			tcp_set_state(s, tp, TCPS_TIME_WAIT);
@@ -933,7 +933,7 @@ void tcp_schedule_ack(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now
 		/* Linux's tcp_event_data_recv: the first data starts the
 		 * engine with quick ACKs, as many as half the window holds
 		 * segments, at most 16 (TCP_MAX_QUICKACKS). */
-		uint32_t n = tcp_rcv_space(tp) / (2u * tp->rcv_mss), max = s->cfg.tcp_quickacks;
+		uint32_t n = tcp_rcv_space(tp) / (2u * tp->rcv_mss), max = s->cfg->tcp_quickacks;
 		tp->ato_init = true;
 		tp->quickacks = (uint8_t)(n < max ? (n ? n : 1) : (max < 255 ? max : 255));
 	}
@@ -951,7 +951,7 @@ void tcp_schedule_ack(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now
 	}
 	if (!(tp->flags & TF_DELACK)) {
 		tp->flags |= TF_DELACK;
-		tcp_timer_set(s, tp, TCPT_DELACK, now + s->cfg.tcp_delack);
+		tcp_timer_set(s, tp, TCPT_DELACK, now + s->cfg->tcp_delack);
 	}
 }
 
@@ -1031,7 +1031,7 @@ static void oow_ack(struct tern_stack *s, struct tern_tcb *tp, const struct seg 
 		    enum tern_stat skipped)
 {
 	bool pure = g->len == 0 && !(g->th.flags & (TERN_TCP_SYN | TERN_TCP_FIN));
-	if (pure && tp->last_oow_ack && g->now - tp->last_oow_ack < s->cfg.tcp_invalid_ratelimit) {
+	if (pure && tp->last_oow_ack && g->now - tp->last_oow_ack < s->cfg->tcp_invalid_ratelimit) {
 		tern_stat_inc(s, skipped);
 		return;
 	}
@@ -1171,7 +1171,7 @@ static bool time_wait_input(struct tern_stack *s, struct tern_tcb *tp, struct se
 		}
 	}
 	if ((th->flags & TERN_TCP_FIN) && th->seq + g->len + 1 == tp->rcv_nxt)
-		tcp_tw_start(s, tp, g->now + s->cfg.tcp_time_wait);
+		tcp_tw_start(s, tp, g->now + s->cfg->tcp_time_wait);
 	if (!(th->flags & TERN_TCP_ACK) && !(th->flags & TERN_TCP_FIN))
 		return seg_drop(s, g, TERN_STAT_TCP_NO_ACK), false;
 	tcp_send_ctl(s, tp, tp->snd_max, TERN_TCP_ACK, g->now);

@@ -88,8 +88,8 @@ void tcp_mtu_init(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 	m->pmtu = p && p < m->route_mtu ? (uint16_t)p : m->route_mtu;
 	/* Linux's tcp_mtup_init */
 	m->search_high = (uint16_t)(m->mss_clamp + HDRS);
-	m->search_low = (uint16_t)(s->cfg.tcp_base_mss + HDRS);
-	m->enabled = s->cfg.tcp_mtu_probing > 1;
+	m->search_low = (uint16_t)(s->cfg->tcp_base_mss + HDRS);
+	m->enabled = s->cfg->tcp_mtu_probing > 1;
 	m->probe = 0;
 	m->stamp = now;
 	tp->t_maxseg = 0;
@@ -125,7 +125,7 @@ void tcp_mtu_sync(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 
 uint8_t tcp_mtu_ip_mode(const struct tern_stack *s, const struct tern_tcb *tp)
 {
-	uint8_t mode = tern_sock_pmtudisc(&s->cfg, tp->so, true);
+	uint8_t mode = tern_sock_pmtudisc(s->cfg, tp->so, true);
 	/* A segment never exceeds the MSS the path MTU gave: WANT's DF. */
 	return mode == TERN_IP_PMTU_WANT ? TERN_IP_PMTU_DO : mode;
 }
@@ -156,7 +156,7 @@ void tcp_mtu_rto(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 	struct tcp_mtu_state *m = &tp->mtu;
 	if (m->probe)
 		probe_done(s, m, false);
-	if (!s->cfg.tcp_mtu_probing || !m->mss_clamp || tp->rxtshift <= TCP_RETRIES1)
+	if (!s->cfg->tcp_mtu_probing || !m->mss_clamp || tp->rxtshift <= TCP_RETRIES1)
 		return;
 	/* Linux's tcp_mtu_probing */
 	if (!m->enabled) {
@@ -164,10 +164,10 @@ void tcp_mtu_rto(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 		m->stamp = now;
 	} else {
 		uint32_t mss = (uint32_t)(m->search_low - HDRS) >> 1;
-		if (mss > s->cfg.tcp_base_mss)
-			mss = s->cfg.tcp_base_mss;
-		if (mss < s->cfg.tcp_mtu_probe_floor)
-			mss = s->cfg.tcp_mtu_probe_floor;
+		if (mss > s->cfg->tcp_base_mss)
+			mss = s->cfg->tcp_base_mss;
+		if (mss < s->cfg->tcp_mtu_probe_floor)
+			mss = s->cfg->tcp_mtu_probe_floor;
 		m->search_low = (uint16_t)(mss + HDRS);
 	}
 	tern_stat_inc(s, TERN_STAT_TCP_MTU_BLACKHOLE);
@@ -188,10 +188,10 @@ uint32_t tcp_mtu_probe_len(struct tern_stack *s, struct tern_tcb *tp, size_t off
 	uint32_t mid = (m->search_low + m->search_high) / 2u;
 	uint32_t len = mtu_to_payload(tp, mid);
 	if (len > mtu_to_payload(tp, m->search_high) ||
-	    (uint32_t)(m->search_high - m->search_low) < s->cfg.tcp_probe_threshold) {
+	    (uint32_t)(m->search_high - m->search_low) < s->cfg->tcp_probe_threshold) {
 		/* Linux's tcp_mtu_check_reprobe: the search is over; it
 		 * starts again after tcp_probe_interval. */
-		if (now - m->stamp >= s->cfg.tcp_probe_interval) {
+		if (now - m->stamp >= s->cfg->tcp_probe_interval) {
 			m->search_high = (uint16_t)(m->mss_clamp + HDRS < m->pmtu ? m->mss_clamp + HDRS
 										 : m->pmtu);
 			m->search_low = (uint16_t)(tp->t_maxseg + HDRS);

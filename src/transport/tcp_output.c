@@ -71,7 +71,7 @@ static void fill_options(const struct tern_stack *s, const struct tern_tcb *tp,
 			th->has_wscale = true;
 			th->wscale = tp->rcv_scale;
 		}
-		th->sack_perm = synack ? (tp->flags & TF_SACK_PERMIT) != 0 : s->cfg.tcp_sack;
+		th->sack_perm = synack ? (tp->flags & TF_SACK_PERMIT) != 0 : s->cfg->tcp_sack;
 	}
 	bool ts = syn && !synack ? (tp->flags & TF_REQ_TSTMP) : (tp->flags & TF_RCVD_TSTMP);
 	if (ts) {
@@ -397,7 +397,7 @@ static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t no
 	/* Linux's tcp_event_data_sent: data sent within the delayed-ACK time
 	 * of data received is an answer: the connection is interactive, and
 	 * its ACKs ride on the answers (delayed, no quick ACKs). */
-	if (len && tp->ato_init && now - tp->last_data_rcvd < s->cfg.tcp_delack)
+	if (len && tp->ato_init && now - tp->last_data_rcvd < s->cfg->tcp_delack)
 		tp->pingpong = true;
 	if (len || fin) {
 		tp->snd_nxt = seq + (uint32_t)len + (fin ? 1 : 0);

@@ -23,7 +23,7 @@
 
 void tcp_pacing_init(const struct tern_stack *s, struct tern_tcb *tp)
 {
-	tp->pacing = s->cfg.tcp_pacing;
+	tp->pacing = s->cfg->tcp_pacing;
 	tp->max_pacing_rate = UINT64_MAX;
 	tp->pace_next = 0;
 	tp->pace_quota = 0;
@@ -54,8 +54,8 @@ uint64_t tcp_pacing_rate(const struct tern_stack *s, const struct tern_tcb *tp)
 		return tp->max_pacing_rate;
 	uint32_t flight = tp->snd_max - tp->snd_una;
 	uint64_t w = tp->snd_cwnd > flight ? tp->snd_cwnd : flight;
-	unsigned ratio = tp->snd_cwnd < tp->snd_ssthresh / 2 ? s->cfg.tcp_pacing_ss_ratio
-							     : s->cfg.tcp_pacing_ca_ratio;
+	unsigned ratio = tp->snd_cwnd < tp->snd_ssthresh / 2 ? s->cfg->tcp_pacing_ss_ratio
+							     : s->cfg->tcp_pacing_ca_ratio;
 	uint64_t rate = w * ratio * 10000u / srtt_us;
 	return rate < tp->max_pacing_rate ? rate : tp->max_pacing_rate;
 }

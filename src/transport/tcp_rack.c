@@ -244,7 +244,7 @@ static void tlp_ack(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 
 void tcp_rack_ack(struct tern_stack *s, struct tern_tcb *tp, tcp_seq prior_una, tern_time_t now)
 {
-	bool rack = (tp->flags & TF_SACK_PERMIT) && (s->cfg.tcp_recovery & 1);
+	bool rack = (tp->flags & TF_SACK_PERMIT) && (s->cfg->tcp_recovery & 1);
 	/* (before the map forgets what the ACK covered) */
 	if (rack && seq_gt(tp->snd_una, prior_una))
 		rack_update(tp, tp->snd_una, now);
@@ -271,7 +271,7 @@ void tcp_rack_ack(struct tern_stack *s, struct tern_tcb *tp, tcp_seq prior_una, 
 
 void tcp_tlp_schedule(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 {
-	if ((s->cfg.tcp_early_retrans != 3 && s->cfg.tcp_early_retrans != 4) ||
+	if ((s->cfg->tcp_early_retrans != 3 && s->cfg->tcp_early_retrans != 4) ||
 	    !(tp->flags & TF_SACK_PERMIT) || tp->snd_una == tp->snd_max || tp->tlp_active ||
 	    tp->ca_state > TCP_CA_DISORDER || tp->state < TCPS_ESTABLISHED ||
 	    tp->rxt_mode == RXT_PERSIST || tp->rxtshift)

@@ -93,7 +93,7 @@ void tcp_sack_renege(struct tern_tcb *tp, tcp_seq from)
 
 void tcp_dsack_add(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, tcp_seq end)
 {
-	if (!(tp->flags & TF_SACK_PERMIT) || !s->cfg.tcp_dsack || !seq_lt(seq, end))
+	if (!(tp->flags & TF_SACK_PERMIT) || !s->cfg->tcp_dsack || !seq_lt(seq, end))
 		return;
 	/* One D-SACK block per ACK: more duplicates in the same segment
 	 * extend it when they touch it, else the first one is reported

@@ -146,11 +146,11 @@ void tcp_rtt_sample(struct tern_stack *s, struct tern_tcb *tp, tern_time_t rtt)
 		tp->srtt = tp->srtt - tp->srtt / 8 + rtt / 8;
 	}
 	tern_time_t var = 4 * tp->rttvar;
-	if (var < s->cfg.tcp_rto_min)
-		var = s->cfg.tcp_rto_min;
+	if (var < s->cfg->tcp_rto_min)
+		var = s->cfg->tcp_rto_min;
 	tp->rto = tp->srtt + var;
-	if (tp->rto > s->cfg.tcp_rto_max)
-		tp->rto = s->cfg.tcp_rto_max;
+	if (tp->rto > s->cfg->tcp_rto_max)
+		tp->rto = s->cfg->tcp_rto_max;
 	tp->rxtshift = 0; /* RFC 6298 §5.7: a new sample ends the backoff */
 	tcp_cc_rtt(s, tp, rtt, s->now);
 }
@@ -158,9 +158,9 @@ void tcp_rtt_sample(struct tern_stack *s, struct tern_tcb *tp, tern_time_t rtt)
 tern_time_t tcp_rto(const struct tern_stack *s, const struct tern_tcb *tp)
 {
 	tern_time_t rto = tp->rto;
-	for (unsigned i = 0; i < tp->rxtshift && rto < s->cfg.tcp_rto_max; i++)
+	for (unsigned i = 0; i < tp->rxtshift && rto < s->cfg->tcp_rto_max; i++)
 		rto *= 2; /* RFC 6298 §5.5: back off */
-	return rto < s->cfg.tcp_rto_max ? rto : s->cfg.tcp_rto_max;
+	return rto < s->cfg->tcp_rto_max ? rto : s->cfg->tcp_rto_max;
 }
 
 void tcp_rearm_rxt(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
@@ -178,10 +178,10 @@ void tcp_rearm_rxt(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 static unsigned retries_allowed(const struct tern_stack *s, const struct tern_tcb *tp)
 {
 	if (tp->state == TCPS_SYN_SENT)
-		return s->cfg.tcp_syn_retries;
+		return s->cfg->tcp_syn_retries;
 	if (tp->state == TCPS_SYN_RECEIVED)
-		return s->cfg.tcp_synack_retries;
-	return s->cfg.tcp_retries2;
+		return s->cfg->tcp_synack_retries;
+	return s->cfg->tcp_retries2;
 }
 
 /* RFC 9293 §3.8.3 and TCP_USER_TIMEOUT: give up once data has gone
@@ -237,7 +237,7 @@ static bool rexmt_timeout(struct tern_stack *s, struct tern_tcb *tp, tern_time_t
  * ever. */
 static bool persist_timeout(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 {
-	if (user_timeout_passed(tp, now) || tp->keep_probes >= s->cfg.tcp_retries2) {
+	if (user_timeout_passed(tp, now) || tp->keep_probes >= s->cfg->tcp_retries2) {
 		tern_stat_inc(s, TERN_STAT_TCP_TIMEOUT_DROPS);
 		tcp_drop(s, tp, TERN_ETIMEDOUT, true);
 		return false;

@@ -193,6 +193,8 @@ static int apply_stack_wide(struct tern_stack *s, struct tern_tcb *tp)
 
 int tern_tcp_set_trace(struct tern_stack *s, int sd, tern_tcp_trace_fn fn, void *ctx)
 {
+	if (sd < 0 && !tern_sock_table_own(s))
+		return TERN_ENOMEM; /* the stack-wide trace is kept in the host's own table */
 	struct tern_tcp_table *tt = &s->socks->tcp;
 	if (sd >= 0) {
 		struct tern_sock *so = tern_sock_get(s, sd);

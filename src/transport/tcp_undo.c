@@ -83,7 +83,7 @@ static void undo(struct tern_stack *s, struct tern_tcb *tp, uint8_t kind, tern_t
  * while a path MTU probe is out (its loss is no spurious timeout). */
 static bool frto_allowed(const struct tern_stack *s, const struct tern_tcb *tp, bool fresh)
 {
-	if (!s->cfg.tcp_frto || (tp->flags & (TF_RCVD_TSTMP | TF_FASTRECOV)) || tp->mtu.probe)
+	if (!s->cfg->tcp_frto || (tp->flags & (TF_RCVD_TSTMP | TF_FASTRECOV)) || tp->mtu.probe)
 		return false;
 	return fresh || (tp->ca_state == TCP_CA_LOSS && tp->frto != TCP_FRTO_OFF);
 }

@@ -92,8 +92,8 @@ static int tcp_bind(struct tern_stack *s, struct tern_sock *so, const struct ter
  * tcp_init_sock), not net.core's defaults. */
 static int tcp_init(struct tern_stack *s, struct tern_sock *so)
 {
-	so->rcvbuf = (int)s->cfg.tcp_rmem[1];
-	so->sndbuf = (int)s->cfg.tcp_wmem[1];
+	so->rcvbuf = (int)s->cfg->tcp_rmem[1];
+	so->sndbuf = (int)s->cfg->tcp_wmem[1];
 	return 0;
 }
 
@@ -139,8 +139,8 @@ static int tcp_listen(struct tern_stack *s, struct tern_sock *so, int backlog)
 	tp->t.lport = so->lport;
 	/* Linux: the backlog is capped at somaxconn; the queue is full when
 	 * it holds more than backlog. */
-	if (backlog < 0 || (unsigned)backlog > s->cfg.somaxconn)
-		backlog = (int)s->cfg.somaxconn;
+	if (backlog < 0 || (unsigned)backlog > s->cfg->somaxconn)
+		backlog = (int)s->cfg->somaxconn;
 	tp->backlog = (unsigned)backlog;
 	return 0;
 }
@@ -469,7 +469,7 @@ static void tcp_close(struct tern_stack *s, struct tern_sock *so)
 	}
 	queue_fin(s, tp);
 	if (tp->state == TCPS_FIN_WAIT_2)
-		tcp_timer_set(s, tp, TCPT_KEEP, s->now + s->cfg.tcp_fin_timeout);
+		tcp_timer_set(s, tp, TCPT_KEEP, s->now + s->cfg->tcp_fin_timeout);
 }
 
 /* ---- readiness and ss ---- */
@@ -638,9 +638,9 @@ static int tcp_getsockopt(struct tern_stack *s, struct tern_sock *so, int level,
 	case TERN_TCP_CORK: *val = !!(f & TF_CORK); return 0;
 	case TERN_TCP_QUICKACK: *val = !!(f & TF_QUICKACK); return 0;
 	case TERN_TCP_MAXSEG: *val = tp && tp->t_maxseg ? tp->t_maxseg : 536; return 0;
-	case TERN_TCP_KEEPIDLE: *val = (int)((tp ? tp->keepidle : s->cfg.tcp_keepalive_time) / TERN_SEC(1)); return 0;
-	case TERN_TCP_KEEPINTVL: *val = (int)((tp ? tp->keepintvl : s->cfg.tcp_keepalive_intvl) / TERN_SEC(1)); return 0;
-	case TERN_TCP_KEEPCNT: *val = (int)(tp ? tp->keepcnt : s->cfg.tcp_keepalive_probes); return 0;
+	case TERN_TCP_KEEPIDLE: *val = (int)((tp ? tp->keepidle : s->cfg->tcp_keepalive_time) / TERN_SEC(1)); return 0;
+	case TERN_TCP_KEEPINTVL: *val = (int)((tp ? tp->keepintvl : s->cfg->tcp_keepalive_intvl) / TERN_SEC(1)); return 0;
+	case TERN_TCP_KEEPCNT: *val = (int)(tp ? tp->keepcnt : s->cfg->tcp_keepalive_probes); return 0;
 	case TERN_TCP_USER_TIMEOUT: *val = (int)((tp ? tp->user_timeout : 0) / TERN_MSEC(1)); return 0;
 	default: return TERN_ENOPROTOOPT;
 	}
@@ -698,7 +698,7 @@ void tern_tcp_fill_info(const struct tern_stack *s, const struct tern_tcb *tp,
 		ti->tcpi_rcv_wscale = tp->rcv_scale & 15;
 	}
 	ti->tcpi_rto = usec(tcp_rto(s, tp));
-	ti->tcpi_ato = tp->pingpong || (tp->flags & TF_DELACK) ? usec(s->cfg.tcp_delack) : 0;
+	ti->tcpi_ato = tp->pingpong || (tp->flags & TF_DELACK) ? usec(s->cfg->tcp_delack) : 0;
 	ti->tcpi_snd_mss = mss;
 	/* Linux: 536 (TCP_MSS_DEFAULT) until larger segments come in. */
 	ti->tcpi_rcv_mss = tp->rcv_mss_seen > 536 ? tp->rcv_mss_seen : 536;

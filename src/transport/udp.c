@@ -290,7 +290,7 @@ static int udp_output(struct tern_stack *s, struct tern_sock *so, const void *bu
 	 * IP_TTL does not apply to it on Linux). */
 	struct tern_ip_send ip = {
 		.src = src, .dst = dst, .proto = TERN_IPPROTO_UDP, .tos = so->tos,
-		.pmtudisc = tern_sock_pmtudisc(&s->cfg, so, false),
+		.pmtudisc = tern_sock_pmtudisc(s->cfg, so, false),
 		.ttl = tern_ip4_is_multicast(dst) ? 1 : so->ttl < 0 ? 0 : (uint8_t)so->ttl,
 	};
 	int err = tern_ipv4_output_routed(s, pkt, &ip, rt, s->now);

@@ -11,10 +11,16 @@
  *     another seed;
  *   - a deadline that moved later (a cancelled timer) makes no instant;
  *     work started between runs through the socket API is scheduled;
- *   - a neighbour cache filled by many peers shrinks back (Linux's GC).
+ *   - a neighbour cache filled by many peers shrinks back (Linux's GC);
+ *   - an idle host at rest costs little heap (under 2,688 bytes; the goal
+ *     is 2 KiB), all it brings counted (its stack, interfaces, link,
+ *     switch port, the simulator's records): the heap of 1,010 idle hosts
+ *     less that of 10, over 1,000.
  */
+#include <malloc.h>
 #include <stddef.h>
 
+#include "core/stack_impl.h"
 #include "harness.h"
 #include "tern/sim.h"
 #include "tern/socket.h"
@@ -250,8 +256,12 @@ TEST(work_started_between_runs_is_scheduled)
 	struct tern_sim_link_opts lo = {.delay = TERN_MSEC(3)};
 	REQUIRE_EQ(tern_sim_connect(sim, a, "10.0.0.1/24", b, "10.0.0.2/24", &lo, NULL, NULL), 0);
 	/* The announcements at 0 s used a buffer each; the pools give them
-	 * back one idle second after the second that needed them (2 s). */
+	 * back one idle second after the second that needed them (2 s). The
+	 * link's ends give their frame records back first, one second after
+	 * their queues emptied (1.003 s). */
 	tern_sim_run_until(sim, TERN_SEC(1));
+	CHECK_EQ(tern_sim_next(sim), TERN_SEC(1) + TERN_MSEC(3));
+	tern_sim_run_until(sim, TERN_SEC(1) + TERN_MSEC(3));
 	CHECK_EQ(tern_sim_next(sim), TERN_SEC(2));
 	tern_sim_run_until(sim, TERN_SEC(3));
 	CHECK_EQ(tern_sim_next(sim), TERN_TIME_NEVER);
@@ -301,6 +311,71 @@ TEST(neighbour_cache_shrinks_back)
 	tern_stack_mem_get(st.sv.s, &m);
 	CHECK_EQ(m.neigh_entries, 128);
 	star_free(&st);
+}
+
+/* Hosts made from one configuration share its tunables (and routers
+ * theirs) until a sysctl changes one host's: that host alone gets a copy.
+ * The seed stays each host's own; a host without sockets reads the shared
+ * empty socket table and still answers the congestion control sysctl. */
+TEST(hosts_share_tunables_until_a_sysctl)
+{
+	struct tern_sim *sim = tern_sim_create(1);
+	struct tern_stack *a = tern_sim_host(sim, "a", NULL), *b = tern_sim_host(sim, "b", NULL);
+	struct tern_stack *r = tern_sim_router(sim, "r", NULL);
+	char v[32];
+	REQUIRE(a && b && r);
+	CHECK(a->cfg == b->cfg);
+	CHECK(r->cfg != a->cfg);
+	CHECK(r->cfg->forwarding && !a->cfg->forwarding);
+	CHECK(a->seed != b->seed);
+	CHECK_EQ(tern_sysctl_set(a, "net.ipv4.tcp_sack", "0"), 0);
+	CHECK(a->cfg != b->cfg);
+	CHECK(!a->cfg->tcp_sack && b->cfg->tcp_sack);
+	REQUIRE(tern_sysctl_get(b, "net.ipv4.tcp_sack", v, sizeof(v)) >= 0);
+	CHECK_STR(v, "1");
+	REQUIRE(tern_sysctl_get(b, "net.ipv4.tcp_congestion_control", v, sizeof(v)) >= 0);
+	CHECK_STR(v, "cubic");
+	tern_stack_set_forwarding(b, true);
+	CHECK(b->cfg->forwarding && !a->cfg->forwarding);
+	tern_sim_destroy(sim);
+}
+
+/* Heap in use now (glibc's count: chunks handed out, with their headers). */
+static size_t heap_in_use(void)
+{
+	struct mallinfo2 m = mallinfo2();
+	return m.uordblks + m.hblkhd;
+}
+
+/* The heap a star of `idle` idle hosts (and the server) holds at rest, 10
+ * virtual seconds in: announcements done, pools and link queues trimmed. */
+static size_t idle_star_heap(unsigned idle)
+{
+	struct star st;
+	size_t before = heap_in_use();
+	star_build(&st, 1, 0, idle, 0, NULL);
+	tern_sim_run_until(st.sim, TERN_SEC(10));
+	size_t used = heap_in_use() - before;
+	star_free(&st);
+	return used;
+}
+
+/* Bytes. It measures about 2,430 (it was 94,417 when every link end kept
+ * the frame records of the start-up burst); the goal of 2,048 (issue 9,
+ * item 5) is not reached yet, this keeps what was won. */
+#define IDLE_HOST_HEAP_LIMIT 2688
+
+TEST(idle_host_heap_is_small)
+{
+	size_t small = idle_star_heap(10), big = idle_star_heap(1010);
+	double per_host = ((double)big - (double)small) / 1000;
+	printf("# heap per idle host at rest: %.0f B (1,000 more on one switch: %zu B)\n", per_host,
+	       big - small);
+#if defined(__SANITIZE_ADDRESS__)
+	printf("# (not checked under AddressSanitizer: mallinfo2 does not see its heap)\n");
+#else
+	CHECK(per_host < IDLE_HOST_HEAP_LIMIT);
+#endif
 }
 
 TEST_MAIN()

@@ -324,7 +324,7 @@ TEST(reachable_goes_stale_then_unicast_refresh)
 	fx_config(&fx);
 	fx_host(&fx);
 	fx_learn(&fx, 0, TERN_SEC(1), FX_IP_PEER, FX_MAC_PEER, FX_IP_US);
-	CHECK_EQ(fx.s->cfg.arp_reachable_time, TERN_SEC(30));
+	CHECK_EQ(fx.s->cfg->arp_reachable_time, TERN_SEC(30));
 	/* Used while REACHABLE: no request. */
 	fx_advance(&fx, TERN_SEC(30));
 	REQUIRE_EQ(send_to(&fx, FX_IP_PEER, 1), 0);
@@ -1037,7 +1037,7 @@ TEST(locktime_first_reply_wins)
 	struct fixture fx;
 	fx_config(&fx);
 	fx_host(&fx);
-	CHECK_EQ(fx.s->cfg.arp_locktime, TERN_SEC(1));
+	CHECK_EQ(fx.s->cfg->arp_locktime, TERN_SEC(1));
 	REQUIRE_EQ(send_to(&fx, FX_IP_PEER, 1), 0);
 	fx_clear_tx(&fx);
 	/* Two answers back to back (two proxies, or an attacker racing). */

@@ -842,7 +842,7 @@ TEST(forward_sends_redirect)
 	CHECK_EQ(fx.nframes, 0);
 
 	/* Redirects off. */
-	fx.s->cfg.send_redirects = false;
+	tern_stack_cfg_own(fx.s)->send_redirects = false;
 	h.src = FX_IP_PEER;
 	n = fxb_udp(f, R_MAC0, FX_MAC_PEER, &h, 1, 2, data, sizeof(data));
 	fx_inject(&fx, 0, TERN_MSEC(3), f, n);

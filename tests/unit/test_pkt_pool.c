@@ -117,7 +117,7 @@ TEST(budgets_clamped_to_their_shares)
 	CHECK_EQ(s->budget.reasm.limit, 4u << 20);
 	CHECK_EQ(s->budget.neigh.limit, 2u << 20);
 	CHECK_EQ(s->budget.sock_rx.limit, 16u << 20);
-	CHECK_EQ(s->cfg.reasm_low_thresh, 3u << 20);
+	CHECK_EQ(s->cfg->reasm_low_thresh, 3u << 20);
 	tern_stack_destroy(s);
 
 	cfg.pkt_pool_max_bytes = 8u << 20;

@@ -75,7 +75,7 @@ static void run_order(const size_t *order, size_t nfrag, size_t piece, size_t le
 	check_reply(&fx, req, n);
 	CHECK_EQ(fx_stat(&fx, "ip.reasm_oks"), 1);
 	CHECK_EQ(fx_stat(&fx, "ip.reasm_reqds"), nfrag);
-	CHECK_EQ(fx.s->net->reasm.count, 0);
+	CHECK_EQ((fx.s->net->reasm ? fx.s->net->reasm->count : 0), 0);
 	CHECK_EQ(fx.s->budget.reasm.used, 0);
 	expect_no_tx(&fx, TERN_SEC(60));
 	fx_finish(&fx);
@@ -172,7 +172,7 @@ TEST(overlap_drops_whole_datagram)
 	inject_frag(&fx, TERN_MSEC(3), &frag_hdr, req, n, 200, 400);
 	CHECK_EQ(fx_stat(&fx, "ip.reasm_overlap"), 1);
 	CHECK_EQ(tern_pkt_pool_in_use(&fx.s->pool), 0);
-	CHECK_EQ(fx.s->net->reasm.count, 0);
+	CHECK_EQ((fx.s->net->reasm ? fx.s->net->reasm->count : 0), 0);
 	/* The missing piece alone now starts a new, incomplete datagram. */
 	inject_frag(&fx, TERN_MSEC(4), &frag_hdr, req, n, 400, 400);
 	CHECK_EQ(fx.nframes, 0);
@@ -203,12 +203,12 @@ TEST(timeout_without_fragment_zero_is_silent)
 	inject_frag(&fx, TERN_SEC(1), &frag_hdr, req, n, 400, 400);
 	inject_frag(&fx, TERN_SEC(2), &frag_hdr, req, n, 800, 400);
 	fx_advance(&fx, TERN_SEC(31) - 1);
-	CHECK_EQ(fx.s->net->reasm.count, 1);
+	CHECK_EQ((fx.s->net->reasm ? fx.s->net->reasm->count : 0), 1);
 	CHECK_EQ(fx_stat(&fx, "ip.reasm_timeout"), 0);
 	/* 30 s after the first fragment arrived. */
 	fx_advance(&fx, TERN_SEC(31));
 	CHECK_EQ(fx_stat(&fx, "ip.reasm_timeout"), 1);
-	CHECK_EQ(fx.s->net->reasm.count, 0);
+	CHECK_EQ((fx.s->net->reasm ? fx.s->net->reasm->count : 0), 0);
 	CHECK_EQ(tern_pkt_pool_in_use(&fx.s->pool), 0);
 	expect_no_tx(&fx, TERN_SEC(60));
 	CHECK_EQ(fx_stat(&fx, "icmp.out_time_excds"), 0);
@@ -267,7 +267,7 @@ TEST(oversized_datagram_rejected)
 	n = fxb_ip(f, FX_MAC_US, FX_MAC_PEER, &h, junk, 16);
 	inject(&fx, TERN_MSEC(2), f, n);
 	CHECK_EQ(fx_stat(&fx, "ip.reasm_too_big"), 1);
-	CHECK_EQ(fx.s->net->reasm.count, 0);
+	CHECK_EQ((fx.s->net->reasm ? fx.s->net->reasm->count : 0), 0);
 	/* A classic ping of death: fragment zero, then pieces up to past
 	 * 65535: every piece after the limit is refused and nothing is
 	 * delivered. */
@@ -280,7 +280,7 @@ TEST(oversized_datagram_rejected)
 	n = fxb_ip(f, FX_MAC_US, FX_MAC_PEER, &h, junk, 16);
 	inject(&fx, TERN_MSEC(4), f, n);
 	CHECK_EQ(fx_stat(&fx, "ip.reasm_too_big"), 2);
-	CHECK_EQ(fx.s->net->reasm.count, 0);
+	CHECK_EQ((fx.s->net->reasm ? fx.s->net->reasm->count : 0), 0);
 	CHECK_EQ(fx_stat(&fx, "ip.reasm_oks"), 0);
 	/* A non-final fragment that is not a multiple of 8 bytes. */
 	h.frag_off = 0;
@@ -346,7 +346,7 @@ TEST(options_in_fragment_zero_cannot_overflow)
 		size_t n = fxb_ip(f, FX_MAC_US, FX_MAC_PEER, &h, junk, len);
 		inject(&fx, TERN_MSEC(1), f, n);
 	}
-	CHECK_EQ(fx.s->net->reasm.count, 1);
+	CHECK_EQ((fx.s->net->reasm ? fx.s->net->reasm->count : 0), 1);
 	/* Fragment zero: 60-byte header (NOP options), 1480 bytes. */
 	h.frag_off = 0;
 	h.mf = true;
@@ -362,7 +362,7 @@ TEST(options_in_fragment_zero_cannot_overflow)
 	CHECK_EQ(fx_stat(&fx, "ip.in_delivers"), 0);
 	CHECK_EQ(fx_stat(&fx, "ip.unknown_protocol"), 0);
 	CHECK_EQ(fx_stat(&fx, "ip.reasm_too_big"), 1);
-	CHECK_EQ(fx.s->net->reasm.count, 0);
+	CHECK_EQ((fx.s->net->reasm ? fx.s->net->reasm->count : 0), 0);
 	expect_no_tx(&fx, TERN_SEC(60));
 	fx_finish(&fx);
 }
@@ -383,18 +383,18 @@ TEST(memory_eviction)
 	size_t u = fx.s->budget.reasm.used; /* one record, one fragment */
 	CHECK(u > TERN_PKT_SMALL_CAP);
 	fx.s->budget.reasm.limit = 3 * u + u / 2;
-	fx.s->cfg.reasm_low_thresh = 2 * u;
+	tern_stack_cfg_own(fx.s)->reasm_low_thresh = 2 * u;
 	for (uint16_t id = 2; id <= 3; id++) {
 		h.id = id;
 		inject_frag(&fx, TERN_MSEC(id), &h, req, n, 0, 400);
 	}
-	CHECK_EQ(fx.s->net->reasm.count, 3);
+	CHECK_EQ((fx.s->net->reasm ? fx.s->net->reasm->count : 0), 3);
 	CHECK_EQ(fx_stat(&fx, "ip.reasm_evicted"), 0);
 	/* A fourth datagram: 1 and 2 go, down to the low mark with room. */
 	h.id = 4;
 	inject_frag(&fx, TERN_MSEC(4), &h, req, n, 0, 400);
 	CHECK_EQ(fx_stat(&fx, "ip.reasm_evicted"), 2);
-	CHECK_EQ(fx.s->net->reasm.count, 2);
+	CHECK_EQ((fx.s->net->reasm ? fx.s->net->reasm->count : 0), 2);
 	CHECK_EQ(fx.s->budget.reasm.used, 2 * u);
 	/* Datagram 4 completes; 3 is evicted for it, never 4 itself. */
 	fx_learn(&fx, 0, TERN_MSEC(5), FX_IP_PEER, FX_MAC_PEER, FX_IP_US);
@@ -403,7 +403,7 @@ TEST(memory_eviction)
 	check_reply(&fx, req, n);
 	CHECK_EQ(fx_stat(&fx, "ip.reasm_evicted"), 3);
 	CHECK_EQ(fx_stat(&fx, "ip.reasm_memory_limit"), 0);
-	CHECK_EQ(fx.s->net->reasm.count, 0);
+	CHECK_EQ((fx.s->net->reasm ? fx.s->net->reasm->count : 0), 0);
 	CHECK_EQ(fx.s->budget.reasm.used, 0);
 	/* No ICMP time exceeded for an evicted datagram (as Linux). */
 	fx_advance(&fx, TERN_SEC(40));
@@ -423,7 +423,7 @@ TEST(memory_limit)
 	struct fxb_ip h = frag_hdr;
 	inject_frag(&fx, TERN_MSEC(1), &h, req, n, 0, 400);
 	CHECK_EQ(fx_stat(&fx, "ip.reasm_memory_limit"), 1);
-	CHECK_EQ(fx.s->net->reasm.count, 0);
+	CHECK_EQ((fx.s->net->reasm ? fx.s->net->reasm->count : 0), 0);
 	CHECK_EQ(fx.s->budget.reasm.used, 0);
 	fx_finish(&fx);
 }
@@ -440,7 +440,7 @@ TEST(too_many_fragments)
 	for (size_t off = 0; off < 40; off += 8)
 		inject_frag(&fx, TERN_MSEC(1 + off), &frag_hdr, req, n, off, 8);
 	CHECK_EQ(fx_stat(&fx, "ip.reasm_too_many_frags"), 1);
-	CHECK_EQ(fx.s->net->reasm.count, 0);
+	CHECK_EQ((fx.s->net->reasm ? fx.s->net->reasm->count : 0), 0);
 	CHECK_EQ(tern_pkt_pool_in_use(&fx.s->pool), 0);
 	/* Four pieces are fine. */
 	struct fxb_ip h = frag_hdr;

@@ -430,22 +430,22 @@ TEST(sysctl_forwarding_redirects_and_icmp_limits_are_the_config)
 	struct tern_stack *s = new_stack();
 	REQUIRE(s);
 	REQUIRE(tern_sysctl_set(s, "net.ipv4.ip_forward", "1") == 0);
-	CHECK(s->cfg.forwarding);
+	CHECK(s->cfg->forwarding);
 	char buf[8];
 	get_str(s, "net.ipv4.conf.all.forwarding", buf, sizeof(buf));
 	CHECK_STR(buf, "1"); /* one switch, two names, as Linux */
 	REQUIRE(tern_sysctl_set(s, "net.ipv4.conf.all.forwarding", "0") == 0);
-	CHECK(!s->cfg.forwarding);
+	CHECK(!s->cfg->forwarding);
 	REQUIRE(tern_sysctl_set(s, "net.ipv4.icmp_ratelimit", "250") == 0);
-	CHECK_EQ(s->cfg.icmp_ratelimit, TERN_MSEC(250));
+	CHECK_EQ(s->cfg->icmp_ratelimit, TERN_MSEC(250));
 	REQUIRE(tern_sysctl_set(s, "net.ipv4.ipfrag_time", "10") == 0);
-	CHECK_EQ(s->cfg.reasm_timeout, TERN_SEC(10));
+	CHECK_EQ(s->cfg->reasm_timeout, TERN_SEC(10));
 	REQUIRE(tern_sysctl_set(s, "net.ipv4.neigh.default.locktime", "50") == 0);
-	CHECK_EQ(s->cfg.arp_locktime, TERN_MSEC(500));
+	CHECK_EQ(s->cfg->arp_locktime, TERN_MSEC(500));
 	REQUIRE(tern_sysctl_set(s, "net.ipv4.tcp_rto_min_us", "5000") == 0);
-	CHECK_EQ(s->cfg.tcp_rto_min, TERN_MSEC(5));
+	CHECK_EQ(s->cfg->tcp_rto_min, TERN_MSEC(5));
 	REQUIRE(tern_sysctl_set(s, "net.ipv4.tcp_fin_timeout", "5") == 0);
-	CHECK_EQ(s->cfg.tcp_fin_timeout, TERN_SEC(5));
+	CHECK_EQ(s->cfg->tcp_fin_timeout, TERN_SEC(5));
 	tern_stack_destroy(s);
 }
 

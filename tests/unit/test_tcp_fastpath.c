@@ -603,7 +603,7 @@ TEST(hp__sysctl)
 	REQUIRE(tern_sysctl_get(t.fx.s, "net.ipv4.tcp_header_prediction", buf, sizeof(buf)) > 0);
 	CHECK(strncmp(buf, "1", 1) == 0);
 	CHECK_EQ(tern_sysctl_set(t.fx.s, "net.ipv4.tcp_header_prediction", "0"), 0);
-	CHECK(!t.fx.s->cfg.tcp_header_prediction);
+	CHECK(!t.fx.s->cfg->tcp_header_prediction);
 	CHECK_EQ(tern_sysctl_set(t.fx.s, "net.ipv4.tcp_header_prediction", "2"), TERN_EINVAL);
 	tcp_fx_finish(&t);
 }

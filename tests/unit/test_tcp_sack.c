@@ -523,6 +523,7 @@ TEST(scoreboard__grows_for_many_holes_and_shrinks_back)
 	tcp_fx_config(&t);
 	tcp_fx_start(&t);
 	struct tern_stack *s = t.fx.s;
+	REQUIRE(tern_sock_table_own(s)); /* (a host without sockets shares an empty one) */
 	struct tern_tcb *tp = tcp_tcb_new(s);
 	REQUIRE(tp);
 	const tcp_seq base = 0xfffff000u; /* across the wrap */
