@@ -324,6 +324,17 @@ static int write_dot(const struct lab_topo *t, const char *path)
 			net->name);
 		dot_str(f, label);
 		fputs("];\n", f);
+		if (!net->tap)
+			continue;
+		/* A network bridged to a Linux TAP device (realtime): the
+		 * real world's end of it. */
+		char tap[128];
+		snprintf(tap, sizeof(tap), "TAP %s\n(Linux)", net->tap);
+		fprintf(f, "\t\"tap:%s\" [shape=cds, style=filled, fillcolor=\"#dddddd\", label=",
+			net->name);
+		dot_str(f, tap);
+		fprintf(f, "];\n\t\"tap:%s\" -- \"net:%s\" [style=dashed, label=\"bridge\"];\n",
+			net->name, net->name);
 	}
 	for (size_t n = 0; n < t->nnodes; n++) {
 		const struct lab_node *nd = &t->nodes[n];

@@ -9,7 +9,8 @@
 # Asserts: Linux ping reaches web (3 of 3, TTL 63: one router) and gw;
 # curl fetches web's index.html; nc's line is printed by web's nc -l; web's
 # ping to Linux gets 3 replies; the summary reports the lag and the bridge's
-# frames; the bridge's capture holds Linux's echo requests; the lab's scenario
+# frames; the bridge's capture holds Linux's echo requests; the report's
+# topology draws the TAP bridged to lan; the lab's scenario
 # (about 27 s of virtual time) takes about as long on the wall clock.
 TEST_DEADLINE=${TEST_DEADLINE:-90}   # the lab's scenario alone takes 27 s
 source "$(dirname "$0")/lib.sh" "$@" || exit 1
@@ -22,7 +23,7 @@ ip -n "$NS" route add 10.201.91.0/24 via 10.201.90.1 || fail "route to the lab's
 
 log "tern lab run bridge.yaml in $NS"
 T0=$(date +%s.%N)
-timeout -k 5 70 ip netns exec "$NS" "$TERN" lab run "$LAB" --out "$OUT/lab" --no-report \
+timeout -k 5 70 ip netns exec "$NS" "$TERN" lab run "$LAB" --out "$OUT/lab" \
 	>"$OUT/lab.txt" 2>"$OUT/lab.err" </dev/null &
 LABPID=$!
 _PIDS+=("$LABPID")
@@ -58,4 +59,8 @@ WALL=$(awk -v a="$T0" -v b="$T1" 'BEGIN { printf "%d", b - a }')
 assert_eq 27 "$END" "virtual seconds at the end"
 [ "$WALL" -ge 26 ] && [ "$WALL" -le 35 ] || fail "the 27 s scenario took $WALL s of wall time"
 log "scenario 27 virtual s in $WALL wall s; $(grep 'realtime:' <<<"$TX")"
+DOT=$(cat "$OUT/lab/topology.dot")
+assert_match '"tap:lan" \[shape=cds, .*label="TAP tern-lab0$' "$DOT" "the TAP in the topology"
+assert_match '"tap:lan" -- "net:lan" \[style=dashed, label="bridge"\]' "$DOT" "the bridge's edge"
+grep -q 'TAP tern-lab0' "$OUT/lab/report.html" || fail "report.html's picture has no TAP"
 pass
