@@ -275,7 +275,7 @@ static void decode_tcp(struct tern_dump *d, const struct tern_ipv4_repr *ip, con
 	out(d, ", win %u", t.window);
 	if (t.flags & TERN_TCP_URG)
 		out(d, ", urg %u", t.urgent);
-	if (t.has_mss || t.sack_perm || t.has_ts || t.has_wscale || t.sack_count) {
+	if (t.has_mss || t.sack_perm || t.has_ts || t.has_wscale || t.sack_count || t.has_tfo) {
 		const char *sep = "";
 		out(d, ", options [");
 		if (t.has_mss) {
@@ -299,6 +299,12 @@ static void decode_tcp(struct tern_dump *d, const struct tern_ipv4_repr *ip, con
 			for (unsigned i = 0; i < t.sack_count; i++)
 				out(d, " {%u:%u}", theirs ? t.sack[i].left - theirs->isn : t.sack[i].left,
 				    theirs ? t.sack[i].right - theirs->isn : t.sack[i].right);
+			sep = ",";
+		}
+		if (t.has_tfo) { /* as tcpdump: "tfo  cookiereq", "tfo  cookie HEX" */
+			out(d, "%stfo  %s", sep, t.tfo_len ? "cookie " : "cookiereq");
+			for (unsigned i = 0; i < t.tfo_len; i++)
+				out(d, "%02x", t.tfo_cookie[i]);
 		}
 		out(d, "]");
 	}

@@ -20,6 +20,7 @@
 #define TCPOLEN_SACK_PERM 2
 #define TCPOLEN_TIMESTAMP 10
 #define TCPOLEN_SACK_BASE 2
+#define TCPOLEN_FASTOPEN_BASE 2
 #define TCPOLEN_SACK_BLOCK 8
 /* Emitted sizes, padded with NOPs to 32-bit words as Linux pads them. */
 #define TCPOLEN_MSS_ALIGNED 4
@@ -93,6 +94,17 @@ static void parse_option(uint8_t kind, const uint8_t *body, uint8_t olen, struct
 			r->tsecr = rd32(body + 4);
 		}
 		break;
+	case TERN_TCPOPT_FASTOPEN: {
+		/* RFC 7413 §4.1.1: no cookie (a request), or 4 to 16 bytes in
+		 * units of 2; another length is ignored, as Linux does. */
+		size_t n = (size_t)olen - TCPOLEN_FASTOPEN_BASE;
+		if (n && (n < TERN_TCP_FASTOPEN_MIN || n > TERN_TCP_FASTOPEN_MAX || n % 2))
+			break;
+		r->has_tfo = true;
+		r->tfo_len = (uint8_t)n;
+		memcpy(r->tfo_cookie, body, n);
+		break;
+	}
 	default:
 		break; /* unknown: skipped by its length */
 	}
@@ -164,6 +176,8 @@ static size_t base_options_len(const struct tern_tcp_repr *r)
 		n += TCPOLEN_SACK_PERM_ALIGNED;
 	if (r->has_wscale)
 		n += TCPOLEN_WSCALE_ALIGNED;
+	if (r->has_tfo)
+		n += (TCPOLEN_FASTOPEN_BASE + r->tfo_len + 3u) & ~3u;
 	return n;
 }
 
@@ -206,6 +220,8 @@ static uint8_t *put4(uint8_t *p, uint8_t a, uint8_t b, uint8_t c, uint8_t d)
  *   01 01 04 02                    SACK_PERM without TS
  *   01 03 03 shift                 WS
  *   01 01 05 len blocks...         SACK
+ *   22 len cookie [01 01]          Fast Open (RFC 7413), NOPs after it to
+ *                                  the boundary, as Linux pads it
  * Every option ends on a 32-bit boundary, so no padding follows.
  */
 static void emit_options(const struct tern_tcp_repr *r, uint8_t *p)
@@ -238,6 +254,14 @@ static void emit_options(const struct tern_tcp_repr *r, uint8_t *p)
 			wr32(p, r->sack[i].left);
 			wr32(p + 4, r->sack[i].right);
 		}
+	}
+	if (r->has_tfo) {
+		size_t len = TCPOLEN_FASTOPEN_BASE + r->tfo_len;
+		p[0] = TERN_TCPOPT_FASTOPEN;
+		p[1] = (uint8_t)len;
+		memcpy(p + 2, r->tfo_cookie, r->tfo_len);
+		for (; len & 3; len++)
+			p[len] = TERN_TCPOPT_NOP;
 	}
 }
 

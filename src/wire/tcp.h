@@ -30,6 +30,10 @@
 #define TERN_TCPOPT_SACK_PERM 4     /* length 2 */
 #define TERN_TCPOPT_SACK 5          /* length 2 + 8n */
 #define TERN_TCPOPT_TIMESTAMP 8     /* length 10 */
+#define TERN_TCPOPT_FASTOPEN 34     /* length 2 (a cookie request) or 2 + 4..16, even */
+
+#define TERN_TCP_FASTOPEN_MIN 4     /* cookie bytes, RFC 7413 §4.1.1 */
+#define TERN_TCP_FASTOPEN_MAX 16
 
 #define TERN_TCP_MAX_WSCALE 14      /* RFC 7323 §2.3 */
 #define TERN_TCP_MAX_SACK 4         /* blocks that fit in 40 bytes (RFC 2018 §3) */
@@ -53,6 +57,11 @@ struct tern_tcp_repr {
 	uint16_t mss;
 	uint8_t wscale;         /* shift count, <= TERN_TCP_MAX_WSCALE */
 	uint32_t tsval, tsecr;
+	/* TCP Fast Open (RFC 7413 §4.1.1): has_tfo with tfo_len 0 is a cookie
+	 * request, else a cookie of tfo_len (4..16, even) bytes. */
+	bool has_tfo;
+	uint8_t tfo_len;
+	uint8_t tfo_cookie[TERN_TCP_FASTOPEN_MAX];
 	uint8_t sack_count;     /* blocks in sack[], 0..TERN_TCP_MAX_SACK */
 	struct tern_tcp_sack_block sack[TERN_TCP_MAX_SACK];
 	const uint8_t *payload; /* buf + hlen, points into the parsed buffer */

@@ -277,6 +277,9 @@ static void tcp_invariants(const struct tern_tcp_repr *r, const uint8_t *buf, si
 	FUZZ_ASSERT(!r->wscale_clamped || (r->has_wscale && r->wscale == TERN_TCP_MAX_WSCALE));
 	FUZZ_ASSERT(r->has_mss || r->mss == 0);
 	FUZZ_ASSERT(r->has_ts || (r->tsval == 0 && r->tsecr == 0));
+	FUZZ_ASSERT(r->has_tfo || r->tfo_len == 0);
+	FUZZ_ASSERT(r->tfo_len == 0 || (r->tfo_len >= TERN_TCP_FASTOPEN_MIN &&
+					 r->tfo_len <= TERN_TCP_FASTOPEN_MAX && r->tfo_len % 2 == 0));
 }
 
 /*
@@ -308,6 +311,8 @@ static void tcp_round_trip(const struct tern_tcp_repr *r, const uint8_t *buf, te
 	FUZZ_ASSERT(back.has_wscale == r->has_wscale && back.wscale == r->wscale);
 	FUZZ_ASSERT(!back.wscale_clamped && back.sack_perm == r->sack_perm);
 	FUZZ_ASSERT(back.has_ts == r->has_ts && back.tsval == r->tsval && back.tsecr == r->tsecr);
+	FUZZ_ASSERT(back.has_tfo == r->has_tfo && back.tfo_len == r->tfo_len &&
+		    memcmp(back.tfo_cookie, r->tfo_cookie, r->tfo_len) == 0);
 	/* SACK blocks: the first ones, all that fit beside the others */
 	FUZZ_ASSERT(back.sack_count <= r->sack_count);
 	FUZZ_ASSERT(back.sack_count == r->sack_count || hlen + 8 > TERN_TCP_MAX_HLEN);

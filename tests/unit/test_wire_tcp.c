@@ -530,4 +530,68 @@ TEST(wscale_clamp)
 	free(p);
 }
 
+/* TCP Fast Open's option (RFC 7413 §4.1.1): a request (no cookie) or a
+ * 4..16-byte cookie of even length, after the window scale and padded
+ * with NOPs after it, as Linux's tcp_options_write lays it out; other
+ * lengths are ignored. */
+TEST(fastopen_option)
+{
+	static const uint8_t cookie[16] = {0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7,
+					   0xc8, 0xc9, 0xca, 0xcb, 0xcc, 0xcd, 0xce, 0xcf};
+	struct tern_tcp_repr r = {
+		.sport = 40000, .dport = 80, .seq = 1, .flags = TERN_TCP_SYN, .window = 64240,
+		.has_mss = true, .mss = 1460, .sack_perm = true, .has_ts = true, .tsval = 7,
+		.has_wscale = true, .wscale = 10, .has_tfo = true, .tfo_len = 8,
+	};
+	memcpy(r.tfo_cookie, cookie, 8);
+	static const uint8_t want[] = {0x02, 0x04, 0x05, 0xb4, 0x04, 0x02, 0x08, 0x0a, 0, 0, 0, 7,
+				       0, 0, 0, 0, 0x01, 0x03, 0x03, 0x0a, 0x22, 0x0a, 0xc0, 0xc1,
+				       0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0x01, 0x01};
+	REQUIRE_EQ(tern_tcp_options_len(&r), sizeof want);
+	size_t qn;
+	uint8_t *q = emit_segment(&r, NULL, 0, L, P, &qn);
+	REQUIRE_EQ(qn, TERN_TCP_HLEN + sizeof want);
+	CHECK_MEM(q + TERN_TCP_HLEN, want, sizeof want);
+	struct tern_tcp_repr back;
+	REQUIRE_EQ(tern_tcp_parse(q, qn, L, P, 0, &back), TERN_STAT_NONE);
+	CHECK(back.has_tfo && back.tfo_len == 8);
+	CHECK_MEM(back.tfo_cookie, cookie, 8);
+	free(q);
+	/* A request: 22 02 and two NOPs. */
+	r.tfo_len = 0;
+	CHECK_EQ(tern_tcp_options_len(&r), sizeof want - 8);
+	q = emit_segment(&r, NULL, 0, L, P, &qn);
+	CHECK(q[TERN_TCP_HLEN + 20] == 0x22 && q[TERN_TCP_HLEN + 21] == 2 &&
+	      q[TERN_TCP_HLEN + 22] == 1 && q[TERN_TCP_HLEN + 23] == 1);
+	REQUIRE_EQ(tern_tcp_parse(q, qn, L, P, 0, &back), TERN_STAT_NONE);
+	CHECK(back.has_tfo && back.tfo_len == 0);
+	free(q);
+	/* The largest cookie beside every SYN option: 40 bytes exactly. */
+	r.tfo_len = 16;
+	memcpy(r.tfo_cookie, cookie, 16);
+	CHECK_EQ(tern_tcp_options_len(&r), TERN_TCP_MAX_OPTLEN);
+	q = emit_segment(&r, NULL, 0, L, P, &qn);
+	REQUIRE_EQ(tern_tcp_parse(q, qn, L, P, 0, &back), TERN_STAT_NONE);
+	CHECK(back.has_tfo && back.tfo_len == 16);
+	CHECK_MEM(back.tfo_cookie, cookie, 16);
+	free(q);
+	/* Lengths: 2 + 0, 4..16 even are taken; 2 + 2, odd ones, 2 + 18 not. */
+	for (unsigned olen = 2; olen <= 20; olen++) {
+		uint8_t seg[TERN_TCP_HLEN + 24] = {0};
+		seg[12] = (uint8_t)((TERN_TCP_HLEN + 24) / 4 << 4);
+		seg[TERN_TCP_HLEN] = TERN_TCPOPT_FASTOPEN;
+		seg[TERN_TCP_HLEN + 1] = (uint8_t)olen;
+		memcpy(seg + TERN_TCP_HLEN + 2, cookie, olen - 2);
+		struct tern_tcp_repr o;
+		REQUIRE_EQ(tern_tcp_parse(seg, sizeof seg, A, B, TERN_WIRE_NO_CSUM, &o), TERN_STAT_NONE);
+		unsigned n = olen - 2;
+		bool ok = n == 0 || (n >= 4 && n <= 16 && n % 2 == 0);
+		CHECK_EQ(o.has_tfo, ok);
+		if (ok) {
+			CHECK_EQ(o.tfo_len, n);
+			CHECK_MEM(o.tfo_cookie, cookie, n);
+		}
+	}
+}
+
 TEST_MAIN()
