@@ -41,6 +41,10 @@ TERN_B2=(--tap tapTB2 --addr $TB2/24 --gw $PB_NET.1)
 # --delay (each direction once); queues are about a bandwidth-delay product.
 PATH_NAMES=(p1 p2 p3 p4)
 declare -A PATH_DESC PATH_ARGS
+# p0, not in PATH_NAMES (bench/tcp_paths.sh -p p0): p1 without the loss, to
+# see that every kind fills the rate, so the machine is not what limits.
+PATH_DESC[p0]="10 ms RTT, no loss, 100 Mbit/s, 122 KiB queue"
+PATH_ARGS[p0]="--delay 5 --rate 100000000 --queue 125000"
 PATH_DESC[p1]="10 ms RTT, 1% loss, 100 Mbit/s, 122 KiB queue"
 PATH_ARGS[p1]="--delay 5 --loss 1 --rate 100000000 --queue 125000"
 PATH_DESC[p2]="100 ms RTT, 0.1% loss, 100 Mbit/s, 1.2 MiB queue"
