@@ -14,11 +14,15 @@
 #   lt: iperf3 -c -> tern iperf -s (Linux -> tern),
 # every one with CUBIC (-C cubic), it runs REPS runs of SECS seconds (default
 # 3 of 15; the kinds alternate within a rep, so a busy moment of the machine
-# hits all three), and prints the goodput each run's receiver counted
+# hits all three, and each run starts a fresh router seeded with the rep's
+# number, so the kinds of a rep meet the same losses), and prints the goodput each run's receiver counted
 # (iperf3's JSON sum_received), the median, and the ratios tern/Linux of
 # the medians: tl/ll and lt/ll. On p4 each run is -P 2 (two flows from one
 # host to one host) and it also prints Jain's fairness index of the two
 # flows' goodputs, (x1 + x2)^2 / (2 (x1^2 + x2^2)): 1 is a fair share.
+#
+# TCP_PATHS_PCAP=1 in the environment: the tern end of each run captures
+# (--pcap $OUT/TAG.pcap), to look at a run afterwards.
 #
 # Not a test: nothing is asserted but that each run ends with status 0
 # and a result. Root, namespaces only, like the interop tests (their lib.sh:
@@ -54,7 +58,8 @@ jget() {
 # one KIND TAG P — one run of KIND with P streams; RATE gets the goodput
 # in Mbit/s, STREAMS the streams' goodputs (space-separated).
 one() {
-	local kind=$1 tag=$2 np=$3 j=
+	local kind=$1 tag=$2 np=$3 j= PCAP=()
+	[ -n "${TCP_PATHS_PCAP:-}" ] && PCAP=(--pcap "$OUT/$tag.pcap")
 	case $kind in
 	ll | tl)
 		bg_start "$tag-srv" /dev/null "$NSB" iperf3 -s -1 -J -B $LB
@@ -66,7 +71,7 @@ one() {
 			j=$OUT/$tag.json
 		else
 			run_ns -t $((SECS + 30)) "$NSR" "$TERN" iperf -c $LB -t "$SECS" -P "$np" -C cubic \
-				"${TERN_A[@]}"
+				"${TERN_A[@]}" "${PCAP[@]}"
 			echo "$RUN_OUT" >"$OUT/$tag.txt"
 			assert_rc 0 "$tag: tern iperf -c"
 		fi
@@ -75,7 +80,7 @@ one() {
 		[ -n "$j" ] || j=$OUT/$tag-srv.out
 		;;
 	lt)
-		bg_start "$tag-srv" /dev/null "$NSR" "$TERN" iperf -s -1 "${TERN_B[@]}"
+		bg_start "$tag-srv" /dev/null "$NSR" "$TERN" iperf -s -1 "${TERN_B[@]}" "${PCAP[@]}"
 		wait_file_match "$OUT/$tag-srv.out" '^Server listening on 5201' 20 "$tag: tern iperf -s ready"
 		wait_link_up "$NSR" tapTB
 		run_ns -t $((SECS + 30)) "$NSA" iperf3 -c $TB -t "$SECS" -P "$np" -C cubic -J
@@ -96,16 +101,17 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f\n", a / b; el
 
 paths_topology
 declare -A RUNS MED JAINS JMED
-seed=1
 for p in "${paths[@]}"; do
 	[ -n "${PATH_ARGS[$p]:-}" ] || fail "no path $p (paths: ${PATH_NAMES[*]})"
 	log "path $p: ${PATH_DESC[$p]}"
-	paths_router "$p" "$seed"
-	seed=$((seed + 1))
 	np=1
 	[ "$p" = p4 ] && np=2
 	for ((r = 1; r <= REPS; r++)); do
 		for kind in ll tl lt; do
+			# Each run gets a fresh router seeded for its rep: the three
+			# kinds of a rep meet the same draw of losses (frame by frame
+			# of what the router sends), the reps different ones.
+			paths_router "$p" "$r"
 			one "$kind" "$p-$kind-$r" "$np"
 			RUNS[$p,$kind]="${RUNS[$p,$kind]:-} $RATE"
 			if [ "$np" -gt 1 ]; then
