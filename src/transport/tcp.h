@@ -709,6 +709,13 @@ void tcp_respond_rst(struct tern_stack *s, const struct tern_ipv4_repr *ip,
 /* The window we would advertise now (unscaled bytes). */
 uint32_t tcp_rcv_space(const struct tern_tcb *tp);
 
+/* The TSecr of the ACK being taken in, for RACK's and the undo checks
+ * (tcp_rack.c, tcp_undo.c); 0 without timestamps. Both input paths. */
+static inline void tcp_note_ack_tsecr(struct tern_tcb *tp, const struct tern_tcp_repr *th)
+{
+	tp->ack_tsecr = (tp->flags & TF_RCVD_TSTMP) && th->has_ts ? th->tsecr : 0;
+}
+
 /* In-order payload (pkt, charged already) joins the receive queue
  * (tcp_input.c; the fast path's too). */
 void tcp_rcv_enqueue(struct tern_tcb *tp, struct tern_pkt *pkt, const struct tern_tcp_repr *th,

@@ -17,8 +17,6 @@
 #include "transport/sock.h"
 #include "transport/tcp.h"
 
-#define TCP_MAX_WSCALE 14 /* RFC 7323 §2.3 */
-
 /* The socket whose buffers this connection follows: its own, or, before
  * accept, its listener's. */
 static const struct tern_sock *tcb_sock(const struct tern_tcb *tp)
@@ -38,7 +36,7 @@ uint8_t tcp_rcv_wscale(const struct tern_stack *s, const struct tern_tcb *tp)
 	if (so && so->rcvbuf_locked)
 		space = (uint64_t)so->rcvbuf / 2;
 	uint8_t ws = 0;
-	while (space > 65535 && ws < TCP_MAX_WSCALE) {
+	while (space > 65535 && ws < TERN_TCP_MAX_WSCALE) { /* RFC 7323 §2.3 */
 		space >>= 1;
 		ws++;
 	}

@@ -77,6 +77,7 @@ bool tcp_fastpath(struct tern_stack *s, struct tern_tcb *tp, const struct tern_t
 	 * SACK blocks. */
 	tcp_trace_ack(s, tp, th, now);
 	tcp_ecn_ack(s, tp, th, now);
+	tcp_note_ack_tsecr(tp, th);
 	tcp_seq prior_una = tp->snd_una;
 	uint32_t prior_sacked = tp->sacked_bytes;
 	if (len == 0)

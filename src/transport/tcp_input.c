@@ -662,8 +662,7 @@ static bool ack_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 	tcp_ecn_ack(s, tp, th, g->now);
 	uint32_t prior_sacked = tp->sacked_bytes;
 	tcp_seq prior_una = tp->snd_una;
-	/* (for RACK's and the undo checks: tcp_rack.c, tcp_undo.c) */
-	tp->ack_tsecr = (tp->flags & TF_RCVD_TSTMP) && th->has_ts ? th->tsecr : 0;
+	tcp_note_ack_tsecr(tp, th);
 	bool sack_news = th->sack_count && tcp_sack_input(s, tp, th);
 	bool dup = (th->ack == tp->snd_una && g->len == 0 && !(th->flags & TERN_TCP_FIN) &&
 		    ((uint32_t)th->window << tp->snd_scale) == tp->snd_wnd &&

@@ -289,9 +289,10 @@ static void cwnd_validate(struct tern_tcb *tp, bool stopped_by_cwnd)
 
 /* The device's queue was full (or no buffer was free): the segment did not
  * leave, so it stays unsent, as Linux's tcp_write_xmit keeps an skb the
- * qdisc dropped; no loss to recover, no window to reduce. The next ACK
- * tries again; with nothing in flight no ACK comes, so a timer does
- * (Linux's probe timer in the same case). */
+ * qdisc dropped: no loss to recover, but the window is reduced once per
+ * window (tcp_cwr_local, Linux's tcp_enter_cwr). The next ACK tries
+ * again; with nothing in flight no ACK comes, so a timer does (Linux's
+ * probe timer in the same case). */
 #define TCP_TX_RETRY TERN_MSEC(1)
 
 static bool tx_refused(struct tern_stack *s, struct tern_tcb *tp, tcp_seq seq, tern_time_t now)

@@ -8,8 +8,7 @@
  * pattern.
  *
  *   struct sim_bulk x = {.total = N, .ssd = -1};
- *   tern_socket_set_callback(b, lsd, sim_bulk_on_listener, &x);
- *   tern_socket_set_callback(a, csd, sim_bulk_on_client, &x);
+ *   int lsd = sim_bulk_start(a, b, dst, 0, &x);   (B listens on 5001, A connects)
  *   tern_sim_run_while(sim, sim_bulk_done, &x, limit);
  */
 #ifndef TERN_TESTS_SIM_BULK_H
@@ -95,6 +94,27 @@ static inline void sim_bulk_on_listener(void *ctx, struct tern_stack *s, int sd,
 	x->ssd = c;
 	tern_socket_set_callback(s, c, sim_bulk_on_server, x);
 	sim_bulk_on_server(x, s, c, 0);
+}
+
+/* B listens on port 5001 (with SO_RCVBUF rcvbuf first, unless 0), A
+ * connects to dst:5001 with the callbacks above. The listener, or -1 if a
+ * step failed. */
+static inline int sim_bulk_start(struct tern_stack *a, struct tern_stack *b, tern_ip4_t dst,
+				 int rcvbuf, struct sim_bulk *x)
+{
+	struct tern_sockaddr_in any = {0, 5001}, to = {dst, 5001};
+	int lsd = tern_socket(b, TERN_AF_INET, TERN_SOCK_STREAM, 0);
+	if (lsd < 0 ||
+	    (rcvbuf && tern_setsockopt(b, lsd, TERN_SOL_SOCKET, TERN_SO_RCVBUF, &rcvbuf,
+				       sizeof(rcvbuf)) != 0) ||
+	    tern_bind(b, lsd, &any) != 0 || tern_listen(b, lsd, 4) != 0)
+		return -1;
+	tern_socket_set_callback(b, lsd, sim_bulk_on_listener, x);
+	x->csd = tern_socket(a, TERN_AF_INET, TERN_SOCK_STREAM, 0);
+	if (x->csd < 0)
+		return -1;
+	tern_socket_set_callback(a, x->csd, sim_bulk_on_client, x);
+	return tern_connect(a, x->csd, &to) == TERN_EINPROGRESS ? lsd : -1;
 }
 
 static inline bool sim_bulk_done(void *ctx)

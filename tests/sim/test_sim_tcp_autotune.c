@@ -38,18 +38,7 @@ static void run_lfn(int rcvbuf, struct lfn_result *out)
 					 .queue_bytes = 12500000};
 	REQUIRE_EQ(tern_sim_connect(sim, a, "10.0.0.1/24", b, "10.0.0.2/24", &lo, NULL, NULL), 0);
 	tern_sim_run_until(sim, TERN_MSEC(100));
-	int lsd = tern_socket(b, TERN_AF_INET, TERN_SOCK_STREAM, 0);
-	if (rcvbuf)
-		REQUIRE_EQ(tern_setsockopt(b, lsd, TERN_SOL_SOCKET, TERN_SO_RCVBUF, &rcvbuf,
-					   sizeof(rcvbuf)),
-			   0);
-	struct tern_sockaddr_in any = {0, 5001}, dst = {TERN_IP4(10, 0, 0, 2), 5001};
-	REQUIRE_EQ(tern_bind(b, lsd, &any), 0);
-	REQUIRE_EQ(tern_listen(b, lsd, 4), 0);
-	tern_socket_set_callback(b, lsd, sim_bulk_on_listener, x);
-	x->csd = tern_socket(a, TERN_AF_INET, TERN_SOCK_STREAM, 0);
-	tern_socket_set_callback(a, x->csd, sim_bulk_on_client, x);
-	CHECK_EQ(tern_connect(a, x->csd, &dst), TERN_EINPROGRESS);
+	REQUIRE(sim_bulk_start(a, b, TERN_IP4(10, 0, 0, 2), rcvbuf, x) >= 0);
 	tern_time_t t0 = tern_sim_now(sim);
 	uint64_t got6 = 0;
 	for (int sec = 1; sec <= 10; sec++) {

@@ -36,14 +36,8 @@ TEST(slow_start_overshoot_is_repaired_in_one_episode_without_spurious_retransmis
 	REQUIRE_EQ(tern_route_add(a, 0, 0, TERN_IP4(10, 1, 0, 254), 0, 0), 0);
 	REQUIRE_EQ(tern_route_add(b, 0, 0, TERN_IP4(10, 2, 0, 254), 0, 0), 0);
 	tern_sim_run_until(sim, TERN_MSEC(100));
-	int lsd = tern_socket(b, TERN_AF_INET, TERN_SOCK_STREAM, 0);
-	struct tern_sockaddr_in any = {0, 5001}, dst = {TERN_IP4(10, 2, 0, 1), 5001};
-	REQUIRE_EQ(tern_bind(b, lsd, &any), 0);
-	REQUIRE_EQ(tern_listen(b, lsd, 4), 0);
-	tern_socket_set_callback(b, lsd, sim_bulk_on_listener, &x);
-	x.csd = tern_socket(a, TERN_AF_INET, TERN_SOCK_STREAM, 0);
-	tern_socket_set_callback(a, x.csd, sim_bulk_on_client, &x);
-	CHECK_EQ(tern_connect(a, x.csd, &dst), TERN_EINPROGRESS);
+	int lsd = sim_bulk_start(a, b, TERN_IP4(10, 2, 0, 1), 0, &x);
+	REQUIRE(lsd >= 0);
 	tern_time_t t0 = tern_sim_now(sim);
 	CHECK(tern_sim_run_while(sim, sim_bulk_done, &x, t0 + TERN_SEC(10)));
 	CHECK_EQ(x.got, x.total);
