@@ -30,7 +30,7 @@ bg_start tcp_echo /dev/null "$NS" "$ECHO_BIN" tap0 10.201.30.2/24 7
 wait_file_match "$OUT/tcp_echo.out" '^tcp_echo: listening on 10\.201\.30\.2/24 port 7$' 10 \
 	"tcp_echo ready"
 wait_link_up "$NS" tap0
-bg_start capture /dev/null "$NS" timeout 60 tshark -q -i tap0 -w "$OUT/tcp.pcap" -f "tcp or arp"
+bg_start capture /dev/null "$NS" timeout 60 tshark -q -B 64 -i tap0 -w "$OUT/tcp.pcap" -f "tcp or arp"
 sleep 2
 
 # ---- 1. one big transfer -------------------------------------------------------------
@@ -94,6 +94,11 @@ assert_match "Connection refused" "$RUN_OUT" "tcp_client's report"
 sleep 1
 kill -INT "${_BG_PID[capture]}" 2>/dev/null
 bg_wait capture 10
+# the counts below need every frame: a kernel capture that fell behind
+# (its buffer, -B, is 64 MiB for the 4 MiB burst) says so on stderr
+if grep -qE '[1-9][0-9]* packets? dropped' "$OUT/capture.err"; then
+	fail "the capture dropped frames: $(grep -E 'dropped' "$OUT/capture.err" | tr '\n' ' ')"
+fi
 # (the kernel's own capture: its timestamps need not be monotonic, so not
 # check_pcap; tshark's verdict on every frame is what counts)
 assert_eq 0 "$(pcap_count "$OUT/tcp.pcap" '_ws.malformed || _ws.expert.severity == "Error"')" \
