@@ -104,6 +104,9 @@ int tern_getpeername(struct tern_stack *s, int sd, struct tern_sockaddr_in *out)
  * error, a signal, the timeout). Non-blocking calls return what is there,
  * as Linux's do; tern/rt.h's tern_rt_recv waits. Ignored for datagrams. */
 #define TERN_MSG_WAITALL 0x100
+/* sendto on an unconnected stream socket: connect to dst and send the data
+ * on the SYN (TCP Fast Open, RFC 7413), as Linux's MSG_FASTOPEN */
+#define TERN_MSG_FASTOPEN 0x20000000
 
 /* The largest UDP payload: 65535 - 20 (IP header) - 8 (UDP header). */
 #define TERN_UDP_MAX_PAYLOAD 65507

@@ -199,6 +199,16 @@
 	X(TCP_SYNCOOKIES_SENT,   "tcp",  "syncookies_sent",       COUNT) \
 	X(TCP_SYNCOOKIES_RECV,   "tcp",  "syncookies_recv",       COUNT) \
 	X(TCP_SYNCOOKIES_FAILED, "tcp",  "syncookies_failed",     COUNT) \
+	/* TCP Fast Open (RFC 7413): SYNs with data sent and their data not \
+	 * acknowledged; SYNs with data accepted and refused (bad cookie); \
+	 * refused because the listener's Fast Open queue was full; cookie \
+	 * requests answered */ \
+	X(TCP_FASTOPEN_ACTIVE,   "tcp",  "fastopen_active",       COUNT) \
+	X(TCP_FASTOPEN_ACTIVE_FAIL, "tcp", "fastopen_active_fail", COUNT) \
+	X(TCP_FASTOPEN_PASSIVE,  "tcp",  "fastopen_passive",      COUNT) \
+	X(TCP_FASTOPEN_PASSIVE_FAIL, "tcp", "fastopen_passive_fail", COUNT) \
+	X(TCP_FASTOPEN_LISTEN_OVERFLOW, "tcp", "fastopen_listen_overflow", COUNT) \
+	X(TCP_FASTOPEN_COOKIE_REQD, "tcp", "fastopen_cookie_reqd", COUNT) \
 	X(TCP_RCV_MEMORY,        "tcp",  "rcv_memory_limit",      DROP) \
 	X(TCP_DSACK_OLD_SENT,    "tcp",  "dsack_old_sent",        COUNT) \
 	X(TCP_DSACK_OFO_SENT,    "tcp",  "dsack_ofo_sent",        COUNT) \

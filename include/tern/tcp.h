@@ -19,6 +19,10 @@
 #define TERN_TCP_USER_TIMEOUT 18 /* ms data may stay unacknowledged (RFC 9293 §3.8.3); 0: off */
 #define TERN_TCP_INFO 11         /* get: struct tern_tcp_info, Linux's struct tcp_info */
 #define TERN_TCP_CONGESTION 13   /* the congestion control's name, a string ("reno") */
+#define TERN_TCP_FASTOPEN 23     /* listener: data on SYNs accepted (RFC 7413); the value is
+				  * the queue limit of such not yet accepted connections */
+#define TERN_TCP_FASTOPEN_CONNECT 30 /* client: connect returns at once and the first
+				      * write goes on the SYN (with a cached cookie) */
 
 #include <stdint.h>
 

@@ -87,6 +87,7 @@ void tern_stack_config_init(struct tern_stack_config *c)
 		.tcp_recovery = 1,
 		.tcp_early_retrans = 3,
 		.tcp_frto = 2,
+		.tcp_fastopen = 1,
 		.tcp_max_syn_backlog = 256,
 		.tcp_syncookies = 1,
 		.tcp_challenge_ack_limit = 1000,

@@ -116,6 +116,7 @@ static const struct sc_entry table[] = {
 	INT("net.ipv4.tcp_early_retrans", tcp_early_retrans, 0, 4),
 	INT("net.ipv4.tcp_ecn", tcp_ecn, 0, 2),
 	BOOL("net.ipv4.tcp_ecn_fallback", tcp_ecn_fallback),
+	INT("net.ipv4.tcp_fastopen", tcp_fastopen, 0, 0x7ff),
 	TIME("net.ipv4.tcp_fin_timeout", tcp_fin_timeout, SEC, 0, INT_MAX / 1000),
 	INT("net.ipv4.tcp_frto", tcp_frto, 0, 2),
 	BOOL("net.ipv4.tcp_header_prediction", tcp_header_prediction), /* tern's own */

@@ -53,6 +53,7 @@ static const struct row rows[] = {
 	{"net.ipv4.tcp_early_retrans", "3", "0", "0", "5"},
 	{"net.ipv4.tcp_ecn", "2", "1", "1", "3"},
 	{"net.ipv4.tcp_ecn_fallback", "1", "0", "0", "2"},
+	{"net.ipv4.tcp_fastopen", "1", "3", "3", "4096"},
 	{"net.ipv4.tcp_fin_timeout", "60", "5", "5", "-1"},
 	{"net.ipv4.tcp_frto", "2", "0", "0", "3"},
 	{"net.ipv4.tcp_header_prediction", "1", "0", "0", "2"},
