@@ -524,6 +524,11 @@ void tcp_ecn_ack(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tc
  * drop), so flows sharing a host's own bottleneck converge as they would
  * on a router's. */
 void tcp_cwr_local(struct tern_tcb *tp, tern_time_t now);
+/* A loss response begins (fast retransmit, SACK recovery, a loss probe's
+ * repair): CWR is queued for the next new data (RFC 3168 §6.1.2); true
+ * if this window's reduction was already made (by ECN or the device):
+ * the caller then leaves ssthresh as it is. */
+bool tcp_ecn_loss(struct tern_tcb *tp);
 /* While a reduction's window lasts, the window does not grow (RFC 3168
  * §6.1.2; Linux's CWR state). */
 static inline bool tcp_ecn_in_cwr(const struct tern_tcb *tp)

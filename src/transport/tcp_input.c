@@ -480,7 +480,8 @@ static void resend_first(struct tern_stack *s, struct tern_tcb *tp, tern_time_t 
  * recovery until everything outstanding then is acknowledged (RFC 6582). */
 static void fast_retransmit(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 {
-	tp->cc->on_loss(tp, now);
+	if (!tcp_ecn_loss(tp))
+		tp->cc->on_loss(tp, now);
 	tp->snd_recover = tp->snd_max;
 	tp->flags |= TF_FASTRECOV;
 	tp->flags &= ~(uint32_t)TF_RTT_TIMING;

@@ -237,8 +237,10 @@ static void tlp_ack(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 	if (tp->tlp_rexmit && tp->ca_state < TCP_CA_RECOVERY) {
 		/* The probe repaired the loss of the last segment. */
 		tern_stat_inc(s, TERN_STAT_TCP_LOSS_PROBE_RECOVERY);
-		tp->cc->on_loss(tp, now);
-		tp->snd_cwnd = tp->snd_ssthresh;
+		if (!tcp_ecn_loss(tp)) {
+			tp->cc->on_loss(tp, now);
+			tp->snd_cwnd = tp->snd_ssthresh;
+		}
 	}
 }
 

@@ -300,7 +300,8 @@ uint32_t tcp_sb_retrans_bytes(const struct tern_tcb *tp)
 static void enter_recovery(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 {
 	tcp_undo_begin(tp); /* what an undo restores (tcp_undo.c) */
-	tp->cc->on_loss(tp, now); /* ssthresh */
+	if (!tcp_ecn_loss(tp))
+		tp->cc->on_loss(tp, now); /* ssthresh */
 	tp->snd_recover = tp->snd_max; /* RecoveryPoint = HighData (RFC 6675 §5 step 4.1) */
 	tp->ca_state = TCP_CA_RECOVERY;
 	tp->high_rxt = tp->snd_una;
