@@ -696,6 +696,9 @@ struct tcp_cookie {
 tcp_seq tcp_cookie_make(const struct tern_stack *s, const struct tcp_tuple *t, tcp_seq peer_isn,
 			uint16_t mss, int wscale, bool sack, tern_time_t now);
 /* Is cookie (SEG.ACK - 1) ours for this tuple and peer ISN (SEG.SEQ - 1)? */
+/* The cookie SYN-ACK's TSval (tmp's ts_offset) with ECN's bit: 1 if
+ * tmp->ecn_flags has TCP_ECN_OK, else 0. */
+void tcp_cookie_stamp(struct tern_tcb *tmp, tern_time_t now);
 bool tcp_cookie_check(const struct tern_stack *s, const struct tcp_tuple *t, tcp_seq peer_isn,
 		      tcp_seq cookie, tern_time_t now, struct tcp_cookie *out);
 

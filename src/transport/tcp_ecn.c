@@ -19,8 +19,8 @@
  *               segment with CWR arrives (§6.1.3); the first CE and a CWR
  *               with data are acknowledged at once (Linux's quick ACKs).
  *
- * Connections made from a SYN cookie do without ECN (the cookie keeps no
- * room for it).
+ * A connection made from a SYN cookie has ECN only with timestamps: the
+ * cookie SYN-ACK's TSval carries it (tcp_syncookie.c).
  */
 #include "core/stack_impl.h"
 #include "transport/tcp.h"

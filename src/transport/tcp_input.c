@@ -156,6 +156,10 @@ static void send_cookie(struct tern_stack *s, struct seg *g)
 	bool sack = s->cfg->tcp_sack && th->sack_perm;
 	if (sack)
 		tmp.flags |= TF_SACK_PERMIT;
+	if (tmp.flags & TF_RCVD_TSTMP) { /* ECN needs the TSval's bit */
+		tcp_ecn_syn_in(s, &tmp, th, g->ip->tos);
+		tcp_cookie_stamp(&tmp, g->now);
+	}
 	uint16_t mss = th->has_mss && th->mss ? th->mss : 536;
 	tcp_seq cookie = tcp_cookie_make(s, &tmp.t, th->seq, mss, th->has_wscale ? th->wscale : -1,
 					 sack, g->now);
@@ -273,6 +277,8 @@ static bool cookie_ack(struct tern_stack *s, struct tern_tcb *lp, struct seg *g)
 		tp->flags |= TF_RCVD_TSTMP;
 		tp->ts_recent = th->tsval;
 		tp->ts_recent_age = g->now;
+		if ((th->tsecr & 1) && s->cfg->tcp_ecn)
+			tp->ecn_flags = TCP_ECN_OK; /* the SYN-ACK said ECE (tcp_cookie_stamp) */
 	} else {
 		tp->flags &= ~(uint32_t)TF_REQ_TSTMP;
 	}

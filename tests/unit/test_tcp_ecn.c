@@ -2,8 +2,9 @@
  * tests/unit/test_tcp_ecn.c — ECN in TCP (RFC 3168 §6.1), segment by
  * segment with explicit time: negotiation each way (tcp_ecn 1 asks, 2
  * only accepts, 0 neither) and each fallback (a peer without ECN, a
- * SYN-ACK with ECE and CWR both, an ECT SYN, a retransmitted SYN), ECT(0)
- * on new data only, ECE on every ACK from a CE until a CWR, and the
+ * SYN-ACK with ECE and CWR both, an ECT SYN, a retransmitted SYN), SYN
+ * cookies (ECN in the timestamp), ECT(0) on new data only, ECE on every
+ * ACK from a CE until a CWR, and the
  * sender's reduction once per window with CWR on its next new data, also
  * when a loss falls in the same window (either order).
  */
@@ -268,6 +269,56 @@ TEST(ecn_passive__off_or_not_asked_or_ect_syn_gets_none)
 }
 
 /* ---- ECT on new data only ---- */
+
+/* Under SYN cookies (tcp_syncookies = 2: for every SYN) ECN survives in
+ * the timestamps: the SYN-ACK says ECE with an odd TSval, and the
+ * connection the final ACK makes from the cookie sends ECT(0) data.
+ * Without timestamps there is no room for it: no ECE, no ECN. */
+static void cookie_open(struct tfx *t, bool ts, struct out *synack)
+{
+	struct seg syn = peer_syn(t, ts, T_MS(10));
+	syn.flags |= ECE | CWR;
+	inject_ecn(t, T_MS(10), &syn, NOT_ECT);
+	struct fx_pkt p;
+	struct tern_tcp_repr th;
+	if (!tcp_pop_(t, T_MS(10), &p, &th, __FILE__, __LINE__))
+		return;
+	fx_pkt_free(&p);
+	*synack = (struct out){.flags = th.flags, .seq = th.seq, .ack = th.has_ts ? th.tsval : 0};
+	t->iss = th.seq;
+	t->us = t->iss + 1;
+	t->peer = t->irs + 1;
+	inject_seg(t, T_MS(20), &SEG(.seq = t->peer, .ack = t->us, .flags = ACK, .ts = ts,
+				     .tsval = peer_tsval(t, T_MS(20)), .tsecr = th.tsval, .no_ts = !ts));
+	t->sd = tern_accept(t->fx.s, t->lsd, NULL);
+	if (t->sd >= 0 && ts) {
+		t->ts = true;
+		t->ts_off = tfx_tcb(t)->ts_offset; /* the connection's, not the cookie's */
+	}
+}
+
+TEST(ecn_passive__syn_cookies_carry_ecn_in_the_timestamp)
+{
+	for (int ts = 1; ts >= 0; ts--) {
+		struct tfx t;
+		tcp_fx_config(&t);
+		REQUIRE(tcp_fx_listen(&t));
+		REQUIRE(tern_sysctl_set(t.fx.s, "net.ipv4.tcp_syncookies", "2") == 0);
+		struct out synack = {0}, o;
+		cookie_open(&t, ts, &synack);
+		REQUIRE(t.sd >= 0);
+		CHECK_EQ(fx_stat(&t.fx, "tcp.syncookies_recv"), 1);
+		CHECK_EQ(FLAGS(synack), SYN | ACK | (ts ? ECE : 0));
+		CHECK_EQ(synack.ack & 1, (uint32_t)ts); /* (the TSval) */
+		CHECK_EQ(!!(info(&t).tcpi_options & 8), ts); /* TCPI_OPT_ECN */
+		SEND(&t, T_MS(30), payload, 100);
+		POP(&t, T_MS(30), &o);
+		CHECK_EQ(o.len, 100);
+		CHECK_EQ(o.ecn, ts ? ECT0 : NOT_ECT);
+		IN(&t, T_MS(40), .seq = t.peer, .ack = t.us + 100, .flags = ACK);
+		tcp_fx_finish(&t);
+	}
+}
 
 TEST(ecn_ect__on_new_data_not_on_acks_or_retransmissions)
 {
