@@ -486,6 +486,7 @@ static void resend_first(struct tern_stack *s, struct tern_tcb *tp, tern_time_t 
  * recovery until everything outstanding then is acknowledged (RFC 6582). */
 static void fast_retransmit(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 {
+	tcp_undo_begin(tp); /* what an undo restores (tcp_undo.c: timestamps) */
 	if (!tcp_ecn_loss(tp))
 		tp->cc->on_loss(tp, now);
 	tp->snd_recover = tp->snd_max;
@@ -506,16 +507,24 @@ static void dupack(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 	}
 	if (++tp->dupacks == 3 && !tcp_mtu_probe_lost(s, tp, now))
 		fast_retransmit(s, tp, now);
+	else if (tp->dupacks < 3 && tp->ca_state == TCP_CA_OPEN)
+		tp->ca_state = TCP_CA_DISORDER; /* RFC 3042's limited transmit (tcp_recovery_wnd) */
 }
 
 /* An ACK of new data during recovery (RFC 6582 §3.2 steps 2-3). */
 static void recovery_ack(struct tern_stack *s, struct tern_tcb *tp, uint32_t acked, tern_time_t now)
 {
 	if (seq_geq(tp->snd_una, tp->snd_recover)) {
-		/* Full acknowledgment: recovery is over. */
+		/* Full acknowledgment: recovery is over, needlessly if the
+		 * timestamps say the originals arrived (tcp_undo.c). */
 		tp->flags &= ~(uint32_t)TF_FASTRECOV;
-		tp->cc->on_recovery_end(tp, now);
 		tp->dupacks = 0;
+		if (!tcp_undo_full(s, tp, now))
+			tp->cc->on_recovery_end(tp, now);
+		return;
+	}
+	if (tcp_undo_partial(s, tp, tp->snd_una - acked, now)) {
+		tp->flags &= ~(uint32_t)TF_FASTRECOV; /* the hole was filled by an original */
 		return;
 	}
 	/* Partial: resend the next hole now, deflate by what was acked. */
@@ -589,6 +598,8 @@ void tcp_ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct te
 	else if (!tcp_sack_recovery(tp) && cwnd_is_limiting(tp) && !tcp_ecn_in_cwr(tp))
 		tp->cc->on_ack(tp, acked, now);
 	tp->dupacks = 0;
+	if (!(tp->flags & TF_SACK_PERMIT) && tp->ca_state == TCP_CA_DISORDER)
+		tp->ca_state = TCP_CA_OPEN; /* (with SACK, tcp_recovery.c decides) */
 	tcp_rearm_rxt(s, tp, now);
 	tcp_sndbuf_expand(s, tp);
 	/* Room in the send buffer: told at the end of the segment (one

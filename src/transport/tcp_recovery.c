@@ -440,7 +440,8 @@ uint32_t tcp_recovery_wnd(const struct tern_tcb *tp, uint32_t wnd, uint32_t snd_
 	}
 	/* RFC 3042: on the first two duplicate ACKs, a previously unsent
 	 * segment each, beyond cwnd (cwnd itself unchanged). */
-	if (tp->dupacks && tp->ca_state == TCP_CA_DISORDER && off == tp->snd_max - tp->snd_una) {
+	if (tp->dupacks && tp->ca_state == TCP_CA_DISORDER && !(tp->flags & TF_FASTRECOV) &&
+	    off == tp->snd_max - tp->snd_una) {
 		uint32_t extra = (tp->dupacks < 2 ? tp->dupacks : 2u) * mss;
 		uint32_t lim = tp->snd_cwnd + extra;
 		if (lim > wnd)

@@ -5,6 +5,7 @@
  * without them (RFC 5682 §2.1), and genuine ones left alone; fast
  * recovery undone on a partial ACK or at its end when timestamps show
  * the hole was filled by an original (Linux's partial and full undo),
+ * with SACK (RFC 6675) and without (NewReno, RFC 6582),
  * but not while another retransmission is in flight; a timeout inside
  * fast recovery or a repeated one undone to the window before the
  * episode; a D-SACK of the timeout's retransmission; tcp_frto = 0; the
@@ -564,6 +565,86 @@ TEST(recovery__full_ack_echoes_original__full_undo)
 TEST(recovery__full_ack_echoes_original__full_undo__cubic)
 {
 	full_undo("cubic");
+}
+
+/* ---- NewReno's fast recovery (no SACK, RFC 6582) with timestamps ---- */
+
+/* As recovery_begun without SACK: three duplicate ACKs (two of them
+ * letting limited transmit send 12 and 13) resend segment 1 at 113 ms. */
+static bool newreno_begun(struct tfx *t, uint32_t *U)
+{
+	if (!setup(t, U, &(struct cfg){.ts = true, .frto = 2, .cc = "reno"}, 16, 10))
+		return false;
+	uint32_t u = *U, old = our_tsval(t, T_MS(100));
+	ACK_TS(t, T_MS(110), u, 1, old);
+	for (unsigned i = 10; i <= 13; i++) {
+		if (i >= 12)
+			ACK_TS(t, T_MS(99) + T_MS(i), u, 1, old);
+		TRY_SEG(t, i < 12 ? T_MS(110) : T_MS(99) + T_MS(i),
+			&SEG(.seq = u + i * M, .ack = t->peer, .flags = ACK, .data = payload + i * M,
+			     .len = M));
+	}
+	ACK_TS(t, T_MS(113), u, 1, old);
+	TRY_SEG(t, T_MS(113), &SEG(.seq = u + M, .ack = t->peer, .flags = ACK, .data = payload + M,
+				   .len = M));
+	return t->fx.nframes == 0 && info(t).tcpi_ca_state == TCP_CA_RECOVERY &&
+	       tfx_tcb(t)->snd_ssthresh == 13 * M / 2;
+}
+
+/* The ACK of all 14 echoes the originals' TSval: full undo, the window
+ * as before (11 segments), and 14 and 15 go at once. */
+TEST(newreno__full_ack_echoes_original__full_undo)
+{
+	struct tfx t;
+	uint32_t U;
+	REQUIRE(newreno_begun(&t, &U));
+	struct tern_tcb *tp = tfx_tcb(&t);
+	ACK_TS(&t, T_MS(115), U, 14, our_tsval(&t, T_MS(100)));
+	CHECK_EQ(fx_stat(&t.fx, "tcp.full_undo"), 1);
+	CHECK_EQ(tp->snd_cwnd, 11 * M);
+	CHECK_EQ(tp->snd_ssthresh, UINT32_MAX);
+	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_OPEN);
+	SEGI(&t, T_MS(115), U, 14);
+	SEGI(&t, T_MS(115), U, 15);
+	expect_no_seg(&t, T_MS(115));
+	drain(&t, T_MS(120));
+	tcp_fx_finish(&t);
+}
+
+/* A partial ACK (to 5) echoing the originals: undone there, no further
+ * hole resent (NewReno would have resent 5), new data next. */
+TEST(newreno__partial_ack_echoes_original__partial_undo)
+{
+	struct tfx t;
+	uint32_t U;
+	REQUIRE(newreno_begun(&t, &U));
+	struct tern_tcb *tp = tfx_tcb(&t);
+	ACK_TS(&t, T_MS(115), U, 5, our_tsval(&t, T_MS(100)));
+	CHECK_EQ(fx_stat(&t.fx, "tcp.partial_undo"), 1);
+	CHECK_EQ(tp->snd_cwnd, 11 * M);
+	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_OPEN);
+	SEGI(&t, T_MS(115), U, 14);
+	SEGI(&t, T_MS(115), U, 15);
+	expect_no_seg(&t, T_MS(115));
+	drain(&t, T_MS(120));
+	tcp_fx_finish(&t);
+}
+
+/* The full ACK echoes the retransmission: a real loss, no undo, and the
+ * window deflates to ssthresh (RFC 6582 §3.2 step 3). */
+TEST(newreno__full_ack_echoes_retransmission__no_undo)
+{
+	struct tfx t;
+	uint32_t U;
+	REQUIRE(newreno_begun(&t, &U));
+	struct tern_tcb *tp = tfx_tcb(&t);
+	ACK_TS(&t, T_MS(125), U, 14, our_tsval(&t, T_MS(113)));
+	CHECK_EQ(fx_stat(&t.fx, "tcp.full_undo") + fx_stat(&t.fx, "tcp.partial_undo"), 0);
+	CHECK_EQ(tp->snd_ssthresh, 13 * M / 2);
+	CHECK(tp->snd_cwnd <= 13 * M / 2);
+	fx_clear_tx(&t.fx);
+	drain(&t, T_MS(130));
+	tcp_fx_finish(&t);
 }
 
 TEST_MAIN()
