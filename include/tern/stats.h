@@ -161,6 +161,8 @@
 	X(TCP_LOST_RETRANSMIT,   "tcp",  "lost_retransmit",       COUNT) \
 	X(TCP_LOSS_PROBES,       "tcp",  "loss_probes",           COUNT) \
 	X(TCP_LOSS_PROBE_RECOVERY, "tcp", "loss_probe_recovery",  COUNT) \
+	/* RACK's reordering timer fired (RFC 8985 §6.3; tern's own) */ \
+	X(TCP_RACK_REO_TIMEOUTS, "tcp",  "rack_reo_timeouts",     COUNT) \
 	X(TCP_DSACK_UNDO,        "tcp",  "dsack_undo",            COUNT) \
 	/* undo of a reduction shown spurious (transport/tcp_undo.c): after a \
 	 * timeout (any detection), fast recovery's end or a partial ACK \

@@ -118,7 +118,7 @@ enum { TCP_CA_OPEN, TCP_CA_DISORDER, TCP_CA_CWR, TCP_CA_RECOVERY, TCP_CA_LOSS };
 /* Deadline slots behind the one timer (TCP.md §4). */
 enum { TCPT_RXT, TCPT_DELACK, TCPT_KEEP, TCPT_PACE, TCPT_N }; /* PACE: tcp_pacing.c */
 /* What TCPT_RXT times now. */
-enum { RXT_NONE, RXT_REXMT, RXT_PERSIST, RXT_TLP };
+enum { RXT_NONE, RXT_REXMT, RXT_PERSIST, RXT_TLP, RXT_REO };
 
 /* Path MTU (tcp_mtu.c): RFC 1191's MSS, RFC 4821's search (Linux's
  * icsk_mtup). MTUs in bytes of IP datagram. */
@@ -215,6 +215,10 @@ struct tern_tcb {
 	tern_time_t rack_xmit, rack_rtt; /* RACK.xmit_ts, RACK.rtt */
 	tcp_seq rack_end;               /* RACK.end_seq */
 	tcp_seq rack_edge;              /* unSACKed octets below it are lost by time */
+	tern_time_t rack_reo_at;        /* when the next octet sent before RACK.xmit_ts is
+					 * lost by time (§6.3's timer; 0: none) */
+	tern_time_t reo_rxt_at;         /* RXT_REO: the deadline it took the place of */
+	uint8_t reo_rxt_mode;           /* and that deadline's mode */
 	tcp_seq rack_hi_new;            /* this ACK: the end of the highest newly SACKed octets */
 	bool rack_reord;                /* reordering seen (RACK.reord) */
 	bool dsack_seen;                /* this ACK carried a valid D-SACK */
@@ -571,6 +575,10 @@ static inline bool tcp_sack_recovery(const struct tern_tcb *tp)
  * delivered = octets newly acknowledged or SACKed (RFC 6937's
  * DeliveredData), dup = a duplicate ACK (RFC 6675 §2). Only for
  * connections with SACK. */
+/* RACK's reordering timer fired: its detection as if an ACK had come
+ * (nothing new delivered), then what recovery does with new losses;
+ * false if there were none. */
+bool tcp_recovery_timeout_detect(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
 void tcp_recovery_ack(struct tern_stack *s, struct tern_tcb *tp, tcp_seq prior_una,
 		      int64_t delivered, bool dup, tern_time_t now);
 /* The window the send loop may fill, as the offset from SND.UNA up to
@@ -644,6 +652,12 @@ tern_time_t tcp_rack_reo_wnd(const struct tern_tcb *tp);
 void tcp_tlp_schedule(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
 /* The PTO passed: one new segment, or the last one again. */
 void tcp_tlp_fire(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
+/* RACK's reordering timer (RFC 8985 §6.3): armed, in place of the RTO or
+ * the probe, when an octet sent before RACK.xmit_ts will be lost by time
+ * before either fires; firing, it detects losses as an ACK would and
+ * starts or feeds the recovery. */
+void tcp_rack_reo_schedule(struct tern_stack *s, struct tern_tcb *tp);
+void tcp_rack_reo_fire(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
 
 /* ---- tcp_output.c, for recovery ---- */
 /* Resend [seq, seq + len) (len within the ring; a FIN rides on the last

@@ -427,6 +427,7 @@ void tcp_output(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 			tcp_timer_set(s, tp, TCPT_RXT, now + tcp_rto(s, tp));
 		}
 		tcp_tlp_schedule(s, tp, now); /* RFC 8985 §7.2: the probe before the RTO */
+		tcp_rack_reo_schedule(s, tp); /* §6.3: RACK's timer before either */
 	} else if (tp->rxt_mode == RXT_NONE &&
 		   tp->snd_wnd < tcp_mss(tp) && tp->snd_wnd < tern_ring_len(&tp->snd)) {
 		/* Data waits on a closed window, or on one too small for the

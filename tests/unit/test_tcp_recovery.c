@@ -77,7 +77,7 @@ TEST(scoreboard__blocks_merge_dsack_and_invalid_stay_out_ack_trims)
 {
 	struct tfx t;
 	uint32_t U;
-	REQUIRE(sent_n(&t, 10, &U));
+	REQUIRE(sent_n_cfg(&t, 10, &U, 3, 0)); /* RFC 6675 alone: its rule 4 below */
 	struct tern_tcb *tp = tfx_tcb(&t);
 	REQUIRE(tp);
 	/* Two ranges, the upper first. */
@@ -188,7 +188,9 @@ TEST(scoreboard__reneging_and_rto_clear_it)
 {
 	struct tfx t;
 	uint32_t U;
-	REQUIRE(sent_n_cfg(&t, 4, &U, 0, 1)); /* no tail loss probe: the RTO itself */
+	/* no tail loss probe and no RACK (its timer would find segment 2
+	 * lost at 112.5 ms): the RTO itself */
+	REQUIRE(sent_n_cfg(&t, 4, &U, 0, 0));
 	struct tern_tcb *tp = tfx_tcb(&t);
 	REQUIRE(tp);
 	SACK1(&t, T_MS(110), U, 0, 2, 3);
@@ -413,7 +415,8 @@ TEST(tlp__one_segment__not_beyond_the_rto)
 
 /* §6.2: a segment SACKed above an older one makes the older one lost only
  * once RACK.rtt + reo_wnd (min_RTT / 4 = 2.5 ms) have passed since it was
- * sent: ACKs at 12 ms leave it, one at 13 ms resends it. A D-SACK then
+ * sent: ACKs at 12 ms leave it, and RACK's timer (§6.3) resends it at
+ * 12.5 ms, when it is, without waiting for another ACK. A D-SACK then
  * shows the resend was spurious (it was reordered): the window doubles
  * (§6.2 step 4). The ACKs change the window, so none is a duplicate ACK
  * and DupThresh plays no part. */
@@ -433,9 +436,8 @@ TEST(rack__reordering_window)
 	   .sack = {{U + M, U + 2 * M}});
 	expect_no_seg(&t, T_MS(112) + TERN_USEC(499));
 	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_DISORDER);
-	IN(&t, T_MS(113), .seq = t.peer, .ack = U, .flags = ACK, W(T_PEER_WIN + 3),
-	   .sack = {{U + M, U + 2 * M}});
-	SEGI(&t, T_MS(113), U, 0);
+	SEGI(&t, T_MS(112) + TERN_USEC(500), U, 0);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.rack_reo_timeouts"), 1);
 	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_RECOVERY);
 	/* The original was only late: both arrive, the second as a D-SACK. */
 	IN(&t, T_MS(115), .seq = t.peer, .ack = U + 2 * M, .flags = ACK, W(T_PEER_WIN + 3),
