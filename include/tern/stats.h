@@ -175,6 +175,7 @@
 	X(TCP_SYN_CHALLENGE,     "tcp",  "syn_challenge",         COUNT) \
 	X(TCP_TW_RECYCLED,       "tcp",  "time_wait_reused",      COUNT) \
 	/* header prediction (transport/tcp_fastpath.c): data, pure ACKs */ \
+	X(TCP_DELAYED_ACK_LOST,  "tcp",  "delayed_ack_lost",      COUNT) \
 	X(TCP_HP_HITS,           "tcp",  "hp_hits",               COUNT) \
 	X(TCP_HP_ACKS,           "tcp",  "hp_acks",               COUNT) \
 	X(TCP_NO_PORT,           "tcp",  "no_port",               DROP) \

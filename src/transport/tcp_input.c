@@ -419,6 +419,16 @@ static bool paws_reject(const struct tern_tcb *tp, const struct seg *g)
  * bytes this connection never received: before the peer's ISN, or
  * further back than the largest window we can offer (Linux would report
  * those too; fuzz_tcp found one 2^31 away). */
+/* Quick ACKs, as many as half the window holds segments, at most
+ * tcp_quickacks (Linux's tcp_incr_quickack, TCP_MAX_QUICKACKS 16). */
+static void quickack_mode(const struct tern_stack *s, struct tern_tcb *tp)
+{
+	uint32_t n = tcp_rcv_space(tp) / (2u * tp->rcv_mss), max = s->cfg->tcp_quickacks;
+	uint8_t q = (uint8_t)(n < max ? (n ? n : 1) : (max < 255 ? max : 255));
+	if (q > tp->quickacks)
+		tp->quickacks = q;
+}
+
 static void dsack_old(struct tern_stack *s, struct tern_tcb *tp, const struct seg *g)
 {
 	const struct tern_tcp_repr *th = &g->th;
@@ -429,6 +439,14 @@ static void dsack_old(struct tern_stack *s, struct tern_tcb *tp, const struct se
 	if (back > got || back > (65535u << tp->rcv_scale))
 		return;
 	tcp_dsack_add(s, tp, th->seq, seq_min(th->seq + g->len, tp->rcv_nxt));
+	if (seq_leq(th->seq + g->len, tp->rcv_nxt)) {
+		/* All of it a repeat: our ACK was lost or late. Quick ACKs
+		 * while the sender recovers (Linux's tcp_send_dupack,
+		 * TcpExtDelayedACKLost). */
+		tern_stat_inc(s, TERN_STAT_TCP_DELAYED_ACK_LOST);
+		quickack_mode(s, tp);
+		tp->pingpong = false;
+	}
 }
 
 /* Cut the segment to what the window takes: the front already received,
@@ -948,11 +966,9 @@ void tcp_schedule_ack(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now
 	uint32_t unacked = tp->rcv_nxt - tp->last_ack_sent;
 	if (!tp->ato_init) {
 		/* Linux's tcp_event_data_recv: the first data starts the
-		 * engine with quick ACKs, as many as half the window holds
-		 * segments, at most 16 (TCP_MAX_QUICKACKS). */
-		uint32_t n = tcp_rcv_space(tp) / (2u * tp->rcv_mss), max = s->cfg->tcp_quickacks;
+		 * engine with quick ACKs. */
 		tp->ato_init = true;
-		tp->quickacks = (uint8_t)(n < max ? (n ? n : 1) : (max < 255 ? max : 255));
+		quickack_mode(s, tp);
 	}
 	bool quick = tp->quickacks && !tp->pingpong;
 	/* RFC 5681 §4.2: an ACK at least every second full-sized segment,
