@@ -752,6 +752,8 @@ struct tcp_addr {
 };
 struct tcp_addr tcp_addr_ip4(tern_ip4_t a);
 #define TCP_FO_COOKIE_LEN 8
+/* SipHash-2-4 of msg[0..n) under the key (k0, k1), little-endian words. */
+uint64_t tcp_siphash24(uint64_t k0, uint64_t k1, const uint8_t *msg, size_t n);
 /* The cookie for client (and server) address (RFC 7413 §4.1.2). */
 void tcp_fastopen_cookie(const struct tern_stack *s, const struct tcp_addr *client,
 			 const struct tcp_addr *server, uint8_t out[TCP_FO_COOKIE_LEN]);

@@ -77,8 +77,7 @@ static uint64_t le64(const uint8_t *p, size_t n)
 	return x;
 }
 
-/* SipHash-2-4 of msg[0..n) under key (k0, k1). */
-static uint64_t siphash24(uint64_t k0, uint64_t k1, const uint8_t *msg, size_t n)
+uint64_t tcp_siphash24(uint64_t k0, uint64_t k1, const uint8_t *msg, size_t n)
 {
 	struct sip v = {k0 ^ 0x736f6d6570736575ull, k1 ^ 0x646f72616e646f6dull,
 			k0 ^ 0x6c7967656e657261ull, k1 ^ 0x7465646279746573ull};
@@ -123,7 +122,7 @@ void tcp_fastopen_cookie(const struct tern_stack *s, const struct tcp_addr *clie
 	uint64_t k0 = tern_mix64(secret ^ 0x74666f2d6b657930ull); /* "tfo-key0" */
 	uint64_t k1 = tern_mix64(secret ^ 0x74666f2d6b657931ull);
 	uint8_t msg[34];
-	uint64_t h = siphash24(k0, k1, msg, cookie_msg(client, server, msg));
+	uint64_t h = tcp_siphash24(k0, k1, msg, cookie_msg(client, server, msg));
 	for (int i = 0; i < TCP_FO_COOKIE_LEN; i++)
 		out[i] = (uint8_t)(h >> (8 * i));
 }

@@ -16,19 +16,18 @@
 #define REQ "GET / HTTP/1.0\r\n\r\n"
 #define REQ_LEN 18
 
-/* The cookie tern gives a peer at addr (it talks to 10.0.0.1). */
-static void cookie_for(struct tfx *t, tern_ip4_t addr, uint8_t out[TCP_FO_COOKIE_LEN])
+/* The cookie tern gives a peer at addr (it talks to 10.0.0.1), in out. */
+static const uint8_t *cookie_for(struct tfx *t, tern_ip4_t addr, uint8_t out[TCP_FO_COOKIE_LEN])
 {
 	struct tcp_addr client = tcp_addr_ip4(addr), server = tcp_addr_ip4(FX_IP_US);
 	tcp_fastopen_cookie(t->fx.s, &client, &server, out);
+	return out;
 }
 
-/* The stack with tcp_fastopen = cfg and a listener on port 80 (backlog
- * 16) that set TCP_FASTOPEN to qlen first (-1: not set). */
-static bool fo_listen(struct tfx *t, unsigned cfg, int qlen)
+/* The stack as configured, and a listener on port 80 (backlog 16) that
+ * set TCP_FASTOPEN to qlen first (-1: not set). */
+static bool fo_start(struct tfx *t, int qlen)
 {
-	tcp_fx_config(t);
-	t->fx.cfg.tcp_fastopen = cfg;
 	tcp_fx_start(t);
 	struct tern_stack *s = t->fx.s;
 	t->lsd = tern_socket(s, TERN_AF_INET, TERN_SOCK_STREAM, 0);
@@ -38,6 +37,14 @@ static bool fo_listen(struct tfx *t, unsigned cfg, int qlen)
 	if (qlen >= 0 && set_int(s, t->lsd, TERN_IPPROTO_TCP, TERN_TCP_FASTOPEN, qlen) != 0)
 		return false;
 	return tern_listen(s, t->lsd, 16) == 0;
+}
+
+/* ... with tcp_fastopen = cfg. */
+static bool fo_listen(struct tfx *t, unsigned cfg, int qlen)
+{
+	tcp_fx_config(t);
+	t->fx.cfg.tcp_fastopen = cfg;
+	return fo_start(t, qlen);
 }
 
 /* The peer's SYN (no timestamps) from port pport with the Fast Open
@@ -60,10 +67,39 @@ static struct tern_tcb *conn_from(struct tfx *t, uint16_t pport)
 	return tcp_lookup(t->fx.s, &tu);
 }
 
+/* The peer's SYN at now (from syn->sport, or the usual port): the tcb it
+ * made (NULL: none), whose ISS goes to t->iss. */
+static struct tern_tcb *syn_in(struct tfx *t, tern_time_t now, const struct seg *syn)
+{
+	inject_seg(t, now, syn);
+	struct tern_tcb *tp = conn_from(t, syn->sport ? syn->sport : T_PORT_PEER);
+	if (tp)
+		t->iss = tp->iss;
+	return tp;
+}
+
 /* Our SYN-ACK as the fixture's peer SYN asks for (MSS, SACK, WS 7). */
 #define SYNACK(t, at, ackv, ...)                                                           \
 	OUT((t), (at), .seq = (t)->iss, .ack = (ackv), .flags = SYN | ACK, .mss_opt = true,  \
 	    .mss = T_OUR_MSS, .sackok = true, .ws_opt = true, .ws = 7, __VA_ARGS__)
+
+/* A listener (tcp_fastopen 3, TCP_FASTOPEN qlen) and a Fast Open child:
+ * the peer's SYN with the valid cookie (into ck) and REQ at 10 ms, our
+ * SYN-ACK acknowledging REQ. NULL if the SYN made no tcb. */
+static struct tern_tcb *fo_child(struct tfx *t, int qlen, uint8_t ck[TCP_FO_COOKIE_LEN],
+				 struct seg *syn)
+{
+	if (!fo_listen(t, 3, qlen))
+		return NULL;
+	*syn = fo_syn(t, true, cookie_for(t, FX_IP_PEER, ck), 8, REQ);
+	struct tern_tcb *tp = syn_in(t, T_MS(10), syn);
+	struct seg synack = {.seq = t->iss, .ack = T_PEER_ISS + 1 + REQ_LEN, .flags = SYN | ACK,
+			     .mss_opt = true, .mss = T_OUR_MSS, .sackok = true, .ws_opt = true,
+			     .ws = 7};
+	if (!tp || !expect_seg_(t, T_MS(10), &synack, __FILE__, __LINE__))
+		return NULL;
+	return tp;
+}
 
 static int fo_getsockopt(struct tfx *t, int sd)
 {
@@ -86,10 +122,8 @@ TEST(cookie_request__synack_has_cookie)
 	uint8_t ck[8];
 	cookie_for(&t, FX_IP_PEER, ck);
 	struct seg syn = fo_syn(&t, true, NULL, 0, NULL);
-	inject_seg(&t, T_MS(10), &syn);
-	struct tern_tcb *tp = tfx_tcb(&t);
+	struct tern_tcb *tp = syn_in(&t, T_MS(10), &syn);
 	REQUIRE(tp != NULL);
-	t.iss = tp->iss;
 	SYNACK(&t, T_MS(10), T_PEER_ISS + 1, .tfo = true, .tfo_len = 8, .tfo_cookie = ck);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.fastopen_cookie_reqd"), 1);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.fastopen_passive"), 0);
@@ -109,14 +143,25 @@ TEST(cookie_request__with_timestamps)
 	cookie_for(&t, FX_IP_PEER, ck);
 	struct seg syn = peer_syn(&t, true, T_MS(10));
 	syn.tfo = true;
-	inject_seg(&t, T_MS(10), &syn);
-	struct tern_tcb *tp = tfx_tcb(&t);
+	struct tern_tcb *tp = syn_in(&t, T_MS(10), &syn);
 	REQUIRE(tp != NULL);
-	t.iss = tp->iss;
 	t.ts_off = tp->ts_offset;
 	SYNACK(&t, T_MS(10), T_PEER_ISS + 1, .tfo = true, .tfo_len = 8, .tfo_cookie = ck,
 	       .ts = true, .tsval = our_tsval(&t, T_MS(10)), .tsecr = syn.tsval);
 	tcp_fx_finish(&t);
+}
+
+/* The keyed hash is SipHash-2-4: the paper's test vectors (key 00..0f,
+ * messages 00..(n-1)). */
+TEST(siphash__reference_vectors)
+{
+	uint64_t k0 = 0x0706050403020100ull, k1 = 0x0f0e0d0c0b0a0908ull;
+	uint8_t msg[16];
+	for (int i = 0; i < 16; i++)
+		msg[i] = (uint8_t)i;
+	CHECK_EQ(tcp_siphash24(k0, k1, msg, 0), 0x726fdb47dd0e0e31ull);
+	CHECK_EQ(tcp_siphash24(k0, k1, msg, 15), 0xa129ca6149be45e5ull);
+	CHECK_EQ(tcp_siphash24(k0, k1, msg, 8), 0x93f5f5799a932462ull);
 }
 
 /* §4.1.2: the cookie is the client's address under the server's key:
@@ -151,15 +196,10 @@ TEST(cookie__per_client_and_stable)
 TEST(valid_cookie__data_accepted)
 {
 	struct tfx t;
-	REQUIRE(fo_listen(&t, 3, 16));
 	uint8_t ck[8];
-	cookie_for(&t, FX_IP_PEER, ck);
-	struct seg syn = fo_syn(&t, true, ck, 8, REQ);
-	inject_seg(&t, T_MS(10), &syn);
-	struct tern_tcb *tp = tfx_tcb(&t);
+	struct seg syn;
+	struct tern_tcb *tp = fo_child(&t, 16, ck, &syn);
 	REQUIRE(tp != NULL);
-	t.iss = tp->iss;
-	SYNACK(&t, T_MS(10), T_PEER_ISS + 1 + REQ_LEN); /* no cookie: it was valid */
 	CHECK_STATE(&t, TCPS_SYN_RECEIVED);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.fastopen_passive"), 1);
 	CHECK_EQ(t.fx.s->socks->tcp.half_open, 0);
@@ -202,15 +242,10 @@ TEST(valid_cookie__data_accepted)
 TEST(valid_cookie__synack_retransmitted)
 {
 	struct tfx t;
-	REQUIRE(fo_listen(&t, 3, 16));
 	uint8_t ck[8];
-	cookie_for(&t, FX_IP_PEER, ck);
-	struct seg syn = fo_syn(&t, true, ck, 8, REQ);
-	inject_seg(&t, T_MS(10), &syn);
-	struct tern_tcb *tp = tfx_tcb(&t);
+	struct seg syn;
+	struct tern_tcb *tp = fo_child(&t, 16, ck, &syn);
 	REQUIRE(tp != NULL);
-	t.iss = tp->iss;
-	SYNACK(&t, T_MS(10), T_PEER_ISS + 1 + REQ_LEN);
 	at_time(&t, T_MS(11));
 	t.sd = tern_accept(t.fx.s, t.lsd, NULL);
 	REQUIRE(t.sd >= 0);
@@ -237,10 +272,8 @@ TEST(valid_cookie__no_data)
 	uint8_t ck[8];
 	cookie_for(&t, FX_IP_PEER, ck);
 	struct seg syn = fo_syn(&t, true, ck, 8, NULL);
-	inject_seg(&t, T_MS(10), &syn);
-	struct tern_tcb *tp = tfx_tcb(&t);
+	struct tern_tcb *tp = syn_in(&t, T_MS(10), &syn);
 	REQUIRE(tp != NULL);
-	t.iss = tp->iss;
 	SYNACK(&t, T_MS(10), T_PEER_ISS + 1);
 	t.sd = tern_accept(t.fx.s, t.lsd, NULL);
 	REQUIRE(t.sd >= 0);
@@ -261,10 +294,8 @@ TEST(invalid_cookie__isn_acked_new_cookie)
 	uint8_t ck[8], bad[8] = {1, 2, 3, 4, 5, 6, 7, 8};
 	cookie_for(&t, FX_IP_PEER, ck);
 	struct seg syn = fo_syn(&t, true, bad, 8, REQ);
-	inject_seg(&t, T_MS(10), &syn);
-	struct tern_tcb *tp = tfx_tcb(&t);
+	struct tern_tcb *tp = syn_in(&t, T_MS(10), &syn);
 	REQUIRE(tp != NULL);
-	t.iss = tp->iss;
 	SYNACK(&t, T_MS(10), T_PEER_ISS + 1, .tfo = true, .tfo_len = 8, .tfo_cookie = ck);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.fastopen_passive_fail"), 1);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.fastopen_passive"), 0);
@@ -272,10 +303,8 @@ TEST(invalid_cookie__isn_acked_new_cookie)
 	/* A cookie of another length is no better. */
 	struct seg syn2 = fo_syn(&t, true, ck, 4, REQ);
 	syn2.sport = T_PORT_PEER + 1;
-	inject_seg(&t, T_MS(11), &syn2);
-	tp = conn_from(&t, T_PORT_PEER + 1);
+	tp = syn_in(&t, T_MS(11), &syn2);
 	REQUIRE(tp != NULL);
-	t.iss = tp->iss;
 	SYNACK(&t, T_MS(11), T_PEER_ISS + 1, .dport = T_PORT_PEER + 1, .tfo = true, .tfo_len = 8,
 	       .tfo_cookie = ck);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.fastopen_passive_fail"), 2);
@@ -289,10 +318,8 @@ TEST(data_without_option__ignored)
 	struct tfx t;
 	REQUIRE(fo_listen(&t, 3, 16));
 	struct seg syn = fo_syn(&t, false, NULL, 0, REQ);
-	inject_seg(&t, T_MS(10), &syn);
-	struct tern_tcb *tp = tfx_tcb(&t);
+	struct tern_tcb *tp = syn_in(&t, T_MS(10), &syn);
 	REQUIRE(tp != NULL);
-	t.iss = tp->iss;
 	SYNACK(&t, T_MS(10), T_PEER_ISS + 1);
 	CHECK_EQ(tern_accept(t.fx.s, t.lsd, NULL), TERN_EAGAIN);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.fastopen_passive_fail"), 0);
@@ -307,21 +334,14 @@ TEST(data_without_option__ignored)
 TEST(qlen_overflow__fallback)
 {
 	struct tfx t;
-	REQUIRE(fo_listen(&t, 3, 1));
 	uint8_t ck[8];
-	cookie_for(&t, FX_IP_PEER, ck);
-	struct seg syn = fo_syn(&t, true, ck, 8, REQ);
-	inject_seg(&t, T_MS(10), &syn);
-	struct tern_tcb *first = tfx_tcb(&t);
+	struct seg syn;
+	struct tern_tcb *first = fo_child(&t, 1, ck, &syn);
 	REQUIRE(first != NULL);
-	t.iss = first->iss;
-	SYNACK(&t, T_MS(10), T_PEER_ISS + 1 + REQ_LEN);
 	/* A second client port: the queue is full. */
 	syn.sport = T_PORT_PEER + 1;
-	inject_seg(&t, T_MS(11), &syn);
-	struct tern_tcb *second = conn_from(&t, T_PORT_PEER + 1);
+	struct tern_tcb *second = syn_in(&t, T_MS(11), &syn);
 	REQUIRE(second != NULL);
-	t.iss = second->iss;
 	SYNACK(&t, T_MS(11), T_PEER_ISS + 1, .dport = T_PORT_PEER + 1);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.fastopen_listen_overflow"), 1);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.fastopen_passive"), 1);
@@ -329,10 +349,8 @@ TEST(qlen_overflow__fallback)
 	/* The first completes: room again. */
 	IN(&t, T_MS(20), .seq = T_PEER_ISS + 1 + REQ_LEN, .ack = first->iss + 1, .flags = ACK);
 	syn.sport = T_PORT_PEER + 2;
-	inject_seg(&t, T_MS(21), &syn);
-	struct tern_tcb *third = conn_from(&t, T_PORT_PEER + 2);
+	struct tern_tcb *third = syn_in(&t, T_MS(21), &syn);
 	REQUIRE(third != NULL);
-	t.iss = third->iss;
 	SYNACK(&t, T_MS(21), T_PEER_ISS + 1 + REQ_LEN, .dport = T_PORT_PEER + 2);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.fastopen_passive"), 2);
 	/* Both Fast Open children wait for accept, the first ESTABLISHED. */
@@ -347,17 +365,12 @@ TEST(qlen_overflow__fallback)
 TEST(child_reset__queues_freed)
 {
 	struct tfx t;
-	REQUIRE(fo_listen(&t, 3, 1));
 	uint8_t ck[8];
-	cookie_for(&t, FX_IP_PEER, ck);
-	struct seg syn = fo_syn(&t, true, ck, 8, REQ);
-	inject_seg(&t, T_MS(10), &syn);
-	struct tern_tcb *tp = tfx_tcb(&t);
+	struct seg syn;
+	struct tern_tcb *tp = fo_child(&t, 1, ck, &syn);
 	REQUIRE(tp != NULL);
 	struct tern_tcb *lp = tp->listener;
 	REQUIRE(lp != NULL);
-	t.iss = tp->iss;
-	SYNACK(&t, T_MS(10), T_PEER_ISS + 1 + REQ_LEN);
 	CHECK_EQ(lp->fo_qlen, 1);
 	CHECK_EQ(lp->accq_len, 1);
 	IN(&t, T_MS(20), .seq = T_PEER_ISS + 1 + REQ_LEN, .flags = RST);
@@ -372,15 +385,10 @@ TEST(child_reset__queues_freed)
 TEST(listener_closed__accepted_child_completes)
 {
 	struct tfx t;
-	REQUIRE(fo_listen(&t, 3, 4));
 	uint8_t ck[8];
-	cookie_for(&t, FX_IP_PEER, ck);
-	struct seg syn = fo_syn(&t, true, ck, 8, REQ);
-	inject_seg(&t, T_MS(10), &syn);
-	struct tern_tcb *tp = tfx_tcb(&t);
+	struct seg syn;
+	struct tern_tcb *tp = fo_child(&t, 4, ck, &syn);
 	REQUIRE(tp != NULL);
-	t.iss = tp->iss;
-	SYNACK(&t, T_MS(10), T_PEER_ISS + 1 + REQ_LEN);
 	t.sd = tern_accept(t.fx.s, t.lsd, NULL);
 	REQUIRE(t.sd >= 0);
 	tern_close(t.fx.s, t.lsd);
@@ -402,17 +410,13 @@ TEST(sysctl_server_off__option_ignored)
 	uint8_t ck[8];
 	cookie_for(&t, FX_IP_PEER, ck);
 	struct seg syn = fo_syn(&t, true, NULL, 0, NULL);
-	inject_seg(&t, T_MS(10), &syn);
-	struct tern_tcb *tp = tfx_tcb(&t);
+	struct tern_tcb *tp = syn_in(&t, T_MS(10), &syn);
 	REQUIRE(tp != NULL);
-	t.iss = tp->iss;
 	SYNACK(&t, T_MS(10), T_PEER_ISS + 1);
 	syn = fo_syn(&t, true, ck, 8, REQ);
 	syn.sport = T_PORT_PEER + 1;
-	inject_seg(&t, T_MS(11), &syn);
-	tp = conn_from(&t, T_PORT_PEER + 1);
+	tp = syn_in(&t, T_MS(11), &syn);
 	REQUIRE(tp != NULL);
-	t.iss = tp->iss;
 	SYNACK(&t, T_MS(11), T_PEER_ISS + 1, .dport = T_PORT_PEER + 1);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.fastopen_passive"), 0);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.fastopen_passive_fail"), 0);
@@ -427,10 +431,8 @@ TEST(sysctl_server_no_sockopt__off)
 	REQUIRE(fo_listen(&t, 3, -1));
 	CHECK_EQ(fo_getsockopt(&t, t.lsd), 0);
 	struct seg syn = fo_syn(&t, true, NULL, 0, NULL);
-	inject_seg(&t, T_MS(10), &syn);
-	struct tern_tcb *tp = tfx_tcb(&t);
+	struct tern_tcb *tp = syn_in(&t, T_MS(10), &syn);
 	REQUIRE(tp != NULL);
-	t.iss = tp->iss;
 	SYNACK(&t, T_MS(10), T_PEER_ISS + 1);
 	tcp_fx_finish(&t);
 }
@@ -444,10 +446,8 @@ TEST(sysctl_0x400__every_listener)
 	uint8_t ck[8];
 	cookie_for(&t, FX_IP_PEER, ck);
 	struct seg syn = fo_syn(&t, true, NULL, 0, NULL);
-	inject_seg(&t, T_MS(10), &syn);
-	struct tern_tcb *tp = tfx_tcb(&t);
+	struct tern_tcb *tp = syn_in(&t, T_MS(10), &syn);
 	REQUIRE(tp != NULL);
-	t.iss = tp->iss;
 	SYNACK(&t, T_MS(10), T_PEER_ISS + 1, .tfo = true, .tfo_len = 8, .tfo_cookie = ck);
 	tcp_fx_finish(&t);
 }
@@ -458,10 +458,8 @@ TEST(sysctl_0x200__no_cookie_needed)
 	struct tfx t;
 	REQUIRE(fo_listen(&t, 0x203, 16));
 	struct seg syn = fo_syn(&t, false, NULL, 0, REQ);
-	inject_seg(&t, T_MS(10), &syn);
-	struct tern_tcb *tp = tfx_tcb(&t);
+	struct tern_tcb *tp = syn_in(&t, T_MS(10), &syn);
 	REQUIRE(tp != NULL);
-	t.iss = tp->iss;
 	SYNACK(&t, T_MS(10), T_PEER_ISS + 1 + REQ_LEN);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.fastopen_passive"), 1);
 	t.sd = tern_accept(t.fx.s, t.lsd, NULL);
@@ -478,16 +476,10 @@ TEST(syncookies__no_fastopen)
 	tcp_fx_config(&t);
 	t.fx.cfg.tcp_fastopen = 3;
 	t.fx.cfg.tcp_syncookies = 2;
-	tcp_fx_start(&t);
+	REQUIRE(fo_start(&t, 16));
 	struct tern_stack *s = t.fx.s;
-	t.lsd = tern_socket(s, TERN_AF_INET, TERN_SOCK_STREAM, 0);
-	struct tern_sockaddr_in a = sa(0, T_PORT_US);
-	REQUIRE_EQ(tern_bind(s, t.lsd, &a), 0);
-	REQUIRE_EQ(set_int(s, t.lsd, TERN_IPPROTO_TCP, TERN_TCP_FASTOPEN, 16), 0);
-	REQUIRE_EQ(tern_listen(s, t.lsd, 16), 0);
 	uint8_t ck[8];
-	cookie_for(&t, FX_IP_PEER, ck);
-	struct seg syn = fo_syn(&t, true, ck, 8, REQ);
+	struct seg syn = fo_syn(&t, true, cookie_for(&t, FX_IP_PEER, ck), 8, REQ);
 	inject_seg(&t, T_MS(10), &syn);
 	struct fx_pkt p;
 	struct tern_tcp_repr th;
