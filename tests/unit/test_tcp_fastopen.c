@@ -263,6 +263,30 @@ TEST(valid_cookie__synack_retransmitted)
 	tcp_fx_finish(&t);
 }
 
+/* The client's SYN again (our SYN-ACK was lost): the SYN-ACK again,
+ * still acknowledging the data, which is not queued twice. */
+TEST(valid_cookie__syn_retransmitted)
+{
+	struct tfx t;
+	uint8_t ck[8];
+	struct seg syn;
+	struct tern_tcb *tp = fo_child(&t, 16, ck, &syn);
+	REQUIRE(tp != NULL);
+	inject_seg(&t, T_MS(500), &syn);
+	SYNACK(&t, T_MS(500), T_PEER_ISS + 1 + REQ_LEN);
+	/* Linux resends it without data or option: the same answer. */
+	struct seg bare = fo_syn(&t, false, NULL, 0, NULL);
+	inject_seg(&t, T_MS(600), &bare);
+	SYNACK(&t, T_MS(600), T_PEER_ISS + 1 + REQ_LEN);
+	t.sd = tern_accept(t.fx.s, t.lsd, NULL);
+	REQUIRE(t.sd >= 0);
+	char buf[64];
+	CHECK_EQ(tern_recv(t.fx.s, t.sd, buf, sizeof(buf), 0), REQ_LEN);
+	CHECK_EQ(tern_recv(t.fx.s, t.sd, buf, sizeof(buf), 0), TERN_EAGAIN);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.fastopen_passive"), 1);
+	tcp_fx_finish(&t);
+}
+
 /* A valid cookie without data makes a child too (Linux: it may send in
  * SYN-RECEIVED); TCPI_OPT_SYN_DATA stays off. */
 TEST(valid_cookie__no_data)
