@@ -14,15 +14,18 @@
 #     (tcp.len > 0), tern's SYN-ACK acknowledges it (ack = seq + 1 + len),
 #     and tern's first data segment comes in the SYN-ACK's round trip:
 #     between the SYN and it, Linux sent nothing but its ACK of the
-#     SYN-ACK; the body is byte-exact; tern counts TcpExtTCPFastOpenPassive;
+#     SYN-ACK (and that data segment acknowledges the request too); the
+#     body is byte-exact;
 #  3. a hand-made SYN (scapy) with a bogus cookie and data: tern's SYN-ACK
 #     acknowledges only the SYN and carries the right cookie (the one the
 #     curls used);
-#  4. both captures (the kernel's, tern's) decode cleanly, good checksums.
+#  4. tern's nstat (its control socket): TcpExtTCPFastOpenPassive 1,
+#     CookieReqd 1, PassiveFail 1, ListenOverflow 0;
+#  5. both captures (the kernel's, tern's) decode cleanly, good checksums.
 TEST_DEADLINE=${TEST_DEADLINE:-120}
 source "$(dirname "$0")/lib.sh" "$@" || exit 1
 source "$(dirname "$0")/lib_udp.sh" || exit 1
-require_tools curl cmp head tshark sysctl xxd
+require_tools curl cmp head tshark sysctl xxd socat
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import scapy' 2>/dev/null ||
 	fail "needs /usr/bin/python3 with scapy (python3-scapy)"
 
@@ -46,7 +49,10 @@ bg_start cap /dev/null "$NS" tshark -n -i tap0 -f tcp -w "$KCAP"
 wait_file_match "$OUT/cap.err" 'Capturing on' 10 "tshark on tap0"
 
 log "tern http (TCP_FASTOPEN 256) with net.ipv4.tcp_fastopen=3"
-bg_start http /dev/null "$NS" "$TERN" http -p 80 "${TN[@]}" --pcap "$OUT/http.pcap" "$WWW"
+H=tfosrv-$$
+export TERN_RUN_DIR=$OUT
+SOCK=$OUT/$H.sock
+bg_start http /dev/null "$NS" "$TERN" http -p 80 "${TN[@]}" --name "$H" --pcap "$OUT/http.pcap" "$WWW"
 wait_file_match "$OUT/http.err" '^tern http: serving .* on 0\.0\.0\.0 port 80$' 10 "tern http ready"
 wait_link_up "$NS" tap0
 
@@ -85,6 +91,16 @@ run_ns -t 20 "$NS" /usr/bin/python3 "$OUT/bogus.py" "$T"
 assert_rc 0 "scapy's SYN with a bogus cookie ($RUN_OUT)"
 BOGUS=$RUN_OUT
 sleep 0.5
+# tern's counters, by nstat's names: one Fast Open child (the second
+# curl), one cookie request (the first), one bad cookie (scapy's).
+run -t 8 sh -c "echo nstat | socat -t 5 - UNIX-CONNECT:'$SOCK'"
+assert_rc 0 "nstat on $SOCK"
+NSTAT=$RUN_OUT
+for kv in TcpExtTCPFastOpenPassive=1 TcpExtTCPFastOpenCookieReqd=1 \
+	TcpExtTCPFastOpenPassiveFail=1 TcpExtTCPFastOpenListenOverflow=0; do
+	got=$(awk -v k="${kv%=*}" '$1 == k { print $2 }' <<<"$NSTAT")
+	assert_eq "${kv#*=}" "${got:-0}" "tern's ${kv%=*}"
+done
 
 kill -TERM "${_BG_PID[http]}"
 bg_wait http 15
@@ -118,8 +134,10 @@ assert_match '^GET /page\.bin HTTP/1\.1' "$(tshark_fields "$KCAP" "frame.number 
 read -r sa2 a2 <<<"$(tshark_fields "$KCAP" "tcp.stream == $s2 && tcp.flags.syn == 1 && tcp.flags.ack == 1" \
 	frame.number tcp.ack_raw)"
 assert_eq $(((q2 + 1 + l2) & 0xffffffff)) "$a2" "the second SYN-ACK's ack (SYN + $l2 bytes)"
-d2=$(tshark_fields "$KCAP" "tcp.stream == $s2 && ip.src == $T && tcp.len > 0" frame.number | head -1)
+read -r d2 da2 <<<"$(tshark_fields "$KCAP" "tcp.stream == $s2 && ip.src == $T && tcp.len > 0" \
+	frame.number tcp.ack_raw | head -1)"
 [ -n "$d2" ] || fail "no data from tern on the second connection"
+assert_eq "$a2" "$da2" "the ack of tern's first data segment (the request)"
 # Between the SYN and tern's first data: Linux's ACK of the SYN-ACK at most.
 between=$(tshark_fields "$KCAP" "tcp.stream == $s2 && ip.src == $K && frame.number > $f2 && frame.number < $d2" \
 	frame.number tcp.len tcp.flags.str tcp.ack_raw)
