@@ -354,6 +354,8 @@ struct tern_tcb {
 	uint8_t fo_flags;               /* TCP_FO_* */
 	unsigned fo_max, fo_qlen;       /* a listener: TCP_FASTOPEN's limit (0: no Fast Open)
 					 * and its children still in SYN-RECEIVED */
+	unsigned fo_rst;                /* ... and those reset in SYN-RECEIVED, counted */
+	tern_time_t fo_rst_until;       /*     until then (Linux's rskq_rst list) */
 	struct tern_tcb *fo_listener;   /* a child counted in fo_qlen: the listener */
 };
 
@@ -763,7 +765,7 @@ enum tcp_fo_verdict {
 	TCP_FO_SEND_COOKIE,             /* ordinary, a cookie in the SYN-ACK */
 	TCP_FO_ACCEPT,                  /* a Fast Open child: the data is taken */
 };
-enum tcp_fo_verdict tcp_fastopen_syn(struct tern_stack *s, const struct tern_tcb *lp,
+enum tcp_fo_verdict tcp_fastopen_syn(struct tern_stack *s, struct tern_tcb *lp,
 				     const struct tern_tcp_repr *th, const struct tcp_tuple *t,
 				     uint32_t len);
 /* Make tp (SYN-RECEIVED, just created by lp) a Fast Open child: the SYN's
@@ -776,6 +778,9 @@ bool tcp_fastopen_child(struct tern_stack *s, struct tern_tcb *lp, struct tern_t
 /* tp leaves SYN-RECEIVED or goes: it no longer counts in its listener's
  * Fast Open queue. */
 void tcp_fastopen_release(struct tern_tcb *tp);
+/* A reset is taking tp (SYN-RECEIVED) away: its place in the Fast Open
+ * queue stays taken for a while. */
+void tcp_fastopen_reset(struct tern_stack *s, struct tern_tcb *tp);
 /* A listener's limit at listen(2): tcp_fastopen 0x400 gives every
  * listener without TCP_FASTOPEN one (its backlog). */
 void tcp_fastopen_listen(const struct tern_stack *s, struct tern_tcb *lp);

@@ -16,8 +16,9 @@
  * takes part if it set TCP_FASTOPEN (qlen) or, with 0x400, always (qlen =
  * its backlog); 0x200 accepts data without a cookie. §5.1's defence
  * against spoofed SYNs with data: qlen bounds a listener's children still
- * in SYN-RECEIVED; past it, ordinary handshakes. Under SYN cookies (queue
- * full) Fast Open is not used at all (tcp_input.c answers first).
+ * in SYN-RECEIVED (one reset keeps its place for an RTO); past it,
+ * ordinary handshakes. Under SYN cookies (queue full) Fast Open is not
+ * used at all (tcp_input.c answers first).
  *
  * The cookie is SipHash-2-4 (Aumasson, Bernstein 2012) of the addresses
  * under a key derived from the stack's secret: a keyed PRF, so cookies
@@ -143,7 +144,17 @@ static bool cookie_valid(const struct tern_stack *s, const struct tern_tcp_repr 
 
 /* ---- the SYN (§4.2.1, Linux's tcp_try_fastopen) ---- */
 
-enum tcp_fo_verdict tcp_fastopen_syn(struct tern_stack *s, const struct tern_tcb *lp,
+/* Children reset in SYN-RECEIVED keep their places this long (Linux:
+ * until their SYN-ACK's timer would have fired), so a peer cannot reset
+ * its way through the queue at line rate. */
+static unsigned queue_len(const struct tern_stack *s, struct tern_tcb *lp)
+{
+	if (lp->fo_rst && s->now >= lp->fo_rst_until)
+		lp->fo_rst = 0;
+	return lp->fo_qlen + lp->fo_rst;
+}
+
+enum tcp_fo_verdict tcp_fastopen_syn(struct tern_stack *s, struct tern_tcb *lp,
 				     const struct tern_tcp_repr *th, const struct tcp_tuple *t,
 				     uint32_t len)
 {
@@ -152,7 +163,7 @@ enum tcp_fo_verdict tcp_fastopen_syn(struct tern_stack *s, const struct tern_tcb
 		tern_stat_inc(s, TERN_STAT_TCP_FASTOPEN_COOKIE_REQD); /* counted as Linux: asked */
 	if (!(cfg & FO_SERVER) || !lp->fo_max || !(len || th->has_tfo))
 		return TCP_FO_NONE; /* the option is ignored */
-	if (lp->fo_qlen >= lp->fo_max) {
+	if (queue_len(s, lp) >= lp->fo_max) {
 		/* §5.1: a bounded number of children before the handshake
 		 * ends; past it an ordinary handshake, and no cookie. */
 		tern_stat_inc(s, TERN_STAT_TCP_FASTOPEN_LISTEN_OVERFLOW);
@@ -211,6 +222,17 @@ void tcp_fastopen_release(struct tern_tcb *tp)
 		tp->fo_listener->fo_qlen--;
 		tp->fo_listener = NULL;
 	}
+}
+
+void tcp_fastopen_reset(struct tern_stack *s, struct tern_tcb *tp)
+{
+	struct tern_tcb *lp = tp->fo_listener;
+	if (!lp)
+		return;
+	if (lp->fo_rst < lp->fo_max)
+		lp->fo_rst++;
+	lp->fo_rst_until = s->now + tcp_rto(s, tp);
+	tcp_fastopen_release(tp);
 }
 
 /* ---- the listener's limit (Linux's fastopen_queue_tune) ---- */

@@ -1053,6 +1053,8 @@ static bool rst_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 		return false;
 	}
 	seg_drop(s, g, TERN_STAT_NONE);
+	if (tp->state == TCPS_SYN_RECEIVED)
+		tcp_fastopen_reset(s, tp); /* (a Fast Open child's place stays taken) */
 	if (tp->state == TCPS_SYN_RECEIVED && tp->listener) {
 		tcp_close_tcb(s, tp); /* back to LISTEN: the listener forgets it */
 		return false;

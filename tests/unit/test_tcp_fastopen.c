@@ -384,8 +384,9 @@ TEST(qlen_overflow__fallback)
 	tcp_fx_finish(&t);
 }
 
-/* A reset takes an unaccepted child off the accept queue and the Fast
- * Open queue. */
+/* A reset takes an unaccepted child off the accept queue; its place in
+ * the Fast Open queue stays taken for an RTO (Linux's rskq_rst list:
+ * resets cannot cycle the queue at line rate), then Fast Open again. */
 TEST(child_reset__queues_freed)
 {
 	struct tfx t;
@@ -401,6 +402,16 @@ TEST(child_reset__queues_freed)
 	CHECK_EQ(lp->fo_qlen, 0);
 	CHECK_EQ(lp->accq_len, 0);
 	CHECK_EQ(tern_accept(t.fx.s, t.lsd, NULL), TERN_EAGAIN);
+	/* Within the RTO (1 s from the reset): an ordinary handshake. */
+	syn.sport = T_PORT_PEER + 1;
+	REQUIRE(syn_in(&t, T_MS(500), &syn) != NULL);
+	SYNACK(&t, T_MS(500), T_PEER_ISS + 1, .dport = T_PORT_PEER + 1);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.fastopen_listen_overflow"), 1);
+	/* After it: Fast Open. */
+	syn.sport = T_PORT_PEER + 2;
+	REQUIRE(syn_in(&t, T_MS(1020), &syn) != NULL);
+	SYNACK(&t, T_MS(1020), T_PEER_ISS + 1 + REQ_LEN, .dport = T_PORT_PEER + 2);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.fastopen_passive"), 2);
 	tcp_fx_finish(&t);
 }
 
