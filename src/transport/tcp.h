@@ -349,7 +349,35 @@ struct tern_tcb {
 	/* ---- hardening: this connection's share of the stack's
 	 * out-of-order budget (tcp_budget.c) ---- */
 	size_t ofo_charged;             /* true sizes on the OOO list (also in rcv_charged) */
+
+	/* ---- TCP Fast Open, the server side (RFC 7413; tcp_fastopen.c) ---- */
+	uint8_t fo_flags;               /* TCP_FO_* */
+	unsigned fo_max, fo_qlen;       /* a listener: TCP_FASTOPEN's limit (0: no Fast Open)
+					 * and its children still in SYN-RECEIVED */
+	unsigned fo_rst;                /* ... and those reset in SYN-RECEIVED, counted */
+	tern_time_t fo_rst_until;       /*     until then (Linux's rskq_rst list) */
+	struct tern_tcb *fo_listener;   /* a child counted in fo_qlen: the listener */
 };
+
+/* fo_flags. A Fast Open child is in its listener's accept queue from its
+ * SYN on, still SYN-RECEIVED (RFC 7413 §4.2.2): it may be accepted, read
+ * and written before the handshake's last ACK. */
+enum {
+	TCP_FO_CHILD = 1u << 0,         /* made by Fast Open (queued for accept at the SYN) */
+	TCP_FO_COOKIE = 1u << 1,        /* our SYN-ACK carries a cookie */
+	TCP_FO_SYN_DATA = 1u << 2,      /* the SYN's data was accepted (TCPI_OPT_SYN_DATA) */
+};
+static inline bool tcp_fo_child(const struct tern_tcb *tp)
+{
+	return tp->fo_flags & TCP_FO_CHILD;
+}
+/* The sequence number of the send ring's first byte: SND.UNA, or the one
+ * after our SYN while the SYN is unacknowledged (only a Fast Open child
+ * sends data then). */
+static inline tcp_seq tcp_ring_seq(const struct tern_tcb *tp)
+{
+	return tp->snd_una + (tp->state <= TCPS_SYN_RECEIVED && tp->snd_una == tp->iss);
+}
 
 /* The payload a full segment carries: the MSS less the options every
  * segment takes (timestamps, 12 bytes with their padding). Congestion
@@ -715,6 +743,49 @@ tcp_seq tcp_cookie_make(const struct tern_stack *s, const struct tcp_tuple *t, t
 void tcp_cookie_stamp(struct tern_tcb *tmp, tern_time_t now);
 bool tcp_cookie_check(const struct tern_stack *s, const struct tcp_tuple *t, tcp_seq peer_isn,
 		      tcp_seq cookie, tern_time_t now, struct tcp_cookie *out);
+
+/* ---- tcp_fastopen.c: TCP Fast Open, the server side (RFC 7413) ---- */
+/* An address of either family, as the Fast Open cookie hashes it (IPv6
+ * joins as family 6 with its 16 bytes). */
+struct tcp_addr {
+	uint8_t family;                 /* 4 or 6 */
+	uint8_t len;                    /* bytes in b: 4 or 16 */
+	uint8_t b[16];
+};
+struct tcp_addr tcp_addr_ip4(tern_ip4_t a);
+#define TCP_FO_COOKIE_LEN 8
+/* SipHash-2-4 of msg[0..n) under the key (k0, k1), little-endian words. */
+uint64_t tcp_siphash24(uint64_t k0, uint64_t k1, const uint8_t *msg, size_t n);
+/* The cookie for client (and server) address (RFC 7413 §4.1.2). */
+void tcp_fastopen_cookie(const struct tern_stack *s, const struct tcp_addr *client,
+			 const struct tcp_addr *server, uint8_t out[TCP_FO_COOKIE_LEN]);
+/* What Fast Open does with a SYN at listener lp (len payload octets). */
+enum tcp_fo_verdict {
+	TCP_FO_NONE,                    /* an ordinary handshake */
+	TCP_FO_SEND_COOKIE,             /* ordinary, a cookie in the SYN-ACK */
+	TCP_FO_ACCEPT,                  /* a Fast Open child: the data is taken */
+};
+enum tcp_fo_verdict tcp_fastopen_syn(struct tern_stack *s, struct tern_tcb *lp,
+				     const struct tern_tcp_repr *th, const struct tcp_tuple *t,
+				     uint32_t len);
+/* Make tp (SYN-RECEIVED, just created by lp) a Fast Open child: the SYN's
+ * payload (pkt, TCP header pulled) joins its receive queue and it goes
+ * to lp's accept queue. False: it stays an ordinary SYN-RECEIVED tcb
+ * (*pkt_taken says whether pkt was consumed, dropped and counted). */
+bool tcp_fastopen_child(struct tern_stack *s, struct tern_tcb *lp, struct tern_tcb *tp,
+			struct tern_pkt *pkt, const struct tern_ipv4_repr *ip,
+			const struct tern_tcp_repr *th, uint32_t len, bool *pkt_taken);
+/* tp leaves SYN-RECEIVED or goes: it no longer counts in its listener's
+ * Fast Open queue. */
+void tcp_fastopen_release(struct tern_tcb *tp);
+/* A reset is taking tp (SYN-RECEIVED) away: its place in the Fast Open
+ * queue stays taken for a while. */
+void tcp_fastopen_reset(struct tern_stack *s, struct tern_tcb *tp);
+/* A listener's limit at listen(2): tcp_fastopen 0x400 gives every
+ * listener without TCP_FASTOPEN one (its backlog). */
+void tcp_fastopen_listen(const struct tern_stack *s, struct tern_tcb *lp);
+/* setsockopt(TCP_FASTOPEN, qlen): on a socket closed or listening. */
+int tcp_fastopen_set(const struct tern_stack *s, struct tern_tcb *tp, int qlen);
 
 /* ---- tcp_output.c ---- */
 /* Send what may be sent now (data, SYN, FIN, ACK, window update). */

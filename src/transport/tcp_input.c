@@ -172,6 +172,30 @@ static void send_cookie(struct tern_stack *s, struct seg *g)
  * the cookie is not ours (the caller resets, as for any stray ACK). */
 static bool cookie_ack(struct tern_stack *s, struct tern_tcb *lp, struct seg *g);
 
+/* TCP Fast Open (RFC 7413, tcp_fastopen.c) for a SYN that made tp: true
+ * if tp became a Fast Open child (the SYN's data taken, tp queued for
+ * accept); else a cookie for the SYN-ACK, perhaps. */
+static bool fastopen_syn(struct tern_stack *s, struct tern_tcb *lp, struct tern_tcb *tp,
+			 struct seg *g)
+{
+	enum tcp_fo_verdict v = tcp_fastopen_syn(s, lp, &g->th, &tp->t, g->len);
+	if (v == TCP_FO_ACCEPT) {
+		bool taken;
+		bool ok = tcp_fastopen_child(s, lp, tp, g->pkt, g->ip, &g->th, g->len, &taken);
+		if (taken)
+			g->pkt = NULL;
+		if (ok)
+			return true;
+		/* No room: the handshake goes on without the data, the
+		 * client gets the cookie to try again (as Linux). */
+		tern_stat_inc(s, TERN_STAT_TCP_FASTOPEN_PASSIVE_FAIL);
+		v = TCP_FO_SEND_COOKIE;
+	}
+	if (v == TCP_FO_SEND_COOKIE)
+		tp->fo_flags |= TCP_FO_COOKIE;
+	return false;
+}
+
 static void listen_input(struct tern_stack *s, struct tern_tcb *lp, struct seg *g)
 {
 	const struct tern_tcp_repr *th = &g->th;
@@ -224,10 +248,13 @@ static void listen_input(struct tern_stack *s, struct tern_tcb *lp, struct seg *
 	options_settle(s, tp, g);
 	tcp_ecn_syn_in(s, tp, th, g->ip->tos);
 	tern_stat_inc(s, TERN_STAT_TCP_PASSIVE_OPENS);
-	/* Data on a SYN waits for Fast Open (issue 11): not accepted, so not
-	 * acknowledged; the peer sends it again. */
+	bool child = fastopen_syn(s, lp, tp, g);
+	/* Other data on a SYN is not accepted, so not acknowledged; the
+	 * peer sends it again. */
 	seg_drop(s, g, TERN_STAT_NONE);
 	tcp_output(s, tp, g->now); /* the SYN-ACK, and its retransmission timer */
+	if (child)
+		tcp_wakeup(s, tp); /* the listener: a connection to accept */
 }
 
 static void synced_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g);
@@ -664,7 +691,7 @@ static bool syn_received_ack(struct tern_stack *s, struct tern_tcb *tp, struct s
 	tp->snd_wl2 = th->ack;
 	if (tp->flags & TF_KEEPALIVE)
 		tcp_timer_set(s, tp, TCPT_KEEP, g->now + tp->keepidle);
-	if (lp) {
+	if (lp && !tcp_fo_child(tp)) { /* a Fast Open child is queued already */
 		tp->listener = NULL;
 		tcp_accept_enqueue(s, lp, tp);
 	}
@@ -1042,11 +1069,13 @@ static bool rst_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 		return false;
 	}
 	seg_drop(s, g, TERN_STAT_NONE);
+	if (tp->state == TCPS_SYN_RECEIVED)
+		tcp_fastopen_reset(s, tp); /* (a Fast Open child's place stays taken) */
 	if (tp->state == TCPS_SYN_RECEIVED && tp->listener) {
 		tcp_close_tcb(s, tp); /* back to LISTEN: the listener forgets it */
 		return false;
 	}
-	int err = tp->state == TCPS_SYN_RECEIVED ? TERN_ECONNREFUSED
+	int err = tp->state == TCPS_SYN_RECEIVED && !tcp_fo_child(tp) ? TERN_ECONNREFUSED
 		  : (tp->state == TCPS_CLOSING || tp->state == TCPS_LAST_ACK) ? 0
 		  : TERN_ECONNRESET;
 	if (tp->state == TCPS_CLOSE_WAIT)
@@ -1283,7 +1312,8 @@ static bool tcp_icmp_error(struct tern_stack *s, const struct tern_icmp_msg *m, 
 	/* As Linux's tcp_v4_err: a connection still opening gives up; an
 	 * established one keeps the error as a soft one, reported if it
 	 * times out. */
-	if (tp->state == TCPS_SYN_SENT || (tp->state == TCPS_SYN_RECEIVED && !tp->listener)) {
+	if (tp->state == TCPS_SYN_SENT ||
+	    (tp->state == TCPS_SYN_RECEIVED && !tp->listener && !tcp_fo_child(tp))) {
 		tcp_drop(s, tp, err, false);
 		return true;
 	}

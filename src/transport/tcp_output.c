@@ -72,6 +72,13 @@ static void fill_options(const struct tern_stack *s, const struct tern_tcb *tp,
 			th->wscale = tp->rcv_scale;
 		}
 		th->sack_perm = synack ? (tp->flags & TF_SACK_PERMIT) != 0 : s->cfg->tcp_sack;
+		if (synack && (tp->fo_flags & TCP_FO_COOKIE)) { /* RFC 7413 §4.1.2 */
+			struct tcp_addr client = tcp_addr_ip4(tp->t.raddr);
+			struct tcp_addr server = tcp_addr_ip4(tp->t.laddr);
+			th->has_tfo = true;
+			th->tfo_len = TCP_FO_COOKIE_LEN;
+			tcp_fastopen_cookie(s, &client, &server, th->tfo_cookie);
+		}
 	}
 	bool ts = syn && !synack ? (tp->flags & TF_REQ_TSTMP) : (tp->flags & TF_RCVD_TSTMP);
 	if (ts) {
@@ -242,7 +249,7 @@ static bool data_due(const struct tern_tcb *tp, size_t off, size_t len, size_t a
 		return true;
 	if (seq_lt(tp->snd_nxt, tp->snd_max))
 		return true; /* a retransmission */
-	bool idle = tp->snd_max == tp->snd_una;
+	bool idle = tp->snd_max == tcp_ring_seq(tp); /* (our SYN is no data in flight) */
 	if (off + len == avail && !(tp->flags & TF_CORK) &&
 	    (idle || (tp->flags & TF_NODELAY)))
 		return true; /* the end of the data, nothing in flight (Nagle) */
@@ -325,11 +332,13 @@ static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t no
 			tp->snd_max = tp->snd_nxt;
 		return true;
 	}
-	if (tp->state < TCPS_ESTABLISHED || tp->state == TCPS_TIME_WAIT)
+	/* A Fast Open child sends once its SYN-ACK is out (RFC 7413 §4.2.2). */
+	bool early = tp->state == TCPS_SYN_RECEIVED && tcp_fo_child(tp);
+	if ((tp->state < TCPS_ESTABLISHED && !early) || tp->state == TCPS_TIME_WAIT)
 		return false;
 	size_t avail = tern_ring_len(&tp->snd);
 	tcp_recovery_skip(tp); /* resending after an RTO: not what was SACKed since */
-	size_t off = tp->snd_nxt - tp->snd_una;
+	size_t off = tp->snd_nxt - tcp_ring_seq(tp);
 	if (off > avail)
 		off = avail; /* snd_nxt is past our FIN */
 	uint32_t wnd = tp->snd_wnd < tp->snd_cwnd ? tp->snd_wnd : tp->snd_cwnd;
@@ -355,7 +364,7 @@ static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t no
 	uint32_t probe = tcp_mtu_probe_len(s, tp, off, avail, wnd, now); /* RFC 4821 */
 	if (probe)
 		len = probe;
-	bool fin = fin_due(tp, off, len);
+	bool fin = !early && fin_due(tp, off, len); /* the FIN waits for ESTABLISHED */
 	bool data = data_due(tp, off, len, avail, mss);
 	/* Pacing holds data and FIN back, not ACKs; a timeout's resend goes
 	 * at once (Linux's tcp_retransmit_timer is not paced either). */
@@ -371,7 +380,7 @@ static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t no
 		flags |= TERN_TCP_FIN;
 	if (len && off + len == avail)
 		flags |= TERN_TCP_PSH; /* as Linux: the last segment of what was written */
-	tcp_seq seq = tp->snd_una + (uint32_t)off;
+	tcp_seq seq = tcp_ring_seq(tp) + (uint32_t)off;
 	if (len == 0 && !fin)
 		seq = tp->snd_max; /* a pure ACK carries the highest sequence number sent */
 	bool rexmit = (len || fin) && seq_lt(seq, tp->snd_max);

@@ -142,6 +142,7 @@ static int tcp_listen(struct tern_stack *s, struct tern_sock *so, int backlog)
 	if (backlog < 0 || (unsigned)backlog > s->cfg->somaxconn)
 		backlog = (int)s->cfg->somaxconn;
 	tp->backlog = (unsigned)backlog;
+	tcp_fastopen_listen(s, tp);
 	return 0;
 }
 
@@ -302,10 +303,12 @@ static int tcp_sendto(struct tern_stack *s, struct tern_sock *so, const void *bu
 		return err;
 	if (!tp || tp->state == TCPS_LISTEN || (tp->state == TCPS_CLOSED && !so->connected))
 		return TERN_EPIPE; /* Linux: EPIPE, not ENOTCONN, when not connected */
-	if (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED)
+	/* A Fast Open child may answer before the handshake ends (RFC 7413 §4.2.2). */
+	bool fo_early = tp->state == TCPS_SYN_RECEIVED && tcp_fo_child(tp);
+	if ((tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED) && !fo_early)
 		return TERN_EAGAIN;
 	if ((so->shut & TERN_SHUT_WR_BIT) || (tp->flags & TF_WANTFIN) ||
-	    (tp->state != TCPS_ESTABLISHED && tp->state != TCPS_CLOSE_WAIT))
+	    (tp->state != TCPS_ESTABLISHED && tp->state != TCPS_CLOSE_WAIT && !fo_early))
 		return TERN_EPIPE;
 	if (len == 0)
 		return 0;
@@ -427,11 +430,14 @@ static void close_listener(struct tern_stack *s, struct tern_tcb *lp)
 	struct tern_tcp_table *tt = &s->socks->tcp;
 	while (lp->accq_head)
 		tcp_drop(s, lp->accq_head, 0, true);
-	for (uint32_t i = 0; lp->synq_len && i < tt->nbuckets; i++) {
+	/* ... and Fast Open children already accepted forget it. */
+	for (uint32_t i = 0; (lp->synq_len || lp->fo_qlen) && i < tt->nbuckets; i++) {
 		for (struct tern_tcb *tp = tt->buckets[i], *next; tp; tp = next) {
 			next = tp->hnext;
 			if (tp->listener == lp)
 				tcp_drop(s, tp, 0, true);
+			else if (tp->fo_listener == lp)
+				tcp_fastopen_release(tp);
 		}
 	}
 	tcp_tcb_free(s, lp);
@@ -486,7 +492,8 @@ static unsigned tcp_poll(struct tern_stack *s, struct tern_sock *so)
 		return m | (tp->accq_head ? TERN_POLLIN : 0);
 	bool closed = !tp || tp->state == TCPS_CLOSED;
 	bool ended = closed && so->connected;
-	if (tp && (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED))
+	if (tp && (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED) &&
+	    !tcp_fo_child(tp))
 		return m;
 	bool rcv_shut = ended || (so->shut & TERN_SHUT_RD_BIT) || (tp && (tp->flags & TF_RCVD_FIN));
 	bool snd_shut = ended || (so->shut & TERN_SHUT_WR_BIT) || (tp && (tp->flags & TF_WANTFIN));
@@ -606,6 +613,8 @@ static int tcp_setsockopt(struct tern_stack *s, struct tern_sock *so, int level,
 			return TERN_EINVAL;
 		tp->user_timeout = TERN_MSEC(val);
 		return 0;
+	case TERN_TCP_FASTOPEN:
+		return tcp_fastopen_set(s, tp, val);
 	default:
 		return TERN_ENOPROTOOPT;
 	}
@@ -642,6 +651,7 @@ static int tcp_getsockopt(struct tern_stack *s, struct tern_sock *so, int level,
 	case TERN_TCP_KEEPINTVL: *val = (int)((tp ? tp->keepintvl : s->cfg->tcp_keepalive_intvl) / TERN_SEC(1)); return 0;
 	case TERN_TCP_KEEPCNT: *val = (int)(tp ? tp->keepcnt : s->cfg->tcp_keepalive_probes); return 0;
 	case TERN_TCP_USER_TIMEOUT: *val = (int)((tp ? tp->user_timeout : 0) / TERN_MSEC(1)); return 0;
+	case TERN_TCP_FASTOPEN: *val = tp ? (int)tp->fo_max : 0; return 0;
 	default: return TERN_ENOPROTOOPT;
 	}
 }
@@ -692,7 +702,8 @@ void tern_tcp_fill_info(const struct tern_stack *s, const struct tern_tcb *tp,
 	ti->tcpi_options = ((tp->flags & TF_RCVD_TSTMP) ? 1 : 0) | ((tp->flags & TF_SACK_PERMIT) ? 2 : 0) |
 			   ((tp->flags & TF_RCVD_SCALE) ? 4 : 0) |
 			   ((tp->ecn_flags & TCP_ECN_OK) ? 8 : 0) | /* TCPI_OPT_ECN */
-			   ((tp->ecn_flags & TCP_ECN_SEEN) ? 16 : 0); /* TCPI_OPT_ECN_SEEN */
+			   ((tp->ecn_flags & TCP_ECN_SEEN) ? 16 : 0) | /* TCPI_OPT_ECN_SEEN */
+			   ((tp->fo_flags & TCP_FO_SYN_DATA) ? 32 : 0); /* TCPI_OPT_SYN_DATA */
 	if (tp->flags & TF_RCVD_SCALE) {
 		ti->tcpi_snd_wscale = tp->snd_scale & 15;
 		ti->tcpi_rcv_wscale = tp->rcv_scale & 15;

@@ -66,6 +66,11 @@ struct seg {
 	const void *data;
 	size_t len;
 	uint16_t sport, dport;      /* 0: the connection's */
+	/* TCP Fast Open (RFC 7413): the option, tfo_len 0 a cookie request;
+	 * expect: a cookie compared only if tfo_cookie is given */
+	bool tfo;
+	uint8_t tfo_len;
+	const uint8_t *tfo_cookie;
 };
 static inline uint8_t seg_nsack(const struct seg *sg)
 {
@@ -173,8 +178,11 @@ static inline size_t fxb_tcp(const struct tfx *t, uint8_t *buf, tern_time_t now,
 		.has_wscale = sg->ws_opt, .wscale = sg->ws,
 		.sack_perm = sg->sackok,
 		.sack_count = seg_nsack(sg),
+		.has_tfo = sg->tfo, .tfo_len = sg->tfo_len,
 	};
 	memcpy(r.sack, sg->sack, sizeof(r.sack));
+	if (sg->tfo_len)
+		memcpy(r.tfo_cookie, sg->tfo_cookie, sg->tfo_len);
 	if (sg->ts) {
 		r.has_ts = true;
 		r.tsval = sg->tsval;
@@ -297,6 +305,15 @@ static inline bool expect_seg_(struct tfx *t, tern_time_t at, const struct seg *
 	for (unsigned i = 0; i < th.sack_count && i < seg_nsack(sg); i++) {
 		SEG_CMP(file, line, "SACK left edge", th.sack[i].left, sg->sack[i].left);
 		SEG_CMP(file, line, "SACK right edge", th.sack[i].right, sg->sack[i].right);
+	}
+	SEG_CMP(file, line, "Fast Open option", th.has_tfo, sg->tfo);
+	if (sg->tfo && th.has_tfo) {
+		SEG_CMP(file, line, "Fast Open cookie length", th.tfo_len, sg->tfo_len);
+		if (sg->tfo_cookie && th.tfo_len == sg->tfo_len &&
+		    memcmp(th.tfo_cookie, sg->tfo_cookie, sg->tfo_len) != 0) {
+			TFX_FAIL(file, line, "Fast Open cookie differs");
+			ok = false;
+		}
 	}
 	bool want_ts = sg->ts || (t->ts && !sg->no_ts);
 	SEG_CMP(file, line, "TS option", th.has_ts, want_ts);
