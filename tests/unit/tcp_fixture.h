@@ -66,6 +66,12 @@ struct seg {
 	const void *data;
 	size_t len;
 	uint16_t sport, dport;      /* 0: the connection's */
+	tern_ip4_t src;             /* in: the sender (0: the peer, FX_IP_PEER) */
+	/* TCP Fast Open (RFC 7413): the option, with tfo_len cookie bytes
+	 * (0: a cookie request); compared on every segment out */
+	bool tfo;
+	uint8_t tfo_len;
+	const uint8_t *tfo_cookie;
 };
 static inline uint8_t seg_nsack(const struct seg *sg)
 {
@@ -175,6 +181,11 @@ static inline size_t fxb_tcp(const struct tfx *t, uint8_t *buf, tern_time_t now,
 		.sack_count = seg_nsack(sg),
 	};
 	memcpy(r.sack, sg->sack, sizeof(r.sack));
+	if (sg->tfo) {
+		r.has_tfo = true;
+		r.tfo_len = sg->tfo_len;
+		memcpy(r.tfo_cookie, sg->tfo_cookie, sg->tfo_len);
+	}
 	if (sg->ts) {
 		r.has_ts = true;
 		r.tsval = sg->tsval;
@@ -190,9 +201,9 @@ static inline size_t fxb_tcp(const struct tfx *t, uint8_t *buf, tern_time_t now,
 		abort();
 	if (sg->len)
 		memcpy(tcp + hl, sg->data, sg->len);
-	tern_tcp_emit(&r, tcp, FX_IP_PEER, FX_IP_US, sg->len,
-		      tern_csum_partial(tcp + hl, sg->len, 0));
-	struct fxb_ip ip = {.src = FX_IP_PEER, .dst = FX_IP_US, .proto = TERN_IPPROTO_TCP,
+	tern_ip4_t src = sg->src ? sg->src : FX_IP_PEER;
+	tern_tcp_emit(&r, tcp, src, FX_IP_US, sg->len, tern_csum_partial(tcp + hl, sg->len, 0));
+	struct fxb_ip ip = {.src = src, .dst = FX_IP_US, .proto = TERN_IPPROTO_TCP,
 			    .df = true};
 	size_t n = fxb_ip(buf, FX_MAC_US, FX_MAC_PEER, &ip, tcp, hl + sg->len);
 	free(tcp);
@@ -304,6 +315,14 @@ static inline bool expect_seg_(struct tfx *t, tern_time_t at, const struct seg *
 		SEG_CMP(file, line, "TSval", th.tsval, sg->ts ? sg->tsval : our_tsval(t, at));
 		SEG_CMP(file, line, "TSecr", th.tsecr, sg->ts ? sg->tsecr : t->peer_ts);
 	}
+	SEG_CMP(file, line, "Fast Open option", th.has_tfo, sg->tfo);
+	if (sg->tfo && th.has_tfo) {
+		SEG_CMP(file, line, "Fast Open cookie length", th.tfo_len, sg->tfo_len);
+		if (th.tfo_len == sg->tfo_len && memcmp(th.tfo_cookie, sg->tfo_cookie, th.tfo_len)) {
+			TFX_FAIL(file, line, "Fast Open cookie differs");
+			ok = false;
+		}
+	}
 	SEG_CMP(file, line, "payload length", th.payload_len, sg->len);
 	if (th.payload_len == sg->len && sg->len && memcmp(th.payload, sg->data, sg->len) != 0) {
 		TFX_FAIL(file, line, "payload differs");
@@ -378,6 +397,17 @@ static inline void at_time(struct tfx *t, tern_time_t now)
 		at_time((t), (now));                                                  \
 		REQUIRE_EQ(tern_send((t)->fx.s, (t)->sd, (buf), (n), 0), (int)(n));  \
 	} while (0)
+
+/* TCP_INFO of t->sd (all 0xff if getsockopt fails). */
+static inline struct tern_tcp_info tcp_fx_info(struct tfx *t)
+{
+	struct tern_tcp_info ti;
+	size_t len = sizeof(ti);
+	memset(&ti, 0, sizeof(ti));
+	if (tern_getsockopt(t->fx.s, t->sd, TERN_IPPROTO_TCP, TERN_TCP_INFO, &ti, &len) != 0)
+		memset(&ti, 0xff, sizeof(ti));
+	return ti;
+}
 
 /* The connection's tcb, read only (to name the state in an assertion). */
 static inline struct tern_tcb *tfx_tcb(struct tfx *t)
