@@ -203,6 +203,12 @@ static int tcp_accept(struct tern_stack *s, struct tern_sock *so, struct tern_so
 	return nso->sd;
 }
 
+/* TCP_FASTOPEN_CONNECT's connect returned 0 and no SYN has gone yet. */
+static bool fo_deferred(const struct tern_tcb *tp)
+{
+	return tp && tp->fo.deferred && tp->state == TCPS_SYN_SENT && tp->snd_max == tp->iss;
+}
+
 /* connect(2) up to the SYN: the tuple, SYN-SENT, the ISS, the options. */
 static int connect_setup(struct tern_stack *s, struct tern_sock *so,
 			 const struct tern_sockaddr_in *a)
@@ -211,6 +217,7 @@ static int connect_setup(struct tern_stack *s, struct tern_sock *so,
 	if (tp) {
 		switch (tp->state) {
 		case TCPS_SYN_SENT:
+			return fo_deferred(tp) ? TERN_EISCONN : TERN_EALREADY; /* Linux */
 		case TCPS_SYN_RECEIVED:
 			return TERN_EALREADY;
 		case TCPS_LISTEN:
@@ -328,7 +335,7 @@ static int fastopen_sendto(struct tern_stack *s, struct tern_sock *so, const voi
 			   size_t len, const struct tern_sockaddr_in *dst)
 {
 	struct tern_tcb *tp = so->tcb;
-	if (!tp || !tp->fo.deferred) {
+	if (!fo_deferred(tp)) {
 		if (!(s->cfg->tcp_fastopen & TCP_FO_CLIENT))
 			return TERN_EOPNOTSUPP;
 		if (tp && (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED))
@@ -355,7 +362,7 @@ static int fastopen_sendto(struct tern_stack *s, struct tern_sock *so, const voi
 static int tcp_sendto(struct tern_stack *s, struct tern_sock *so, const void *buf, size_t len,
 		      int flags, const struct tern_sockaddr_in *dst)
 {
-	if ((flags & TERN_MSG_FASTOPEN) || (so->tcb && so->tcb->fo.deferred))
+	if ((flags & TERN_MSG_FASTOPEN) || fo_deferred(so->tcb))
 		return fastopen_sendto(s, so, buf, len, dst);
 	/* dst: ignored on a connected stream, as Linux */
 	struct tern_tcb *tp = so->tcb;
@@ -544,7 +551,7 @@ static unsigned tcp_poll(struct tern_stack *s, struct tern_sock *so)
 	bool ended = closed && so->connected;
 	/* A deferred Fast Open connect is writable: the write sends the SYN
 	 * (Linux's tcp_poll with defer_connect). */
-	if (tp && tp->fo.deferred)
+	if (fo_deferred(tp))
 		return m | TERN_POLLOUT;
 	if (tp && (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED))
 		return m;

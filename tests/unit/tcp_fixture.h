@@ -184,7 +184,8 @@ static inline size_t fxb_tcp(const struct tfx *t, uint8_t *buf, tern_time_t now,
 	if (sg->tfo) {
 		r.has_tfo = true;
 		r.tfo_len = sg->tfo_len;
-		memcpy(r.tfo_cookie, sg->tfo_cookie, sg->tfo_len);
+		if (sg->tfo_len)
+			memcpy(r.tfo_cookie, sg->tfo_cookie, sg->tfo_len);
 	}
 	if (sg->ts) {
 		r.has_ts = true;
@@ -318,7 +319,8 @@ static inline bool expect_seg_(struct tfx *t, tern_time_t at, const struct seg *
 	SEG_CMP(file, line, "Fast Open option", th.has_tfo, sg->tfo);
 	if (sg->tfo && th.has_tfo) {
 		SEG_CMP(file, line, "Fast Open cookie length", th.tfo_len, sg->tfo_len);
-		if (th.tfo_len == sg->tfo_len && memcmp(th.tfo_cookie, sg->tfo_cookie, th.tfo_len)) {
+		if (th.tfo_len == sg->tfo_len && th.tfo_len &&
+		    memcmp(th.tfo_cookie, sg->tfo_cookie, th.tfo_len)) {
 			TFX_FAIL(file, line, "Fast Open cookie differs");
 			ok = false;
 		}
