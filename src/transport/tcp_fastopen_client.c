@@ -17,10 +17,10 @@
  * of it (§4.2.1): all the data acknowledged, or only the SYN, and then
  * the data is resent at once after the handshake and the cookie is
  * forgotten (§4.1.3.1: a negative response is cached; the next
- * connection asks for a cookie again). SYN timeouts that recur on a
- * path with data on the SYN turn Fast Open off for that server for a
- * while (§4.1.3.1; Linux's backoff before its blackhole detection:
- * 2^losses minutes).
+ * connection asks for a cookie again). Fast Open SYNs that time out
+ * twice in a row on a path (a middlebox dropping them, §6) turn Fast
+ * Open off for that server for 2^losses minutes (§4.1.3.1; Linux's
+ * backoff before its blackhole detection).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -194,26 +194,33 @@ void tcp_fo_syn_option(const struct tern_tcb *tp, struct tern_tcp_repr *th)
 
 /* What the SYN-ACK teaches the cache: a cookie (RFC 7413 §4.1.3), the
  * server's MSS; data not acknowledged is a negative response (§4.1.3.1):
- * the cookie is forgotten, and a SYN timeout behind it counted. Only a
- * connection that tried Fast Open learns (Linux ignores an unsolicited
- * cookie); only a cookie makes an entry. */
+ * the cookie is forgotten. A Fast Open SYN (data or a request) that timed
+ * out, answered only as the plain SYN resent (no cookie, no data
+ * acknowledged), counts as a SYN loss on the path: a middlebox may drop
+ * such SYNs (§6; Linux's syn_loss, which counts SYNs with data; a request
+ * lost is a "no response at all" of §4.1.3.1 too). Only a connection that
+ * tried Fast Open learns (Linux ignores an unsolicited cookie); only a
+ * cookie or a loss makes an entry. */
 static void fo_learn(struct tern_stack *s, const struct tern_tcb *tp,
 		     const struct tern_tcp_repr *th, bool data_lost, tern_time_t now)
 {
 	bool cookie = th->has_tfo && th->tfo_len;
-	struct tcp_fo_entry *e = cookie ? fo_get(s, tp->t.raddr) : fo_find(s, tp->t.raddr);
+	bool request = tp->fo.syn_opt && !tp->fo.cookie_len;
+	bool syn_lost = tp->total_retrans && !cookie && (data_lost || request);
+	struct tcp_fo_entry *e = cookie || syn_lost ? fo_get(s, tp->t.raddr)
+						    : fo_find(s, tp->t.raddr);
 	if (!e)
 		return;
+	e->stamp = now;
 	if (th->has_mss && th->mss)
 		e->mss = th->mss;
 	if (cookie) {
 		e->cookie_len = th->tfo_len;
 		memcpy(e->cookie, th->tfo_cookie, th->tfo_len);
-		e->stamp = now;
 	} else if (data_lost) {
 		e->cookie_len = 0;
 	}
-	if (data_lost && tp->total_retrans) {
+	if (syn_lost) {
 		if (e->syn_loss < UINT8_MAX)
 			e->syn_loss++;
 		e->last_loss = now;

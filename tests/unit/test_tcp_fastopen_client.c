@@ -285,6 +285,44 @@ TEST(syn_timeout__synack_acks_first_syns_data)
 	tcp_fx_finish(&t);
 }
 
+/* A connection whose cookie-request SYN times out and whose plain
+ * retransmission is answered (no cookie): a SYN loss on the path. */
+static bool request_lost(struct tfx *t, tern_time_t now)
+{
+	if (fo_sendto(t, now, 10) != TERN_EINPROGRESS)
+		return false;
+	struct seg syn = our_syn(t);
+	syn.tfo = true;
+	TRY_SEG(t, now, &syn);
+	tern_time_t rto = tfx_tcb(t)->deadline[TCPT_RXT];
+	syn.tfo = false;
+	TRY_SEG(t, rto, &syn);
+	synack_in(t, rto + T_MS(10), t->us);
+	TRY_SEG(t, rto + T_MS(10), &SEG(.seq = t->us, .ack = t->peer, .flags = ACK));
+	peer_reset(t, rto + T_MS(20));
+	return t->fx.nframes == 0;
+}
+
+/* RFC 7413 §4.1.3.1, §6: Fast Open SYNs lost twice in a row on a path (a
+ * middlebox dropping SYNs with the option): no Fast Open to that server
+ * for 2^2 minutes after the last, a plain SYN (sendto still answers
+ * EINPROGRESS); then a cookie request again. */
+TEST(syn_lost_twice__fastopen_off_for_a_while)
+{
+	struct tfx t;
+	fo_start(&t, 1);
+	REQUIRE(request_lost(&t, T_MS(10)));
+	REQUIRE(request_lost(&t, T_SEC(5)));
+	tern_time_t last = T_SEC(5) + T_SEC(1) + T_MS(10);
+	REQUIRE_EQ(fo_sendto(&t, T_SEC(10), 10), TERN_EINPROGRESS);
+	struct seg syn = our_syn(&t);
+	expect_seg(&t, T_SEC(10), &syn);
+	tern_close(t.fx.s, t.sd);
+	REQUIRE_EQ(fo_sendto(&t, last + T_SEC(240), 10), TERN_EINPROGRESS);
+	REQUEST_SYN(&t, last + T_SEC(240));
+	tcp_fx_finish(&t);
+}
+
 /* RFC 7413 §4.1.3: the server's cached MSS bounds the SYN's data, less
  * Linux's 40 bytes for options: 1000 - 40 = 960 of 3000; 1460 - 40 =
  * 1420 with Linux's usual MSS. */
