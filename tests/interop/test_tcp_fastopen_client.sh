@@ -21,7 +21,9 @@
 #  4. all three bodies are right, tern curl exits 0; the server saw each
 #     request once; Linux counts TcpExtTCPFastOpenPassive 1 and
 #     TCPFastOpenCookieReqd 1;
-#  5. the capture decodes cleanly (no malformed frame, good checksums).
+#  5. with --sysctl net.ipv4.tcp_fastopen=0 on tern's host, curl -v says
+#     "Failed to enable TCP Fast Open" and fetches without the option;
+#  6. the captures decode cleanly (no malformed frame, good checksums).
 TEST_DEADLINE=${TEST_DEADLINE:-90}
 source "$(dirname "$0")/lib.sh" "$@" || exit 1
 source "$(dirname "$0")/lib_udp.sh" || exit 1
@@ -121,6 +123,18 @@ ack3=$(tshark_fields "$P" "ip.src == $K && tcp.flags.syn == 1 && tcp.flags.ack =
 assert_eq "$((isn3 + 1))" "$ack3" "a server without Fast Open acknowledges only the SYN"
 resent=$(tshark_fields "$P" "ip.src == $T && tcp.srcport == $sport3 && tcp.flags.syn == 0 && tcp.seq_raw == $((isn3 + 1)) && tcp.len > 0" tcp.len)
 assert_eq "$len3" "$(head -n1 <<<"$resent")" "the 3rd SYN's data resent after the handshake"
+
+# Without the client bit (--sysctl on tern's host): curl says it could
+# not enable Fast Open and fetches over a plain connection.
+log "tern curl --tcp-fastopen --sysctl net.ipv4.tcp_fastopen=0"
+run_ns -t 30 "$NS" "$TERN" curl -sSv --tcp-fastopen --sysctl net.ipv4.tcp_fastopen=0 "${TN[@]}" \
+	--pcap "$OUT/off.pcap" "http://$K:8000/d"
+assert_rc 0 "tern curl with the client bit off"
+assert_match '^body of /d$' "$RUN_OUT" "the body with the client bit off"
+assert_match '^\* Failed to enable TCP Fast Open on fd [0-9]+$' "$RUN_OUT" "curl's -v line"
+check_pcap "$OUT/off.pcap"
+assert_eq 0 "$(pcap_count "$OUT/off.pcap" "ip.src == $T && tcp.options.tfo")" \
+	"segments from tern with a Fast Open option, client bit off"
 
 # Linux's view: one Fast Open connection, one cookie request.
 run_ns "$NS" nstat -az TcpExtTCPFastOpenPassive TcpExtTCPFastOpenCookieReqd
