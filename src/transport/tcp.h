@@ -141,6 +141,22 @@ struct tcp_txtimes {
 	struct tcp_txtimes *next;       /* on the table's cache */
 };
 
+/* TCP Fast Open, a client connection's part (tcp_fastopen_client.c). */
+struct tcp_fo_client {
+	bool connect_opt;       /* TCP_FASTOPEN_CONNECT set */
+	bool deferred;          /* connect returned 0: the SYN waits for the first write */
+	bool syn_opt;           /* the first SYN carries the option: the cookie, or a
+				 * request if cookie_len is 0 */
+	bool syn_data_acked;    /* the SYN-ACK acknowledged the SYN's data (TCPI_OPT_SYN_DATA) */
+	uint8_t cookie_len;
+	uint8_t fail;           /* tcpi_fastopen_client_fail: TCP_FO_FAIL_* */
+	uint16_t syn_data;      /* octets of the ring the first SYN carries */
+	uint8_t cookie[TERN_TCP_FASTOPEN_MAX];
+};
+/* Linux's enum tfo_client_fail (tcpi_fastopen_client_fail). */
+enum { TCP_FO_FAIL_NONE, TCP_FO_FAIL_NO_COOKIE, TCP_FO_FAIL_DATA_NOT_ACKED,
+       TCP_FO_FAIL_SYN_RETRANSMITTED };
+
 struct tern_tcb {
 	struct tern_sock *so;           /* the application's socket; NULL: none (yet, or any more) */
 	struct tern_tcb *listener;      /* SYN-RECEIVED / unaccepted: the listening tcb */
@@ -357,6 +373,8 @@ struct tern_tcb {
 	unsigned fo_rst;                /* ... and those reset in SYN-RECEIVED, counted */
 	tern_time_t fo_rst_until;       /*     until then (Linux's rskq_rst list) */
 	struct tern_tcb *fo_listener;   /* a child counted in fo_qlen: the listener */
+	/* ---- TCP Fast Open, the client (RFC 7413; tcp_fastopen_client.c) ---- */
+	struct tcp_fo_client fo;
 };
 
 /* fo_flags. A Fast Open child is in its listener's accept queue from its
@@ -443,6 +461,7 @@ struct tern_tcp_table {
 	unsigned tcb_cached, ring_cached, tx_cached;
 	uint8_t *ring_cache[16];
 	struct tcp_txtimes *tx_cache;
+	struct tcp_fo_cache *fo_cache;  /* Fast Open cookies by server, made on first use (NULL: none) */
 };
 
 /* ---- tcp_conn.c ---- */
@@ -489,6 +508,9 @@ void tcp_options_offer(struct tern_stack *s, struct tern_tcb *tp);
  * in-order pkt (false: dropped, counted). */
 void tcp_ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tcp_repr *th,
 		      tern_time_t now);
+/* n octets at the front of the send ring are acknowledged: they go (an
+ * emptied ring starts small again). */
+void tcp_snd_consume(struct tern_stack *s, struct tern_tcb *tp, size_t n, tern_time_t now);
 void tcp_update_window(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tcp_repr *th);
 void tcp_schedule_ack(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
 bool tcp_charge_rcv(struct tern_stack *s, struct tern_tcb *tp, struct tern_pkt *pkt,
@@ -786,6 +808,34 @@ void tcp_fastopen_reset(struct tern_stack *s, struct tern_tcb *tp);
 void tcp_fastopen_listen(const struct tern_stack *s, struct tern_tcb *lp);
 /* setsockopt(TCP_FASTOPEN, qlen): on a socket closed or listening. */
 int tcp_fastopen_set(const struct tern_stack *s, struct tern_tcb *tp, int qlen);
+/* ---- tcp_fastopen_client.c: TCP Fast Open, the client (RFC 7413) ----
+ * The stack's cookie cache (by server address, with the server's MSS,
+ * TCP_FO_CACHE_MAX entries, the oldest replaced), and what a connection
+ * does with it: its first SYN carries a cached cookie and data, or a
+ * cookie request; the SYN-ACK teaches the cache and says whether the
+ * data got through. */
+#define TCP_FO_CACHE_MAX 64
+#define TCP_FO_CLIENT 0x1       /* net.ipv4.tcp_fastopen bits, as Linux's TFO_* */
+#define TCP_FO_CLIENT_NO_COOKIE 0x4
+/* Free the cache (the stack is going). */
+void tcp_fo_cache_free(struct tern_stack *s);
+/* TCP_FASTOPEN_CONNECT's connect: true if the SYN waits for the first
+ * write (a cookie is cached, or none is needed); false: it goes now, with
+ * a cookie request if the option is set. */
+bool tcp_fo_defer(struct tern_stack *s, struct tern_tcb *tp);
+/* The first SYN is about to carry up to `want` octets (MSG_FASTOPEN or
+ * the deferred write): sets what the SYN carries; returns the octets it
+ * may take (0: a cookie request or a plain SYN, no data). */
+uint32_t tcp_fo_syn_prepare(struct tern_stack *s, struct tern_tcb *tp, size_t want);
+/* The octets of the ring this SYN carries (only the first SYN), and its
+ * option (fill_options; only the first SYN too). */
+uint32_t tcp_fo_syn_len(const struct tern_tcb *tp);
+void tcp_fo_syn_option(const struct tern_tcb *tp, struct tern_tcp_repr *th);
+/* A SYN-ACK in SYN-SENT, before SND.UNA moves: the cache learns (or
+ * forgets) the cookie; the SYN's data acknowledged goes from the ring,
+ * the rest is resent after the handshake (snd_nxt pulled back). */
+void tcp_fo_synack(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tcp_repr *th,
+		   tern_time_t now);
 
 /* ---- tcp_output.c ---- */
 /* Send what may be sent now (data, SYN, FIN, ACK, window update). */

@@ -77,6 +77,7 @@ void tern_tcp_table_fini(struct tern_stack *s)
 	free(tt->buckets);
 	tt->buckets = NULL;
 	tcp_tw_table_fini(s);
+	tcp_fo_cache_free(s);
 	while (tt->tcb_cache) {
 		struct tern_tcb *tp = tt->tcb_cache;
 		tt->tcb_cache = tp->hnext;

@@ -352,6 +352,7 @@ static void syn_sent_input(struct tern_stack *s, struct tern_tcb *tp, struct seg
 	options_settle(s, tp, g);
 	tcp_ecn_synack_in(s, tp, th);
 	if (ack) {
+		tcp_fo_synack(s, tp, th, g->now); /* RFC 7413: the SYN's cookie and data */
 		tp->snd_una = th->ack;
 		if ((tp->flags & TF_RCVD_TSTMP) && th->tsecr) {
 			uint32_t ms = tcp_ts_now(tp, g->now) - th->tsecr;
@@ -604,6 +605,18 @@ static void rate_sample(struct tern_tcb *tp, tcp_seq ack, tern_time_t now, uint3
 		tp->delivery_rate = (tp->bytes_acked - tp->rate_acked) * 1000000000ull / (uint64_t)dt;
 }
 
+void tcp_snd_consume(struct tern_stack *s, struct tern_tcb *tp, size_t n, tern_time_t now)
+{
+	size_t queued = tern_ring_len(&tp->snd);
+	/* The FIN takes a sequence number but no byte of the ring. */
+	tern_ring_consume(&tp->snd, n < queued ? n : queued);
+	if (tern_ring_len(&tp->snd) == 0) {
+		tcp_busy_stop(tp, now);
+		tcp_snd_ring_free(s, tp); /* (empty: kept for reuse if small) */
+		tern_ring_resize(&tp->snd, TCP_SND_RING_MIN); /* empty: start small again */
+	}
+}
+
 /* Step 5 for a segment that acknowledges something new (tcp.h). */
 void tcp_ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tcp_repr *th,
 		      tern_time_t now)
@@ -611,14 +624,7 @@ void tcp_ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct te
 	uint32_t acked = th->ack - tp->snd_una;
 	if (tp->snd_una == tp->iss)
 		acked--; /* the SYN took a sequence number, not a byte */
-	size_t queued = tern_ring_len(&tp->snd);
-	/* The FIN takes a sequence number but no byte of the ring. */
-	tern_ring_consume(&tp->snd, acked < queued ? acked : queued);
-	if (tern_ring_len(&tp->snd) == 0) {
-		tcp_busy_stop(tp, now);
-		tcp_snd_ring_free(s, tp); /* (empty: kept for reuse if small) */
-		tern_ring_resize(&tp->snd, TCP_SND_RING_MIN); /* empty: start small again */
-	}
+	tcp_snd_consume(s, tp, acked, now);
 	tp->snd_una = th->ack;
 	if (seq_lt(tp->snd_nxt, tp->snd_una))
 		tp->snd_nxt = tp->snd_una;

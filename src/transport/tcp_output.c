@@ -79,6 +79,8 @@ static void fill_options(const struct tern_stack *s, const struct tern_tcb *tp,
 			th->tfo_len = TCP_FO_COOKIE_LEN;
 			tcp_fastopen_cookie(s, &client, &server, th->tfo_cookie);
 		}
+		if (!synack)
+			tcp_fo_syn_option(tp, th); /* RFC 7413: a cookie or a request */
 	}
 	bool ts = syn && !synack ? (tp->flags & TF_REQ_TSTMP) : (tp->flags & TF_RCVD_TSTMP);
 	if (ts) {
@@ -322,12 +324,13 @@ static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t no
 			tp->rtt_seq = tp->iss;
 			tp->rtt_start = now;
 		}
-		xmit(s, tp, tp->iss, 0, 0, flags, now);
+		uint32_t data = tcp_fo_syn_len(tp); /* Fast Open: data on the first SYN */
+		xmit(s, tp, tp->iss, 0, data, flags, now);
 		if (tp->snd_max != tp->iss) { /* sent before */
 			tern_stat_inc(s, TERN_STAT_TCP_RETRANS_SEGS);
 			tp->total_retrans++;
 		}
-		tp->snd_nxt = tp->iss + 1;
+		tp->snd_nxt = tp->iss + 1 + data;
 		if (seq_gt(tp->snd_nxt, tp->snd_max))
 			tp->snd_max = tp->snd_nxt;
 		return true;

@@ -39,16 +39,6 @@ struct cfg {
 	const char *cc;
 };
 
-static struct tern_tcp_info info(struct tfx *t)
-{
-	struct tern_tcp_info ti;
-	size_t len = sizeof(ti);
-	memset(&ti, 0, sizeof(ti));
-	if (tern_getsockopt(t->fx.s, t->sd, TERN_IPPROTO_TCP, TERN_TCP_INFO, &ti, &len) != 0)
-		memset(&ti, 0xff, sizeof(ti));
-	return ti;
-}
-
 /* The trace hook's events (tern_tcp_set_trace), the last 64. */
 struct evlog {
 	unsigned n;
@@ -118,7 +108,7 @@ static void eifel_spurious(const char *cc)
 	uint32_t cwnd0 = tp->snd_cwnd, ssthresh0 = tp->snd_ssthresh;
 	tern_time_t rto = tp->deadline[TCPT_RXT];
 	SEGI(&t, rto, U, 0);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_LOSS);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_LOSS);
 	CHECK_EQ(tp->snd_cwnd, M);
 	static struct evlog evs;
 	memset(&evs, 0, sizeof(evs));
@@ -143,14 +133,14 @@ static void eifel_spurious(const char *cc)
 	CHECK_EQ(fx_stat(&t.fx, "tcp.loss_undo"), 1);
 	CHECK_EQ(tp->snd_cwnd, cwnd0);
 	CHECK_EQ(tp->snd_ssthresh, ssthresh0);
-	struct tern_tcp_info ti = info(&t);
+	struct tern_tcp_info ti = tcp_fx_info(&t);
 	CHECK_EQ(ti.tcpi_ca_state, TCP_CA_OPEN);
 	CHECK_EQ(ti.tcpi_snd_cwnd, 10);
 	SEGI(&t, rto + T_MS(5), U, 10);
 	SEGI(&t, rto + T_MS(5), U, 11);
 	expect_no_seg(&t, rto + T_MS(5));
 	drain(&t, rto + T_MS(10));
-	CHECK_EQ(info(&t).tcpi_total_retrans, 1);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_total_retrans, 1);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.slow_start_retrans"), 1);
 	tcp_fx_finish(&t);
 }
@@ -184,7 +174,7 @@ TEST(eifel__genuine_rto__no_undo)
 	ACK_TS(&t, rto + T_MS(5), U, 1, our_tsval(&t, rto));
 	CHECK_EQ(fx_stat(&t.fx, "tcp.spurious_rtos"), 0);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.loss_undo"), 0);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_LOSS);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_LOSS);
 	CHECK_EQ(tp->snd_cwnd, 2 * M);
 	CHECK_EQ(tp->snd_ssthresh, ssthresh);
 	SEGI(&t, rto + T_MS(5), U, 1);
@@ -220,7 +210,7 @@ TEST(dsack__rto_retransmission_reported_twice__loss_undo)
 	CHECK_EQ(fx_stat(&t.fx, "tcp.spurious_rtos"), 1);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.dsack_undo"), 0);
 	CHECK_EQ(tp->snd_cwnd, 10 * M);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_OPEN);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_OPEN);
 	SEGI(&t, rto + T_MS(5), U, 10);
 	SEGI(&t, rto + T_MS(5), U, 11);
 	expect_no_seg(&t, rto + T_MS(5));
@@ -248,20 +238,20 @@ TEST(frto__two_acks_advance__new_data__undo)
 	SEGI(&t, rto + T_MS(5), U, 10);
 	SEGI(&t, rto + T_MS(5), U, 11);
 	expect_no_seg(&t, rto + T_MS(5));
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_LOSS);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_LOSS);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.loss_undo"), 0);
 	ACK_SEG(&t, rto + T_MS(6), U, 4);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.spurious_rtos"), 1);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.loss_undo"), 1);
 	CHECK_EQ(tp->snd_cwnd, 10 * M);
 	CHECK_EQ(tp->snd_ssthresh, UINT32_MAX);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_OPEN);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_OPEN);
 	/* 8 segments in flight, cwnd 10: two more, new ones. */
 	SEGI(&t, rto + T_MS(6), U, 12);
 	SEGI(&t, rto + T_MS(6), U, 13);
 	expect_no_seg(&t, rto + T_MS(6));
 	drain(&t, rto + T_MS(10));
-	CHECK_EQ(info(&t).tcpi_total_retrans, 1);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_total_retrans, 1);
 	tcp_fx_finish(&t);
 }
 
@@ -321,7 +311,7 @@ static void frto_genuine(bool sack)
 	SEGI(&t, rto + T_MS(6), U, 1);
 	SEGI(&t, rto + T_MS(6), U, 2);
 	expect_no_seg(&t, rto + T_MS(6));
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_LOSS);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_LOSS);
 	CHECK(tp->snd_cwnd <= 3 * M);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.loss_undo"), 0);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.spurious_rtos"), 0);
@@ -383,7 +373,7 @@ TEST(frto__sysctl_off__go_back_n)
 	ACK_SEG(&t, rto + T_MS(6), U, 4);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.loss_undo"), 0);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.spurious_rtos"), 0);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_LOSS);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_LOSS);
 	fx_clear_tx(&t.fx);
 	drain(&t, rto + T_MS(10));
 	tcp_fx_finish(&t);
@@ -420,7 +410,7 @@ static bool recovery_begun(struct tfx *t, uint32_t *U, const char *cc)
 				   .len = M));
 	/* ssthresh: half (Reno), 0.7 (CUBIC) of the 13 segments in flight */
 	uint32_t ssthresh = strcmp(cc, "cubic") == 0 ? 13 * M * 7 / 10 : 13 * M / 2;
-	return t->fx.nframes == 0 && info(t).tcpi_ca_state == TCP_CA_RECOVERY &&
+	return t->fx.nframes == 0 && tcp_fx_info(t).tcpi_ca_state == TCP_CA_RECOVERY &&
 	       tfx_tcb(t)->snd_ssthresh == ssthresh;
 }
 
@@ -439,12 +429,12 @@ TEST(recovery__partial_ack_echoes_original__partial_undo)
 	CHECK_EQ(fx_stat(&t.fx, "tcp.full_undo"), 0);
 	/* Reordering as deep as the SACKs reached past the hole (1 to 5):
 	 * DupThresh 4 (TcpExtTCPTSReorder). */
-	CHECK_EQ(info(&t).tcpi_reordering, 4);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_reordering, 4);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.ts_reorder"), 1);
 	CHECK(tp->rack_reord);
 	CHECK_EQ(tp->snd_cwnd, 11 * M);
 	CHECK_EQ(tp->snd_ssthresh, UINT32_MAX);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_OPEN);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_OPEN);
 	SEGI(&t, T_MS(115), U, 14);
 	SEGI(&t, T_MS(115), U, 15);
 	expect_no_seg(&t, T_MS(115));
@@ -471,11 +461,11 @@ TEST(recovery__partial_ack__retransmission_in_flight__waits_for_full)
 		   .ts = true, .tsval = peer_tsval(&t, T_MS(107) + TERN_USEC(500) * k), .tsecr = old,
 		   .sack = {{U + 6 * M, U + k * M}, {U + 2 * M, U + 5 * M}});
 	CHECK_EQ(tp->high_rxt, U + 6 * M); /* segment 5 resent */
-	CHECK_EQ(info(&t).tcpi_retrans, 2);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_retrans, 2);
 	fx_clear_tx(&t.fx);
 	ACK_TS(&t, T_MS(118), U, 5, old);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.partial_undo"), 0);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_RECOVERY);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_RECOVERY);
 	fx_clear_tx(&t.fx);
 	IN(&t, T_MS(119), .seq = t.peer, .ack = tp->snd_recover, .flags = ACK, .ts = true,
 	   .tsval = peer_tsval(&t, T_MS(119)), .tsecr = old);
@@ -499,13 +489,13 @@ TEST(recovery__then_rto__eifel_undoes_both)
 	struct tern_tcb *tp = tfx_tcb(&t);
 	tern_time_t rto = tp->deadline[TCPT_RXT];
 	SEGI(&t, rto, U, 1);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_LOSS);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_LOSS);
 	ACK_TS(&t, rto + T_MS(5), U, 14, our_tsval(&t, T_MS(100)));
 	CHECK_EQ(fx_stat(&t.fx, "tcp.loss_undo"), 1);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.spurious_rtos"), 1);
 	CHECK_EQ(tp->snd_cwnd, 11 * M);
 	CHECK_EQ(tp->snd_ssthresh, UINT32_MAX);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_OPEN);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_OPEN);
 	SEGI(&t, rto + T_MS(5), U, 14);
 	SEGI(&t, rto + T_MS(5), U, 15);
 	expect_no_seg(&t, rto + T_MS(5));
@@ -524,8 +514,8 @@ TEST(recovery__partial_ack_echoes_retransmission__no_undo)
 	ACK_TS(&t, T_MS(115), U, 5, our_tsval(&t, T_MS(113)));
 	CHECK_EQ(fx_stat(&t.fx, "tcp.partial_undo"), 0);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.ts_reorder"), 0);
-	CHECK_EQ(info(&t).tcpi_reordering, 3);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_RECOVERY);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_reordering, 3);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_RECOVERY);
 	CHECK_EQ(tp->snd_ssthresh, 13 * M / 2);
 	fx_clear_tx(&t.fx);
 	drain(&t, T_MS(120));
@@ -549,7 +539,7 @@ static void full_undo(const char *cc)
 	CHECK_EQ(fx_stat(&t.fx, "tcp.dsack_undo"), 0);
 	CHECK_EQ(tp->snd_cwnd, 11 * M);
 	CHECK_EQ(tp->snd_ssthresh, UINT32_MAX);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_OPEN);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_OPEN);
 	SEGI(&t, T_MS(115), U, 14);
 	SEGI(&t, T_MS(115), U, 15);
 	expect_no_seg(&t, T_MS(115));
@@ -587,7 +577,7 @@ static bool newreno_begun(struct tfx *t, uint32_t *U)
 	ACK_TS(t, T_MS(113), u, 1, old);
 	TRY_SEG(t, T_MS(113), &SEG(.seq = u + M, .ack = t->peer, .flags = ACK, .data = payload + M,
 				   .len = M));
-	return t->fx.nframes == 0 && info(t).tcpi_ca_state == TCP_CA_RECOVERY &&
+	return t->fx.nframes == 0 && tcp_fx_info(t).tcpi_ca_state == TCP_CA_RECOVERY &&
 	       tfx_tcb(t)->snd_ssthresh == 13 * M / 2;
 }
 
@@ -603,7 +593,7 @@ TEST(newreno__full_ack_echoes_original__full_undo)
 	CHECK_EQ(fx_stat(&t.fx, "tcp.full_undo"), 1);
 	CHECK_EQ(tp->snd_cwnd, 11 * M);
 	CHECK_EQ(tp->snd_ssthresh, UINT32_MAX);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_OPEN);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_OPEN);
 	SEGI(&t, T_MS(115), U, 14);
 	SEGI(&t, T_MS(115), U, 15);
 	expect_no_seg(&t, T_MS(115));
@@ -622,7 +612,7 @@ TEST(newreno__partial_ack_echoes_original__partial_undo)
 	ACK_TS(&t, T_MS(115), U, 5, our_tsval(&t, T_MS(100)));
 	CHECK_EQ(fx_stat(&t.fx, "tcp.partial_undo"), 1);
 	CHECK_EQ(tp->snd_cwnd, 11 * M);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_OPEN);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_OPEN);
 	SEGI(&t, T_MS(115), U, 14);
 	SEGI(&t, T_MS(115), U, 15);
 	expect_no_seg(&t, T_MS(115));
