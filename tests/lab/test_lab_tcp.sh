@@ -11,6 +11,9 @@
 #               Retr and the report's table
 #   syn-flood   a listener flooded by spoofed SYNs still accepts a client
 #               (SYN cookies), and without cookies it does not
+#   fastopen    TCP Fast Open: the first connection gets a cookie, the
+#               second carries its GET on the SYN and has its first byte
+#               one round trip sooner than a plain connection
 # Each runs twice: same seed, same transcript, captures and report.
 #
 # Usage: test_lab_tcp.sh TERN OUTDIR
@@ -158,8 +161,25 @@ n=$(synack oldweb | sort -u | wc -l)
 grep -q 'oldweb: [0-9]* more connections never established' "$out/syn-flood.a/report.html" ||
 	fail "syn-flood: the report does not count oldweb's half-open connections"
 
+# ---- fastopen
+run fastopen
+want fastopen '^\[   1\.[0-9]+\] client: first:  connect 0\.082[0-9]+ s, first byte 0\.164[0-9]+ s' \
+	"the first connection: a handshake, then the request"
+want fastopen '^\[   2\.[0-9]+\] client: second: connect 0\.000000 s, first byte 0\.082[0-9]+ s' \
+	"the second: the request on the SYN, its answer one round trip later"
+want fastopen '^\[   3\.[0-9]+\] client: plain:  connect 0\.082[0-9]+ s, first byte 0\.164[0-9]+ s' \
+	"a plain connection for comparison"
+syns() { tshark -r "$out/fastopen.a/client-eth0.pcap" \
+	-Y "tcp.flags.syn == 1 && tcp.flags.ack == 0 && ip.src == 10.1.0.2 && $1" 2>/dev/null | wc -l; }
+[ "$(syns 'tcp.option_kind == 34 && tcp.len == 0')" = 1 ] || fail "fastopen: not one SYN with a cookie request"
+[ "$(syns 'tcp.option_kind == 34 && tcp.len == 86')" = 1 ] || fail "fastopen: not one SYN with a cookie and the GET"
+[ "$(syns 'tcp.option_kind != 34')" = 1 ] || fail "fastopen: not one plain SYN"
+for f in first second third; do
+	cmp -s "$out/fastopen.a/$f.html" "$labs/fastopen/www/index.html" || fail "fastopen: $f.html differs"
+done
+
 if [ "$fails" -gt 0 ]; then
 	echo "test_lab_tcp: $fails failed" >&2
 	exit 1
 fi
-echo "test_lab_tcp: the TCP labs show Nagle's stall, slow start, retransmissions and SYN cookies under a flood"
+echo "test_lab_tcp: the TCP labs show Nagle's stall, slow start, retransmissions, SYN cookies under a flood and Fast Open's saved round trip"
