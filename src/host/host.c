@@ -207,8 +207,10 @@ void tern_stack_destroy(struct tern_stack *s)
 	tern_link_fini(s);
 	tern_core_fini(s);
 	for (int i = 0; i < s->cap_ifaces; i++) {
-		for (int j = 0; s->ifaces[i] && j < TERN_MAX_ADDRS; j++)
-			free(s->ifaces[i]->addrs[j]);
+		for (int j = 1; s->ifaces[i] && s->ifaces[i]->more && j < TERN_MAX_ADDRS; j++)
+			free(s->ifaces[i]->more[j - 1]);
+		if (s->ifaces[i])
+			free(s->ifaces[i]->more);
 		free(s->ifaces[i]);
 	}
 	free(s->ifaces);
@@ -334,10 +336,8 @@ int tern_stack_attach(struct tern_stack *s, struct tern_netdev *dev)
 	if (!s->ifaces[i] && !(s->ifaces[i] = calloc(1, sizeof(*s->ifaces[i]))))
 		return TERN_ENOMEM;
 	struct tern_iface *ifc = s->ifaces[i];
-	struct tern_ifaddr *kept[TERN_MAX_ADDRS]; /* an unused slot's records stay its own */
-	memcpy(kept, ifc->addrs, sizeof(kept));
-	memset(ifc, 0, sizeof(*ifc));
-	memcpy(ifc->addrs, kept, sizeof(kept));
+	/* an unused slot's records stay its own (more and addr0 come last) */
+	memset(ifc, 0, offsetof(struct tern_iface, more));
 	ifc->used = true;
 	ifc->index = i;
 	ifc->stack = s;

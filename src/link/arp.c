@@ -685,7 +685,7 @@ void tern_arp_probe_start(struct tern_stack *s, struct tern_iface *ifc, struct t
 static void check_conflicts(struct tern_stack *s, struct tern_iface *ifc,
 			    const struct tern_arp_repr *arp)
 {
-	for (int j = 0; j < TERN_MAX_ADDRS; j++) {
+	for (int j = 0; j < tern_iface_nslots(ifc); j++) {
 		struct tern_ifaddr *ia = tern_iface_addr(ifc, j);
 		if (!ia || ia->state == TERN_ADDR_CONFLICT)
 			continue;
