@@ -129,13 +129,26 @@ static int iface_slots(struct tern_stack *s, int i)
 	return 0;
 }
 
+/* A stack and what every host has, in one block: the network and link
+ * layers' state and the loopback interface (an idle host of a big lab
+ * pays one malloc header for them, not four). */
+struct host_block {
+	struct tern_stack s; /* first: the stack's pointer is the block's */
+	struct tern_net net;
+	struct tern_link link;
+	struct tern_iface lo;
+};
+
+static struct host_block *block_of(struct tern_stack *s)
+{
+	return (struct host_block *)(void *)s;
+}
+
 static int add_loopback(struct tern_stack *s)
 {
 	if (iface_slots(s, TERN_IFINDEX_LOOPBACK) < 0)
 		return TERN_ENOMEM;
-	struct tern_iface *lo = calloc(1, sizeof(*lo));
-	if (!lo)
-		return TERN_ENOMEM;
+	struct tern_iface *lo = &block_of(s)->lo;
 	s->ifaces[TERN_IFINDEX_LOOPBACK] = lo;
 	lo->used = true;
 	lo->loopback = true;
@@ -160,7 +173,8 @@ static void neighbour_unreachable(struct tern_stack *s, const struct tern_pkt *p
 static int layers_init(struct tern_stack *s)
 {
 	int err;
-	if ((err = tern_net_init(s)) < 0 || (err = tern_link_init(s)) < 0 ||
+	struct host_block *b = block_of(s);
+	if ((err = tern_net_init(s, &b->net)) < 0 || (err = tern_link_init(s, &b->link)) < 0 ||
 	    (err = tern_sock_table_init(s)) < 0)
 		return err;
 	s->tx_tag_done = tern_icmp_sent;
@@ -174,9 +188,10 @@ static int layers_init(struct tern_stack *s)
 struct tern_stack *tern_stack_create_like(const struct tern_stack_config *cfg,
 					  const struct tern_stack *like)
 {
-	struct tern_stack *s = calloc(1, sizeof(*s));
-	if (!s)
+	struct host_block *b = calloc(1, sizeof(*b));
+	if (!b)
 		return NULL;
+	struct tern_stack *s = &b->s;
 	if (tern_core_init(s, cfg, like) < 0) {
 		free(s);
 		return NULL;
@@ -211,7 +226,8 @@ void tern_stack_destroy(struct tern_stack *s)
 			free(s->ifaces[i]->more[j - 1]);
 		if (s->ifaces[i])
 			free(s->ifaces[i]->more);
-		free(s->ifaces[i]);
+		if (s->ifaces[i] != &block_of(s)->lo)
+			free(s->ifaces[i]);
 	}
 	free(s->ifaces);
 	free(s);

@@ -236,11 +236,9 @@ static void shrink_chunks(struct tern_arp_cache *c)
 	}
 }
 
-int tern_link_init(struct tern_stack *s)
+int tern_link_init(struct tern_stack *s, struct tern_link *link)
 {
-	s->link = calloc(1, sizeof(*s->link));
-	if (!s->link)
-		return TERN_ENOMEM;
+	s->link = link;
 	return arp_init(s);
 }
 
@@ -286,7 +284,6 @@ void tern_link_fini(struct tern_stack *s)
 	free(c->chunks);
 	free(c->chunk_used);
 	free(c->buckets);
-	free(s->link);
 	s->link = NULL;
 }
 
