@@ -215,14 +215,24 @@ tern_time_t tern_core_next_timer(const struct tern_stack *s)
 
 /* ---- packets, drops, trace, log ---- */
 
-struct tern_pkt *tern_stack_pkt_alloc(struct tern_stack *s, size_t data_len)
+/* Count a failed allocation; keep the pool's trim timer going. */
+static struct tern_pkt *pool_took(struct tern_stack *s, struct tern_pkt *p)
 {
-	struct tern_pkt *p = tern_pkt_alloc(&s->pool, data_len);
 	if (!p)
 		tern_stat_inc(s, TERN_STAT_PKT_NOBUFS);
 	else if (s->pool.made_bytes > s->cfg->pkt_pool_keep_bytes && !tern_timer_armed(&s->pool_trim))
 		tern_timer_arm(s, &s->pool_trim, s->now + TERN_SEC(1));
 	return p;
+}
+
+struct tern_pkt *tern_stack_pkt_alloc(struct tern_stack *s, size_t data_len)
+{
+	return pool_took(s, tern_pkt_alloc(&s->pool, data_len));
+}
+
+struct tern_pkt *tern_stack_pkt_alloc_tiny(struct tern_stack *s, size_t data_len)
+{
+	return pool_took(s, tern_pkt_alloc_tiny(&s->pool, data_len));
 }
 
 struct tern_pkt *tern_stack_pkt_clone(struct tern_stack *s, const struct tern_pkt *pkt)

@@ -232,6 +232,8 @@ void tern_drop(struct tern_stack *s, struct tern_pkt *pkt, enum tern_stat reason
 
 /* A packet buffer from the stack's pool, counting PKT_NOBUFS on failure. */
 struct tern_pkt *tern_stack_pkt_alloc(struct tern_stack *s, size_t data_len);
+/* The same from the tiny class (core/pkt.h): a frame no queue holds. */
+struct tern_pkt *tern_stack_pkt_alloc_tiny(struct tern_stack *s, size_t data_len);
 /* A copy of pkt's data in a new buffer, with its ifindex and l2_type
  * (one datagram delivered twice: broadcast loop-back, one per socket). */
 struct tern_pkt *tern_stack_pkt_clone(struct tern_stack *s, const struct tern_pkt *pkt);

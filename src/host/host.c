@@ -23,6 +23,7 @@
 #include "net/icmp.h"
 #include "net/net.h"
 #include "transport/sock.h"
+#include "wire/ethernet.h"
 
 /* Copied with memcpy from a static object, whose padding is zero: two
  * configurations made here and set alike compare equal byte for byte
@@ -326,7 +327,10 @@ static void iface_rx(void *ctx, struct tern_netdev *dev, const uint8_t *frame, s
 				TERN_STAT_DEV_RX_TOO_BIG);
 		return;
 	}
-	struct tern_pkt *pkt = tern_stack_pkt_alloc(s, len);
+	/* ARP consumes its frames where they arrive (link/arp.c): a tiny
+	 * buffer, the only kind a host that hears nothing else keeps. */
+	bool arp = len > TERN_ETH_HLEN && rd16(frame + 12) == TERN_ETHERTYPE_ARP;
+	struct tern_pkt *pkt = arp ? tern_stack_pkt_alloc_tiny(s, len) : tern_stack_pkt_alloc(s, len);
 	if (!pkt) {
 		tern_trace_emit(s, TERN_TRACE_DROP, TERN_LAYER_LINK, ifc->index, frame, len,
 				TERN_STAT_PKT_NOBUFS);

@@ -381,7 +381,8 @@ static void arp_send(struct tern_stack *s, struct tern_iface *ifc, uint16_t op, 
 		     const struct tern_mac *tha, tern_ip4_t tpa, const struct tern_mac *eth_dst,
 		     enum tern_stat counter)
 {
-	struct tern_pkt *pkt = tern_stack_pkt_alloc(s, TERN_ETH_MIN_FRAME);
+	/* tiny: the device copies the frame, nothing queues it */
+	struct tern_pkt *pkt = tern_stack_pkt_alloc_tiny(s, TERN_ETH_MIN_FRAME);
 	if (!pkt)
 		return;
 	struct tern_arp_repr arp = {.op = op, .sha = ifc->mac, .spa = spa, .tha = *tha, .tpa = tpa};
