@@ -347,7 +347,8 @@ static uint64_t *stat_few_slot(struct tern_stat_few *f, enum tern_stat st)
 
 uint64_t *tern_stat_slot_make(struct tern_stack *s, enum tern_stat st)
 {
-	uint64_t *slot = stat_few_slot(&s->stat_few, st);
+	struct tern_stat_few *f = &s->stat_few;
+	uint64_t *slot = f->closed || ++f->hits >= TERN_STAT_FEW_HITS ? NULL : stat_few_slot(f, st);
 	if (slot)
 		return slot;
 	/* A busy host: every listed counter gets its page, then st. A page

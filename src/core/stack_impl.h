@@ -39,10 +39,13 @@ struct tern_ifaddr {
  * host of a big lab moves five (a device's frames, ARP's) of the table's
  * 1.6 KiB and makes no page. The list's counters are found off the hot
  * path (their page is NULL); once a host moves more than TERN_STAT_FEW,
- * every one gets its page and the list is closed for good. */
+ * or moves them TERN_STAT_FEW_HITS times (a busy host that uses few
+ * counters: loopback traffic), every one gets its page and the list is
+ * closed for good. */
 #define TERN_STAT_PAGE_SHIFT 5
 #define TERN_STAT_PAGE (1u << TERN_STAT_PAGE_SHIFT)
 #define TERN_STAT_FEW 6
+#define TERN_STAT_FEW_HITS 4096
 #define TERN_STAT_PAGES ((TERN_STAT__COUNT + TERN_STAT_PAGE - 1) / TERN_STAT_PAGE)
 
 struct tern_iface {
@@ -122,6 +125,7 @@ struct tern_stack {
 		uint16_t id[TERN_STAT_FEW]; /* enum tern_stat, of pages not made */
 		uint8_t n;                  /* in use */
 		bool closed;                /* more were moved: pages only from now on */
+		uint16_t hits;              /* increments taken by the list */
 		uint64_t v[TERN_STAT_FEW];
 	} stat_few;
 	uint64_t stat_lost;            /* a page could not be made: its counts go here */

@@ -195,4 +195,20 @@ TEST(page_takes_listed_counters)
 	tern_stack_destroy(s);
 }
 
+/* A busy host that moves few counters (loopback traffic) gets their pages
+ * after TERN_STAT_FEW_HITS increments: its hot path takes no detour. */
+TEST(busy_few_counters_get_their_pages)
+{
+	struct tern_stack *s = tern_stack_create(NULL);
+	REQUIRE(s);
+	unsigned before = pages_made(s);
+	for (unsigned i = 0; i < 2 * TERN_STAT_FEW_HITS; i++)
+		tern_stat_inc(s, spread(2));
+	CHECK_EQ(tern_stack_stat(s, spread(2)), 2 * TERN_STAT_FEW_HITS);
+	CHECK(s->stat_few.closed);
+	CHECK_EQ(s->stat_few.n, 0);
+	CHECK(pages_made(s) > before);
+	tern_stack_destroy(s);
+}
+
 TEST_MAIN()
