@@ -336,6 +336,9 @@ struct tern_curl_opts {
 	const char *user_agent;  /* NULL: "tern-curl" */
 	FILE *diag;              /* -v lines and "curl: (N) MESSAGE"; NULL: none */
 	const char *prog;        /* errors read "PROG: (7) ..."; NULL: "curl" */
+	bool tcp_fastopen;       /* --tcp-fastopen: TCP_FASTOPEN_CONNECT on each connection
+				  * (RFC 7413; a cookie from an earlier connection of the
+				  * same stack puts the request on the SYN) */
 };
 void tern_curl_opts_init(struct tern_curl_opts *o);
 

@@ -105,7 +105,13 @@ int tern_getpeername(struct tern_stack *s, int sd, struct tern_sockaddr_in *out)
  * as Linux's do; tern/rt.h's tern_rt_recv waits. Ignored for datagrams. */
 #define TERN_MSG_WAITALL 0x100
 /* sendto on an unconnected stream socket: connect to dst and send the data
- * on the SYN (TCP Fast Open, RFC 7413), as Linux's MSG_FASTOPEN */
+ * on the SYN (TCP Fast Open, RFC 7413), as Linux's non-blocking
+ * MSG_FASTOPEN: with a cookie cached for dst, the SYN carries it and up to
+ * the server's MSS less 40 bytes of the data, and sendto returns the bytes
+ * taken; without one, the SYN carries a cookie request and no data, and
+ * sendto returns TERN_EINPROGRESS (write the data again once connected).
+ * TERN_EOPNOTSUPP without net.ipv4.tcp_fastopen's client bit (0x1),
+ * TERN_EALREADY while connecting, TERN_EISCONN once connected. */
 #define TERN_MSG_FASTOPEN 0x20000000
 
 /* The largest UDP payload: 65535 - 20 (IP header) - 8 (UDP header). */
@@ -219,7 +225,9 @@ int tern_getsockopt(struct tern_stack *s, int sd, int level, int name, void *opt
  * timeout, both FINs done):
  *
  *   new socket, never connected          OUT | HUP
- *   SYN-SENT, SYN-RECEIVED               nothing (ERR if an error is pending)
+ *   SYN-SENT, SYN-RECEIVED               nothing (ERR if an error is pending);
+ *                                        OUT after TCP_FASTOPEN_CONNECT's
+ *                                        connect, until the write sends the SYN
  *   LISTEN                               IN while the accept queue has one
  *   connected                            IN with data; OUT with a third of
  *                                        SO_SNDBUF free

@@ -147,8 +147,12 @@ struct tern_stack_config {
 					  * Eifel, RFC 3522); 1 and 2 alike; 0: off */
 	unsigned tcp_fastopen;           /* 1, as Linux tcp_fastopen (RFC 7413): bit 0x1 =
 					  * clients may send data on SYNs (MSG_FASTOPEN,
-					  * TCP_FASTOPEN_CONNECT), 0x2 = listeners with
-					  * TCP_FASTOPEN accept data on SYNs */
+					  * TCP_FASTOPEN_CONNECT), 0x4 = ... without a
+					  * cookie (and no option), 0x2 = listeners with
+					  * TCP_FASTOPEN accept data on SYNs with a valid
+					  * cookie (and give cookies), 0x200 = ... with no
+					  * cookie at all, 0x400 = every listener takes
+					  * part as if it set TCP_FASTOPEN to its backlog */
 	unsigned tcp_max_syn_backlog;    /* 256 half-open connections in all (a budget), and
 					  * per listener at most its backlog */
 	unsigned tcp_syncookies;         /* 1, as Linux: SYN cookies once the SYN queue or

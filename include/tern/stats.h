@@ -161,6 +161,8 @@
 	X(TCP_LOST_RETRANSMIT,   "tcp",  "lost_retransmit",       COUNT) \
 	X(TCP_LOSS_PROBES,       "tcp",  "loss_probes",           COUNT) \
 	X(TCP_LOSS_PROBE_RECOVERY, "tcp", "loss_probe_recovery",  COUNT) \
+	/* RACK's reordering timer fired (RFC 8985 §6.3; tern's own) */ \
+	X(TCP_RACK_REO_TIMEOUTS, "tcp",  "rack_reo_timeouts",     COUNT) \
 	X(TCP_DSACK_UNDO,        "tcp",  "dsack_undo",            COUNT) \
 	/* undo of a reduction shown spurious (transport/tcp_undo.c): after a \
 	 * timeout (any detection), fast recovery's end or a partial ACK \
@@ -173,6 +175,7 @@
 	X(TCP_SYN_CHALLENGE,     "tcp",  "syn_challenge",         COUNT) \
 	X(TCP_TW_RECYCLED,       "tcp",  "time_wait_reused",      COUNT) \
 	/* header prediction (transport/tcp_fastpath.c): data, pure ACKs */ \
+	X(TCP_DELAYED_ACK_LOST,  "tcp",  "delayed_ack_lost",      COUNT) \
 	X(TCP_HP_HITS,           "tcp",  "hp_hits",               COUNT) \
 	X(TCP_HP_ACKS,           "tcp",  "hp_acks",               COUNT) \
 	X(TCP_NO_PORT,           "tcp",  "no_port",               DROP) \

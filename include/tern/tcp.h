@@ -38,8 +38,9 @@ unsigned tern_tcp_pending(struct tern_stack *s);
  * Fields tern does not track are zero. Units as Linux's: times in µs
  * (tcpi_last_*: ms), windows in segments (cwnd, ssthresh, unacked),
  * tcpi_state in Linux's numbering (ESTABLISHED 1 ... LISTEN 10, CLOSING
- * 11), tcpi_options bits TS 1, SACK 2, WSCALE 4, ECN 8. getsockopt copies
- * min(optlen, sizeof) bytes. */
+ * 11), tcpi_options bits TS 1, SACK 2, WSCALE 4, ECN 8, ECN_SEEN 16,
+ * SYN_DATA 32 (the SYN's data was accepted: Fast Open). getsockopt
+ * copies min(optlen, sizeof) bytes. */
 struct tern_tcp_info {
 	uint8_t tcpi_state, tcpi_ca_state, tcpi_retransmits, tcpi_probes, tcpi_backoff;
 	uint8_t tcpi_options;

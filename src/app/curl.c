@@ -31,6 +31,7 @@
 
 #include "tern/err.h"
 #include "tern/socket.h"
+#include "tern/tcp.h"
 
 #include "app/http_util.h"
 #include "app/sock_util.h"
@@ -449,6 +450,12 @@ static void begin_transfer(struct tern_curl *c)
 	c->connects++;
 	c->conn_addr = c->addr;
 	c->conn_port = c->port;
+	/* --tcp-fastopen: as curl on Linux, TCP_FASTOPEN_CONNECT, and on
+	 * without it if refused. */
+	int one = 1;
+	if (c->o.tcp_fastopen && tern_setsockopt(c->s, c->sd, TERN_IPPROTO_TCP,
+						 TERN_TCP_FASTOPEN_CONNECT, &one, sizeof(one)) < 0)
+		info(c, "* Failed to enable TCP Fast Open on fd %d\n", c->sd);
 	tern_socket_set_owner(c->s, c->sd, "curl");
 	tern_socket_set_callback(c->s, c->sd, on_socket, c);
 	struct tern_sockaddr_in dst = {c->addr, c->port};
@@ -793,7 +800,9 @@ static void step(struct tern_curl *c)
 	if (c->phase == P_SENDING) {
 		while (c->req_off < c->req_len) {
 			int n = tern_send(c->s, c->sd, c->req + c->req_off, c->req_len - c->req_off, 0);
-			if (n == TERN_EAGAIN)
+			/* EINPROGRESS: a Fast Open write whose SYN went without
+			 * data (no cookie after all): again once connected. */
+			if (n == TERN_EAGAIN || n == TERN_EINPROGRESS)
 				return;
 			if (n < 0) {
 				fail(c, CE_RECV_ERROR, "Send failure: %s", tern_strerror(n));

@@ -36,6 +36,7 @@
 
 #include "tern/err.h"
 #include "tern/socket.h"
+#include "tern/tcp.h"
 
 #include "app/http_util.h"
 
@@ -1050,6 +1051,12 @@ struct tern_httpd *tern_httpd_start(struct tern_stack *s, const struct tern_http
 		     tern_strerror(rc));
 		goto fail;
 	}
+	/* TCP Fast Open (RFC 7413): a request on the SYN is served in the
+	 * SYN-ACK's round trip, up to 256 such connections still opening
+	 * (nginx's fastopen=256); only where net.ipv4.tcp_fastopen has 0x2. */
+	int fastopen_qlen = 256;
+	tern_setsockopt(s, h->lsd, TERN_IPPROTO_TCP, TERN_TCP_FASTOPEN, &fastopen_qlen,
+			sizeof(fastopen_qlen));
 	rc = tern_listen(s, h->lsd, 128);
 	if (rc < 0) {
 		diag(h, "tern http: listen: %s\n", tern_strerror(rc));

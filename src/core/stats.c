@@ -120,6 +120,7 @@ static const struct {
 	{TERN_STAT_TCP_RETRANS_SEGS, "TcpRetransSegs"},
 	{TERN_STAT_TCP_BAD_CHECKSUM, "TcpInCsumErrors"},
 	{TERN_STAT_TCP_OUT_RSTS, "TcpOutRsts"},
+	{TERN_STAT_TCP_DELAYED_ACK_LOST, "TcpExtDelayedACKLost"},
 	{TERN_STAT_TCP_SYNCOOKIES_SENT, "TcpExtSyncookiesSent"},
 	{TERN_STAT_TCP_SYNCOOKIES_RECV, "TcpExtSyncookiesRecv"},
 	{TERN_STAT_TCP_FASTOPEN_ACTIVE, "TcpExtTCPFastOpenActive"},

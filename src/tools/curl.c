@@ -3,7 +3,8 @@
  * device, with curl's options, -v lines, -w variables, messages and exit
  * codes (as curl 7.88 on Debian 12 prints them):
  *
- *   tern curl [-v] [-s] [-S] [-I] [-f] [-o FILE] [-w FMT] [-m SECS] --tap IF --addr A/P URL...
+ *   tern curl [-v] [-s] [-S] [-I] [-f] [-o FILE] [-w FMT] [-m SECS] [--tcp-fastopen]
+ *             --tap IF --addr A/P URL...
  *
  * The client is the library's engine (tern_curl_* in tern/apps.h, the one
  * the simulator runs); this file parses options and drives it with the
@@ -51,6 +52,12 @@ static void usage(FILE *f)
 		"                         %%{content_type} %%{http_version} %%{exitcode}, \\n \\t\n"
 		"  -m, --max-time SECS    give up after SECS seconds per transfer (exit 28)\n"
 		"  -A, --user-agent NAME  User-Agent (default tern-curl/%s)\n"
+		"  --tcp-fastopen         TCP Fast Open (RFC 7413; TCP_FASTOPEN_CONNECT): the\n"
+		"                         first connection to a server asks for a cookie; the\n"
+		"                         next ones (later URLs, once the server closed the\n"
+		"                         first) send the request on the SYN with it; needs\n"
+		"                         net.ipv4.tcp_fastopen's bit 1 (on by default; off with\n"
+		"                         --sysctl net.ipv4.tcp_fastopen=0: plain connections)\n"
 		"  -h, --help             show this help\n"
 		"\n"
 		"%s%s"
@@ -68,10 +75,12 @@ static void usage(FILE *f)
 
 struct curl_args {
 	struct cli_net net;
-	bool help, verbose, silent, show_error, head, fail;
+	bool help, verbose, silent, show_error, head, fail, tcp_fastopen;
 	const char *output, *write_out, *user_agent;
 	tern_time_t max_time;
 };
+
+enum { OPT_TCP_FASTOPEN = 2000 }; /* beyond CLI_OPT_* */
 
 static int take_option(void *ctx, int c, const char *arg)
 {
@@ -85,6 +94,7 @@ static int take_option(void *ctx, int c, const char *arg)
 	case 'o': a->output = arg; return 0;
 	case 'w': a->write_out = arg; return 0;
 	case 'A': a->user_agent = arg; return 0;
+	case OPT_TCP_FASTOPEN: a->tcp_fastopen = true; return 0;
 	case 'm':
 		return cli_parse_seconds(CMD, "-m", arg, TERN_MSEC(1), TERN_SEC(86400 * 365),
 					 &a->max_time) < 0 ? CLI_EXIT_USAGE : 0;
@@ -106,6 +116,7 @@ static int parse_args(struct curl_args *a, int argc, char **argv, struct tern_cu
 		{"write-out", required_argument, NULL, 'w'},
 		{"max-time", required_argument, NULL, 'm'},
 		{"user-agent", required_argument, NULL, 'A'},
+		{"tcp-fastopen", no_argument, NULL, OPT_TCP_FASTOPEN},
 		CLI_NET_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
@@ -156,6 +167,7 @@ static int run(const struct curl_args *a, struct tern_curl_opts *o)
 	snprintf(ua, sizeof(ua), "tern-curl/%s", TERN_VERSION_STRING);
 	o->head = a->head;
 	o->fail = a->fail;
+	o->tcp_fastopen = a->tcp_fastopen;
 	o->verbose = a->verbose;
 	o->data_trace = !isatty(STDOUT_FILENO);
 	o->silent = a->silent;
@@ -202,6 +214,7 @@ int curl_cmdline(int argc, char **argv, struct tern_curl_opts *o, const char **o
 	snprintf(ua, sizeof(ua), "tern-curl/%s", TERN_VERSION_STRING);
 	o->head = a.head;
 	o->fail = a.fail;
+	o->tcp_fastopen = a.tcp_fastopen;
 	o->verbose = a.verbose;
 	o->silent = a.silent;
 	o->show_error = a.show_error;

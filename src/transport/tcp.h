@@ -118,7 +118,7 @@ enum { TCP_CA_OPEN, TCP_CA_DISORDER, TCP_CA_CWR, TCP_CA_RECOVERY, TCP_CA_LOSS };
 /* Deadline slots behind the one timer (TCP.md §4). */
 enum { TCPT_RXT, TCPT_DELACK, TCPT_KEEP, TCPT_PACE, TCPT_N }; /* PACE: tcp_pacing.c */
 /* What TCPT_RXT times now. */
-enum { RXT_NONE, RXT_REXMT, RXT_PERSIST, RXT_TLP };
+enum { RXT_NONE, RXT_REXMT, RXT_PERSIST, RXT_TLP, RXT_REO };
 
 /* Path MTU (tcp_mtu.c): RFC 1191's MSS, RFC 4821's search (Linux's
  * icsk_mtup). MTUs in bytes of IP datagram. */
@@ -140,6 +140,22 @@ struct tcp_txtimes {
 	struct tcp_rxmark { tcp_seq left, end; tern_time_t lo, hi; } rxmap[TCP_RXMAP_MAX];
 	struct tcp_txtimes *next;       /* on the table's cache */
 };
+
+/* TCP Fast Open, a client connection's part (tcp_fastopen_client.c). */
+struct tcp_fo_client {
+	bool connect_opt;       /* TCP_FASTOPEN_CONNECT set */
+	bool deferred;          /* connect returned 0: the SYN waits for the first write */
+	bool syn_opt;           /* the first SYN carries the option: the cookie, or a
+				 * request if cookie_len is 0 */
+	bool syn_data_acked;    /* the SYN-ACK acknowledged the SYN's data (TCPI_OPT_SYN_DATA) */
+	uint8_t cookie_len;
+	uint8_t fail;           /* tcpi_fastopen_client_fail: TCP_FO_FAIL_* */
+	uint16_t syn_data;      /* octets of the ring the first SYN carries */
+	uint8_t cookie[TERN_TCP_FASTOPEN_MAX];
+};
+/* Linux's enum tfo_client_fail (tcpi_fastopen_client_fail). */
+enum { TCP_FO_FAIL_NONE, TCP_FO_FAIL_NO_COOKIE, TCP_FO_FAIL_DATA_NOT_ACKED,
+       TCP_FO_FAIL_SYN_RETRANSMITTED };
 
 struct tern_tcb {
 	struct tern_sock *so;           /* the application's socket; NULL: none (yet, or any more) */
@@ -215,6 +231,10 @@ struct tern_tcb {
 	tern_time_t rack_xmit, rack_rtt; /* RACK.xmit_ts, RACK.rtt */
 	tcp_seq rack_end;               /* RACK.end_seq */
 	tcp_seq rack_edge;              /* unSACKed octets below it are lost by time */
+	tern_time_t rack_reo_at;        /* when the next octet sent before RACK.xmit_ts is
+					 * lost by time (§6.3's timer; 0: none) */
+	tern_time_t reo_rxt_at;         /* RXT_REO: the deadline it took the place of */
+	uint8_t reo_rxt_mode;           /* and that deadline's mode */
 	tcp_seq rack_hi_new;            /* this ACK: the end of the highest newly SACKed octets */
 	bool rack_reord;                /* reordering seen (RACK.reord) */
 	bool dsack_seen;                /* this ACK carried a valid D-SACK */
@@ -345,7 +365,37 @@ struct tern_tcb {
 	/* ---- hardening: this connection's share of the stack's
 	 * out-of-order budget (tcp_budget.c) ---- */
 	size_t ofo_charged;             /* true sizes on the OOO list (also in rcv_charged) */
+
+	/* ---- TCP Fast Open, the server side (RFC 7413; tcp_fastopen.c) ---- */
+	uint8_t fo_flags;               /* TCP_FO_* */
+	unsigned fo_max, fo_qlen;       /* a listener: TCP_FASTOPEN's limit (0: no Fast Open)
+					 * and its children still in SYN-RECEIVED */
+	unsigned fo_rst;                /* ... and those reset in SYN-RECEIVED, counted */
+	tern_time_t fo_rst_until;       /*     until then (Linux's rskq_rst list) */
+	struct tern_tcb *fo_listener;   /* a child counted in fo_qlen: the listener */
+	/* ---- TCP Fast Open, the client (RFC 7413; tcp_fastopen_client.c) ---- */
+	struct tcp_fo_client fo;
 };
+
+/* fo_flags. A Fast Open child is in its listener's accept queue from its
+ * SYN on, still SYN-RECEIVED (RFC 7413 §4.2.2): it may be accepted, read
+ * and written before the handshake's last ACK. */
+enum {
+	TCP_FO_CHILD = 1u << 0,         /* made by Fast Open (queued for accept at the SYN) */
+	TCP_FO_COOKIE = 1u << 1,        /* our SYN-ACK carries a cookie */
+	TCP_FO_SYN_DATA = 1u << 2,      /* the SYN's data was accepted (TCPI_OPT_SYN_DATA) */
+};
+static inline bool tcp_fo_child(const struct tern_tcb *tp)
+{
+	return tp->fo_flags & TCP_FO_CHILD;
+}
+/* The sequence number of the send ring's first byte: SND.UNA, or the one
+ * after our SYN while the SYN is unacknowledged (only a Fast Open child
+ * sends data then). */
+static inline tcp_seq tcp_ring_seq(const struct tern_tcb *tp)
+{
+	return tp->snd_una + (tp->state <= TCPS_SYN_RECEIVED && tp->snd_una == tp->iss);
+}
 
 /* The payload a full segment carries: the MSS less the options every
  * segment takes (timestamps, 12 bytes with their padding). Congestion
@@ -411,6 +461,7 @@ struct tern_tcp_table {
 	unsigned tcb_cached, ring_cached, tx_cached;
 	uint8_t *ring_cache[16];
 	struct tcp_txtimes *tx_cache;
+	struct tcp_fo_cache *fo_cache;  /* Fast Open cookies by server, made on first use (NULL: none) */
 };
 
 /* ---- tcp_conn.c ---- */
@@ -457,6 +508,9 @@ void tcp_options_offer(struct tern_stack *s, struct tern_tcb *tp);
  * in-order pkt (false: dropped, counted). */
 void tcp_ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tcp_repr *th,
 		      tern_time_t now);
+/* n octets at the front of the send ring are acknowledged: they go (an
+ * emptied ring starts small again). */
+void tcp_snd_consume(struct tern_stack *s, struct tern_tcb *tp, size_t n, tern_time_t now);
 void tcp_update_window(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tcp_repr *th);
 void tcp_schedule_ack(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
 bool tcp_charge_rcv(struct tern_stack *s, struct tern_tcb *tp, struct tern_pkt *pkt,
@@ -524,6 +578,11 @@ void tcp_ecn_ack(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tc
  * drop), so flows sharing a host's own bottleneck converge as they would
  * on a router's. */
 void tcp_cwr_local(struct tern_tcb *tp, tern_time_t now);
+/* A loss response begins (fast retransmit, SACK recovery, a loss probe's
+ * repair): CWR is queued for the next new data (RFC 3168 §6.1.2); true
+ * if this window's reduction was already made (by ECN or the device):
+ * the caller then leaves ssthresh as it is. */
+bool tcp_ecn_loss(struct tern_tcb *tp);
 /* While a reduction's window lasts, the window does not grow (RFC 3168
  * §6.1.2; Linux's CWR state). */
 static inline bool tcp_ecn_in_cwr(const struct tern_tcb *tp)
@@ -566,6 +625,10 @@ static inline bool tcp_sack_recovery(const struct tern_tcb *tp)
  * delivered = octets newly acknowledged or SACKed (RFC 6937's
  * DeliveredData), dup = a duplicate ACK (RFC 6675 §2). Only for
  * connections with SACK. */
+/* RACK's reordering timer fired: its detection as if an ACK had come
+ * (nothing new delivered), then what recovery does with new losses;
+ * false if there were none. */
+bool tcp_recovery_timeout_detect(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
 void tcp_recovery_ack(struct tern_stack *s, struct tern_tcb *tp, tcp_seq prior_una,
 		      int64_t delivered, bool dup, tern_time_t now);
 /* The window the send loop may fill, as the offset from SND.UNA up to
@@ -639,6 +702,12 @@ tern_time_t tcp_rack_reo_wnd(const struct tern_tcb *tp);
 void tcp_tlp_schedule(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
 /* The PTO passed: one new segment, or the last one again. */
 void tcp_tlp_fire(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
+/* RACK's reordering timer (RFC 8985 §6.3): armed, in place of the RTO or
+ * the probe, when an octet sent before RACK.xmit_ts will be lost by time
+ * before either fires; firing, it detects losses as an ACK would and
+ * starts or feeds the recovery. */
+void tcp_rack_reo_schedule(struct tern_stack *s, struct tern_tcb *tp);
+void tcp_rack_reo_fire(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now);
 
 /* ---- tcp_output.c, for recovery ---- */
 /* Resend [seq, seq + len) (len within the ring; a FIN rides on the last
@@ -691,8 +760,82 @@ struct tcp_cookie {
 tcp_seq tcp_cookie_make(const struct tern_stack *s, const struct tcp_tuple *t, tcp_seq peer_isn,
 			uint16_t mss, int wscale, bool sack, tern_time_t now);
 /* Is cookie (SEG.ACK - 1) ours for this tuple and peer ISN (SEG.SEQ - 1)? */
+/* The cookie SYN-ACK's TSval (tmp's ts_offset) with ECN's bit: 1 if
+ * tmp->ecn_flags has TCP_ECN_OK, else 0. */
+void tcp_cookie_stamp(struct tern_tcb *tmp, tern_time_t now);
 bool tcp_cookie_check(const struct tern_stack *s, const struct tcp_tuple *t, tcp_seq peer_isn,
 		      tcp_seq cookie, tern_time_t now, struct tcp_cookie *out);
+
+/* ---- tcp_fastopen.c: TCP Fast Open, the server side (RFC 7413) ---- */
+/* An address of either family, as the Fast Open cookie hashes it (IPv6
+ * joins as family 6 with its 16 bytes). */
+struct tcp_addr {
+	uint8_t family;                 /* 4 or 6 */
+	uint8_t len;                    /* bytes in b: 4 or 16 */
+	uint8_t b[16];
+};
+struct tcp_addr tcp_addr_ip4(tern_ip4_t a);
+#define TCP_FO_COOKIE_LEN 8
+/* SipHash-2-4 of msg[0..n) under the key (k0, k1), little-endian words. */
+uint64_t tcp_siphash24(uint64_t k0, uint64_t k1, const uint8_t *msg, size_t n);
+/* The cookie for client (and server) address (RFC 7413 §4.1.2). */
+void tcp_fastopen_cookie(const struct tern_stack *s, const struct tcp_addr *client,
+			 const struct tcp_addr *server, uint8_t out[TCP_FO_COOKIE_LEN]);
+/* What Fast Open does with a SYN at listener lp (len payload octets). */
+enum tcp_fo_verdict {
+	TCP_FO_NONE,                    /* an ordinary handshake */
+	TCP_FO_SEND_COOKIE,             /* ordinary, a cookie in the SYN-ACK */
+	TCP_FO_ACCEPT,                  /* a Fast Open child: the data is taken */
+};
+enum tcp_fo_verdict tcp_fastopen_syn(struct tern_stack *s, struct tern_tcb *lp,
+				     const struct tern_tcp_repr *th, const struct tcp_tuple *t,
+				     uint32_t len);
+/* Make tp (SYN-RECEIVED, just created by lp) a Fast Open child: the SYN's
+ * payload (pkt, TCP header pulled) joins its receive queue and it goes
+ * to lp's accept queue. False: it stays an ordinary SYN-RECEIVED tcb
+ * (*pkt_taken says whether pkt was consumed, dropped and counted). */
+bool tcp_fastopen_child(struct tern_stack *s, struct tern_tcb *lp, struct tern_tcb *tp,
+			struct tern_pkt *pkt, const struct tern_ipv4_repr *ip,
+			const struct tern_tcp_repr *th, uint32_t len, bool *pkt_taken);
+/* tp leaves SYN-RECEIVED or goes: it no longer counts in its listener's
+ * Fast Open queue. */
+void tcp_fastopen_release(struct tern_tcb *tp);
+/* A reset is taking tp (SYN-RECEIVED) away: its place in the Fast Open
+ * queue stays taken for a while. */
+void tcp_fastopen_reset(struct tern_stack *s, struct tern_tcb *tp);
+/* A listener's limit at listen(2): tcp_fastopen 0x400 gives every
+ * listener without TCP_FASTOPEN one (its backlog). */
+void tcp_fastopen_listen(const struct tern_stack *s, struct tern_tcb *lp);
+/* setsockopt(TCP_FASTOPEN, qlen): on a socket closed or listening. */
+int tcp_fastopen_set(const struct tern_stack *s, struct tern_tcb *tp, int qlen);
+/* ---- tcp_fastopen_client.c: TCP Fast Open, the client (RFC 7413) ----
+ * The stack's cookie cache (by server address, with the server's MSS,
+ * TCP_FO_CACHE_MAX entries, the oldest replaced), and what a connection
+ * does with it: its first SYN carries a cached cookie and data, or a
+ * cookie request; the SYN-ACK teaches the cache and says whether the
+ * data got through. */
+#define TCP_FO_CACHE_MAX 64
+#define TCP_FO_CLIENT 0x1       /* net.ipv4.tcp_fastopen bits, as Linux's TFO_* */
+#define TCP_FO_CLIENT_NO_COOKIE 0x4
+/* Free the cache (the stack is going). */
+void tcp_fo_cache_free(struct tern_stack *s);
+/* TCP_FASTOPEN_CONNECT's connect: true if the SYN waits for the first
+ * write (a cookie is cached, or none is needed); false: it goes now, with
+ * a cookie request if the option is set. */
+bool tcp_fo_defer(struct tern_stack *s, struct tern_tcb *tp);
+/* The first SYN is about to carry up to `want` octets (MSG_FASTOPEN or
+ * the deferred write): sets what the SYN carries; returns the octets it
+ * may take (0: a cookie request or a plain SYN, no data). */
+uint32_t tcp_fo_syn_prepare(struct tern_stack *s, struct tern_tcb *tp, size_t want);
+/* The octets of the ring this SYN carries (only the first SYN), and its
+ * option (fill_options; only the first SYN too). */
+uint32_t tcp_fo_syn_len(const struct tern_tcb *tp);
+void tcp_fo_syn_option(const struct tern_tcb *tp, struct tern_tcp_repr *th);
+/* A SYN-ACK in SYN-SENT, before SND.UNA moves: the cache learns (or
+ * forgets) the cookie; the SYN's data acknowledged goes from the ring,
+ * the rest is resent after the handshake (snd_nxt pulled back). */
+void tcp_fo_synack(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tcp_repr *th,
+		   tern_time_t now);
 
 /* ---- tcp_output.c ---- */
 /* Send what may be sent now (data, SYN, FIN, ACK, window update). */

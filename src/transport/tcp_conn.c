@@ -77,6 +77,7 @@ void tern_tcp_table_fini(struct tern_stack *s)
 	free(tt->buckets);
 	tt->buckets = NULL;
 	tcp_tw_table_fini(s);
+	tcp_fo_cache_free(s);
 	while (tt->tcb_cache) {
 		struct tern_tcb *tp = tt->tcb_cache;
 		tt->tcb_cache = tp->hnext;
@@ -412,7 +413,7 @@ static void unlink_listener(struct tern_stack *s, struct tern_tcb *tp)
 	struct tern_tcb *lp = tp->listener;
 	if (!lp)
 		return;
-	if (tp->state == TCPS_SYN_RECEIVED) {
+	if (tp->state == TCPS_SYN_RECEIVED && !tcp_fo_child(tp)) {
 		lp->synq_len--;
 		table(s)->half_open--;
 	} else {
@@ -435,10 +436,13 @@ static void unlink_listener(struct tern_stack *s, struct tern_tcb *tp)
 
 void tcp_set_state(struct tern_stack *s, struct tern_tcb *tp, enum tern_tcp_state st)
 {
-	if (tp->state == TCPS_SYN_RECEIVED && tp->listener && st != TCPS_SYN_RECEIVED) {
+	if (tp->state == TCPS_SYN_RECEIVED && tp->listener && st != TCPS_SYN_RECEIVED &&
+	    !tcp_fo_child(tp)) {
 		tp->listener->synq_len--;
 		table(s)->half_open--;
 	}
+	if (st != TCPS_SYN_RECEIVED)
+		tcp_fastopen_release(tp);
 	tp->state = (uint8_t)st;
 	tcp_trace_sync(s, tp, s->now);
 	if (st == TCPS_TIME_WAIT) {
@@ -456,7 +460,8 @@ void tcp_wakeup(struct tern_stack *s, struct tern_tcb *tp)
 {
 	if (tp->so)
 		tern_sock_wakeup(s, tp->so);
-	else if (tp->listener && tp->listener->so && tp->state != TCPS_SYN_RECEIVED)
+	else if (tp->listener && tp->listener->so &&
+		 (tp->state != TCPS_SYN_RECEIVED || tcp_fo_child(tp))) /* in the accept queue */
 		tern_sock_wakeup(s, tp->listener->so);
 }
 
@@ -464,6 +469,7 @@ bool tcp_close_tcb(struct tern_stack *s, struct tern_tcb *tp)
 {
 	tcp_hash_remove(s, tp);
 	unlink_listener(s, tp);
+	tcp_fastopen_release(tp);
 	tcp_timer_cancel_all(s, tp);
 	tp->state = TCPS_CLOSED;
 	tcp_trace_sync(s, tp, s->now);

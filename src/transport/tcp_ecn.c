@@ -19,8 +19,8 @@
  *               segment with CWR arrives (§6.1.3); the first CE and a CWR
  *               with data are acknowledged at once (Linux's quick ACKs).
  *
- * Connections made from a SYN cookie do without ECN (the cookie keeps no
- * room for it).
+ * A connection made from a SYN cookie has ECN only with timestamps: the
+ * cookie SYN-ACK's TSval carries it (tcp_syncookie.c).
  */
 #include "core/stack_impl.h"
 #include "transport/tcp.h"
@@ -137,7 +137,8 @@ bool tcp_ecn_rcv(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tc
  * tcp_enter_cwr). False if it was not the time to. */
 static bool enter_cwr(struct tern_tcb *tp, tern_time_t now)
 {
-	if ((tp->ecn_flags & (TCP_ECN_IN_CWR | TCP_ECN_IN_LOSS)) || (tp->flags & TF_FASTRECOV))
+	if ((tp->ecn_flags & (TCP_ECN_IN_CWR | TCP_ECN_IN_LOSS)) || (tp->flags & TF_FASTRECOV) ||
+	    tp->ca_state >= TCP_CA_RECOVERY)
 		return false;
 	if (tp->cc->on_ecn) {
 		tp->cc->on_ecn(tp, now);
@@ -148,6 +149,21 @@ static bool enter_cwr(struct tern_tcb *tp, tern_time_t now)
 	tp->ecn_flags |= TCP_ECN_IN_CWR;
 	tp->ecn_high = tp->snd_max;
 	return true;
+}
+
+bool tcp_ecn_loss(struct tern_tcb *tp)
+{
+	/* §6.1.2: a sender that "reduces its congestion window for any
+	 * reason (because of a retransmit timeout, a Fast Retransmit, or in
+	 * response to an ECN Notification)" sets CWR on its first new data
+	 * after; without it the receiver would echo ECE past the loss's
+	 * reduction and cost a second one. */
+	if (tp->ecn_flags & TCP_ECN_OK)
+		tp->ecn_flags |= TCP_ECN_QUEUE_CWR;
+	/* and "SHOULD NOT ... reduce ... more than once per window": a
+	 * loss in the window ECN (or the device, tcp_cwr_local) already
+	 * answered is answered (Linux's tcp_enter_recovery from CWR) */
+	return (tp->ecn_flags & TCP_ECN_IN_CWR) != 0;
 }
 
 void tcp_cwr_local(struct tern_tcb *tp, tern_time_t now)
@@ -175,7 +191,8 @@ void tcp_ecn_ack(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tc
 		tp->ecn_rto = tp->total_rto; /* the handshake's ACK: SYN-ACK timeouts are no data's */
 	if (tp->total_rto != tp->ecn_rto) {
 		tp->ecn_rto = tp->total_rto;
-		tp->ecn_flags = (uint8_t)((tp->ecn_flags & ~TCP_ECN_IN_CWR) | TCP_ECN_IN_LOSS);
+		tp->ecn_flags = (uint8_t)((tp->ecn_flags & ~TCP_ECN_IN_CWR) | TCP_ECN_IN_LOSS |
+					  TCP_ECN_QUEUE_CWR); /* §6.1.2: after a timeout too */
 		tp->ecn_high = tp->snd_max;
 	}
 	/* The reduction's window ends once something above it is acked:

@@ -156,6 +156,10 @@ static void send_cookie(struct tern_stack *s, struct seg *g)
 	bool sack = s->cfg->tcp_sack && th->sack_perm;
 	if (sack)
 		tmp.flags |= TF_SACK_PERMIT;
+	if (tmp.flags & TF_RCVD_TSTMP) { /* ECN needs the TSval's bit */
+		tcp_ecn_syn_in(s, &tmp, th, g->ip->tos);
+		tcp_cookie_stamp(&tmp, g->now);
+	}
 	uint16_t mss = th->has_mss && th->mss ? th->mss : 536;
 	tcp_seq cookie = tcp_cookie_make(s, &tmp.t, th->seq, mss, th->has_wscale ? th->wscale : -1,
 					 sack, g->now);
@@ -167,6 +171,30 @@ static void send_cookie(struct tern_stack *s, struct seg *g)
 /* An ACK at a listener that may complete a cookie's handshake. False if
  * the cookie is not ours (the caller resets, as for any stray ACK). */
 static bool cookie_ack(struct tern_stack *s, struct tern_tcb *lp, struct seg *g);
+
+/* TCP Fast Open (RFC 7413, tcp_fastopen.c) for a SYN that made tp: true
+ * if tp became a Fast Open child (the SYN's data taken, tp queued for
+ * accept); else a cookie for the SYN-ACK, perhaps. */
+static bool fastopen_syn(struct tern_stack *s, struct tern_tcb *lp, struct tern_tcb *tp,
+			 struct seg *g)
+{
+	enum tcp_fo_verdict v = tcp_fastopen_syn(s, lp, &g->th, &tp->t, g->len);
+	if (v == TCP_FO_ACCEPT) {
+		bool taken;
+		bool ok = tcp_fastopen_child(s, lp, tp, g->pkt, g->ip, &g->th, g->len, &taken);
+		if (taken)
+			g->pkt = NULL;
+		if (ok)
+			return true;
+		/* No room: the handshake goes on without the data, the
+		 * client gets the cookie to try again (as Linux). */
+		tern_stat_inc(s, TERN_STAT_TCP_FASTOPEN_PASSIVE_FAIL);
+		v = TCP_FO_SEND_COOKIE;
+	}
+	if (v == TCP_FO_SEND_COOKIE)
+		tp->fo_flags |= TCP_FO_COOKIE;
+	return false;
+}
 
 static void listen_input(struct tern_stack *s, struct tern_tcb *lp, struct seg *g)
 {
@@ -220,10 +248,13 @@ static void listen_input(struct tern_stack *s, struct tern_tcb *lp, struct seg *
 	options_settle(s, tp, g);
 	tcp_ecn_syn_in(s, tp, th, g->ip->tos);
 	tern_stat_inc(s, TERN_STAT_TCP_PASSIVE_OPENS);
-	/* Data on a SYN waits for Fast Open (issue 11): not accepted, so not
-	 * acknowledged; the peer sends it again. */
+	bool child = fastopen_syn(s, lp, tp, g);
+	/* Other data on a SYN is not accepted, so not acknowledged; the
+	 * peer sends it again. */
 	seg_drop(s, g, TERN_STAT_NONE);
 	tcp_output(s, tp, g->now); /* the SYN-ACK, and its retransmission timer */
+	if (child)
+		tcp_wakeup(s, tp); /* the listener: a connection to accept */
 }
 
 static void synced_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g);
@@ -273,6 +304,8 @@ static bool cookie_ack(struct tern_stack *s, struct tern_tcb *lp, struct seg *g)
 		tp->flags |= TF_RCVD_TSTMP;
 		tp->ts_recent = th->tsval;
 		tp->ts_recent_age = g->now;
+		if ((th->tsecr & 1) && s->cfg->tcp_ecn)
+			tp->ecn_flags = TCP_ECN_OK; /* the SYN-ACK said ECE (tcp_cookie_stamp) */
 	} else {
 		tp->flags &= ~(uint32_t)TF_REQ_TSTMP;
 	}
@@ -319,6 +352,7 @@ static void syn_sent_input(struct tern_stack *s, struct tern_tcb *tp, struct seg
 	options_settle(s, tp, g);
 	tcp_ecn_synack_in(s, tp, th);
 	if (ack) {
+		tcp_fo_synack(s, tp, th, g->now); /* RFC 7413: the SYN's cookie and data */
 		tp->snd_una = th->ack;
 		if ((tp->flags & TF_RCVD_TSTMP) && th->tsecr) {
 			uint32_t ms = tcp_ts_now(tp, g->now) - th->tsecr;
@@ -413,6 +447,16 @@ static bool paws_reject(const struct tern_tcb *tp, const struct seg *g)
  * bytes this connection never received: before the peer's ISN, or
  * further back than the largest window we can offer (Linux would report
  * those too; fuzz_tcp found one 2^31 away). */
+/* Quick ACKs, as many as half the window holds segments, at most
+ * tcp_quickacks (Linux's tcp_incr_quickack, TCP_MAX_QUICKACKS 16). */
+static void quickack_mode(const struct tern_stack *s, struct tern_tcb *tp)
+{
+	uint32_t n = tcp_rcv_space(tp) / (2u * tp->rcv_mss), max = s->cfg->tcp_quickacks;
+	uint8_t q = (uint8_t)(n < max ? (n ? n : 1) : (max < 255 ? max : 255));
+	if (q > tp->quickacks)
+		tp->quickacks = q;
+}
+
 static void dsack_old(struct tern_stack *s, struct tern_tcb *tp, const struct seg *g)
 {
 	const struct tern_tcp_repr *th = &g->th;
@@ -423,6 +467,14 @@ static void dsack_old(struct tern_stack *s, struct tern_tcb *tp, const struct se
 	if (back > got || back > (65535u << tp->rcv_scale))
 		return;
 	tcp_dsack_add(s, tp, th->seq, seq_min(th->seq + g->len, tp->rcv_nxt));
+	if (seq_leq(th->seq + g->len, tp->rcv_nxt)) {
+		/* All of it a repeat: our ACK was lost or late. Quick ACKs
+		 * while the sender recovers (Linux's tcp_send_dupack,
+		 * TcpExtDelayedACKLost). */
+		tern_stat_inc(s, TERN_STAT_TCP_DELAYED_ACK_LOST);
+		quickack_mode(s, tp);
+		tp->pingpong = false;
+	}
 }
 
 /* Cut the segment to what the window takes: the front already received,
@@ -480,7 +532,9 @@ static void resend_first(struct tern_stack *s, struct tern_tcb *tp, tern_time_t 
  * recovery until everything outstanding then is acknowledged (RFC 6582). */
 static void fast_retransmit(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 {
-	tp->cc->on_loss(tp, now);
+	tcp_undo_begin(tp); /* what an undo restores (tcp_undo.c: timestamps) */
+	if (!tcp_ecn_loss(tp))
+		tp->cc->on_loss(tp, now);
 	tp->snd_recover = tp->snd_max;
 	tp->flags |= TF_FASTRECOV;
 	tp->flags &= ~(uint32_t)TF_RTT_TIMING;
@@ -499,16 +553,24 @@ static void dupack(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 	}
 	if (++tp->dupacks == 3 && !tcp_mtu_probe_lost(s, tp, now))
 		fast_retransmit(s, tp, now);
+	else if (tp->dupacks < 3 && tp->ca_state == TCP_CA_OPEN)
+		tp->ca_state = TCP_CA_DISORDER; /* RFC 3042's limited transmit (tcp_recovery_wnd) */
 }
 
 /* An ACK of new data during recovery (RFC 6582 §3.2 steps 2-3). */
 static void recovery_ack(struct tern_stack *s, struct tern_tcb *tp, uint32_t acked, tern_time_t now)
 {
 	if (seq_geq(tp->snd_una, tp->snd_recover)) {
-		/* Full acknowledgment: recovery is over. */
+		/* Full acknowledgment: recovery is over, needlessly if the
+		 * timestamps say the originals arrived (tcp_undo.c). */
 		tp->flags &= ~(uint32_t)TF_FASTRECOV;
-		tp->cc->on_recovery_end(tp, now);
 		tp->dupacks = 0;
+		if (!tcp_undo_full(s, tp, now))
+			tp->cc->on_recovery_end(tp, now);
+		return;
+	}
+	if (tcp_undo_partial(s, tp, tp->snd_una - acked, now)) {
+		tp->flags &= ~(uint32_t)TF_FASTRECOV; /* the hole was filled by an original */
 		return;
 	}
 	/* Partial: resend the next hole now, deflate by what was acked. */
@@ -543,6 +605,18 @@ static void rate_sample(struct tern_tcb *tp, tcp_seq ack, tern_time_t now, uint3
 		tp->delivery_rate = (tp->bytes_acked - tp->rate_acked) * 1000000000ull / (uint64_t)dt;
 }
 
+void tcp_snd_consume(struct tern_stack *s, struct tern_tcb *tp, size_t n, tern_time_t now)
+{
+	size_t queued = tern_ring_len(&tp->snd);
+	/* The FIN takes a sequence number but no byte of the ring. */
+	tern_ring_consume(&tp->snd, n < queued ? n : queued);
+	if (tern_ring_len(&tp->snd) == 0) {
+		tcp_busy_stop(tp, now);
+		tcp_snd_ring_free(s, tp); /* (empty: kept for reuse if small) */
+		tern_ring_resize(&tp->snd, TCP_SND_RING_MIN); /* empty: start small again */
+	}
+}
+
 /* Step 5 for a segment that acknowledges something new (tcp.h). */
 void tcp_ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tcp_repr *th,
 		      tern_time_t now)
@@ -550,14 +624,7 @@ void tcp_ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct te
 	uint32_t acked = th->ack - tp->snd_una;
 	if (tp->snd_una == tp->iss)
 		acked--; /* the SYN took a sequence number, not a byte */
-	size_t queued = tern_ring_len(&tp->snd);
-	/* The FIN takes a sequence number but no byte of the ring. */
-	tern_ring_consume(&tp->snd, acked < queued ? acked : queued);
-	if (tern_ring_len(&tp->snd) == 0) {
-		tcp_busy_stop(tp, now);
-		tcp_snd_ring_free(s, tp); /* (empty: kept for reuse if small) */
-		tern_ring_resize(&tp->snd, TCP_SND_RING_MIN); /* empty: start small again */
-	}
+	tcp_snd_consume(s, tp, acked, now);
 	tp->snd_una = th->ack;
 	if (seq_lt(tp->snd_nxt, tp->snd_una))
 		tp->snd_nxt = tp->snd_una;
@@ -582,6 +649,8 @@ void tcp_ack_new_data(struct tern_stack *s, struct tern_tcb *tp, const struct te
 	else if (!tcp_sack_recovery(tp) && cwnd_is_limiting(tp) && !tcp_ecn_in_cwr(tp))
 		tp->cc->on_ack(tp, acked, now);
 	tp->dupacks = 0;
+	if (!(tp->flags & TF_SACK_PERMIT) && tp->ca_state == TCP_CA_DISORDER)
+		tp->ca_state = TCP_CA_OPEN; /* (with SACK, tcp_recovery.c decides) */
 	tcp_rearm_rxt(s, tp, now);
 	tcp_sndbuf_expand(s, tp);
 	/* Room in the send buffer: told at the end of the segment (one
@@ -628,7 +697,7 @@ static bool syn_received_ack(struct tern_stack *s, struct tern_tcb *tp, struct s
 	tp->snd_wl2 = th->ack;
 	if (tp->flags & TF_KEEPALIVE)
 		tcp_timer_set(s, tp, TCPT_KEEP, g->now + tp->keepidle);
-	if (lp) {
+	if (lp && !tcp_fo_child(tp)) { /* a Fast Open child is queued already */
 		tp->listener = NULL;
 		tcp_accept_enqueue(s, lp, tp);
 	}
@@ -930,11 +999,9 @@ void tcp_schedule_ack(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now
 	uint32_t unacked = tp->rcv_nxt - tp->last_ack_sent;
 	if (!tp->ato_init) {
 		/* Linux's tcp_event_data_recv: the first data starts the
-		 * engine with quick ACKs, as many as half the window holds
-		 * segments, at most 16 (TCP_MAX_QUICKACKS). */
-		uint32_t n = tcp_rcv_space(tp) / (2u * tp->rcv_mss), max = s->cfg->tcp_quickacks;
+		 * engine with quick ACKs. */
 		tp->ato_init = true;
-		tp->quickacks = (uint8_t)(n < max ? (n ? n : 1) : (max < 255 ? max : 255));
+		quickack_mode(s, tp);
 	}
 	bool quick = tp->quickacks && !tp->pingpong;
 	/* RFC 5681 §4.2: an ACK at least every second full-sized segment,
@@ -1008,11 +1075,13 @@ static bool rst_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 		return false;
 	}
 	seg_drop(s, g, TERN_STAT_NONE);
+	if (tp->state == TCPS_SYN_RECEIVED)
+		tcp_fastopen_reset(s, tp); /* (a Fast Open child's place stays taken) */
 	if (tp->state == TCPS_SYN_RECEIVED && tp->listener) {
 		tcp_close_tcb(s, tp); /* back to LISTEN: the listener forgets it */
 		return false;
 	}
-	int err = tp->state == TCPS_SYN_RECEIVED ? TERN_ECONNREFUSED
+	int err = tp->state == TCPS_SYN_RECEIVED && !tcp_fo_child(tp) ? TERN_ECONNREFUSED
 		  : (tp->state == TCPS_CLOSING || tp->state == TCPS_LAST_ACK) ? 0
 		  : TERN_ECONNRESET;
 	if (tp->state == TCPS_CLOSE_WAIT)
@@ -1249,7 +1318,8 @@ static bool tcp_icmp_error(struct tern_stack *s, const struct tern_icmp_msg *m, 
 	/* As Linux's tcp_v4_err: a connection still opening gives up; an
 	 * established one keeps the error as a soft one, reported if it
 	 * times out. */
-	if (tp->state == TCPS_SYN_SENT || (tp->state == TCPS_SYN_RECEIVED && !tp->listener)) {
+	if (tp->state == TCPS_SYN_SENT ||
+	    (tp->state == TCPS_SYN_RECEIVED && !tp->listener && !tcp_fo_child(tp))) {
 		tcp_drop(s, tp, err, false);
 		return true;
 	}

@@ -72,6 +72,15 @@ static void fill_options(const struct tern_stack *s, const struct tern_tcb *tp,
 			th->wscale = tp->rcv_scale;
 		}
 		th->sack_perm = synack ? (tp->flags & TF_SACK_PERMIT) != 0 : s->cfg->tcp_sack;
+		if (synack && (tp->fo_flags & TCP_FO_COOKIE)) { /* RFC 7413 §4.1.2 */
+			struct tcp_addr client = tcp_addr_ip4(tp->t.raddr);
+			struct tcp_addr server = tcp_addr_ip4(tp->t.laddr);
+			th->has_tfo = true;
+			th->tfo_len = TCP_FO_COOKIE_LEN;
+			tcp_fastopen_cookie(s, &client, &server, th->tfo_cookie);
+		}
+		if (!synack)
+			tcp_fo_syn_option(tp, th); /* RFC 7413: a cookie or a request */
 	}
 	bool ts = syn && !synack ? (tp->flags & TF_REQ_TSTMP) : (tp->flags & TF_RCVD_TSTMP);
 	if (ts) {
@@ -242,7 +251,7 @@ static bool data_due(const struct tern_tcb *tp, size_t off, size_t len, size_t a
 		return true;
 	if (seq_lt(tp->snd_nxt, tp->snd_max))
 		return true; /* a retransmission */
-	bool idle = tp->snd_max == tp->snd_una;
+	bool idle = tp->snd_max == tcp_ring_seq(tp); /* (our SYN is no data in flight) */
 	if (off + len == avail && !(tp->flags & TF_CORK) &&
 	    (idle || (tp->flags & TF_NODELAY)))
 		return true; /* the end of the data, nothing in flight (Nagle) */
@@ -315,21 +324,24 @@ static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t no
 			tp->rtt_seq = tp->iss;
 			tp->rtt_start = now;
 		}
-		xmit(s, tp, tp->iss, 0, 0, flags, now);
+		uint32_t data = tcp_fo_syn_len(tp); /* Fast Open: data on the first SYN */
+		xmit(s, tp, tp->iss, 0, data, flags, now);
 		if (tp->snd_max != tp->iss) { /* sent before */
 			tern_stat_inc(s, TERN_STAT_TCP_RETRANS_SEGS);
 			tp->total_retrans++;
 		}
-		tp->snd_nxt = tp->iss + 1;
+		tp->snd_nxt = tp->iss + 1 + data;
 		if (seq_gt(tp->snd_nxt, tp->snd_max))
 			tp->snd_max = tp->snd_nxt;
 		return true;
 	}
-	if (tp->state < TCPS_ESTABLISHED || tp->state == TCPS_TIME_WAIT)
+	/* A Fast Open child sends once its SYN-ACK is out (RFC 7413 §4.2.2). */
+	bool early = tp->state == TCPS_SYN_RECEIVED && tcp_fo_child(tp);
+	if ((tp->state < TCPS_ESTABLISHED && !early) || tp->state == TCPS_TIME_WAIT)
 		return false;
 	size_t avail = tern_ring_len(&tp->snd);
 	tcp_recovery_skip(tp); /* resending after an RTO: not what was SACKed since */
-	size_t off = tp->snd_nxt - tp->snd_una;
+	size_t off = tp->snd_nxt - tcp_ring_seq(tp);
 	if (off > avail)
 		off = avail; /* snd_nxt is past our FIN */
 	uint32_t wnd = tp->snd_wnd < tp->snd_cwnd ? tp->snd_wnd : tp->snd_cwnd;
@@ -355,7 +367,7 @@ static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t no
 	uint32_t probe = tcp_mtu_probe_len(s, tp, off, avail, wnd, now); /* RFC 4821 */
 	if (probe)
 		len = probe;
-	bool fin = fin_due(tp, off, len);
+	bool fin = !early && fin_due(tp, off, len); /* the FIN waits for ESTABLISHED */
 	bool data = data_due(tp, off, len, avail, mss);
 	/* Pacing holds data and FIN back, not ACKs; a timeout's resend goes
 	 * at once (Linux's tcp_retransmit_timer is not paced either). */
@@ -371,7 +383,7 @@ static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t no
 		flags |= TERN_TCP_FIN;
 	if (len && off + len == avail)
 		flags |= TERN_TCP_PSH; /* as Linux: the last segment of what was written */
-	tcp_seq seq = tp->snd_una + (uint32_t)off;
+	tcp_seq seq = tcp_ring_seq(tp) + (uint32_t)off;
 	if (len == 0 && !fin)
 		seq = tp->snd_max; /* a pure ACK carries the highest sequence number sent */
 	bool rexmit = (len || fin) && seq_lt(seq, tp->snd_max);
@@ -427,6 +439,7 @@ void tcp_output(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 			tcp_timer_set(s, tp, TCPT_RXT, now + tcp_rto(s, tp));
 		}
 		tcp_tlp_schedule(s, tp, now); /* RFC 8985 §7.2: the probe before the RTO */
+		tcp_rack_reo_schedule(s, tp); /* §6.3: RACK's timer before either */
 	} else if (tp->rxt_mode == RXT_NONE &&
 		   tp->snd_wnd < tcp_mss(tp) && tp->snd_wnd < tern_ring_len(&tp->snd)) {
 		/* Data waits on a closed window, or on one too small for the

@@ -21,8 +21,10 @@
  * The reordering window is min_RTT / 4 times a multiplier that D-SACKs
  * grow (once per round trip, kept for 16 recoveries, §6.2 step 4), and 0
  * while no reordering was seen and recovery is under way or DupThresh
- * segments are SACKed (as Linux's tcp_rack_reo_wnd). RACK's own reorder
- * timer (§6.3) is not here: the next ACK or the probe timeout decides.
+ * segments are SACKed (as Linux's tcp_rack_reo_wnd). When the ACKs stop
+ * before an octet sent ahead of RACK.xmit_ts is old enough to be lost,
+ * RACK's reordering timer (§6.3) fires when it is, in place of the probe
+ * or the RTO, and runs the detection then (Linux's tcp_rack_reo_timeout).
  *
  * TLP: with data in flight, SACK, and no recovery, a probe timeout of
  * 2·SRTT (plus 200 ms when one segment is in flight, the worst delayed
@@ -205,8 +207,12 @@ static void rack_detect(struct tern_stack *s, struct tern_tcb *tp, tern_time_t n
 	tcp_seq edge = tp->snd_una;
 	for (unsigned i = 0; i < tp->xmap_n; i++) {
 		const struct tcp_xmark *x = &tp->tx->xmap[i];
-		if (x->t > tp->rack_xmit || x->t + wnd > now)
+		if (x->t > tp->rack_xmit || (x->t == tp->rack_xmit && seq_leq(tp->rack_end, edge)))
+			break; /* (the rest: sent after RACK.xmit_ts, or with it but above) */
+		if (x->t + wnd > now) {
+			tp->rack_reo_at = x->t + wnd; /* §6.3: lost then, if nothing comes */
 			break;
+		}
 		if (x->t == tp->rack_xmit) { /* sent together: before it in sequence order */
 			edge = seq_max(edge, seq_min(x->end, tp->rack_end));
 			break;
@@ -237,8 +243,10 @@ static void tlp_ack(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 	if (tp->tlp_rexmit && tp->ca_state < TCP_CA_RECOVERY) {
 		/* The probe repaired the loss of the last segment. */
 		tern_stat_inc(s, TERN_STAT_TCP_LOSS_PROBE_RECOVERY);
-		tp->cc->on_loss(tp, now);
-		tp->snd_cwnd = tp->snd_ssthresh;
+		if (!tcp_ecn_loss(tp)) {
+			tp->cc->on_loss(tp, now);
+			tp->snd_cwnd = tp->snd_ssthresh;
+		}
 	}
 }
 
@@ -251,6 +259,7 @@ void tcp_rack_ack(struct tern_stack *s, struct tern_tcb *tp, tcp_seq prior_una, 
 	if (rack && tp->rack_hi_new && seq_gt(tp->rack_hi_new, tp->snd_una))
 		rack_update(tp, tp->rack_hi_new, now);
 	tp->rack_hi_new = 0;
+	tp->rack_reo_at = 0;
 	xmap_trim(tp);
 	if (tp->snd_una == tp->snd_max)
 		tcp_txtimes_put(s, tp); /* nothing in flight: the maps go back */
@@ -265,6 +274,35 @@ void tcp_rack_ack(struct tern_stack *s, struct tern_tcb *tp, tcp_seq prior_una, 
 	reo_wnd_update(tp);
 	if (tp->rack_xmit)
 		rack_detect(s, tp, now);
+}
+
+void tcp_rack_reo_schedule(struct tern_stack *s, struct tern_tcb *tp)
+{
+	if (!tp->rack_reo_at || tp->ca_state > TCP_CA_RECOVERY || tp->rxt_mode == RXT_PERSIST ||
+	    tp->snd_una == tp->snd_max)
+		return;
+	if (!tcp_timer_isset(tp, TCPT_RXT) || tp->deadline[TCPT_RXT] <= tp->rack_reo_at ||
+	    tp->rxt_mode == RXT_REO)
+		return;
+	tp->reo_rxt_mode = tp->rxt_mode;
+	tp->reo_rxt_at = tp->deadline[TCPT_RXT];
+	tp->rxt_mode = RXT_REO;
+	tcp_timer_set(s, tp, TCPT_RXT, tp->rack_reo_at);
+}
+
+void tcp_rack_reo_fire(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
+{
+	tp->rack_reo_at = 0;
+	tern_stat_inc(s, TERN_STAT_TCP_RACK_REO_TIMEOUTS);
+	if (tcp_recovery_timeout_detect(s, tp, now)) {
+		tcp_output(s, tp, now); /* what it found lost; the RTO again from now */
+		return;
+	}
+	/* Nothing more lost (the scoreboard moved on): the RTO or probe as
+	 * it was, not pushed back by this timer. */
+	tp->rxt_mode = tp->reo_rxt_mode;
+	tcp_timer_set(s, tp, TCPT_RXT, tp->reo_rxt_at > now ? tp->reo_rxt_at : now);
+	tcp_rack_reo_schedule(s, tp);
 }
 
 /* ---- TLP ---- */

@@ -23,8 +23,11 @@
  * Recovery starts on the DupThresh-th duplicate ACK or once SND.UNA itself
  * is lost (RFC 6675 §5), retransmits the first segment at once, and then
  * sends what PRR allows on each ACK: lost octets first (NextSeg rule 1),
- * new data (rule 2), unSACKed octets below the highest SACK (rule 3), and
- * one rescue retransmission of the highest unSACKed octet (rule 4). The
+ * new data (rule 2), and without RACK (tcp_recovery 0) unSACKed octets
+ * below the highest SACK (rule 3) and one rescue retransmission of the
+ * highest unSACKed octet (rule 4); with RACK, what its clock does not call
+ * lost is in flight, and its timer and the tail loss probe find the rest
+ * (as Linux, which has neither rule). The
  * congestion-control module sets ssthresh (on_loss) and the window after
  * recovery (on_recovery_end); during recovery PRR sets cwnd = pipe +
  * sndcnt (a core step, tcp_cc.h). An episode shown needless (timestamps,
@@ -300,7 +303,8 @@ uint32_t tcp_sb_retrans_bytes(const struct tern_tcb *tp)
 static void enter_recovery(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 {
 	tcp_undo_begin(tp); /* what an undo restores (tcp_undo.c) */
-	tp->cc->on_loss(tp, now); /* ssthresh */
+	if (!tcp_ecn_loss(tp))
+		tp->cc->on_loss(tp, now); /* ssthresh */
 	tp->snd_recover = tp->snd_max; /* RecoveryPoint = HighData (RFC 6675 §5 step 4.1) */
 	tp->ca_state = TCP_CA_RECOVERY;
 	tp->high_rxt = tp->snd_una;
@@ -415,6 +419,19 @@ static void recovery_ack(struct tern_stack *s, struct tern_tcb *tp, tcp_seq prio
 	}
 }
 
+bool tcp_recovery_timeout_detect(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
+{
+	tcp_seq edge = tcp_sb_lost_edge(tp), hr = tp->high_rxt;
+	tcp_rack_ack(s, tp, tp->snd_una, now); /* the detection, at this time */
+	if (!seq_gt(tcp_sb_lost_edge(tp), edge) && tp->high_rxt == hr)
+		return false; /* nothing more is lost */
+	/* Recovery begins, or PRR gets one segment's worth for what was
+	 * found (Linux's tcp_rack_reo_timeout: one newly delivered). */
+	recovery_ack(s, tp, tp->snd_una, tp->ca_state == TCP_CA_RECOVERY ? tcp_mss(tp) : 0, false,
+		     now);
+	return true;
+}
+
 uint32_t tcp_recovery_wnd(const struct tern_tcb *tp, uint32_t wnd, uint32_t snd_wnd, uint32_t off,
 			  uint32_t unsent)
 {
@@ -439,7 +456,8 @@ uint32_t tcp_recovery_wnd(const struct tern_tcb *tp, uint32_t wnd, uint32_t snd_
 	}
 	/* RFC 3042: on the first two duplicate ACKs, a previously unsent
 	 * segment each, beyond cwnd (cwnd itself unchanged). */
-	if (tp->dupacks && tp->ca_state == TCP_CA_DISORDER && off == tp->snd_max - tp->snd_una) {
+	if (tp->dupacks && tp->ca_state == TCP_CA_DISORDER && !(tp->flags & TF_FASTRECOV) &&
+	    off == tp->snd_max - tp->snd_una) {
 		uint32_t extra = (tp->dupacks < 2 ? tp->dupacks : 2u) * mss;
 		uint32_t lim = tp->snd_cwnd + extra;
 		if (lim > wnd)
@@ -510,6 +528,12 @@ void tcp_recovery_send(struct tern_stack *s, struct tern_tcb *tp, bool tail, ter
 		}
 		return;
 	}
+	/* With RACK (RFC 8985), what is not yet lost by its clock is in
+	 * flight: rules 3 and 4 would resend it needlessly, and RACK's timer
+	 * and the tail loss probe do their work (as Linux, which has neither
+	 * rule). */
+	if (s->cfg->tcp_recovery & 1)
+		return;
 	/* Rule 3: unSACKed octets above HighRxt and below the highest SACK. */
 	tcp_seq high_sack = tp->sb_count ? tp->sb[tp->sb_count - 1].right : tp->snd_una;
 	for (int i = 0; i < 64 && tp->rec_quota; i++) {

@@ -16,6 +16,9 @@
  * 64 s; an ACK is accepted against the current counter and the two before
  * (a cookie lives two to three minutes). Nothing is stored per SYN. A
  * cookie says nothing of timestamps: the final ACK's own option decides.
+ * With timestamps, ECN (RFC 3168) rides in the low bit of the SYN-ACK's
+ * TSval and comes back in the final ACK's TSecr (Linux keeps its cookie
+ * options there too); without them a cookie connection has no ECN.
  */
 #include "core/stack_impl.h"
 #include "net/ipv4.h"
@@ -58,6 +61,15 @@ tcp_seq tcp_cookie_make(const struct tern_stack *s, const struct tcp_tuple *t, t
 	uint32_t low = (uint32_t)mss_index(mss) << 5 | (uint32_t)(wscale < 0 ? 15 : wscale) << 1 |
 		       (sack ? 1u : 0u);
 	return cookie_mac(s, t, peer_isn, low, cookie_age(now)) << 8 | low;
+}
+
+void tcp_cookie_stamp(struct tern_tcb *tmp, tern_time_t now)
+{
+	uint32_t real = tcp_ts_now(tmp, now);
+	uint32_t ts = (real & ~1u) | ((tmp->ecn_flags & TCP_ECN_OK) ? 1u : 0u);
+	if ((int32_t)(ts - real) > 0)
+		ts -= 2; /* lowered, never raised: the connection's stamps go on from real */
+	tmp->ts_offset += ts - real;
 }
 
 bool tcp_cookie_check(const struct tern_stack *s, const struct tcp_tuple *t, tcp_seq peer_isn,

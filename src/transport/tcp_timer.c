@@ -168,7 +168,7 @@ void tcp_rearm_rxt(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 	if (tp->snd_una != tp->snd_max) {
 		tp->rxt_mode = RXT_REXMT;
 		tcp_timer_set(s, tp, TCPT_RXT, now + tcp_rto(s, tp));
-	} else if (tp->rxt_mode == RXT_REXMT || tp->rxt_mode == RXT_TLP) {
+	} else if (tp->rxt_mode == RXT_REXMT || tp->rxt_mode == RXT_TLP || tp->rxt_mode == RXT_REO) {
 		tcp_timer_set(s, tp, TCPT_RXT, TERN_TIME_NEVER); /* RFC 6298 §5.2 */
 	}
 }
@@ -314,6 +314,8 @@ static void tcp_timer_fire(struct tern_stack *s, struct tern_timer *t, tern_time
 			return;
 		if (mode == RXT_TLP)
 			tcp_tlp_fire(s, tp, now);
+		if (mode == RXT_REO)
+			tcp_rack_reo_fire(s, tp, now);
 	}
 	if (tp->deadline[TCPT_KEEP] <= now) {
 		tp->deadline[TCPT_KEEP] = TERN_TIME_NEVER;

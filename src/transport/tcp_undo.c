@@ -9,7 +9,8 @@
  *   - timestamps (RFC 3522, the Eifel detection): an ACK whose TSecr is
  *     older than the episode's first retransmission was sent for an
  *     original transmission. After a timeout the first acceptable ACK
- *     decides (TcpExtTCPLossUndo); in fast recovery a partial ACK
+ *     decides (TcpExtTCPLossUndo); in fast recovery (RFC 6675's with
+ *     SACK, NewReno's without) a partial ACK
  *     (TCPPartialUndo) or the one that ends it (TCPFullUndo), Linux's
  *     tcp_try_undo_partial and tcp_try_undo_recovery;
  *   - F-RTO without timestamps (RFC 5682 §2.1, the basic algorithm, for

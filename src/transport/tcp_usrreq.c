@@ -142,6 +142,7 @@ static int tcp_listen(struct tern_stack *s, struct tern_sock *so, int backlog)
 	if (backlog < 0 || (unsigned)backlog > s->cfg->somaxconn)
 		backlog = (int)s->cfg->somaxconn;
 	tp->backlog = (unsigned)backlog;
+	tcp_fastopen_listen(s, tp);
 	return 0;
 }
 
@@ -203,12 +204,21 @@ static int tcp_accept(struct tern_stack *s, struct tern_sock *so, struct tern_so
 	return nso->sd;
 }
 
-static int tcp_connect(struct tern_stack *s, struct tern_sock *so, const struct tern_sockaddr_in *a)
+/* TCP_FASTOPEN_CONNECT's connect returned 0 and no SYN has gone yet. */
+static bool fo_deferred(const struct tern_tcb *tp)
+{
+	return tp && tp->fo.deferred && tp->state == TCPS_SYN_SENT && tp->snd_max == tp->iss;
+}
+
+/* connect(2) up to the SYN: the tuple, SYN-SENT, the ISS, the options. */
+static int connect_setup(struct tern_stack *s, struct tern_sock *so,
+			 const struct tern_sockaddr_in *a)
 {
 	struct tern_tcb *tp = so->tcb;
 	if (tp) {
 		switch (tp->state) {
 		case TCPS_SYN_SENT:
+			return fo_deferred(tp) ? TERN_EISCONN : TERN_EALREADY; /* Linux */
 		case TCPS_SYN_RECEIVED:
 			return TERN_EALREADY;
 		case TCPS_LISTEN:
@@ -259,6 +269,19 @@ static int tcp_connect(struct tern_stack *s, struct tern_sock *so, const struct 
 	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss;
 	tp->rxtshift = 0;
 	tcp_options_offer(s, tp);
+	return 0;
+}
+
+static int tcp_connect(struct tern_stack *s, struct tern_sock *so, const struct tern_sockaddr_in *a)
+{
+	int err = connect_setup(s, so, a);
+	if (err < 0)
+		return err;
+	struct tern_tcb *tp = so->tcb;
+	/* TCP_FASTOPEN_CONNECT with a cookie: done for now, the SYN goes
+	 * with the first write (Linux's defer_connect). */
+	if (tcp_fo_defer(s, tp))
+		return 0;
 	tern_stat_inc(s, TERN_STAT_TCP_ACTIVE_OPENS);
 	tcp_output(s, tp, s->now);
 	return TERN_EINPROGRESS;
@@ -291,31 +314,74 @@ static void grow_ring(struct tern_tcb *tp, size_t n)
 	tern_ring_resize(r, want < limit ? want : limit);
 }
 
-static int tcp_sendto(struct tern_stack *s, struct tern_sock *so, const void *buf, size_t len,
-		      int flags, const struct tern_sockaddr_in *dst)
+/* Into the send ring: as much of buf as SO_SNDBUF allows. */
+static long snd_write(struct tern_stack *s, struct tern_tcb *tp, const void *buf, size_t len)
 {
-	(void)flags;
-	(void)dst; /* ignored on a connected stream, as Linux */
-	struct tern_tcb *tp = so->tcb;
-	int err = tern_sock_take_error(so);
-	if (err)
-		return err;
-	if (!tp || tp->state == TCPS_LISTEN || (tp->state == TCPS_CLOSED && !so->connected))
-		return TERN_EPIPE; /* Linux: EPIPE, not ENOTCONN, when not connected */
-	if (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED)
-		return TERN_EAGAIN;
-	if ((so->shut & TERN_SHUT_WR_BIT) || (tp->flags & TF_WANTFIN) ||
-	    (tp->state != TCPS_ESTABLISHED && tp->state != TCPS_CLOSE_WAIT))
-		return TERN_EPIPE;
-	if (len == 0)
-		return 0;
 	size_t room = tcp_snd_space(tp);
 	if (len > room)
 		len = room;
 	grow_ring(tp, len);
 	tcp_snd_ring_prepare(s, tp);
 	tcp_busy_start(tp, s->now);
-	long n = tern_ring_write(&tp->snd, buf, len);
+	return tern_ring_write(&tp->snd, buf, len);
+}
+
+/* sendto(MSG_FASTOPEN), or the first write after TCP_FASTOPEN_CONNECT's
+ * connect (RFC 7413 §4.2.1), as Linux's non-blocking
+ * tcp_sendmsg_fastopen: connect, the SYN carrying the cookie and as much
+ * of the data as fits, and the octets it took returned; without a
+ * cookie, a cookie request and no data: EINPROGRESS, the data to be
+ * written again once connected. */
+static int fastopen_sendto(struct tern_stack *s, struct tern_sock *so, const void *buf,
+			   size_t len, const struct tern_sockaddr_in *dst)
+{
+	struct tern_tcb *tp = so->tcb;
+	if (!fo_deferred(tp)) {
+		if (!(s->cfg->tcp_fastopen & TCP_FO_CLIENT))
+			return TERN_EOPNOTSUPP;
+		if (tp && (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED))
+			return TERN_EALREADY;
+		if (tp && tp->state != TCPS_CLOSED && tp->state != TCPS_LISTEN)
+			return TERN_EISCONN;
+		if (!dst)
+			return TERN_EINVAL; /* Linux: connect without an address */
+		int err = connect_setup(s, so, dst);
+		if (err < 0)
+			return err;
+		tp = so->tcb;
+	}
+	uint32_t n = tcp_fo_syn_prepare(s, tp, len);
+	long put = n ? snd_write(s, tp, buf, n) : 0;
+	if (put < 0)
+		put = 0; /* no memory for the ring: a SYN without data */
+	tp->fo.syn_data = (uint16_t)put;
+	tern_stat_inc(s, TERN_STAT_TCP_ACTIVE_OPENS);
+	tcp_output(s, tp, s->now);
+	return put > 0 ? (int)put : TERN_EINPROGRESS;
+}
+
+static int tcp_sendto(struct tern_stack *s, struct tern_sock *so, const void *buf, size_t len,
+		      int flags, const struct tern_sockaddr_in *dst)
+{
+	if ((flags & TERN_MSG_FASTOPEN) || fo_deferred(so->tcb))
+		return fastopen_sendto(s, so, buf, len, dst);
+	/* dst: ignored on a connected stream, as Linux */
+	struct tern_tcb *tp = so->tcb;
+	int err = tern_sock_take_error(so);
+	if (err)
+		return err;
+	if (!tp || tp->state == TCPS_LISTEN || (tp->state == TCPS_CLOSED && !so->connected))
+		return TERN_EPIPE; /* Linux: EPIPE, not ENOTCONN, when not connected */
+	/* A Fast Open child may answer before the handshake ends (RFC 7413 §4.2.2). */
+	bool fo_early = tp->state == TCPS_SYN_RECEIVED && tcp_fo_child(tp);
+	if ((tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED) && !fo_early)
+		return TERN_EAGAIN;
+	if ((so->shut & TERN_SHUT_WR_BIT) || (tp->flags & TF_WANTFIN) ||
+	    (tp->state != TCPS_ESTABLISHED && tp->state != TCPS_CLOSE_WAIT && !fo_early))
+		return TERN_EPIPE;
+	if (len == 0)
+		return 0;
+	long n = snd_write(s, tp, buf, len);
 	if (n < 0)
 		return TERN_ENOBUFS;
 	if (n == 0)
@@ -427,11 +493,14 @@ static void close_listener(struct tern_stack *s, struct tern_tcb *lp)
 	struct tern_tcp_table *tt = &s->socks->tcp;
 	while (lp->accq_head)
 		tcp_drop(s, lp->accq_head, 0, true);
-	for (uint32_t i = 0; lp->synq_len && i < tt->nbuckets; i++) {
+	/* ... and Fast Open children already accepted forget it. */
+	for (uint32_t i = 0; (lp->synq_len || lp->fo_qlen) && i < tt->nbuckets; i++) {
 		for (struct tern_tcb *tp = tt->buckets[i], *next; tp; tp = next) {
 			next = tp->hnext;
 			if (tp->listener == lp)
 				tcp_drop(s, tp, 0, true);
+			else if (tp->fo_listener == lp)
+				tcp_fastopen_release(tp);
 		}
 	}
 	tcp_tcb_free(s, lp);
@@ -486,7 +555,12 @@ static unsigned tcp_poll(struct tern_stack *s, struct tern_sock *so)
 		return m | (tp->accq_head ? TERN_POLLIN : 0);
 	bool closed = !tp || tp->state == TCPS_CLOSED;
 	bool ended = closed && so->connected;
-	if (tp && (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED))
+	/* A deferred Fast Open connect is writable: the write sends the SYN
+	 * (Linux's tcp_poll with defer_connect). */
+	if (fo_deferred(tp))
+		return m | TERN_POLLOUT;
+	if (tp && (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED) &&
+	    !tcp_fo_child(tp))
 		return m;
 	bool rcv_shut = ended || (so->shut & TERN_SHUT_RD_BIT) || (tp && (tp->flags & TF_RCVD_FIN));
 	bool snd_shut = ended || (so->shut & TERN_SHUT_WR_BIT) || (tp && (tp->flags & TF_WANTFIN));
@@ -606,6 +680,18 @@ static int tcp_setsockopt(struct tern_stack *s, struct tern_sock *so, int level,
 			return TERN_EINVAL;
 		tp->user_timeout = TERN_MSEC(val);
 		return 0;
+	case TERN_TCP_FASTOPEN:
+		return tcp_fastopen_set(s, tp, val);
+	case TERN_TCP_FASTOPEN_CONNECT:
+		/* As Linux: 0 or 1, with the client bit on, before connect. */
+		if (val < 0 || val > 1)
+			return TERN_EINVAL;
+		if (!(s->cfg->tcp_fastopen & TCP_FO_CLIENT))
+			return TERN_EOPNOTSUPP;
+		if (tp->state != TCPS_CLOSED)
+			return TERN_EINVAL;
+		tp->fo.connect_opt = val;
+		return 0;
 	default:
 		return TERN_ENOPROTOOPT;
 	}
@@ -642,6 +728,8 @@ static int tcp_getsockopt(struct tern_stack *s, struct tern_sock *so, int level,
 	case TERN_TCP_KEEPINTVL: *val = (int)((tp ? tp->keepintvl : s->cfg->tcp_keepalive_intvl) / TERN_SEC(1)); return 0;
 	case TERN_TCP_KEEPCNT: *val = (int)(tp ? tp->keepcnt : s->cfg->tcp_keepalive_probes); return 0;
 	case TERN_TCP_USER_TIMEOUT: *val = (int)((tp ? tp->user_timeout : 0) / TERN_MSEC(1)); return 0;
+	case TERN_TCP_FASTOPEN: *val = tp ? (int)tp->fo_max : 0; return 0;
+	case TERN_TCP_FASTOPEN_CONNECT: *val = tp && tp->fo.connect_opt; return 0;
 	default: return TERN_ENOPROTOOPT;
 	}
 }
@@ -692,7 +780,9 @@ void tern_tcp_fill_info(const struct tern_stack *s, const struct tern_tcb *tp,
 	ti->tcpi_options = ((tp->flags & TF_RCVD_TSTMP) ? 1 : 0) | ((tp->flags & TF_SACK_PERMIT) ? 2 : 0) |
 			   ((tp->flags & TF_RCVD_SCALE) ? 4 : 0) |
 			   ((tp->ecn_flags & TCP_ECN_OK) ? 8 : 0) | /* TCPI_OPT_ECN */
-			   ((tp->ecn_flags & TCP_ECN_SEEN) ? 16 : 0); /* TCPI_OPT_ECN_SEEN */
+			   ((tp->ecn_flags & TCP_ECN_SEEN) ? 16 : 0) | /* TCPI_OPT_ECN_SEEN */
+			   (((tp->fo_flags & TCP_FO_SYN_DATA) || tp->fo.syn_data_acked) ? 32 : 0); /* TCPI_OPT_SYN_DATA */
+	ti->tcpi_fastopen_client_fail = tp->fo.fail & 3;
 	if (tp->flags & TF_RCVD_SCALE) {
 		ti->tcpi_snd_wscale = tp->snd_scale & 15;
 		ti->tcpi_rcv_wscale = tp->rcv_scale & 15;

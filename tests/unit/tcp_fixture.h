@@ -66,6 +66,13 @@ struct seg {
 	const void *data;
 	size_t len;
 	uint16_t sport, dport;      /* 0: the connection's */
+	tern_ip4_t src;             /* in: the sender (0: the peer, FX_IP_PEER) */
+	/* TCP Fast Open (RFC 7413): the option, tfo_len 0 a cookie request;
+	 * expect: the option on every segment out, a cookie compared only if
+	 * tfo_cookie is given */
+	bool tfo;
+	uint8_t tfo_len;
+	const uint8_t *tfo_cookie;
 };
 static inline uint8_t seg_nsack(const struct seg *sg)
 {
@@ -173,8 +180,11 @@ static inline size_t fxb_tcp(const struct tfx *t, uint8_t *buf, tern_time_t now,
 		.has_wscale = sg->ws_opt, .wscale = sg->ws,
 		.sack_perm = sg->sackok,
 		.sack_count = seg_nsack(sg),
+		.has_tfo = sg->tfo, .tfo_len = sg->tfo_len,
 	};
 	memcpy(r.sack, sg->sack, sizeof(r.sack));
+	if (sg->tfo_len)
+		memcpy(r.tfo_cookie, sg->tfo_cookie, sg->tfo_len);
 	if (sg->ts) {
 		r.has_ts = true;
 		r.tsval = sg->tsval;
@@ -190,9 +200,9 @@ static inline size_t fxb_tcp(const struct tfx *t, uint8_t *buf, tern_time_t now,
 		abort();
 	if (sg->len)
 		memcpy(tcp + hl, sg->data, sg->len);
-	tern_tcp_emit(&r, tcp, FX_IP_PEER, FX_IP_US, sg->len,
-		      tern_csum_partial(tcp + hl, sg->len, 0));
-	struct fxb_ip ip = {.src = FX_IP_PEER, .dst = FX_IP_US, .proto = TERN_IPPROTO_TCP,
+	tern_ip4_t src = sg->src ? sg->src : FX_IP_PEER;
+	tern_tcp_emit(&r, tcp, src, FX_IP_US, sg->len, tern_csum_partial(tcp + hl, sg->len, 0));
+	struct fxb_ip ip = {.src = src, .dst = FX_IP_US, .proto = TERN_IPPROTO_TCP,
 			    .df = true};
 	size_t n = fxb_ip(buf, FX_MAC_US, FX_MAC_PEER, &ip, tcp, hl + sg->len);
 	free(tcp);
@@ -298,6 +308,15 @@ static inline bool expect_seg_(struct tfx *t, tern_time_t at, const struct seg *
 		SEG_CMP(file, line, "SACK left edge", th.sack[i].left, sg->sack[i].left);
 		SEG_CMP(file, line, "SACK right edge", th.sack[i].right, sg->sack[i].right);
 	}
+	SEG_CMP(file, line, "Fast Open option", th.has_tfo, sg->tfo);
+	if (sg->tfo && th.has_tfo) {
+		SEG_CMP(file, line, "Fast Open cookie length", th.tfo_len, sg->tfo_len);
+		if (sg->tfo_cookie && th.tfo_len == sg->tfo_len &&
+		    memcmp(th.tfo_cookie, sg->tfo_cookie, sg->tfo_len) != 0) {
+			TFX_FAIL(file, line, "Fast Open cookie differs");
+			ok = false;
+		}
+	}
 	bool want_ts = sg->ts || (t->ts && !sg->no_ts);
 	SEG_CMP(file, line, "TS option", th.has_ts, want_ts);
 	if (want_ts && th.has_ts) {
@@ -378,6 +397,17 @@ static inline void at_time(struct tfx *t, tern_time_t now)
 		at_time((t), (now));                                                  \
 		REQUIRE_EQ(tern_send((t)->fx.s, (t)->sd, (buf), (n), 0), (int)(n));  \
 	} while (0)
+
+/* TCP_INFO of t->sd (all 0xff if getsockopt fails). */
+static inline struct tern_tcp_info tcp_fx_info(struct tfx *t)
+{
+	struct tern_tcp_info ti;
+	size_t len = sizeof(ti);
+	memset(&ti, 0, sizeof(ti));
+	if (tern_getsockopt(t->fx.s, t->sd, TERN_IPPROTO_TCP, TERN_TCP_INFO, &ti, &len) != 0)
+		memset(&ti, 0xff, sizeof(ti));
+	return ti;
+}
 
 /* The connection's tcb, read only (to name the state in an assertion). */
 static inline struct tern_tcb *tfx_tcb(struct tfx *t)

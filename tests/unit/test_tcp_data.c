@@ -425,6 +425,36 @@ TEST(quickack__first_data_at_once_then_delayed_once_interactive)
 	tcp_fx_finish(&t);
 }
 
+/* A segment that is all a repeat says our ACK was lost or late: it is
+ * acknowledged at once (a D-SACK, RFC 2883) and the sender, recovering,
+ * gets quick ACKs again (Linux's tcp_data_queue: TcpExtDelayedACKLost,
+ * tcp_enter_quickack_mode), here tcp_quickacks = 1 of them. */
+TEST(quickack__again_after_a_repeated_segment)
+{
+	init_payload();
+	struct tfx t;
+	tcp_fx_config(&t);
+	t.fx.cfg.tcp_quickacks = 1;
+	REQUIRE(tcp_fx_passive_established(&t));
+	uint32_t P = t.peer;
+	IN(&t, T_MS(100), .seq = P, .ack = t.us, .flags = ACK, .data = payload, .len = 100);
+	OUT(&t, T_MS(100), .seq = t.us, .ack = P + 100, .flags = ACK, W(WIN_UNREAD(100)));
+	IN(&t, T_MS(110), .seq = P, .ack = t.us, .flags = ACK, .data = payload, .len = 100);
+	OUT(&t, T_MS(110), .seq = t.us, .ack = P + 100, .flags = ACK, W(WIN_UNREAD(100)),
+	    .sack = {{P, P + 100}});
+	CHECK_EQ(fx_stat(&t.fx, "tcp.delayed_ack_lost"), 1);
+	IN(&t, T_MS(120), .seq = P + 100, .ack = t.us, .flags = ACK, .data = payload + 100,
+	   .len = 100);
+	OUT(&t, T_MS(120), .seq = t.us, .ack = P + 200, .flags = ACK, W(WIN_UNREAD(200)));
+	/* the quick ACK used: the next waits the 40 ms */
+	IN(&t, T_MS(130), .seq = P + 200, .ack = t.us, .flags = ACK, .data = payload + 200,
+	   .len = 100);
+	expect_no_seg(&t, T_MS(170) - 1);
+	OUT(&t, T_MS(170), .seq = t.us, .ack = P + 300, .flags = ACK, W(WIN_UNREAD(300)));
+	t.peer = P + 300;
+	tcp_fx_finish(&t);
+}
+
 /* "in a stream of full-sized segments there SHOULD be an ACK for at
  * least every second segment": the second goes out at once. */
 TEST(delayed_ack__second_full_segment_immediate)

@@ -2,9 +2,11 @@
  * tests/unit/test_tcp_ecn.c — ECN in TCP (RFC 3168 §6.1), segment by
  * segment with explicit time: negotiation each way (tcp_ecn 1 asks, 2
  * only accepts, 0 neither) and each fallback (a peer without ECN, a
- * SYN-ACK with ECE and CWR both, an ECT SYN, a retransmitted SYN), ECT(0)
- * on new data only, ECE on every ACK from a CE until a CWR, and the
- * sender's reduction once per window with CWR on its next new data.
+ * SYN-ACK with ECE and CWR both, an ECT SYN, a retransmitted SYN), SYN
+ * cookies (ECN in the timestamp), ECT(0) on new data only, ECE on every
+ * ACK from a CE until a CWR, and the
+ * sender's reduction once per window with CWR on its next new data, also
+ * when a loss falls in the same window (either order).
  */
 #include "tcp_fixture.h"
 #include "transport/tcp_cc.h"
@@ -268,6 +270,56 @@ TEST(ecn_passive__off_or_not_asked_or_ect_syn_gets_none)
 
 /* ---- ECT on new data only ---- */
 
+/* Under SYN cookies (tcp_syncookies = 2: for every SYN) ECN survives in
+ * the timestamps: the SYN-ACK says ECE with an odd TSval, and the
+ * connection the final ACK makes from the cookie sends ECT(0) data.
+ * Without timestamps there is no room for it: no ECE, no ECN. */
+static void cookie_open(struct tfx *t, bool ts, struct out *synack)
+{
+	struct seg syn = peer_syn(t, ts, T_MS(10));
+	syn.flags |= ECE | CWR;
+	inject_ecn(t, T_MS(10), &syn, NOT_ECT);
+	struct fx_pkt p;
+	struct tern_tcp_repr th;
+	if (!tcp_pop_(t, T_MS(10), &p, &th, __FILE__, __LINE__))
+		return;
+	fx_pkt_free(&p);
+	*synack = (struct out){.flags = th.flags, .seq = th.seq, .ack = th.has_ts ? th.tsval : 0};
+	t->iss = th.seq;
+	t->us = t->iss + 1;
+	t->peer = t->irs + 1;
+	inject_seg(t, T_MS(20), &SEG(.seq = t->peer, .ack = t->us, .flags = ACK, .ts = ts,
+				     .tsval = peer_tsval(t, T_MS(20)), .tsecr = th.tsval, .no_ts = !ts));
+	t->sd = tern_accept(t->fx.s, t->lsd, NULL);
+	if (t->sd >= 0 && ts) {
+		t->ts = true;
+		t->ts_off = tfx_tcb(t)->ts_offset; /* the connection's, not the cookie's */
+	}
+}
+
+TEST(ecn_passive__syn_cookies_carry_ecn_in_the_timestamp)
+{
+	for (int ts = 1; ts >= 0; ts--) {
+		struct tfx t;
+		tcp_fx_config(&t);
+		REQUIRE(tcp_fx_listen(&t));
+		REQUIRE(tern_sysctl_set(t.fx.s, "net.ipv4.tcp_syncookies", "2") == 0);
+		struct out synack = {0}, o;
+		cookie_open(&t, ts, &synack);
+		REQUIRE(t.sd >= 0);
+		CHECK_EQ(fx_stat(&t.fx, "tcp.syncookies_recv"), 1);
+		CHECK_EQ(FLAGS(synack), SYN | ACK | (ts ? ECE : 0));
+		CHECK_EQ(synack.ack & 1, (uint32_t)ts); /* (the TSval) */
+		CHECK_EQ(!!(info(&t).tcpi_options & 8), ts); /* TCPI_OPT_ECN */
+		SEND(&t, T_MS(30), payload, 100);
+		POP(&t, T_MS(30), &o);
+		CHECK_EQ(o.len, 100);
+		CHECK_EQ(o.ecn, ts ? ECT0 : NOT_ECT);
+		IN(&t, T_MS(40), .seq = t.peer, .ack = t.us + 100, .flags = ACK);
+		tcp_fx_finish(&t);
+	}
+}
+
 TEST(ecn_ect__on_new_data_not_on_acks_or_retransmissions)
 {
 	struct tfx t;
@@ -523,6 +575,122 @@ TEST(ecn_sender__cubic_reduces_by_beta_once_per_window)
 		IN(&t, now, .seq = t.peer, .ack = tfx_tcb(&t)->snd_max, .flags = ACK);
 	}
 	CHECK_EQ(fx_stat(&t.fx, "tcp.ecn_reductions"), 1);
+	tcp_fx_finish(&t);
+}
+
+/* The peer acknowledges everything sent, every 10 ms from `now`, with ECE
+ * until a segment with CWR reaches it (RFC 3168 §6.1.3), until all is
+ * sent and acked. The number of segments with CWR seen. */
+static unsigned ack_all(struct tfx *t, tern_time_t now, bool ece)
+{
+	unsigned cwrs = 0;
+	for (; tfx_tcb(t)->snd_una != tfx_tcb(t)->snd_max || tern_ring_len(&tfx_tcb(t)->snd);
+	     now += T_MS(10)) {
+		fx_advance(&t->fx, now);
+		fx_clear_tx(&t->fx);
+		IN(t, now, .seq = t->peer, .ack = tfx_tcb(t)->snd_max, .flags = ACK | (ece ? ECE : 0));
+		while (t->fx.nframes) {
+			struct out o;
+			if (!pop_out_(t, now, &o, __FILE__, __LINE__))
+				return cwrs;
+			if (o.flags & CWR) {
+				cwrs++;
+				ece = false;
+			}
+		}
+	}
+	return cwrs;
+}
+
+/* The peer's ACKs a[0..n), 1 ms apart from `now` (each acks U + una·MSS
+ * with one SACK block [U + l·MSS, U + r·MSS)); true if the segment at
+ * U + hole·MSS was resent among the replies; *cwr set if one had CWR. */
+struct sack_ack {
+	uint32_t una, l, r;
+	bool ece;
+};
+static bool sack_acks(struct tfx *t, tern_time_t now, uint32_t U, const struct sack_ack *a,
+		      unsigned n, uint32_t hole, bool *cwr)
+{
+	bool resent = false;
+	for (unsigned i = 0; i < n; i++, now += T_MS(1)) {
+		IN(t, now, .seq = t->peer, .ack = U + a[i].una * MSS,
+		   .flags = ACK | (a[i].ece ? ECE : 0), .sack = {{U + a[i].l * MSS, U + a[i].r * MSS}});
+		while (t->fx.nframes) {
+			struct out o;
+			if (!pop_out_(t, now, &o, __FILE__, __LINE__))
+				return false;
+			resent |= o.seq == U + hole * MSS;
+			*cwr |= (o.flags & CWR) != 0;
+		}
+	}
+	return resent;
+}
+
+/* A loss in the window an ECE already answered: SACK recovery resends the
+ * hole but keeps ECN's reduction, "once per window" (§6.1.2; Linux's
+ * tcp_enter_recovery from CWR keeps ssthresh). */
+TEST(ecn_sender__loss_in_the_window_of_an_ece_reduces_once)
+{
+	struct tfx t;
+	tcp_fx_config(&t);
+	t.fx.cfg.tcp_ecn = 1;
+	t.fx.cfg.tcp_early_retrans = 0;
+	t.fx.cfg.tcp_recovery = 0; /* RFC 6675's three segments, not RACK's timer */
+	struct out syn, o;
+	REQUIRE(active_open(&t, &syn, ECE));
+	uint32_t U = t.us;
+	SEND(&t, T_MS(100), payload, 40 * MSS);
+	for (int i = 0; i < 10; i++)
+		POP(&t, T_MS(100), &o);
+	IN(&t, T_MS(110), .seq = t.peer, .ack = U + MSS, .flags = ACK | ECE);
+	CHECK_EQ(info(&t).tcpi_snd_ssthresh, 7); /* CUBIC: 0.7 x 10 */
+	/* Segment 1 was lost: 2, 3, 4 arrive. */
+	static const struct sack_ack a[] = {{1, 2, 3, true}, {1, 2, 4, true}, {1, 2, 5, true}};
+	bool cwr = false;
+	CHECK(sack_acks(&t, T_MS(111), U, a, 3, 1, &cwr));
+	struct tern_tcp_info ti = info(&t);
+	CHECK_EQ(ti.tcpi_ca_state, 3); /* TCP_CA_Recovery */
+	CHECK_EQ(ti.tcpi_snd_ssthresh, 7);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.sack_recovery"), 1);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.ecn_reductions"), 1);
+	CHECK_EQ(ack_all(&t, T_MS(120), !cwr) + cwr, 1); /* one CWR, ECN's */
+	CHECK_EQ(info(&t).tcpi_snd_ssthresh, 7);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.ecn_reductions"), 1);
+	tcp_fx_finish(&t);
+}
+
+/* The other order: an ECE in the window a loss recovery already reduced
+ * is answered by that reduction (§6.1.2; Linux's tcp_enter_cwr only from
+ * Open or Disorder), and the recovery's first new data carries CWR (a
+ * window reduced "for any reason"), so the echo stops and no second
+ * reduction follows the recovery. */
+TEST(ecn_sender__ece_in_the_window_of_a_loss_recovery_reduces_once)
+{
+	struct tfx t;
+	tcp_fx_config(&t);
+	t.fx.cfg.tcp_ecn = 1;
+	t.fx.cfg.tcp_early_retrans = 0;
+	t.fx.cfg.tcp_recovery = 0;
+	struct out syn, o;
+	REQUIRE(active_open(&t, &syn, ECE));
+	uint32_t U = t.us;
+	SEND(&t, T_MS(100), payload, 40 * MSS);
+	for (int i = 0; i < 10; i++)
+		POP(&t, T_MS(100), &o);
+	/* Segment 0 lost; 1, 2, 3 arrive; then 4 with CE. */
+	static const struct sack_ack a[] = {
+		{0, 1, 2, false}, {0, 1, 3, false}, {0, 1, 4, false}, {0, 1, 5, true}};
+	bool cwr = false;
+	CHECK(sack_acks(&t, T_MS(110), U, a, 4, 0, &cwr));
+	struct tern_tcp_info ti = info(&t);
+	CHECK_EQ(ti.tcpi_ca_state, 3);
+	uint32_t ssthresh = ti.tcpi_snd_ssthresh; /* the recovery's (0.7 of the flight) */
+	CHECK(ssthresh >= 7 && ssthresh <= 8);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.ecn_reductions"), 0);
+	CHECK_EQ(ack_all(&t, T_MS(120), !cwr) + cwr, 1);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.ecn_reductions"), 0);
+	CHECK_EQ(info(&t).tcpi_snd_ssthresh, ssthresh);
 	tcp_fx_finish(&t);
 }
 

@@ -32,16 +32,6 @@ static void init_payload(void)
 	IN((t), (now), .seq = (t)->peer, .ack = (U) + (a) * M, .flags = ACK,                \
 	   .sack = {{(U) + (l) * M, (U) + (r) * M}, {(U) + (l2) * M, (U) + (r2) * M}})
 
-static struct tern_tcp_info info(struct tfx *t)
-{
-	struct tern_tcp_info ti;
-	size_t len = sizeof(ti);
-	memset(&ti, 0, sizeof(ti));
-	if (tern_getsockopt(t->fx.s, t->sd, TERN_IPPROTO_TCP, TERN_TCP_INFO, &ti, &len) != 0)
-		memset(&ti, 0xff, sizeof(ti));
-	return ti;
-}
-
 /* Connection established (tcp_early_retrans as given), n segments
  * written at 100 ms and all sent. SRTT is 10 ms (the handshake's). */
 static bool sent_n_cfg(struct tfx *t, unsigned n, uint32_t *U, unsigned early_retrans,
@@ -77,7 +67,7 @@ TEST(scoreboard__blocks_merge_dsack_and_invalid_stay_out_ack_trims)
 {
 	struct tfx t;
 	uint32_t U;
-	REQUIRE(sent_n(&t, 10, &U));
+	REQUIRE(sent_n_cfg(&t, 10, &U, 3, 0)); /* RFC 6675 alone: its rule 4 below */
 	struct tern_tcb *tp = tfx_tcb(&t);
 	REQUIRE(tp);
 	/* Two ranges, the upper first. */
@@ -110,7 +100,7 @@ TEST(scoreboard__blocks_merge_dsack_and_invalid_stay_out_ack_trims)
 	CHECK_EQ(tp->sacked_bytes, 6 * M);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.sack_discard"), 1);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.dsack_recv"), 1);
-	struct tern_tcp_info ti = info(&t);
+	struct tern_tcp_info ti = tcp_fx_info(&t);
 	CHECK_EQ(ti.tcpi_sacked, 6);
 	CHECK_EQ(ti.tcpi_ca_state, TCP_CA_RECOVERY);
 	CHECK_EQ(ti.tcpi_retrans, 2);
@@ -129,7 +119,7 @@ TEST(scoreboard__blocks_merge_dsack_and_invalid_stay_out_ack_trims)
 	IN(&t, T_MS(130), .seq = t.peer, .ack = U + 10 * M, .flags = ACK);
 	CHECK_EQ(tp->sb_count, 0);
 	CHECK_EQ(tp->sacked_bytes, 0);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_OPEN);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_OPEN);
 	expect_no_seg(&t, T_MS(400));
 	tcp_fx_finish(&t);
 }
@@ -188,12 +178,14 @@ TEST(scoreboard__reneging_and_rto_clear_it)
 {
 	struct tfx t;
 	uint32_t U;
-	REQUIRE(sent_n_cfg(&t, 4, &U, 0, 1)); /* no tail loss probe: the RTO itself */
+	/* no tail loss probe and no RACK (its timer would find segment 2
+	 * lost at 112.5 ms): the RTO itself */
+	REQUIRE(sent_n_cfg(&t, 4, &U, 0, 0));
 	struct tern_tcb *tp = tfx_tcb(&t);
 	REQUIRE(tp);
 	SACK1(&t, T_MS(110), U, 0, 2, 3);
 	CHECK_EQ(tp->sb_count, 1);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_DISORDER);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_DISORDER);
 	/* Segments 0 and 1 arrive, the receiver drops segment 2. */
 	IN(&t, T_MS(111), .seq = t.peer, .ack = U + 2 * M, .flags = ACK);
 	CHECK_EQ(tp->sb_count, 0);
@@ -205,13 +197,13 @@ TEST(scoreboard__reneging_and_rto_clear_it)
 	tern_time_t rto = tp->deadline[TCPT_RXT];
 	SEGI(&t, rto, U, 2);
 	CHECK_EQ(tp->sb_count, 0);
-	struct tern_tcp_info ti = info(&t);
+	struct tern_tcp_info ti = tcp_fx_info(&t);
 	CHECK_EQ(ti.tcpi_ca_state, TCP_CA_LOSS);
 	CHECK_EQ(ti.tcpi_sacked, 0);
 	/* Segment 3 was SACKed again meanwhile: go-back-N skips it. */
 	SACK1(&t, rto + T_MS(1), U, 2, 3, 4);
 	IN(&t, rto + T_MS(2), .seq = t.peer, .ack = U + 4 * M, .flags = ACK);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_OPEN);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_OPEN);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.slow_start_retrans"), 1);
 	expect_no_seg(&t, rto + T_SEC(2));
 	tcp_fx_finish(&t);
@@ -238,7 +230,7 @@ TEST(recovery__two_holes__exact_retransmissions)
 	SEGI(&t, T_MS(113), U, 1);
 	expect_no_seg(&t, T_MS(113));
 	CHECK_EQ(fx_stat(&t.fx, "tcp.sack_recovery"), 1);
-	struct tern_tcp_info ti = info(&t);
+	struct tern_tcp_info ti = tcp_fx_info(&t);
 	CHECK_EQ(ti.tcpi_ca_state, TCP_CA_RECOVERY);
 	CHECK_EQ(ti.tcpi_sacked, 3);
 	CHECK_EQ(ti.tcpi_lost, 1);
@@ -252,7 +244,7 @@ TEST(recovery__two_holes__exact_retransmissions)
 	SEGI(&t, T_MS(116), U, 5);
 	SEGI(&t, T_MS(116), U, 9);
 	expect_no_seg(&t, T_MS(116));
-	ti = info(&t);
+	ti = tcp_fx_info(&t);
 	CHECK_EQ(ti.tcpi_sacked, 6);
 	CHECK_EQ(ti.tcpi_lost, 2);
 	CHECK_EQ(ti.tcpi_retrans, 2);
@@ -260,7 +252,7 @@ TEST(recovery__two_holes__exact_retransmissions)
 	SACK1(&t, T_MS(123), U, 5, 6, 9);
 	expect_no_seg(&t, T_MS(123));
 	IN(&t, T_MS(126), .seq = t.peer, .ack = U + 10 * M, .flags = ACK);
-	ti = info(&t);
+	ti = tcp_fx_info(&t);
 	CHECK_EQ(ti.tcpi_ca_state, TCP_CA_OPEN);
 	CHECK_EQ(ti.tcpi_snd_cwnd, 9 / 2); /* cwnd = ssthresh, in segments */
 	CHECK_EQ(ti.tcpi_total_retrans, 3);
@@ -289,7 +281,7 @@ TEST(prr__one_segment_per_two_delivered)
 		SEGI(&t, T_MS(110) + i, U, 10 + 2 * i);
 		SEGI(&t, T_MS(110) + i, U, 11 + 2 * i);
 	}
-	CHECK_EQ(info(&t).tcpi_snd_cwnd, 20);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_snd_cwnd, 20);
 	/* Segment 10 is lost; 11, 12, ... arrive, one per ACK. */
 	tern_time_t now = T_MS(130);
 	SACK1(&t, now, U, 10, 11, 12);
@@ -315,7 +307,7 @@ TEST(prr__one_segment_per_two_delivered)
 	CHECK_EQ(tp->prr_out, 5 * M);
 	CHECK_EQ(tp->prr_delivered, 10 * M);
 	IN(&t, now + T_MS(20), .seq = t.peer, .ack = U + 36 * M, .flags = ACK);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_OPEN);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_OPEN);
 	CHECK_EQ(tp->snd_cwnd, tp->snd_ssthresh);
 	expect_no_seg(&t, now + T_SEC(1));
 	tcp_fx_finish(&t);
@@ -340,7 +332,7 @@ TEST(recovery__no_sack__newreno)
 	SEGI(&t, T_MS(110) + 2, U, 0);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.reno_recovery"), 1);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.sack_recovery"), 0);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_RECOVERY);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_RECOVERY);
 	IN(&t, T_MS(120), .seq = t.peer, .ack = U + 5 * M, .flags = ACK);
 	expect_no_seg(&t, T_MS(600));
 	tcp_fx_finish(&t);
@@ -364,10 +356,10 @@ TEST(tlp__fires_at_two_srtt__then_rack_repairs_the_tail)
 	CHECK_EQ(fx_stat(&t.fx, "tcp.timeouts"), 0);
 	SACK1(&t, T_MS(130), U, 0, 1, 2);
 	SEGI(&t, T_MS(130), U, 0);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_RECOVERY);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_RECOVERY);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.sack_recovery"), 1);
 	IN(&t, T_MS(140), .seq = t.peer, .ack = U + 2 * M, .flags = ACK);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_OPEN);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_OPEN);
 	expect_no_seg(&t, T_MS(700));
 	CHECK_EQ(fx_stat(&t.fx, "tcp.timeouts"), 0);
 	tcp_fx_finish(&t);
@@ -413,7 +405,8 @@ TEST(tlp__one_segment__not_beyond_the_rto)
 
 /* §6.2: a segment SACKed above an older one makes the older one lost only
  * once RACK.rtt + reo_wnd (min_RTT / 4 = 2.5 ms) have passed since it was
- * sent: ACKs at 12 ms leave it, one at 13 ms resends it. A D-SACK then
+ * sent: ACKs at 12 ms leave it, and RACK's timer (§6.3) resends it at
+ * 12.5 ms, when it is, without waiting for another ACK. A D-SACK then
  * shows the resend was spurious (it was reordered): the window doubles
  * (§6.2 step 4). The ACKs change the window, so none is a duplicate ACK
  * and DupThresh plays no part. */
@@ -432,11 +425,10 @@ TEST(rack__reordering_window)
 	IN(&t, T_MS(112) + TERN_USEC(499), .seq = t.peer, .ack = U, .flags = ACK, W(T_PEER_WIN + 2),
 	   .sack = {{U + M, U + 2 * M}});
 	expect_no_seg(&t, T_MS(112) + TERN_USEC(499));
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_DISORDER);
-	IN(&t, T_MS(113), .seq = t.peer, .ack = U, .flags = ACK, W(T_PEER_WIN + 3),
-	   .sack = {{U + M, U + 2 * M}});
-	SEGI(&t, T_MS(113), U, 0);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_RECOVERY);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_DISORDER);
+	SEGI(&t, T_MS(112) + TERN_USEC(500), U, 0);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.rack_reo_timeouts"), 1);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_RECOVERY);
 	/* The original was only late: both arrive, the second as a D-SACK. */
 	IN(&t, T_MS(115), .seq = t.peer, .ack = U + 2 * M, .flags = ACK, W(T_PEER_WIN + 3),
 	   .sack = {{U, U + M}});
@@ -448,7 +440,7 @@ TEST(rack__reordering_window)
 	CHECK_EQ(fx_stat(&t.fx, "tcp.dsack_undo"), 1);
 	CHECK_EQ(tp->snd_cwnd, 10 * M);
 	CHECK_EQ(tp->snd_ssthresh, UINT32_MAX);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_OPEN);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_OPEN);
 	t.peer_win = T_PEER_WIN + 3;
 	expect_no_seg(&t, T_MS(700));
 	tcp_fx_finish(&t);

@@ -5,6 +5,7 @@
  * without them (RFC 5682 §2.1), and genuine ones left alone; fast
  * recovery undone on a partial ACK or at its end when timestamps show
  * the hole was filled by an original (Linux's partial and full undo),
+ * with SACK (RFC 6675) and without (NewReno, RFC 6582),
  * but not while another retransmission is in flight; a timeout inside
  * fast recovery or a repeated one undone to the window before the
  * episode; a D-SACK of the timeout's retransmission; tcp_frto = 0; the
@@ -37,16 +38,6 @@ struct cfg {
 	unsigned frto, recovery;
 	const char *cc;
 };
-
-static struct tern_tcp_info info(struct tfx *t)
-{
-	struct tern_tcp_info ti;
-	size_t len = sizeof(ti);
-	memset(&ti, 0, sizeof(ti));
-	if (tern_getsockopt(t->fx.s, t->sd, TERN_IPPROTO_TCP, TERN_TCP_INFO, &ti, &len) != 0)
-		memset(&ti, 0xff, sizeof(ti));
-	return ti;
-}
 
 /* The trace hook's events (tern_tcp_set_trace), the last 64. */
 struct evlog {
@@ -117,7 +108,7 @@ static void eifel_spurious(const char *cc)
 	uint32_t cwnd0 = tp->snd_cwnd, ssthresh0 = tp->snd_ssthresh;
 	tern_time_t rto = tp->deadline[TCPT_RXT];
 	SEGI(&t, rto, U, 0);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_LOSS);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_LOSS);
 	CHECK_EQ(tp->snd_cwnd, M);
 	static struct evlog evs;
 	memset(&evs, 0, sizeof(evs));
@@ -142,14 +133,14 @@ static void eifel_spurious(const char *cc)
 	CHECK_EQ(fx_stat(&t.fx, "tcp.loss_undo"), 1);
 	CHECK_EQ(tp->snd_cwnd, cwnd0);
 	CHECK_EQ(tp->snd_ssthresh, ssthresh0);
-	struct tern_tcp_info ti = info(&t);
+	struct tern_tcp_info ti = tcp_fx_info(&t);
 	CHECK_EQ(ti.tcpi_ca_state, TCP_CA_OPEN);
 	CHECK_EQ(ti.tcpi_snd_cwnd, 10);
 	SEGI(&t, rto + T_MS(5), U, 10);
 	SEGI(&t, rto + T_MS(5), U, 11);
 	expect_no_seg(&t, rto + T_MS(5));
 	drain(&t, rto + T_MS(10));
-	CHECK_EQ(info(&t).tcpi_total_retrans, 1);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_total_retrans, 1);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.slow_start_retrans"), 1);
 	tcp_fx_finish(&t);
 }
@@ -183,7 +174,7 @@ TEST(eifel__genuine_rto__no_undo)
 	ACK_TS(&t, rto + T_MS(5), U, 1, our_tsval(&t, rto));
 	CHECK_EQ(fx_stat(&t.fx, "tcp.spurious_rtos"), 0);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.loss_undo"), 0);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_LOSS);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_LOSS);
 	CHECK_EQ(tp->snd_cwnd, 2 * M);
 	CHECK_EQ(tp->snd_ssthresh, ssthresh);
 	SEGI(&t, rto + T_MS(5), U, 1);
@@ -219,7 +210,7 @@ TEST(dsack__rto_retransmission_reported_twice__loss_undo)
 	CHECK_EQ(fx_stat(&t.fx, "tcp.spurious_rtos"), 1);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.dsack_undo"), 0);
 	CHECK_EQ(tp->snd_cwnd, 10 * M);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_OPEN);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_OPEN);
 	SEGI(&t, rto + T_MS(5), U, 10);
 	SEGI(&t, rto + T_MS(5), U, 11);
 	expect_no_seg(&t, rto + T_MS(5));
@@ -247,20 +238,20 @@ TEST(frto__two_acks_advance__new_data__undo)
 	SEGI(&t, rto + T_MS(5), U, 10);
 	SEGI(&t, rto + T_MS(5), U, 11);
 	expect_no_seg(&t, rto + T_MS(5));
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_LOSS);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_LOSS);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.loss_undo"), 0);
 	ACK_SEG(&t, rto + T_MS(6), U, 4);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.spurious_rtos"), 1);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.loss_undo"), 1);
 	CHECK_EQ(tp->snd_cwnd, 10 * M);
 	CHECK_EQ(tp->snd_ssthresh, UINT32_MAX);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_OPEN);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_OPEN);
 	/* 8 segments in flight, cwnd 10: two more, new ones. */
 	SEGI(&t, rto + T_MS(6), U, 12);
 	SEGI(&t, rto + T_MS(6), U, 13);
 	expect_no_seg(&t, rto + T_MS(6));
 	drain(&t, rto + T_MS(10));
-	CHECK_EQ(info(&t).tcpi_total_retrans, 1);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_total_retrans, 1);
 	tcp_fx_finish(&t);
 }
 
@@ -320,7 +311,7 @@ static void frto_genuine(bool sack)
 	SEGI(&t, rto + T_MS(6), U, 1);
 	SEGI(&t, rto + T_MS(6), U, 2);
 	expect_no_seg(&t, rto + T_MS(6));
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_LOSS);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_LOSS);
 	CHECK(tp->snd_cwnd <= 3 * M);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.loss_undo"), 0);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.spurious_rtos"), 0);
@@ -382,7 +373,7 @@ TEST(frto__sysctl_off__go_back_n)
 	ACK_SEG(&t, rto + T_MS(6), U, 4);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.loss_undo"), 0);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.spurious_rtos"), 0);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_LOSS);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_LOSS);
 	fx_clear_tx(&t.fx);
 	drain(&t, rto + T_MS(10));
 	tcp_fx_finish(&t);
@@ -419,7 +410,7 @@ static bool recovery_begun(struct tfx *t, uint32_t *U, const char *cc)
 				   .len = M));
 	/* ssthresh: half (Reno), 0.7 (CUBIC) of the 13 segments in flight */
 	uint32_t ssthresh = strcmp(cc, "cubic") == 0 ? 13 * M * 7 / 10 : 13 * M / 2;
-	return t->fx.nframes == 0 && info(t).tcpi_ca_state == TCP_CA_RECOVERY &&
+	return t->fx.nframes == 0 && tcp_fx_info(t).tcpi_ca_state == TCP_CA_RECOVERY &&
 	       tfx_tcb(t)->snd_ssthresh == ssthresh;
 }
 
@@ -438,12 +429,12 @@ TEST(recovery__partial_ack_echoes_original__partial_undo)
 	CHECK_EQ(fx_stat(&t.fx, "tcp.full_undo"), 0);
 	/* Reordering as deep as the SACKs reached past the hole (1 to 5):
 	 * DupThresh 4 (TcpExtTCPTSReorder). */
-	CHECK_EQ(info(&t).tcpi_reordering, 4);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_reordering, 4);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.ts_reorder"), 1);
 	CHECK(tp->rack_reord);
 	CHECK_EQ(tp->snd_cwnd, 11 * M);
 	CHECK_EQ(tp->snd_ssthresh, UINT32_MAX);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_OPEN);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_OPEN);
 	SEGI(&t, T_MS(115), U, 14);
 	SEGI(&t, T_MS(115), U, 15);
 	expect_no_seg(&t, T_MS(115));
@@ -470,11 +461,11 @@ TEST(recovery__partial_ack__retransmission_in_flight__waits_for_full)
 		   .ts = true, .tsval = peer_tsval(&t, T_MS(107) + TERN_USEC(500) * k), .tsecr = old,
 		   .sack = {{U + 6 * M, U + k * M}, {U + 2 * M, U + 5 * M}});
 	CHECK_EQ(tp->high_rxt, U + 6 * M); /* segment 5 resent */
-	CHECK_EQ(info(&t).tcpi_retrans, 2);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_retrans, 2);
 	fx_clear_tx(&t.fx);
 	ACK_TS(&t, T_MS(118), U, 5, old);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.partial_undo"), 0);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_RECOVERY);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_RECOVERY);
 	fx_clear_tx(&t.fx);
 	IN(&t, T_MS(119), .seq = t.peer, .ack = tp->snd_recover, .flags = ACK, .ts = true,
 	   .tsval = peer_tsval(&t, T_MS(119)), .tsecr = old);
@@ -498,13 +489,13 @@ TEST(recovery__then_rto__eifel_undoes_both)
 	struct tern_tcb *tp = tfx_tcb(&t);
 	tern_time_t rto = tp->deadline[TCPT_RXT];
 	SEGI(&t, rto, U, 1);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_LOSS);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_LOSS);
 	ACK_TS(&t, rto + T_MS(5), U, 14, our_tsval(&t, T_MS(100)));
 	CHECK_EQ(fx_stat(&t.fx, "tcp.loss_undo"), 1);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.spurious_rtos"), 1);
 	CHECK_EQ(tp->snd_cwnd, 11 * M);
 	CHECK_EQ(tp->snd_ssthresh, UINT32_MAX);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_OPEN);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_OPEN);
 	SEGI(&t, rto + T_MS(5), U, 14);
 	SEGI(&t, rto + T_MS(5), U, 15);
 	expect_no_seg(&t, rto + T_MS(5));
@@ -523,8 +514,8 @@ TEST(recovery__partial_ack_echoes_retransmission__no_undo)
 	ACK_TS(&t, T_MS(115), U, 5, our_tsval(&t, T_MS(113)));
 	CHECK_EQ(fx_stat(&t.fx, "tcp.partial_undo"), 0);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.ts_reorder"), 0);
-	CHECK_EQ(info(&t).tcpi_reordering, 3);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_RECOVERY);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_reordering, 3);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_RECOVERY);
 	CHECK_EQ(tp->snd_ssthresh, 13 * M / 2);
 	fx_clear_tx(&t.fx);
 	drain(&t, T_MS(120));
@@ -548,7 +539,7 @@ static void full_undo(const char *cc)
 	CHECK_EQ(fx_stat(&t.fx, "tcp.dsack_undo"), 0);
 	CHECK_EQ(tp->snd_cwnd, 11 * M);
 	CHECK_EQ(tp->snd_ssthresh, UINT32_MAX);
-	CHECK_EQ(info(&t).tcpi_ca_state, TCP_CA_OPEN);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_OPEN);
 	SEGI(&t, T_MS(115), U, 14);
 	SEGI(&t, T_MS(115), U, 15);
 	expect_no_seg(&t, T_MS(115));
@@ -564,6 +555,86 @@ TEST(recovery__full_ack_echoes_original__full_undo)
 TEST(recovery__full_ack_echoes_original__full_undo__cubic)
 {
 	full_undo("cubic");
+}
+
+/* ---- NewReno's fast recovery (no SACK, RFC 6582) with timestamps ---- */
+
+/* As recovery_begun without SACK: three duplicate ACKs (two of them
+ * letting limited transmit send 12 and 13) resend segment 1 at 113 ms. */
+static bool newreno_begun(struct tfx *t, uint32_t *U)
+{
+	if (!setup(t, U, &(struct cfg){.ts = true, .frto = 2, .cc = "reno"}, 16, 10))
+		return false;
+	uint32_t u = *U, old = our_tsval(t, T_MS(100));
+	ACK_TS(t, T_MS(110), u, 1, old);
+	for (unsigned i = 10; i <= 13; i++) {
+		if (i >= 12)
+			ACK_TS(t, T_MS(99) + T_MS(i), u, 1, old);
+		TRY_SEG(t, i < 12 ? T_MS(110) : T_MS(99) + T_MS(i),
+			&SEG(.seq = u + i * M, .ack = t->peer, .flags = ACK, .data = payload + i * M,
+			     .len = M));
+	}
+	ACK_TS(t, T_MS(113), u, 1, old);
+	TRY_SEG(t, T_MS(113), &SEG(.seq = u + M, .ack = t->peer, .flags = ACK, .data = payload + M,
+				   .len = M));
+	return t->fx.nframes == 0 && tcp_fx_info(t).tcpi_ca_state == TCP_CA_RECOVERY &&
+	       tfx_tcb(t)->snd_ssthresh == 13 * M / 2;
+}
+
+/* The ACK of all 14 echoes the originals' TSval: full undo, the window
+ * as before (11 segments), and 14 and 15 go at once. */
+TEST(newreno__full_ack_echoes_original__full_undo)
+{
+	struct tfx t;
+	uint32_t U;
+	REQUIRE(newreno_begun(&t, &U));
+	struct tern_tcb *tp = tfx_tcb(&t);
+	ACK_TS(&t, T_MS(115), U, 14, our_tsval(&t, T_MS(100)));
+	CHECK_EQ(fx_stat(&t.fx, "tcp.full_undo"), 1);
+	CHECK_EQ(tp->snd_cwnd, 11 * M);
+	CHECK_EQ(tp->snd_ssthresh, UINT32_MAX);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_OPEN);
+	SEGI(&t, T_MS(115), U, 14);
+	SEGI(&t, T_MS(115), U, 15);
+	expect_no_seg(&t, T_MS(115));
+	drain(&t, T_MS(120));
+	tcp_fx_finish(&t);
+}
+
+/* A partial ACK (to 5) echoing the originals: undone there, no further
+ * hole resent (NewReno would have resent 5), new data next. */
+TEST(newreno__partial_ack_echoes_original__partial_undo)
+{
+	struct tfx t;
+	uint32_t U;
+	REQUIRE(newreno_begun(&t, &U));
+	struct tern_tcb *tp = tfx_tcb(&t);
+	ACK_TS(&t, T_MS(115), U, 5, our_tsval(&t, T_MS(100)));
+	CHECK_EQ(fx_stat(&t.fx, "tcp.partial_undo"), 1);
+	CHECK_EQ(tp->snd_cwnd, 11 * M);
+	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_OPEN);
+	SEGI(&t, T_MS(115), U, 14);
+	SEGI(&t, T_MS(115), U, 15);
+	expect_no_seg(&t, T_MS(115));
+	drain(&t, T_MS(120));
+	tcp_fx_finish(&t);
+}
+
+/* The full ACK echoes the retransmission: a real loss, no undo, and the
+ * window deflates to ssthresh (RFC 6582 §3.2 step 3). */
+TEST(newreno__full_ack_echoes_retransmission__no_undo)
+{
+	struct tfx t;
+	uint32_t U;
+	REQUIRE(newreno_begun(&t, &U));
+	struct tern_tcb *tp = tfx_tcb(&t);
+	ACK_TS(&t, T_MS(125), U, 14, our_tsval(&t, T_MS(113)));
+	CHECK_EQ(fx_stat(&t.fx, "tcp.full_undo") + fx_stat(&t.fx, "tcp.partial_undo"), 0);
+	CHECK_EQ(tp->snd_ssthresh, 13 * M / 2);
+	CHECK(tp->snd_cwnd <= 13 * M / 2);
+	fx_clear_tx(&t.fx);
+	drain(&t, T_MS(130));
+	tcp_fx_finish(&t);
 }
 
 TEST_MAIN()
