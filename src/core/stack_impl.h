@@ -60,7 +60,8 @@ struct tern_iface {
 	/* Address slots 1 .. TERN_MAX_ADDRS-1: the array made with the
 	 * interface's second address, each record with the first address in
 	 * its slot, both kept (timers and s->addrs point at them); NULL:
-	 * never used. Slot 0 is addr0, in the interface: most have one. */
+	 * never used. Slot 0 is addr0, in the interface: most have one.
+	 * Both stay last: attaching a device clears what comes before. */
 	struct tern_ifaddr **more;
 	struct tern_ifaddr addr0;
 };
