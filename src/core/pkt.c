@@ -26,9 +26,19 @@ static bool release_one(struct tern_pkt_pool *pool, struct tern_pkt **list)
 	return true;
 }
 
+/* Free one buffer of a class other than `except`, the biggest first. */
+static bool release_other(struct tern_pkt_pool *pool, int except)
+{
+	static const int biggest_first[] = {TERN_PKT_LARGE, TERN_PKT_SMALL, TERN_PKT_TINY};
+	for (unsigned k = 0; k < TERN_PKT_NCLASSES; k++)
+		if (biggest_first[k] != except && release_one(pool, &pool->free[biggest_first[k]]))
+			return true;
+	return false;
+}
+
 void tern_pkt_pool_fini(struct tern_pkt_pool *pool)
 {
-	while (release_one(pool, &pool->free_small) || release_one(pool, &pool->free_large))
+	while (release_other(pool, -1))
 		;
 }
 
@@ -37,8 +47,7 @@ void tern_pkt_pool_trim(struct tern_pkt_pool *pool, size_t keep_bytes)
 	if (keep_bytes < pool->recent_peak_bytes)
 		keep_bytes = pool->recent_peak_bytes;
 	pool->recent_peak_bytes = pool->in_use_bytes;
-	while (pool->made_bytes > keep_bytes &&
-	       (release_one(pool, &pool->free_large) || release_one(pool, &pool->free_small)))
+	while (pool->made_bytes > keep_bytes && release_other(pool, -1))
 		;
 }
 
@@ -47,43 +56,40 @@ unsigned tern_pkt_pool_in_use(const struct tern_pkt_pool *pool)
 	return pool->in_use;
 }
 
-/* A new buffer of capacity cap, if the pool may grow by its true size
- * (giving back free buffers of the other class to make room). */
-static struct tern_pkt *make(struct tern_pkt_pool *pool, uint32_t cap, uint8_t large)
+static const uint32_t class_cap[TERN_PKT_NCLASSES] = {
+	[TERN_PKT_SMALL] = TERN_PKT_SMALL_CAP,
+	[TERN_PKT_LARGE] = TERN_PKT_LARGE_CAP,
+	[TERN_PKT_TINY] = TERN_PKT_TINY_CAP,
+};
+
+/* A buffer of class cls: a free one, else a new one if the pool may grow
+ * by its true size (giving back free buffers of the other classes to
+ * make room). */
+static struct tern_pkt *take(struct tern_pkt_pool *pool, int cls)
 {
-	size_t size = TERN_PKT_TRUESIZE(cap);
-	struct tern_pkt **other = large ? &pool->free_small : &pool->free_large;
+	struct tern_pkt *p = pool->free[cls];
+	if (p) {
+		pool->free[cls] = p->next;
+		return p;
+	}
+	size_t size = TERN_PKT_TRUESIZE(class_cap[cls]);
 	while (pool->made_bytes + size > pool->max_bytes)
-		if (!release_one(pool, other))
+		if (!release_other(pool, cls))
 			return NULL;
-	struct tern_pkt *p = malloc(size);
+	p = malloc(size);
 	if (!p)
 		return NULL;
 	p->buf = (uint8_t *)(p + 1);
-	p->cap = cap;
-	p->large = large;
+	p->cap = class_cap[cls];
+	p->cls = (uint8_t)cls;
 	pool->made_bytes += size;
 	return p;
 }
 
-struct tern_pkt *tern_pkt_alloc(struct tern_pkt_pool *pool, size_t data_len)
+/* A buffer of class cls, empty and counted in use (NULL: none). */
+static struct tern_pkt *alloc_class(struct tern_pkt_pool *pool, int cls)
 {
-	struct tern_pkt *p;
-	if (data_len <= TERN_PKT_SMALL_DATA) {
-		p = pool->free_small;
-		if (p)
-			pool->free_small = p->next;
-		else
-			p = make(pool, TERN_PKT_SMALL_CAP, 0);
-	} else if (data_len <= TERN_PKT_LARGE_DATA) {
-		p = pool->free_large;
-		if (p)
-			pool->free_large = p->next;
-		else
-			p = make(pool, TERN_PKT_LARGE_CAP, 1);
-	} else {
-		return NULL;
-	}
+	struct tern_pkt *p = take(pool, cls);
 	if (!p)
 		return NULL;
 	p->next = NULL;
@@ -105,13 +111,28 @@ struct tern_pkt *tern_pkt_alloc(struct tern_pkt_pool *pool, size_t data_len)
 	return p;
 }
 
+struct tern_pkt *tern_pkt_alloc(struct tern_pkt_pool *pool, size_t data_len)
+{
+	if (data_len <= TERN_PKT_SMALL_DATA)
+		return alloc_class(pool, TERN_PKT_SMALL);
+	if (data_len <= TERN_PKT_LARGE_DATA)
+		return alloc_class(pool, TERN_PKT_LARGE);
+	return NULL;
+}
+
+struct tern_pkt *tern_pkt_alloc_tiny(struct tern_pkt_pool *pool, size_t data_len)
+{
+	if (data_len <= TERN_PKT_TINY_DATA)
+		return alloc_class(pool, TERN_PKT_TINY);
+	return tern_pkt_alloc(pool, data_len);
+}
+
 void tern_pkt_free(struct tern_pkt_pool *pool, struct tern_pkt *p)
 {
 	if (!p)
 		return;
-	struct tern_pkt **list = p->large ? &pool->free_large : &pool->free_small;
-	p->next = *list;
-	*list = p;
+	p->next = pool->free[p->cls];
+	pool->free[p->cls] = p;
 	pool->in_use--;
 	pool->in_use_bytes -= tern_pkt_truesize(p);
 }

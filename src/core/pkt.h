@@ -1,10 +1,15 @@
 /*
  * core/pkt.h — packet buffers: one contiguous buffer per packet, with
  * headroom so each layer prepends its header in place (no copy), taken from
- * a per-stack pool in two size classes:
+ * a per-stack pool in size classes:
  *   small — one frame (up to TERN_PKT_SMALL_DATA bytes of data);
  *   large — a whole IP datagram up to 65535 bytes plus link header
- *           (reassembly results, big local sends before fragmentation).
+ *           (reassembly results, big local sends before fragmentation);
+ *   tiny  — a short frame that no queue holds: consumed where it is
+ *           received, or copied by the device it is sent on (ARP's, both
+ *           ways: tern_pkt_alloc_tiny), so that a host of a big lab that
+ *           announces itself and hears every neighbour's announcements
+ *           keeps 320 bytes for them, not a frame's 2 KiB.
  * Buffers are malloc'd when the pool first needs them and then recycled, so
  * the hot path never mallocs. The pool grows on demand up to max_bytes of
  * buffers made (free or in use, counted at their true size); past that an
@@ -29,6 +34,10 @@
 #define TERN_PKT_SMALL_DATA (TERN_PKT_SMALL_CAP - TERN_PKT_HEADROOM)
 #define TERN_PKT_LARGE_CAP  (65536 + 256)
 #define TERN_PKT_LARGE_DATA (TERN_PKT_LARGE_CAP - TERN_PKT_HEADROOM)
+#define TERN_PKT_TINY_CAP   256
+#define TERN_PKT_TINY_DATA  (TERN_PKT_TINY_CAP - TERN_PKT_HEADROOM)
+
+enum { TERN_PKT_SMALL, TERN_PKT_LARGE, TERN_PKT_TINY, TERN_PKT_NCLASSES };
 
 /* How the frame reached us at the link layer (RFC 1122 §3.3.6: a datagram
  * that arrived as a link-layer broadcast is never forwarded). */
@@ -41,7 +50,7 @@ struct tern_pkt {
 	uint32_t head;          /* offset of the first data byte */
 	uint32_t len;           /* bytes of data */
 	int16_t ifindex;        /* interface it arrived on; -1 if local */
-	uint8_t large;          /* size class */
+	uint8_t cls;            /* size class: TERN_PKT_SMALL, _LARGE, _TINY */
 	uint8_t l2_type;        /* TERN_PKT_L2_* */
 	uint8_t tx_tag;         /* nonzero: accounted when it leaves or is dropped on the
 				 * way (core/stack_impl.h tx_tag_done); ICMP: 1 + type */
@@ -56,7 +65,7 @@ struct tern_pkt {
 };
 
 struct tern_pkt_pool {
-	struct tern_pkt *free_small, *free_large;
+	struct tern_pkt *free[TERN_PKT_NCLASSES]; /* each class's free buffers */
 	size_t max_bytes;        /* limit on buffers made, at true size */
 	size_t made_bytes;       /* buffers that exist, free or in use */
 	size_t in_use_bytes, peak_bytes;
@@ -87,6 +96,9 @@ unsigned tern_pkt_pool_in_use(const struct tern_pkt_pool *pool);
  * (len 0, head at the headroom). NULL if the pool is exhausted or data_len
  * exceeds the large class. */
 struct tern_pkt *tern_pkt_alloc(struct tern_pkt_pool *pool, size_t data_len);
+/* The same, from the tiny class if data_len fits in it: for a frame that
+ * no queue holds and that never grows. */
+struct tern_pkt *tern_pkt_alloc_tiny(struct tern_pkt_pool *pool, size_t data_len);
 void tern_pkt_free(struct tern_pkt_pool *pool, struct tern_pkt *p);
 
 static inline uint8_t *tern_pkt_data(const struct tern_pkt *p)

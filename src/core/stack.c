@@ -215,14 +215,24 @@ tern_time_t tern_core_next_timer(const struct tern_stack *s)
 
 /* ---- packets, drops, trace, log ---- */
 
-struct tern_pkt *tern_stack_pkt_alloc(struct tern_stack *s, size_t data_len)
+/* Count a failed allocation; keep the pool's trim timer going. */
+static struct tern_pkt *pool_took(struct tern_stack *s, struct tern_pkt *p)
 {
-	struct tern_pkt *p = tern_pkt_alloc(&s->pool, data_len);
 	if (!p)
 		tern_stat_inc(s, TERN_STAT_PKT_NOBUFS);
 	else if (s->pool.made_bytes > s->cfg->pkt_pool_keep_bytes && !tern_timer_armed(&s->pool_trim))
 		tern_timer_arm(s, &s->pool_trim, s->now + TERN_SEC(1));
 	return p;
+}
+
+struct tern_pkt *tern_stack_pkt_alloc(struct tern_stack *s, size_t data_len)
+{
+	return pool_took(s, tern_pkt_alloc(&s->pool, data_len));
+}
+
+struct tern_pkt *tern_stack_pkt_alloc_tiny(struct tern_stack *s, size_t data_len)
+{
+	return pool_took(s, tern_pkt_alloc_tiny(&s->pool, data_len));
 }
 
 struct tern_pkt *tern_stack_pkt_clone(struct tern_stack *s, const struct tern_pkt *pkt)
@@ -299,12 +309,66 @@ void tern_stack_logf(struct tern_stack *s, const char *fmt, ...)
 
 /* ---- counters ---- */
 
+_Static_assert(TERN_STAT__COUNT <= UINT16_MAX, "tern_stat_few holds ids in 16 bits");
+
+/* Make page p, taking the counters of it that the few list held. */
+static uint64_t *stat_page_make(struct tern_stack *s, unsigned p)
+{
+	uint64_t *pg = calloc(TERN_STAT_PAGE, sizeof(*pg));
+	if (!pg)
+		return NULL;
+	struct tern_stat_few *f = &s->stat_few;
+	unsigned kept = 0;
+	for (unsigned k = 0; k < f->n; k++) {
+		if ((unsigned)f->id[k] >> TERN_STAT_PAGE_SHIFT == p) {
+			pg[f->id[k] & (TERN_STAT_PAGE - 1)] = f->v[k];
+			continue;
+		}
+		f->id[kept] = f->id[k];
+		f->v[kept++] = f->v[k];
+	}
+	f->n = (uint8_t)kept;
+	s->stat_pages[p] = pg;
+	return pg;
+}
+
+/* The few list's slot for st, added if there is room, else NULL. */
+static uint64_t *stat_few_slot(struct tern_stat_few *f, enum tern_stat st)
+{
+	for (unsigned k = 0; k < f->n; k++)
+		if (f->id[k] == (uint16_t)st)
+			return &f->v[k];
+	if (f->closed || f->n == TERN_STAT_FEW)
+		return NULL;
+	f->id[f->n] = (uint16_t)st;
+	f->v[f->n] = 0;
+	return &f->v[f->n++];
+}
+
 uint64_t *tern_stat_slot_make(struct tern_stack *s, enum tern_stat st)
 {
-	uint64_t **pg = &s->stat_pages[(unsigned)st >> TERN_STAT_PAGE_SHIFT];
-	if (!*pg && !(*pg = calloc(TERN_STAT_PAGE, sizeof(**pg))))
-		return &s->stat_lost;
-	return &(*pg)[(unsigned)st & (TERN_STAT_PAGE - 1)];
+	struct tern_stat_few *f = &s->stat_few;
+	uint64_t *slot = f->closed || ++f->hits >= TERN_STAT_FEW_HITS ? NULL : stat_few_slot(f, st);
+	if (slot)
+		return slot;
+	/* A busy host: every listed counter gets its page, then st. A page
+	 * that cannot be made leaves its counters in the list. */
+	s->stat_few.closed = true;
+	while (s->stat_few.n)
+		if (!stat_page_make(s, (unsigned)s->stat_few.id[0] >> TERN_STAT_PAGE_SHIFT))
+			break;
+	unsigned p = (unsigned)st >> TERN_STAT_PAGE_SHIFT;
+	uint64_t *pg = s->stat_pages[p] ? s->stat_pages[p] : stat_page_make(s, p);
+	return pg ? &pg[(unsigned)st & (TERN_STAT_PAGE - 1)] : &s->stat_lost;
+}
+
+uint64_t tern_stat_few_get(const struct tern_stack *s, enum tern_stat st)
+{
+	const struct tern_stat_few *f = &s->stat_few;
+	for (unsigned k = 0; k < f->n; k++)
+		if (f->id[k] == (uint16_t)st)
+			return f->v[k];
+	return 0;
 }
 
 uint64_t tern_stack_stat(const struct tern_stack *s, enum tern_stat st)
@@ -390,7 +454,7 @@ void tern_stack_addrs_changed(struct tern_stack *s)
 tern_ip4_t tern_iface_pick_src(const struct tern_iface *ifc, tern_ip4_t dst)
 {
 	tern_ip4_t any = 0;
-	for (int j = 0; j < TERN_MAX_ADDRS; j++) {
+	for (int j = 0; j < tern_iface_nslots(ifc); j++) {
 		const struct tern_ifaddr *ia = tern_iface_addr(ifc, j);
 		if (!ia || ia->state != TERN_ADDR_PREFERRED)
 			continue;

@@ -34,10 +34,18 @@ struct tern_ifaddr {
 };
 
 /* The counters live in pages of TERN_STAT_PAGE, each made the first time
- * one of its counters moves: an idle host of a big lab touches a few
- * (device, Ethernet, ARP) of the whole table's 1.4 KiB. */
-#define TERN_STAT_PAGE_SHIFT 4
+ * one of its counters moves; before that, the first few counters a host
+ * moves sit in a short list in the stack (struct tern_stat_few): an idle
+ * host of a big lab moves five (a device's frames, ARP's) of the table's
+ * 1.6 KiB and makes no page. The list's counters are found off the hot
+ * path (their page is NULL); once a host moves more than TERN_STAT_FEW,
+ * or moves them TERN_STAT_FEW_HITS times (a busy host that uses few
+ * counters: loopback traffic), every one gets its page and the list is
+ * closed for good. */
+#define TERN_STAT_PAGE_SHIFT 5
 #define TERN_STAT_PAGE (1u << TERN_STAT_PAGE_SHIFT)
+#define TERN_STAT_FEW 6
+#define TERN_STAT_FEW_HITS 4096
 #define TERN_STAT_PAGES ((TERN_STAT__COUNT + TERN_STAT_PAGE - 1) / TERN_STAT_PAGE)
 
 struct tern_iface {
@@ -49,15 +57,33 @@ struct tern_iface {
 	uint32_t mtu;
 	struct tern_netdev *dev;   /* NULL for loopback */
 	struct tern_stack *stack;
-	/* Made with the interface's first address in that slot and kept
-	 * (timers and s->addrs point at them); NULL: never used. */
-	struct tern_ifaddr *addrs[TERN_MAX_ADDRS];
+	/* Address slots 1 .. TERN_MAX_ADDRS-1: the array made with the
+	 * interface's second address, each record with the first address in
+	 * its slot, both kept (timers and s->addrs point at them); NULL:
+	 * never used. Slot 0 is addr0, in the interface: most have one.
+	 * Both stay last: attaching a device clears what comes before. */
+	struct tern_ifaddr **more;
+	struct tern_ifaddr addr0;
 };
+
+/* Address slots to look at on the interface: 1 until it had a second. */
+static inline int tern_iface_nslots(const struct tern_iface *ifc)
+{
+	return ifc->more ? TERN_MAX_ADDRS : 1;
+}
+
+/* Slot j's record (NULL: never made), used or not. */
+static inline struct tern_ifaddr *tern_iface_slot(const struct tern_iface *ifc, int j)
+{
+	if (j == 0)
+		return (struct tern_ifaddr *)&ifc->addr0; /* the interface's own */
+	return ifc->more ? ifc->more[j - 1] : NULL;
+}
 
 /* Slot j of the interface's addresses if it is in use, else NULL. */
 static inline struct tern_ifaddr *tern_iface_addr(const struct tern_iface *ifc, int j)
 {
-	struct tern_ifaddr *ia = ifc->addrs[j];
+	struct tern_ifaddr *ia = tern_iface_slot(ifc, j);
 	return ia && ia->used ? ia : NULL;
 }
 
@@ -95,7 +121,14 @@ struct tern_stack {
 	void (*wake)(void *ctx, struct tern_stack *s);
 	void *wake_ctx;
 	/* ---- lazily made, for small idle hosts (labmem) ---- */
-	uint64_t *stat_pages[TERN_STAT_PAGES]; /* NULL: every counter of the page is 0 */
+	uint64_t *stat_pages[TERN_STAT_PAGES]; /* NULL: the page's counters are 0 or in few */
+	struct tern_stat_few {
+		uint16_t id[TERN_STAT_FEW]; /* enum tern_stat, of pages not made */
+		uint8_t n;                  /* in use */
+		bool closed;                /* more were moved: pages only from now on */
+		uint16_t hits;              /* increments taken by the list */
+		uint64_t v[TERN_STAT_FEW];
+	} stat_few;
 	uint64_t stat_lost;            /* a page could not be made: its counts go here */
 
 	/* Made as devices are attached (and lo at creation), never moved:
@@ -158,7 +191,8 @@ static inline void tern_stack_wake(struct tern_stack *s)
 		s->wake(s->wake_ctx, s);
 }
 
-/* The counter's slot, making its page (stat_lost if that fails). */
+/* The slot of a counter whose page is not made: in the few list, or its
+ * page made (stat_lost if that fails). */
 uint64_t *tern_stat_slot_make(struct tern_stack *s, enum tern_stat st);
 
 static inline void tern_stat_add(struct tern_stack *s, enum tern_stat st, uint64_t n)
@@ -175,11 +209,13 @@ static inline void tern_stat_inc(struct tern_stack *s, enum tern_stat st)
 	tern_stat_add(s, st, 1);
 }
 
-/* A counter's value (0 for a page never made). */
+/* A counter's value when its page is not made (0 if not moved yet). */
+uint64_t tern_stat_few_get(const struct tern_stack *s, enum tern_stat st);
+
 static inline uint64_t tern_stat_get(const struct tern_stack *s, enum tern_stat st)
 {
 	const uint64_t *pg = s->stat_pages[(unsigned)st >> TERN_STAT_PAGE_SHIFT];
-	return pg ? pg[(unsigned)st & (TERN_STAT_PAGE - 1)] : 0;
+	return pg ? pg[(unsigned)st & (TERN_STAT_PAGE - 1)] : tern_stat_few_get(s, st);
 }
 
 static inline struct tern_iface *tern_iface_get(struct tern_stack *s, int ifindex)
@@ -201,6 +237,8 @@ void tern_drop(struct tern_stack *s, struct tern_pkt *pkt, enum tern_stat reason
 
 /* A packet buffer from the stack's pool, counting PKT_NOBUFS on failure. */
 struct tern_pkt *tern_stack_pkt_alloc(struct tern_stack *s, size_t data_len);
+/* The same from the tiny class (core/pkt.h): a frame no queue holds. */
+struct tern_pkt *tern_stack_pkt_alloc_tiny(struct tern_stack *s, size_t data_len);
 /* A copy of pkt's data in a new buffer, with its ifindex and l2_type
  * (one datagram delivered twice: broadcast loop-back, one per socket). */
 struct tern_pkt *tern_stack_pkt_clone(struct tern_stack *s, const struct tern_pkt *pkt);

@@ -20,6 +20,8 @@
  * more, to give its cached frame records back: a link at rest holds no
  * heap beyond itself.
  */
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,8 +55,7 @@ struct link_drops {
 
 struct link_end {
 	struct tern_netdev dev; /* first, so a device pointer is an end pointer */
-	struct tern_link *link;
-	int side;
+	int side;               /* which of its link's end[] (link_of) */
 	struct tern_frameq inbound;    /* frames on their way to this end */
 	tern_time_t busy_until;        /* this end's transmitter is busy until */
 	struct link_counts stats;      /* frames sent from this end */
@@ -80,6 +81,12 @@ struct tern_link {
 	struct link_end end[2];
 };
 
+static struct tern_link *link_of(const struct link_end *e)
+{
+	const struct link_end *first = e - e->side;
+	return (struct tern_link *)(void *)((char *)(uintptr_t)first - offsetof(struct tern_link, end));
+}
+
 static struct link_end *to_end(struct tern_netdev *dev)
 {
 	return (struct link_end *)dev;
@@ -93,7 +100,7 @@ static const struct link_end *to_cend(const struct tern_netdev *dev)
 /* Count a drop (or mark) of a frame sent from e. */
 static void count_drop(struct link_end *e, enum link_drop what)
 {
-	struct tern_link *l = e->link;
+	struct tern_link *l = link_of(e);
 	if (!l->drops && !(l->drops = calloc(1, sizeof(*l->drops)))) {
 		l->drops_lost++;
 		return;
@@ -115,7 +122,7 @@ static bool frame_is_ect(const uint8_t *frame, size_t len)
 static bool red_admit(struct link_end *e, const uint8_t *frame, size_t len, uint64_t backlog,
 		      tern_time_t now, bool *mark)
 {
-	const struct tern_link *l = e->link;
+	const struct tern_link *l = link_of(e);
 	tern_time_t idle = backlog == 0 && e->busy_until < now ? now - e->busy_until : 0;
 	switch (tern_red_arrive(&l->red->dir[e->side], &l->red->params, backlog, idle,
 				tern_serialize_ns(l->mtu + TERN_ETH_HLEN, l->rate_bps),
@@ -140,7 +147,7 @@ static int link_transmit(struct tern_netdev *dev, const uint8_t *frame, size_t l
 			 tern_time_t now)
 {
 	struct link_end *e = to_end(dev);
-	struct tern_link *l = e->link;
+	struct tern_link *l = link_of(e);
 	struct link_end *peer = &l->end[1 - e->side];
 
 	if (l->down) {
@@ -200,12 +207,12 @@ static tern_time_t link_poll_at(const struct tern_netdev *dev)
 static void link_poll(struct tern_netdev *dev, tern_time_t now)
 {
 	struct link_end *e = to_end(dev);
-	struct link_end *peer = &e->link->end[1 - e->side];
+	struct link_end *peer = &link_of(e)->end[1 - e->side];
 	uint64_t mark = tern_frameq_mark(&e->inbound);
 	struct tern_frame *f;
 
 	while ((f = tern_frameq_pop_due(&e->inbound, now, mark))) {
-		if (e->link->down) {
+		if (link_of(e)->down) {
 			count_drop(peer, LD_DOWN);
 			tern_frameq_release(&e->inbound, f);
 			continue;
@@ -268,7 +275,6 @@ struct tern_link *tern_link_create(const struct tern_link_params *p,
 	for (int i = 0; i < 2; i++) {
 		struct link_end *e = &l->end[i];
 		tern_netdev_init(&e->dev, &link_ops, names[i], macs[i], l->mtu);
-		e->link = l;
 		e->side = i;
 		tern_frameq_init(&e->inbound);
 	}

@@ -23,6 +23,7 @@
 #include "net/icmp.h"
 #include "net/net.h"
 #include "transport/sock.h"
+#include "wire/ethernet.h"
 
 /* Copied with memcpy from a static object, whose padding is zero: two
  * configurations made here and set alike compare equal byte for byte
@@ -129,13 +130,26 @@ static int iface_slots(struct tern_stack *s, int i)
 	return 0;
 }
 
+/* A stack and what every host has, in one block: the network and link
+ * layers' state and the loopback interface (an idle host of a big lab
+ * pays one malloc header for them, not four). */
+struct host_block {
+	struct tern_stack s; /* first: the stack's pointer is the block's */
+	struct tern_net net;
+	struct tern_link link;
+	struct tern_iface lo;
+};
+
+static struct host_block *block_of(struct tern_stack *s)
+{
+	return (struct host_block *)(void *)s;
+}
+
 static int add_loopback(struct tern_stack *s)
 {
 	if (iface_slots(s, TERN_IFINDEX_LOOPBACK) < 0)
 		return TERN_ENOMEM;
-	struct tern_iface *lo = calloc(1, sizeof(*lo));
-	if (!lo)
-		return TERN_ENOMEM;
+	struct tern_iface *lo = &block_of(s)->lo;
 	s->ifaces[TERN_IFINDEX_LOOPBACK] = lo;
 	lo->used = true;
 	lo->loopback = true;
@@ -160,7 +174,8 @@ static void neighbour_unreachable(struct tern_stack *s, const struct tern_pkt *p
 static int layers_init(struct tern_stack *s)
 {
 	int err;
-	if ((err = tern_net_init(s)) < 0 || (err = tern_link_init(s)) < 0 ||
+	struct host_block *b = block_of(s);
+	if ((err = tern_net_init(s, &b->net)) < 0 || (err = tern_link_init(s, &b->link)) < 0 ||
 	    (err = tern_sock_table_init(s)) < 0)
 		return err;
 	s->tx_tag_done = tern_icmp_sent;
@@ -174,9 +189,10 @@ static int layers_init(struct tern_stack *s)
 struct tern_stack *tern_stack_create_like(const struct tern_stack_config *cfg,
 					  const struct tern_stack *like)
 {
-	struct tern_stack *s = calloc(1, sizeof(*s));
-	if (!s)
+	struct host_block *b = calloc(1, sizeof(*b));
+	if (!b)
 		return NULL;
+	struct tern_stack *s = &b->s;
 	if (tern_core_init(s, cfg, like) < 0) {
 		free(s);
 		return NULL;
@@ -207,9 +223,12 @@ void tern_stack_destroy(struct tern_stack *s)
 	tern_link_fini(s);
 	tern_core_fini(s);
 	for (int i = 0; i < s->cap_ifaces; i++) {
-		for (int j = 0; s->ifaces[i] && j < TERN_MAX_ADDRS; j++)
-			free(s->ifaces[i]->addrs[j]);
-		free(s->ifaces[i]);
+		for (int j = 1; s->ifaces[i] && s->ifaces[i]->more && j < TERN_MAX_ADDRS; j++)
+			free(s->ifaces[i]->more[j - 1]);
+		if (s->ifaces[i])
+			free(s->ifaces[i]->more);
+		if (s->ifaces[i] != &block_of(s)->lo)
+			free(s->ifaces[i]);
 	}
 	free(s->ifaces);
 	free(s);
@@ -308,7 +327,10 @@ static void iface_rx(void *ctx, struct tern_netdev *dev, const uint8_t *frame, s
 				TERN_STAT_DEV_RX_TOO_BIG);
 		return;
 	}
-	struct tern_pkt *pkt = tern_stack_pkt_alloc(s, len);
+	/* ARP consumes its frames where they arrive (link/arp.c): a tiny
+	 * buffer, the only kind a host that hears nothing else keeps. */
+	bool arp = len > TERN_ETH_HLEN && rd16(frame + 12) == TERN_ETHERTYPE_ARP;
+	struct tern_pkt *pkt = arp ? tern_stack_pkt_alloc_tiny(s, len) : tern_stack_pkt_alloc(s, len);
 	if (!pkt) {
 		tern_trace_emit(s, TERN_TRACE_DROP, TERN_LAYER_LINK, ifc->index, frame, len,
 				TERN_STAT_PKT_NOBUFS);
@@ -334,10 +356,8 @@ int tern_stack_attach(struct tern_stack *s, struct tern_netdev *dev)
 	if (!s->ifaces[i] && !(s->ifaces[i] = calloc(1, sizeof(*s->ifaces[i]))))
 		return TERN_ENOMEM;
 	struct tern_iface *ifc = s->ifaces[i];
-	struct tern_ifaddr *kept[TERN_MAX_ADDRS]; /* an unused slot's records stay its own */
-	memcpy(kept, ifc->addrs, sizeof(kept));
-	memset(ifc, 0, sizeof(*ifc));
-	memcpy(ifc->addrs, kept, sizeof(kept));
+	/* an unused slot's records stay its own (more and addr0 come last) */
+	memset(ifc, 0, offsetof(struct tern_iface, more));
 	ifc->used = true;
 	ifc->index = i;
 	ifc->stack = s;

@@ -236,11 +236,9 @@ static void shrink_chunks(struct tern_arp_cache *c)
 	}
 }
 
-int tern_link_init(struct tern_stack *s)
+int tern_link_init(struct tern_stack *s, struct tern_link *link)
 {
-	s->link = calloc(1, sizeof(*s->link));
-	if (!s->link)
-		return TERN_ENOMEM;
+	s->link = link;
 	return arp_init(s);
 }
 
@@ -286,7 +284,6 @@ void tern_link_fini(struct tern_stack *s)
 	free(c->chunks);
 	free(c->chunk_used);
 	free(c->buckets);
-	free(s->link);
 	s->link = NULL;
 }
 
@@ -384,7 +381,8 @@ static void arp_send(struct tern_stack *s, struct tern_iface *ifc, uint16_t op, 
 		     const struct tern_mac *tha, tern_ip4_t tpa, const struct tern_mac *eth_dst,
 		     enum tern_stat counter)
 {
-	struct tern_pkt *pkt = tern_stack_pkt_alloc(s, TERN_ETH_MIN_FRAME);
+	/* tiny: the device copies the frame, nothing queues it */
+	struct tern_pkt *pkt = tern_stack_pkt_alloc_tiny(s, TERN_ETH_MIN_FRAME);
 	if (!pkt)
 		return;
 	struct tern_arp_repr arp = {.op = op, .sha = ifc->mac, .spa = spa, .tha = *tha, .tpa = tpa};
@@ -685,7 +683,7 @@ void tern_arp_probe_start(struct tern_stack *s, struct tern_iface *ifc, struct t
 static void check_conflicts(struct tern_stack *s, struct tern_iface *ifc,
 			    const struct tern_arp_repr *arp)
 {
-	for (int j = 0; j < TERN_MAX_ADDRS; j++) {
+	for (int j = 0; j < tern_iface_nslots(ifc); j++) {
 		struct tern_ifaddr *ia = tern_iface_addr(ifc, j);
 		if (!ia || ia->state == TERN_ADDR_CONFLICT)
 			continue;

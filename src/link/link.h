@@ -23,8 +23,9 @@ struct tern_link {
 	void (*unreachable)(struct tern_stack *s, const struct tern_pkt *pkt, tern_time_t now);
 };
 
-/* Make s->link (and its neighbour cache); TERN_ENOMEM. */
-int tern_link_init(struct tern_stack *s);
+/* Set up s->link in `link`, zeroed memory the host owns (it frees it
+ * after fini); TERN_ENOMEM. */
+int tern_link_init(struct tern_stack *s, struct tern_link *link);
 void tern_link_fini(struct tern_stack *s);
 
 #endif

@@ -42,6 +42,17 @@ static int grow_addr_list(struct tern_stack *s)
 	return 0;
 }
 
+/* Slot j's record, made if it never was (slot 0 is the interface's). */
+static struct tern_ifaddr *slot_make(struct tern_iface *ifc, int j)
+{
+	struct tern_ifaddr *ia = tern_iface_slot(ifc, j);
+	if (ia)
+		return ia;
+	if (!ifc->more && !(ifc->more = calloc(TERN_MAX_ADDRS - 1, sizeof(*ifc->more))))
+		return NULL;
+	return ifc->more[j - 1] = malloc(sizeof(*ifc->more[j - 1]));
+}
+
 int tern_stack_addr_add(struct tern_stack *s, int ifindex, tern_ip4_t addr, unsigned plen,
 			unsigned flags)
 {
@@ -58,11 +69,9 @@ int tern_stack_addr_add(struct tern_stack *s, int ifindex, tern_ip4_t addr, unsi
 			slot = j;
 	if (slot < 0)
 		return TERN_ENOSPC;
-	if (!ifc->addrs[slot] && !(ifc->addrs[slot] = malloc(sizeof(*ifc->addrs[slot]))))
+	struct tern_ifaddr *ia = slot_make(ifc, slot);
+	if (!ia || (s->n_addrs == s->cap_addrs && grow_addr_list(s) < 0))
 		return TERN_ENOMEM;
-	if (s->n_addrs == s->cap_addrs && grow_addr_list(s) < 0)
-		return TERN_ENOMEM;
-	struct tern_ifaddr *ia = ifc->addrs[slot];
 	*ia = (struct tern_ifaddr){
 		.used = true,
 		.plen = (uint8_t)plen,
@@ -110,7 +119,7 @@ int tern_stack_addr_del(struct tern_stack *s, int ifindex, tern_ip4_t addr)
 	struct tern_iface *ifc = tern_iface_get(s, ifindex);
 	if (!ifc)
 		return TERN_ENODEV;
-	for (int j = 0; j < TERN_MAX_ADDRS; j++) {
+	for (int j = 0; j < tern_iface_nslots(ifc); j++) {
 		struct tern_ifaddr *ia = tern_iface_addr(ifc, j);
 		if (ia && ia->addr == addr) {
 			tern_timer_cancel(s, &ia->timer);

@@ -9,7 +9,7 @@
 
 static bool on_link(const struct tern_iface *ifc, tern_ip4_t addr)
 {
-	for (int j = 0; j < TERN_MAX_ADDRS; j++) {
+	for (int j = 0; j < tern_iface_nslots(ifc); j++) {
 		const struct tern_ifaddr *ia = tern_iface_addr(ifc, j);
 		if (ia && ((ia->addr ^ addr) & tern_ip4_mask(ia->plen)) == 0)
 			return true;

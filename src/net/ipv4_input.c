@@ -28,9 +28,11 @@ static enum tern_stat check_source(struct tern_stack *s, const struct tern_iface
 	 * address lost to a conflict is the other host's, not ours). */
 	if (tern_stack_is_local_addr(s, src)) /* loopback included */
 		return TERN_STAT_IP_BAD_SRC;
-	for (int j = 0; j < TERN_MAX_ADDRS; j++)
-		if (tern_iface_addr(ifc, j) && ifc->addrs[j]->plen < 31 && ifc->addrs[j]->bcast == src)
+	for (int j = 0; j < tern_iface_nslots(ifc); j++) {
+		const struct tern_ifaddr *ia = tern_iface_addr(ifc, j);
+		if (ia && ia->plen < 31 && ia->bcast == src)
 			return TERN_STAT_IP_BAD_SRC;
+	}
 	return TERN_STAT_NONE;
 }
 

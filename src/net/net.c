@@ -8,11 +8,9 @@
 #include "core/stack_impl.h"
 #include "net/net.h"
 
-int tern_net_init(struct tern_stack *s)
+int tern_net_init(struct tern_stack *s, struct tern_net *net)
 {
-	s->net = calloc(1, sizeof(*s->net));
-	if (!s->net)
-		return TERN_ENOMEM;
+	s->net = net;
 	s->net->ip_id = (uint16_t)tern_rng_next(&s->rng);
 	s->net->icmp_tokens_milli = (uint64_t)s->cfg->icmp_ratelimit_burst * 1000;
 	tern_reasm_init(s);
@@ -30,7 +28,6 @@ void tern_net_fini(struct tern_stack *s)
 	tern_route_table_fini(&s->net->routes);
 	free(s->net->icmp_peers);
 	free(s->net->icmp_listeners);
-	free(s->net);
 	s->net = NULL;
 }
 

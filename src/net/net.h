@@ -39,7 +39,6 @@ struct tern_ip_proto {
 struct tern_net {
 	struct tern_route_table routes;
 	struct tern_reasm_table *reasm; /* made with the first fragment (net/ipv4_reasm.c) */
-	uint16_t ip_id;                /* next IP identification */
 	struct tern_pkt_queue loopback; /* datagrams to ourselves, run from poll */
 
 	/* ICMP error token buckets (RFC 1812 §4.3.2.8): the host's, and
@@ -58,10 +57,12 @@ struct tern_net {
 
 	const struct tern_ip_proto *protos[TERN_NET_MAX_PROTOS]; /* the transports' own, static */
 	unsigned n_protos;
+	uint16_t ip_id;                /* next IP identification */
 };
 
-/* Make s->net; TERN_ENOMEM. fini frees every packet it holds. */
-int tern_net_init(struct tern_stack *s);
+/* Set up s->net in `net`, zeroed memory the host owns (it frees it after
+ * fini); TERN_ENOMEM. fini frees every packet it holds. */
+int tern_net_init(struct tern_stack *s, struct tern_net *net);
 void tern_net_fini(struct tern_stack *s);
 /* Register a transport; TERN_EEXIST, TERN_ENOSPC. */
 /* p is kept, not copied: it must outlive the stack (the transports'

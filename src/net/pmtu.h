@@ -29,8 +29,8 @@ struct tern_pmtu_entry {
 
 struct tern_pmtu_table {
 	struct tern_pmtu_entry *e;  /* nsets × TERN_PMTU_WAYS, made on first use */
-	uint32_t nsets;
 	uint64_t key;               /* per-stack hash secret */
+	uint32_t nsets;
 	unsigned count;
 };
 #define TERN_PMTU_WAYS 4

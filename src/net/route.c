@@ -116,7 +116,7 @@ int tern_route_add(struct tern_stack *s, tern_ip4_t dst, unsigned plen, tern_ip4
 		.plen = (uint8_t)plen,
 		.flags = TERN_ROUTE_STATIC,
 		.gateway = gateway,
-		.ifindex = ifindex,
+		.ifindex = (int16_t)ifindex,
 		.metric = metric,
 	};
 	return tern_route_insert(&s->net->routes, &r);

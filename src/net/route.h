@@ -21,12 +21,12 @@ enum tern_route_flags {
 
 struct tern_route {
 	tern_ip4_t dst;
-	uint8_t plen;
-	uint8_t flags;
 	tern_ip4_t gateway;   /* 0: on-link */
-	int32_t ifindex;
 	uint32_t metric;
 	tern_ip4_t prefsrc;   /* connected routes: the address that made it */
+	int16_t ifindex;      /* < TERN_MAX_IFACES */
+	uint8_t plen;
+	uint8_t flags;
 };
 
 struct tern_route_table {

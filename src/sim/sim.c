@@ -47,12 +47,12 @@
  * or a stack. Allocated one by one so wake callbacks can hold pointers. */
 struct sim_item {
 	struct tern_sim *sim;
-	struct tern_netdev *dev;   /* exactly one of dev, stack */
-	struct tern_stack *stack;
+	void *obj;                 /* a struct tern_netdev (is_dev) or tern_stack */
 	uint64_t order;            /* devices (creation order), then stacks */
-	tern_time_t key;           /* deadline in the heap */
-	int32_t heap_idx;          /* -1: not in the heap */
+	tern_time_t key;           /* deadline in the time heap; round in the due heap */
+	int32_t heap_idx;          /* place in the time heap; -1: not in it */
 	bool in_due;               /* queued to run at the current instant */
+	bool is_dev;
 };
 
 /* Items are made in slabs, each as big as all before it (4 to 256
@@ -69,11 +69,12 @@ struct item_slab {
 /* Every device before every stack, each in creation order. */
 #define ORDER_STACK (1ull << 40)
 
-/* A binary heap of items; `by_time` orders by (key, order), else by order. */
+/* A binary heap of items by (key, order); the time heap keeps each
+ * item's place in it (heap_idx). */
 struct sim_heap {
 	struct sim_item **v;
 	size_t n, cap;
-	bool by_time;
+	bool keeps_idx;
 };
 
 /* One node: a stack and the number of interfaces the simulator gave it. */
@@ -119,7 +120,11 @@ struct tern_sim {
 
 	/* The schedule: items by deadline, and within an instant the items
 	 * due in this round and the next (see the top of the file). */
-	struct sim_heap timeq, due, due_next;
+	/* The time heap holds the items with a deadline after the current
+	 * instant; the due heap, those to poll at it, keyed by round: the
+	 * current (due_round) or the next. An item is in one or neither. */
+	struct sim_heap timeq, due;
+	tern_time_t due_round;
 	bool in_instant;
 	uint64_t cur_order;          /* order of the item being polled */
 	struct sim_item *cur;        /* the item being polled, or NULL */
@@ -190,10 +195,9 @@ static struct sim_switch *find_switch(const struct tern_sim *sim, const struct t
 
 /* ---- the schedule ---------------------------------------------------------- */
 
-static bool item_before(const struct sim_heap *h, const struct sim_item *a,
-			const struct sim_item *b)
+static bool item_before(const struct sim_item *a, const struct sim_item *b)
 {
-	if (h->by_time && a->key != b->key)
+	if (a->key != b->key)
 		return a->key < b->key;
 	return a->order < b->order;
 }
@@ -202,7 +206,7 @@ static bool item_before(const struct sim_heap *h, const struct sim_item *a,
 static void heap_set(struct sim_heap *h, size_t i, struct sim_item *it)
 {
 	h->v[i] = it;
-	if (h->by_time)
+	if (h->keeps_idx)
 		it->heap_idx = (int32_t)i;
 }
 
@@ -211,7 +215,7 @@ static void heap_up(struct sim_heap *h, size_t i)
 	struct sim_item *it = h->v[i];
 	while (i > 0) {
 		size_t parent = (i - 1) / 2;
-		if (!item_before(h, it, h->v[parent]))
+		if (!item_before(it, h->v[parent]))
 			break;
 		heap_set(h, i, h->v[parent]);
 		i = parent;
@@ -226,9 +230,9 @@ static void heap_down(struct sim_heap *h, size_t i)
 		size_t l = 2 * i + 1, r = l + 1, m = l;
 		if (l >= h->n)
 			break;
-		if (r < h->n && item_before(h, h->v[r], h->v[l]))
+		if (r < h->n && item_before(h->v[r], h->v[l]))
 			m = r;
-		if (!item_before(h, h->v[m], it))
+		if (!item_before(h->v[m], it))
 			break;
 		heap_set(h, i, h->v[m]);
 		i = m;
@@ -251,7 +255,7 @@ static void heap_push(struct sim_heap *h, struct sim_item *it)
 static struct sim_item *heap_pop(struct sim_heap *h)
 {
 	struct sim_item *top = h->v[0];
-	if (h->by_time)
+	if (h->keeps_idx)
 		top->heap_idx = -1;
 	if (--h->n) {
 		h->v[0] = h->v[h->n];
@@ -295,7 +299,7 @@ static void timeq_set(struct tern_sim *sim, struct sim_item *it, tern_time_t t)
 
 static tern_time_t item_poll_at(const struct sim_item *it)
 {
-	return it->dev ? tern_netdev_poll_at(it->dev) : tern_stack_poll_at(it->stack);
+	return it->is_dev ? tern_netdev_poll_at(it->obj) : tern_stack_poll_at(it->obj);
 }
 
 /* Queue an item due at the current instant: this round if it comes after
@@ -308,7 +312,8 @@ static void due_add(struct tern_sim *sim, struct sim_item *it)
 	if (it->heap_idx >= 0)
 		timeq_remove(&sim->timeq, it);
 	it->in_due = true;
-	heap_push(sim->cur && it->order <= sim->cur_order ? &sim->due_next : &sim->due, it);
+	it->key = sim->due_round + (sim->cur && it->order <= sim->cur_order);
+	heap_push(&sim->due, it);
 }
 
 /* An item's poll_at may have moved earlier. The item being polled is
@@ -369,13 +374,13 @@ static struct sim_item *item_new(struct tern_sim *sim, struct tern_netdev *dev,
 				 struct tern_stack *s, uint64_t order)
 {
 	size_t n = ++sim->nitems;
-	if (heap_reserve(&sim->timeq, n) < 0 || heap_reserve(&sim->due, n) < 0 ||
-	    heap_reserve(&sim->due_next, n) < 0)
+	if (heap_reserve(&sim->timeq, n) < 0 || heap_reserve(&sim->due, n) < 0)
 		return NULL;
 	struct sim_item *it = item_alloc(sim);
 	if (!it)
 		return NULL;
-	*it = (struct sim_item){.sim = sim, .dev = dev, .stack = s, .order = order, .heap_idx = -1};
+	*it = (struct sim_item){.sim = sim, .order = order, .heap_idx = -1, .is_dev = dev != NULL};
+	it->obj = dev ? (void *)dev : (void *)s;
 	if (dev)
 		tern_netdev_set_wake(dev, dev_wake, it);
 	else
@@ -392,7 +397,7 @@ struct tern_sim *tern_sim_create(uint64_t seed)
 	if (!sim)
 		return NULL;
 	sim->seed = seed;
-	sim->timeq.by_time = true;
+	sim->timeq.keeps_idx = true;
 	return sim;
 }
 
@@ -415,7 +420,6 @@ void tern_sim_destroy(struct tern_sim *sim)
 	item_slabs_free(sim);
 	free(sim->timeq.v);
 	free(sim->due.v);
-	free(sim->due_next.v);
 	for (size_t i = 0; i < sim->nswitches; i++)
 		tern_switch_destroy(sim->switches[i].sw);
 	free(sim->nodes);
@@ -828,11 +832,11 @@ tern_time_t tern_sim_next(const struct tern_sim *sim)
 
 static void item_poll(struct tern_sim *sim, struct sim_item *it)
 {
-	if (it->dev) {
-		tern_netdev_poll(it->dev, sim->now);
+	if (it->is_dev) {
+		tern_netdev_poll(it->obj, sim->now);
 		sim->stats.dev_polls++;
 	} else {
-		tern_stack_poll(it->stack, sim->now);
+		tern_stack_poll(it->obj, sim->now);
 		sim->stats.stack_polls++;
 	}
 	sim->stats.events++;
@@ -854,7 +858,7 @@ static void run_instant(struct tern_sim *sim)
 	sim->cur = NULL;
 	while (tq->n && tq->v[0]->key <= now)
 		due_add(sim, tq->v[0]);
-	for (int round = 0; sim->due.n; round++) {
+	for (int round = 0; sim->due.n; round++, sim->due_round++) {
 		if (round == SIM_MAX_ROUNDS_PER_INSTANT) {
 			fprintf(stderr,
 				"tern_sim: livelock: still work due at t=%lld ns after %d rounds "
@@ -863,7 +867,7 @@ static void run_instant(struct tern_sim *sim)
 			abort();
 		}
 		sim->stats.rounds++;
-		while (sim->due.n) {
+		while (sim->due.n && sim->due.v[0]->key == sim->due_round) {
 			struct sim_item *it = heap_pop(&sim->due);
 			it->in_due = false;
 			sim->cur = it;
@@ -873,15 +877,13 @@ static void run_instant(struct tern_sim *sim)
 			tern_time_t t = item_poll_at(it);
 			if (t <= now) {
 				it->in_due = true; /* polled again next round */
-				heap_push(&sim->due_next, it);
+				it->key = sim->due_round + 1;
+				heap_push(&sim->due, it);
 			} else {
 				timeq_set(sim, it, t);
 			}
 		}
 		sim->cur = NULL;
-		struct sim_heap tmp = sim->due;
-		sim->due = sim->due_next;
-		sim->due_next = tmp;
 	}
 	sim->in_instant = false;
 }

@@ -1,6 +1,7 @@
 /*
  * tests/unit/test_pkt_pool.c — the packet pool: it grows on demand within
- * its byte limit, lends room between its two size classes, and a trim
+ * its byte limit, lends room between its size classes (the tiny one only
+ * for who asks for it, and only for what fits), and a trim
  * gives free buffers back down to the resting size (or to what the last
  * interval needed); and the stack's budgets stay within their shares.
  */
@@ -10,6 +11,7 @@
 
 #define SMALL TERN_PKT_TRUESIZE(TERN_PKT_SMALL_CAP)
 #define LARGE TERN_PKT_TRUESIZE(TERN_PKT_LARGE_CAP)
+#define TINY TERN_PKT_TRUESIZE(TERN_PKT_TINY_CAP)
 
 TEST(grows_to_its_limit_then_fails)
 {
@@ -45,13 +47,49 @@ TEST(a_class_gives_free_room_to_the_other)
 	struct tern_pkt *p[8];
 	for (int i = 0; i < 8; i++)
 		REQUIRE((p[i] = tern_pkt_alloc(&pool, 1500)) != NULL);
-	CHECK(pool.free_large == NULL);
+	CHECK(pool.free[TERN_PKT_LARGE] == NULL);
 	CHECK_EQ(pool.made_bytes, 8 * SMALL);
 	CHECK(tern_pkt_alloc(&pool, 60000) == NULL); /* small ones are in use */
 	for (int i = 0; i < 8; i++)
 		tern_pkt_free(&pool, p[i]);
 	REQUIRE((big = tern_pkt_alloc(&pool, 60000)) != NULL);
 	tern_pkt_free(&pool, big);
+	tern_pkt_pool_fini(&pool);
+}
+
+TEST(tiny_buffers_for_short_frames_that_ask)
+{
+	struct tern_pkt_pool pool;
+	tern_pkt_pool_init(&pool, SMALL + TINY);
+	struct tern_pkt *t = tern_pkt_alloc_tiny(&pool, TERN_PKT_TINY_DATA);
+	REQUIRE(t != NULL);
+	CHECK_EQ(tern_pkt_truesize(t), TINY);
+	CHECK(tern_pkt_put(t, TERN_PKT_TINY_DATA) != NULL);
+	CHECK(tern_pkt_put(t, 1) == NULL); /* bounds-checked as every class */
+	CHECK(tern_pkt_push(t, TERN_PKT_HEADROOM) != NULL);
+	tern_pkt_free(&pool, t);
+	CHECK(pool.free[TERN_PKT_TINY] == t);
+	/* recycled; a frame that does not fit, or a plain alloc, is small */
+	REQUIRE((t = tern_pkt_alloc_tiny(&pool, 60)) != NULL);
+	CHECK_EQ(pool.made_bytes, TINY);
+	struct tern_pkt *p = tern_pkt_alloc_tiny(&pool, TERN_PKT_TINY_DATA + 1);
+	REQUIRE(p != NULL);
+	CHECK_EQ(tern_pkt_truesize(p), SMALL);
+	CHECK(tern_pkt_alloc(&pool, 60) == NULL); /* full: the tiny one is in use */
+	tern_pkt_free(&pool, t);
+	tern_pkt_free(&pool, p);
+	tern_pkt_pool_fini(&pool);
+	CHECK_EQ(pool.made_bytes, 0);
+	/* free buffers of either give their room to the other */
+	tern_pkt_pool_init(&pool, SMALL);
+	tern_pkt_free(&pool, tern_pkt_alloc_tiny(&pool, 60));
+	REQUIRE((p = tern_pkt_alloc(&pool, 60)) != NULL);
+	CHECK(pool.free[TERN_PKT_TINY] == NULL);
+	CHECK_EQ(pool.made_bytes, SMALL);
+	tern_pkt_free(&pool, p);
+	REQUIRE((t = tern_pkt_alloc_tiny(&pool, 60)) != NULL);
+	CHECK_EQ(pool.made_bytes, TINY);
+	tern_pkt_free(&pool, t);
 	tern_pkt_pool_fini(&pool);
 }
 

@@ -1,10 +1,13 @@
 /*
  * test_stats.c — the counter name table (core/stats.c): every counter has
- * a unique, well-formed "group.name" that looks it up again.
+ * a unique, well-formed "group.name" that looks it up again; and a stack's
+ * counters (core/stack.c): the first few in a short list, pages after.
  */
 #include <string.h>
 
+#include "core/stack_impl.h"
 #include "harness.h"
+#include "tern/stack.h"
 #include "tern/stats.h"
 
 static int well_formed(const char *s)
@@ -131,6 +134,81 @@ TEST(nstat_names)
 			if (x && y && strcmp(x, y) == 0)
 				TEST_FAIL_("%s named twice", x);
 		}
+}
+
+static unsigned pages_made(const struct tern_stack *s)
+{
+	unsigned n = 0;
+	for (unsigned p = 0; p < TERN_STAT_PAGES; p++)
+		n += s->stat_pages[p] != NULL;
+	return n;
+}
+
+/* Counters one page apart, so that each would need a page of its own. */
+static enum tern_stat spread(unsigned i)
+{
+	return (enum tern_stat)(1 + (i * TERN_STAT_PAGE) % (TERN_STAT__COUNT - 1));
+}
+
+/* An idle host moves a handful of counters: they cost no page. The
+ * seventh makes every page its counters need, values kept. */
+TEST(few_counters_make_no_page)
+{
+	struct tern_stack *s = tern_stack_create(NULL);
+	REQUIRE(s);
+	REQUIRE(TERN_STAT_FEW < TERN_STAT_PAGES);
+	for (unsigned i = 0; i < TERN_STAT_FEW; i++) {
+		tern_stat_add(s, spread(i), 10 + i);
+		tern_stat_inc(s, spread(i));
+	}
+	CHECK_EQ(pages_made(s), 0);
+	for (unsigned i = 0; i < TERN_STAT_FEW; i++)
+		CHECK_EQ(tern_stack_stat(s, spread(i)), 11 + i);
+	CHECK_EQ(tern_stack_stat(s, spread(TERN_STAT_FEW)), 0);
+	tern_stat_inc(s, spread(TERN_STAT_FEW));
+	CHECK_EQ(pages_made(s), TERN_STAT_FEW + 1);
+	CHECK_EQ(s->stat_few.n, 0);
+	for (unsigned i = 0; i < TERN_STAT_FEW; i++)
+		CHECK_EQ(tern_stack_stat(s, spread(i)), 11 + i);
+	CHECK_EQ(tern_stack_stat(s, spread(TERN_STAT_FEW)), 1);
+	CHECK_EQ(s->stat_lost, 0);
+	tern_stack_destroy(s);
+}
+
+/* A page made for one counter takes the listed counters of that page. */
+TEST(page_takes_listed_counters)
+{
+	struct tern_stack *s = tern_stack_create(NULL);
+	REQUIRE(s);
+	for (unsigned i = 0; i < TERN_STAT_FEW; i++)
+		tern_stat_add(s, (enum tern_stat)(1 + i), 5);
+	tern_stat_add(s, spread(3), 7); /* another page: all move */
+	CHECK_EQ(s->stat_few.n, 0);
+	for (unsigned i = 0; i < TERN_STAT_FEW; i++)
+		CHECK_EQ(tern_stack_stat(s, (enum tern_stat)(1 + i)), 5);
+	CHECK_EQ(tern_stack_stat(s, spread(3)), 7);
+	CHECK_EQ(pages_made(s), 2);
+	/* closed: a new counter gets its page at once */
+	tern_stat_inc(s, spread(1));
+	CHECK_EQ(s->stat_few.n, 0);
+	CHECK_EQ(pages_made(s), 3);
+	tern_stack_destroy(s);
+}
+
+/* A busy host that moves few counters (loopback traffic) gets their pages
+ * after TERN_STAT_FEW_HITS increments: its hot path takes no detour. */
+TEST(busy_few_counters_get_their_pages)
+{
+	struct tern_stack *s = tern_stack_create(NULL);
+	REQUIRE(s);
+	unsigned before = pages_made(s);
+	for (unsigned i = 0; i < 2 * TERN_STAT_FEW_HITS; i++)
+		tern_stat_inc(s, spread(2));
+	CHECK_EQ(tern_stack_stat(s, spread(2)), 2 * TERN_STAT_FEW_HITS);
+	CHECK(s->stat_few.closed);
+	CHECK_EQ(s->stat_few.n, 0);
+	CHECK(pages_made(s) > before);
+	tern_stack_destroy(s);
 }
 
 TEST_MAIN()
