@@ -181,8 +181,11 @@ TEST(header_prediction_on_off_same_transfer_impaired_link)
 	struct tern_sim_link_opts lo = {.delay = TERN_MSEC(2), .rate_bps = 1000000000ull,
 					 .loss = 0.02, .reorder = 0.02, .duplicate = 0.02,
 					 .corrupt = 0.02, .jitter = TERN_USEC(200)};
-	/* (out-of-order data and recovery: the general path) */
-	hp_compare(&lo, total, "impaired link", 0.05, 0.02);
+	/* (out-of-order data and recovery: the general path. Quick ACKs
+	 * after each duplicate keep the sender's window fuller, so a hole is
+	 * open at most times: 19 of 1,539 data segments and 11 of 1,502 ACKs
+	 * at 2 MiB, where it was 118 and 39 in a transfer 1.7 times longer) */
+	hp_compare(&lo, total, "impaired link", 0.01, 0.005);
 }
 
 TEST_MAIN()
