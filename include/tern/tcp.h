@@ -93,6 +93,21 @@ enum tern_tcp_trace_kind {
 	TERN_TCP_TRACE_UNDO,        /* a reduction proved spurious and was undone: undo =
 				     * which (enum tern_tcp_undo); cwnd, ssthresh as
 				     * restored */
+	TERN_TCP_TRACE_CA_STATE,    /* a reduction began or ended: a recovery episode
+				     * (ca_state 3), a timeout's (4), ECN's or the
+				     * device's (2); back to 0 or 1 (Open, Disorder) */
+	TERN_TCP_TRACE_FASTOPEN,    /* Fast Open's outcome for this connection (RFC 7413):
+				     * fastopen = enum tern_tcp_fastopen, len = the octets
+				     * the SYN carried */
+};
+
+/* What a FASTOPEN event says. */
+enum tern_tcp_fastopen {
+	TERN_TCP_FO_COOKIE = 1,     /* a cookie was asked for and given (no data went) */
+	TERN_TCP_FO_DATA,           /* the SYN's data was taken (client: acknowledged) */
+	TERN_TCP_FO_REFUSED,        /* the SYN's data was not taken (a bad or stale
+				     * cookie, a full queue, a server without Fast Open):
+				     * it goes again after the handshake */
 };
 
 /* What an UNDO event undid (as Linux's nstat counters name them). */
@@ -111,6 +126,9 @@ struct tern_tcp_trace_event {
 	uint8_t state;                  /* Linux's numbering, as tcpi_state (ESTABLISHED 1 ...) */
 	uint8_t flags;                  /* SEND/RETRANSMIT: the segment's TERN_TCP_* flags */
 	uint8_t undo;                   /* UNDO: enum tern_tcp_undo (0 for other events) */
+	uint8_t ca_state;               /* as tcpi_ca_state: 0 Open, 1 Disorder, 2 CWR,
+					 * 3 Recovery, 4 Loss */
+	uint8_t fastopen;               /* FASTOPEN: enum tern_tcp_fastopen (else 0) */
 	uint32_t seq, len;              /* SEND/RETRANSMIT: the segment's */
 	uint32_t ack;                   /* SEND/RETRANSMIT: the ACK field (0 without ACK);
 					 * ACK_RCVD: SEG.ACK */
@@ -139,18 +157,18 @@ typedef void (*tern_tcp_trace_fn)(void *ctx, struct tern_stack *s,
 int tern_tcp_set_trace(struct tern_stack *s, int sd, tern_tcp_trace_fn fn, void *ctx);
 
 /* "SEND", "RETRANSMIT", "ACK_RCVD", "CWND", "SSTHRESH", "SRTT", "STATE", "MSS",
- * "UNDO". */
+ * "UNDO", "CA_STATE", "FASTOPEN". */
 const char *tern_tcp_trace_kind_name(enum tern_tcp_trace_kind k);
 
 /* One event as a line of space-separated columns, for plotting (no
  * newline), in TERN_TCP_TRACE_COLUMNS' order: time in seconds, kind,
  * local and peer address:port, state (Linux's number), flags (TCP's
  * letters, "-" for none), seq, len, ack, window, cwnd, ssthresh (-1: none),
- * srtt and rttvar in ms, snd_una, snd_nxt, rcv_nxt. Returns what
- * snprintf returns. */
+ * srtt and rttvar in ms, snd_una, snd_nxt, rcv_nxt, ca_state. Returns
+ * what snprintf returns. */
 #define TERN_TCP_TRACE_COLUMNS \
 	"time kind local peer state flags seq len ack window cwnd ssthresh srtt_ms rttvar_ms " \
-	"snd_una snd_nxt rcv_nxt"
+	"snd_una snd_nxt rcv_nxt ca"
 int tern_tcp_trace_format(const struct tern_tcp_trace_event *ev, char *buf, size_t len);
 
 /* ---- every connection, for ss ------------------------------------------------ */

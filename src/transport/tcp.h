@@ -589,6 +589,16 @@ static inline bool tcp_ecn_in_cwr(const struct tern_tcb *tp)
 {
 	return tp->ecn_flags & TCP_ECN_IN_CWR;
 }
+/* The congestion state as Linux numbers it (tcpi_ca_state): NewReno's
+ * recovery, SACK's, a timeout's Loss, ECN's (or the device's) CWR. */
+static inline uint8_t tcp_ca_state(const struct tern_tcb *tp)
+{
+	if (tp->flags & TF_FASTRECOV)
+		return TCP_CA_RECOVERY;
+	if (tp->ca_state != TCP_CA_OPEN)
+		return tp->ca_state;
+	return tcp_ecn_in_cwr(tp) ? TCP_CA_CWR : TCP_CA_OPEN;
+}
 /* ---- tcp_recovery.c: the sender's SACK loss recovery (RFC 6675, RFC
  * 3042, RFC 6937); NewReno (RFC 6582, tcp_input.c) stays for peers
  * without SACK ---- */

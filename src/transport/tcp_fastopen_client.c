@@ -27,6 +27,7 @@
 
 #include "core/stack_impl.h"
 #include "transport/sock.h"
+#include "transport/tcp_trace.h"
 
 /* A server's address: IPv6 joins as family 6. */
 struct tcp_fo_addr {
@@ -239,8 +240,12 @@ void tcp_fo_synack(struct tern_stack *s, struct tern_tcb *tp, const struct tern_
 		return;
 	bool data_lost = acked < sent;
 	fo_learn(s, tp, th, data_lost, now);
-	if (!sent)
+	if (!sent) {
+		if (th->has_tfo && th->tfo_len)
+			tcp_trace_fastopen(s, tp, TERN_TCP_FO_COOKIE, 0, now);
 		return;
+	}
+	tcp_trace_fastopen(s, tp, data_lost ? TERN_TCP_FO_REFUSED : TERN_TCP_FO_DATA, sent, now);
 	tcp_snd_consume(s, tp, acked, now);
 	tp->bytes_acked += acked;
 	if (!data_lost) {

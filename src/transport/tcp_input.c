@@ -184,15 +184,20 @@ static bool fastopen_syn(struct tern_stack *s, struct tern_tcb *lp, struct tern_
 		bool ok = tcp_fastopen_child(s, lp, tp, g->pkt, g->ip, &g->th, g->len, &taken);
 		if (taken)
 			g->pkt = NULL;
-		if (ok)
+		if (ok) {
+			tcp_trace_fastopen(s, tp, TERN_TCP_FO_DATA, g->len, g->now);
 			return true;
+		}
 		/* No room: the handshake goes on without the data, the
 		 * client gets the cookie to try again (as Linux). */
 		tern_stat_inc(s, TERN_STAT_TCP_FASTOPEN_PASSIVE_FAIL);
 		v = TCP_FO_SEND_COOKIE;
 	}
-	if (v == TCP_FO_SEND_COOKIE)
+	if (v == TCP_FO_SEND_COOKIE) {
 		tp->fo_flags |= TCP_FO_COOKIE;
+		tcp_trace_fastopen(s, tp, g->len ? TERN_TCP_FO_REFUSED : TERN_TCP_FO_COOKIE, g->len,
+				   g->now);
+	}
 	return false;
 }
 

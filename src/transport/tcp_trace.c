@@ -14,7 +14,8 @@ const char *tern_tcp_trace_kind_name(enum tern_tcp_trace_kind k)
 		[TERN_TCP_TRACE_ACK_RCVD] = "ACK_RCVD", [TERN_TCP_TRACE_CWND] = "CWND",
 		[TERN_TCP_TRACE_SSTHRESH] = "SSTHRESH", [TERN_TCP_TRACE_SRTT] = "SRTT",
 		[TERN_TCP_TRACE_STATE] = "STATE",       [TERN_TCP_TRACE_MSS] = "MSS",
-		[TERN_TCP_TRACE_UNDO] = "UNDO",
+		[TERN_TCP_TRACE_UNDO] = "UNDO",         [TERN_TCP_TRACE_CA_STATE] = "CA_STATE",
+		[TERN_TCP_TRACE_FASTOPEN] = "FASTOPEN",
 	};
 	return (unsigned)k < sizeof(names) / sizeof(names[0]) && names[k] ? names[k] : "?";
 }
@@ -30,13 +31,13 @@ int tern_tcp_trace_format(const struct tern_tcp_trace_event *ev, char *buf, size
 	if (!n)
 		fl[n++] = '-';
 	fl[n] = '\0';
-	return snprintf(buf, len, "%.6f %s %s:%u %s:%u %u %s %u %u %u %u %u %lld %.3f %.3f %u %u %u",
+	return snprintf(buf, len, "%.6f %s %s:%u %s:%u %u %s %u %u %u %u %u %lld %.3f %.3f %u %u %u %u",
 			(double)ev->time / TERN_SEC(1), tern_tcp_trace_kind_name(ev->kind),
 			tern_ip4_str(ev->local.addr, l), ev->local.port, tern_ip4_str(ev->peer.addr, p),
 			ev->peer.port, ev->state, fl, ev->seq, ev->len, ev->ack, ev->window, ev->cwnd,
 			ev->ssthresh == UINT32_MAX ? -1LL : (long long)ev->ssthresh,
 			(double)ev->srtt / TERN_MSEC(1), (double)ev->rttvar / TERN_MSEC(1), ev->snd_una,
-			ev->snd_nxt, ev->rcv_nxt);
+			ev->snd_nxt, ev->rcv_nxt, ev->ca_state);
 }
 
 /* The event with the connection's figures as they are now. */
@@ -58,6 +59,7 @@ static void event(struct tern_stack *s, const struct tern_tcb *tp, enum tern_tcp
 		.snd_una = tp->snd_una,
 		.snd_nxt = tp->snd_nxt,
 		.rcv_nxt = tp->rcv_nxt,
+		.ca_state = tcp_ca_state(tp),
 	};
 	(void)s;
 }
@@ -68,6 +70,14 @@ static void deliver(struct tern_stack *s, const struct tern_tcb *tp, enum tern_t
 	struct tern_tcp_trace_event ev;
 	event(s, tp, kind, now, &ev);
 	tp->trace->fn(tp->trace->ctx, s, &ev);
+}
+
+/* The congestion state as far as a reduction goes: Open and Disorder are
+ * one (none). */
+static uint8_t reduction(const struct tern_tcb *tp)
+{
+	uint8_t ca = tcp_ca_state(tp);
+	return ca >= TCP_CA_CWR ? ca : 0;
 }
 
 void tcp_trace_sync_(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
@@ -89,6 +99,10 @@ void tcp_trace_sync_(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 		tr->srtt = tp->srtt;
 		tr->rttvar = tp->rttvar;
 		deliver(s, tp, TERN_TCP_TRACE_SRTT, now);
+	}
+	if (tr->ca != reduction(tp)) {
+		tr->ca = reduction(tp);
+		deliver(s, tp, TERN_TCP_TRACE_CA_STATE, now);
 	}
 	/* The path MTU moved the MSS (tcp_mtu.c); the handshake's is no news. */
 	if (tp->state >= TCPS_ESTABLISHED && tr->mss != tp->t_maxseg) {
@@ -139,6 +153,16 @@ void tcp_trace_ack_(struct tern_stack *s, struct tern_tcb *tp, const struct tern
 
 /* The undo itself, then what it changed (ssthresh, cwnd, the state) as
  * the events after it. */
+void tcp_trace_fastopen_(struct tern_stack *s, struct tern_tcb *tp, uint8_t what, uint32_t len,
+			 tern_time_t now)
+{
+	struct tern_tcp_trace_event ev;
+	event(s, tp, TERN_TCP_TRACE_FASTOPEN, now, &ev);
+	ev.fastopen = what;
+	ev.len = len;
+	tp->trace->fn(tp->trace->ctx, s, &ev);
+}
+
 void tcp_trace_undo_(struct tern_stack *s, struct tern_tcb *tp, uint8_t undo, tern_time_t now)
 {
 	struct tern_tcp_trace_event ev;
@@ -156,7 +180,7 @@ static int attach(struct tern_tcb *tp, tern_tcp_trace_fn fn, void *ctx, bool own
 		return TERN_ENOMEM;
 	*tp->trace = (struct tcp_trace){.fn = fn, .ctx = ctx, .own = own, .state = tp->state,
 					.cwnd = tp->snd_cwnd, .ssthresh = tp->snd_ssthresh,
-					.srtt = tp->srtt, .rttvar = tp->rttvar};
+					.srtt = tp->srtt, .rttvar = tp->rttvar, .ca = reduction(tp)};
 	return 0;
 }
 

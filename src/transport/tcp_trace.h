@@ -28,6 +28,7 @@ struct tcp_trace {
 	uint32_t cwnd, ssthresh;
 	tern_time_t srtt, rttvar;
 	uint16_t mss;              /* t_maxseg once established (0: not yet) */
+	uint8_t ca;                /* the reduction's state (tcp_ca_state, or 0) */
 };
 
 void tcp_trace_xmit_(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tcp_repr *th,
@@ -66,6 +67,14 @@ static inline void tcp_trace_sync(struct tern_stack *s, struct tern_tcb *tp, ter
 
 /* A reduction was undone (undo: enum tern_tcp_undo), cwnd and ssthresh
  * already restored (tcp_undo.c). */
+void tcp_trace_fastopen_(struct tern_stack *s, struct tern_tcb *tp, uint8_t what, uint32_t len,
+			 tern_time_t now);
+static inline void tcp_trace_fastopen(struct tern_stack *s, struct tern_tcb *tp, uint8_t what,
+				      uint32_t len, tern_time_t now)
+{
+	if (__builtin_expect(tp->trace != NULL, 0))
+		tcp_trace_fastopen_(s, tp, what, len, now);
+}
 static inline void tcp_trace_undo(struct tern_stack *s, struct tern_tcb *tp, uint8_t undo,
 				  tern_time_t now)
 {

@@ -770,10 +770,7 @@ void tern_tcp_fill_info(const struct tern_stack *s, const struct tern_tcb *tp,
 	ti->tcpi_state = tcp_linux_state(tp->state);
 	/* Linux's ca_state: Open 0, Disorder 1, CWR 2 (an ECN reduction),
 	 * Recovery 3, Loss 4. */
-	ti->tcpi_ca_state = (tp->flags & TF_FASTRECOV) ? TCP_CA_RECOVERY
-			   : tp->ca_state != TCP_CA_OPEN ? tp->ca_state
-			   : tcp_ecn_in_cwr(tp)           ? TCP_CA_CWR
-							  : TCP_CA_OPEN;
+	ti->tcpi_ca_state = tcp_ca_state(tp);
 	ti->tcpi_retransmits = tp->rxt_mode == RXT_REXMT ? tp->rxtshift : 0;
 	ti->tcpi_probes = tp->rxt_mode == RXT_PERSIST ? tp->rxtshift : tp->keep_probes;
 	ti->tcpi_backoff = tp->rxtshift;

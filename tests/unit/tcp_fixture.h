@@ -652,4 +652,28 @@ static inline void tcp_fx_finish(struct tfx *t)
 	fx_finish(&t->fx);
 }
 
+/* The FASTOPEN events a trace saw (tern_tcp_set_trace with tfx_fo_event). */
+struct tfx_fo_log {
+	unsigned n;
+	uint8_t what[4];
+	uint32_t len[4];
+};
+static inline void tfx_fo_event(void *ctx, struct tern_stack *s,
+				const struct tern_tcp_trace_event *ev)
+{
+	(void)s;
+	struct tfx_fo_log *l = ctx;
+	if (ev->kind == TERN_TCP_TRACE_FASTOPEN && l->n < 4) {
+		l->what[l->n] = ev->fastopen;
+		l->len[l->n++] = ev->len;
+	}
+}
+/* Exactly one FASTOPEN event: w, octets. */
+#define CHECK_FO_TRACE(log, w, octets)                      \
+	do {                                                \
+		CHECK_EQ((log).n, 1);                       \
+		CHECK_EQ((log).what[0], (w));               \
+		CHECK_EQ((log).len[0], (uint32_t)(octets)); \
+	} while (0)
+
 #endif

@@ -121,9 +121,13 @@ TEST(cookie_request__synack_has_cookie)
 	CHECK_EQ(fo_getsockopt(&t, t.lsd), 16);
 	uint8_t ck[8];
 	cookie_for(&t, FX_IP_PEER, ck);
+	struct tfx_fo_log fl = {0};
+	REQUIRE_EQ(tern_tcp_set_trace(t.fx.s, t.lsd, tfx_fo_event, &fl), 0);
 	struct seg syn = fo_syn(&t, true, NULL, 0, NULL);
 	struct tern_tcb *tp = syn_in(&t, T_MS(10), &syn);
 	REQUIRE(tp != NULL);
+	CHECK_FO_TRACE(fl, TERN_TCP_FO_COOKIE, 0); /* (the listener's trace: its child's) */
+	REQUIRE_EQ(tern_tcp_set_trace(t.fx.s, t.lsd, NULL, NULL), 0);
 	SYNACK(&t, T_MS(10), T_PEER_ISS + 1, .tfo = true, .tfo_len = 8, .tfo_cookie = ck);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.fastopen_cookie_reqd"), 1);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.fastopen_passive"), 0);
@@ -239,6 +243,22 @@ TEST(valid_cookie__data_accepted)
 
 /* A SYN-ACK lost: its retransmission acknowledges the data again, and
  * the answer sent meanwhile goes again after it. */
+/* The trace hook reports the child's Fast Open: its SYN's data taken. */
+TEST(valid_cookie__trace_event)
+{
+	struct tfx t;
+	REQUIRE(fo_listen(&t, 3, 16));
+	uint8_t ck[8];
+	struct tfx_fo_log fl = {0};
+	REQUIRE_EQ(tern_tcp_set_trace(t.fx.s, -1, tfx_fo_event, &fl), 0);
+	struct seg syn = fo_syn(&t, true, cookie_for(&t, FX_IP_PEER, ck), 8, REQ);
+	REQUIRE(syn_in(&t, T_MS(10), &syn) != NULL);
+	CHECK_FO_TRACE(fl, TERN_TCP_FO_DATA, REQ_LEN);
+	REQUIRE_EQ(tern_tcp_set_trace(t.fx.s, -1, NULL, NULL), 0);
+	fx_clear_tx(&t.fx);
+	tcp_fx_finish(&t);
+}
+
 TEST(valid_cookie__synack_retransmitted)
 {
 	struct tfx t;
@@ -317,9 +337,13 @@ TEST(invalid_cookie__isn_acked_new_cookie)
 	REQUIRE(fo_listen(&t, 3, 16));
 	uint8_t ck[8], bad[8] = {1, 2, 3, 4, 5, 6, 7, 8};
 	cookie_for(&t, FX_IP_PEER, ck);
+	struct tfx_fo_log fl = {0};
+	REQUIRE_EQ(tern_tcp_set_trace(t.fx.s, -1, tfx_fo_event, &fl), 0);
 	struct seg syn = fo_syn(&t, true, bad, 8, REQ);
 	struct tern_tcb *tp = syn_in(&t, T_MS(10), &syn);
 	REQUIRE(tp != NULL);
+	CHECK_FO_TRACE(fl, TERN_TCP_FO_REFUSED, REQ_LEN);
+	REQUIRE_EQ(tern_tcp_set_trace(t.fx.s, -1, NULL, NULL), 0);
 	SYNACK(&t, T_MS(10), T_PEER_ISS + 1, .tfo = true, .tfo_len = 8, .tfo_cookie = ck);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.fastopen_passive_fail"), 1);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.fastopen_passive"), 0);

@@ -206,7 +206,11 @@ TEST(cookie__syn_data__all_acked)
 	struct tfx t;
 	REQUIRE(cookie_then_syn_data(&t));
 	CHECK_EQ(fx_stat(&t.fx, "tcp.active_opens"), 2);
+	struct tfx_fo_log fl = {0};
+	REQUIRE_EQ(tern_tcp_set_trace(t.fx.s, -1, tfx_fo_event, &fl), 0);
 	synack_in(&t, T_MS(110), t.us + 100);
+	CHECK_FO_TRACE(fl, TERN_TCP_FO_DATA, 100);
+	REQUIRE_EQ(tern_tcp_set_trace(t.fx.s, -1, NULL, NULL), 0);
 	OUT(&t, T_MS(110), .seq = t.us + 100, .ack = t.peer, .flags = ACK);
 	CHECK_STATE(&t, TCPS_ESTABLISHED);
 	expect_no_seg(&t, T_SEC(10));
@@ -232,7 +236,11 @@ TEST(cookie__synack_acks_syn_only__data_resent)
 {
 	struct tfx t;
 	REQUIRE(cookie_then_syn_data(&t));
+	struct tfx_fo_log fl = {0};
+	REQUIRE_EQ(tern_tcp_set_trace(t.fx.s, -1, tfx_fo_event, &fl), 0);
 	synack_in(&t, T_MS(110), t.us);
+	CHECK_FO_TRACE(fl, TERN_TCP_FO_REFUSED, 100);
+	REQUIRE_EQ(tern_tcp_set_trace(t.fx.s, -1, NULL, NULL), 0);
 	DATA_RESENT(&t, T_MS(110), 100);
 	expect_no_seg(&t, T_MS(111));
 	CHECK_STATE(&t, TCPS_ESTABLISHED);

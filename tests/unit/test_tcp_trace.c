@@ -30,7 +30,8 @@ struct want {
 	enum tern_tcp_trace_kind kind;
 	tern_time_t time;
 	uint32_t a, b; /* SEND/RETRANSMIT: seq, len; ACK_RCVD: ack, window; STATE: state;
-			* CWND: cwnd; SSTHRESH: ssthresh; SRTT: srtt µs, rttvar µs; UNDO: undo */
+			* CWND: cwnd; SSTHRESH: ssthresh; SRTT: srtt µs, rttvar µs; UNDO: undo;
+			* CA_STATE: ca_state; FASTOPEN: fastopen, len */
 };
 
 static void check_log(const struct log *l, const struct want *w, unsigned n)
@@ -46,6 +47,8 @@ static void check_log(const struct log *l, const struct want *w, unsigned n)
 		case TERN_TCP_TRACE_STATE: a = e->state; break;
 		case TERN_TCP_TRACE_MSS: a = e->len; break;
 		case TERN_TCP_TRACE_UNDO: a = e->undo; break;
+		case TERN_TCP_TRACE_CA_STATE: a = e->ca_state; break;
+		case TERN_TCP_TRACE_FASTOPEN: a = e->fastopen; b = e->len; break;
 		case TERN_TCP_TRACE_CWND: a = e->cwnd; break;
 		case TERN_TCP_TRACE_SSTHRESH: a = e->ssthresh; break;
 		case TERN_TCP_TRACE_SRTT:
@@ -96,9 +99,11 @@ TEST(trace__handshake_send_rto_ack__exact_events)
 		{TERN_TCP_TRACE_SEND, T_MS(100), t.iss + 1, 100},
 		{TERN_TCP_TRACE_SSTHRESH, T_MS(310), 2 * mss, 0},
 		{TERN_TCP_TRACE_CWND, T_MS(310), mss, 0},
+		{TERN_TCP_TRACE_CA_STATE, T_MS(310), 4, 0},        /* Loss */
 		{TERN_TCP_TRACE_RETRANSMIT, T_MS(310), t.iss + 1, 100},
 		{TERN_TCP_TRACE_ACK_RCVD, T_MS(320), t.iss + 101, win},
 		{TERN_TCP_TRACE_CWND, T_MS(320), mss + 100, 0},
+		{TERN_TCP_TRACE_CA_STATE, T_MS(320), 0, 0},        /* Open again */
 	};
 	check_log(&l, w, sizeof(w) / sizeof(w[0]));
 	/* Every event names the connection. */
@@ -110,8 +115,8 @@ TEST(trace__handshake_send_rto_ack__exact_events)
 	CHECK_EQ(l.ev[2].flags, TERN_TCP_SYN | TERN_TCP_ACK);
 	CHECK_EQ(l.ev[2].sd, -1);      /* not yet accepted */
 	CHECK_EQ(l.ev[6].sd, t.sd);
-	CHECK_EQ(l.ev[9].snd_una, t.iss + 1);
-	CHECK_EQ(l.ev[11].snd_una, t.iss + 101);
+	CHECK_EQ(l.ev[10].snd_una, t.iss + 1);
+	CHECK_EQ(l.ev[12].snd_una, t.iss + 101);
 	/* Unset: nothing more, though the connection goes on and closes. */
 	REQUIRE_EQ(tern_tcp_set_trace(s, t.sd, NULL, NULL), 0);
 	REQUIRE_EQ(tern_tcp_set_trace(s, t.lsd, NULL, NULL), 0);
@@ -187,11 +192,12 @@ TEST(trace__format_line)
 		.state = 1, .flags = TERN_TCP_ACK | TERN_TCP_PSH, .seq = 1001, .len = 100, .ack = 7,
 		.window = 64256, .cwnd = 1460, .ssthresh = UINT32_MAX, .srtt = TERN_USEC(10500),
 		.rttvar = TERN_USEC(5250), .snd_una = 1001, .snd_nxt = 1101, .rcv_nxt = 7,
+		.ca_state = 3,
 	};
 	char line[256];
 	tern_tcp_trace_format(&ev, line, sizeof(line));
 	CHECK_STR(line, "1.500000 RETRANSMIT 10.0.0.1:80 10.0.0.2:40000 1 PA 1001 100 7 64256 1460 -1 "
-			"10.500 5.250 1001 1101 7");
+			"10.500 5.250 1001 1101 7 3");
 	/* as many words as the columns named */
 	unsigned words = 0, cols = 0;
 	for (const char *p = line; *p; p++)
