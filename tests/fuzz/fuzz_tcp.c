@@ -687,8 +687,12 @@ static void run_op(struct tern_stack *s, struct fz_dev *dev, struct rd *r, tern_
 static void fz_on_tcp_trace(void *ctx, struct tern_stack *s, const struct tern_tcp_trace_event *ev)
 {
 	(void)ctx;
-	FZ_ASSERT(ev->kind >= TERN_TCP_TRACE_SEND && ev->kind <= TERN_TCP_TRACE_UNDO);
+	FZ_ASSERT(ev->kind >= TERN_TCP_TRACE_SEND && ev->kind <= TERN_TCP_TRACE_FASTOPEN);
 	FZ_ASSERT(ev->state >= 1 && ev->state <= 11);
+	FZ_ASSERT(ev->ca_state <= 4);
+	FZ_ASSERT(ev->kind == TERN_TCP_TRACE_FASTOPEN ? ev->fastopen >= TERN_TCP_FO_COOKIE &&
+							   ev->fastopen <= TERN_TCP_FO_REFUSED
+						  : ev->fastopen == 0);
 	FZ_ASSERT(ev->time >= 0 && ev->time <= tern_stack_now(s));
 	char line[256];
 	FZ_ASSERT(tern_tcp_trace_format(ev, line, sizeof(line)) > 0);
