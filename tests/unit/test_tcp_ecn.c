@@ -627,16 +627,23 @@ static bool sack_acks(struct tfx *t, tern_time_t now, uint32_t U, const struct s
 	return resent;
 }
 
+/* ECN asked for, no tail loss probe, RFC 6675's three segments (not
+ * RACK's timer) for a loss. */
+static void loss_cfg(struct tfx *t)
+{
+	tcp_fx_config(t);
+	t->fx.cfg.tcp_ecn = 1;
+	t->fx.cfg.tcp_early_retrans = 0;
+	t->fx.cfg.tcp_recovery = 0;
+}
+
 /* A loss in the window an ECE already answered: SACK recovery resends the
  * hole but keeps ECN's reduction, "once per window" (§6.1.2; Linux's
  * tcp_enter_recovery from CWR keeps ssthresh). */
 TEST(ecn_sender__loss_in_the_window_of_an_ece_reduces_once)
 {
 	struct tfx t;
-	tcp_fx_config(&t);
-	t.fx.cfg.tcp_ecn = 1;
-	t.fx.cfg.tcp_early_retrans = 0;
-	t.fx.cfg.tcp_recovery = 0; /* RFC 6675's three segments, not RACK's timer */
+	loss_cfg(&t);
 	struct out syn, o;
 	REQUIRE(active_open(&t, &syn, ECE));
 	uint32_t U = t.us;
@@ -668,10 +675,7 @@ TEST(ecn_sender__loss_in_the_window_of_an_ece_reduces_once)
 TEST(ecn_sender__ece_in_the_window_of_a_loss_recovery_reduces_once)
 {
 	struct tfx t;
-	tcp_fx_config(&t);
-	t.fx.cfg.tcp_ecn = 1;
-	t.fx.cfg.tcp_early_retrans = 0;
-	t.fx.cfg.tcp_recovery = 0;
+	loss_cfg(&t);
 	struct out syn, o;
 	REQUIRE(active_open(&t, &syn, ECE));
 	uint32_t U = t.us;

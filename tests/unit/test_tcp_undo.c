@@ -414,6 +414,21 @@ static bool recovery_begun(struct tfx *t, uint32_t *U, const char *cc)
 	       tfx_tcb(t)->snd_ssthresh == ssthresh;
 }
 
+/* After an undo at 115 ms: the window as before the recovery (11
+ * segments, no ssthresh), Open, and the two segments waiting go at once. */
+static void undone__new_data_next(struct tfx *t, uint32_t U)
+{
+	struct tern_tcb *tp = tfx_tcb(t);
+	CHECK_EQ(tp->snd_cwnd, 11 * M);
+	CHECK_EQ(tp->snd_ssthresh, UINT32_MAX);
+	CHECK_EQ(tcp_fx_info(t).tcpi_ca_state, TCP_CA_OPEN);
+	SEGI(t, T_MS(115), U, 14);
+	SEGI(t, T_MS(115), U, 15);
+	expect_no_seg(t, T_MS(115));
+	drain(t, T_MS(120));
+	tcp_fx_finish(t);
+}
+
 /* The original of segment 1 arrives: a partial ACK (to 5) whose TSecr
  * predates the retransmission, none of which is left in flight. The
  * recovery is undone there (the window as at its start: 11 segments, no
@@ -532,19 +547,11 @@ static void full_undo(const char *cc)
 	struct tfx t;
 	uint32_t U;
 	REQUIRE(recovery_begun(&t, &U, cc));
-	struct tern_tcb *tp = tfx_tcb(&t);
 	ACK_TS(&t, T_MS(115), U, 14, our_tsval(&t, T_MS(100)));
 	CHECK_EQ(fx_stat(&t.fx, "tcp.full_undo"), 1);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.partial_undo"), 0);
 	CHECK_EQ(fx_stat(&t.fx, "tcp.dsack_undo"), 0);
-	CHECK_EQ(tp->snd_cwnd, 11 * M);
-	CHECK_EQ(tp->snd_ssthresh, UINT32_MAX);
-	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_OPEN);
-	SEGI(&t, T_MS(115), U, 14);
-	SEGI(&t, T_MS(115), U, 15);
-	expect_no_seg(&t, T_MS(115));
-	drain(&t, T_MS(120));
-	tcp_fx_finish(&t);
+	undone__new_data_next(&t, U);
 }
 
 TEST(recovery__full_ack_echoes_original__full_undo)
@@ -588,17 +595,9 @@ TEST(newreno__full_ack_echoes_original__full_undo)
 	struct tfx t;
 	uint32_t U;
 	REQUIRE(newreno_begun(&t, &U));
-	struct tern_tcb *tp = tfx_tcb(&t);
 	ACK_TS(&t, T_MS(115), U, 14, our_tsval(&t, T_MS(100)));
 	CHECK_EQ(fx_stat(&t.fx, "tcp.full_undo"), 1);
-	CHECK_EQ(tp->snd_cwnd, 11 * M);
-	CHECK_EQ(tp->snd_ssthresh, UINT32_MAX);
-	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_OPEN);
-	SEGI(&t, T_MS(115), U, 14);
-	SEGI(&t, T_MS(115), U, 15);
-	expect_no_seg(&t, T_MS(115));
-	drain(&t, T_MS(120));
-	tcp_fx_finish(&t);
+	undone__new_data_next(&t, U);
 }
 
 /* A partial ACK (to 5) echoing the originals: undone there, no further
@@ -608,16 +607,9 @@ TEST(newreno__partial_ack_echoes_original__partial_undo)
 	struct tfx t;
 	uint32_t U;
 	REQUIRE(newreno_begun(&t, &U));
-	struct tern_tcb *tp = tfx_tcb(&t);
 	ACK_TS(&t, T_MS(115), U, 5, our_tsval(&t, T_MS(100)));
 	CHECK_EQ(fx_stat(&t.fx, "tcp.partial_undo"), 1);
-	CHECK_EQ(tp->snd_cwnd, 11 * M);
-	CHECK_EQ(tcp_fx_info(&t).tcpi_ca_state, TCP_CA_OPEN);
-	SEGI(&t, T_MS(115), U, 14);
-	SEGI(&t, T_MS(115), U, 15);
-	expect_no_seg(&t, T_MS(115));
-	drain(&t, T_MS(120));
-	tcp_fx_finish(&t);
+	undone__new_data_next(&t, U);
 }
 
 /* The full ACK echoes the retransmission: a real loss, no undo, and the
