@@ -410,11 +410,30 @@ static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t no
 	return len > 0 || fin;
 }
 
+/* Nothing can be due: what output_one and the timer steps below would
+ * conclude, without their work. An ESTABLISHED connection that has
+ * nothing to send (an empty send buffer, no FIN wanted) and nothing in
+ * flight (so no retransmission, recovery, persist or TLP to arm), no ACK
+ * owed now and no window update worth a segment: the receiver of a bulk
+ * transfer after each data segment whose ACK is delayed. Path MTU
+ * probing is left out (it may restart its search on any call). */
+static bool output_quiet(const struct tern_tcb *tp)
+{
+	return tp->state == TCPS_ESTABLISHED && tern_ring_len(&tp->snd) == 0 &&
+	       tp->snd_una == tp->snd_max && tp->snd_nxt == tp->snd_max &&
+	       !(tp->flags & (TF_ACKNOW | TF_WANTFIN)) && tp->ca_state == TCP_CA_OPEN &&
+	       !tp->mtu.enabled && !window_update_due(tp);
+}
+
 void tcp_output(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 {
 	if (tp->state == TCPS_CLOSED || tp->state == TCPS_LISTEN)
 		return;
 	tcp_mtu_sync(s, tp, now);
+	if (output_quiet(tp)) {
+		cwnd_validate(tp, false); /* output_one's one step with an effect here */
+		return;
+	}
 	/* Data, SYN and FIN segments until none is due; an ACK or window
 	 * update alone goes once and ends the loop. */
 	tcp_recovery_send(s, tp, false, now); /* SACK recovery: lost segments first */
