@@ -173,8 +173,27 @@ static int broadcast_route(struct tern_stack *s, tern_ip4_t src, struct tern_rou
 int tern_ipv4_route(struct tern_stack *s, tern_ip4_t dst, tern_ip4_t src,
 		    struct tern_route_result *rt)
 {
-	return dst == TERN_IP4_BROADCAST ? broadcast_route(s, src, rt)
-					 : tern_route_lookup(s, dst, rt);
+	if (dst == TERN_IP4_BROADCAST)
+		return broadcast_route(s, src, rt);
+	/* tern_route_lookup's result depends on the route table and the
+	 * addresses (which are ours, their states, the sources they offer)
+	 * alone: while both stand still, the same destination has the same
+	 * route. */
+	struct tern_route_memo *m = &s->net->route_memo;
+	if (m->valid && m->dst == dst && m->table_gen == s->net->routes.gen &&
+	    m->addrs_gen == s->addrs_gen) {
+		*rt = m->rt;
+		return 0;
+	}
+	int err = tern_route_lookup(s, dst, rt);
+	m->valid = err == 0;
+	if (err == 0) {
+		m->dst = dst;
+		m->table_gen = s->net->routes.gen;
+		m->addrs_gen = s->addrs_gen;
+		m->rt = *rt;
+	}
+	return err;
 }
 
 int tern_ipv4_output(struct tern_stack *s, struct tern_pkt *pkt, const struct tern_ip_send *p,
