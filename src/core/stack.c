@@ -445,6 +445,7 @@ bool tern_stack_is_local_addr(const struct tern_stack *s, tern_ip4_t addr)
 
 void tern_stack_addrs_changed(struct tern_stack *s)
 {
+	s->addrs_gen++;
 	s->n_bcasts = 0;
 	for (unsigned k = 0; k < s->n_addrs; k++)
 		if (s->addrs[k]->plen < 31) /* RFC 3021: a /31 has no broadcast */

@@ -148,6 +148,10 @@ struct tern_stack {
 	 * TCP segment. Rebuilt by tern_stack_addrs_changed. */
 	tern_ip4_t *bcasts;            /* cap_addrs slots too, in addrs' block */
 	unsigned n_bcasts;
+	/* Counts tern_stack_addrs_changed's calls: an address came, went or
+	 * changed state (route lookups remembered by net/ipv4_output.c are
+	 * good while it stands still). */
+	uint32_t addrs_gen;
 
 	struct tern_trace_sub { tern_trace_fn fn; void *ctx; } *trace; /* TERN_MAX_TRACE, made by
 									  * the first subscriber */

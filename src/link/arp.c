@@ -613,6 +613,7 @@ static void addr_conflict(struct tern_stack *s, struct tern_ifaddr *ia, const st
 	if (ia->state == TERN_ADDR_TENTATIVE) {
 		/* RFC 5227 §2.1.1: a conflict while probing: do not use it. */
 		ia->state = TERN_ADDR_CONFLICT;
+		tern_stack_addrs_changed(s);
 		tern_timer_cancel(s, &ia->timer);
 		tern_stack_logf(s, "address %s on %s is already in use by %s (RFC 5227 probe): not configured",
 				a, ia->iface->name, m);
@@ -648,6 +649,7 @@ static void probe_timer(struct tern_stack *s, struct tern_timer *t, tern_time_t 
 	}
 	if (ia->state == TERN_ADDR_TENTATIVE) {
 		ia->state = TERN_ADDR_PREFERRED; /* §2.3: no conflict: announce */
+		tern_stack_addrs_changed(s);
 		char a[TERN_IP4_STRLEN];
 		tern_stack_logf(s, "address %s on %s: no conflict after %u probes", tern_ip4_str(ia->addr, a),
 				ifc->name, ia->probes_sent);

@@ -100,6 +100,7 @@ int tern_stack_addr_add(struct tern_stack *s, int ifindex, tern_ip4_t addr, unsi
 		ia->state = TERN_ADDR_PREFERRED;
 		tern_arp_announce(s, ifc, addr, s->now);
 	}
+	tern_stack_addrs_changed(s); /* and its state */
 	return 0;
 }
 

@@ -7,6 +7,8 @@
  * that must be fragmented is copied once into the fragments; a broadcast
  * is copied once more for this host's own sockets.
  */
+#include <stdlib.h>
+
 #include "wire/checksum.h"
 #include "core/stack_impl.h"
 #include "link/arp.h"
@@ -170,11 +172,37 @@ static int broadcast_route(struct tern_stack *s, tern_ip4_t src, struct tern_rou
 	return 0;
 }
 
+/* Keep a route found for dst (made on first use; without memory, every
+ * lookup stays a real one). */
+static void route_remember(struct tern_stack *s, tern_ip4_t dst, const struct tern_route_result *rt)
+{
+	struct tern_route_memo *m = s->net->route_memo;
+	if (!m && !(m = s->net->route_memo = malloc(sizeof(*m))))
+		return;
+	*m = (struct tern_route_memo){.dst = dst, .table_gen = s->net->routes.gen,
+				      .addrs_gen = s->addrs_gen, .rt = *rt};
+}
+
 int tern_ipv4_route(struct tern_stack *s, tern_ip4_t dst, tern_ip4_t src,
 		    struct tern_route_result *rt)
 {
-	return dst == TERN_IP4_BROADCAST ? broadcast_route(s, src, rt)
-					 : tern_route_lookup(s, dst, rt);
+	if (dst == TERN_IP4_BROADCAST)
+		return broadcast_route(s, src, rt);
+	/* tern_route_lookup's result depends on the route table and the
+	 * addresses (which are ours, their states, the sources they offer)
+	 * alone: while both stand still, the same destination has the same
+	 * route. A failed lookup leaves the memo (another destination's, or
+	 * out of date) as it is. */
+	const struct tern_route_memo *m = s->net->route_memo;
+	if (m && m->dst == dst && m->table_gen == s->net->routes.gen &&
+	    m->addrs_gen == s->addrs_gen) {
+		*rt = m->rt;
+		return 0;
+	}
+	int err = tern_route_lookup(s, dst, rt);
+	if (err == 0)
+		route_remember(s, dst, rt);
+	return err;
 }
 
 int tern_ipv4_output(struct tern_stack *s, struct tern_pkt *pkt, const struct tern_ip_send *p,

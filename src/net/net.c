@@ -26,6 +26,7 @@ void tern_net_fini(struct tern_stack *s)
 	tern_pmtu_fini(s);
 	tern_pkt_queue_purge(&s->pool, &s->net->loopback);
 	tern_route_table_fini(&s->net->routes);
+	free(s->net->route_memo);
 	free(s->net->icmp_peers);
 	free(s->net->icmp_listeners);
 	s->net = NULL;

@@ -54,6 +54,15 @@ struct tern_net {
 		*icmp_listeners;       /* TERN_MAX_ICMP_LISTENERS, made by the first */
 
 	struct tern_pmtu_table pmtu;   /* path MTUs learnt (net/pmtu.c) */
+	/* The last route tern_ipv4_route looked up, good while neither the
+	 * route table nor the addresses have changed since (their counters):
+	 * a flow's segments ask for the same destination one after another.
+	 * Made by the first lookup (an idle host keeps a pointer only). */
+	struct tern_route_memo {
+		tern_ip4_t dst;
+		uint32_t table_gen, addrs_gen;
+		struct tern_route_result rt;
+	} *route_memo;
 
 	const struct tern_ip_proto *protos[TERN_NET_MAX_PROTOS]; /* the transports' own, static */
 	unsigned n_protos;

@@ -10,7 +10,7 @@
 void tern_route_table_fini(struct tern_route_table *t)
 {
 	free(t->routes);
-	*t = (struct tern_route_table){0};
+	*t = (struct tern_route_table){.gen = t->gen + 1}; /* still a change */
 }
 
 /* Sort key: longer prefixes first, then lower metric. */
@@ -48,6 +48,7 @@ int tern_route_insert(struct tern_route_table *t, const struct tern_route *r)
 	}
 	t->routes[i] = *r;
 	t->len++;
+	t->gen++;
 	return 0;
 }
 
@@ -56,6 +57,7 @@ static void remove_at(struct tern_route_table *t, uint32_t i)
 	for (uint32_t j = i + 1; j < t->len; j++)
 		t->routes[j - 1] = t->routes[j];
 	t->len--;
+	t->gen++;
 }
 
 int tern_route_remove(struct tern_route_table *t, tern_ip4_t dst, unsigned plen, tern_ip4_t gateway)

@@ -32,6 +32,7 @@ struct tern_route {
 struct tern_route_table {
 	struct tern_route *routes;
 	uint32_t len, cap;
+	uint32_t gen; /* counts insertions and removals */
 };
 
 void tern_route_table_fini(struct tern_route_table *t);

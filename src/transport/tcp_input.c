@@ -1257,8 +1257,15 @@ static bool time_wait_input(struct tern_stack *s, struct tern_tcb *tp, struct se
 static void tcp_input(struct tern_stack *s, struct tern_pkt *pkt, const struct tern_ipv4_repr *ip,
 		      tern_time_t now)
 {
-	struct seg g = {.ip = ip, .pkt = pkt, .now = now, .head0 = pkt->head - ip->hlen,
-			.len0 = pkt->len + ip->hlen};
+	/* g.th is the parse's to fill (every field, or an error): not zeroed
+	 * here first, since it is most of the record. */
+	struct seg g;
+	g.ip = ip;
+	g.pkt = pkt;
+	g.now = now;
+	g.head0 = pkt->head - ip->hlen;
+	g.len0 = pkt->len + ip->hlen;
+	g.len = 0;
 	tern_stat_inc(s, TERN_STAT_TCP_IN_SEGS);
 	enum tern_stat bad = tern_tcp_parse(tern_pkt_data(pkt), pkt->len, ip->src, ip->dst,
 					    pkt->csum_ok ? TERN_WIRE_NO_CSUM : 0, &g.th);

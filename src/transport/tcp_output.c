@@ -422,11 +422,33 @@ static bool output_one(struct tern_stack *s, struct tern_tcb *tp, tern_time_t no
 	return len > 0 || fin;
 }
 
+/* An ESTABLISHED connection with nothing to send (an empty send buffer,
+ * no FIN wanted) and nothing in flight (so no retransmission, recovery,
+ * persist or TLP to arm): the receiver of a bulk transfer, or either end
+ * of a request-response between requests. For it output_one can only
+ * send a pure ACK, or nothing, and the timer steps find nothing to do.
+ * Path MTU probing is left out (it may restart its search on any call). */
+static bool output_idle(const struct tern_tcb *tp)
+{
+	return tp->state == TCPS_ESTABLISHED && tern_ring_len(&tp->snd) == 0 &&
+	       tp->snd_una == tp->snd_max && tp->snd_nxt == tp->snd_max &&
+	       !(tp->flags & TF_WANTFIN) && tp->ca_state == TCP_CA_OPEN && !tp->mtu.enabled;
+}
+
 void tcp_output(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 {
 	if (tp->state == TCPS_CLOSED || tp->state == TCPS_LISTEN)
 		return;
 	tcp_mtu_sync(s, tp, now);
+	if (output_idle(tp)) {
+		/* output_one's steps that have an effect in this state, in its
+		 * order: no data or FIN is due, so an ACK owed now or a window
+		 * update goes alone, as a pure ACK at SND.MAX. */
+		cwnd_validate(tp, false);
+		if ((tp->flags & TF_ACKNOW) || window_update_due(tp))
+			xmit(s, tp, tp->snd_max, 0, 0, TERN_TCP_ACK, now);
+		return;
+	}
 	/* Data, SYN and FIN segments until none is due; an ACK or window
 	 * update alone goes once and ends the loop. */
 	tcp_recovery_send(s, tp, false, now); /* SACK recovery: lost segments first */

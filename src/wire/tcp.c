@@ -128,10 +128,34 @@ static int parse_options(const uint8_t *opt, size_t n, struct tern_tcp_repr *r)
 	return rc == TERN_OPT_END;
 }
 
+/* Is the option space exactly RFC 7323 Appendix A's NOP, NOP,
+ * Timestamps, which every segment of a connection using timestamps
+ * carries? That layout cannot be malformed. */
+static bool timestamps_only(const uint8_t *opt, size_t n)
+{
+	return n == TCPOLEN_TS_ALIGNED && opt[0] == TERN_TCPOPT_NOP && opt[1] == TERN_TCPOPT_NOP &&
+	       opt[2] == TERN_TCPOPT_TIMESTAMP && opt[3] == TCPOLEN_TIMESTAMP;
+}
+
+/* The fixed header's fields, after the options are parsed. */
+static void parse_fixed(const uint8_t *buf, size_t len, size_t hlen, struct tern_tcp_repr *r)
+{
+	r->sport = rd16(buf);
+	r->dport = rd16(buf + 2);
+	r->seq = rd32(buf + 4);
+	r->ack = rd32(buf + 8);
+	r->hlen = (uint8_t)hlen;
+	r->flags = buf[13];
+	r->window = rd16(buf + 14);
+	r->csum = rd16(buf + 16);
+	r->urgent = rd16(buf + 18);
+	r->payload = buf + hlen;
+	r->payload_len = len - hlen;
+}
+
 enum tern_stat tern_tcp_parse(const uint8_t *buf, size_t len, tern_ip4_t src, tern_ip4_t dst,
 			      unsigned flags, struct tern_tcp_repr *out)
 {
-	struct tern_tcp_repr r = {0};
 	size_t hlen;
 
 	if (len < TERN_TCP_HLEN)
@@ -145,20 +169,22 @@ enum tern_stat tern_tcp_parse(const uint8_t *buf, size_t len, tern_ip4_t src, te
 	 * a correct checksum field makes the whole sum 0. */
 	if (!(flags & TERN_WIRE_NO_CSUM) && tern_csum_fold(tcp_sum(buf, len, src, dst, len)) != 0)
 		return TERN_STAT_TCP_BAD_CHECKSUM;
-	if (!parse_options(buf + TERN_TCP_HLEN, hlen - TERN_TCP_HLEN, &r))
+	const uint8_t *opt = buf + TERN_TCP_HLEN;
+	size_t optlen = hlen - TERN_TCP_HLEN;
+	if (optlen == 0 || timestamps_only(opt, optlen)) {
+		/* Nothing left can fail: straight into *out, no copy of the
+		 * record (the case of nearly every segment). */
+		*out = (struct tern_tcp_repr){0};
+		if (optlen) /* the option's data: past NOP, NOP, kind and length */
+			parse_option(TERN_TCPOPT_TIMESTAMP, opt + 4, TCPOLEN_TIMESTAMP, out);
+		parse_fixed(buf, len, hlen, out);
+		return TERN_STAT_NONE;
+	}
+	/* Other options may be malformed: *out stays as it was if so. */
+	struct tern_tcp_repr r = {0};
+	if (!parse_options(opt, optlen, &r))
 		return TERN_STAT_TCP_BAD_OPTIONS;
-
-	r.sport = rd16(buf);
-	r.dport = rd16(buf + 2);
-	r.seq = rd32(buf + 4);
-	r.ack = rd32(buf + 8);
-	r.hlen = (uint8_t)hlen;
-	r.flags = buf[13];
-	r.window = rd16(buf + 14);
-	r.csum = rd16(buf + 16);
-	r.urgent = rd16(buf + 18);
-	r.payload = buf + hlen;
-	r.payload_len = len - hlen;
+	parse_fixed(buf, len, hlen, &r);
 	*out = r;
 	return TERN_STAT_NONE;
 }

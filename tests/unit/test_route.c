@@ -5,6 +5,8 @@
  */
 #include "stack_fixture.h"
 
+#include "net/ipv4.h"
+
 #define A TERN_IP4
 
 /* Two interfaces: eth0 10.0.0.1/24, eth1 192.168.1.1/24. */
@@ -117,6 +119,47 @@ TEST(delete_routes)
 	CHECK_EQ(tern_stack_addr_del(fx.s, 2, A(192, 168, 1, 1)), 0);
 	CHECK_EQ(tern_route_lookup(fx.s, A(192, 168, 1, 7), &r), TERN_ENETUNREACH);
 	CHECK_EQ(hop(&fx, A(10, 0, 0, 7)), A(10, 0, 0, 7));
+	fx_finish(&fx);
+}
+
+/* tern_ipv4_route, the sending path's lookup, remembers its last answer:
+ * every change of the table or of the addresses must show at once. */
+static tern_ip4_t send_hop(struct fixture *fx, tern_ip4_t dst, bool *local)
+{
+	struct tern_route_result r;
+	if (tern_ipv4_route(fx->s, dst, 0, &r) < 0)
+		return 0;
+	*local = r.local;
+	return r.next_hop;
+}
+
+TEST(sending_route_follows_every_change)
+{
+	struct fixture fx;
+	two_if(&fx);
+	bool local = false;
+	CHECK_EQ(tern_route_add(fx.s, 0, 0, A(10, 0, 0, 254), 0, 0), 0);
+	CHECK_EQ(send_hop(&fx, A(8, 8, 8, 8), &local), A(10, 0, 0, 254));
+	CHECK_EQ(send_hop(&fx, A(8, 8, 8, 8), &local), A(10, 0, 0, 254));
+	CHECK_EQ(tern_route_add(fx.s, A(8, 0, 0, 0), 8, A(192, 168, 1, 2), 0, 0), 0);
+	CHECK_EQ(send_hop(&fx, A(8, 8, 8, 8), &local), A(192, 168, 1, 2));
+	CHECK_EQ(tern_route_del(fx.s, A(8, 0, 0, 0), 8, 0), 0);
+	CHECK_EQ(send_hop(&fx, A(8, 8, 8, 8), &local), A(10, 0, 0, 254));
+	/* An address of ours becomes local, and stops being so. */
+	CHECK_EQ(send_hop(&fx, A(10, 0, 0, 5), &local), A(10, 0, 0, 5));
+	CHECK(!local);
+	REQUIRE_EQ(tern_stack_addr_add(fx.s, 1, A(10, 0, 0, 5), 24, 0), 0);
+	CHECK_EQ(send_hop(&fx, A(10, 0, 0, 5), &local), A(10, 0, 0, 5));
+	CHECK(local);
+	REQUIRE_EQ(tern_stack_addr_del(fx.s, 1, A(10, 0, 0, 5)), 0);
+	send_hop(&fx, A(10, 0, 0, 5), &local);
+	CHECK(!local);
+	/* The interface's address goes, and its connected route with it:
+	 * what is left is the default route (as the plain lookup says). */
+	CHECK_EQ(send_hop(&fx, A(10, 0, 0, 7), &local), A(10, 0, 0, 7));
+	REQUIRE_EQ(tern_stack_addr_del(fx.s, 1, A(10, 0, 0, 1)), 0);
+	CHECK_EQ(send_hop(&fx, A(10, 0, 0, 7), &local), A(10, 0, 0, 254));
+	CHECK_EQ(hop(&fx, A(10, 0, 0, 7)), A(10, 0, 0, 254));
 	fx_finish(&fx);
 }
 
