@@ -781,24 +781,30 @@ static void log_request(struct conn *c)
 	fflush(h->o.log);
 }
 
-/* Refill out[] from the body once it has all gone. */
+/* Top out[] up from the body behind what it still holds (the headers
+ * and the body's first bytes then go in one write, one segment: a second
+ * small write would wait a round trip for Nagle). True if out[] has
+ * something to send. */
 static bool refill(struct conn *c)
 {
-	if (c->out_off < c->out_len)
-		return true;
-	c->out_off = c->out_len = 0;
-	if (c->mem && c->mem_off < c->mem_len) {
+	if (c->out_off) {
+		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+	}
+	size_t room = sizeof(c->out) - c->out_len;
+	if (room && c->mem && c->mem_off < c->mem_len) {
 		size_t n = c->mem_len - c->mem_off;
-		if (n > sizeof(c->out))
-			n = sizeof(c->out);
-		memcpy(c->out, c->mem + c->mem_off, n);
+		if (n > room)
+			n = room;
+		memcpy(c->out + c->out_len, c->mem + c->mem_off, n);
 		c->mem_off += n;
-		c->out_len = n;
+		c->out_len += n;
 		return true;
 	}
-	if (c->fd >= 0 && c->body_left > 0) {
-		size_t want = c->body_left < sizeof(c->out) ? (size_t)c->body_left : sizeof(c->out);
-		ssize_t n = pread(c->fd, c->out, want, (off_t)c->file_off);
+	if (room && c->fd >= 0 && c->body_left > 0) {
+		size_t want = c->body_left < room ? (size_t)c->body_left : room;
+		ssize_t n = pread(c->fd, c->out + c->out_len, want, (off_t)c->file_off);
 		if (n <= 0) {
 			/* the file shrank or failed: the length promised cannot be kept */
 			diag(c->h, "tern http: read: %s\n", n < 0 ? strerror(errno) : "file shrank");
@@ -807,10 +813,10 @@ static bool refill(struct conn *c)
 		}
 		c->file_off += (uint64_t)n;
 		c->body_left -= (uint64_t)n;
-		c->out_len = (size_t)n;
+		c->out_len += (size_t)n;
 		return true;
 	}
-	return false;
+	return c->out_len > 0;
 }
 
 /* Send what the send buffer takes; true once the response has all gone. */
@@ -996,6 +1002,10 @@ static void on_listener(void *ctx, struct tern_stack *s, int lsd, unsigned event
 			tern_close(s, sd);
 			continue;
 		}
+		/* As nginx's tcp_nodelay (on by default): a response's last
+		 * partial segment goes without waiting for the ACK of the rest. */
+		int one = 1;
+		tern_setsockopt(s, sd, TERN_IPPROTO_TCP, TERN_TCP_NODELAY, &one, sizeof(one));
 		c->h = h;
 		c->sd = sd;
 		c->peer = peer;
