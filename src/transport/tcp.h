@@ -861,6 +861,8 @@ void tcp_respond_rst(struct tern_stack *s, const struct tern_ipv4_repr *ip,
 		     const struct tern_tcp_repr *th, tern_time_t now);
 /* The window we would advertise now (unscaled bytes). */
 uint32_t tcp_rcv_space(const struct tern_tcb *tp);
+/* The payload the receive buffer holds: the largest window we offer. */
+uint32_t tcp_rcv_capacity(const struct tern_tcb *tp);
 
 /* The TSecr of the ACK being taken in, for RACK's and the undo checks
  * (tcp_rack.c, tcp_undo.c); 0 without timestamps. Both input paths. */

@@ -862,11 +862,26 @@ static bool data_input(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 
 /* The out-of-order list: sorted by sequence, no two entries overlapping
  * (a newcomer is trimmed to the gaps it fills, or dropped if it fills
- * none), bounded by SO_RCVBUF's charge and at most TCP_OFO_MAX entries
+ * none), bounded by SO_RCVBUF's charge and by a number of entries
  * (SegmentSmack, CVE-2018-5390: bounded work per segment). The common
  * case, a segment past the last one held, appends at the tail without a
  * walk (Linux's ooo_last_skb). */
 #define TCP_OFO_MAX 1024
+
+/* The entries' bound: as many full-sized segments as the largest window
+ * we offer holds, at least TCP_OFO_MAX. The window is what we are
+ * "prepared to accept" (RFC 9293 §3.8.6); a fixed 1024 refused, after
+ * one loss in a window of more than 1024 segments (100 Mbit/s, 100 ms),
+ * everything past the 1024th without a SACK block for it, and the
+ * sender's RACK resent all of it (RFC 8985 §6.2). */
+static uint32_t ofo_max(const struct tern_tcb *tp)
+{
+	uint32_t full = tp->rcv_mss > 12u ? tp->rcv_mss : 536u;
+	if (tp->flags & TF_RCVD_TSTMP)
+		full -= 12u; /* the peer's timestamp option (RFC 7323 §3) */
+	uint32_t n = tcp_rcv_capacity(tp) / full;
+	return n > TCP_OFO_MAX ? n : TCP_OFO_MAX;
+}
 
 static bool ofo_insert(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 {
@@ -905,7 +920,7 @@ static bool ofo_insert(struct tern_stack *s, struct tern_tcb *tp, struct seg *g)
 		}
 		tern_pkt_trim(g->pkt, next - seq);
 	}
-	if (tp->ofo_count >= TCP_OFO_MAX) {
+	if (tp->ofo_count >= ofo_max(tp)) {
 		seg_drop(s, g, TERN_STAT_TCP_OFO_DROP);
 		return true;
 	}

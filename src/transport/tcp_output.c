@@ -26,7 +26,7 @@
 /* The receive buffer's payload capacity: half of SO_RCVBUF, the other
  * half being what buffers cost beyond their payload (as Linux's
  * tcp_adv_win_scale = 1). An orphan keeps the default. */
-static uint32_t rcv_capacity(const struct tern_tcb *tp)
+uint32_t tcp_rcv_capacity(const struct tern_tcb *tp)
 {
 	int rcvbuf = tp->so ? tp->so->rcvbuf : TERN_SOCK_BUF_MAX;
 	return (uint32_t)rcvbuf / 2;
@@ -34,7 +34,7 @@ static uint32_t rcv_capacity(const struct tern_tcb *tp)
 
 uint32_t tcp_rcv_space(const struct tern_tcb *tp)
 {
-	uint32_t cap = rcv_capacity(tp);
+	uint32_t cap = tcp_rcv_capacity(tp);
 	return tp->rcv_queued < cap ? cap - tp->rcv_queued : 0;
 }
 
@@ -46,7 +46,7 @@ static uint32_t window_to_advertise(const struct tern_tcb *tp, bool syn)
 {
 	uint32_t space = tcp_rcv_space(tp);
 	uint32_t adv_left = seq_gt(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
-	uint32_t cap = rcv_capacity(tp);
+	uint32_t cap = tcp_rcv_capacity(tp);
 	uint32_t mss = tp->rcv_mss ? tp->rcv_mss : 536;
 	uint32_t step = mss < cap / 2 ? mss : cap / 2;
 	if (space < adv_left + step && space != cap)
@@ -238,7 +238,7 @@ static bool window_update_due(const struct tern_tcb *tp)
 	 * unscaled 65535 below the buffer, is not answered. */
 	if (space < 2u * adv_left)
 		return false;
-	return grow >= 2u * tp->rcv_mss || grow >= rcv_capacity(tp) / 2;
+	return grow >= 2u * tp->rcv_mss || grow >= tcp_rcv_capacity(tp) / 2;
 }
 
 /* RFC 1122 §4.2.3.4 and RFC 896: send len bytes now? */

@@ -286,6 +286,54 @@ TEST(sack__fin_before_held_data__blocks_and_data_dropped)
 	tcp_fx_finish(&t);
 }
 
+/* One hole, then a run of more than 1024 full-sized segments, all within
+ * the window we offered (RFC 9293 §3.8.6: what we are "prepared to
+ * accept"): every one is held and its ACK's block grows by it. A fixed
+ * cap of 1024 entries refused the rest without a block, and a Linux
+ * sender's RACK resent all of them (bench/tcp_paths.sh p2, Linux ->
+ * tern). The hole filled, all of it is acknowledged at once. */
+TEST(sack__run_longer_than_1024_segments__all_held_and_sacked)
+{
+	static uint8_t seg[1448];
+	fx_pattern(seg, sizeof(seg), 7);
+	enum { MSS = 1448, N = 1100 };
+	struct tfx t;
+	tcp_fx_config(&t);
+	t.fx.cfg.rmem_max = 8u << 20;
+	t.fx.cfg.tcp_ofo_total_bytes = 8u << 20;
+	REQUIRE(tcp_fx_passive_established(&t));
+	int rcvbuf = 2 << 20; /* doubled: 4 MiB, a 2 MiB window */
+	REQUIRE_EQ(tern_setsockopt(t.fx.s, t.sd, TERN_SOL_SOCKET, TERN_SO_RCVBUF, &rcvbuf,
+				   sizeof(rcvbuf)),
+		   0);
+	uint32_t P = t.peer;
+	/* The window: the 2 MiB the buffer holds, in our scale. */
+	unsigned scale = tfx_tcb(&t)->rcv_scale;
+	uint16_t win = (uint16_t)((2u << 20) >> scale);
+	CHECK_EQ(tcp_rcv_space(tfx_tcb(&t)), 2u << 20);
+	CHECK(N * MSS < (2u << 20));
+	for (uint32_t i = 1; i <= N; i++) {
+		IN(&t, T_MS(100), .seq = P + i * MSS, .ack = t.us, .flags = ACK, .data = seg,
+		   .len = MSS);
+		OUT(&t, T_MS(100), .seq = t.us, .ack = P, .flags = ACK,
+		    W(win), .sack = {{P + MSS, P + (i + 1) * MSS}});
+	}
+	CHECK_EQ(tfx_tcb(&t)->ofo_count, N);
+	CHECK_EQ(fx_stat(&t.fx, "tcp.ofo_drop"), 0);
+	IN(&t, T_MS(110), .seq = P, .ack = t.us, .flags = ACK, .data = seg, .len = MSS);
+	OUT(&t, T_MS(110), .seq = t.us, .ack = P + (N + 1) * MSS, .flags = ACK,
+	    W((uint16_t)(((2u << 20) - (N + 1) * MSS) >> scale)));
+	CHECK_EQ(tfx_tcb(&t)->ofo_count, 0);
+	CHECK_EQ(tfx_tcb(&t)->sack_count, 0);
+	static uint8_t b[65536];
+	size_t got = 0;
+	int r;
+	while ((r = tern_recv(t.fx.s, t.sd, b, sizeof(b), 0)) > 0)
+		got += (size_t)r;
+	CHECK_EQ(got, (size_t)(N + 1) * MSS);
+	tcp_fx_finish(&t);
+}
+
 /* ---- RFC 2883: D-SACK ---- */
 
 /* §4.1.1-like: a segment wholly below RCV.NXT (its ACK was lost) is
