@@ -133,7 +133,18 @@ struct tern_link_params {
 	enum tern_qdisc qdisc; /* TERN_QDISC_DROPTAIL (0) */
 	struct tern_red_params red;
 	uint64_t seed;         /* RED's random stream (each direction its own) */
+	/* Where the link's frame records come from: a pool shared by many
+	 * links (a simulator's), which outlives them; NULL: the link's own. */
+	struct tern_frame_pool *pool;
 };
+/* Frame records for links (src/dev/frameq.c): a pool keeps what the
+ * busiest moment of the last second or two needed and frees the rest at
+ * a tick, which its queues give it as they empty; an owner that may go
+ * quiet ticks it too (the simulator does at every instant). */
+struct tern_frame_pool;
+struct tern_frame_pool *tern_frame_pool_create(void);
+void tern_frame_pool_destroy(struct tern_frame_pool *p);
+void tern_frame_pool_tick(struct tern_frame_pool *p, tern_time_t now);
 struct tern_link;
 struct tern_link *tern_link_create(const struct tern_link_params *p,
 				   const char *name_a, const struct tern_mac *mac_a,

@@ -131,10 +131,15 @@ void tern_pkt_free(struct tern_pkt_pool *pool, struct tern_pkt *p)
 {
 	if (!p)
 		return;
-	p->next = pool->free[p->cls];
-	pool->free[p->cls] = p;
 	pool->in_use--;
 	pool->in_use_bytes -= tern_pkt_truesize(p);
+	if (p->cls == TERN_PKT_TINY) { /* its frame is consumed: nothing to keep */
+		pool->made_bytes -= tern_pkt_truesize(p);
+		free(p);
+		return;
+	}
+	p->next = pool->free[p->cls];
+	pool->free[p->cls] = p;
 }
 
 void tern_pkt_queue_purge(struct tern_pkt_pool *pool, struct tern_pkt_queue *q)

@@ -7,9 +7,11 @@
  *           (reassembly results, big local sends before fragmentation);
  *   tiny  — a short frame that no queue holds: consumed where it is
  *           received, or copied by the device it is sent on (ARP's, both
- *           ways: tern_pkt_alloc_tiny), so that a host of a big lab that
- *           announces itself and hears every neighbour's announcements
- *           keeps 320 bytes for them, not a frame's 2 KiB.
+ *           ways: tern_pkt_alloc_tiny), malloc'd for each such frame
+ *           and freed with it, never cached: a host of a big lab that
+ *           hears every neighbour's announcement keeps nothing for them
+ *           (ARP is not a hot path; a frame's 2 KiB kept for a second
+ *           per host was most of an idle host's peak).
  * Buffers are malloc'd when the pool first needs them and then recycled, so
  * the hot path never mallocs. The pool grows on demand up to max_bytes of
  * buffers made (free or in use, counted at their true size); past that an

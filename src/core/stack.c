@@ -197,14 +197,22 @@ void tern_timer_cancel(struct tern_stack *s, struct tern_timer *t)
 
 /* Run the timers due at s->now, calling between(s) after each (the host
  * runs the loopback queue there). */
+/* A host at rest (no buffers made, so no pool trim to come) whose last
+ * timer just fired gives the timer heap's arrays back at once: an idle
+ * host's announcement timer leaves nothing behind. A busy host's go with
+ * its pool's trim (pool_trim_timer). */
 void tern_core_run_timers(struct tern_stack *s, void (*between)(struct tern_stack *s))
 {
 	struct tern_timer *t;
+	bool fired = false;
 	while ((t = tern_timer_heap_top(&s->timers)) && t->when <= s->now) {
 		tern_timer_heap_remove(&s->timers, t);
 		t->fn(s, t, s->now);
 		between(s);
+		fired = true;
 	}
+	if (fired && !s->pool.made_bytes)
+		tern_timer_heap_shrink(&s->timers); /* only if empty */
 }
 
 tern_time_t tern_core_next_timer(const struct tern_stack *s)
@@ -220,7 +228,8 @@ static struct tern_pkt *pool_took(struct tern_stack *s, struct tern_pkt *p)
 {
 	if (!p)
 		tern_stat_inc(s, TERN_STAT_PKT_NOBUFS);
-	else if (s->pool.made_bytes > s->cfg->pkt_pool_keep_bytes && !tern_timer_armed(&s->pool_trim))
+	else if (p->cls != TERN_PKT_TINY && s->pool.made_bytes > s->cfg->pkt_pool_keep_bytes &&
+		 !tern_timer_armed(&s->pool_trim))
 		tern_timer_arm(s, &s->pool_trim, s->now + TERN_SEC(1));
 	return p;
 }

@@ -14,9 +14,8 @@ void tern_timer_heap_init(struct tern_timer_heap *h)
 void tern_timer_heap_fini(struct tern_timer_heap *h)
 {
 	for (uint32_t i = 0; i < h->len; i++)
-		h->slots[i]->heap_idx = -1;
+		h->slots[i].t->heap_idx = -1;
 	free(h->slots);
-	free(h->seq);
 	*h = (struct tern_timer_heap){0};
 }
 
@@ -25,30 +24,25 @@ void tern_timer_heap_shrink(struct tern_timer_heap *h)
 	if (h->len)
 		return;
 	free(h->slots);
-	free(h->seq);
 	h->slots = NULL;
-	h->seq = NULL;
 	h->cap = 0; /* next_seq goes on: ties keep their arm order */
 }
 
 static int before(const struct tern_timer_heap *h, uint32_t a, uint32_t b)
 {
-	const struct tern_timer *ta = h->slots[a], *tb = h->slots[b];
+	const struct tern_timer *ta = h->slots[a].t, *tb = h->slots[b].t;
 	if (ta->when != tb->when)
 		return ta->when < tb->when;
-	return h->seq[a] < h->seq[b];
+	return h->slots[a].seq < h->slots[b].seq;
 }
 
 static void swap(struct tern_timer_heap *h, uint32_t a, uint32_t b)
 {
-	struct tern_timer *t = h->slots[a];
-	uint64_t s = h->seq[a];
+	struct tern_timer_slot x = h->slots[a];
 	h->slots[a] = h->slots[b];
-	h->seq[a] = h->seq[b];
-	h->slots[b] = t;
-	h->seq[b] = s;
-	h->slots[a]->heap_idx = (int32_t)a;
-	h->slots[b]->heap_idx = (int32_t)b;
+	h->slots[b] = x;
+	h->slots[a].t->heap_idx = (int32_t)a;
+	h->slots[b].t->heap_idx = (int32_t)b;
 }
 
 static void sift_up(struct tern_timer_heap *h, uint32_t i)
@@ -79,15 +73,13 @@ static void sift_down(struct tern_timer_heap *h, uint32_t i)
 
 static int grow(struct tern_timer_heap *h)
 {
-	uint32_t cap = h->cap ? h->cap * 2 : 4; /* small: most hosts of a lab have a few */
-	struct tern_timer **slots = realloc(h->slots, cap * sizeof(*slots));
+	/* from one: most hosts of a lab have one timer or none (malloc's
+	 * smallest block holds it) */
+	uint32_t cap = h->cap ? h->cap * 2 : 1;
+	struct tern_timer_slot *slots = realloc(h->slots, cap * sizeof(*slots));
 	if (!slots)
 		return TERN_ENOMEM;
 	h->slots = slots;
-	uint64_t *seq = realloc(h->seq, cap * sizeof(*seq));
-	if (!seq)
-		return TERN_ENOMEM;
-	h->seq = seq;
 	h->cap = cap;
 	return 0;
 }
@@ -97,8 +89,7 @@ int tern_timer_heap_insert(struct tern_timer_heap *h, struct tern_timer *t)
 	if (h->len == h->cap && grow(h) < 0)
 		return TERN_ENOMEM;
 	uint32_t i = h->len++;
-	h->slots[i] = t;
-	h->seq[i] = h->next_seq++;
+	h->slots[i] = (struct tern_timer_slot){t, h->next_seq++};
 	t->heap_idx = (int32_t)i;
 	sift_up(h, i);
 	return 0;
@@ -112,8 +103,7 @@ void tern_timer_heap_remove(struct tern_timer_heap *h, struct tern_timer *t)
 	if (i == last)
 		return;
 	h->slots[i] = h->slots[last];
-	h->seq[i] = h->seq[last];
-	h->slots[i]->heap_idx = (int32_t)i;
+	h->slots[i].t->heap_idx = (int32_t)i;
 	sift_down(h, i);
 	sift_up(h, i);
 }

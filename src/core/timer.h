@@ -11,8 +11,10 @@
 #include "tern/stack.h"
 
 struct tern_timer_heap {
-	struct tern_timer **slots;
-	uint64_t *seq;         /* arm order per slot, for stable ties */
+	struct tern_timer_slot {
+		struct tern_timer *t;
+		uint64_t seq;  /* arm order, for stable ties */
+	} *slots;              /* one array: a host's few timers, one block */
 	uint32_t len, cap;
 	uint64_t next_seq;
 };
@@ -26,7 +28,7 @@ int tern_timer_heap_insert(struct tern_timer_heap *h, struct tern_timer *t);
 void tern_timer_heap_remove(struct tern_timer_heap *h, struct tern_timer *t);
 static inline struct tern_timer *tern_timer_heap_top(const struct tern_timer_heap *h)
 {
-	return h->len ? h->slots[0] : NULL;
+	return h->len ? h->slots[0].t : NULL;
 }
 
 #endif

@@ -58,6 +58,7 @@ struct fault {
 	struct tern_fault_params p;
 	struct fault_dir dir[NDIRS];
 	struct tern_fault_stats stats;
+	struct tern_frame_pool pool; /* both directions' frame records */
 };
 
 /* Hand a frame on in direction d: down to the inner device, or up to our
@@ -164,7 +165,7 @@ static int emit_copy(struct fault *f, int d, const uint8_t *frame, size_t len, t
 		f->stats.dropped++;
 		return 0;
 	}
-	struct tern_frame *r = tern_frameq_alloc(&dir->q, len);
+	struct tern_frame *r = tern_frameq_alloc(&f->pool, len);
 	if (!r) {
 		f->stats.dropped++;
 		return TERN_ENOMEM;
@@ -179,10 +180,10 @@ static int emit_copy(struct fault *f, int d, const uint8_t *frame, size_t len, t
 		f->stats.ce_marked++;
 	if (now_ok) {
 		int ret = forward(f, d, r->data, len, now);
-		tern_frameq_release(&dir->q, r);
+		tern_frameq_release(&f->pool, r);
 		return ret;
 	}
-	if (tern_frameq_push(&dir->q, r, at) < 0) {
+	if (tern_frameq_push(&dir->q, &f->pool, r, at) < 0) {
 		f->stats.dropped++;
 		return TERN_ENOMEM;
 	}
@@ -269,16 +270,16 @@ static void fault_poll(struct tern_netdev *dev, tern_time_t now)
 	tern_netdev_poll(f->inner, now);
 	for (int d = 0; d < NDIRS; d++) {
 		struct tern_frameq *q = &f->dir[d].q;
-		uint64_t mark = tern_frameq_mark(q);
+		uint64_t mark = tern_frameq_mark(&f->pool);
 		struct tern_frame *r;
 
-		while ((r = tern_frameq_pop_due(q, now, mark))) {
+		while ((r = tern_frameq_pop_due(q, &f->pool, now, mark))) {
 			/* A received frame arrives at its own release time: the
 			 * simulator polls at exactly it, a real-time runner a
 			 * little late, and would give every frame due by then
 			 * one arrival time. */
 			forward(f, d, r->data, r->len, d == DIR_INGRESS ? r->at : now);
-			tern_frameq_release(q, r);
+			tern_frameq_release(&f->pool, r);
 		}
 	}
 }
@@ -299,7 +300,8 @@ static void fault_destroy(struct tern_netdev *dev)
 
 	tern_netdev_destroy(f->inner);
 	for (int d = 0; d < NDIRS; d++)
-		tern_frameq_fini(&f->dir[d].q);
+		tern_frameq_fini(&f->dir[d].q, &f->pool);
+	tern_frame_pool_fini(&f->pool);
 	free(f);
 }
 
@@ -357,6 +359,7 @@ struct tern_netdev *tern_fault_wrap(struct tern_netdev *inner, const struct tern
 	f->dir[DIR_INGRESS].active = dirs & 2;
 	for (int d = 0; d < NDIRS; d++)
 		tern_frameq_init(&f->dir[d].q);
+	tern_frame_pool_init(&f->pool);
 	seed_streams(f);
 	tern_netdev_set_rx(inner, fault_rx, f);
 	tern_netdev_set_wake(inner, fault_inner_wake, f);

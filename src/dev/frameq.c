@@ -1,51 +1,65 @@
 /*
  * dev/frameq.c — the timed frame queue behind the link and fault devices
- * (see frameq.h): a min-heap of frame records keyed by (due time, seq),
- * with records recycled through per-size-class free lists.
+ * (see frameq.h): a list of frames in due order beside a min-heap keyed
+ * by (due time, seq) for the rest, with records from a shared pool.
  */
+#include <stdbool.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "wire/bytes.h"
 #include "dev/frameq.h"
 #include "tern/err.h"
+#include "tern/netdev.h"
 
-#define FRAMEQ_MIN_SHIFT 7 /* smallest class: 128 bytes */
+#define FRAMEQ_MIN_SHIFT 6 /* smallest class: 64 bytes (an ARP frame) */
+#define FRAMEQ_HEAP_MIN 4
+#define FRAMEQ_HEAP_SPARE_MAX 64 /* larger heaps are freed, not kept spare */
 
-void tern_frameq_init(struct tern_frameq *q)
+void tern_frame_pool_init(struct tern_frame_pool *p)
 {
-	*q = (struct tern_frameq){.last_empty = TERN_TIME_NEVER};
+	*p = (struct tern_frame_pool){0};
 }
 
-/* Free every cached record and the cache. */
-static void cache_free(struct tern_frameq *q)
+/* Free cached records, largest first, until the pool holds `keep` in all
+ * (in use and cached), and every spare heap. */
+static void pool_shrink(struct tern_frame_pool *p, size_t keep)
 {
-	struct tern_frameq_cache *c = q->cache;
-	if (!c)
-		return;
-	for (int k = 0; k < TERN_FRAMEQ_NCLASSES; k++) {
-		while (c->free[k]) {
-			struct tern_frame *f = c->free[k];
-			c->free[k] = f->next;
+	for (int k = TERN_FRAMEQ_NCLASSES - 1; k >= 0; k--) {
+		while (p->free[k] && p->cached + p->in_use > keep) {
+			struct tern_frame *f = p->free[k];
+			p->free[k] = f->next;
+			p->cached--;
 			free(f);
 		}
 	}
-	free(c->heap);
-	free(c);
-	q->cache = NULL;
+	while (p->spare_heaps) {
+		struct tern_frameq_heap *h = p->spare_heaps;
+		p->spare_heaps = h->next_spare;
+		free(h);
+	}
 }
 
-void tern_frameq_fini(struct tern_frameq *q)
+void tern_frame_pool_fini(struct tern_frame_pool *p)
 {
-	for (size_t i = 0; q->cache && i < q->cache->hn; i++)
-		free(q->cache->heap[i]);
-	while (q->cache && q->cache->fifo_head) {
-		struct tern_frame *f = q->cache->fifo_head;
-		q->cache->fifo_head = f->next;
-		free(f);
-	}
-	cache_free(q);
-	tern_frameq_init(q);
+	pool_shrink(p, 0);
+}
+
+void tern_frame_pool_tick(struct tern_frame_pool *p, tern_time_t now)
+{
+	if (now < p->next_roll)
+		return;
+	/* a window (or two) ended: what the one just ended needed, or
+	 * nothing past what is in use if that too is over a window ago */
+	p->prev_peak = now >= p->next_roll + TERN_FRAME_POOL_REST ? p->in_use : p->win_peak;
+	p->win_peak = p->in_use;
+	p->next_roll = now + TERN_FRAME_POOL_REST;
+	size_t keep = p->prev_peak > TERN_FRAME_POOL_KEEP ? p->prev_peak : TERN_FRAME_POOL_KEEP;
+	if (p->cached + p->in_use > keep || p->spare_heaps)
+		pool_shrink(p, keep);
+}
+
+void tern_frameq_init(struct tern_frameq *q)
+{
+	*q = (struct tern_frameq){0};
 }
 
 /* Smallest class whose records hold len bytes, or -1 if none does. */
@@ -57,18 +71,17 @@ static int size_class(size_t len)
 	return -1;
 }
 
-struct tern_frame *tern_frameq_alloc(struct tern_frameq *q, size_t len)
+struct tern_frame *tern_frameq_alloc(struct tern_frame_pool *p, size_t len)
 {
 	int k = size_class(len);
 	struct tern_frame *f;
 
-	if (!q->cache && !(q->cache = calloc(1, sizeof(*q->cache))))
+	if (len > UINT32_MAX)
 		return NULL;
-	struct tern_frameq_cache *c = q->cache;
-	if (k >= 0 && c->free[k]) {
-		f = c->free[k];
-		c->free[k] = f->next;
-		c->cached--;
+	if (k >= 0 && p->free[k]) {
+		f = p->free[k];
+		p->free[k] = f->next;
+		p->cached--;
 	} else {
 		size_t room = k >= 0 ? (size_t)1 << (FRAMEQ_MIN_SHIFT + k) : len;
 		f = malloc(sizeof(*f) + room);
@@ -76,88 +89,50 @@ struct tern_frame *tern_frameq_alloc(struct tern_frameq *q, size_t len)
 			return NULL;
 		f->cls = k;
 	}
-	f->len = len;
+	if (++p->in_use > p->win_peak)
+		p->win_peak = p->in_use;
+	f->len = (uint32_t)len;
 	f->next = NULL;
 	return f;
 }
 
-void tern_frameq_release(struct tern_frameq *q, struct tern_frame *f)
+void tern_frameq_release(struct tern_frame_pool *p, struct tern_frame *f)
 {
-	struct tern_frameq_cache *c = q->cache;
-	if (f->cls < 0 || !c) {
+	p->in_use--;
+	if (f->cls < 0) {
 		free(f);
 		return;
 	}
-	f->next = c->free[f->cls];
-	c->free[f->cls] = f;
-	c->cached++;
+	f->next = p->free[f->cls];
+	p->free[f->cls] = f;
+	p->cached++;
 }
 
-/* Shrink the heap's array to the smallest power of two (at least 4)
- * holding `keep`, if it is far larger. */
-static void heap_shrink(struct tern_frameq *q, size_t keep)
+/* The queue's heap went empty: back to the pool's spares (or malloc). */
+static void heap_give_back(struct tern_frameq *q, struct tern_frame_pool *p)
 {
-	if (q->cache->cap <= 4 * keep || q->cache->cap <= 4)
+	struct tern_frameq_heap *h = q->heap;
+	q->heap = NULL;
+	if (h->cap > FRAMEQ_HEAP_SPARE_MAX) {
+		free(h);
 		return;
-	uint32_t cap = 4;
-	while (cap < keep)
-		cap *= 2;
-	struct tern_frame **h = realloc(q->cache->heap, cap * sizeof(*h));
-	if (h) {
-		q->cache->heap = h;
-		q->cache->cap = cap;
 	}
+	h->next_spare = p->spare_heaps;
+	p->spare_heaps = h;
 }
 
-/* The queue just emptied at `now`: keep what the busy period before this
- * one needed and, if the queue last emptied within TERN_FRAMEQ_BURST_GAP,
- * the most any busy period of this run of close-together ones needed (one
- * flow's bursts, big and small in turn, as a TCP sender's are: keeping
- * only the previous period's need freed and re-malloced records every few
- * periods, 0.45 mallocs per segment in bench_tcp's bulk run). A burst
- * that follows a quiet gap starts a new run: what it needed beyond the
- * period before goes. Free the rest, largest records first. */
-static void trim(struct tern_frameq *q, tern_time_t now)
+void tern_frameq_fini(struct tern_frameq *q, struct tern_frame_pool *p)
 {
-	struct tern_frameq_cache *c = q->cache;
-	size_t keep = c->prev_busy_peak > TERN_FRAMEQ_KEEP ? c->prev_busy_peak : TERN_FRAMEQ_KEEP;
-	bool emptied = q->last_empty != TERN_TIME_NEVER;
-	if (emptied && now - q->last_empty <= TERN_FRAMEQ_BURST_GAP) {
-		if (c->busy_peak > c->run_peak)
-			c->run_peak = c->busy_peak;
-		if (c->run_peak > keep)
-			keep = c->run_peak;
-	} else {
-		c->run_peak = 0;
+	for (size_t i = 0; q->heap && i < q->heap->n; i++)
+		tern_frameq_release(p, q->heap->v[i]);
+	while (q->head) {
+		struct tern_frame *f = q->head;
+		q->head = f->next;
+		tern_frameq_release(p, f);
 	}
-	q->gap = emptied ? now - q->last_empty : 0;
-	q->last_empty = now;
-	for (int k = TERN_FRAMEQ_NCLASSES - 1; k >= 0 && c->cached > keep; k--) {
-		while (c->free[k] && c->cached > keep) {
-			struct tern_frame *f = c->free[k];
-			c->free[k] = f->next;
-			c->cached--;
-			free(f);
-		}
-	}
-	heap_shrink(q, keep); /* the heap array too, when it is far larger than that */
-	c->prev_busy_peak = c->busy_peak;
-	c->busy_peak = 0;
-}
-
-tern_time_t tern_frameq_rest_at(const struct tern_frameq *q)
-{
-	if (q->n || !q->cache || q->last_empty == TERN_TIME_NEVER)
-		return TERN_TIME_NEVER;
-	tern_time_t wait = 2 * q->gap > TERN_FRAMEQ_REST ? 2 * q->gap : TERN_FRAMEQ_REST;
-	return q->last_empty + wait;
-}
-
-void tern_frameq_rest(struct tern_frameq *q, tern_time_t now)
-{
-	if (now < tern_frameq_rest_at(q))
-		return;
-	cache_free(q);
+	if (q->heap)
+		heap_give_back(q, p);
+	tern_frameq_init(q);
 }
 
 /* Heap order: earlier due time first; equal times in insertion order. */
@@ -196,81 +171,98 @@ static void sift_down(struct tern_frame **h, size_t n, size_t i)
 	}
 }
 
-static int grow(struct tern_frameq *q)
+/* Room for one more frame in the heap: a spare from the pool, or a new
+ * one, or a doubling. */
+static int heap_room(struct tern_frameq *q, struct tern_frame_pool *p)
 {
-	uint32_t cap = q->cache->cap ? q->cache->cap * 2 : 4;
-	struct tern_frame **h = realloc(q->cache->heap, cap * sizeof(*h));
-	if (!h)
+	struct tern_frameq_heap *h = q->heap;
+	if (h && h->n < h->cap)
+		return 0;
+	if (!h && p->spare_heaps) {
+		q->heap = p->spare_heaps;
+		p->spare_heaps = q->heap->next_spare;
+		q->heap->n = 0;
+		return 0;
+	}
+	uint32_t cap = h ? h->cap * 2 : FRAMEQ_HEAP_MIN;
+	struct tern_frameq_heap *nh = realloc(h, sizeof(*nh) + cap * sizeof(nh->v[0]));
+	if (!nh)
 		return TERN_ENOMEM;
-	q->cache->heap = h;
-	q->cache->cap = cap;
+	if (!h)
+		nh->n = 0;
+	nh->cap = cap;
+	q->heap = nh;
 	return 0;
 }
 
-int tern_frameq_push(struct tern_frameq *q, struct tern_frame *f, tern_time_t at)
+int tern_frameq_push(struct tern_frameq *q, struct tern_frame_pool *p, struct tern_frame *f,
+		     tern_time_t at)
 {
-	if (!q->cache) { /* f did not come from tern_frameq_alloc(q) */
-		free(f);
-		return TERN_ENOMEM;
-	}
 	f->at = at;
-	if (!q->cache->fifo_tail || at >= q->cache->fifo_tail->at) {
+	if (!q->tail || at >= q->tail->at) {
 		/* In due order behind the FIFO's last: no heap work. */
 		f->next = NULL;
-		*(q->cache->fifo_tail ? &q->cache->fifo_tail->next : &q->cache->fifo_head) = f;
-		q->cache->fifo_tail = f;
+		*(q->tail ? &q->tail->next : &q->head) = f;
+		q->tail = f;
 	} else {
-		if (q->cache->hn == q->cache->cap && grow(q) < 0) {
-			tern_frameq_release(q, f);
+		if (heap_room(q, p) < 0) {
+			tern_frameq_release(p, f);
 			return TERN_ENOMEM;
 		}
-		q->cache->heap[q->cache->hn] = f;
-		sift_up(q->cache->heap, q->cache->hn);
-		q->cache->hn++;
+		q->heap->v[q->heap->n] = f;
+		f->seq = p->next_seq; /* before sift_up: it compares seq on ties */
+		sift_up(q->heap->v, q->heap->n);
+		q->heap->n++;
 	}
-	f->seq = q->cache->next_seq++;
+	f->seq = p->next_seq++;
 	q->n++;
-	q->cache->bytes += f->len;
-	if (q->n > q->cache->busy_peak)
-		q->cache->busy_peak = q->n;
+	q->bytes += f->len;
 	if (q->n > q->peak)
 		q->peak = q->n;
 	return 0;
 }
 
-int tern_frameq_push_copy(struct tern_frameq *q, const uint8_t *frame, size_t len,
-			  tern_time_t at)
-{
-	struct tern_frame *f = tern_frameq_alloc(q, len);
-	if (!f)
-		return TERN_ENOMEM;
-	if (len)
-		tern_copy_payload(f->data, frame, len);
-	return tern_frameq_push(q, f, at);
-}
-
-struct tern_frame *tern_frameq_pop_due(struct tern_frameq *q, tern_time_t now, uint64_t mark)
+struct tern_frame *tern_frameq_pop_due(struct tern_frameq *q, struct tern_frame_pool *p,
+				       tern_time_t now, uint64_t mark)
 {
 	if (q->n == 0)
 		return NULL;
-	struct tern_frame *f = q->cache->fifo_head;
-	bool from_heap = !f || (q->cache->hn && before(q->cache->heap[0], f));
+	struct tern_frame *f = q->head;
+	bool from_heap = !f || (q->heap && q->heap->n && before(q->heap->v[0], f));
 	if (from_heap)
-		f = q->cache->heap[0];
+		f = q->heap->v[0];
 	if (f->at > now || f->seq >= mark)
 		return NULL;
 	if (from_heap) {
-		q->cache->heap[0] = q->cache->heap[--q->cache->hn];
-		sift_down(q->cache->heap, q->cache->hn, 0);
+		q->heap->v[0] = q->heap->v[--q->heap->n];
+		sift_down(q->heap->v, q->heap->n, 0);
 	} else {
-		q->cache->fifo_head = f->next;
-		if (!q->cache->fifo_head)
-			q->cache->fifo_tail = NULL;
+		q->head = f->next;
+		if (!q->head)
+			q->tail = NULL;
 		f->next = NULL;
 	}
 	q->n--;
-	q->cache->bytes -= f->len;
-	if (q->n == 0 && q->cache)
-		trim(q, now); /* f is not cached yet: it is the caller's to release */
+	q->bytes -= f->len;
+	if (q->heap && !q->heap->n)
+		heap_give_back(q, p);
+	if (q->n == 0)
+		tern_frame_pool_tick(p, now);
 	return f;
+}
+
+struct tern_frame_pool *tern_frame_pool_create(void)
+{
+	struct tern_frame_pool *p = malloc(sizeof(*p));
+	if (p)
+		tern_frame_pool_init(p);
+	return p;
+}
+
+void tern_frame_pool_destroy(struct tern_frame_pool *p)
+{
+	if (!p)
+		return;
+	tern_frame_pool_fini(p);
+	free(p);
 }

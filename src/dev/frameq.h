@@ -1,29 +1,26 @@
 /*
  * dev/frameq.h — a timed frame queue for devices that hold frames for later
- * (the simulated link, the fault injector). Internal to src/dev/.
+ * (the simulated link, the fault injector), and the pool its frame records
+ * come from. Internal to src/dev/ (the pool's handle is public:
+ * tern/netdev.h).
  *
  * A queue holds copies of frames, each with the time it becomes due. They
  * leave in (due time, insertion order), so frames due at the same instant
  * leave in the order they were queued (FIFO ties): a list for frames
  * pushed in due order (the common case, no heap work) beside a binary
- * min-heap for the rest.
- * Frame records come from per-queue free lists sorted into power-of-two
- * size classes, so a queue in steady state does not call malloc per frame.
- * The cache shrinks back after a burst: whenever the queue empties, cached
- * records beyond what the previous busy period needed (at least
- * TERN_FRAMEQ_KEEP) are freed, or beyond the largest need of the busy
- * periods that followed each other within TERN_FRAMEQ_BURST_GAP. Regular
- * traffic keeps what it uses, also a flow whose bursts vary in size; a
- * one-off burst after a quiet gap (every host on a LAN announcing itself
- * at once) leaves nothing behind.
- * The cache (the heap, free lists and the bookkeeping of busy periods) is
- * made with the first record and goes, with every record it holds, once
- * the queue has been empty for TERN_FRAMEQ_REST, or twice the time between
- * its last two emptyings if that is longer (a flow of one frame a second
- * keeps its record, and costs no extra poll): an owner that polls the
- * queue at tern_frameq_rest_at and calls tern_frameq_rest leaves an idle
- * queue holding no heap at all (the link does; the fault injector keeps
- * its cache until it is destroyed).
+ * min-heap for the rest, made with the first frame out of order and given
+ * back when the queue empties.
+ *
+ * Frame records come from a pool (struct tern_frame_pool) in power-of-two
+ * size classes, shared by every queue that names it: a simulator's links
+ * share one, so a record a queue gives back is at once there for any
+ * other, and an empty queue holds nothing but its own few fields. The
+ * pool keeps what its busiest moment of the last one to two seconds
+ * needed (at least TERN_FRAME_POOL_KEEP records), so steady traffic never
+ * calls malloc per frame; once the need has passed, the pool's tick (at
+ * each queue's emptying, and from the simulator at each instant) frees
+ * the rest. A one-off burst (every host on a LAN announcing itself, each
+ * announcement flooded to every port) leaves nothing behind.
  */
 #ifndef TERN_DEV_FRAMEQ_H
 #define TERN_DEV_FRAMEQ_H
@@ -33,103 +30,93 @@
 
 #include "tern/types.h"
 
-/* Size classes hold 128 << k bytes, k = 0 .. FRAMEQ_NCLASSES-1 (up to
+/* Size classes hold 64 << k bytes, k = 0 .. TERN_FRAMEQ_NCLASSES-1 (up to
  * 64 KiB); larger frames get an exact allocation that is never cached. */
-#define TERN_FRAMEQ_NCLASSES 10
-#define TERN_FRAMEQ_KEEP 2
-#define TERN_FRAMEQ_BURST_GAP TERN_MSEC(100)
-#define TERN_FRAMEQ_REST TERN_SEC(1)
+#define TERN_FRAMEQ_NCLASSES 11
+#define TERN_FRAME_POOL_KEEP 64
+#define TERN_FRAME_POOL_REST TERN_SEC(1)
 
 struct tern_frame {
 	tern_time_t at;          /* when the frame is due */
-	uint64_t seq;            /* insertion order, breaks ties */
-	size_t len;
-	int cls;                 /* size class, or -1 for an uncached one */
-	struct tern_frame *next; /* free-list link while cached */
+	uint64_t seq;            /* insertion order (the pool's), breaks ties */
+	uint32_t len;
+	int32_t cls;             /* size class, or -1 for an uncached one */
+	struct tern_frame *next; /* FIFO or free-list link */
 	uint8_t data[];
 };
 
-/* What a queue needs only while in use: its frames' list and heap, the
- * bytes and the insertion count,
- * the records kept for reuse and what sizes them (frameq.c's trim). */
-struct tern_frameq_cache {
-	/* Frames pushed in due order (each due no earlier than the last
-	 * FIFO frame: a link of constant delay, everything at rate 0) queue
-	 * on a list through their `next`; the others (jitter, reordering)
-	 * in the heap. A pop takes the earlier head of the two. */
-	struct tern_frame *fifo_head, *fifo_tail;
-	size_t bytes;     /* sum of len over queued frames */
-	struct tern_frame **heap;
-	uint32_t hn, cap; /* frames in the heap, its room */
-	uint64_t next_seq;
+/* The heap of frames pushed out of due order (jitter, reordering). */
+struct tern_frameq_heap {
+	struct tern_frameq_heap *next_spare; /* on the pool's spare list */
+	uint32_t n, cap;
+	struct tern_frame *v[];
+};
+
+struct tern_frame_pool {
 	struct tern_frame *free[TERN_FRAMEQ_NCLASSES];
+	struct tern_frameq_heap *spare_heaps;
+	uint64_t next_seq;        /* insertion order of every queue using the pool */
 	size_t cached;            /* records on the free lists */
-	size_t busy_peak;         /* most frames queued since the queue was last empty */
-	size_t prev_busy_peak;    /* the same for the busy period before */
-	size_t run_peak;          /* the most of this run of busy periods */
+	size_t in_use;            /* records handed out, not given back */
+	size_t win_peak;          /* the most in use since the window began */
+	size_t prev_peak;         /* the same for the window before */
+	tern_time_t next_roll;    /* when this window ends */
 };
 
 struct tern_frameq {
-	struct tern_frameq_cache *cache; /* NULL: none made, or gone at rest (then
-					  * nothing is queued) */
-	uint32_t n;       /* frames queued in all */
-	uint32_t peak;    /* most frames ever queued at once */
-	/* When the queue last emptied (TERN_TIME_NEVER: never), and the time
-	 * between that and the emptying before (0: not known): traffic that
-	 * comes every `gap` is not at rest before 2 * gap has passed. Kept
-	 * across rests. */
-	tern_time_t last_empty, gap;
+	struct tern_frame *head, *tail; /* frames pushed in due order */
+	struct tern_frameq_heap *heap;  /* the others; NULL if none */
+	uint64_t bytes;                 /* sum of len over queued frames */
+	uint32_t n;                     /* frames queued in all */
+	uint32_t peak;                  /* most frames ever queued at once */
 };
 
+void tern_frame_pool_init(struct tern_frame_pool *p);
+/* Frees the cached records; every record must have been given back. */
+void tern_frame_pool_fini(struct tern_frame_pool *p);
+/* At a window's end (TERN_FRAME_POOL_REST), free the cached records
+ * beyond what this window and the one before needed. Cheap otherwise. */
+void tern_frame_pool_tick(struct tern_frame_pool *p, tern_time_t now);
+
 void tern_frameq_init(struct tern_frameq *q);
-/* Frees queued and cached frames. */
-void tern_frameq_fini(struct tern_frameq *q);
+/* Gives queued frames back to the pool. */
+void tern_frameq_fini(struct tern_frameq *q, struct tern_frame_pool *p);
 
 /* A record with room for len bytes (data not initialised), or NULL. */
-struct tern_frame *tern_frameq_alloc(struct tern_frameq *q, size_t len);
-/* Give a record that is not queued back to the cache. */
-void tern_frameq_release(struct tern_frameq *q, struct tern_frame *f);
-/* Queue a record obtained from tern_frameq_alloc(q) to fall due at `at`.
+struct tern_frame *tern_frameq_alloc(struct tern_frame_pool *p, size_t len);
+/* Give a record that is not queued back to the pool. */
+void tern_frameq_release(struct tern_frame_pool *p, struct tern_frame *f);
+/* Queue a record obtained from tern_frameq_alloc(p) to fall due at `at`.
  * Returns 0 or TERN_ENOMEM, in which case f is released. */
-int tern_frameq_push(struct tern_frameq *q, struct tern_frame *f, tern_time_t at);
-/* Copy and queue a frame; 0 or TERN_ENOMEM. */
-int tern_frameq_push_copy(struct tern_frameq *q, const uint8_t *frame, size_t len,
-			  tern_time_t at);
-
-/* When an empty queue's cache is due to go (see above), or
- * TERN_TIME_NEVER: frames queued, or no cache. */
-tern_time_t tern_frameq_rest_at(const struct tern_frameq *q);
-/* At or after rest_at: free the cached records, the heap's array and the
- * cache itself. Otherwise nothing. */
-void tern_frameq_rest(struct tern_frameq *q, tern_time_t now);
+int tern_frameq_push(struct tern_frameq *q, struct tern_frame_pool *p, struct tern_frame *f,
+		     tern_time_t at);
 
 /* Due time of the first frame, or TERN_TIME_NEVER when empty. */
 static inline tern_time_t tern_frameq_next_at(const struct tern_frameq *q)
 {
-	const struct tern_frameq_cache *c = q->cache;
-	if (!c)
-		return TERN_TIME_NEVER;
-	tern_time_t h = c->hn ? c->heap[0]->at : TERN_TIME_NEVER;
-	return c->fifo_head && c->fifo_head->at < h ? c->fifo_head->at : h;
+	tern_time_t h = q->heap && q->heap->n ? q->heap->v[0]->at : TERN_TIME_NEVER;
+	return q->head && q->head->at < h ? q->head->at : h;
 }
 
 /* Bytes queued (the sum of their lengths). */
 static inline size_t tern_frameq_bytes(const struct tern_frameq *q)
 {
-	return q->cache ? q->cache->bytes : 0;
+	return (size_t)q->bytes;
 }
 
-/* Sequence number the next pushed frame will get. A poll loop records it
- * before delivering so frames queued by its own callbacks wait for the
- * next poll, which keeps one poll's work bounded. */
-static inline uint64_t tern_frameq_mark(const struct tern_frameq *q)
+/* Sequence number the next frame pushed on any of the pool's queues will
+ * get. A poll loop records it before delivering so frames queued by its
+ * own callbacks wait for the next poll, which keeps one poll's work
+ * bounded. */
+static inline uint64_t tern_frameq_mark(const struct tern_frame_pool *p)
 {
-	return q->cache ? q->cache->next_seq : 0; /* no cache: nothing queued */
+	return p->next_seq;
 }
 
 /* Remove and return the first frame if it is due at or before `now` and
  * was queued before `mark`; otherwise NULL. The caller releases it. */
-struct tern_frame *tern_frameq_pop_due(struct tern_frameq *q, tern_time_t now, uint64_t mark);
+struct tern_frame *tern_frameq_pop_due(struct tern_frameq *q, struct tern_frame_pool *p,
+				       tern_time_t now, uint64_t mark);
 
 /* Nanoseconds to clock len bytes onto a wire of rate_bps (0: infinitely
  * fast), rounded up so a frame never takes zero time on a finite link.

@@ -75,9 +75,10 @@ struct tern_link {
 	uint32_t mtu, queue_bytes;
 	enum tern_qdisc qdisc;
 	bool down;                     /* cut: every frame is lost */
+	bool own_pool;                 /* `pool` made for this link, freed with it */
 	struct link_red *red;          /* NULL unless qdisc is RED */
 	struct link_drops *drops;      /* NULL until something is dropped or marked */
-	uint64_t drops_lost;           /* counted when drops could not be made */
+	struct tern_frame_pool *pool;  /* the frames' records (dev/frameq.h) */
 	struct link_end end[2];
 };
 
@@ -101,10 +102,8 @@ static const struct link_end *to_cend(const struct tern_netdev *dev)
 static void count_drop(struct link_end *e, enum link_drop what)
 {
 	struct tern_link *l = link_of(e);
-	if (!l->drops && !(l->drops = calloc(1, sizeof(*l->drops)))) {
-		l->drops_lost++;
-		return;
-	}
+	if (!l->drops && !(l->drops = calloc(1, sizeof(*l->drops))))
+		return; /* not counted: no memory to count it in */
 	l->drops->end[e->side][what]++;
 }
 
@@ -170,7 +169,7 @@ static int link_transmit(struct tern_netdev *dev, const uint8_t *frame, size_t l
 		return TERN_ENOBUFS;
 	tern_time_t start = e->busy_until > now ? e->busy_until : now;
 	tern_time_t departure = start + tern_serialize_ns(len, l->rate_bps);
-	struct tern_frame *f = tern_frameq_alloc(&peer->inbound, len);
+	struct tern_frame *f = tern_frameq_alloc(l->pool, len);
 	if (f) {
 		memcpy(f->data, frame, len);
 		f->len = len;
@@ -178,7 +177,7 @@ static int link_transmit(struct tern_netdev *dev, const uint8_t *frame, size_t l
 		if (mark && tern_ipv4_mark_ce(f->data + TERN_ETH_HLEN, len - TERN_ETH_HLEN))
 			count_drop(e, LD_ECN_MARKED);
 	}
-	if (!f || tern_frameq_push(&peer->inbound, f, departure + l->delay) < 0) {
+	if (!f || tern_frameq_push(&peer->inbound, l->pool, f, departure + l->delay) < 0) {
 		count_drop(e, LD_NOMEM);
 		return TERN_ENOMEM;
 	}
@@ -193,12 +192,10 @@ static int link_transmit(struct tern_netdev *dev, const uint8_t *frame, size_t l
 	return 0;
 }
 
-/* The next arrival, or when an idle queue's cached records go back. */
+/* The next arrival. */
 static tern_time_t link_poll_at(const struct tern_netdev *dev)
 {
-	const struct tern_frameq *q = &to_cend(dev)->inbound;
-	tern_time_t next = tern_frameq_next_at(q), rest = tern_frameq_rest_at(q);
-	return rest < next ? rest : next;
+	return tern_frameq_next_at(&to_cend(dev)->inbound);
 }
 
 /* Deliver the frames due at this end. Frames that the owner's callback
@@ -207,22 +204,22 @@ static tern_time_t link_poll_at(const struct tern_netdev *dev)
 static void link_poll(struct tern_netdev *dev, tern_time_t now)
 {
 	struct link_end *e = to_end(dev);
-	struct link_end *peer = &link_of(e)->end[1 - e->side];
-	uint64_t mark = tern_frameq_mark(&e->inbound);
+	struct tern_link *l = link_of(e);
+	struct link_end *peer = &l->end[1 - e->side];
+	uint64_t mark = tern_frameq_mark(l->pool);
 	struct tern_frame *f;
 
-	while ((f = tern_frameq_pop_due(&e->inbound, now, mark))) {
-		if (link_of(e)->down) {
+	while ((f = tern_frameq_pop_due(&e->inbound, l->pool, now, mark))) {
+		if (l->down) {
 			count_drop(peer, LD_DOWN);
-			tern_frameq_release(&e->inbound, f);
+			tern_frameq_release(l->pool, f);
 			continue;
 		}
 		peer->stats.rx_frames++;
 		peer->stats.rx_bytes += f->len;
 		tern_netdev_deliver(dev, f->data, f->len, now);
-		tern_frameq_release(&e->inbound, f);
+		tern_frameq_release(l->pool, f);
 	}
-	tern_frameq_rest(&e->inbound, now);
 }
 
 /* The ends belong to the link, so destroying one (say, from a wrapper that
@@ -265,7 +262,12 @@ struct tern_link *tern_link_create(const struct tern_link_params *p,
 	l->mtu = p->mtu ? p->mtu : LINK_DEFAULT_MTU;
 	l->queue_bytes = p->queue_bytes ? p->queue_bytes : LINK_DEFAULT_QUEUE;
 	l->qdisc = p->qdisc;
-	if (l->qdisc == TERN_QDISC_RED && !(l->red = red_make(p))) {
+	l->pool = p->pool;
+	l->own_pool = !p->pool;
+	if ((l->own_pool && !(l->pool = tern_frame_pool_create())) ||
+	    (l->qdisc == TERN_QDISC_RED && !(l->red = red_make(p)))) {
+		if (l->own_pool)
+			tern_frame_pool_destroy(l->pool);
 		free(l);
 		return NULL;
 	}
@@ -325,7 +327,9 @@ void tern_link_destroy(struct tern_link *l)
 	if (!l)
 		return;
 	for (int i = 0; i < 2; i++)
-		tern_frameq_fini(&l->end[i].inbound);
+		tern_frameq_fini(&l->end[i].inbound, l->pool);
+	if (l->own_pool)
+		tern_frame_pool_destroy(l->pool);
 	free(l->red);
 	free(l->drops);
 	free(l);

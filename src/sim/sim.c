@@ -129,6 +129,7 @@ struct tern_sim {
 	uint64_t cur_order;          /* order of the item being polled */
 	struct sim_item *cur;        /* the item being polled, or NULL */
 	struct tern_sim_stats stats;
+	struct tern_frame_pool *frames; /* every link's frame records */
 
 	/* ---- pacing to a clock outside (src/sim/simrt.c): unset, nothing
 	 * waits and runs stay deterministic ---- */
@@ -398,6 +399,10 @@ struct tern_sim *tern_sim_create(uint64_t seed)
 		return NULL;
 	sim->seed = seed;
 	sim->timeq.keeps_idx = true;
+	if (!(sim->frames = tern_frame_pool_create())) {
+		free(sim);
+		return NULL;
+	}
 	return sim;
 }
 
@@ -417,6 +422,7 @@ void tern_sim_destroy(struct tern_sim *sim)
 			tern_netdev_destroy(sim->links[i].outer[side]);
 		tern_link_destroy(sim->links[i].link);
 	}
+	tern_frame_pool_destroy(sim->frames);
 	item_slabs_free(sim);
 	free(sim->timeq.v);
 	free(sim->due.v);
@@ -585,7 +591,8 @@ static int make_link(struct tern_sim *sim, const char *name_a, const struct tern
 	struct tern_link_params lp = {.rate_bps = o->rate_bps, .delay = o->delay, .mtu = o->mtu,
 				      .queue_bytes = o->queue_bytes, .qdisc = o->qdisc,
 				      .red = o->red,
-				      .seed = derive_seed(sim->seed, SEED_QUEUE, sim->nlinks)};
+				      .seed = derive_seed(sim->seed, SEED_QUEUE, sim->nlinks),
+				      .pool = sim->frames};
 	struct tern_netdev *fault_a, *fault_b = NULL;
 	int err = TERN_ENOMEM;
 
@@ -886,6 +893,7 @@ static void run_instant(struct tern_sim *sim)
 		sim->cur = NULL;
 	}
 	sim->in_instant = false;
+	tern_frame_pool_tick(sim->frames, now); /* records a burst needed go */
 }
 
 /* Advance to the next event if it is due at or before `limit` and run
@@ -962,6 +970,7 @@ void tern_sim_run_until(struct tern_sim *sim, tern_time_t t)
 	if (t != TERN_TIME_NEVER && t > sim->now)
 		sim->now = t;
 	sync_clocks(sim);
+	tern_frame_pool_tick(sim->frames, sim->now); /* a quiet stretch ends a window too */
 }
 
 void tern_sim_run_for(struct tern_sim *sim, tern_time_t dt)

@@ -15,7 +15,8 @@
  *   - an idle host at rest costs little heap (under 1,952 bytes: the goal
  *     of 2 KiB is met), all it brings counted (its stack, interfaces,
  *     link, switch port, the simulator's records): the heap of 1,010 idle
- *     hosts less that of 10, over 1,000.
+ *     hosts less that of 10, over 1,000; and at its peak, the start-up
+ *     second's floods and timers counted, not much more (under 2,100).
  */
 #include <malloc.h>
 #include <stddef.h>
@@ -82,6 +83,10 @@ struct star {
 
 /* A server and `senders` hosts sending every `period` (host i at i/senders
  * of a period, from 1 s on), plus `idle` hosts, on one switch. */
+/* The hosts' configuration (NULL: the defaults), for the tests that set
+ * one. */
+static const struct tern_stack_config *star_host_cfg;
+
 static void star_build(struct star *st, uint64_t seed, unsigned senders, unsigned idle,
 		       tern_time_t period, const struct tern_sim_link_opts *lo)
 {
@@ -101,7 +106,7 @@ static void star_build(struct star *st, uint64_t seed, unsigned senders, unsigne
 	for (unsigned i = 0; i < senders + idle; i++) {
 		snprintf(name, sizeof(name), "h%u", i);
 		snprintf(addr, sizeof(addr), "10.0.%u.%u/16", (i + 2) / 256, (i + 2) % 256);
-		struct tern_stack *h = tern_sim_host(st->sim, name, NULL);
+		struct tern_stack *h = tern_sim_host(st->sim, name, star_host_cfg);
 		REQUIRE(h);
 		REQUIRE_EQ(tern_sim_connect_switch(st->sim, h, addr, st->sw, lo, NULL), 0);
 		if (i >= senders)
@@ -169,9 +174,11 @@ TEST(events_per_datagram_do_not_grow_with_hosts)
 		star_free(&st);
 		CHECK_EQ(w[k].got, 10 * n[k]);
 	}
-	/* the same number of events for every datagram, whatever the size */
-	CHECK_EQ(w[0].events * n[1], w[1].events * n[0]);
-	CHECK_EQ(w[0].instants * n[1], w[1].instants * n[0]);
+	/* no more events for a datagram on the bigger switch (3 each, and
+	 * the server's pool trim once a second whatever the size) */
+	CHECK(w[1].events * n[0] <= w[0].events * n[1]);
+	CHECK(w[1].instants * n[0] <= w[0].instants * n[1]);
+	CHECK_EQ(w[1].events - w[0].events, 3 * (w[1].got - w[0].got));
 	printf("# %.1f events per datagram with %u or %u hosts on the switch\n",
 	       (double)w[0].events / (double)w[0].got, n[0], n[1]);
 }
@@ -255,14 +262,11 @@ TEST(work_started_between_runs_is_scheduled)
 	struct tern_stack *a = tern_sim_host(sim, "a", NULL), *b = tern_sim_host(sim, "b", NULL);
 	struct tern_sim_link_opts lo = {.delay = TERN_MSEC(3)};
 	REQUIRE_EQ(tern_sim_connect(sim, a, "10.0.0.1/24", b, "10.0.0.2/24", &lo, NULL, NULL), 0);
-	/* The announcements at 0 s used a buffer each; the pools give them
-	 * back one idle second after the second that needed them (2 s). The
-	 * link's ends give their frame records back first, one second after
-	 * their queues emptied (1.003 s). */
+	/* The announcements at 0 s used a tiny buffer each, freed with its
+	 * frame; the link's frame records went back to the simulator's pool
+	 * as each queue emptied (3 ms): nothing is due. */
 	tern_sim_run_until(sim, TERN_SEC(1));
-	CHECK_EQ(tern_sim_next(sim), TERN_SEC(1) + TERN_MSEC(3));
-	tern_sim_run_until(sim, TERN_SEC(1) + TERN_MSEC(3));
-	CHECK_EQ(tern_sim_next(sim), TERN_SEC(2));
+	CHECK_EQ(tern_sim_next(sim), TERN_TIME_NEVER);
 	tern_sim_run_until(sim, TERN_SEC(3));
 	CHECK_EQ(tern_sim_next(sim), TERN_TIME_NEVER);
 	struct tern_stack_mem m;
@@ -360,12 +364,111 @@ static size_t idle_star_heap(unsigned idle)
 	return used;
 }
 
-/* Bytes. It measures 1,913 (glibc 2.36, malloc's headers included), under
+/* Bytes. It measures 1,930 (glibc 2.36, malloc's headers included; 1,913
+ * before the link's queues held their list heads themselves), under
  * the goal of 2,048 (issue 9, item 5); it was 2,432 before the counters'
  * short list, the interface's own first address and the one-block host,
  * and 94,417 when every link end kept the frame records of the start-up
  * burst. The bound keeps what was won. */
 #define IDLE_HOST_HEAP_LIMIT 1952
+
+/* The heap's high-water mark, counted by wrapping glibc's allocator in
+ * this program (malloc_usable_size plus the chunk's 8-byte header per
+ * block): deterministic, and it sees what lives only within one instant
+ * (a flood's frame records), which no sample between runs would. */
+#if !defined(__SANITIZE_ADDRESS__)
+extern void *__libc_malloc(size_t n);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *p, size_t n);
+extern void __libc_free(void *p);
+
+static long long heap_now, heap_high;
+
+static void heap_count(void *p, int sign)
+{
+	if (!p)
+		return;
+	heap_now += sign * (long long)(malloc_usable_size(p) + sizeof(size_t));
+	if (heap_now > heap_high)
+		heap_high = heap_now;
+}
+
+void *malloc(size_t n)
+{
+	void *p = __libc_malloc(n);
+	heap_count(p, 1);
+	return p;
+}
+
+void *calloc(size_t n, size_t size)
+{
+	void *p = __libc_calloc(n, size);
+	heap_count(p, 1);
+	return p;
+}
+
+void *realloc(void *old, size_t n)
+{
+	long long before = old ? (long long)(malloc_usable_size(old) + sizeof(size_t)) : 0;
+	void *p = __libc_realloc(old, n);
+	if (p || !n) {
+		heap_now -= before;
+		heap_count(p, 1);
+	}
+	return p;
+}
+
+void free(void *p)
+{
+	heap_count(p, -1);
+	__libc_free(p);
+}
+
+/* The most heap a star of `idle` idle hosts (and the server) ever held
+ * in its first 10 virtual seconds, building included: the announcements,
+ * each flooded to every port, the first ARP exchanges. */
+static long long idle_star_peak(unsigned idle)
+{
+	struct star st;
+	long long base = heap_now;
+	heap_high = heap_now;
+	star_build(&st, 1, 0, idle, 0, NULL);
+	for (int ms = 0; ms < 10000; ms += 100) /* in steps, as a lab runs */
+		tern_sim_run_until(st.sim, TERN_MSEC(ms + 100));
+	long long peak = heap_high - base;
+	star_free(&st);
+	return peak;
+}
+#endif
+
+/* Bytes. It measures 2,050 (glibc 2.36, an 8-byte header per block): the
+ * heap at rest plus the start-up second's transients (each flood's frame
+ * records, one per port at its instant; each host's announcement timer
+ * until it fires); about 2,960 when each link end kept its frame records
+ * for a second after its queue emptied and each host its tiny ARP buffer.
+ * The bound keeps what was won; the goal is 2,048 (issue 9). */
+#define IDLE_HOST_PEAK_LIMIT 2100
+
+TEST(idle_host_peak_heap_is_small)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	printf("# (not measured under AddressSanitizer: it has its own allocator)\n");
+#else
+	/* hosts announce themselves within a second of starting, as real
+	 * ones do (and bench_sim_scale's): all at one instant, every link
+	 * end would hold the whole LAN's announcements at once */
+	struct tern_stack_config cfg;
+	tern_stack_config_init(&cfg);
+	cfg.arp_announce_jitter = TERN_SEC(1);
+	star_host_cfg = &cfg;
+	long long small = idle_star_peak(10), big = idle_star_peak(1010);
+	star_host_cfg = NULL;
+	double per_host = (double)(big - small) / 1000;
+	printf("# peak heap per idle host: %.0f B (1,000 more on one switch: %lld B)\n", per_host,
+	       big - small);
+	CHECK(per_host < IDLE_HOST_PEAK_LIMIT);
+#endif
+}
 
 TEST(idle_host_heap_is_small)
 {

@@ -68,8 +68,9 @@ TEST(tiny_buffers_for_short_frames_that_ask)
 	CHECK(tern_pkt_put(t, 1) == NULL); /* bounds-checked as every class */
 	CHECK(tern_pkt_push(t, TERN_PKT_HEADROOM) != NULL);
 	tern_pkt_free(&pool, t);
-	CHECK(pool.free[TERN_PKT_TINY] == t);
-	/* recycled; a frame that does not fit, or a plain alloc, is small */
+	CHECK(pool.free[TERN_PKT_TINY] == NULL); /* freed with its frame, never cached */
+	CHECK_EQ(pool.made_bytes, 0);
+	/* a frame that does not fit, or a plain alloc, is small */
 	REQUIRE((t = tern_pkt_alloc_tiny(&pool, 60)) != NULL);
 	CHECK_EQ(pool.made_bytes, TINY);
 	struct tern_pkt *p = tern_pkt_alloc_tiny(&pool, TERN_PKT_TINY_DATA + 1);
