@@ -706,6 +706,8 @@ void tcp_txtimes_put(struct tern_stack *s, struct tern_tcb *tp);
  * (rack_edge; a lost retransmission reopens HighRxt); the TLP episode's
  * end. */
 void tcp_rack_ack(struct tern_stack *s, struct tern_tcb *tp, tcp_seq prior_una, tern_time_t now);
+/* RACK's loss detection is on: SACK, and tcp_recovery's bit 0. */
+bool tcp_rack_on(const struct tern_stack *s, const struct tern_tcb *tp);
 /* RACK's reordering window now. */
 tern_time_t tcp_rack_reo_wnd(const struct tern_tcb *tp);
 /* Arm the probe timeout (PTO = 2 SRTT) if a tail loss probe may go. */

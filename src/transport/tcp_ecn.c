@@ -137,8 +137,8 @@ bool tcp_ecn_rcv(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tc
  * tcp_enter_cwr). False if it was not the time to. */
 static bool enter_cwr(struct tern_tcb *tp, tern_time_t now)
 {
-	if ((tp->ecn_flags & (TCP_ECN_IN_CWR | TCP_ECN_IN_LOSS)) || (tp->flags & TF_FASTRECOV) ||
-	    tp->ca_state >= TCP_CA_RECOVERY)
+	if ((tp->ecn_flags & (TCP_ECN_IN_CWR | TCP_ECN_IN_LOSS)) ||
+	    tcp_ca_state(tp) >= TCP_CA_RECOVERY)
 		return false;
 	if (tp->cc->on_ecn) {
 		tp->cc->on_ecn(tp, now);
@@ -168,8 +168,7 @@ bool tcp_ecn_loss(struct tern_tcb *tp)
 
 void tcp_cwr_local(struct tern_tcb *tp, tern_time_t now)
 {
-	if (!tcp_sack_recovery(tp) && tp->ca_state != TCP_CA_LOSS)
-		enter_cwr(tp, now);
+	enter_cwr(tp, now); /* (not in a recovery or timeout: it reduced already) */
 }
 
 void tcp_ecn_ack(struct tern_stack *s, struct tern_tcb *tp, const struct tern_tcp_repr *th,

@@ -446,12 +446,6 @@ static bool paws_reject(const struct tern_tcb *tp, const struct seg *g)
 	return g->now - tp->ts_recent_age < TERN_SEC(24 * 24 * 3600);
 }
 
-/* A segment whose payload starts below RCV.NXT brought [seq, RCV.NXT)
- * again: RFC 2883 §4's duplicate, reported in a D-SACK block (Linux's
- * tcp_send_dupack and its partial case). Not for a RST or SYN, nor for
- * bytes this connection never received: before the peer's ISN, or
- * further back than the largest window we can offer (Linux would report
- * those too; fuzz_tcp found one 2^31 away). */
 /* Quick ACKs, as many as half the window holds segments, at most
  * tcp_quickacks (Linux's tcp_incr_quickack, TCP_MAX_QUICKACKS 16). */
 static void quickack_mode(const struct tern_stack *s, struct tern_tcb *tp)
@@ -462,6 +456,12 @@ static void quickack_mode(const struct tern_stack *s, struct tern_tcb *tp)
 		tp->quickacks = q;
 }
 
+/* A segment whose payload starts below RCV.NXT brought [seq, RCV.NXT)
+ * again: RFC 2883 §4's duplicate, reported in a D-SACK block (Linux's
+ * tcp_send_dupack and its partial case). Not for a RST or SYN, nor for
+ * bytes this connection never received: before the peer's ISN, or
+ * further back than the largest window we can offer (Linux would report
+ * those too; fuzz_tcp found one 2^31 away). */
 static void dsack_old(struct tern_stack *s, struct tern_tcb *tp, const struct seg *g)
 {
 	const struct tern_tcp_repr *th = &g->th;

@@ -152,6 +152,11 @@ static tern_time_t xmit_time(const struct tern_tcb *tp, tcp_seq seq)
 
 /* ---- RACK ---- */
 
+bool tcp_rack_on(const struct tern_stack *s, const struct tern_tcb *tp)
+{
+	return (tp->flags & TF_SACK_PERMIT) && (s->cfg->tcp_recovery & 1);
+}
+
 tern_time_t tcp_rack_reo_wnd(const struct tern_tcb *tp)
 {
 	if (!tp->rack_reord &&
@@ -252,7 +257,7 @@ static void tlp_ack(struct tern_stack *s, struct tern_tcb *tp, tern_time_t now)
 
 void tcp_rack_ack(struct tern_stack *s, struct tern_tcb *tp, tcp_seq prior_una, tern_time_t now)
 {
-	bool rack = (tp->flags & TF_SACK_PERMIT) && (s->cfg->tcp_recovery & 1);
+	bool rack = tcp_rack_on(s, tp);
 	/* (before the map forgets what the ACK covered) */
 	if (rack && seq_gt(tp->snd_una, prior_una))
 		rack_update(tp, tp->snd_una, now);

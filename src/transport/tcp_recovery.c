@@ -532,7 +532,7 @@ void tcp_recovery_send(struct tern_stack *s, struct tern_tcb *tp, bool tail, ter
 	 * flight: rules 3 and 4 would resend it needlessly, and RACK's timer
 	 * and the tail loss probe do their work (as Linux, which has neither
 	 * rule). */
-	if (s->cfg->tcp_recovery & 1)
+	if (tcp_rack_on(s, tp))
 		return;
 	/* Rule 3: unSACKed octets above HighRxt and below the highest SACK. */
 	tcp_seq high_sack = tp->sb_count ? tp->sb[tp->sb_count - 1].right : tp->snd_una;

@@ -627,14 +627,26 @@ static bool sack_acks(struct tfx *t, tern_time_t now, uint32_t U, const struct s
 	return resent;
 }
 
-/* ECN asked for, no tail loss probe, RFC 6675's three segments (not
- * RACK's timer) for a loss. */
-static void loss_cfg(struct tfx *t)
+/* ECN asked for and agreed, no tail loss probe, RFC 6675's three
+ * segments (not RACK's timer) for a loss; 40 segments written at 100 ms,
+ * the initial window's 10 sent. False if not so. */
+static bool ten_sent(struct tfx *t, uint32_t *U)
 {
 	tcp_fx_config(t);
 	t->fx.cfg.tcp_ecn = 1;
 	t->fx.cfg.tcp_early_retrans = 0;
 	t->fx.cfg.tcp_recovery = 0;
+	struct out syn, o;
+	if (!active_open(t, &syn, ECE))
+		return false;
+	*U = t->us;
+	at_time(t, T_MS(100));
+	if (tern_send(t->fx.s, t->sd, payload, 40 * MSS, 0) != (int)(40 * MSS))
+		return false;
+	for (int i = 0; i < 10; i++)
+		if (!pop_out_(t, T_MS(100), &o, __FILE__, __LINE__))
+			return false;
+	return true;
 }
 
 /* A loss in the window an ECE already answered: SACK recovery resends the
@@ -643,13 +655,8 @@ static void loss_cfg(struct tfx *t)
 TEST(ecn_sender__loss_in_the_window_of_an_ece_reduces_once)
 {
 	struct tfx t;
-	loss_cfg(&t);
-	struct out syn, o;
-	REQUIRE(active_open(&t, &syn, ECE));
-	uint32_t U = t.us;
-	SEND(&t, T_MS(100), payload, 40 * MSS);
-	for (int i = 0; i < 10; i++)
-		POP(&t, T_MS(100), &o);
+	uint32_t U;
+	REQUIRE(ten_sent(&t, &U));
 	IN(&t, T_MS(110), .seq = t.peer, .ack = U + MSS, .flags = ACK | ECE);
 	CHECK_EQ(info(&t).tcpi_snd_ssthresh, 7); /* CUBIC: 0.7 x 10 */
 	/* Segment 1 was lost: 2, 3, 4 arrive. */
@@ -675,13 +682,8 @@ TEST(ecn_sender__loss_in_the_window_of_an_ece_reduces_once)
 TEST(ecn_sender__ece_in_the_window_of_a_loss_recovery_reduces_once)
 {
 	struct tfx t;
-	loss_cfg(&t);
-	struct out syn, o;
-	REQUIRE(active_open(&t, &syn, ECE));
-	uint32_t U = t.us;
-	SEND(&t, T_MS(100), payload, 40 * MSS);
-	for (int i = 0; i < 10; i++)
-		POP(&t, T_MS(100), &o);
+	uint32_t U;
+	REQUIRE(ten_sent(&t, &U));
 	/* Segment 0 lost; 1, 2, 3 arrive; then 4 with CE. */
 	static const struct sack_ack a[] = {
 		{0, 1, 2, false}, {0, 1, 3, false}, {0, 1, 4, false}, {0, 1, 5, true}};
